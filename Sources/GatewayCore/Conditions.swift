@@ -1,0 +1,56 @@
+/// The one vocabulary of alarm conditions that every protocol's codes and status bits map to.
+///
+/// The raw protocol code is always stored beside the condition, so a mapping can be corrected
+/// later without losing what the meter said.
+public enum AlarmCondition: String, Sendable, CaseIterable, Hashable {
+    case methaneDetector = "methane_detector"
+    case overFlow = "over_flow"
+    case continuousFlowTimeout = "continuous_flow_timeout"
+    case tinyFlowLeak = "tiny_flow_leak"
+    case uncontrolledFlowAfterReopen = "uncontrolled_flow_after_reopen"
+    case flowWithValveClosed = "flow_with_valve_closed"
+    case tiltOrRemoval = "tilt_or_removal"
+    case magneticAttack = "magnetic_attack"
+    case seismicShutOff = "seismic_shut_off"
+    case pressureLow = "pressure_low"
+    case valveFault = "valve_fault"
+    case batteryLow = "battery_low"
+    case batteryLock = "battery_lock"
+    case clockFault = "clock_fault"
+    /// A code the gateway does not know. It is never dropped: it opens a ticket for a person to look at.
+    case unrecognised = "unrecognised_alarm"
+}
+
+/// Ticket priority classes (reference: domain rules §4.4).
+public enum TicketPriority: String, Sendable, CaseIterable, Comparable {
+    /// Uncontrolled escape or emergency: dispatch at once.
+    case p0 = "P0"
+    /// Controlled escape: arrive within 2 h.
+    case p1 = "P1"
+    /// Suspected leak without immediate hazard: visit within 24 h.
+    case p2 = "P2"
+    /// Metering or device fault: schedule.
+    case p3 = "P3"
+
+    public static func < (lhs: TicketPriority, rhs: TicketPriority) -> Bool { lhs.rawValue < rhs.rawValue }
+}
+
+/// Valve position as a meter reports it.
+public enum ValveState: Int16, Sendable, Hashable, CaseIterable {
+    case open = 0
+    case closed = 1
+    case moving = 2
+    case fault = 3
+    case unknown = 255
+
+    /// The lower-case word used in JSON and SQL.
+    public var name: String {
+        switch self {
+        case .open: "open"
+        case .closed: "closed"
+        case .moving: "moving"
+        case .fault: "fault"
+        case .unknown: "unknown"
+        }
+    }
+}

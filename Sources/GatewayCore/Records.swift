@@ -1,0 +1,214 @@
+/// Which decoder produced a stored row.
+public enum FrameProtocol: String, Sendable, Hashable, CaseIterable {
+    case native
+    case cjt188
+    case wmbus
+    case mbus
+}
+
+/// What a stored reading row represents.
+public enum ReadingKind: Int16, Sendable, Hashable {
+    /// A periodic reading frame.
+    case periodic = 0
+    /// A daily frozen total (register value at the meter's daily freeze time).
+    case dailyFrozen = 1
+    /// The register snapshot carried by an alarm frame.
+    case alarmSnapshot = 2
+}
+
+/// One meter reading, ready for the sink. Natural key: (meter, read time, kind).
+///
+/// Volumes are scaled integers in millilitres (10⁻⁶ m³), which holds every protocol's resolution exactly.
+public struct ReadingRecord: Sendable, Equatable {
+    public var meterID: Int64
+    /// The meter's own clock at the reading.
+    public var readAt: Timestamp
+    /// When the gateway received the frame.
+    public var receivedAt: Timestamp
+    public var kind: ReadingKind
+    public var volumeMillilitres: Int64
+    /// 10^(integer register digits) m³ in millilitres; 0 when the register size is unknown.
+    public var registerModulusMillilitres: Int64
+    public var flowMillilitresPerHour: Int64?
+    public var valve: ValveState
+    public var batteryMillivolts: Int32?
+    public var temperatureCentiCelsius: Int32?
+    public var signalDBm: Int32?
+    public var statusBits: Int64
+    public var frameCounter: Int64?
+    public var source: FrameProtocol
+
+    public init(
+        meterID: Int64, readAt: Timestamp, receivedAt: Timestamp, kind: ReadingKind, volumeMillilitres: Int64,
+        registerModulusMillilitres: Int64, flowMillilitresPerHour: Int64?, valve: ValveState,
+        batteryMillivolts: Int32?, temperatureCentiCelsius: Int32?, signalDBm: Int32?, statusBits: Int64,
+        frameCounter: Int64?, source: FrameProtocol
+    ) {
+        self.meterID = meterID
+        self.readAt = readAt
+        self.receivedAt = receivedAt
+        self.kind = kind
+        self.volumeMillilitres = volumeMillilitres
+        self.registerModulusMillilitres = registerModulusMillilitres
+        self.flowMillilitresPerHour = flowMillilitresPerHour
+        self.valve = valve
+        self.batteryMillivolts = batteryMillivolts
+        self.temperatureCentiCelsius = temperatureCentiCelsius
+        self.signalDBm = signalDBm
+        self.statusBits = statusBits
+        self.frameCounter = frameCounter
+        self.source = source
+    }
+}
+
+/// Consumption in one interval of a meter's interval log. Natural key: (meter, interval start).
+public struct IntervalRecord: Sendable, Equatable {
+    public var meterID: Int64
+    public var intervalStart: Timestamp
+    public var intervalMinutes: Int16
+    /// Volume consumed during the interval, in millilitres.
+    public var volumeMillilitres: Int64
+    /// Register value at the end of the interval, in millilitres.
+    public var endIndexMillilitres: Int64
+    public var receivedAt: Timestamp
+
+    public init(
+        meterID: Int64, intervalStart: Timestamp, intervalMinutes: Int16, volumeMillilitres: Int64,
+        endIndexMillilitres: Int64, receivedAt: Timestamp
+    ) {
+        self.meterID = meterID
+        self.intervalStart = intervalStart
+        self.intervalMinutes = intervalMinutes
+        self.volumeMillilitres = volumeMillilitres
+        self.endIndexMillilitres = endIndexMillilitres
+        self.receivedAt = receivedAt
+    }
+}
+
+/// An alarm or event a meter reported. Natural key: (meter, raised at, raw code, cleared).
+public struct AlarmRecord: Sendable, Equatable {
+    public var meterID: Int64
+    /// The meter's clock when it raised (or cleared) the condition.
+    public var raisedAt: Timestamp
+    public var receivedAt: Timestamp
+    public var source: FrameProtocol
+    /// The protocol's own code, kept beside the mapped condition.
+    public var rawCode: Int32
+    public var condition: AlarmCondition
+    public var isCleared: Bool
+    public var priority: TicketPriority
+    public var valve: ValveState
+    /// A code-specific measurement (e.g. methane %LEL, pressure in Pa); 0 when the code defines none.
+    public var detail: Int64
+    public var frameCounter: Int64?
+
+    public init(
+        meterID: Int64, raisedAt: Timestamp, receivedAt: Timestamp, source: FrameProtocol, rawCode: Int32,
+        condition: AlarmCondition, isCleared: Bool, priority: TicketPriority, valve: ValveState, detail: Int64,
+        frameCounter: Int64?
+    ) {
+        self.meterID = meterID
+        self.raisedAt = raisedAt
+        self.receivedAt = receivedAt
+        self.source = source
+        self.rawCode = rawCode
+        self.condition = condition
+        self.isCleared = isCleared
+        self.priority = priority
+        self.valve = valve
+        self.detail = detail
+        self.frameCounter = frameCounter
+    }
+}
+
+/// One accepted uplink frame of a protocol with frame counters. Natural key: (meter, frame counter).
+///
+/// The log makes replays harmless: a frame whose (meter, counter) is already stored changes nothing.
+public struct UplinkFrameRecord: Sendable, Equatable {
+    public var meterID: Int64
+    public var frameCounter: Int64
+    public var frameType: Int16
+    public var meterTime: Timestamp
+    public var receivedAt: Timestamp
+
+    public init(meterID: Int64, frameCounter: Int64, frameType: Int16, meterTime: Timestamp, receivedAt: Timestamp) {
+        self.meterID = meterID
+        self.frameCounter = frameCounter
+        self.frameType = frameType
+        self.meterTime = meterTime
+        self.receivedAt = receivedAt
+    }
+}
+
+/// A frame that could not be turned into rows, kept with its raw bytes for replay after a fix.
+/// Natural key: (received at, topic, payload hash).
+public struct QuarantineRecord: Sendable, Equatable {
+    public var receivedAt: Timestamp
+    public var topic: String
+    public var payload: [UInt8]
+    /// A stable machine-readable reason code such as `bad_crc`, `bad_mac`, `unknown_meter`.
+    public var reason: String
+    /// Human-readable detail. Never contains key material.
+    public var detail: String
+    public var source: FrameProtocol?
+    /// The meter address as the frame or topic named it, when it could be read.
+    public var meterAddress: String?
+
+    public init(
+        receivedAt: Timestamp, topic: String, payload: [UInt8], reason: String, detail: String,
+        source: FrameProtocol?, meterAddress: String?
+    ) {
+        self.receivedAt = receivedAt
+        self.topic = topic
+        self.payload = payload
+        self.reason = reason
+        self.detail = detail
+        self.source = source
+        self.meterAddress = meterAddress
+    }
+
+    /// FNV-1a 64 over topic and payload, the dedupe part of the natural key.
+    public var payloadHash: Int64 {
+        var hash: UInt64 = 0xcbf2_9ce4_8422_2325
+        for byte in topic.utf8 {
+            hash = (hash ^ UInt64(byte)) &* 0x0000_0100_0000_01b3
+        }
+        hash = (hash ^ 0xff) &* 0x0000_0100_0000_01b3
+        for byte in payload {
+            hash = (hash ^ UInt64(byte)) &* 0x0000_0100_0000_01b3
+        }
+        return Int64(bitPattern: hash)
+    }
+}
+
+/// Everything one database transaction writes. Arrays keep their capacity between batches.
+public struct SinkBatch: Sendable {
+    public var readings: [ReadingRecord] = []
+    public var intervals: [IntervalRecord] = []
+    public var alarms: [AlarmRecord] = []
+    public var frames: [UplinkFrameRecord] = []
+    public var quarantine: [QuarantineRecord] = []
+
+    public init() {}
+
+    /// Reserves room so that batches up to `frames` frames do not reallocate.
+    public mutating func reserveCapacity(frames count: Int) {
+        readings.reserveCapacity(count * 2)
+        intervals.reserveCapacity(count * 48)
+        alarms.reserveCapacity(count)
+        frames.reserveCapacity(count)
+    }
+
+    public var isEmpty: Bool {
+        readings.isEmpty && intervals.isEmpty && alarms.isEmpty && frames.isEmpty && quarantine.isEmpty
+    }
+
+    /// Empties the batch, keeping capacity.
+    public mutating func removeAll() {
+        readings.removeAll(keepingCapacity: true)
+        intervals.removeAll(keepingCapacity: true)
+        alarms.removeAll(keepingCapacity: true)
+        frames.removeAll(keepingCapacity: true)
+        quarantine.removeAll(keepingCapacity: true)
+    }
+}
