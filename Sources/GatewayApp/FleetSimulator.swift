@@ -1,0 +1,407 @@
+import Foundation
+import GatewayCore
+import Logging
+import MQTTIngest
+import PostgresSink
+import Synchronization
+
+/// What a simulated fleet does.
+struct SimulatorOptions: Sendable {
+    var meters = 50
+    var firstMeterID: UInt64 = 100_000_001
+    /// Frames per second over the whole fleet; 0 publishes as fast as the in-flight limit allows.
+    var ratePerSecond = 40.0
+    var duration: Duration = .seconds(30)
+    var seed: UInt64 = 1
+    /// The secret each meter key is derived from (see ``FleetKeys``).
+    var fleetSecret = AES128Key(AES128.Block(word0: 0x6465_6D6F, word1: 0x2D66_6C65, word2: 0x6574_2D6B, word3: 0x6579_2131))
+    /// Each meter starts with a daily report (48 half-hour points of yesterday and 3 frozen totals).
+    var dailyReports = true
+    /// Chance per frame that a random device alarm (battery low, magnetic attack) is sent instead of a reading.
+    var randomAlarmProbability = 0.002
+    /// Share of meters with a small continuous leak flow.
+    var leakingShare = 0.1
+    /// Send the scripted alarms (methane, over-flow, continuous flow, tilt, battery) at fixed points of the run.
+    var scriptedAlarms = true
+    /// Publish malformed frames (bad CRC, bad MAC, unknown meter, garbage, topic mismatch, other protocol) midway.
+    var injectFaults = false
+    /// Resend a frame that has no ack after this long; `nil` never resends.
+    var retransmitAfter: Duration? = .seconds(5)
+    var maxRetransmissions = 5
+    /// After the run, wait this long for outstanding acks (resending as above).
+    var drain: Duration = .seconds(15)
+    /// At most this many frames wait for an ack at once; generation pauses beyond it.
+    var maxInFlight = 20_000
+}
+
+/// What a simulator run did. Printed as JSON by `simulate`, summarised by `demo`, asserted by tests.
+struct SimulatorReport: Codable, Sendable {
+    var framesGenerated = 0
+    var readings = 0
+    var dailyReports = 0
+    var intervalPoints = 0
+    var frozenTotals = 0
+    var alarms = 0
+    var alarmsByCondition: [String: Int] = [:]
+    var published = 0
+    var publishFailures = 0
+    var retransmissions = 0
+    var acked = 0
+    var unacked = 0
+    var faultsInjected = 0
+    var seconds = 0.0
+    var framesPerSecond = 0.0
+}
+
+/// A fleet of simulated native-protocol meters that publish through libmosquitto and resend unacked frames.
+final class FleetSimulator: Sendable {
+    private struct AckKey: Hashable {
+        var meter: UInt64
+        var counter: UInt32
+    }
+
+    private struct Pending {
+        var frame: NativeFrame
+        var lastSent: ContinuousClock.Instant
+        var attempts: Int
+    }
+
+    private struct Shared {
+        var pending: [AckKey: Pending] = [:]
+        var acked = 0
+    }
+
+    let options: SimulatorOptions
+    private let topics: TopicScheme
+    private let mqttOptions: MQTTConnectionOptions
+    private let logger: Logger
+    private let shared = Mutex(Shared())
+    private let keys: [UInt64: AES128Key]
+
+    init(options: SimulatorOptions, mqtt: MQTTConnectionOptions, topics: TopicScheme, logger: Logger) {
+        self.options = options
+        self.topics = topics
+        self.mqttOptions = mqtt
+        self.logger = logger
+        var keys: [UInt64: AES128Key] = [:]
+        for index in 0..<options.meters {
+            let id = options.firstMeterID + UInt64(index)
+            keys[id] = FleetKeys.key(for: id, fleetSecret: options.fleetSecret)
+        }
+        self.keys = keys
+    }
+
+    /// The registry rows for this fleet: native meters with their derived keys, spread over four districts.
+    func registrations() -> [MeterRegistration] {
+        (0..<options.meters).map { index in
+            let id = options.firstMeterID + UInt64(index)
+            let block = FleetKeys.keyBlock(for: id, fleetSecret: options.fleetSecret)
+            return MeterRegistration(
+                protocol: .native, address: String(id), district: "district-\(index % 4 + 1)", isRural: index % 5 == 4,
+                aesKey: block.bytes
+            )
+        }
+    }
+
+    /// Publishes the fleet's frames for the configured duration, then waits for outstanding acks.
+    /// - Returns: What was sent and acknowledged.
+    func run() async throws -> SimulatorReport {
+        let client = try MosquittoClient(
+            options: mqttOptions,
+            subscriptions: [MQTTSubscription(filter: topics.downlinkFilter(.native), qos: .atLeastOnce)],
+            logger: logger,
+            onMessage: { [weak self] message in self?.receiveDownlink(message.payload) }
+        )
+        client.start()
+        defer { client.stop() }
+        guard await client.waitUntilConnected(timeout: .seconds(15)) else {
+            throw SimulatorError("could not connect to the broker at \(mqttOptions.host):\(mqttOptions.port)")
+        }
+
+        var report = SimulatorReport()
+        var random = SplitMix64(seed: options.seed)
+        let now = Int64(Date().timeIntervalSince1970)
+        var meters = makeMeters(now: now, random: &random)
+        var sentFirst = [Bool](repeating: false, count: meters.count)
+        var script = options.scriptedAlarms ? scriptedAlarms(meterCount: meters.count, leaking: meters.indices.filter { meters[$0].profile.leakLitresPerHour > 0 }) : []
+        var faultsDone = !options.injectFaults
+
+        let clock = ContinuousClock()
+        let start = clock.now
+        let end = start + options.duration
+        var nextMeter = 0
+        var lastResendScan = start
+
+        while clock.now < end {
+            let elapsed = (clock.now - start) / options.duration
+            let due: Int
+            if options.ratePerSecond > 0 {
+                let seconds = Double((clock.now - start).components.seconds) + Double((clock.now - start).components.attoseconds) / 1e18
+                due = min(2000, Int(seconds * options.ratePerSecond) - report.framesGenerated)
+            } else {
+                due = max(0, min(2000, options.maxInFlight - inFlight()))
+            }
+            if due > 0 {
+                for _ in 0..<due {
+                    let index = nextMeter
+                    nextMeter = (nextMeter + 1) % meters.count
+                    let seconds = Int64(Date().timeIntervalSince1970)
+                    meters[index].advance(to: seconds)
+                    var body: NativeFrame.Body
+                    if let scripted = script.first, scripted.at <= elapsed {
+                        script.removeFirst()
+                        body = alarmBody(meters[scripted.meter], code: scripted.code, detail: scripted.detail, valve: scripted.valve)
+                        try publish(&meters[scripted.meter], body: body, at: seconds, client: client, report: &report)
+                        continue
+                    }
+                    if options.dailyReports && !sentFirst[index] {
+                        sentFirst[index] = true
+                        body = dailyReport(meters[index], now: seconds)
+                    } else if Double.random(in: 0..<1, using: &random) < options.randomAlarmProbability {
+                        let code: UInt16 = Bool.random(using: &random) ? 0x000C : 0x0008
+                        body = alarmBody(meters[index], code: code, detail: 0, valve: meters[index].valve)
+                    } else {
+                        body = reading(meters[index], at: seconds)
+                    }
+                    try publish(&meters[index], body: body, at: seconds, client: client, report: &report)
+                }
+            }
+            if !faultsDone && elapsed >= 0.5 {
+                faultsDone = true
+                report.faultsInjected = publishFaults(meters: meters, client: client)
+            }
+            if clock.now - lastResendScan > .milliseconds(250) {
+                lastResendScan = clock.now
+                resendOverdue(client: client, report: &report)
+            }
+            try await Task.sleep(for: .milliseconds(5))
+        }
+        let generationTime = clock.now - start
+
+        let drainEnd = clock.now + options.drain
+        while clock.now < drainEnd && inFlight() > 0 {
+            resendOverdue(client: client, report: &report)
+            try await Task.sleep(for: .milliseconds(100))
+        }
+        let (acked, unacked) = shared.withLock { ($0.acked, $0.pending.count) }
+        report.acked = acked
+        report.unacked = unacked
+        report.seconds = Double(generationTime.components.seconds) + Double(generationTime.components.attoseconds) / 1e18
+        report.framesPerSecond = report.seconds > 0 ? Double(report.framesGenerated) / report.seconds : 0
+        return report
+    }
+
+    // MARK: Frames
+
+    private func makeMeters(now: Int64, random: inout SplitMix64) -> [SimulatedMeter] {
+        // Counters continue across runs: the base grows with the clock (16 per second since 2026-09), so a rerun
+        // against the same database sends new frames rather than repeats of old counters.
+        let counterBase = UInt32(clamping: max(0, now - 1_788_000_000) * 16)
+        return (0..<options.meters).map { index in
+            let id = options.firstMeterID + UInt64(index)
+            var meterRandom = SplitMix64(seed: options.seed &* 0x9E37_79B9 &+ id)
+            let leaking = Double.random(in: 0..<1, using: &meterRandom) < options.leakingShare
+            let profile = HouseholdProfile(random: &meterRandom, isLeaking: leaking)
+            let yesterday = SimulatedMeter.localMidnight(before: now, offset: profile.utcOffsetSeconds) - 86_400
+            let startRegister = Int64.random(in: 100...8000, using: &meterRandom) * 1_000_000
+            var meter = SimulatedMeter(
+                id: id, key: keys[id] ?? options.fleetSecret, profile: profile, registerMillilitres: startRegister,
+                frameCounter: counterBase, lastAdvance: yesterday,
+                batteryMillivolts: UInt16.random(in: 5600...6200, using: &meterRandom)
+            )
+            meter.yesterdayStartMillilitres = startRegister
+            meter.advance(to: now)
+            _ = random.next()
+            return meter
+        }
+    }
+
+    private func reading(_ meter: SimulatedMeter, at second: Int64) -> NativeFrame.Body {
+        let flow = meter.profile.flowLitresPerHour(atUTCSecond: second)
+        return .reading(
+            NativeFrame.Reading(
+                register: NativeFrame.Register(raw: meter.registerRaw, exponent: SimulatedMeter.exponent, digits: SimulatedMeter.registerDigits),
+                flowMillilitresPerHour: UInt32(flow * 1000), valve: meter.valve, batteryMillivolts: meter.batteryMillivolts,
+                temperatureCentiCelsius: 1250, signalDBm: -95, status: []
+            )
+        )
+    }
+
+    private func dailyReport(_ meter: SimulatedMeter, now: Int64) -> NativeFrame.Body {
+        let yesterday = SimulatedMeter.localMidnight(before: now, offset: meter.profile.utcOffsetSeconds) - 86_400
+        var points: [UInt32] = []
+        var carry: Int64 = 0
+        for slot in 0..<48 {
+            let from = yesterday + Int64(slot) * 1800
+            let used = meter.profile.consumptionMillilitres(from: from, to: from + 1800) + carry
+            carry = used % 1000
+            points.append(UInt32(used / 1000))
+        }
+        let start = meter.yesterdayStartMillilitres / 1000
+        let today = start + Int64(points.reduce(0) { $0 + Int($1) })
+        let dayBefore = max(0, start - meter.profile.consumptionMillilitres(from: yesterday - 86_400, to: yesterday) / 1000)
+        return .dailyReport(
+            NativeFrame.DailyReport(
+                intervalStart: UInt32(yesterday), intervalMinutes: 30,
+                startRegister: NativeFrame.Register(raw: UInt64(start), exponent: SimulatedMeter.exponent, digits: SimulatedMeter.registerDigits),
+                points: points,
+                frozenTotals: [
+                    NativeFrame.FrozenTotal(time: UInt32(yesterday - 86_400), raw: UInt64(dayBefore)),
+                    NativeFrame.FrozenTotal(time: UInt32(yesterday), raw: UInt64(start)),
+                    NativeFrame.FrozenTotal(time: UInt32(yesterday + 86_400), raw: UInt64(today)),
+                ]
+            )
+        )
+    }
+
+    private func alarmBody(_ meter: SimulatedMeter, code: UInt16, detail: Int32, valve: ValveState) -> NativeFrame.Body {
+        .alarm(
+            NativeFrame.Alarm(
+                code: code, isRaised: true, valve: valve,
+                register: NativeFrame.Register(raw: meter.registerRaw, exponent: SimulatedMeter.exponent, digits: SimulatedMeter.registerDigits),
+                flowMillilitresPerHour: UInt32(meter.profile.flowLitresPerHour(atUTCSecond: meter.lastAdvance) * 1000), detail: detail
+            )
+        )
+    }
+
+    private struct ScriptedAlarm {
+        var at: Double
+        var meter: Int
+        var code: UInt16
+        var detail: Int32
+        var valve: ValveState
+    }
+
+    /// The demo's story: a methane alarm (P0), an over-flow shut-off with the valve closed (P1), a continuous-flow
+    /// timeout on a leaking meter (P2), a tilt (P1), a low battery (P3), and the methane alarm again (joins the ticket).
+    private func scriptedAlarms(meterCount: Int, leaking: [Int]) -> [ScriptedAlarm] {
+        guard meterCount >= 10 else { return [] }
+        return [
+            ScriptedAlarm(at: 0.15, meter: 1, code: 0x0001, detail: 2500, valve: .closed),
+            ScriptedAlarm(at: 0.25, meter: 4, code: 0x0002, detail: 0, valve: .closed),
+            ScriptedAlarm(at: 0.35, meter: leaking.first ?? 6, code: 0x0003, detail: 0, valve: .open),
+            ScriptedAlarm(at: 0.45, meter: 7, code: 0x0007, detail: 0, valve: .open),
+            ScriptedAlarm(at: 0.55, meter: 9, code: 0x000C, detail: 0, valve: .open),
+            ScriptedAlarm(at: 0.65, meter: 1, code: 0x0001, detail: 3100, valve: .closed),
+        ]
+    }
+
+    private func publish(
+        _ meter: inout SimulatedMeter, body: NativeFrame.Body, at second: Int64, client: MosquittoClient,
+        report: inout SimulatorReport
+    ) throws {
+        let frame = NativeFrame(
+            meterID: meter.id, frameCounter: meter.nextCounter(), meterTime: UInt32(truncatingIfNeeded: second),
+            flags: .ackRequested, body: body
+        )
+        report.framesGenerated += 1
+        switch body {
+        case .reading: report.readings += 1
+        case .dailyReport(let daily):
+            report.dailyReports += 1
+            report.intervalPoints += daily.pointCount
+            report.frozenTotals += daily.frozenCount
+        case .alarm(let alarm):
+            report.alarms += 1
+            report.alarmsByCondition[alarm.condition.rawValue, default: 0] += 1
+        default: break
+        }
+        shared.withLock {
+            $0.pending[AckKey(meter: meter.id, counter: frame.header.frameCounter)] = Pending(frame: frame, lastSent: .now, attempts: 0)
+        }
+        if send(frame, key: meter.key, client: client) {
+            report.published += 1
+        } else {
+            report.publishFailures += 1
+        }
+    }
+
+    private func send(_ frame: NativeFrame, key: AES128Key, client: MosquittoClient) -> Bool {
+        do {
+            let bytes = try NativeEncoder.encode(frame, key: key)
+            try client.publish(topic: topics.uplinkTopic(.native, address: String(frame.header.meterID)), payload: bytes)
+            return true
+        } catch {
+            logger.warning("simulator could not publish", metadata: ["error": "\(error)"])
+            return false
+        }
+    }
+
+    private func inFlight() -> Int { shared.withLock { $0.pending.count } }
+
+    private func resendOverdue(client: MosquittoClient, report: inout SimulatorReport) {
+        guard let after = options.retransmitAfter else { return }
+        let now = ContinuousClock.now
+        let overdue: [Pending] = shared.withLock { shared in
+            var due: [Pending] = []
+            for (key, pending) in shared.pending where now - pending.lastSent >= after && pending.attempts < options.maxRetransmissions {
+                var updated = pending
+                updated.lastSent = now
+                updated.attempts += 1
+                updated.frame.header.flags.insert(.retransmission)
+                shared.pending[key] = updated
+                due.append(updated)
+            }
+            return due
+        }
+        for pending in overdue {
+            guard let key = keys[pending.frame.header.meterID] else { continue }
+            if send(pending.frame, key: key, client: client) { report.retransmissions += 1 }
+        }
+    }
+
+    /// Handles an ack downlink (on the MQTT network thread): verify it with the meter's key, settle the frame.
+    private func receiveDownlink(_ payload: UnsafeRawBufferPointer) {
+        guard let frame = try? NativeDecoder.decode(payload, key: { keys[$0] }), case .ack(let ack) = frame.body else { return }
+        shared.withLock { shared in
+            if shared.pending.removeValue(forKey: AckKey(meter: frame.header.meterID, counter: ack.ackedFrameCounter)) != nil {
+                shared.acked += 1
+            }
+        }
+    }
+
+    /// Publishes one frame of each failure kind; none of them may be stored as a reading.
+    private func publishFaults(meters: [SimulatedMeter], client: MosquittoClient) -> Int {
+        guard meters.count >= 2 else { return 0 }
+        let meter = meters[0]
+        let reading = NativeFrame(meterID: meter.id, frameCounter: 1, meterTime: UInt32(meter.lastAdvance), flags: [], body: self.reading(meter, at: meter.lastAdvance))
+        let wrongKey = AES128Key(AES128.Block(word0: 1, word1: 2, word2: 3, word3: 4))
+        let unknownID: UInt64 = 999_999_999
+        var faults: [(String, [UInt8])] = []
+        if var bytes = try? NativeEncoder.encode(reading, key: meter.key) {
+            bytes[30] ^= 0x55
+            faults.append((topics.uplinkTopic(.native, address: String(meter.id)), bytes))  // bad_crc
+        }
+        if let bytes = try? NativeEncoder.encode(reading, key: wrongKey) {
+            faults.append((topics.uplinkTopic(.native, address: String(meter.id)), bytes))  // bad_mac
+        }
+        var stranger = reading
+        stranger.header.meterID = unknownID
+        if let bytes = try? NativeEncoder.encode(stranger, key: meter.key) {
+            faults.append((topics.uplinkTopic(.native, address: String(unknownID)), bytes))  // unknown_meter
+        }
+        faults.append((topics.uplinkTopic(.native, address: String(meter.id)), Array("not a frame".utf8)))  // bad_frame
+        if let bytes = try? NativeEncoder.encode(reading, key: meter.key) {
+            faults.append((topics.uplinkTopic(.native, address: String(meters[1].id)), bytes))  // topic_mismatch
+        }
+        faults.append((topics.uplinkTopic(.cjt188, address: "78330011223344"), [0xFE, 0xFE, 0x68, 0x30]))  // unsupported
+        var sent = 0
+        for (topic, bytes) in faults where (try? client.publish(topic: topic, payload: bytes)) != nil {
+            sent += 1
+        }
+        return sent
+    }
+}
+
+struct SimulatorError: Error, CustomStringConvertible {
+    var description: String
+    init(_ description: String) { self.description = description }
+}
+
+extension SimulatedMeter {
+    /// The start of the local day (00:00 at `offset` from UTC) at or before `second`.
+    static func localMidnight(before second: Int64, offset: Int64) -> Int64 {
+        let local = second + offset
+        return local - ((local % 86_400) + 86_400) % 86_400 - offset
+    }
+}

@@ -1,0 +1,195 @@
+import Foundation
+import GatewayCore
+import GatewayHTTP
+import Logging
+import MQTTIngest
+import PostgresSink
+import ServiceLifecycle
+import Synchronization
+import UnixSignals
+
+extension Timestamp {
+    /// The wall-clock time now.
+    static var now: Timestamp {
+        Timestamp(microsecondsSinceEpoch: Int64((Date().timeIntervalSince1970 * 1_000_000).rounded()))
+    }
+}
+
+/// The running gateway: spool, MQTT ingest, pipeline and HTTP, wired from one configuration.
+struct GatewayRuntime {
+    let configuration: GatewayConfiguration
+    let statistics: PipelineStatistics
+    let services: [any Service]
+    let mqtt: MosquittoClient
+    let spool: FrameSpool
+
+    /// Builds every part. Nothing connects until the services run.
+    /// - Throws: When the spool cannot be opened or the MQTT options are invalid.
+    init(configuration: GatewayConfiguration, logger: Logger) throws {
+        self.configuration = configuration
+        let spool = try FrameSpool(
+            directory: configuration.spoolDirectory,
+            options: SpoolOptions(
+                segmentBytes: Int64(configuration.spoolSegmentMegabytes) << 20,
+                fsyncIntervalMilliseconds: Int64(configuration.spoolFsyncIntervalMilliseconds),
+                maxBacklogBytes: Int64(configuration.spoolMaxBacklogMegabytes) << 20
+            )
+        )
+        if spool.replayBytes > 0 || spool.discardedTornRecords > 0 {
+            logger.notice(
+                "spool has uncommitted frames from the last run; replaying",
+                metadata: [
+                    "spool.replay.bytes": "\(spool.replayBytes)", "spool.checkpoint": "\(spool.checkpoint)",
+                    "spool.torn_records": "\(spool.discardedTornRecords)",
+                ]
+            )
+        }
+        let topics = TopicScheme(prefix: configuration.mqttTopicPrefix)
+        let writer = PostgresWriter(conninfo: configuration.postgresConninfo, logger: logger)
+        let statistics = PipelineStatistics()
+        let mqtt = try MosquittoClient(
+            options: configuration.mqttOptions,
+            subscriptions: [MQTTSubscription(filter: topics.uplinkFilter(sharedGroup: configuration.mqttSharedGroup), qos: .atLeastOnce)],
+            logger: logger,
+            onMessage: Self.makeSpoolingHandler(spool: spool, logger: logger)
+        )
+        let pipeline = IngestPipeline(
+            spool: spool, writer: writer, downlink: configuration.pipelineAckNative ? MQTTDownlink(client: mqtt) : nil,
+            topics: topics, policy: configuration.ticketPolicy, maxBatchFrames: configuration.pipelineMaxBatchFrames,
+            retryMinMilliseconds: configuration.pipelineRetryMinMilliseconds,
+            retryMaxMilliseconds: configuration.pipelineRetryMaxMilliseconds, statistics: statistics, logger: logger
+        )
+        var services: [any Service] = [
+            DatabaseStartup(writer: writer, policy: configuration.ticketPolicy, logger: logger, then: pipeline),
+            MQTTIngestService(client: mqtt, logger: logger),
+        ]
+        if configuration.httpEnabled {
+            services.append(
+                HealthServer(
+                    host: configuration.httpHost, port: configuration.httpPort, logger: logger,
+                    readiness: { mqtt.isConnected && statistics.databaseReady.load(ordering: .relaxed) },
+                    metrics: { statistics.snapshot() + [("spool_backlog_bytes", spool.backlogBytes)] }
+                )
+            )
+        }
+        self.statistics = statistics
+        self.services = services
+        self.mqtt = mqtt
+        self.spool = spool
+    }
+
+    /// The MQTT receive callback: append to the spool before returning, which is what lets libmosquitto send the
+    /// PUBACK. If the spool cannot be written (disk full, I/O error) the callback holds the frame and retries:
+    /// returning would acknowledge a frame that is not stored.
+    static func makeSpoolingHandler(spool: FrameSpool, logger: Logger) -> @Sendable (borrowing MQTTInboundMessage) -> Void {
+        let writer = spool.writer
+        return { message in
+            let receivedAt = Timestamp.now
+            var failures = 0
+            while true {
+                do {
+                    try writer.append(topic: message.topicUTF8, payload: message.payload, receivedAt: receivedAt)
+                    return
+                } catch {
+                    if failures % 10 == 0 {
+                        logger.critical("cannot write the spool; holding the frame unacknowledged", metadata: ["error": "\(error)"])
+                    }
+                    failures += 1
+                    usleep(500_000)
+                }
+            }
+        }
+    }
+
+    /// Runs every service until SIGTERM/SIGINT, then shuts down in order: HTTP, MQTT (no more frames), then the
+    /// pipeline drains the spool and commits the last batch.
+    func run(logger: Logger) async throws {
+        let group = ServiceGroup(
+            configuration: ServiceGroupConfiguration(
+                services: services.map { ServiceGroupConfiguration.ServiceConfiguration(service: $0) },
+                gracefulShutdownSignals: [.sigterm, .sigint],
+                logger: logger
+            )
+        )
+        try await group.run()
+    }
+}
+
+extension GatewayConfiguration {
+    /// The MQTT client options these settings describe.
+    var mqttOptions: MQTTConnectionOptions {
+        var options = MQTTConnectionOptions(host: mqttHost, port: mqttPort, clientID: mqttClientID)
+        options.username = mqttUsername.isEmpty ? nil : mqttUsername
+        options.password = mqttPassword.isEmpty ? nil : mqttPassword
+        options.keepAliveSeconds = mqttKeepAliveSeconds
+        options.sessionExpirySeconds = UInt32(mqttSessionExpirySeconds)
+        options.receiveMaximum = mqttReceiveMaximum
+        options.cleanStart = false
+        options.reconnectMinimumDelay = .milliseconds(mqttReconnectMinMilliseconds)
+        options.reconnectMaximumDelay = .milliseconds(mqttReconnectMaxMilliseconds)
+        if mqttTLSEnabled {
+            options.tls = MQTTTLSOptions(
+                caFile: mqttTLSCAFile, certFile: mqttTLSCertFile.isEmpty ? nil : mqttTLSCertFile,
+                keyFile: mqttTLSKeyFile.isEmpty ? nil : mqttTLSKeyFile, verifyHostname: mqttTLSVerifyHostname
+            )
+        }
+        return options
+    }
+}
+
+/// Publishes downlinks through the gateway's MQTT client at QoS 1.
+struct MQTTDownlink: DownlinkPublisher {
+    let client: MosquittoClient
+
+    func publishDownlink(topic: String, payload: [UInt8]) -> Bool {
+        do {
+            try client.publish(topic: topic, payload: payload, qos: .atLeastOnce, retain: false)
+            return true
+        } catch {
+            return false
+        }
+    }
+}
+
+/// Runs the MQTT client for the life of the gateway; on shutdown it disconnects so no frame arrives after it.
+struct MQTTIngestService: Service {
+    let client: MosquittoClient
+    let logger: Logger
+
+    func run() async throws {
+        client.start()
+        logger.info("MQTT ingest started")
+        try? await gracefulShutdown()
+        await client.stop()
+        logger.info("MQTT ingest stopped")
+    }
+}
+
+/// Connects to PostgreSQL (retrying while it is unavailable), applies migrations, then runs the pipeline.
+/// Frames keep arriving into the spool while the database is down; nothing waits on it but the pipeline.
+struct DatabaseStartup: Service {
+    let writer: PostgresWriter
+    let policy: TicketPolicy
+    let logger: Logger
+    let then: IngestPipeline
+
+    func run() async throws {
+        var delay = 250
+        while true {
+            do {
+                try await writer.connect()
+                let applied = try await writer.migrate()
+                if !applied.isEmpty { logger.notice("database migrated", metadata: ["migrations.applied": "\(applied)"]) }
+                try await writer.syncTicketPolicy(policy)
+                break
+            } catch {
+                if Task.isShuttingDownGracefully || Task.isCancelled { return }
+                logger.error("database not ready; retrying", metadata: ["error": "\(error)", "retry.ms": "\(delay)"])
+                try await Task.sleep(for: .milliseconds(delay))
+                delay = min(delay * 2, 10_000)
+            }
+        }
+        then.statistics.databaseReady.store(true, ordering: .relaxed)
+        try await then.run()
+    }
+}

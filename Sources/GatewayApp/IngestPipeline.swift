@@ -1,0 +1,315 @@
+import GatewayCore
+import Logging
+import MQTTIngest
+import PostgresSink
+import ServiceLifecycle
+import Synchronization
+
+/// Counters of what the pipeline did since start. Read by `/metrics`, the demo summary and tests.
+final class PipelineStatistics: Sendable {
+    let framesProcessed = Atomic<Int64>(0)
+    let framesStored = Atomic<Int64>(0)
+    let framesQuarantined = Atomic<Int64>(0)
+    let readingsInserted = Atomic<Int64>(0)
+    let intervalsInserted = Atomic<Int64>(0)
+    let alarmsInserted = Atomic<Int64>(0)
+    let duplicates = Atomic<Int64>(0)
+    let conflicts = Atomic<Int64>(0)
+    let ticketsOpened = Atomic<Int64>(0)
+    let commits = Atomic<Int64>(0)
+    let commitFailures = Atomic<Int64>(0)
+    let acksSent = Atomic<Int64>(0)
+    let acksFailed = Atomic<Int64>(0)
+    /// Wall-clock microseconds of the last commit (0 before the first).
+    let lastCommitMicros = Atomic<Int64>(0)
+    /// Whether the database is connected and migrated. Drives `/readyz`.
+    let databaseReady = Atomic<Bool>(false)
+
+    func snapshot() -> [(String, Int64)] {
+        [
+            ("frames_processed", framesProcessed.load(ordering: .relaxed)),
+            ("frames_stored", framesStored.load(ordering: .relaxed)),
+            ("frames_quarantined", framesQuarantined.load(ordering: .relaxed)),
+            ("readings_inserted", readingsInserted.load(ordering: .relaxed)),
+            ("intervals_inserted", intervalsInserted.load(ordering: .relaxed)),
+            ("alarms_inserted", alarmsInserted.load(ordering: .relaxed)),
+            ("duplicate_rows", duplicates.load(ordering: .relaxed)),
+            ("value_conflicts", conflicts.load(ordering: .relaxed)),
+            ("tickets_opened", ticketsOpened.load(ordering: .relaxed)),
+            ("commits", commits.load(ordering: .relaxed)),
+            ("commit_failures", commitFailures.load(ordering: .relaxed)),
+            ("acks_sent", acksSent.load(ordering: .relaxed)),
+            ("acks_failed", acksFailed.load(ordering: .relaxed)),
+        ]
+    }
+}
+
+/// The registered native meters the decoder may accept frames from, keyed by meter id.
+struct NativeRegistry {
+    struct Entry {
+        var meterID: Int64
+        var key: AES128Key
+    }
+
+    private(set) var entries: [UInt64: Entry] = [:]
+
+    mutating func replace(with meters: [RegisteredMeter]) -> Int {
+        var fresh: [UInt64: Entry] = [:]
+        fresh.reserveCapacity(meters.count)
+        var skipped = 0
+        for meter in meters {
+            guard let id = UInt64(meter.address), let keyBytes = meter.aesKey, let key = AES128Key(bytes: keyBytes) else {
+                skipped += 1
+                continue
+            }
+            fresh[id] = Entry(meterID: meter.id, key: key)
+        }
+        entries = fresh
+        return skipped
+    }
+
+    subscript(id: UInt64) -> Entry? { entries[id] }
+}
+
+/// What to send a native meter after the commit that covered its frame.
+struct PendingAck {
+    var meter: UInt64
+    var key: AES128Key
+    var frameCounter: UInt32
+    var frameType: UInt8
+    var result: NativeAckResult
+}
+
+/// Reads the spool in order, decodes each frame, writes batches to PostgreSQL, then advances the checkpoint and
+/// acknowledges native meters. It is the only consumer of the spool.
+///
+/// Ordering guarantees: frames are processed and committed in receive order; the checkpoint moves only after the
+/// transaction holding those frames committed; acks go out only after that commit. A crash anywhere replays from
+/// the checkpoint, and idempotent writes make the replay harmless.
+final class IngestPipeline: Service {
+    private let spool: FrameSpool
+    private let writer: PostgresWriter
+    private let downlink: (any DownlinkPublisher)?
+    private let topics: TopicScheme
+    private let policy: TicketPolicy
+    private let maxBatchFrames: Int
+    private let retryMinMilliseconds: Int
+    private let retryMaxMilliseconds: Int
+    private let logger: Logger
+    let statistics: PipelineStatistics
+
+    init(
+        spool: FrameSpool, writer: PostgresWriter, downlink: (any DownlinkPublisher)?, topics: TopicScheme,
+        policy: TicketPolicy, maxBatchFrames: Int, retryMinMilliseconds: Int, retryMaxMilliseconds: Int,
+        statistics: PipelineStatistics, logger: Logger
+    ) {
+        self.spool = spool
+        self.writer = writer
+        self.downlink = downlink
+        self.topics = topics
+        self.policy = policy
+        self.maxBatchFrames = maxBatchFrames
+        self.retryMinMilliseconds = retryMinMilliseconds
+        self.retryMaxMilliseconds = retryMaxMilliseconds
+        self.statistics = statistics
+        self.logger = logger
+    }
+
+    func run() async throws {
+        let reader = spool.makeReader()
+        var registry = NativeRegistry()
+        try await refreshRegistry(&registry)
+        var lastRefresh = ContinuousClock.now
+        var batch = SinkBatch()
+        batch.reserveCapacity(frames: maxBatchFrames)
+        var acks: [PendingAck] = []
+        acks.reserveCapacity(maxBatchFrames)
+
+        while true {
+            if ContinuousClock.now - lastRefresh > .seconds(5) {
+                try? await refreshRegistry(&registry)
+                lastRefresh = .now
+            }
+            batch.removeAll()
+            acks.removeAll(keepingCapacity: true)
+            var stored = 0
+            var quarantined = 0
+            let count = try reader.read(maxRecords: maxBatchFrames) { record in
+                if process(record, registry: registry, into: &batch, acks: &acks) {
+                    stored += 1
+                } else {
+                    quarantined += 1
+                }
+            }
+            if count == 0 {
+                spool.writer.syncIfDue()
+                // The MQTT service stops before this one, so once shutdown begins the drained spool stays drained.
+                if Task.isShuttingDownGracefully || Task.isCancelled { break }
+                // Wait for the writer's doorbell, waking at least every 200 ms to sync and notice shutdown.
+                await spool.waitForAppend(timeout: .milliseconds(200))
+                continue
+            }
+            let summary = try await commitWithRetry(batch)
+            try reader.commit()
+            record(summary, frames: count, stored: stored, quarantined: quarantined)
+            sendAcks(acks)
+        }
+        logger.info("pipeline drained and stopped", metadata: ["spool.backlog.bytes": "\(spool.backlogBytes)"])
+    }
+
+    private func refreshRegistry(_ registry: inout NativeRegistry) async throws {
+        let meters = try await writer.loadMeters(protocol: .native)
+        let skipped = registry.replace(with: meters)
+        if skipped > 0 {
+            logger.warning("native meters without a usable id or key are ignored", metadata: ["meters.skipped": "\(skipped)"])
+        }
+    }
+
+    /// Decodes one spooled frame into the batch, or into quarantine. Returns whether it produced rows.
+    private func process(
+        _ record: SpoolRecord, registry: NativeRegistry, into batch: inout SinkBatch, acks: inout [PendingAck]
+    ) -> Bool {
+        guard let route = topics.route(record.topic) else {
+            quarantine(record, reason: "unroutable_topic", detail: "topic is not <prefix>/up/<protocol>/<address>", into: &batch)
+            return false
+        }
+        let address = UnsafeRawBufferPointer(rebasing: record.topic[route.addressRange])
+        switch route.family {
+        case .meter(.native):
+            return processNative(record, address: address, registry: registry, into: &batch, acks: &acks)
+        case .meter(let other):
+            quarantine(
+                record, reason: "unsupported_protocol", detail: "no decoder for \(other.rawValue) yet", source: other,
+                address: String(decoding: address, as: UTF8.self), into: &batch
+            )
+            return false
+        case .collector:
+            quarantine(record, reason: "unsupported_protocol", detail: "collector topics are not decoded yet", into: &batch)
+            return false
+        }
+    }
+
+    private func processNative(
+        _ record: SpoolRecord, address: UnsafeRawBufferPointer, registry: NativeRegistry,
+        into batch: inout SinkBatch, acks: inout [PendingAck]
+    ) -> Bool {
+        guard let topicMeter = TopicScheme.decimalID(address) else {
+            quarantine(record, reason: "topic_mismatch", detail: "native topic address is not a decimal meter id", source: .native, into: &batch)
+            return false
+        }
+        var entry: NativeRegistry.Entry?
+        let frame: NativeFrame
+        do {
+            frame = try NativeDecoder.decode(record.payload) { id in
+                entry = registry[id]
+                return entry?.key
+            }
+        } catch {
+            // A frame whose MAC verified but whose body is bad is answered "rejected", so the meter stops resending.
+            if error.code == .unknownType || error.code == .badLength || error.code == .fieldOutOfRange, let entry,
+                let header = NativeDecoder.peekHeader(record.payload), header.flags.contains(.ackRequested),
+                header.meterID == topicMeter
+            {
+                acks.append(PendingAck(meter: header.meterID, key: entry.key, frameCounter: header.frameCounter, frameType: header.frameType, result: .rejected))
+            }
+            quarantine(
+                record, reason: error.code.description, detail: error.message, source: .native,
+                address: NativeDecoder.peekHeader(record.payload).map { String($0.meterID) }, into: &batch
+            )
+            return false
+        }
+        guard let entry, frame.header.meterID == topicMeter else {
+            quarantine(
+                record, reason: "topic_mismatch", detail: "frame meter id differs from the topic's", source: .native,
+                address: String(frame.header.meterID), into: &batch
+            )
+            return false
+        }
+        guard frame.isUplink else {
+            quarantine(record, reason: "wrong_direction", detail: "downlink frame type on an uplink topic", source: .native, address: String(frame.header.meterID), into: &batch)
+            return false
+        }
+        frame.appendRecords(to: &batch, meterID: entry.meterID, receivedAt: record.receivedAt, policy: policy)
+        if frame.header.flags.contains(.ackRequested) {
+            acks.append(
+                PendingAck(meter: frame.header.meterID, key: entry.key, frameCounter: frame.header.frameCounter, frameType: frame.header.frameType, result: .stored)
+            )
+        }
+        return true
+    }
+
+    private func quarantine(
+        _ record: SpoolRecord, reason: String, detail: String, source: FrameProtocol? = nil, address: String? = nil,
+        into batch: inout SinkBatch
+    ) {
+        batch.quarantine.append(
+            QuarantineRecord(
+                receivedAt: record.receivedAt, topic: record.topicString, payload: Array(record.payload), reason: reason,
+                detail: detail, source: source, meterAddress: address
+            )
+        )
+    }
+
+    /// Commits the batch, retrying with exponential backoff and jitter until it succeeds or the task is cancelled.
+    /// Nothing is skipped: the checkpoint does not move until the commit succeeds.
+    private func commitWithRetry(_ batch: SinkBatch) async throws -> CommitSummary {
+        var delay = retryMinMilliseconds
+        while true {
+            do {
+                return try await writer.write(batch)
+            } catch {
+                statistics.commitFailures.add(1, ordering: .relaxed)
+                logger.error("database commit failed; retrying", metadata: ["error": "\(error)", "retry.ms": "\(delay)"])
+                try await Task.sleep(for: .milliseconds(Int.random(in: delay / 2...delay)))
+                delay = min(delay * 2, retryMaxMilliseconds)
+            }
+        }
+    }
+
+    private func record(_ summary: CommitSummary, frames: Int, stored: Int, quarantined: Int) {
+        statistics.framesProcessed.add(Int64(frames), ordering: .relaxed)
+        statistics.framesStored.add(Int64(stored), ordering: .relaxed)
+        statistics.framesQuarantined.add(Int64(quarantined), ordering: .relaxed)
+        statistics.readingsInserted.add(Int64(summary.readingsInserted), ordering: .relaxed)
+        statistics.intervalsInserted.add(Int64(summary.intervalsInserted), ordering: .relaxed)
+        statistics.alarmsInserted.add(Int64(summary.alarmsInserted), ordering: .relaxed)
+        statistics.duplicates.add(Int64(summary.readingsDuplicate + summary.intervalsDuplicate + summary.framesDuplicate), ordering: .relaxed)
+        statistics.conflicts.add(Int64(summary.conflicts), ordering: .relaxed)
+        statistics.ticketsOpened.add(Int64(summary.ticketsOpened), ordering: .relaxed)
+        statistics.commits.add(1, ordering: .relaxed)
+        statistics.lastCommitMicros.store(Timestamp.now.microsecondsSinceEpoch, ordering: .relaxed)
+        for ticket in summary.openedTickets {
+            logger.notice(
+                "repair ticket opened",
+                metadata: [
+                    "ticket.id": "\(ticket.id)", "meter.id": "\(ticket.meterID)", "ticket.condition": "\(ticket.condition.rawValue)",
+                    "ticket.priority": "\(ticket.priority.rawValue)",
+                ]
+            )
+        }
+    }
+
+    /// Publishes the application acks of a committed batch. A failed publish is counted; the meter retransmits
+    /// and gets its ack then (the retransmission is a duplicate and changes nothing).
+    private func sendAcks(_ acks: [PendingAck]) {
+        guard let downlink, !acks.isEmpty else { return }
+        let serverTime = UInt32(truncatingIfNeeded: Timestamp.now.secondsSinceEpoch)
+        for ack in acks {
+            let bytes = NativeEncoder.encodeAck(
+                meterID: ack.meter, key: ack.key, ackedFrameCounter: ack.frameCounter, ackedFrameType: ack.frameType,
+                result: ack.result, serverTime: serverTime
+            )
+            if downlink.publishDownlink(topic: topics.downlinkTopic(.native, address: String(ack.meter)), payload: bytes) {
+                statistics.acksSent.add(1, ordering: .relaxed)
+            } else {
+                statistics.acksFailed.add(1, ordering: .relaxed)
+            }
+        }
+    }
+}
+
+/// Sends downlink frames to meters. Implemented by the MQTT client; a protocol so tests can observe downlinks.
+protocol DownlinkPublisher: Sendable {
+    /// Publishes one downlink at QoS 1. Returns false if it could not be queued (e.g. disconnected).
+    func publishDownlink(topic: String, payload: [UInt8]) -> Bool
+}

@@ -1,0 +1,238 @@
+import ArgumentParser
+import Foundation
+import GatewayCore
+import Logging
+import MQTTIngest
+import PostgresSink
+import ServiceLifecycle
+import Synchronization
+
+/// Fleet options shared by `simulate` and `demo`.
+struct FleetArguments: ParsableArguments {
+    @Option(name: .long, help: "Number of simulated meters.")
+    var meters = 50
+
+    @Option(name: .long, help: "Frames per second over the whole fleet (0 = as fast as acks allow).")
+    var rate = 40.0
+
+    @Option(name: .long, help: "Seconds of publishing.")
+    var duration = 30
+
+    @Option(name: .long, help: "Id of the first meter; the fleet uses consecutive ids.")
+    var firstMeterID: UInt64 = 100_000_001
+
+    @Option(name: .long, help: "Random seed of the fleet's households.")
+    var seed: UInt64 = 1
+
+    @Option(name: .long, help: "Resend a frame after this many seconds without an ack (0 = never).")
+    var retransmitAfter = 5
+
+    @Option(name: .long, help: "Seconds to wait for outstanding acks after publishing.")
+    var drain = 15
+
+    @Flag(name: .long, help: "Publish one malformed frame of each kind midway (they must land in quarantine).")
+    var injectFaults = false
+
+    @Flag(name: .long, inversion: .prefixedNo, help: "Send the scripted alarms (methane, over-flow, continuous flow, tilt, battery).")
+    var scriptedAlarms = true
+
+    @Option(name: .long, help: "Chance per frame of a random device alarm (battery low, magnetic attack).")
+    var alarmProbability = 0.002
+
+    func validate() throws {
+        guard (1...1_000_000).contains(meters) else { throw ValidationError("--meters must be 1…1000000") }
+        guard rate >= 0 else { throw ValidationError("--rate must not be negative") }
+        guard duration >= 1 else { throw ValidationError("--duration must be at least 1 second") }
+        guard (0...1).contains(alarmProbability) else { throw ValidationError("--alarm-probability must be 0…1") }
+        guard retransmitAfter >= 0, drain >= 0 else { throw ValidationError("--retransmit-after and --drain must not be negative") }
+    }
+
+    var simulatorOptions: SimulatorOptions {
+        var options = SimulatorOptions()
+        options.meters = meters
+        options.ratePerSecond = rate
+        options.duration = .seconds(duration)
+        options.firstMeterID = firstMeterID
+        options.seed = seed
+        options.retransmitAfter = retransmitAfter > 0 ? .seconds(retransmitAfter) : nil
+        options.drain = .seconds(drain)
+        options.injectFaults = injectFaults
+        options.scriptedAlarms = scriptedAlarms
+        options.randomAlarmProbability = alarmProbability
+        return options
+    }
+}
+
+extension GatewayConfiguration {
+    /// MQTT options for a simulated fleet: the gateway's broker settings under another client id.
+    func fleetMQTTOptions(clientID: String) -> MQTTConnectionOptions {
+        var options = mqttOptions
+        options.clientID = clientID
+        options.cleanStart = true
+        options.sessionExpirySeconds = 0
+        return options
+    }
+}
+
+/// Registers a simulated fleet in the meter registry (idempotent).
+func provision(_ simulator: FleetSimulator, conninfo: String, logger: Logger) async throws -> Int {
+    let writer = PostgresWriter(conninfo: conninfo, logger: logger)
+    try await writer.connect()
+    _ = try await writer.migrate()
+    let count = try await writer.registerMeters(simulator.registrations())
+    await writer.close()
+    return count
+}
+
+struct SimulateCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "simulate",
+        abstract: "Publish a simulated fleet's frames to the broker and print a JSON report.",
+        discussion: "Meters answer to acks on their downlink topics and resend frames that stay unacknowledged."
+    )
+
+    @OptionGroup var options: ConfigOptions
+    @OptionGroup var fleet: FleetArguments
+
+    @Flag(name: .long, help: "Register the fleet's meters and keys in the database first.")
+    var provision = false
+
+    @Flag(name: .long, help: "Only register the fleet's meters and keys, then exit.")
+    var provisionOnly = false
+
+    @Option(name: .long, help: "MQTT client id of the fleet.")
+    var clientID = "meter-fleet-simulator"
+
+    func run() async throws {
+        let configuration = try options.load()
+        let logger = GatewayLogging.bootstrap(level: configuration.logLevel)
+        let simulator = FleetSimulator(
+            options: fleet.simulatorOptions, mqtt: configuration.fleetMQTTOptions(clientID: clientID),
+            topics: TopicScheme(prefix: configuration.mqttTopicPrefix), logger: logger
+        )
+        if provision || provisionOnly {
+            let count = try await GatewayApp.provision(simulator, conninfo: configuration.postgresConninfo, logger: logger)
+            logger.info("fleet registered", metadata: ["meters.registered": "\(count)"])
+            if provisionOnly {
+                print("registered \(count) meters")
+                return
+            }
+        }
+        let report = try await simulator.run()
+        let encoder = JSONEncoder()
+        encoder.outputFormatting = [.sortedKeys]
+        print(String(decoding: try encoder.encode(report), as: UTF8.self))
+    }
+}
+
+struct DemoCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "demo",
+        abstract: "Register a simulated fleet, run the gateway and the fleet for a bounded time, print what happened."
+    )
+
+    @OptionGroup var options: ConfigOptions
+
+    @Option(name: .long, help: "Number of simulated meters.")
+    var meters = 60
+
+    @Option(name: .long, help: "Frames per second over the whole fleet.")
+    var rate = 50.0
+
+    @Option(name: .long, help: "Seconds of publishing.")
+    var duration = 40
+
+    func run() async throws {
+        var configuration = try options.load()
+        if configuration.logLevel == "info" { configuration.logLevel = "notice" }
+        let logger = GatewayLogging.bootstrap(level: configuration.logLevel)
+        var fleetOptions = SimulatorOptions()
+        fleetOptions.meters = max(meters, 10)
+        fleetOptions.ratePerSecond = rate
+        fleetOptions.duration = .seconds(duration)
+        fleetOptions.injectFaults = true
+        let simulator = FleetSimulator(
+            options: fleetOptions, mqtt: configuration.fleetMQTTOptions(clientID: "meter-fleet-demo"),
+            topics: TopicScheme(prefix: configuration.mqttTopicPrefix), logger: logger
+        )
+        let registered = try await provision(simulator, conninfo: configuration.postgresConninfo, logger: logger)
+        print("registered \(registered) simulated meters; gateway and fleet run for \(duration) s …")
+
+        let runtime = try GatewayRuntime(configuration: configuration, logger: logger)
+        let group = ServiceGroup(
+            configuration: ServiceGroupConfiguration(
+                services: runtime.services.map { ServiceGroupConfiguration.ServiceConfiguration(service: $0) },
+                logger: logger
+            )
+        )
+        let report = try await withThrowingTaskGroup(of: SimulatorReport?.self) { tasks in
+            tasks.addTask {
+                try await group.run()
+                return nil
+            }
+            tasks.addTask {
+                guard await runtime.mqtt.waitUntilConnected(timeout: .seconds(30)) else {
+                    throw SimulatorError("the gateway did not connect to the broker")
+                }
+                let report = try await simulator.run()
+                // Let the last commit and its acks settle, then shut the gateway down in order.
+                try await Task.sleep(for: .seconds(1))
+                await group.triggerGracefulShutdown()
+                return report
+            }
+            var result: SimulatorReport?
+            for try await value in tasks {
+                if let value { result = value }
+            }
+            return result
+        }
+        guard let report else { throw SimulatorError("the fleet did not report") }
+        try printSummary(report: report, statistics: runtime.statistics, conninfo: configuration.postgresConninfo)
+    }
+
+    private func printSummary(report: SimulatorReport, statistics: PipelineStatistics, conninfo: String) throws {
+        let connection = try PostgresConnection.connect(conninfo: conninfo)
+        defer { connection.close() }
+        func scalar(_ sql: String) throws -> String { try connection.query(sql).first?.first.flatMap { $0 } ?? "0" }
+
+        print("")
+        print("== fleet")
+        print("  frames sent          \(report.framesGenerated) (\(report.readings) readings, \(report.dailyReports) daily reports, \(report.alarms) alarms) + \(report.faultsInjected) malformed")
+        print("  rate                 \(String(format: "%.1f", report.framesPerSecond)) frames/s")
+        print("  acked after commit   \(report.acked) of \(report.framesGenerated); resent \(report.retransmissions); unacked \(report.unacked)")
+        print("== gateway")
+        print("  frames received      \(statistics.framesProcessed.load(ordering: .relaxed))")
+        print("  frames stored        \(try scalar("SELECT count(*) FROM uplink_frames"))")
+        print("  readings             \(try scalar("SELECT count(*) FROM readings"))")
+        print("  interval points      \(try scalar("SELECT count(*) FROM interval_readings"))")
+        print("  alarms               \(try scalar("SELECT count(*) FROM alarms"))")
+        print("  quarantined          \(try scalar("SELECT count(*) FROM quarantine"))")
+        for row in try connection.query("SELECT reason, count(*) FROM quarantine GROUP BY reason ORDER BY reason") {
+            print("    \(row[0] ?? "?")\(String(repeating: " ", count: max(1, 20 - (row[0]?.count ?? 1))))\(row[1] ?? "0")")
+        }
+        print("  tickets raised       \(try scalar("SELECT count(*) FROM repair_tickets"))")
+        let tickets = try connection.query(
+            """
+            SELECT t.id, m.address, t.condition, t.priority, t.status, t.alarm_count,
+                   to_char(t.opened_at AT TIME ZONE 'UTC', 'HH24:MI:SS'),
+                   to_char(t.arrive_by AT TIME ZONE 'UTC', 'MM-DD HH24:MI'), to_char(t.repair_by AT TIME ZONE 'UTC', 'MM-DD HH24:MI')
+            FROM repair_tickets t JOIN meters m ON m.id = t.meter_id ORDER BY t.priority, t.id
+            """
+        )
+        if !tickets.isEmpty {
+            print("    id  meter      condition                        pri  status  alarms  opened    arrive by    repair by (UTC)")
+            for row in tickets {
+                let cells = row.map { $0 ?? "" }
+                print(
+                    "    \(pad(cells[0], 3)) \(pad(cells[1], 10)) \(pad(cells[2], 32)) \(pad(cells[3], 4)) \(pad(cells[4], 7)) \(pad(cells[5], 7)) \(pad(cells[6], 9)) \(pad(cells[7], 12)) \(cells[8])"
+                )
+            }
+        }
+        print("  ticket events        \(try scalar("SELECT count(*) FROM ticket_events"))")
+        print("  database commits     \(statistics.commits.load(ordering: .relaxed)) (failed attempts \(statistics.commitFailures.load(ordering: .relaxed)))")
+    }
+
+    private func pad(_ text: String, _ width: Int) -> String {
+        text.count >= width ? text : text + String(repeating: " ", count: width - text.count)
+    }
+}

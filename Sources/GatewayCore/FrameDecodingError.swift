@@ -1,0 +1,142 @@
+/// Why a frame could not be decoded: a stable machine-readable ``Code`` plus a fixed human message.
+///
+/// Thrown with typed throws (`throws(FrameDecodingError)`) on every decode path, so a rejected frame costs no
+/// allocation. The message names the check or field that failed; it never contains key material or payload bytes,
+/// so it is safe to store in the quarantine table and to log.
+public struct FrameDecodingError: Error, Sendable, CustomStringConvertible {
+    /// A stable reason code; its ``description`` is the string stored as the quarantine reason.
+    public struct Code: Sendable, Hashable, CustomStringConvertible {
+        private enum Base: UInt8, Sendable, Hashable {
+            case truncated
+            case badFrame
+            case unknownVersion
+            case frameTooLarge
+            case badLength
+            case badCRC
+            case unknownMeter
+            case badMAC
+            case unknownType
+            case fieldOutOfRange
+        }
+
+        private let base: Base
+
+        private init(_ base: Base) {
+            self.base = base
+        }
+
+        /// Fewer bytes than the frame needs (`truncated`).
+        public static let truncated = Code(.truncated)
+        /// The bytes are not a frame of this protocol, e.g. wrong magic (`bad_frame`).
+        public static let badFrame = Code(.badFrame)
+        /// A protocol version this decoder does not implement (`unknown_version`).
+        public static let unknownVersion = Code(.unknownVersion)
+        /// The declared size exceeds the protocol's maximum (`frame_too_large`).
+        public static let frameTooLarge = Code(.frameTooLarge)
+        /// A length that does not match the declared length or the frame type (`bad_length`).
+        public static let badLength = Code(.badLength)
+        /// The CRC does not match (`bad_crc`).
+        public static let badCRC = Code(.badCRC)
+        /// No key is registered for the meter (`unknown_meter`).
+        public static let unknownMeter = Code(.unknownMeter)
+        /// The message authentication code does not verify, e.g. a wrong key (`bad_mac`).
+        public static let badMAC = Code(.badMAC)
+        /// A frame type this decoder does not know (`unknown_type`).
+        public static let unknownType = Code(.unknownType)
+        /// A field outside its documented range, or a reserved bit set (`field_out_of_range`).
+        public static let fieldOutOfRange = Code(.fieldOutOfRange)
+
+        /// Every code, in check order.
+        public static let allCodes: [Code] = [
+            .truncated, .badFrame, .unknownVersion, .frameTooLarge, .badLength, .badCRC, .unknownMeter, .badMAC,
+            .unknownType, .fieldOutOfRange,
+        ]
+
+        /// The snake_case string form, e.g. `bad_crc`.
+        public var description: String {
+            switch base {
+            case .truncated: "truncated"
+            case .badFrame: "bad_frame"
+            case .unknownVersion: "unknown_version"
+            case .frameTooLarge: "frame_too_large"
+            case .badLength: "bad_length"
+            case .badCRC: "bad_crc"
+            case .unknownMeter: "unknown_meter"
+            case .badMAC: "bad_mac"
+            case .unknownType: "unknown_type"
+            case .fieldOutOfRange: "field_out_of_range"
+            }
+        }
+    }
+
+    /// The machine-readable reason.
+    public let code: Code
+    private let staticMessage: StaticString
+
+    /// Creates an error from a code and a fixed message naming the failed check or field.
+    ///
+    /// - Parameters:
+    ///   - code: The reason code.
+    ///   - message: A static text such as `"reading.battery_mv: 0xFFFF is the only sentinel"`.
+    public init(_ code: Code, _ message: StaticString) {
+        self.code = code
+        self.staticMessage = message
+    }
+
+    /// The human-readable message (names checks and fields only, never key or payload bytes).
+    public var message: String { staticMessage.description }
+
+    /// `code: message`.
+    public var description: String { "\(code): \(message)" }
+}
+
+/// Why a frame could not be encoded.
+public struct FrameEncodingError: Error, Sendable, CustomStringConvertible {
+    /// A stable reason code.
+    public struct Code: Sendable, Hashable, CustomStringConvertible {
+        private enum Base: UInt8, Sendable, Hashable {
+            case bufferTooSmall
+            case invalidFrame
+        }
+
+        private let base: Base
+
+        private init(_ base: Base) {
+            self.base = base
+        }
+
+        /// The caller's buffer cannot hold the frame (`buffer_too_small`).
+        public static let bufferTooSmall = Code(.bufferTooSmall)
+        /// The frame breaks a rule of its protocol, so a receiver would reject it (`invalid_frame`).
+        public static let invalidFrame = Code(.invalidFrame)
+
+        /// The snake_case string form.
+        public var description: String {
+            switch base {
+            case .bufferTooSmall: "buffer_too_small"
+            case .invalidFrame: "invalid_frame"
+            }
+        }
+    }
+
+    /// The machine-readable reason.
+    public let code: Code
+    /// For ``Code/invalidFrame``: the error a decoder gives for the frame, which names the rule it breaks.
+    public let decodingError: FrameDecodingError?
+
+    /// Creates an encoding error.
+    ///
+    /// - Parameters:
+    ///   - code: The reason code.
+    ///   - decodingError: The decoder's verdict on the frame, for ``Code/invalidFrame``.
+    public init(_ code: Code, decodingError: FrameDecodingError? = nil) {
+        self.code = code
+        self.decodingError = decodingError
+    }
+
+    /// `code` or `code: decoder's reason`.
+    public var description: String {
+        guard let decodingError else { return code.description }
+        return "\(code): \(decodingError)"
+    }
+}

@@ -1,0 +1,214 @@
+/// One versioned schema change, embedded in the binary (no resource bundle).
+///
+/// Rules: versions only grow; a published migration's SQL is never edited (add a new one instead); each runs
+/// inside the migration transaction, so it must not use statements that refuse to run in a transaction block
+/// (`CREATE INDEX CONCURRENTLY`, `VACUUM`).
+struct Migration: Sendable {
+    let version: Int
+    let name: String
+    let sql: String
+}
+
+/// Every migration, in version order.
+enum Migrations {
+    static let all: [Migration] = [v1]
+
+    /// Key of the transaction-scoped advisory lock that serialises concurrent `migrate()` calls
+    /// (ASCII "mg-migr8").
+    static let advisoryLockKey: Int64 = 0x6D67_2D6D_6967_7238
+
+    static let bootstrap = """
+        CREATE TABLE IF NOT EXISTS schema_migrations (
+            version integer PRIMARY KEY,
+            name text NOT NULL,
+            applied_at timestamptz NOT NULL DEFAULT now()
+        )
+        """
+
+    /// The v1 schema.
+    ///
+    /// Design notes:
+    /// * Telemetry tables (`readings`, `interval_readings`, `uplink_frames`, `alarms`, `quarantine`) carry no
+    ///   CHECK constraints on measured values: a constraint that rejects one row aborts the whole batch and
+    ///   blocks the pipeline. Tables the gateway itself governs (`meters`, tickets) do carry them.
+    /// * `readings` and `interval_readings` (the high-volume series) have no foreign key to `meters`: the
+    ///   per-row RI trigger would cost more than the insert. `uplink_frames`, `alarms` and `repair_tickets` do.
+    /// * Every table has a natural key; the writer inserts with `ON CONFLICT DO NOTHING` and records a
+    ///   different value under an existing key in `value_conflicts`.
+    static let v1 = Migration(
+        version: 1,
+        name: "initial schema",
+        sql: """
+            CREATE TABLE meters (
+                id bigserial PRIMARY KEY,
+                protocol text NOT NULL CHECK (protocol IN ('native', 'cjt188', 'wmbus', 'mbus')),
+                address text NOT NULL,
+                district text,
+                is_rural boolean NOT NULL DEFAULT false,
+                aes_key bytea CHECK (aes_key IS NULL OR octet_length(aes_key) = 16),
+                registered_at timestamptz NOT NULL DEFAULT now(),
+                UNIQUE (protocol, address)
+            );
+
+            CREATE TABLE uplink_frames (
+                meter_id bigint NOT NULL REFERENCES meters (id),
+                frame_counter bigint NOT NULL,
+                frame_type smallint NOT NULL,
+                meter_time timestamptz NOT NULL,
+                received_at timestamptz NOT NULL,
+                PRIMARY KEY (meter_id, frame_counter)
+            );
+
+            CREATE TABLE readings (
+                meter_id bigint NOT NULL,
+                read_at timestamptz NOT NULL,
+                kind smallint NOT NULL,
+                received_at timestamptz NOT NULL,
+                volume_ml bigint NOT NULL,
+                register_modulus_ml bigint NOT NULL,
+                flow_ml_per_h bigint,
+                valve smallint NOT NULL,
+                battery_mv integer,
+                temperature_centi_c integer,
+                signal_dbm integer,
+                status_bits bigint NOT NULL,
+                frame_counter bigint,
+                source text NOT NULL,
+                PRIMARY KEY (meter_id, read_at, kind)
+            );
+            CREATE INDEX readings_received_at_idx ON readings (received_at);
+
+            CREATE TABLE interval_readings (
+                meter_id bigint NOT NULL,
+                interval_start timestamptz NOT NULL,
+                interval_minutes smallint NOT NULL,
+                volume_ml bigint NOT NULL,
+                end_index_ml bigint NOT NULL,
+                received_at timestamptz NOT NULL,
+                PRIMARY KEY (meter_id, interval_start)
+            );
+            CREATE INDEX interval_readings_received_at_brin ON interval_readings USING brin (received_at);
+
+            -- The same natural key arrived with a different value. The first stored value is kept; each
+            -- distinct conflicting value is recorded once. kind is the reading kind for series 'reading'
+            -- and 0 for series 'interval'.
+            CREATE TABLE value_conflicts (
+                id bigserial PRIMARY KEY,
+                series text NOT NULL CHECK (series IN ('reading', 'interval')),
+                meter_id bigint NOT NULL,
+                at timestamptz NOT NULL,
+                kind smallint NOT NULL DEFAULT 0,
+                stored_volume_ml bigint NOT NULL,
+                conflicting_volume_ml bigint NOT NULL,
+                received_at timestamptz NOT NULL,
+                detected_at timestamptz NOT NULL DEFAULT now(),
+                UNIQUE (series, meter_id, at, kind, conflicting_volume_ml)
+            );
+
+            CREATE TABLE alarms (
+                id bigserial PRIMARY KEY,
+                meter_id bigint NOT NULL REFERENCES meters (id),
+                raised_at timestamptz NOT NULL,
+                received_at timestamptz NOT NULL,
+                source text NOT NULL,
+                raw_code integer NOT NULL,
+                condition text NOT NULL,
+                is_cleared boolean NOT NULL,
+                priority text NOT NULL,
+                valve smallint NOT NULL,
+                detail bigint NOT NULL,
+                frame_counter bigint,
+                UNIQUE (meter_id, raised_at, raw_code, is_cleared)
+            );
+            -- Lookups by meter use the unique index (meter_id, raised_at, ...); the dispatch feed reads by arrival.
+            CREATE INDEX alarms_received_at_idx ON alarms (received_at);
+
+            CREATE TABLE quarantine (
+                id bigserial PRIMARY KEY,
+                received_at timestamptz NOT NULL,
+                topic text NOT NULL,
+                payload bytea NOT NULL,
+                payload_hash bigint NOT NULL,
+                reason text NOT NULL,
+                detail text NOT NULL,
+                source text,
+                meter_address text,
+                replayed_at timestamptz,
+                UNIQUE (received_at, payload_hash)
+            );
+            CREATE INDEX quarantine_reason_idx ON quarantine (reason, received_at);
+            CREATE INDEX quarantine_pending_idx ON quarantine (received_at) WHERE replayed_at IS NULL;
+
+            -- Seconds from a ticket's opening alarm to each deadline. Seeded with the service-commitment
+            -- defaults; PostgresWriter.syncTicketPolicy overwrites them from the configured TicketPolicy.
+            CREATE TABLE ticket_deadline_settings (
+                priority text NOT NULL CHECK (priority IN ('P0', 'P1', 'P2', 'P3')),
+                is_rural boolean NOT NULL,
+                acknowledge_s bigint NOT NULL CHECK (acknowledge_s >= 0),
+                arrive_s bigint NOT NULL CHECK (arrive_s >= 0),
+                make_safe_s bigint NOT NULL CHECK (make_safe_s >= 0),
+                repair_s bigint NOT NULL CHECK (repair_s >= 0),
+                updated_at timestamptz NOT NULL DEFAULT now(),
+                PRIMARY KEY (priority, is_rural)
+            );
+            INSERT INTO ticket_deadline_settings (priority, is_rural, acknowledge_s, arrive_s, make_safe_s, repair_s)
+            VALUES
+                ('P0', false, 300, 1800, 21600, 86400),
+                ('P0', true, 300, 3600, 21600, 86400),
+                ('P1', false, 900, 7200, 21600, 86400),
+                ('P1', true, 900, 7200, 21600, 86400),
+                ('P2', false, 3600, 86400, 86400, 86400),
+                ('P2', true, 3600, 86400, 86400, 86400),
+                ('P3', false, 14400, 259200, 259200, 259200),
+                ('P3', true, 14400, 259200, 259200, 259200);
+
+            CREATE TABLE repair_tickets (
+                id bigserial PRIMARY KEY,
+                meter_id bigint NOT NULL REFERENCES meters (id),
+                condition text NOT NULL,
+                priority text NOT NULL CHECK (priority IN ('P0', 'P1', 'P2', 'P3')),
+                status text NOT NULL DEFAULT 'open' CHECK (status IN (
+                    'open', 'acknowledged', 'dispatched', 'on_site', 'made_safe', 'resolved', 'follow_up_done',
+                    'closed')),
+                opened_at timestamptz NOT NULL,
+                first_alarm_id bigint REFERENCES alarms (id),
+                last_alarm_at timestamptz NOT NULL,
+                alarm_count integer NOT NULL DEFAULT 1,
+                acknowledge_by timestamptz,
+                arrive_by timestamptz,
+                make_safe_by timestamptz,
+                repair_by timestamptz,
+                updated_at timestamptz NOT NULL DEFAULT now()
+            );
+            -- Exactly one active ticket per meter and condition, whatever the number of writers.
+            CREATE UNIQUE INDEX repair_tickets_one_active_idx ON repair_tickets (meter_id, condition)
+                WHERE status IN ('open', 'acknowledged', 'dispatched', 'on_site', 'made_safe');
+            CREATE INDEX repair_tickets_status_priority_idx ON repair_tickets (status, priority, opened_at);
+            CREATE INDEX repair_tickets_meter_idx ON repair_tickets (meter_id, opened_at);
+
+            CREATE TABLE ticket_events (
+                id bigserial PRIMARY KEY,
+                ticket_id bigint NOT NULL REFERENCES repair_tickets (id),
+                at timestamptz NOT NULL,
+                kind text NOT NULL CHECK (kind IN (
+                    'opened', 'alarm', 'alarm_cleared', 'priority_raised', 'acknowledged', 'dispatched', 'on_site',
+                    'made_safe', 'resolved', 'follow_up_done', 'closed', 'reopened', 'note')),
+                actor text NOT NULL,
+                alarm_id bigint REFERENCES alarms (id),
+                detail text
+            );
+            CREATE INDEX ticket_events_ticket_idx ON ticket_events (ticket_id, id);
+            -- An alarm produces each kind of event at most once (belt and braces: the writer only derives
+            -- events from alarms it has just inserted).
+            CREATE UNIQUE INDEX ticket_events_alarm_kind_idx ON ticket_events (alarm_id, kind)
+                WHERE alarm_id IS NOT NULL;
+
+            -- The advisory-lock key that serialises changes to the active ticket of one meter and condition.
+            -- Every writer of repair_tickets (gateway, dispatch API) should take
+            -- pg_advisory_xact_lock(ticket_lock_key(meter_id, condition)) before reading and changing it.
+            CREATE FUNCTION ticket_lock_key(meter_id bigint, condition text) RETURNS bigint
+                LANGUAGE sql IMMUTABLE PARALLEL SAFE
+                AS $$ SELECT hashtextextended(meter_id::text || '/' || condition, 7411) $$;
+            """
+    )
+}

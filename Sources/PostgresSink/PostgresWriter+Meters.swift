@@ -1,0 +1,106 @@
+public import GatewayCore
+
+extension PostgresWriter {
+    /// Loads every registered meter of one protocol (for a decoder's address → meter table).
+    /// - Parameters:
+    ///   - protocol: The protocol whose meters to load.
+    /// - Returns: The meters, ordered by id.
+    /// - Throws: ``PostgresError``.
+    public func loadMeters(protocol frameProtocol: FrameProtocol) throws -> [RegisteredMeter] {
+        let rows = try withConnection { connection in
+            try connection.query(
+                "SELECT \(WriterSQL.meterColumns) FROM meters WHERE protocol = $1 ORDER BY id",
+                parameters: [frameProtocol.rawValue]
+            )
+        }
+        return rows.compactMap(Self.meter(from:))
+    }
+
+    /// Looks up one meter by protocol and address.
+    /// - Parameters:
+    ///   - protocol: The protocol.
+    ///   - address: The address as the protocol writes it.
+    /// - Returns: The meter, or nil when it is not registered.
+    /// - Throws: ``PostgresError``.
+    public func lookupMeter(protocol frameProtocol: FrameProtocol, address: String) throws -> RegisteredMeter? {
+        let rows = try withConnection { connection in
+            try connection.query(
+                "SELECT \(WriterSQL.meterColumns) FROM meters WHERE protocol = $1 AND address = $2",
+                parameters: [frameProtocol.rawValue, address]
+            )
+        }
+        return rows.first.flatMap(Self.meter(from:))
+    }
+
+    /// Creates or updates meters by (protocol, address), setting district, rural flag and key as given
+    /// (a nil key removes the stored one). Uses one binary COPY, so bulk provisioning is fast.
+    /// - Parameters:
+    ///   - registrations: The meters; for a repeated (protocol, address) the last one wins.
+    /// - Returns: The number of meters inserted or updated.
+    /// - Throws: ``PostgresError`` with code `.invalidArgument` for a key that is not 16 bytes or an address
+    ///   containing NUL (nothing is written), otherwise as for a write.
+    public func registerMeters(_ registrations: [MeterRegistration]) throws -> Int {
+        guard !registrations.isEmpty else { return 0 }
+        for registration in registrations {
+            if let key = registration.aesKey, key.count != 16 {
+                throw PostgresError(
+                    code: .invalidArgument,
+                    message: "an AES-128 meter key must be 16 bytes, got \(key.count)"
+                )
+            }
+            if registration.address.utf8.contains(0) || registration.address.isEmpty {
+                throw PostgresError(
+                    code: .invalidArgument,
+                    message: "a meter address must be non-empty and free of NUL"
+                )
+            }
+        }
+        return try withTransaction { connection in
+            // Exists already (ON COMMIT DELETE ROWS) when the session strategy created it; otherwise dropped at commit.
+            try connection.execute(StageTables.meters.createSQL(.perTransaction))
+            try connection.execute("TRUNCATE \(StageTables.meters.name)")
+            var encoder = BinaryCopyEncoder(reservingCapacity: registrations.count * 96 + 64)
+            for registration in registrations { encoder.append(registration) }
+            encoder.finish()
+            try connection.copyIn(sql: StageTables.meters.copySQL, data: encoder.bytes)
+            return try connection.execute(WriterSQL.upsertMeters)
+        }
+    }
+
+    static func meter(from row: [String?]) -> RegisteredMeter? {
+        guard row.count >= 6, let idText = row[0], let id = Int64(idText),
+            let protocolText = row[1], let frameProtocol = FrameProtocol(rawValue: protocolText),
+            let address = row[2]
+        else { return nil }
+        return RegisteredMeter(
+            id: id,
+            protocol: frameProtocol,
+            address: address,
+            district: row[3],
+            isRural: row[4] == "t",
+            aesKey: row[5].flatMap(Self.bytes(fromHex:))
+        )
+    }
+
+    static func bytes(fromHex hex: String) -> [UInt8]? {
+        func nibble(_ c: UInt8) -> UInt8? {
+            switch c {
+            case UInt8(ascii: "0")...UInt8(ascii: "9"): c - UInt8(ascii: "0")
+            case UInt8(ascii: "a")...UInt8(ascii: "f"): c - UInt8(ascii: "a") + 10
+            case UInt8(ascii: "A")...UInt8(ascii: "F"): c - UInt8(ascii: "A") + 10
+            default: nil
+            }
+        }
+        let utf8 = Array(hex.utf8)
+        guard utf8.count % 2 == 0 else { return nil }
+        var bytes: [UInt8] = []
+        bytes.reserveCapacity(utf8.count / 2)
+        var index = 0
+        while index < utf8.count {
+            guard let high = nibble(utf8[index]), let low = nibble(utf8[index + 1]) else { return nil }
+            bytes.append(high << 4 | low)
+            index += 2
+        }
+        return bytes
+    }
+}

@@ -1,0 +1,461 @@
+public import GatewayCore
+public import Logging
+import NIOCore
+import NIOPosix
+
+/// Writes ``GatewayCore/SinkBatch``es to PostgreSQL, one transaction per batch, idempotently.
+///
+/// Thread rules: the actor's executor is a dedicated NIO event-loop thread (one per writer), so libpq's
+/// blocking calls run there and never on the Swift cooperative pool. The writer owns one
+/// ``PostgresConnection``; nothing else touches it.
+///
+/// Failure model: every method throws ``PostgresError``. When the connection breaks, the error is retryable
+/// (`isRetryable == true`) and the next call reconnects (temporary stage tables are re-created). A commit whose
+/// outcome is unknown (the connection broke during `COMMIT`) is also retryable: writing the same batch again
+/// changes nothing that was already committed, opens no ticket twice and emits no notification twice.
+public actor PostgresWriter {
+    private let group: MultiThreadedEventLoopGroup
+    private let loop: any EventLoop
+    /// Kept only to (re)connect; never logged or put into errors.
+    private let conninfo: String
+    private let logger: Logger
+    private let stageStrategy: StageTables.Strategy
+    private var connection: PostgresConnection?
+    private var stageTablesReady = false
+    private var encoder = BinaryCopyEncoder(reservingCapacity: 1 << 20)
+    private var policy = TicketPolicy.serviceCommitments
+    private var directCopy = DirectCopyPolicy()
+
+    /// Runs every job of this actor on the writer's own thread.
+    public nonisolated var unownedExecutor: UnownedSerialExecutor {
+        loop.executor.asUnownedSerialExecutor()
+    }
+
+    /// Creates a writer; it connects on ``connect()`` or on the first call that needs the database.
+    /// - Parameters:
+    ///   - conninfo: A libpq connection string or URI. It is never logged.
+    ///   - logger: Receives connection, migration and batch events (metadata keys `pg.*`).
+    public init(conninfo: String, logger: Logger) {
+        self.init(conninfo: conninfo, logger: logger, stageStrategy: .perSession)
+    }
+
+    init(conninfo: String, logger: Logger, stageStrategy: StageTables.Strategy) {
+        self.group = MultiThreadedEventLoopGroup(numberOfThreads: 1)
+        self.loop = group.next()
+        self.conninfo = conninfo
+        self.logger = logger
+        self.stageStrategy = stageStrategy
+    }
+
+    deinit {
+        // The connection (if any) is finished by its own deinit; the thread is stopped asynchronously because
+        // deinit may run on that very thread.
+        group.shutdownGracefully { _ in }
+    }
+
+    // MARK: Connection
+
+    /// Connects if not connected, or reconnects after a lost connection.
+    /// - Throws: ``PostgresError`` with code `.connectionFailed` (retryable) when the server is unreachable.
+    public func connect() throws {
+        _ = try connected()
+    }
+
+    /// Closes the connection. A later call reconnects.
+    public func close() {
+        connection?.close()
+        connection = nil
+        stageTablesReady = false
+    }
+
+    /// Whether the writer currently holds an open connection.
+    public var isConnected: Bool { connection?.isConnected ?? false }
+
+    /// The server process id of the writer's session (for diagnostics and tests), or nil when not connected.
+    public var backendPID: Int32? {
+        guard let connection, connection.isConnected else { return nil }
+        return connection.backendPID
+    }
+
+    private func connected() throws -> PostgresConnection {
+        loop.assertInEventLoop()
+        if let connection, connection.isConnected { return connection }
+        if connection != nil {
+            logger.warning("postgres connection lost, reconnecting")
+            connection?.close()
+            connection = nil
+        }
+        stageTablesReady = false
+        let fresh = try PostgresConnection.connect(conninfo: conninfo)
+        for setting in WriterSQL.sessionSettings {
+            try fresh.execute(setting)
+        }
+        logger.info(
+            "postgres connected",
+            metadata: ["pg.backend.pid": "\(fresh.backendPID)", "pg.server.version": "\(fresh.serverVersion)"]
+        )
+        connection = fresh
+        return fresh
+    }
+
+    /// Cleans up after a failed operation: rolls back an open transaction, or forgets a broken connection so
+    /// that the next call reconnects.
+    private func recover(from error: any Error, on connection: PostgresConnection) {
+        if connection.isConnected, connection.isInTransaction {
+            do {
+                try connection.execute("ROLLBACK")
+            } catch {
+                logger.warning("postgres rollback failed, dropping connection", metadata: ["pg.error": "\(error)"])
+                connection.close()
+            }
+        }
+        if !connection.isConnected {
+            self.connection = nil
+            stageTablesReady = false
+        }
+        logger.warning("postgres operation failed", metadata: ["pg.error": "\(error)"])
+    }
+
+    /// Runs `body` with the connection (connecting first), recovering on failure.
+    func withConnection<R>(_ body: (PostgresConnection) throws -> R) throws -> R {
+        let connection = try connected()
+        do {
+            return try body(connection)
+        } catch {
+            recover(from: error, on: connection)
+            throw error
+        }
+    }
+
+    /// Runs `body` in one transaction (BEGIN … COMMIT), rolling back and recovering on failure.
+    func withTransaction<R>(_ body: (PostgresConnection) throws -> R) throws -> R {
+        let connection = try connected()
+        do {
+            try connection.execute("BEGIN")
+            let result = try body(connection)
+            try connection.execute("COMMIT")
+            return result
+        } catch {
+            recover(from: error, on: connection)
+            throw error
+        }
+    }
+
+    // MARK: Schema and settings
+
+    /// Applies pending schema migrations (see ``PostgresConnection/migrate()``).
+    /// - Returns: The versions applied now; empty when the schema was current.
+    /// - Throws: ``PostgresError`` with code `.migrationFailed` or `.connectionLost`.
+    public func migrate() throws -> [Int] {
+        let connection = try connected()
+        do {
+            let applied = try connection.migrate()
+            if !applied.isEmpty {
+                logger.info("postgres schema migrated", metadata: ["pg.migrations": "\(applied)"])
+            }
+            return applied
+        } catch {
+            recover(from: error, on: connection)
+            throw error
+        }
+    }
+
+    /// Stores the policy's deadlines in `ticket_deadline_settings` (read by the ticket step) and uses the
+    /// policy's `opensTicket` decision for later batches. Call it at start, after ``migrate()``.
+    /// - Parameters:
+    ///   - policy: The ticket policy.
+    /// - Throws: ``PostgresError``.
+    public func syncTicketPolicy(_ policy: TicketPolicy) throws {
+        try withTransaction { connection in
+            for priority in TicketPriority.allCases {
+                for isRural in [false, true] {
+                    let deadlines = policy.deadlines(for: priority, isRural: isRural)
+                    try connection.execute(
+                        WriterSQL.upsertDeadlineSetting,
+                        parameters: [
+                            priority.rawValue, isRural ? "true" : "false", String(deadlines.acknowledgeSeconds),
+                            String(deadlines.arriveSeconds), String(deadlines.makeSafeSeconds),
+                            String(deadlines.repairSeconds),
+                        ]
+                    )
+                }
+            }
+        }
+        self.policy = policy
+    }
+
+    // MARK: Stage tables
+
+    /// Session strategy: creates every stage table once per connection, in autocommit *before* the write
+    /// transaction, so a rolled-back batch cannot take the tables with it.
+    private func prepareSessionStageTables(on connection: PostgresConnection) throws {
+        guard stageStrategy == .perSession, !stageTablesReady else { return }
+        for table in StageTables.all {
+            try connection.execute(table.createSQL(.perSession))
+        }
+        stageTablesReady = true
+    }
+
+    /// Transaction strategy: creates the tables this batch needs inside its transaction (dropped at commit).
+    private func prepareTransactionStageTables(_ tables: [StageTables.Table], on connection: PostgresConnection) throws
+    {
+        guard stageStrategy == .perTransaction else { return }
+        for table in tables {
+            try connection.execute(table.createSQL(.perTransaction))
+        }
+    }
+
+    /// Encodes `records` into the reused buffer (header, tuples, trailer).
+    private func encode<Records: Collection>(
+        _ records: Records,
+        with append: (inout BinaryCopyEncoder, Records.Element) -> Void
+    ) {
+        encoder.reset()
+        for record in records { append(&encoder, record) }
+        encoder.finish()
+    }
+
+    /// Inserts the encoded rows of `table` idempotently and returns (inserted, sent).
+    ///
+    /// First, unless a recent attempt hit duplicates, it tries one binary COPY straight into the real table under
+    /// a savepoint: when every row is new (the normal case) that is the whole job, at about 2.5 times the speed
+    /// of staging. A unique violation (SQLSTATE 23505: some row is already stored, or repeated in the batch)
+    /// rolls back to the savepoint, and the same bytes go through the stage table and
+    /// `INSERT … ON CONFLICT DO NOTHING`. Either way the outcome is the same: a direct COPY that succeeds
+    /// proves that no key was already present.
+    private func insertEncoded(
+        _ table: StageTables.Table,
+        insertSQL: String,
+        on connection: PostgresConnection
+    ) throws -> (inserted: Int, sent: Int) {
+        if let directSQL = table.directCopySQL, directCopy.shouldTry(table.name) {
+            try connection.execute("SAVEPOINT gw_direct_copy")
+            do {
+                let copied = try connection.copyIn(sql: directSQL, data: encoder.bytes)
+                try connection.execute("RELEASE SAVEPOINT gw_direct_copy")
+                directCopy.succeeded(table.name)
+                return (copied, copied)
+            } catch let error as PostgresError where error.sqlState == "23505" && connection.isConnected {
+                try connection.execute("ROLLBACK TO SAVEPOINT gw_direct_copy")
+                try connection.execute("RELEASE SAVEPOINT gw_direct_copy")
+                directCopy.failed(table.name)
+            }
+        }
+        let sent = try connection.copyIn(sql: table.copySQL, data: encoder.bytes)
+        let inserted = try connection.execute(insertSQL)
+        return (inserted, sent)
+    }
+
+    // MARK: Batches
+
+    /// Writes one batch in one transaction and returns what changed.
+    ///
+    /// Readings, intervals and frames are binary-COPYed straight into their tables when every row is new (the
+    /// normal case); if any key is already stored, the same bytes go through a temporary stage table and
+    /// `INSERT … ON CONFLICT DO NOTHING`, and a stored key that arrives with a different volume is recorded in
+    /// `value_conflicts`. Quarantine rows and alarms are always staged. New alarms open or join repair tickets
+    /// (one active ticket per meter and condition, guaranteed by a partial unique index), each ticket change is
+    /// a `ticket_events` row, and every event is sent with `pg_notify('ticket_events', json)`, which PostgreSQL
+    /// delivers only after the commit. Writing the same batch again inserts nothing, opens no ticket and sends
+    /// no notification.
+    /// - Parameters:
+    ///   - batch: The rows to write.
+    /// - Returns: Counts of inserted, duplicate and conflicting rows, and the tickets and events created.
+    /// - Throws: ``PostgresError``. When `isRetryable` is true (connection lost, deadlock, server restarting),
+    ///   retry with the same batch; the writer reconnects by itself.
+    public func write(_ batch: SinkBatch) throws -> CommitSummary {
+        if batch.isEmpty { return CommitSummary() }
+        var needed: [StageTables.Table] = []
+        if !batch.readings.isEmpty { needed.append(StageTables.readings) }
+        if !batch.intervals.isEmpty { needed.append(StageTables.intervals) }
+        if !batch.frames.isEmpty { needed.append(StageTables.frames) }
+        if !batch.quarantine.isEmpty { needed.append(StageTables.quarantine) }
+        if !batch.alarms.isEmpty { needed.append(contentsOf: [StageTables.alarms, StageTables.newAlarms]) }
+
+        try withConnection { connection in try prepareSessionStageTables(on: connection) }
+        let summary = try withTransaction { connection in
+            try prepareTransactionStageTables(needed, on: connection)
+            var summary = CommitSummary()
+            try writeSeries(batch, into: &summary, on: connection)
+            if !batch.alarms.isEmpty {
+                try writeAlarms(batch.alarms, into: &summary, on: connection)
+            }
+            return summary
+        }
+        logger.debug(
+            "postgres batch committed",
+            metadata: [
+                "pg.batch.readings": "\(summary.readingsInserted)/\(batch.readings.count)",
+                "pg.batch.intervals": "\(summary.intervalsInserted)/\(batch.intervals.count)",
+                "pg.batch.alarms": "\(summary.alarmsInserted)/\(batch.alarms.count)",
+                "pg.batch.conflicts": "\(summary.conflicts)",
+                "pg.batch.tickets.opened": "\(summary.ticketsOpened)",
+            ]
+        )
+        for ticket in summary.openedTickets {
+            logger.info(
+                "repair ticket opened",
+                metadata: [
+                    "ticket.id": "\(ticket.id)", "meter.id": "\(ticket.meterID)",
+                    "ticket.condition": "\(ticket.condition.rawValue)",
+                    "ticket.priority": "\(ticket.priority.rawValue)",
+                    "ticket.arrive_by": "\(ticket.arriveBy)",
+                ]
+            )
+        }
+        return summary
+    }
+
+    /// Readings, intervals, frames and quarantine: COPY, insert, count, detect conflicts.
+    private func writeSeries(
+        _ batch: SinkBatch,
+        into summary: inout CommitSummary,
+        on connection: PostgresConnection
+    ) throws {
+        if !batch.readings.isEmpty {
+            encode(batch.readings) { $0.append($1) }
+            let (inserted, sent) = try insertEncoded(
+                StageTables.readings,
+                insertSQL: WriterSQL.insertReadings,
+                on: connection
+            )
+            summary.readingsInserted = inserted
+            summary.readingsDuplicate = sent - inserted
+            if inserted < sent {
+                summary.conflicts += try connection.execute(WriterSQL.readingConflicts)
+            }
+        }
+        if !batch.intervals.isEmpty {
+            encode(batch.intervals) { $0.append($1) }
+            let (inserted, sent) = try insertEncoded(
+                StageTables.intervals,
+                insertSQL: WriterSQL.insertIntervals,
+                on: connection
+            )
+            summary.intervalsInserted = inserted
+            summary.intervalsDuplicate = sent - inserted
+            if inserted < sent {
+                summary.conflicts += try connection.execute(WriterSQL.intervalConflicts)
+            }
+        }
+        if !batch.frames.isEmpty {
+            encode(batch.frames) { $0.append($1) }
+            let (inserted, sent) = try insertEncoded(
+                StageTables.frames,
+                insertSQL: WriterSQL.insertFrames,
+                on: connection
+            )
+            summary.framesInserted = inserted
+            summary.framesDuplicate = sent - inserted
+        }
+        if !batch.quarantine.isEmpty {
+            encode(batch.quarantine) { $0.append($1) }
+            let (inserted, _) = try insertEncoded(
+                StageTables.quarantine,
+                insertSQL: WriterSQL.insertQuarantine,
+                on: connection
+            )
+            summary.quarantined = inserted
+        }
+    }
+
+    /// Alarms, then the ticket step for the alarms that are new.
+    private func writeAlarms(
+        _ alarms: [AlarmRecord],
+        into summary: inout CommitSummary,
+        on connection: PostgresConnection
+    ) throws {
+        let policy = self.policy
+        encode(alarms) { encoder, alarm in
+            encoder.append(alarm, opensTicket: policy.opensTicket(alarm.condition, isCleared: alarm.isCleared))
+        }
+        let staged = try connection.copyIn(sql: StageTables.alarms.copySQL, data: encoder.bytes)
+        let inserted = try connection.execute(WriterSQL.insertAlarms)
+        summary.alarmsInserted = inserted
+        summary.alarmsDuplicate = staged - inserted
+        guard inserted > 0 else { return }
+
+        // Which ticket statements can have work: decided from the batch, a superset of the new alarms.
+        let mayOpen = alarms.contains { policy.opensTicket($0.condition, isCleared: $0.isCleared) }
+        let mayClear = alarms.contains { $0.isCleared }
+        guard mayOpen || mayClear else { return }
+        try connection.execute(WriterSQL.lockTicketKeys)
+        if mayOpen {
+            collectEvents(try connection.query(WriterSQL.upsertTickets), into: &summary)
+        }
+        if mayClear {
+            collectEvents(try connection.query(WriterSQL.clearedAlarmEvents), into: &summary)
+        }
+    }
+
+    /// Parses rows of ``WriterSQL/eventColumns`` into the summary.
+    private func collectEvents(_ rows: [[String?]], into summary: inout CommitSummary) {
+        func int64(_ row: [String?], _ index: Int) -> Int64? {
+            guard index < row.count, let text = row[index] else { return nil }
+            return Int64(text)
+        }
+        func time(_ row: [String?], _ index: Int) -> Timestamp {
+            Timestamp(microsecondsSinceEpoch: int64(row, index) ?? 0)
+        }
+        for row in rows where row.count >= 13 {
+            guard let eventID = int64(row, 0), let ticketID = int64(row, 1), let meterID = int64(row, 3) else {
+                continue
+            }
+            let kind = TicketEventKind(rawValue: row[2] ?? "")
+            let condition = row[4].flatMap(AlarmCondition.init(rawValue:)) ?? .unrecognised
+            let priority = row[5].flatMap(TicketPriority.init(rawValue:)) ?? .p0
+            summary.events.append(
+                TicketEventSummary(
+                    id: eventID,
+                    ticketID: ticketID,
+                    kind: kind,
+                    meterID: meterID,
+                    condition: condition,
+                    priority: priority,
+                    alarmID: int64(row, 6)
+                )
+            )
+            summary.ticketEvents += 1
+            if kind == .opened {
+                summary.ticketsOpened += 1
+                summary.openedTickets.append(
+                    TicketSummary(
+                        id: ticketID,
+                        meterID: meterID,
+                        condition: condition,
+                        priority: priority,
+                        openedAt: time(row, 8),
+                        acknowledgeBy: time(row, 9),
+                        arriveBy: time(row, 10),
+                        makeSafeBy: time(row, 11),
+                        repairBy: time(row, 12)
+                    )
+                )
+            }
+        }
+    }
+}
+
+/// When to attempt a direct COPY into a real table: always, until an attempt hits a duplicate; then skip the
+/// next 1, 2, 4, … 64 batches of that table before trying again, so replays and overlapping back-fills do
+/// not pay for a failed attempt on every batch.
+struct DirectCopyPolicy: Sendable {
+    private var skip: [String: (remaining: Int, next: Int)] = [:]
+    static let maximumSkip = 64
+
+    mutating func shouldTry(_ table: String) -> Bool {
+        guard var state = skip[table], state.remaining > 0 else { return true }
+        state.remaining -= 1
+        skip[table] = state
+        return false
+    }
+
+    mutating func succeeded(_ table: String) {
+        skip[table] = nil
+    }
+
+    mutating func failed(_ table: String) {
+        let next = skip[table]?.next ?? 1
+        skip[table] = (remaining: next, next: min(next * 2, Self.maximumSkip))
+    }
+}

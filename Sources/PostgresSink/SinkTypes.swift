@@ -1,0 +1,260 @@
+public import GatewayCore
+
+/// What one committed ``PostgresWriter/write(_:)`` changed.
+///
+/// "Duplicate" rows had a natural key that was already stored (or appeared earlier in the same batch); they
+/// changed nothing. A replayed batch reports only duplicates, no tickets and no events.
+public struct CommitSummary: Sendable, Equatable {
+    /// Readings stored by this commit.
+    public var readingsInserted = 0
+    /// Readings whose (meter, read time, kind) was already stored.
+    public var readingsDuplicate = 0
+    /// Interval rows stored by this commit.
+    public var intervalsInserted = 0
+    /// Interval rows whose (meter, interval start) was already stored.
+    public var intervalsDuplicate = 0
+    /// Alarms stored by this commit.
+    public var alarmsInserted = 0
+    /// Alarms whose (meter, raised at, raw code, cleared) was already stored.
+    public var alarmsDuplicate = 0
+    /// Uplink frames stored by this commit.
+    public var framesInserted = 0
+    /// Uplink frames whose (meter, frame counter) was already stored.
+    public var framesDuplicate = 0
+    /// Quarantine rows stored by this commit (replays of the same frame are not counted).
+    public var quarantined = 0
+    /// New `value_conflicts` rows: a stored key arrived with a different volume.
+    public var conflicts = 0
+    /// Repair tickets opened by this commit.
+    public var ticketsOpened = 0
+    /// `ticket_events` rows written (each was also sent with `pg_notify('ticket_events', …)`).
+    public var ticketEvents = 0
+    /// The tickets opened by this commit, for logs and the demo.
+    public var openedTickets: [TicketSummary] = []
+    /// Every ticket event written by this commit, in event-id order (the same events as the notifications).
+    public var events: [TicketEventSummary] = []
+
+    /// Creates an empty summary.
+    public init() {}
+}
+
+/// A repair ticket as it stands after a commit.
+public struct TicketSummary: Sendable, Equatable {
+    /// `repair_tickets.id`.
+    public var id: Int64
+    /// The meter the ticket is for.
+    public var meterID: Int64
+    /// The alarm condition; one active ticket exists per meter and condition.
+    public var condition: AlarmCondition
+    /// The ticket's priority (the most urgent of its alarms).
+    public var priority: TicketPriority
+    /// The receive time of the alarm that opened the ticket.
+    public var openedAt: Timestamp
+    /// Deadline to acknowledge.
+    public var acknowledgeBy: Timestamp
+    /// Deadline to arrive on site.
+    public var arriveBy: Timestamp
+    /// Deadline to make safe.
+    public var makeSafeBy: Timestamp
+    /// Deadline to repair.
+    public var repairBy: Timestamp
+
+    /// Creates a summary.
+    /// - Parameters:
+    ///   - id: The ticket id.
+    ///   - meterID: The meter id.
+    ///   - condition: The alarm condition.
+    ///   - priority: The priority.
+    ///   - openedAt: When the opening alarm was received.
+    ///   - acknowledgeBy: Acknowledge deadline.
+    ///   - arriveBy: Arrival deadline.
+    ///   - makeSafeBy: Make-safe deadline.
+    ///   - repairBy: Repair deadline.
+    public init(
+        id: Int64,
+        meterID: Int64,
+        condition: AlarmCondition,
+        priority: TicketPriority,
+        openedAt: Timestamp,
+        acknowledgeBy: Timestamp,
+        arriveBy: Timestamp,
+        makeSafeBy: Timestamp,
+        repairBy: Timestamp
+    ) {
+        self.id = id
+        self.meterID = meterID
+        self.condition = condition
+        self.priority = priority
+        self.openedAt = openedAt
+        self.acknowledgeBy = acknowledgeBy
+        self.arriveBy = arriveBy
+        self.makeSafeBy = makeSafeBy
+        self.repairBy = repairBy
+    }
+}
+
+/// The kind of a `ticket_events` row.
+public struct TicketEventKind: RawRepresentable, Sendable, Hashable, ExpressibleByStringLiteral, CustomStringConvertible
+{
+    /// The text stored in `ticket_events.kind`.
+    public var rawValue: String
+
+    /// Creates a kind from its stored text.
+    /// - Parameters:
+    ///   - rawValue: The text.
+    public init(rawValue: String) {
+        self.rawValue = rawValue
+    }
+
+    /// Creates a kind from a string literal.
+    /// - Parameters:
+    ///   - value: The text.
+    public init(stringLiteral value: String) {
+        self.rawValue = value
+    }
+
+    /// The alarm that opened the ticket.
+    public static let opened: TicketEventKind = "opened"
+    /// A further alarm joined the active ticket.
+    public static let alarm: TicketEventKind = "alarm"
+    /// The meter reported the condition cleared; the ticket stays active until a person closes it.
+    public static let alarmCleared: TicketEventKind = "alarm_cleared"
+    /// A more urgent alarm raised the ticket's priority (and tightened its deadlines).
+    public static let priorityRaised: TicketEventKind = "priority_raised"
+
+    public var description: String { rawValue }
+}
+
+/// One `ticket_events` row written by the gateway.
+public struct TicketEventSummary: Sendable, Equatable {
+    /// `ticket_events.id`.
+    public var id: Int64
+    /// The ticket the event belongs to.
+    public var ticketID: Int64
+    /// `opened`, `alarm`, `alarm_cleared` or `priority_raised`.
+    public var kind: TicketEventKind
+    /// The ticket's meter.
+    public var meterID: Int64
+    /// The ticket's condition.
+    public var condition: AlarmCondition
+    /// The ticket's priority after the commit.
+    public var priority: TicketPriority
+    /// The alarm that caused the event.
+    public var alarmID: Int64?
+
+    /// Creates an event summary.
+    /// - Parameters:
+    ///   - id: The event id.
+    ///   - ticketID: The ticket id.
+    ///   - kind: The event kind.
+    ///   - meterID: The meter id.
+    ///   - condition: The condition.
+    ///   - priority: The ticket's priority after the commit.
+    ///   - alarmID: The causing alarm's id.
+    public init(
+        id: Int64,
+        ticketID: Int64,
+        kind: TicketEventKind,
+        meterID: Int64,
+        condition: AlarmCondition,
+        priority: TicketPriority,
+        alarmID: Int64?
+    ) {
+        self.id = id
+        self.ticketID = ticketID
+        self.kind = kind
+        self.meterID = meterID
+        self.condition = condition
+        self.priority = priority
+        self.alarmID = alarmID
+    }
+}
+
+/// A meter row from `meters`, as decoders need it to attribute frames and decrypt payloads.
+///
+/// `description` never shows the key: it prints `aesKey: <redacted>` or `aesKey: nil`.
+public struct RegisteredMeter: Sendable, Equatable, CustomStringConvertible {
+    /// `meters.id`, the key every stored row uses.
+    public var id: Int64
+    /// The protocol the meter speaks.
+    public var `protocol`: FrameProtocol
+    /// The meter's address as its protocol writes it (unique per protocol).
+    public var address: String
+    /// The district, for grouping and outage areas.
+    public var district: String?
+    /// Whether the meter is in a rural district (longer P0 arrival deadline).
+    public var isRural: Bool
+    /// The 16-byte AES-128 key, when the protocol encrypts.
+    public var aesKey: [UInt8]?
+
+    /// Creates a meter value.
+    /// - Parameters:
+    ///   - id: The database id.
+    ///   - protocol: The protocol.
+    ///   - address: The protocol address.
+    ///   - district: The district.
+    ///   - isRural: Whether rural.
+    ///   - aesKey: The AES-128 key, if any.
+    public init(
+        id: Int64,
+        protocol: FrameProtocol,
+        address: String,
+        district: String?,
+        isRural: Bool,
+        aesKey: [UInt8]?
+    ) {
+        self.id = id
+        self.protocol = `protocol`
+        self.address = address
+        self.district = district
+        self.isRural = isRural
+        self.aesKey = aesKey
+    }
+
+    public var description: String {
+        "RegisteredMeter(id: \(id), protocol: \(self.protocol.rawValue), address: \(address), "
+            + "district: \(district ?? "nil"), isRural: \(isRural), aesKey: \(aesKey == nil ? "nil" : "<redacted>"))"
+    }
+}
+
+/// A meter to create or update in `meters`, keyed by (protocol, address).
+///
+/// `description` never shows the key.
+public struct MeterRegistration: Sendable, Equatable, CustomStringConvertible {
+    /// The protocol the meter speaks.
+    public var `protocol`: FrameProtocol
+    /// The meter's address as its protocol writes it.
+    public var address: String
+    /// The district.
+    public var district: String?
+    /// Whether the meter is in a rural district.
+    public var isRural: Bool
+    /// The 16-byte AES-128 key, or nil for none. Registering replaces the stored key.
+    public var aesKey: [UInt8]?
+
+    /// Creates a registration.
+    /// - Parameters:
+    ///   - protocol: The protocol.
+    ///   - address: The protocol address.
+    ///   - district: The district.
+    ///   - isRural: Whether rural.
+    ///   - aesKey: The AES-128 key (exactly 16 bytes), or nil.
+    public init(
+        protocol: FrameProtocol,
+        address: String,
+        district: String? = nil,
+        isRural: Bool = false,
+        aesKey: [UInt8]? = nil
+    ) {
+        self.protocol = `protocol`
+        self.address = address
+        self.district = district
+        self.isRural = isRural
+        self.aesKey = aesKey
+    }
+
+    public var description: String {
+        "MeterRegistration(protocol: \(self.protocol.rawValue), address: \(address), district: \(district ?? "nil"), "
+            + "isRural: \(isRural), aesKey: \(aesKey == nil ? "nil" : "<redacted>"))"
+    }
+}

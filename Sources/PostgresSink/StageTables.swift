@@ -1,0 +1,211 @@
+public import GatewayCore
+
+/// The temporary staging tables a write COPYs into before `INSERT … SELECT … ON CONFLICT DO NOTHING`.
+///
+/// Each stage table has a `seq` identity column, filled in COPY order, so that when a batch holds the same
+/// natural key twice the earlier row wins deterministically. `seq` is not part of the COPY stream. The stream
+/// for readings, intervals and frames is the same as for their real tables, so one encoding serves the direct
+/// COPY attempt and the staged fallback. Column types match the wire types the encoder writes.
+enum StageTables {
+    /// How stage tables live.
+    enum Strategy: Sendable {
+        /// Created once per connection, `ON COMMIT DELETE ROWS` (emptied at each commit, no catalog churn).
+        case perSession
+        /// Created in every transaction, `ON COMMIT DROP`.
+        case perTransaction
+    }
+
+    struct Table: Sendable {
+        let name: String
+        /// `name type …` for each column the COPY stream carries, in stream order.
+        let columns: [(name: String, type: String)]
+        /// The real table with exactly these columns, for a direct COPY attempt; nil when always staged.
+        let directTarget: String?
+        /// Whether the table gets a `seq` identity column (false for tables filled by `INSERT … SELECT`).
+        var hasSequence = true
+
+        private var columnList: String { columns.map(\.name).joined(separator: ", ") }
+
+        /// `COPY` into the stage table.
+        var copySQL: String { "COPY \(name) (\(columnList)) FROM STDIN (FORMAT binary)" }
+
+        /// `COPY` straight into the real table (same stream).
+        var directCopySQL: String? {
+            directTarget.map { "COPY \($0) (\(columnList)) FROM STDIN (FORMAT binary)" }
+        }
+
+        func createSQL(_ strategy: Strategy) -> String {
+            let onCommit = strategy == .perSession ? "DELETE ROWS" : "DROP"
+            var definitions = columns.map { "\($0.name) \($0.type)" }
+            if hasSequence { definitions.insert("seq bigint GENERATED ALWAYS AS IDENTITY", at: 0) }
+            return
+                "CREATE TEMP TABLE IF NOT EXISTS \(name) (\(definitions.joined(separator: ", "))) ON COMMIT \(onCommit)"
+        }
+    }
+
+    static let readings = Table(
+        name: "gw_stage_readings",
+        columns: [
+            ("meter_id", "bigint NOT NULL"), ("read_at", "timestamptz NOT NULL"), ("kind", "smallint NOT NULL"),
+            ("received_at", "timestamptz NOT NULL"), ("volume_ml", "bigint NOT NULL"),
+            ("register_modulus_ml", "bigint NOT NULL"), ("flow_ml_per_h", "bigint"), ("valve", "smallint NOT NULL"),
+            ("battery_mv", "integer"), ("temperature_centi_c", "integer"), ("signal_dbm", "integer"),
+            ("status_bits", "bigint NOT NULL"), ("frame_counter", "bigint"), ("source", "text NOT NULL"),
+        ],
+        directTarget: "readings"
+    )
+    static let intervals = Table(
+        name: "gw_stage_intervals",
+        columns: [
+            ("meter_id", "bigint NOT NULL"), ("interval_start", "timestamptz NOT NULL"),
+            ("interval_minutes", "smallint NOT NULL"), ("volume_ml", "bigint NOT NULL"),
+            ("end_index_ml", "bigint NOT NULL"), ("received_at", "timestamptz NOT NULL"),
+        ],
+        directTarget: "interval_readings"
+    )
+    static let frames = Table(
+        name: "gw_stage_frames",
+        columns: [
+            ("meter_id", "bigint NOT NULL"), ("frame_counter", "bigint NOT NULL"), ("frame_type", "smallint NOT NULL"),
+            ("meter_time", "timestamptz NOT NULL"), ("received_at", "timestamptz NOT NULL"),
+        ],
+        directTarget: "uplink_frames"
+    )
+    static let alarms = Table(
+        name: "gw_stage_alarms",
+        columns: [
+            ("meter_id", "bigint NOT NULL"), ("raised_at", "timestamptz NOT NULL"),
+            ("received_at", "timestamptz NOT NULL"), ("source", "text NOT NULL"), ("raw_code", "integer NOT NULL"),
+            ("condition", "text NOT NULL"), ("is_cleared", "boolean NOT NULL"), ("priority", "text NOT NULL"),
+            ("valve", "smallint NOT NULL"), ("detail", "bigint NOT NULL"), ("frame_counter", "bigint"),
+            ("opens_ticket", "boolean NOT NULL"),
+        ],
+        directTarget: nil
+    )
+    static let quarantine = Table(
+        name: "gw_stage_quarantine",
+        columns: [
+            ("received_at", "timestamptz NOT NULL"), ("topic", "text NOT NULL"), ("payload", "bytea NOT NULL"),
+            ("payload_hash", "bigint NOT NULL"), ("reason", "text NOT NULL"), ("detail", "text NOT NULL"),
+            ("source", "text"), ("meter_address", "text"),
+        ],
+        directTarget: nil
+    )
+    /// The alarms this transaction inserted (filled from `INSERT … RETURNING`), input of the ticket step.
+    static let newAlarms = Table(
+        name: "gw_new_alarms",
+        columns: [
+            ("id", "bigint NOT NULL"), ("meter_id", "bigint NOT NULL"), ("raised_at", "timestamptz NOT NULL"),
+            ("received_at", "timestamptz NOT NULL"), ("condition", "text NOT NULL"), ("is_cleared", "boolean NOT NULL"),
+            ("priority", "text NOT NULL"), ("opens_ticket", "boolean NOT NULL"),
+        ],
+        directTarget: nil,
+        hasSequence: false
+    )
+    static let meters = Table(
+        name: "gw_stage_meters",
+        columns: [
+            ("protocol", "text NOT NULL"), ("address", "text NOT NULL"), ("district", "text"),
+            ("is_rural", "boolean NOT NULL"), ("aes_key", "bytea"),
+        ],
+        directTarget: nil
+    )
+
+    static let all: [Table] = [readings, intervals, frames, alarms, quarantine, newAlarms, meters]
+}
+
+extension BinaryCopyEncoder {
+    /// Appends a reading as one tuple of the `readings` COPY stream (14 fields, the table's column order).
+    ///
+    /// Public so that the allocation probe measures the real encode path.
+    /// - Parameters:
+    ///   - reading: The reading.
+    public mutating func append(_ reading: ReadingRecord) {
+        beginTuple(fieldCount: 14)
+        writeInt64(reading.meterID)
+        writeTimestamp(reading.readAt)
+        writeInt16(reading.kind.rawValue)
+        writeTimestamp(reading.receivedAt)
+        writeInt64(reading.volumeMillilitres)
+        writeInt64(reading.registerModulusMillilitres)
+        writeInt64(reading.flowMillilitresPerHour)
+        writeInt16(reading.valve.rawValue)
+        writeInt32(reading.batteryMillivolts)
+        writeInt32(reading.temperatureCentiCelsius)
+        writeInt32(reading.signalDBm)
+        writeInt64(reading.statusBits)
+        writeInt64(reading.frameCounter)
+        writeText(reading.source.rawValue)
+    }
+
+    /// Appends an interval row as one tuple of the `interval_readings` COPY stream (6 fields).
+    ///
+    /// Public so that the allocation probe measures the real encode path.
+    /// - Parameters:
+    ///   - interval: The interval row.
+    public mutating func append(_ interval: IntervalRecord) {
+        beginTuple(fieldCount: 6)
+        writeInt64(interval.meterID)
+        writeTimestamp(interval.intervalStart)
+        writeInt16(interval.intervalMinutes)
+        writeInt64(interval.volumeMillilitres)
+        writeInt64(interval.endIndexMillilitres)
+        writeTimestamp(interval.receivedAt)
+    }
+
+    mutating func append(_ frame: UplinkFrameRecord) {
+        beginTuple(fieldCount: 5)
+        writeInt64(frame.meterID)
+        writeInt64(frame.frameCounter)
+        writeInt16(frame.frameType)
+        writeTimestamp(frame.meterTime)
+        writeTimestamp(frame.receivedAt)
+    }
+
+    mutating func append(_ alarm: AlarmRecord, opensTicket: Bool) {
+        beginTuple(fieldCount: 12)
+        writeInt64(alarm.meterID)
+        writeTimestamp(alarm.raisedAt)
+        writeTimestamp(alarm.receivedAt)
+        writeText(alarm.source.rawValue)
+        writeInt32(alarm.rawCode)
+        writeText(alarm.condition.rawValue)
+        writeBool(alarm.isCleared)
+        writeText(alarm.priority.rawValue)
+        writeInt16(alarm.valve.rawValue)
+        writeInt64(alarm.detail)
+        writeInt64(alarm.frameCounter)
+        writeBool(opensTicket)
+    }
+
+    /// Quarantine text comes from frames that failed to decode; PostgreSQL text cannot hold U+0000, and one
+    /// such value would abort the whole batch, so NULs become U+FFFD. The raw bytes stay intact in `payload`.
+    mutating func append(_ record: QuarantineRecord) {
+        beginTuple(fieldCount: 8)
+        writeTimestamp(record.receivedAt)
+        writeText(record.topic.withoutNUL)
+        writeBytea(record.payload)
+        writeInt64(record.payloadHash)
+        writeText(record.reason.withoutNUL)
+        writeText(record.detail.withoutNUL)
+        writeText(record.source?.rawValue)
+        writeText(record.meterAddress?.withoutNUL)
+    }
+
+    mutating func append(_ registration: MeterRegistration) {
+        beginTuple(fieldCount: 5)
+        writeText(registration.protocol.rawValue)
+        writeText(registration.address.withoutNUL)
+        writeText(registration.district?.withoutNUL)
+        writeBool(registration.isRural)
+        writeBytea(registration.aesKey)
+    }
+}
+
+extension String {
+    /// The string with every U+0000 replaced by U+FFFD; the same string (no copy) when it has none.
+    var withoutNUL: String {
+        guard utf8.contains(0) else { return self }
+        return String(String.UnicodeScalarView(unicodeScalars.map { $0 == "\0" ? "\u{FFFD}" : $0 }))
+    }
+}

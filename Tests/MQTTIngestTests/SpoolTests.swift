@@ -1,0 +1,150 @@
+import Foundation
+import GatewayCore
+import MQTTIngest
+import Testing
+
+@Suite struct SpoolTests {
+    private func makeDirectory() -> String {
+        let path = NSTemporaryDirectory() + "spool-test-" + UUID().uuidString
+        return path
+    }
+
+    private func append(_ writer: SpoolWriter, topic: String, payload: [UInt8], at micros: Int64) throws {
+        var topicBytes = Array(topic.utf8)
+        try topicBytes.withUnsafeMutableBytes { topicRaw in
+            try payload.withUnsafeBytes { payloadRaw in
+                try writer.append(
+                    topic: UnsafeRawBufferPointer(topicRaw),
+                    payload: payloadRaw,
+                    receivedAt: Timestamp(microsecondsSinceEpoch: micros)
+                )
+            }
+        }
+    }
+
+    private func drain(_ reader: SpoolReader) throws -> [(String, [UInt8], Int64)] {
+        var out: [(String, [UInt8], Int64)] = []
+        while try reader.read(maxRecords: 7, { out.append(($0.topicString, Array($0.payload), $0.receivedAt.microsecondsSinceEpoch)) }) > 0 {}
+        return out
+    }
+
+    @Test func readsBackEveryRecordInOrderWithItsReceiveTime() throws {
+        let directory = makeDirectory()
+        defer { try? FileManager.default.removeItem(atPath: directory) }
+        let spool = try FrameSpool(directory: directory)
+        for index in 0..<100 {
+            try append(spool.writer, topic: "gm/v1/up/native/\(index)", payload: [UInt8(index), 0xFF, 0], at: Int64(index))
+        }
+        let reader = spool.makeReader()
+        let records = try drain(reader)
+        #expect(records.count == 100)
+        for (index, record) in records.enumerated() {
+            #expect(record.0 == "gm/v1/up/native/\(index)")
+            #expect(record.1 == [UInt8(index), 0xFF, 0])
+            #expect(record.2 == Int64(index))
+        }
+        #expect(spool.backlogBytes > 0)
+        try reader.commit()
+        #expect(spool.backlogBytes == 0)
+    }
+
+    @Test func replaysEverythingAfterTheCheckpointOnReopen() throws {
+        let directory = makeDirectory()
+        defer { try? FileManager.default.removeItem(atPath: directory) }
+        do {
+            let spool = try FrameSpool(directory: directory)
+            for index in 0..<10 { try append(spool.writer, topic: "t", payload: [UInt8(index)], at: 1) }
+            let reader = spool.makeReader()
+            // Commit the first four only, as if the database commit covered just them.
+            try reader.read(maxRecords: 4) { _ in }
+            try reader.commit()
+            // Read the rest but crash before their commit.
+            _ = try drain(reader)
+        }
+        let reopened = try FrameSpool(directory: directory)
+        #expect(reopened.replayBytes > 0)
+        let replayed = try drain(reopened.makeReader())
+        #expect(replayed.map { $0.1[0] } == [4, 5, 6, 7, 8, 9])
+    }
+
+    @Test func cutsATornTailAndKeepsTheRecordsBeforeIt() throws {
+        let directory = makeDirectory()
+        defer { try? FileManager.default.removeItem(atPath: directory) }
+        do {
+            let spool = try FrameSpool(directory: directory)
+            for index in 0..<3 { try append(spool.writer, topic: "t", payload: [UInt8(index), 1, 2, 3], at: 1) }
+        }
+        // Simulate an operating-system crash in the middle of the fourth write: a header and half a body.
+        let segment = directory + "/0000000000000001.spool"
+        let handle = try #require(FileHandle(forWritingAtPath: segment))
+        handle.seekToEndOfFile()
+        handle.write(Data([40, 0, 0, 0, 0xAA, 0xBB, 0xCC, 0xDD, 1, 2, 3]))
+        handle.closeFile()
+
+        let reopened = try FrameSpool(directory: directory)
+        #expect(reopened.discardedTornRecords == 1)
+        let records = try drain(reopened.makeReader())
+        #expect(records.map { $0.1[0] } == [0, 1, 2])
+        let saved = try FileManager.default.contentsOfDirectory(atPath: directory).filter { $0.contains(".torn-") }
+        #expect(saved.count == 1)
+    }
+
+    @Test func followsTheWriterAcrossSegmentsAndDeletesCommittedOnes() throws {
+        let directory = makeDirectory()
+        defer { try? FileManager.default.removeItem(atPath: directory) }
+        let spool = try FrameSpool(directory: directory, options: SpoolOptions(segmentBytes: 200))
+        let reader = spool.makeReader()
+        var seen: [UInt8] = []
+        for index in 0..<50 {
+            try append(spool.writer, topic: "topic", payload: [UInt8(index)] + [UInt8](repeating: 7, count: 20), at: 1)
+            if index % 9 == 0 { seen += try drain(reader).map { $0.1[0] } }
+        }
+        seen += try drain(reader).map { $0.1[0] }
+        #expect(seen == (0..<50).map(UInt8.init))
+        try reader.commit()
+        let segments = try FileManager.default.contentsOfDirectory(atPath: directory).filter { $0.hasSuffix(".spool") }
+        #expect(segments.count == 1, "only the active segment remains after a full commit: \(segments)")
+    }
+
+    @Test func aRecordLargerThanTheReadBufferIsDeliveredWhole() throws {
+        let directory = makeDirectory()
+        defer { try? FileManager.default.removeItem(atPath: directory) }
+        let spool = try FrameSpool(directory: directory)
+        let big = [UInt8](repeating: 0x5A, count: 3 << 20)
+        try append(spool.writer, topic: "big", payload: big, at: 1)
+        try append(spool.writer, topic: "small", payload: [1], at: 2)
+        let records = try drain(spool.makeReader())
+        #expect(records.count == 2)
+        #expect(records[0].1 == big)
+        #expect(records[1].0 == "small")
+    }
+
+    @Test func aMalformedCheckpointStopsStartWithAClearError() throws {
+        let directory = makeDirectory()
+        defer { try? FileManager.default.removeItem(atPath: directory) }
+        _ = try FrameSpool(directory: directory)
+        try "garbage".write(toFile: directory + "/checkpoint", atomically: true, encoding: .utf8)
+        #expect(throws: SpoolError.self) { _ = try FrameSpool(directory: directory) }
+    }
+
+    @Test func waitingEndsAtTheTimeoutOrAtOnceWhenAFrameArrives() async throws {
+        let directory = makeDirectory()
+        defer { try? FileManager.default.removeItem(atPath: directory) }
+        let spool = try FrameSpool(directory: directory)
+        let clock = ContinuousClock()
+        let quiet = await clock.measure { await spool.waitForAppend(timeout: .milliseconds(100)) }
+        #expect(quiet >= .milliseconds(90))
+        let writer = spool.writer
+        let appender = Task.detached {
+            try await Task.sleep(for: .milliseconds(50))
+            try [UInt8(1)].withUnsafeBytes { payload in
+                try Array("t".utf8).withUnsafeBytes { topic in
+                    try writer.append(topic: topic, payload: payload, receivedAt: Timestamp(microsecondsSinceEpoch: 0))
+                }
+            }
+        }
+        let woken = await clock.measure { await spool.waitForAppend(timeout: .seconds(30)) }
+        try await appender.value
+        #expect(woken < .seconds(10), "an append ends the wait long before the timeout")
+    }
+}

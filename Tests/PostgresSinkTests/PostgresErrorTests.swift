@@ -1,0 +1,50 @@
+import Testing
+
+@testable import PostgresSink
+
+@Suite struct PostgresErrorTests {
+    @Test func descriptionNeverContainsConninfoOrPassword() throws {
+        let conninfo = "host=127.0.0.1 port=1 user=gateway password=s3cr3t-pw connect_timeout=2"
+        let error = #expect(throws: PostgresError.self) { try PostgresConnection.connect(conninfo: conninfo) }
+        let text = try #require(error).description
+        #expect(!text.contains("s3cr3t"))
+        #expect(!text.contains(conninfo))
+        #expect(error?.code == .connectionFailed)
+        #expect(error?.isRetryable == true)
+        #expect(!(error?.debugDescription.contains("s3cr3t") ?? true))
+    }
+
+    @Test func malformedConninfoIsNotEchoed() {
+        // libpq's own message would quote the fragment after the space: part of the password.
+        let error = #expect(throws: PostgresError.self) {
+            try PostgresConnection.connect(conninfo: "host=x password=open sesame")
+        }
+        #expect(error?.code == .invalidArgument)
+        #expect(error.map { !$0.description.contains("sesame") && !$0.debugDescription.contains("sesame") } == true)
+    }
+
+    @Test(arguments: [
+        ("40001", true), ("40P01", true), ("57P01", true), ("08006", true), ("53300", true), ("55P03", true),
+        ("23505", false), ("22P02", false), ("42P01", false),
+    ])
+    func retryClassificationFollowsSQLState(sqlState: String, retryable: Bool) {
+        #expect(PostgresError(code: .serverError, sqlState: sqlState, message: "m").isRetryable == retryable)
+    }
+
+    @Test func lostConnectionIsRetryableWhateverTheState() {
+        #expect(PostgresError(code: .connectionLost, sqlState: "23505", message: "m").isRetryable)
+        #expect(!PostgresError(code: .migrationFailed, message: "m").isRetryable)
+    }
+
+    @Test func detailOnlyInDebugDescription() {
+        let error = PostgresError(
+            code: .serverError,
+            sqlState: "23505",
+            message: "duplicate key",
+            detail: "Key (id)=(42) already exists."
+        )
+        #expect(!error.description.contains("42"))
+        #expect(error.debugDescription.contains("Key (id)=(42)"))
+        #expect(error.description == "PostgresError.serverError [23505]: duplicate key")
+    }
+}

@@ -1,0 +1,49 @@
+import Foundation
+import Testing
+
+@testable import PostgresSink
+
+#if os(Linux)
+/// Each writer owns one event-loop thread and each listener one pool thread; both must give them back.
+@Suite(.enabled(if: TestServer.isAvailable), .serialized, .timeLimit(.minutes(1)))
+struct ResourceTests {
+    static func threadCount() -> Int {
+        (try? FileManager.default.contentsOfDirectory(atPath: "/proc/self/task").count) ?? -1
+    }
+
+    static func settledThreadCount(atMost limit: Int) async -> Int {
+        for _ in 0..<100 {
+            let count = threadCount()
+            if count <= limit { return count }
+            try? await Task.sleep(for: .milliseconds(20))
+        }
+        return threadCount()
+    }
+
+    @Test func releasedWritersAndListenersStopTheirThreads() async throws {
+        let database = try TestDatabase.create()
+        defer { database.drop() }
+        // Warm up whatever the runtime and test harness start once.
+        do {
+            let writer = PostgresWriter(conninfo: database.conninfo, logger: testLogger)
+            try await writer.connect()
+        }
+        let before = await Self.settledThreadCount(atMost: 0)
+        for _ in 0..<20 {
+            let writer = PostgresWriter(conninfo: database.conninfo, logger: testLogger)
+            try await writer.connect()
+            #expect(await writer.isConnected)
+            let listener = PostgresListener(conninfo: database.conninfo, channel: "c", logger: testLogger)
+            try await listener.start()
+            listener.stop()
+        }
+        // 20 leaked writers and listeners would leave 40 extra threads.
+        let after = await Self.settledThreadCount(atMost: before + 4)
+        #expect(after <= before + 4, "threads before \(before), after \(after)")
+        #expect(
+            try database.count("pg_stat_activity", where: "datname = current_database() AND pid <> pg_backend_pid()")
+                == 0
+        )
+    }
+}
+#endif

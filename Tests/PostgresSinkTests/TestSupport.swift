@@ -1,0 +1,197 @@
+import Foundation
+import GatewayCore
+import Logging
+import Synchronization
+
+@testable import PostgresSink
+
+/// The server the integration suites use: `GATEWAY_TEST_PG`, a key=value conninfo or URI.
+enum TestServer {
+    static var conninfo: String? { ProcessInfo.processInfo.environment["GATEWAY_TEST_PG"] }
+    static var isAvailable: Bool { conninfo != nil }
+
+    /// `conninfo` pointing at another database (later keywords win in a key=value conninfo).
+    static func conninfo(database: String) -> String {
+        let base = conninfo ?? ""
+        if base.hasPrefix("postgres://") || base.hasPrefix("postgresql://") {
+            return base + (base.contains("?") ? "&" : "?") + "dbname=\(database)"
+        }
+        return base + " dbname=\(database)"
+    }
+}
+
+/// A fresh, empty database for one test, dropped afterwards, so tests never see each other's rows.
+struct TestDatabase {
+    let name: String
+    let conninfo: String
+
+    static func create() throws -> TestDatabase {
+        let name = "t_" + String(UInt64.random(in: 0...UInt64.max), radix: 36)
+        let admin = try PostgresConnection.connect(conninfo: TestServer.conninfo ?? "")
+        try admin.execute("CREATE DATABASE \(name)")
+        return TestDatabase(name: name, conninfo: TestServer.conninfo(database: name))
+    }
+
+    func drop() {
+        guard let admin = try? PostgresConnection.connect(conninfo: TestServer.conninfo ?? "") else { return }
+        _ = try? admin.execute("DROP DATABASE IF EXISTS \(name) WITH (FORCE)")
+    }
+
+    func connect() throws -> PostgresConnection {
+        try PostgresConnection.connect(conninfo: conninfo)
+    }
+
+    /// One text value.
+    func scalar(_ sql: String, _ parameters: [String?] = []) throws -> String? {
+        try connect().query(sql, parameters: parameters).first?.first ?? nil
+    }
+
+    func count(_ table: String, where condition: String = "true") throws -> Int {
+        Int(try scalar("SELECT count(*) FROM \(table) WHERE \(condition)") ?? "") ?? -1
+    }
+}
+
+let testLogger: Logger = {
+    var logger = Logger(label: "PostgresSinkTests")
+    logger.logLevel = .warning
+    return logger
+}()
+
+/// Creates a database, a migrated writer with `meters` registered (urban unless listed in `rural`), runs
+/// `body`, and drops the database whatever happens.
+func withMigratedWriter(
+    meters: [String] = ["m1", "m2", "m3"],
+    rural: Set<String> = [],
+    _ body: (PostgresWriter, TestDatabase, [String: Int64]) async throws -> Void
+) async throws {
+    let database = try TestDatabase.create()
+    do {
+        let writer = PostgresWriter(conninfo: database.conninfo, logger: testLogger)
+        _ = try await writer.migrate()
+        try await writer.syncTicketPolicy(.serviceCommitments)
+        let registrations = meters.map {
+            MeterRegistration(protocol: .native, address: $0, district: "d1", isRural: rural.contains($0))
+        }
+        _ = try await writer.registerMeters(registrations)
+        var ids: [String: Int64] = [:]
+        for meter in try await writer.loadMeters(protocol: .native) { ids[meter.address] = meter.id }
+        try await body(writer, database, ids)
+        await writer.close()
+    } catch {
+        database.drop()
+        throw error
+    }
+    database.drop()
+}
+
+/// 2026-03-01T00:00:00Z plus `seconds`.
+func at(_ seconds: Int64) -> Timestamp {
+    Timestamp(secondsSinceEpoch: 1_772_323_200 + seconds)
+}
+
+func makeReading(meter: Int64, at time: Timestamp, volume: Int64, kind: ReadingKind = .periodic) -> ReadingRecord {
+    ReadingRecord(
+        meterID: meter,
+        readAt: time,
+        receivedAt: time.adding(seconds: 5),
+        kind: kind,
+        volumeMillilitres: volume,
+        registerModulusMillilitres: 100_000_000_000,
+        flowMillilitresPerHour: 1_200,
+        valve: .open,
+        batteryMillivolts: 3_600,
+        temperatureCentiCelsius: 2_150,
+        signalDBm: -87,
+        statusBits: 0,
+        frameCounter: 17,
+        source: .native
+    )
+}
+
+func makeInterval(meter: Int64, start: Timestamp, volume: Int64, endIndex: Int64 = 1_000_000) -> IntervalRecord {
+    IntervalRecord(
+        meterID: meter,
+        intervalStart: start,
+        intervalMinutes: 30,
+        volumeMillilitres: volume,
+        endIndexMillilitres: endIndex,
+        receivedAt: start.adding(seconds: 86_400)
+    )
+}
+
+func makeAlarm(
+    meter: Int64,
+    raisedAt: Timestamp,
+    receivedAt: Timestamp? = nil,
+    condition: AlarmCondition = .methaneDetector,
+    priority: TicketPriority = .p0,
+    isCleared: Bool = false,
+    rawCode: Int32 = 0x21
+) -> AlarmRecord {
+    AlarmRecord(
+        meterID: meter,
+        raisedAt: raisedAt,
+        receivedAt: receivedAt ?? raisedAt.adding(seconds: 2),
+        source: .native,
+        rawCode: rawCode,
+        condition: condition,
+        isCleared: isCleared,
+        priority: priority,
+        valve: .closed,
+        detail: 25,
+        frameCounter: 99
+    )
+}
+
+func batch(
+    readings: [ReadingRecord] = [],
+    intervals: [IntervalRecord] = [],
+    alarms: [AlarmRecord] = [],
+    frames: [UplinkFrameRecord] = [],
+    quarantine: [QuarantineRecord] = []
+) -> SinkBatch {
+    var batch = SinkBatch()
+    batch.readings = readings
+    batch.intervals = intervals
+    batch.alarms = alarms
+    batch.frames = frames
+    batch.quarantine = quarantine
+    return batch
+}
+
+/// Gathers a listener's notifications from one consumer task, so tests can wait with timeouts without
+/// cancelling the stream's iterator (which would stop the listener).
+final class NotificationCollector: Sendable {
+    private let items: Items
+    private let consumer: Task<Void, Never>
+
+    private final class Items: Sendable {
+        let storage = Mutex<[PostgresNotification]>([])
+    }
+
+    init(_ stream: AsyncStream<PostgresNotification>) {
+        let items = Items()
+        self.items = items
+        self.consumer = Task {
+            for await note in stream { items.storage.withLock { $0.append(note) } }
+        }
+    }
+
+    var all: [PostgresNotification] { items.storage.withLock { $0 } }
+
+    /// Waits until at least `count` notifications arrived (or `timeout` passed) and returns all so far.
+    func wait(forCount count: Int, timeout: Duration = .seconds(5)) async -> [PostgresNotification] {
+        let deadline = ContinuousClock.now.advanced(by: timeout)
+        while ContinuousClock.now < deadline {
+            let snapshot = all
+            if snapshot.count >= count { return snapshot }
+            try? await Task.sleep(for: .milliseconds(20))
+        }
+        return all
+    }
+
+    /// Waits until the stream has finished.
+    func finished() async {
+        await consumer.value
+    }
+}

@@ -1,0 +1,46 @@
+#!/usr/bin/env bash
+# Installs what is missing, starts a private mosquitto and PostgreSQL under .local/demo, runs the gateway with a
+# simulated meter fleet for a bounded time, prints what happened, then stops everything.
+# Usage: scripts/demo.sh [extra `meter-gateway demo` options, e.g. --meters 200 --duration 60]
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+scripts/services.sh install
+state=".local/demo"
+scripts/services.sh down "$state" 2>/dev/null || true
+rm -rf "$state"
+trap 'scripts/services.sh down "$state"' EXIT
+scripts/services.sh up "$state"
+# shellcheck disable=SC1091
+source "$state/env"
+psql -q "host=127.0.0.1 port=$PG_PORT user=postgres dbname=postgres" -c "CREATE DATABASE meter_gateway" >/dev/null
+
+echo "== building meter-gateway"
+swift build --product meter-gateway 2>&1 | tail -n 1
+
+cat >"$state/gateway.toml" <<EOF
+[mqtt]
+host = "127.0.0.1"
+port = $MQTT_PORT
+client_id = "meter-gateway-demo"
+
+[postgres]
+conninfo = "host=127.0.0.1 port=$PG_PORT user=postgres dbname=meter_gateway"
+
+[spool]
+directory = "$PWD/$state/spool"
+
+[http]
+port = $HTTP_PORT
+EOF
+
+.build/debug/meter-gateway demo --config "$state/gateway.toml" "$@"
+
+cat <<EOF
+
+The servers stop now; the data stays in $state. To look at it with psql later:
+  scripts/services.sh up $state && source $state/env
+  psql "host=127.0.0.1 port=\$PG_PORT user=postgres dbname=meter_gateway"
+  -- e.g.  SELECT * FROM repair_tickets;  SELECT reason, count(*) FROM quarantine GROUP BY 1;
+  scripts/services.sh down $state
+EOF
