@@ -71,6 +71,11 @@ struct NativeRegistry {
     subscript(id: UInt64) -> Entry? { entries[id] }
 }
 
+/// Why the database refused the frame being re-processed alone.
+struct DatabaseRejection {
+    var detail: String
+}
+
 /// What to send a native meter after the commit that covered its frame.
 struct PendingAck {
     var meter: UInt64
@@ -124,6 +129,10 @@ final class IngestPipeline: Service {
         batch.reserveCapacity(frames: maxBatchFrames)
         var acks: [PendingAck] = []
         acks.reserveCapacity(maxBatchFrames)
+        // After the database refused a batch outright, this many frames are re-processed one per transaction, so
+        // only the frame it refuses is quarantined and the rest are stored.
+        var isolating = 0
+        var rejected: DatabaseRejection?
 
         while true {
             if ContinuousClock.now - lastRefresh > .seconds(5) {
@@ -134,8 +143,11 @@ final class IngestPipeline: Service {
             acks.removeAll(keepingCapacity: true)
             var stored = 0
             var quarantined = 0
-            let count = try reader.read(maxRecords: maxBatchFrames) { record in
-                if process(record, registry: registry, into: &batch, acks: &acks) {
+            let count = try reader.read(maxRecords: isolating > 0 ? 1 : maxBatchFrames) { record in
+                if let rejection = rejected {
+                    quarantine(record, reason: "database_rejected", detail: rejection.detail, into: &batch)
+                    quarantined += 1
+                } else if process(record, registry: registry, into: &batch, acks: &acks) {
                     stored += 1
                 } else {
                     quarantined += 1
@@ -149,8 +161,30 @@ final class IngestPipeline: Service {
                 await spool.waitForAppend(timeout: .milliseconds(200))
                 continue
             }
-            let summary = try await commitWithRetry(batch)
+            let summary: CommitSummary
+            do {
+                summary = try await commitWithRetry(batch)
+            } catch let error as PostgresError where !error.isRetryable && rejected == nil {
+                reader.rewind()
+                if count > 1 {
+                    logger.error("database refused a batch; re-processing it frame by frame", metadata: ["error": "\(error)", "batch.frames": "\(count)"])
+                    isolating = count
+                } else {
+                    logger.error("database refused a frame; quarantining it", metadata: ["error": "\(error)"])
+                    rejected = DatabaseRejection(detail: "database refused the frame's rows: \(error)")
+                    isolating = max(isolating, 1)
+                }
+                continue
+            } catch let error as PostgresError where !error.isRetryable {
+                // Even the quarantine row was refused: the schema or permissions are broken. Hold everything.
+                logger.critical("database refuses quarantine rows; holding frames", metadata: ["error": "\(error)"])
+                reader.rewind()
+                try await Task.sleep(for: .milliseconds(retryMaxMilliseconds))
+                continue
+            }
             try reader.commit()
+            rejected = nil
+            isolating = max(0, isolating - count)
             record(summary, frames: count, stored: stored, quarantined: quarantined)
             sendAcks(acks)
         }
@@ -250,13 +284,17 @@ final class IngestPipeline: Service {
         )
     }
 
-    /// Commits the batch, retrying with exponential backoff and jitter until it succeeds or the task is cancelled.
-    /// Nothing is skipped: the checkpoint does not move until the commit succeeds.
+    /// Commits the batch, retrying retryable failures (connection lost, serialisation, server shutting down) with
+    /// exponential backoff and jitter. Nothing is skipped: the checkpoint does not move until the commit succeeds.
+    /// - Throws: A non-retryable ``PostgresError`` (the database refuses these rows), or cancellation.
     private func commitWithRetry(_ batch: SinkBatch) async throws -> CommitSummary {
         var delay = retryMinMilliseconds
         while true {
             do {
                 return try await writer.write(batch)
+            } catch let error as PostgresError where !error.isRetryable {
+                statistics.commitFailures.add(1, ordering: .relaxed)
+                throw error
             } catch {
                 statistics.commitFailures.add(1, ordering: .relaxed)
                 logger.error("database commit failed; retrying", metadata: ["error": "\(error)", "retry.ms": "\(delay)"])

@@ -143,6 +143,14 @@ public final class SpoolReader {
         committed = readPosition
     }
 
+    /// Forgets what was handed out since the last commit, so those records are read again.
+    /// The pipeline uses it to re-process a rejected batch one frame at a time.
+    public func rewind() {
+        position = committed
+        readPosition = committed
+        uncommittedBytes = 0
+    }
+
     /// Reads from `position` into the buffer, at most up to `limit` in the current segment.
     private func fill(limit: Int64) throws -> Int {
         try openCurrentSegment()

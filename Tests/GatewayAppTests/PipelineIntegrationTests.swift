@@ -177,3 +177,81 @@ struct PipelineIntegrationTests {
     }
 }
 
+
+extension PipelineIntegrationTests {
+    /// A frame whose rows the database refuses (its meter was deleted after the gateway cached the registry)
+    /// is quarantined alone; the frames batched with it are still stored.
+    @Test func aFrameTheDatabaseRefusesIsQuarantinedAndTheRestOfItsBatchIsStored() async throws {
+        let environment = try IntegrationEnvironment()
+        let database = try environment.makeDatabase(prefix: "refused")
+        defer { environment.dropDatabase(database) }
+        let folder = try environment.makeFolder()
+        let configPath = try environment.writeConfiguration(in: folder, database: database, clientID: "gw-refused")
+        let configuration = try GatewayConfiguration.load(tomlText: try String(contentsOfFile: configPath, encoding: .utf8), environment: [:])
+        let logger = Logger(label: "refused-test")
+        let topics = TopicScheme(prefix: configuration.mqttTopicPrefix)
+        let key = try #require(AES128Key(bytes: urbanKeyBytes))
+
+        let writer = PostgresWriter(conninfo: configuration.postgresConninfo, logger: logger)
+        try await writer.connect()
+        _ = try await writer.migrate()
+        _ = try await writer.registerMeters([
+            MeterRegistration(protocol: .native, address: String(urbanMeter), aesKey: urbanKeyBytes),
+            MeterRegistration(protocol: .native, address: String(ruralMeter), aesKey: urbanKeyBytes),
+        ])
+        await writer.close()
+
+        let runtime = try GatewayRuntime(configuration: configuration, logger: logger)
+        let group = ServiceGroup(
+            configuration: ServiceGroupConfiguration(
+                services: runtime.services.map { ServiceGroupConfiguration.ServiceConfiguration(service: $0) }, logger: logger
+            )
+        )
+        let fleet = try MosquittoClient(
+            options: configuration.fleetMQTTOptions(clientID: "fleet-refused-\(environment.runID)"), subscriptions: [],
+            logger: logger, onMessage: { _ in }
+        )
+        fleet.start()
+        try await withThrowingTaskGroup(of: Void.self) { tasks in
+            tasks.addTask { try await group.run() }
+            defer { tasks.cancelAll() }
+            #expect(await runtime.mqtt.waitUntilConnected(timeout: .seconds(20)))
+            #expect(await fleet.waitUntilConnected(timeout: .seconds(20)))
+            while !runtime.statistics.databaseReady.load(ordering: .relaxed) { try await Task.sleep(for: .milliseconds(50)) }
+            // The gateway has cached both meters; now one disappears from the registry.
+            let db = try PostgresConnection.connect(conninfo: configuration.postgresConninfo)
+            defer { db.close() }
+            _ = try db.execute("DELETE FROM meters WHERE address = '\(ruralMeter)'")
+
+            let now = UInt32(Date().timeIntervalSince1970)
+            func reading(_ meter: UInt64, counter: UInt32) throws -> [UInt8] {
+                let frame = NativeFrame(
+                    meterID: meter, frameCounter: counter, meterTime: now - counter, flags: [],
+                    body: .reading(
+                        NativeFrame.Reading(
+                            register: NativeFrame.Register(raw: UInt64(counter) * 1000, exponent: -3, digits: 5),
+                            flowMillilitresPerHour: nil, valve: .open, batteryMillivolts: nil, temperatureCentiCelsius: nil,
+                            signalDBm: nil, status: []
+                        )
+                    )
+                )
+                return try NativeEncoder.encode(frame, key: key)
+            }
+            for counter in UInt32(1)...5 {
+                let meter = counter == 3 ? ruralMeter : urbanMeter
+                try fleet.publish(topic: topics.uplinkTopic(.native, address: String(meter)), payload: try reading(meter, counter: counter))
+            }
+            let deadline = ContinuousClock.now + .seconds(20)
+            while runtime.statistics.framesProcessed.load(ordering: .relaxed) < 5 {
+                try #require(ContinuousClock.now < deadline, "the gateway did not get past the refused frame")
+                try await Task.sleep(for: .milliseconds(50))
+            }
+            let stored = try db.query("SELECT frame_counter FROM uplink_frames ORDER BY 1").map { $0[0] ?? "" }
+            #expect(stored == ["1", "2", "4", "5"])
+            let quarantined = try db.query("SELECT reason, topic FROM quarantine").map { $0.map { $0 ?? "" } }
+            #expect(quarantined == [["database_rejected", topics.uplinkTopic(.native, address: String(ruralMeter))]])
+            await group.triggerGracefulShutdown()
+        }
+        await fleet.stop()
+    }
+}
