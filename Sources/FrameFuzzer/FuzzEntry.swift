@@ -1,9 +1,9 @@
 // libFuzzer entry point for the gateway's frame decoders (build and run: firmware-protocols/README.md).
 //
 // Input format: one selector byte, then the frame.
-// - Selector bits 0–6 choose the decoder. 0x01 (CJ/T 188), 0x02 (wireless M-Bus) and 0x03 (wired M-Bus) are
-//   reserved for decoders still to come; 0x7F parses the rest as hex text first; every other value drives the
-//   native decoder, so the mapping of existing corpus files stays stable when decoders are added.
+// - Selector bits 0–6 choose the decoder: 0x01 CJ/T 188 (FuzzCJT188.swift), 0x02 wireless and 0x03 wired M-Bus
+//   (FuzzMBus.swift); 0x7F parses the rest as hex text first; every other value drives the native decoder, so the
+//   mapping of existing corpus files stays stable when decoders are added.
 // - Selector bit 7 asks the harness to recompute the frame's integrity fields (native: CRC and MAC with the
 //   test key) before decoding, so mutations get past the CRC and MAC and reach the type, length and range checks.
 //
@@ -20,10 +20,16 @@ private let testKey = AES128Key(hex: "2B7E151628AED2A6ABF7158809CF4F3C")
 /// The decoders the harness can drive.
 private enum FuzzTarget {
     case native
+    case cjt188
+    case wirelessMBus
+    case wiredMBus
     case hexThenNative
 
     init(selector: UInt8) {
         switch selector & 0x7F {
+        case 0x01: self = .cjt188
+        case 0x02: self = .wirelessMBus
+        case 0x03: self = .wiredMBus
         case 0x7F: self = .hexThenNative
         default: self = .native
         }
@@ -39,6 +45,12 @@ public func fuzzEntry(_ data: UnsafePointer<UInt8>, _ size: Int) -> CInt {
     switch FuzzTarget(selector: selector) {
     case .native:
         fuzzNative(input, key: key, reseal: reseal)
+    case .cjt188:
+        fuzzCJT188(input, reseal: reseal)
+    case .wirelessMBus:
+        fuzzMBus(input, isWired: false, reseal: reseal)
+    case .wiredMBus:
+        fuzzMBus(input, isWired: true, reseal: reseal)
     case .hexThenNative:
         let text = String(decoding: input, as: UTF8.self)
         if let bytes = Hex.decode(text) {

@@ -104,7 +104,11 @@ struct DecodeCommand: ParsableCommand {
             case .success(let frame): return (frame.renderJSON(), false)
             case .failure(let error): return (error.renderJSON(), true)
             }
-        case .cjt188, .wmbus, .mbus:
+        case .cjt188:
+            return failure("unsupported_protocol", "no decoder for \(name.rawValue) in this version")
+        case .wmbus:
+            return failure("unsupported_protocol", "no decoder for \(name.rawValue) in this version")
+        case .mbus:
             return failure("unsupported_protocol", "no decoder for \(name.rawValue) in this version")
         }
     }

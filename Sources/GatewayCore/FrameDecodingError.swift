@@ -17,6 +17,12 @@ public struct FrameDecodingError: Error, Sendable, CustomStringConvertible {
             case badMAC
             case unknownType
             case fieldOutOfRange
+            case badChecksum
+            case wrongKey
+            case unsupportedSecurityMode
+            case vendorFrame
+            case unsupportedFrame
+            case alreadyDecrypted
         }
 
         private let base: Base
@@ -46,10 +52,26 @@ public struct FrameDecodingError: Error, Sendable, CustomStringConvertible {
         /// A field outside its documented range, or a reserved bit set (`field_out_of_range`).
         public static let fieldOutOfRange = Code(.fieldOutOfRange)
 
+        /// An additive checksum (CJ/T 188 CS, wired M-Bus CS) does not match (`bad_checksum`).
+        public static let badChecksum = Code(.badChecksum)
+        /// Decryption with the registered key does not yield valid plaintext (`wrong_key`).
+        public static let wrongKey = Code(.wrongKey)
+        /// An encryption mode the gateway cannot decrypt, e.g. OMS modes 8–10 (`unsupported_security_mode`).
+        public static let unsupportedSecurityMode = Code(.unsupportedSecurityMode)
+        /// A vendor frame that only looks like a standard frame, e.g. a CJ/T 188-shaped push (`vendor_frame`).
+        public static let vendorFrame = Code(.vendorFrame)
+        /// A well-formed frame of a kind this decoder does not support, e.g. an M-Bus CI it does not read
+        /// (`unsupported_frame`).
+        public static let unsupportedFrame = Code(.unsupportedFrame)
+        /// An "already decrypted" test-data frame where it is not allowed: a key is configured, or the live
+        /// pipeline received it (`already_decrypted`).
+        public static let alreadyDecrypted = Code(.alreadyDecrypted)
+
         /// Every code, in check order.
         public static let allCodes: [Code] = [
             .truncated, .badFrame, .unknownVersion, .frameTooLarge, .badLength, .badCRC, .unknownMeter, .badMAC,
-            .unknownType, .fieldOutOfRange,
+            .unknownType, .fieldOutOfRange, .badChecksum, .wrongKey, .unsupportedSecurityMode, .vendorFrame,
+            .unsupportedFrame, .alreadyDecrypted,
         ]
 
         /// The snake_case string form, e.g. `bad_crc`.
@@ -65,6 +87,12 @@ public struct FrameDecodingError: Error, Sendable, CustomStringConvertible {
             case .badMAC: "bad_mac"
             case .unknownType: "unknown_type"
             case .fieldOutOfRange: "field_out_of_range"
+            case .badChecksum: "bad_checksum"
+            case .wrongKey: "wrong_key"
+            case .unsupportedSecurityMode: "unsupported_security_mode"
+            case .vendorFrame: "vendor_frame"
+            case .unsupportedFrame: "unsupported_frame"
+            case .alreadyDecrypted: "already_decrypted"
             }
         }
     }
