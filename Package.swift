@@ -81,7 +81,8 @@ let package = Package(
             swiftSettings: swiftSettings
         ),
         // libFuzzer entry point; see firmware-protocols/README.md for the build recipe.
-        .executableTarget(name: "FrameFuzzer", dependencies: ["GatewayCore"], swiftSettings: swiftSettings),
+        .executableTarget(name: "FrameFuzzer", dependencies: ["FrameFuzzHarness"], swiftSettings: swiftSettings),
+        .target(name: "FrameFuzzHarness", dependencies: ["GatewayCore"], swiftSettings: swiftSettings),
         // Allocation gate: run under valgrind with two frame counts; heap totals must match.
         .executableTarget(name: "HotPathProbe", dependencies: ["GatewayCore", "PostgresSink"], swiftSettings: swiftSettings),
         .testTarget(
