@@ -93,6 +93,11 @@ let package = Package(
         .testTarget(name: "MQTTIngestTests", dependencies: ["MQTTIngest"], swiftSettings: swiftSettings),
         .testTarget(name: "PostgresSinkTests", dependencies: ["PostgresSink"], swiftSettings: swiftSettings),
         .testTarget(
+            name: "GatewayHTTPTests",
+            dependencies: ["GatewayHTTP", .product(name: "HummingbirdTesting", package: "hummingbird")],
+            swiftSettings: swiftSettings
+        ),
+        .testTarget(
             name: "GatewayAppTests",
             dependencies: [
                 "GatewayApp", "GatewayCore", "MQTTIngest", "PostgresSink",

@@ -63,14 +63,30 @@ struct GatewayConfiguration: Sendable, Equatable {
             D(
                 acknowledgeSeconds: from.acknowledgeSeconds,
                 arriveSeconds: Int64(arrive) * minute,
-                makeSafeSeconds: makeSafe.map { Int64($0) * minute } ?? max(from.makeSafeSeconds, Int64(arrive) * minute),
+                makeSafeSeconds: makeSafe.map { Int64($0) * minute }
+                    ?? max(from.makeSafeSeconds, Int64(arrive) * minute),
                 repairSeconds: Int64(repair) * minute
             )
         }
         return TicketPolicy(
-            p0Urban: deadlines(base.p0Urban, arrive: ticketP0UrbanArriveMinutes, makeSafe: ticketP0MakeSafeMinutes, repair: ticketRepairMinutes),
-            p0Rural: deadlines(base.p0Rural, arrive: ticketP0RuralArriveMinutes, makeSafe: ticketP0MakeSafeMinutes, repair: ticketRepairMinutes),
-            p1: deadlines(base.p1, arrive: ticketP1ArriveMinutes, makeSafe: ticketP0MakeSafeMinutes, repair: ticketRepairMinutes),
+            p0Urban: deadlines(
+                base.p0Urban,
+                arrive: ticketP0UrbanArriveMinutes,
+                makeSafe: ticketP0MakeSafeMinutes,
+                repair: ticketRepairMinutes
+            ),
+            p0Rural: deadlines(
+                base.p0Rural,
+                arrive: ticketP0RuralArriveMinutes,
+                makeSafe: ticketP0MakeSafeMinutes,
+                repair: ticketRepairMinutes
+            ),
+            p1: deadlines(
+                base.p1,
+                arrive: ticketP1ArriveMinutes,
+                makeSafe: ticketP0MakeSafeMinutes,
+                repair: ticketRepairMinutes
+            ),
             p2: deadlines(base.p2, arrive: ticketP2ArriveMinutes, repair: ticketRepairMinutes),
             p3: deadlines(base.p3, arrive: ticketP3ScheduleMinutes, repair: ticketP3ScheduleMinutes)
         )
@@ -106,80 +122,227 @@ struct Setting: Sendable {
 extension GatewayConfiguration {
     /// Every setting, in the order of the example file.
     static let settings: [Setting] = [
-        Setting(section: "mqtt", key: "host", kind: .string(\.mqttHost, isSecret: false, allowed: nil), help: "Broker host name or address."),
-        Setting(section: "mqtt", key: "port", kind: .integer(\.mqttPort, range: 1...65535), help: "Broker port (1883 plain, 8883 TLS by convention)."),
         Setting(
-            section: "mqtt", key: "client_id", kind: .string(\.mqttClientID, isSecret: false, allowed: nil),
-            help: "Fixed client id. With clean start off the broker keeps this session's queued QoS 1 frames while the gateway is down; give every instance its own id."
+            section: "mqtt",
+            key: "host",
+            kind: .string(\.mqttHost, isSecret: false, allowed: nil),
+            help: "Broker host name or address."
         ),
-        Setting(section: "mqtt", key: "username", kind: .string(\.mqttUsername, isSecret: false, allowed: nil), help: "User name; empty for none."),
         Setting(
-            section: "mqtt", key: "password", kind: .string(\.mqttPassword, isSecret: true, allowed: nil),
+            section: "mqtt",
+            key: "port",
+            kind: .integer(\.mqttPort, range: 1...65535),
+            help: "Broker port (1883 plain, 8883 TLS by convention)."
+        ),
+        Setting(
+            section: "mqtt",
+            key: "client_id",
+            kind: .string(\.mqttClientID, isSecret: false, allowed: nil),
+            help:
+                "Fixed client id. With clean start off the broker keeps this session's queued QoS 1 frames while the gateway is down; give every instance its own id."
+        ),
+        Setting(
+            section: "mqtt",
+            key: "username",
+            kind: .string(\.mqttUsername, isSecret: false, allowed: nil),
+            help: "User name; empty for none."
+        ),
+        Setting(
+            section: "mqtt",
+            key: "password",
+            kind: .string(\.mqttPassword, isSecret: true, allowed: nil),
             help: "Password; empty for none. Prefer the environment variable METER_GATEWAY_MQTT_PASSWORD over the file."
         ),
-        Setting(section: "mqtt", key: "keepalive_seconds", kind: .integer(\.mqttKeepAliveSeconds, range: 5...3600), help: "MQTT keep-alive interval."),
         Setting(
-            section: "mqtt", key: "session_expiry_seconds", kind: .integer(\.mqttSessionExpirySeconds, range: 0...Int(UInt32.max)),
-            help: "MQTT v5 session expiry: how long the broker keeps the session (and queues frames) after a disconnect."
+            section: "mqtt",
+            key: "keepalive_seconds",
+            kind: .integer(\.mqttKeepAliveSeconds, range: 5...3600),
+            help: "MQTT keep-alive interval."
         ),
         Setting(
-            section: "mqtt", key: "receive_maximum", kind: .integer(\.mqttReceiveMaximum, range: 1...65535),
+            section: "mqtt",
+            key: "session_expiry_seconds",
+            kind: .integer(\.mqttSessionExpirySeconds, range: 0...Int(UInt32.max)),
+            help:
+                "MQTT v5 session expiry: how long the broker keeps the session (and queues frames) after a disconnect."
+        ),
+        Setting(
+            section: "mqtt",
+            key: "receive_maximum",
+            kind: .integer(\.mqttReceiveMaximum, range: 1...65535),
             help: "MQTT v5 receive maximum: QoS 1 frames the broker may have in flight to the gateway."
         ),
         Setting(
-            section: "mqtt", key: "topic_prefix", kind: .string(\.mqttTopicPrefix, isSecret: false, allowed: nil),
-            help: "Topic prefix. Uplinks: <prefix>/up/<protocol>/<meter id>; downlinks: <prefix>/down/<protocol>/<meter id>."
+            section: "mqtt",
+            key: "topic_prefix",
+            kind: .string(\.mqttTopicPrefix, isSecret: false, allowed: nil),
+            help:
+                "Topic prefix. Uplinks: <prefix>/up/<protocol>/<meter id>; downlinks: <prefix>/down/<protocol>/<meter id>."
         ),
         Setting(
-            section: "mqtt", key: "shared_group", kind: .string(\.mqttSharedGroup, isSecret: false, allowed: nil),
-            help: "If set, subscribe as $share/<group>/… so several instances split the fleet (MQTT v5 shared subscription)."
+            section: "mqtt",
+            key: "shared_group",
+            kind: .string(\.mqttSharedGroup, isSecret: false, allowed: nil),
+            help:
+                "If set, subscribe as $share/<group>/… so several instances split the fleet (MQTT v5 shared subscription)."
         ),
-        Setting(section: "mqtt", key: "reconnect_min_ms", kind: .integer(\.mqttReconnectMinMilliseconds, range: 10...600_000), help: "Shortest reconnect delay."),
         Setting(
-            section: "mqtt", key: "reconnect_max_ms", kind: .integer(\.mqttReconnectMaxMilliseconds, range: 100...3_600_000),
+            section: "mqtt",
+            key: "reconnect_min_ms",
+            kind: .integer(\.mqttReconnectMinMilliseconds, range: 10...600_000),
+            help: "Shortest reconnect delay."
+        ),
+        Setting(
+            section: "mqtt",
+            key: "reconnect_max_ms",
+            kind: .integer(\.mqttReconnectMaxMilliseconds, range: 100...3_600_000),
             help: "Longest reconnect delay; delays grow exponentially with full jitter up to this."
         ),
         Setting(section: "mqtt.tls", key: "enabled", kind: .boolean(\.mqttTLSEnabled), help: "Connect with TLS."),
-        Setting(section: "mqtt.tls", key: "ca_file", kind: .string(\.mqttTLSCAFile, isSecret: false, allowed: nil), help: "PEM file of trusted CAs (required with TLS)."),
-        Setting(section: "mqtt.tls", key: "cert_file", kind: .string(\.mqttTLSCertFile, isSecret: false, allowed: nil), help: "Client certificate (PEM) for mutual TLS; empty for none."),
-        Setting(section: "mqtt.tls", key: "key_file", kind: .string(\.mqttTLSKeyFile, isSecret: false, allowed: nil), help: "Client private key (PEM) for mutual TLS; empty for none."),
-        Setting(section: "mqtt.tls", key: "verify_hostname", kind: .boolean(\.mqttTLSVerifyHostname), help: "Check the broker certificate's host name. Leave on."),
         Setting(
-            section: "postgres", key: "conninfo", kind: .string(\.postgresConninfo, isSecret: true, allowed: nil),
-            help: "libpq connection string. Put the password in PGPASSWORD or ~/.pgpass, or set METER_GATEWAY_POSTGRES_CONNINFO."
+            section: "mqtt.tls",
+            key: "ca_file",
+            kind: .string(\.mqttTLSCAFile, isSecret: false, allowed: nil),
+            help: "PEM file of trusted CAs (required with TLS)."
         ),
         Setting(
-            section: "spool", key: "directory", kind: .string(\.spoolDirectory, isSecret: false, allowed: nil),
-            help: "Folder of the durable spool (local disk). Every received frame is written here before it is acknowledged to the broker."
-        ),
-        Setting(section: "spool", key: "segment_mb", kind: .integer(\.spoolSegmentMegabytes, range: 1...4096), help: "Spool segment size."),
-        Setting(
-            section: "spool", key: "fsync_interval_ms", kind: .integer(\.spoolFsyncIntervalMilliseconds, range: 0...60_000),
-            help: "fdatasync the spool at most this often. A process crash loses nothing; an OS crash or power cut loses at most this interval of received frames. 0 syncs every frame."
+            section: "mqtt.tls",
+            key: "cert_file",
+            kind: .string(\.mqttTLSCertFile, isSecret: false, allowed: nil),
+            help: "Client certificate (PEM) for mutual TLS; empty for none."
         ),
         Setting(
-            section: "spool", key: "max_backlog_mb", kind: .integer(\.spoolMaxBacklogMegabytes, range: 1...1_048_576),
+            section: "mqtt.tls",
+            key: "key_file",
+            kind: .string(\.mqttTLSKeyFile, isSecret: false, allowed: nil),
+            help: "Client private key (PEM) for mutual TLS; empty for none."
+        ),
+        Setting(
+            section: "mqtt.tls",
+            key: "verify_hostname",
+            kind: .boolean(\.mqttTLSVerifyHostname),
+            help: "Check the broker certificate's host name. Leave on."
+        ),
+        Setting(
+            section: "postgres",
+            key: "conninfo",
+            kind: .string(\.postgresConninfo, isSecret: true, allowed: nil),
+            help:
+                "libpq connection string. Put the password in PGPASSWORD or ~/.pgpass, or set METER_GATEWAY_POSTGRES_CONNINFO."
+        ),
+        Setting(
+            section: "spool",
+            key: "directory",
+            kind: .string(\.spoolDirectory, isSecret: false, allowed: nil),
+            help:
+                "Folder of the durable spool (local disk). Every received frame is written here before it is acknowledged to the broker."
+        ),
+        Setting(
+            section: "spool",
+            key: "segment_mb",
+            kind: .integer(\.spoolSegmentMegabytes, range: 1...4096),
+            help: "Spool segment size."
+        ),
+        Setting(
+            section: "spool",
+            key: "fsync_interval_ms",
+            kind: .integer(\.spoolFsyncIntervalMilliseconds, range: 0...60_000),
+            help:
+                "fdatasync the spool at most this often. A process crash loses nothing; an OS crash or power cut loses at most this interval of received frames. 0 syncs every frame."
+        ),
+        Setting(
+            section: "spool",
+            key: "max_backlog_mb",
+            kind: .integer(\.spoolMaxBacklogMegabytes, range: 1...1_048_576),
             help: "Received-but-uncommitted bytes at which the gateway stops reading from the broker (backpressure)."
         ),
-        Setting(section: "pipeline", key: "max_batch_frames", kind: .integer(\.pipelineMaxBatchFrames, range: 1...100_000), help: "Most frames per database transaction."),
-        Setting(section: "pipeline", key: "retry_min_ms", kind: .integer(\.pipelineRetryMinMilliseconds, range: 10...600_000), help: "First delay before retrying a failed database commit."),
-        Setting(section: "pipeline", key: "retry_max_ms", kind: .integer(\.pipelineRetryMaxMilliseconds, range: 10...3_600_000), help: "Longest delay between commit retries."),
         Setting(
-            section: "pipeline", key: "ack_native", kind: .boolean(\.pipelineAckNative),
+            section: "pipeline",
+            key: "max_batch_frames",
+            kind: .integer(\.pipelineMaxBatchFrames, range: 1...100_000),
+            help: "Most frames per database transaction."
+        ),
+        Setting(
+            section: "pipeline",
+            key: "retry_min_ms",
+            kind: .integer(\.pipelineRetryMinMilliseconds, range: 10...600_000),
+            help: "First delay before retrying a failed database commit."
+        ),
+        Setting(
+            section: "pipeline",
+            key: "retry_max_ms",
+            kind: .integer(\.pipelineRetryMaxMilliseconds, range: 10...3_600_000),
+            help: "Longest delay between commit retries."
+        ),
+        Setting(
+            section: "pipeline",
+            key: "ack_native",
+            kind: .boolean(\.pipelineAckNative),
             help: "Send the native protocol's application ack (with server time) to the meter after each commit."
         ),
-        Setting(section: "tickets", key: "p0_urban_arrive_minutes", kind: .integer(\.ticketP0UrbanArriveMinutes, range: 1...10_080), help: "P0 (uncontrolled escape) arrival deadline in urban districts."),
-        Setting(section: "tickets", key: "p0_rural_arrive_minutes", kind: .integer(\.ticketP0RuralArriveMinutes, range: 1...10_080), help: "P0 arrival deadline in rural districts."),
-        Setting(section: "tickets", key: "p0_make_safe_minutes", kind: .integer(\.ticketP0MakeSafeMinutes, range: 1...10_080), help: "P0/P1 make-safe deadline (network faults handled within 6 h)."),
-        Setting(section: "tickets", key: "p1_arrive_minutes", kind: .integer(\.ticketP1ArriveMinutes, range: 1...10_080), help: "P1 (controlled escape) arrival deadline."),
-        Setting(section: "tickets", key: "p2_arrive_minutes", kind: .integer(\.ticketP2ArriveMinutes, range: 1...10_080), help: "P2 (suspected leak) visit deadline."),
-        Setting(section: "tickets", key: "repair_minutes", kind: .integer(\.ticketRepairMinutes, range: 1...43_200), help: "Repair deadline for P0–P2 (repaired within 24 h)."),
-        Setting(section: "tickets", key: "p3_schedule_minutes", kind: .integer(\.ticketP3ScheduleMinutes, range: 1...43_200), help: "P3 (device fault) visit and repair deadline."),
-        Setting(section: "http", key: "enabled", kind: .boolean(\.httpEnabled), help: "Serve /healthz, /readyz and /metrics."),
-        Setting(section: "http", key: "host", kind: .string(\.httpHost, isSecret: false, allowed: nil), help: "HTTP listen address."),
+        Setting(
+            section: "tickets",
+            key: "p0_urban_arrive_minutes",
+            kind: .integer(\.ticketP0UrbanArriveMinutes, range: 1...10_080),
+            help: "P0 (uncontrolled escape) arrival deadline in urban districts."
+        ),
+        Setting(
+            section: "tickets",
+            key: "p0_rural_arrive_minutes",
+            kind: .integer(\.ticketP0RuralArriveMinutes, range: 1...10_080),
+            help: "P0 arrival deadline in rural districts."
+        ),
+        Setting(
+            section: "tickets",
+            key: "p0_make_safe_minutes",
+            kind: .integer(\.ticketP0MakeSafeMinutes, range: 1...10_080),
+            help: "P0/P1 make-safe deadline (network faults handled within 6 h)."
+        ),
+        Setting(
+            section: "tickets",
+            key: "p1_arrive_minutes",
+            kind: .integer(\.ticketP1ArriveMinutes, range: 1...10_080),
+            help: "P1 (controlled escape) arrival deadline."
+        ),
+        Setting(
+            section: "tickets",
+            key: "p2_arrive_minutes",
+            kind: .integer(\.ticketP2ArriveMinutes, range: 1...10_080),
+            help: "P2 (suspected leak) visit deadline."
+        ),
+        Setting(
+            section: "tickets",
+            key: "repair_minutes",
+            kind: .integer(\.ticketRepairMinutes, range: 1...43_200),
+            help: "Repair deadline for P0–P2 (repaired within 24 h)."
+        ),
+        Setting(
+            section: "tickets",
+            key: "p3_schedule_minutes",
+            kind: .integer(\.ticketP3ScheduleMinutes, range: 1...43_200),
+            help: "P3 (device fault) visit and repair deadline."
+        ),
+        Setting(
+            section: "http",
+            key: "enabled",
+            kind: .boolean(\.httpEnabled),
+            help: "Serve /healthz, /readyz and /metrics."
+        ),
+        Setting(
+            section: "http",
+            key: "host",
+            kind: .string(\.httpHost, isSecret: false, allowed: nil),
+            help: "HTTP listen address."
+        ),
         Setting(section: "http", key: "port", kind: .integer(\.httpPort, range: 1...65535), help: "HTTP listen port."),
         Setting(
-            section: "log", key: "level", kind: .string(\.logLevel, isSecret: false, allowed: ["trace", "debug", "info", "notice", "warning", "error", "critical"]),
+            section: "log",
+            key: "level",
+            kind: .string(
+                \.logLevel,
+                isSecret: false,
+                allowed: ["trace", "debug", "info", "notice", "warning", "error", "critical"]
+            ),
             help: "Log level."
         ),
     ]
@@ -198,7 +361,8 @@ extension GatewayConfiguration {
             } catch let error as TOMLParseError {
                 throw ConfigurationError(
                     setting: "",
-                    problem: "file is not valid TOML at line \(error.source.begin.line), column \(error.source.begin.column): \(error.description)"
+                    problem:
+                        "file is not valid TOML at line \(error.source.begin.line), column \(error.source.begin.column): \(error.description)"
                 )
             }
             try configuration.apply(table: table, prefix: "")
@@ -232,13 +396,19 @@ extension GatewayConfiguration {
             }
             switch setting.kind {
             case .string:
-                guard let text = value.string else { throw ConfigurationError(setting: name, problem: "must be a string") }
+                guard let text = value.string else {
+                    throw ConfigurationError(setting: name, problem: "must be a string")
+                }
                 try assign(setting, fromText: text, origin: name)
             case .integer:
-                guard let number = value.int else { throw ConfigurationError(setting: name, problem: "must be an integer") }
+                guard let number = value.int else {
+                    throw ConfigurationError(setting: name, problem: "must be an integer")
+                }
                 try assign(setting, fromText: String(number), origin: name)
             case .boolean:
-                guard let flag = value.bool else { throw ConfigurationError(setting: name, problem: "must be true or false") }
+                guard let flag = value.bool else {
+                    throw ConfigurationError(setting: name, problem: "must be true or false")
+                }
                 try assign(setting, fromText: flag ? "true" : "false", origin: name)
             }
         }
@@ -250,7 +420,10 @@ extension GatewayConfiguration {
         case .string(let path, let isSecret, let allowed):
             if let allowed, !allowed.contains(text) {
                 let shown = isSecret ? "the given value" : "\"\(text)\""
-                throw ConfigurationError(setting: name, problem: "\(shown) is not one of \(allowed.joined(separator: ", "))")
+                throw ConfigurationError(
+                    setting: name,
+                    problem: "\(shown) is not one of \(allowed.joined(separator: ", "))"
+                )
             }
             self[keyPath: path] = text
         case .integer(let path, let range):
@@ -258,7 +431,10 @@ extension GatewayConfiguration {
                 throw ConfigurationError(setting: name, problem: "\"\(text)\" is not an integer")
             }
             guard range.contains(number) else {
-                throw ConfigurationError(setting: name, problem: "\(number) is outside \(range.lowerBound)…\(range.upperBound)")
+                throw ConfigurationError(
+                    setting: name,
+                    problem: "\(number) is outside \(range.lowerBound)…\(range.upperBound)"
+                )
             }
             self[keyPath: path] = number
         case .boolean(let path):
@@ -275,8 +451,13 @@ extension GatewayConfiguration {
         if mqttClientID.isEmpty || mqttClientID.contains(where: { $0.isWhitespace }) {
             throw ConfigurationError(setting: "mqtt.client_id", problem: "must be a non-empty id without spaces")
         }
-        if mqttTopicPrefix.isEmpty || mqttTopicPrefix.contains("#") || mqttTopicPrefix.contains("+") || mqttTopicPrefix.hasSuffix("/") {
-            throw ConfigurationError(setting: "mqtt.topic_prefix", problem: "must be non-empty, without wildcards or a trailing /")
+        if mqttTopicPrefix.isEmpty || mqttTopicPrefix.contains("#") || mqttTopicPrefix.contains("+")
+            || mqttTopicPrefix.hasSuffix("/")
+        {
+            throw ConfigurationError(
+                setting: "mqtt.topic_prefix",
+                problem: "must be non-empty, without wildcards or a trailing /"
+            )
         }
         if mqttSharedGroup.contains("/") || mqttSharedGroup.contains("#") || mqttSharedGroup.contains("+") {
             throw ConfigurationError(setting: "mqtt.shared_group", problem: "must not contain /, # or +")
@@ -288,9 +469,15 @@ extension GatewayConfiguration {
             throw ConfigurationError(setting: "mqtt.tls.ca_file", problem: "is required when mqtt.tls.enabled is true")
         }
         if mqttTLSCertFile.isEmpty != mqttTLSKeyFile.isEmpty {
-            throw ConfigurationError(setting: "mqtt.tls.key_file", problem: "cert_file and key_file must be given together")
+            throw ConfigurationError(
+                setting: "mqtt.tls.key_file",
+                problem: "cert_file and key_file must be given together"
+            )
         }
-        for (setting, path) in [("mqtt.tls.ca_file", mqttTLSCAFile), ("mqtt.tls.cert_file", mqttTLSCertFile), ("mqtt.tls.key_file", mqttTLSKeyFile)]
+        for (setting, path) in [
+            ("mqtt.tls.ca_file", mqttTLSCAFile), ("mqtt.tls.cert_file", mqttTLSCertFile),
+            ("mqtt.tls.key_file", mqttTLSKeyFile),
+        ]
         where mqttTLSEnabled && !path.isEmpty && !FileManager.default.isReadableFile(atPath: path) {
             throw ConfigurationError(setting: setting, problem: "file \(path) is not readable")
         }
@@ -305,7 +492,10 @@ extension GatewayConfiguration {
             throw ConfigurationError(setting: "pipeline.retry_min_ms", problem: "must not exceed pipeline.retry_max_ms")
         }
         if ticketP0UrbanArriveMinutes > ticketP0RuralArriveMinutes {
-            throw ConfigurationError(setting: "tickets.p0_urban_arrive_minutes", problem: "must not exceed tickets.p0_rural_arrive_minutes")
+            throw ConfigurationError(
+                setting: "tickets.p0_urban_arrive_minutes",
+                problem: "must not exceed tickets.p0_rural_arrive_minutes"
+            )
         }
     }
 

@@ -14,7 +14,9 @@ struct SimulatorOptions: Sendable {
     var duration: Duration = .seconds(30)
     var seed: UInt64 = 1
     /// The secret each meter key is derived from (see ``FleetKeys``).
-    var fleetSecret = AES128Key(AES128.Block(word0: 0x6465_6D6F, word1: 0x2D66_6C65, word2: 0x6574_2D6B, word3: 0x6579_2131))
+    var fleetSecret = AES128Key(
+        AES128.Block(word0: 0x6465_6D6F, word1: 0x2D66_6C65, word2: 0x6574_2D6B, word3: 0x6579_2131)
+    )
     /// Each meter starts with a daily report (48 half-hour points of yesterday and 3 frozen totals).
     var dailyReports = true
     /// Chance per frame that a random device alarm (battery low, magnetic attack) is sent instead of a reading.
@@ -97,7 +99,10 @@ final class FleetSimulator: Sendable {
             let id = options.firstMeterID + UInt64(index)
             let block = FleetKeys.keyBlock(for: id, fleetSecret: options.fleetSecret)
             return MeterRegistration(
-                protocol: .native, address: String(id), district: "district-\(index % 4 + 1)", isRural: index % 5 == 4,
+                protocol: .native,
+                address: String(id),
+                district: "district-\(index % 4 + 1)",
+                isRural: index % 5 == 4,
                 aesKey: block.bytes
             )
         }
@@ -123,7 +128,12 @@ final class FleetSimulator: Sendable {
         let now = Int64(Date().timeIntervalSince1970)
         var meters = makeMeters(now: now, random: &random)
         var sentFirst = [Bool](repeating: false, count: meters.count)
-        var script = options.scriptedAlarms ? scriptedAlarms(meterCount: meters.count, leaking: meters.indices.filter { meters[$0].profile.leakLitresPerHour > 0 }) : []
+        var script =
+            options.scriptedAlarms
+            ? scriptedAlarms(
+                meterCount: meters.count,
+                leaking: meters.indices.filter { meters[$0].profile.leakLitresPerHour > 0 }
+            ) : []
         var faultsDone = !options.injectFaults
 
         let clock = ContinuousClock()
@@ -136,7 +146,9 @@ final class FleetSimulator: Sendable {
             let elapsed = (clock.now - start) / options.duration
             let due: Int
             if options.ratePerSecond > 0 {
-                let seconds = Double((clock.now - start).components.seconds) + Double((clock.now - start).components.attoseconds) / 1e18
+                let seconds =
+                    Double((clock.now - start).components.seconds) + Double((clock.now - start).components.attoseconds)
+                    / 1e18
                 due = min(2000, Int(seconds * options.ratePerSecond) - report.framesGenerated)
             } else {
                 due = max(0, min(2000, options.maxInFlight - inFlight()))
@@ -150,7 +162,12 @@ final class FleetSimulator: Sendable {
                     var body: NativeFrame.Body
                     if let scripted = script.first, scripted.at <= elapsed {
                         script.removeFirst()
-                        body = alarmBody(meters[scripted.meter], code: scripted.code, detail: scripted.detail, valve: scripted.valve)
+                        body = alarmBody(
+                            meters[scripted.meter],
+                            code: scripted.code,
+                            detail: scripted.detail,
+                            valve: scripted.valve
+                        )
                         try publish(&meters[scripted.meter], body: body, at: seconds, client: client, report: &report)
                         continue
                     }
@@ -186,7 +203,8 @@ final class FleetSimulator: Sendable {
         let (acked, unacked) = shared.withLock { ($0.acked, $0.pending.count) }
         report.acked = acked
         report.unacked = unacked
-        report.seconds = Double(generationTime.components.seconds) + Double(generationTime.components.attoseconds) / 1e18
+        report.seconds =
+            Double(generationTime.components.seconds) + Double(generationTime.components.attoseconds) / 1e18
         report.framesPerSecond = report.seconds > 0 ? Double(report.framesGenerated) / report.seconds : 0
         return report
     }
@@ -205,8 +223,12 @@ final class FleetSimulator: Sendable {
             let yesterday = SimulatedMeter.localMidnight(before: now, offset: profile.utcOffsetSeconds) - 86_400
             let startRegister = Int64.random(in: 100...8000, using: &meterRandom) * 1_000_000
             var meter = SimulatedMeter(
-                id: id, key: keys[id] ?? options.fleetSecret, profile: profile, registerMillilitres: startRegister,
-                frameCounter: counterBase, lastAdvance: yesterday,
+                id: id,
+                key: keys[id] ?? options.fleetSecret,
+                profile: profile,
+                registerMillilitres: startRegister,
+                frameCounter: counterBase,
+                lastAdvance: yesterday,
                 batteryMillivolts: UInt16.random(in: 5600...6200, using: &meterRandom)
             )
             meter.yesterdayStartMillilitres = startRegister
@@ -220,9 +242,17 @@ final class FleetSimulator: Sendable {
         let flow = meter.profile.flowLitresPerHour(atUTCSecond: second)
         return .reading(
             NativeFrame.Reading(
-                register: NativeFrame.Register(raw: meter.registerRaw, exponent: SimulatedMeter.exponent, digits: SimulatedMeter.registerDigits),
-                flowMillilitresPerHour: UInt32(flow * 1000), valve: meter.valve, batteryMillivolts: meter.batteryMillivolts,
-                temperatureCentiCelsius: 1250, signalDBm: -95, status: []
+                register: NativeFrame.Register(
+                    raw: meter.registerRaw,
+                    exponent: SimulatedMeter.exponent,
+                    digits: SimulatedMeter.registerDigits
+                ),
+                flowMillilitresPerHour: UInt32(flow * 1000),
+                valve: meter.valve,
+                batteryMillivolts: meter.batteryMillivolts,
+                temperatureCentiCelsius: 1250,
+                signalDBm: -95,
+                status: []
             )
         )
     }
@@ -239,11 +269,19 @@ final class FleetSimulator: Sendable {
         }
         let start = meter.yesterdayStartMillilitres / 1000
         let today = start + Int64(points.reduce(0) { $0 + Int($1) })
-        let dayBefore = max(0, start - meter.profile.consumptionMillilitres(from: yesterday - 86_400, to: yesterday) / 1000)
+        let dayBefore = max(
+            0,
+            start - meter.profile.consumptionMillilitres(from: yesterday - 86_400, to: yesterday) / 1000
+        )
         return .dailyReport(
             NativeFrame.DailyReport(
-                intervalStart: UInt32(yesterday), intervalMinutes: 30,
-                startRegister: NativeFrame.Register(raw: UInt64(start), exponent: SimulatedMeter.exponent, digits: SimulatedMeter.registerDigits),
+                intervalStart: UInt32(yesterday),
+                intervalMinutes: 30,
+                startRegister: NativeFrame.Register(
+                    raw: UInt64(start),
+                    exponent: SimulatedMeter.exponent,
+                    digits: SimulatedMeter.registerDigits
+                ),
                 points: points,
                 frozenTotals: [
                     NativeFrame.FrozenTotal(time: UInt32(yesterday - 86_400), raw: UInt64(dayBefore)),
@@ -254,12 +292,20 @@ final class FleetSimulator: Sendable {
         )
     }
 
-    private func alarmBody(_ meter: SimulatedMeter, code: UInt16, detail: Int32, valve: ValveState) -> NativeFrame.Body {
+    private func alarmBody(_ meter: SimulatedMeter, code: UInt16, detail: Int32, valve: ValveState) -> NativeFrame.Body
+    {
         .alarm(
             NativeFrame.Alarm(
-                code: code, isRaised: true, valve: valve,
-                register: NativeFrame.Register(raw: meter.registerRaw, exponent: SimulatedMeter.exponent, digits: SimulatedMeter.registerDigits),
-                flowMillilitresPerHour: UInt32(meter.profile.flowLitresPerHour(atUTCSecond: meter.lastAdvance) * 1000), detail: detail
+                code: code,
+                isRaised: true,
+                valve: valve,
+                register: NativeFrame.Register(
+                    raw: meter.registerRaw,
+                    exponent: SimulatedMeter.exponent,
+                    digits: SimulatedMeter.registerDigits
+                ),
+                flowMillilitresPerHour: UInt32(meter.profile.flowLitresPerHour(atUTCSecond: meter.lastAdvance) * 1000),
+                detail: detail
             )
         )
     }
@@ -287,12 +333,18 @@ final class FleetSimulator: Sendable {
     }
 
     private func publish(
-        _ meter: inout SimulatedMeter, body: NativeFrame.Body, at second: Int64, client: MosquittoClient,
+        _ meter: inout SimulatedMeter,
+        body: NativeFrame.Body,
+        at second: Int64,
+        client: MosquittoClient,
         report: inout SimulatorReport
     ) throws {
         let frame = NativeFrame(
-            meterID: meter.id, frameCounter: meter.nextCounter(), meterTime: UInt32(truncatingIfNeeded: second),
-            flags: .ackRequested, body: body
+            meterID: meter.id,
+            frameCounter: meter.nextCounter(),
+            meterTime: UInt32(truncatingIfNeeded: second),
+            flags: .ackRequested,
+            body: body
         )
         report.framesGenerated += 1
         switch body {
@@ -307,7 +359,11 @@ final class FleetSimulator: Sendable {
         default: break
         }
         shared.withLock {
-            $0.pending[AckKey(meter: meter.id, counter: frame.header.frameCounter)] = Pending(frame: frame, lastSent: .now, attempts: 0)
+            $0.pending[AckKey(meter: meter.id, counter: frame.header.frameCounter)] = Pending(
+                frame: frame,
+                lastSent: .now,
+                attempts: 0
+            )
         }
         if send(frame, key: meter.key, client: client) {
             report.published += 1
@@ -319,7 +375,10 @@ final class FleetSimulator: Sendable {
     private func send(_ frame: NativeFrame, key: AES128Key, client: MosquittoClient) -> Bool {
         do {
             let bytes = try NativeEncoder.encode(frame, key: key)
-            try client.publish(topic: topics.uplinkTopic(.native, address: String(frame.header.meterID)), payload: bytes)
+            try client.publish(
+                topic: topics.uplinkTopic(.native, address: String(frame.header.meterID)),
+                payload: bytes
+            )
             return true
         } catch {
             logger.warning("simulator could not publish", metadata: ["error": "\(error)"])
@@ -334,7 +393,8 @@ final class FleetSimulator: Sendable {
         let now = ContinuousClock.now
         let overdue: [Pending] = shared.withLock { shared in
             var due: [Pending] = []
-            for (key, pending) in shared.pending where now - pending.lastSent >= after && pending.attempts < options.maxRetransmissions {
+            for (key, pending) in shared.pending
+            where now - pending.lastSent >= after && pending.attempts < options.maxRetransmissions {
                 var updated = pending
                 updated.lastSent = now
                 updated.attempts += 1
@@ -352,9 +412,13 @@ final class FleetSimulator: Sendable {
 
     /// Handles an ack downlink (on the MQTT network thread): verify it with the meter's key, settle the frame.
     private func receiveDownlink(_ payload: UnsafeRawBufferPointer) {
-        guard let frame = try? NativeDecoder.decode(payload, key: { keys[$0] }), case .ack(let ack) = frame.body else { return }
+        guard let frame = try? NativeDecoder.decode(payload, key: { keys[$0] }), case .ack(let ack) = frame.body else {
+            return
+        }
         shared.withLock { shared in
-            if shared.pending.removeValue(forKey: AckKey(meter: frame.header.meterID, counter: ack.ackedFrameCounter)) != nil {
+            if shared.pending.removeValue(forKey: AckKey(meter: frame.header.meterID, counter: ack.ackedFrameCounter))
+                != nil
+            {
                 shared.acked += 1
             }
         }
@@ -364,7 +428,13 @@ final class FleetSimulator: Sendable {
     private func publishFaults(meters: [SimulatedMeter], client: MosquittoClient) -> Int {
         guard meters.count >= 2 else { return 0 }
         let meter = meters[0]
-        let reading = NativeFrame(meterID: meter.id, frameCounter: 1, meterTime: UInt32(meter.lastAdvance), flags: [], body: self.reading(meter, at: meter.lastAdvance))
+        let reading = NativeFrame(
+            meterID: meter.id,
+            frameCounter: 1,
+            meterTime: UInt32(meter.lastAdvance),
+            flags: [],
+            body: self.reading(meter, at: meter.lastAdvance)
+        )
         let wrongKey = AES128Key(AES128.Block(word0: 1, word1: 2, word2: 3, word3: 4))
         let unknownID: UInt64 = 999_999_999
         var faults: [(String, [UInt8])] = []
@@ -380,11 +450,13 @@ final class FleetSimulator: Sendable {
         if let bytes = try? NativeEncoder.encode(stranger, key: meter.key) {
             faults.append((topics.uplinkTopic(.native, address: String(unknownID)), bytes))  // unknown_meter
         }
-        faults.append((topics.uplinkTopic(.native, address: String(meter.id)), Array("not a frame".utf8)))  // bad_frame
+        // Too short to be a frame: truncated.
+        faults.append((topics.uplinkTopic(.native, address: String(meter.id)), Array("not a frame".utf8)))
         if let bytes = try? NativeEncoder.encode(reading, key: meter.key) {
             faults.append((topics.uplinkTopic(.native, address: String(meters[1].id)), bytes))  // topic_mismatch
         }
-        faults.append((topics.uplinkTopic(.cjt188, address: "78330011223344"), [0xFE, 0xFE, 0x68, 0x30]))  // unsupported
+        // A broken frame on another protocol's topic.
+        faults.append((topics.uplinkTopic(.cjt188, address: "78330011223344"), [0xFE, 0xFE, 0x68, 0x30]))
         var sent = 0
         for (topic, bytes) in faults where (try? client.publish(topic: topic, payload: bytes)) != nil {
             sent += 1

@@ -7,7 +7,8 @@ import Logging
 struct GatewayCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "meter-gateway",
-        abstract: "Gas-meter telemetry gateway: MQTT frames → decoded, checked readings, alarms and repair tickets in PostgreSQL.",
+        abstract:
+            "Gas-meter telemetry gateway: MQTT frames → decoded, checked readings, alarms and repair tickets in PostgreSQL.",
         subcommands: [
             RunCommand.self, MigrateCommand.self, DecodeCommand.self, SimulateCommand.self, DemoCommand.self,
             ConfigCommand.self,

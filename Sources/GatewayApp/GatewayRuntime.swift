@@ -49,15 +49,26 @@ struct GatewayRuntime {
         let statistics = PipelineStatistics()
         let mqtt = try MosquittoClient(
             options: configuration.mqttOptions,
-            subscriptions: [MQTTSubscription(filter: topics.uplinkFilter(sharedGroup: configuration.mqttSharedGroup), qos: .atLeastOnce)],
+            subscriptions: [
+                MQTTSubscription(
+                    filter: topics.uplinkFilter(sharedGroup: configuration.mqttSharedGroup),
+                    qos: .atLeastOnce
+                )
+            ],
             logger: logger,
             onMessage: Self.makeSpoolingHandler(spool: spool, logger: logger)
         )
         let pipeline = IngestPipeline(
-            spool: spool, writer: writer, downlink: configuration.pipelineAckNative ? MQTTDownlink(client: mqtt) : nil,
-            topics: topics, policy: configuration.ticketPolicy, maxBatchFrames: configuration.pipelineMaxBatchFrames,
+            spool: spool,
+            writer: writer,
+            downlink: configuration.pipelineAckNative ? MQTTDownlink(client: mqtt) : nil,
+            topics: topics,
+            policy: configuration.ticketPolicy,
+            maxBatchFrames: configuration.pipelineMaxBatchFrames,
             retryMinMilliseconds: configuration.pipelineRetryMinMilliseconds,
-            retryMaxMilliseconds: configuration.pipelineRetryMaxMilliseconds, statistics: statistics, logger: logger
+            retryMaxMilliseconds: configuration.pipelineRetryMaxMilliseconds,
+            statistics: statistics,
+            logger: logger
         )
         var services: [any Service] = [
             DatabaseStartup(writer: writer, policy: configuration.ticketPolicy, logger: logger, then: pipeline),
@@ -66,7 +77,9 @@ struct GatewayRuntime {
         if configuration.httpEnabled {
             services.append(
                 HealthServer(
-                    host: configuration.httpHost, port: configuration.httpPort, logger: logger,
+                    host: configuration.httpHost,
+                    port: configuration.httpPort,
+                    logger: logger,
                     readiness: { mqtt.isConnected && statistics.databaseReady.load(ordering: .relaxed) },
                     metrics: { statistics.snapshot() + [("spool_backlog_bytes", spool.backlogBytes)] }
                 )
@@ -81,7 +94,10 @@ struct GatewayRuntime {
     /// The MQTT receive callback: append to the spool before returning, which is what lets libmosquitto send the
     /// PUBACK. If the spool cannot be written (disk full, I/O error) the callback holds the frame and retries:
     /// returning would acknowledge a frame that is not stored.
-    static func makeSpoolingHandler(spool: FrameSpool, logger: Logger) -> @Sendable (borrowing MQTTInboundMessage) -> Void {
+    static func makeSpoolingHandler(
+        spool: FrameSpool,
+        logger: Logger
+    ) -> @Sendable (borrowing MQTTInboundMessage) -> Void {
         let writer = spool.writer
         return { message in
             let receivedAt = Timestamp.now
@@ -92,7 +108,10 @@ struct GatewayRuntime {
                     return
                 } catch {
                     if failures % 10 == 0 {
-                        logger.critical("cannot write the spool; holding the frame unacknowledged", metadata: ["error": "\(error)"])
+                        logger.critical(
+                            "cannot write the spool; holding the frame unacknowledged",
+                            metadata: ["error": "\(error)"]
+                        )
                     }
                     failures += 1
                     usleep(500_000)
@@ -129,8 +148,10 @@ extension GatewayConfiguration {
         options.reconnectMaximumDelay = .milliseconds(mqttReconnectMaxMilliseconds)
         if mqttTLSEnabled {
             options.tls = MQTTTLSOptions(
-                caFile: mqttTLSCAFile, certFile: mqttTLSCertFile.isEmpty ? nil : mqttTLSCertFile,
-                keyFile: mqttTLSKeyFile.isEmpty ? nil : mqttTLSKeyFile, verifyHostname: mqttTLSVerifyHostname
+                caFile: mqttTLSCAFile,
+                certFile: mqttTLSCertFile.isEmpty ? nil : mqttTLSCertFile,
+                keyFile: mqttTLSKeyFile.isEmpty ? nil : mqttTLSKeyFile,
+                verifyHostname: mqttTLSVerifyHostname
             )
         }
         return options
@@ -179,7 +200,9 @@ struct DatabaseStartup: Service {
             do {
                 try await writer.connect()
                 let applied = try await writer.migrate()
-                if !applied.isEmpty { logger.notice("database migrated", metadata: ["migrations.applied": "\(applied)"]) }
+                if !applied.isEmpty {
+                    logger.notice("database migrated", metadata: ["migrations.applied": "\(applied)"])
+                }
                 try await writer.syncTicketPolicy(policy)
                 break
             } catch {

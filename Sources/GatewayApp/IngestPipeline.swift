@@ -58,7 +58,8 @@ struct NativeRegistry {
         fresh.reserveCapacity(meters.count)
         var skipped = 0
         for meter in meters {
-            guard let id = UInt64(meter.address), let keyBytes = meter.aesKey, let key = AES128Key(bytes: keyBytes) else {
+            guard let id = UInt64(meter.address), let keyBytes = meter.aesKey, let key = AES128Key(bytes: keyBytes)
+            else {
                 skipped += 1
                 continue
             }
@@ -104,9 +105,16 @@ final class IngestPipeline: Service {
     let statistics: PipelineStatistics
 
     init(
-        spool: FrameSpool, writer: PostgresWriter, downlink: (any DownlinkPublisher)?, topics: TopicScheme,
-        policy: TicketPolicy, maxBatchFrames: Int, retryMinMilliseconds: Int, retryMaxMilliseconds: Int,
-        statistics: PipelineStatistics, logger: Logger
+        spool: FrameSpool,
+        writer: PostgresWriter,
+        downlink: (any DownlinkPublisher)?,
+        topics: TopicScheme,
+        policy: TicketPolicy,
+        maxBatchFrames: Int,
+        retryMinMilliseconds: Int,
+        retryMaxMilliseconds: Int,
+        statistics: PipelineStatistics,
+        logger: Logger
     ) {
         self.spool = spool
         self.writer = writer
@@ -167,7 +175,10 @@ final class IngestPipeline: Service {
             } catch let error as PostgresError where !error.isRetryable && rejected == nil {
                 reader.rewind()
                 if count > 1 {
-                    logger.error("database refused a batch; re-processing it frame by frame", metadata: ["error": "\(error)", "batch.frames": "\(count)"])
+                    logger.error(
+                        "database refused a batch; re-processing it frame by frame",
+                        metadata: ["error": "\(error)", "batch.frames": "\(count)"]
+                    )
                     isolating = count
                 } else {
                     logger.error("database refused a frame; quarantining it", metadata: ["error": "\(error)"])
@@ -195,16 +206,27 @@ final class IngestPipeline: Service {
         let meters = try await writer.loadMeters(protocol: .native)
         let skipped = registry.replace(with: meters)
         if skipped > 0 {
-            logger.warning("native meters without a usable id or key are ignored", metadata: ["meters.skipped": "\(skipped)"])
+            logger.warning(
+                "native meters without a usable id or key are ignored",
+                metadata: ["meters.skipped": "\(skipped)"]
+            )
         }
     }
 
     /// Decodes one spooled frame into the batch, or into quarantine. Returns whether it produced rows.
     private func process(
-        _ record: SpoolRecord, registry: NativeRegistry, into batch: inout SinkBatch, acks: inout [PendingAck]
+        _ record: SpoolRecord,
+        registry: NativeRegistry,
+        into batch: inout SinkBatch,
+        acks: inout [PendingAck]
     ) -> Bool {
         guard let route = topics.route(record.topic) else {
-            quarantine(record, reason: "unroutable_topic", detail: "topic is not <prefix>/up/<protocol>/<address>", into: &batch)
+            quarantine(
+                record,
+                reason: "unroutable_topic",
+                detail: "topic is not <prefix>/up/<protocol>/<address>",
+                into: &batch
+            )
             return false
         }
         let address = UnsafeRawBufferPointer(rebasing: record.topic[route.addressRange])
@@ -213,22 +235,40 @@ final class IngestPipeline: Service {
             return processNative(record, address: address, registry: registry, into: &batch, acks: &acks)
         case .meter(let other):
             quarantine(
-                record, reason: "unsupported_protocol", detail: "no decoder for \(other.rawValue) yet", source: other,
-                address: String(decoding: address, as: UTF8.self), into: &batch
+                record,
+                reason: "unsupported_protocol",
+                detail: "no decoder for \(other.rawValue) yet",
+                source: other,
+                address: String(decoding: address, as: UTF8.self),
+                into: &batch
             )
             return false
         case .collector:
-            quarantine(record, reason: "unsupported_protocol", detail: "collector topics are not decoded yet", into: &batch)
+            quarantine(
+                record,
+                reason: "unsupported_protocol",
+                detail: "collector topics are not decoded yet",
+                into: &batch
+            )
             return false
         }
     }
 
     private func processNative(
-        _ record: SpoolRecord, address: UnsafeRawBufferPointer, registry: NativeRegistry,
-        into batch: inout SinkBatch, acks: inout [PendingAck]
+        _ record: SpoolRecord,
+        address: UnsafeRawBufferPointer,
+        registry: NativeRegistry,
+        into batch: inout SinkBatch,
+        acks: inout [PendingAck]
     ) -> Bool {
         guard let topicMeter = TopicScheme.decimalID(address) else {
-            quarantine(record, reason: "topic_mismatch", detail: "native topic address is not a decimal meter id", source: .native, into: &batch)
+            quarantine(
+                record,
+                reason: "topic_mismatch",
+                detail: "native topic address is not a decimal meter id",
+                source: .native,
+                into: &batch
+            )
             return false
         }
         var entry: NativeRegistry.Entry?
@@ -244,42 +284,80 @@ final class IngestPipeline: Service {
                 let header = NativeDecoder.peekHeader(record.payload), header.flags.contains(.ackRequested),
                 header.meterID == topicMeter
             {
-                acks.append(PendingAck(meter: header.meterID, key: entry.key, frameCounter: header.frameCounter, frameType: header.frameType, result: .rejected))
+                acks.append(
+                    PendingAck(
+                        meter: header.meterID,
+                        key: entry.key,
+                        frameCounter: header.frameCounter,
+                        frameType: header.frameType,
+                        result: .rejected
+                    )
+                )
             }
             quarantine(
-                record, reason: error.code.description, detail: error.message, source: .native,
-                address: NativeDecoder.peekHeader(record.payload).map { String($0.meterID) }, into: &batch
+                record,
+                reason: error.code.description,
+                detail: error.message,
+                source: .native,
+                address: NativeDecoder.peekHeader(record.payload).map { String($0.meterID) },
+                into: &batch
             )
             return false
         }
         guard let entry, frame.header.meterID == topicMeter else {
             quarantine(
-                record, reason: "topic_mismatch", detail: "frame meter id differs from the topic's", source: .native,
-                address: String(frame.header.meterID), into: &batch
+                record,
+                reason: "topic_mismatch",
+                detail: "frame meter id differs from the topic's",
+                source: .native,
+                address: String(frame.header.meterID),
+                into: &batch
             )
             return false
         }
         guard frame.isUplink else {
-            quarantine(record, reason: "wrong_direction", detail: "downlink frame type on an uplink topic", source: .native, address: String(frame.header.meterID), into: &batch)
+            quarantine(
+                record,
+                reason: "wrong_direction",
+                detail: "downlink frame type on an uplink topic",
+                source: .native,
+                address: String(frame.header.meterID),
+                into: &batch
+            )
             return false
         }
         frame.appendRecords(to: &batch, meterID: entry.meterID, receivedAt: record.receivedAt, policy: policy)
         if frame.header.flags.contains(.ackRequested) {
             acks.append(
-                PendingAck(meter: frame.header.meterID, key: entry.key, frameCounter: frame.header.frameCounter, frameType: frame.header.frameType, result: .stored)
+                PendingAck(
+                    meter: frame.header.meterID,
+                    key: entry.key,
+                    frameCounter: frame.header.frameCounter,
+                    frameType: frame.header.frameType,
+                    result: .stored
+                )
             )
         }
         return true
     }
 
     private func quarantine(
-        _ record: SpoolRecord, reason: String, detail: String, source: FrameProtocol? = nil, address: String? = nil,
+        _ record: SpoolRecord,
+        reason: String,
+        detail: String,
+        source: FrameProtocol? = nil,
+        address: String? = nil,
         into batch: inout SinkBatch
     ) {
         batch.quarantine.append(
             QuarantineRecord(
-                receivedAt: record.receivedAt, topic: record.topicString, payload: Array(record.payload), reason: reason,
-                detail: detail, source: source, meterAddress: address
+                receivedAt: record.receivedAt,
+                topic: record.topicString,
+                payload: Array(record.payload),
+                reason: reason,
+                detail: detail,
+                source: source,
+                meterAddress: address
             )
         )
     }
@@ -297,7 +375,10 @@ final class IngestPipeline: Service {
                 throw error
             } catch {
                 statistics.commitFailures.add(1, ordering: .relaxed)
-                logger.error("database commit failed; retrying", metadata: ["error": "\(error)", "retry.ms": "\(delay)"])
+                logger.error(
+                    "database commit failed; retrying",
+                    metadata: ["error": "\(error)", "retry.ms": "\(delay)"]
+                )
                 try await Task.sleep(for: .milliseconds(Int.random(in: delay / 2...delay)))
                 delay = min(delay * 2, retryMaxMilliseconds)
             }
@@ -311,7 +392,10 @@ final class IngestPipeline: Service {
         statistics.readingsInserted.add(Int64(summary.readingsInserted), ordering: .relaxed)
         statistics.intervalsInserted.add(Int64(summary.intervalsInserted), ordering: .relaxed)
         statistics.alarmsInserted.add(Int64(summary.alarmsInserted), ordering: .relaxed)
-        statistics.duplicates.add(Int64(summary.readingsDuplicate + summary.intervalsDuplicate + summary.framesDuplicate), ordering: .relaxed)
+        statistics.duplicates.add(
+            Int64(summary.readingsDuplicate + summary.intervalsDuplicate + summary.framesDuplicate),
+            ordering: .relaxed
+        )
         statistics.conflicts.add(Int64(summary.conflicts), ordering: .relaxed)
         statistics.ticketsOpened.add(Int64(summary.ticketsOpened), ordering: .relaxed)
         statistics.commits.add(1, ordering: .relaxed)
@@ -320,7 +404,8 @@ final class IngestPipeline: Service {
             logger.notice(
                 "repair ticket opened",
                 metadata: [
-                    "ticket.id": "\(ticket.id)", "meter.id": "\(ticket.meterID)", "ticket.condition": "\(ticket.condition.rawValue)",
+                    "ticket.id": "\(ticket.id)", "meter.id": "\(ticket.meterID)",
+                    "ticket.condition": "\(ticket.condition.rawValue)",
                     "ticket.priority": "\(ticket.priority.rawValue)",
                 ]
             )
@@ -334,10 +419,17 @@ final class IngestPipeline: Service {
         let serverTime = UInt32(truncatingIfNeeded: Timestamp.now.secondsSinceEpoch)
         for ack in acks {
             let bytes = NativeEncoder.encodeAck(
-                meterID: ack.meter, key: ack.key, ackedFrameCounter: ack.frameCounter, ackedFrameType: ack.frameType,
-                result: ack.result, serverTime: serverTime
+                meterID: ack.meter,
+                key: ack.key,
+                ackedFrameCounter: ack.frameCounter,
+                ackedFrameType: ack.frameType,
+                result: ack.result,
+                serverTime: serverTime
             )
-            if downlink.publishDownlink(topic: topics.downlinkTopic(.native, address: String(ack.meter)), payload: bytes) {
+            if downlink.publishDownlink(
+                topic: topics.downlinkTopic(.native, address: String(ack.meter)),
+                payload: bytes
+            ) {
                 statistics.acksSent.add(1, ordering: .relaxed)
             } else {
                 statistics.acksFailed.add(1, ordering: .relaxed)

@@ -33,7 +33,11 @@ struct FleetArguments: ParsableArguments {
     @Flag(name: .long, help: "Publish one malformed frame of each kind midway (they must land in quarantine).")
     var injectFaults = false
 
-    @Flag(name: .long, inversion: .prefixedNo, help: "Send the scripted alarms (methane, over-flow, continuous flow, tilt, battery).")
+    @Flag(
+        name: .long,
+        inversion: .prefixedNo,
+        help: "Send the scripted alarms (methane, over-flow, continuous flow, tilt, battery)."
+    )
     var scriptedAlarms = true
 
     @Option(name: .long, help: "Chance per frame of a random device alarm (battery low, magnetic attack).")
@@ -44,7 +48,9 @@ struct FleetArguments: ParsableArguments {
         guard rate >= 0 else { throw ValidationError("--rate must not be negative") }
         guard duration >= 1 else { throw ValidationError("--duration must be at least 1 second") }
         guard (0...1).contains(alarmProbability) else { throw ValidationError("--alarm-probability must be 0…1") }
-        guard retransmitAfter >= 0, drain >= 0 else { throw ValidationError("--retransmit-after and --drain must not be negative") }
+        guard retransmitAfter >= 0, drain >= 0 else {
+            throw ValidationError("--retransmit-after and --drain must not be negative")
+        }
     }
 
     var simulatorOptions: SimulatorOptions {
@@ -107,11 +113,17 @@ struct SimulateCommand: AsyncParsableCommand {
         let configuration = try options.load()
         let logger = GatewayLogging.bootstrap(level: configuration.logLevel)
         let simulator = FleetSimulator(
-            options: fleet.simulatorOptions, mqtt: configuration.fleetMQTTOptions(clientID: clientID),
-            topics: TopicScheme(prefix: configuration.mqttTopicPrefix), logger: logger
+            options: fleet.simulatorOptions,
+            mqtt: configuration.fleetMQTTOptions(clientID: clientID),
+            topics: TopicScheme(prefix: configuration.mqttTopicPrefix),
+            logger: logger
         )
         if provision || provisionOnly {
-            let count = try await GatewayApp.provision(simulator, conninfo: configuration.postgresConninfo, logger: logger)
+            let count = try await GatewayApp.provision(
+                simulator,
+                conninfo: configuration.postgresConninfo,
+                logger: logger
+            )
             logger.info("fleet registered", metadata: ["meters.registered": "\(count)"])
             if provisionOnly {
                 print("registered \(count) meters")
@@ -152,8 +164,10 @@ struct DemoCommand: AsyncParsableCommand {
         fleetOptions.duration = .seconds(duration)
         fleetOptions.injectFaults = true
         let simulator = FleetSimulator(
-            options: fleetOptions, mqtt: configuration.fleetMQTTOptions(clientID: "meter-fleet-demo"),
-            topics: TopicScheme(prefix: configuration.mqttTopicPrefix), logger: logger
+            options: fleetOptions,
+            mqtt: configuration.fleetMQTTOptions(clientID: "meter-fleet-demo"),
+            topics: TopicScheme(prefix: configuration.mqttTopicPrefix),
+            logger: logger
         )
         let registered = try await provision(simulator, conninfo: configuration.postgresConninfo, logger: logger)
         print("registered \(registered) simulated meters; gateway and fleet run for \(duration) s …")
@@ -197,9 +211,13 @@ struct DemoCommand: AsyncParsableCommand {
 
         print("")
         print("== fleet")
-        print("  frames sent          \(report.framesGenerated) (\(report.readings) readings, \(report.dailyReports) daily reports, \(report.alarms) alarms) + \(report.faultsInjected) malformed")
+        print(
+            "  frames sent          \(report.framesGenerated) (\(report.readings) readings, \(report.dailyReports) daily reports, \(report.alarms) alarms) + \(report.faultsInjected) malformed"
+        )
         print("  rate                 \(String(format: "%.1f", report.framesPerSecond)) frames/s")
-        print("  acked after commit   \(report.acked) of \(report.framesGenerated); resent \(report.retransmissions); unacked \(report.unacked)")
+        print(
+            "  acked after commit   \(report.acked) of \(report.framesGenerated); resent \(report.retransmissions); unacked \(report.unacked)"
+        )
         print("== gateway")
         print("  frames received      \(statistics.framesProcessed.load(ordering: .relaxed))")
         print("  frames stored        \(try scalar("SELECT count(*) FROM uplink_frames"))")
@@ -208,7 +226,9 @@ struct DemoCommand: AsyncParsableCommand {
         print("  alarms               \(try scalar("SELECT count(*) FROM alarms"))")
         print("  quarantined          \(try scalar("SELECT count(*) FROM quarantine"))")
         for row in try connection.query("SELECT reason, count(*) FROM quarantine GROUP BY reason ORDER BY reason") {
-            print("    \(row[0] ?? "?")\(String(repeating: " ", count: max(1, 20 - (row[0]?.count ?? 1))))\(row[1] ?? "0")")
+            print(
+                "    \(row[0] ?? "?")\(String(repeating: " ", count: max(1, 20 - (row[0]?.count ?? 1))))\(row[1] ?? "0")"
+            )
         }
         print("  tickets raised       \(try scalar("SELECT count(*) FROM repair_tickets"))")
         let tickets = try connection.query(
@@ -220,7 +240,9 @@ struct DemoCommand: AsyncParsableCommand {
             """
         )
         if !tickets.isEmpty {
-            print("    id  meter      condition                        pri  status  alarms  opened    arrive by    repair by (UTC)")
+            print(
+                "    id  meter      condition                        pri  status  alarms  opened    arrive by    repair by (UTC)"
+            )
             for row in tickets {
                 let cells = row.map { $0 ?? "" }
                 print(
@@ -229,7 +251,9 @@ struct DemoCommand: AsyncParsableCommand {
             }
         }
         print("  ticket events        \(try scalar("SELECT count(*) FROM ticket_events"))")
-        print("  database commits     \(statistics.commits.load(ordering: .relaxed)) (failed attempts \(statistics.commitFailures.load(ordering: .relaxed)))")
+        print(
+            "  database commits     \(statistics.commits.load(ordering: .relaxed)) (failed attempts \(statistics.commitFailures.load(ordering: .relaxed)))"
+        )
     }
 
     private func pad(_ text: String, _ width: Int) -> String {

@@ -23,6 +23,12 @@ public enum NativeDecoder {
     /// The largest payload in bytes.
     public static let maximumPayloadLength = 479
 
+    /// The error codes the native decoder can throw, in check order.
+    public static let errorCodes: [FrameDecodingError.Code] = [
+        .truncated, .badFrame, .unknownVersion, .frameTooLarge, .badLength, .badCRC, .unknownMeter, .badMAC,
+        .unknownType, .fieldOutOfRange,
+    ]
+
     /// Reads the header for routing, without a key and without checking the CRC or MAC.
     ///
     /// Runs the framing checks (length, magic, version, declared size) only. Use the result to pick a worker

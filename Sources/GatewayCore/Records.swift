@@ -39,10 +39,20 @@ public struct ReadingRecord: Sendable, Equatable {
     public var source: FrameProtocol
 
     public init(
-        meterID: Int64, readAt: Timestamp, receivedAt: Timestamp, kind: ReadingKind, volumeMillilitres: Int64,
-        registerModulusMillilitres: Int64, flowMillilitresPerHour: Int64?, valve: ValveState,
-        batteryMillivolts: Int32?, temperatureCentiCelsius: Int32?, signalDBm: Int32?, statusBits: Int64,
-        frameCounter: Int64?, source: FrameProtocol
+        meterID: Int64,
+        readAt: Timestamp,
+        receivedAt: Timestamp,
+        kind: ReadingKind,
+        volumeMillilitres: Int64,
+        registerModulusMillilitres: Int64,
+        flowMillilitresPerHour: Int64?,
+        valve: ValveState,
+        batteryMillivolts: Int32?,
+        temperatureCentiCelsius: Int32?,
+        signalDBm: Int32?,
+        statusBits: Int64,
+        frameCounter: Int64?,
+        source: FrameProtocol
     ) {
         self.meterID = meterID
         self.readAt = readAt
@@ -73,8 +83,12 @@ public struct IntervalRecord: Sendable, Equatable {
     public var receivedAt: Timestamp
 
     public init(
-        meterID: Int64, intervalStart: Timestamp, intervalMinutes: Int16, volumeMillilitres: Int64,
-        endIndexMillilitres: Int64, receivedAt: Timestamp
+        meterID: Int64,
+        intervalStart: Timestamp,
+        intervalMinutes: Int16,
+        volumeMillilitres: Int64,
+        endIndexMillilitres: Int64,
+        receivedAt: Timestamp
     ) {
         self.meterID = meterID
         self.intervalStart = intervalStart
@@ -103,8 +117,16 @@ public struct AlarmRecord: Sendable, Equatable {
     public var frameCounter: Int64?
 
     public init(
-        meterID: Int64, raisedAt: Timestamp, receivedAt: Timestamp, source: FrameProtocol, rawCode: Int32,
-        condition: AlarmCondition, isCleared: Bool, priority: TicketPriority, valve: ValveState, detail: Int64,
+        meterID: Int64,
+        raisedAt: Timestamp,
+        receivedAt: Timestamp,
+        source: FrameProtocol,
+        rawCode: Int32,
+        condition: AlarmCondition,
+        isCleared: Bool,
+        priority: TicketPriority,
+        valve: ValveState,
+        detail: Int64,
         frameCounter: Int64?
     ) {
         self.meterID = meterID
@@ -155,8 +177,13 @@ public struct QuarantineRecord: Sendable, Equatable {
     public var meterAddress: String?
 
     public init(
-        receivedAt: Timestamp, topic: String, payload: [UInt8], reason: String, detail: String,
-        source: FrameProtocol?, meterAddress: String?
+        receivedAt: Timestamp,
+        topic: String,
+        payload: [UInt8],
+        reason: String,
+        detail: String,
+        source: FrameProtocol?,
+        meterAddress: String?
     ) {
         self.receivedAt = receivedAt
         self.topic = topic

@@ -40,11 +40,36 @@ public struct TicketPolicy: Sendable, Equatable {
     /// (network faults handled within 6 h); P1 arrive within 2 h; P2 within 24 h; every fault repaired within 24 h
     /// except P3 device faults, which are scheduled within 72 h.
     public static let serviceCommitments = TicketPolicy(
-        p0Urban: Deadlines(acknowledgeSeconds: 5 * minute, arriveSeconds: 30 * minute, makeSafeSeconds: 6 * hour, repairSeconds: 24 * hour),
-        p0Rural: Deadlines(acknowledgeSeconds: 5 * minute, arriveSeconds: 60 * minute, makeSafeSeconds: 6 * hour, repairSeconds: 24 * hour),
-        p1: Deadlines(acknowledgeSeconds: 15 * minute, arriveSeconds: 2 * hour, makeSafeSeconds: 6 * hour, repairSeconds: 24 * hour),
-        p2: Deadlines(acknowledgeSeconds: 1 * hour, arriveSeconds: 24 * hour, makeSafeSeconds: 24 * hour, repairSeconds: 24 * hour),
-        p3: Deadlines(acknowledgeSeconds: 4 * hour, arriveSeconds: 72 * hour, makeSafeSeconds: 72 * hour, repairSeconds: 72 * hour)
+        p0Urban: Deadlines(
+            acknowledgeSeconds: 5 * minute,
+            arriveSeconds: 30 * minute,
+            makeSafeSeconds: 6 * hour,
+            repairSeconds: 24 * hour
+        ),
+        p0Rural: Deadlines(
+            acknowledgeSeconds: 5 * minute,
+            arriveSeconds: 60 * minute,
+            makeSafeSeconds: 6 * hour,
+            repairSeconds: 24 * hour
+        ),
+        p1: Deadlines(
+            acknowledgeSeconds: 15 * minute,
+            arriveSeconds: 2 * hour,
+            makeSafeSeconds: 6 * hour,
+            repairSeconds: 24 * hour
+        ),
+        p2: Deadlines(
+            acknowledgeSeconds: 1 * hour,
+            arriveSeconds: 24 * hour,
+            makeSafeSeconds: 24 * hour,
+            repairSeconds: 24 * hour
+        ),
+        p3: Deadlines(
+            acknowledgeSeconds: 4 * hour,
+            arriveSeconds: 72 * hour,
+            makeSafeSeconds: 72 * hour,
+            repairSeconds: 72 * hour
+        )
     )
 
     /// Whether an alarm of this condition opens (or joins) a repair ticket. Clearing events never open one.

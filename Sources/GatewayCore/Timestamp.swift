@@ -46,7 +46,12 @@ public struct Timestamp: Sendable, Hashable, Comparable, CustomStringConvertible
     }
 
     /// ISO 8601 in UTC with a `Z` suffix and microseconds when they are not zero, e.g. `2026-11-23T08:00:00Z`.
-    public var description: String { CivilTime(utcSeconds: secondsSinceEpoch).iso8601(zone: "Z", micros: Int(microsecondsSinceEpoch - secondsSinceEpoch * 1_000_000)) }
+    public var description: String {
+        CivilTime(utcSeconds: secondsSinceEpoch).iso8601(
+            zone: "Z",
+            micros: Int(microsecondsSinceEpoch - secondsSinceEpoch * 1_000_000)
+        )
+    }
 }
 
 /// A calendar date and time of day without a zone, as meters report their own clocks.

@@ -104,7 +104,8 @@ public struct TopicScheme: Sendable, Equatable {
         return value
     }
 
-    private static func consume(_ literal: StaticString, in topic: UnsafeRawBufferPointer, at index: inout Int) -> Bool {
+    private static func consume(_ literal: StaticString, in topic: UnsafeRawBufferPointer, at index: inout Int) -> Bool
+    {
         let count = literal.utf8CodeUnitCount
         guard topic.count - index >= count else { return false }
         for offset in 0..<count where topic[index + offset] != literal.utf8Start[offset] {

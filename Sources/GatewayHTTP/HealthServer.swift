@@ -1,4 +1,4 @@
-import Hummingbird
+public import Hummingbird
 public import Logging
 public import ServiceLifecycle
 
@@ -17,9 +17,29 @@ public struct HealthServer: Service {
     ///   - readiness: Whether the gateway can accept and store frames now.
     ///   - metrics: Counter name and value pairs; exported as `meter_gateway_<name>`.
     public init(
-        host: String, port: Int, logger: Logger, readiness: @escaping @Sendable () -> Bool,
+        host: String,
+        port: Int,
+        logger: Logger,
+        readiness: @escaping @Sendable () -> Bool,
         metrics: @escaping @Sendable () -> [(String, Int64)]
     ) {
+        let router = Self.makeRouter(readiness: readiness, metrics: metrics)
+        self.application = Application(
+            router: router,
+            configuration: ApplicationConfiguration(address: .hostname(host, port: port), serverName: "meter-gateway"),
+            logger: logger
+        )
+    }
+
+    /// The routes, separate from the server so tests can drive them without a socket.
+    /// - Parameters:
+    ///   - readiness: Whether the gateway can accept and store frames now.
+    ///   - metrics: Counter name and value pairs; exported as `meter_gateway_<name>`.
+    /// - Returns: A router serving `/healthz`, `/readyz` and `/metrics`.
+    public static func makeRouter(
+        readiness: @escaping @Sendable () -> Bool,
+        metrics: @escaping @Sendable () -> [(String, Int64)]
+    ) -> Router<BasicRequestContext> {
         let router = Router()
         router.get("healthz") { _, _ in "ok\n" }
         router.get("readyz") { _, _ -> Response in
@@ -42,11 +62,7 @@ public struct HealthServer: Service {
                 body: ResponseBody(byteBuffer: ByteBuffer(string: text))
             )
         }
-        self.application = Application(
-            router: router,
-            configuration: ApplicationConfiguration(address: .hostname(host, port: port), serverName: "meter-gateway"),
-            logger: logger
-        )
+        return router
     }
 
     public func run() async throws {

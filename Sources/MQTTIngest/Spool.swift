@@ -1,5 +1,5 @@
-import GatewayCore
 import Dispatch
+import GatewayCore
 import Synchronization
 
 #if canImport(Glibc)
@@ -36,8 +36,11 @@ public struct SpoolOptions: Sendable, Equatable {
     /// The receive callback blocks (backpressure) while this many bytes are received but not yet committed.
     public var maxBacklogBytes: Int64
 
-    public init(segmentBytes: Int64 = 64 << 20, fsyncIntervalMilliseconds: Int64 = 200, maxBacklogBytes: Int64 = 256 << 20)
-    {
+    public init(
+        segmentBytes: Int64 = 64 << 20,
+        fsyncIntervalMilliseconds: Int64 = 200,
+        maxBacklogBytes: Int64 = 256 << 20
+    ) {
         self.segmentBytes = segmentBytes
         self.fsyncIntervalMilliseconds = fsyncIntervalMilliseconds
         self.maxBacklogBytes = maxBacklogBytes
@@ -113,7 +116,12 @@ public final class FrameSpool: Sendable {
         self.checkpoint = start
         self.replayBytes = pending
         self.discardedTornRecords = torn
-        self.writer = try SpoolWriter(directory: directory, firstSegment: max(nextSegment, start.segment), options: options, shared: shared)
+        self.writer = try SpoolWriter(
+            directory: directory,
+            firstSegment: max(nextSegment, start.segment),
+            options: options,
+            shared: shared
+        )
     }
 
     /// Creates the reader that replays from the checkpoint and then follows the writer.
@@ -233,7 +241,9 @@ enum SpoolFiles {
         var buffer = [UInt8](repeating: 0, count: 128)
         let count = buffer.withUnsafeMutableBytes { read(fd, $0.baseAddress, $0.count) }
         guard count > 0 else { throw SpoolError("checkpoint file \(path) is empty or unreadable", errno: errno) }
-        let fields = String(decoding: buffer[0..<count], as: UTF8.self).split(whereSeparator: { $0 == " " || $0 == "\n" })
+        let fields = String(decoding: buffer[0..<count], as: UTF8.self).split(whereSeparator: {
+            $0 == " " || $0 == "\n"
+        })
         guard fields.count == 3, fields[0] == "v1", let segment = UInt64(fields[1]), let offset = Int64(fields[2]),
             offset >= 0
         else { throw SpoolError("checkpoint file \(path) is malformed") }
@@ -249,7 +259,9 @@ enum SpoolFiles {
         let syncFailed = sync && fdatasync(fd) != 0
         let savedErrno = errno
         close(fd)
-        guard written == text.count, !syncFailed else { throw SpoolError("cannot write \(temporary)", errno: savedErrno) }
+        guard written == text.count, !syncFailed else {
+            throw SpoolError("cannot write \(temporary)", errno: savedErrno)
+        }
         guard rename(temporary, directory + "/checkpoint") == 0 else {
             throw SpoolError("cannot replace checkpoint in \(directory)", errno: errno)
         }
@@ -279,8 +291,10 @@ enum SpoolFiles {
                     == SpoolRecordLayout.headerBytes
             else { break }
             let (length, crc) = header.withUnsafeBytes { raw in
-                (raw.loadUnaligned(fromByteOffset: 0, as: UInt32.self).littleEndian,
-                 raw.loadUnaligned(fromByteOffset: 4, as: UInt32.self).littleEndian)
+                (
+                    raw.loadUnaligned(fromByteOffset: 0, as: UInt32.self).littleEndian,
+                    raw.loadUnaligned(fromByteOffset: 4, as: UInt32.self).littleEndian
+                )
             }
             let bodyLength = Int(length)
             guard bodyLength >= SpoolRecordLayout.minimumBodyBytes,
@@ -303,7 +317,9 @@ enum SpoolFiles {
             if got > 0 { _ = tail.withUnsafeBytes { write(out, $0.baseAddress, got) } }
             close(out)
         }
-        guard ftruncate(fd, off_t(offset)) == 0 else { throw SpoolError("cannot cut torn tail of \(path)", errno: errno) }
+        guard ftruncate(fd, off_t(offset)) == 0 else {
+            throw SpoolError("cannot cut torn tail of \(path)", errno: errno)
+        }
         return Scan(validEnd: offset, tornRecords: 1)
     }
 }

@@ -73,7 +73,10 @@ public final class SpoolReader {
             let limit = position.segment == end.segment ? end.offset : Int64.max
             let available = try fill(limit: limit)
             guard available >= SpoolRecordLayout.headerBytes else {
-                if position.segment < end.segment { try skipRestOfSegment(); continue }
+                if position.segment < end.segment {
+                    try skipRestOfSegment()
+                    continue
+                }
                 break
             }
             var consumed = 0
@@ -85,13 +88,18 @@ public final class SpoolReader {
                     guard available - consumed >= total else { break }
                     let bodyStart = consumed + SpoolRecordLayout.headerBytes
                     let bodyBytes = UnsafeRawBufferPointer(rebasing: raw[bodyStart..<(bodyStart + length)])
-                    let recordPosition = SpoolPosition(segment: position.segment, offset: position.offset + Int64(consumed))
+                    let recordPosition = SpoolPosition(
+                        segment: position.segment,
+                        offset: position.offset + Int64(consumed)
+                    )
                     consumed += total
                     guard length >= SpoolRecordLayout.minimumBodyBytes, CRC32C.checksum(bodyBytes) == crc else {
                         corruptRecords += 1
                         continue
                     }
-                    let receivedAt = Int64(bitPattern: bodyBytes.loadUnaligned(fromByteOffset: 0, as: UInt64.self).littleEndian)
+                    let receivedAt = Int64(
+                        bitPattern: bodyBytes.loadUnaligned(fromByteOffset: 0, as: UInt64.self).littleEndian
+                    )
                     let topicLength = Int(bodyBytes.loadUnaligned(fromByteOffset: 8, as: UInt16.self).littleEndian)
                     guard SpoolRecordLayout.minimumBodyBytes + topicLength <= length else {
                         corruptRecords += 1
@@ -101,7 +109,9 @@ public final class SpoolReader {
                     delivered += 1
                     try body(
                         SpoolRecord(
-                            topic: UnsafeRawBufferPointer(rebasing: bodyBytes[SpoolRecordLayout.minimumBodyBytes..<topicEnd]),
+                            topic: UnsafeRawBufferPointer(
+                                rebasing: bodyBytes[SpoolRecordLayout.minimumBodyBytes..<topicEnd]
+                            ),
                             payload: UnsafeRawBufferPointer(rebasing: bodyBytes[topicEnd...]),
                             receivedAt: Timestamp(microsecondsSinceEpoch: receivedAt),
                             position: recordPosition

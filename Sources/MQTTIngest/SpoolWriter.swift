@@ -42,7 +42,14 @@ public final class SpoolWriter: Sendable {
         var buffer: [UInt8] = []
         buffer.reserveCapacity(64 * 1024)
         self.state = Mutex(
-            State(fd: fd, segment: firstSegment, offset: 0, buffer: buffer, lastSyncMilliseconds: monotonicMilliseconds(), unsynced: false)
+            State(
+                fd: fd,
+                segment: firstSegment,
+                offset: 0,
+                buffer: buffer,
+                lastSyncMilliseconds: monotonicMilliseconds(),
+                unsynced: false
+            )
         )
         shared.writtenEnd.withLock { $0 = SpoolPosition(segment: firstSegment, offset: 0) }
     }
@@ -83,7 +90,9 @@ public final class SpoolWriter: Sendable {
             let crc = state.buffer.withUnsafeBytes {
                 CRC32C.checksum(UnsafeRawBufferPointer(rebasing: $0[SpoolRecordLayout.headerBytes...]))
             }
-            state.buffer.withUnsafeMutableBytes { $0.storeBytes(of: crc.littleEndian, toByteOffset: 4, as: UInt32.self) }
+            state.buffer.withUnsafeMutableBytes {
+                $0.storeBytes(of: crc.littleEndian, toByteOffset: 4, as: UInt32.self)
+            }
 
             var written = 0
             while written < recordLength {

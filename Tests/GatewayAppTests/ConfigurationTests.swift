@@ -24,7 +24,9 @@ import Testing
             """
         let configuration = try GatewayConfiguration.load(
             tomlText: toml,
-            environment: ["METER_GATEWAY_MQTT_PORT": "1884", "METER_GATEWAY_POSTGRES_CONNINFO": "dbname=x", "PATH": "/bin"]
+            environment: [
+                "METER_GATEWAY_MQTT_PORT": "1884", "METER_GATEWAY_POSTGRES_CONNINFO": "dbname=x", "PATH": "/bin",
+            ]
         )
         #expect(configuration.mqttHost == "broker.example")
         #expect(configuration.mqttPort == 1884)

@@ -29,9 +29,12 @@ struct CrashRecoveryTests {
         var gateway = try environment.start(["run", "--config", config], log: folder + "/gateway-0.log")
         // No retransmission: every frame must reach the database through the broker session and the spool alone.
         let simulator = try environment.start(
-            ["simulate", "--rate", "250", "--duration", "10", "--retransmit-after", "0", "--drain", "6",
-             "--alarm-probability", "0", "--client-id", "fleet-crash-\(environment.runID)"] + fleet,
-            log: folder + "/simulator.log", captureOutput: true
+            [
+                "simulate", "--rate", "250", "--duration", "10", "--retransmit-after", "0", "--drain", "6",
+                "--alarm-probability", "0", "--client-id", "fleet-crash-\(environment.runID)",
+            ] + fleet,
+            log: folder + "/simulator.log",
+            captureOutput: true
         )
         var kills = 0
         var random = SystemRandomNumberGenerator()
@@ -51,10 +54,13 @@ struct CrashRecoveryTests {
 
         let connection = try PostgresConnection.connect(conninfo: environment.conninfo(database))
         defer { connection.close() }
-        func count(_ sql: String) throws -> Int { Int(try connection.query(sql).first?.first.flatMap { $0 } ?? "-1") ?? -1 }
+        func count(_ sql: String) throws -> Int {
+            Int(try connection.query(sql).first?.first.flatMap { $0 } ?? "-1") ?? -1
+        }
         // The restarted gateway replays its spool and receives what the broker kept for its session.
         let deadline = ContinuousClock.now + .seconds(60)
-        while try count("SELECT count(*) FROM uplink_frames") < report.framesGenerated && ContinuousClock.now < deadline {
+        while try count("SELECT count(*) FROM uplink_frames") < report.framesGenerated && ContinuousClock.now < deadline
+        {
             try await Task.sleep(for: .milliseconds(250))
         }
         kill(gateway.processIdentifier, SIGTERM)
@@ -194,7 +200,10 @@ struct IntegrationEnvironment {
     func runToCompletion(_ arguments: [String], log: String) throws {
         let child = try start(arguments, log: log)
         child.waitUntilExit()
-        try #require(child.terminationStatus == 0, "meter-gateway \(arguments.joined(separator: " ")) failed:\n\(child.logText)")
+        try #require(
+            child.terminationStatus == 0,
+            "meter-gateway \(arguments.joined(separator: " ")) failed:\n\(child.logText)"
+        )
     }
 
     struct Report: Decodable {

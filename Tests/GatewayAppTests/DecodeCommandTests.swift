@@ -22,14 +22,18 @@ import Testing
     static let vectors: VectorFile = {
         let path = URL(fileURLWithPath: #filePath).deletingLastPathComponent()
             .appendingPathComponent("../../firmware-protocols/native-v1-vectors.json").standardized
-        guard let data = try? Data(contentsOf: path), let file = try? JSONDecoder().decode(VectorFile.self, from: data) else {
+        guard let data = try? Data(contentsOf: path), let file = try? JSONDecoder().decode(VectorFile.self, from: data)
+        else {
             return VectorFile(valid: [], malformed: [])
         }
         return file
     }()
 
     private func object(_ text: String) throws -> [String: Any] {
-        try #require(try JSONSerialization.jsonObject(with: Data(text.utf8)) as? [String: Any], "not one JSON object: \(text)")
+        try #require(
+            try JSONSerialization.jsonObject(with: Data(text.utf8)) as? [String: Any],
+            "not one JSON object: \(text)"
+        )
     }
 
     @Test func everyValidVectorPrintsOneObjectWithTheContractFields() throws {
@@ -42,7 +46,10 @@ import Testing
             #expect(["from_meter", "to_meter"].contains(json["direction"] as? String ?? ""), "\(vector.name)")
             #expect((json["meter"] as? [String: Any])?["id"] is String, "\(vector.name)")
             #expect(json["mac"] as? String == "verified", "\(vector.name)")
-            #expect(json.keys.contains("meter_time") && json["readings"] is [Any] && json["alarms"] is [Any], "\(vector.name)")
+            #expect(
+                json.keys.contains("meter_time") && json["readings"] is [Any] && json["alarms"] is [Any],
+                "\(vector.name)"
+            )
         }
     }
 
@@ -77,8 +84,11 @@ import Testing
     }
 
     @Test func theBinaryExitsWithStatusTwoOnBadInput() throws {
-        let binary = ProcessInfo.processInfo.environment["GATEWAY_TEST_BIN"]
-            ?? URL(fileURLWithPath: #filePath).deletingLastPathComponent().appendingPathComponent("../../.build/debug/meter-gateway").standardized.path
+        let binary =
+            ProcessInfo.processInfo.environment["GATEWAY_TEST_BIN"]
+            ?? URL(fileURLWithPath: #filePath).deletingLastPathComponent().appendingPathComponent(
+                "../../.build/debug/meter-gateway"
+            ).standardized.path
         try #require(FileManager.default.isExecutableFile(atPath: binary))
         for (hex, status) in [(Self.vectors.valid.first?.hex ?? "", Int32(0)), ("474D0101", Int32(2))] {
             let process = Process()

@@ -29,7 +29,8 @@ struct PipelineIntegrationTests {
         let folder = try environment.makeFolder()
         let configPath = try environment.writeConfiguration(in: folder, database: database, clientID: "gw-pipeline")
         let configuration = try GatewayConfiguration.load(
-            tomlText: try String(contentsOfFile: configPath, encoding: .utf8), environment: [:]
+            tomlText: try String(contentsOfFile: configPath, encoding: .utf8),
+            environment: [:]
         )
         let logger = Logger(label: "pipeline-test")
         let urbanKey = try #require(AES128Key(bytes: urbanKeyBytes))
@@ -40,19 +41,36 @@ struct PipelineIntegrationTests {
         try await writer.connect()
         _ = try await writer.migrate()
         _ = try await writer.registerMeters([
-            MeterRegistration(protocol: .native, address: String(urbanMeter), district: "north", isRural: false, aesKey: urbanKeyBytes),
-            MeterRegistration(protocol: .native, address: String(ruralMeter), district: "hills", isRural: true, aesKey: ruralKeyBytes),
+            MeterRegistration(
+                protocol: .native,
+                address: String(urbanMeter),
+                district: "north",
+                isRural: false,
+                aesKey: urbanKeyBytes
+            ),
+            MeterRegistration(
+                protocol: .native,
+                address: String(ruralMeter),
+                district: "hills",
+                isRural: true,
+                aesKey: ruralKeyBytes
+            ),
         ])
         await writer.close()
 
-        let listener = PostgresListener(conninfo: configuration.postgresConninfo, channel: "ticket_events", logger: logger)
+        let listener = PostgresListener(
+            conninfo: configuration.postgresConninfo,
+            channel: "ticket_events",
+            logger: logger
+        )
         try await listener.start()
         defer { listener.stop() }
 
         let runtime = try GatewayRuntime(configuration: configuration, logger: logger)
         let group = ServiceGroup(
             configuration: ServiceGroupConfiguration(
-                services: runtime.services.map { ServiceGroupConfiguration.ServiceConfiguration(service: $0) }, logger: logger
+                services: runtime.services.map { ServiceGroupConfiguration.ServiceConfiguration(service: $0) },
+                logger: logger
             )
         )
         let acks = Mutex<[(UInt64, NativeFrame.Ack)]>([])
@@ -75,32 +93,60 @@ struct PipelineIntegrationTests {
             defer { tasks.cancelAll() }
             #expect(await runtime.mqtt.waitUntilConnected(timeout: .seconds(20)))
             #expect(await fleet.waitUntilConnected(timeout: .seconds(20)))
-            while !runtime.statistics.databaseReady.load(ordering: .relaxed) { try await Task.sleep(for: .milliseconds(50)) }
+            while !runtime.statistics.databaseReady.load(ordering: .relaxed) {
+                try await Task.sleep(for: .milliseconds(50))
+            }
 
             let now = UInt32(Date().timeIntervalSince1970)
             let register = NativeFrame.Register(raw: 12_345_678, exponent: -3, digits: 5)  // 12345.678 m³
             let reading = NativeFrame(
-                meterID: urbanMeter, frameCounter: 10, meterTime: now - 60, flags: .ackRequested,
+                meterID: urbanMeter,
+                frameCounter: 10,
+                meterTime: now - 60,
+                flags: .ackRequested,
                 body: .reading(
                     NativeFrame.Reading(
-                        register: register, flowMillilitresPerHour: 350_000, valve: .open, batteryMillivolts: 5900,
-                        temperatureCentiCelsius: -250, signalDBm: -97, status: [.batteryLow]
+                        register: register,
+                        flowMillilitresPerHour: 350_000,
+                        valve: .open,
+                        batteryMillivolts: 5900,
+                        temperatureCentiCelsius: -250,
+                        signalDBm: -97,
+                        status: [.batteryLow]
                     )
                 )
             )
             let dayStart = (now / 86_400 - 1) * 86_400
             let daily = NativeFrame(
-                meterID: urbanMeter, frameCounter: 11, meterTime: now - 30, flags: .ackRequested,
+                meterID: urbanMeter,
+                frameCounter: 11,
+                meterTime: now - 30,
+                flags: .ackRequested,
                 body: .dailyReport(
                     NativeFrame.DailyReport(
-                        intervalStart: dayStart, intervalMinutes: 30, startRegister: NativeFrame.Register(raw: 12_000_000, exponent: -3, digits: 5),
-                        points: (0..<48).map { UInt32($0 * 10) }, frozenTotals: [NativeFrame.FrozenTotal(time: dayStart, raw: 12_000_000)]
+                        intervalStart: dayStart,
+                        intervalMinutes: 30,
+                        startRegister: NativeFrame.Register(raw: 12_000_000, exponent: -3, digits: 5),
+                        points: (0..<48).map { UInt32($0 * 10) },
+                        frozenTotals: [NativeFrame.FrozenTotal(time: dayStart, raw: 12_000_000)]
                     )
                 )
             )
             let methane = NativeFrame(
-                meterID: ruralMeter, frameCounter: 500, meterTime: now - 5, flags: .ackRequested,
-                body: .alarm(NativeFrame.Alarm(code: 0x0001, isRaised: true, valve: .closed, register: register, flowMillilitresPerHour: 0, detail: 2000))
+                meterID: ruralMeter,
+                frameCounter: 500,
+                meterTime: now - 5,
+                flags: .ackRequested,
+                body: .alarm(
+                    NativeFrame.Alarm(
+                        code: 0x0001,
+                        isRaised: true,
+                        valve: .closed,
+                        register: register,
+                        flowMillilitresPerHour: 0,
+                        detail: 2000
+                    )
+                )
             )
             let readingBytes = try NativeEncoder.encode(reading, key: urbanKey)
             var corrupted = readingBytes
@@ -126,22 +172,34 @@ struct PipelineIntegrationTests {
 
             // The reading, stored once with exact scaled values.
             let readingRows = try rows(
-                    """
-                    SELECT volume_ml, register_modulus_ml, flow_ml_per_h, valve, battery_mv, temperature_centi_c, signal_dbm,
-                           status_bits, frame_counter, extract(epoch FROM read_at)::bigint FROM readings r
-                    JOIN meters m ON m.id = r.meter_id WHERE m.address = '\(urbanMeter)' AND kind = 0
-                    """
+                """
+                SELECT volume_ml, register_modulus_ml, flow_ml_per_h, valve, battery_mv, temperature_centi_c, signal_dbm,
+                       status_bits, frame_counter, extract(epoch FROM read_at)::bigint FROM readings r
+                JOIN meters m ON m.id = r.meter_id WHERE m.address = '\(urbanMeter)' AND kind = 0
+                """
             )
-            #expect(readingRows == [["12345678000", "100000000000", "350000", "0", "5900", "-250", "-97", "2", "10", String(now - 60)]])
+            #expect(
+                readingRows == [
+                    ["12345678000", "100000000000", "350000", "0", "5900", "-250", "-97", "2", "10", String(now - 60)]
+                ]
+            )
             #expect(try rows("SELECT count(*) FROM uplink_frames") == [["3"]])
             // 48 half-hour intervals: consumption i × 10 L, end index accumulating from 12000 m³.
-            #expect(try rows("SELECT count(*), sum(volume_ml) FROM interval_readings") == [["48", String((0..<48).reduce(0) { $0 + $1 * 10_000 })]])
+            #expect(
+                try rows("SELECT count(*), sum(volume_ml) FROM interval_readings") == [
+                    ["48", String((0..<48).reduce(0) { $0 + $1 * 10_000 })]
+                ]
+            )
             #expect(
                 try rows("SELECT volume_ml, end_index_ml FROM interval_readings ORDER BY interval_start LIMIT 2")
                     == [["0", "12000000000"], ["10000", "12000010000"]]
             )
             // The methane alarm opened one P0 ticket with rural deadlines (arrive within 60 min).
-            #expect(try rows("SELECT condition, priority, raw_code, detail FROM alarms") == [["methane_detector", "P0", "1", "2000"]])
+            #expect(
+                try rows("SELECT condition, priority, raw_code, detail FROM alarms") == [
+                    ["methane_detector", "P0", "1", "2000"]
+                ]
+            )
             #expect(
                 try rows(
                     """
@@ -169,14 +227,18 @@ struct PipelineIntegrationTests {
             #expect(event?["priority"] as? String == "P0", "\(payload)")
             // Acks after commit: both copies of the reading, the daily report and the alarm.
             let received = acks.withLock { $0 }.map { "\($0.0)/\($0.1.ackedFrameCounter)/\($0.1.result.name)" }.sorted()
-            #expect(received == ["\(urbanMeter)/10/stored", "\(urbanMeter)/10/stored", "\(urbanMeter)/11/stored", "\(ruralMeter)/500/stored"])
+            #expect(
+                received == [
+                    "\(urbanMeter)/10/stored", "\(urbanMeter)/10/stored", "\(urbanMeter)/11/stored",
+                    "\(ruralMeter)/500/stored",
+                ]
+            )
 
             await group.triggerGracefulShutdown()
         }
         await fleet.stop()
     }
 }
-
 
 extension PipelineIntegrationTests {
     /// A frame whose rows the database refuses (its meter was deleted after the gateway cached the registry)
@@ -187,7 +249,10 @@ extension PipelineIntegrationTests {
         defer { environment.dropDatabase(database) }
         let folder = try environment.makeFolder()
         let configPath = try environment.writeConfiguration(in: folder, database: database, clientID: "gw-refused")
-        let configuration = try GatewayConfiguration.load(tomlText: try String(contentsOfFile: configPath, encoding: .utf8), environment: [:])
+        let configuration = try GatewayConfiguration.load(
+            tomlText: try String(contentsOfFile: configPath, encoding: .utf8),
+            environment: [:]
+        )
         let logger = Logger(label: "refused-test")
         let topics = TopicScheme(prefix: configuration.mqttTopicPrefix)
         let key = try #require(AES128Key(bytes: urbanKeyBytes))
@@ -204,12 +269,15 @@ extension PipelineIntegrationTests {
         let runtime = try GatewayRuntime(configuration: configuration, logger: logger)
         let group = ServiceGroup(
             configuration: ServiceGroupConfiguration(
-                services: runtime.services.map { ServiceGroupConfiguration.ServiceConfiguration(service: $0) }, logger: logger
+                services: runtime.services.map { ServiceGroupConfiguration.ServiceConfiguration(service: $0) },
+                logger: logger
             )
         )
         let fleet = try MosquittoClient(
-            options: configuration.fleetMQTTOptions(clientID: "fleet-refused-\(environment.runID)"), subscriptions: [],
-            logger: logger, onMessage: { _ in }
+            options: configuration.fleetMQTTOptions(clientID: "fleet-refused-\(environment.runID)"),
+            subscriptions: [],
+            logger: logger,
+            onMessage: { _ in }
         )
         fleet.start()
         try await withThrowingTaskGroup(of: Void.self) { tasks in
@@ -217,7 +285,9 @@ extension PipelineIntegrationTests {
             defer { tasks.cancelAll() }
             #expect(await runtime.mqtt.waitUntilConnected(timeout: .seconds(20)))
             #expect(await fleet.waitUntilConnected(timeout: .seconds(20)))
-            while !runtime.statistics.databaseReady.load(ordering: .relaxed) { try await Task.sleep(for: .milliseconds(50)) }
+            while !runtime.statistics.databaseReady.load(ordering: .relaxed) {
+                try await Task.sleep(for: .milliseconds(50))
+            }
             // The gateway has cached both meters; now one disappears from the registry.
             let db = try PostgresConnection.connect(conninfo: configuration.postgresConninfo)
             defer { db.close() }
@@ -226,12 +296,19 @@ extension PipelineIntegrationTests {
             let now = UInt32(Date().timeIntervalSince1970)
             func reading(_ meter: UInt64, counter: UInt32) throws -> [UInt8] {
                 let frame = NativeFrame(
-                    meterID: meter, frameCounter: counter, meterTime: now - counter, flags: [],
+                    meterID: meter,
+                    frameCounter: counter,
+                    meterTime: now - counter,
+                    flags: [],
                     body: .reading(
                         NativeFrame.Reading(
                             register: NativeFrame.Register(raw: UInt64(counter) * 1000, exponent: -3, digits: 5),
-                            flowMillilitresPerHour: nil, valve: .open, batteryMillivolts: nil, temperatureCentiCelsius: nil,
-                            signalDBm: nil, status: []
+                            flowMillilitresPerHour: nil,
+                            valve: .open,
+                            batteryMillivolts: nil,
+                            temperatureCentiCelsius: nil,
+                            signalDBm: nil,
+                            status: []
                         )
                     )
                 )
@@ -239,7 +316,10 @@ extension PipelineIntegrationTests {
             }
             for counter in UInt32(1)...5 {
                 let meter = counter == 3 ? ruralMeter : urbanMeter
-                try fleet.publish(topic: topics.uplinkTopic(.native, address: String(meter)), payload: try reading(meter, counter: counter))
+                try fleet.publish(
+                    topic: topics.uplinkTopic(.native, address: String(meter)),
+                    payload: try reading(meter, counter: counter)
+                )
             }
             let deadline = ContinuousClock.now + .seconds(20)
             while runtime.statistics.framesProcessed.load(ordering: .relaxed) < 5 {

@@ -13,7 +13,7 @@ import Testing
         let types = Set(file.valid.map(\.expected.header.frameType))
         #expect(types == Set(NativeFrameType.allCases.map(\.rawValue)))
         let codes = Set(file.malformed.map(\.error))
-        #expect(codes == Set(FrameDecodingError.Code.allCodes.map(\.description)))
+        #expect(codes == Set(NativeDecoder.errorCodes.map(\.description)))
     }
 
     @Test(arguments: NativeVectorFile.validVectors)

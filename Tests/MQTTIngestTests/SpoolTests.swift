@@ -24,7 +24,10 @@ import Testing
 
     private func drain(_ reader: SpoolReader) throws -> [(String, [UInt8], Int64)] {
         var out: [(String, [UInt8], Int64)] = []
-        while try reader.read(maxRecords: 7, { out.append(($0.topicString, Array($0.payload), $0.receivedAt.microsecondsSinceEpoch)) }) > 0 {}
+        while try reader.read(
+            maxRecords: 7,
+            { out.append(($0.topicString, Array($0.payload), $0.receivedAt.microsecondsSinceEpoch)) }
+        ) > 0 {}
         return out
     }
 
@@ -33,7 +36,12 @@ import Testing
         defer { try? FileManager.default.removeItem(atPath: directory) }
         let spool = try FrameSpool(directory: directory)
         for index in 0..<100 {
-            try append(spool.writer, topic: "gm/v1/up/native/\(index)", payload: [UInt8(index), 0xFF, 0], at: Int64(index))
+            try append(
+                spool.writer,
+                topic: "gm/v1/up/native/\(index)",
+                payload: [UInt8(index), 0xFF, 0],
+                at: Int64(index)
+            )
         }
         let reader = spool.makeReader()
         let records = try drain(reader)

@@ -1,0 +1,34 @@
+import GatewayHTTP
+import Hummingbird
+import HummingbirdTesting
+import Synchronization
+import Testing
+
+@Suite struct HealthServerTests {
+    @Test func readinessFollowsTheGatewayAndMetricsUseThePrometheusTextFormat() async throws {
+        let ready = Atomic<Bool>(false)
+        let router = HealthServer.makeRouter(
+            readiness: { ready.load(ordering: .relaxed) },
+            metrics: { [("frames_stored", 42), ("spool_backlog_bytes", 7)] }
+        )
+        let application = Application(router: router)
+        try await application.test(.router) { client in
+            try await client.execute(uri: "/healthz", method: .get) { response in
+                #expect(response.status == .ok)
+            }
+            try await client.execute(uri: "/readyz", method: .get) { response in
+                #expect(response.status == .serviceUnavailable)
+            }
+            ready.store(true, ordering: .relaxed)
+            try await client.execute(uri: "/readyz", method: .get) { response in
+                #expect(response.status == .ok)
+            }
+            try await client.execute(uri: "/metrics", method: .get) { response in
+                #expect(response.status == .ok)
+                let text = String(buffer: response.body)
+                #expect(text.contains("# TYPE meter_gateway_frames_stored counter\nmeter_gateway_frames_stored 42\n"))
+                #expect(text.contains("# TYPE meter_gateway_spool_backlog_bytes gauge\nmeter_gateway_spool_backlog_bytes 7\n"))
+            }
+        }
+    }
+}
