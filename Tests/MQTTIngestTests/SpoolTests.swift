@@ -1,6 +1,7 @@
 import Foundation
 import GatewayCore
 import MQTTIngest
+import Synchronization
 import Testing
 
 @Suite struct SpoolTests {
@@ -154,5 +155,43 @@ import Testing
         let woken = await clock.measure { await spool.waitForAppend(timeout: .seconds(30)) }
         try await appender.value
         #expect(woken < .seconds(10), "an append ends the wait long before the timeout")
+    }
+
+    @Test func appendBlocksWhileTheBacklogIsFullAndResumesAfterACommit() async throws {
+        let directory = makeDirectory()
+        defer { try? FileManager.default.removeItem(atPath: directory) }
+        let spool = try FrameSpool(directory: directory, options: SpoolOptions(maxBacklogBytes: 1000))
+        let writer = spool.writer
+        let payload = [UInt8](repeating: 0xAB, count: 400)
+        let appended = Atomic<Int>(0)
+        let producer = Thread {
+            for _ in 0..<6 {
+                try? payload.withUnsafeBytes { bytes in
+                    try Array("t".utf8).withUnsafeBytes { topic in
+                        try writer.append(
+                            topic: topic,
+                            payload: bytes,
+                            receivedAt: Timestamp(microsecondsSinceEpoch: 0)
+                        )
+                    }
+                }
+                appended.add(1, ordering: .relaxed)
+            }
+        }
+        producer.start()
+        try await Task.sleep(for: .milliseconds(300))
+        // Three records (≈1.2 KB) exceed the 1,000-byte limit: the fourth append waits.
+        #expect(appended.load(ordering: .relaxed) == 3)
+        let reader = spool.makeReader()
+        try reader.read(maxRecords: 10) { _ in }
+        try reader.commit()
+        let deadline = ContinuousClock.now + .seconds(5)
+        while appended.load(ordering: .relaxed) < 6 && ContinuousClock.now < deadline {
+            try reader.read(maxRecords: 10) { _ in }
+            try reader.commit()
+            try await Task.sleep(for: .milliseconds(20))
+        }
+        #expect(appended.load(ordering: .relaxed) == 6)
+        #expect(spool.writer.backpressureMilliseconds > 0)
     }
 }
