@@ -162,7 +162,7 @@ extension GatewayConfiguration {
 struct MQTTDownlink: DownlinkPublisher {
     let client: MosquittoClient
 
-    func publishDownlink(topic: String, payload: [UInt8]) -> Bool {
+    func publishDownlink(topic: String, payload: UnsafeRawBufferPointer) -> Bool {
         do {
             try client.publish(topic: topic, payload: payload, qos: .atLeastOnce, retain: false)
             return true

@@ -49,11 +49,13 @@ struct NativeRegistry {
     struct Entry {
         var meterID: Int64
         var key: AES128Key
+        /// Built once at load, so an ack never formats a topic.
+        var downlinkTopic: String
     }
 
     private(set) var entries: [UInt64: Entry] = [:]
 
-    mutating func replace(with meters: [RegisteredMeter]) -> Int {
+    mutating func replace(with meters: [RegisteredMeter], topics: TopicScheme) -> Int {
         var fresh: [UInt64: Entry] = [:]
         fresh.reserveCapacity(meters.count)
         var skipped = 0
@@ -63,7 +65,11 @@ struct NativeRegistry {
                 skipped += 1
                 continue
             }
-            fresh[id] = Entry(meterID: meter.id, key: key)
+            fresh[id] = Entry(
+                meterID: meter.id,
+                key: key,
+                downlinkTopic: topics.downlinkTopic(.native, address: meter.address)
+            )
         }
         entries = fresh
         return skipped
@@ -80,6 +86,7 @@ struct DatabaseRejection {
 /// What to send a native meter after the commit that covered its frame.
 struct PendingAck {
     var meter: UInt64
+    var topic: String
     var key: AES128Key
     var frameCounter: UInt32
     var frameType: UInt8
@@ -204,7 +211,7 @@ final class IngestPipeline: Service {
 
     private func refreshRegistry(_ registry: inout NativeRegistry) async throws {
         let meters = try await writer.loadMeters(protocol: .native)
-        let skipped = registry.replace(with: meters)
+        let skipped = registry.replace(with: meters, topics: topics)
         if skipped > 0 {
             logger.warning(
                 "native meters without a usable id or key are ignored",
@@ -287,6 +294,7 @@ final class IngestPipeline: Service {
                 acks.append(
                     PendingAck(
                         meter: header.meterID,
+                        topic: entry.downlinkTopic,
                         key: entry.key,
                         frameCounter: header.frameCounter,
                         frameType: header.frameType,
@@ -331,6 +339,7 @@ final class IngestPipeline: Service {
             acks.append(
                 PendingAck(
                     meter: frame.header.meterID,
+                    topic: entry.downlinkTopic,
                     key: entry.key,
                     frameCounter: frame.header.frameCounter,
                     frameType: frame.header.frameType,
@@ -417,22 +426,32 @@ final class IngestPipeline: Service {
     private func sendAcks(_ acks: [PendingAck]) {
         guard let downlink, !acks.isEmpty else { return }
         let serverTime = UInt32(truncatingIfNeeded: Timestamp.now.secondsSinceEpoch)
-        for ack in acks {
-            let bytes = NativeEncoder.encodeAck(
-                meterID: ack.meter,
-                key: ack.key,
-                ackedFrameCounter: ack.frameCounter,
-                ackedFrameType: ack.frameType,
-                result: ack.result,
-                serverTime: serverTime
-            )
-            if downlink.publishDownlink(
-                topic: topics.downlinkTopic(.native, address: String(ack.meter)),
-                payload: bytes
-            ) {
+        // One stack buffer for every ack of the batch: acks are 43 bytes, and nothing is allocated per ack here.
+        withUnsafeTemporaryAllocation(byteCount: NativeDecoder.minimumFrameSize + 16, alignment: 8) { buffer in
+            for ack in acks {
+                let frame = NativeFrame(
+                    meterID: ack.meter,
+                    frameCounter: ack.frameCounter,
+                    meterTime: serverTime,
+                    body: .ack(
+                        NativeFrame.Ack(
+                            ackedFrameCounter: ack.frameCounter,
+                            ackedFrameType: ack.frameType,
+                            result: ack.result,
+                            serverTime: serverTime
+                        )
+                    )
+                )
+                guard let size = try? NativeEncoder.encode(frame, key: ack.key, into: buffer),
+                    downlink.publishDownlink(
+                        topic: ack.topic,
+                        payload: UnsafeRawBufferPointer(rebasing: buffer[0..<size])
+                    )
+                else {
+                    statistics.acksFailed.add(1, ordering: .relaxed)
+                    continue
+                }
                 statistics.acksSent.add(1, ordering: .relaxed)
-            } else {
-                statistics.acksFailed.add(1, ordering: .relaxed)
             }
         }
     }
@@ -440,6 +459,7 @@ final class IngestPipeline: Service {
 
 /// Sends downlink frames to meters. Implemented by the MQTT client; a protocol so tests can observe downlinks.
 protocol DownlinkPublisher: Sendable {
-    /// Publishes one downlink at QoS 1. Returns false if it could not be queued (e.g. disconnected).
-    func publishDownlink(topic: String, payload: [UInt8]) -> Bool
+    /// Publishes one downlink at QoS 1; the payload is copied before return. Returns false if it could not be
+    /// queued (e.g. disconnected).
+    func publishDownlink(topic: String, payload: UnsafeRawBufferPointer) -> Bool
 }
