@@ -18,3 +18,14 @@ export GATEWAY_TEST_BIN="$PWD/.build/debug/meter-gateway"
 
 echo "== tests against PostgreSQL :$PG_PORT and mosquitto :$MQTT_PORT"
 swift test --skip-build --parallel --num-workers 2
+
+echo "== fuzz smoke run: every decoder for 60 s under libFuzzer + AddressSanitizer"
+# Longer runs: firmware-protocols/README.md. New inputs go to a scratch corpus, never into the committed one.
+swift build -c release --sanitize=fuzzer -Xswiftc -sanitize=fuzzer,address \
+    --product FrameFuzzer --scratch-path .build-fuzz 2>&1 | tail -n 1
+rm -rf .build-fuzz/smoke-corpus && mkdir -p .build-fuzz/smoke-corpus
+SWIFT_BACKTRACE=enable=no ./.build-fuzz/release/FrameFuzzer .build-fuzz/smoke-corpus \
+    firmware-protocols/corpus/native firmware-protocols/corpus/cjt188 firmware-protocols/corpus/wmbus \
+    firmware-protocols/corpus/mbus -max_total_time=60 -max_len=1100 -print_final_stats=1 2>&1 \
+    | grep -E "^(stat::number_of_executed_units|stat::peak_rss_mb|==[0-9]+==ERROR|SUMMARY)|Done [0-9]+ runs"
+

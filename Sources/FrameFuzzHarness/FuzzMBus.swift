@@ -1,4 +1,171 @@
 import GatewayCore
 
-/// Runs every wireless or wired M-Bus decode path over one input (filled in with the M-Bus decoder).
-func fuzzMBus(_ input: UnsafeRawBufferPointer, isWired: Bool, reseal: Bool) {}
+// Wireless (selector 0x02) and wired (0x03) M-Bus. Every input is decoded with the fixed test key, without a key
+// (live pipeline: already-decrypted frames refused), without a key with already-decrypted frames allowed (decode
+// tool), as explicit format B (wireless only), and through peekHeader. Invariants (a failure is a crash):
+// - a decoded frame renders one JSON object, keeps at most 32 records whose byte ranges lie inside its plaintext,
+//   and has a meter time only when it is a valid date;
+// - without a key (not allowed): success means nothing was encrypted, and the keyed decode gives the same JSON;
+//   a failure other than unknown_meter is the keyed decode's failure too (checks before the key lookup do not
+//   depend on the key);
+// - with already-decrypted frames allowed and no key: success is either unencrypted or marked already_decrypted;
+// - a keyed success that decrypted something has protected records only inside what was decrypted or MAC-covered;
+// - peekHeader reads a header for every frame that decodes, and for every unsupported_security_mode rejection.
+
+/// The fixed test key; the constructed encrypted vectors of firmware-protocols/wmbus-vectors.json use it.
+private let mbusTestKey = AES128Key(hex: "000102030405060708090A0B0C0D0E0F")
+
+/// Runs every wireless or wired M-Bus decode path over one input.
+func fuzzMBus(_ input: UnsafeRawBufferPointer, isWired: Bool, reseal: Bool) {
+    guard reseal else {
+        checkMBus(input, isWired: isWired)
+        return
+    }
+    var copy = Array(input)
+    resealMBus(&copy, isWired: isWired)
+    copy.withUnsafeBytes { checkMBus($0, isWired: isWired) }
+}
+
+/// Recomputes the wired checksum, or the format-A block CRCs of a wireless frame whose length is not L + 1, as far
+/// as the blocks fit, so mutations reach the CI, security and record checks.
+private func resealMBus(_ frame: inout [UInt8], isWired: Bool) {
+    guard !frame.isEmpty else { return }
+    if isWired {
+        guard frame[0] == 0x68, frame.count >= 6 else { return }
+        let length = Int(frame[1])
+        guard frame.count >= length + 6 else { return }
+        var sum: UInt8 = 0
+        for index in 4..<(4 + length) {
+            sum &+= frame[index]
+        }
+        frame[4 + length] = sum
+        return
+    }
+    let length = Int(frame[0])
+    guard frame.count != length + 1, length >= 10 else { return }
+    func seal(_ lower: Int, _ upper: Int) {
+        guard upper + 2 <= frame.count else { return }
+        let crc = frame.withUnsafeBytes { CRC16.en13757.checksum(UnsafeRawBufferPointer(rebasing: $0[lower..<upper])) }
+        frame[upper] = UInt8(truncatingIfNeeded: crc >> 8)
+        frame[upper + 1] = UInt8(truncatingIfNeeded: crc)
+    }
+    seal(0, 10)
+    var offset = 12
+    var remaining = length - 9
+    while remaining > 0 {
+        let size = min(16, remaining)
+        seal(offset, offset + size)
+        offset += size + 2
+        remaining -= size
+    }
+}
+
+private enum MBusKeyMode {
+    case testKey
+    case noKey
+    case noKeyAllowingDecrypted
+}
+
+private func decodeMBus(
+    _ bytes: UnsafeRawBufferPointer,
+    isWired: Bool,
+    mode: MBusKeyMode,
+    format: MBusFrameFormat? = nil
+) -> Result<MBusFrame, FrameDecodingError> {
+    let key: AES128Key? = mode == .testKey ? mbusTestKey : nil
+    return Result { () throws(FrameDecodingError) -> MBusFrame in
+        if isWired {
+            return try MBusDecoder.decodeWired(bytes, key: { _ in key }, allowAlreadyDecrypted: mode != .noKey)
+        }
+        return try MBusDecoder.decodeWireless(
+            bytes,
+            key: { _ in key },
+            allowAlreadyDecrypted: mode != .noKey,
+            frameFormat: format
+        )
+    }
+}
+
+private func checkMBus(_ bytes: UnsafeRawBufferPointer, isWired: Bool) {
+    let header = MBusDecoder.peekHeader(bytes, isWired: isWired)
+    if let header { _ = header.summary + header.renderJSON() }
+
+    let keyed = decodeMBus(bytes, isWired: isWired, mode: .testKey)
+    let unkeyed = decodeMBus(bytes, isWired: isWired, mode: .noKey)
+    let replay = decodeMBus(bytes, isWired: isWired, mode: .noKeyAllowingDecrypted)
+
+    var keyedJSON: String? = nil
+    switch keyed {
+    case .success(let frame):
+        keyedJSON = exercise(frame, medium: isWired ? .wired : .wireless)
+        precondition(!frame.security.isAlreadyDecrypted, "already-decrypted accepted while a key is configured")
+        precondition(header != nil, "a frame decodes but its header cannot be read")
+    case .failure(let error):
+        _ = error.renderJSON()
+        if error.code == .unsupportedSecurityMode && header == nil {
+            preconditionFailure("unsupported_security_mode without a readable header")
+        }
+    }
+
+    switch unkeyed {
+    case .success(let frame):
+        let json = exercise(frame, medium: isWired ? .wired : .wireless)
+        precondition(frame.security.tpl == .none && frame.security.ell == .none, "decrypted without a key")
+        precondition(json == keyedJSON, "an unencrypted frame decodes differently with a key")
+    case .failure(let error):
+        _ = error.renderJSON()
+        if error.code != .unknownMeter {
+            if case .failure(let keyedError) = keyed {
+                precondition(keyedError.code == error.code, "a check before the key lookup depends on the key")
+            } else {
+                preconditionFailure("fails without a key before any key lookup but decodes with one")
+            }
+        }
+    }
+
+    if case .success(let frame) = replay {
+        _ = exercise(frame, medium: isWired ? .wired : .wireless)
+        precondition(frame.security.tpl != .decrypted && frame.security.ell != .decrypted, "decrypted without a key")
+    }
+
+    if !isWired {
+        if case .success(let frame) = decodeMBus(bytes, isWired: false, mode: .testKey, format: .formatB) {
+            precondition(frame.link.format == .formatB, "explicit format B decoded as another format")
+            _ = exercise(frame, medium: .wireless)
+        }
+    }
+}
+
+/// Renders a decoded frame and checks its structural invariants; returns the JSON.
+private func exercise(_ frame: MBusFrame, medium: MBusMedium) -> String {
+    precondition(frame.medium == medium, "decoded as the other medium")
+    precondition(frame.byteCount >= 0 && frame.byteCount <= MBusFrame.byteCapacity, "plaintext size out of range")
+    precondition(
+        frame.recordCount >= 0 && frame.recordCount <= MBusFrame.maximumRecordCount,
+        "record count out of range"
+    )
+    precondition(frame.droppedRecordCount == 0 || frame.recordCount == MBusFrame.maximumRecordCount, "dropped early")
+    precondition(frame.direction != .unknown, "a frame with an unknown C field decoded")
+    if let meterTime = frame.meterTime { precondition(meterTime.isValid, "an invalid meter time") }
+    let anyProtected = frame.security.tpl == .decrypted || frame.security.ell == .decrypted
+    for record in frame.recordArray {
+        precondition(record.headerRange.lowerBound >= 0, "record header before the plaintext")
+        precondition(record.headerRange.upperBound <= record.dataRange.lowerBound, "data before its header end")
+        precondition(record.dataRange.upperBound <= frame.byteCount, "record data beyond the plaintext")
+        if let unit = record.plainTextUnitRange {
+            precondition(unit.upperBound <= frame.byteCount, "plain-text unit beyond the plaintext")
+        }
+        if case .date(let date?) = record.value { precondition(date.isValid, "an invalid date value") }
+        if case .real(let real) = record.value { precondition(real.isFinite, "a non-finite real value") }
+        precondition(!record.isProtected || anyProtected, "a record is protected although nothing was decrypted")
+        _ = record.millilitres
+        _ = MBusFrame.decimalText(record.value, exponent: Int(record.exponent))
+    }
+    for range in [frame.manufacturerDataRange, frame.payloadRange] {
+        if let range { precondition(range.upperBound <= frame.byteCount, "raw range beyond the plaintext") }
+    }
+    _ = frame.alarmNames
+    let json = frame.renderJSON()
+    precondition(json.hasPrefix("{\"protocol\":\"\(medium.rawValue)\"") && json.hasSuffix("}"), "malformed JSON object")
+    return json
+}

@@ -20,6 +20,10 @@ struct DecodeBenchmarkCommand: ParsableCommand {
         guard seconds > 0 else { throw ValidationError("--seconds must be positive") }
         print("case                                   frames/s per core   ns/frame")
         for benchmark in DecodeBenchmark.cases() {
+            // A case that fails to decode would time the error path: refuse to report it.
+            for frame in benchmark.frames where frame.withUnsafeBytes({ benchmark.decode($0) }) == 0 {
+                throw ValidationError("benchmark case '\(benchmark.name)' does not decode; fix the case")
+            }
             let result = benchmark.measure(for: .milliseconds(Int(seconds * 1000)))
             let name = benchmark.name.padding(toLength: 38, withPad: " ", startingAt: 0)
             let rate = String(format: "%.0f", result.framesPerSecond).leftPadded(to: 17)
@@ -37,7 +41,8 @@ struct DecodeBenchmark {
 
     var name: String
     var frames: [[UInt8]]
-    /// Decodes one frame; returns a value that depends on the decoded content, so the work cannot be skipped.
+    /// Decodes one frame; returns a non-zero value that depends on the decoded content (0 means the decode failed),
+    /// so the work cannot be skipped.
     var decode: (UnsafeRawBufferPointer) -> Int
 
     func measure(for duration: Duration) -> Result {
@@ -62,7 +67,50 @@ struct DecodeBenchmark {
 
     /// Every case the command runs.
     static func cases() -> [DecodeBenchmark] {
-        nativeCases()
+        nativeCases() + cjt188Cases() + mbusCases()
+    }
+
+    /// CJ/T 188: the public 901F read-data reply (gas/water layout, two volumes, clock, status).
+    private static func cjt188Cases() -> [DecodeBenchmark] {
+        let reply = Hex.decode("FEFEFE6810120000000000008116901F00100010002C100010002C0000000000000000FF6716") ?? []
+        return [
+            DecodeBenchmark(name: "cjt188 901F read-data reply", frames: [reply]) { bytes in
+                guard let frame = try? CJT188Decoder.decode(bytes) else { return 0 }
+                return Int(truncatingIfNeeded: frame.currentVolume?.millilitres ?? 0)
+            }
+        ]
+    }
+
+    /// OMS gas meters (OMS Vol. 2 Annex N): security profile A (AES-CBC, mode 5) and profile B (ELL + AFL CMAC +
+    /// mode 7 with key derivation), and the plain wired long frame.
+    private static func mbusCases() -> [DecodeBenchmark] {
+        let mode5 =
+            Hex.decode("2E4493157856341233037A2A0020255923C95AAA26D1B2E7493B013EC4A6F6D3529B520EDFF0EA6DEFC99D6D69EBF3")
+            ?? []
+        let mode7 =
+            Hex.decode(
+                "434493157856341233038C2075900F002C25B30A000021924D4F2FB66E017A75002007109058475F4BC91DF878B80A1B0F98B629024AAC727942BFC549233C0140829B93"
+            ) ?? []
+        let wired = Hex.decode("6820206808FD7278563412931533032A0000000C1427048502046D32371F1502FD1700008916") ?? []
+        let key5 = AES128Key(hex: "0102030405060708090A0B0C0D0E0F11")
+        let key7 = AES128Key(hex: "000102030405060708090A0B0C0D0E0F")
+        func wireless(_ key: AES128Key?) -> (UnsafeRawBufferPointer) -> Int {
+            { bytes in
+                guard
+                    let frame = try? MBusDecoder.decodeWireless(bytes, key: { _ in key }, allowAlreadyDecrypted: false)
+                else { return 0 }
+                return frame.recordCount
+            }
+        }
+        return [
+            DecodeBenchmark(name: "wmbus OMS mode 5 (AES-CBC)", frames: [mode5], decode: wireless(key5)),
+            DecodeBenchmark(name: "wmbus OMS mode 7 (ELL, CMAC, KDF)", frames: [mode7], decode: wireless(key7)),
+            DecodeBenchmark(name: "mbus wired long frame (plain)", frames: [wired]) { bytes in
+                guard let frame = try? MBusDecoder.decodeWired(bytes, key: { _ in nil }, allowAlreadyDecrypted: false)
+                else { return 0 }
+                return frame.recordCount
+            },
+        ]
     }
 
     private static let benchmarkKey = AES128Key(

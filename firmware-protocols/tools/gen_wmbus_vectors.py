@@ -1,0 +1,857 @@
+#!/usr/bin/env python3
+"""Generates the golden vectors of the wireless/wired M-Bus + OMS decoder (firmware-protocols/wmbus-oms.md).
+
+An implementation independent of the Swift decoder: frames are laid out byte by byte here, the DLL CRC is a bitwise
+CRC-16/EN-13757 written here, AES-CBC/CTR and AES-CMAC come from the `cryptography` package, and every expected
+value is written down by hand next to the bytes that carry it (decimal text, millilitres, dates). The three public
+OMS examples are copied from /work/shared/vectors/public-examples.json with the values their sources state.
+
+Usage (from the repository root):
+    python3 firmware-protocols/tools/gen_wmbus_vectors.py
+
+Writes firmware-protocols/wmbus-vectors.json and the fuzzing seed corpora firmware-protocols/corpus/wmbus/ and
+firmware-protocols/corpus/mbus/. Output is deterministic: running it twice gives identical files.
+"""
+
+import json
+import os
+import struct
+
+from cryptography.hazmat.primitives.ciphers import Cipher, algorithms, modes
+from cryptography.hazmat.primitives.cmac import CMAC
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+ROOT = os.path.dirname(HERE)
+
+# The fuzzer's fixed test key (Sources/FrameFuzzHarness/FuzzMBus.swift); every constructed encrypted frame uses it.
+KEY = bytes.fromhex("000102030405060708090A0B0C0D0E0F")
+# The key of the OMS Annex N mode-5 example.
+KEY_PUBLIC_MODE5 = bytes.fromhex("0102030405060708090A0B0C0D0E0F11")
+KEY_WRONG = bytes.fromhex("FFEEDDCCBBAA99887766554433221100")
+
+PUBLIC_MODE5 = "2E4493157856341233037A2A0020255923C95AAA26D1B2E7493B013EC4A6F6D3529B520EDFF0EA6DEFC99D6D69EBF3"
+PUBLIC_MODE7 = ("434493157856341233038C2075900F002C25B30A000021924D4F2FB66E017A75002007109058475F4BC91DF878B80A1B0F98B6"
+                "29024AAC727942BFC549233C0140829B93")
+PUBLIC_WIRED = "6820206808FD7278563412931533032A0000000C1427048502046D32371F1502FD1700008916"
+
+
+# ---------------------------------------------------------------------------------------------------------------
+# Primitives
+
+
+def crc16_en13757(data):
+    crc = 0
+    for byte in data:
+        crc ^= byte << 8
+        for _ in range(8):
+            crc = ((crc << 1) ^ 0x3D65) if crc & 0x8000 else (crc << 1)
+            crc &= 0xFFFF
+    return crc ^ 0xFFFF
+
+
+def cmac(key, data):
+    mac = CMAC(algorithms.AES(key))
+    mac.update(data)
+    return mac.finalize()
+
+
+def cbc_encrypt(key, iv, data):
+    encryptor = Cipher(algorithms.AES(key), modes.CBC(iv)).encryptor()
+    return encryptor.update(data) + encryptor.finalize()
+
+
+def ctr_apply(key, counter, data):
+    encryptor = Cipher(algorithms.AES(key), modes.CTR(counter)).encryptor()
+    return encryptor.update(data) + encryptor.finalize()
+
+
+def mcode(letters):
+    return ((ord(letters[0]) - 64) << 10) | ((ord(letters[1]) - 64) << 5) | (ord(letters[2]) - 64)
+
+
+def id_bytes(id_text):
+    return bytes.fromhex(id_text)[::-1]
+
+
+def address_bytes(mfr, id_text, version, dtype):
+    """M(2) ID(4) version type, as in the DLL and the ELL."""
+    return struct.pack("<H", mcode(mfr)) + id_bytes(id_text) + bytes([version, dtype])
+
+
+def registry(mfr, id_text, version, dtype):
+    return "%s-%s-%d-%02X" % (mfr, id_text, version, dtype)
+
+
+TYPE_NAMES = {0x03: "gas", 0x07: "water", 0x37: "radio_converter", 0x32: "unidirectional_repeater",
+              0x0E: "bus_component"}
+
+
+def meter(mfr, id_text, version, dtype):
+    return {"id": id_text, "manufacturer": mfr, "version": version, "type": TYPE_NAMES[dtype], "type_code": dtype,
+            "address": registry(mfr, id_text, version, dtype)}
+
+
+def cfg(mode, blocks=0, bidirectional=False, accessible=False, synchronous=False, content=0):
+    return ((bidirectional << 15) | (accessible << 14) | (synchronous << 13) | (mode << 8) | (blocks << 4)
+            | (content << 2))
+
+
+def tpl_short(acc, sts, config):
+    return bytes([0x7A, acc, sts]) + struct.pack("<H", config)
+
+
+def tpl_long(mfr, id_text, version, dtype, acc, sts, config, ci=0x72):
+    return bytes([ci]) + id_bytes(id_text) + struct.pack("<H", mcode(mfr)) + bytes([version, dtype, acc, sts]) \
+        + struct.pack("<H", config)
+
+
+def wireless(c, mfr, id_text, version, dtype, body):
+    payload = bytes([c]) + address_bytes(mfr, id_text, version, dtype) + body
+    assert len(payload) <= 255
+    return bytes([len(payload)]) + payload
+
+
+def wired(c, a, body):
+    data = bytes([c, a]) + body
+    assert len(data) <= 255
+    return bytes([0x68, len(data), len(data), 0x68]) + data + bytes([sum(data) & 0xFF, 0x16])
+
+
+def pad16(plain):
+    return plain + b"\x2f" * (-len(plain) % 16)
+
+
+def mode5_encrypt(key, m_a, acc, plain):
+    return cbc_encrypt(key, m_a + bytes([acc]) * 8, plain)
+
+
+def kdf(key, selector, mcr, meter_id):
+    return cmac(key, bytes([selector]) + struct.pack("<I", mcr) + meter_id + b"\x07" * 7)
+
+
+def mode7_body(key, meter_id, ell_cc, ell_acc, mcr, tpl_header, cfg_ext, plain, with_ml=False):
+    """ELL 8C + AFL (MCL, MCR, MAC[, ML]) + TPL mode 7, as OMS security profile B."""
+    enc = cbc_encrypt(kdf(key, 0x00, mcr, meter_id), bytes(16), plain)
+    tpl = tpl_header + bytes([cfg_ext]) + enc
+    mcl = 0x25 | (0x40 if with_ml else 0)
+    fcl = 0x2000 | 0x0800 | 0x0400 | (0x1000 if with_ml else 0)
+    ml = struct.pack("<H", len(tpl)) if with_ml else b""
+    mac = cmac(kdf(key, 0x01, mcr, meter_id), bytes([mcl]) + struct.pack("<I", mcr) + ml + tpl)[:8]
+    fields = struct.pack("<H", fcl) + bytes([mcl]) + struct.pack("<I", mcr) + mac + ml
+    return bytes([0x8C, ell_cc, ell_acc, 0x90, len(fields)]) + fields + tpl, fcl, mcl, mac
+
+
+def ell_ctr(key, m_a, cc, sn, payload):
+    """PayloadCRC (LE) + payload, AES-128-CTR with IV = M A (CC & EF) SN 00 00 00."""
+    plain = struct.pack("<H", crc16_en13757(payload)) + payload
+    counter = m_a + bytes([cc & 0xEF]) + struct.pack("<I", sn) + b"\x00\x00\x00"
+    return ctr_apply(key, counter, plain)
+
+
+def format_a(frame):
+    """Adds format-A CRCs to a frame without CRCs (L unchanged)."""
+    out = frame[:10] + struct.pack(">H", crc16_en13757(frame[:10]))
+    rest = frame[10:]
+    for start in range(0, len(rest), 16):
+        block = rest[start:start + 16]
+        out += block + struct.pack(">H", crc16_en13757(block))
+    return out
+
+
+def format_b(frame):
+    """Re-frames a frame without CRCs as format B (L counts the CRCs)."""
+    data = frame[1:]
+    if len(frame) + 2 <= 128:
+        head = bytes([len(frame) + 1]) + data
+        return head + struct.pack(">H", crc16_en13757(head))
+    head = bytes([len(frame) + 3]) + data[:125]
+    tail = data[125:]
+    return head + struct.pack(">H", crc16_en13757(head)) + tail + struct.pack(">H", crc16_en13757(tail))
+
+
+def bcd(value, digits):
+    text = "%0*d" % (digits, value)
+    return bytes.fromhex(text)[::-1]
+
+
+def date_g(year, month, day):
+    y = year - 2000
+    return bytes([day | ((y & 0x07) << 5), month | ((y >> 3) << 4)])
+
+
+def date_f(year, month, day, hour, minute, hundred=0, invalid=False):
+    y = year - 2000
+    return bytes([minute | (0x80 if invalid else 0), hour | (hundred << 5), day | ((y & 0x07) << 5),
+                  month | ((y >> 3) << 4)])
+
+
+def date_i(year, month, day, hour, minute, second):
+    y = year - 2000
+    return bytes([second, minute, hour, day | ((y & 0x07) << 5), month | ((y >> 3) << 4), 0])
+
+
+# ---------------------------------------------------------------------------------------------------------------
+# Records: bytes plus the expected decode, written by hand.
+
+
+def rec(header, data, quantity, kind, value, unit="", exponent=0, storage=0, tariff=0, subunit=0,
+        function="instantaneous", basis="unspecified", accumulation="standard", modifier=None, ml=None,
+        vif_table="primary", reading=None, lvar=None):
+    header_bytes = bytes.fromhex(header) if isinstance(header, str) else header
+    body = header_bytes + (bytes([lvar]) if lvar is not None else b"") + data
+    expected = {
+        "dif_vif": header_bytes.hex().upper(), "quantity": quantity, "kind": kind, "value": value, "unit": unit,
+        "exponent": exponent, "storage": storage, "tariff": tariff, "subunit": subunit, "function": function,
+        "basis": basis, "accumulation": accumulation, "modifier": modifier, "millilitres": ml,
+        "data_hex": data.hex().upper(), "vif_table": vif_table,
+    }
+    if reading is None:
+        reading = kind in ("integer", "real") and modifier is None and quantity in MEASUREMENTS
+    return body, expected, reading
+
+
+MEASUREMENTS = {"energy", "volume", "mass", "on_time", "operating_time", "power", "flow", "mass_flow",
+                "flow_temperature", "return_temperature", "temperature_difference", "external_temperature",
+                "pressure", "hca_units", "voltage", "current", "battery_operating_time", "reception_level",
+                "battery_remaining"}
+
+
+def oms_records():
+    """The records of the OMS Annex N gas examples (all three carry the same application data)."""
+    return [
+        rec("0C14", bcd(2850427, 8), "volume", "integer", "28504.27", "m3", -2, ml="28504270000"),
+        rec("046D", bytes.fromhex("32371F15"), "date_time", "date", "2008-05-31T23:50:00"),
+        rec("02FD17", bytes.fromhex("0000"), "error_flags", "bits", 0, vif_table="fd"),
+    ]
+
+
+def assemble(records):
+    return b"".join(r[0] for r in records)
+
+
+def expected_records(records, protected):
+    out = []
+    for index, (_, exp, _) in enumerate(records):
+        entry = dict(exp)
+        entry["protected"] = protected[index] if isinstance(protected, list) else protected
+        out.append(entry)
+    return out
+
+
+def expected_readings(records, protected):
+    out = []
+    for index, (_, exp, is_reading) in enumerate(records):
+        if not is_reading:
+            continue
+        out.append({
+            "quantity": exp["quantity"], "value": exp["value"], "unit": exp["unit"], "storage": exp["storage"],
+            "tariff": exp["tariff"], "subunit": exp["subunit"], "function": exp["function"], "basis": exp["basis"],
+            "accumulation": exp["accumulation"],
+            "protected": protected[index] if isinstance(protected, list) else protected,
+        })
+    return out
+
+
+STATUS_OK = {"raw": 0, "application": "no_error", "bits": []}
+
+
+def security(mode=0, tpl="none", ell="none", mac_verified=False, encrypted_bytes=0):
+    state = "already_decrypted" if "already_decrypted" in (tpl, ell) else (
+        "decrypted" if "decrypted" in (tpl, ell) else "none")
+    return {"mode": mode, "tpl": tpl, "ell": ell, "mac_verified": mac_verified, "encrypted_bytes": encrypted_bytes,
+            "state": state}
+
+
+VALID = []
+REJECTED = []
+
+
+def valid(name, description, frame, expected, key=None, allow=False, medium="wireless", frame_format="no_crc",
+          decode_format=None, source="constructed", stated=None):
+    entry = {
+        "name": name, "description": description, "source": source, "medium": medium,
+        "frame_format": frame_format, "decode_format": decode_format, "hex": frame.hex().upper(),
+        "key": key.hex().upper() if key else None, "allow_already_decrypted": allow, "expected": expected,
+    }
+    if stated is not None:
+        entry["stated"] = stated
+    VALID.append(entry)
+
+
+def rejected(name, description, frame, error, key=None, allow=False, medium="wireless", decode_format=None,
+             peek=None):
+    REJECTED.append({
+        "name": name, "description": description, "medium": medium, "decode_format": decode_format,
+        "hex": frame.hex().upper(), "key": key.hex().upper() if key else None, "allow_already_decrypted": allow,
+        "error": error, "peek": peek,
+    })
+
+
+def expected(meter_obj, link, tpl, records, protected, access, status=STATUS_OK, alarms=(), sec=None,
+             meter_time=None, ell=None, afl=None, kind="data", dropped=0, manufacturer_data=None, more=False,
+             payload_hex=None, direction="from_meter"):
+    return {
+        "direction": direction, "frame_kind": kind, "meter": meter_obj, "link": link, "ell": ell, "afl": afl,
+        "tpl": tpl, "access_number": access, "status": status, "alarms": list(alarms),
+        "security": sec or security(), "meter_time": meter_time,
+        "readings": expected_readings(records, protected), "records": expected_records(records, protected),
+        "records_dropped": dropped, "manufacturer_data": manufacturer_data, "more_records_follow": more,
+        "payload_hex": payload_hex,
+    }
+
+
+def link_w(frame, fmt, mfr, id_text, version, dtype, c=0x44):
+    return {"format": fmt, "l": frame[0], "c": c, "address": registry(mfr, id_text, version, dtype),
+            "primary_address": None}
+
+
+def link_wired(frame, c, a):
+    return {"format": "wired_long_frame", "l": frame[1], "c": c, "address": None, "primary_address": a}
+
+
+def tpl_obj(ci, acc=None, sts=None, config=None, ext=None, address=None):
+    return {"ci": ci, "access_number": acc, "status": sts, "config": config, "config_extension": ext,
+            "address": address}
+
+
+def with_format(exp, frame, fmt):
+    out = json.loads(json.dumps(exp))
+    out["link"]["format"] = fmt
+    out["link"]["l"] = frame[0]
+    return out
+
+
+# ---------------------------------------------------------------------------------------------------------------
+# Public examples (values as their sources state)
+
+ELS_METER = meter("ELS", "12345678", 51, 0x03)
+OMS_STATED = {"volume_m3": "28504.27", "meter_time": "2008-05-31T23:50:00", "error_flags": 0}
+
+
+def public_vectors():
+    frame5 = bytes.fromhex(PUBLIC_MODE5)
+    exp5 = expected(
+        ELS_METER, link_w(frame5, "no_crc", "ELS", "12345678", 51, 0x03),
+        tpl_obj(0x7A, 42, 0, 0x2520), oms_records(), True, 42,
+        sec=security(5, "decrypted", encrypted_bytes=32), meter_time="2008-05-31T23:50:00")
+    valid("oms-gas-mode5", "OMS Vol.2 Annex N.2.1 gas meter, security profile A (TPL mode 5, short header); "
+          "public example", frame5, exp5, key=KEY_PUBLIC_MODE5, source="public", stated=OMS_STATED)
+    fa = format_a(frame5)
+    valid("oms-gas-mode5-format-a", "the mode-5 example with format-A DLL CRCs added", fa,
+          with_format(exp5, fa, "format_a"), key=KEY_PUBLIC_MODE5, frame_format="format_a", stated=OMS_STATED)
+    fb = format_b(frame5)
+    valid("oms-gas-mode5-format-b", "the mode-5 example re-framed as format B (one CRC, L counts it); "
+          "decoded with the explicit format-B option", fb, with_format(exp5, fb, "format_b"), key=KEY_PUBLIC_MODE5,
+          frame_format="format_b", decode_format="format_b", stated=OMS_STATED)
+
+    frame7 = bytes.fromhex(PUBLIC_MODE7)
+    exp7 = expected(
+        ELS_METER, link_w(frame7, "no_crc", "ELS", "12345678", 51, 0x03),
+        tpl_obj(0x7A, 117, 0, 0x0720, 0x10), oms_records(), True, 117,
+        sec=security(7, "decrypted", mac_verified=True, encrypted_bytes=32), meter_time="2008-05-31T23:50:00",
+        ell={"ci": 0x8C, "cc": 32, "access_number": 117, "session_number": None, "address": None},
+        afl={"fcl": 11264, "mcl": 37, "mcr": 2739, "mac": "21924D4F2FB66E01", "ml": None})
+    valid("oms-gas-mode7", "OMS gas meter, security profile B: ELL 8C + AFL 90 (CMAC) + TPL short header mode 7 "
+          "with KDF; public example", frame7, exp7, key=KEY, source="public", stated=OMS_STATED)
+    fa = format_a(frame7)
+    valid("oms-gas-mode7-format-a", "the mode-7 example with format-A DLL CRCs added", fa,
+          with_format(exp7, fa, "format_a"), key=KEY, frame_format="format_a", stated=OMS_STATED)
+
+    framew = bytes.fromhex(PUBLIC_WIRED)
+    expw = expected(
+        ELS_METER, link_wired(framew, 0x08, 0xFD),
+        tpl_obj(0x72, 42, 0, 0x0000, address="ELS-12345678-51-03"), oms_records(), False, 42,
+        meter_time="2008-05-31T23:50:00")
+    valid("oms-gas-wired-plain", "OMS Annex N.2.2 wired M-Bus gas meter, no encryption (RSP_UD long frame); "
+          "public example", framew, expw, medium="wired", frame_format="wired_long_frame", source="public",
+          stated=OMS_STATED)
+    return frame5, frame7, framew
+
+
+# ---------------------------------------------------------------------------------------------------------------
+# Constructed frames
+
+
+def constructed_vectors(frame5, frame7, framew):
+    # --- Vm and Vb channels and the common gas quantities, mode 0 --------------------------------------------
+    records = [
+        rec("0C943A", bcd(91700, 8), "volume", "integer", "917.00", "m3", -2, basis="uncorrected", ml="917000000"),
+        rec("0C933E", bcd(6842784, 8), "volume", "integer", "6842.784", "m3", -3, basis="converted",
+            ml="6842784000"),
+        rec("4C14", bcd(123456, 8), "volume", "integer", "1234.56", "m3", -2, storage=1, ml="1234560000"),
+        rec("8C1014", bcd(100, 8), "volume", "integer", "1.00", "m3", -2, tariff=1, ml="1000000"),
+        rec("02FD74", struct.pack("<h", 4999), "battery_remaining", "integer", "4999", "d", vif_table="fd"),
+        rec("02FD17", struct.pack("<H", 0x0004), "error_flags", "bits", 4, vif_table="fd"),
+        rec("01FD71", struct.pack("<b", -61), "reception_level", "integer", "-61", "dBm", vif_table="fd"),
+        rec("0265", struct.pack("<h", 2228), "external_temperature", "integer", "22.28", "degC", -2),
+        rec("0269", struct.pack("<h", 100), "pressure", "integer", "1.00", "bar", -2),
+        rec("0422", struct.pack("<i", 10000), "on_time", "integer", "10000", "h"),
+        rec("0426", struct.pack("<i", 32), "operating_time", "integer", "32", "h"),
+        rec("023B", struct.pack("<h", 300), "flow", "integer", "0.300", "m3/h", -3),
+        rec("046D", date_f(2008, 5, 31, 23, 50, hundred=1), "date_time", "date", "2008-05-31T23:50:00"),
+    ]
+    gwf = ("GWF", "20240001", 0x3C, 0x03)
+    frame = wireless(0x44, *gwf, tpl_short(0x10, 0x00, cfg(0)) + assemble(records))
+    exp_gwf = expected(meter(*gwf), link_w(frame, "no_crc", *gwf), tpl_obj(0x7A, 16, 0, 0), records, False, 16,
+                       alarms=["error_flags"], meter_time="2008-05-31T23:50:00")
+    valid("gas-vm-vb-plain", "mode 0: uncorrected (Vm, VIFE 3A) and base-condition (Vb, VIFE 3E) volumes, a "
+          "storage-1 and a tariff-1 volume, battery days (FD74), error flags (FD17, non-zero), reception level, "
+          "external temperature, pressure, on/operating time, flow, meter time", frame, exp_gwf)
+    fa = format_a(frame)
+    valid("gas-vm-vb-plain-format-a", "gas-vm-vb-plain with format-A DLL CRCs", fa, with_format(exp_gwf, fa,
+          "format_a"), frame_format="format_a")
+
+    # --- Every date type and the sentinels, CI 78 (no TPL header) ---------------------------------------------
+    records = [
+        rec("026C", date_g(2021, 12, 31), "date", "date", "2021-12-31"),
+        rec("046D", date_f(2008, 5, 31, 23, 50, hundred=1), "date_time", "date", "2008-05-31T23:50:00"),
+        rec("066D", date_i(2024, 2, 29, 12, 34, 56), "date_time", "date", "2024-02-29T12:34:56"),
+        rec("426C", bytes.fromhex("0000"), "date", "date", None, storage=1),
+        rec("82016C", bytes.fromhex("E1F1"), "date", "date", None, storage=2),
+        rec("446D", date_f(2008, 5, 31, 23, 50, invalid=True), "date_time", "date", None, storage=1),
+        rec("036D", bytes.fromhex("010203"), "date_time", "invalid", None),
+        rec("04FD70", date_f(2020, 1, 15, 8, 0), "battery_change_date", "date", "2020-01-15T08:00:00",
+            vif_table="fd"),
+        rec("446D", date_f(2008, 5, 31, 23, 50, hundred=2), "date_time", "invalid", None, storage=1),
+        rec("046D", date_f(2019, 7, 1, 6, 5, hundred=0), "date_time", "date", "2019-07-01T06:05:00"),
+    ]
+    els42 = ("ELS", "00000042", 1, 0x03)
+    frame = wireless(0x44, *els42, bytes([0x78]) + assemble(records))
+    valid("dates-every-type", "CI 78 (no TPL header): type G date, type F (HY = 1 and HY = 0) and type I date-times, "
+          "the all-zero and 2127 (E1 F1) sentinels, the type-F invalid flag, a 3-byte date-time (invalid), "
+          "HY = 2 (invalid), FD70 battery change date; meter time = the first storage-0 date-time", frame,
+          expected(meter(*els42), link_w(frame, "no_crc", *els42), tpl_obj(0x78), records, False, None,
+                   status=None, meter_time="2008-05-31T23:50:00"))
+
+    # --- BCD sign and invalid digits, 12-digit BCD, int64/int24, real, LVAR, plain-text VIF, 0F -----------------
+    records = [
+        rec("0B5A", bytes.fromhex("4000F0"), "flow_temperature", "integer", "-4.0", "degC", -1),
+        rec("0C13", bytes.fromhex("FEFEFEFE"), "volume", "invalid", None, "m3", -3),
+        rec("0E13", bcd(123456789012, 12), "volume", "integer", "123456789.012", "m3", -3, ml="123456789012000"),
+        rec("0713", struct.pack("<q", 1), "volume", "integer", "0.001", "m3", -3, ml="1000"),
+        rec("0313", bytes.fromhex("FFFFFF"), "volume", "integer", "-0.001", "m3", -3, ml="-1000"),
+        rec("052B", struct.pack("<f", 1.5), "power", "real", "1.5", "W", 0),
+        rec("0D78", b"321CBA", "fabrication_number", "text", "ABC123", lvar=0x06),
+        rec("0DFD11", bytes.fromhex("563412"), "customer", "integer", "123456", vif_table="fd", lvar=0xC3),
+        rec("0DFD10", bytes.fromhex("3412"), "customer_location", "integer", "-1234", vif_table="fd", lvar=0xD2),
+        rec("0DFD0C", bytes.fromhex("010203"), "model_version", "bytes", None, vif_table="fd", lvar=0xE3),
+        rec(bytes.fromhex("0C7C02") + b"3m", bcd(1000, 8), "plain_text_unit", "integer", "1000", "m3",
+            vif_table="plain_text"),
+    ]
+    lgb = ("LGB", "88776655", 7, 0x03)
+    manufacturer = bytes.fromhex("0F010203")
+    frame = wireless(0x44, *lgb, tpl_short(0x22, 0x00, cfg(0)) + assemble(records) + manufacturer)
+    valid("values-bcd-lvar-real", "BCD with F sign nibble (-4.0), BCD with E digits (invalid, never coerced), "
+          "12-digit BCD, int64 and negative int24 volumes, 32-bit real, LVAR ASCII (reversed), LVAR positive and "
+          "negative BCD, LVAR binary (kept raw), plain-text VIF 7C, manufacturer data after 0F", frame,
+          expected(meter(*lgb), link_w(frame, "no_crc", *lgb), tpl_obj(0x7A, 0x22, 0, 0), records, False, 0x22,
+                   manufacturer_data="010203"))
+
+    # --- Orthogonal VIFEs, DIFE storage/tariff/subunit, function field ------------------------------------------
+    records = [
+        rec("04933B", struct.pack("<i", 10000), "volume", "integer", "10.000", "m3", -3, accumulation="forward_only",
+            ml="10000000"),
+        rec("04933C", struct.pack("<i", 100), "volume", "integer", "0.100", "m3", -3, accumulation="backward_only",
+            ml="100000"),
+        rec("0493FF01", struct.pack("<i", 1), "volume", "integer", "0.001", "m3", -3, modifier="0x7F", ml="1000"),
+        rec("049374", struct.pack("<i", 5), "volume", "integer", "0.005", "m3", -3, modifier="0x74", ml="5000"),
+        rec("0493BA3E", struct.pack("<i", 7), "volume", "integer", "0.007", "m3", -3, basis="uncorrected",
+            modifier="0x3E", ml="7000"),
+        rec("049322", struct.pack("<i", 8), "volume", "integer", "0.008", "m3", -3, modifier="0x22", ml="8000"),
+        rec("844013", struct.pack("<i", 9), "volume", "integer", "0.009", "m3", -3, subunit=1, ml="9000"),
+        rec("C40113", struct.pack("<i", 10), "volume", "integer", "0.010", "m3", -3, storage=3, ml="10000"),
+        rec("1413", struct.pack("<i", 11), "volume", "integer", "0.011", "m3", -3, function="maximum", ml="11000"),
+        rec("848F0F13", struct.pack("<i", 12), "volume", "integer", "0.012", "m3", -3, storage=510, ml="12000"),
+    ]
+    els3 = ("ELS", "11223344", 0x33, 0x03)
+    frame = wireless(0x44, *els3, tpl_short(0x30, 0x00, cfg(0)) + assemble(records))
+    valid("vife-difes", "VIFE 3B/3C (forward/backward only), manufacturer VIFE FF, correction factor 74, both 3A "
+          "and 3E, per-hour 22 (modifiers: not readings), DIFE subunit, storage 3 and 510, maximum function", frame,
+          expected(meter(*els3), link_w(frame, "no_crc", *els3), tpl_obj(0x7A, 0x30, 0, 0), records, False, 0x30))
+
+    # --- STS alarm bits ---------------------------------------------------------------------------------------
+    records = [rec("0C14", bcd(2850427, 8), "volume", "integer", "28504.27", "m3", -2, ml="28504270000")]
+    frame = wireless(0x44, "ELS", "12345678", 51, 0x03, tpl_short(0x21, 0x33, cfg(0)) + assemble(records))
+    valid("status-alarm-bits", "STS 0x33 = alarm (bits 1-0 = 11) + temporary error + manufacturer bit 5", frame,
+          expected(ELS_METER, link_w(frame, "no_crc", "ELS", "12345678", 51, 0x03), tpl_obj(0x7A, 0x21, 0x33, 0),
+                   records, False, 0x21,
+                   status={"raw": 0x33, "application": "alarm",
+                           "bits": ["alarm", "temporary_error", "manufacturer_bit5"]},
+                   alarms=["alarm", "temporary_error"]))
+
+    # --- Alarm telegram CI 74 ---------------------------------------------------------------------------------
+    frame = wireless(0x44, "ELS", "12345678", 51, 0x03, bytes([0x74, 0x05, 0x03]) + struct.pack("<H", 0) + b"\x01")
+    valid("alarm-telegram-ci74", "CI 74 (alarm, short header): header and STS decoded, alarm content kept raw",
+          frame, expected(ELS_METER, link_w(frame, "no_crc", "ELS", "12345678", 51, 0x03),
+                          tpl_obj(0x74, 5, 3, 0), [], False, 5,
+                          status={"raw": 3, "application": "alarm", "bits": ["alarm"]},
+                          alarms=["alarm", "alarm_telegram"], kind="alarm", payload_hex="01"))
+
+    # --- Retrofit radio module: DLL = DME radio converter, TPL long header = ELS gas meter, mode 5 ---------------
+    plain = pad16(b"\x2f\x2f" + assemble(oms_records()))
+    els = ("ELS", "12345678", 51, 0x03)
+    enc = mode5_encrypt(KEY, address_bytes(*els), 0x42, plain)
+    dme = ("DME", "70012345", 1, 0x37)
+    frame = wireless(0x44, *dme, tpl_long(*els, 0x42, 0x00, cfg(5, 2, synchronous=True)) + enc)
+    valid("retrofit-module-mode5", "identity rule: DLL = DME radio converter (type 37), TPL long header = ELS gas "
+          "meter; mode 5 key lookup and IV use the TPL address", frame,
+          expected(ELS_METER, link_w(frame, "no_crc", *dme), tpl_obj(0x72, 0x42, 0, 0x2520, address=registry(*els)),
+                   oms_records(), True, 0x42, sec=security(5, "decrypted", encrypted_bytes=32),
+                   meter_time="2008-05-31T23:50:00"), key=KEY)
+
+    # --- Mode 5 with one encrypted block and a plaintext tail ---------------------------------------------------
+    head = [rec("0C14", bcd(2850427, 8), "volume", "integer", "28504.27", "m3", -2, ml="28504270000"),
+            rec("046D", date_f(2008, 5, 31, 23, 50, hundred=1), "date_time", "date", "2008-05-31T23:50:00")]
+    tail = [rec("02FD17", bytes.fromhex("0000"), "error_flags", "bits", 0, vif_table="fd"),
+            rec("0C14", bcd(1000000, 8), "volume", "integer", "10000.00", "m3", -2, ml="10000000000")]
+    plain = pad16(b"\x2f\x2f" + assemble(head))
+    assert len(plain) == 16
+    enc = mode5_encrypt(KEY, address_bytes(*els), 0x43, plain)
+    frame = wireless(0x44, *els, tpl_short(0x43, 0x00, cfg(5, 1)) + enc + assemble(tail))
+    valid("mode5-partial-encryption", "mode 5 with one encrypted block; the records after it are plaintext and "
+          "marked protected = false (anyone could have appended them)", frame,
+          expected(ELS_METER, link_w(frame, "no_crc", *els), tpl_obj(0x7A, 0x43, 0, 0x0510), head + tail,
+                   [True, True, False, False], 0x43, sec=security(5, "decrypted", encrypted_bytes=16),
+                   meter_time="2008-05-31T23:50:00"), key=KEY)
+
+    # --- ELL 8D with AES-CTR (Kamstrup style: CI 78 inside) -----------------------------------------------------
+    kam = ("KAM", "55667788", 0x1B, 0x03)
+    sn = (1 << 29) | (0x123456 << 4) | 3
+    inner = bytes([0x78]) + assemble(oms_records())
+    body = bytes([0x8D, 0x20, 0x5A]) + struct.pack("<I", sn) + ell_ctr(KEY, address_bytes(*kam), 0x20, sn, inner)
+    frame = wireless(0x44, *kam, body)
+    exp_ell = expected(meter(*kam), link_w(frame, "no_crc", *kam), tpl_obj(0x78), oms_records(), True, 0x5A,
+                       status=None, sec=security(0, ell="decrypted"), meter_time="2008-05-31T23:50:00",
+                       ell={"ci": 0x8D, "cc": 0x20, "access_number": 0x5A, "session_number": sn, "address": None})
+    valid("ell-8d-ctr", "ELL 8D with ENC = 1 (AES-128-CTR, IV = DLL M A, CC, SN), PayloadCRC checked, CI 78 "
+          "inside", frame, exp_ell, key=KEY)
+    fa = format_a(frame)
+    valid("ell-8d-ctr-format-a", "ell-8d-ctr with format-A DLL CRCs", fa, with_format(exp_ell, fa, "format_a"),
+          key=KEY, frame_format="format_a")
+    ell_8d = frame
+
+    # --- ELL 8F with AES-CTR, CC 30 (hop counter bit masked in the IV), ELL address in the IV ---------------------
+    ell_address = ("ELS", "99000001", 2, 0x32)
+    sn = (1 << 29) | (0x000ABC << 4) | 1
+    inner = tpl_short(0x77, 0x00, cfg(0)) + b"\x2f\x2f" + assemble(oms_records())
+    body = (bytes([0x8F, 0x30, 0x76]) + address_bytes(*ell_address) + struct.pack("<I", sn)
+            + ell_ctr(KEY, address_bytes(*ell_address), 0x30, sn, inner))
+    frame = wireless(0x44, *els, body)
+    valid("ell-8f-ctr-hop", "ELL 8F with CC 30 (hop counter set; the IV uses CC AND EF) and its own address in "
+          "the IV; TPL short header inside", frame,
+          expected(ELS_METER, link_w(frame, "no_crc", *els), tpl_obj(0x7A, 0x77, 0, 0), oms_records(), True, 0x77,
+                   sec=security(0, ell="decrypted"), meter_time="2008-05-31T23:50:00",
+                   ell={"ci": 0x8F, "cc": 0x30, "access_number": 0x76, "session_number": sn,
+                        "address": registry(*ell_address)}), key=KEY)
+
+    # --- Mode 7 with a long TPL header behind a radio module, AFL with ML ---------------------------------------
+    mcr = 3082
+    plain = pad16(b"\x2f\x2f" + assemble(oms_records()))
+    body, fcl, mcl, mac = mode7_body(KEY, id_bytes("12345678"), 0x20, 0x11, mcr,
+                                     tpl_long(*els, 0x11, 0x00, cfg(7, 2, bidirectional=True)), 0x10, plain,
+                                     with_ml=True)
+    frame = wireless(0x44, *dme, body)
+    ml = 13 + 1 + 32
+    valid("mode7-long-header-ml", "mode 7 behind a DME radio module: KDF and MAC use the TPL long-header ID; AFL "
+          "carries ML, which the MAC covers", frame,
+          expected(ELS_METER, link_w(frame, "no_crc", *dme),
+                   tpl_obj(0x72, 0x11, 0, cfg(7, 2, bidirectional=True), 0x10, address=registry(*els)),
+                   oms_records(), True, 0x11, sec=security(7, "decrypted", mac_verified=True, encrypted_bytes=32),
+                   meter_time="2008-05-31T23:50:00",
+                   ell={"ci": 0x8C, "cc": 0x20, "access_number": 0x11, "session_number": None, "address": None},
+                   afl={"fcl": fcl, "mcl": mcl, "mcr": mcr, "mac": mac.hex().upper(), "ml": ml}), key=KEY)
+    mode7_long = frame
+
+    # --- Already decrypted (wmbusmeters test-data convention) ----------------------------------------------------
+    plain = pad16(b"\x2f\x2f" + assemble(oms_records()))
+    already5 = wireless(0x44, *els, tpl_short(0x2A, 0x00, cfg(5, 2, synchronous=True)) + plain)
+    valid("already-decrypted-mode5", "mode 5 header but plaintext starting 2F 2F; no key configured and the caller "
+          "allows already-decrypted frames (decode tool, replay)", already5,
+          expected(ELS_METER, link_w(already5, "no_crc", *els), tpl_obj(0x7A, 0x2A, 0, 0x2520), oms_records(), False,
+                   0x2A, sec=security(5, "already_decrypted", encrypted_bytes=32), meter_time="2008-05-31T23:50:00"),
+          allow=True)
+    inner = bytes([0x78]) + assemble(oms_records())
+    sn = (1 << 29) | (0x000777 << 4)
+    already_ell = wireless(0x44, *kam, bytes([0x8D, 0x20, 0x5B]) + struct.pack("<I", sn)
+                           + struct.pack("<H", crc16_en13757(inner)) + inner)
+    valid("already-decrypted-ell", "ELL 8D with ENC = 1 but plaintext whose PayloadCRC already matches; no key, "
+          "allowed", already_ell,
+          expected(meter(*kam), link_w(already_ell, "no_crc", *kam), tpl_obj(0x78), oms_records(), False, 0x5B,
+                   status=None, sec=security(0, ell="already_decrypted"), meter_time="2008-05-31T23:50:00",
+                   ell={"ci": 0x8D, "cc": 0x20, "access_number": 0x5B, "session_number": sn, "address": None}),
+          allow=True)
+    already_mode7_body, fcl, mcl, mac = mode7_body(KEY, id_bytes("12345678"), 0x20, 0x12, 99,
+                                                   tpl_short(0x12, 0x00, cfg(7, 2)), 0x10, plain)
+    # Replace the ciphertext with the plaintext (the MAC no longer matches, as in converted test data).
+    already7 = wireless(0x44, *els, already_mode7_body[:-32] + plain)
+    valid("already-decrypted-mode7", "mode 7 frame whose ciphertext was replaced by the plaintext; no key, allowed: "
+          "decoded without MAC verification", already7,
+          expected(ELS_METER, link_w(already7, "no_crc", *els), tpl_obj(0x7A, 0x12, 0, 0x0720, 0x10), oms_records(),
+                   False, 0x12, sec=security(7, "already_decrypted", encrypted_bytes=32),
+                   meter_time="2008-05-31T23:50:00",
+                   ell={"ci": 0x8C, "cc": 0x20, "access_number": 0x12, "session_number": None, "address": None},
+                   afl={"fcl": fcl, "mcl": mcl, "mcr": 99, "mac": mac.hex().upper(), "ml": None}), allow=True)
+
+    # --- Wired long frames ----------------------------------------------------------------------------------------
+    records = [
+        rec("0C943A", bcd(91700, 8), "volume", "integer", "917.00", "m3", -2, basis="uncorrected", ml="917000000"),
+        rec("0C933E", bcd(6842784, 8), "volume", "integer", "6842.784", "m3", -3, basis="converted",
+            ml="6842784000"),
+        rec("046D", date_f(2024, 3, 1, 0, 15, hundred=1), "date_time", "date", "2024-03-01T00:15:00"),
+        rec("02FD17", bytes.fromhex("0000"), "error_flags", "bits", 0, vif_table="fd"),
+    ]
+    gwf_w = ("GWF", "87654321", 0x3C, 0x03)
+    frame = wired(0x08, 0x01, tpl_long(*gwf_w, 0x09, 0x00, 0) + assemble(records))
+    valid("wired-vm-vb", "wired RSP_UD long frame (primary address 1) with Vm and Vb volumes", frame,
+          expected(meter(*gwf_w), link_wired(frame, 0x08, 0x01),
+                   tpl_obj(0x72, 9, 0, 0, address=registry(*gwf_w)), records, False, 9,
+                   meter_time="2024-03-01T00:15:00"), medium="wired", frame_format="wired_long_frame")
+    wired_vm_vb = frame
+    plain = pad16(b"\x2f\x2f" + assemble(oms_records()))
+    enc = mode5_encrypt(KEY, address_bytes(*els), 0x2B, plain)
+    frame = wired(0x08, 0xFD, tpl_long(*els, 0x2B, 0x00, cfg(5, 2)) + enc)
+    valid("wired-mode5", "wired long frame, long header, mode 5 (IV from the TPL address)", frame,
+          expected(ELS_METER, link_wired(frame, 0x08, 0xFD), tpl_obj(0x72, 0x2B, 0, 0x0520, address=registry(*els)),
+                   oms_records(), True, 0x2B, sec=security(5, "decrypted", encrypted_bytes=32),
+                   meter_time="2008-05-31T23:50:00"), key=KEY, medium="wired", frame_format="wired_long_frame")
+
+    # --- More records than the decoder keeps ----------------------------------------------------------------------
+    records = [rec("0213", struct.pack("<h", i + 1), "volume", "integer", "0.%03d" % (i + 1), "m3", -3,
+                   ml=str((i + 1) * 1000)) for i in range(35)]
+    frame = wireless(0x44, *els3, tpl_short(0x31, 0x00, cfg(0)) + assemble(records))
+    exp_many = expected(meter(*els3), link_w(frame, "no_crc", *els3), tpl_obj(0x7A, 0x31, 0, 0), records[:32],
+                        False, 0x31, dropped=3)
+    valid("many-records", "35 records: the first 32 are kept, 3 are parsed and counted as dropped", frame, exp_many)
+    fa = format_a(frame)
+    valid("many-records-format-a", "many-records with format-A DLL CRCs (10 data blocks)", fa,
+          with_format(exp_many, fa, "format_a"), frame_format="format_a")
+    fb = format_b(frame)
+    valid("many-records-format-b", "many-records as format B with a third block (frame longer than 128 bytes); "
+          "decoded with the explicit format-B option", fb, with_format(exp_many, fb, "format_b"),
+          frame_format="format_b", decode_format="format_b")
+    many = frame
+
+    return {"ell_8d": ell_8d, "already5": already5, "already_ell": already_ell, "already7": already7,
+            "mode7_long": mode7_long, "wired_vm_vb": wired_vm_vb, "many": many}
+
+
+# ---------------------------------------------------------------------------------------------------------------
+# Rejected frames
+
+
+def peek(meter_address, mode=None, tpl_ci=None, access=None):
+    return {"readable": True, "meter": meter_address, "security_mode": mode, "tpl_ci": tpl_ci,
+            "access_number": access}
+
+
+UNREADABLE = {"readable": False}
+
+
+def rejected_vectors(frame5, frame7, framew, made):
+    els = ("ELS", "12345678", 51, 0x03)
+    els_address = registry(*els)
+    rejected("mode5-wrong-key", "the public mode-5 example decrypted with another key: no 2F 2F", frame5,
+             "wrong_key", key=KEY, peek=peek(els_address, 5, 0x7A, 42))
+    rejected("mode5-no-key", "the public mode-5 example with no key registered (live pipeline)", frame5,
+             "unknown_meter", peek=peek(els_address, 5, 0x7A, 42))
+    rejected("mode5-no-key-allowed", "no key, already-decrypted allowed, but the content is real ciphertext",
+             frame5, "unknown_meter", allow=True)
+    rejected("mode7-wrong-key", "the public mode-7 example with another key: the AFL MAC does not verify", frame7,
+             "bad_mac", key=KEY_WRONG, peek=peek(els_address, 7, 0x7A, 117))
+    rejected("mode7-no-key", "the public mode-7 example with no key registered", frame7, "unknown_meter")
+    rejected("ell-ctr-wrong-key", "ELL 8D AES-CTR with another key: the PayloadCRC does not match",
+             made["ell_8d"], "wrong_key", key=KEY_WRONG, peek={"readable": True, "meter": "KAM-55667788-27-03",
+                                                               "security_mode": None, "tpl_ci": None,
+                                                               "access_number": None})
+    rejected("already-decrypted-mode5-with-key", "already-decrypted mode-5 frame while a key is registered",
+             made["already5"], "already_decrypted", key=KEY)
+    rejected("already-decrypted-mode5-live", "already-decrypted mode-5 frame, no key, not allowed (live pipeline)",
+             made["already5"], "unknown_meter")
+    rejected("already-decrypted-ell-with-key", "already-decrypted ELL frame while a key is registered",
+             made["already_ell"], "already_decrypted", key=KEY)
+    rejected("already-decrypted-mode7-with-key", "mode-7 frame whose ciphertext was replaced by plaintext, with a "
+             "key: the MAC fails and the content looks decrypted", made["already7"], "already_decrypted", key=KEY)
+    rejected("mode7-wrong-key-long-header", "mode 7 with a long header and ML, wrong key", made["mode7_long"],
+             "bad_mac", key=KEY_WRONG)
+
+    def w(body, mfr="ELS", id_text="12345678", version=51, dtype=0x03, c=0x44):
+        return wireless(c, mfr, id_text, version, dtype, body)
+
+    blob = bytes(range(0x40, 0x60))
+    rejected("mode9-elster-gas", "ELS version 50 gas meter with CFG 01 29 (mode 9, AES-GCM): header still readable",
+             w(tpl_short(0x50, 0x00, 0x2901) + blob, version=0x50), "unsupported_security_mode",
+             key=KEY, peek=peek("ELS-12345678-80-03", 9, 0x7A, 0x50))
+    rejected("mode10", "TPL security mode 10 (AES-CCM)", w(tpl_short(0x51, 0x00, cfg(10)) + blob),
+             "unsupported_security_mode", key=KEY, peek=peek(els_address, 10, 0x7A, 0x51))
+    rejected("mode8", "TPL security mode 8", w(tpl_short(0x52, 0x00, cfg(8)) + blob), "unsupported_security_mode",
+             key=KEY, peek=peek(els_address, 8, 0x7A, 0x52))
+    rejected("mode1", "TPL security mode 1 (manufacturer specific)", w(tpl_short(0x53, 0x00, cfg(1)) + blob),
+             "unsupported_security_mode", key=KEY, peek=peek(els_address, 1, 0x7A, 0x53))
+    rejected("mode9-no-key", "mode 9 without a key is still unsupported_security_mode, not unknown_meter",
+             w(tpl_short(0x50, 0x00, 0x2901) + blob, version=0x50), "unsupported_security_mode")
+    rejected("wired-mode9", "wired long frame with mode 9: header readable",
+             wired(0x08, 0xFD, tpl_long(*els, 0x2C, 0x00, cfg(9)) + blob), "unsupported_security_mode", key=KEY,
+             medium="wired", peek=peek(els_address, 9, 0x72, 0x2C))
+    sn2 = (2 << 29) | 5
+    rejected("ell-enc-2", "ELL session number with ENC = 2", w(bytes([0x8D, 0x20, 0x01]) + struct.pack("<I", sn2)
+             + bytes(20)), "unsupported_security_mode", key=KEY)
+    fields = struct.pack("<H", 0x2C00) + bytes([0x24]) + struct.pack("<I", 1) + bytes(8)
+    rejected("afl-auth-type-4", "AFL with authentication type 4",
+             w(bytes([0x8C, 0x20, 0x01, 0x90, len(fields)]) + fields + tpl_short(1, 0, cfg(7, 2)) + b"\x10"
+               + bytes(32)), "unsupported_security_mode", key=KEY)
+    body, _, _, _ = mode7_body(KEY, id_bytes("12345678"), 0x20, 0x13, 7, tpl_short(0x13, 0, cfg(7, 2)), 0x20,
+                               pad16(b"\x2f\x2f" + assemble(oms_records())))
+    rejected("mode7-kdf-2", "mode 7 with KDF selection 2", w(body), "unsupported_security_mode", key=KEY)
+    rejected("mode7-without-afl", "mode 7 without the AFL (no MCR for the KDF, no MAC)",
+             w(tpl_short(0x14, 0, cfg(7, 2)) + b"\x10" + bytes(32)), "bad_frame", key=KEY)
+    fields = struct.pack("<H", 0x2C00) + bytes([0x25]) + struct.pack("<I", 1) + bytes(8)
+    rejected("afl-mac-with-mode5", "AFL MAC with TPL mode 5",
+             w(bytes([0x8C, 0x20, 0x01, 0x90, len(fields)]) + fields + tpl_short(1, 0, cfg(5, 2)) + bytes(32)),
+             "unsupported_security_mode", key=KEY)
+    fields = struct.pack("<H", 0x6C00) + bytes([0x25]) + struct.pack("<I", 1) + bytes(8)
+    rejected("afl-fragmented", "AFL with the more-fragments bit",
+             w(bytes([0x8C, 0x20, 0x01, 0x90, len(fields)]) + fields + tpl_short(1, 0, cfg(7, 2)) + b"\x10"
+               + bytes(32)), "unsupported_frame", key=KEY)
+    rejected("compact-frame-ci79", "compact frame (needs the format of an earlier full frame)",
+             w(bytes([0x79, 0x12, 0x34, 0x56, 0x78]) + bytes(8)), "unsupported_frame", key=KEY,
+             peek={"readable": True, "meter": els_address, "security_mode": None, "tpl_ci": None,
+                   "access_number": None})
+    rejected("format-frame-ci69", "format frame", w(bytes([0x69]) + bytes(8)), "unsupported_frame", key=KEY)
+    rejected("manufacturer-ci-a2", "manufacturer-specific CI", w(bytes([0xA2]) + bytes(8)), "unsupported_frame",
+             key=KEY)
+    rejected("dlms-ci-7c", "DLMS/COSEM inside M-Bus", w(bytes([0x7C]) + bytes(8)), "unsupported_frame", key=KEY)
+    rejected("c-field-ack", "C = 00 (ACK) is not a data telegram", w(tpl_short(1, 0, 0) + b"\x2f\x2f", c=0x00),
+             "unsupported_frame", key=KEY)
+    rejected("wired-short-frame", "wired short frame REQ_UD2 to address FE", bytes.fromhex("105BFE5916"),
+             "unsupported_frame", medium="wired", peek=UNREADABLE)
+    rejected("wired-single-character", "wired single character E5", bytes.fromhex("E5"), "unsupported_frame",
+             medium="wired", peek=UNREADABLE)
+    rejected("wired-ci-7a", "wired long frame with a short TPL header: no meter identity",
+             wired(0x08, 0x01, tpl_short(1, 0, 0) + bytes.fromhex("0C1427048502")), "unsupported_frame",
+             medium="wired")
+    good = bytearray(framew)
+    bad = bytearray(good)
+    bad[-2] ^= 0x01
+    rejected("wired-bad-checksum", "public wired frame with its checksum changed", bytes(bad), "bad_checksum",
+             medium="wired", peek=UNREADABLE)
+    bad = bytearray(good)
+    bad[10] ^= 0x40
+    rejected("wired-data-byte-changed", "public wired frame with a data byte changed", bytes(bad), "bad_checksum",
+             medium="wired")
+    bad = bytearray(good)
+    bad[-1] = 0x17
+    rejected("wired-bad-stop", "stop byte 17", bytes(bad), "bad_frame", medium="wired")
+    bad = bytearray(good)
+    bad[2] = 0x21
+    rejected("wired-l-mismatch", "the two L fields differ", bytes(bad), "bad_length", medium="wired")
+    bad = bytearray(good)
+    bad[0] = 0x69
+    rejected("wired-bad-start", "start byte 69", bytes(bad), "bad_frame", medium="wired")
+    bad = bytearray(good)
+    bad[3] = 0x67
+    rejected("wired-bad-second-start", "second start byte 67", bytes(bad), "bad_frame", medium="wired")
+    rejected("wired-extra-byte", "one byte after the stop byte", framew + b"\x00", "bad_length", medium="wired")
+    rejected("wired-truncated", "wired frame without its last 3 bytes", framew[:-3], "truncated", medium="wired")
+    rejected("wired-l-below-3", "L = 2", bytes.fromhex("68020268087278A016")[:8] + bytes([0x16]), "bad_length",
+             medium="wired")
+
+    fa5 = format_a(frame5)
+    block_starts = [(0, 10)] + [(12 + 18 * i, min(16, 37 - 16 * i)) for i in range(3)]
+    for index, (start, size) in enumerate(block_starts):
+        bad = bytearray(fa5)
+        bad[start + size - 1] ^= 0x10
+        rejected("format-a-bad-crc-block-%d" % (index + 1), "mode-5 example in format A with a byte of block %d "
+                 "changed" % (index + 1), bytes(bad), "bad_crc", key=KEY_PUBLIC_MODE5, peek=UNREADABLE)
+    fa7 = format_a(frame7)
+    bad = bytearray(fa7)
+    bad[-1] ^= 0x01
+    rejected("format-a-bad-crc-last-block", "mode-7 example in format A with the last CRC byte changed", bytes(bad),
+             "bad_crc", key=KEY)
+    fb_many = format_b(made["many"])
+    bad = bytearray(fb_many)
+    bad[60] ^= 0x01
+    rejected("format-b-bad-crc-block-2", "many-records in format B with a byte of block 2 changed", bytes(bad),
+             "bad_crc", decode_format="format_b")
+    bad = bytearray(fb_many)
+    bad[140] ^= 0x01
+    rejected("format-b-bad-crc-block-3", "many-records in format B with a byte of block 3 changed", bytes(bad),
+             "bad_crc", decode_format="format_b")
+    rejected("format-b-too-short", "format B with L = 11 (no room for a CI)",
+             bytes([11]) + bytes(9) + bytes([0x7A, 0x00]), "bad_length", decode_format="format_b")
+    rejected("l-below-10", "L = 5", bytes.fromhex("0544931578"), "bad_length", peek=UNREADABLE)
+    rejected("empty", "no bytes", b"", "truncated", peek=UNREADABLE)
+    rejected("format-a-extra-byte", "format-A frame with one extra byte", fa5 + b"\x00", "bad_length",
+             key=KEY_PUBLIC_MODE5)
+    rejected("format-a-truncated", "format-A frame without its last CRC byte", fa5[:-1], "truncated",
+             key=KEY_PUBLIC_MODE5)
+    rejected("no-crc-truncated", "mode-5 example without its last byte", frame5[:-1], "truncated",
+             key=KEY_PUBLIC_MODE5)
+    rejected("no-crc-truncated-header", "mode-5 example cut inside the DLL header", frame5[:7], "truncated",
+             key=KEY_PUBLIC_MODE5)
+
+    rejected("dif-reserved-3f", "DIF 3F (reserved special function)",
+             w(tpl_short(1, 0, 0) + bytes.fromhex("0C1427048502") + b"\x3f"), "unsupported_frame")
+    rejected("global-readout-7f", "DIF 7F (global readout request) in a meter telegram",
+             w(tpl_short(1, 0, 0) + b"\x7f"), "unsupported_frame")
+    rejected("lvar-f5", "LVAR F5 (length not supported)", w(tpl_short(1, 0, 0) + bytes.fromhex("0DFD11F5") + bytes(8)),
+             "unsupported_frame")
+    rejected("eleven-difes", "a DIF with 11 DIFEs", w(tpl_short(1, 0, 0) + b"\x84" + b"\x80" * 10 + b"\x00\x13"
+                                                       + bytes(4)), "bad_frame")
+    rejected("eleven-vifes", "a VIF with 11 VIFEs", w(tpl_short(1, 0, 0) + b"\x04\x93" + b"\xBA" * 10 + b"\x3A"
+                                                       + bytes(4)), "bad_frame")
+    rejected("record-cut-off", "the last record's data is cut off (L consistent)",
+             w(tpl_short(1, 0, 0) + bytes.fromhex("0C14270485")), "truncated")
+    rejected("dife-missing", "a DIF announces a DIFE at the end", w(tpl_short(1, 0, 0) + b"\x8C"), "truncated")
+    rejected("vif-missing", "a DIF without VIF at the end", w(tpl_short(1, 0, 0) + b"\x0C"), "truncated")
+    rejected("mode5-blocks-exceed", "CFG declares 3 encrypted blocks, the frame holds 2",
+             w(tpl_short(0x2A, 0, cfg(5, 3)) + bytes(32)), "bad_length", key=KEY)
+    rejected("mode5-not-whole-blocks", "CFG blocks = 0 (whole rest) but the rest is 20 bytes",
+             w(tpl_short(0x2A, 0, cfg(5, 0)) + bytes(20)), "bad_length", key=KEY)
+    rejected("tpl-truncated", "a short TPL header cut off", w(bytes([0x7A, 0x01])), "truncated")
+    rejected("ell-truncated", "ELL 8F cut off", w(bytes([0x8F, 0x20, 0x01, 0x02])), "truncated")
+    rejected("afl-afll-exceeds", "AFLL beyond the frame", w(bytes([0x8C, 0x20, 0x01, 0x90, 0x30, 0x00, 0x2C])),
+             "truncated")
+
+
+# ---------------------------------------------------------------------------------------------------------------
+
+
+def main():
+    frame5, frame7, framew = public_vectors()
+    made = constructed_vectors(frame5, frame7, framew)
+    rejected_vectors(frame5, frame7, framew, made)
+
+    names = [v["name"] for v in VALID] + [v["name"] for v in REJECTED]
+    assert len(names) == len(set(names)), "duplicate vector names"
+
+    document = {
+        "about": "Golden vectors for the wireless/wired M-Bus + OMS decoder (firmware-protocols/wmbus-oms.md). "
+                 "Generated by firmware-protocols/tools/gen_wmbus_vectors.py; do not edit by hand.",
+        "fuzz_key": KEY.hex().upper(),
+        "valid": VALID,
+        "rejected": REJECTED,
+    }
+    with open(os.path.join(ROOT, "wmbus-vectors.json"), "w") as out:
+        json.dump(document, out, indent=1)
+        out.write("\n")
+
+    for medium, folder, selector in (("wireless", "wmbus", 0x02), ("wired", "mbus", 0x03)):
+        corpus = os.path.join(ROOT, "corpus", folder)
+        os.makedirs(corpus, exist_ok=True)
+        for old in os.listdir(corpus):
+            os.remove(os.path.join(corpus, old))
+        for entry in VALID + REJECTED:
+            if entry["medium"] != medium:
+                continue
+            frame = bytes.fromhex(entry["hex"])
+            with open(os.path.join(corpus, entry["name"] + ".bin"), "wb") as out:
+                out.write(bytes([selector]) + frame)
+            if entry in VALID:
+                with open(os.path.join(corpus, entry["name"] + ".reseal.bin"), "wb") as out:
+                    out.write(bytes([selector | 0x80]) + frame)
+
+    print("wrote %d valid and %d rejected vectors" % (len(VALID), len(REJECTED)))
+
+
+if __name__ == "__main__":
+    main()
