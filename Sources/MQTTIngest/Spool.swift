@@ -332,14 +332,6 @@ enum SpoolRecordLayout {
     static let minimumBodyBytes = 10
 }
 
-/// Reads the current wall-clock time. The only clock read on the receive path.
-@inline(__always)
-func wallClockNow() -> Timestamp {
-    var now = timespec()
-    clock_gettime(CLOCK_REALTIME, &now)
-    return Timestamp(microsecondsSinceEpoch: Int64(now.tv_sec) * 1_000_000 + Int64(now.tv_nsec) / 1000)
-}
-
 @inline(__always)
 func monotonicMilliseconds() -> Int64 {
     var now = timespec()
