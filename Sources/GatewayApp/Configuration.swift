@@ -39,6 +39,9 @@ struct GatewayConfiguration: Sendable, Equatable {
     var pipelineRetryMinMilliseconds = 200
     var pipelineRetryMaxMilliseconds = 10_000
     var pipelineAckNative = true
+    // [meters]
+    var metersCJT188ClockOffsetMinutes = 480
+    var metersMBusClockOffsetMinutes = 60
     // [tickets]
     var ticketP0UrbanArriveMinutes = 30
     var ticketP0RuralArriveMinutes = 60
@@ -53,6 +56,14 @@ struct GatewayConfiguration: Sendable, Equatable {
     var httpPort = 8080
     // [log]
     var logLevel = "info"
+
+    /// The zones of meter clocks per protocol.
+    var meterClocks: MeterClocks {
+        MeterClocks(
+            cjt188: MeterClock(utcOffsetMinutes: metersCJT188ClockOffsetMinutes),
+            mbus: MeterClock(utcOffsetMinutes: metersMBusClockOffsetMinutes)
+        )
+    }
 
     /// The ticket policy these settings describe.
     var ticketPolicy: TicketPolicy {
@@ -279,6 +290,20 @@ extension GatewayConfiguration {
             key: "ack_native",
             kind: .boolean(\.pipelineAckNative),
             help: "Send the native protocol's application ack (with server time) to the meter after each commit."
+        ),
+        Setting(
+            section: "meters",
+            key: "cjt188_clock_utc_offset_minutes",
+            kind: .integer(\.metersCJT188ClockOffsetMinutes, range: -720...840),
+            help:
+                "Zone of CJ/T 188 meter clocks, in minutes east of UTC (they carry no zone). 480 = China Standard Time."
+        ),
+        Setting(
+            section: "meters",
+            key: "mbus_clock_utc_offset_minutes",
+            kind: .integer(\.metersMBusClockOffsetMinutes, range: -720...840),
+            help:
+                "Zone of wireless and wired M-Bus meter clocks, in minutes east of UTC (they carry no zone). 60 = Central European Time; a fixed offset does not follow summer time."
         ),
         Setting(
             section: "tickets",

@@ -64,6 +64,7 @@ struct GatewayRuntime {
             downlink: configuration.pipelineAckNative ? MQTTDownlink(client: mqtt) : nil,
             topics: topics,
             policy: configuration.ticketPolicy,
+            clocks: configuration.meterClocks,
             maxBatchFrames: configuration.pipelineMaxBatchFrames,
             retryMinMilliseconds: configuration.pipelineRetryMinMilliseconds,
             retryMaxMilliseconds: configuration.pipelineRetryMaxMilliseconds,

@@ -44,40 +44,6 @@ final class PipelineStatistics: Sendable {
     }
 }
 
-/// The registered native meters the decoder may accept frames from, keyed by meter id.
-struct NativeRegistry {
-    struct Entry {
-        var meterID: Int64
-        var key: AES128Key
-        /// Built once at load, so an ack never formats a topic.
-        var downlinkTopic: String
-    }
-
-    private(set) var entries: [UInt64: Entry] = [:]
-
-    mutating func replace(with meters: [RegisteredMeter], topics: TopicScheme) -> Int {
-        var fresh: [UInt64: Entry] = [:]
-        fresh.reserveCapacity(meters.count)
-        var skipped = 0
-        for meter in meters {
-            guard let id = UInt64(meter.address), let keyBytes = meter.aesKey, let key = AES128Key(bytes: keyBytes)
-            else {
-                skipped += 1
-                continue
-            }
-            fresh[id] = Entry(
-                meterID: meter.id,
-                key: key,
-                downlinkTopic: topics.downlinkTopic(.native, address: meter.address)
-            )
-        }
-        entries = fresh
-        return skipped
-    }
-
-    subscript(id: UInt64) -> Entry? { entries[id] }
-}
-
 /// Why the database refused the frame being re-processed alone.
 struct DatabaseRejection {
     var detail: String
@@ -103,8 +69,9 @@ final class IngestPipeline: Service {
     private let spool: FrameSpool
     private let writer: PostgresWriter
     private let downlink: (any DownlinkPublisher)?
-    private let topics: TopicScheme
-    private let policy: TicketPolicy
+    let topics: TopicScheme
+    let policy: TicketPolicy
+    let clocks: MeterClocks
     private let maxBatchFrames: Int
     private let retryMinMilliseconds: Int
     private let retryMaxMilliseconds: Int
@@ -117,6 +84,7 @@ final class IngestPipeline: Service {
         downlink: (any DownlinkPublisher)?,
         topics: TopicScheme,
         policy: TicketPolicy,
+        clocks: MeterClocks,
         maxBatchFrames: Int,
         retryMinMilliseconds: Int,
         retryMaxMilliseconds: Int,
@@ -128,6 +96,7 @@ final class IngestPipeline: Service {
         self.downlink = downlink
         self.topics = topics
         self.policy = policy
+        self.clocks = clocks
         self.maxBatchFrames = maxBatchFrames
         self.retryMinMilliseconds = retryMinMilliseconds
         self.retryMaxMilliseconds = retryMaxMilliseconds
@@ -137,7 +106,7 @@ final class IngestPipeline: Service {
 
     func run() async throws {
         let reader = spool.makeReader()
-        var registry = NativeRegistry()
+        var registry = MeterRegistry()
         try await refreshRegistry(&registry)
         var lastRefresh = ContinuousClock.now
         var batch = SinkBatch()
@@ -209,21 +178,23 @@ final class IngestPipeline: Service {
         logger.info("pipeline drained and stopped", metadata: ["spool.backlog.bytes": "\(spool.backlogBytes)"])
     }
 
-    private func refreshRegistry(_ registry: inout NativeRegistry) async throws {
-        let meters = try await writer.loadMeters(protocol: .native)
-        let skipped = registry.replace(with: meters, topics: topics)
-        if skipped > 0 {
-            logger.warning(
-                "native meters without a usable id or key are ignored",
-                metadata: ["meters.skipped": "\(skipped)"]
-            )
+    private func refreshRegistry(_ registry: inout MeterRegistry) async throws {
+        for frameProtocol in FrameProtocol.allCases {
+            let meters = try await writer.loadMeters(protocol: frameProtocol)
+            let skipped = registry.replace(frameProtocol, with: meters, topics: topics)
+            if skipped > 0 {
+                logger.warning(
+                    "meters whose address or key does not fit their protocol are ignored",
+                    metadata: ["meters.protocol": "\(frameProtocol.rawValue)", "meters.skipped": "\(skipped)"]
+                )
+            }
         }
     }
 
     /// Decodes one spooled frame into the batch, or into quarantine. Returns whether it produced rows.
     private func process(
         _ record: SpoolRecord,
-        registry: NativeRegistry,
+        registry: MeterRegistry,
         into batch: inout SinkBatch,
         acks: inout [PendingAck]
     ) -> Bool {
@@ -238,58 +209,74 @@ final class IngestPipeline: Service {
         }
         let address = UnsafeRawBufferPointer(rebasing: record.topic[route.addressRange])
         switch route.family {
-        case .meter(.native):
-            return processNative(record, address: address, registry: registry, into: &batch, acks: &acks)
-        case .meter(let other):
-            quarantine(
+        case .meter(let frameProtocol):
+            return process(
                 record,
-                reason: "unsupported_protocol",
-                detail: "no decoder for \(other.rawValue) yet",
-                source: other,
-                address: String(decoding: address, as: UTF8.self),
-                into: &batch
+                as: frameProtocol,
+                topicAddress: address,
+                registry: registry,
+                into: &batch,
+                acks: &acks
             )
-            return false
         case .collector:
-            quarantine(
-                record,
-                reason: "unsupported_protocol",
-                detail: "collector topics are not decoded yet",
-                into: &batch
-            )
-            return false
+            // A collector forwards frames of any protocol; the frame names its meter, the topic names the collector.
+            let frameProtocol = FrameSniffer.guess(record.payload)
+            return process(record, as: frameProtocol, topicAddress: nil, registry: registry, into: &batch, acks: &acks)
         }
     }
 
-    private func processNative(
+    private func process(
         _ record: SpoolRecord,
-        address: UnsafeRawBufferPointer,
-        registry: NativeRegistry,
+        as frameProtocol: FrameProtocol,
+        topicAddress: UnsafeRawBufferPointer?,
+        registry: MeterRegistry,
         into batch: inout SinkBatch,
         acks: inout [PendingAck]
     ) -> Bool {
-        guard let topicMeter = TopicScheme.decimalID(address) else {
-            quarantine(
-                record,
-                reason: "topic_mismatch",
-                detail: "native topic address is not a decimal meter id",
-                source: .native,
-                into: &batch
-            )
-            return false
+        switch frameProtocol {
+        case .native:
+            processNative(record, topicAddress: topicAddress, registry: registry, into: &batch, acks: &acks)
+        case .cjt188:
+            processCJT188(record, topicAddress: topicAddress, registry: registry, into: &batch)
+        case .wmbus, .mbus:
+            processMBus(record, as: frameProtocol, topicAddress: topicAddress, registry: registry, into: &batch)
         }
-        var entry: NativeRegistry.Entry?
+    }
+
+    /// A native frame. `topicAddress` is nil for a collector topic (the frame's meter id is then not compared).
+    private func processNative(
+        _ record: SpoolRecord,
+        topicAddress: UnsafeRawBufferPointer?,
+        registry: MeterRegistry,
+        into batch: inout SinkBatch,
+        acks: inout [PendingAck]
+    ) -> Bool {
+        var topicMeter: UInt64?
+        if let topicAddress {
+            guard let id = TopicScheme.decimalID(topicAddress) else {
+                quarantine(
+                    record,
+                    reason: "topic_mismatch",
+                    detail: "native topic address is not a decimal meter id",
+                    source: .native,
+                    into: &batch
+                )
+                return false
+            }
+            topicMeter = id
+        }
+        var entry: MeterRegistry.NativeEntry?
         let frame: NativeFrame
         do {
             frame = try NativeDecoder.decode(record.payload) { id in
-                entry = registry[id]
+                entry = registry.native[id]
                 return entry?.key
             }
         } catch {
             // A frame whose MAC verified but whose body is bad is answered "rejected", so the meter stops resending.
             if error.code == .unknownType || error.code == .badLength || error.code == .fieldOutOfRange, let entry,
                 let header = NativeDecoder.peekHeader(record.payload), header.flags.contains(.ackRequested),
-                header.meterID == topicMeter
+                topicMeter == nil || header.meterID == topicMeter
             {
                 acks.append(
                     PendingAck(
@@ -312,7 +299,7 @@ final class IngestPipeline: Service {
             )
             return false
         }
-        guard let entry, frame.header.meterID == topicMeter else {
+        guard let entry, topicMeter == nil || frame.header.meterID == topicMeter else {
             quarantine(
                 record,
                 reason: "topic_mismatch",
@@ -350,7 +337,7 @@ final class IngestPipeline: Service {
         return true
     }
 
-    private func quarantine(
+    func quarantine(
         _ record: SpoolRecord,
         reason: String,
         detail: String,

@@ -42,7 +42,8 @@ struct MigrateCommand: AsyncParsableCommand {
         try await writer.connect()
         let applied = try await writer.migrate()
         await writer.close()
-        print(applied.isEmpty ? "database is up to date" : "applied migrations: \(applied.map(String.init).joined(separator: ", "))")
+        let versions = applied.map(String.init).joined(separator: ", ")
+        print(applied.isEmpty ? "database is up to date" : "applied migrations: \(versions)")
     }
 }
 

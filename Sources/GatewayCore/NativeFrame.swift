@@ -128,7 +128,8 @@ extension AlarmCondition {
         }
     }
 
-    /// The native alarm code of this condition, or `nil` for ``unrecognised``.
+    /// The native alarm code of this condition, or `nil` for conditions native meters do not report (``meterFault``,
+    /// ``unrecognised``).
     public var nativeCode: UInt16? {
         switch self {
         case .methaneDetector: 0x0001
@@ -145,7 +146,7 @@ extension AlarmCondition {
         case .batteryLow: 0x000C
         case .batteryLock: 0x000D
         case .clockFault: 0x000E
-        case .unrecognised: nil
+        case .meterFault, .unrecognised: nil
         }
     }
 }

@@ -14,9 +14,32 @@ public enum ReadingKind: Int16, Sendable, Hashable {
     case dailyFrozen = 1
     /// The register snapshot carried by an alarm frame.
     case alarmSnapshot = 2
+    /// A value the meter stored earlier and reports again: an M-Bus storage number ≥ 1 (read at its storage date
+    /// when the frame carries one), the CJ/T 188 settlement-day register (read at the frame's meter time).
+    case historic = 3
 }
 
-/// One meter reading, ready for the sink. Natural key: (meter, read time, kind).
+/// Which volume a register counts: gas meters may report the volume as measured and the volume converted to base
+/// conditions, and the two must never be mixed.
+public enum VolumeBasis: Int16, Sendable, Hashable, CaseIterable {
+    /// The protocol does not say (native and CJ/T 188 registers, M-Bus volumes without VIFE `3A`/`3E`).
+    case unspecified = 0
+    /// Volume at measurement conditions, Vm (M-Bus VIFE `3A`).
+    case uncorrected = 1
+    /// Volume converted to base conditions, Vb (M-Bus VIFE `3E`).
+    case converted = 2
+
+    /// The lower-case word used in JSON and SQL.
+    public var name: String {
+        switch self {
+        case .unspecified: "unspecified"
+        case .uncorrected: "uncorrected"
+        case .converted: "converted"
+        }
+    }
+}
+
+/// One meter reading, ready for the sink. Natural key: (meter, read time, kind, basis, storage, tariff).
 ///
 /// Volumes are scaled integers in millilitres (10⁻⁶ m³), which holds every protocol's resolution exactly.
 public struct ReadingRecord: Sendable, Equatable {
@@ -37,6 +60,12 @@ public struct ReadingRecord: Sendable, Equatable {
     public var statusBits: Int64
     public var frameCounter: Int64?
     public var source: FrameProtocol
+    /// The volume channel (Vm, Vb or not stated).
+    public var basis: VolumeBasis
+    /// The protocol's storage number: 0 for the current value, ≥ 1 for stored values (CJ/T 188 settlement day: 1).
+    public var storage: Int16
+    /// The tariff register (M-Bus); 0 for the total register.
+    public var tariff: Int16
 
     public init(
         meterID: Int64,
@@ -52,7 +81,10 @@ public struct ReadingRecord: Sendable, Equatable {
         signalDBm: Int32?,
         statusBits: Int64,
         frameCounter: Int64?,
-        source: FrameProtocol
+        source: FrameProtocol,
+        basis: VolumeBasis = .unspecified,
+        storage: Int16 = 0,
+        tariff: Int16 = 0
     ) {
         self.meterID = meterID
         self.readAt = readAt
@@ -68,6 +100,9 @@ public struct ReadingRecord: Sendable, Equatable {
         self.statusBits = statusBits
         self.frameCounter = frameCounter
         self.source = source
+        self.basis = basis
+        self.storage = storage
+        self.tariff = tariff
     }
 }
 

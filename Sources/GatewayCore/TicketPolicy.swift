@@ -90,7 +90,7 @@ public struct TicketPolicy: Sendable, Equatable {
             return .p1
         case .continuousFlowTimeout, .tinyFlowLeak, .unrecognised:
             return .p2
-        case .magneticAttack, .batteryLow, .batteryLock, .clockFault:
+        case .magneticAttack, .batteryLow, .batteryLock, .clockFault, .meterFault:
             return .p3
         }
     }

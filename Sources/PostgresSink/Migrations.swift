@@ -11,7 +11,7 @@ struct Migration: Sendable {
 
 /// Every migration, in version order.
 enum Migrations {
-    static let all: [Migration] = [v1]
+    static let all: [Migration] = [v1, v2]
 
     /// Key of the transaction-scoped advisory lock that serialises concurrent `migrate()` calls
     /// (ASCII "mg-migr8").
@@ -209,6 +209,42 @@ enum Migrations {
             CREATE FUNCTION ticket_lock_key(meter_id bigint, condition text) RETURNS bigint
                 LANGUAGE sql IMMUTABLE PARALLEL SAFE
                 AS $$ SELECT hashtextextended(meter_id::text || '/' || condition, 7411) $$;
+            """
+    )
+
+    /// v2: readings from CJ/T 188 and M-Bus meters.
+    ///
+    /// A reading's natural key gains the volume channel (`basis`: 0 not stated, 1 Vm uncorrected, 2 Vb converted),
+    /// the protocol's `storage` number and the `tariff` register, so the Vm and Vb registers of one gas meter, its
+    /// stored values and tariff registers are separate rows. Existing rows get 0/0/0, which is what they are.
+    /// `value_conflicts` records the same three fields.
+    static let v2 = Migration(
+        version: 2,
+        name: "reading channels for CJ/T 188 and M-Bus",
+        sql: """
+            ALTER TABLE readings
+                ADD COLUMN basis smallint NOT NULL DEFAULT 0,
+                ADD COLUMN storage smallint NOT NULL DEFAULT 0,
+                ADD COLUMN tariff smallint NOT NULL DEFAULT 0;
+            ALTER TABLE readings DROP CONSTRAINT readings_pkey;
+            ALTER TABLE readings ADD PRIMARY KEY (meter_id, read_at, kind, basis, storage, tariff);
+
+            ALTER TABLE value_conflicts
+                ADD COLUMN basis smallint NOT NULL DEFAULT 0,
+                ADD COLUMN storage smallint NOT NULL DEFAULT 0,
+                ADD COLUMN tariff smallint NOT NULL DEFAULT 0;
+            -- v1 left the unique constraint's name to PostgreSQL; find it rather than spell it.
+            DO $$
+            DECLARE
+                name text;
+            BEGIN
+                SELECT conname INTO STRICT name FROM pg_constraint
+                WHERE conrelid = 'value_conflicts'::regclass AND contype = 'u';
+                EXECUTE format('ALTER TABLE value_conflicts DROP CONSTRAINT %I', name);
+            END
+            $$;
+            ALTER TABLE value_conflicts ADD CONSTRAINT value_conflicts_natural_key
+                UNIQUE (series, meter_id, at, kind, basis, storage, tariff, conflicting_volume_ml);
             """
     )
 }

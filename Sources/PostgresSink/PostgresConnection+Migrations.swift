@@ -8,6 +8,11 @@ extension PostgresConnection {
     /// - Throws: `PostgresError` with code `.migrationFailed` and the SQLSTATE when a migration fails (nothing
     ///   is applied), or `.connectionLost` (retryable) when the connection broke.
     public func migrate() throws -> [Int] {
+        try migrate(through: Int.max)
+    }
+
+    /// Applies the pending migrations up to and including `version` (tests of upgrade paths).
+    func migrate(through version: Int) throws -> [Int] {
         if isInTransaction {
             throw PostgresError(code: .migrationFailed, message: "migrate() called inside an open transaction")
         }
@@ -22,7 +27,7 @@ extension PostgresConnection {
             )
             var appliedNow: [Int] = []
             for migration in Migrations.all.sorted(by: { $0.version < $1.version })
-            where !applied.contains(migration.version) {
+            where !applied.contains(migration.version) && migration.version <= version {
                 try executeScript(migration.sql)
                 try execute(
                     "INSERT INTO schema_migrations (version, name) VALUES ($1::integer, $2)",

@@ -51,6 +51,7 @@ enum StageTables {
             ("register_modulus_ml", "bigint NOT NULL"), ("flow_ml_per_h", "bigint"), ("valve", "smallint NOT NULL"),
             ("battery_mv", "integer"), ("temperature_centi_c", "integer"), ("signal_dbm", "integer"),
             ("status_bits", "bigint NOT NULL"), ("frame_counter", "bigint"), ("source", "text NOT NULL"),
+            ("basis", "smallint NOT NULL"), ("storage", "smallint NOT NULL"), ("tariff", "smallint NOT NULL"),
         ],
         directTarget: "readings"
     )
@@ -115,13 +116,13 @@ enum StageTables {
 }
 
 extension BinaryCopyEncoder {
-    /// Appends a reading as one tuple of the `readings` COPY stream (14 fields, the table's column order).
+    /// Appends a reading as one tuple of the `readings` COPY stream (17 fields, the table's column order).
     ///
     /// Public so that the allocation probe measures the real encode path.
     /// - Parameters:
     ///   - reading: The reading.
     public mutating func append(_ reading: ReadingRecord) {
-        beginTuple(fieldCount: 14)
+        beginTuple(fieldCount: 17)
         writeInt64(reading.meterID)
         writeTimestamp(reading.readAt)
         writeInt16(reading.kind.rawValue)
@@ -136,6 +137,9 @@ extension BinaryCopyEncoder {
         writeInt64(reading.statusBits)
         writeInt64(reading.frameCounter)
         writeText(reading.source.rawValue)
+        writeInt16(reading.basis.rawValue)
+        writeInt16(reading.storage)
+        writeInt16(reading.tariff)
     }
 
     /// Appends an interval row as one tuple of the `interval_readings` COPY stream (6 fields).

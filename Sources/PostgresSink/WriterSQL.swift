@@ -24,11 +24,13 @@ enum WriterSQL {
 
     static let insertReadings = """
         INSERT INTO readings (meter_id, read_at, kind, received_at, volume_ml, register_modulus_ml, flow_ml_per_h,
-            valve, battery_mv, temperature_centi_c, signal_dbm, status_bits, frame_counter, source)
+            valve, battery_mv, temperature_centi_c, signal_dbm, status_bits, frame_counter, source, basis, storage,
+            tariff)
         SELECT meter_id, read_at, kind, received_at, volume_ml, register_modulus_ml, flow_ml_per_h,
-            valve, battery_mv, temperature_centi_c, signal_dbm, status_bits, frame_counter, source
+            valve, battery_mv, temperature_centi_c, signal_dbm, status_bits, frame_counter, source, basis, storage,
+            tariff
         FROM gw_stage_readings
-        ORDER BY meter_id, read_at, kind, seq
+        ORDER BY meter_id, read_at, kind, basis, storage, tariff, seq
         ON CONFLICT DO NOTHING
         """
 
@@ -39,16 +41,19 @@ enum WriterSQL {
     /// probe whatever the table's size. As a plain join the planner (no statistics on temporary tables) chose
     /// a hash join over a sequential scan of the whole table: ~1 s per replayed batch at 2.4 M rows, growing.
     static let readingConflicts = """
-        INSERT INTO value_conflicts (series, meter_id, at, kind, stored_volume_ml, conflicting_volume_ml, received_at)
-        SELECT 'reading', s.meter_id, s.read_at, s.kind, r.volume_ml, s.volume_ml, s.received_at
+        INSERT INTO value_conflicts (series, meter_id, at, kind, basis, storage, tariff, stored_volume_ml,
+            conflicting_volume_ml, received_at)
+        SELECT 'reading', s.meter_id, s.read_at, s.kind, s.basis, s.storage, s.tariff, r.volume_ml, s.volume_ml,
+            s.received_at
         FROM gw_stage_readings s
         CROSS JOIN LATERAL (
             SELECT volume_ml FROM readings
-            WHERE meter_id = s.meter_id AND read_at = s.read_at AND kind = s.kind
+            WHERE meter_id = s.meter_id AND read_at = s.read_at AND kind = s.kind AND basis = s.basis
+                AND storage = s.storage AND tariff = s.tariff
             LIMIT 1
         ) AS r
         WHERE r.volume_ml <> s.volume_ml
-        ORDER BY s.meter_id, s.read_at, s.kind, s.seq
+        ORDER BY s.meter_id, s.read_at, s.kind, s.basis, s.storage, s.tariff, s.seq
         ON CONFLICT DO NOTHING
         """
 

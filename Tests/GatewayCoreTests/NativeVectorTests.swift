@@ -292,6 +292,7 @@ import Testing
         case .periodic: "periodic"
         case .dailyFrozen: "daily_frozen"
         case .alarmSnapshot: "alarm_snapshot"
+        case .historic: "historic"
         }
     }
 }

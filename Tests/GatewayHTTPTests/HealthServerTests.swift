@@ -27,7 +27,11 @@ import Testing
                 #expect(response.status == .ok)
                 let text = String(buffer: response.body)
                 #expect(text.contains("# TYPE meter_gateway_frames_stored counter\nmeter_gateway_frames_stored 42\n"))
-                #expect(text.contains("# TYPE meter_gateway_spool_backlog_bytes gauge\nmeter_gateway_spool_backlog_bytes 7\n"))
+                #expect(
+                    text.contains(
+                        "# TYPE meter_gateway_spool_backlog_bytes gauge\nmeter_gateway_spool_backlog_bytes 7\n"
+                    )
+                )
             }
         }
     }

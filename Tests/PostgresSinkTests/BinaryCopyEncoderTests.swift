@@ -93,17 +93,24 @@ import Testing
             signalDBm: -85,
             statusBits: 5,
             frameCounter: nil,
-            source: .cjt188
+            source: .cjt188,
+            basis: .converted,
+            storage: 1,
+            tariff: 2
         )
         encoder.append(reading)
         #expect(encoder.rowCount == 1)
         let body = Array(encoder.bytes.dropFirst(Self.header.count))
-        // 14 fields in the readings table's column order: meter, read_at, kind, received_at, volume, modulus,
-        // flow, valve, battery, temp, signal, status, frame counter, source.
-        #expect(Array(body.prefix(2)) == [0, 14])
+        // 17 fields in the readings table's column order: meter, read_at, kind, received_at, volume, modulus,
+        // flow, valve, battery, temp, signal, status, frame counter, source, basis, storage, tariff.
+        #expect(Array(body.prefix(2)) == [0, 17])
         #expect(Array(body[2..<14]) == [0, 0, 0, 8, 0, 0, 0, 0, 0, 0, 0, 7])
         #expect(Array(body[14..<26]) == [0, 0, 0, 8, 0, 0, 0, 0, 0, 0x0F, 0x42, 0x40])  // 1 s = 1,000,000 µs
         #expect(Array(body[26..<32]) == [0, 0, 0, 2, 0, 1])  // kind dailyFrozen as int2
-        #expect(Array(body.suffix(10)) == [0, 0, 0, 6] + Array("cjt188".utf8))
+        #expect(
+            Array(body.suffix(28)) == [0, 0, 0, 6] + Array("cjt188".utf8) + [0, 0, 0, 2, 0, 2] + [0, 0, 0, 2, 0, 1] + [
+                0, 0, 0, 2, 0, 2,
+            ]
+        )
     }
 }

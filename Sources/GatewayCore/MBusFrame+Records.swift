@@ -1,0 +1,245 @@
+extension MBusFrame {
+    /// The `statusBits` flag the gateway sets on a reading whose frame had no valid meter clock (bit 40, above the
+    /// STS byte and the 32 error-flag bits), so `read_at` is the receive time (or the storage date).
+    public static let clockInvalidStatusBit: Int64 = 1 << 40
+
+    /// Appends the rows of a meter → gateway frame.
+    ///
+    /// * Readings: every instantaneous integer volume record in m³ with an ordinary (not forward/backward-only)
+    ///   register, subunit 0 and no unapplied VIFE, one row per (storage, tariff, basis), the first record winning: storage 0 is a
+    ///   ``ReadingKind/periodic`` reading at the meter time, storage n ≥ 1 a ``ReadingKind/historic`` one at the date
+    ///   record of the same storage (else at the meter time). Vm and Vb stay apart in ``ReadingRecord/basis``.
+    ///   The storage-0 rows of the main basis get the storage-0 flow (m³/h) and external or flow temperature.
+    /// * Status bits: the STS byte, the storage-0 `FD 17` error flags (low 32 bits) shifted up 8, and
+    ///   ``clockInvalidStatusBit``.
+    /// * Alarms: the TPL status (`application_error`, `alarm`, `power_low`, `permanent_error`, `temporary_error`),
+    ///   non-zero storage-0 `FD 17` error flags, and alarm or application-error telegrams; see
+    ///   `firmware-protocols/wmbus-oms.md` for the raw codes.
+    ///
+    /// Allocation-free.
+    ///
+    /// - Parameters:
+    ///   - batch: The batch to fill.
+    ///   - meterID: The registry id of the meter.
+    ///   - receivedAt: When the gateway received the frame.
+    ///   - clock: The zone the meter's clock runs in.
+    ///   - policy: Decides alarm priorities.
+    ///   - source: ``FrameProtocol/wmbus`` or ``FrameProtocol/mbus``.
+    ///   - protectedOnly: Use only records decrypted with the meter's key or covered by its MAC. Pass `true` for a
+    ///     meter registered with a key, so that bytes anyone could append to a secured telegram are never stored.
+    /// - Returns: The number of readings and alarms appended; 0 when the frame has nothing storable.
+    @discardableResult
+    public func appendRecords(
+        to batch: inout SinkBatch,
+        meterID: Int64,
+        receivedAt: Timestamp,
+        clock: MeterClock,
+        policy: TicketPolicy,
+        source: FrameProtocol,
+        protectedOnly: Bool
+    ) -> Int {
+        guard direction == .fromMeter else { return 0 }
+        let frameTime = clock.instant(of: meterTime, orElse: receivedAt)
+        let clockBit: Int64 = meterTime == nil ? Self.clockInvalidStatusBit : 0
+        let count = min(max(recordCount, 0), Self.maximumRecordCount)
+        var flags: UInt64 = 0
+        for index in 0..<count {
+            let record = records[index]
+            if record.quantity == .errorFlags, record.storage == 0, record.modifier == nil,
+                !protectedOnly || record.isProtected, case .bits(let bits) = record.value
+            {
+                flags = bits
+                break
+            }
+        }
+        let statusBits = Int64(status?.rawValue ?? 0) | Int64(flags & 0xFFFF_FFFF) << 8 | clockBit
+        var flow: Int64?
+        var temperature: Int32?
+        var mainBasis: MBusVolumeBasis?
+        for index in 0..<count {
+            let record = records[index]
+            guard record.storage == 0, record.tariff == 0, record.subunit == 0, record.isPlainMeasurement,
+                !protectedOnly || record.isProtected, case .integer(let raw) = record.value
+            else { continue }
+            switch (record.quantity, record.unit) {
+            case (.flow, .cubicMetrePerHour) where flow == nil:
+                flow = Self.scale(raw, by: Int(record.exponent) + 6)
+            case (.externalTemperature, .degreeCelsius), (.flowTemperature, .degreeCelsius):
+                if temperature == nil, let centi = Self.scale(raw, by: Int(record.exponent) + 2) {
+                    temperature = Int32(exactly: centi)
+                }
+            case (.volume, _) where mainBasis == nil && isStorableVolume(record, protectedOnly: protectedOnly):
+                mainBasis = record.basis
+            default:
+                break
+            }
+        }
+        var appended = 0
+        for index in 0..<count {
+            let record = records[index]
+            guard isStorableVolume(record, protectedOnly: protectedOnly), let millilitres = record.millilitres,
+                let storage = Int16(exactly: record.storage), let tariff = Int16(exactly: record.tariff),
+                !hasEarlierVolume(like: record, before: index, protectedOnly: protectedOnly)
+            else { continue }
+            let isCurrent = storage == 0
+            let isMain = isCurrent && tariff == 0 && record.basis == mainBasis
+            batch.readings.append(
+                ReadingRecord(
+                    meterID: meterID,
+                    readAt: isCurrent ? frameTime : storageDate(record.storage, clock: clock) ?? frameTime,
+                    receivedAt: receivedAt,
+                    kind: isCurrent ? .periodic : .historic,
+                    volumeMillilitres: millilitres,
+                    registerModulusMillilitres: Self.registerModulus(of: record),
+                    flowMillilitresPerHour: isMain ? flow : nil,
+                    valve: .unknown,
+                    batteryMillivolts: nil,
+                    temperatureCentiCelsius: isMain ? temperature : nil,
+                    signalDBm: nil,
+                    statusBits: isCurrent ? statusBits : clockBit,
+                    frameCounter: nil,
+                    source: source,
+                    basis: VolumeBasis(record.basis),
+                    storage: storage,
+                    tariff: tariff
+                )
+            )
+            appended += 1
+        }
+        func alarm(_ condition: AlarmCondition, rawCode: Int32, detail: Int64) {
+            batch.alarms.append(
+                AlarmRecord(
+                    meterID: meterID,
+                    raisedAt: frameTime,
+                    receivedAt: receivedAt,
+                    source: source,
+                    rawCode: rawCode,
+                    condition: condition,
+                    isCleared: false,
+                    priority: policy.priority(for: condition, valve: .unknown),
+                    valve: .unknown,
+                    detail: detail,
+                    frameCounter: nil
+                )
+            )
+            appended += 1
+        }
+        if let status {
+            let detail = Int64(status.rawValue)
+            switch status.application {
+            case .applicationError: alarm(.meterFault, rawCode: Self.AlarmCode.applicationError, detail: detail)
+            case .alarm: alarm(.unrecognised, rawCode: Self.AlarmCode.alarm, detail: detail)
+            default: break
+            }
+            if status.isPowerLow { alarm(.batteryLow, rawCode: Self.AlarmCode.powerLow, detail: detail) }
+            if status.isPermanentError {
+                alarm(.meterFault, rawCode: Self.AlarmCode.permanentError, detail: detail)
+            }
+            if status.isTemporaryError {
+                alarm(.meterFault, rawCode: Self.AlarmCode.temporaryError, detail: detail)
+            }
+        }
+        if flags != 0 {
+            alarm(.unrecognised, rawCode: Self.AlarmCode.errorFlags, detail: Int64(bitPattern: flags))
+        }
+        if kind != .data {
+            alarm(.unrecognised, rawCode: Self.AlarmCode.telegramBase | Int32(transport.ci), detail: 0)
+        }
+        return appended
+    }
+
+    /// The raw codes of M-Bus alarms (``AlarmRecord/rawCode``): the STS bit values, `0x1700` for `FD 17` error
+    /// flags, `0x10000 + CI` for alarm and application-error telegrams.
+    public enum AlarmCode {
+        /// STS bits 1–0 = `10`.
+        public static let applicationError: Int32 = 0x02
+        /// STS bits 1–0 = `11`.
+        public static let alarm: Int32 = 0x03
+        /// STS bit 2.
+        public static let powerLow: Int32 = 0x04
+        /// STS bit 3.
+        public static let permanentError: Int32 = 0x08
+        /// STS bit 4.
+        public static let temporaryError: Int32 = 0x10
+        /// Non-zero `FD 17` error flags (the flags are the alarm's detail).
+        public static let errorFlags: Int32 = 0x1700
+        /// Added to the CI of an alarm (`71`, `74`, `75`) or application-error (`70`, `6E`, `6F`) telegram.
+        public static let telegramBase: Int32 = 0x10000
+    }
+
+    private func isStorableVolume(_ record: MBusRecord, protectedOnly: Bool) -> Bool {
+        record.quantity == .volume && record.unit == .cubicMetre && record.function == .instantaneous
+            && record.accumulation == .standard && record.subunit == 0 && record.isPlainMeasurement
+            && (!protectedOnly || record.isProtected)
+    }
+
+    /// Whether a record before `index` already gave the row of this (storage, tariff, basis): the first wins, so a
+    /// frame never conflicts with itself.
+    private func hasEarlierVolume(like record: MBusRecord, before index: Int, protectedOnly: Bool) -> Bool {
+        for earlier in 0..<index {
+            let other = records[earlier]
+            if other.storage == record.storage, other.tariff == record.tariff, other.basis == record.basis,
+                other.millilitres != nil, isStorableVolume(other, protectedOnly: protectedOnly)
+            {
+                return true
+            }
+        }
+        return false
+    }
+
+    /// The date of the first date or date-time record of `storage` (tariff 0, subunit 0), as an instant.
+    private func storageDate(_ storage: UInt64, clock: MeterClock) -> Timestamp? {
+        for index in 0..<min(max(recordCount, 0), Self.maximumRecordCount) {
+            let record = records[index]
+            guard record.storage == storage, record.tariff == 0, record.subunit == 0,
+                record.quantity == .date || record.quantity == .dateTime, let date = record.date, date.isValid
+            else { continue }
+            return clock.instant(of: date)
+        }
+        return nil
+    }
+
+    /// `raw × 10^shift`, or `nil` on overflow or when a negative shift would drop non-zero digits.
+    static func scale(_ raw: Int64, by shift: Int) -> Int64? {
+        var result = raw
+        if shift >= 0 {
+            for _ in 0..<shift {
+                let (product, overflow) = result.multipliedReportingOverflow(by: 10)
+                if overflow { return nil }
+                result = product
+            }
+            return result
+        }
+        for _ in 0..<(-shift) {
+            guard result % 10 == 0 else { return nil }
+            result /= 10
+        }
+        return result
+    }
+
+    /// The wrap-around value of a BCD register in millilitres (10^digits counts), or 0 when unknown (binary
+    /// registers, whose wrap the standard does not fix, and values that do not fit).
+    static func registerModulus(of record: MBusRecord) -> Int64 {
+        let digits: Int
+        switch record.dataField {
+        case 0x9: digits = 2
+        case 0xA: digits = 4
+        case 0xB: digits = 6
+        case 0xC: digits = 8
+        case 0xE: digits = 12
+        default: return 0
+        }
+        return scale(1, by: digits + Int(record.exponent) + 6) ?? 0
+    }
+}
+
+extension VolumeBasis {
+    /// The row's basis for an M-Bus record's basis.
+    public init(_ basis: MBusVolumeBasis) {
+        switch basis {
+        case .unspecified: self = .unspecified
+        case .uncorrected: self = .uncorrected
+        case .converted: self = .converted
+        }
+    }
+}
