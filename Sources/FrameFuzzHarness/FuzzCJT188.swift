@@ -78,6 +78,20 @@ private func checkCJT188(_ bytes: UnsafeRawBufferPointer) {
     let json = frame.renderJSON()
     precondition(json.hasPrefix("{\"protocol\":\"cjt188\"") && json.hasSuffix("}"), "malformed JSON object")
 
+    // The rows it becomes: only from meter replies with readings; alarms only beside readings.
+    var batch = SinkBatch()
+    let rows = frame.appendRecords(
+        to: &batch,
+        meterID: 1,
+        receivedAt: Timestamp(secondsSinceEpoch: 1_700_000_000),
+        clock: MeterClock(utcOffsetMinutes: 480),
+        policy: .serviceCommitments
+    )
+    precondition(rows == batch.readings.count + batch.alarms.count, "appendRecords miscounted its rows")
+    precondition(batch.readings.count == readings.count, "a volume was not stored, or stored twice")
+    precondition(batch.alarms.count <= CJT188Status.alarmBits.count, "more alarms than mapped status bits")
+    precondition(!batch.readings.isEmpty || batch.alarms.isEmpty, "an alarm without its reading")
+
     // Requests the encoder can build re-encode byte for byte.
     guard !frame.isFromMeter, frame.preambleLength <= CJT188Encoder.maximumPreambleLength,
         let order = frame.diOrder, let sequence = frame.sequence

@@ -43,6 +43,7 @@ public func fuzzOneInput(_ data: UnsafePointer<UInt8>, _ size: Int) -> CInt {
     let selector = data[0]
     let input = UnsafeRawBufferPointer(start: data + 1, count: size - 1)
     let reseal = selector & 0x80 != 0
+    _ = FrameSniffer.guess(input)
     switch FuzzTarget(selector: selector) {
     case .native:
         fuzzNative(input, key: key, reseal: reseal)

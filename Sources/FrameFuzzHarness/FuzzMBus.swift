@@ -165,7 +165,42 @@ private func exercise(_ frame: MBusFrame, medium: MBusMedium) -> String {
         if let range { precondition(range.upperBound <= frame.byteCount, "raw range beyond the plaintext") }
     }
     _ = frame.alarmNames
+    checkRows(of: frame)
     let json = frame.renderJSON()
     precondition(json.hasPrefix("{\"protocol\":\"\(medium.rawValue)\"") && json.hasSuffix("}"), "malformed JSON object")
     return json
 }
+
+/// The rows a decoded frame becomes, with and without the "protected only" rule: bounded counts, exact keys.
+private func checkRows(of frame: MBusFrame) {
+    let received = Timestamp(secondsSinceEpoch: 1_700_000_000)
+    for protectedOnly in [false, true] {
+        var batch = SinkBatch()
+        let count = frame.appendRecords(
+            to: &batch,
+            meterID: 1,
+            receivedAt: received,
+            clock: MeterClock(utcOffsetMinutes: 60),
+            policy: .serviceCommitments,
+            source: .wmbus,
+            protectedOnly: protectedOnly
+        )
+        precondition(count == batch.readings.count + batch.alarms.count, "appendRecords miscounted its rows")
+        precondition(batch.readings.count <= frame.recordCount, "more readings than records")
+        precondition(batch.alarms.count <= 7, "more alarms than an M-Bus frame can raise")
+        precondition(frame.direction == .fromMeter || count == 0, "rows from a frame to the meter")
+        var keys = Set<String>()
+        for reading in batch.readings {
+            precondition(reading.storage >= 0 && reading.tariff >= 0, "a negative storage or tariff")
+            precondition(reading.kind == (reading.storage == 0 ? .periodic : .historic), "kind does not fit storage")
+            let key = "\(reading.readAt)/\(reading.storage)/\(reading.tariff)/\(reading.basis.rawValue)"
+            precondition(keys.insert(key).inserted, "one frame gave two readings with the same key")
+        }
+        if protectedOnly && !frame.security.isMACVerified && frame.security.tpl != .decrypted
+            && frame.security.ell != .decrypted
+        {
+            precondition(batch.readings.isEmpty, "a reading from an unprotected frame under the protected-only rule")
+        }
+    }
+}
+
