@@ -203,4 +203,3 @@ private func checkRows(of frame: MBusFrame) {
         }
     }
 }
-

@@ -11,7 +11,7 @@ struct GatewayCommand: AsyncParsableCommand {
             "Gas-meter telemetry gateway: MQTT frames → decoded, checked readings, alarms and repair tickets in PostgreSQL.",
         subcommands: [
             RunCommand.self, MigrateCommand.self, DecodeCommand.self, SimulateCommand.self, DemoCommand.self,
-            ConfigCommand.self, DecodeBenchmarkCommand.self,
+            ConfigCommand.self, DecodeBenchmarkCommand.self, MetersCommand.self,
         ]
     )
 }

@@ -11,7 +11,7 @@ struct Migration: Sendable {
 
 /// Every migration, in version order.
 enum Migrations {
-    static let all: [Migration] = [v1, v2]
+    static let all: [Migration] = [v1, v2, v3]
 
     /// Key of the transaction-scoped advisory lock that serialises concurrent `migrate()` calls
     /// (ASCII "mg-migr8").
@@ -245,6 +245,38 @@ enum Migrations {
             $$;
             ALTER TABLE value_conflicts ADD CONSTRAINT value_conflicts_natural_key
                 UNIQUE (series, meter_id, at, kind, basis, storage, tariff, conflicting_volume_ml);
+            """
+    )
+
+    /// v3: what validation and ticket rules need to know about each meter (domain rules §1.5 and §3.3).
+    ///
+    /// Flows are exact millilitres per hour, stored from the nameplate or type record (never derived from the size).
+    /// `register_digits` is the number of integer digits of the register (rollover at 10^digits m³).
+    static let v3 = Migration(
+        version: 3,
+        name: "meter registry for validation",
+        sql: """
+            ALTER TABLE meters
+                ADD COLUMN size text CHECK (size IN ('G1.6', 'G2.5', 'G4', 'G6', 'G10', 'G16', 'G25', 'G40', 'G65', 'G100')),
+                ADD COLUMN qmin_ml_per_h bigint CHECK (qmin_ml_per_h > 0),
+                ADD COLUMN qt_ml_per_h bigint CHECK (qt_ml_per_h > 0),
+                ADD COLUMN qmax_ml_per_h bigint CHECK (qmax_ml_per_h > 0),
+                ADD COLUMN accuracy_class text CHECK (accuracy_class IN ('0.5', '1.0', '1.5')),
+                ADD COLUMN register_digits smallint CHECK (register_digits BETWEEN 1 AND 12),
+                ADD COLUMN customer_class text CHECK (customer_class IN ('residential', 'commercial', 'industrial')),
+                ADD COLUMN verified_on date,
+                ADD COLUMN verification_expires_on date,
+                ADD COLUMN continuous_appliance boolean NOT NULL DEFAULT false,
+                ADD COLUMN methane_detector_linked boolean NOT NULL DEFAULT false,
+                ADD COLUMN mac_key bytea CHECK (mac_key IS NULL OR octet_length(mac_key) = 16),
+                ADD COLUMN updated_at timestamptz NOT NULL DEFAULT now(),
+                ADD CONSTRAINT meters_flow_order CHECK (
+                    (qmin_ml_per_h IS NULL OR qt_ml_per_h IS NULL OR qmin_ml_per_h < qt_ml_per_h)
+                    AND (qt_ml_per_h IS NULL OR qmax_ml_per_h IS NULL OR qt_ml_per_h < qmax_ml_per_h)
+                    AND (qmin_ml_per_h IS NULL OR qmax_ml_per_h IS NULL OR qmin_ml_per_h < qmax_ml_per_h)),
+                ADD CONSTRAINT meters_verification_order CHECK (
+                    verified_on IS NULL OR verification_expires_on IS NULL OR verified_on < verification_expires_on);
+            CREATE INDEX meters_verification_expires_idx ON meters (verification_expires_on);
             """
     )
 }

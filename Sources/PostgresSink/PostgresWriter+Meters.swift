@@ -40,15 +40,36 @@ extension PostgresWriter {
     /// - Throws: ``PostgresError`` with code `.invalidArgument` for a key that is not 16 bytes or an address
     ///   containing NUL (nothing is written), otherwise as for a write.
     public func registerMeters(_ registrations: [MeterRegistration]) throws -> Int {
-        guard !registrations.isEmpty else { return 0 }
-        for registration in registrations {
-            if let key = registration.aesKey, key.count != 16 {
-                throw PostgresError(
-                    code: .invalidArgument,
-                    message: "an AES-128 meter key must be 16 bytes, got \(key.count)"
-                )
+        let profiles = registrations.map { registration in
+            var profile = MeterProfile(protocol: registration.protocol, address: registration.address)
+            profile.district = registration.district
+            profile.isRural = registration.isRural
+            profile.aesKey = registration.aesKey
+            return profile
+        }
+        return try importMeters(profiles, columns: [.district, .rural, .aesKey])
+    }
+
+    /// Creates or updates meters by (protocol, address) in one transaction (one binary COPY), setting only the
+    /// fields in `columns`; a new meter gets defaults for the others.
+    /// - Parameters:
+    ///   - profiles: The meters; for a repeated (protocol, address) the last one wins.
+    ///   - columns: The fields to set (``MeterCSV/Column/protocol`` and ``MeterCSV/Column/address`` are implied).
+    /// - Returns: The number of meters inserted or updated.
+    /// - Throws: ``PostgresError`` with code `.invalidArgument` for a key that is not 16 bytes or an empty address
+    ///   or one containing NUL (nothing is written); a database refusal (e.g. a CHECK constraint) writes nothing.
+    public func importMeters(_ profiles: [MeterProfile], columns: Set<MeterCSV.Column>) throws -> Int {
+        guard !profiles.isEmpty else { return 0 }
+        for profile in profiles {
+            for key in [profile.aesKey, profile.macKey] {
+                if let key, key.count != 16 {
+                    throw PostgresError(
+                        code: .invalidArgument,
+                        message: "an AES-128 meter key must be 16 bytes, got \(key.count)"
+                    )
+                }
             }
-            if registration.address.utf8.contains(0) || registration.address.isEmpty {
+            if profile.address.utf8.contains(0) || profile.address.isEmpty {
                 throw PostgresError(
                     code: .invalidArgument,
                     message: "a meter address must be non-empty and free of NUL"
@@ -59,11 +80,11 @@ extension PostgresWriter {
             // Exists already (ON COMMIT DELETE ROWS) when the session strategy created it; otherwise dropped at commit.
             try connection.execute(StageTables.meters.createSQL(.perTransaction))
             try connection.execute("TRUNCATE \(StageTables.meters.name)")
-            var encoder = BinaryCopyEncoder(reservingCapacity: registrations.count * 96 + 64)
-            for registration in registrations { encoder.append(registration) }
+            var encoder = BinaryCopyEncoder(reservingCapacity: profiles.count * 160 + 64)
+            for profile in profiles { encoder.append(profile) }
             encoder.finish()
             try connection.copyIn(sql: StageTables.meters.copySQL, data: encoder.bytes)
-            return try connection.execute(WriterSQL.upsertMeters)
+            return try connection.execute(WriterSQL.upsertMeters(columns: columns))
         }
     }
 

@@ -107,7 +107,11 @@ enum StageTables {
         name: "gw_stage_meters",
         columns: [
             ("protocol", "text NOT NULL"), ("address", "text NOT NULL"), ("district", "text"),
-            ("is_rural", "boolean NOT NULL"), ("aes_key", "bytea"),
+            ("is_rural", "boolean NOT NULL"), ("aes_key", "bytea"), ("size", "text"), ("qmin_ml_per_h", "bigint"),
+            ("qt_ml_per_h", "bigint"), ("qmax_ml_per_h", "bigint"), ("accuracy_class", "text"),
+            ("register_digits", "smallint"), ("customer_class", "text"), ("verified_on_days", "integer"),
+            ("verification_expires_on_days", "integer"), ("continuous_appliance", "boolean NOT NULL"),
+            ("methane_detector_linked", "boolean NOT NULL"), ("mac_key", "bytea"),
         ],
         directTarget: nil
     )
@@ -196,13 +200,26 @@ extension BinaryCopyEncoder {
         writeText(record.meterAddress?.withoutNUL)
     }
 
-    mutating func append(_ registration: MeterRegistration) {
-        beginTuple(fieldCount: 5)
-        writeText(registration.protocol.rawValue)
-        writeText(registration.address.withoutNUL)
-        writeText(registration.district?.withoutNUL)
-        writeBool(registration.isRural)
-        writeBytea(registration.aesKey)
+    /// Dates travel as days since 1970-01-01 (`integer`); the upsert turns them into `date`.
+    mutating func append(_ profile: MeterProfile) {
+        beginTuple(fieldCount: 17)
+        writeText(profile.protocol.rawValue)
+        writeText(profile.address.withoutNUL)
+        writeText(profile.district?.withoutNUL)
+        writeBool(profile.isRural)
+        writeBytea(profile.aesKey)
+        writeText(profile.size?.rawValue)
+        writeInt64(profile.qminMillilitresPerHour)
+        writeInt64(profile.qtMillilitresPerHour)
+        writeInt64(profile.qmaxMillilitresPerHour)
+        writeText(profile.accuracyClass?.rawValue)
+        if let digits = profile.registerDigits { writeInt16(Int16(clamping: digits)) } else { writeNull() }
+        writeText(profile.customerClass?.rawValue)
+        writeInt32(profile.verifiedOn.map { Int32(clamping: $0.daysSinceEpoch) })
+        writeInt32(profile.verificationExpiresOn.map { Int32(clamping: $0.daysSinceEpoch) })
+        writeBool(profile.hasContinuousAppliance)
+        writeBool(profile.isMethaneDetectorLinked)
+        writeBytea(profile.macKey)
     }
 }
 

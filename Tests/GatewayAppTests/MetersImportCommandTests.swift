@@ -1,0 +1,100 @@
+import Foundation
+import PostgresSink
+import Testing
+
+/// `meter-gateway meters import` against a real database, through the built binary.
+@Suite(.enabled(if: IntegrationEnvironment.isAvailable, "needs GATEWAY_TEST_PG and MQTT_TEST_PORT"))
+struct MetersImportCommandTests {
+    private func importFile(
+        _ environment: IntegrationEnvironment,
+        database: String,
+        folder: String,
+        csv: String
+    ) throws -> (status: Int32, stdout: String, stderr: String) {
+        let path = folder + "/meters-\(UInt32.random(in: 0...UInt32.max)).csv"
+        try csv.write(toFile: path, atomically: true, encoding: .utf8)
+        let process = Process()
+        process.executableURL = URL(fileURLWithPath: environment.binary)
+        process.arguments = ["meters", "import", path]
+        var variables = ProcessInfo.processInfo.environment.filter { !$0.key.hasPrefix("METER_GATEWAY_") }
+        variables["METER_GATEWAY_POSTGRES_CONNINFO"] = environment.conninfo(database)
+        variables["METER_GATEWAY_LOG_LEVEL"] = "error"
+        process.environment = variables
+        let output = Pipe()
+        let errors = Pipe()
+        process.standardOutput = output
+        process.standardError = errors
+        try process.run()
+        let out = output.fileHandleForReading.readDataToEndOfFile()
+        let err = errors.fileHandleForReading.readDataToEndOfFile()
+        process.waitUntilExit()
+        return (process.terminationStatus, String(decoding: out, as: UTF8.self), String(decoding: err, as: UTF8.self))
+    }
+
+    @Test func importsGoodRowsReportsBadOnesAndUpdatesOnlyTheColumnsGiven() throws {
+        let environment = try IntegrationEnvironment()
+        let database = try environment.makeDatabase(prefix: "meters_import")
+        defer { environment.dropDatabase(database) }
+        let folder = try environment.makeFolder()
+        let db = { try PostgresConnection.connect(conninfo: environment.conninfo(database)) }
+
+        let first = try importFile(
+            environment,
+            database: database,
+            folder: folder,
+            csv: """
+                protocol,address,district,size,qmin_m3h,qt_m3h,qmax_m3h,register_digits,verification_expires_on,aes_key
+                native,100000001,north,G4,0.04,0.6,6,5,2030-03-01,2B7E151628AED2A6ABF7158809CF4F3C
+                cjt188,78330011223344,east,G2.5,0.025,0.4,4,5,2029-01-10,
+                cjt188,78330011223345,east,G2.5,0.4,0.025,4,5,2029-01-10,
+
+                """
+        )
+        #expect(first.status == 1)
+        #expect(first.stdout.contains("read 3 rows: imported 2 meters, 1 rejected"), "\(first.stdout)")
+        #expect(first.stderr.contains("line 4, column qt_m3h: Qt must be greater than Qmin"), "\(first.stderr)")
+
+        let connection = try db()
+        defer { connection.close() }
+        func rows(_ sql: String) throws -> [[String]] { try connection.query(sql).map { $0.map { $0 ?? "NULL" } } }
+        let select = """
+            SELECT address, coalesce(district, '-'), coalesce(size, '-'), coalesce(qmax_ml_per_h::text, '-'),
+                   coalesce(verification_expires_on::text, '-'), aes_key IS NOT NULL
+            FROM meters ORDER BY address
+            """
+        #expect(
+            try rows(select) == [
+                ["100000001", "north", "G4", "6000000", "2030-03-01", "t"],
+                ["78330011223344", "east", "G2.5", "4000000", "2029-01-10", "f"],
+            ]
+        )
+
+        // A file naming fewer columns updates only those; the rejected meter can be fixed and imported.
+        let second = try importFile(
+            environment,
+            database: database,
+            folder: folder,
+            csv: "protocol,address,district\nnative,100000001,south\ncjt188,78330011223345,east\n"
+        )
+        #expect(second.status == 0, "\(second.stderr)")
+        #expect(second.stdout.contains("imported 2 meters, 0 rejected"))
+        #expect(
+            try rows(select) == [
+                ["100000001", "south", "G4", "6000000", "2030-03-01", "t"],
+                ["78330011223344", "east", "G2.5", "4000000", "2029-01-10", "f"],
+                ["78330011223345", "east", "-", "-", "-", "f"],
+            ]
+        )
+
+        // A bad header imports nothing.
+        let third = try importFile(
+            environment,
+            database: database,
+            folder: folder,
+            csv: "protocol,adress\nnative,100000003\n"
+        )
+        #expect(third.status == 2)
+        #expect(third.stderr.contains("line 1, column adress: unknown column"), "\(third.stderr)")
+        #expect(try rows("SELECT count(*) FROM meters") == [["3"]])
+    }
+}
