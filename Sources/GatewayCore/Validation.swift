@@ -118,18 +118,18 @@ public struct ValidationReasons: OptionSet, Sendable, Hashable {
 
 /// The rule parameters, with the defaults of domain rules §3.3 (each a setting under `[validation]`).
 public struct ValidationSettings: Sendable, Equatable {
-    /// Flow and spike ceiling as a multiple of Qmax, in tenths (12 = 1.2 × Qmax, the overload ratio Qr/Qmax).
-    public var overloadTenths: Int64 = 12
+    /// Flow and spike ceiling as a percentage of Qmax (120 = 1.2 × Qmax, the overload ratio Qr/Qmax).
+    public var overloadPercent: Int64 = 120
     /// Clock drift tolerance against the receive time.
     public var clockDriftToleranceSeconds: Int64 = 300
     /// Days of zero consumption with the valve open before a day is held.
     public var zeroConsumptionDays: Int = 30
-    /// High use: daily volume above this many tenths of the average daily use (50 = 5 ×). Suspect.
-    public var highUsageTenths: Int64 = 50
-    /// Extreme use: above this many tenths of the average daily use (100 = 10 ×). Rejected.
-    public var extremeUsageTenths: Int64 = 100
-    /// Low use: below this many tenths of the average daily use (2 = 0.2 ×). Suspect.
-    public var lowUsageTenths: Int64 = 2
+    /// High use: daily volume above this percentage of the average daily use (500 = 5 ×). Suspect.
+    public var highUsagePercent: Int64 = 500
+    /// Extreme use: above this percentage of the average daily use (1000 = 10 ×). Rejected.
+    public var extremeUsagePercent: Int64 = 1000
+    /// Low use: below this percentage of the average daily use (20 = 0.2 ×). Suspect.
+    public var lowUsagePercent: Int64 = 20
     /// Days of history the average daily use is taken over.
     public var averageDailyUseDays: Int = 30
     /// Fewer valid days of history than this: no high/low check.

@@ -103,7 +103,7 @@ public enum ValidationEngine {
             if let expiry = limits.verificationExpiresAt, read.readAt >= expiry { reasons.insert(.verificationExpired) }
             if let qmax = limits.qmaxMillilitresPerHour {
                 if let flow = read.flowMillilitresPerHour {
-                    if mul(flow, 10) > mul(qmax, settings.overloadTenths) { reasons.insert(.flowAboveMax) }
+                    if mul(flow, 100) > mul(qmax, settings.overloadPercent) { reasons.insert(.flowAboveMax) }
                     if let qmin = limits.qminMillilitresPerHour, flow > 0, flow < qmin { reasons.insert(.flowBelowMin) }
                 }
             } else {
@@ -112,7 +112,7 @@ public enum ValidationEngine {
             if let before = previous {
                 let seconds = max(0, read.readAt.secondsSinceEpoch - before.readAt.secondsSinceEpoch)
                 let ceiling = limits.qmaxMillilitresPerHour.map {
-                    mul(mul($0, settings.overloadTenths), seconds) / 36_000
+                    mul(mul($0, settings.overloadPercent), seconds) / 360_000
                 }
                 var used = read.volumeMillilitres &- before.volumeMillilitres
                 if used < 0 {
@@ -165,9 +165,13 @@ public enum ValidationEngine {
         let reportsIntervals = !input.intervals.isEmpty
         while dayStart.adding(seconds: day) <= input.now {
             let dayEnd = dayStart.adding(seconds: day)
-            guard let start = boundary(at: dayStart, anchors: anchors, modulus: modulus, settings: settings),
-                let end = boundary(at: dayEnd, anchors: anchors, modulus: modulus, settings: settings)
-            else { break }
+            // No valid read before the day's start yet: try the next day. No valid read after its end yet: the
+            // day and every later one wait for more data.
+            guard let start = boundary(at: dayStart, anchors: anchors, modulus: modulus, settings: settings) else {
+                dayStart = dayEnd
+                continue
+            }
+            guard let end = boundary(at: dayEnd, anchors: anchors, modulus: modulus, settings: settings) else { break }
             var reasons = ValidationReasons()
             if start.isEstimated || end.isEstimated { reasons.insert(.estimatedBoundary) }
             var volume = end.value &- start.value
@@ -186,7 +190,7 @@ public enum ValidationEngine {
             }
             if let expiry = input.limits.verificationExpiresAt, expiry < dayEnd { reasons.insert(.verificationExpired) }
             if let qmax = input.limits.qmaxMillilitresPerHour,
-                mul(volume, 10) > mul(mul(qmax, settings.overloadTenths), 24)
+                mul(volume, 100) > mul(mul(qmax, settings.overloadPercent), 24)
             {
                 reasons.insert(.spike)
             }
@@ -317,13 +321,14 @@ public enum ValidationEngine {
             $0.addingReportingOverflow($1.volumeMillilitres).overflow ? .max : $0 + $1.volumeMillilitres
         }
         let count = Int64(usable.count)
-        // volume > f × (total / count)  ⟺  volume × count × 10 > f_tenths × total
-        let scaled = mul(mul(volume, count), 10)
-        if scaled > mul(settings.extremeUsageTenths, total) && total > 0 {
+        // volume > f × (total / count)  ⟺  volume × count × 100 > f_percent × total
+        let scaled = mul(mul(volume, count), 100)
+        if scaled > mul(settings.extremeUsagePercent, total) && total > 0 {
             reasons.insert(.extremeUsage)
-        } else if scaled > mul(settings.highUsageTenths, total) && total > 0 {
+        } else if scaled > mul(settings.highUsagePercent, total) && total > 0 {
             reasons.insert(.highUsage)
-        } else if total >= mul(settings.lowUsageFloorMillilitres, count) && scaled < mul(settings.lowUsageTenths, total)
+        } else if total >= mul(settings.lowUsageFloorMillilitres, count)
+            && scaled < mul(settings.lowUsagePercent, total)
         {
             reasons.insert(.lowUsage)
         }

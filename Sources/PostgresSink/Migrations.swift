@@ -11,7 +11,7 @@ struct Migration: Sendable {
 
 /// Every migration, in version order.
 enum Migrations {
-    static let all: [Migration] = [v1, v2, v3]
+    static let all: [Migration] = [v1, v2, v3, v4]
 
     /// Key of the transaction-scoped advisory lock that serialises concurrent `migrate()` calls
     /// (ASCII "mg-migr8").
@@ -277,6 +277,110 @@ enum Migrations {
                 ADD CONSTRAINT meters_verification_order CHECK (
                     verified_on IS NULL OR verification_expires_on IS NULL OR verified_on < verification_expires_on);
             CREATE INDEX meters_verification_expires_idx ON meters (verification_expires_on);
+            """
+    )
+
+    /// v4: validation before billing.
+    ///
+    /// * `readings.quality` (0 valid, 1 estimated, 2 suspect, 3 rejected; NULL until validated) and `reasons`
+    ///   keep each reading's verdict on its row.
+    /// * `validation_queue`: meters with new data since `dirty_from`; the ingest transaction upserts it and the
+    ///   validator deletes the row when `version` is unchanged.
+    /// * `reading_reviews`: every reviewer decision (insert-only); the latest per reading applies.
+    /// * `daily_reads`: the current determinants per meter, volume basis and billing day, with the day's interval
+    ///   volumes (actual and estimated) as arrays in slot order.
+    /// * `billing_feed`: every publication of a day (first and corrections), in commit order: the validator appends
+    ///   under one advisory lock held until commit, so a reader paging by `seq` never misses a row.
+    static let v4 = Migration(
+        version: 4,
+        name: "validation and billing",
+        sql: """
+            ALTER TABLE readings
+                ADD COLUMN quality smallint CHECK (quality BETWEEN 0 AND 3),
+                ADD COLUMN reasons text[],
+                ADD COLUMN validated_at timestamptz;
+            CREATE INDEX readings_suspect_idx ON readings (read_at, meter_id) WHERE quality = 2;
+
+            CREATE TABLE validation_queue (
+                meter_id bigint PRIMARY KEY,
+                dirty_from timestamptz NOT NULL,
+                version bigint NOT NULL DEFAULT 1,
+                queued_at timestamptz NOT NULL DEFAULT now()
+            );
+            CREATE INDEX validation_queue_queued_idx ON validation_queue (queued_at);
+
+            CREATE TABLE reading_reviews (
+                id bigserial PRIMARY KEY,
+                meter_id bigint NOT NULL REFERENCES meters (id),
+                read_at timestamptz NOT NULL,
+                kind smallint NOT NULL,
+                basis smallint NOT NULL,
+                decision text NOT NULL CHECK (decision IN ('accept', 'reject')),
+                reviewer text NOT NULL CHECK (reviewer <> ''),
+                reason text NOT NULL CHECK (reason <> ''),
+                reviewed_at timestamptz NOT NULL DEFAULT now()
+            );
+            CREATE INDEX reading_reviews_key_idx ON reading_reviews (meter_id, read_at, kind, basis, id);
+
+            CREATE TABLE daily_reads (
+                meter_id bigint NOT NULL REFERENCES meters (id),
+                basis smallint NOT NULL,
+                day date NOT NULL,
+                day_start timestamptz NOT NULL,
+                start_index_ml bigint NOT NULL,
+                end_index_ml bigint NOT NULL,
+                volume_ml bigint NOT NULL,
+                quality text NOT NULL CHECK (quality IN ('valid', 'estimated', 'suspect', 'rejected')),
+                reasons text[] NOT NULL,
+                valve smallint NOT NULL,
+                interval_minutes smallint,
+                intervals_ml bigint[],
+                intervals_estimated boolean[],
+                version integer NOT NULL,
+                published_version integer NOT NULL DEFAULT 0,
+                updated_at timestamptz NOT NULL DEFAULT now(),
+                PRIMARY KEY (meter_id, basis, day)
+            );
+            CREATE INDEX daily_reads_quality_idx ON daily_reads (quality, day) WHERE quality IN ('suspect', 'rejected');
+
+            CREATE TABLE billing_feed (
+                seq bigserial PRIMARY KEY,
+                meter_id bigint NOT NULL REFERENCES meters (id),
+                basis smallint NOT NULL,
+                day date NOT NULL,
+                day_start timestamptz NOT NULL,
+                version integer NOT NULL,
+                is_correction boolean NOT NULL,
+                start_index_ml bigint NOT NULL,
+                end_index_ml bigint NOT NULL,
+                volume_ml bigint NOT NULL,
+                quality text NOT NULL,
+                reasons text[] NOT NULL,
+                interval_minutes smallint,
+                intervals_ml bigint[],
+                intervals_estimated boolean[],
+                published_at timestamptz NOT NULL DEFAULT now(),
+                UNIQUE (meter_id, basis, day, version)
+            );
+
+            -- What billing reads: every published day version in feed order, with the meter's identity. Page with
+            -- WHERE seq > <last seq seen> ORDER BY seq LIMIT n; a later row for the same meter, basis and day is a
+            -- correction that replaces the earlier one.
+            CREATE VIEW billing_daily_reads AS
+            SELECT f.seq, m.protocol, m.address AS meter, m.district, f.basis, f.day, f.day_start, f.version,
+                f.is_correction,
+                f.start_index_ml, f.end_index_ml, f.volume_ml, f.quality, f.reasons, f.published_at
+            FROM billing_feed f JOIN meters m ON m.id = f.meter_id;
+
+            -- The same feed with the day's intervals one row each.
+            CREATE VIEW billing_interval_reads AS
+            SELECT f.seq, m.protocol, m.address AS meter, f.basis, f.day, f.version, f.is_correction,
+                f.day_start + (i.slot - 1) * f.interval_minutes * interval '1 minute' AS interval_start,
+                f.interval_minutes, i.volume_ml, i.estimated
+            FROM billing_feed f
+            JOIN meters m ON m.id = f.meter_id
+            CROSS JOIN LATERAL unnest(f.intervals_ml, f.intervals_estimated) WITH ORDINALITY AS i (volume_ml, estimated, slot)
+            WHERE f.intervals_ml IS NOT NULL;
             """
     )
 }

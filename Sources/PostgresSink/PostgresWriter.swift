@@ -277,6 +277,7 @@ public actor PostgresWriter {
             try prepareTransactionStageTables(needed, on: connection)
             var summary = CommitSummary()
             try writeSeries(batch, into: &summary, on: connection)
+            try markForValidation(batch, on: connection)
             if !batch.alarms.isEmpty {
                 try writeAlarms(batch.alarms, into: &summary, on: connection)
             }

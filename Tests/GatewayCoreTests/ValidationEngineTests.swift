@@ -45,6 +45,7 @@ import Testing
         intervals: [IntervalValue] = [],
         history: [DayHistory] = [],
         settings: ValidationSettings = ValidationSettings(),
+        firstDay: Timestamp? = nil,
         now: Timestamp? = nil
     ) -> ValidationOutput {
         ValidationEngine.validate(
@@ -55,7 +56,7 @@ import Testing
                 reads: reads,
                 intervals: intervals,
                 history: history,
-                firstDay: t0,
+                firstDay: firstDay ?? t0,
                 now: now ?? t0.adding(seconds: 400 * day)
             )
         )
@@ -175,6 +176,11 @@ import Testing
         #expect(out.days.map(\.quality) == [.valid, .valid, .valid])
         #expect(out.days.map(\.startIndexMillilitres) == [1_000_000_000, 1_002_000_000, 1_005_000_000])
         #expect(out.days[0].dayStart == t0 && out.days[2].dayStart == at(2 * day))
+    }
+
+    @Test func daysBeforeTheFirstReadAreSkipped() {
+        let out = run(days(2, dailyM3: [1_000_000]), firstDay: at(-3 * day))
+        #expect(out.days.map(\.dayStart) == [t0, at(day)])
     }
 
     @Test func aDayIsDeterminedOnlyOnceItEndedAndItsEndIsAnchored() {

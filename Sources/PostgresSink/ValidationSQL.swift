@@ -1,0 +1,139 @@
+/// The statements of the validation queue and the validator (``PostgresWriter/validate(_:settings:now:)``).
+///
+/// Instants travel as microseconds since 1970 (`bigint`) in both directions, converted exactly (no floating point).
+enum ValidationSQL {
+    /// An exact `timestamptz` from a microseconds parameter or column.
+    static func instant(_ micros: String) -> String {
+        "(timestamptz 'epoch' + (\(micros))::bigint * interval '1 microsecond')"
+    }
+
+    static func micros(_ expression: String) -> String { WriterSQL.epochMicros(expression) }
+
+    /// Key of the transaction-scoped advisory lock that serialises appends to `billing_feed` (ASCII "gw-feed!").
+    static let feedLockKey: Int64 = 0x6777_2D66_6565_6421
+
+    /// $1 meter ids, $2 earliest instants (µs), both in meter order.
+    static let enqueue = """
+        INSERT INTO validation_queue AS q (meter_id, dirty_from)
+        SELECT d.meter_id, \(instant("d.at_us"))
+        FROM unnest($1::bigint[], $2::bigint[]) AS d (meter_id, at_us)
+        ORDER BY d.meter_id
+        ON CONFLICT (meter_id) DO UPDATE SET dirty_from = least(q.dirty_from, excluded.dirty_from),
+            version = q.version + 1
+        """
+
+    static let dirtyMeters = """
+        SELECT meter_id, \(micros("dirty_from")), version FROM validation_queue
+        ORDER BY queued_at, meter_id LIMIT $1::integer
+        """
+
+    static let dequeue = "DELETE FROM validation_queue WHERE meter_id = $1::bigint AND version = $2::bigint"
+
+    static let tryLockMeter = "SELECT pg_try_advisory_xact_lock(hashtextextended('validate/' || $1, 7411))"
+
+    static let lockFeed = "SELECT pg_advisory_xact_lock(\(feedLockKey))"
+
+    /// Qmin, Qmax, register digits, verification expiry (start of that date, UTC) in µs.
+    static let meterLimits = """
+        SELECT qmin_ml_per_h, qmax_ml_per_h, register_digits,
+            \(micros("(verification_expires_on::timestamp AT TIME ZONE 'UTC')"))
+        FROM meters WHERE id = $1::bigint
+        """
+
+    /// The volume bases with billing-channel reads (or, for basis 0, intervals) since $2.
+    static let bases = """
+        SELECT basis FROM readings
+        WHERE meter_id = $1::bigint AND storage = 0 AND tariff = 0 AND kind IN (0, 1, 2) AND read_at >= \(instant("$2"))
+        UNION
+        SELECT 0 WHERE EXISTS (
+            SELECT 1 FROM interval_readings WHERE meter_id = $1::bigint AND interval_start >= \(instant("$2")))
+        ORDER BY 1
+        """
+
+    private static let readColumns = """
+        \(micros("r.read_at")), \(micros("r.received_at")), r.kind, r.volume_ml, r.register_modulus_ml,
+            r.flow_ml_per_h, r.valve
+        """
+
+    /// The last read before the window that was valid (or never validated).
+    static let previousValidRead = """
+        SELECT \(readColumns), false, NULL
+        FROM readings r
+        WHERE r.meter_id = $1::bigint AND r.basis = $2::smallint AND r.storage = 0 AND r.tariff = 0
+            AND r.kind IN (0, 1, 2) AND r.read_at < \(instant("$3")) AND (r.quality IS NULL OR r.quality = 0)
+        ORDER BY r.read_at DESC, r.kind DESC
+        LIMIT 1
+        """
+
+    /// The window's reads with: a recorded conflict, the latest review decision, the stored quality and reasons.
+    static let windowReads = """
+        SELECT \(readColumns),
+            EXISTS (
+                SELECT 1 FROM value_conflicts c
+                WHERE c.series = 'reading' AND c.meter_id = r.meter_id AND c.at = r.read_at AND c.kind = r.kind
+                    AND c.basis = r.basis AND c.storage = 0 AND c.tariff = 0),
+            (SELECT v.decision FROM reading_reviews v
+                WHERE v.meter_id = r.meter_id AND v.read_at = r.read_at AND v.kind = r.kind AND v.basis = r.basis
+                ORDER BY v.id DESC LIMIT 1),
+            r.quality, r.reasons
+        FROM readings r
+        WHERE r.meter_id = $1::bigint AND r.basis = $2::smallint AND r.storage = 0 AND r.tariff = 0
+            AND r.kind IN (0, 1, 2) AND r.read_at >= \(instant("$3"))
+        ORDER BY r.read_at, r.kind
+        """
+
+    static let windowIntervals = """
+        SELECT \(micros("interval_start")), interval_minutes, volume_ml FROM interval_readings
+        WHERE meter_id = $1::bigint AND interval_start >= \(instant("$2"))
+        ORDER BY interval_start
+        """
+
+    static let history = """
+        SELECT \(micros("day_start")), volume_ml, quality, valve FROM daily_reads
+        WHERE meter_id = $1::bigint AND basis = $2::smallint AND day_start < \(instant("$3"))
+        ORDER BY day_start DESC LIMIT $4::integer
+        """
+
+    /// $3 read times (µs), $4 kinds, $5 qualities, $6 reasons as comma-joined names.
+    static let updateReadings = """
+        UPDATE readings r SET quality = u.quality, reasons = string_to_array(u.reasons, ','), validated_at = now()
+        FROM unnest($3::bigint[], $4::smallint[], $5::smallint[], $6::text[]) AS u (at_us, kind, quality, reasons)
+        WHERE r.meter_id = $1::bigint AND r.basis = $2::smallint AND r.storage = 0 AND r.tariff = 0
+            AND r.read_at = \(instant("u.at_us")) AND r.kind = u.kind
+        """
+
+    /// The stored days from $3 on, with the fingerprint ``PostgresWriter/dayFields(_:settings:)`` builds.
+    static let existingDays = """
+        SELECT \(micros("day_start")),
+            concat_ws('|', start_index_ml, end_index_ml, volume_ml, quality, array_to_string(reasons, ','), valve,
+                coalesce(interval_minutes::text, ''), coalesce(intervals_ml::text, ''),
+                coalesce(intervals_estimated::text, '')),
+            version, published_version
+        FROM daily_reads
+        WHERE meter_id = $1::bigint AND basis = $2::smallint AND day_start >= \(instant("$3"))
+        """
+
+    static let upsertDay = """
+        INSERT INTO daily_reads (meter_id, basis, day, day_start, start_index_ml, end_index_ml, volume_ml, quality,
+            reasons, valve, interval_minutes, intervals_ml, intervals_estimated, version, published_version)
+        VALUES ($1::bigint, $2::smallint, $3::date, \(instant("$4")), $5::bigint, $6::bigint, $7::bigint, $8,
+            $9::text[], $10::smallint, $11::smallint, $12::bigint[], $13::boolean[], $14::integer, $15::integer)
+        ON CONFLICT (meter_id, basis, day) DO UPDATE SET
+            day_start = excluded.day_start, start_index_ml = excluded.start_index_ml,
+            end_index_ml = excluded.end_index_ml, volume_ml = excluded.volume_ml, quality = excluded.quality,
+            reasons = excluded.reasons, valve = excluded.valve, interval_minutes = excluded.interval_minutes,
+            intervals_ml = excluded.intervals_ml, intervals_estimated = excluded.intervals_estimated,
+            version = excluded.version, published_version = excluded.published_version, updated_at = now()
+        """
+
+    /// Appends the stored day ($1 meter, $2 basis, $3 date, $4 version) to the feed; $5 whether it corrects an
+    /// earlier publication.
+    static let publishDay = """
+        INSERT INTO billing_feed (meter_id, basis, day, day_start, version, is_correction, start_index_ml,
+            end_index_ml, volume_ml, quality, reasons, interval_minutes, intervals_ml, intervals_estimated)
+        SELECT meter_id, basis, day, day_start, version, $5::boolean, start_index_ml, end_index_ml, volume_ml,
+            quality, reasons, interval_minutes, intervals_ml, intervals_estimated
+        FROM daily_reads
+        WHERE meter_id = $1::bigint AND basis = $2::smallint AND day = $3::date AND version = $4::integer
+        """
+}

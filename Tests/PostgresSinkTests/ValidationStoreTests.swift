@@ -1,0 +1,146 @@
+import Foundation
+import GatewayCore
+import Testing
+
+@testable import PostgresSink
+
+/// The validator against a real database: ingest queues the meter, validation keeps quality and reasons on each
+/// reading, determines days, publishes billable days to the feed once, and publishes a correction when late data
+/// changes a published day.
+@Suite(.enabled(if: TestServer.isAvailable), .serialized, .timeLimit(.minutes(1)))
+struct ValidationStoreTests {
+    /// 2026-01-01 00:00 UTC.
+    private let t0 = Timestamp(secondsSinceEpoch: 1_767_225_600)
+    private let hour: Int64 = 3600
+    private let day: Int64 = 86_400
+
+    private func reading(_ meter: Int64, _ seconds: Int64, ml: Int64, kind: ReadingKind = .periodic) -> ReadingRecord {
+        let at = t0.adding(seconds: seconds)
+        return ReadingRecord(
+            meterID: meter,
+            readAt: at,
+            receivedAt: kind == .dailyFrozen ? at.adding(seconds: 3600) : at.adding(seconds: 4),
+            kind: kind,
+            volumeMillilitres: ml,
+            registerModulusMillilitres: 100_000_000_000,
+            flowMillilitresPerHour: nil,
+            valve: .open,
+            batteryMillivolts: nil,
+            temperatureCentiCelsius: nil,
+            signalDBm: nil,
+            statusBits: 0,
+            frameCounter: nil,
+            source: .native
+        )
+    }
+
+    private func drain(_ writer: PostgresWriter, now: Timestamp) async throws -> MeterValidationSummary {
+        var total = MeterValidationSummary()
+        while true {
+            let queue = try await writer.dirtyMeters(limit: 10)
+            if queue.isEmpty { return total }
+            for meter in queue {
+                let summary = try await writer.validate(meter, settings: ValidationSettings(), now: now)
+                total.readsChanged += summary.readsChanged
+                total.daysChanged += summary.daysChanged
+                total.published += summary.published
+                total.corrections += summary.corrections
+            }
+        }
+    }
+
+    @Test func validationPublishesBillableDaysOnceAndCorrectionsWhenLateDataChangesThem() async throws {
+        let database = try TestDatabase.create()
+        defer { database.drop() }
+        let writer = PostgresWriter(conninfo: database.conninfo, logger: testLogger)
+        _ = try await writer.migrate()
+        var profile = MeterProfile(protocol: .native, address: "42")
+        profile.qminMillilitresPerHour = 40_000
+        profile.qtMillilitresPerHour = 600_000
+        profile.qmaxMillilitresPerHour = 6_000_000
+        profile.registerDigits = 5
+        _ = try await writer.importMeters([profile], columns: [.qminM3h, .qtM3h, .qmaxM3h, .registerDigits])
+        let meter = try #require(Int64(try database.scalar("SELECT id FROM meters") ?? ""))
+
+        // Day 1 anchored by frozen totals; day 2 starts on a frozen total but its end is only reached by a read at
+        // 02:00 on day 3 (interpolated midnight: estimated). One spike on day 2 is rejected.
+        var batch = SinkBatch()
+        batch.readings = [
+            reading(meter, 0, ml: 1_000_000_000, kind: .dailyFrozen),
+            reading(meter, 12 * hour, ml: 1_001_000_000),
+            reading(meter, day, ml: 1_002_000_000, kind: .dailyFrozen),
+            reading(meter, day + 12 * hour, ml: 1_003_000_000),
+            reading(meter, day + 13 * hour, ml: 1_200_000_000),  // +197 m³ in an hour
+            reading(meter, 2 * day + 2 * hour, ml: 1_004_400_000),
+        ]
+        _ = try await writer.write(batch)
+        #expect(try database.count("validation_queue") == 1)
+        #expect(try database.count("readings", where: "quality IS NULL") == 6)
+
+        let now = t0.adding(seconds: 10 * day)
+        let first = try await drain(writer, now: now)
+        #expect(try database.count("validation_queue") == 0)
+        #expect(
+            try database.connect().query("SELECT quality, array_to_string(reasons, ',') FROM readings ORDER BY read_at")
+                .map { $0.map { $0 ?? "NULL" } } == [
+                    ["0", ""], ["0", ""], ["0", ""], ["0", ""], ["3", "spike"], ["0", ""],
+                ]
+        )
+        // Day 2's end (day 3 00:00) lies between 1,003 m³ at 12:00 and 1,004.4 m³ at 02:00 next day: 1,004.2 m³.
+        let days = try database.connect().query(
+            "SELECT day::text, start_index_ml, end_index_ml, volume_ml, quality, array_to_string(reasons, ','), version FROM daily_reads ORDER BY day"
+        ).map { $0.map { $0 ?? "NULL" } }
+        #expect(
+            days == [
+                ["2026-01-01", "1000000000", "1002000000", "2000000", "valid", "", "1"],
+                ["2026-01-02", "1002000000", "1004200000", "2200000", "estimated", "estimated_boundary", "1"],
+            ]
+        )
+        #expect(first.published == 2 && first.corrections == 0)
+        #expect(try database.count("billing_feed") == 2)
+
+        // Validating again with nothing new publishes nothing.
+        try database.connect().execute(
+            "INSERT INTO validation_queue (meter_id, dirty_from) VALUES (\(meter), '2026-01-01Z')"
+        )
+        let again = try await drain(writer, now: now)
+        #expect(again.published == 0 && again.daysChanged == 0 && again.readsChanged == 0)
+
+        // The actual frozen total at day 3 00:00 arrives late: day 2 becomes valid, billing gets a correction.
+        var late = SinkBatch()
+        late.readings = [reading(meter, 2 * day, ml: 1_004_100_000, kind: .dailyFrozen)]
+        _ = try await writer.write(late)
+        let corrected = try await drain(writer, now: now)
+        #expect(corrected.corrections == 1)
+        let feed = try database.connect().query(
+            "SELECT seq, day::text, version, is_correction, volume_ml, quality FROM billing_daily_reads ORDER BY seq"
+        ).map { Array($0.dropFirst()).map { $0 ?? "NULL" } }
+        #expect(
+            feed == [
+                ["2026-01-01", "1", "f", "2000000", "valid"],
+                ["2026-01-02", "1", "f", "2200000", "estimated"],
+                ["2026-01-02", "2", "t", "2100000", "valid"],
+            ]
+        )
+    }
+
+    @Test func anIngestDuringValidationKeepsTheMeterQueued() async throws {
+        let database = try TestDatabase.create()
+        defer { database.drop() }
+        let writer = PostgresWriter(conninfo: database.conninfo, logger: testLogger)
+        _ = try await writer.migrate()
+        _ = try await writer.importMeters([MeterProfile(protocol: .native, address: "43")], columns: [])
+        let meter = try #require(Int64(try database.scalar("SELECT id FROM meters") ?? ""))
+        var batch = SinkBatch()
+        batch.readings = [reading(meter, 0, ml: 5_000_000)]
+        _ = try await writer.write(batch)
+        let seen = try #require(try await writer.dirtyMeters(limit: 5).first)
+        // New data for the same meter lands after the validator read the queue row.
+        batch.readings = [reading(meter, -day, ml: 4_000_000)]
+        _ = try await writer.write(batch)
+        _ = try await writer.validate(seen, settings: ValidationSettings(), now: t0.adding(seconds: day))
+        let left = try #require(try await writer.dirtyMeters(limit: 5).first)
+        #expect(left.version == seen.version + 1)
+        #expect(left.dirtyFrom == t0.adding(seconds: -day))
+    }
+}
