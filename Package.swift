@@ -22,6 +22,7 @@ let package = Package(
         .package(url: "https://github.com/apple/swift-nio", from: "2.101.2"),
         .package(url: "https://github.com/swift-server/swift-service-lifecycle", from: "2.13.0"),
         .package(url: "https://github.com/hummingbird-project/hummingbird", from: "2.28.1"),
+        .package(url: "https://github.com/apple/swift-http-types", from: "1.8.0"),
         .package(url: "https://github.com/LebJe/TOMLKit", from: "0.6.0"),
     ],
     targets: [
@@ -59,8 +60,9 @@ let package = Package(
         .target(
             name: "GatewayHTTP",
             dependencies: [
-                "GatewayCore",
+                "GatewayCore", "PostgresSink",
                 .product(name: "Hummingbird", package: "hummingbird"),
+                .product(name: "HTTPTypes", package: "swift-http-types"),
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
             ],
@@ -84,7 +86,11 @@ let package = Package(
         .executableTarget(name: "FrameFuzzer", dependencies: ["FrameFuzzHarness"], swiftSettings: swiftSettings),
         .target(name: "FrameFuzzHarness", dependencies: ["GatewayCore"], swiftSettings: swiftSettings),
         // Allocation gate: run under valgrind with two frame counts; heap totals must match.
-        .executableTarget(name: "HotPathProbe", dependencies: ["GatewayCore", "PostgresSink"], swiftSettings: swiftSettings),
+        .executableTarget(
+            name: "HotPathProbe",
+            dependencies: ["GatewayCore", "PostgresSink"],
+            swiftSettings: swiftSettings
+        ),
         .testTarget(
             name: "GatewayCoreTests",
             dependencies: ["GatewayCore"],
@@ -94,14 +100,19 @@ let package = Package(
         .testTarget(name: "PostgresSinkTests", dependencies: ["PostgresSink"], swiftSettings: swiftSettings),
         .testTarget(
             name: "GatewayHTTPTests",
-            dependencies: ["GatewayHTTP", .product(name: "HummingbirdTesting", package: "hummingbird")],
+            dependencies: [
+                "GatewayHTTP", "GatewayCore", "PostgresSink",
+                .product(name: "HummingbirdTesting", package: "hummingbird"),
+                .product(name: "Logging", package: "swift-log"),
+            ],
             swiftSettings: swiftSettings
         ),
         .testTarget(
             name: "GatewayAppTests",
             dependencies: [
-                "GatewayApp", "GatewayCore", "MQTTIngest", "PostgresSink",
+                "GatewayApp", "GatewayCore", "MQTTIngest", "PostgresSink", "GatewayHTTP",
                 .product(name: "Logging", package: "swift-log"),
+                .product(name: "HummingbirdTesting", package: "hummingbird"),
             ],
             swiftSettings: swiftSettings
         ),

@@ -54,8 +54,39 @@ struct GatewayConfiguration: Sendable, Equatable {
     var httpEnabled = true
     var httpHost = "127.0.0.1"
     var httpPort = 8080
+    var httpReviewToken = ""
+    // [validation]
+    var validationEnabled = true
+    var validationClockDriftMinutes = 5
+    var validationOverloadPercent = 120
+    var validationZeroConsumptionDays = 30
+    var validationHighUsagePercent = 500
+    var validationExtremeUsagePercent = 1000
+    var validationLowUsagePercent = 20
+    var validationLowUsageFloorLitres = 100
+    var validationAverageDailyUseDays = 30
+    var validationMinimumHistoryDays = 7
+    var validationBoundaryToleranceMinutes = 15
+    var validationDayUTCOffsetMinutes = 0
     // [log]
     var logLevel = "info"
+
+    /// The validation rule parameters these settings describe.
+    var validationSettings: ValidationSettings {
+        var settings = ValidationSettings()
+        settings.clockDriftToleranceSeconds = Int64(validationClockDriftMinutes) * 60
+        settings.overloadPercent = Int64(validationOverloadPercent)
+        settings.zeroConsumptionDays = validationZeroConsumptionDays
+        settings.highUsagePercent = Int64(validationHighUsagePercent)
+        settings.extremeUsagePercent = Int64(validationExtremeUsagePercent)
+        settings.lowUsagePercent = Int64(validationLowUsagePercent)
+        settings.lowUsageFloorMillilitres = Int64(validationLowUsageFloorLitres) * 1000
+        settings.averageDailyUseDays = validationAverageDailyUseDays
+        settings.minimumHistoryDays = validationMinimumHistoryDays
+        settings.boundaryToleranceSeconds = Int64(validationBoundaryToleranceMinutes) * 60
+        settings.dayUTCOffsetSeconds = Int64(validationDayUTCOffsetMinutes) * 60
+        return settings
+    }
 
     /// The zones of meter clocks per protocol.
     var meterClocks: MeterClocks {
@@ -361,6 +392,87 @@ extension GatewayConfiguration {
         ),
         Setting(section: "http", key: "port", kind: .integer(\.httpPort, range: 1...65535), help: "HTTP listen port."),
         Setting(
+            section: "http",
+            key: "review_token",
+            kind: .string(\.httpReviewToken, isSecret: true, allowed: nil),
+            help:
+                "Bearer token reviewers send to accept or reject held reads over HTTP (POST /review/v1/decisions). Empty disables review over HTTP; the billing API is read-only either way."
+        ),
+        Setting(
+            section: "validation",
+            key: "enabled",
+            kind: .boolean(\.validationEnabled),
+            help: "Validate readings and publish billing days as data arrives."
+        ),
+        Setting(
+            section: "validation",
+            key: "clock_drift_tolerance_minutes",
+            kind: .integer(\.validationClockDriftMinutes, range: 1...1440),
+            help: "A reading whose meter clock differs from its receive time by more than this is held (clock_drift)."
+        ),
+        Setting(
+            section: "validation",
+            key: "overload_percent",
+            kind: .integer(\.validationOverloadPercent, range: 100...1000),
+            help:
+                "Flow and consumption ceiling as a percentage of the meter's Qmax (120: the overload ratio 1.2). Above it: flow_above_max (held), spike (rejected)."
+        ),
+        Setting(
+            section: "validation",
+            key: "zero_consumption_days",
+            kind: .integer(\.validationZeroConsumptionDays, range: 1...3650),
+            help: "Days of zero consumption with the valve open after which a day is held (zero_consumption)."
+        ),
+        Setting(
+            section: "validation",
+            key: "high_usage_percent",
+            kind: .integer(\.validationHighUsagePercent, range: 100...100_000),
+            help: "A day above this percentage of the meter's average daily use is held (high_usage)."
+        ),
+        Setting(
+            section: "validation",
+            key: "extreme_usage_percent",
+            kind: .integer(\.validationExtremeUsagePercent, range: 100...100_000),
+            help: "A day above this percentage of the meter's average daily use is rejected (extreme_usage)."
+        ),
+        Setting(
+            section: "validation",
+            key: "low_usage_percent",
+            kind: .integer(\.validationLowUsagePercent, range: 0...100),
+            help: "A day below this percentage of the meter's average daily use is held (low_usage)."
+        ),
+        Setting(
+            section: "validation",
+            key: "low_usage_floor_litres",
+            kind: .integer(\.validationLowUsageFloorLitres, range: 0...1_000_000),
+            help: "No low-use check for meters whose average daily use is below this (vacant or seasonal premises)."
+        ),
+        Setting(
+            section: "validation",
+            key: "average_daily_use_days",
+            kind: .integer(\.validationAverageDailyUseDays, range: 1...366),
+            help: "Days of history the average daily use is taken over (valid and estimated days only)."
+        ),
+        Setting(
+            section: "validation",
+            key: "minimum_history_days",
+            kind: .integer(\.validationMinimumHistoryDays, range: 1...366),
+            help: "Fewer days of history than this: no high/low use check."
+        ),
+        Setting(
+            section: "validation",
+            key: "boundary_tolerance_minutes",
+            kind: .integer(\.validationBoundaryToleranceMinutes, range: 0...720),
+            help:
+                "A reading this close to midnight anchors the day boundary as an actual read; otherwise the boundary is interpolated and the day is estimated."
+        ),
+        Setting(
+            section: "validation",
+            key: "billing_day_utc_offset_minutes",
+            kind: .integer(\.validationDayUTCOffsetMinutes, range: -720...840),
+            help: "Zone of billing days, minutes east of UTC (480 for China Standard Time)."
+        ),
+        Setting(
             section: "log",
             key: "level",
             kind: .string(
@@ -505,6 +617,15 @@ extension GatewayConfiguration {
         ]
         where mqttTLSEnabled && !path.isEmpty && !FileManager.default.isReadableFile(atPath: path) {
             throw ConfigurationError(setting: setting, problem: "file \(path) is not readable")
+        }
+        if validationHighUsagePercent >= validationExtremeUsagePercent {
+            throw ConfigurationError(
+                setting: "validation.high_usage_percent",
+                problem: "must be below validation.extreme_usage_percent"
+            )
+        }
+        if !httpReviewToken.isEmpty && httpReviewToken.utf8.count < 16 {
+            throw ConfigurationError(setting: "http.review_token", problem: "must be at least 16 characters")
         }
         if mqttUsername.isEmpty && !mqttPassword.isEmpty {
             throw ConfigurationError(setting: "mqtt.password", problem: "is set but mqtt.username is empty")

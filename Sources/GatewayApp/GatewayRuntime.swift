@@ -19,6 +19,7 @@ extension Timestamp {
 struct GatewayRuntime {
     let configuration: GatewayConfiguration
     let statistics: PipelineStatistics
+    let validationStatistics: ValidationStatistics
     let services: [any Service]
     let mqtt: MosquittoClient
     let spool: FrameSpool
@@ -75,6 +76,18 @@ struct GatewayRuntime {
             DatabaseStartup(writer: writer, policy: configuration.ticketPolicy, logger: logger, then: pipeline),
             MQTTIngestService(client: mqtt, logger: logger),
         ]
+        let validationStatistics = ValidationStatistics()
+        if configuration.validationEnabled {
+            services.append(
+                ValidationService(
+                    writer: PostgresWriter(conninfo: configuration.postgresConninfo, logger: logger),
+                    settings: configuration.validationSettings,
+                    statistics: validationStatistics,
+                    databaseReady: { statistics.databaseReady.load(ordering: .relaxed) },
+                    logger: logger
+                )
+            )
+        }
         if configuration.httpEnabled {
             services.append(
                 HealthServer(
@@ -82,11 +95,19 @@ struct GatewayRuntime {
                     port: configuration.httpPort,
                     logger: logger,
                     readiness: { mqtt.isConnected && statistics.databaseReady.load(ordering: .relaxed) },
-                    metrics: { statistics.snapshot() + [("spool_backlog_bytes", spool.backlogBytes)] }
+                    metrics: {
+                        statistics.snapshot() + validationStatistics.snapshot()
+                            + [("spool_backlog_bytes", spool.backlogBytes)]
+                    },
+                    billing: BillingAPI(
+                        store: PostgresWriter(conninfo: configuration.postgresConninfo, logger: logger),
+                        reviewToken: configuration.httpReviewToken
+                    )
                 )
             )
         }
         self.statistics = statistics
+        self.validationStatistics = validationStatistics
         self.services = services
         self.mqtt = mqtt
         self.spool = spool

@@ -1,39 +1,42 @@
 /// Builds one compact JSON text by hand (pure Swift, no Foundation), for the `decode` command and tools.
 ///
 /// Call ``key(_:)`` before each member value inside an object; commas are inserted automatically.
-struct JSONWriter {
+public struct JSONWriter {
     /// The JSON text written so far.
-    private(set) var text = ""
+    public private(set) var text = ""
     private var needsComma = false
 
+    /// Creates an empty writer.
+    public init() {}
+
     /// Starts an object (as a value).
-    mutating func beginObject() {
+    public mutating func beginObject() {
         separate()
         text += "{"
         needsComma = false
     }
 
     /// Ends the current object.
-    mutating func endObject() {
+    public mutating func endObject() {
         text += "}"
         needsComma = true
     }
 
     /// Starts an array (as a value).
-    mutating func beginArray() {
+    public mutating func beginArray() {
         separate()
         text += "["
         needsComma = false
     }
 
     /// Ends the current array.
-    mutating func endArray() {
+    public mutating func endArray() {
         text += "]"
         needsComma = true
     }
 
     /// Writes a member name; the next call writes its value.
-    mutating func key(_ name: String) {
+    public mutating func key(_ name: String) {
         separate()
         appendQuoted(name)
         text += ":"
@@ -41,60 +44,60 @@ struct JSONWriter {
     }
 
     /// Writes a string value, escaped.
-    mutating func string(_ value: String) {
+    public mutating func string(_ value: String) {
         separate()
         appendQuoted(value)
         needsComma = true
     }
 
     /// Writes a value that is already valid JSON (a number literal such as `-0.05`).
-    mutating func literal(_ json: String) {
+    public mutating func literal(_ json: String) {
         separate()
         text += json
         needsComma = true
     }
 
     /// Writes an integer value.
-    mutating func integer(_ value: some BinaryInteger) {
+    public mutating func integer(_ value: some BinaryInteger) {
         literal(String(value))
     }
 
     /// Writes `true` or `false`.
-    mutating func bool(_ value: Bool) {
+    public mutating func bool(_ value: Bool) {
         literal(value ? "true" : "false")
     }
 
     /// Writes `null`.
-    mutating func null() {
+    public mutating func null() {
         literal("null")
     }
 
     /// Writes `"name": "value"`.
-    mutating func field(_ name: String, string value: String) {
+    public mutating func field(_ name: String, string value: String) {
         key(name)
         string(value)
     }
 
     /// Writes `"name": <integer>`.
-    mutating func field(_ name: String, integer value: some BinaryInteger) {
+    public mutating func field(_ name: String, integer value: some BinaryInteger) {
         key(name)
         integer(value)
     }
 
     /// Writes `"name": <literal>`.
-    mutating func field(_ name: String, literal value: String) {
+    public mutating func field(_ name: String, literal value: String) {
         key(name)
         literal(value)
     }
 
     /// Writes `"name": true|false`.
-    mutating func field(_ name: String, bool value: Bool) {
+    public mutating func field(_ name: String, bool value: Bool) {
         key(name)
         bool(value)
     }
 
     /// Writes `"name": null`.
-    mutating func fieldNull(_ name: String) {
+    public mutating func fieldNull(_ name: String) {
         key(name)
         null()
     }

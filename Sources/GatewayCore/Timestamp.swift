@@ -45,6 +45,46 @@ public struct Timestamp: Sendable, Hashable, Comparable, CustomStringConvertible
         lhs.microsecondsSinceEpoch < rhs.microsecondsSinceEpoch
     }
 
+    /// Parses the form ``description`` prints: `YYYY-MM-DDThh:mm:ss[.ffffff]Z` (1 to 6 fraction digits), UTC.
+    /// - Parameter text: The text.
+    /// - Returns: `nil` unless the text has exactly that shape and names a real time.
+    public init?(iso text: some StringProtocol) {
+        let bytes = Array(text.utf8)
+        guard bytes.count >= 20, bytes.last == UInt8(ascii: "Z"), bytes[10] == UInt8(ascii: "T"),
+            let date = CivilDate(iso: String(decoding: bytes[0..<10], as: UTF8.self)),
+            bytes[13] == UInt8(ascii: ":"), bytes[16] == UInt8(ascii: ":")
+        else { return nil }
+        func number(_ range: Range<Int>) -> Int? {
+            var value = 0
+            for index in range {
+                guard (0x30...0x39).contains(bytes[index]) else { return nil }
+                value = value * 10 + Int(bytes[index] - 0x30)
+            }
+            return value
+        }
+        guard let hour = number(11..<13), let minute = number(14..<16), let second = number(17..<19) else { return nil }
+        var micros = 0
+        if bytes.count > 20 {
+            let digits = bytes.count - 21
+            guard bytes[19] == UInt8(ascii: "."), (1...6).contains(digits), let fraction = number(20..<(20 + digits))
+            else { return nil }
+            micros = fraction
+            for _ in digits..<6 { micros *= 10 }
+        } else if bytes.count != 20 {
+            return nil
+        }
+        let civil = CivilTime(
+            year: date.year,
+            month: date.month,
+            day: date.day,
+            hour: hour,
+            minute: minute,
+            second: second
+        )
+        guard civil.isValid else { return nil }
+        self.init(microsecondsSinceEpoch: civil.utcSeconds * 1_000_000 + Int64(micros))
+    }
+
     /// ISO 8601 in UTC with a `Z` suffix and microseconds when they are not zero, e.g. `2026-11-23T08:00:00Z`.
     public var description: String {
         CivilTime(utcSeconds: secondsSinceEpoch).iso8601(

@@ -26,6 +26,8 @@ public struct ValidationInput: Sendable {
     /// Determined days before the window, oldest first (the last ``ValidationSettings/averageDailyUseDays`` or
     /// ``ValidationSettings/zeroConsumptionDays``, whichever is more, are enough).
     public var history: [DayHistory]
+    /// Reviewer decisions on held days, by the day's first instant.
+    public var dayReviews: [Timestamp: ReviewDecision]
     /// The first day to determine (its first instant in the billing zone).
     public var firstDay: Timestamp
     /// The current time: a day is determined only once it has ended.
@@ -38,6 +40,7 @@ public struct ValidationInput: Sendable {
         reads: [IndexRead],
         intervals: [IntervalValue],
         history: [DayHistory],
+        dayReviews: [Timestamp: ReviewDecision] = [:],
         firstDay: Timestamp,
         now: Timestamp
     ) {
@@ -47,6 +50,7 @@ public struct ValidationInput: Sendable {
         self.reads = reads
         self.intervals = intervals
         self.history = history
+        self.dayReviews = dayReviews
         self.firstDay = firstDay
         self.now = now
     }
@@ -199,12 +203,24 @@ public enum ValidationEngine {
                 intervals = fillIntervals(input.intervals, from: dayStart, volume: volume, reasons: &reasons)
             }
             checkUsage(volume: volume, valve: valve, history: history, settings: settings, reasons: &reasons)
+            var quality = reasons.severity
+            // A reviewer's decision on a held day stands (an estimated boundary stays estimated when accepted).
+            switch input.dayReviews[dayStart] {
+            case .accept?:
+                reasons.insert(.reviewAccepted)
+                quality = reasons.contains(.estimatedBoundary) ? .estimated : .valid
+            case .reject?:
+                reasons.insert(.reviewRejected)
+                quality = .rejected
+            case nil:
+                break
+            }
             let determinant = DailyDeterminant(
                 dayStart: dayStart,
                 startIndexMillilitres: start.value,
                 endIndexMillilitres: end.value,
                 volumeMillilitres: volume,
-                quality: reasons.severity,
+                quality: quality,
                 reasons: reasons,
                 intervals: intervals,
                 valve: valve

@@ -286,7 +286,8 @@ enum Migrations {
     ///   keep each reading's verdict on its row.
     /// * `validation_queue`: meters with new data since `dirty_from`; the ingest transaction upserts it and the
     ///   validator deletes the row when `version` is unchanged.
-    /// * `reading_reviews`: every reviewer decision (insert-only); the latest per reading applies.
+    /// * `reading_reviews`, `day_reviews`: every reviewer decision (insert-only); the latest per reading or day
+    ///   applies, and revalidation keeps it.
     /// * `daily_reads`: the current determinants per meter, volume basis and billing day, with the day's interval
     ///   volumes (actual and estimated) as arrays in slot order.
     /// * `billing_feed`: every publication of a day (first and corrections), in commit order: the validator appends
@@ -321,6 +322,18 @@ enum Migrations {
                 reviewed_at timestamptz NOT NULL DEFAULT now()
             );
             CREATE INDEX reading_reviews_key_idx ON reading_reviews (meter_id, read_at, kind, basis, id);
+
+            CREATE TABLE day_reviews (
+                id bigserial PRIMARY KEY,
+                meter_id bigint NOT NULL REFERENCES meters (id),
+                basis smallint NOT NULL,
+                day date NOT NULL,
+                decision text NOT NULL CHECK (decision IN ('accept', 'reject')),
+                reviewer text NOT NULL CHECK (reviewer <> ''),
+                reason text NOT NULL CHECK (reason <> ''),
+                reviewed_at timestamptz NOT NULL DEFAULT now()
+            );
+            CREATE INDEX day_reviews_key_idx ON day_reviews (meter_id, basis, day, id);
 
             CREATE TABLE daily_reads (
                 meter_id bigint NOT NULL REFERENCES meters (id),

@@ -173,6 +173,13 @@ extension PostgresWriter {
             )
         }.reversed()
 
+        var dayReviews: [Timestamp: ReviewDecision] = [:]
+        for row in try connection.query(ValidationSQL.dayReviews, parameters: [id, basisText, windowStart]) {
+            guard row.count == 2, let start = row[0].flatMap({ Int64($0) }),
+                let decision = row[1].flatMap({ ReviewDecision(rawValue: $0) })
+            else { continue }
+            dayReviews[Timestamp(microsecondsSinceEpoch: start)] = decision
+        }
         let output = ValidationEngine.validate(
             ValidationInput(
                 limits: limits,
@@ -181,6 +188,7 @@ extension PostgresWriter {
                 reads: reads,
                 intervals: intervals,
                 history: Array(history),
+                dayReviews: dayReviews,
                 firstDay: firstDay,
                 now: now
             )

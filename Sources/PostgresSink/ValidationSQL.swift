@@ -88,6 +88,15 @@ enum ValidationSQL {
         ORDER BY interval_start
         """
 
+    /// The latest decision per reviewed day from $3 on.
+    static let dayReviews = """
+        SELECT DISTINCT ON (v.day) \(micros("d.day_start")), v.decision
+        FROM day_reviews v
+        JOIN daily_reads d ON d.meter_id = v.meter_id AND d.basis = v.basis AND d.day = v.day
+        WHERE v.meter_id = $1::bigint AND v.basis = $2::smallint AND d.day_start >= \(instant("$3"))
+        ORDER BY v.day, v.id DESC
+        """
+
     static let history = """
         SELECT \(micros("day_start")), volume_ml, quality, valve FROM daily_reads
         WHERE meter_id = $1::bigint AND basis = $2::smallint AND day_start < \(instant("$3"))

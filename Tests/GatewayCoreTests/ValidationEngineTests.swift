@@ -278,6 +278,32 @@ import Testing
         #expect(dayOf(11_000_000, history: Array(history.prefix(6)))?.reasons.isEmpty == true)
     }
 
+    @Test func aReviewerDecisionOnAHeldDayStands() {
+        let history = (1...10).map {
+            DayHistory(dayStart: at(-Int64($0) * day), volumeMillilitres: 1_000_000, quality: .valid, valve: .open)
+        }
+        let reads = [read(0, m3: 0, kind: .dailyFrozen), read(day, m3: 6_000_000, kind: .dailyFrozen)]
+        func judged(_ review: ReviewDecision?) -> DailyDeterminant? {
+            ValidationEngine.validate(
+                ValidationInput(
+                    limits: MeterLimits(),
+                    settings: ValidationSettings(),
+                    previous: nil,
+                    reads: reads,
+                    intervals: [],
+                    history: history,
+                    dayReviews: review.map { [t0: $0] } ?? [:],
+                    firstDay: t0,
+                    now: at(2 * day)
+                )
+            ).days.first
+        }
+        #expect(judged(nil)?.quality == .suspect)
+        #expect(judged(.accept)?.quality == .valid)
+        #expect(judged(.accept)?.reasons.names == ["high_usage", "review_accepted"])
+        #expect(judged(.reject)?.quality == .rejected)
+    }
+
     @Test func aDayAboveTheOverloadForTwentyFourHoursIsASpike() {
         // 1.2 × 6 m³/h × 24 h = 172.8 m³.
         let out = run([read(0, m3: 0, kind: .dailyFrozen), read(day, m3: 172_800_001, kind: .dailyFrozen)])
