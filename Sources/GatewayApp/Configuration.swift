@@ -68,6 +68,7 @@ struct GatewayConfiguration: Sendable, Equatable {
     var validationMinimumHistoryDays = 7
     var validationBoundaryToleranceMinutes = 15
     var validationDayUTCOffsetMinutes = 0
+    var validationInServiceMPEPercent = 200
     // [log]
     var logLevel = "info"
 
@@ -465,6 +466,13 @@ extension GatewayConfiguration {
             kind: .integer(\.validationBoundaryToleranceMinutes, range: 0...720),
             help:
                 "A reading this close to midnight anchors the day boundary as an actual read; otherwise the boundary is interpolated and the day is estimated."
+        ),
+        Setting(
+            section: "validation",
+            key: "in_service_mpe_percent",
+            kind: .integer(\.validationInServiceMPEPercent, range: 100...1000),
+            help:
+                "Field and dispute accuracy tests are judged against the class MPE times this percentage (200: twice the verification MPE)."
         ),
         Setting(
             section: "validation",

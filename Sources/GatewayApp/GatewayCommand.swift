@@ -11,7 +11,8 @@ struct GatewayCommand: AsyncParsableCommand {
             "Gas-meter telemetry gateway: MQTT frames → decoded, checked readings, alarms and repair tickets in PostgreSQL.",
         subcommands: [
             RunCommand.self, MigrateCommand.self, DecodeCommand.self, SimulateCommand.self, DemoCommand.self,
-            ConfigCommand.self, DecodeBenchmarkCommand.self, MetersCommand.self,
+            ConfigCommand.self, DecodeBenchmarkCommand.self, MetersCommand.self, BillingCommand.self,
+            ReviewCommand.self,
         ]
     )
 }

@@ -8,7 +8,7 @@ struct MetersCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "meters",
         abstract: "Manage the meter registry.",
-        subcommands: [MetersImportCommand.self]
+        subcommands: [MetersImportCommand.self, MetersExpiredCommand.self, MetersTestCommand.self]
     )
 }
 

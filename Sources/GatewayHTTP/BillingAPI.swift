@@ -229,7 +229,8 @@ public struct BillingAPI: Sendable {
         )
     }
 
-    static func renderPage(_ reads: [BillingRead], limit: Int, after cursor: Int64) -> String {
+    /// The JSON page: the first `limit` of `reads`, the cursor after them, and whether more follow.
+    public static func renderPage(_ reads: [BillingRead], limit: Int, after cursor: Int64) -> String {
         let shown = reads.prefix(limit)
         var json = JSONWriter()
         json.beginObject()

@@ -290,6 +290,7 @@ enum Migrations {
     ///   applies, and revalidation keeps it.
     /// * `daily_reads`: the current determinants per meter, volume basis and billing day, with the day's interval
     ///   volumes (actual and estimated) as arrays in slot order.
+    /// * `accuracy_tests`: field, dispute and verification results with their verdict against the class MPE.
     /// * `billing_feed`: every publication of a day (first and corrections), in commit order: the validator appends
     ///   under one advisory lock held until commit, so a reader paging by `seq` never misses a row.
     static let v4 = Migration(
@@ -334,6 +335,24 @@ enum Migrations {
                 reviewed_at timestamptz NOT NULL DEFAULT now()
             );
             CREATE INDEX day_reviews_key_idx ON day_reviews (meter_id, basis, day, id);
+
+            -- Meter-accuracy tests (field, dispute, verification): the error E at a flow point, judged against the
+            -- class MPE for the flow band when recorded (the limit applied is kept beside the verdict).
+            CREATE TABLE accuracy_tests (
+                id bigserial PRIMARY KEY,
+                meter_id bigint NOT NULL REFERENCES meters (id),
+                tested_on date NOT NULL,
+                kind text NOT NULL CHECK (kind IN ('verification', 'field', 'dispute')),
+                flow_ml_per_h bigint NOT NULL CHECK (flow_ml_per_h > 0),
+                error_bp integer NOT NULL,
+                verdict text NOT NULL CHECK (verdict IN ('pass', 'fail', 'out_of_range', 'unknown')),
+                band text CHECK (band IN ('low', 'high')),
+                limit_bp integer,
+                tester text NOT NULL CHECK (tester <> ''),
+                note text,
+                recorded_at timestamptz NOT NULL DEFAULT now()
+            );
+            CREATE INDEX accuracy_tests_meter_idx ON accuracy_tests (meter_id, tested_on);
 
             CREATE TABLE daily_reads (
                 meter_id bigint NOT NULL REFERENCES meters (id),

@@ -297,3 +297,123 @@ enum BillingSQL {
         ORDER BY verification_expires_on, protocol, address
         """
 }
+
+/// One recorded meter-accuracy test.
+public struct AccuracyTestRecord: Sendable, Equatable {
+    public var `protocol`: FrameProtocol
+    public var meter: String
+    public var testedOn: String
+    public var kind: AccuracyTestKind
+    public var flowMillilitresPerHour: Int64
+    public var errorBasisPoints: Int64
+    public var verdict: AccuracyVerdict
+    public var band: String?
+    public var limitBasisPoints: Int64?
+    public var tester: String
+}
+
+extension PostgresWriter {
+    /// Judges a test result against the meter's class and flow limits from the registry and records both.
+    /// - Parameters:
+    ///   - meter: The meter's protocol and address.
+    ///   - testedOn: The test date.
+    ///   - kind: Verification, field or dispute.
+    ///   - flowMillilitresPerHour: The test flow.
+    ///   - errorBasisPoints: The measured error in hundredths of a percent.
+    ///   - tester: Who tested.
+    ///   - note: Free text, optional.
+    ///   - inServicePercent: The in-service limit as a percentage of the verification MPE.
+    /// - Returns: The judgement stored with the test.
+    /// - Throws: ``PostgresError`` with code `.invalidArgument` for an unknown meter or an empty tester.
+    public func recordAccuracyTest(
+        meter: (protocol: FrameProtocol, address: String),
+        testedOn: CivilDate,
+        kind: AccuracyTestKind,
+        flowMillilitresPerHour: Int64,
+        errorBasisPoints: Int64,
+        tester: String,
+        note: String?,
+        inServicePercent: Int64
+    ) throws -> AccuracyJudgement {
+        guard !tester.isEmpty, !tester.utf8.contains(0), !(note?.utf8.contains(0) ?? false), flowMillilitresPerHour > 0
+        else {
+            throw PostgresError(code: .invalidArgument, message: "a test needs a tester and a positive flow")
+        }
+        return try withTransaction { connection in
+            let rows = try connection.query(
+                "SELECT id, accuracy_class, qmin_ml_per_h, qt_ml_per_h, qmax_ml_per_h FROM meters WHERE protocol = $1 AND address = $2",
+                parameters: [meter.protocol.rawValue, meter.address]
+            )
+            guard let row = rows.first, let id = row[0] else {
+                throw PostgresError(
+                    code: .invalidArgument,
+                    message: "no \(meter.protocol.rawValue) meter \(meter.address)"
+                )
+            }
+            let judgement = AccuracyJudge.judge(
+                errorBasisPoints: errorBasisPoints,
+                flowMillilitresPerHour: flowMillilitresPerHour,
+                accuracyClass: row[1].flatMap { AccuracyClass(rawValue: $0) },
+                qmin: row[2].flatMap { Int64($0) },
+                qt: row[3].flatMap { Int64($0) },
+                qmax: row[4].flatMap { Int64($0) },
+                kind: kind,
+                inServicePercent: inServicePercent
+            )
+            try connection.execute(
+                """
+                INSERT INTO accuracy_tests (meter_id, tested_on, kind, flow_ml_per_h, error_bp, verdict, band, limit_bp,
+                    tester, note)
+                VALUES ($1::bigint, $2::date, $3, $4::bigint, $5::integer, $6, $7, $8::integer, $9, $10)
+                """,
+                parameters: [
+                    id, testedOn.description, kind.rawValue, String(flowMillilitresPerHour), String(errorBasisPoints),
+                    judgement.verdict.rawValue, judgement.band, judgement.limitBasisPoints.map { String($0) }, tester,
+                    note,
+                ]
+            )
+            return judgement
+        }
+    }
+
+    /// Recorded tests, newest first.
+    /// - Parameters:
+    ///   - failedOnly: Only tests that failed.
+    ///   - limit: At most this many.
+    /// - Returns: The tests.
+    /// - Throws: ``PostgresError``.
+    public func accuracyTests(failedOnly: Bool, limit: Int) throws -> [AccuracyTestRecord] {
+        let rows = try withConnection { connection in
+            try connection.query(
+                """
+                SELECT m.protocol, m.address, t.tested_on::text, t.kind, t.flow_ml_per_h, t.error_bp, t.verdict, t.band,
+                    t.limit_bp, t.tester
+                FROM accuracy_tests t JOIN meters m ON m.id = t.meter_id
+                WHERE NOT $1::boolean OR t.verdict = 'fail'
+                ORDER BY t.tested_on DESC, t.id DESC
+                LIMIT $2::integer
+                """,
+                parameters: [failedOnly ? "true" : "false", String(limit)]
+            )
+        }
+        return rows.compactMap { row in
+            guard row.count == 10, let source = row[0].flatMap({ FrameProtocol(rawValue: $0) }), let meter = row[1],
+                let date = row[2], let kind = row[3].flatMap({ AccuracyTestKind(rawValue: $0) }),
+                let flow = row[4].flatMap({ Int64($0) }), let error = row[5].flatMap({ Int64($0) }),
+                let verdict = row[6].flatMap({ AccuracyVerdict(rawValue: $0) }), let tester = row[9]
+            else { return nil }
+            return AccuracyTestRecord(
+                protocol: source,
+                meter: meter,
+                testedOn: date,
+                kind: kind,
+                flowMillilitresPerHour: flow,
+                errorBasisPoints: error,
+                verdict: verdict,
+                band: row[7],
+                limitBasisPoints: row[8].flatMap { Int64($0) },
+                tester: tester
+            )
+        }
+    }
+}

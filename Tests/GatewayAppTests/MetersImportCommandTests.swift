@@ -13,9 +13,17 @@ struct MetersImportCommandTests {
     ) throws -> (status: Int32, stdout: String, stderr: String) {
         let path = folder + "/meters-\(UInt32.random(in: 0...UInt32.max)).csv"
         try csv.write(toFile: path, atomically: true, encoding: .utf8)
+        return try command(environment, database: database, ["meters", "import", path])
+    }
+
+    private func command(
+        _ environment: IntegrationEnvironment,
+        database: String,
+        _ arguments: [String]
+    ) throws -> (status: Int32, stdout: String, stderr: String) {
         let process = Process()
         process.executableURL = URL(fileURLWithPath: environment.binary)
-        process.arguments = ["meters", "import", path]
+        process.arguments = arguments
         var variables = ProcessInfo.processInfo.environment.filter { !$0.key.hasPrefix("METER_GATEWAY_") }
         variables["METER_GATEWAY_POSTGRES_CONNINFO"] = environment.conninfo(database)
         variables["METER_GATEWAY_LOG_LEVEL"] = "error"
@@ -96,5 +104,77 @@ struct MetersImportCommandTests {
         #expect(third.status == 2)
         #expect(third.stderr.contains("line 1, column adress: unknown column"), "\(third.stderr)")
         #expect(try rows("SELECT count(*) FROM meters") == [["3"]])
+    }
+
+    @Test func accuracyTestsAreJudgedAndExpiredMetersListed() throws {
+        let environment = try IntegrationEnvironment()
+        let database = try environment.makeDatabase(prefix: "meters_accuracy")
+        defer { environment.dropDatabase(database) }
+        let folder = try environment.makeFolder()
+        let imported = try importFile(
+            environment,
+            database: database,
+            folder: folder,
+            csv: """
+                protocol,address,district,accuracy_class,qmin_m3h,qt_m3h,qmax_m3h,verified_on,verification_expires_on
+                cjt188,78330011223344,east,1.5,0.04,0.6,6,2010-01-01,2020-01-01
+                cjt188,78330011223345,east,1.5,0.04,0.6,6,2020-01-01,2030-01-01
+
+                """
+        )
+        #expect(imported.status == 0, "\(imported.stderr)")
+
+        let expired = try command(environment, database: database, ["meters", "expired", "--as-of", "2026-01-01"])
+        #expect(expired.status == 0)
+        #expect(
+            expired.stdout == "protocol,meter,district,verification_expires_on\ncjt188,78330011223344,east,2020-01-01\n"
+        )
+
+        let base = ["meters", "test", "--protocol", "cjt188", "--meter", "78330011223344", "--tester", "lab-3"]
+        // A dispute test at 3 m³/h (above Qt): in-service limit 2 × 1.5 % = 3 %.
+        let failed = try command(
+            environment,
+            database: database,
+            base + ["--kind", "dispute", "--flow", "3", "--error=-3.5"]
+        )
+        #expect(failed.status == 1)
+        #expect(failed.stdout.hasPrefix("fail: error -3.5 % at 3 m³/h, band high, limit ±3.00 %"), "\(failed.stdout)")
+        let passed = try command(
+            environment,
+            database: database,
+            base + ["--kind", "verification", "--flow", "0.1", "--error", "2.9"]
+        )
+        #expect(passed.status == 0, "\(passed.stderr)")
+        #expect(passed.stdout.hasPrefix("pass: error 2.9 % at 0.1 m³/h, band low, limit ±3.00 %"), "\(passed.stdout)")
+        let unknown = try command(
+            environment,
+            database: database,
+            [
+                "meters", "test", "--protocol", "cjt188", "--meter", "99999999999999", "--tester", "x", "--kind",
+                "field",
+                "--flow", "1", "--error", "0",
+            ]
+        )
+        #expect(unknown.status != 0)
+
+        let connection = try PostgresConnection.connect(conninfo: environment.conninfo(database))
+        defer { connection.close() }
+        #expect(
+            try connection.query(
+                "SELECT kind, error_bp, verdict, band, limit_bp, tester FROM accuracy_tests ORDER BY id"
+            )
+            .map { $0.map { $0 ?? "NULL" } } == [
+                ["dispute", "-350", "fail", "high", "300", "lab-3"],
+                ["verification", "290", "pass", "low", "300", "lab-3"],
+            ]
+        )
+
+        // Nothing published yet: the billing export is the header, and the cursor to continue from.
+        let export = try command(environment, database: database, ["billing", "export"])
+        #expect(export.status == 0)
+        #expect(export.stdout.hasPrefix("seq,protocol,meter,district,basis,day"))
+        #expect(export.stderr.contains("next cursor: "))
+        let held = try command(environment, database: database, ["review", "list"])
+        #expect(held.stdout == "protocol,meter,basis,target,kind,volume_ml,reasons\n")
     }
 }

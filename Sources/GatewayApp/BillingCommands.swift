@@ -1,0 +1,282 @@
+import ArgumentParser
+import Foundation
+import GatewayCore
+import GatewayHTTP
+import Logging
+import PostgresSink
+
+/// Opens a writer for a one-shot command, runs `body`, closes it.
+func withDatabase<R>(_ options: ConfigOptions, _ body: (PostgresWriter) async throws -> R) async throws -> R {
+    let configuration = try options.load()
+    let logger = GatewayLogging.bootstrap(level: configuration.logLevel)
+    let writer = PostgresWriter(conninfo: configuration.postgresConninfo, logger: logger)
+    do {
+        try await writer.connect()
+        _ = try await writer.migrate()
+        let result = try await body(writer)
+        await writer.close()
+        return result
+    } catch {
+        await writer.close()
+        throw error
+    }
+}
+
+struct BillingCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "billing",
+        abstract: "Pull validated daily reads (the same feed as GET /billing/v1/daily-reads).",
+        subcommands: [BillingExportCommand.self]
+    )
+}
+
+struct BillingExportCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "export",
+        abstract: "Print published days after a cursor as CSV (or JSON), then the next cursor on standard error.",
+        discussion: """
+            Every publication arrives once, in order; a correction is a later row (version > 1) for the same meter, \
+            basis and day. Keep the printed next cursor and pass it with --cursor next time.
+            """
+    )
+
+    @OptionGroup var options: ConfigOptions
+
+    @Option(help: "Continue after this cursor (from the previous export); omit to start at the beginning.")
+    var cursor: String?
+
+    @Option(help: "At most this many days.")
+    var limit = 1000
+
+    @Option(help: "csv or json.")
+    var format = "csv"
+
+    func run() async throws {
+        guard (1...BillingAPI.maximumPageSize).contains(limit) else {
+            throw ValidationError("--limit must be 1…\(BillingAPI.maximumPageSize)")
+        }
+        guard format == "csv" || format == "json" else { throw ValidationError("--format must be csv or json") }
+        var after: Int64 = 0
+        if let cursor {
+            guard let seq = BillingAPI.seq(fromCursor: cursor) else { throw ValidationError("not a billing cursor") }
+            after = seq
+        }
+        let reads = try await withDatabase(options) { try await $0.billingPage(after: after, limit: limit + 1) }
+        let shown = Array(reads.prefix(limit))
+        print(
+            format == "csv" ? BillingCSV.render(shown) : BillingAPI.renderPage(reads, limit: limit, after: after),
+            terminator: format == "csv" ? "" : "\n"
+        )
+        FileHandle.standardError.write(
+            Data(
+                "next cursor: \(BillingAPI.cursor(shown.last?.seq ?? after))\(reads.count > limit ? " (more)" : "")\n"
+                    .utf8
+            )
+        )
+    }
+}
+
+struct ReviewCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "review",
+        abstract: "List readings and days held for review, and accept or reject them.",
+        subcommands: [ReviewListCommand.self, ReviewDecideCommand.self]
+    )
+}
+
+struct ReviewListCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(commandName: "list", abstract: "List what is held for review.")
+
+    @OptionGroup var options: ConfigOptions
+
+    @Option(help: "At most this many readings and this many days.")
+    var limit = 100
+
+    func run() async throws {
+        let items = try await withDatabase(options) { try await $0.heldForReview(limit: limit) }
+        print("protocol,meter,basis,target,kind,volume_ml,reasons")
+        for item in items {
+            let target: String
+            let kind: String
+            switch item.target {
+            case .reading(let readAt, let readingKind):
+                target = readAt.description
+                kind = String(readingKind.rawValue)
+            case .day(let day):
+                target = day
+                kind = "day"
+            }
+            print(
+                "\(item.protocol.rawValue),\(item.meter),\(item.basis.name),\(target),\(kind),\(item.volumeMillilitres),"
+                    + item.reasons.joined(separator: " ")
+            )
+        }
+    }
+}
+
+struct ReviewDecideCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "decide",
+        abstract: "Accept or reject one held reading (--read-at) or day (--day); the decision and reason are recorded."
+    )
+
+    @OptionGroup var options: ConfigOptions
+
+    @Argument(help: "accept or reject.")
+    var decision: String
+
+    @Option(help: "native, cjt188, wmbus or mbus.")
+    var `protocol`: String
+
+    @Option(help: "The meter's address.")
+    var meter: String
+
+    @Option(help: "unspecified, uncorrected or converted.")
+    var basis = "unspecified"
+
+    @Option(help: "The reading's read time as listed (ISO 8601, UTC).")
+    var readAt: String?
+
+    @Option(help: "The reading's kind as listed (0 periodic, 1 daily frozen, 2 alarm snapshot).")
+    var kind: Int16 = 0
+
+    @Option(help: "The billing day, YYYY-MM-DD (instead of --read-at).")
+    var day: String?
+
+    @Option(help: "Who decides.")
+    var reviewer: String
+
+    @Option(help: "Why.")
+    var reason: String
+
+    func run() async throws {
+        guard let choice = ReviewDecision(rawValue: decision) else { throw ValidationError("accept or reject") }
+        guard let source = FrameProtocol(rawValue: self.protocol) else { throw ValidationError("unknown protocol") }
+        guard let volumeBasis = VolumeBasis.allCases.first(where: { $0.name == basis }) else {
+            throw ValidationError("unknown basis")
+        }
+        let target: HeldItem.Target
+        switch (readAt, day) {
+        case (let text?, nil):
+            guard let at = Timestamp(iso: text), let readingKind = ReadingKind(rawValue: kind) else {
+                throw ValidationError("--read-at must be like 2026-01-02T13:00:00Z, --kind 0…2")
+            }
+            target = .reading(readAt: at, kind: readingKind)
+        case (nil, let date?):
+            target = .day(date)
+        default:
+            throw ValidationError("give exactly one of --read-at and --day")
+        }
+        try await withDatabase(options) { writer in
+            try await writer.review(
+                meter: (source, meter),
+                basis: volumeBasis,
+                target: target,
+                decision: choice,
+                reviewer: reviewer,
+                reason: reason
+            )
+        }
+        print("recorded: \(choice.rawValue) by \(reviewer); the meter is queued for revalidation")
+    }
+}
+
+struct MetersExpiredCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "expired",
+        abstract: "List meters whose verification has expired (their reads stay billable, flagged)."
+    )
+
+    @OptionGroup var options: ConfigOptions
+
+    @Option(help: "The date to judge on, YYYY-MM-DD (default: today, UTC).")
+    var asOf: String?
+
+    func run() async throws {
+        let date: CivilDate
+        if let asOf {
+            guard let parsed = CivilDate(iso: asOf) else { throw ValidationError("--as-of must be YYYY-MM-DD") }
+            date = parsed
+        } else {
+            let now = CivilTime(utcSeconds: Timestamp.now.secondsSinceEpoch)
+            date = CivilDate(year: now.year, month: now.month, day: now.day)
+        }
+        let meters = try await withDatabase(options) { try await $0.expiredMeters(asOf: date) }
+        print("protocol,meter,district,verification_expires_on")
+        for meter in meters {
+            print("\(meter.protocol.rawValue),\(meter.meter),\(meter.district ?? ""),\(meter.expiresOn)")
+        }
+    }
+}
+
+struct MetersTestCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "test",
+        abstract: "Record a field, dispute or verification test result and judge it against the meter's class MPE."
+    )
+
+    @OptionGroup var options: ConfigOptions
+
+    @Option(help: "native, cjt188, wmbus or mbus.")
+    var `protocol`: String
+
+    @Option(help: "The meter's address.")
+    var meter: String
+
+    @Option(help: "verification, field or dispute.")
+    var kind: String
+
+    @Option(help: "The test flow in m³/h, e.g. 2.5.")
+    var flow: String
+
+    @Option(help: "The measured error in percent; write a negative one as --error=-0.6.")
+    var error: String
+
+    @Option(help: "Who tested.")
+    var tester: String
+
+    @Option(help: "The test date, YYYY-MM-DD (default: today, UTC).")
+    var date: String?
+
+    @Option(help: "A note.")
+    var note: String?
+
+    func run() async throws {
+        guard let testKind = AccuracyTestKind(rawValue: kind) else {
+            throw ValidationError("--kind must be verification, field or dispute")
+        }
+        guard let source = FrameProtocol(rawValue: self.protocol) else { throw ValidationError("unknown protocol") }
+        guard let flowMillilitres = MeterCSV.millilitres(fromCubicMetres: flow), flowMillilitres > 0 else {
+            throw ValidationError("--flow must be a positive number of m³/h")
+        }
+        guard let errorBasisPoints = AccuracyJudge.basisPoints(fromPercent: error) else {
+            throw ValidationError("--error must be a percentage with at most two decimals")
+        }
+        let testedOn: CivilDate
+        if let date {
+            guard let parsed = CivilDate(iso: date) else { throw ValidationError("--date must be YYYY-MM-DD") }
+            testedOn = parsed
+        } else {
+            let now = CivilTime(utcSeconds: Timestamp.now.secondsSinceEpoch)
+            testedOn = CivilDate(year: now.year, month: now.month, day: now.day)
+        }
+        let configuration = try options.load()
+        let judgement = try await withDatabase(options) { writer in
+            try await writer.recordAccuracyTest(
+                meter: (source, meter),
+                testedOn: testedOn,
+                kind: testKind,
+                flowMillilitresPerHour: flowMillilitres,
+                errorBasisPoints: errorBasisPoints,
+                tester: tester,
+                note: note,
+                inServicePercent: Int64(configuration.validationInServiceMPEPercent)
+            )
+        }
+        let limit = judgement.limitBasisPoints.map { "±\($0 / 100).\(String(format: "%02d", $0 % 100)) %" } ?? "none"
+        print(
+            "\(judgement.verdict.rawValue): error \(error) % at \(flow) m³/h, band \(judgement.band ?? "-"), limit \(limit)"
+        )
+        if judgement.verdict == .fail { throw ExitCode(1) }
+    }
+}
