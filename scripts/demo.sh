@@ -32,6 +32,12 @@ directory = "$PWD/$state/spool"
 
 [http]
 port = $HTTP_PORT
+
+[validation]
+# The simulated fleet's meters run China Standard Time; bill by their days. A short delay so the demo's summary
+# shows validated data (production default: 60 s).
+billing_day_utc_offset_minutes = 480
+delay_seconds = 2
 EOF
 
 .build/debug/meter-gateway demo --config "$state/gateway.toml" "$@"

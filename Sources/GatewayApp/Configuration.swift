@@ -57,6 +57,7 @@ struct GatewayConfiguration: Sendable, Equatable {
     var httpReviewToken = ""
     // [validation]
     var validationEnabled = true
+    var validationDelaySeconds = 60
     var validationClockDriftMinutes = 5
     var validationOverloadPercent = 120
     var validationZeroConsumptionDays = 30
@@ -404,6 +405,13 @@ extension GatewayConfiguration {
             key: "enabled",
             kind: .boolean(\.validationEnabled),
             help: "Validate readings and publish billing days as data arrives."
+        ),
+        Setting(
+            section: "validation",
+            key: "delay_seconds",
+            kind: .integer(\.validationDelaySeconds, range: 0...86_400),
+            help:
+                "Validate a meter this long after its first new data, so a burst of frames is validated once. Days are billed only after they end, so this delays nothing billing sees by more than this."
         ),
         Setting(
             section: "validation",

@@ -51,6 +51,8 @@ struct SimulatorReport: Codable, Sendable {
     var acked = 0
     var unacked = 0
     var faultsInjected = 0
+    /// Well-formed frames with implausible content, for validation to catch (a falling index, a drifted clock).
+    var implausibleReadings = 0
     var seconds = 0.0
     var framesPerSecond = 0.0
 }
@@ -93,18 +95,25 @@ final class FleetSimulator: Sendable {
         self.keys = keys
     }
 
-    /// The registry rows for this fleet: native meters with their derived keys, spread over four districts.
-    func registrations() -> [MeterRegistration] {
+    /// The registry rows for this fleet: residential G4 diaphragm meters (class 1.5, Qmin 0.04, Qt 0.6, Qmax 6 m³/h)
+    /// with their derived keys, spread over four districts; every tenth meter's verification has expired.
+    func profiles() -> [MeterProfile] {
         (0..<options.meters).map { index in
             let id = options.firstMeterID + UInt64(index)
-            let block = FleetKeys.keyBlock(for: id, fleetSecret: options.fleetSecret)
-            return MeterRegistration(
-                protocol: .native,
-                address: String(id),
-                district: "district-\(index % 4 + 1)",
-                isRural: index % 5 == 4,
-                aesKey: block.bytes
-            )
+            var profile = MeterProfile(protocol: .native, address: String(id))
+            profile.district = "district-\(index % 4 + 1)"
+            profile.isRural = index % 5 == 4
+            profile.aesKey = FleetKeys.keyBlock(for: id, fleetSecret: options.fleetSecret).bytes
+            profile.size = .g4
+            profile.accuracyClass = .class1_5
+            profile.qminMillilitresPerHour = 40_000
+            profile.qtMillilitresPerHour = 600_000
+            profile.qmaxMillilitresPerHour = 6_000_000
+            profile.registerDigits = Int(SimulatedMeter.registerDigits)
+            profile.customerClass = .residential
+            profile.verifiedOn = CivilDate(year: index % 10 == 9 ? 2014 : 2022, month: 3, day: 1)
+            profile.verificationExpiresOn = CivilDate(year: index % 10 == 9 ? 2024 : 2032, month: 3, day: 1)
+            return profile
         }
     }
 
@@ -186,6 +195,11 @@ final class FleetSimulator: Sendable {
             if !faultsDone && elapsed >= 0.5 {
                 faultsDone = true
                 report.faultsInjected = publishFaults(meters: meters, client: client)
+                report.implausibleReadings = publishImplausible(
+                    meters: meters,
+                    now: Int64(Date().timeIntervalSince1970),
+                    client: client
+                )
             }
             if clock.now - lastResendScan > .milliseconds(250) {
                 lastResendScan = clock.now
@@ -460,6 +474,34 @@ final class FleetSimulator: Sendable {
         var sent = 0
         for (topic, bytes) in faults where (try? client.publish(topic: topic, payload: bytes)) != nil {
             sent += 1
+        }
+        return sent
+    }
+}
+
+extension FleetSimulator {
+    /// Two correctly sealed readings that validation must catch: meter 3's register 5 m³ below its last value
+    /// (index_decrease, rejected) and meter 4's clock two hours behind the receive time (clock_drift, held).
+    /// Sent without ack requests, so the simulator does not wait for them.
+    fileprivate func publishImplausible(meters: [SimulatedMeter], now: Int64, client: MosquittoClient) -> Int {
+        guard meters.count >= 4 else { return 0 }
+        var sent = 0
+        for (index, meterTime, shift) in [(2, now, Int64(-5_000_000)), (3, now - 7200, Int64(0))] {
+            var meter = meters[index]
+            meter.registerMillilitres = max(0, meter.registerMillilitres + shift)
+            let frame = NativeFrame(
+                meterID: meter.id,
+                frameCounter: 2 + UInt32(index),
+                meterTime: UInt32(meterTime),
+                flags: [],
+                body: reading(meter, at: meterTime)
+            )
+            if let bytes = try? NativeEncoder.encode(frame, key: meter.key),
+                (try? client.publish(topic: topics.uplinkTopic(.native, address: String(meter.id)), payload: bytes))
+                    != nil
+            {
+                sent += 1
+            }
         }
         return sent
     }

@@ -82,6 +82,7 @@ struct GatewayRuntime {
                 ValidationService(
                     writer: PostgresWriter(conninfo: configuration.postgresConninfo, logger: logger),
                     settings: configuration.validationSettings,
+                    delaySeconds: configuration.validationDelaySeconds,
                     statistics: validationStatistics,
                     databaseReady: { statistics.databaseReady.load(ordering: .relaxed) },
                     logger: logger

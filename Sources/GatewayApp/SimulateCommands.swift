@@ -85,7 +85,7 @@ func provision(_ simulator: FleetSimulator, conninfo: String, logger: Logger) as
     let writer = PostgresWriter(conninfo: conninfo, logger: logger)
     try await writer.connect()
     _ = try await writer.migrate()
-    let count = try await writer.registerMeters(simulator.registrations())
+    let count = try await writer.importMeters(simulator.profiles(), columns: Set(MeterCSV.Column.allCases))
     await writer.close()
     return count
 }
@@ -179,6 +179,8 @@ struct DemoCommand: AsyncParsableCommand {
                 logger: logger
             )
         )
+        let validates = configuration.validationEnabled
+        let conninfo = configuration.postgresConninfo
         let report = try await withThrowingTaskGroup(of: SimulatorReport?.self) { tasks in
             tasks.addTask {
                 try await group.run()
@@ -189,8 +191,12 @@ struct DemoCommand: AsyncParsableCommand {
                     throw SimulatorError("the gateway did not connect to the broker")
                 }
                 let report = try await simulator.run()
-                // Let the last commit and its acks settle, then shut the gateway down in order.
+                // Let the last commit and its acks settle and the validator catch up (at most 60 s), then shut the
+                // gateway down in order.
                 try await Task.sleep(for: .seconds(1))
+                if validates {
+                    try await Self.waitForValidation(conninfo: conninfo, timeout: .seconds(60))
+                }
                 await group.triggerGracefulShutdown()
                 return report
             }
@@ -202,6 +208,67 @@ struct DemoCommand: AsyncParsableCommand {
         }
         guard let report else { throw SimulatorError("the fleet did not report") }
         try printSummary(report: report, statistics: runtime.statistics, conninfo: configuration.postgresConninfo)
+        try printValidation(runtime.validationStatistics, conninfo: configuration.postgresConninfo)
+    }
+
+    /// Waits until the validation queue is empty (polled every 250 ms).
+    private static func waitForValidation(conninfo: String, timeout: Duration) async throws {
+        let connection = try PostgresConnection.connect(conninfo: conninfo)
+        defer { connection.close() }
+        let deadline = ContinuousClock.now + timeout
+        while ContinuousClock.now < deadline {
+            if try connection.query("SELECT count(*) FROM validation_queue").first?.first == "0" { return }
+            try await Task.sleep(for: .milliseconds(250))
+        }
+    }
+
+    private func printValidation(_ statistics: ValidationStatistics, conninfo: String) throws {
+        let connection = try PostgresConnection.connect(conninfo: conninfo)
+        defer { connection.close() }
+        func counts(_ sql: String) throws -> String {
+            try connection.query(sql).map { "\($0[0] ?? "?") \($0[1] ?? "0")" }.joined(separator: ", ")
+        }
+        print("== validation and billing")
+        print(
+            "  reads by quality     "
+                + (try counts(
+                    """
+                    SELECT CASE quality WHEN 0 THEN 'valid' WHEN 1 THEN 'estimated' WHEN 2 THEN 'suspect'
+                        WHEN 3 THEN 'rejected' ELSE 'pending' END, count(*)
+                    FROM readings GROUP BY 1 ORDER BY min(coalesce(quality, 9))
+                    """
+                ))
+        )
+        print(
+            "  held or rejected     "
+                + (try counts(
+                    """
+                    SELECT array_to_string(reasons, '+'), count(*) FROM readings WHERE quality >= 2
+                    GROUP BY 1 ORDER BY 1
+                    """
+                ))
+        )
+        print(
+            "  days by quality      "
+                + (try counts("SELECT quality, count(*) FROM daily_reads GROUP BY 1 ORDER BY 1"))
+        )
+        print(
+            "  day flags            "
+                + (try counts(
+                    """
+                    SELECT r, count(*) FROM daily_reads, unnest(reasons) AS r GROUP BY r ORDER BY r
+                    """
+                ))
+        )
+        print(
+            "  billing feed         \(statistics.daysPublished.load(ordering: .relaxed)) days published, "
+                + "\(statistics.corrections.load(ordering: .relaxed)) corrections"
+        )
+        let expired =
+            try connection.query(
+                "SELECT count(*) FROM meters WHERE verification_expires_on <= current_date"
+            ).first?.first.flatMap { $0 } ?? "0"
+        print("  verification expired \(expired) meters (reads billable, flagged verification_expired)")
     }
 
     private func printSummary(report: SimulatorReport, statistics: PipelineStatistics, conninfo: String) throws {
@@ -212,7 +279,7 @@ struct DemoCommand: AsyncParsableCommand {
         print("")
         print("== fleet")
         print(
-            "  frames sent          \(report.framesGenerated) (\(report.readings) readings, \(report.dailyReports) daily reports, \(report.alarms) alarms) + \(report.faultsInjected) malformed"
+            "  frames sent          \(report.framesGenerated) (\(report.readings) readings, \(report.dailyReports) daily reports, \(report.alarms) alarms) + \(report.faultsInjected) malformed + \(report.implausibleReadings) implausible"
         )
         print("  rate                 \(String(format: "%.1f", report.framesPerSecond)) frames/s")
         print(

@@ -33,6 +33,7 @@ final class ValidationStatistics: Sendable {
 final class ValidationService: Service {
     private let writer: PostgresWriter
     private let settings: ValidationSettings
+    private let delaySeconds: Int
     private let databaseReady: @Sendable () -> Bool
     private let logger: Logger
     let statistics: ValidationStatistics
@@ -40,12 +41,14 @@ final class ValidationService: Service {
     init(
         writer: PostgresWriter,
         settings: ValidationSettings,
+        delaySeconds: Int,
         statistics: ValidationStatistics,
         databaseReady: @escaping @Sendable () -> Bool,
         logger: Logger
     ) {
         self.writer = writer
         self.settings = settings
+        self.delaySeconds = delaySeconds
         self.statistics = statistics
         self.databaseReady = databaseReady
         self.logger = logger
@@ -59,7 +62,7 @@ final class ValidationService: Service {
         }
         while !(Task.isShuttingDownGracefully || Task.isCancelled) {
             do {
-                let queue = try await writer.dirtyMeters(limit: 200)
+                let queue = try await writer.dirtyMeters(limit: 200, settledSeconds: delaySeconds)
                 if queue.isEmpty {
                     try? await Task.sleep(for: .milliseconds(500))
                     continue

@@ -122,8 +122,9 @@ public enum ValidationEngine {
                 if used < 0 {
                     let modulus = limits.registerModulusMillilitres ?? read.registerModulusMillilitres
                     let wrapped = modulus > 0 ? used &+ modulus : -1
-                    // A wrap is recognised when the consumption across it is physically possible.
-                    if wrapped >= 0, ceiling.map({ wrapped <= $0 }) ?? true {
+                    // A wrap is recognised only when the consumption across it is physically possible, which
+                    // needs Qmax: without it a decrease stays a decrease (a reviewer can accept a real wrap).
+                    if wrapped >= 0, let ceiling, wrapped <= ceiling {
                         reasons.insert(.rollover)
                         used = wrapped
                     } else {

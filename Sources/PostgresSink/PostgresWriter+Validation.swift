@@ -49,12 +49,15 @@ extension PostgresWriter {
     }
 
     /// The meters waiting for validation, longest-waiting first.
-    /// - Parameter limit: At most this many.
+    /// - Parameters:
+    ///   - limit: At most this many.
+    ///   - settledSeconds: Only meters queued at least this long ago, so that a meter sending several frames in a
+    ///     row is validated once for all of them.
     /// - Returns: The queue rows.
     /// - Throws: ``PostgresError``.
-    public func dirtyMeters(limit: Int) throws -> [DirtyMeter] {
+    public func dirtyMeters(limit: Int, settledSeconds: Int = 0) throws -> [DirtyMeter] {
         let rows = try withConnection { connection in
-            try connection.query(ValidationSQL.dirtyMeters, parameters: [String(limit)])
+            try connection.query(ValidationSQL.dirtyMeters, parameters: [String(limit), String(settledSeconds)])
         }
         return rows.compactMap { row in
             guard row.count == 3, let id = row[0].flatMap({ Int64($0) }), let from = row[1].flatMap({ Int64($0) }),

@@ -22,8 +22,10 @@ enum ValidationSQL {
             version = q.version + 1
         """
 
+    /// Meters queued at least $2 seconds ago, longest-waiting first.
     static let dirtyMeters = """
         SELECT meter_id, \(micros("dirty_from")), version FROM validation_queue
+        WHERE queued_at <= now() - $2::integer * interval '1 second'
         ORDER BY queued_at, meter_id LIMIT $1::integer
         """
 

@@ -152,6 +152,8 @@ struct IntegrationEnvironment {
             retry_max_ms = 1000
             [http]
             enabled = false
+            [validation]
+            delay_seconds = 0
             [log]
             level = "warning"
             """

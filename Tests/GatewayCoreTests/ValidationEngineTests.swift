@@ -95,6 +95,12 @@ import Testing
             limits: MeterLimits(qmaxMillilitresPerHour: 6_000_000)
         )
         #expect(names(unknown.verdicts[1]) == ["index_decrease"])
+        // Without Qmax the wrap cannot be judged plausible: a decrease stays a decrease.
+        let noQmax = run(
+            [read(0, m3: 99_999_000_000), read(hour, m3: 500_000)],
+            limits: MeterLimits(registerModulusMillilitres: 100_000_000_000)
+        )
+        #expect(names(noQmax.verdicts[1]) == ["index_decrease", "no_flow_limits"])
     }
 
     @Test func consumptionAboveTheOverloadCeilingIsASpike() {
