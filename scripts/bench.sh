@@ -34,6 +34,10 @@ conninfo = "$conninfo"
 directory = "$PWD/$state/spool"
 [http]
 enabled = false
+[validation]
+# Validation starts once publishing is over, so the two phases are measured apart.
+delay_seconds = $((seconds + 15))
+billing_day_utc_offset_minutes = 480
 [log]
 level = "warning"
 EOF
@@ -88,5 +92,25 @@ print(f"CPU per frame     gateway {us(gw):.1f} us | broker {us(mq):.1f} us | Pos
 print(f"ratios            gateway/broker {us(gw) / max(us(mq), 1e-9):.2f} | gateway/PostgreSQL {us(gw) / max(us(pg), 1e-9):.2f}")
 print(f"gateway capacity  {1e6 / us(gw):.0f} frames/s per core of gateway CPU")
 print(f"acks              {report['acked']} acked, {report['unacked']} unacked")
+EOF
+# Phase 2: the validator works through every meter the fleet touched (queued during phase 1).
+queued=$(psql -tA "$conninfo" -c 'SELECT count(*) FROM validation_queue')
+while [ "$(psql -tA "$conninfo" -c "SELECT count(*) FROM validation_queue WHERE queued_at <= now() - interval '$((seconds + 15)) seconds'")" -eq 0 ]; do
+    sleep 0.2
+done
+v0=$(date +%s.%N); vgw0=$(ticks "$gateway"); vpg0=$(pg_ticks)
+while [ "$(psql -tA "$conninfo" -c 'SELECT count(*) FROM validation_queue')" -gt 0 ]; do sleep 0.2; done
+v1=$(date +%s.%N); vgw1=$(ticks "$gateway"); vpg1=$(pg_ticks)
+python3 - "$queued" "$v0" "$v1" "$vgw0" "$vgw1" "$vpg0" "$vpg1" "$(getconf CLK_TCK)" "$conninfo" <<'EOF'
+import subprocess, sys
+meters, v0, v1 = int(sys.argv[1]), float(sys.argv[2]), float(sys.argv[3])
+gw, pg, hz, conninfo = int(sys.argv[5]) - int(sys.argv[4]), int(sys.argv[7]) - int(sys.argv[6]), int(sys.argv[8]), sys.argv[9]
+def q(sql): return subprocess.run(["psql", "-tA", conninfo, "-c", sql], capture_output=True, text=True).stdout.strip()
+reads = int(q("SELECT count(*) FROM readings WHERE quality IS NOT NULL"))
+days = int(q("SELECT count(*) FROM daily_reads"))
+wall = v1 - v0
+print(f"validation        {meters} meters ({reads} readings, {days} days) in {wall:.1f} s, {meters / wall:.0f} meters/s")
+print(f"CPU per meter     gateway {gw / hz * 1e6 / max(meters, 1):.0f} us | PostgreSQL {pg / hz * 1e6 / max(meters, 1):.0f} us")
+print("days by quality   " + q("SELECT string_agg(quality || ' ' || n, ', ') FROM (SELECT quality, count(*) n FROM daily_reads GROUP BY 1 ORDER BY 1) s"))
 EOF
 kill -TERM "$gateway"; wait "$gateway" || true
