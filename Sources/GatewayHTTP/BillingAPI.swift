@@ -1,5 +1,5 @@
 import Foundation
-public import GatewayCore
+import GatewayCore
 import HTTPTypes
 public import Hummingbird
 public import PostgresSink
