@@ -270,6 +270,7 @@ struct MetersTestCommand: AsyncParsableCommand {
                 errorBasisPoints: errorBasisPoints,
                 tester: tester,
                 note: note,
+                table: configuration.mpeTable,
                 inServicePercent: Int64(configuration.validationInServiceMPEPercent)
             )
         }

@@ -70,6 +70,12 @@ struct GatewayConfiguration: Sendable, Equatable {
     var validationBoundaryToleranceMinutes = 15
     var validationDayUTCOffsetMinutes = 0
     var validationInServiceMPEPercent = 200
+    var validationMPEClass15LowBasisPoints = 300
+    var validationMPEClass15HighBasisPoints = 150
+    var validationMPEClass10LowBasisPoints = 200
+    var validationMPEClass10HighBasisPoints = 100
+    var validationMPEClass05LowBasisPoints = 100
+    var validationMPEClass05HighBasisPoints = 50
     // [log]
     var logLevel = "info"
 
@@ -88,6 +94,18 @@ struct GatewayConfiguration: Sendable, Equatable {
         settings.boundaryToleranceSeconds = Int64(validationBoundaryToleranceMinutes) * 60
         settings.dayUTCOffsetSeconds = Int64(validationDayUTCOffsetMinutes) * 60
         return settings
+    }
+
+    /// The first-verification MPE table these settings describe.
+    var mpeTable: MPETable {
+        var table = MPETable()
+        table.class1_5Low = Int64(validationMPEClass15LowBasisPoints)
+        table.class1_5High = Int64(validationMPEClass15HighBasisPoints)
+        table.class1_0Low = Int64(validationMPEClass10LowBasisPoints)
+        table.class1_0High = Int64(validationMPEClass10HighBasisPoints)
+        table.class0_5Low = Int64(validationMPEClass05LowBasisPoints)
+        table.class0_5High = Int64(validationMPEClass05HighBasisPoints)
+        return table
     }
 
     /// The zones of meter clocks per protocol.
@@ -481,6 +499,42 @@ extension GatewayConfiguration {
             kind: .integer(\.validationInServiceMPEPercent, range: 100...1000),
             help:
                 "Field and dispute accuracy tests are judged against the class MPE times this percentage (200: twice the verification MPE)."
+        ),
+        Setting(
+            section: "validation",
+            key: "verification_mpe_class_1_5_low_bp",
+            kind: .integer(\.validationMPEClass15LowBasisPoints, range: 1...10_000),
+            help: "First-verification MPE in hundredths of a percent, class 1.5, Qmin ≤ Q < Qt (±3 %)."
+        ),
+        Setting(
+            section: "validation",
+            key: "verification_mpe_class_1_5_high_bp",
+            kind: .integer(\.validationMPEClass15HighBasisPoints, range: 1...10_000),
+            help: "First-verification MPE in hundredths of a percent, class 1.5, Qt ≤ Q ≤ Qmax (±1.5 %)."
+        ),
+        Setting(
+            section: "validation",
+            key: "verification_mpe_class_1_0_low_bp",
+            kind: .integer(\.validationMPEClass10LowBasisPoints, range: 1...10_000),
+            help: "First-verification MPE in hundredths of a percent, class 1.0, Qmin ≤ Q < Qt (±2 %)."
+        ),
+        Setting(
+            section: "validation",
+            key: "verification_mpe_class_1_0_high_bp",
+            kind: .integer(\.validationMPEClass10HighBasisPoints, range: 1...10_000),
+            help: "First-verification MPE in hundredths of a percent, class 1.0, Qt ≤ Q ≤ Qmax (±1 %)."
+        ),
+        Setting(
+            section: "validation",
+            key: "verification_mpe_class_0_5_low_bp",
+            kind: .integer(\.validationMPEClass05LowBasisPoints, range: 1...10_000),
+            help: "First-verification MPE in hundredths of a percent, class 0.5, Qmin ≤ Q < Qt (±1 %)."
+        ),
+        Setting(
+            section: "validation",
+            key: "verification_mpe_class_0_5_high_bp",
+            kind: .integer(\.validationMPEClass05HighBasisPoints, range: 1...10_000),
+            help: "First-verification MPE in hundredths of a percent, class 0.5, Qt ≤ Q ≤ Qmax (±0.5 %)."
         ),
         Setting(
             section: "validation",

@@ -36,12 +36,37 @@ public struct AccuracyJudgement: Sendable, Equatable {
     }
 }
 
+/// The first-verification maximum permissible errors per class and flow band, in hundredths of a percent.
+///
+/// The defaults are the class table (MID MI-002 / EN 1359 / OIML R137): class 1.5 ±3 % below Qt and ±1.5 % from Qt
+/// to Qmax, class 1.0 ±2 % / ±1 %, class 0.5 ±1 % / ±0.5 %. Each is a setting, for jurisdictions that differ.
+public struct MPETable: Sendable, Equatable {
+    public var class1_5Low: Int64 = 300
+    public var class1_5High: Int64 = 150
+    public var class1_0Low: Int64 = 200
+    public var class1_0High: Int64 = 100
+    public var class0_5Low: Int64 = 100
+    public var class0_5High: Int64 = 50
+
+    /// The class table.
+    public init() {}
+
+    /// The limit of a class in a band.
+    public func limit(_ accuracyClass: AccuracyClass, isLowBand: Bool) -> Int64 {
+        switch accuracyClass {
+        case .class1_5: isLowBand ? class1_5Low : class1_5High
+        case .class1_0: isLowBand ? class1_0Low : class1_0High
+        case .class0_5: isLowBand ? class0_5Low : class0_5High
+        }
+    }
+}
+
 /// Judges meter error at a flow point against the class MPE.
 ///
-/// First-verification MPE per class and band: 1.5 → ±3 % below Qt, ±1.5 % from Qt to Qmax; 1.0 → ±2 % / ±1 %;
-/// 0.5 → ±1 % / ±0.5 %. In-service tests (field, dispute) use that MPE × `inServicePercent` / 100 (default 200:
-/// twice the verification MPE, the German rule and the probable Chinese one). Class 1.0's extra condition (errors
-/// of one sign above Qt within 0.5 %) needs the whole curve and is not judged from one point.
+/// Verification tests use the first-verification MPE of ``MPETable`` for the band (Qmin ≤ Q < Qt low, Qt ≤ Q ≤ Qmax
+/// high); in-service tests (field, dispute) use that MPE × `inServicePercent` / 100 (default 200: twice the
+/// verification MPE, the German rule and the probable Chinese one). Class 1.0's extra condition (errors of one sign
+/// above Qt within 0.5 %) needs the whole curve and is not judged from one point.
 public enum AccuracyJudge {
     /// Judges one result.
     /// - Parameters:
@@ -51,7 +76,8 @@ public enum AccuracyJudge {
     ///   - qmin: Qmin, ml/h.
     ///   - qt: Qt, ml/h.
     ///   - qmax: Qmax, ml/h.
-    ///   - kind: Verification, field or dispute test.
+    ///   - kind: Verification, field or dispute.
+    ///   - table: The first-verification limits.
     ///   - inServicePercent: The in-service limit as a percentage of the verification MPE.
     /// - Returns: The verdict, the band and the limit applied.
     public static func judge(
@@ -62,6 +88,7 @@ public enum AccuracyJudge {
         qt: Int64?,
         qmax: Int64?,
         kind: AccuracyTestKind,
+        table: MPETable = MPETable(),
         inServicePercent: Int64 = 200
     ) -> AccuracyJudgement {
         guard let accuracyClass, let qmin, let qt, let qmax else {
@@ -71,16 +98,11 @@ public enum AccuracyJudge {
             return AccuracyJudgement(verdict: .outOfRange, band: nil, limitBasisPoints: nil)
         }
         let isLow = flowMillilitresPerHour < qt
-        let verification: Int64
-        switch accuracyClass {
-        case .class1_5: verification = isLow ? 300 : 150
-        case .class1_0: verification = isLow ? 200 : 100
-        case .class0_5: verification = isLow ? 100 : 50
-        }
+        let verification = table.limit(accuracyClass, isLowBand: isLow)
         let limit = kind == .verification ? verification : verification * inServicePercent / 100
         let magnitude = errorBasisPoints.magnitude
         return AccuracyJudgement(
-            verdict: magnitude <= UInt64(limit) ? .pass : .fail,
+            verdict: magnitude <= UInt64(max(0, limit)) ? .pass : .fail,
             band: isLow ? "low" : "high",
             limitBasisPoints: limit
         )

@@ -322,6 +322,7 @@ extension PostgresWriter {
     ///   - errorBasisPoints: The measured error in hundredths of a percent.
     ///   - tester: Who tested.
     ///   - note: Free text, optional.
+    ///   - table: The first-verification limits.
     ///   - inServicePercent: The in-service limit as a percentage of the verification MPE.
     /// - Returns: The judgement stored with the test.
     /// - Throws: ``PostgresError`` with code `.invalidArgument` for an unknown meter or an empty tester.
@@ -333,6 +334,7 @@ extension PostgresWriter {
         errorBasisPoints: Int64,
         tester: String,
         note: String?,
+        table: MPETable = MPETable(),
         inServicePercent: Int64
     ) throws -> AccuracyJudgement {
         guard !tester.isEmpty, !tester.utf8.contains(0), !(note?.utf8.contains(0) ?? false), flowMillilitresPerHour > 0
@@ -358,6 +360,7 @@ extension PostgresWriter {
                 qt: row[3].flatMap { Int64($0) },
                 qmax: row[4].flatMap { Int64($0) },
                 kind: kind,
+                table: table,
                 inServicePercent: inServicePercent
             )
             try connection.execute(

@@ -1,4 +1,6 @@
 import Foundation
+import GatewayCore
+import Logging
 import PostgresSink
 import Testing
 
@@ -176,5 +178,56 @@ struct MetersImportCommandTests {
         #expect(export.stderr.contains("next cursor: "))
         let held = try command(environment, database: database, ["review", "list"])
         #expect(held.stdout == "protocol,meter,basis,target,kind,volume_ml,reasons\n")
+    }
+
+    @Test func reviewDecisionsFromTheCommandLineAreRecordedOnce() async throws {
+        let environment = try IntegrationEnvironment()
+        let database = try environment.makeDatabase(prefix: "review_cli")
+        defer { environment.dropDatabase(database) }
+        let writer = PostgresWriter(conninfo: environment.conninfo(database), logger: Logger(label: "review-cli"))
+        _ = try await writer.migrate()
+        _ = try await writer.importMeters([MeterProfile(protocol: .native, address: "900")], columns: [])
+        let meter = try #require(try await writer.lookupMeter(protocol: .native, address: "900")?.id)
+        let readAt = Timestamp(secondsSinceEpoch: 1_767_225_600)
+        var batch = SinkBatch()
+        batch.readings = [
+            ReadingRecord(
+                meterID: meter,
+                readAt: readAt,
+                receivedAt: readAt.adding(seconds: 7200),  // two hours of clock drift: held
+                kind: .periodic,
+                volumeMillilitres: 5_000_000,
+                registerModulusMillilitres: 0,
+                flowMillilitresPerHour: nil,
+                valve: .open,
+                batteryMillivolts: nil,
+                temperatureCentiCelsius: nil,
+                signalDBm: nil,
+                statusBits: 0,
+                frameCounter: nil,
+                source: .native
+            )
+        ]
+        _ = try await writer.write(batch)
+        for queued in try await writer.dirtyMeters(limit: 5) {
+            _ = try await writer.validate(queued, settings: ValidationSettings(), now: readAt.adding(seconds: 86_400))
+        }
+        await writer.close()
+
+        let listed = try command(environment, database: database, ["review", "list"])
+        #expect(listed.stdout.contains("native,900,unspecified,2026-01-01T00:00:00Z,0,5000000,clock_drift"))
+        let decide = [
+            "review", "decide", "reject", "--protocol", "native", "--meter", "900", "--read-at", "2026-01-01T00:00:00Z",
+            "--kind", "0", "--reviewer", "b.li", "--reason", "meter replaced, reading belongs to the old one",
+        ]
+        let first = try command(environment, database: database, decide)
+        #expect(first.status == 0, "\(first.stderr)")
+        let connection = try PostgresConnection.connect(conninfo: environment.conninfo(database))
+        defer { connection.close() }
+        #expect(
+            try connection.query("SELECT decision, reviewer, reason FROM reading_reviews").map { $0.map { $0 ?? "" } }
+                == [["reject", "b.li", "meter replaced, reading belongs to the old one"]]
+        )
+        #expect(try connection.query("SELECT count(*) FROM validation_queue").first?.first == "1")
     }
 }

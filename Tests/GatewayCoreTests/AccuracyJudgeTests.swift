@@ -46,6 +46,22 @@ import Testing
         #expect(judge(600, at: 100_000, kind: .field).verdict == .pass)
     }
 
+    @Test func theVerificationLimitsComeFromTheTable() {
+        var table = MPETable()
+        table.class1_5High = 100  // a stricter jurisdiction
+        let strict = AccuracyJudge.judge(
+            errorBasisPoints: 120,
+            flowMillilitresPerHour: 3_000_000,
+            accuracyClass: .class1_5,
+            qmin: 40_000,
+            qt: 600_000,
+            qmax: 6_000_000,
+            kind: .verification,
+            table: table
+        )
+        #expect(strict == AccuracyJudgement(verdict: .fail, band: "high", limitBasisPoints: 100))
+    }
+
     @Test func flowsOutsideTheRangeOrUnknownLimitsAreNotJudged() {
         #expect(judge(0, at: 39_999, kind: .field).verdict == .outOfRange)
         #expect(judge(0, at: 6_000_001, kind: .field).verdict == .outOfRange)
