@@ -19,6 +19,8 @@ public enum AlarmCondition: String, Sendable, CaseIterable, Hashable {
     case clockFault = "clock_fault"
     /// The meter reports an error of its own (M-Bus permanent/temporary/application error): a device fault.
     case meterFault = "meter_fault"
+    /// A caller reported smelling gas at the premises (hotline ticket).
+    case gasSmellReported = "gas_smell_reported"
     /// A code the gateway does not know. It is never dropped: it opens a ticket for a person to look at.
     case unrecognised = "unrecognised_alarm"
 }

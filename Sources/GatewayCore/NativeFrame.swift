@@ -146,7 +146,7 @@ extension AlarmCondition {
         case .batteryLow: 0x000C
         case .batteryLock: 0x000D
         case .clockFault: 0x000E
-        case .meterFault, .unrecognised: nil
+        case .meterFault, .gasSmellReported, .unrecognised: nil
         }
     }
 }

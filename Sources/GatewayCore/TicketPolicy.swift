@@ -82,7 +82,7 @@ public struct TicketPolicy: Sendable, Equatable {
     /// A shut-off condition whose valve did not confirm closed is an uncontrolled escape (P0).
     public func priority(for condition: AlarmCondition, valve: ValveState) -> TicketPriority {
         switch condition {
-        case .methaneDetector, .flowWithValveClosed:
+        case .methaneDetector, .flowWithValveClosed, .gasSmellReported:
             return .p0
         case .overFlow, .seismicShutOff, .pressureLow:
             return valve == .closed ? .p1 : .p0

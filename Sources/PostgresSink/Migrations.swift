@@ -11,7 +11,7 @@ struct Migration: Sendable {
 
 /// Every migration, in version order.
 enum Migrations {
-    static let all: [Migration] = [v1, v2, v3, v4]
+    static let all: [Migration] = [v1, v2, v3, v4, v5]
 
     /// Key of the transaction-scoped advisory lock that serialises concurrent `migrate()` calls
     /// (ASCII "mg-migr8").
@@ -413,6 +413,97 @@ enum Migrations {
             JOIN meters m ON m.id = f.meter_id
             CROSS JOIN LATERAL unnest(f.intervals_ml, f.intervals_estimated) WITH ORDINALITY AS i (volume_ml, estimated, slot)
             WHERE f.intervals_ml IS NOT NULL;
+            """
+    )
+
+    /// v5: dispatch — the ticket lifecycle with a timestamp per step, escalation, planned outages, major incidents,
+    /// manual (hotline) tickets, inspections, and the outbox of the MQTT dispatch topic.
+    ///
+    /// * `ticket_events.dispatched_at`: when the event was published on the dispatch topic (QoS 1, acknowledged by
+    ///   the broker); events without it are (re)published, so each reaches the topic at least once, in id order.
+    /// * An `escalated` event per ticket and missed deadline at most once (partial unique index).
+    /// * `alarms.outage_id`: the planned outage that explains the alarm; such alarms are recorded, not dispatched.
+    static let v5 = Migration(
+        version: 5,
+        name: "dispatch",
+        sql: """
+            DO $$
+            DECLARE
+                name text;
+            BEGIN
+                SELECT conname INTO STRICT name FROM pg_constraint
+                WHERE conrelid = 'ticket_events'::regclass AND contype = 'c';
+                EXECUTE format('ALTER TABLE ticket_events DROP CONSTRAINT %I', name);
+            END
+            $$;
+            ALTER TABLE ticket_events
+                ADD CONSTRAINT ticket_events_kind_check CHECK (kind IN (
+                    'opened', 'alarm', 'alarm_cleared', 'priority_raised', 'acknowledged', 'dispatched', 'on_site',
+                    'made_safe', 'resolved', 'follow_up_done', 'closed', 'reopened', 'note', 'escalated',
+                    'incident_linked', 'valve_command', 'valve_answer')),
+                ADD COLUMN dispatched_at timestamptz;
+            CREATE INDEX ticket_events_undispatched_idx ON ticket_events (id) WHERE dispatched_at IS NULL;
+            CREATE UNIQUE INDEX ticket_events_escalation_idx ON ticket_events (ticket_id, detail)
+                WHERE kind = 'escalated';
+
+            CREATE TABLE major_incidents (
+                id bigserial PRIMARY KEY,
+                district text NOT NULL,
+                condition text NOT NULL,
+                opened_at timestamptz NOT NULL,
+                last_alarm_at timestamptz NOT NULL,
+                meter_count integer NOT NULL,
+                status text NOT NULL DEFAULT 'open' CHECK (status IN ('open', 'closed')),
+                closed_at timestamptz
+            );
+            CREATE UNIQUE INDEX major_incidents_one_open_idx ON major_incidents (district, condition)
+                WHERE status = 'open';
+
+            ALTER TABLE repair_tickets
+                ADD COLUMN origin text NOT NULL DEFAULT 'alarm' CHECK (origin IN ('alarm', 'signature', 'hotline')),
+                ADD COLUMN incident_id bigint REFERENCES major_incidents (id),
+                ADD COLUMN escalation_level integer NOT NULL DEFAULT 0,
+                ADD COLUMN acknowledged_at timestamptz,
+                ADD COLUMN dispatched_at timestamptz,
+                ADD COLUMN on_site_at timestamptz,
+                ADD COLUMN made_safe_at timestamptz,
+                ADD COLUMN resolved_at timestamptz,
+                ADD COLUMN follow_up_done_at timestamptz,
+                ADD COLUMN closed_at timestamptz,
+                ADD COLUMN reporter text,
+                ADD COLUMN note text;
+            CREATE INDEX repair_tickets_incident_idx ON repair_tickets (incident_id) WHERE incident_id IS NOT NULL;
+
+            CREATE TABLE planned_outages (
+                id bigserial PRIMARY KEY,
+                district text NOT NULL,
+                starts_at timestamptz NOT NULL,
+                ends_at timestamptz NOT NULL,
+                reason text NOT NULL CHECK (reason <> ''),
+                announced_by text NOT NULL CHECK (announced_by <> ''),
+                created_at timestamptz NOT NULL DEFAULT now(),
+                CHECK (ends_at > starts_at)
+            );
+            CREATE INDEX planned_outages_district_idx ON planned_outages (district, starts_at);
+            ALTER TABLE alarms ADD COLUMN outage_id bigint REFERENCES planned_outages (id);
+
+            CREATE TABLE inspections (
+                id bigserial PRIMARY KEY,
+                meter_id bigint NOT NULL REFERENCES meters (id),
+                inspected_on date NOT NULL,
+                inspector text NOT NULL CHECK (inspector <> ''),
+                result text NOT NULL CHECK (result <> ''),
+                note text
+            );
+            CREATE INDEX inspections_meter_idx ON inspections (meter_id, inspected_on);
+
+            -- Numeric dispatch settings the SQL needs (synced from the configuration at start).
+            CREATE TABLE dispatch_settings (
+                name text PRIMARY KEY,
+                value bigint NOT NULL
+            );
+            INSERT INTO dispatch_settings (name, value) VALUES
+                ('incident_window_s', 600), ('incident_min_meters', 5);
             """
     )
 }

@@ -382,7 +382,12 @@ public actor PostgresWriter {
         guard mayOpen || mayClear else { return }
         try connection.execute(WriterSQL.lockTicketKeys)
         if mayOpen {
+            try connection.execute(WriterSQL.markOutageAlarms)
             collectEvents(try connection.query(WriterSQL.upsertTickets), into: &summary)
+            let incidentConditions: Set<AlarmCondition> = [.pressureLow, .seismicShutOff]
+            if alarms.contains(where: { !$0.isCleared && incidentConditions.contains($0.condition) }) {
+                collectEvents(try connection.query(WriterSQL.linkIncidents), into: &summary)
+            }
         }
         if mayClear {
             collectEvents(try connection.query(WriterSQL.clearedAlarmEvents), into: &summary)

@@ -228,6 +228,77 @@ enum WriterSQL {
         \(notifyingSelect(events: "ev", tickets: "base"))
         """
 
+    /// Conditions a planned outage explains: alarms of these from a district inside an announced outage window are
+    /// recorded (with `outage_id`) but open no ticket.
+    static let outageConditions = "('pressure_low')"
+
+    /// Conditions that, from many meters of one district within minutes, make a major incident.
+    static let incidentConditions = "('pressure_low', 'seismic_shut_off')"
+
+    /// Marks the new alarms a planned outage explains and keeps them from opening tickets.
+    static let markOutageAlarms = """
+        WITH hit AS (
+            SELECT DISTINCT ON (n.id) n.id, o.id AS outage_id
+            FROM gw_new_alarms n
+            JOIN meters m ON m.id = n.meter_id
+            JOIN planned_outages o ON o.district = m.district AND n.received_at >= o.starts_at
+                AND n.received_at < o.ends_at
+            WHERE n.condition IN \(outageConditions) AND n.opens_ticket
+            ORDER BY n.id, o.id
+        ),
+        recorded AS (
+            UPDATE alarms a SET outage_id = hit.outage_id FROM hit WHERE a.id = hit.id RETURNING a.id
+        )
+        UPDATE gw_new_alarms n SET opens_ticket = false FROM hit WHERE n.id = hit.id
+        """
+
+    /// Opens (or extends) a major incident per district and condition when at least `incident_min_meters` meters
+    /// raised an incident condition within `incident_window_s`, links the district's active tickets of that condition
+    /// to it with an `incident_linked` event each, and notifies them.
+    static let linkIncidents = """
+        WITH settings AS (
+            SELECT coalesce((SELECT value FROM dispatch_settings WHERE name = 'incident_window_s'), 600) AS window_s,
+                coalesce((SELECT value FROM dispatch_settings WHERE name = 'incident_min_meters'), 5) AS min_meters
+        ),
+        touched AS (
+            SELECT DISTINCT m.district, n.condition
+            FROM gw_new_alarms n JOIN meters m ON m.id = n.meter_id
+            WHERE n.condition IN \(incidentConditions) AND NOT n.is_cleared AND m.district IS NOT NULL
+        ),
+        counts AS (
+            SELECT t.district, t.condition, count(DISTINCT a.meter_id)::integer AS meters,
+                min(a.received_at) AS first_at, max(a.received_at) AS last_at
+            FROM touched t
+            JOIN meters m ON m.district = t.district
+            JOIN alarms a ON a.meter_id = m.id AND a.condition = t.condition AND NOT a.is_cleared
+                AND a.received_at >= now() - (SELECT window_s FROM settings) * interval '1 second'
+            GROUP BY t.district, t.condition
+            HAVING count(DISTINCT a.meter_id) >= (SELECT min_meters FROM settings)
+        ),
+        incident AS (
+            INSERT INTO major_incidents AS i (district, condition, opened_at, last_alarm_at, meter_count)
+            SELECT district, condition, first_at, last_at, meters FROM counts ORDER BY district, condition
+            ON CONFLICT (district, condition) WHERE status = 'open' DO UPDATE SET
+                last_alarm_at = greatest(i.last_alarm_at, excluded.last_alarm_at),
+                meter_count = greatest(i.meter_count, excluded.meter_count)
+            RETURNING i.id, i.district, i.condition
+        ),
+        linked AS (
+            UPDATE repair_tickets t SET incident_id = incident.id, updated_at = now()
+            FROM incident JOIN meters m ON m.district = incident.district
+            WHERE t.meter_id = m.id AND t.condition = incident.condition AND t.status IN \(activeStatuses)
+                AND t.incident_id IS NULL
+            RETURNING t.id, t.meter_id, t.condition, t.priority, false AS opened, t.opened_at, t.acknowledge_by,
+                t.arrive_by, t.make_safe_by, t.repair_by, incident.id AS incident_id
+        ),
+        ev AS (
+            INSERT INTO ticket_events (ticket_id, at, kind, actor, detail)
+            SELECT id, now(), 'incident_linked', 'gateway', 'major incident ' || incident_id FROM linked ORDER BY id
+            RETURNING id, ticket_id, kind, alarm_id
+        )
+        \(notifyingSelect(events: "ev", tickets: "linked"))
+        """
+
     /// `alarm_cleared` events for new cleared alarms whose meter and condition has an active ticket. Clearing
     /// never changes a ticket's status: a person closes a gas ticket.
     static let clearedAlarmEvents = """

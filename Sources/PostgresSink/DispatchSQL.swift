@@ -1,0 +1,171 @@
+/// The statements of the dispatch interfaces (``PostgresWriter/advanceTicket(_:to:actor:note:)`` and friends).
+enum DispatchSQL {
+    static let active = WriterSQL.activeStatuses
+
+    private static func micros(_ expression: String) -> String { WriterSQL.epochMicros(expression) }
+
+    /// The columns ``PostgresWriter/ticket(from:)`` reads, for `repair_tickets t JOIN meters m`.
+    static let ticketColumns = """
+        t.id, t.meter_id, m.protocol, m.address, m.district, m.is_rural, t.condition, t.priority, t.status, t.origin,
+            t.incident_id, t.escalation_level, t.alarm_count, \(micros("t.opened_at")), \(micros("t.acknowledge_by")),
+            \(micros("t.arrive_by")), \(micros("t.make_safe_by")), \(micros("t.repair_by")),
+            \(micros("t.acknowledged_at")), \(micros("t.dispatched_at")), \(micros("t.on_site_at")),
+            \(micros("t.made_safe_at")), \(micros("t.resolved_at")), \(micros("t.follow_up_done_at")),
+            \(micros("t.closed_at")), t.reporter, t.note
+        """
+
+    /// The next pending deadline of a ticket: the deadline of the step it has not reached yet.
+    static let nextDeadline = """
+        least(CASE WHEN t.status = 'open' THEN t.acknowledge_by END,
+            CASE WHEN t.status IN ('open', 'acknowledged', 'dispatched') THEN t.arrive_by END,
+            CASE WHEN t.status IN ('open', 'acknowledged', 'dispatched', 'on_site') THEN t.make_safe_by END,
+            CASE WHEN t.status IN \(active) THEN t.repair_by END)
+        """
+
+    /// Returns the event columns ``PostgresWriter/event(from:)`` reads and notifies each event after commit.
+    static func eventSelect(events: String, tickets: String) -> String {
+        """
+        SELECT e.id, e.ticket_id, \(micros("e.at")), e.kind, e.actor, e.alarm_id, e.detail,
+            pg_notify('ticket_events', json_build_object(
+                'ticket_id', e.ticket_id, 'event_id', e.id, 'event', e.kind, 'meter_id', t.meter_id,
+                'condition', t.condition, 'priority', t.priority, 'alarm_id', e.alarm_id, 'actor', e.actor)::text)
+        FROM \(events) e JOIN \(tickets) t ON t.id = e.ticket_id
+        ORDER BY e.id
+        """
+    }
+
+    /// Serialises with the gateway's ticket step for the ticket's meter and condition (run first).
+    static let lockTicket = """
+        SELECT pg_advisory_xact_lock(ticket_lock_key(meter_id, condition)) FROM repair_tickets WHERE id = $1::bigint
+        """
+
+    /// $1 ticket, $2 actor, $3 note, $4 the statuses the step may follow.
+    static func advance(_ step: TicketStep) -> String {
+        """
+        WITH t AS (
+            UPDATE repair_tickets SET status = '\(step.rawValue)', \(step.rawValue)_at = now(), updated_at = now()
+            WHERE id = $1::bigint AND status = ANY($4::text[])
+            RETURNING id, meter_id, condition, priority
+        ),
+        ev AS (
+            INSERT INTO ticket_events (ticket_id, at, kind, actor, detail)
+            SELECT id, now(), '\(step.rawValue)', $2, $3 FROM t
+            RETURNING id, ticket_id, at, kind, actor, alarm_id, detail
+        )
+        \(eventSelect(events: "ev", tickets: "t"))
+        """
+    }
+
+    /// $1 ticket, $2 actor, $3 note.
+    static let note = """
+        WITH t AS (SELECT id, meter_id, condition, priority FROM repair_tickets WHERE id = $1::bigint),
+        ev AS (
+            INSERT INTO ticket_events (ticket_id, at, kind, actor, detail)
+            SELECT id, now(), 'note', $2, $3 FROM t
+            RETURNING id, ticket_id, at, kind, actor, alarm_id, detail
+        )
+        \(eventSelect(events: "ev", tickets: "t"))
+        """
+
+    /// $1 meter id, $2 condition, $3 priority, $4 reporter, $5 actor, $6 note. Returns (ticket id, opened).
+    static let openManual = """
+        WITH active AS (
+            SELECT id FROM repair_tickets WHERE meter_id = $1::bigint AND condition = $2 AND status IN \(active)
+        ),
+        deadline AS (
+            SELECT s.acknowledge_s, s.arrive_s, s.make_safe_s, s.repair_s
+            FROM ticket_deadline_settings s JOIN meters m ON m.id = $1::bigint
+            WHERE s.priority = $3 AND s.is_rural = m.is_rural
+        ),
+        opened AS (
+            INSERT INTO repair_tickets (meter_id, condition, priority, status, opened_at, last_alarm_at, alarm_count,
+                acknowledge_by, arrive_by, make_safe_by, repair_by, origin, reporter, note)
+            SELECT $1::bigint, $2, $3, 'open', now(), now(), 0,
+                now() + coalesce(d.acknowledge_s, 0) * interval '1 second',
+                now() + coalesce(d.arrive_s, 0) * interval '1 second',
+                now() + coalesce(d.make_safe_s, 0) * interval '1 second',
+                now() + coalesce(d.repair_s, 0) * interval '1 second', 'hotline', $4, $6
+            FROM (SELECT 1) AS one LEFT JOIN deadline d ON true
+            WHERE NOT EXISTS (SELECT 1 FROM active)
+            RETURNING id
+        ),
+        target AS (
+            SELECT id, true AS opened FROM opened UNION ALL SELECT id, false FROM active
+        ),
+        ev AS (
+            INSERT INTO ticket_events (ticket_id, at, kind, actor, detail)
+            SELECT id, now(), CASE WHEN opened THEN 'opened' ELSE 'note' END, $5,
+                'hotline call from ' || $4 || coalesce(': ' || $6, '')
+            FROM target
+            RETURNING id, ticket_id, kind
+        )
+        SELECT target.id, target.opened,
+            pg_notify('ticket_events', json_build_object(
+                'ticket_id', target.id, 'event_id', ev.id, 'event', ev.kind, 'meter_id', $1::bigint,
+                'condition', $2, 'priority', $3, 'alarm_id', NULL, 'actor', $5)::text)
+        FROM target JOIN ev ON ev.ticket_id = target.id
+        """
+
+    /// One `escalated` event per active ticket and passed deadline whose step is still pending.
+    static let escalate = """
+        WITH due AS (
+            SELECT t.id, d.deadline
+            FROM repair_tickets t
+            CROSS JOIN LATERAL (VALUES
+                ('acknowledge_by', t.acknowledge_by, t.status = 'open'),
+                ('arrive_by', t.arrive_by, t.status IN ('open', 'acknowledged', 'dispatched')),
+                ('make_safe_by', t.make_safe_by, t.status IN ('open', 'acknowledged', 'dispatched', 'on_site')),
+                ('repair_by', t.repair_by, true)
+            ) AS d (deadline, due_at, pending)
+            WHERE t.status IN \(active) AND d.pending AND d.due_at < now()
+        ),
+        ev AS (
+            INSERT INTO ticket_events (ticket_id, at, kind, actor, detail)
+            SELECT id, now(), 'escalated', 'gateway', deadline || ' passed' FROM due ORDER BY id, deadline
+            ON CONFLICT (ticket_id, detail) WHERE kind = 'escalated' DO NOTHING
+            RETURNING id, ticket_id, at, kind, actor, alarm_id, detail
+        ),
+        bumped AS (
+            UPDATE repair_tickets t SET escalation_level = t.escalation_level + c.n, updated_at = now()
+            FROM (SELECT ticket_id, count(*)::integer AS n FROM ev GROUP BY ticket_id) AS c
+            WHERE t.id = c.ticket_id
+            RETURNING t.id, t.meter_id, t.condition, t.priority
+        )
+        \(eventSelect(events: "ev", tickets: "bumped"))
+        """
+
+    /// Events not yet on the dispatch topic, with their ticket, as one JSON text each.
+    static let undispatched = """
+        SELECT e.id, json_build_object(
+            'event_id', e.id, 'event', e.kind, 'at', e.at, 'actor', e.actor, 'detail', e.detail, 'alarm_id', e.alarm_id,
+            'ticket', json_build_object(
+                'id', t.id, 'condition', t.condition, 'priority', t.priority, 'status', t.status, 'origin', t.origin,
+                'incident_id', t.incident_id, 'escalation_level', t.escalation_level, 'opened_at', t.opened_at,
+                'acknowledge_by', t.acknowledge_by, 'arrive_by', t.arrive_by, 'make_safe_by', t.make_safe_by,
+                'repair_by', t.repair_by,
+                'meter', json_build_object('protocol', m.protocol, 'id', m.address, 'district', m.district,
+                    'rural', m.is_rural)))::text
+        FROM ticket_events e
+        JOIN repair_tickets t ON t.id = e.ticket_id
+        JOIN meters m ON m.id = t.meter_id
+        WHERE e.dispatched_at IS NULL
+        ORDER BY e.id
+        LIMIT $1::integer
+        """
+
+    /// $1 priority, $2 district, $3 due before (µs), $4 include closed, $5 limit.
+    static let list = """
+        SELECT \(ticketColumns)
+        FROM repair_tickets t JOIN meters m ON m.id = t.meter_id
+        WHERE ($4::boolean OR t.status IN \(active))
+            AND ($1::text IS NULL OR t.priority = $1)
+            AND ($2::text IS NULL OR m.district = $2)
+            AND ($3::bigint IS NULL OR \(nextDeadline) < \(ValidationSQL.instant("$3")))
+        ORDER BY t.priority, \(nextDeadline) NULLS LAST, t.id
+        LIMIT $5::integer
+        """
+
+    static let one = """
+        SELECT \(ticketColumns) FROM repair_tickets t JOIN meters m ON m.id = t.meter_id WHERE t.id = $1::bigint
+        """
+}

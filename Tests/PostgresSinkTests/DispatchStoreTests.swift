@@ -1,0 +1,203 @@
+import Foundation
+import GatewayCore
+import Testing
+
+@testable import PostgresSink
+
+/// The dispatch side against a real database: the lifecycle with actors, hotline tickets, escalation when a
+/// deadline passes, planned-outage suppression, major incidents and the dispatch-topic outbox.
+@Suite(.enabled(if: TestServer.isAvailable), .serialized, .timeLimit(.minutes(1)))
+struct DispatchStoreTests {
+    private let now = Timestamp(microsecondsSinceEpoch: Int64(Date().timeIntervalSince1970 * 1_000_000))
+
+    @Test func aTicketMovesForwardOnlyAndEveryStepIsAnEventWithItsActor() async throws {
+        try await withMigratedWriter { writer, database, ids in
+            var batch = SinkBatch()
+            batch.alarms = [makeAlarm(meter: ids["m1"]!, raisedAt: now.adding(seconds: -5))]
+            _ = try await writer.write(batch)
+            let ticket = try #require(try await writer.tickets(TicketFilter()).first)
+            #expect(ticket.status == "open" && ticket.priority == .p0 && ticket.origin == "alarm")
+
+            await #expect(throws: PostgresError.self) {
+                _ = try await writer.advanceTicket(ticket.id, to: .onSite, actor: "crew-7", note: nil)
+            }
+            for (step, actor) in [
+                (TicketStep.acknowledged, "desk-1"), (.dispatched, "desk-1"), (.onSite, "crew-7"),
+                (.madeSafe, "crew-7"),
+                (.resolved, "crew-7"), (.followUpDone, "desk-2"), (.closed, "desk-2"),
+            ] {
+                let event = try await writer.advanceTicket(
+                    ticket.id,
+                    to: step,
+                    actor: actor,
+                    note: "step \(step.rawValue)"
+                )
+                #expect(event.kind == step.rawValue && event.actor == actor)
+            }
+            await #expect(throws: PostgresError.self) {
+                _ = try await writer.advanceTicket(ticket.id, to: .closed, actor: "desk-2", note: nil)
+            }
+            let (closed, events, household) = try #require(try await writer.ticket(ticket.id))
+            #expect(closed.status == "closed")
+            #expect(closed.steps.count == 7)
+            #expect(
+                events.map { "\($0.kind)/\($0.actor)" } == [
+                    "opened/gateway", "acknowledged/desk-1", "dispatched/desk-1", "on_site/crew-7", "made_safe/crew-7",
+                    "resolved/crew-7", "follow_up_done/desk-2", "closed/desk-2",
+                ]
+            )
+            #expect(household.alarms.map(\.condition) == ["methane_detector"])
+            #expect(household.tickets.map(\.id) == [ticket.id])
+            // A closed ticket no longer blocks a new one for the same meter and condition.
+            batch.alarms = [makeAlarm(meter: ids["m1"]!, raisedAt: now.adding(seconds: -1))]
+            _ = try await writer.write(batch)
+            #expect(try database.count("repair_tickets") == 2)
+        }
+    }
+
+    @Test func aHotlineCallOpensOneP0TicketAndASecondCallJoinsIt() async throws {
+        try await withMigratedWriter(rural: ["m2"]) { writer, database, _ in
+            let first = try await writer.openManualTicket(
+                meter: (.native, "m2"),
+                condition: .gasSmellReported,
+                reporter: "caller 138-0000",
+                actor: "hotline-3",
+                note: "strong smell in the kitchen"
+            )
+            #expect(first.opened)
+            let second = try await writer.openManualTicket(
+                meter: (.native, "m2"),
+                condition: .gasSmellReported,
+                reporter: "neighbour",
+                actor: "hotline-4",
+                note: nil
+            )
+            #expect(!second.opened && second.ticketID == first.ticketID)
+            let (ticket, events, _) = try #require(try await writer.ticket(first.ticketID))
+            #expect(ticket.priority == .p0 && ticket.origin == "hotline" && ticket.reporter == "caller 138-0000")
+            // Rural P0: arrive within 60 minutes.
+            let arrive = try #require(ticket.deadlines["arrive_by"])
+            #expect(arrive.secondsSinceEpoch - ticket.openedAt.secondsSinceEpoch == 3600)
+            #expect(events.map(\.kind) == ["opened", "note"])
+            #expect(events.map(\.actor) == ["hotline-3", "hotline-4"])
+            #expect(try database.count("repair_tickets") == 1)
+        }
+    }
+
+    @Test func aMissedDeadlineEscalatesOnceAndOnlyWhileItsStepIsPending() async throws {
+        try await withMigratedWriter { writer, database, ids in
+            var batch = SinkBatch()
+            batch.alarms = [
+                makeAlarm(meter: ids["m1"]!, raisedAt: now.adding(seconds: -5)),
+                makeAlarm(meter: ids["m2"]!, raisedAt: now.adding(seconds: -5), condition: .batteryLow, priority: .p3),
+            ]
+            _ = try await writer.write(batch)
+            #expect(try await writer.escalateOverdue().isEmpty)
+            // The P0 ticket's acknowledge and arrive deadlines have passed; the P3 ticket's have not.
+            let connection = try database.connect()
+            try connection.execute(
+                """
+                UPDATE repair_tickets SET acknowledge_by = now() - interval '1 minute', arrive_by = now() - interval '1 minute'
+                WHERE condition = 'methane_detector'
+                """
+            )
+            let escalated = try await writer.escalateOverdue()
+            #expect(escalated.map(\.detail) == ["acknowledge_by passed", "arrive_by passed"])
+            #expect(try await writer.escalateOverdue().isEmpty)
+            let ticket = try #require(
+                try await writer.tickets(TicketFilter()).first { $0.condition == "methane_detector" }
+            )
+            #expect(ticket.escalationLevel == 2)
+            // Acknowledging does not undo history; a later missed step escalates again, once.
+            _ = try await writer.advanceTicket(ticket.id, to: .acknowledged, actor: "desk", note: nil)
+            try connection.execute(
+                "UPDATE repair_tickets SET make_safe_by = now() - interval '1 minute' WHERE id = \(ticket.id)"
+            )
+            #expect(try await writer.escalateOverdue().map(\.detail) == ["make_safe_by passed"])
+            // Filtering: P0 only, and due before now.
+            var filter = TicketFilter()
+            filter.priority = .p0
+            #expect(try await writer.tickets(filter).map(\.id) == [ticket.id])
+            filter = TicketFilter()
+            filter.dueBefore = now.adding(seconds: 60)
+            #expect(try await writer.tickets(filter).map(\.id) == [ticket.id])
+        }
+    }
+
+    @Test func alarmsAPlannedOutageExplainsAreRecordedButNotDispatched() async throws {
+        try await withMigratedWriter { writer, database, ids in
+            _ = try await writer.announceOutage(
+                district: "d1",
+                from: now.adding(seconds: -600),
+                to: now.adding(seconds: 600),
+                reason: "main replacement on Elm St",
+                by: "planning"
+            )
+            var batch = SinkBatch()
+            batch.alarms = [
+                makeAlarm(meter: ids["m1"]!, raisedAt: now.adding(seconds: -5), condition: .pressureLow, priority: .p0),
+                // A methane alarm is never explained by an outage.
+                makeAlarm(meter: ids["m2"]!, raisedAt: now.adding(seconds: -5)),
+                // Outside the window: dispatched.
+                makeAlarm(
+                    meter: ids["m3"]!,
+                    raisedAt: now.adding(seconds: -3600),
+                    receivedAt: now.adding(seconds: -3600),
+                    condition: .pressureLow,
+                    priority: .p0
+                ),
+            ]
+            _ = try await writer.write(batch)
+            #expect(try database.count("alarms") == 3)
+            #expect(try database.count("alarms", where: "outage_id IS NOT NULL") == 1)
+            let tickets = try await writer.tickets(TicketFilter()).map { "\($0.meterID)/\($0.condition)" }.sorted()
+            #expect(tickets == ["\(ids["m2"]!)/methane_detector", "\(ids["m3"]!)/pressure_low"].sorted())
+        }
+    }
+
+    @Test func manyMetersOfADistrictLosingPressureMakeOneIncidentThatGroupsTheirTickets() async throws {
+        let meters = (1...6).map { "p\($0)" }
+        try await withMigratedWriter(meters: meters) { writer, database, ids in
+            var batch = SinkBatch()
+            batch.alarms = meters.prefix(3).map {
+                makeAlarm(meter: ids[$0]!, raisedAt: now.adding(seconds: -30), condition: .pressureLow, priority: .p0)
+            }
+            _ = try await writer.write(batch)
+            #expect(try database.count("major_incidents") == 0)  // 3 meters: below the default 5
+            batch.alarms = meters.suffix(3).map {
+                makeAlarm(meter: ids[$0]!, raisedAt: now.adding(seconds: -20), condition: .pressureLow, priority: .p0)
+            }
+            let summary = try await writer.write(batch)
+            #expect(try database.count("major_incidents") == 1)
+            #expect(try database.scalar("SELECT meter_count FROM major_incidents") == "6")
+            #expect(try database.count("repair_tickets", where: "incident_id IS NOT NULL") == 6)
+            #expect(summary.events.filter { $0.kind.rawValue == "incident_linked" }.count == 6)
+            // More alarms join the same incident.
+            _ = try await writer.openManualTicket(
+                meter: (.native, "p1"),
+                condition: .gasSmellReported,
+                reporter: "x",
+                actor: "y",
+                note: nil
+            )
+            #expect(try database.count("major_incidents") == 1)
+        }
+    }
+
+    @Test func everyTicketEventWaitsInTheOutboxUntilPublished() async throws {
+        try await withMigratedWriter { writer, _, ids in
+            var batch = SinkBatch()
+            batch.alarms = [makeAlarm(meter: ids["m1"]!, raisedAt: now.adding(seconds: -5))]
+            _ = try await writer.write(batch)
+            let pending = try await writer.undispatchedEvents(limit: 10)
+            #expect(pending.count == 1)
+            let object = try #require(
+                try JSONSerialization.jsonObject(with: Data(pending[0].json.utf8)) as? [String: Any]
+            )
+            #expect(object["event"] as? String == "opened")
+            #expect((object["ticket"] as? [String: Any])?["priority"] as? String == "P0")
+            try await writer.markDispatched(pending.map(\.id))
+            #expect(try await writer.undispatchedEvents(limit: 10).isEmpty)
+        }
+    }
+}
