@@ -55,6 +55,14 @@ struct GatewayConfiguration: Sendable, Equatable {
     var httpHost = "127.0.0.1"
     var httpPort = 8080
     var httpReviewToken = ""
+    var httpDispatchToken = ""
+    // [dispatch]
+    var dispatchEnabled = true
+    var dispatchEscalationIntervalSeconds = 30
+    var dispatchIncidentWindowMinutes = 10
+    var dispatchIncidentMinimumMeters = 5
+    var dispatchInspectionResidentialMonths = 12
+    var dispatchInspectionNonResidentialMonths = 6
     // [validation]
     var validationEnabled = true
     var validationDelaySeconds = 60
@@ -419,6 +427,51 @@ extension GatewayConfiguration {
                 "Bearer token reviewers send to accept or reject held reads over HTTP (POST /review/v1/decisions). Empty disables review over HTTP; the billing API is read-only either way."
         ),
         Setting(
+            section: "http",
+            key: "dispatch_token",
+            kind: .string(\.httpDispatchToken, isSecret: true, allowed: nil),
+            help:
+                "Bearer token of the dispatch API (/dispatch/v1/…: tickets, lifecycle steps, hotline tickets, outages, reports). Empty disables it."
+        ),
+        Setting(
+            section: "dispatch",
+            key: "enabled",
+            kind: .boolean(\.dispatchEnabled),
+            help:
+                "Publish every ticket event on <prefix>/dispatch/tickets/<priority> (QoS 1, at least once, in order) and escalate missed deadlines."
+        ),
+        Setting(
+            section: "dispatch",
+            key: "escalation_interval_seconds",
+            kind: .integer(\.dispatchEscalationIntervalSeconds, range: 1...3600),
+            help: "How often tickets are checked for a deadline passed without its step (each escalates once)."
+        ),
+        Setting(
+            section: "dispatch",
+            key: "incident_window_minutes",
+            kind: .integer(\.dispatchIncidentWindowMinutes, range: 1...1440),
+            help:
+                "Pressure-loss or seismic shut-off alarms from one district within this window count toward a major incident."
+        ),
+        Setting(
+            section: "dispatch",
+            key: "incident_min_meters",
+            kind: .integer(\.dispatchIncidentMinimumMeters, range: 2...1_000_000),
+            help: "Meters of one district in the window that make a major incident grouping their tickets."
+        ),
+        Setting(
+            section: "dispatch",
+            key: "inspection_residential_months",
+            kind: .integer(\.dispatchInspectionResidentialMonths, range: 1...120),
+            help: "Residential premises are due for a safety inspection this long after the last one."
+        ),
+        Setting(
+            section: "dispatch",
+            key: "inspection_non_residential_months",
+            kind: .integer(\.dispatchInspectionNonResidentialMonths, range: 1...120),
+            help: "Commercial and industrial premises are due for a safety inspection this long after the last one."
+        ),
+        Setting(
             section: "validation",
             key: "enabled",
             kind: .boolean(\.validationEnabled),
@@ -693,6 +746,9 @@ extension GatewayConfiguration {
                 setting: "validation.high_usage_percent",
                 problem: "must be below validation.extreme_usage_percent"
             )
+        }
+        if !httpDispatchToken.isEmpty && httpDispatchToken.utf8.count < 16 {
+            throw ConfigurationError(setting: "http.dispatch_token", problem: "must be at least 16 characters")
         }
         if !httpReviewToken.isEmpty && httpReviewToken.utf8.count < 16 {
             throw ConfigurationError(setting: "http.review_token", problem: "must be at least 16 characters")

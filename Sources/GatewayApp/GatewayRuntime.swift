@@ -20,6 +20,7 @@ struct GatewayRuntime {
     let configuration: GatewayConfiguration
     let statistics: PipelineStatistics
     let validationStatistics: ValidationStatistics
+    let dispatchStatistics: DispatchStatistics
     let services: [any Service]
     let mqtt: MosquittoClient
     let spool: FrameSpool
@@ -89,6 +90,22 @@ struct GatewayRuntime {
                 )
             )
         }
+        let dispatchStatistics = DispatchStatistics()
+        if configuration.dispatchEnabled {
+            services.append(
+                DispatchService(
+                    writer: PostgresWriter(conninfo: configuration.postgresConninfo, logger: logger),
+                    client: mqtt,
+                    topicPrefix: configuration.mqttTopicPrefix,
+                    escalationIntervalSeconds: configuration.dispatchEscalationIntervalSeconds,
+                    incidentWindowSeconds: Int64(configuration.dispatchIncidentWindowMinutes) * 60,
+                    incidentMinimumMeters: Int64(configuration.dispatchIncidentMinimumMeters),
+                    statistics: dispatchStatistics,
+                    databaseReady: { statistics.databaseReady.load(ordering: .relaxed) },
+                    logger: logger
+                )
+            )
+        }
         if configuration.httpEnabled {
             services.append(
                 HealthServer(
@@ -97,18 +114,25 @@ struct GatewayRuntime {
                     logger: logger,
                     readiness: { mqtt.isConnected && statistics.databaseReady.load(ordering: .relaxed) },
                     metrics: {
-                        statistics.snapshot() + validationStatistics.snapshot()
+                        statistics.snapshot() + validationStatistics.snapshot() + dispatchStatistics.snapshot()
                             + [("spool_backlog_bytes", spool.backlogBytes)]
                     },
                     billing: BillingAPI(
                         store: PostgresWriter(conninfo: configuration.postgresConninfo, logger: logger),
                         reviewToken: configuration.httpReviewToken
+                    ),
+                    dispatch: DispatchAPI(
+                        store: PostgresWriter(conninfo: configuration.postgresConninfo, logger: logger),
+                        token: configuration.httpDispatchToken,
+                        residentialMonths: configuration.dispatchInspectionResidentialMonths,
+                        nonResidentialMonths: configuration.dispatchInspectionNonResidentialMonths
                     )
                 )
             )
         }
         self.statistics = statistics
         self.validationStatistics = validationStatistics
+        self.dispatchStatistics = dispatchStatistics
         self.services = services
         self.mqtt = mqtt
         self.spool = spool

@@ -3,7 +3,7 @@ public import Logging
 public import ServiceLifecycle
 
 /// Serves `/healthz` (the process is alive), `/readyz` (broker connected and database migrated) and `/metrics`
-/// (Prometheus text format) on a Hummingbird server, and the billing and review routes of ``BillingAPI`` when given.
+/// (Prometheus text format) on a Hummingbird server, and the routes of ``BillingAPI`` and ``DispatchAPI`` when given.
 ///
 /// The closures are called on Hummingbird's event loops; they must be cheap and thread-safe (atomics).
 public struct HealthServer: Service {
@@ -17,16 +17,19 @@ public struct HealthServer: Service {
     ///   - readiness: Whether the gateway can accept and store frames now.
     ///   - metrics: Counter name and value pairs; exported as `meter_gateway_<name>`.
     ///   - billing: The billing and review API, or `nil` for health and metrics only.
+    ///   - dispatch: The dispatch API, or `nil`.
     public init(
         host: String,
         port: Int,
         logger: Logger,
         readiness: @escaping @Sendable () -> Bool,
         metrics: @escaping @Sendable () -> [(String, Int64)],
-        billing: BillingAPI? = nil
+        billing: BillingAPI? = nil,
+        dispatch: DispatchAPI? = nil
     ) {
         let router = Self.makeRouter(readiness: readiness, metrics: metrics)
         billing?.register(on: router)
+        dispatch?.register(on: router)
         self.application = Application(
             router: router,
             configuration: ApplicationConfiguration(address: .hostname(host, port: port), serverName: "meter-gateway"),

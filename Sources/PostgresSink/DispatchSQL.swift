@@ -136,7 +136,7 @@ enum DispatchSQL {
 
     /// Events not yet on the dispatch topic, with their ticket, as one JSON text each.
     static let undispatched = """
-        SELECT e.id, json_build_object(
+        SELECT e.id, t.priority, json_build_object(
             'event_id', e.id, 'event', e.kind, 'at', e.at, 'actor', e.actor, 'detail', e.detail, 'alarm_id', e.alarm_id,
             'ticket', json_build_object(
                 'id', t.id, 'condition', t.condition, 'priority', t.priority, 'status', t.status, 'origin', t.origin,
@@ -167,5 +167,44 @@ enum DispatchSQL {
 
     static let one = """
         SELECT \(ticketColumns) FROM repair_tickets t JOIN meters m ON m.id = t.meter_id WHERE t.id = $1::bigint
+        """
+
+    /// $1, $2: opened in [from, to) (µs). Per deadline: met and decided counts; arrival minutes p50, p90, max.
+    static let slaReport = """
+        SELECT t.priority, coalesce(m.district, '-'), count(*),
+            count(*) FILTER (WHERE t.acknowledged_at <= t.acknowledge_by),
+            count(*) FILTER (WHERE t.acknowledged_at IS NOT NULL OR t.acknowledge_by < now()),
+            count(*) FILTER (WHERE t.on_site_at <= t.arrive_by),
+            count(*) FILTER (WHERE t.on_site_at IS NOT NULL OR t.arrive_by < now()),
+            count(*) FILTER (WHERE coalesce(t.made_safe_at, t.resolved_at) <= t.make_safe_by),
+            count(*) FILTER (WHERE coalesce(t.made_safe_at, t.resolved_at) IS NOT NULL OR t.make_safe_by < now()),
+            count(*) FILTER (WHERE t.resolved_at <= t.repair_by),
+            count(*) FILTER (WHERE t.resolved_at IS NOT NULL OR t.repair_by < now()),
+            round((percentile_cont(0.5) WITHIN GROUP (ORDER BY extract(epoch FROM t.on_site_at - t.opened_at) / 60))
+                ::numeric, 1),
+            round((percentile_cont(0.9) WITHIN GROUP (ORDER BY extract(epoch FROM t.on_site_at - t.opened_at) / 60))
+                ::numeric, 1),
+            round((max(extract(epoch FROM t.on_site_at - t.opened_at)) / 60)::numeric, 1)
+        FROM repair_tickets t JOIN meters m ON m.id = t.meter_id
+        WHERE t.opened_at >= \(ValidationSQL.instant("$1")) AND t.opened_at < \(ValidationSQL.instant("$2"))
+        GROUP BY 1, 2
+        ORDER BY 1, 2
+        """
+
+    /// $1 as of, $2 residential months, $3 non-residential months, $4 limit.
+    static let inspectionsDue = """
+        SELECT * FROM (
+            SELECT m.protocol, m.address, m.district, coalesce(m.customer_class, 'residential') AS customer,
+                last.inspected_on::text,
+                (coalesce(last.inspected_on, m.registered_at::date)
+                    + CASE WHEN coalesce(m.customer_class, 'residential') = 'residential' THEN $2::integer
+                        ELSE $3::integer END * interval '1 month')::date AS due
+            FROM meters m
+            LEFT JOIN LATERAL (SELECT max(inspected_on) AS inspected_on FROM inspections i WHERE i.meter_id = m.id)
+                AS last ON true
+        ) AS d
+        WHERE due <= $1::date
+        ORDER BY due, protocol, address
+        LIMIT $4::integer
         """
 }

@@ -210,17 +210,21 @@ extension PostgresWriter {
         }
     }
 
-    /// Events not yet published on the dispatch topic, oldest first, each with its ticket as JSON.
+    /// Events not yet published on the dispatch topic, oldest first, each with its ticket's priority and the event
+    /// and ticket as JSON.
     /// - Parameter limit: At most this many.
-    /// - Returns: (event id, JSON) pairs.
+    /// - Returns: (event id, ticket priority, JSON).
     /// - Throws: ``PostgresError``.
-    public func undispatchedEvents(limit: Int) throws -> [(id: Int64, json: String)] {
+    public func undispatchedEvents(limit: Int) throws -> [(id: Int64, priority: String, json: String)] {
         let rows = try withConnection { connection in
             try connection.query(DispatchSQL.undispatched, parameters: [String(limit)])
         }
         return rows.compactMap { row in
-            guard row.count == 2, let id = row[0].flatMap({ Int64($0) }), let json = row[1] else { return nil }
-            return (id, json)
+            guard row.count == 3, let id = row[0].flatMap({ Int64($0) }), let priority = row[1], let json = row[2]
+            else {
+                return nil
+            }
+            return (id, priority, json)
         }
     }
 
@@ -430,5 +434,122 @@ extension PostgresWriter {
             reporter: row[25],
             note: row.count > 26 ? row[26] : nil
         )
+    }
+}
+
+/// SLA compliance of one priority and district: per deadline, how many decided tickets met it, and arrival times.
+public struct SLARow: Sendable, Equatable {
+    public var priority: String
+    public var district: String
+    public var tickets: Int
+    /// Per deadline (`acknowledge`, `arrive`, `make_safe`, `repair`): (met, decided). A deadline is decided once its
+    /// step was reached or the deadline passed; met when the step was reached by then.
+    public var deadlines: [String: (met: Int, decided: Int)]
+    /// Minutes from opening to on site: median, 90th percentile, maximum (nil without arrivals).
+    public var arrivalMinutes: (p50: Double, p90: Double, max: Double)?
+
+    public static func == (lhs: SLARow, rhs: SLARow) -> Bool {
+        lhs.priority == rhs.priority && lhs.district == rhs.district && lhs.tickets == rhs.tickets
+            && lhs.deadlines.mapValues { [$0.met, $0.decided] } == rhs.deadlines.mapValues { [$0.met, $0.decided] }
+    }
+}
+
+/// A premises due for its safety inspection.
+public struct InspectionDue: Sendable, Equatable {
+    public var `protocol`: FrameProtocol
+    public var meter: String
+    public var district: String?
+    public var customerClass: String
+    public var lastInspection: String?
+    public var dueOn: String
+}
+
+extension PostgresWriter {
+    /// SLA compliance per priority and district for tickets opened in [from, to).
+    public func slaReport(from: Timestamp, to: Timestamp) throws -> [SLARow] {
+        let rows = try withConnection { connection in
+            try connection.query(
+                DispatchSQL.slaReport,
+                parameters: [String(from.microsecondsSinceEpoch), String(to.microsecondsSinceEpoch)]
+            )
+        }
+        return rows.compactMap { row in
+            guard row.count == 14, let priority = row[0], let district = row[1],
+                let tickets = row[2].flatMap({ Int($0) })
+            else { return nil }
+            var deadlines: [String: (met: Int, decided: Int)] = [:]
+            for (index, name) in ["acknowledge", "arrive", "make_safe", "repair"].enumerated() {
+                deadlines[name] = (Int(row[3 + 2 * index] ?? "") ?? 0, Int(row[4 + 2 * index] ?? "") ?? 0)
+            }
+            var arrival: (Double, Double, Double)?
+            if let p50 = row[11].flatMap({ Double($0) }), let p90 = row[12].flatMap({ Double($0) }),
+                let max = row[13].flatMap({ Double($0) })
+            {
+                arrival = (p50, p90, max)
+            }
+            return SLARow(
+                priority: priority,
+                district: district,
+                tickets: tickets,
+                deadlines: deadlines,
+                arrivalMinutes: arrival
+            )
+        }
+    }
+
+    /// Premises due for a safety inspection on `date`: residential after `residentialMonths`, commercial and
+    /// industrial after `nonResidentialMonths`, counted from the last inspection (or from registration).
+    public func inspectionsDue(
+        asOf date: CivilDate,
+        residentialMonths: Int,
+        nonResidentialMonths: Int,
+        limit: Int
+    )
+        throws -> [InspectionDue]
+    {
+        let rows = try withConnection { connection in
+            try connection.query(
+                DispatchSQL.inspectionsDue,
+                parameters: [date.description, String(residentialMonths), String(nonResidentialMonths), String(limit)]
+            )
+        }
+        return rows.compactMap { row in
+            guard row.count == 6, let source = row[0].flatMap({ FrameProtocol(rawValue: $0) }), let meter = row[1],
+                let customer = row[3], let due = row[5]
+            else { return nil }
+            return InspectionDue(
+                protocol: source,
+                meter: meter,
+                district: row[2],
+                customerClass: customer,
+                lastInspection: row[4],
+                dueOn: due
+            )
+        }
+    }
+
+    /// Records a safety inspection of a premises.
+    public func recordInspection(
+        meter: (protocol: FrameProtocol, address: String),
+        on date: CivilDate,
+        inspector: String,
+        result: String,
+        note: String?
+    ) throws {
+        guard !inspector.isEmpty, !result.isEmpty,
+            ![inspector, result, note ?? ""].contains(where: { $0.utf8.contains(0) })
+        else { throw PostgresError(code: .invalidArgument, message: "an inspection needs an inspector and a result") }
+        let inserted = try withConnection { connection in
+            try connection.execute(
+                """
+                INSERT INTO inspections (meter_id, inspected_on, inspector, result, note)
+                SELECT id, $3::date, $4, $5, $6 FROM meters WHERE protocol = $1 AND address = $2
+                """,
+                parameters: [meter.protocol.rawValue, meter.address, date.description, inspector, result, note]
+            )
+        }
+        guard inserted == 1 else {
+            throw PostgresError(code: .invalidArgument, message: "no \(meter.protocol.rawValue) meter \(meter.address)")
+        }
     }
 }

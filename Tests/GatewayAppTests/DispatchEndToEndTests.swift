@@ -1,0 +1,205 @@
+import Foundation
+import GatewayCore
+import GatewayHTTP
+import Hummingbird
+import HummingbirdTesting
+import Logging
+import MQTTIngest
+import PostgresSink
+import ServiceLifecycle
+import Synchronization
+import Testing
+
+@testable import GatewayApp
+
+/// From a methane alarm frame on MQTT to dispatch: the NOTIFY after commit, the event on the MQTT dispatch topic
+/// (QoS 1), the ticket in the API with its household file, and lifecycle steps through the API, each of which is
+/// published on the topic too.
+@Suite(
+    .enabled(if: IntegrationEnvironment.isAvailable, "needs GATEWAY_TEST_PG and MQTT_TEST_PORT"),
+    .timeLimit(.minutes(2))
+)
+struct DispatchEndToEndTests {
+    private let meter: UInt64 = 720_000_001
+    private let keyBytes: [UInt8] = Array(0x30...0x3F)
+    private static let token = "dispatch-token-0123456789"
+
+    @Test func anAlarmFrameReachesNotifyTheDispatchTopicAndTheAPI() async throws {
+        let environment = try IntegrationEnvironment()
+        let database = try environment.makeDatabase(prefix: "dispatch_e2e")
+        defer { environment.dropDatabase(database) }
+        let folder = try environment.makeFolder()
+        let configPath = try environment.writeConfiguration(in: folder, database: database, clientID: "gw-dispatch")
+        let configuration = try GatewayConfiguration.load(
+            tomlText: try String(contentsOfFile: configPath, encoding: .utf8),
+            environment: [:]
+        )
+        let logger = Logger(label: "dispatch-e2e")
+        let key = try #require(AES128Key(bytes: keyBytes))
+        let topics = TopicScheme(prefix: configuration.mqttTopicPrefix)
+        let writer = PostgresWriter(conninfo: configuration.postgresConninfo, logger: logger)
+        try await writer.connect()
+        _ = try await writer.migrate()
+        var profile = MeterProfile(protocol: .native, address: String(meter))
+        profile.aesKey = keyBytes
+        profile.district = "harbour"
+        profile.isMethaneDetectorLinked = true
+        _ = try await writer.importMeters([profile], columns: [.aesKey, .district, .methaneDetectorLinked])
+        await writer.close()
+
+        let listener = PostgresListener(
+            conninfo: configuration.postgresConninfo,
+            channel: "ticket_events",
+            logger: logger
+        )
+        try await listener.start()
+        defer { listener.stop() }
+
+        let runtime = try GatewayRuntime(configuration: configuration, logger: logger)
+        let group = ServiceGroup(
+            configuration: ServiceGroupConfiguration(
+                services: runtime.services.map { ServiceGroupConfiguration.ServiceConfiguration(service: $0) },
+                logger: logger
+            )
+        )
+        let received = Mutex<[(topic: String, text: String)]>([])
+        let dispatchFilter = "\(configuration.mqttTopicPrefix)/dispatch/tickets/#"
+        let fleet = try MosquittoClient(
+            options: configuration.fleetMQTTOptions(clientID: "fleet-dispatch-\(environment.runID)"),
+            subscriptions: [MQTTSubscription(filter: dispatchFilter, qos: .atLeastOnce)],
+            logger: logger,
+            onMessage: { message in
+                let topic = message.topicUTF8.withUnsafeBytes { String(decoding: $0, as: UTF8.self) }
+                let text = String(decoding: message.payload, as: UTF8.self)
+                received.withLock { $0.append((topic, text)) }
+            }
+        )
+        fleet.start()
+
+        let router = HealthServer.makeRouter(readiness: { true }, metrics: { [] })
+        DispatchAPI(
+            store: PostgresWriter(conninfo: configuration.postgresConninfo, logger: logger),
+            token: Self.token,
+            residentialMonths: 12,
+            nonResidentialMonths: 6
+        ).register(on: router)
+        let application = Application(router: router)
+        let auth: HTTPFields = [.authorization: "Bearer \(Self.token)"]
+
+        try await withThrowingTaskGroup(of: Void.self) { tasks in
+            tasks.addTask { try await group.run() }
+            defer { tasks.cancelAll() }
+            #expect(await runtime.mqtt.waitUntilConnected(timeout: .seconds(20)))
+            #expect(await fleet.waitUntilConnected(timeout: .seconds(20)))
+            while !runtime.statistics.databaseReady.load(ordering: .relaxed) {
+                try await Task.sleep(for: .milliseconds(50))
+            }
+            let now = UInt32(Date().timeIntervalSince1970)
+            let alarm = NativeFrame(
+                meterID: meter,
+                frameCounter: 7,
+                meterTime: now - 2,
+                body: .alarm(
+                    NativeFrame.Alarm(
+                        code: 0x0001,
+                        isRaised: true,
+                        valve: .closed,
+                        register: NativeFrame.Register(raw: 5_000, exponent: -3, digits: 5),
+                        flowMillilitresPerHour: 0,
+                        detail: 1500
+                    )
+                )
+            )
+            try await fleet.publishAndWait(
+                topic: topics.uplinkTopic(.native, address: String(meter)),
+                payload: try NativeEncoder.encode(alarm, key: key)
+            )
+
+            // NOTIFY after commit.
+            var notifications = listener.notifications.makeAsyncIterator()
+            let notified = try #require(await notifications.next()?.payload)
+            #expect(notified.contains("\"event\" : \"opened\""), "\(notified)")
+
+            // The dispatch topic, P0 sub-topic.
+            @Sendable func dispatched() -> [(topic: String, json: [String: Any])] {
+                received.withLock { $0 }.map { message in
+                    (
+                        message.topic,
+                        (try? JSONSerialization.jsonObject(with: Data(message.text.utf8)) as? [String: Any]) ?? [:]
+                    )
+                }
+            }
+            @Sendable func waitForDispatched(_ count: Int) async throws {
+                let deadline = ContinuousClock.now + .seconds(20)
+                while received.withLock({ $0.count }) < count {
+                    try #require(ContinuousClock.now < deadline, "no dispatch message in time")
+                    try await Task.sleep(for: .milliseconds(50))
+                }
+            }
+            try await waitForDispatched(1)
+            let first = try #require(dispatched().first)
+            #expect(first.topic == "\(configuration.mqttTopicPrefix)/dispatch/tickets/P0")
+            #expect(first.json["event"] as? String == "opened")
+            let ticket = try #require(first.json["ticket"] as? [String: Any])
+            #expect(ticket["condition"] as? String == "methane_detector")
+            #expect((ticket["meter"] as? [String: Any])?["district"] as? String == "harbour")
+            let ticketID = try #require(ticket["id"] as? Int)
+
+            try await application.test(.router) { client in
+                try await client.execute(uri: "/dispatch/v1/tickets", method: .get) { response in
+                    #expect(response.status == .unauthorized)
+                }
+                try await client.execute(
+                    uri: "/dispatch/v1/tickets?priority=P0&district=harbour",
+                    method: .get,
+                    headers: auth
+                ) {
+                    response in
+                    let object = try #require(
+                        try JSONSerialization.jsonObject(with: Data(String(buffer: response.body).utf8))
+                            as? [String: Any]
+                    )
+                    let tickets = try #require(object["tickets"] as? [[String: Any]])
+                    #expect(tickets.map { $0["id"] as? Int } == [ticketID])
+                    #expect((tickets.first?["deadlines"] as? [String: Any])?["arrive_by"] != nil)
+                }
+                try await client.execute(
+                    uri: "/dispatch/v1/tickets/\(ticketID)/steps",
+                    method: .post,
+                    headers: auth,
+                    body: ByteBuffer(string: #"{"step":"on_site","actor":"crew-3"}"#)
+                ) { response in
+                    #expect(response.status == .conflict)  // not dispatched yet
+                }
+                for step in ["acknowledged", "dispatched"] {
+                    try await client.execute(
+                        uri: "/dispatch/v1/tickets/\(ticketID)/steps",
+                        method: .post,
+                        headers: auth,
+                        body: ByteBuffer(string: #"{"step":"\#(step)","actor":"desk-9","note":"crew 3 sent"}"#)
+                    ) { response in
+                        #expect(response.status == .ok)
+                    }
+                }
+                try await client.execute(uri: "/dispatch/v1/tickets/\(ticketID)", method: .get, headers: auth) {
+                    response in
+                    let object = try #require(
+                        try JSONSerialization.jsonObject(with: Data(String(buffer: response.body).utf8))
+                            as? [String: Any]
+                    )
+                    let events = try #require(object["events"] as? [[String: Any]])
+                    #expect(events.map { $0["kind"] as? String } == ["opened", "acknowledged", "dispatched"])
+                    #expect(events.map { $0["actor"] as? String } == ["gateway", "desk-9", "desk-9"])
+                    let household = try #require(object["household"] as? [String: Any])
+                    #expect(household["methane_detector_linked"] as? Bool == true)
+                    #expect((household["alarms"] as? [[String: Any]])?.count == 1)
+                }
+            }
+            // Each step was published on the topic, in order.
+            try await waitForDispatched(3)
+            #expect(dispatched().map { $0.json["event"] as? String } == ["opened", "acknowledged", "dispatched"])
+            await group.triggerGracefulShutdown()
+        }
+        await fleet.stop()
+    }
+}
