@@ -21,6 +21,18 @@ public enum AlarmCondition: String, Sendable, CaseIterable, Hashable {
     case meterFault = "meter_fault"
     /// A caller reported smelling gas at the premises (hotline ticket).
     case gasSmellReported = "gas_smell_reported"
+    /// Derived: a full day without a zero-flow interval (a warning; no ticket).
+    case continuousFlowWarning = "continuous_flow_warning"
+    /// Derived: 7 days in a row without a zero-flow interval (escalated warning; no ticket).
+    case continuousFlowEscalated = "continuous_flow_escalated"
+    /// Derived: 30 days in a row without a zero-flow interval: a suspected leak (ticket).
+    case continuousFlowLeak = "continuous_flow_leak"
+    /// Derived: flow rose between two intervals by more than the increased-flow cut-off.
+    case suddenIncrease = "sudden_increase"
+    /// Derived: the minimum night flow rose night after night.
+    case nightFlowRising = "night_flow_rising"
+    /// Derived: a district's supply exceeds the sum of its customers' meters beyond their combined tolerance.
+    case networkLeakSuspected = "network_leak_suspected"
     /// A code the gateway does not know. It is never dropped: it opens a ticket for a person to look at.
     case unrecognised = "unrecognised_alarm"
 }

@@ -146,7 +146,9 @@ extension AlarmCondition {
         case .batteryLow: 0x000C
         case .batteryLock: 0x000D
         case .clockFault: 0x000E
-        case .meterFault, .gasSmellReported, .unrecognised: nil
+        case .meterFault, .gasSmellReported, .continuousFlowWarning, .continuousFlowEscalated, .continuousFlowLeak,
+            .suddenIncrease, .nightFlowRising, .networkLeakSuspected, .unrecognised:
+            nil
         }
     }
 }

@@ -72,9 +72,10 @@ public struct TicketPolicy: Sendable, Equatable {
         )
     )
 
-    /// Whether an alarm of this condition opens (or joins) a repair ticket. Clearing events never open one.
+    /// Whether an alarm of this condition opens (or joins) a repair ticket. Clearing events never open one, nor do the
+    /// continuous-flow warning and escalation (24 h and 7 days), which are recorded for the household file.
     public func opensTicket(_ condition: AlarmCondition, isCleared: Bool) -> Bool {
-        !isCleared
+        !isCleared && condition != .continuousFlowWarning && condition != .continuousFlowEscalated
     }
 
     /// The priority of the ticket an alarm raises, given the valve position the meter reported with it.
@@ -86,9 +87,10 @@ public struct TicketPolicy: Sendable, Equatable {
             return .p0
         case .overFlow, .seismicShutOff, .pressureLow:
             return valve == .closed ? .p1 : .p0
-        case .uncontrolledFlowAfterReopen, .tiltOrRemoval, .valveFault:
+        case .uncontrolledFlowAfterReopen, .tiltOrRemoval, .valveFault, .suddenIncrease, .networkLeakSuspected:
             return .p1
-        case .continuousFlowTimeout, .tinyFlowLeak, .unrecognised:
+        case .continuousFlowTimeout, .tinyFlowLeak, .unrecognised, .continuousFlowWarning, .continuousFlowEscalated,
+            .continuousFlowLeak, .nightFlowRising:
             return .p2
         case .magneticAttack, .batteryLow, .batteryLock, .clockFault, .meterFault:
             return .p3

@@ -246,6 +246,27 @@ public struct DailyDeterminant: Sendable, Equatable {
     /// The last valve state the day's reads reported.
     public var valve: ValveState
 
+    /// Creates a day.
+    public init(
+        dayStart: Timestamp,
+        startIndexMillilitres: Int64,
+        endIndexMillilitres: Int64,
+        volumeMillilitres: Int64,
+        quality: ReadQuality,
+        reasons: ValidationReasons,
+        intervals: [IntervalValue],
+        valve: ValveState
+    ) {
+        self.dayStart = dayStart
+        self.startIndexMillilitres = startIndexMillilitres
+        self.endIndexMillilitres = endIndexMillilitres
+        self.volumeMillilitres = volumeMillilitres
+        self.quality = quality
+        self.reasons = reasons
+        self.intervals = intervals
+        self.valve = valve
+    }
+
     /// The estimated intervals only.
     public var estimatedIntervals: [IntervalValue] { intervals.filter(\.isEstimated) }
 }
