@@ -63,6 +63,21 @@ struct GatewayConfiguration: Sendable, Equatable {
     var dispatchIncidentMinimumMeters = 5
     var dispatchInspectionResidentialMonths = 12
     var dispatchInspectionNonResidentialMonths = 6
+    // [signatures]
+    var signaturesEnabled = true
+    var signaturesContinuousWarnDays = 1
+    var signaturesContinuousEscalateDays = 7
+    var signaturesContinuousTicketDays = 30
+    var signaturesTotalFlowCutoffPercent = 180
+    var signaturesIncreaseCutoffPercent = 140
+    var signaturesBand1FromLitresPerHour = 10
+    var signaturesBand1LimitMinutes = 720
+    var signaturesBand2FromLitresPerHour = 200
+    var signaturesBand2LimitMinutes = 240
+    var signaturesBand3FromLitresPerHour = 1000
+    var signaturesBand3LimitMinutes = 60
+    var signaturesNightRisingNights = 3
+    var signaturesNightFloorLitresPerHour = 10
     // [validation]
     var validationEnabled = true
     var validationDelaySeconds = 60
@@ -101,6 +116,26 @@ struct GatewayConfiguration: Sendable, Equatable {
         settings.minimumHistoryDays = validationMinimumHistoryDays
         settings.boundaryToleranceSeconds = Int64(validationBoundaryToleranceMinutes) * 60
         settings.dayUTCOffsetSeconds = Int64(validationDayUTCOffsetMinutes) * 60
+        return settings
+    }
+
+    /// The leak-signature thresholds these settings describe (`nil` when disabled).
+    var signatureSettings: SignatureSettings? {
+        guard signaturesEnabled else { return nil }
+        var settings = SignatureSettings()
+        settings.continuousWarnDays = signaturesContinuousWarnDays
+        settings.continuousEscalateDays = signaturesContinuousEscalateDays
+        settings.continuousTicketDays = signaturesContinuousTicketDays
+        settings.totalFlowCutoffPercent = Int64(signaturesTotalFlowCutoffPercent)
+        settings.increaseCutoffPercent = Int64(signaturesIncreaseCutoffPercent)
+        settings.flowBands = [
+            (Int64(signaturesBand1FromLitresPerHour) * 1000, signaturesBand1LimitMinutes),
+            (Int64(signaturesBand2FromLitresPerHour) * 1000, signaturesBand2LimitMinutes),
+            (Int64(signaturesBand3FromLitresPerHour) * 1000, signaturesBand3LimitMinutes),
+        ].sorted { $0.0 < $1.0 }
+        settings.nightRisingNights = signaturesNightRisingNights
+        settings.nightFloorMillilitresPerHour = Int64(signaturesNightFloorLitresPerHour) * 1000
+        settings.utcOffsetSeconds = Int64(validationDayUTCOffsetMinutes) * 60
         return settings
     }
 
@@ -470,6 +505,93 @@ extension GatewayConfiguration {
             key: "inspection_non_residential_months",
             kind: .integer(\.dispatchInspectionNonResidentialMonths, range: 1...120),
             help: "Commercial and industrial premises are due for a safety inspection this long after the last one."
+        ),
+        Setting(
+            section: "signatures",
+            key: "enabled",
+            kind: .boolean(\.signaturesEnabled),
+            help: "Look for leak signatures in validated consumption (and balance districts) while validating."
+        ),
+        Setting(
+            section: "signatures",
+            key: "continuous_warn_days",
+            kind: .integer(\.signaturesContinuousWarnDays, range: 1...3650),
+            help: "Days in a row without a zero-flow interval before a continuous_flow_warning (no ticket)."
+        ),
+        Setting(
+            section: "signatures",
+            key: "continuous_escalate_days",
+            kind: .integer(\.signaturesContinuousEscalateDays, range: 1...3650),
+            help: "… before a continuous_flow_escalated warning (no ticket)."
+        ),
+        Setting(
+            section: "signatures",
+            key: "continuous_ticket_days",
+            kind: .integer(\.signaturesContinuousTicketDays, range: 1...3650),
+            help: "… before a continuous_flow_leak ticket (P2). Premises with a continuous appliance are never flagged."
+        ),
+        Setting(
+            section: "signatures",
+            key: "total_flow_cutoff_percent",
+            kind: .integer(\.signaturesTotalFlowCutoffPercent, range: 100...1000),
+            help:
+                "Over-flow when an interval's flow exceeds this percentage of the size number in m³/h (180 ≈ the micom total-flow cut-off) or Qmax, whichever is lower."
+        ),
+        Setting(
+            section: "signatures",
+            key: "increase_cutoff_percent",
+            kind: .integer(\.signaturesIncreaseCutoffPercent, range: 10...1000),
+            help:
+                "Sudden increase when flow rises between two intervals by more than this percentage of the size number in m³/h."
+        ),
+        Setting(
+            section: "signatures",
+            key: "band_1_from_litres_per_hour",
+            kind: .integer(\.signaturesBand1FromLitresPerHour, range: 1...1_000_000),
+            help:
+                "Flow band 1 starts here; continuous use within it longer than band_1_limit_minutes is a continuous_flow_timeout."
+        ),
+        Setting(
+            section: "signatures",
+            key: "band_1_limit_minutes",
+            kind: .integer(\.signaturesBand1LimitMinutes, range: 1...100_000),
+            help: "Longest continuous use in band 1 (a fan heater: 12 h)."
+        ),
+        Setting(
+            section: "signatures",
+            key: "band_2_from_litres_per_hour",
+            kind: .integer(\.signaturesBand2FromLitresPerHour, range: 1...1_000_000),
+            help: "Flow band 2 starts here."
+        ),
+        Setting(
+            section: "signatures",
+            key: "band_2_limit_minutes",
+            kind: .integer(\.signaturesBand2LimitMinutes, range: 1...100_000),
+            help: "Longest continuous use in band 2 (a cooker: 4 h)."
+        ),
+        Setting(
+            section: "signatures",
+            key: "band_3_from_litres_per_hour",
+            kind: .integer(\.signaturesBand3FromLitresPerHour, range: 1...1_000_000),
+            help: "Flow band 3 starts here."
+        ),
+        Setting(
+            section: "signatures",
+            key: "band_3_limit_minutes",
+            kind: .integer(\.signaturesBand3LimitMinutes, range: 1...100_000),
+            help: "Longest continuous use in band 3 (hot water left running: 1 h)."
+        ),
+        Setting(
+            section: "signatures",
+            key: "night_rising_nights",
+            kind: .integer(\.signaturesNightRisingNights, range: 1...60),
+            help: "Nights in a row of a rising minimum night flow (01:00–05:00 local) that raise night_flow_rising."
+        ),
+        Setting(
+            section: "signatures",
+            key: "night_floor_litres_per_hour",
+            kind: .integer(\.signaturesNightFloorLitresPerHour, range: 0...1_000_000),
+            help: "… only when the last minimum is at least this flow."
         ),
         Setting(
             section: "validation",

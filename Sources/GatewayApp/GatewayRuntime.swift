@@ -83,6 +83,7 @@ struct GatewayRuntime {
                 ValidationService(
                     writer: PostgresWriter(conninfo: configuration.postgresConninfo, logger: logger),
                     settings: configuration.validationSettings,
+                    signatures: configuration.signatureSettings,
                     delaySeconds: configuration.validationDelaySeconds,
                     statistics: validationStatistics,
                     databaseReady: { statistics.databaseReady.load(ordering: .relaxed) },

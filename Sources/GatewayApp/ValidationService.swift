@@ -12,9 +12,13 @@ final class ValidationStatistics: Sendable {
     let daysPublished = Atomic<Int64>(0)
     let corrections = Atomic<Int64>(0)
     let failures = Atomic<Int64>(0)
+    let signatureAlarms = Atomic<Int64>(0)
+    let districtAlarms = Atomic<Int64>(0)
 
     func snapshot() -> [(String, Int64)] {
         [
+            ("signature_alarms", signatureAlarms.load(ordering: .relaxed)),
+            ("district_balance_alarms", districtAlarms.load(ordering: .relaxed)),
             ("validation_meters", metersValidated.load(ordering: .relaxed)),
             ("validation_reads_changed", readsChanged.load(ordering: .relaxed)),
             ("validation_days_changed", daysChanged.load(ordering: .relaxed)),
@@ -33,6 +37,7 @@ final class ValidationStatistics: Sendable {
 final class ValidationService: Service {
     private let writer: PostgresWriter
     private let settings: ValidationSettings
+    private let signatures: SignatureSettings?
     private let delaySeconds: Int
     private let databaseReady: @Sendable () -> Bool
     private let logger: Logger
@@ -41,6 +46,7 @@ final class ValidationService: Service {
     init(
         writer: PostgresWriter,
         settings: ValidationSettings,
+        signatures: SignatureSettings?,
         delaySeconds: Int,
         statistics: ValidationStatistics,
         databaseReady: @escaping @Sendable () -> Bool,
@@ -48,6 +54,7 @@ final class ValidationService: Service {
     ) {
         self.writer = writer
         self.settings = settings
+        self.signatures = signatures
         self.delaySeconds = delaySeconds
         self.statistics = statistics
         self.databaseReady = databaseReady
@@ -60,8 +67,18 @@ final class ValidationService: Service {
             if Task.isShuttingDownGracefully || Task.isCancelled { return }
             try? await Task.sleep(for: .milliseconds(100))
         }
+        var lastBalance = ContinuousClock.now - .seconds(3600)
         while !(Task.isShuttingDownGracefully || Task.isCancelled) {
             do {
+                if signatures != nil, ContinuousClock.now - lastBalance >= .seconds(30) {
+                    // The last week's days: a late customer day completes a district's balance.
+                    let found = try await writer.checkDistrictBalance(
+                        since: Timestamp.now.adding(seconds: -7 * 86_400),
+                        now: .now
+                    )
+                    lastBalance = .now
+                    statistics.districtAlarms.add(Int64(found), ordering: .relaxed)
+                }
                 let queue = try await writer.dirtyMeters(limit: 200, settledSeconds: delaySeconds)
                 if queue.isEmpty {
                     try? await Task.sleep(for: .milliseconds(500))
@@ -69,7 +86,12 @@ final class ValidationService: Service {
                 }
                 for meter in queue {
                     if Task.isShuttingDownGracefully || Task.isCancelled { break }
-                    let summary = try await writer.validate(meter, settings: settings, now: .now)
+                    let summary = try await writer.validate(
+                        meter,
+                        settings: settings,
+                        signatures: signatures,
+                        now: .now
+                    )
                     record(summary)
                 }
             } catch {
@@ -88,5 +110,6 @@ final class ValidationService: Service {
         statistics.daysChanged.add(Int64(summary.daysChanged), ordering: .relaxed)
         statistics.daysPublished.add(Int64(summary.published), ordering: .relaxed)
         statistics.corrections.add(Int64(summary.corrections), ordering: .relaxed)
+        statistics.signatureAlarms.add(Int64(summary.signatureAlarms), ordering: .relaxed)
     }
 }

@@ -231,7 +231,11 @@ public enum LeakSignatures {
         return nil
     }
 
-    /// The lowest interval flow in the night window of a day, or `nil` when the day has none there.
+    /// The lowest interval flow (ml/h) in the night window of a day, or `nil` when the day has none there.
+    public static func nightMinimum(_ intervals: [IntervalValue], settings: SignatureSettings) -> Int64? {
+        nightMinimum(intervals, flows: intervals.map(flowPerHour), settings: settings)
+    }
+
     static func nightMinimum(_ intervals: [IntervalValue], flows: [Int64], settings: SignatureSettings) -> Int64? {
         var minimum: Int64?
         for (index, interval) in intervals.enumerated() {

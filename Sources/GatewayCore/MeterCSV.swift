@@ -26,6 +26,7 @@ public enum MeterCSV {
         case methaneDetectorLinked = "methane_detector_linked"
         case aesKey = "aes_key"
         case macKey = "mac_key"
+        case role
     }
 
     /// A problem with one cell (or the header, line 1), never echoing a key.
@@ -205,6 +206,13 @@ public enum MeterCSV {
         profile.verificationExpiresOn = date(cells[.verificationExpiresOn], .verificationExpiresOn, problem)
         if let verified = profile.verifiedOn, let expires = profile.verificationExpiresOn, expires <= verified {
             problem(.verificationExpiresOn, "the expiry must be after the verification date")
+        }
+        if let text = cells[.role], !text.isEmpty {
+            if let role = MeterRole(rawValue: text.lowercased()) {
+                profile.role = role
+            } else {
+                problem(.role, "\"\(text)\" is not customer or district_supply")
+            }
         }
         profile.aesKey = key(cells[.aesKey], .aesKey, problem)
         profile.macKey = key(cells[.macKey], .macKey, problem)

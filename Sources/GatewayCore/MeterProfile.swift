@@ -27,6 +27,14 @@ public enum CustomerClass: String, Sendable, Hashable, CaseIterable {
     case industrial
 }
 
+/// What a meter measures for the network.
+public enum MeterRole: String, Sendable, Hashable, CaseIterable {
+    /// A customer's meter.
+    case customer
+    /// A district's supply (regulator or station outlet): the district balance compares it with its customers.
+    case districtSupply = "district_supply"
+}
+
 /// A calendar date without a time or zone (verification dates).
 public struct CivilDate: Sendable, Hashable, Comparable, CustomStringConvertible {
     public var year: Int
@@ -109,6 +117,8 @@ public struct MeterProfile: Sendable, Equatable, CustomStringConvertible {
     public var aesKey: [UInt8]?
     /// A separate MAC key (16 bytes) for meters that authenticate with their own key.
     public var macKey: [UInt8]?
+    /// `customer` or `district_supply` (the meter a district's customers are balanced against).
+    public var role: MeterRole
 
     /// Creates a profile with only identity set.
     public init(protocol frameProtocol: FrameProtocol, address: String) {
@@ -129,6 +139,12 @@ public struct MeterProfile: Sendable, Equatable, CustomStringConvertible {
         self.isMethaneDetectorLinked = false
         self.aesKey = nil
         self.macKey = nil
+        self.role = .customer
+    }
+
+    /// The size number in thousandths of m³/h (G4 → 4000, G1.6 → 1600), or `nil` when the size is unknown.
+    public var sizeMillicubicPerHour: Int64? {
+        size.flatMap { MeterCSV.millilitres(fromCubicMetres: $0.rawValue.dropFirst()) }.map { $0 / 1000 }
     }
 
     /// The register's rollover value in millilitres, or `nil` when the digits are unknown.

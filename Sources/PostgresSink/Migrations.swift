@@ -459,6 +459,10 @@ enum Migrations {
             CREATE UNIQUE INDEX major_incidents_one_open_idx ON major_incidents (district, condition)
                 WHERE status = 'open';
 
+            -- A district's supply meter (regulator or station outlet) against which its customers' meters are balanced.
+            ALTER TABLE meters ADD COLUMN role text NOT NULL DEFAULT 'customer'
+                CHECK (role IN ('customer', 'district_supply'));
+
             ALTER TABLE repair_tickets
                 ADD COLUMN origin text NOT NULL DEFAULT 'alarm' CHECK (origin IN ('alarm', 'signature', 'hotline')),
                 ADD COLUMN incident_id bigint REFERENCES major_incidents (id),

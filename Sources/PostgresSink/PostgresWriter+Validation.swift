@@ -22,6 +22,9 @@ public struct MeterValidationSummary: Sendable, Equatable {
     public var corrections = 0
     /// Reads per quality after this run (of the reads in the window).
     public var qualityCounts: [ReadQuality: Int] = [:]
+    /// Leak-signature alarms newly stored, and the ticket changes they made.
+    public var signatureAlarms = 0
+    public var ticketEvents: [TicketEventSummary] = []
 
     public init() {}
 }
@@ -74,17 +77,19 @@ extension PostgresWriter {
     /// - Parameters:
     ///   - meter: The queue row.
     ///   - settings: The rule parameters.
+    ///   - signatures: The leak-signature thresholds, or `nil` to skip the signatures. Their alarms are stored in
+    ///     the same transaction and open or join tickets like any alarm.
     ///   - now: The current time (days are determined only once they ended).
     /// - Returns: What changed.
     /// - Throws: ``PostgresError``; nothing is written then.
     public func validate(
         _ meter: DirtyMeter,
         settings: ValidationSettings,
+        signatures: SignatureSettings? = nil,
         now: Timestamp
-    ) throws
-        -> MeterValidationSummary
-    {
-        try withTransaction { connection in
+    ) throws -> MeterValidationSummary {
+        try withConnection { connection in try prepareSessionStageTables(on: connection) }
+        return try withTransaction { connection in
             var summary = MeterValidationSummary()
             let id = String(meter.meterID)
             let locked = try connection.query(ValidationSQL.tryLockMeter, parameters: [id])
@@ -99,13 +104,25 @@ extension PostgresWriter {
                 return summary
             }
             let limits = Self.limits(from: row)
+            let signatureMeter = SignatureMeter(
+                meterID: meter.meterID,
+                source: row[4].flatMap { FrameProtocol(rawValue: $0) } ?? .native,
+                sizeMillicubicPerHour: row[5].flatMap { GasMeterSize(rawValue: $0) }.flatMap {
+                    var profile = MeterProfile(protocol: .native, address: "")
+                    profile.size = $0
+                    return profile.sizeMillicubicPerHour
+                },
+                qmaxMillilitresPerHour: limits.qmaxMillilitresPerHour,
+                hasContinuousAppliance: row[6] == "t"
+            )
+            var signatureAlarms: [AlarmRecord] = []
             let firstDay = Self.dayStart(of: meter.dirtyFrom, settings: settings).adding(seconds: -86_400)
             let windowStart = String(firstDay.microsecondsSinceEpoch)
             let bases = try connection.query(ValidationSQL.bases, parameters: [id, windowStart]).compactMap {
                 $0.first.flatMap { $0 }.flatMap { Int16($0) }
             }
             for basis in bases {
-                try validateChannel(
+                let found = try validateChannel(
                     meter: meter.meterID,
                     basis: basis,
                     limits: limits,
@@ -115,10 +132,34 @@ extension PostgresWriter {
                     on: connection,
                     into: &summary
                 )
+                if let signatures {
+                    signatureAlarms += try findSignatures(
+                        signatureMeter,
+                        basis: basis,
+                        found: found,
+                        firstDay: firstDay,
+                        settings: signatures,
+                        now: now,
+                        on: connection
+                    )
+                }
+            }
+            if !signatureAlarms.isEmpty {
+                try prepareTransactionStageTables([StageTables.alarms, StageTables.newAlarms], on: connection)
+                var commit = CommitSummary()
+                try writeAlarms(signatureAlarms, into: &commit, on: connection)
+                summary.signatureAlarms = commit.alarmsInserted
+                summary.ticketEvents = commit.events
             }
             try connection.execute(ValidationSQL.dequeue, parameters: [id, String(meter.version)])
             return summary
         }
+    }
+
+    /// The window's reads with their verdicts and the days determined, for the leak signatures.
+    struct ChannelResult {
+        var reads: [(read: IndexRead, quality: ReadQuality)]
+        var days: [DailyDeterminant]
     }
 
     private func validateChannel(
@@ -130,7 +171,7 @@ extension PostgresWriter {
         now: Timestamp,
         on connection: PostgresConnection,
         into summary: inout MeterValidationSummary
-    ) throws {
+    ) throws -> ChannelResult {
         let id = String(meter)
         let basisText = String(basis)
         let windowStart = String(firstDay.microsecondsSinceEpoch)
@@ -225,6 +266,63 @@ extension PostgresWriter {
             )
         }
         try storeDays(output.days, meter: meter, basis: basis, settings: settings, on: connection, into: &summary)
+        return ChannelResult(
+            reads: zip(reads, output.verdicts).map { ($0, $1.quality) },
+            days: output.days
+        )
+    }
+
+    /// The leak signatures of one channel's window, with the continuous-flow run and night minima before it.
+    private func findSignatures(
+        _ meter: SignatureMeter,
+        basis: Int16,
+        found: ChannelResult,
+        firstDay: Timestamp,
+        settings: SignatureSettings,
+        now: Timestamp,
+        on connection: PostgresConnection
+    ) throws -> [AlarmRecord] {
+        let id = String(meter.meterID)
+        let basisText = String(basis)
+        let windowStart = String(firstDay.microsecondsSinceEpoch)
+        var previousRun = 0
+        for row in try connection.query(
+            ValidationSQL.previousContinuousDays,
+            parameters: [id, basisText, windowStart, String(settings.continuousTicketDays)]
+        ) {
+            guard row.first == "t" else { break }
+            previousRun += 1
+        }
+        var nights: [Int64] = []
+        for row in try connection.query(
+            ValidationSQL.previousIntervals,
+            parameters: [id, basisText, windowStart, String(settings.nightRisingNights)]
+        ).reversed() {
+            guard row.count == 3, let start = row[0].flatMap({ Int64($0) }),
+                let minutes = row[1].flatMap({ Int16($0) }),
+                minutes > 0
+            else { continue }
+            let volumes = (Self.reasonsText(row[2]) ?? "").split(separator: ",").compactMap { Int64($0) }
+            let intervals = volumes.enumerated().map { slot, volume in
+                IntervalValue(
+                    start: Timestamp(microsecondsSinceEpoch: start).adding(seconds: Int64(slot) * Int64(minutes) * 60),
+                    minutes: minutes,
+                    volumeMillilitres: volume,
+                    isEstimated: false
+                )
+            }
+            if let minimum = LeakSignatures.nightMinimum(intervals, settings: settings) { nights.append(minimum) }
+        }
+        return LeakSignatures.find(
+            meter: meter,
+            days: found.days,
+            previousRun: previousRun,
+            previousNightMinimums: nights,
+            reads: found.reads,
+            receivedAt: now,
+            settings: settings,
+            policy: .serviceCommitments
+        )
     }
 
     /// Upserts changed days and publishes them.
@@ -350,5 +448,53 @@ extension PostgresWriter {
             day.quality.name, reasons, String(day.valve.rawValue), minutes ?? "", volumes ?? "", estimated ?? "",
         ].joined(separator: "|")
         return (values, fingerprint)
+    }
+}
+
+extension PostgresWriter {
+    /// The district balance: for each district supply meter and billing day since `since`, the supply's volume minus
+    /// the sum of its district's customer meters (metering conditions: basis 0 or 1), once every customer meter has
+    /// a billable day. When the difference exceeds the meters' combined tolerance (each meter's volume × its class
+    /// MPE below Qt: 3 % for class 1.5, 2 % for 1.0, 1 % for 0.5; class 1.5 when unknown), a
+    /// `network_leak_suspected` alarm is stored on the supply meter (raised at the day's end, detail = the
+    /// difference in ml), which opens a P1 ticket. Stored alarms are not repeated.
+    /// - Parameters:
+    ///   - since: The earliest day start to check.
+    ///   - now: Recorded as the alarms' receive time.
+    /// - Returns: The alarms newly stored.
+    /// - Throws: ``PostgresError``.
+    public func checkDistrictBalance(since: Timestamp, now: Timestamp) throws -> Int {
+        try withConnection { connection in try prepareSessionStageTables(on: connection) }
+        return try withTransaction { connection in
+            let rows = try connection.query(
+                ValidationSQL.districtImbalance,
+                parameters: [String(since.microsecondsSinceEpoch)]
+            )
+            let alarms = rows.compactMap { row -> AlarmRecord? in
+                guard row.count == 4, let meter = row[0].flatMap({ Int64($0) }),
+                    let source = row[1].flatMap({ FrameProtocol(rawValue: $0) }),
+                    let at = row[2].flatMap({ Int64($0) }),
+                    let imbalance = row[3].flatMap({ Int64($0) })
+                else { return nil }
+                return AlarmRecord(
+                    meterID: meter,
+                    raisedAt: Timestamp(microsecondsSinceEpoch: at),
+                    receivedAt: now,
+                    source: source,
+                    rawCode: LeakSignatures.Code.networkImbalance,
+                    condition: .networkLeakSuspected,
+                    isCleared: false,
+                    priority: TicketPolicy.serviceCommitments.priority(for: .networkLeakSuspected, valve: .unknown),
+                    valve: .unknown,
+                    detail: imbalance,
+                    frameCounter: nil
+                )
+            }
+            guard !alarms.isEmpty else { return 0 }
+            try prepareTransactionStageTables([StageTables.alarms, StageTables.newAlarms], on: connection)
+            var commit = CommitSummary()
+            try writeAlarms(alarms, into: &commit, on: connection)
+            return commit.alarmsInserted
+        }
     }
 }

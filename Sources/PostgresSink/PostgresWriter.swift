@@ -188,7 +188,7 @@ public actor PostgresWriter {
 
     /// Session strategy: creates every stage table once per connection, in autocommit *before* the write
     /// transaction, so a rolled-back batch cannot take the tables with it.
-    private func prepareSessionStageTables(on connection: PostgresConnection) throws {
+    func prepareSessionStageTables(on connection: PostgresConnection) throws {
         guard stageStrategy == .perSession, !stageTablesReady else { return }
         for table in StageTables.all {
             try connection.execute(table.createSQL(.perSession))
@@ -197,8 +197,7 @@ public actor PostgresWriter {
     }
 
     /// Transaction strategy: creates the tables this batch needs inside its transaction (dropped at commit).
-    private func prepareTransactionStageTables(_ tables: [StageTables.Table], on connection: PostgresConnection) throws
-    {
+    func prepareTransactionStageTables(_ tables: [StageTables.Table], on connection: PostgresConnection) throws {
         guard stageStrategy == .perTransaction else { return }
         for table in tables {
             try connection.execute(table.createSQL(.perTransaction))
@@ -361,7 +360,7 @@ public actor PostgresWriter {
     }
 
     /// Alarms, then the ticket step for the alarms that are new.
-    private func writeAlarms(
+    func writeAlarms(
         _ alarms: [AlarmRecord],
         into summary: inout CommitSummary,
         on connection: PostgresConnection

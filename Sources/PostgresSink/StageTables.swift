@@ -111,7 +111,7 @@ enum StageTables {
             ("qt_ml_per_h", "bigint"), ("qmax_ml_per_h", "bigint"), ("accuracy_class", "text"),
             ("register_digits", "smallint"), ("customer_class", "text"), ("verified_on_days", "integer"),
             ("verification_expires_on_days", "integer"), ("continuous_appliance", "boolean NOT NULL"),
-            ("methane_detector_linked", "boolean NOT NULL"), ("mac_key", "bytea"),
+            ("methane_detector_linked", "boolean NOT NULL"), ("mac_key", "bytea"), ("role", "text NOT NULL"),
         ],
         directTarget: nil
     )
@@ -202,7 +202,7 @@ extension BinaryCopyEncoder {
 
     /// Dates travel as days since 1970-01-01 (`integer`); the upsert turns them into `date`.
     mutating func append(_ profile: MeterProfile) {
-        beginTuple(fieldCount: 17)
+        beginTuple(fieldCount: 18)
         writeText(profile.protocol.rawValue)
         writeText(profile.address.withoutNUL)
         writeText(profile.district?.withoutNUL)
@@ -220,6 +220,7 @@ extension BinaryCopyEncoder {
         writeBool(profile.hasContinuousAppliance)
         writeBool(profile.isMethaneDetectorLinked)
         writeBytea(profile.macKey)
+        writeText(profile.role.rawValue)
     }
 }
 

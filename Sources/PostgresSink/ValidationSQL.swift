@@ -35,11 +35,28 @@ enum ValidationSQL {
 
     static let lockFeed = "SELECT pg_advisory_xact_lock(\(feedLockKey))"
 
-    /// Qmin, Qmax, register digits, verification expiry (start of that date, UTC) in µs.
+    /// Qmin, Qmax, register digits, verification expiry (start of that date, UTC) in µs; protocol, size and the
+    /// continuous-appliance flag for the leak signatures.
     static let meterLimits = """
         SELECT qmin_ml_per_h, qmax_ml_per_h, register_digits,
-            \(micros("(verification_expires_on::timestamp AT TIME ZONE 'UTC')"))
+            \(micros("(verification_expires_on::timestamp AT TIME ZONE 'UTC')")), protocol, size, continuous_appliance
         FROM meters WHERE id = $1::bigint
+        """
+
+    /// Whether each earlier day (newest first) had a full set of intervals none of which was zero.
+    static let previousContinuousDays = """
+        SELECT intervals_ml IS NOT NULL AND cardinality(intervals_ml) > 0 AND NOT (0 = ANY (intervals_ml))
+        FROM daily_reads
+        WHERE meter_id = $1::bigint AND basis = $2::smallint AND day_start < \(instant("$3"))
+        ORDER BY day_start DESC LIMIT $4::integer
+        """
+
+    /// The interval data of the days just before the window (newest first), for the night-flow signature.
+    static let previousIntervals = """
+        SELECT \(micros("day_start")), interval_minutes, intervals_ml FROM daily_reads
+        WHERE meter_id = $1::bigint AND basis = $2::smallint AND day_start < \(instant("$3"))
+            AND intervals_ml IS NOT NULL
+        ORDER BY day_start DESC LIMIT $4::integer
         """
 
     /// The volume bases with billing-channel reads (or, for basis 0, intervals) since $2.
@@ -146,5 +163,40 @@ enum ValidationSQL {
             quality, reasons, interval_minutes, intervals_ml, intervals_estimated
         FROM daily_reads
         WHERE meter_id = $1::bigint AND basis = $2::smallint AND day = $3::date AND version = $4::integer
+        """
+
+    /// Class MPE below Qt in basis points (the tolerance of a daily volume), class 1.5 when unknown.
+    private static func mpe(_ column: String) -> String {
+        "(CASE \(column) WHEN '0.5' THEN 100 WHEN '1.0' THEN 200 ELSE 300 END)"
+    }
+
+    /// Supply meters whose billable day exceeds the sum of their district's customers beyond the combined
+    /// tolerance, once every customer has a billable day: (meter, protocol, day end µs, imbalance ml).
+    static let districtImbalance = """
+        WITH day_volume AS (
+            SELECT DISTINCT ON (d.meter_id, d.day) d.meter_id, d.day, d.day_start, d.volume_ml
+            FROM daily_reads d
+            WHERE d.basis IN (0, 1) AND d.quality IN ('valid', 'estimated') AND d.day_start >= \(instant("$1"))
+            ORDER BY d.meter_id, d.day, d.basis
+        ),
+        supply AS (
+            SELECT m.id, m.protocol, m.district, v.day, v.day_start, v.volume_ml,
+                v.volume_ml * \(mpe("m.accuracy_class")) / 10000 AS tolerance
+            FROM meters m JOIN day_volume v ON v.meter_id = m.id
+            WHERE m.role = 'district_supply' AND m.district IS NOT NULL
+        ),
+        customers AS (
+            SELECT s.id AS supply_id, s.day, count(c.id) AS meters, count(v.meter_id) AS reported,
+                coalesce(sum(v.volume_ml), 0) AS volume_ml,
+                coalesce(sum(v.volume_ml * \(mpe("c.accuracy_class")) / 10000), 0) AS tolerance
+            FROM supply s
+            JOIN meters c ON c.district = s.district AND c.role = 'customer'
+            LEFT JOIN day_volume v ON v.meter_id = c.id AND v.day = s.day
+            GROUP BY s.id, s.day
+        )
+        SELECT s.id, s.protocol, \(micros("s.day_start + interval '1 day'")), s.volume_ml - c.volume_ml
+        FROM supply s JOIN customers c ON c.supply_id = s.id AND c.day = s.day
+        WHERE c.meters > 0 AND c.reported = c.meters AND s.volume_ml - c.volume_ml > s.tolerance + c.tolerance
+        ORDER BY s.id, s.day
         """
 }

@@ -378,6 +378,7 @@ enum WriterSQL {
         (.continuousAppliance, "continuous_appliance", "continuous_appliance"),
         (.methaneDetectorLinked, "methane_detector_linked", "methane_detector_linked"),
         (.macKey, "mac_key", "mac_key"),
+        (.role, "role", "role"),
     ]
 
     /// Inserts or updates the staged meters by (protocol, address), setting only `columns` (the rest keep their
