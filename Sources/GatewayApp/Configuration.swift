@@ -72,9 +72,9 @@ struct GatewayConfiguration: Sendable, Equatable {
     var signaturesIncreaseCutoffPercent = 140
     var signaturesBand1FromLitresPerHour = 10
     var signaturesBand1LimitMinutes = 720
-    var signaturesBand2FromLitresPerHour = 200
+    var signaturesBand2FromLitresPerHour = 1000
     var signaturesBand2LimitMinutes = 240
-    var signaturesBand3FromLitresPerHour = 1000
+    var signaturesBand3FromLitresPerHour = 2500
     var signaturesBand3LimitMinutes = 60
     var signaturesNightRisingNights = 3
     var signaturesNightFloorLitresPerHour = 10
@@ -567,7 +567,7 @@ extension GatewayConfiguration {
             section: "signatures",
             key: "band_2_limit_minutes",
             kind: .integer(\.signaturesBand2LimitMinutes, range: 1...100_000),
-            help: "Longest continuous use in band 2 (a cooker: 4 h)."
+            help: "Longest continuous use in band 2 (4 h)."
         ),
         Setting(
             section: "signatures",

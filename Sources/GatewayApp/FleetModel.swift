@@ -82,6 +82,8 @@ struct SimulatedMeter: Sendable {
     var batteryMillivolts: UInt16
     /// Register at the start of yesterday (local midnight), in millilitres; anchors the daily report.
     var yesterdayStartMillilitres: Int64 = 0
+    /// A scripted burst in yesterday's interval data: (half-hour slot, millilitres), counted in the register too.
+    var burst: (slot: Int, millilitres: Int64)?
 
     /// Register integer digits (5 digits ⇒ rolls over at 100,000 m³) and exponent of the raw value (litres).
     static let registerDigits: UInt8 = 5

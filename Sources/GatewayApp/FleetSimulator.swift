@@ -88,7 +88,8 @@ final class FleetSimulator: Sendable {
         self.mqttOptions = mqtt
         self.logger = logger
         var keys: [UInt64: AES128Key] = [:]
-        for index in 0..<options.meters {
+        // The fleet, and the four district supply meters that follow it when faults are injected.
+        for index in 0..<(options.meters + (options.injectFaults && options.meters >= 8 ? 4 : 0)) {
             let id = options.firstMeterID + UInt64(index)
             keys[id] = FleetKeys.key(for: id, fleetSecret: options.fleetSecret)
         }
@@ -115,6 +116,29 @@ final class FleetSimulator: Sendable {
             profile.verificationExpiresOn = CivilDate(year: index % 10 == 9 ? 2024 : 2032, month: 3, day: 1)
             return profile
         }
+            + supplyMeterIDs.enumerated().map { district, id in
+                var profile = MeterProfile(protocol: .native, address: String(id))
+                profile.district = "district-\(district + 1)"
+                profile.role = .districtSupply
+                profile.aesKey = FleetKeys.keyBlock(for: id, fleetSecret: options.fleetSecret).bytes
+                profile.size = .g100
+                profile.accuracyClass = .class1_0
+                profile.qminMillilitresPerHour = 1_000_000
+                profile.qtMillilitresPerHour = 16_000_000
+                profile.qmaxMillilitresPerHour = 160_000_000
+                profile.registerDigits = 7
+                profile.customerClass = .industrial
+                return profile
+            }
+    }
+
+    /// The meter whose interval data carries a scripted burst when faults are injected.
+    static let burstMeterIndex = 6
+
+    /// One district supply meter per district when faults are injected (ids after the fleet's).
+    var supplyMeterIDs: [UInt64] {
+        guard options.injectFaults, options.meters >= 8 else { return [] }
+        return (0..<4).map { options.firstMeterID + UInt64(options.meters) + UInt64($0) }
     }
 
     /// Publishes the fleet's frames for the configured duration, then waits for outstanding acks.
@@ -200,6 +224,7 @@ final class FleetSimulator: Sendable {
                     now: Int64(Date().timeIntervalSince1970),
                     client: client
                 )
+                try publishLeakScenarios(&meters, client: client, report: &report)
             }
             if clock.now - lastResendScan > .milliseconds(250) {
                 lastResendScan = clock.now
@@ -247,6 +272,11 @@ final class FleetSimulator: Sendable {
             )
             meter.yesterdayStartMillilitres = startRegister
             meter.advance(to: now)
+            if options.injectFaults && index == Self.burstMeterIndex {
+                // 3.6 m³ in one half hour yesterday (7.2 m³/h, above a G4's 6 m³/h): an over-flow signature.
+                meter.burst = (slot: 20, millilitres: 3_600_000)
+                meter.registerMillilitres += 3_600_000
+            }
             _ = random.next()
             return meter
         }
@@ -281,6 +311,7 @@ final class FleetSimulator: Sendable {
             carry = used % 1000
             points.append(UInt32(used / 1000))
         }
+        if let burst = meter.burst { points[burst.slot] += UInt32(burst.millilitres / 1000) }
         let start = meter.yesterdayStartMillilitres / 1000
         let today = start + Int64(points.reduce(0) { $0 + Int($1) })
         let dayBefore = max(
@@ -480,6 +511,92 @@ final class FleetSimulator: Sendable {
 }
 
 extension FleetSimulator {
+    /// The leaks the demo shows besides alarm frames: 31 days of interval history of a leaking household (no
+    /// zero-flow half hour: a continuous-flow ticket after 30 days), and each district's supply meter reporting
+    /// yesterday's total, 20 % above the sum of its customers in district-1 (a network leak) and equal elsewhere.
+    fileprivate func publishLeakScenarios(
+        _ meters: inout [SimulatedMeter],
+        client: MosquittoClient,
+        report: inout SimulatorReport
+    ) throws {
+        let now = Int64(Date().timeIntervalSince1970)
+        if let leaker = meters.indices.first(where: {
+            meters[$0].profile.leakLitresPerHour > 0 && $0 != Self.burstMeterIndex && $0 > 3
+        }) {
+            let meter = meters[leaker]
+            let yesterday = SimulatedMeter.localMidnight(before: now, offset: meter.profile.utcOffsetSeconds) - 86_400
+            var end = meter.yesterdayStartMillilitres / 1000
+            var reports: [NativeFrame.Body] = []
+            for back in 1...31 {
+                let dayStart = yesterday - Int64(back) * 86_400
+                let points = (0..<48).map { slot in
+                    UInt32(
+                        max(
+                            1,
+                            meter.profile.consumptionMillilitres(
+                                from: dayStart + Int64(slot) * 1800,
+                                to: dayStart + Int64(slot + 1) * 1800
+                            ) / 1000
+                        )
+                    )
+                }
+                let start = end - Int64(points.reduce(0) { $0 + Int($1) })
+                guard start > 0 else { break }
+                reports.append(Self.dayReport(start: dayStart, startRaw: start, points: points))
+                end = start
+            }
+            for body in reports {
+                try publish(&meters[leaker], body: body, at: now, client: client, report: &report)
+            }
+        }
+        for (district, id) in supplyMeterIDs.enumerated() {
+            var points = [UInt32](repeating: 0, count: 48)
+            for index in meters.indices where index % 4 == district {
+                guard case .dailyReport(let daily) = dailyReport(meters[index], now: now) else { continue }
+                for slot in 0..<min(48, daily.pointCount) { points[slot] += daily.points[slot] }
+            }
+            if district == 0 { points = points.map { $0 + $0 / 5 } }
+            let yesterday = SimulatedMeter.localMidnight(before: now, offset: 8 * 3600) - 86_400
+            var supply = SimulatedMeter(
+                id: id,
+                key: FleetKeys.key(for: id, fleetSecret: options.fleetSecret),
+                profile: meters[0].profile,
+                registerMillilitres: 0,
+                frameCounter: meters[0].frameCounter,
+                lastAdvance: now,
+                batteryMillivolts: 6000
+            )
+            try publish(
+                &supply,
+                body: Self.dayReport(start: yesterday, startRaw: 500_000, points: points),
+                at: now,
+                client: client,
+                report: &report
+            )
+        }
+    }
+
+    /// A daily report of 48 half-hour points with frozen totals at both ends of the day.
+    fileprivate static func dayReport(start: Int64, startRaw: Int64, points: [UInt32]) -> NativeFrame.Body {
+        let endRaw = startRaw + Int64(points.reduce(0) { $0 + Int($1) })
+        return .dailyReport(
+            NativeFrame.DailyReport(
+                intervalStart: UInt32(start),
+                intervalMinutes: 30,
+                startRegister: NativeFrame.Register(
+                    raw: UInt64(startRaw),
+                    exponent: SimulatedMeter.exponent,
+                    digits: SimulatedMeter.registerDigits
+                ),
+                points: points,
+                frozenTotals: [
+                    NativeFrame.FrozenTotal(time: UInt32(start), raw: UInt64(startRaw)),
+                    NativeFrame.FrozenTotal(time: UInt32(start + 86_400), raw: UInt64(endRaw)),
+                ]
+            )
+        )
+    }
+
     /// Two correctly sealed readings that validation must catch: meter 3's register 5 m³ below its last value
     /// (index_decrease, rejected) and meter 4's clock two hours behind the receive time (clock_drift, held).
     /// Sent without ack requests, so the simulator does not wait for them.

@@ -196,6 +196,13 @@ struct DemoCommand: AsyncParsableCommand {
                 try await Task.sleep(for: .seconds(1))
                 if validates {
                     try await Self.waitForValidation(conninfo: conninfo, timeout: .seconds(60))
+                    // The district balance needs every customer's day: check it once all are validated.
+                    let balance = PostgresWriter(conninfo: conninfo, logger: logger)
+                    _ = try await balance.checkDistrictBalance(
+                        since: Timestamp.now.adding(seconds: -7 * 86_400),
+                        now: .now
+                    )
+                    await balance.close()
                 }
                 await group.triggerGracefulShutdown()
                 return report
@@ -269,6 +276,19 @@ struct DemoCommand: AsyncParsableCommand {
                 "SELECT count(*) FROM meters WHERE verification_expires_on <= current_date"
             ).first?.first.flatMap { $0 } ?? "0"
         print("  verification expired \(expired) meters (reads billable, flagged verification_expired)")
+        print("== leak signatures (derived from consumption)")
+        for row in try connection.query(
+            """
+            SELECT a.condition, count(*), string_agg(DISTINCT m.address, ' ' ORDER BY m.address)
+            FROM alarms a JOIN meters m ON m.id = a.meter_id
+            WHERE a.raw_code BETWEEN \(LeakSignatures.Code.continuousWarning) AND \(LeakSignatures.Code.networkImbalance)
+            GROUP BY 1 ORDER BY 1
+            """
+        ) {
+            let cells = row.map { $0 ?? "" }
+            print("  \(pad(cells[0], 26)) \(pad(cells[1], 4)) meters \(cells[2])")
+        }
+        print("  (each opens or joins a ticket in the list above, except the 24 h and 7-day continuous-flow warnings)")
     }
 
     private func printSummary(report: SimulatorReport, statistics: PipelineStatistics, conninfo: String) throws {

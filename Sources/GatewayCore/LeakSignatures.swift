@@ -9,9 +9,9 @@ public struct SignatureSettings: Sendable, Equatable {
     /// Increased-flow cut-off: a rise between consecutive intervals above this percentage of the size number (140).
     public var increaseCutoffPercent: Int64 = 140
     /// Continuous use per flow band: (lowest flow of the band in ml/h, longest allowed run in minutes), ascending.
-    /// Defaults: from 10 L/h 12 h (a fan heater), from 200 L/h 4 h (a cooker), from 1 m³/h 1 h (hot water left on).
+    /// Defaults: from 10 L/h 12 h (a fan heater or stove), from 1 m³/h 4 h, from 2.5 m³/h 1 h (hot water left on).
     public var flowBands: [(fromMillilitresPerHour: Int64, limitMinutes: Int)] = [
-        (10_000, 720), (200_000, 240), (1_000_000, 60),
+        (10_000, 720), (1_000_000, 240), (2_500_000, 60),
     ]
     /// Minimum night flow: the lowest interval between these local hours each night.
     public var nightStartHour = 1
@@ -131,8 +131,11 @@ public enum LeakSignatures {
         for day in days where day.quality != .rejected {
             let dayEnd = day.dayStart.adding(seconds: 86_400)
             let intervals = day.intervals
-            // Continuous flow: a full day of intervals, none of them zero.
-            if !intervals.isEmpty, !meter.hasContinuousAppliance {
+            // Only measured intervals are evidence: estimated ones (an even share of a gap) prove nothing, so a day
+            // with a gap neither extends nor breaks a continuous-flow run.
+            let isComplete = !intervals.isEmpty && intervals.allSatisfy { !$0.isEstimated }
+            // Continuous flow: a full day of measured intervals, none of them zero.
+            if isComplete, !meter.hasContinuousAppliance {
                 if intervals.allSatisfy({ $0.volumeMillilitres > 0 }) {
                     run += 1
                     if run == settings.continuousWarnDays {
@@ -149,7 +152,8 @@ public enum LeakSignatures {
                 }
             }
             guard !intervals.isEmpty else { continue }
-            let flows = intervals.map { flowPerHour($0) }
+            // Estimated intervals count as no flow for the flow checks below (never as evidence of one).
+            let flows = intervals.map { $0.isEstimated ? 0 : flowPerHour($0) }
             // Total flow above the cut-off (≈ 1.8 × size) or Qmax: the first interval that exceeds it.
             let cutoffs = [
                 meter.sizeMillicubicPerHour.map { $0 * 1000 * settings.totalFlowCutoffPercent / 100 },
@@ -161,7 +165,9 @@ public enum LeakSignatures {
             // Sudden increase between consecutive intervals.
             if let size = meter.sizeMillicubicPerHour, flows.count > 1 {
                 let limit = size * 1000 * settings.increaseCutoffPercent / 100
-                if let index = (1..<flows.count).first(where: { flows[$0] - flows[$0 - 1] > limit }) {
+                if let index = (1..<flows.count).first(where: {
+                    !intervals[$0].isEstimated && !intervals[$0 - 1].isEstimated && flows[$0] - flows[$0 - 1] > limit
+                }) {
                     alarm(.suddenIncrease, Code.suddenIncrease, at: intervals[index].start, detail: flows[index])
                 }
             }
@@ -217,7 +223,7 @@ public enum LeakSignatures {
         var runBand: Int?
         var runMinutes = 0
         for (index, interval) in intervals.enumerated() {
-            let current = band(flows[index])
+            let current = interval.isEstimated ? nil : band(flows[index])
             if current != nil, current == runBand {
                 runMinutes += Int(interval.minutes)
             } else {
@@ -238,7 +244,7 @@ public enum LeakSignatures {
 
     static func nightMinimum(_ intervals: [IntervalValue], flows: [Int64], settings: SignatureSettings) -> Int64? {
         var minimum: Int64?
-        for (index, interval) in intervals.enumerated() {
+        for (index, interval) in intervals.enumerated() where !interval.isEstimated {
             let local = interval.start.secondsSinceEpoch + settings.utcOffsetSeconds
             let hour = Int(((local % 86_400) + 86_400) % 86_400 / 3600)
             guard hour >= settings.nightStartHour && hour < settings.nightEndHour else { continue }

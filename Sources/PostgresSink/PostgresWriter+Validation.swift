@@ -132,7 +132,8 @@ extension PostgresWriter {
                     on: connection,
                     into: &summary
                 )
-                if let signatures {
+                // A district supply meter is balanced against its customers, not judged as a household.
+                if let signatures, row.count > 7, row[7] != MeterRole.districtSupply.rawValue {
                     signatureAlarms += try findSignatures(
                         signatureMeter,
                         basis: basis,

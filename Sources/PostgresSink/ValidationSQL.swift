@@ -39,7 +39,8 @@ enum ValidationSQL {
     /// continuous-appliance flag for the leak signatures.
     static let meterLimits = """
         SELECT qmin_ml_per_h, qmax_ml_per_h, register_digits,
-            \(micros("(verification_expires_on::timestamp AT TIME ZONE 'UTC')")), protocol, size, continuous_appliance
+            \(micros("(verification_expires_on::timestamp AT TIME ZONE 'UTC')")), protocol, size, continuous_appliance,
+            role
         FROM meters WHERE id = $1::bigint
         """
 

@@ -65,6 +65,16 @@ import Testing
         #expect(find([leaking], previousRun: 12).isEmpty)  // between the steps: nothing new
         // One zero interval resets the run; a premises with a pilot burner is never flagged.
         #expect(find([day(0, [2_000, 0])], previousRun: 29).isEmpty)
+        // Estimated intervals are no evidence: a gap-filled day neither extends nor breaks the run.
+        var estimated = leaking
+        estimated.intervals = estimated.intervals.map {
+            var interval = $0
+            interval.isEstimated = true
+            return interval
+        }
+        #expect(find([estimated], previousRun: 29).isEmpty)
+        #expect(find([estimated, leaking], previousRun: 28).isEmpty)
+        #expect(find([estimated, leaking], previousRun: 29) == ["continuous_flow_leak/P2"])
         var pilot = g4
         pilot.hasContinuousAppliance = true
         #expect(find([leaking], meter: pilot, previousRun: 29).isEmpty)
@@ -89,11 +99,14 @@ import Testing
     }
 
     @Test func useBeyondItsFlowBandsTimeLimitTimesOut() {
-        // 0.5 m³/h (band from 200 L/h, 4 h) for 4.5 h, then nothing.
-        let long = Array(repeating: Int64(250_000), count: 9) + Array(repeating: 0, count: 39)
+        // 1.5 m³/h (band from 1 m³/h, 4 h) for 4.5 h, then nothing.
+        let long = Array(repeating: Int64(750_000), count: 9) + Array(repeating: 0, count: 39)
         #expect(find([day(0, long)]).contains("continuous_flow_timeout/P2"))
-        let short = Array(repeating: Int64(250_000), count: 8) + Array(repeating: 0, count: 40)
+        let short = Array(repeating: Int64(750_000), count: 8) + Array(repeating: 0, count: 40)
         #expect(!find([day(0, short)]).contains("continuous_flow_timeout/P2"))
+        // Six hours of heating at 0.75 m³/h is within the 12 h of the lowest band.
+        let heating = Array(repeating: Int64(375_000), count: 12) + Array(repeating: 0, count: 36)
+        #expect(!find([day(0, heating)]).contains("continuous_flow_timeout/P2"))
     }
 
     @Test func aMinimumNightFlowRisingThreeNightsRunningIsFlagged() {
