@@ -390,6 +390,7 @@ public actor PostgresWriter {
         }
         if mayClear {
             collectEvents(try connection.query(WriterSQL.clearedAlarmEvents), into: &summary)
+            collectEvents(try connection.query(WriterSQL.autoResolveCleared), into: &summary)
         }
     }
 

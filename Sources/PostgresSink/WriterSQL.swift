@@ -324,6 +324,36 @@ enum WriterSQL {
         \(notifyingSelect(events: "ev", tickets: "tickets"))
         """
 
+    /// Auto-resolves tickets of non-emergency conditions (P3: device faults) the meter reports cleared, while no crew
+    /// was dispatched yet (status open or acknowledged), with a `resolved` event by `gateway`. Emergency and leak
+    /// tickets (P0–P2) are never auto-resolved: a person closes them.
+    static let autoResolveCleared = """
+        WITH cleared AS (
+            SELECT DISTINCT ON (t.id) t.id, n.id AS alarm_id, n.received_at
+            FROM gw_new_alarms n
+            JOIN repair_tickets t ON t.meter_id = n.meter_id AND t.condition = n.condition
+                AND t.status IN ('open', 'acknowledged')
+            WHERE n.is_cleared AND t.priority = 'P3'
+            ORDER BY t.id, n.received_at, n.id
+        ),
+        up AS (
+            UPDATE repair_tickets t SET status = 'resolved', resolved_at = now(), updated_at = now()
+            FROM cleared c
+            WHERE t.id = c.id
+            RETURNING t.id, t.meter_id, t.condition, t.priority, false AS opened, t.opened_at, t.acknowledge_by,
+                t.arrive_by, t.make_safe_by, t.repair_by, c.alarm_id, c.received_at
+        ),
+        ev AS (
+            INSERT INTO ticket_events (ticket_id, at, kind, actor, alarm_id, detail)
+            SELECT id, received_at, 'resolved', 'gateway', alarm_id,
+                'auto-resolved: the meter reported the condition cleared'
+            FROM up ORDER BY id
+            ON CONFLICT DO NOTHING
+            RETURNING id, ticket_id, kind, alarm_id
+        )
+        \(notifyingSelect(events: "ev", tickets: "up"))
+        """
+
     /// Returns the written events joined with their tickets and calls `pg_notify` once per event, in event-id
     /// order (the `OFFSET 0` subquery keeps the planner from evaluating `pg_notify` before the sort).
     /// Notifications are queued and delivered only when the transaction commits.

@@ -230,4 +230,49 @@ struct MetersImportCommandTests {
         )
         #expect(try connection.query("SELECT count(*) FROM validation_queue").first?.first == "1")
     }
+
+    @Test func dispatchFromTheCommandLine() throws {
+        let environment = try IntegrationEnvironment()
+        let database = try environment.makeDatabase(prefix: "tickets_cli")
+        defer { environment.dropDatabase(database) }
+        let folder = try environment.makeFolder()
+        let imported = try importFile(
+            environment,
+            database: database,
+            folder: folder,
+            csv: "protocol,address,district,rural,customer_class\nnative,4242,north,yes,commercial\n"
+        )
+        #expect(imported.status == 0, "\(imported.stderr)")
+        let hotline = try command(
+            environment,
+            database: database,
+            ["tickets", "hotline", "--meter", "4242", "--reporter", "caller", "--actor", "desk-1", "--note", "smell"]
+        )
+        #expect(hotline.stdout == "opened ticket 1\n", "\(hotline.stderr)")
+        let listed = try command(environment, database: database, ["tickets", "list", "--priority", "P0"])
+        #expect(listed.stdout.contains("\n1,P0,open,gas_smell_reported,4242,north,"), "\(listed.stdout)")
+        let stepped = try command(
+            environment,
+            database: database,
+            ["tickets", "step", "1", "acknowledged", "--actor", "desk-2"]
+        )
+        #expect(stepped.stdout.hasPrefix("ticket 1: acknowledged by desk-2"), "\(stepped.stderr)")
+        let refused = try command(
+            environment,
+            database: database,
+            ["tickets", "step", "1", "closed", "--actor", "desk-2"]
+        )
+        #expect(refused.status != 0)
+        let sla = try command(environment, database: database, ["tickets", "sla"])
+        // Acknowledged within its 5 minutes: 1 of 1 met; the other deadlines are not decided yet.
+        #expect(sla.stdout.contains("\nP0,north,1,1/1,0/0,0/0,0/0,,,\n"), "\(sla.stdout)")
+        let due = try command(environment, database: database, ["tickets", "inspections-due", "--as-of", "2099-01-01"])
+        #expect(due.stdout.contains("native,4242,north,commercial,,"), "\(due.stdout)")
+        let notYet = try command(
+            environment,
+            database: database,
+            ["tickets", "inspections-due", "--as-of", "2000-01-01"]
+        )
+        #expect(notYet.stdout == "protocol,meter,district,customer_class,last_inspection,due_on\n")
+    }
 }

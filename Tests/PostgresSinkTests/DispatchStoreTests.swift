@@ -200,4 +200,36 @@ struct DispatchStoreTests {
             #expect(try await writer.undispatchedEvents(limit: 10).isEmpty)
         }
     }
+
+    @Test func onlyDeviceFaultTicketsAutoResolveWhenTheMeterReportsTheConditionCleared() async throws {
+        try await withMigratedWriter { writer, _, ids in
+            var batch = SinkBatch()
+            batch.alarms = [
+                makeAlarm(meter: ids["m1"]!, raisedAt: now.adding(seconds: -60), condition: .batteryLow, priority: .p3),
+                makeAlarm(meter: ids["m2"]!, raisedAt: now.adding(seconds: -60)),
+            ]
+            _ = try await writer.write(batch)
+            batch.alarms = [
+                makeAlarm(
+                    meter: ids["m1"]!,
+                    raisedAt: now.adding(seconds: -10),
+                    condition: .batteryLow,
+                    priority: .p3,
+                    isCleared: true
+                ),
+                makeAlarm(meter: ids["m2"]!, raisedAt: now.adding(seconds: -10), isCleared: true),
+            ]
+            _ = try await writer.write(batch)
+            var filter = TicketFilter()
+            filter.includeClosed = true
+            let tickets = try await writer.tickets(filter)
+            let battery = try #require(tickets.first { $0.condition == "battery_low" })
+            let methane = try #require(tickets.first { $0.condition == "methane_detector" })
+            #expect(battery.status == "resolved")
+            #expect(methane.status == "open")  // an emergency is closed by a person, never by the meter
+            let events = try #require(try await writer.ticket(battery.id)).events
+            #expect(events.map(\.kind) == ["opened", "alarm_cleared", "resolved"])
+            #expect(events.last?.actor == "gateway")
+        }
+    }
 }

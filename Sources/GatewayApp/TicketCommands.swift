@@ -1,0 +1,239 @@
+import ArgumentParser
+import Foundation
+import GatewayCore
+import GatewayHTTP
+import PostgresSink
+
+struct TicketsCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "tickets",
+        abstract: "Dispatch from the command line: list and move tickets, hotline tickets, planned outages, reports.",
+        subcommands: [
+            TicketsListCommand.self, TicketsStepCommand.self, TicketsHotlineCommand.self, TicketsOutageCommand.self,
+            TicketsSLACommand.self, TicketsInspectionsDueCommand.self,
+        ]
+    )
+}
+
+struct TicketsListCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(commandName: "list", abstract: "Active tickets, most urgent first.")
+
+    @OptionGroup var options: ConfigOptions
+
+    @Option(help: "P0, P1, P2 or P3.")
+    var priority: String?
+
+    @Option(help: "Only this district.")
+    var district: String?
+
+    @Flag(help: "Include resolved and closed tickets.")
+    var all = false
+
+    func run() async throws {
+        var filter = TicketFilter()
+        if let priority {
+            guard let value = TicketPriority(rawValue: priority) else { throw ValidationError("P0, P1, P2 or P3") }
+            filter.priority = value
+        }
+        filter.district = district
+        filter.includeClosed = all
+        let tickets = try await withDatabase(options) { try await $0.tickets(filter) }
+        print("id,priority,status,condition,meter,district,opened_at,next_deadline,escalation_level,incident_id")
+        for ticket in tickets {
+            let next = ["acknowledge_by", "arrive_by", "make_safe_by", "repair_by"].compactMap { ticket.deadlines[$0] }
+                .min()
+            print(
+                "\(ticket.id),\(ticket.priority.rawValue),\(ticket.status),\(ticket.condition),\(ticket.meter),"
+                    + "\(ticket.district ?? ""),\(ticket.openedAt),\(next.map { "\($0)" } ?? ""),"
+                    + "\(ticket.escalationLevel),\(ticket.incidentID.map(String.init) ?? "")"
+            )
+        }
+    }
+}
+
+struct TicketsStepCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "step",
+        abstract:
+            "Record a lifecycle step: acknowledged, dispatched, on_site, made_safe, resolved, follow_up_done, closed."
+    )
+
+    @OptionGroup var options: ConfigOptions
+
+    @Argument(help: "The ticket id.")
+    var ticket: Int64
+
+    @Argument(help: "The step reached.")
+    var step: String
+
+    @Option(help: "Who (recorded on the event).")
+    var actor: String
+
+    @Option(help: "A note.")
+    var note: String?
+
+    func run() async throws {
+        guard let value = TicketStep(rawValue: step) else {
+            throw ValidationError("the step is one of \(TicketStep.allCases.map(\.rawValue).joined(separator: ", "))")
+        }
+        let event = try await withDatabase(options) {
+            try await $0.advanceTicket(ticket, to: value, actor: actor, note: note)
+        }
+        print("ticket \(event.ticketID): \(event.kind) by \(event.actor) at \(event.at) (event \(event.id))")
+    }
+}
+
+struct TicketsHotlineCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "hotline",
+        abstract: "Open a ticket for a caller (a gas smell is P0), or add the call to the premises' active ticket."
+    )
+
+    @OptionGroup var options: ConfigOptions
+
+    @Option(help: "The premises' meter protocol.")
+    var `protocol` = "native"
+
+    @Option(help: "The premises' meter address.")
+    var meter: String
+
+    @Option(help: "The condition reported (default gas_smell_reported).")
+    var condition = "gas_smell_reported"
+
+    @Option(help: "Who called.")
+    var reporter: String
+
+    @Option(help: "Who took the call.")
+    var actor: String
+
+    @Option(help: "What was said.")
+    var note: String?
+
+    func run() async throws {
+        guard let source = FrameProtocol(rawValue: self.protocol) else { throw ValidationError("unknown protocol") }
+        guard let reported = AlarmCondition(rawValue: condition) else { throw ValidationError("unknown condition") }
+        let result = try await withDatabase(options) {
+            try await $0.openManualTicket(
+                meter: (source, meter),
+                condition: reported,
+                reporter: reporter,
+                actor: actor,
+                note: note
+            )
+        }
+        print(result.opened ? "opened ticket \(result.ticketID)" : "added to active ticket \(result.ticketID)")
+    }
+}
+
+struct TicketsOutageCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "outage",
+        abstract: "Announce a planned outage: pressure-loss alarms from the district in the window open no ticket."
+    )
+
+    @OptionGroup var options: ConfigOptions
+
+    @Option(help: "The district.")
+    var district: String
+
+    @Option(help: "Start, ISO 8601 UTC (2026-11-24T08:00:00Z).")
+    var from: String
+
+    @Option(help: "End, ISO 8601 UTC.")
+    var to: String
+
+    @Option(help: "Why.")
+    var reason: String
+
+    @Option(help: "Who announced it.")
+    var by: String
+
+    func run() async throws {
+        guard let start = Timestamp(iso: from), let end = Timestamp(iso: to) else {
+            throw ValidationError("--from and --to must be like 2026-11-24T08:00:00Z")
+        }
+        let id = try await withDatabase(options) {
+            try await $0.announceOutage(district: district, from: start, to: end, reason: reason, by: by)
+        }
+        print("planned outage \(id) recorded for \(district) from \(start) to \(end)")
+    }
+}
+
+struct TicketsSLACommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "sla",
+        abstract: "SLA compliance per priority and district: share of tickets meeting each deadline, arrival times."
+    )
+
+    @OptionGroup var options: ConfigOptions
+
+    @Option(help: "Tickets opened from (ISO 8601 UTC; default 30 days ago).")
+    var from: String?
+
+    @Option(help: "Tickets opened before (ISO 8601 UTC; default now).")
+    var to: String?
+
+    func run() async throws {
+        let end =
+            try to.map { text -> Timestamp in
+                guard let at = Timestamp(iso: text) else { throw ValidationError("--to must be ISO 8601 UTC") }
+                return at
+            } ?? .now
+        let start =
+            try from.map { text -> Timestamp in
+                guard let at = Timestamp(iso: text) else { throw ValidationError("--from must be ISO 8601 UTC") }
+                return at
+            } ?? end.adding(seconds: -30 * 86_400)
+        let rows = try await withDatabase(options) { try await $0.slaReport(from: start, to: end) }
+        print(
+            "priority,district,tickets,acknowledge_met/decided,arrive_met/decided,make_safe_met/decided,repair_met/decided,arrival_p50_min,arrival_p90_min,arrival_max_min"
+        )
+        for row in rows {
+            let deadlines = ["acknowledge", "arrive", "make_safe", "repair"].map { name in
+                let counts = row.deadlines[name] ?? (0, 0)
+                return "\(counts.met)/\(counts.decided)"
+            }
+            let arrival = row.arrivalMinutes.map { "\($0.p50),\($0.p90),\($0.max)" } ?? ",,"
+            print("\(row.priority),\(row.district),\(row.tickets),\(deadlines.joined(separator: ",")),\(arrival)")
+        }
+    }
+}
+
+struct TicketsInspectionsDueCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "inspections-due",
+        abstract: "Premises due for a safety inspection (intervals: dispatch.inspection_*_months)."
+    )
+
+    @OptionGroup var options: ConfigOptions
+
+    @Option(help: "The date to judge on, YYYY-MM-DD (default: today, UTC).")
+    var asOf: String?
+
+    func run() async throws {
+        let configuration = try options.load()
+        let date: CivilDate
+        if let asOf {
+            guard let parsed = CivilDate(iso: asOf) else { throw ValidationError("--as-of must be YYYY-MM-DD") }
+            date = parsed
+        } else {
+            let now = CivilTime(utcSeconds: Timestamp.now.secondsSinceEpoch)
+            date = CivilDate(year: now.year, month: now.month, day: now.day)
+        }
+        let due = try await withDatabase(options) {
+            try await $0.inspectionsDue(
+                asOf: date,
+                residentialMonths: configuration.dispatchInspectionResidentialMonths,
+                nonResidentialMonths: configuration.dispatchInspectionNonResidentialMonths,
+                limit: 100_000
+            )
+        }
+        print("protocol,meter,district,customer_class,last_inspection,due_on")
+        for item in due {
+            print(
+                "\(item.protocol.rawValue),\(item.meter),\(item.district ?? ""),\(item.customerClass),"
+                    + "\(item.lastInspection ?? ""),\(item.dueOn)"
+            )
+        }
+    }
+}
