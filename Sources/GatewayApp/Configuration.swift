@@ -63,6 +63,7 @@ struct GatewayConfiguration: Sendable, Equatable {
     var dispatchIncidentMinimumMeters = 5
     var dispatchInspectionResidentialMonths = 12
     var dispatchInspectionNonResidentialMonths = 6
+    var dispatchValveCloseOnP0 = false
     // [signatures]
     var signaturesEnabled = true
     var signaturesContinuousWarnDays = 1
@@ -493,6 +494,13 @@ extension GatewayConfiguration {
             key: "incident_min_meters",
             kind: .integer(\.dispatchIncidentMinimumMeters, range: 2...1_000_000),
             help: "Meters of one district in the window that make a major incident grouping their tickets."
+        ),
+        Setting(
+            section: "dispatch",
+            key: "valve_close_on_p0",
+            kind: .boolean(\.dispatchValveCloseOnP0),
+            help:
+                "Send a valve-close downlink to a native meter as soon as it has a P0 ticket, once per ticket, and record the command and the meter's answer on the ticket. Off by default: closing a customer's supply is a utility's policy decision."
         ),
         Setting(
             section: "dispatch",

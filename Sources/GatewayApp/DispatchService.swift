@@ -9,12 +9,14 @@ import Synchronization
 final class DispatchStatistics: Sendable {
     let eventsPublished = Atomic<Int64>(0)
     let escalations = Atomic<Int64>(0)
+    let valveCommands = Atomic<Int64>(0)
     let failures = Atomic<Int64>(0)
 
     func snapshot() -> [(String, Int64)] {
         [
             ("dispatch_events_published", eventsPublished.load(ordering: .relaxed)),
             ("dispatch_escalations", escalations.load(ordering: .relaxed)),
+            ("dispatch_valve_commands", valveCommands.load(ordering: .relaxed)),
             ("dispatch_failures", failures.load(ordering: .relaxed)),
         ]
     }
@@ -33,6 +35,7 @@ final class DispatchService: Service {
     private let escalationIntervalSeconds: Int
     private let incidentWindowSeconds: Int64
     private let incidentMinimumMeters: Int64
+    private let valveCloseOnP0: Bool
     private let databaseReady: @Sendable () -> Bool
     private let logger: Logger
     let statistics: DispatchStatistics
@@ -44,6 +47,7 @@ final class DispatchService: Service {
         escalationIntervalSeconds: Int,
         incidentWindowSeconds: Int64,
         incidentMinimumMeters: Int64,
+        valveCloseOnP0: Bool,
         statistics: DispatchStatistics,
         databaseReady: @escaping @Sendable () -> Bool,
         logger: Logger
@@ -54,6 +58,7 @@ final class DispatchService: Service {
         self.escalationIntervalSeconds = escalationIntervalSeconds
         self.incidentWindowSeconds = incidentWindowSeconds
         self.incidentMinimumMeters = incidentMinimumMeters
+        self.valveCloseOnP0 = valveCloseOnP0
         self.statistics = statistics
         self.databaseReady = databaseReady
         self.logger = logger
@@ -89,6 +94,7 @@ final class DispatchService: Service {
                         )
                     }
                 }
+                if valveCloseOnP0 { try await sendValveCloses() }
                 let published = try await publishPending()
                 if published == 0 { try? await Task.sleep(for: .milliseconds(250)) }
             } catch {
@@ -126,5 +132,42 @@ final class DispatchService: Service {
         }
         try await writer.markDispatched(done)
         return done.count
+    }
+
+    /// The optional P0 policy: a valve-close downlink to each native meter with an active P0 ticket, once per ticket,
+    /// recorded as a `valve_command` event after the broker acknowledged it; the meter's command result becomes a
+    /// `valve_answer` event when it arrives.
+    private func sendValveCloses() async throws {
+        guard client.isConnected else { return }
+        let topics = TopicScheme(prefix: topicPrefix)
+        for pending in try await writer.pendingValveCloses(limit: 50) {
+            guard let key = AES128Key(bytes: pending.key), let meterID = UInt64(pending.address),
+                let counter = try await writer.reserveValveCommand(
+                    ticketID: pending.ticketID,
+                    meterID: pending.meterID,
+                    detail: { "close (frame counter \($0), reason \(pending.condition))" }
+                )
+            else { continue }
+            let reason = AlarmCondition(rawValue: pending.condition)?.nativeCode ?? 0
+            let frame = NativeFrame(
+                meterID: meterID,
+                frameCounter: counter,
+                meterTime: UInt32(truncatingIfNeeded: Timestamp.now.secondsSinceEpoch),
+                body: .valveCommand(NativeFrame.ValveCommand(action: .close, reason: reason))
+            )
+            let bytes = try NativeEncoder.encode(frame, key: key)
+            try await client.publishAndWait(
+                topic: topics.downlinkTopic(.native, address: pending.address),
+                payload: bytes,
+                qos: .atLeastOnce,
+                timeout: .seconds(10)
+            )
+            try await writer.markValveCommandSent(ticketID: pending.ticketID)
+            statistics.valveCommands.add(1, ordering: .relaxed)
+            logger.notice(
+                "valve close sent",
+                metadata: ["ticket.id": "\(pending.ticketID)", "meter.address": "\(pending.address)"]
+            )
+        }
     }
 }

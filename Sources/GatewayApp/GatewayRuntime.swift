@@ -101,6 +101,7 @@ struct GatewayRuntime {
                     escalationIntervalSeconds: configuration.dispatchEscalationIntervalSeconds,
                     incidentWindowSeconds: Int64(configuration.dispatchIncidentWindowMinutes) * 60,
                     incidentMinimumMeters: Int64(configuration.dispatchIncidentMinimumMeters),
+                    valveCloseOnP0: configuration.dispatchValveCloseOnP0,
                     statistics: dispatchStatistics,
                     databaseReady: { statistics.databaseReady.load(ordering: .relaxed) },
                     logger: logger

@@ -95,7 +95,17 @@ extension NativeFrame {
                     source: .native
                 )
             )
-        case .commandResult, .ack, .valveCommand, .parameterUpdate:
+        case .commandResult(let result):
+            batch.commandResults.append(
+                CommandResultRecord(
+                    meterID: meterID,
+                    commandFrameCounter: Int64(result.commandFrameCounter),
+                    outcome: result.outcome.name,
+                    valve: result.valve,
+                    receivedAt: receivedAt
+                )
+            )
+        case .ack, .valveCommand, .parameterUpdate:
             break
         }
     }

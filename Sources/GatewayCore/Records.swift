@@ -243,6 +243,25 @@ public struct QuarantineRecord: Sendable, Equatable {
     }
 }
 
+/// A meter's answer to a command the gateway sent (native command-result frame).
+public struct CommandResultRecord: Sendable, Equatable {
+    public var meterID: Int64
+    /// The frame counter of the command it answers.
+    public var commandFrameCounter: Int64
+    /// `executed`, `refused`, `failed` or `unsupported`.
+    public var outcome: String
+    public var valve: ValveState
+    public var receivedAt: Timestamp
+
+    public init(meterID: Int64, commandFrameCounter: Int64, outcome: String, valve: ValveState, receivedAt: Timestamp) {
+        self.meterID = meterID
+        self.commandFrameCounter = commandFrameCounter
+        self.outcome = outcome
+        self.valve = valve
+        self.receivedAt = receivedAt
+    }
+}
+
 /// Everything one database transaction writes. Arrays keep their capacity between batches.
 public struct SinkBatch: Sendable {
     public var readings: [ReadingRecord] = []
@@ -250,6 +269,8 @@ public struct SinkBatch: Sendable {
     public var alarms: [AlarmRecord] = []
     public var frames: [UplinkFrameRecord] = []
     public var quarantine: [QuarantineRecord] = []
+    /// Answers to commands (rare); recorded on the command and its ticket.
+    public var commandResults: [CommandResultRecord] = []
 
     public init() {}
 
@@ -263,6 +284,7 @@ public struct SinkBatch: Sendable {
 
     public var isEmpty: Bool {
         readings.isEmpty && intervals.isEmpty && alarms.isEmpty && frames.isEmpty && quarantine.isEmpty
+            && commandResults.isEmpty
     }
 
     /// Empties the batch, keeping capacity.
@@ -272,5 +294,6 @@ public struct SinkBatch: Sendable {
         alarms.removeAll(keepingCapacity: true)
         frames.removeAll(keepingCapacity: true)
         quarantine.removeAll(keepingCapacity: true)
+        commandResults.removeAll(keepingCapacity: true)
     }
 }

@@ -208,3 +208,69 @@ enum DispatchSQL {
         LIMIT $4::integer
         """
 }
+
+extension DispatchSQL {
+    /// Records meters' answers to valve commands: $1 meters, $2 command counters, $3 outcomes, $4 valves, $5 receive
+    /// times (µs). Each first answer becomes a `valve_answer` event on the command's ticket, by `meter`.
+    static let recordCommandResults = """
+        WITH answer AS (
+            SELECT * FROM unnest($1::bigint[], $2::bigint[], $3::text[], $4::smallint[], $5::bigint[])
+                AS a (meter_id, counter, outcome, valve, at_us)
+        ),
+        up AS (
+            UPDATE valve_commands v SET answered_at = \(ValidationSQL.instant("a.at_us")), outcome = a.outcome,
+                valve = a.valve
+            FROM answer a
+            WHERE v.meter_id = a.meter_id AND v.frame_counter = a.counter AND v.answered_at IS NULL
+            RETURNING v.ticket_id, v.answered_at, v.outcome, v.valve
+        ),
+        t AS (
+            SELECT tk.id, tk.meter_id, tk.condition, tk.priority FROM repair_tickets tk JOIN up ON up.ticket_id = tk.id
+        ),
+        ev AS (
+            INSERT INTO ticket_events (ticket_id, at, kind, actor, detail)
+            SELECT up.ticket_id, up.answered_at, 'valve_answer', 'meter', up.outcome || ', valve '
+                || CASE up.valve WHEN 0 THEN 'open' WHEN 1 THEN 'closed' WHEN 2 THEN 'moving' WHEN 3 THEN 'fault'
+                    ELSE 'unknown' END
+            FROM up ORDER BY up.ticket_id
+            RETURNING id, ticket_id, at, kind, actor, alarm_id, detail
+        )
+        \(eventSelect(events: "ev", tickets: "t"))
+        """
+
+    /// Active P0 tickets of native meters with a key whose valve-close command is not sent yet.
+    static let pendingValveCloses = """
+        SELECT t.id, m.id, m.address, encode(m.aes_key, 'hex'), t.condition
+        FROM repair_tickets t JOIN meters m ON m.id = t.meter_id
+        WHERE t.priority = 'P0' AND t.status IN \(active) AND m.protocol = 'native' AND m.aes_key IS NOT NULL
+            AND NOT EXISTS (SELECT 1 FROM valve_commands v WHERE v.ticket_id = t.id AND v.sent_at IS NOT NULL)
+        ORDER BY t.id
+        LIMIT $1::integer
+        """
+
+    /// Reserves (or finds) the command row of a ticket and returns its frame counter (2^30 + a sequence number,
+    /// so downlink counters never collide with a meter's own and only grow).
+    static let reserveValveCommand = """
+        WITH inserted AS (
+            INSERT INTO valve_commands (ticket_id, meter_id, action, frame_counter)
+            VALUES ($1::bigint, $2::bigint, 'close', 1073741824 + nextval('valve_commands_id_seq'))
+            ON CONFLICT (ticket_id) DO NOTHING
+            RETURNING frame_counter
+        )
+        SELECT frame_counter, true FROM inserted
+        UNION ALL
+        SELECT frame_counter, false FROM valve_commands
+        WHERE ticket_id = $1::bigint AND NOT EXISTS (SELECT 1 FROM inserted)
+        """
+
+    /// Writes the `valve_command` event of a newly reserved command: $1 ticket, $2 detail.
+    static let valveCommandEvent = """
+        WITH t AS (SELECT id, meter_id, condition, priority FROM repair_tickets WHERE id = $1::bigint),
+        ev AS (
+            INSERT INTO ticket_events (ticket_id, at, kind, actor, detail)
+            SELECT id, now(), 'valve_command', 'gateway', $2 FROM t
+            RETURNING id, ticket_id, at, kind, actor, alarm_id, detail
+        )
+        \(eventSelect(events: "ev", tickets: "t"))
+        """
+}

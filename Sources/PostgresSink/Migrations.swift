@@ -501,6 +501,20 @@ enum Migrations {
             );
             CREATE INDEX inspections_meter_idx ON inspections (meter_id, inspected_on);
 
+            -- Valve-close commands sent by the optional P0 policy, one per ticket, and the meter's answer.
+            CREATE TABLE valve_commands (
+                id bigserial PRIMARY KEY,
+                ticket_id bigint NOT NULL UNIQUE REFERENCES repair_tickets (id),
+                meter_id bigint NOT NULL REFERENCES meters (id),
+                frame_counter bigint,
+                action text NOT NULL CHECK (action IN ('close')),
+                sent_at timestamptz,
+                answered_at timestamptz,
+                outcome text,
+                valve smallint
+            );
+            CREATE UNIQUE INDEX valve_commands_counter_idx ON valve_commands (meter_id, frame_counter);
+
             -- Numeric dispatch settings the SQL needs (synced from the configuration at start).
             CREATE TABLE dispatch_settings (
                 name text PRIMARY KEY,

@@ -553,3 +553,78 @@ extension PostgresWriter {
         }
     }
 }
+
+/// A P0 ticket whose meter should get a valve-close command.
+public struct PendingValveClose: Sendable, Equatable {
+    public var ticketID: Int64
+    public var meterID: Int64
+    public var address: String
+    public var key: [UInt8]
+    public var condition: String
+}
+
+extension PostgresWriter {
+    /// Active P0 tickets of native meters with a key whose valve-close command was not sent yet.
+    public func pendingValveCloses(limit: Int) throws -> [PendingValveClose] {
+        let rows = try withConnection { connection in
+            try connection.query(DispatchSQL.pendingValveCloses, parameters: [String(limit)])
+        }
+        return rows.compactMap { row in
+            guard row.count == 5, let ticket = row[0].flatMap({ Int64($0) }), let meter = row[1].flatMap({ Int64($0) }),
+                let address = row[2], let key = row[3].flatMap({ Self.bytes(fromHex: $0) }), let condition = row[4]
+            else { return nil }
+            return PendingValveClose(ticketID: ticket, meterID: meter, address: address, key: key, condition: condition)
+        }
+    }
+
+    /// Reserves the valve-close command of a ticket (one per ticket) and returns its frame counter. The first
+    /// reservation writes the `valve_command` event (before the downlink leaves, so the meter's answer always
+    /// follows it in the ticket's history).
+    /// - Parameters:
+    ///   - ticketID: The P0 ticket.
+    ///   - meterID: Its meter.
+    ///   - detail: The event's detail.
+    /// - Returns: The command's frame counter.
+    public func reserveValveCommand(ticketID: Int64, meterID: Int64, detail: (UInt32) -> String) throws -> UInt32? {
+        try withTransaction { connection in
+            guard
+                let row = try connection.query(
+                    DispatchSQL.reserveValveCommand,
+                    parameters: [String(ticketID), String(meterID)]
+                ).first, row.count == 2, let counter = row[0].flatMap({ UInt32($0) })
+            else { return nil }
+            if row[1] == "t" {
+                _ = try connection.query(
+                    DispatchSQL.valveCommandEvent,
+                    parameters: [String(ticketID), detail(counter)]
+                )
+            }
+            return counter
+        }
+    }
+
+    /// Records that the broker acknowledged the valve-close command of a ticket.
+    public func markValveCommandSent(ticketID: Int64) throws {
+        _ = try withConnection { connection in
+            try connection.execute(
+                "UPDATE valve_commands SET sent_at = now() WHERE ticket_id = $1::bigint AND sent_at IS NULL",
+                parameters: [String(ticketID)]
+            )
+        }
+    }
+
+    /// Records meters' answers to commands (inside the ingest transaction).
+    func recordCommandResults(_ results: [CommandResultRecord], on connection: PostgresConnection) throws -> Int {
+        guard !results.isEmpty else { return 0 }
+        func array(_ values: [String]) -> String { "{" + values.joined(separator: ",") + "}" }
+        let rows = try connection.query(
+            DispatchSQL.recordCommandResults,
+            parameters: [
+                array(results.map { String($0.meterID) }), array(results.map { String($0.commandFrameCounter) }),
+                array(results.map { $0.outcome }), array(results.map { String($0.valve.rawValue) }),
+                array(results.map { String($0.receivedAt.microsecondsSinceEpoch) }),
+            ]
+        )
+        return rows.count
+    }
+}

@@ -277,6 +277,7 @@ public actor PostgresWriter {
             var summary = CommitSummary()
             try writeSeries(batch, into: &summary, on: connection)
             try markForValidation(batch, on: connection)
+            summary.ticketEvents += try recordCommandResults(batch.commandResults, on: connection)
             if !batch.alarms.isEmpty {
                 try writeAlarms(batch.alarms, into: &summary, on: connection)
             }

@@ -202,4 +202,115 @@ struct DispatchEndToEndTests {
         }
         await fleet.stop()
     }
+
+    /// With `dispatch.valve_close_on_p0`, a P0 ticket sends the meter a valve-close downlink; the command and the
+    /// meter's answer are recorded on the ticket.
+    @Test func theOptionalP0PolicyClosesTheValveAndRecordsTheAnswer() async throws {
+        let environment = try IntegrationEnvironment()
+        let database = try environment.makeDatabase(prefix: "valve_e2e")
+        defer { environment.dropDatabase(database) }
+        let folder = try environment.makeFolder()
+        let configPath = try environment.writeConfiguration(in: folder, database: database, clientID: "gw-valve")
+        let configuration = try GatewayConfiguration.load(
+            tomlText: try String(contentsOfFile: configPath, encoding: .utf8),
+            environment: ["METER_GATEWAY_DISPATCH_VALVE_CLOSE_ON_P0": "true"]
+        )
+        #expect(configuration.dispatchValveCloseOnP0)
+        let logger = Logger(label: "valve-e2e")
+        let key = try #require(AES128Key(bytes: keyBytes))
+        let topics = TopicScheme(prefix: configuration.mqttTopicPrefix)
+        let writer = PostgresWriter(conninfo: configuration.postgresConninfo, logger: logger)
+        try await writer.connect()
+        _ = try await writer.migrate()
+        _ = try await writer.registerMeters([
+            MeterRegistration(protocol: .native, address: String(meter), district: "harbour", aesKey: keyBytes)
+        ])
+        await writer.close()
+
+        let runtime = try GatewayRuntime(configuration: configuration, logger: logger)
+        let group = ServiceGroup(
+            configuration: ServiceGroupConfiguration(
+                services: runtime.services.map { ServiceGroupConfiguration.ServiceConfiguration(service: $0) },
+                logger: logger
+            )
+        )
+        // The meter: answers a valve-close command with "executed, valve closed".
+        let commands = Mutex<[UInt32]>([])
+        let meterID = meter
+        let fleet = try MosquittoClient(
+            options: configuration.fleetMQTTOptions(clientID: "fleet-valve-\(environment.runID)"),
+            subscriptions: [MQTTSubscription(filter: topics.downlinkFilter(.native), qos: .atLeastOnce)],
+            logger: logger,
+            onMessage: { message in
+                guard let frame = try? NativeDecoder.decode(message.payload, key: { $0 == meterID ? key : nil }),
+                    case .valveCommand(let command) = frame.body, command.action == .close
+                else { return }
+                commands.withLock { $0.append(frame.header.frameCounter) }
+            }
+        )
+        fleet.start()
+        try await withThrowingTaskGroup(of: Void.self) { tasks in
+            tasks.addTask { try await group.run() }
+            defer { tasks.cancelAll() }
+            #expect(await runtime.mqtt.waitUntilConnected(timeout: .seconds(20)))
+            #expect(await fleet.waitUntilConnected(timeout: .seconds(20)))
+            while !runtime.statistics.databaseReady.load(ordering: .relaxed) {
+                try await Task.sleep(for: .milliseconds(50))
+            }
+            let now = UInt32(Date().timeIntervalSince1970)
+            let uplink = topics.uplinkTopic(.native, address: String(meter))
+            let alarm = NativeFrame(
+                meterID: meter,
+                frameCounter: 20,
+                meterTime: now - 2,
+                body: .alarm(
+                    NativeFrame.Alarm(
+                        code: 0x0001,
+                        isRaised: true,
+                        valve: .open,
+                        register: NativeFrame.Register(raw: 5_000, exponent: -3, digits: 5),
+                        flowMillilitresPerHour: 0,
+                        detail: 2500
+                    )
+                )
+            )
+            try await fleet.publishAndWait(topic: uplink, payload: try NativeEncoder.encode(alarm, key: key))
+            let deadline = ContinuousClock.now + .seconds(20)
+            while commands.withLock({ $0.isEmpty }) {
+                try #require(ContinuousClock.now < deadline, "no valve command in time")
+                try await Task.sleep(for: .milliseconds(50))
+            }
+            let counter = try #require(commands.withLock { $0.first })
+            let answer = NativeFrame(
+                meterID: meter,
+                frameCounter: 21,
+                meterTime: now,
+                body: .commandResult(
+                    NativeFrame.CommandResult(
+                        commandFrameCounter: counter,
+                        commandType: .valveCommand,
+                        outcome: .executed,
+                        valve: .closed
+                    )
+                )
+            )
+            try await fleet.publishAndWait(topic: uplink, payload: try NativeEncoder.encode(answer, key: key))
+            let db = try PostgresConnection.connect(conninfo: configuration.postgresConninfo)
+            defer { db.close() }
+            var events: [[String]] = []
+            while events.count < 3 {
+                try #require(ContinuousClock.now < deadline + .seconds(10), "events so far: \(events)")
+                try await Task.sleep(for: .milliseconds(100))
+                events = try db.query("SELECT kind, actor, coalesce(detail, '') FROM ticket_events ORDER BY id").map {
+                    $0.map { $0 ?? "" }
+                }
+            }
+            #expect(events.map { $0[0] } == ["opened", "valve_command", "valve_answer"])
+            #expect(events[1][1] == "gateway" && events[1][2].hasPrefix("close (frame counter \(counter)"))
+            #expect(events[2] == ["valve_answer", "meter", "executed, valve closed"])
+            #expect(commands.withLock { $0.count } == 1)  // once per ticket
+            await group.triggerGracefulShutdown()
+        }
+        await fleet.stop()
+    }
 }
