@@ -5,6 +5,17 @@ import GatewayHTTP
 import Logging
 import PostgresSink
 
+/// A date option: `YYYY-MM-DD`, or today (UTC) when it was not given.
+/// - Throws: `ValidationError` naming the option when the text is not a date.
+func dateOption(_ text: String?, name: String) throws -> CivilDate {
+    guard let text else {
+        let now = CivilTime(utcSeconds: Timestamp.now.secondsSinceEpoch)
+        return CivilDate(year: now.year, month: now.month, day: now.day)
+    }
+    guard let date = CivilDate(iso: text) else { throw ValidationError("--\(name) must be YYYY-MM-DD") }
+    return date
+}
+
 /// Opens a writer for a one-shot command, runs `body`, closes it.
 func withDatabase<R>(_ options: ConfigOptions, _ body: (PostgresWriter) async throws -> R) async throws -> R {
     let configuration = try options.load()
@@ -193,14 +204,7 @@ struct MetersExpiredCommand: AsyncParsableCommand {
     var asOf: String?
 
     func run() async throws {
-        let date: CivilDate
-        if let asOf {
-            guard let parsed = CivilDate(iso: asOf) else { throw ValidationError("--as-of must be YYYY-MM-DD") }
-            date = parsed
-        } else {
-            let now = CivilTime(utcSeconds: Timestamp.now.secondsSinceEpoch)
-            date = CivilDate(year: now.year, month: now.month, day: now.day)
-        }
+        let date = try dateOption(asOf, name: "as-of")
         let meters = try await withDatabase(options) { try await $0.expiredMeters(asOf: date) }
         print("protocol,meter,district,verification_expires_on")
         for meter in meters {
@@ -252,14 +256,7 @@ struct MetersTestCommand: AsyncParsableCommand {
         guard let errorBasisPoints = AccuracyJudge.basisPoints(fromPercent: error) else {
             throw ValidationError("--error must be a percentage with at most two decimals")
         }
-        let testedOn: CivilDate
-        if let date {
-            guard let parsed = CivilDate(iso: date) else { throw ValidationError("--date must be YYYY-MM-DD") }
-            testedOn = parsed
-        } else {
-            let now = CivilTime(utcSeconds: Timestamp.now.secondsSinceEpoch)
-            testedOn = CivilDate(year: now.year, month: now.month, day: now.day)
-        }
+        let testedOn = try dateOption(date, name: "date")
         let configuration = try options.load()
         let judgement = try await withDatabase(options) { writer in
             try await writer.recordAccuracyTest(

@@ -212,14 +212,7 @@ struct TicketsInspectionsDueCommand: AsyncParsableCommand {
 
     func run() async throws {
         let configuration = try options.load()
-        let date: CivilDate
-        if let asOf {
-            guard let parsed = CivilDate(iso: asOf) else { throw ValidationError("--as-of must be YYYY-MM-DD") }
-            date = parsed
-        } else {
-            let now = CivilTime(utcSeconds: Timestamp.now.secondsSinceEpoch)
-            date = CivilDate(year: now.year, month: now.month, day: now.day)
-        }
+        let date = try dateOption(asOf, name: "as-of")
         let due = try await withDatabase(options) {
             try await $0.inspectionsDue(
                 asOf: date,

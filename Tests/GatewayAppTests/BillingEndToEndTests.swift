@@ -55,10 +55,9 @@ struct BillingEndToEndTests {
         let environment = try IntegrationEnvironment()
         let database = try environment.makeDatabase(prefix: "billing_e2e")
         defer { environment.dropDatabase(database) }
-        let folder = try environment.makeFolder()
-        let configPath = try environment.writeConfiguration(in: folder, database: database, clientID: "gw-billing")
-        let configuration = try GatewayConfiguration.load(
-            tomlText: try String(contentsOfFile: configPath, encoding: .utf8),
+        let configuration = try environment.configuration(
+            database: database,
+            clientID: "gw-billing",
             environment: [:]
         )
         let logger = Logger(label: "billing-e2e")
@@ -77,12 +76,7 @@ struct BillingEndToEndTests {
         await writer.close()
 
         let runtime = try GatewayRuntime(configuration: configuration, logger: logger)
-        let group = ServiceGroup(
-            configuration: ServiceGroupConfiguration(
-                services: runtime.services.map { ServiceGroupConfiguration.ServiceConfiguration(service: $0) },
-                logger: logger
-            )
-        )
+        let group = runtime.serviceGroup(logger: logger)
         let fleet = try MosquittoClient(
             options: configuration.fleetMQTTOptions(clientID: "fleet-billing-\(environment.runID)"),
             subscriptions: [],

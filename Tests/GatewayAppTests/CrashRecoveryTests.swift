@@ -1,6 +1,10 @@
 import Foundation
+import Logging
 import PostgresSink
+import ServiceLifecycle
 import Testing
+
+@testable import GatewayApp
 
 #if canImport(Glibc)
 import Glibc
@@ -89,6 +93,18 @@ struct CrashRecoveryTests {
 }
 
 /// The real servers and binary the integration tests run against.
+extension GatewayRuntime {
+    /// A service group running every part of the gateway, for in-process integration tests.
+    func serviceGroup(logger: Logger) -> ServiceGroup {
+        ServiceGroup(
+            configuration: ServiceGroupConfiguration(
+                services: services.map { ServiceGroupConfiguration.ServiceConfiguration(service: $0) },
+                logger: logger
+            )
+        )
+    }
+}
+
 struct IntegrationEnvironment {
     static var isAvailable: Bool {
         let env = ProcessInfo.processInfo.environment
@@ -130,6 +146,21 @@ struct IntegrationEnvironment {
         let path = NSTemporaryDirectory() + "gateway-it-" + runID
         try FileManager.default.createDirectory(atPath: path, withIntermediateDirectories: true)
         return path
+    }
+
+    /// Writes a configuration for `database` in a fresh folder and loads it (with `environment` overrides).
+    func configuration(
+        database: String,
+        clientID: String,
+        environment: [String: String] = [:]
+    ) throws
+        -> GatewayConfiguration
+    {
+        let path = try writeConfiguration(in: try makeFolder(), database: database, clientID: clientID)
+        return try GatewayConfiguration.load(
+            tomlText: try String(contentsOfFile: path, encoding: .utf8),
+            environment: environment
+        )
     }
 
     /// A configuration with a private topic prefix, so tests sharing the broker never see each other's frames.

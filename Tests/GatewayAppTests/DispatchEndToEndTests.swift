@@ -28,10 +28,9 @@ struct DispatchEndToEndTests {
         let environment = try IntegrationEnvironment()
         let database = try environment.makeDatabase(prefix: "dispatch_e2e")
         defer { environment.dropDatabase(database) }
-        let folder = try environment.makeFolder()
-        let configPath = try environment.writeConfiguration(in: folder, database: database, clientID: "gw-dispatch")
-        let configuration = try GatewayConfiguration.load(
-            tomlText: try String(contentsOfFile: configPath, encoding: .utf8),
+        let configuration = try environment.configuration(
+            database: database,
+            clientID: "gw-dispatch",
             environment: [:]
         )
         let logger = Logger(label: "dispatch-e2e")
@@ -56,12 +55,7 @@ struct DispatchEndToEndTests {
         defer { listener.stop() }
 
         let runtime = try GatewayRuntime(configuration: configuration, logger: logger)
-        let group = ServiceGroup(
-            configuration: ServiceGroupConfiguration(
-                services: runtime.services.map { ServiceGroupConfiguration.ServiceConfiguration(service: $0) },
-                logger: logger
-            )
-        )
+        let group = runtime.serviceGroup(logger: logger)
         let received = Mutex<[(topic: String, text: String)]>([])
         let dispatchFilter = "\(configuration.mqttTopicPrefix)/dispatch/tickets/#"
         let fleet = try MosquittoClient(
@@ -209,10 +203,9 @@ struct DispatchEndToEndTests {
         let environment = try IntegrationEnvironment()
         let database = try environment.makeDatabase(prefix: "valve_e2e")
         defer { environment.dropDatabase(database) }
-        let folder = try environment.makeFolder()
-        let configPath = try environment.writeConfiguration(in: folder, database: database, clientID: "gw-valve")
-        let configuration = try GatewayConfiguration.load(
-            tomlText: try String(contentsOfFile: configPath, encoding: .utf8),
+        let configuration = try environment.configuration(
+            database: database,
+            clientID: "gw-valve",
             environment: ["METER_GATEWAY_DISPATCH_VALVE_CLOSE_ON_P0": "true"]
         )
         #expect(configuration.dispatchValveCloseOnP0)
@@ -228,12 +221,7 @@ struct DispatchEndToEndTests {
         await writer.close()
 
         let runtime = try GatewayRuntime(configuration: configuration, logger: logger)
-        let group = ServiceGroup(
-            configuration: ServiceGroupConfiguration(
-                services: runtime.services.map { ServiceGroupConfiguration.ServiceConfiguration(service: $0) },
-                logger: logger
-            )
-        )
+        let group = runtime.serviceGroup(logger: logger)
         // The meter: answers a valve-close command with "executed, valve closed".
         let commands = Mutex<[UInt32]>([])
         let meterID = meter

@@ -47,7 +47,7 @@ struct FleetSimulatorRetransmissionTests {
         options.duration = .seconds(1)
         options.retransmitAfter = .milliseconds(300)
         options.maxRetransmissions = 2
-        options.drain = .seconds(2)
+        options.drain = .seconds(5)
         options.scriptedAlarms = false
         let simulator = FleetSimulator(
             options: options,

@@ -67,12 +67,7 @@ struct PipelineIntegrationTests {
         defer { listener.stop() }
 
         let runtime = try GatewayRuntime(configuration: configuration, logger: logger)
-        let group = ServiceGroup(
-            configuration: ServiceGroupConfiguration(
-                services: runtime.services.map { ServiceGroupConfiguration.ServiceConfiguration(service: $0) },
-                logger: logger
-            )
-        )
+        let group = runtime.serviceGroup(logger: logger)
         let acks = Mutex<[(UInt64, NativeFrame.Ack)]>([])
         let meterKeys = [urbanMeter: urbanKey, ruralMeter: ruralKey]
         let fleet = try MosquittoClient(
@@ -267,12 +262,7 @@ extension PipelineIntegrationTests {
         await writer.close()
 
         let runtime = try GatewayRuntime(configuration: configuration, logger: logger)
-        let group = ServiceGroup(
-            configuration: ServiceGroupConfiguration(
-                services: runtime.services.map { ServiceGroupConfiguration.ServiceConfiguration(service: $0) },
-                logger: logger
-            )
-        )
+        let group = runtime.serviceGroup(logger: logger)
         let fleet = try MosquittoClient(
             options: configuration.fleetMQTTOptions(clientID: "fleet-refused-\(environment.runID)"),
             subscriptions: [],

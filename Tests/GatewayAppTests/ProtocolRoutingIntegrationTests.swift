@@ -51,10 +51,9 @@ struct ProtocolRoutingIntegrationTests {
         let environment = try IntegrationEnvironment()
         let database = try environment.makeDatabase(prefix: "routing")
         defer { environment.dropDatabase(database) }
-        let folder = try environment.makeFolder()
-        let configPath = try environment.writeConfiguration(in: folder, database: database, clientID: "gw-routing")
-        let configuration = try GatewayConfiguration.load(
-            tomlText: try String(contentsOfFile: configPath, encoding: .utf8),
+        let configuration = try environment.configuration(
+            database: database,
+            clientID: "gw-routing",
             environment: [:]
         )
         #expect(configuration.metersCJT188ClockOffsetMinutes == 480)
@@ -79,12 +78,7 @@ struct ProtocolRoutingIntegrationTests {
         await writer.close()
 
         let runtime = try GatewayRuntime(configuration: configuration, logger: logger)
-        let group = ServiceGroup(
-            configuration: ServiceGroupConfiguration(
-                services: runtime.services.map { ServiceGroupConfiguration.ServiceConfiguration(service: $0) },
-                logger: logger
-            )
-        )
+        let group = runtime.serviceGroup(logger: logger)
         let fleet = try MosquittoClient(
             options: configuration.fleetMQTTOptions(clientID: "fleet-routing-\(environment.runID)"),
             subscriptions: [],
