@@ -44,7 +44,7 @@ struct FleetSimulatorRetransmissionTests {
         var options = SimulatorOptions()
         options.meters = 10
         options.ratePerSecond = 10
-        options.duration = .seconds(1)
+        options.duration = .seconds(3)
         options.retransmitAfter = .milliseconds(300)
         options.maxRetransmissions = 2
         options.drain = .seconds(5)
