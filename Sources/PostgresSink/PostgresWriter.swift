@@ -386,6 +386,7 @@ public actor PostgresWriter {
             collectEvents(try connection.query(WriterSQL.upsertTickets), into: &summary)
             let incidentConditions: Set<AlarmCondition> = [.pressureLow, .seismicShutOff]
             if alarms.contains(where: { !$0.isCleared && incidentConditions.contains($0.condition) }) {
+                try connection.execute(WriterSQL.closeStaleIncidents)
                 collectEvents(try connection.query(WriterSQL.linkIncidents), into: &summary)
             }
         }

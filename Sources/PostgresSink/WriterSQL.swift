@@ -252,9 +252,15 @@ enum WriterSQL {
         UPDATE gw_new_alarms n SET opens_ticket = false FROM hit WHERE n.id = hit.id
         """
 
+    /// Closes incidents without a new alarm for a day: the next wave opens a new one (runs before ``linkIncidents``).
+    static let closeStaleIncidents = """
+        UPDATE major_incidents SET status = 'closed', closed_at = now()
+        WHERE status = 'open' AND last_alarm_at < now() - interval '1 day'
+        """
+
     /// Opens (or extends) a major incident per district and condition when at least `incident_min_meters` meters
     /// raised an incident condition within `incident_window_s`, links the district's active tickets of that condition
-    /// to it with an `incident_linked` event each, and notifies them.
+    /// to it with an `incident_linked` event each, and notifies them. Incidents without a new alarm for a day close.
     static let linkIncidents = """
         WITH settings AS (
             SELECT coalesce((SELECT value FROM dispatch_settings WHERE name = 'incident_window_s'), 600) AS window_s,

@@ -172,15 +172,15 @@ struct DispatchStoreTests {
             #expect(try database.scalar("SELECT meter_count FROM major_incidents") == "6")
             #expect(try database.count("repair_tickets", where: "incident_id IS NOT NULL") == 6)
             #expect(summary.events.filter { $0.kind.rawValue == "incident_linked" }.count == 6)
-            // More alarms join the same incident.
-            _ = try await writer.openManualTicket(
-                meter: (.native, "p1"),
-                condition: .gasSmellReported,
-                reporter: "x",
-                actor: "y",
-                note: nil
-            )
-            #expect(try database.count("major_incidents") == 1)
+            // A day later with no new alarm the incident is over: the next wave opens a new one.
+            try database.connect().execute("UPDATE major_incidents SET last_alarm_at = now() - interval '2 days'")
+            try database.connect().execute("UPDATE repair_tickets SET status = 'resolved'")
+            batch.alarms = meters.map {
+                makeAlarm(meter: ids[$0]!, raisedAt: now.adding(seconds: -5), condition: .pressureLow, priority: .p0)
+            }
+            _ = try await writer.write(batch)
+            #expect(try database.count("major_incidents", where: "status = 'closed'") == 1)
+            #expect(try database.count("major_incidents", where: "status = 'open'") == 1)
         }
     }
 
