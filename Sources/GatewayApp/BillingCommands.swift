@@ -8,10 +8,7 @@ import PostgresSink
 /// A date option: `YYYY-MM-DD`, or today (UTC) when it was not given.
 /// - Throws: `ValidationError` naming the option when the text is not a date.
 func dateOption(_ text: String?, name: String) throws -> CivilDate {
-    guard let text else {
-        let now = CivilTime(utcSeconds: Timestamp.now.secondsSinceEpoch)
-        return CivilDate(year: now.year, month: now.month, day: now.day)
-    }
+    guard let text else { return CivilDate(.now) }
     guard let date = CivilDate(iso: text) else { throw ValidationError("--\(name) must be YYYY-MM-DD") }
     return date
 }
@@ -163,7 +160,7 @@ struct ReviewDecideCommand: AsyncParsableCommand {
     func run() async throws {
         guard let choice = ReviewDecision(rawValue: decision) else { throw ValidationError("accept or reject") }
         guard let source = FrameProtocol(rawValue: self.protocol) else { throw ValidationError("unknown protocol") }
-        guard let volumeBasis = VolumeBasis.allCases.first(where: { $0.name == basis }) else {
+        guard let volumeBasis = VolumeBasis(name: basis) else {
             throw ValidationError("unknown basis")
         }
         let target: HeldItem.Target

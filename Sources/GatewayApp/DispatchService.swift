@@ -68,10 +68,7 @@ final class DispatchService: Service {
     static func topic(prefix: String, priority: String) -> String { "\(prefix)/dispatch/tickets/\(priority)" }
 
     func run() async throws {
-        while !databaseReady() {
-            if Task.isShuttingDownGracefully || Task.isCancelled { return }
-            try? await Task.sleep(for: .milliseconds(100))
-        }
+        guard await waitUntilMigrated(databaseReady) else { return }
         var settingsSynced = false
         var lastEscalation = ContinuousClock.now - .seconds(3600)
         while !(Task.isShuttingDownGracefully || Task.isCancelled) {

@@ -109,6 +109,8 @@ struct GatewayRuntime {
             )
         }
         if configuration.httpEnabled {
+            // The billing and dispatch routes share one connection of their own.
+            let apiStore = PostgresWriter(conninfo: configuration.postgresConninfo, logger: logger)
             services.append(
                 HealthServer(
                     host: configuration.httpHost,
@@ -120,11 +122,11 @@ struct GatewayRuntime {
                             + [("spool_backlog_bytes", spool.backlogBytes)]
                     },
                     billing: BillingAPI(
-                        store: PostgresWriter(conninfo: configuration.postgresConninfo, logger: logger),
+                        store: apiStore,
                         reviewToken: configuration.httpReviewToken
                     ),
                     dispatch: DispatchAPI(
-                        store: PostgresWriter(conninfo: configuration.postgresConninfo, logger: logger),
+                        store: apiStore,
                         token: configuration.httpDispatchToken,
                         residentialMonths: configuration.dispatchInspectionResidentialMonths,
                         nonResidentialMonths: configuration.dispatchInspectionNonResidentialMonths

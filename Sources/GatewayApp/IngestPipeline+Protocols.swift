@@ -52,7 +52,7 @@ extension IngestPipeline {
             )
             return false
         }
-        if let topicAddress, CJT188Address(topicAddress: topicAddress) != frame.address {
+        if let topicAddress, CJT188Address(labelBytes: topicAddress) != frame.address {
             quarantine(
                 record,
                 reason: "topic_mismatch",

@@ -118,18 +118,3 @@ extension MBusAddress {
         return MBusAddress(registryAddress: String(decoding: bytes, as: UTF8.self)) == self
     }
 }
-
-extension CJT188Address {
-    /// Parses a topic's 14-digit address in place, or `nil` unless it is exactly 14 decimal digits.
-    init?(topicAddress bytes: UnsafeRawBufferPointer) {
-        guard bytes.count == 14 else { return nil }
-        var value: UInt64 = 0
-        for pair in 0..<7 {
-            let high = bytes[2 * pair]
-            let low = bytes[2 * pair + 1]
-            guard (0x30...0x39).contains(high), (0x30...0x39).contains(low) else { return nil }
-            value |= UInt64((high - 0x30) << 4 | (low - 0x30)) << (8 * UInt64(6 - pair))
-        }
-        self.init(rawValue: value)
-    }
-}

@@ -4,6 +4,16 @@ import PostgresSink
 import ServiceLifecycle
 import Synchronization
 
+/// Waits until the ingest side has connected and migrated the database (services that need the schema start after
+/// it). Returns false when the gateway shuts down first.
+func waitUntilMigrated(_ databaseReady: @Sendable () -> Bool) async -> Bool {
+    while !databaseReady() {
+        if Task.isShuttingDownGracefully || Task.isCancelled { return false }
+        try? await Task.sleep(for: .milliseconds(100))
+    }
+    return true
+}
+
 /// Counters of the validator. Read by `/metrics` and the demo summary.
 final class ValidationStatistics: Sendable {
     let metersValidated = Atomic<Int64>(0)
@@ -62,11 +72,7 @@ final class ValidationService: Service {
     }
 
     func run() async throws {
-        // The ingest side applies the migrations; wait for it.
-        while !databaseReady() {
-            if Task.isShuttingDownGracefully || Task.isCancelled { return }
-            try? await Task.sleep(for: .milliseconds(100))
-        }
+        guard await waitUntilMigrated(databaseReady) else { return }
         var lastBalance = ContinuousClock.now - .seconds(3600)
         while !(Task.isShuttingDownGracefully || Task.isCancelled) {
             do {

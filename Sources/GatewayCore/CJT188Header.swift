@@ -81,15 +81,22 @@ public struct CJT188Address: Sendable, Hashable {
     /// - Parameter label: 14 decimal digits.
     /// - Returns: The address, or `nil` unless the text is exactly 14 decimal digits.
     public init?(label: some StringProtocol) {
-        let digits = Array(label.utf8)
-        guard digits.count == 14 else { return nil }
+        guard let address = Array(label.utf8).withUnsafeBytes({ CJT188Address(labelBytes: $0) }) else { return nil }
+        self = address
+    }
+
+    /// Parses the 14-digit label form from bytes in place (a topic's address), without allocating.
+    ///
+    /// - Parameter bytes: 14 ASCII decimal digits.
+    /// - Returns: The address, or `nil` unless the bytes are exactly 14 decimal digits.
+    public init?(labelBytes bytes: UnsafeRawBufferPointer) {
+        guard bytes.count == 14 else { return nil }
         var value: UInt64 = 0
         for pair in 0..<7 {
-            let high = digits[2 * pair]
-            let low = digits[2 * pair + 1]
+            let high = bytes[2 * pair]
+            let low = bytes[2 * pair + 1]
             guard (0x30...0x39).contains(high), (0x30...0x39).contains(low) else { return nil }
-            let byte = UInt64((high - 0x30) << 4 | (low - 0x30))
-            value |= byte << (8 * UInt64(6 - pair))
+            value |= UInt64((high - 0x30) << 4 | (low - 0x30)) << (8 * UInt64(6 - pair))
         }
         self.rawValue = value
     }

@@ -338,22 +338,7 @@ public struct MBusRecord: Sendable, Hashable {
     /// an Int64 in millilitres.
     public var millilitres: Int64? {
         guard quantity == .volume, unit == .cubicMetre, case .integer(let raw) = value else { return nil }
-        let shift = Int(exponent) + 6
-        if shift >= 0 {
-            var result = raw
-            for _ in 0..<shift {
-                let (product, overflow) = result.multipliedReportingOverflow(by: 10)
-                if overflow { return nil }
-                result = product
-            }
-            return result
-        }
-        // Finer than a millilitre: only exact when the digits below a millilitre are zero.
-        var result = raw
-        for _ in 0..<(-shift) {
-            guard result % 10 == 0 else { return nil }
-            result /= 10
-        }
-        return result
+        // Finer than a millilitre is exact only when the digits below a millilitre are zero.
+        return MBusFrame.scale(raw, by: Int(exponent) + 6)
     }
 }

@@ -11,6 +11,11 @@ public enum GasMeterSize: String, Sendable, Hashable, CaseIterable {
     case g40 = "G40"
     case g65 = "G65"
     case g100 = "G100"
+
+    /// The size number in thousandths of m³/h (G4 → 4000, G1.6 → 1600), the base of the micom-style cut-offs.
+    public var millicubicPerHour: Int64 {
+        (MeterCSV.millilitres(fromCubicMetres: rawValue.dropFirst()) ?? 0) / 1000
+    }
 }
 
 /// Metrological accuracy class (MID MI-002 / OIML R137).
@@ -68,6 +73,15 @@ public struct CivilDate: Sendable, Hashable, Comparable, CustomStringConvertible
     /// Whether the fields name a real date (years 1900…9999).
     public var isValid: Bool {
         CivilTime(year: year, month: month, day: day).isValid && year >= 1900
+    }
+
+    /// The calendar date of an instant at a fixed offset from UTC.
+    /// - Parameters:
+    ///   - instant: The instant.
+    ///   - utcOffsetSeconds: Seconds east of UTC (0: the UTC date).
+    public init(_ instant: Timestamp, utcOffsetSeconds: Int64 = 0) {
+        let civil = CivilTime(utcSeconds: instant.secondsSinceEpoch + utcOffsetSeconds)
+        self.init(year: civil.year, month: civil.month, day: civil.day)
     }
 
     /// Days since 1970-01-01.
@@ -143,13 +157,14 @@ public struct MeterProfile: Sendable, Equatable, CustomStringConvertible {
     }
 
     /// The size number in thousandths of m³/h (G4 → 4000, G1.6 → 1600), or `nil` when the size is unknown.
-    public var sizeMillicubicPerHour: Int64? {
-        size.flatMap { MeterCSV.millilitres(fromCubicMetres: $0.rawValue.dropFirst()) }.map { $0 / 1000 }
-    }
+    public var sizeMillicubicPerHour: Int64? { size?.millicubicPerHour }
 
     /// The register's rollover value in millilitres, or `nil` when the digits are unknown.
-    public var registerModulusMillilitres: Int64? {
-        guard let digits = registerDigits, (1...12).contains(digits) else { return nil }
+    public var registerModulusMillilitres: Int64? { registerDigits.flatMap(Self.registerModulus(digits:)) }
+
+    /// 10^digits m³ in millilitres for 1…12 integer register digits, else `nil`.
+    public static func registerModulus(digits: Int) -> Int64? {
+        guard (1...12).contains(digits) else { return nil }
         var modulus: Int64 = 1_000_000
         for _ in 0..<digits { modulus *= 10 }
         return modulus

@@ -29,6 +29,12 @@ public enum VolumeBasis: Int16, Sendable, Hashable, CaseIterable {
     /// Volume converted to base conditions, Vb (M-Bus VIFE `3E`).
     case converted = 2
 
+    /// The basis a word names (`unspecified`, `uncorrected`, `converted`), or `nil`.
+    public init?(name: String) {
+        guard let basis = Self.allCases.first(where: { $0.name == name }) else { return nil }
+        self = basis
+    }
+
     /// The lower-case word used in JSON and SQL.
     public var name: String {
         switch self {

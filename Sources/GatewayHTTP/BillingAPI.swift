@@ -165,10 +165,7 @@ public struct BillingAPI: Sendable {
         return difference == 0
     }
 
-    static var today: CivilDate {
-        let now = CivilTime(utcSeconds: Int64(Date().timeIntervalSince1970))
-        return CivilDate(year: now.year, month: now.month, day: now.day)
-    }
+    static var today: CivilDate { CivilDate(Timestamp(secondsSinceEpoch: Int64(Date().timeIntervalSince1970))) }
 
     struct ReviewRequest: Decodable {
         var `protocol`: String
@@ -189,7 +186,7 @@ public struct BillingAPI: Sendable {
         var parsed: (protocol: FrameProtocol, basis: VolumeBasis, target: HeldItem.Target, decision: ReviewDecision)? {
             guard let source = FrameProtocol(rawValue: self.protocol),
                 let decision = ReviewDecision(rawValue: decision),
-                let basis = VolumeBasis.allCases.first(where: { $0.name == (basis ?? "unspecified") })
+                let basis = VolumeBasis(name: basis ?? "unspecified")
             else { return nil }
             switch (readAt, day) {
             case (let text?, nil):

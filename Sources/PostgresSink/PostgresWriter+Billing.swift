@@ -190,9 +190,12 @@ extension PostgresWriter {
         }
     }
 
-    static func names(_ array: String?) -> [String] {
-        guard let text = reasonsText(array), !text.isEmpty else { return [] }
-        return text.split(separator: ",").map(String.init)
+    static func names(_ array: String?) -> [String] { arrayElements(array).map(String.init) }
+
+    /// The elements of a one-dimensional array of numbers, booleans or simple words as PostgreSQL prints it
+    /// (`{1,2,3}`); empty for NULL or `{}`.
+    static func arrayElements(_ array: String?) -> [Substring] {
+        (reasonsText(array) ?? "").split(separator: ",")
     }
 
     static func billingRead(from row: [String?]) -> BillingRead? {
@@ -204,8 +207,8 @@ extension PostgresWriter {
             let volume = row[11].flatMap({ Int64($0) }), let quality = row[12].flatMap({ ReadQuality(name: $0) })
         else { return nil }
         let minutes = row[14].flatMap { Int($0) }
-        let volumes = (reasonsText(row[15]) ?? "").split(separator: ",").compactMap { Int64($0) }
-        let flags = (reasonsText(row[16]) ?? "").split(separator: ",").map { $0 == "t" }
+        let volumes = arrayElements(row[15]).compactMap { Int64($0) }
+        let flags = arrayElements(row[16]).map { $0 == "t" }
         var intervals: [BillingRead.Interval] = []
         if let minutes, volumes.count == flags.count {
             for (slot, volume) in volumes.enumerated() {

@@ -107,11 +107,7 @@ extension PostgresWriter {
             let signatureMeter = SignatureMeter(
                 meterID: meter.meterID,
                 source: row[4].flatMap { FrameProtocol(rawValue: $0) } ?? .native,
-                sizeMillicubicPerHour: row[5].flatMap { GasMeterSize(rawValue: $0) }.flatMap {
-                    var profile = MeterProfile(protocol: .native, address: "")
-                    profile.size = $0
-                    return profile.sizeMillicubicPerHour
-                },
+                sizeMillicubicPerHour: row[5].flatMap { GasMeterSize(rawValue: $0) }?.millicubicPerHour,
                 qmaxMillilitresPerHour: limits.qmaxMillilitresPerHour,
                 hasContinuousAppliance: row[6] == "t"
             )
@@ -303,7 +299,7 @@ extension PostgresWriter {
                 let minutes = row[1].flatMap({ Int16($0) }),
                 minutes > 0
             else { continue }
-            let volumes = (Self.reasonsText(row[2]) ?? "").split(separator: ",").compactMap { Int64($0) }
+            let volumes = Self.arrayElements(row[2]).compactMap { Int64($0) }
             let intervals = volumes.enumerated().map { slot, volume in
                 IntervalValue(
                     start: Timestamp(microsecondsSinceEpoch: start).adding(seconds: Int64(slot) * Int64(minutes) * 60),
@@ -382,11 +378,7 @@ extension PostgresWriter {
         var limits = MeterLimits()
         limits.qminMillilitresPerHour = row[0].flatMap { Int64($0) }
         limits.qmaxMillilitresPerHour = row[1].flatMap { Int64($0) }
-        if let digits = row[2].flatMap({ Int($0) }), (1...12).contains(digits) {
-            var modulus: Int64 = 1_000_000
-            for _ in 0..<digits { modulus *= 10 }
-            limits.registerModulusMillilitres = modulus
-        }
+        limits.registerModulusMillilitres = row[2].flatMap { Int($0) }.flatMap(MeterProfile.registerModulus(digits:))
         limits.verificationExpiresAt = row[3].flatMap { Int64($0) }.map { Timestamp(microsecondsSinceEpoch: $0) }
         return limits
     }
@@ -430,8 +422,7 @@ extension PostgresWriter {
         _ day: DailyDeterminant,
         settings: ValidationSettings
     ) -> (values: [String?], fingerprint: String) {
-        let local = CivilTime(utcSeconds: day.dayStart.secondsSinceEpoch + settings.dayUTCOffsetSeconds)
-        let date = CivilDate(year: local.year, month: local.month, day: local.day).description
+        let date = CivilDate(day.dayStart, utcOffsetSeconds: settings.dayUTCOffsetSeconds).description
         let reasons = day.reasons.names.joined(separator: ",")
         let hasIntervals = !day.intervals.isEmpty
         let volumes =
