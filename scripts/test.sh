@@ -1,12 +1,14 @@
 #!/usr/bin/env bash
 # Installs what is missing, starts private PostgreSQL and mosquitto servers, and runs every test against them.
 # Usage: scripts/test.sh            (the README's test command; .ci/run runs exactly this)
-set -euo pipefail
+set -Eeuo pipefail
 cd "$(dirname "$0")/.."
+trap 'echo "test.sh: error: stopped at line $LINENO, exit status $?: $BASH_COMMAND" >&2' ERR
 
 scripts/services.sh install
 state=".local/test-$$"
-cleanup() { scripts/services.sh down "$state"; rm -rf "$state"; }
+# Stops the servers and deletes their state, including PostgreSQL's data where it had to live outside the clone.
+cleanup() { scripts/services.sh clean "$state"; }
 trap cleanup EXIT
 scripts/services.sh up "$state"
 # shellcheck disable=SC1091
