@@ -363,13 +363,12 @@ start_mosquitto() {
     local dir=$1 program=$2 port=$3
     local log="$dir/mqtt/broker.log"
     mkdir -p "$dir/mqtt"
-    printf 'listener %s 127.0.0.1\nallow_anonymous true\npersistence false\nmax_queued_messages 100000\nlog_dest file %s\n' \
-        "$port" "$log" >"$dir/mqtt/mosquitto.conf"
+    # The broker logs to its stderr, which goes to a file opened here: as root it drops to user mosquitto, which could
+    # not open a file in a folder closed to it (the clone in root's home).
+    printf 'listener %s 127.0.0.1\nallow_anonymous true\npersistence false\nmax_queued_messages 100000\nlog_dest stderr\n' \
+        "$port" >"$dir/mqtt/mosquitto.conf"
     : >"$log"
-    # As root the broker drops to user mosquitto after opening its log; let it keep writing there.
-    if is_root && id mosquitto >/dev/null 2>&1; then chown mosquitto "$log"; fi
-    # Not -d: as root the broker drops privileges and could not write a pid file; keep it a child we track. Its own
-    # stderr (errors before its log is open, such as a port already taken) goes to the same log.
+    # Not -d: as root the broker drops privileges and could not write a pid file; keep it a child we track.
     nohup "$program" -c "$dir/mqtt/mosquitto.conf" >>"$log" 2>&1 </dev/null &
     local pid=$!
     echo "$pid" >"$dir/mqtt/pid"
