@@ -445,6 +445,7 @@ down() {
             sleep 0.1
         done
         if kill -0 "$pid" 2>/dev/null; then kill -9 "$pid" 2>/dev/null || true; fi
+        say "stopped mosquitto (pid $pid) of $dir"
     fi
     rm -f "$dir/mqtt/pid"
     local folder owner pg_bin
@@ -457,6 +458,8 @@ down() {
             printf '%s: error: PostgreSQL in %s/data did not stop\n  %s\n  %s\n' "$me" "$folder" \
                 "$(log_tail "$folder/pg_ctl.log" 5)" "$(log_tail "$folder/server.log" 10)" >&2
             status=1
+        else
+            say "stopped PostgreSQL of $dir (its data stays in $folder/data)"
         fi
     fi
     return "$status"
