@@ -326,7 +326,7 @@ mqtt_pid_of() {
     local dir=$1 pid
     [ -f "$dir/mqtt/pid" ] || return 1
     pid=$(cat "$dir/mqtt/pid" 2>/dev/null || true)
-    [ -n "$pid" ] && tr '\0' ' ' <"/proc/$pid/cmdline" 2>/dev/null | grep -qF "$dir/mqtt/mosquitto.conf" || return 1
+    [ -n "$pid" ] && tr '\0' ' ' 2>/dev/null <"/proc/$pid/cmdline" | grep -qF "$dir/mqtt/mosquitto.conf" || return 1
     echo "$pid"
 }
 
