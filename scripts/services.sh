@@ -38,16 +38,16 @@ fail() {
     exit 1
 }
 
-# The last lines of a log file, indented, for an error message.
+# The last lines of a log file, indented, for an error message; from byte FROM on (what this run wrote), if given.
 log_tail() {
-    local file=$1 lines=${2:-25}
+    local file=$1 lines=${2:-25} from=${3:-0}
     if [ ! -e "$file" ]; then
         echo "($file does not exist)"
-    elif [ ! -s "$file" ]; then
-        echo "($file is empty)"
+    elif [ "$(stat -c %s "$file")" -le "$from" ]; then
+        echo "($file has nothing$([ "$from" -eq 0 ] || echo ' new'))"
     else
-        echo "last lines of $file:"
-        tail -n "$lines" "$file" | sed 's/^/    /'
+        echo "last lines of $file$([ "$from" -eq 0 ] || echo ' (this run)'):"
+        tail -c "+$((from + 1))" "$file" | tail -n "$lines" | sed 's/^/    /'
     fi
 }
 
@@ -349,11 +349,12 @@ start_pg() {
     if [ $((${#pg_dir} + 18)) -gt 107 ]; then
         socket_option="-k ''" # A Unix socket path this long does not fit; clients use TCP anyway.
     fi
-    : >"$pg_dir/pg_ctl.log"
+    local log_size
+    log_size=$(stat -c %s "$pg_dir/server.log" 2>/dev/null || echo 0)
     if ! run_as "$owner" "$pg_dir" "$bin/pg_ctl" -D "$pg_dir/data" -l "$pg_dir/server.log" -w -t 60 \
         -o "-p $port $socket_option -c listen_addresses=127.0.0.1 -c fsync=on" start >"$pg_dir/pg_ctl.log" 2>&1; then
         fail "PostgreSQL did not start on 127.0.0.1:$port (data folder $pg_dir/data, run as user $owner)" \
-            "$(log_tail "$pg_dir/pg_ctl.log" 5)" "$(log_tail "$pg_dir/server.log")" \
+            "$(log_tail "$pg_dir/pg_ctl.log" 5)" "$(log_tail "$pg_dir/server.log" 25 "$log_size")" \
             "hint: if another program took port $port meanwhile, run up again (it picks new ports);" \
             "otherwise the log says what is wrong; 'scripts/services.sh clean $dir' starts afresh"
     fi
