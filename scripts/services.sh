@@ -460,7 +460,7 @@ down() {
                 "$(log_tail "$folder/pg_ctl.log" 5)" "$(log_tail "$folder/server.log" 10)" >&2
             status=1
         else
-            say "stopped PostgreSQL of $dir (its data stays in $folder/data)"
+            say "stopped PostgreSQL of $dir${cleaning:-" (its data stays in $folder/data)"}"
         fi
     fi
     return "$status"
@@ -470,6 +470,7 @@ clean() {
     local dir=$1
     [ -e "$dir" ] || [ -L "$dir" ] || return 0
     dir=$(cd "$dir" && pwd -P)
+    local cleaning=" "
     down "$dir" || fail "not deleting $dir while its PostgreSQL may still run" "hint: stop it, then run clean again"
     if [ -L "$dir/pg" ]; then
         local target
