@@ -4,7 +4,7 @@
 # Usage: scripts/demo.sh [extra `meter-gateway demo` options, e.g. --meters 200 --duration 60]
 set -Eeuo pipefail
 cd "$(dirname "$0")/.."
-trap 'echo "demo.sh: error: stopped at line $LINENO, exit status $?: $BASH_COMMAND" >&2' ERR
+trap 'echo "demo.sh: error: line $LINENO failed (exit status $?): $(sed -n "$LINENO s/^ *//p" "$0")" >&2' ERR
 
 scripts/services.sh install
 state=".local/demo"

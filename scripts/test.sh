@@ -3,7 +3,7 @@
 # Usage: scripts/test.sh            (the README's test command; .ci/run runs exactly this)
 set -Eeuo pipefail
 cd "$(dirname "$0")/.."
-trap 'echo "test.sh: error: stopped at line $LINENO, exit status $?: $BASH_COMMAND" >&2' ERR
+trap 'echo "test.sh: error: line $LINENO failed (exit status $?): $(sed -n "$LINENO s/^ *//p" "$0")" >&2' ERR
 
 scripts/services.sh install
 state=".local/test-$$"
