@@ -292,6 +292,7 @@ place_pg() {
     fi
     pg_dir=$dir/pg
     mkdir -p "$pg_dir"
+    chmod 700 "$pg_dir" # Its Unix socket takes anyone who reaches it, as the superuser.
     is_root || return 0
     if [ -f "$pg_dir/data/PG_VERSION" ]; then
         postgres_can_use "$pg_dir" || fail "user postgres cannot reach the PostgreSQL data in $pg_dir" \
@@ -460,7 +461,7 @@ down() {
                 "$(log_tail "$folder/pg_ctl.log" 5)" "$(log_tail "$folder/server.log" 10)" >&2
             status=1
         else
-            say "stopped PostgreSQL of $dir${cleaning:-" (its data stays in $folder/data)"}"
+            say "stopped PostgreSQL of $dir$([ -n "${cleaning:-}" ] || echo " (its data stays in $folder/data)")"
         fi
     fi
     return "$status"
@@ -470,7 +471,7 @@ clean() {
     local dir=$1
     [ -e "$dir" ] || [ -L "$dir" ] || return 0
     dir=$(cd "$dir" && pwd -P)
-    local cleaning=" "
+    local cleaning=1
     down "$dir" || fail "not deleting $dir while its PostgreSQL may still run" "hint: stop it, then run clean again"
     if [ -L "$dir/pg" ]; then
         local target
