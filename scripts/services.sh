@@ -478,8 +478,10 @@ clean() {
         target=$(readlink "$dir/pg")
         case "$target" in
             /var/tmp/meter-gateway-pg.* | /tmp/meter-gateway-pg.*)
-                rm -rf "$target"
-                say "deleted PostgreSQL's data in $target"
+                if [ -e "$target" ]; then
+                    rm -rf "$target"
+                    say "deleted PostgreSQL's data in $target"
+                fi
                 ;;
             *) say "$dir/pg links to $target, which these scripts did not create; left as it is" ;;
         esac
