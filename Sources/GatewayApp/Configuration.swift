@@ -20,6 +20,8 @@ struct GatewayConfiguration: Sendable, Equatable {
     var mqttReceiveMaximum = 200
     var mqttTopicPrefix = "gm/v1"
     var mqttSharedGroup = ""
+    var mqttSharedSessionExpirySeconds = 0
+    var mqttMaxPayloadBytes = AdmissionLadder.defaultMaxPayloadBytes
     var mqttReconnectMinMilliseconds = 500
     var mqttReconnectMaxMilliseconds = 30_000
     var mqttTLSEnabled = false
@@ -39,6 +41,7 @@ struct GatewayConfiguration: Sendable, Equatable {
     var pipelineRetryMinMilliseconds = 200
     var pipelineRetryMaxMilliseconds = 10_000
     var pipelineAckNative = true
+    var pipelineDedupeHorizonDays = 7
     // [meters]
     var metersCJT188ClockOffsetMinutes = 480
     var metersMBusClockOffsetMinutes = 60
@@ -290,7 +293,29 @@ extension GatewayConfiguration {
             key: "shared_group",
             kind: .string(\.mqttSharedGroup, isSecret: false, allowed: nil),
             help:
-                "If set, subscribe as $share/<group>/… so several instances split the fleet (MQTT v5 shared subscription)."
+                "If set, subscribe as $share/<group>/… so several instances split the fleet (MQTT v5 shared subscription). "
+                + "Each instance then connects with clean start and mqtt.shared_session_expiry_seconds instead of a "
+                + "persistent session: a persistent member that dies would keep its share of frames, alarms included, "
+                + "queued at the broker until its session expires; a clean member's share goes to the living members "
+                + "at once. Frames in flight to a member when it dies (at most mqtt.receive_maximum, acknowledged by "
+                + "the broker's rules only) are lost inside the broker: native meters resend them (no app ack), other "
+                + "protocols' frames in that window are lost."
+        ),
+        Setting(
+            section: "mqtt",
+            key: "shared_session_expiry_seconds",
+            kind: .integer(\.mqttSharedSessionExpirySeconds, range: 0...3600),
+            help:
+                "Session expiry of an instance in a shared group (clean start). 0 hands a dead member's share to the "
+                + "others at once; a few seconds let a member that restarts at once keep its in-flight frames."
+        ),
+        Setting(
+            section: "mqtt",
+            key: "max_payload_bytes",
+            kind: .integer(\.mqttMaxPayloadBytes, range: 64...1_048_576),
+            help:
+                "Largest payload admitted (default: a little above the largest frame a supported protocol allows). "
+                + "A larger one is quarantined as frame_too_large with its first 64 bytes and its size, never spooled whole."
         ),
         Setting(
             section: "mqtt",
@@ -385,6 +410,15 @@ extension GatewayConfiguration {
             key: "ack_native",
             kind: .boolean(\.pipelineAckNative),
             help: "Send the native protocol's application ack (with server time) to the meter after each commit."
+        ),
+        Setting(
+            section: "pipeline",
+            key: "dedupe_horizon_days",
+            kind: .integer(\.pipelineDedupeHorizonDays, range: 1...3650),
+            help:
+                "How long a stored frame's identity is kept to recognise a redelivery (spool replay, broker "
+                + "redelivery, retained message, meter retry) as a duplicate. Frames without a counter or meter clock "
+                + "are known only by it."
         ),
         Setting(
             section: "meters",

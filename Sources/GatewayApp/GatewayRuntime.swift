@@ -49,6 +49,12 @@ struct GatewayRuntime {
         let topics = TopicScheme(prefix: configuration.mqttTopicPrefix)
         let writer = PostgresWriter(conninfo: configuration.postgresConninfo, logger: logger)
         let statistics = PipelineStatistics()
+        let ladder = AdmissionLadder(
+            topics: topics,
+            policy: configuration.ticketPolicy,
+            clocks: configuration.meterClocks,
+            maxPayloadBytes: configuration.mqttMaxPayloadBytes
+        )
         let mqtt = try MosquittoClient(
             options: configuration.mqttOptions,
             subscriptions: [
@@ -58,18 +64,22 @@ struct GatewayRuntime {
                 )
             ],
             logger: logger,
-            onMessage: Self.makeSpoolingHandler(spool: spool, logger: logger)
+            onMessage: Self.makeSpoolingHandler(
+                spool: spool,
+                maxPayloadBytes: configuration.mqttMaxPayloadBytes,
+                statistics: statistics,
+                logger: logger
+            )
         )
         let pipeline = IngestPipeline(
             spool: spool,
             writer: writer,
             downlink: configuration.pipelineAckNative ? MQTTDownlink(client: mqtt) : nil,
-            topics: topics,
-            policy: configuration.ticketPolicy,
-            clocks: configuration.meterClocks,
+            ladder: ladder,
             maxBatchFrames: configuration.pipelineMaxBatchFrames,
             retryMinMilliseconds: configuration.pipelineRetryMinMilliseconds,
             retryMaxMilliseconds: configuration.pipelineRetryMaxMilliseconds,
+            dedupeHorizonSeconds: Int64(configuration.pipelineDedupeHorizonDays) * 86_400,
             statistics: statistics,
             logger: logger
         )
@@ -116,10 +126,10 @@ struct GatewayRuntime {
                     host: configuration.httpHost,
                     port: configuration.httpPort,
                     logger: logger,
-                    readiness: { mqtt.isConnected && statistics.databaseReady.load(ordering: .relaxed) },
+                    readiness: { Self.notReadyReasons(mqtt: mqtt, statistics: statistics, spool: spool) },
                     metrics: {
                         statistics.snapshot() + validationStatistics.snapshot() + dispatchStatistics.snapshot()
-                            + [("spool_backlog_bytes", spool.backlogBytes)]
+                            + Self.spoolMetrics(spool)
                     },
                     billing: BillingAPI(
                         store: apiStore,
@@ -142,20 +152,63 @@ struct GatewayRuntime {
         self.spool = spool
     }
 
+    /// Why the gateway cannot accept and store frames now (empty when it can): `/readyz`.
+    static func notReadyReasons(mqtt: MosquittoClient, statistics: PipelineStatistics, spool: FrameSpool) -> [String] {
+        var reasons: [String] = []
+        if !mqtt.isConnected { reasons.append("mqtt: not connected") }
+        if !statistics.databaseReady.load(ordering: .relaxed) {
+            reasons.append("database: not connected or not migrated")
+        }
+        if let hold = statistics.hold.withLock({ $0 }) { reasons.append(hold) }
+        if let failure = spool.writer.failure { reasons.append("spool: \(failure)") }
+        return reasons
+    }
+
+    static func spoolMetrics(_ spool: FrameSpool) -> [(String, Int64)] {
+        [
+            ("spool_backlog_bytes", spool.backlogBytes),
+            ("spool_write_failures_total", spool.writer.failedWrites),
+            ("spool_sync_failures_total", spool.writer.failedSyncs),
+            ("spool_corrupt_records_total", spool.corruptRecords),
+        ]
+    }
+
     /// The MQTT receive callback: append to the spool before returning, which is what lets libmosquitto send the
     /// PUBACK. If the spool cannot be written (disk full, I/O error) the callback holds the frame and retries:
-    /// returning would acknowledge a frame that is not stored.
+    /// returning would acknowledge a frame that is not stored. A payload over `mqtt.max_payload_bytes` is spooled
+    /// as its first ``GatewayCore/OversizedFrame/keptBytes`` under a marked topic (it becomes a `frame_too_large`
+    /// quarantine row), so a flood of large payloads cannot fill the disk.
     static func makeSpoolingHandler(
         spool: FrameSpool,
+        maxPayloadBytes: Int,
+        statistics: PipelineStatistics,
         logger: Logger
     ) -> @Sendable (borrowing MQTTInboundMessage) -> Void {
         let writer = spool.writer
         return { message in
             let receivedAt = Timestamp.now
+            if message.isRetained { statistics.retainedFrames.add(1, ordering: .relaxed) }
+            var oversizedTopic: [UInt8]?
+            if message.payload.count > maxPayloadBytes {
+                statistics.oversizedFrames.add(1, ordering: .relaxed)
+                oversizedTopic = OversizedFrame.markedTopic(message.topicUTF8, size: message.payload.count)
+            }
             var failures = 0
             while true {
                 do {
-                    try writer.append(topic: message.topicUTF8, payload: message.payload, receivedAt: receivedAt)
+                    if let oversizedTopic {
+                        try oversizedTopic.withUnsafeBytes { topic in
+                            try writer.append(
+                                topic: topic,
+                                payload: UnsafeRawBufferPointer(
+                                    rebasing: message.payload.prefix(OversizedFrame.keptBytes)
+                                ),
+                                receivedAt: receivedAt
+                            )
+                        }
+                    } else {
+                        try writer.append(topic: message.topicUTF8, payload: message.payload, receivedAt: receivedAt)
+                    }
                     return
                 } catch {
                     if failures % 10 == 0 {
@@ -194,7 +247,14 @@ extension GatewayConfiguration {
         options.keepAliveSeconds = mqttKeepAliveSeconds
         options.sessionExpirySeconds = UInt32(mqttSessionExpirySeconds)
         options.receiveMaximum = mqttReceiveMaximum
-        options.cleanStart = false
+        if mqttSharedGroup.isEmpty {
+            options.cleanStart = false
+        } else {
+            // A persistent member that dies would strand its share of the fleet at the broker (see the
+            // mqtt.shared_group setting).
+            options.cleanStart = true
+            options.sessionExpirySeconds = UInt32(mqttSharedSessionExpirySeconds)
+        }
         options.reconnectMinimumDelay = .milliseconds(mqttReconnectMinMilliseconds)
         options.reconnectMaximumDelay = .milliseconds(mqttReconnectMaxMilliseconds)
         if mqttTLSEnabled {

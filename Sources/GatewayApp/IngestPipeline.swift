@@ -20,13 +20,58 @@ final class PipelineStatistics: Sendable {
     let commitFailures = Atomic<Int64>(0)
     let acksSent = Atomic<Int64>(0)
     let acksFailed = Atomic<Int64>(0)
+    /// Frames already stored (same identity and bytes), by protocol.
+    let nativeDuplicates = Atomic<Int64>(0)
+    let cjt188Duplicates = Atomic<Int64>(0)
+    let wmbusDuplicates = Atomic<Int64>(0)
+    let mbusDuplicates = Atomic<Int64>(0)
+    /// Frames whose identity was stored with other bytes.
+    let identityConflicts = Atomic<Int64>(0)
+    /// Retained messages received on uplink topics (admitted like any delivery).
+    let retainedFrames = Atomic<Int64>(0)
+    /// Payloads over `mqtt.max_payload_bytes` (spooled as their first bytes only).
+    let oversizedFrames = Atomic<Int64>(0)
     /// Wall-clock microseconds of the last commit (0 before the first).
     let lastCommitMicros = Atomic<Int64>(0)
+    /// Wall-clock microseconds when the pipeline was created.
+    let startedMicros = Atomic<Int64>(Timestamp.now.microsecondsSinceEpoch)
     /// Whether the database is connected and migrated. Drives `/readyz`.
     let databaseReady = Atomic<Bool>(false)
+    /// Why the pipeline is holding frames (a database fault), or nil. Drives `/readyz`.
+    let hold = Mutex<String?>(nil)
+    /// Database errors by SQLSTATE (`none` for errors without one, e.g. a refused connection).
+    let databaseErrors = Mutex<[String: Int64]>([:])
+    /// Quarantined frames by reason.
+    let quarantinedByReason = Mutex<[String: Int64]>([:])
+
+    func countDuplicate(_ source: FrameProtocol) {
+        switch source {
+        case .native: nativeDuplicates.add(1, ordering: .relaxed)
+        case .cjt188: cjt188Duplicates.add(1, ordering: .relaxed)
+        case .wmbus: wmbusDuplicates.add(1, ordering: .relaxed)
+        case .mbus: mbusDuplicates.add(1, ordering: .relaxed)
+        }
+    }
+
+    func duplicates(of source: FrameProtocol) -> Int64 {
+        switch source {
+        case .native: nativeDuplicates.load(ordering: .relaxed)
+        case .cjt188: cjt188Duplicates.load(ordering: .relaxed)
+        case .wmbus: wmbusDuplicates.load(ordering: .relaxed)
+        case .mbus: mbusDuplicates.load(ordering: .relaxed)
+        }
+    }
+
+    func recordDatabaseError(_ error: any Error) {
+        let state = (error as? PostgresError)?.sqlState ?? "none"
+        databaseErrors.withLock { $0[state, default: 0] += 1 }
+    }
 
     func snapshot() -> [(String, Int64)] {
-        [
+        let now = Timestamp.now.microsecondsSinceEpoch
+        let lastCommit = lastCommitMicros.load(ordering: .relaxed)
+        let since = lastCommit == 0 ? startedMicros.load(ordering: .relaxed) : lastCommit
+        var samples: [(String, Int64)] = [
             ("frames_processed", framesProcessed.load(ordering: .relaxed)),
             ("frames_stored", framesStored.load(ordering: .relaxed)),
             ("frames_quarantined", framesQuarantined.load(ordering: .relaxed)),
@@ -40,7 +85,22 @@ final class PipelineStatistics: Sendable {
             ("commit_failures", commitFailures.load(ordering: .relaxed)),
             ("acks_sent", acksSent.load(ordering: .relaxed)),
             ("acks_failed", acksFailed.load(ordering: .relaxed)),
+            ("frame_identity_conflicts_total", identityConflicts.load(ordering: .relaxed)),
+            ("retained_frames_total", retainedFrames.load(ordering: .relaxed)),
+            ("oversized_frames_total", oversizedFrames.load(ordering: .relaxed)),
+            ("seconds_since_last_commit_seconds", max(0, now - since) / 1_000_000),
+            ("holding_frames", hold.withLock { $0 == nil ? 0 : 1 }),
         ]
+        for source in FrameProtocol.allCases {
+            samples.append(("frames_duplicate_total{protocol=\"\(source.rawValue)\"}", duplicates(of: source)))
+        }
+        for (state, count) in databaseErrors.withLock({ $0 }).sorted(by: { $0.key < $1.key }) {
+            samples.append(("db_errors_total{sqlstate=\"\(state)\"}", count))
+        }
+        for (reason, count) in quarantinedByReason.withLock({ $0 }).sorted(by: { $0.key < $1.key }) {
+            samples.append(("frames_quarantined_total{reason=\"\(reason)\"}", count))
+        }
+        return samples
     }
 }
 
@@ -49,32 +109,27 @@ struct DatabaseRejection {
     var detail: String
 }
 
-/// What to send a native meter after the commit that covered its frame.
-struct PendingAck {
-    var meter: UInt64
-    var topic: String
-    var key: AES128Key
-    var frameCounter: UInt32
-    var frameType: UInt8
-    var result: NativeAckResult
-}
-
-/// Reads the spool in order, decodes each frame, writes batches to PostgreSQL, then advances the checkpoint and
-/// acknowledges native meters. It is the only consumer of the spool.
+/// Reads the spool in order, runs each frame up the ``AdmissionLadder``, writes batches to PostgreSQL, then
+/// advances the checkpoint and acknowledges native meters. It is the only consumer of the spool.
 ///
 /// Ordering guarantees: frames are processed and committed in receive order; the checkpoint moves only after the
 /// transaction holding those frames committed; acks go out only after that commit. A crash anywhere replays from
-/// the checkpoint, and idempotent writes make the replay harmless.
+/// the checkpoint, and the writer's frame identities make the replay a set of counted duplicates.
+///
+/// Faults hold, they do not quarantine: any database error that is not a data error of the batch's own rows
+/// (``PostgresSink/PostgresError/isFrameDataError``) holds the batch — no checkpoint move, no acks, `/readyz` not
+/// ready with the reason — and is retried with capped backoff until it commits. Only a data error isolates: the
+/// batch is re-processed one frame per transaction and the frame the database refuses is quarantined as
+/// `database_rejected`.
 final class IngestPipeline: Service {
     private let spool: FrameSpool
     private let writer: PostgresWriter
     private let downlink: (any DownlinkPublisher)?
-    let topics: TopicScheme
-    let policy: TicketPolicy
-    let clocks: MeterClocks
+    let ladder: AdmissionLadder
     private let maxBatchFrames: Int
     private let retryMinMilliseconds: Int
     private let retryMaxMilliseconds: Int
+    private let dedupeHorizonSeconds: Int64
     private let logger: Logger
     let statistics: PipelineStatistics
 
@@ -82,24 +137,22 @@ final class IngestPipeline: Service {
         spool: FrameSpool,
         writer: PostgresWriter,
         downlink: (any DownlinkPublisher)?,
-        topics: TopicScheme,
-        policy: TicketPolicy,
-        clocks: MeterClocks,
+        ladder: AdmissionLadder,
         maxBatchFrames: Int,
         retryMinMilliseconds: Int,
         retryMaxMilliseconds: Int,
+        dedupeHorizonSeconds: Int64,
         statistics: PipelineStatistics,
         logger: Logger
     ) {
         self.spool = spool
         self.writer = writer
         self.downlink = downlink
-        self.topics = topics
-        self.policy = policy
-        self.clocks = clocks
+        self.ladder = ladder
         self.maxBatchFrames = maxBatchFrames
         self.retryMinMilliseconds = retryMinMilliseconds
         self.retryMaxMilliseconds = retryMaxMilliseconds
+        self.dedupeHorizonSeconds = dedupeHorizonSeconds
         self.statistics = statistics
         self.logger = logger
     }
@@ -109,32 +162,51 @@ final class IngestPipeline: Service {
         var registry = MeterRegistry()
         try await refreshRegistry(&registry)
         var lastRefresh = ContinuousClock.now
+        var lastPrune = ContinuousClock.now - .seconds(3600)
         var batch = SinkBatch()
         batch.reserveCapacity(frames: maxBatchFrames)
-        var acks: [PendingAck] = []
-        acks.reserveCapacity(maxBatchFrames)
-        // After the database refused a batch outright, this many frames are re-processed one per transaction, so
-        // only the frame it refuses is quarantined and the rest are stored.
+        var admissions: [AdmissionLadder.Admission] = []
+        admissions.reserveCapacity(maxBatchFrames)
+        // After the database refused a batch's own data, this many frames are re-processed one per transaction,
+        // so only the frame it refuses is quarantined and the rest are stored.
         var isolating = 0
         var rejected: DatabaseRejection?
 
         while true {
             if ContinuousClock.now - lastRefresh > .seconds(5) {
-                try? await refreshRegistry(&registry)
+                do {
+                    try await refreshRegistry(&registry)
+                } catch {
+                    logger.warning("cannot reload the meter registry; keeping the last one", metadata: ["error": "\(error)"])
+                }
                 lastRefresh = .now
             }
+            if ContinuousClock.now - lastPrune > .seconds(600) {
+                lastPrune = .now
+                await pruneIdentities()
+            }
             batch.removeAll()
-            acks.removeAll(keepingCapacity: true)
-            var stored = 0
-            var quarantined = 0
+            admissions.removeAll(keepingCapacity: true)
             let count = try reader.read(maxRecords: isolating > 0 ? 1 : maxBatchFrames) { record in
-                if let rejection = rejected {
-                    quarantine(record, reason: "database_rejected", detail: rejection.detail, into: &batch)
-                    quarantined += 1
-                } else if process(record, registry: registry, into: &batch, acks: &acks) {
-                    stored += 1
+                if record.isCorrupt {
+                    admissions.append(
+                        ladder.quarantineCorruptSpoolRecord(record.payload, foundAt: record.receivedAt, into: &batch)
+                    )
+                } else if let rejection = rejected {
+                    quarantineRejected(record, detail: rejection.detail, into: &batch)
+                    admissions.append(
+                        AdmissionLadder.Admission(verdict: .quarantined(.databaseRejected), ack: nil, gateIndex: nil)
+                    )
                 } else {
-                    quarantined += 1
+                    admissions.append(
+                        ladder.admit(
+                            topic: record.topic,
+                            payload: record.payload,
+                            receivedAt: record.receivedAt,
+                            registry: registry,
+                            into: &batch
+                        )
+                    )
                 }
             }
             if count == 0 {
@@ -147,41 +219,50 @@ final class IngestPipeline: Service {
             }
             let summary: CommitSummary
             do {
-                summary = try await commitWithRetry(batch)
-            } catch let error as PostgresError where !error.isRetryable && rejected == nil {
+                summary = try await commitHolding(batch)
+            } catch let error as PostgresError where error.isFrameDataError && rejected == nil {
                 reader.rewind()
                 if count > 1 {
                     logger.error(
-                        "database refused a batch; re-processing it frame by frame",
+                        "database refused a batch's data; re-processing it frame by frame",
                         metadata: ["error": "\(error)", "batch.frames": "\(count)"]
                     )
                     isolating = count
                 } else {
-                    logger.error("database refused a frame; quarantining it", metadata: ["error": "\(error)"])
+                    logger.error("database refused a frame's data; quarantining it", metadata: ["error": "\(error)"])
                     rejected = DatabaseRejection(detail: "database refused the frame's rows: \(error)")
                     isolating = max(isolating, 1)
                 }
                 continue
-            } catch let error as PostgresError where !error.isRetryable {
-                // Even the quarantine row was refused: the schema or permissions are broken. Hold everything.
-                logger.critical("database refuses quarantine rows; holding frames", metadata: ["error": "\(error)"])
+            } catch let error as PostgresError where error.isFrameDataError {
+                // Even the quarantine row was refused: hold everything rather than lose the frame.
+                logger.critical("database refuses a quarantine row; holding frames", metadata: ["error": "\(error)"])
+                statistics.hold.withLock { $0 = "database: refuses a quarantine row (\(error.sqlState ?? "no SQLSTATE"))" }
                 reader.rewind()
                 try await Task.sleep(for: .milliseconds(retryMaxMilliseconds))
                 continue
             }
-            try reader.commit()
+            do {
+                try reader.commit()
+            } catch {
+                // The batch is committed; a checkpoint that did not move only means it is replayed (and counted as
+                // duplicates) after a restart. The next commit writes a later checkpoint.
+                logger.error("cannot write the spool checkpoint", metadata: ["error": "\(error)"])
+            }
             rejected = nil
             isolating = max(0, isolating - count)
-            record(summary, frames: count, stored: stored, quarantined: quarantined)
-            sendAcks(acks)
+            record(summary, batch: batch, admissions: admissions)
+            sendAcks(admissions, duplicates: Set(summary.duplicateGates))
         }
         logger.info("pipeline drained and stopped", metadata: ["spool.backlog.bytes": "\(spool.backlogBytes)"])
     }
 
     private func refreshRegistry(_ registry: inout MeterRegistry) async throws {
         for frameProtocol in FrameProtocol.allCases {
-            let meters = try await writer.loadMeters(protocol: frameProtocol)
-            let skipped = registry.replace(frameProtocol, with: meters, topics: topics)
+            let meters = try await writer.loadMeters(protocol: frameProtocol).map {
+                MeterRegistry.Meter(id: $0.id, address: $0.address, aesKey: $0.aesKey)
+            }
+            let skipped = registry.replace(frameProtocol, with: meters, topics: ladder.topics)
             if skipped > 0 {
                 logger.warning(
                     "meters whose address or key does not fit their protocol are ignored",
@@ -191,200 +272,106 @@ final class IngestPipeline: Service {
         }
     }
 
-    /// Decodes one spooled frame into the batch, or into quarantine. Returns whether it produced rows.
-    private func process(
-        _ record: SpoolRecord,
-        registry: MeterRegistry,
-        into batch: inout SinkBatch,
-        acks: inout [PendingAck]
-    ) -> Bool {
-        guard let route = topics.route(record.topic) else {
-            quarantine(
-                record,
-                reason: "unroutable_topic",
-                detail: "topic is not <prefix>/up/<protocol>/<address>",
-                into: &batch
-            )
-            return false
-        }
-        let address = UnsafeRawBufferPointer(rebasing: record.topic[route.addressRange])
-        switch route.family {
-        case .meter(let frameProtocol):
-            return process(
-                record,
-                as: frameProtocol,
-                topicAddress: address,
-                registry: registry,
-                into: &batch,
-                acks: &acks
-            )
-        case .collector:
-            // A collector forwards frames of any protocol; the frame names its meter, the topic names the collector.
-            let frameProtocol = FrameSniffer.guess(record.payload)
-            return process(record, as: frameProtocol, topicAddress: nil, registry: registry, into: &batch, acks: &acks)
-        }
-    }
-
-    private func process(
-        _ record: SpoolRecord,
-        as frameProtocol: FrameProtocol,
-        topicAddress: UnsafeRawBufferPointer?,
-        registry: MeterRegistry,
-        into batch: inout SinkBatch,
-        acks: inout [PendingAck]
-    ) -> Bool {
-        switch frameProtocol {
-        case .native:
-            processNative(record, topicAddress: topicAddress, registry: registry, into: &batch, acks: &acks)
-        case .cjt188:
-            processCJT188(record, topicAddress: topicAddress, registry: registry, into: &batch)
-        case .wmbus, .mbus:
-            processMBus(record, as: frameProtocol, topicAddress: topicAddress, registry: registry, into: &batch)
-        }
-    }
-
-    /// A native frame. `topicAddress` is nil for a collector topic (the frame's meter id is then not compared).
-    private func processNative(
-        _ record: SpoolRecord,
-        topicAddress: UnsafeRawBufferPointer?,
-        registry: MeterRegistry,
-        into batch: inout SinkBatch,
-        acks: inout [PendingAck]
-    ) -> Bool {
-        var topicMeter: UInt64?
-        if let topicAddress {
-            guard let id = TopicScheme.decimalID(topicAddress) else {
-                quarantine(
-                    record,
-                    reason: "topic_mismatch",
-                    detail: "native topic address is not a decimal meter id",
-                    source: .native,
-                    into: &batch
-                )
-                return false
-            }
-            topicMeter = id
-        }
-        var entry: MeterRegistry.NativeEntry?
-        let frame: NativeFrame
+    private func pruneIdentities() async {
         do {
-            frame = try NativeDecoder.decode(record.payload) { id in
-                entry = registry.native[id]
-                return entry?.key
-            }
+            let pruned = try await writer.pruneFrameIdentities(olderThanSeconds: dedupeHorizonSeconds)
+            if pruned > 0 { logger.info("frame identities past the horizon forgotten", metadata: ["count": "\(pruned)"]) }
         } catch {
-            // A frame whose MAC verified but whose body is bad is answered "rejected", so the meter stops resending.
-            if error.code == .unknownType || error.code == .badLength || error.code == .fieldOutOfRange, let entry,
-                let header = NativeDecoder.peekHeader(record.payload), header.flags.contains(.ackRequested),
-                topicMeter == nil || header.meterID == topicMeter
-            {
-                acks.append(
-                    PendingAck(
-                        meter: header.meterID,
-                        topic: entry.downlinkTopic,
-                        key: entry.key,
-                        frameCounter: header.frameCounter,
-                        frameType: header.frameType,
-                        result: .rejected
-                    )
-                )
-            }
-            quarantine(
-                record,
-                reason: error.code.description,
-                detail: error.message,
-                source: .native,
-                address: NativeDecoder.peekHeader(record.payload).map { String($0.meterID) },
-                into: &batch
-            )
-            return false
+            statistics.recordDatabaseError(error)
+            logger.warning("cannot prune frame identities; will try again", metadata: ["error": "\(error)"])
         }
-        guard let entry, topicMeter == nil || frame.header.meterID == topicMeter else {
-            quarantine(
-                record,
-                reason: "topic_mismatch",
-                detail: "frame meter id differs from the topic's",
-                source: .native,
-                address: String(frame.header.meterID),
-                into: &batch
-            )
-            return false
-        }
-        guard frame.isUplink else {
-            quarantine(
-                record,
-                reason: "wrong_direction",
-                detail: "downlink frame type on an uplink topic",
-                source: .native,
-                address: String(frame.header.meterID),
-                into: &batch
-            )
-            return false
-        }
-        frame.appendRecords(to: &batch, meterID: entry.meterID, receivedAt: record.receivedAt, policy: policy)
-        if frame.header.flags.contains(.ackRequested) {
-            acks.append(
-                PendingAck(
-                    meter: frame.header.meterID,
-                    topic: entry.downlinkTopic,
-                    key: entry.key,
-                    frameCounter: frame.header.frameCounter,
-                    frameType: frame.header.frameType,
-                    result: .stored
-                )
-            )
-        }
-        return true
     }
 
-    func quarantine(
-        _ record: SpoolRecord,
-        reason: String,
-        detail: String,
-        source: FrameProtocol? = nil,
-        address: String? = nil,
-        into batch: inout SinkBatch
-    ) {
+    private func quarantineRejected(_ record: SpoolRecord, detail: String, into batch: inout SinkBatch) {
         batch.quarantine.append(
             QuarantineRecord(
                 receivedAt: record.receivedAt,
                 topic: record.topicString,
                 payload: Array(record.payload),
-                reason: reason,
+                reason: QuarantineReason.databaseRejected.rawValue,
                 detail: detail,
-                source: source,
-                meterAddress: address
+                source: nil,
+                meterAddress: nil
             )
         )
     }
 
-    /// Commits the batch, retrying retryable failures (connection lost, serialisation, server shutting down) with
-    /// exponential backoff and jitter. Nothing is skipped: the checkpoint does not move until the commit succeeds.
-    /// - Throws: A non-retryable ``PostgresError`` (the database refuses these rows), or cancellation.
-    private func commitWithRetry(_ batch: SinkBatch) async throws -> CommitSummary {
+    /// Commits the batch. Every failure except a data error of the batch's own rows holds it: the pipeline stops
+    /// (no checkpoint move, no acks), `/readyz` says why, and the same batch is retried with exponential backoff
+    /// and jitter, capped at `pipeline.retry_max_ms`, until it commits.
+    /// - Throws: A ``PostgresError`` whose ``PostgresSink/PostgresError/isFrameDataError`` is true, or
+    ///   cancellation.
+    private func commitHolding(_ batch: SinkBatch) async throws -> CommitSummary {
         var delay = retryMinMilliseconds
+        var attempts = 0
         while true {
             do {
-                return try await writer.write(batch)
-            } catch let error as PostgresError where !error.isRetryable {
+                let summary = try await writer.write(batch)
+                if attempts > 0 {
+                    logger.notice("database commits again; frames flow", metadata: ["retry.attempts": "\(attempts)"])
+                }
+                statistics.hold.withLock { $0 = nil }
+                return summary
+            } catch let error as PostgresError where error.isFrameDataError {
                 statistics.commitFailures.add(1, ordering: .relaxed)
+                statistics.recordDatabaseError(error)
                 throw error
             } catch {
+                if Task.isCancelled { throw CancellationError() }
                 statistics.commitFailures.add(1, ordering: .relaxed)
-                logger.error(
-                    "database commit failed; retrying",
-                    metadata: ["error": "\(error)", "retry.ms": "\(delay)"]
-                )
+                statistics.recordDatabaseError(error)
+                statistics.hold.withLock { $0 = "database: \(Self.holdReason(error))" }
+                if attempts % 10 == 0 {
+                    logger.error(
+                        "database commit failed; holding frames and retrying",
+                        metadata: ["error": "\(error)", "retry.ms": "\(delay)", "retry.attempts": "\(attempts)"]
+                    )
+                }
+                attempts += 1
                 try await Task.sleep(for: .milliseconds(Int.random(in: delay / 2...delay)))
                 delay = min(delay * 2, retryMaxMilliseconds)
             }
         }
     }
 
-    private func record(_ summary: CommitSummary, frames: Int, stored: Int, quarantined: Int) {
-        statistics.framesProcessed.add(Int64(frames), ordering: .relaxed)
-        statistics.framesStored.add(Int64(stored), ordering: .relaxed)
-        statistics.framesQuarantined.add(Int64(quarantined), ordering: .relaxed)
+    /// A short, safe description of why commits fail (never the conninfo or row values).
+    static func holdReason(_ error: any Error) -> String {
+        guard let error = error as? PostgresError else { return "\(type(of: error))" }
+        let kind: String =
+            switch error.sqlState {
+            case "25006": "read-only"
+            case "57014": "statement timeout"
+            case "42501": "insufficient privilege"
+            case "42P01", "42703": "schema differs (undefined table or column)"
+            case "53100": "disk full"
+            case .some(let state) where state.hasPrefix("08") || state.hasPrefix("57P"): "unavailable"
+            case .some: "error"
+            case .none: error.code == .connectionFailed || error.code == .connectionLost ? "unreachable" : "error"
+            }
+        return error.sqlState.map { "\(kind) (SQLSTATE \($0))" } ?? kind
+    }
+
+    private func record(_ summary: CommitSummary, batch: SinkBatch, admissions: [AdmissionLadder.Admission]) {
+        var stored = 0
+        var quarantinedReasons: [String: Int64] = [:]
+        for admission in admissions {
+            switch admission.verdict {
+            case .admitted: stored += 1
+            case .quarantined(let reason): quarantinedReasons[reason.rawValue, default: 0] += 1
+            }
+        }
+        for index in summary.duplicateGates where index < batch.gates.count {
+            statistics.countDuplicate(batch.gates[index].source)
+        }
+        if !quarantinedReasons.isEmpty {
+            statistics.quarantinedByReason.withLock { counts in
+                for (reason, count) in quarantinedReasons { counts[reason, default: 0] += count }
+            }
+        }
+        statistics.framesProcessed.add(Int64(admissions.count), ordering: .relaxed)
+        statistics.framesStored.add(Int64(stored - summary.duplicateGates.count), ordering: .relaxed)
+        statistics.framesQuarantined.add(Int64(admissions.count - stored), ordering: .relaxed)
+        statistics.identityConflicts.add(Int64(summary.identityConflicts), ordering: .relaxed)
         statistics.readingsInserted.add(Int64(summary.readingsInserted), ordering: .relaxed)
         statistics.intervalsInserted.add(Int64(summary.intervalsInserted), ordering: .relaxed)
         statistics.alarmsInserted.add(Int64(summary.alarmsInserted), ordering: .relaxed)
@@ -408,14 +395,17 @@ final class IngestPipeline: Service {
         }
     }
 
-    /// Publishes the application acks of a committed batch. A failed publish is counted; the meter retransmits
-    /// and gets its ack then (the retransmission is a duplicate and changes nothing).
-    private func sendAcks(_ acks: [PendingAck]) {
-        guard let downlink, !acks.isEmpty else { return }
+    /// Publishes the application acks of a committed batch: `stored`, `duplicate` for a frame that was already
+    /// stored, `rejected` for an authenticated frame with a bad body. A failed publish is counted; the meter
+    /// retransmits and gets its ack then (the retransmission is a duplicate and changes nothing).
+    private func sendAcks(_ admissions: [AdmissionLadder.Admission], duplicates: Set<Int>) {
+        guard let downlink else { return }
         let serverTime = UInt32(truncatingIfNeeded: Timestamp.now.secondsSinceEpoch)
         // One stack buffer for every ack of the batch: acks are 43 bytes, and nothing is allocated per ack here.
         withUnsafeTemporaryAllocation(byteCount: NativeDecoder.minimumFrameSize + 16, alignment: 8) { buffer in
-            for ack in acks {
+            for admission in admissions {
+                guard var ack = admission.ack else { continue }
+                if let gate = admission.gateIndex, duplicates.contains(gate) { ack.result = .duplicate }
                 let frame = NativeFrame(
                     meterID: ack.meter,
                     frameCounter: ack.frameCounter,

@@ -277,6 +277,8 @@ public struct SinkBatch: Sendable {
     public var quarantine: [QuarantineRecord] = []
     /// Answers to commands (rare); recorded on the command and its ticket.
     public var commandResults: [CommandResultRecord] = []
+    /// One gate per admitted frame, in order: the writer stores a frame's rows only if its identity is new.
+    public var gates: [FrameGate] = []
 
     public init() {}
 
@@ -286,11 +288,12 @@ public struct SinkBatch: Sendable {
         intervals.reserveCapacity(count * 48)
         alarms.reserveCapacity(count)
         frames.reserveCapacity(count)
+        gates.reserveCapacity(count)
     }
 
     public var isEmpty: Bool {
         readings.isEmpty && intervals.isEmpty && alarms.isEmpty && frames.isEmpty && quarantine.isEmpty
-            && commandResults.isEmpty
+            && commandResults.isEmpty && gates.isEmpty
     }
 
     /// Empties the batch, keeping capacity.
@@ -301,5 +304,39 @@ public struct SinkBatch: Sendable {
         frames.removeAll(keepingCapacity: true)
         quarantine.removeAll(keepingCapacity: true)
         commandResults.removeAll(keepingCapacity: true)
+        gates.removeAll(keepingCapacity: true)
+    }
+
+    /// The batch without the rows of the given gates (frames found to be duplicates). Quarantine rows and rows
+    /// before the first gate are kept; the kept gates are re-based onto the filtered rows. A gate owns the rows
+    /// from its start indices up to the next gate's.
+    /// - Parameter removed: Indices into ``gates``.
+    /// - Returns: The filtered batch.
+    public func removingRows(ofGates removed: Set<Int>) -> SinkBatch {
+        guard !removed.isEmpty, let first = gates.first else { return self }
+        var result = SinkBatch()
+        result.quarantine = quarantine
+        result.readings.append(contentsOf: readings[..<first.firstReading])
+        result.intervals.append(contentsOf: intervals[..<first.firstInterval])
+        result.alarms.append(contentsOf: alarms[..<first.firstAlarm])
+        result.frames.append(contentsOf: frames[..<first.firstFrame])
+        result.commandResults.append(contentsOf: commandResults[..<first.firstCommandResult])
+        for index in gates.indices where !removed.contains(index) {
+            let gate = gates[index]
+            let next = index + 1 < gates.count ? gates[index + 1] : nil
+            result.gates.append(FrameGate(rebasing: gate, onto: result))
+            result.readings.append(contentsOf: readings[gate.firstReading..<(next?.firstReading ?? readings.count)])
+            result.intervals.append(
+                contentsOf: intervals[gate.firstInterval..<(next?.firstInterval ?? intervals.count)]
+            )
+            result.alarms.append(contentsOf: alarms[gate.firstAlarm..<(next?.firstAlarm ?? alarms.count)])
+            result.frames.append(contentsOf: frames[gate.firstFrame..<(next?.firstFrame ?? frames.count)])
+            result.commandResults.append(
+                contentsOf: commandResults[
+                    gate.firstCommandResult..<(next?.firstCommandResult ?? commandResults.count)
+                ]
+            )
+        }
+        return result
     }
 }

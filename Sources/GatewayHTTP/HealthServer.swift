@@ -2,7 +2,8 @@ public import Hummingbird
 public import Logging
 public import ServiceLifecycle
 
-/// Serves `/healthz` (the process is alive), `/readyz` (broker connected and database migrated) and `/metrics`
+/// Serves `/healthz` (the process is alive), `/readyz` (able to accept and store frames now; when not, the body
+/// names every reason, e.g. `database: read-only (SQLSTATE 25006)`) and `/metrics`
 /// (Prometheus text format) on a Hummingbird server, and the routes of ``BillingAPI`` and ``DispatchAPI`` when given.
 ///
 /// The closures are called on Hummingbird's event loops; they must be cheap and thread-safe (atomics).
@@ -14,15 +15,16 @@ public struct HealthServer: Service {
     ///   - host: Listen address.
     ///   - port: Listen port.
     ///   - logger: Logger for the HTTP server.
-    ///   - readiness: Whether the gateway can accept and store frames now.
-    ///   - metrics: Counter name and value pairs; exported as `meter_gateway_<name>`.
+    ///   - readiness: Why the gateway cannot accept and store frames now; empty when it can.
+    ///   - metrics: Name and value pairs, exported as `meter_gateway_<name>`. A name may carry Prometheus labels
+    ///     (`frames_duplicate_total{protocol="native"}`); names ending in `_bytes` or `_seconds` are gauges.
     ///   - billing: The billing and review API, or `nil` for health and metrics only.
     ///   - dispatch: The dispatch API, or `nil`.
     public init(
         host: String,
         port: Int,
         logger: Logger,
-        readiness: @escaping @Sendable () -> Bool,
+        readiness: @escaping @Sendable () -> [String],
         metrics: @escaping @Sendable () -> [(String, Int64)],
         billing: BillingAPI? = nil,
         dispatch: DispatchAPI? = nil
@@ -39,27 +41,33 @@ public struct HealthServer: Service {
 
     /// The routes, separate from the server so tests can drive them without a socket.
     /// - Parameters:
-    ///   - readiness: Whether the gateway can accept and store frames now.
-    ///   - metrics: Counter name and value pairs; exported as `meter_gateway_<name>`.
+    ///   - readiness: Why the gateway cannot accept and store frames now; empty when it can.
+    ///   - metrics: Name and value pairs (see ``init(host:port:logger:readiness:metrics:billing:dispatch:)``).
     /// - Returns: A router serving `/healthz`, `/readyz` and `/metrics`.
     public static func makeRouter(
-        readiness: @escaping @Sendable () -> Bool,
+        readiness: @escaping @Sendable () -> [String],
         metrics: @escaping @Sendable () -> [(String, Int64)]
     ) -> Router<BasicRequestContext> {
         let router = Router()
         router.get("healthz") { _, _ in "ok\n" }
         router.get("readyz") { _, _ -> Response in
-            let ready = readiness()
+            let reasons = readiness()
+            let text = reasons.isEmpty ? "ready\n" : "not ready: " + reasons.joined(separator: "; ") + "\n"
             return Response(
-                status: ready ? .ok : .serviceUnavailable,
+                status: reasons.isEmpty ? .ok : .serviceUnavailable,
                 headers: [.contentType: "text/plain; charset=utf-8"],
-                body: ResponseBody(byteBuffer: ByteBuffer(string: ready ? "ready\n" : "not ready\n"))
+                body: ResponseBody(byteBuffer: ByteBuffer(string: text))
             )
         }
         router.get("metrics") { _, _ -> Response in
             var text = ""
+            var typed = Set<Substring>()
             for (name, value) in metrics() {
-                text += "# TYPE meter_gateway_\(name) \(name.hasSuffix("_bytes") ? "gauge" : "counter")\n"
+                let family = name.prefix { $0 != "{" }
+                if typed.insert(family).inserted {
+                    let isGauge = family.hasSuffix("_bytes") || family.hasSuffix("_seconds")
+                    text += "# TYPE meter_gateway_\(family) \(isGauge ? "gauge" : "counter")\n"
+                }
                 text += "meter_gateway_\(name) \(value)\n"
             }
             return Response(

@@ -11,7 +11,7 @@ struct Migration: Sendable {
 
 /// Every migration, in version order.
 enum Migrations {
-    static let all: [Migration] = [v1, v2, v3, v4, v5]
+    static let all: [Migration] = [v1, v2, v3, v4, v5, v6]
 
     /// Key of the transaction-scoped advisory lock that serialises concurrent `migrate()` calls
     /// (ASCII "mg-migr8").
@@ -522,6 +522,49 @@ enum Migrations {
             );
             INSERT INTO dispatch_settings (name, value) VALUES
                 ('incident_window_s', 600), ('incident_min_meters', 5);
+            """
+    )
+
+    /// Exactly once for every protocol, and a bounded quarantine.
+    ///
+    /// * `frame_identities`: the identity of every admitted frame (native: frame counter; a meter clock: meter
+    ///   time + channel; neither: a fingerprint of the bytes) with the fingerprint of its bytes, kept for
+    ///   `ingest.dedupe_horizon_days` after it was stored. A delivery whose identity and fingerprint are stored
+    ///   is a duplicate and writes nothing, so a clock-less frame delivered again is never a second reading.
+    /// * `quarantine`: one row per topic + reason + bytes, with `repeat_count` and `last_received_at`, so a
+    ///   flood of one hostile payload is one row (keyed by `payload_hash`, over topic and bytes, and reason); `replay_outcome`/`replay_detail` record `quarantine replay`.
+    static let v6 = Migration(
+        version: 6,
+        name: "frame identities, quarantine repeats and replay",
+        sql: """
+            CREATE TABLE frame_identities (
+                meter_id bigint NOT NULL,
+                kind smallint NOT NULL CHECK (kind IN (1, 2, 3)),
+                identity bigint NOT NULL,
+                fingerprint bigint NOT NULL,
+                source text NOT NULL,
+                first_received_at timestamptz NOT NULL,
+                stored_at timestamptz NOT NULL DEFAULT now(),
+                PRIMARY KEY (meter_id, kind, identity)
+            );
+            CREATE INDEX frame_identities_stored_idx ON frame_identities (stored_at);
+
+            ALTER TABLE quarantine
+                ADD COLUMN repeat_count bigint NOT NULL DEFAULT 1,
+                ADD COLUMN last_received_at timestamptz,
+                ADD COLUMN replay_outcome text,
+                ADD COLUMN replay_detail text;
+            WITH folded AS (
+                SELECT min(id) AS keep, count(*) AS repeats, max(received_at) AS last_at
+                FROM quarantine GROUP BY payload_hash, reason
+            )
+            UPDATE quarantine q SET repeat_count = f.repeats, last_received_at = f.last_at
+            FROM folded f WHERE q.id = f.keep;
+            DELETE FROM quarantine WHERE last_received_at IS NULL;
+            ALTER TABLE quarantine ALTER COLUMN last_received_at SET NOT NULL;
+            ALTER TABLE quarantine DROP CONSTRAINT quarantine_received_at_payload_hash_key;
+            -- payload_hash covers topic and bytes (a topic can be longer than an index entry may be).
+            CREATE UNIQUE INDEX quarantine_repeat_key ON quarantine (payload_hash, reason);
             """
     )
 }

@@ -108,6 +108,20 @@ public struct PostgresError: Error, Sendable, CustomStringConvertible, CustomDeb
         return text + " at \(file):\(line)"
     }
 
+    /// Whether the error belongs to the rows of the batch itself rather than to the database's state: a data
+    /// exception (SQLSTATE class 22: a value out of range, bad encoding …), an integrity violation (class 23)
+    /// other than a unique violation (23505, which idempotent inserts absorb and which therefore means a race,
+    /// not bad data), or an argument that cannot be sent (a NUL byte). Only such an error may isolate and
+    /// quarantine a frame; every other error — connection, read-only (25006), statement timeout (57014),
+    /// insufficient privilege (42501), undefined table or column after a schema change (42P01, 42703), disk full
+    /// (53100), … — holds the batch and is retried until it commits.
+    public var isFrameDataError: Bool {
+        if code == .invalidArgument { return true }
+        guard let sqlState else { return false }
+        if sqlState.hasPrefix("22") { return true }
+        return sqlState.hasPrefix("23") && sqlState != "23505"
+    }
+
     /// Retry classification: lost or refused connections, and the SQLSTATEs that mean "try again".
     static func classifyRetryable(code: Code, sqlState: String?) -> Bool {
         if code == .connectionFailed || code == .connectionLost { return true }

@@ -264,23 +264,11 @@ public actor PostgresWriter {
     ///   retry with the same batch; the writer reconnects by itself.
     public func write(_ batch: SinkBatch) throws -> CommitSummary {
         if batch.isEmpty { return CommitSummary() }
-        var needed: [StageTables.Table] = []
-        if !batch.readings.isEmpty { needed.append(StageTables.readings) }
-        if !batch.intervals.isEmpty { needed.append(StageTables.intervals) }
-        if !batch.frames.isEmpty { needed.append(StageTables.frames) }
-        if !batch.quarantine.isEmpty { needed.append(StageTables.quarantine) }
-        if !batch.alarms.isEmpty { needed.append(contentsOf: [StageTables.alarms, StageTables.newAlarms]) }
-
         try withConnection { connection in try prepareSessionStageTables(on: connection) }
         let summary = try withTransaction { connection in
-            try prepareTransactionStageTables(needed, on: connection)
             var summary = CommitSummary()
-            try writeSeries(batch, into: &summary, on: connection)
-            try markForValidation(batch, on: connection)
-            summary.ticketEvents += try recordCommandResults(batch.commandResults, on: connection)
-            if !batch.alarms.isEmpty {
-                try writeAlarms(batch.alarms, into: &summary, on: connection)
-            }
+            let fresh = try passGates(batch, into: &summary, on: connection)
+            try writeRows(fresh, into: &summary, on: connection)
             return summary
         }
         logger.debug(
@@ -305,6 +293,96 @@ public actor PostgresWriter {
             )
         }
         return summary
+    }
+
+    /// Stores the batch's frame identities and returns the batch without the rows of frames already stored.
+    ///
+    /// First reads which identities are stored (a primary-key probe per gate), then inserts the new ones. If the
+    /// insert stored fewer than expected, a concurrent writer committed one of these frames in between: the
+    /// error is retryable, and the retry finds it stored.
+    private func passGates(
+        _ batch: SinkBatch,
+        into summary: inout CommitSummary,
+        on connection: PostgresConnection
+    ) throws -> SinkBatch {
+        guard !batch.gates.isEmpty else { return batch }
+        try prepareTransactionStageTables([StageTables.gates], on: connection)
+        encoder.reset()
+        for (index, gate) in batch.gates.enumerated() { encoder.append(gate, index: index) }
+        encoder.finish()
+        _ = try connection.copyIn(sql: StageTables.gates.copySQL, data: encoder.bytes)
+        var stored: [Int: Int64] = [:]
+        for row in try connection.query(WriterSQL.storedIdentities) {
+            guard row.count == 2, let index = row[0].flatMap({ Int($0) }), let fingerprint = row[1].flatMap({ Int64($0) })
+            else { continue }
+            stored[index] = fingerprint
+        }
+        // Decide each gate in batch order: stored before, repeated earlier in this batch, or new.
+        struct Key: Hashable {
+            var meterID: Int64
+            var kind: Int16
+            var identity: Int64
+        }
+        var firstInBatch: [Key: Int64] = [:]
+        var duplicates = Set<Int>()
+        var expectedNew = 0
+        for (index, gate) in batch.gates.enumerated() {
+            let key = Key(meterID: gate.meterID, kind: gate.identity.kind, identity: gate.identity.key)
+            if let fingerprint = stored[index] ?? firstInBatch[key] {
+                if fingerprint == gate.fingerprint {
+                    duplicates.insert(index)
+                } else {
+                    summary.identityConflicts += 1
+                }
+            } else {
+                firstInBatch[key] = gate.fingerprint
+                expectedNew += 1
+            }
+        }
+        let inserted = try connection.execute(WriterSQL.insertIdentities)
+        guard inserted == expectedNew else {
+            throw PostgresError(
+                code: .serverError,
+                sqlState: "40001",
+                message: "a concurrent writer stored \(expectedNew - inserted) of this batch's frames first",
+                isRetryable: true
+            )
+        }
+        summary.duplicateGates = duplicates.sorted()
+        return batch.removingRows(ofGates: duplicates)
+    }
+
+    /// Forgets frame identities stored longer ago than `horizonSeconds`, at most `limit` of them.
+    /// - Parameters:
+    ///   - horizonSeconds: How long an identity is kept (`ingest.dedupe_horizon_days`).
+    ///   - limit: The most rows to delete in this call.
+    /// - Returns: The number of identities deleted.
+    /// - Throws: ``PostgresError``.
+    public func pruneFrameIdentities(olderThanSeconds horizonSeconds: Int64, limit: Int = 50_000) throws -> Int {
+        try withConnection { connection in
+            try connection.execute(WriterSQL.pruneIdentities, parameters: [String(horizonSeconds), String(limit)])
+        }
+    }
+
+    /// The rows of a batch whose gates passed, in the write transaction.
+    private func writeRows(
+        _ batch: SinkBatch,
+        into summary: inout CommitSummary,
+        on connection: PostgresConnection
+    ) throws {
+        var needed: [StageTables.Table] = []
+        if !batch.readings.isEmpty { needed.append(StageTables.readings) }
+        if !batch.intervals.isEmpty { needed.append(StageTables.intervals) }
+        if !batch.frames.isEmpty { needed.append(StageTables.frames) }
+        if !batch.quarantine.isEmpty { needed.append(StageTables.quarantine) }
+        if !batch.alarms.isEmpty { needed.append(contentsOf: [StageTables.alarms, StageTables.newAlarms]) }
+        try prepareTransactionStageTables(needed, on: connection)
+        try writeSeries(batch, into: &summary, on: connection)
+        try markForValidation(batch, on: connection)
+        summary.ticketEvents += try recordCommandResults(batch.commandResults, on: connection)
+        if !batch.alarms.isEmpty {
+            try writeAlarms(batch.alarms, into: &summary, on: connection)
+        }
     }
 
     /// Readings, intervals, frames and quarantine: COPY, insert, count, detect conflicts.

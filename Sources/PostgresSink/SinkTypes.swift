@@ -21,8 +21,14 @@ public struct CommitSummary: Sendable, Equatable {
     public var framesInserted = 0
     /// Uplink frames whose (meter, frame counter) was already stored.
     public var framesDuplicate = 0
-    /// Quarantine rows stored by this commit (replays of the same frame are not counted).
+    /// Quarantine rows stored or counted as a repeat by this commit (replays of a committed batch count nothing).
     public var quarantined = 0
+    /// Indices into the batch's ``GatewayCore/SinkBatch/gates`` of frames already stored (same identity, same
+    /// bytes): none of their rows was written.
+    public var duplicateGates: [Int] = []
+    /// Frames whose identity was stored with other bytes (a counter or meter time reused with other content):
+    /// their rows went on to their natural keys, where a different value is a recorded conflict.
+    public var identityConflicts = 0
     /// New `value_conflicts` rows: a stored key arrived with a different volume.
     public var conflicts = 0
     /// Repair tickets opened by this commit.

@@ -92,6 +92,17 @@ enum StageTables {
         ],
         directTarget: nil
     )
+    /// The frame gates of a batch (``GatewayCore/FrameGate``); `idx` is the gate's index in the batch.
+    static let gates = Table(
+        name: "gw_stage_gates",
+        columns: [
+            ("idx", "integer NOT NULL"), ("meter_id", "bigint NOT NULL"), ("kind", "smallint NOT NULL"),
+            ("identity", "bigint NOT NULL"), ("fingerprint", "bigint NOT NULL"), ("source", "text NOT NULL"),
+            ("received_at", "timestamptz NOT NULL"),
+        ],
+        directTarget: nil,
+        hasSequence: false
+    )
     /// The alarms this transaction inserted (filled from `INSERT … RETURNING`), input of the ticket step.
     static let newAlarms = Table(
         name: "gw_new_alarms",
@@ -116,7 +127,7 @@ enum StageTables {
         directTarget: nil
     )
 
-    static let all: [Table] = [readings, intervals, frames, alarms, quarantine, newAlarms, meters]
+    static let all: [Table] = [readings, intervals, frames, alarms, quarantine, newAlarms, meters, gates]
 }
 
 extension BinaryCopyEncoder {
@@ -198,6 +209,17 @@ extension BinaryCopyEncoder {
         writeText(record.detail.withoutNUL)
         writeText(record.source?.rawValue)
         writeText(record.meterAddress?.withoutNUL)
+    }
+
+    mutating func append(_ gate: FrameGate, index: Int) {
+        beginTuple(fieldCount: 7)
+        writeInt32(Int32(clamping: index))
+        writeInt64(gate.meterID)
+        writeInt16(gate.identity.kind)
+        writeInt64(gate.identity.key)
+        writeInt64(gate.fingerprint)
+        writeText(gate.source.rawValue)
+        writeTimestamp(gate.receivedAt)
     }
 
     /// Dates travel as days since 1970-01-01 (`integer`); the upsert turns them into `date`.

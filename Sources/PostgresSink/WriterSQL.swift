@@ -91,12 +91,49 @@ enum WriterSQL {
         ON CONFLICT DO NOTHING
         """
 
+    /// One row per reason and `payload_hash` (topic + bytes): a repeat adds to `repeat_count` (repeats inside the batch are folded
+    /// first). Only deliveries received after the row's `last_received_at` count, so a spool replay of a
+    /// committed batch counts nothing twice.
     static let insertQuarantine = """
-        INSERT INTO quarantine (received_at, topic, payload, payload_hash, reason, detail, source, meter_address)
-        SELECT received_at, topic, payload, payload_hash, reason, detail, source, meter_address
+        INSERT INTO quarantine AS q (received_at, last_received_at, topic, payload, payload_hash, reason, detail,
+            source, meter_address, repeat_count)
+        SELECT DISTINCT ON (payload_hash, reason) received_at, max(received_at) OVER w, topic, payload,
+            payload_hash, reason, detail, source, meter_address, count(*) OVER w
         FROM gw_stage_quarantine
-        ORDER BY received_at, payload_hash, seq
+        WINDOW w AS (PARTITION BY payload_hash, reason)
+        ORDER BY payload_hash, reason, seq
+        ON CONFLICT (payload_hash, reason) DO UPDATE SET
+            repeat_count = q.repeat_count + excluded.repeat_count,
+            last_received_at = excluded.last_received_at
+        WHERE excluded.last_received_at > q.last_received_at
+        """
+
+    // MARK: Frame identities
+
+    /// The staged gates whose identity was stored before this statement: (gate index, stored fingerprint).
+    static let storedIdentities = """
+        SELECT s.idx, f.fingerprint
+        FROM gw_stage_gates s
+        JOIN frame_identities f ON f.meter_id = s.meter_id AND f.kind = s.kind AND f.identity = s.identity
+        """
+
+    /// Stores the identities that are new; the first gate of a repeated identity wins.
+    static let insertIdentities = """
+        INSERT INTO frame_identities (meter_id, kind, identity, fingerprint, source, first_received_at)
+        SELECT DISTINCT ON (meter_id, kind, identity) meter_id, kind, identity, fingerprint, source, received_at
+        FROM gw_stage_gates
+        ORDER BY meter_id, kind, identity, idx
         ON CONFLICT DO NOTHING
+        """
+
+    /// Forgets identities stored longer ago than the horizon (seconds), a bounded number at a time.
+    static let pruneIdentities = """
+        DELETE FROM frame_identities
+        WHERE ctid IN (
+            SELECT ctid FROM frame_identities
+            WHERE stored_at < now() - $1::bigint * interval '1 second'
+            LIMIT $2::integer
+        )
         """
 
     // MARK: Alarms and tickets

@@ -220,11 +220,12 @@ struct PipelineIntegrationTests {
             #expect(event?["event"] as? String == "opened", "\(payload)")
             #expect(event?["condition"] as? String == "methane_detector", "\(payload)")
             #expect(event?["priority"] as? String == "P0", "\(payload)")
-            // Acks after commit: both copies of the reading, the daily report and the alarm.
+            // Acks after commit: the reading (its second copy is answered "duplicate"), the daily report and the
+            // alarm.
             let received = acks.withLock { $0 }.map { "\($0.0)/\($0.1.ackedFrameCounter)/\($0.1.result.name)" }.sorted()
             #expect(
                 received == [
-                    "\(urbanMeter)/10/stored", "\(urbanMeter)/10/stored", "\(urbanMeter)/11/stored",
+                    "\(urbanMeter)/10/duplicate", "\(urbanMeter)/10/stored", "\(urbanMeter)/11/stored",
                     "\(ruralMeter)/500/stored",
                 ]
             )

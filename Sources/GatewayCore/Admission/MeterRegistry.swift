@@ -1,42 +1,75 @@
-import GatewayCore
-import PostgresSink
-
 /// The zones meter clocks run in, per protocol family (settings `meters.*_clock_utc_offset_minutes`).
-struct MeterClocks: Sendable, Equatable {
-    var cjt188: MeterClock
+public struct MeterClocks: Sendable, Equatable {
+    /// CJ/T 188 meters.
+    public var cjt188: MeterClock
     /// Wireless and wired M-Bus.
-    var mbus: MeterClock
+    public var mbus: MeterClock
+
+    /// Creates the zones.
+    /// - Parameters:
+    ///   - cjt188: The zone of CJ/T 188 meter clocks.
+    ///   - mbus: The zone of M-Bus meter clocks.
+    public init(cjt188: MeterClock, mbus: MeterClock) {
+        self.cjt188 = cjt188
+        self.mbus = mbus
+    }
 }
 
 /// The registered meters the decoders may accept frames from, per protocol, keyed by the address each protocol's
 /// frames carry, so that a lookup is one hash probe of an integer and never formats a string.
-struct MeterRegistry {
+///
+/// A plain value: the app loads it from the `meters` table; tests build it from ``Meter`` values.
+public struct MeterRegistry: Sendable {
+    /// A registered meter as the registry is loaded from.
+    public struct Meter: Sendable, Equatable {
+        /// The meter's registry id (`meters.id`).
+        public var id: Int64
+        /// The meter's address as its protocol writes it.
+        public var address: String
+        /// The 16-byte AES-128 key, if any.
+        public var aesKey: [UInt8]?
+
+        /// Creates a meter.
+        /// - Parameters:
+        ///   - id: The registry id.
+        ///   - address: The protocol address.
+        ///   - aesKey: The key bytes, if any.
+        public init(id: Int64, address: String, aesKey: [UInt8]?) {
+            self.id = id
+            self.address = address
+            self.aesKey = aesKey
+        }
+    }
+
     /// A native meter: frames must carry a MAC made with its key.
-    struct NativeEntry {
-        var meterID: Int64
-        var key: AES128Key
+    public struct NativeEntry: Sendable {
+        public var meterID: Int64
+        public var key: AES128Key
         /// Built once at load, so an ack never formats a topic.
-        var downlinkTopic: String
+        public var downlinkTopic: String
     }
 
     /// A CJ/T 188 or M-Bus meter. A key, when registered, must have protected the frame.
-    struct Entry {
-        var meterID: Int64
-        var key: AES128Key?
+    public struct Entry: Sendable {
+        public var meterID: Int64
+        public var key: AES128Key?
     }
 
-    private(set) var native: [UInt64: NativeEntry] = [:]
+    /// An empty registry.
+    public init() {}
+
+    public private(set) var native: [UInt64: NativeEntry] = [:]
     /// By ``CJT188Address/rawValue``.
-    private(set) var cjt188: [UInt64: Entry] = [:]
+    public private(set) var cjt188: [UInt64: Entry] = [:]
     /// By ``MBusAddress/registryKey``.
-    private(set) var wmbus: [UInt64: Entry] = [:]
+    public private(set) var wmbus: [UInt64: Entry] = [:]
     /// By ``MBusAddress/registryKey``.
-    private(set) var mbus: [UInt64: Entry] = [:]
+    public private(set) var mbus: [UInt64: Entry] = [:]
 
     /// Replaces one protocol's table with `meters`.
     /// - Returns: The meters skipped because their address or key is unusable for that protocol (a native meter
     ///   needs a decimal id and a key; a CJ/T 188 meter 14 digits; an M-Bus meter `MFR-12345678-<ver>-<type>`).
-    mutating func replace(_ frameProtocol: FrameProtocol, with meters: [RegisteredMeter], topics: TopicScheme) -> Int {
+    public mutating func replace(_ frameProtocol: FrameProtocol, with meters: [Meter], topics: TopicScheme) -> Int {
         var skipped = 0
         switch frameProtocol {
         case .native:
@@ -66,7 +99,7 @@ struct MeterRegistry {
     }
 
     private static func table(
-        _ meters: [RegisteredMeter],
+        _ meters: [Meter],
         skipped: inout Int,
         key address: (String) -> UInt64?
     ) -> [UInt64: Entry] {
@@ -88,20 +121,20 @@ struct MeterRegistry {
     }
 
     /// The M-Bus table of a protocol (``FrameProtocol/wmbus`` or ``FrameProtocol/mbus``).
-    func mbusTable(_ frameProtocol: FrameProtocol) -> [UInt64: Entry] {
+    public func mbusTable(_ frameProtocol: FrameProtocol) -> [UInt64: Entry] {
         frameProtocol == .mbus ? mbus : wmbus
     }
 }
 
 extension MBusAddress {
     /// The four identity fields packed into one integer: manufacturer, id, version, device type.
-    var registryKey: UInt64 {
+    public var registryKey: UInt64 {
         UInt64(manufacturerCode) << 48 | UInt64(id) << 16 | UInt64(version) << 8 | UInt64(deviceType)
     }
 
     /// Whether a topic's address names this meter: either its 8-digit identification number or its full
     /// ``registryAddress``. Reads the bytes in place; only the long form builds a string.
-    func isNamed(byTopicAddress bytes: UnsafeRawBufferPointer) -> Bool {
+    public func isNamed(byTopicAddress bytes: UnsafeRawBufferPointer) -> Bool {
         if bytes.count == 8 {
             var value: UInt32 = 0
             for byte in bytes {

@@ -1,0 +1,487 @@
+/// The one path every received frame climbs, whatever its protocol, from topic and bytes to "store these rows"
+/// or "quarantine with this reason". Pure: no I/O, no clock (the receive time comes in), no database; the
+/// registry is a value. The pipeline feeds it spooled frames and writes what it decides; `quarantine replay`
+/// feeds it quarantined frames.
+///
+/// The steps, in order (the first that fails names the reason):
+///
+/// | step | fails with |
+/// |---|---|
+/// | 1. size | `frame_too_large` (over `mqtt.max_payload_bytes`; only the first bytes were kept) |
+/// | 2. route the topic | `unroutable_topic` |
+/// | 3. choose the decoder: the topic's protocol, or sniff the bytes on a collector topic | — |
+/// | 4. decode: framing, length, CRC or checksum | the decoder's code (`truncated`, `bad_crc`, …) |
+/// | 5. direction | `wrong_direction` |
+/// | 6. identity: look the meter up in the registry | `unknown_meter` |
+/// | 7. topic: the frame's meter must be the topic's (meter topics) | `topic_mismatch` |
+/// | 8. authenticity: MAC or decryption with the meter's key | `bad_mac`, `wrong_key`, `unencrypted_frame` |
+/// | 9. content: something to store | the decoder's content codes, `no_reading` |
+/// | 10. frame identity for exactly-once storage (``FrameIdentity``) | — (duplicates are decided by the writer) |
+///
+/// The native decoder does steps 4, 6 and 8 in one call (its key lookup is by the frame's meter id, and the MAC
+/// covers the header), so a native frame's reason comes from the first of those checks that failed; the reason
+/// codes are the same.
+public struct AdmissionLadder: Sendable {
+    /// The topic scheme frames arrive on.
+    public var topics: TopicScheme
+    /// Decides alarm priorities and which alarms open tickets.
+    public var policy: TicketPolicy
+    /// The zones meter clocks run in.
+    public var clocks: MeterClocks
+    /// Payloads larger than this are quarantined as `frame_too_large`.
+    public var maxPayloadBytes: Int
+
+    /// The largest payload any supported protocol allows: a native frame of 1,024 bytes (the decoder's limit) is
+    /// the largest; wired M-Bus long frames stop at 261 bytes, wireless ones at 256 + CRCs, CJ/T 188 well below.
+    public static let defaultMaxPayloadBytes = 1_100
+
+    /// Creates a ladder.
+    /// - Parameters:
+    ///   - topics: The topic scheme.
+    ///   - policy: The ticket policy.
+    ///   - clocks: The meter clock zones.
+    ///   - maxPayloadBytes: The payload size limit.
+    public init(
+        topics: TopicScheme,
+        policy: TicketPolicy,
+        clocks: MeterClocks,
+        maxPayloadBytes: Int = AdmissionLadder.defaultMaxPayloadBytes
+    ) {
+        self.topics = topics
+        self.policy = policy
+        self.clocks = clocks
+        self.maxPayloadBytes = maxPayloadBytes
+    }
+
+    /// What the ladder decided for one frame.
+    public enum Verdict: Sendable, Equatable {
+        /// Rows and a ``FrameGate`` were appended to the batch.
+        case admitted(FrameIdentity)
+        /// One quarantine row was appended to the batch.
+        case quarantined(QuarantineReason)
+    }
+
+    /// An application-level acknowledgement to send a native meter after the commit that covers its frame.
+    public struct AckRequest: Sendable {
+        /// The meter id as the frame carries it.
+        public var meter: UInt64
+        /// The meter's downlink topic.
+        public var topic: String
+        /// The meter's key (acks carry a MAC).
+        public var key: AES128Key
+        /// The acknowledged frame's counter.
+        public var frameCounter: UInt32
+        /// The acknowledged frame's type.
+        public var frameType: UInt8
+        /// `stored` (or `duplicate`, once the writer found the frame already stored) or `rejected`.
+        public var result: NativeAckResult
+    }
+
+    /// The decision for one frame.
+    public struct Admission: Sendable {
+        /// Admitted or quarantined, and why.
+        public var verdict: Verdict
+        /// The ack the meter asked for, if any.
+        public var ack: AckRequest?
+        /// The index of the frame's gate in ``SinkBatch/gates`` when admitted.
+        public var gateIndex: Int?
+
+        /// Creates a decision.
+        /// - Parameters:
+        ///   - verdict: Admitted or quarantined.
+        ///   - ack: The ack to send after the commit, if any.
+        ///   - gateIndex: The frame's gate index when admitted.
+        public init(verdict: Verdict, ack: AckRequest?, gateIndex: Int?) {
+            self.verdict = verdict
+            self.ack = ack
+            self.gateIndex = gateIndex
+        }
+    }
+
+    // MARK: Admission
+
+    /// Runs one frame up the ladder and appends its rows (with a gate) or its quarantine row to `batch`.
+    ///
+    /// Allocation-free for an admitted frame of a registered meter; quarantine (the cold path) copies the bytes.
+    /// - Parameters:
+    ///   - topic: The MQTT topic as UTF-8 bytes.
+    ///   - payload: The frame exactly as received.
+    ///   - receivedAt: When the gateway received it (from the spool).
+    ///   - registry: The registered meters.
+    ///   - batch: Receives the rows.
+    /// - Returns: The decision.
+    public func admit(
+        topic: UnsafeRawBufferPointer,
+        payload: UnsafeRawBufferPointer,
+        receivedAt: Timestamp,
+        registry: MeterRegistry,
+        into batch: inout SinkBatch
+    ) -> Admission {
+        var context = Context(topic: topic, payload: payload, receivedAt: receivedAt)
+        if let oversized = OversizedFrame.parse(topic: topic) {
+            context.topic = oversized.originalTopic
+            return quarantine(
+                .frameTooLarge,
+                "payload of \(oversized.size) bytes is over mqtt.max_payload_bytes; its first \(payload.count) "
+                    + "bytes are kept",
+                context,
+                into: &batch
+            )
+        }
+        guard payload.count <= maxPayloadBytes else {
+            return quarantine(
+                .frameTooLarge,
+                "payload of \(payload.count) bytes is over the limit of \(maxPayloadBytes)",
+                context,
+                into: &batch
+            )
+        }
+        guard let route = topics.route(topic) else {
+            return quarantine(
+                .unroutableTopic,
+                "topic is not <prefix>/up/<protocol>/<address>",
+                context,
+                into: &batch
+            )
+        }
+        let frameProtocol: FrameProtocol
+        switch route.family {
+        case .meter(let topicProtocol):
+            frameProtocol = topicProtocol
+            context.topicAddress = UnsafeRawBufferPointer(rebasing: topic[route.addressRange])
+        case .collector:
+            // A collector forwards frames of any protocol; the frame names its meter, the topic the collector.
+            frameProtocol = FrameSniffer.guess(payload)
+        }
+        context.source = frameProtocol
+        switch frameProtocol {
+        case .native:
+            return admitNative(context, registry: registry, into: &batch)
+        case .cjt188:
+            return admitCJT188(context, registry: registry, into: &batch)
+        case .wmbus, .mbus:
+            return admitMBus(context, as: frameProtocol, registry: registry, into: &batch)
+        }
+    }
+
+    /// Quarantines the bytes of a damaged spool record as `spool_corrupt`.
+    /// - Parameters:
+    ///   - bytes: The damaged bytes as found.
+    ///   - foundAt: When the reader found them (their own receive time is not trustworthy).
+    ///   - batch: Receives the quarantine row.
+    /// - Returns: The decision.
+    public func quarantineCorruptSpoolRecord(
+        _ bytes: UnsafeRawBufferPointer,
+        foundAt: Timestamp,
+        into batch: inout SinkBatch
+    ) -> Admission {
+        let context = Context(topic: UnsafeRawBufferPointer(start: nil, count: 0), payload: bytes, receivedAt: foundAt)
+        return quarantine(
+            .spoolCorrupt,
+            "spool record failed its checksum (\(bytes.count) damaged bytes kept)",
+            context,
+            into: &batch
+        )
+    }
+
+    // MARK: Protocols
+
+    private func admitNative(_ context: Context, registry: MeterRegistry, into batch: inout SinkBatch) -> Admission {
+        var entry: MeterRegistry.NativeEntry?
+        let frame: NativeFrame
+        do {
+            frame = try NativeDecoder.decode(context.payload) { id in
+                entry = registry.native[id]
+                return entry?.key
+            }
+        } catch {
+            let header = NativeDecoder.peekHeader(context.payload)
+            var context = context
+            context.address = header.map { String($0.meterID) }
+            var ack: AckRequest?
+            // A frame whose MAC verified but whose body is bad is answered "rejected": the meter stops resending.
+            if error.code == .unknownType || error.code == .badLength || error.code == .fieldOutOfRange, let entry,
+                let header, header.flags.contains(.ackRequested), context.topicNames(nativeMeter: header.meterID)
+            {
+                ack = AckRequest(
+                    meter: header.meterID,
+                    topic: entry.downlinkTopic,
+                    key: entry.key,
+                    frameCounter: header.frameCounter,
+                    frameType: header.frameType,
+                    result: .rejected
+                )
+            }
+            var admission = quarantine(QuarantineReason(error.code), error.message, context, into: &batch)
+            admission.ack = ack
+            return admission
+        }
+        var context = context
+        guard frame.isUplink else {
+            context.address = String(frame.header.meterID)
+            return quarantine(.wrongDirection, "downlink frame type on an uplink topic", context, into: &batch)
+        }
+        guard let entry else {
+            // The decoder only returns after the key lookup succeeded; kept as a ladder step for clarity.
+            context.address = String(frame.header.meterID)
+            return quarantine(.unknownMeter, "no native meter with this id is registered", context, into: &batch)
+        }
+        guard context.topicNames(nativeMeter: frame.header.meterID) else {
+            context.address = String(frame.header.meterID)
+            return quarantine(.topicMismatch, "frame meter id differs from the topic's", context, into: &batch)
+        }
+        let identity = FrameIdentity.counter(frame.header.frameCounter)
+        let gateIndex = openGate(entry.meterID, identity, context, into: &batch)
+        frame.appendRecords(to: &batch, meterID: entry.meterID, receivedAt: context.receivedAt, policy: policy)
+        var ack: AckRequest?
+        if frame.header.flags.contains(.ackRequested) {
+            ack = AckRequest(
+                meter: frame.header.meterID,
+                topic: entry.downlinkTopic,
+                key: entry.key,
+                frameCounter: frame.header.frameCounter,
+                frameType: frame.header.frameType,
+                result: .stored
+            )
+        }
+        return Admission(verdict: .admitted(identity), ack: ack, gateIndex: gateIndex)
+    }
+
+    private func admitCJT188(_ context: Context, registry: MeterRegistry, into batch: inout SinkBatch) -> Admission {
+        var context = context
+        let frame: CJT188Frame
+        do {
+            frame = try CJT188Decoder.decode(context.payload)
+        } catch {
+            context.address = context.topicAddress.map { String(decoding: $0, as: UTF8.self) }
+            return quarantine(QuarantineReason(error.code), error.message, context, into: &batch)
+        }
+        context.address = frame.address.label
+        guard frame.isFromMeter else {
+            return quarantine(
+                .wrongDirection,
+                "CJ/T 188 frame to the meter (C bit D7 clear) on an uplink topic",
+                context,
+                into: &batch
+            )
+        }
+        guard let entry = registry.cjt188[frame.address.rawValue] else {
+            return quarantine(
+                .unknownMeter,
+                "no CJ/T 188 meter \(frame.address.label) is registered",
+                context,
+                into: &batch
+            )
+        }
+        if let topicAddress = context.topicAddress, CJT188Address(labelBytes: topicAddress) != frame.address {
+            return quarantine(
+                .topicMismatch,
+                "frame address differs from the topic's (the topic names the 14 address digits)",
+                context,
+                into: &batch
+            )
+        }
+        // CJ/T 188 has no authentication of its own: a registered key is not applicable to it.
+        let identity: FrameIdentity =
+            if let time = frame.meterTime {
+                .meterTime(clocks.cjt188.instant(of: time), channel: frame.dataIdentifier?.rawValue ?? 0)
+            } else {
+                .fingerprint(FrameFingerprint.of(context.payload))
+            }
+        let gate = FrameGate(
+            meterID: entry.meterID,
+            identity: identity,
+            fingerprint: FrameFingerprint.of(context.payload),
+            source: .cjt188,
+            receivedAt: context.receivedAt,
+            rowsStartingAt: batch
+        )
+        let appended = frame.appendRecords(
+            to: &batch,
+            meterID: entry.meterID,
+            receivedAt: context.receivedAt,
+            clock: clocks.cjt188,
+            policy: policy
+        )
+        guard appended > 0 else {
+            return quarantine(
+                .noReading,
+                "CJ/T 188 \(frame.body.name) frame"
+                    + (frame.control.isAbnormal ? " (abnormal reply)" : "") + " carries no reading to store",
+                context,
+                into: &batch
+            )
+        }
+        batch.gates.append(gate)
+        return Admission(verdict: .admitted(identity), ack: nil, gateIndex: batch.gates.count - 1)
+    }
+
+    private func admitMBus(
+        _ context: Context,
+        as frameProtocol: FrameProtocol,
+        registry: MeterRegistry,
+        into batch: inout SinkBatch
+    ) -> Admission {
+        var context = context
+        let isWired = frameProtocol == .mbus
+        let table = registry.mbusTable(frameProtocol)
+        let frame: MBusFrame
+        do {
+            // Already-decrypted test data is never accepted here: a live frame is decrypted with the meter's key.
+            if isWired {
+                frame = try MBusDecoder.decodeWired(
+                    context.payload,
+                    key: { table[$0.registryKey]?.key },
+                    allowAlreadyDecrypted: false
+                )
+            } else {
+                frame = try MBusDecoder.decodeWireless(
+                    context.payload,
+                    key: { table[$0.registryKey]?.key },
+                    allowAlreadyDecrypted: false
+                )
+            }
+        } catch {
+            let header = MBusDecoder.peekHeader(context.payload, isWired: isWired)
+            var detail = error.message
+            if error.code == .unsupportedSecurityMode, let header {
+                detail += "; header: " + header.summary
+            }
+            context.address = header?.meter?.registryAddress
+            return quarantine(QuarantineReason(error.code), detail, context, into: &batch)
+        }
+        context.address = frame.meter.registryAddress
+        guard frame.direction == .fromMeter else {
+            return quarantine(
+                .wrongDirection,
+                "M-Bus frame with C field \(Hex.encode([frame.link.control])) is not from a meter",
+                context,
+                into: &batch
+            )
+        }
+        guard let entry = table[frame.meter.registryKey] else {
+            return quarantine(
+                .unknownMeter,
+                "no \(frameProtocol.rawValue) meter \(frame.meter.registryAddress) is registered",
+                context,
+                into: &batch
+            )
+        }
+        if let topicAddress = context.topicAddress, !frame.meter.isNamed(byTopicAddress: topicAddress) {
+            return quarantine(
+                .topicMismatch,
+                "frame meter differs from the topic's (the topic names the 8-digit id or the registry address)",
+                context,
+                into: &batch
+            )
+        }
+        let isProtected =
+            frame.security.tpl == .decrypted || frame.security.ell == .decrypted || frame.security.isMACVerified
+        if entry.key != nil && !isProtected {
+            return quarantine(
+                .unencryptedFrame,
+                "the meter is registered with a key but the frame was not encrypted or authenticated with it",
+                context,
+                into: &batch
+            )
+        }
+        let identity: FrameIdentity =
+            if let time = frame.meterTime {
+                .meterTime(clocks.mbus.instant(of: time), channel: UInt16(frame.transport.ci))
+            } else {
+                .fingerprint(FrameFingerprint.of(context.payload))
+            }
+        let gate = FrameGate(
+            meterID: entry.meterID,
+            identity: identity,
+            fingerprint: FrameFingerprint.of(context.payload),
+            source: frameProtocol,
+            receivedAt: context.receivedAt,
+            rowsStartingAt: batch
+        )
+        let appended = frame.appendRecords(
+            to: &batch,
+            meterID: entry.meterID,
+            receivedAt: context.receivedAt,
+            clock: clocks.mbus,
+            policy: policy,
+            source: frameProtocol,
+            protectedOnly: entry.key != nil
+        )
+        guard appended > 0 else {
+            return quarantine(
+                .noReading,
+                "M-Bus frame (CI \(Hex.encode([frame.transport.ci]))) has no volume record or alarm to store",
+                context,
+                into: &batch
+            )
+        }
+        batch.gates.append(gate)
+        return Admission(verdict: .admitted(identity), ack: nil, gateIndex: batch.gates.count - 1)
+    }
+
+    // MARK: Helpers
+
+    /// What the ladder knows about the frame so far.
+    private struct Context {
+        var topic: UnsafeRawBufferPointer
+        var payload: UnsafeRawBufferPointer
+        var receivedAt: Timestamp
+        /// The topic's address segment on a meter topic; nil on a collector topic.
+        var topicAddress: UnsafeRawBufferPointer?
+        var source: FrameProtocol?
+        /// The meter address as the frame (or topic) named it, for the quarantine row.
+        var address: String?
+
+        init(topic: UnsafeRawBufferPointer, payload: UnsafeRawBufferPointer, receivedAt: Timestamp) {
+            self.topic = topic
+            self.payload = payload
+            self.receivedAt = receivedAt
+        }
+
+        /// Whether a native frame's meter id is the one the topic names (always true on a collector topic).
+        func topicNames(nativeMeter id: UInt64) -> Bool {
+            guard let topicAddress else { return true }
+            return TopicScheme.decimalID(topicAddress) == id
+        }
+    }
+
+    private func openGate(
+        _ meterID: Int64,
+        _ identity: FrameIdentity,
+        _ context: Context,
+        into batch: inout SinkBatch
+    ) -> Int {
+        batch.gates.append(
+            FrameGate(
+                meterID: meterID,
+                identity: identity,
+                fingerprint: FrameFingerprint.of(context.payload),
+                source: context.source ?? .native,
+                receivedAt: context.receivedAt,
+                rowsStartingAt: batch
+            )
+        )
+        return batch.gates.count - 1
+    }
+
+    private func quarantine(
+        _ reason: QuarantineReason,
+        _ detail: String,
+        _ context: Context,
+        into batch: inout SinkBatch
+    ) -> Admission {
+        batch.quarantine.append(
+            QuarantineRecord(
+                receivedAt: context.receivedAt,
+                topic: String(decoding: context.topic, as: UTF8.self),
+                payload: Array(context.payload),
+                reason: reason.rawValue,
+                detail: detail,
+                source: context.source,
+                meterAddress: context.address
+            )
+        )
+        return Admission(verdict: .quarantined(reason), ack: nil, gateIndex: nil)
+    }
+}
