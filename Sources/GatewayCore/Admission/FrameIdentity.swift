@@ -145,8 +145,11 @@ public struct FrameGate: Sendable, Equatable {
         self.firstCommandResult = batch.commandResults.count
     }
 
-    /// The same gate with its start indices moved to `batch`'s current end.
-    init(rebasing gate: FrameGate, onto batch: SinkBatch) {
+    /// The same gate with its start indices moved to `batch`'s current end, for moving a frame into another batch.
+    /// - Parameters:
+    ///   - gate: The gate.
+    ///   - batch: The batch its rows are about to be appended to.
+    public init(rebasing gate: FrameGate, onto batch: SinkBatch) {
         self = gate
         firstReading = batch.readings.count
         firstInterval = batch.intervals.count
