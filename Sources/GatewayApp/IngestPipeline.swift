@@ -258,17 +258,11 @@ final class IngestPipeline: Service {
     }
 
     private func refreshRegistry(_ registry: inout MeterRegistry) async throws {
-        for frameProtocol in FrameProtocol.allCases {
-            let meters = try await writer.loadMeters(protocol: frameProtocol).map {
-                MeterRegistry.Meter(id: $0.id, address: $0.address, aesKey: $0.aesKey)
-            }
-            let skipped = registry.replace(frameProtocol, with: meters, topics: ladder.topics)
-            if skipped > 0 {
-                logger.warning(
-                    "meters whose address or key does not fit their protocol are ignored",
-                    metadata: ["meters.protocol": "\(frameProtocol.rawValue)", "meters.skipped": "\(skipped)"]
-                )
-            }
+        registry = try await MeterRegistry.load(from: writer, topics: ladder.topics) { frameProtocol, skipped in
+            logger.warning(
+                "meters whose address or key does not fit their protocol are ignored",
+                metadata: ["meters.protocol": "\(frameProtocol.rawValue)", "meters.skipped": "\(skipped)"]
+            )
         }
     }
 

@@ -1,0 +1,182 @@
+import ArgumentParser
+import Foundation
+import GatewayCore
+import Logging
+import PostgresSink
+
+struct QuarantineCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "quarantine",
+        abstract: "List quarantined frames, or re-admit them through the admission ladder after a fix.",
+        subcommands: [QuarantineListCommand.self, QuarantineReplayCommand.self]
+    )
+}
+
+/// The filters both quarantine commands take.
+struct QuarantineFilter: ParsableArguments {
+    @Option(help: "Only this reason code (e.g. unknown_meter, bad_mac, database_rejected).")
+    var reason: String?
+
+    @Option(help: "Only frames first received at or after this time (2026-12-01 or 2026-12-01T08:00:00Z).")
+    var since: String?
+
+    func validate() throws {
+        if let reason, !QuarantineReason.allReasons.contains(QuarantineReason(rawValue: reason)) {
+            throw ValidationError(
+                "--reason must be one of: " + QuarantineReason.allReasons.map(\.rawValue).joined(separator: ", ")
+            )
+        }
+    }
+}
+
+struct QuarantineListCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "list",
+        abstract: "Print quarantined frames: id, first and last receive time, repeats, reason, topic, replay outcome."
+    )
+
+    @OptionGroup var options: ConfigOptions
+    @OptionGroup var filter: QuarantineFilter
+
+    @Option(help: "At most this many rows.")
+    var limit = 100
+
+    func run() async throws {
+        let rows = try await withDatabase(options) {
+            try await $0.quarantinedFrames(reason: filter.reason, since: filter.since, pendingOnly: false, limit: limit)
+        }
+        print("id\tfirst_received\tlast_received\trepeats\treason\ttopic\treplay")
+        for row in rows {
+            print(
+                "\(row.id)\t\(row.receivedAt)\t\(row.lastReceivedAt)\t\(row.repeatCount)\t\(row.reason)\t\(row.topic)\t"
+                    + (row.replayOutcome.map { "\($0) at \(row.replayedAt.map { "\($0)" } ?? "?")" } ?? "-")
+            )
+        }
+    }
+}
+
+struct QuarantineReplayCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "replay",
+        abstract: "Run quarantined frames up the admission ladder again (after a key, registry or decoder fix).",
+        discussion: """
+            Each frame keeps its original receive time. A frame the ladder now admits is stored (or found already \
+            stored: duplicate) and its row is marked with the outcome; a frame it refuses again stays quarantined \
+            with the new reason recorded. Running it again replays only frames not yet stored, so it is idempotent. \
+            frame_too_large and spool_corrupt rows hold only part of a frame and are marked not_replayable.
+            """
+    )
+
+    @OptionGroup var options: ConfigOptions
+    @OptionGroup var filter: QuarantineFilter
+
+    func run() async throws {
+        let configuration = try options.load()
+        let report = try await withDatabase(options) { writer in
+            try await QuarantineReplay(
+                writer: writer,
+                ladder: AdmissionLadder(
+                    topics: TopicScheme(prefix: configuration.mqttTopicPrefix),
+                    policy: configuration.ticketPolicy,
+                    clocks: configuration.meterClocks,
+                    maxPayloadBytes: configuration.mqttMaxPayloadBytes
+                )
+            ).run(reason: filter.reason, since: filter.since)
+        }
+        print(report.summary)
+    }
+}
+
+/// Re-admits quarantined frames through the same ladder as live frames.
+struct QuarantineReplay {
+    let writer: PostgresWriter
+    let ladder: AdmissionLadder
+
+    /// What a replay did, by outcome.
+    struct Report: Equatable {
+        var outcomes: [String: Int] = [:]
+        var replayed: Int { outcomes.values.reduce(0, +) }
+
+        var summary: String {
+            "replayed \(replayed) quarantined frames"
+                + (outcomes.isEmpty
+                    ? "" : ": " + outcomes.sorted { $0.key < $1.key }.map { "\($0.key) \($0.value)" }.joined(separator: ", "))
+        }
+    }
+
+    /// Reasons whose rows hold only part of a frame.
+    static let notReplayable: Set<QuarantineReason> = [.frameTooLarge, .spoolCorrupt]
+
+    func run(reason: String?, since: String?, now: Timestamp = .now) async throws -> Report {
+        let registry = try await MeterRegistry.load(from: writer, topics: ladder.topics)
+        var report = Report()
+        var after: Int64 = 0
+        while true {
+            let page = try await writer.quarantinedFrames(
+                reason: reason,
+                since: since,
+                pendingOnly: true,
+                afterID: after,
+                limit: 500
+            )
+            guard let last = page.last else { break }
+            after = last.id
+            for frame in page {
+                let (outcome, detail) = try await replay(frame, registry: registry)
+                try await writer.recordReplay(id: frame.id, outcome: outcome, detail: detail, at: now)
+                report.outcomes[outcome, default: 0] += 1
+            }
+        }
+        return report
+    }
+
+    private func replay(_ frame: QuarantinedFrame, registry: MeterRegistry) async throws -> (String, String?) {
+        if Self.notReplayable.contains(QuarantineReason(rawValue: frame.reason)) {
+            return ("not_replayable", "the row holds only part of the frame")
+        }
+        var batch = SinkBatch()
+        let topic = Array(frame.topic.utf8)
+        let admission = topic.withUnsafeBytes { topic in
+            frame.payload.withUnsafeBytes { payload in
+                ladder.admit(
+                    topic: topic,
+                    payload: payload,
+                    receivedAt: frame.receivedAt,
+                    registry: registry,
+                    into: &batch
+                )
+            }
+        }
+        switch admission.verdict {
+        case .quarantined(let reason):
+            return ("quarantined:\(reason.rawValue)", batch.quarantine.first?.detail)
+        case .admitted:
+            let summary = try await writer.write(batch)
+            return (summary.duplicateGates.isEmpty ? "stored" : "duplicate", nil)
+        }
+    }
+}
+
+extension MeterRegistry {
+    /// Loads every protocol's registered meters.
+    /// - Parameters:
+    ///   - writer: The database.
+    ///   - topics: The topic scheme (native downlink topics are built once here).
+    ///   - onSkipped: Called with a protocol and how many of its meters have an unusable address or key.
+    /// - Returns: The registry.
+    static func load(
+        from writer: PostgresWriter,
+        topics: TopicScheme,
+        onSkipped: (FrameProtocol, Int) -> Void = { _, _ in }
+    ) async throws -> MeterRegistry {
+        var registry = MeterRegistry()
+        for frameProtocol in FrameProtocol.allCases {
+            let meters = try await writer.loadMeters(protocol: frameProtocol).map {
+                MeterRegistry.Meter(id: $0.id, address: $0.address, aesKey: $0.aesKey)
+            }
+            let skipped = registry.replace(frameProtocol, with: meters, topics: topics)
+            if skipped > 0 { onSkipped(frameProtocol, skipped) }
+        }
+        return registry
+    }
+}

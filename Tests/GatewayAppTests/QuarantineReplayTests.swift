@@ -1,0 +1,83 @@
+import Foundation
+import GatewayCore
+import Logging
+import PostgresSink
+import Testing
+
+@testable import GatewayApp
+
+/// `meter-gateway quarantine replay`: quarantined frames climb the same ladder again after a fix.
+@Suite(.enabled(if: IntegrationEnvironment.isAvailable, "needs GATEWAY_TEST_PG"), .timeLimit(.minutes(1)))
+struct QuarantineReplayTests {
+    @Test func replayAdmitsFramesAfterTheFixMarksEachOutcomeAndIsIdempotent() async throws {
+        let environment = try IntegrationEnvironment()
+        let database = try environment.makeDatabase(prefix: "replay")
+        defer { environment.dropDatabase(database) }
+        let configuration = try environment.configuration(database: database, clientID: "gw-replay")
+        let logger = Logger(label: "replay-test")
+        let writer = PostgresWriter(conninfo: configuration.postgresConninfo, logger: logger)
+        _ = try await writer.migrate()
+        let topics = TopicScheme(prefix: configuration.mqttTopicPrefix)
+        let ladder = AdmissionLadder(
+            topics: topics,
+            policy: configuration.ticketPolicy,
+            clocks: configuration.meterClocks,
+            maxPayloadBytes: configuration.mqttMaxPayloadBytes
+        )
+
+        // Live: the meter is not registered yet, a frame is corrupted on the way, the disk flipped a spool bit.
+        let frame = try #require(Hex.decode(ExactlyOnceIntegrationTests.clockless))
+        var corrupted = try #require(Hex.decode(ExactlyOnceIntegrationTests.clockless))
+        corrupted.removeLast(3)
+        var batch = SinkBatch()
+        let topic = topics.uplinkTopic(.wmbus, address: "12345678")
+        for (payload, at) in [(frame, 1_000), (corrupted, 1_001)] as [([UInt8], Int64)] {
+            let admission = Array(topic.utf8).withUnsafeBytes { topic in
+                payload.withUnsafeBytes {
+                    ladder.admit(
+                        topic: topic,
+                        payload: $0,
+                        receivedAt: Timestamp(secondsSinceEpoch: at),
+                        registry: MeterRegistry(),
+                        into: &batch
+                    )
+                }
+            }
+            guard case .quarantined = admission.verdict else {
+                Issue.record("expected quarantine, got \(admission.verdict)")
+                return
+            }
+        }
+        _ = [UInt8](repeating: 7, count: 9).withUnsafeBytes {
+            ladder.quarantineCorruptSpoolRecord($0, foundAt: Timestamp(secondsSinceEpoch: 1_002), into: &batch)
+        }
+        _ = try await writer.write(batch)
+        #expect(try await writer.quarantinedFrames(reason: nil, since: nil, pendingOnly: true, limit: 10).count == 3)
+
+        // The fix: the meter is registered. Replay.
+        _ = try await writer.registerMeters([MeterRegistration(protocol: .wmbus, address: "ELS-12345678-51-03")])
+        let replay = QuarantineReplay(writer: writer, ladder: ladder)
+        let first = try await replay.run(reason: nil, since: nil)
+        #expect(first.outcomes["stored"] == 1)
+        #expect(first.outcomes["not_replayable"] == 1)
+        #expect(first.outcomes.count == 3, "\(first.outcomes)")
+        let rows = try await writer.quarantinedFrames(reason: nil, since: nil, pendingOnly: false, limit: 10)
+        #expect(rows.map(\.replayOutcome).contains("stored"))
+        #expect(rows.allSatisfy { $0.replayedAt != nil })
+
+        let db = try PostgresConnection.connect(conninfo: configuration.postgresConninfo)
+        defer { db.close() }
+        // Stored once, at its original receive time (the frame has no meter clock).
+        #expect(try db.query("SELECT count(*), min(extract(epoch FROM read_at))::int FROM readings").first == ["1", "1000"])
+
+        // Again: the stored frame is not replayed; the others are tried again and stay where they are.
+        let second = try await replay.run(reason: nil, since: nil)
+        #expect(second.outcomes["stored"] == nil)
+        #expect(second.replayed == 2)
+        #expect(try db.query("SELECT count(*) FROM readings").first?.first == "1")
+        // A filter limits the replay to one reason.
+        let none = try await replay.run(reason: "bad_mac", since: nil)
+        #expect(none.replayed == 0)
+        await writer.close()
+    }
+}
