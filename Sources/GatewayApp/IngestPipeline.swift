@@ -160,7 +160,21 @@ final class IngestPipeline: Service {
     func run() async throws {
         let reader = spool.makeReader()
         var registry = MeterRegistry()
-        try await refreshRegistry(&registry)
+        var delay = retryMinMilliseconds
+        while true {
+            do {
+                try await refreshRegistry(&registry)
+                break
+            } catch {
+                // No frame is admitted against an empty registry (it would quarantine them all as unknown_meter).
+                statistics.recordDatabaseError(error)
+                statistics.hold.withLock { $0 = "database: cannot load the meter registry (\(Self.holdReason(error)))" }
+                logger.error("cannot load the meter registry; retrying", metadata: ["error": "\(error)"])
+                try await Task.sleep(for: .milliseconds(delay))
+                delay = min(delay * 2, retryMaxMilliseconds)
+            }
+        }
+        statistics.hold.withLock { $0 = nil }
         var lastRefresh = ContinuousClock.now
         var lastPrune = ContinuousClock.now - .seconds(3600)
         var batch = SinkBatch()
