@@ -256,7 +256,8 @@ public struct AdmissionLadder: Sendable {
             context.address = context.topicAddress.map { String(decoding: $0, as: UTF8.self) }
             return quarantine(QuarantineReason(error.code), error.message, context, into: &batch)
         }
-        context.address = frame.address.label
+        // The address text is built only for a quarantine row, never for an admitted frame.
+        context.label = .cjt188(frame.address)
         guard frame.isFromMeter else {
             return quarantine(
                 .wrongDirection,
@@ -282,16 +283,17 @@ public struct AdmissionLadder: Sendable {
             )
         }
         // CJ/T 188 has no authentication of its own: a registered key is not applicable to it.
+        let fingerprint = FrameFingerprint.of(context.payload)
         let identity: FrameIdentity =
             if let time = frame.meterTime {
                 .meterTime(clocks.cjt188.instant(of: time), channel: frame.dataIdentifier?.rawValue ?? 0)
             } else {
-                .fingerprint(FrameFingerprint.of(context.payload))
+                .fingerprint(fingerprint)
             }
         let gate = FrameGate(
             meterID: entry.meterID,
             identity: identity,
-            fingerprint: FrameFingerprint.of(context.payload),
+            fingerprint: fingerprint,
             source: .cjt188,
             receivedAt: context.receivedAt,
             rowsStartingAt: batch
@@ -350,7 +352,7 @@ public struct AdmissionLadder: Sendable {
             context.address = header?.meter?.registryAddress
             return quarantine(QuarantineReason(error.code), detail, context, into: &batch)
         }
-        context.address = frame.meter.registryAddress
+        context.label = .mbus(frame.meter)
         guard frame.direction == .fromMeter else {
             return quarantine(
                 .wrongDirection,
@@ -385,16 +387,17 @@ public struct AdmissionLadder: Sendable {
                 into: &batch
             )
         }
+        let fingerprint = FrameFingerprint.of(context.payload)
         let identity: FrameIdentity =
             if let time = frame.meterTime {
                 .meterTime(clocks.mbus.instant(of: time), channel: UInt16(frame.transport.ci))
             } else {
-                .fingerprint(FrameFingerprint.of(context.payload))
+                .fingerprint(fingerprint)
             }
         let gate = FrameGate(
             meterID: entry.meterID,
             identity: identity,
-            fingerprint: FrameFingerprint.of(context.payload),
+            fingerprint: fingerprint,
             source: frameProtocol,
             receivedAt: context.receivedAt,
             rowsStartingAt: batch
@@ -432,6 +435,20 @@ public struct AdmissionLadder: Sendable {
         var source: FrameProtocol?
         /// The meter address as the frame (or topic) named it, for the quarantine row.
         var address: String?
+        /// The frame's meter once decoded; its text is made only when the frame is quarantined.
+        var label: MeterLabel?
+
+        enum MeterLabel {
+            case cjt188(CJT188Address)
+            case mbus(MBusAddress)
+
+            var text: String {
+                switch self {
+                case .cjt188(let address): address.label
+                case .mbus(let address): address.registryAddress
+                }
+            }
+        }
 
         init(topic: UnsafeRawBufferPointer, payload: UnsafeRawBufferPointer, receivedAt: Timestamp) {
             self.topic = topic
@@ -479,7 +496,7 @@ public struct AdmissionLadder: Sendable {
                 reason: reason.rawValue,
                 detail: detail,
                 source: context.source,
-                meterAddress: context.address
+                meterAddress: context.label?.text ?? context.address
             )
         )
         return Admission(verdict: .quarantined(reason), ack: nil, gateIndex: nil)
