@@ -244,7 +244,7 @@ public final class SpoolWriter: Sendable {
                 // The partial record stays in the file: stop using the segment. The reader stops at the sealed end;
                 // after a restart the open-time check cuts the partial record as a torn tail.
                 failedWriteCounter.add(1, ordering: .relaxed)
-                retireSegment(&state, acknowledgedEnd: state.offset, syncFirst: true)
+                retireSegment(&state, acknowledgedEnd: state.offset, afterFailedSync: false)
             }
             throw fail(&state, error)
         }
@@ -266,7 +266,7 @@ public final class SpoolWriter: Sendable {
             "cannot fdatasync segment \(state.segment); its unsynced records are re-stored in a fresh segment",
             errorNumber: Int32(-result)
         )
-        retireSegment(&state, acknowledgedEnd: acknowledgedEnd, syncFirst: false)
+        retireSegment(&state, acknowledgedEnd: acknowledgedEnd, afterFailedSync: true)
         throw fail(&state, error)
     }
 
@@ -288,11 +288,13 @@ public final class SpoolWriter: Sendable {
 
     /// Stops using the open segment at `acknowledgedEnd` after a failure: cuts bytes after it, closes the
     /// descriptor and forgets it, and queues acknowledged records that are not known to be durable for salvage.
+    /// After a failed sync the salvage is queued even when its range is empty, so recovery always proves with a
+    /// successful `fdatasync` of the fresh segment that syncing works again before the writer reports healthy.
     /// - Parameters:
     ///   - acknowledgedEnd: The end of the last record whose append returned.
-    ///   - syncFirst: Whether to try one `fdatasync` first (after a write failure; never after a failed sync, whose
-    ///     retry on the same descriptor would falsely succeed).
-    func retireSegment(_ state: inout State, acknowledgedEnd: Int64, syncFirst: Bool) {
+    ///   - afterFailedSync: Whether a sync failed. If not (a write failure), one `fdatasync` is tried first; after
+    ///     a failed sync it never is, because a retry on the same descriptor would falsely succeed.
+    func retireSegment(_ state: inout State, acknowledgedEnd: Int64, afterFailedSync: Bool) {
         let fd = state.fd
         if acknowledgedEnd < state.offset, operations.ftruncate(fd, to: acknowledgedEnd) != 0 {
             // The unacknowledged frame's bytes stay after the sealed end: the running reader never reads them, and
@@ -300,13 +302,14 @@ public final class SpoolWriter: Sendable {
             failedWriteCounter.add(1, ordering: .relaxed)
         }
         var durable = state.syncedOffset >= acknowledgedEnd
-        if !durable, syncFirst {
+        if !durable, !afterFailedSync {
             durable = operations.fdatasync(fd) == 0
             if !durable { failedSyncCounter.add(1, ordering: .relaxed) }
         }
         if operations.close(fd) != 0 { failedSyncCounter.add(1, ordering: .relaxed) }
-        if !durable {
-            state.salvage = Salvage(segment: state.segment, from: state.syncedOffset, to: acknowledgedEnd)
+        if !durable || afterFailedSync {
+            let from = min(state.syncedOffset, acknowledgedEnd)
+            state.salvage = Salvage(segment: state.segment, from: from, to: acknowledgedEnd)
         }
         let segment = state.segment
         shared.sealedEnds.withLock { $0[segment] = acknowledgedEnd }

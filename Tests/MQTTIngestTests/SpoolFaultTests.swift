@@ -446,6 +446,42 @@ enum SpoolTestSupport {
         #expect(operations.strayCalls.isEmpty)
     }
 
+    @Test func afterAFailedSyncTheWriterRecoversOnlyOnceAFreshSegmentSyncs() throws {
+        let directory = Support.makeDirectory()
+        defer { try? FileManager.default.removeItem(atPath: directory) }
+        let operations = FaultyFileOperations()
+        let segment2 = Support.segmentPath(directory, 2)
+        // Every append syncs, so only the failing frame itself is unsynced: there is nothing to re-store.
+        let spool = try FrameSpool(
+            directory: directory,
+            options: SpoolOptions(fsyncIntervalMilliseconds: 0),
+            operations: operations,
+            clock: .system
+        )
+        try Support.append(spool.writer, payload: [1])
+        operations.failNextSyncs(2, errno: EIO)
+        #expect(throws: SpoolError.self) { try Support.append(spool.writer, payload: [2]) }
+        // The retry gets a fresh segment, but its sync fails too: still failed, the frame still not acknowledged.
+        let error = #expect(throws: SpoolError.self) { try Support.append(spool.writer, payload: [2]) }
+        #expect(error?.code == .syncFailed)
+        #expect(spool.writer.failure?.code == .syncFailed)
+        try Support.append(spool.writer, payload: [2])
+        #expect(spool.writer.failure == nil)
+
+        let calls = operations.calls
+        let provenSync = try #require(
+            calls.firstIndex { if case .fdatasync(_, segment2, 0) = $0 { true } else { false } }
+        )
+        let firstWrite = try #require(
+            calls.firstIndex { if case .write(_, segment2, _, _) = $0 { true } else { false } }
+        )
+        #expect(provenSync < firstWrite, "syncing is proven on the fresh segment before a frame goes into it")
+        let records = try Support.drain(spool.makeReader())
+        #expect(records.map(\.payload) == [[1], [2]], "the failed frame's bytes were cut from segment 1")
+        #expect(records.map(\.position.segment) == [1, 2])
+        #expect(operations.strayCalls.isEmpty)
+    }
+
     @Test func recoveryRetriesUntilAFreshSegmentSyncsAndSkipsFramesAlreadyCommitted() throws {
         let directory = Support.makeDirectory()
         defer { try? FileManager.default.removeItem(atPath: directory) }
