@@ -23,7 +23,12 @@ extension SpoolWriter {
                 throw fail(&state, error)
             }
         }
-        guard let salvage = state.salvage else { return }
+        guard let salvage = state.salvage else {
+            // A segment that could not be created now is: that proves the failure gone. A failed write does not
+            // count as recovered until a write succeeds.
+            if let failure = state.failure, failure.code != .writeFailed { clearFailure(&state) }
+            return
+        }
         do throws(SpoolError) {
             let copied = try copy(salvage, to: state.fd)
             let synced = operations.fdatasync(state.fd)

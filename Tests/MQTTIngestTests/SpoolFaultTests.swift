@@ -534,12 +534,13 @@ enum SpoolTestSupport {
         let operations = FaultyFileOperations()
         let segment1 = Support.segmentPath(directory, 1)
         let segment2 = Support.segmentPath(directory, 2)
+        let time = ManualSpoolClock()
         // Two 40-byte frames (59-byte records) fill a 100-byte segment.
         let spool = try FrameSpool(
             directory: directory,
             options: SpoolOptions(segmentBytes: 100, fsyncIntervalMilliseconds: 0),
             operations: operations,
-            clock: .system
+            clock: time.clock
         )
         let payload = { (index: UInt8) in [index] + [UInt8](repeating: 0xEE, count: 39) }
         operations.failNextOpens(2, errno: EMFILE, pathEndingWith: "/0000000000000002.spool")
@@ -554,8 +555,12 @@ enum SpoolTestSupport {
             #expect(spool.writer.failure?.code == .openFailed)
             #expect(spool.writer.failedWrites == Int64(attempt))
         }
-        try Support.append(spool.writer, payload: payload(3))
+        // The pipeline's periodic call retries too, so readiness returns even before the next frame arrives.
+        time.advance(milliseconds: 500)
+        spool.writer.syncIfDue()
         #expect(spool.writer.failure == nil)
+        #expect(FileManager.default.fileExists(atPath: segment2))
+        try Support.append(spool.writer, payload: payload(3))
 
         // No call ever reached a closed (possibly reused) descriptor number.
         #expect(operations.strayCalls.isEmpty)
