@@ -35,9 +35,14 @@ public struct SpoolRecord {
 /// writer retired a segment), so a record being written, or one whose append failed, is never seen. The read
 /// buffer is reused; it grows only for a record larger than any before.
 ///
-/// A record whose checksum fails is not skipped: the reader searches forward for the next intact record
-/// (bounded work, see ``SpoolRecordLayout``), hands the damaged range to the consumer as one record with
-/// ``SpoolRecord/isCorrupt`` set, and continues after it.
+/// A record whose checksum fails is not skipped: the reader searches forward for the next offset where a record
+/// with a plausible header (a length that fits, a topic length that fits, a receive time in `0 ..< 2^53` µs) and a
+/// matching CRC-32C starts, hands the damaged range to the consumer as one record with ``SpoolRecord/isCorrupt``
+/// set, and continues after it. The search is bounded: it checksums at most 256 MiB of candidates, and past that
+/// treats the rest of the segment as damaged. A genuine record with a negative receive time is not found by the
+/// search and stays inside the damaged range.
+///
+/// Thread and ownership rules: one task owns the reader; its methods must not be called concurrently.
 public final class SpoolReader {
     private let directory: String
     private let shared: SpoolShared
