@@ -10,9 +10,15 @@ import Darwin
 
 /// A position in the spool: a segment number and a byte offset inside that segment.
 public struct SpoolPosition: Sendable, Hashable, Comparable, CustomStringConvertible {
+    /// The segment number (the file `<segment, 16 digits>.spool`).
     public var segment: UInt64
+    /// The byte offset inside the segment.
     public var offset: Int64
 
+    /// Creates a position.
+    /// - Parameters:
+    ///   - segment: The segment number.
+    ///   - offset: The byte offset inside the segment.
     public init(segment: UInt64, offset: Int64) {
         self.segment = segment
         self.offset = offset
@@ -36,6 +42,11 @@ public struct SpoolOptions: Sendable, Equatable {
     /// The receive callback blocks (backpressure) while this many bytes are received but not yet committed.
     public var maxBacklogBytes: Int64
 
+    /// Creates spool settings.
+    /// - Parameters:
+    ///   - segmentBytes: The size at which a segment is closed and the next one started.
+    ///   - fsyncIntervalMilliseconds: The longest time appended frames wait for `fdatasync`.
+    ///   - maxBacklogBytes: The uncommitted bytes at which the receive callback blocks.
     public init(
         segmentBytes: Int64 = 64 << 20,
         fsyncIntervalMilliseconds: Int64 = 200,
@@ -47,21 +58,6 @@ public struct SpoolOptions: Sendable, Equatable {
     }
 }
 
-/// Errors of the spool. Descriptions name the file and the system error, never frame bytes.
-public struct SpoolError: Error, Sendable, CustomStringConvertible {
-    public var message: String
-    public var errno: Int32
-
-    init(_ message: String, errno: Int32 = 0) {
-        self.message = message
-        self.errno = errno
-    }
-
-    public var description: String {
-        errno == 0 ? "spool: \(message)" : "spool: \(message): \(String(cString: strerror(errno)))"
-    }
-}
-
 /// The durable, append-only log of every frame the gateway received, written before the receive callback returns.
 ///
 /// Layout on disk: `<directory>/<segment, 16 digits>.spool` files and a `checkpoint` file. Each record is
@@ -69,68 +65,144 @@ public struct SpoolError: Error, Sendable, CustomStringConvertible {
 /// T bytes of topic, L − 10 − T bytes of payload`, all little-endian.
 ///
 /// The checkpoint names the position up to which every record is committed to the database. It only moves
-/// forward, after a commit. On open, everything after the checkpoint is replayed; a torn record at the tail
-/// (left by an operating-system crash mid-write) is cut off and counted. Segments wholly before the checkpoint
-/// are deleted.
+/// forward, after a commit, and is replaced atomically and durably (temporary file, `fdatasync`, `rename`,
+/// `fsync` of the folder). Segment creation and deletion are followed by an `fsync` of the folder too.
+///
+/// On open:
+/// - Everything after the checkpoint is replayed. Segments wholly before it are deleted.
+/// - A checkpoint file that is empty, malformed or unreadable (an older version or a broken disk) does not stop
+///   the gateway: the spool replays from its oldest segment at offset 0 and reports it in ``checkpointProblem``.
+///   Replay is harmless because every database write downstream is idempotent.
+/// - Damage in the middle of a segment (a bit flip in a body or a length field) is left in place: records after it
+///   are found again by resynchronisation, and the reader hands the damaged bytes to the consumer as a corrupt
+///   record (``SpoolRecord/isCorrupt``). Only a damaged *tail* with no intact record after it (a write cut short
+///   by a crash) is saved beside the segment as `<segment>.spool.torn-<offset>` and cut off.
 ///
 /// One ``SpoolWriter`` (the MQTT network thread) appends; one ``SpoolReader`` (the pipeline) reads and commits.
+/// The properties of `FrameSpool` and of its writer may be read from any thread (metrics, readiness).
 public final class FrameSpool: Sendable {
     /// The appending side. Safe to call from the MQTT network thread.
     public let writer: SpoolWriter
-    /// Where replay starts: the last committed position.
+    /// Where replay starts: the last committed position, or the oldest segment when the checkpoint was unusable.
     public let checkpoint: SpoolPosition
     /// Bytes received but not yet committed when the spool was opened (the replay backlog).
     public let replayBytes: Int64
-    /// Records dropped at open because they were torn or corrupt (with their bytes saved beside the segment).
+    /// Torn tails cut off at open (each saved beside its segment as `<segment>.spool.torn-<offset>`).
     public let discardedTornRecords: Int
+    /// Damaged ranges found at open in the middle of a segment. They are kept; the reader hands each one to the
+    /// consumer as a corrupt record.
+    public let damagedRangesAtOpen: Int
+    /// Why the checkpoint file could not be used at open (empty, malformed, unreadable, or naming a segment that
+    /// is gone), or `nil` when it was used or there was none. When set, the spool replays from ``checkpoint``,
+    /// its oldest segment; log it.
+    public let checkpointProblem: String?
     let shared: SpoolShared
     let directory: String
+    let operations: any SpoolFileOperations
+    let clock: SpoolClock
+
+    /// Whether the checkpoint file existed but could not be used at open; ``checkpointProblem`` says why.
+    public var checkpointWasUnreadable: Bool { checkpointProblem != nil }
+
+    /// Corrupt records the reader has handed to the consumer since open (see ``SpoolRecord/isCorrupt``).
+    /// Safe to read from any thread, for a metric.
+    public var corruptRecords: Int64 { shared.corruptRecords.load(ordering: .relaxed) }
 
     /// Opens (creating if needed) the spool in `directory`, recovers after a crash and starts a fresh segment.
     /// - Parameters:
     ///   - directory: The spool folder. It must be on a local file system.
     ///   - options: Segment size, fsync interval and backpressure limit.
-    /// - Throws: ``SpoolError`` when the folder cannot be created, read or written.
-    public init(directory: String, options: SpoolOptions = SpoolOptions()) throws {
+    /// - Throws: ``SpoolError`` when the folder cannot be created, listed or written, or a segment cannot be read.
+    ///   An unusable checkpoint file is not an error (see ``checkpointProblem``).
+    public convenience init(directory: String, options: SpoolOptions = SpoolOptions()) throws(SpoolError) {
+        try self.init(directory: directory, options: options, operations: PosixSpoolFileOperations(), clock: .system)
+    }
+
+    /// Opens the spool with injected file operations and clocks (tests).
+    init(
+        directory: String,
+        options: SpoolOptions,
+        operations: any SpoolFileOperations,
+        clock: SpoolClock
+    ) throws(SpoolError) {
         self.directory = directory
-        try SpoolFiles.makeDirectory(directory)
-        let checkpoint = try SpoolFiles.readCheckpoint(directory: directory)
+        self.operations = operations
+        self.clock = clock
+        try SpoolFiles.makeDirectory(directory, operations: operations)
         var segments = try SpoolFiles.segments(in: directory)
-        let start = checkpoint ?? SpoolPosition(segment: segments.first ?? 1, offset: 0)
-        // Drop segments wholly before the checkpoint (left behind if a crash came between commit and delete).
+        let oldest = SpoolPosition(segment: segments.first ?? 1, offset: 0)
+        var start = oldest
+        var problem: String?
+        switch try SpoolFiles.readCheckpoint(directory: directory, operations: operations) {
+        case .missing:
+            break
+        case .unreadable(let reason):
+            problem = reason + "; replaying from the oldest segment"
+        case .valid(let position):
+            if segments.contains(position.segment) {
+                start = position
+            } else if let later = segments.first(where: { $0 > position.segment }) {
+                problem = "checkpoint names segment \(position.segment), which is missing; replaying from \(later)"
+                start = SpoolPosition(segment: later, offset: 0)
+            } else {
+                // Every segment is committed (and deleted): start afresh after the checkpoint's segment.
+                start = SpoolPosition(segment: max(position.segment + 1, (segments.last ?? 0) + 1), offset: 0)
+            }
+        }
+        // Drop segments wholly before the start (left behind if a crash came between commit and delete).
+        var removed = false
         for segment in segments where segment < start.segment {
-            unlink(SpoolFiles.path(directory: directory, segment: segment))
+            // A segment that cannot be deleted is harmless: it is before the start, and the next open tries again.
+            removed = operations.unlink(SpoolFiles.path(directory: directory, segment: segment)) == 0 || removed
+        }
+        if removed {
+            let synced = operations.fsyncDirectory(directory)
+            guard synced == 0 else {
+                throw SpoolError(.syncFailed, "cannot fsync \(directory)", errorNumber: Int32(-synced))
+            }
         }
         segments.removeAll { $0 < start.segment }
         var pending: Int64 = 0
         var torn = 0
+        var damaged = 0
         for segment in segments {
             let from = segment == start.segment ? start.offset : 0
-            let scan = try SpoolFiles.validate(directory: directory, segment: segment, from: from)
-            pending += scan.validEnd - from
+            let scan = try SpoolFiles.validate(
+                directory: directory,
+                segment: segment,
+                from: from,
+                operations: operations
+            )
+            pending += max(0, scan.validEnd - from)
             torn += scan.tornRecords
+            damaged += scan.damagedRanges
         }
-        let nextSegment = (segments.last ?? start.segment - 1) + 1
-        let shared = SpoolShared(pendingBytes: pending)
+        let shared = SpoolShared(pendingBytes: pending, committed: start)
         self.shared = shared
         self.checkpoint = start
         self.replayBytes = pending
         self.discardedTornRecords = torn
+        self.damagedRangesAtOpen = damaged
+        self.checkpointProblem = problem
         self.writer = try SpoolWriter(
             directory: directory,
-            firstSegment: max(nextSegment, start.segment),
+            firstSegment: max((segments.last ?? 0) + 1, start.segment),
             options: options,
-            shared: shared
+            shared: shared,
+            operations: operations,
+            clock: clock
         )
     }
 
     /// Creates the reader that replays from the checkpoint and then follows the writer.
     /// Call it once; there is exactly one reader per spool.
+    /// - Returns: The reader.
     public func makeReader() -> SpoolReader {
-        SpoolReader(directory: directory, start: checkpoint, shared: shared)
+        SpoolReader(directory: directory, start: checkpoint, shared: shared, operations: operations, clock: clock)
     }
 
     /// Waits until a record is appended or `timeout` passes, whichever is first. Wake-ups may be spurious.
+    /// - Parameter timeout: The longest wait.
     public func waitForAppend(timeout: Duration) async {
         await shared.doorbell.wait(timeout: timeout)
     }
@@ -191,150 +263,20 @@ final class SpoolShared: Sendable {
     let pendingBytes: Atomic<Int64>
     /// The end of the last complete record the writer wrote. The reader never reads past it.
     let writtenEnd: Mutex<SpoolPosition?>
+    /// Where the writer stopped using a segment it closed, by segment number. The reader reads a closed segment
+    /// up to this end, not up to its file size, so bytes after the last acknowledged record (a frame whose append
+    /// failed) are never handed out. Segments from before the open have no entry: they were checked at open.
+    let sealedEnds: Mutex<[UInt64: Int64]>
+    /// The reader's last committed position: the writer does not re-store records before it after a failed sync.
+    let committed: Mutex<SpoolPosition>
+    /// Corrupt records handed to the consumer since open.
+    let corruptRecords = Atomic<Int64>(0)
     let doorbell = SpoolDoorbell()
 
-    init(pendingBytes: Int64) {
+    init(pendingBytes: Int64, committed: SpoolPosition) {
         self.pendingBytes = Atomic(pendingBytes)
         self.writtenEnd = Mutex(nil)
+        self.sealedEnds = Mutex([:])
+        self.committed = Mutex(committed)
     }
-}
-
-/// File helpers of the spool. Cold path: used at open and at commit.
-enum SpoolFiles {
-    static func path(directory: String, segment: UInt64) -> String {
-        let digits = String(segment)
-        return directory + "/" + String(repeating: "0", count: max(0, 16 - digits.count)) + digits + ".spool"
-    }
-
-    static func makeDirectory(_ directory: String) throws {
-        var partial = directory.hasPrefix("/") ? "" : "."
-        for component in directory.split(separator: "/") {
-            partial += "/" + component
-            if mkdir(partial, 0o750) != 0 && errno != EEXIST {
-                throw SpoolError("cannot create folder \(partial)", errno: errno)
-            }
-        }
-    }
-
-    static func segments(in directory: String) throws -> [UInt64] {
-        guard let dir = opendir(directory) else { throw SpoolError("cannot list \(directory)", errno: errno) }
-        defer { closedir(dir) }
-        var result: [UInt64] = []
-        while let entry = readdir(dir) {
-            let name = withUnsafeBytes(of: entry.pointee.d_name) { raw in
-                String(decoding: raw.prefix { $0 != 0 }, as: UTF8.self)
-            }
-            guard name.hasSuffix(".spool"), let number = UInt64(name.dropLast(6)) else { continue }
-            result.append(number)
-        }
-        return result.sorted()
-    }
-
-    static func readCheckpoint(directory: String) throws -> SpoolPosition? {
-        let path = directory + "/checkpoint"
-        let fd = open(path, O_RDONLY)
-        if fd < 0 {
-            if errno == ENOENT { return nil }
-            throw SpoolError("cannot open \(path)", errno: errno)
-        }
-        defer { close(fd) }
-        var buffer = [UInt8](repeating: 0, count: 128)
-        let count = buffer.withUnsafeMutableBytes { read(fd, $0.baseAddress, $0.count) }
-        guard count > 0 else { throw SpoolError("checkpoint file \(path) is empty or unreadable", errno: errno) }
-        let fields = String(decoding: buffer[0..<count], as: UTF8.self).split(whereSeparator: {
-            $0 == " " || $0 == "\n"
-        })
-        guard fields.count == 3, fields[0] == "v1", let segment = UInt64(fields[1]), let offset = Int64(fields[2]),
-            offset >= 0
-        else { throw SpoolError("checkpoint file \(path) is malformed") }
-        return SpoolPosition(segment: segment, offset: offset)
-    }
-
-    static func writeCheckpoint(_ position: SpoolPosition, directory: String, sync: Bool) throws {
-        let temporary = directory + "/checkpoint.tmp"
-        let fd = open(temporary, O_WRONLY | O_CREAT | O_TRUNC, 0o640)
-        guard fd >= 0 else { throw SpoolError("cannot write \(temporary)", errno: errno) }
-        let text = Array("v1 \(position.segment) \(position.offset)\n".utf8)
-        let written = text.withUnsafeBytes { write(fd, $0.baseAddress, $0.count) }
-        let syncFailed = sync && fdatasync(fd) != 0
-        let savedErrno = errno
-        close(fd)
-        guard written == text.count, !syncFailed else {
-            throw SpoolError("cannot write \(temporary)", errno: savedErrno)
-        }
-        guard rename(temporary, directory + "/checkpoint") == 0 else {
-            throw SpoolError("cannot replace checkpoint in \(directory)", errno: errno)
-        }
-    }
-
-    struct Scan {
-        var validEnd: Int64
-        var tornRecords: Int
-    }
-
-    /// Walks the records of a segment from `from`, and cuts the file at the first torn or corrupt record.
-    /// The cut bytes are kept in `<segment>.spool.torn-<offset>` for inspection.
-    static func validate(directory: String, segment: UInt64, from: Int64) throws -> Scan {
-        let path = path(directory: directory, segment: segment)
-        let fd = open(path, O_RDWR)
-        guard fd >= 0 else { throw SpoolError("cannot open \(path)", errno: errno) }
-        defer { close(fd) }
-        var info = stat()
-        guard fstat(fd, &info) == 0 else { throw SpoolError("cannot stat \(path)", errno: errno) }
-        let size = Int64(info.st_size)
-        var offset = from
-        var header = [UInt8](repeating: 0, count: SpoolRecordLayout.headerBytes)
-        var body: [UInt8] = []
-        while offset < size {
-            guard size - offset >= Int64(SpoolRecordLayout.headerBytes),
-                header.withUnsafeMutableBytes({ pread(fd, $0.baseAddress, $0.count, off_t(offset)) })
-                    == SpoolRecordLayout.headerBytes
-            else { break }
-            let (length, crc) = header.withUnsafeBytes { raw in
-                (
-                    raw.loadUnaligned(fromByteOffset: 0, as: UInt32.self).littleEndian,
-                    raw.loadUnaligned(fromByteOffset: 4, as: UInt32.self).littleEndian
-                )
-            }
-            let bodyLength = Int(length)
-            guard bodyLength >= SpoolRecordLayout.minimumBodyBytes,
-                size - offset - Int64(SpoolRecordLayout.headerBytes) >= Int64(bodyLength)
-            else { break }
-            body = [UInt8](repeating: 0, count: bodyLength)
-            let got = body.withUnsafeMutableBytes {
-                pread(fd, $0.baseAddress, $0.count, off_t(offset + Int64(SpoolRecordLayout.headerBytes)))
-            }
-            guard got == bodyLength, body.withUnsafeBytes({ CRC32C.checksum($0) }) == crc else { break }
-            offset += Int64(SpoolRecordLayout.headerBytes + bodyLength)
-        }
-        guard offset < size else { return Scan(validEnd: offset, tornRecords: 0) }
-        // Save the unreadable tail, then cut it off so the writer's next segment follows clean records.
-        let tailPath = path + ".torn-\(offset)"
-        let out = open(tailPath, O_WRONLY | O_CREAT | O_TRUNC, 0o640)
-        if out >= 0 {
-            var tail = [UInt8](repeating: 0, count: Int(size - offset))
-            let got = tail.withUnsafeMutableBytes { pread(fd, $0.baseAddress, $0.count, off_t(offset)) }
-            if got > 0 { _ = tail.withUnsafeBytes { write(out, $0.baseAddress, got) } }
-            close(out)
-        }
-        guard ftruncate(fd, off_t(offset)) == 0 else {
-            throw SpoolError("cannot cut torn tail of \(path)", errno: errno)
-        }
-        return Scan(validEnd: offset, tornRecords: 1)
-    }
-}
-
-/// Byte layout constants of a spool record.
-enum SpoolRecordLayout {
-    /// `u32 length` + `u32 crc`.
-    static let headerBytes = 8
-    /// `i64 receive time` + `u16 topic length`.
-    static let minimumBodyBytes = 10
-}
-
-@inline(__always)
-func monotonicMilliseconds() -> Int64 {
-    var now = timespec()
-    clock_gettime(CLOCK_MONOTONIC, &now)
-    return Int64(now.tv_sec) * 1000 + Int64(now.tv_nsec) / 1_000_000
 }

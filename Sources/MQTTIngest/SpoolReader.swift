@@ -7,16 +7,23 @@ import Synchronization
 import Darwin
 #endif
 
-/// One spooled frame, borrowed from the reader's buffer. Valid only inside the closure that receives it.
+/// One spooled frame, or one damaged byte range, borrowed from the reader's buffers. Valid only inside the
+/// closure that receives it.
 public struct SpoolRecord {
-    /// The MQTT topic as UTF-8 bytes.
+    /// The MQTT topic as UTF-8 bytes. Empty for a corrupt record.
     public var topic: UnsafeRawBufferPointer
-    /// The frame bytes exactly as received.
+    /// The frame bytes exactly as received. For a corrupt record: the first damaged bytes (at most 64 KiB).
     public var payload: UnsafeRawBufferPointer
-    /// When the gateway received the frame.
+    /// When the gateway received the frame. For a corrupt record: when the reader found the damage (wall clock).
     public var receivedAt: Timestamp
-    /// Where this record starts in the spool.
+    /// Where this record (or the damage) starts in the spool.
     public var position: SpoolPosition
+    /// Whether this record stands for bytes that failed their checksum (disk corruption) rather than a frame.
+    /// Quarantine it (for example as `spool_corrupt`); ``payload`` holds the damaged bytes for inspection.
+    public var isCorrupt: Bool
+    /// For a corrupt record, the length of the whole damaged range in bytes (``payload`` may hold fewer);
+    /// `0` for an intact record.
+    public var damagedByteCount: Int64
 
     /// The topic as a `String` (allocates; for the cold paths such as quarantine).
     public var topicString: String { String(decoding: topic, as: UTF8.self) }
@@ -24,11 +31,23 @@ public struct SpoolRecord {
 
 /// Reads spooled frames in order and moves the checkpoint after they are committed. Owned by one task.
 ///
-/// Reads never go past the end of the last complete record the writer reported, so a record being written
-/// is never seen half-done. The read buffer is reused; it grows only for a record larger than any before.
+/// Reads never go past the end of the last complete record the writer reported (nor past the end at which the
+/// writer retired a segment), so a record being written, or one whose append failed, is never seen. The read
+/// buffer is reused; it grows only for a record larger than any before.
+///
+/// A record whose checksum fails is not skipped: the reader searches forward for the next offset where a record
+/// with a plausible header (a length that fits, a topic length that fits, a receive time in `0 ..< 2^53` µs) and a
+/// matching CRC-32C starts, hands the damaged range to the consumer as one record with ``SpoolRecord/isCorrupt``
+/// set, and continues after it. The search is bounded: it checksums at most 256 MiB of candidates, and past that
+/// treats the rest of the segment as damaged. A genuine record with a negative receive time is not found by the
+/// search and stays inside the damaged range.
+///
+/// Thread and ownership rules: one task owns the reader; its methods must not be called concurrently.
 public final class SpoolReader {
     private let directory: String
     private let shared: SpoolShared
+    private let operations: any SpoolFileOperations
+    private let clock: SpoolClock
     private var fd: Int32 = -1
     private var openSegment: UInt64 = 0
     /// The next byte to read.
@@ -38,23 +57,43 @@ public final class SpoolReader {
     private var committed: SpoolPosition
     private var uncommittedBytes: Int64 = 0
     private var buffer: [UInt8]
-    /// Records skipped because their checksum failed after open (disk corruption). Their bytes stay in the segment.
-    public private(set) var corruptRecords = 0
+    /// Holds the bytes of a damaged range while it is handed out; allocated at the first damage.
+    private var damaged: [UInt8] = []
+    /// Damage before this position was counted already (a rewind hands it out again without counting it twice).
+    private var countedThrough: SpoolPosition
+    /// Segments before this one are deleted.
+    private var oldestSegment: UInt64
+    private var directoryNeedsSync = false
+    /// Corrupt records handed to the consumer (damaged byte ranges found by checksum). Their bytes stay in the
+    /// segment. ``FrameSpool/corruptRecords`` reports the same count to other threads.
+    public private(set) var corruptRecords: Int64 = 0
 
-    init(directory: String, start: SpoolPosition, shared: SpoolShared) {
+    init(
+        directory: String,
+        start: SpoolPosition,
+        shared: SpoolShared,
+        operations: any SpoolFileOperations,
+        clock: SpoolClock
+    ) {
         self.directory = directory
         self.shared = shared
+        self.operations = operations
+        self.clock = clock
         self.position = start
         self.readPosition = start
         self.committed = start
+        self.countedThrough = start
+        self.oldestSegment = start.segment
         self.buffer = [UInt8](repeating: 0, count: 1 << 20)
     }
 
     deinit {
-        if fd >= 0 { close(fd) }
+        // Read-only descriptor: a failed close loses nothing.
+        if fd >= 0 { _ = operations.close(fd) }
     }
 
-    /// Hands out up to `maxRecords` records that are available now, in receive order.
+    /// Hands out up to `maxRecords` records that are available now, in receive order. A damaged byte range counts
+    /// as one record (``SpoolRecord/isCorrupt``).
     /// - Parameters:
     ///   - maxRecords: The most records to hand out in this call.
     ///   - body: Called once per record; the record's buffers are valid only during the call.
@@ -65,47 +104,39 @@ public final class SpoolReader {
         var delivered = 0
         while delivered < maxRecords {
             guard let end = shared.writtenEnd.withLock({ $0 }), position < end else { break }
-            if position.segment < end.segment, try isAtEndOfSegment() {
+            let limit: Int64
+            if position.segment == end.segment {
+                limit = end.offset
+            } else {
+                limit = try closedSegmentLimit()
+            }
+            if position.offset >= limit {
+                guard position.segment < end.segment else { break }
                 position = SpoolPosition(segment: position.segment + 1, offset: 0)
                 readPosition = position
                 continue
             }
-            let limit = position.segment == end.segment ? end.offset : Int64.max
-            let available = try fill(limit: limit)
-            guard available >= SpoolRecordLayout.headerBytes else {
-                if position.segment < end.segment {
-                    try skipRestOfSegment()
-                    continue
-                }
-                break
-            }
+            let want = Int(min(Int64(buffer.count), limit - position.offset))
+            let available = try fill(count: want)
             var consumed = 0
+            var outcome = SpoolRecordScanner.Check.needMore(total: 0)
+            let start = position
             try buffer.withUnsafeBytes { raw in
-                while delivered < maxRecords, available - consumed >= SpoolRecordLayout.headerBytes {
-                    let length = Int(raw.loadUnaligned(fromByteOffset: consumed, as: UInt32.self).littleEndian)
-                    let crc = raw.loadUnaligned(fromByteOffset: consumed + 4, as: UInt32.self).littleEndian
-                    let total = SpoolRecordLayout.headerBytes + length
-                    guard available - consumed >= total else { break }
-                    let bodyStart = consumed + SpoolRecordLayout.headerBytes
-                    let bodyBytes = UnsafeRawBufferPointer(rebasing: raw[bodyStart..<(bodyStart + length)])
-                    let recordPosition = SpoolPosition(
-                        segment: position.segment,
-                        offset: position.offset + Int64(consumed)
+                while delivered < maxRecords, consumed < available {
+                    outcome = SpoolRecordScanner.check(
+                        UnsafeRawBufferPointer(rebasing: raw[consumed..<available]),
+                        remaining: limit - start.offset - Int64(consumed)
                     )
-                    consumed += total
-                    guard length >= SpoolRecordLayout.minimumBodyBytes, CRC32C.checksum(bodyBytes) == crc else {
-                        corruptRecords += 1
-                        continue
-                    }
+                    guard case .valid(let total) = outcome else { break }
+                    let bodyStart = consumed + SpoolRecordLayout.headerBytes
+                    let bodyBytes = UnsafeRawBufferPointer(rebasing: raw[bodyStart..<(consumed + total)])
                     let receivedAt = Int64(
                         bitPattern: bodyBytes.loadUnaligned(fromByteOffset: 0, as: UInt64.self).littleEndian
                     )
                     let topicLength = Int(bodyBytes.loadUnaligned(fromByteOffset: 8, as: UInt16.self).littleEndian)
-                    guard SpoolRecordLayout.minimumBodyBytes + topicLength <= length else {
-                        corruptRecords += 1
-                        continue
-                    }
                     let topicEnd = SpoolRecordLayout.minimumBodyBytes + topicLength
+                    let recordPosition = SpoolPosition(segment: start.segment, offset: start.offset + Int64(consumed))
+                    consumed += total
                     delivered += 1
                     try body(
                         SpoolRecord(
@@ -114,43 +145,48 @@ public final class SpoolReader {
                             ),
                             payload: UnsafeRawBufferPointer(rebasing: bodyBytes[topicEnd...]),
                             receivedAt: Timestamp(microsecondsSinceEpoch: receivedAt),
-                            position: recordPosition
+                            position: recordPosition,
+                            isCorrupt: false,
+                            damagedByteCount: 0
                         )
                     )
                 }
             }
-            if consumed == 0 {
-                // A record larger than the buffer: grow once and try again.
-                let length = buffer.withUnsafeBytes { Int($0.loadUnaligned(as: UInt32.self).littleEndian) }
-                let needed = SpoolRecordLayout.headerBytes + length
-                if needed > buffer.count {
-                    buffer = [UInt8](repeating: 0, count: needed)
-                    continue
-                }
-                break
-            }
             position.offset += Int64(consumed)
             uncommittedBytes += Int64(consumed)
             readPosition = position
+            switch outcome {
+            case .valid:
+                continue
+            case .needMore(let total) where total > buffer.count:
+                // A record larger than the buffer: grow once and read it again.
+                buffer = [UInt8](repeating: 0, count: total)
+                continue
+            case .needMore where consumed > 0:
+                continue
+            case .needMore, .damaged:
+                // Damaged bytes (or a file shorter than the writer reported): hand them out as one corrupt record.
+                delivered += 1
+                try deliverDamage(limit: limit, body)
+            }
         }
         return delivered
     }
 
-    /// Records that everything handed out so far is committed: writes the checkpoint, frees backlog for the
-    /// writer and deletes segments that are wholly committed.
-    /// - Parameter sync: Whether to `fdatasync` the checkpoint file.
-    /// - Throws: ``SpoolError`` when the checkpoint cannot be written (the frames will be replayed — harmless).
-    public func commit(sync: Bool = false) throws {
+    /// Records that everything handed out so far is committed: writes the checkpoint durably (temporary file,
+    /// `fdatasync`, `rename`, `fsync` of the folder), frees backlog for the writer and deletes segments that are
+    /// wholly committed.
+    /// - Throws: ``SpoolError`` when the checkpoint cannot be written; the previous checkpoint stays in force, and
+    ///   the next commit tries again (the frames would be replayed after a restart, which is harmless).
+    public func commit() throws(SpoolError) {
         guard readPosition != committed else { return }
-        try SpoolFiles.writeCheckpoint(readPosition, directory: directory, sync: sync)
+        try SpoolFiles.writeCheckpoint(readPosition, directory: directory, operations: operations)
         shared.pendingBytes.subtract(uncommittedBytes, ordering: .relaxed)
         uncommittedBytes = 0
-        var segment = committed.segment
-        while segment < readPosition.segment {
-            unlink(SpoolFiles.path(directory: directory, segment: segment))
-            segment += 1
-        }
         committed = readPosition
+        let newCommitted = committed
+        shared.committed.withLock { $0 = newCommitted }
+        deleteCommittedSegments()
     }
 
     /// Forgets what was handed out since the last commit, so those records are read again.
@@ -161,50 +197,102 @@ public final class SpoolReader {
         uncommittedBytes = 0
     }
 
-    /// Reads from `position` into the buffer, at most up to `limit` in the current segment.
-    private func fill(limit: Int64) throws -> Int {
-        try openCurrentSegment()
-        let want = Int(min(Int64(buffer.count), limit - position.offset))
-        guard want > 0 else { return 0 }
-        var total = 0
-        while total < want {
-            let got = buffer.withUnsafeMutableBytes { raw in
-                pread(fd, raw.baseAddress.map { $0 + total }, want - total, off_t(position.offset + Int64(total)))
-            }
-            if got < 0 {
-                if errno == EINTR { continue }
-                throw SpoolError("cannot read segment \(position.segment)", errno: errno)
-            }
-            if got == 0 { break }
-            total += got
+    /// Deletes the segments wholly before the committed position, then makes the deletions durable. A segment
+    /// that cannot be deleted stops the sweep; the next commit retries it (it is before the checkpoint, so a
+    /// leftover is harmless either way).
+    private func deleteCommittedSegments() {
+        while oldestSegment < committed.segment {
+            let segment = oldestSegment
+            let result = operations.unlink(SpoolFiles.path(directory: directory, segment: segment))
+            guard result == 0 || result == -Int(ENOENT) else { break }
+            shared.sealedEnds.withLock { _ = $0.removeValue(forKey: segment) }
+            directoryNeedsSync = directoryNeedsSync || result == 0
+            oldestSegment += 1
         }
-        return total
+        if directoryNeedsSync {
+            directoryNeedsSync = operations.fsyncDirectory(directory) != 0
+        }
     }
 
-    private func openCurrentSegment() throws {
-        guard fd < 0 || openSegment != position.segment else { return }
-        if fd >= 0 { close(fd) }
-        let path = SpoolFiles.path(directory: directory, segment: position.segment)
-        fd = open(path, O_RDONLY | O_CLOEXEC)
-        guard fd >= 0 else { throw SpoolError("cannot open segment \(path)", errno: errno) }
-        openSegment = position.segment
-    }
-
-    private func isAtEndOfSegment() throws -> Bool {
+    /// The end of the readable bytes of the current segment, which the writer has left: where the writer retired
+    /// it, or (for a segment from before the open, checked then) its size.
+    private func closedSegmentLimit() throws(SpoolError) -> Int64 {
+        let segment = position.segment
+        if let sealed = shared.sealedEnds.withLock({ $0[segment] }) { return sealed }
         try openCurrentSegment()
-        var info = stat()
-        guard fstat(fd, &info) == 0 else { throw SpoolError("cannot stat segment \(position.segment)", errno: errno) }
-        return position.offset >= Int64(info.st_size)
+        let size = operations.size(fd)
+        guard size >= 0 else {
+            throw SpoolError(.readFailed, "cannot stat segment \(position.segment)", errorNumber: Int32(-size))
+        }
+        return size
     }
 
-    /// Skips an unreadable remainder of a closed segment (counted as corrupt).
-    private func skipRestOfSegment() throws {
-        corruptRecords += 1
-        var info = stat()
-        try openCurrentSegment()
-        guard fstat(fd, &info) == 0 else { throw SpoolError("cannot stat segment \(position.segment)", errno: errno) }
-        uncommittedBytes += max(0, Int64(info.st_size) - position.offset)
-        position = SpoolPosition(segment: position.segment + 1, offset: 0)
+    /// Finds the end of the damage at `position`, hands the damaged range out as one corrupt record and moves on.
+    private func deliverDamage(limit: Int64, _ body: (SpoolRecord) throws -> Void) throws {
+        let start = position
+        let next = try SpoolRecordScanner.nextRecordStart(
+            in: fd,
+            after: start.offset,
+            limit: limit,
+            operations: operations
+        )
+        let end = next ?? limit
+        let length = end - start.offset
+        if damaged.isEmpty { damaged = [UInt8](repeating: 0, count: SpoolRecordLayout.corruptPayloadLimit) }
+        let keep = Int(min(length, Int64(damaged.count)))
+        let got = try SpoolRecordScanner.readFully(
+            fd,
+            into: &damaged,
+            count: keep,
+            at: start.offset,
+            operations: operations
+        )
+        if start >= countedThrough {
+            corruptRecords += 1
+            shared.corruptRecords.add(1, ordering: .relaxed)
+            countedThrough = SpoolPosition(segment: start.segment, offset: end)
+        }
+        let foundAt = clock.wall()
+        try damaged.withUnsafeBytes { raw in
+            try body(
+                SpoolRecord(
+                    topic: UnsafeRawBufferPointer(start: nil, count: 0),
+                    payload: UnsafeRawBufferPointer(rebasing: raw[0..<got]),
+                    receivedAt: foundAt,
+                    position: start,
+                    isCorrupt: true,
+                    damagedByteCount: length
+                )
+            )
+        }
+        position.offset = end
+        uncommittedBytes += length
         readPosition = position
+    }
+
+    /// Reads `count` bytes from `position` into the start of the buffer.
+    private func fill(count: Int) throws(SpoolError) -> Int {
+        try openCurrentSegment()
+        return try SpoolRecordScanner.readFully(
+            fd,
+            into: &buffer,
+            count: count,
+            at: position.offset,
+            operations: operations
+        )
+    }
+
+    private func openCurrentSegment() throws(SpoolError) {
+        guard fd < 0 || openSegment != position.segment else { return }
+        // Read-only descriptor: a failed close loses nothing.
+        if fd >= 0 { _ = operations.close(fd) }
+        fd = -1
+        let path = SpoolFiles.path(directory: directory, segment: position.segment)
+        let opened = operations.open(path, flags: O_RDONLY | O_CLOEXEC, mode: 0)
+        guard opened >= 0 else {
+            throw SpoolError(.openFailed, "cannot open segment \(path)", errorNumber: Int32(-opened))
+        }
+        fd = Int32(opened)
+        openSegment = position.segment
     }
 }

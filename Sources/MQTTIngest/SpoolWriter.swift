@@ -9,63 +9,136 @@ import Darwin
 
 /// Appends received frames to the spool. Every method may be called from any thread; calls are serialised.
 ///
-/// `append` returns only after the record is in the operating system's page cache (one `write` call), so a
+/// `append` returns only after the record is in the operating system's page cache (checked `write` calls), so a
 /// process crash after it returns loses nothing. It blocks while the uncommitted backlog is above the limit:
-/// that is the gateway's backpressure towards the broker.
+/// that is the gateway's backpressure towards the broker. The record buffer is reused; appending allocates
+/// nothing per frame.
+///
+/// ## Failing closed
+/// `append` throws whenever the frame cannot be stored *and* trusted; the receive callback then holds the frame
+/// unacknowledged and retries it. While the writer is failed, ``failure`` holds the cause (for readiness), and
+/// ``failedWrites`` and ``failedSyncs`` count every failed call (for metrics). Each later `append` retries the
+/// recovery, and so does ``syncIfDue()`` (at most every 500 ms) when a fresh segment is needed; the first success
+/// clears ``failure``. After a plain write failure only a successful `append` proves the disk writable again.
+///
+/// - A failed `write` (ENOSPC, EIO): the partial record is cut off (`ftruncate` to the last complete record) and
+///   the segment stays in use; the next `append` simply writes again. If the cut fails too, the segment is
+///   retired as below and the reader never reads past its last complete record.
+/// - A failed `fdatasync` (or `close`): on Linux a failed writeback may leave the pages marked clean, so they can
+///   be dropped from the cache later, and a second `fdatasync` on the same descriptor reports success without
+///   writing anything. So the writer never retries the sync and never trusts that segment's unsynced tail: it
+///   cuts the failing frame's own bytes (that frame was never acknowledged; the callback re-appends it), closes
+///   and retires the segment at its last acknowledged record, and remembers the acknowledged-but-unsynced range.
+///   Recovery then starts a fresh segment (new file, folder entry synced), copies into it every record of that
+///   range that still verifies by CRC and is not yet committed by the reader, and `fdatasync`s it: only when
+///   that sync succeeds is the writer healthy again. The reader may see those records twice (once from the old
+///   segment, once from the copy); every database write downstream is idempotent, so that is harmless, while
+///   losing an acknowledged frame is not.
+/// - A failed segment change (the next segment cannot be created): the old descriptor is already closed and
+///   forgotten (`-1`), so no write can reach a reused descriptor number; the next `append` tries to create the
+///   segment again and throws if it cannot.
+/// - Close errors after a successful `fdatasync` are counted in ``failedSyncs`` but do not fail the append: the
+///   sync already confirmed the data.
 public final class SpoolWriter: Sendable {
-    private struct State {
+    struct State {
+        /// The open segment, or `-1` when there is none: the next append creates `segment`.
         var fd: Int32
+        /// The open segment's number, or the number the next segment gets.
         var segment: UInt64
+        /// Bytes in the open segment (always the end of the last complete record).
         var offset: Int64
+        /// The offset up to which `fdatasync` succeeded.
+        var syncedOffset: Int64
         var buffer: [UInt8]
         var lastSyncMilliseconds: Int64
-        var unsynced: Bool
+        var lastRecoveryMilliseconds: Int64
+        /// Why the writer is failed, or `nil`.
+        var failure: SpoolError?
+        /// Acknowledged records whose durability a failed sync put in doubt, still to be re-stored.
+        var salvage: Salvage?
     }
 
-    private let state: Mutex<State>
-    private let directory: String
-    private let options: SpoolOptions
-    private let shared: SpoolShared
+    /// A range of acknowledged records in a retired segment that must be copied to a fresh segment.
+    struct Salvage {
+        var segment: UInt64
+        var from: Int64
+        var to: Int64
+    }
+
+    /// The least time between two recovery attempts made by ``syncIfDue()``.
+    static let recoveryPauseMilliseconds: Int64 = 500
+
+    let state: Mutex<State>
+    private let health = Mutex<SpoolError?>(nil)
+    let directory: String
+    let options: SpoolOptions
+    let shared: SpoolShared
+    let operations: any SpoolFileOperations
+    let clock: SpoolClock
     private let appendedCounter = Atomic<Int64>(0)
     private let backpressureCounter = Atomic<Int64>(0)
+    let failedWriteCounter = Atomic<Int64>(0)
+    let failedSyncCounter = Atomic<Int64>(0)
 
     /// Number of records appended since open.
     public var appendedRecords: Int64 { appendedCounter.load(ordering: .relaxed) }
     /// Milliseconds the receive callback spent blocked by backpressure since open.
     public var backpressureMilliseconds: Int64 { backpressureCounter.load(ordering: .relaxed) }
+    /// Failed attempts to create or write a segment since open (each failed `open`, `write` or `ftruncate`).
+    /// Export as `spool_write_failures_total`.
+    public var failedWrites: Int64 { failedWriteCounter.load(ordering: .relaxed) }
+    /// Failed attempts to make segment data durable since open (each failed `fdatasync`, folder `fsync` or
+    /// `close`).
+    public var failedSyncs: Int64 { failedSyncCounter.load(ordering: .relaxed) }
+    /// Why the writer currently refuses frames, or `nil` when it is healthy. Never blocks on disk I/O, so
+    /// `/readyz` can read it while an append is stuck in the kernel.
+    public var failure: SpoolError? { health.withLock { $0 } }
+    /// Whether the last append (or recovery attempt) succeeded; `false` while ``failure`` is set.
+    public var isHealthy: Bool { failure == nil }
 
-    init(directory: String, firstSegment: UInt64, options: SpoolOptions, shared: SpoolShared) throws {
+    init(
+        directory: String,
+        firstSegment: UInt64,
+        options: SpoolOptions,
+        shared: SpoolShared,
+        operations: any SpoolFileOperations,
+        clock: SpoolClock
+    ) throws(SpoolError) {
         self.directory = directory
         self.options = options
         self.shared = shared
-        let fd = try SpoolWriter.openSegment(directory: directory, segment: firstSegment)
+        self.operations = operations
+        self.clock = clock
         var buffer: [UInt8] = []
         buffer.reserveCapacity(64 * 1024)
-        self.state = Mutex(
-            State(
-                fd: fd,
-                segment: firstSegment,
-                offset: 0,
-                buffer: buffer,
-                lastSyncMilliseconds: monotonicMilliseconds(),
-                unsynced: false
-            )
+        let now = clock.monotonicMilliseconds()
+        var initial = State(
+            fd: -1,
+            segment: firstSegment,
+            offset: 0,
+            syncedOffset: 0,
+            buffer: buffer,
+            lastSyncMilliseconds: now,
+            lastRecoveryMilliseconds: now,
+            failure: nil,
+            salvage: nil
         )
+        try SpoolWriter.createSegment(&initial, directory: directory, operations: operations, clock: clock)
+        self.state = Mutex(initial)
         shared.writtenEnd.withLock { $0 = SpoolPosition(segment: firstSegment, offset: 0) }
     }
 
     deinit {
         state.withLock { state in
-            if state.unsynced { fdatasync(state.fd) }
-            close(state.fd)
+            guard state.fd >= 0 else { return }
+            // Nobody can act on a failure here; the counters only keep the record straight. Frames not yet
+            // committed are replayed from the checkpoint at the next open either way.
+            if state.offset > state.syncedOffset, operations.fdatasync(state.fd) != 0 {
+                failedSyncCounter.add(1, ordering: .relaxed)
+            }
+            if operations.close(state.fd) != 0 { failedSyncCounter.add(1, ordering: .relaxed) }
+            state.fd = -1
         }
-    }
-
-    private static func openSegment(directory: String, segment: UInt64) throws -> Int32 {
-        let path = SpoolFiles.path(directory: directory, segment: segment)
-        let fd = open(path, O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0o640)
-        guard fd >= 0 else { throw SpoolError("cannot open segment \(path)", errno: errno) }
-        return fd
     }
 
     /// Appends one received frame.
@@ -73,13 +146,21 @@ public final class SpoolWriter: Sendable {
     ///   - topic: The MQTT topic as UTF-8 bytes (at most 65,535).
     ///   - payload: The frame bytes; copied before return.
     ///   - receivedAt: The receive time to store with the frame.
-    /// - Throws: ``SpoolError`` when the record cannot be written. The caller must not acknowledge the frame then.
-    public func append(topic: UnsafeRawBufferPointer, payload: UnsafeRawBufferPointer, receivedAt: Timestamp) throws {
+    /// - Throws: ``SpoolError`` when the record cannot be written or its durability cannot be confirmed. The caller
+    ///   must not acknowledge the frame then, and should retry it later: the writer recovers by itself.
+    public func append(
+        topic: UnsafeRawBufferPointer,
+        payload: UnsafeRawBufferPointer,
+        receivedAt: Timestamp
+    ) throws(SpoolError) {
         waitWhileBacklogIsFull()
         let topicLength = min(topic.count, Int(UInt16.max))
         let bodyLength = SpoolRecordLayout.minimumBodyBytes + topicLength + payload.count
+        // MQTT caps a payload at 268,435,455 bytes, far below the u32 length field.
+        precondition(bodyLength <= Int(UInt32.max), "frame larger than a spool record can hold")
         let recordLength = SpoolRecordLayout.headerBytes + bodyLength
         try state.withLock { (state: inout State) throws(SpoolError) in
+            try prepareSegment(&state)
             state.buffer.removeAll(keepingCapacity: true)
             append(UInt32(bodyLength), to: &state.buffer)
             append(UInt32(0), to: &state.buffer)
@@ -94,74 +175,169 @@ public final class SpoolWriter: Sendable {
                 $0.storeBytes(of: crc.littleEndian, toByteOffset: 4, as: UInt32.self)
             }
 
-            var written = 0
-            while written < recordLength {
-                let result = state.buffer.withUnsafeBytes { raw in
-                    write(state.fd, raw.baseAddress.map { $0 + written }, recordLength - written)
-                }
-                if result < 0 {
-                    if errno == EINTR { continue }
-                    let code = errno
-                    // Cut a partial record so the segment stays readable, then report.
-                    ftruncate(state.fd, off_t(state.offset))
-                    throw SpoolError("cannot append to segment \(state.segment)", errno: code)
-                }
-                written += result
-            }
+            let recordStart = state.offset
+            try writeBuffer(&state, count: recordLength)
             state.offset += Int64(recordLength)
-            state.unsynced = true
-            let now = monotonicMilliseconds()
+            let now = clock.monotonicMilliseconds()
             if now - state.lastSyncMilliseconds >= options.fsyncIntervalMilliseconds {
-                fdatasync(state.fd)
-                state.lastSyncMilliseconds = now
-                state.unsynced = false
-            }
-            if state.offset >= options.segmentBytes {
-                try rotate(&state)
+                try sync(&state, acknowledgedEnd: recordStart, now: now)
             }
             let end = SpoolPosition(segment: state.segment, offset: state.offset)
+            if state.offset >= options.segmentBytes {
+                try seal(&state, acknowledgedEnd: recordStart, now: now)
+            }
             shared.writtenEnd.withLock { $0 = end }
+            if state.failure != nil { clearFailure(&state) }
         }
         shared.pendingBytes.add(Int64(recordLength), ordering: .relaxed)
         appendedCounter.add(1, ordering: .relaxed)
         shared.doorbell.ring()
     }
 
-    /// Syncs the active segment if frames are waiting for it and the fsync interval has passed.
-    /// The pipeline calls this periodically so the last frames of a quiet period are not left unsynced.
+    /// Syncs the active segment if frames are waiting for it and the fsync interval has passed; while the writer
+    /// is failed, retries its recovery (at most every 500 ms).
+    /// The pipeline calls this periodically so the last frames of a quiet period are not left unsynced, and so a
+    /// writer recovers even when no frame arrives. Failures are reported through ``failure`` and the counters.
     public func syncIfDue() {
         state.withLock { state in
-            let now = monotonicMilliseconds()
-            guard state.unsynced, now - state.lastSyncMilliseconds >= options.fsyncIntervalMilliseconds else { return }
-            fdatasync(state.fd)
-            state.lastSyncMilliseconds = now
-            state.unsynced = false
+            let now = clock.monotonicMilliseconds()
+            if state.failure != nil, state.salvage != nil || state.fd < 0 {
+                guard now - state.lastRecoveryMilliseconds >= Self.recoveryPauseMilliseconds else { return }
+                do {
+                    try prepareSegment(&state)
+                } catch {
+                    return  // recorded in `failure`
+                }
+            }
+            guard state.fd >= 0, state.offset > state.syncedOffset,
+                now - state.lastSyncMilliseconds >= options.fsyncIntervalMilliseconds
+            else { return }
+            do {
+                try sync(&state, acknowledgedEnd: state.offset, now: now)
+            } catch {
+                return  // recorded in `failure`
+            }
         }
     }
 
-    private func rotate(_ state: inout State) throws(SpoolError) {
-        fdatasync(state.fd)
-        close(state.fd)
-        let next = state.segment + 1
-        do {
-            state.fd = try SpoolWriter.openSegment(directory: directory, segment: next)
-        } catch let error as SpoolError {
-            throw error
-        } catch {
-            throw SpoolError("cannot open segment \(next)")
+    /// Writes the first `count` bytes of the buffer at the end of the open segment.
+    /// On failure the partial record is cut off; if that fails too, the segment is retired.
+    private func writeBuffer(_ state: inout State, count: Int) throws(SpoolError) {
+        var written = 0
+        while written < count {
+            let fd = state.fd
+            let result = state.buffer.withUnsafeBytes { raw in
+                operations.write(fd, UnsafeRawBufferPointer(rebasing: raw[written..<count]))
+            }
+            if result == -Int(EINTR) { continue }
+            if result > 0 {
+                written += result
+                continue
+            }
+            failedWriteCounter.add(1, ordering: .relaxed)
+            let error = SpoolError(
+                .writeFailed,
+                "cannot append to segment \(state.segment)",
+                errorNumber: result < 0 ? Int32(-result) : EIO
+            )
+            if written > 0, operations.ftruncate(state.fd, to: state.offset) != 0 {
+                // The partial record stays in the file: stop using the segment. The reader stops at the sealed end;
+                // after a restart the open-time check cuts the partial record as a torn tail.
+                failedWriteCounter.add(1, ordering: .relaxed)
+                retireSegment(&state, acknowledgedEnd: state.offset, afterFailedSync: false)
+            }
+            throw fail(&state, error)
         }
-        state.segment = next
+    }
+
+    /// `fdatasync`s the open segment. On failure the segment is retired and its unsynced acknowledged records are
+    /// queued for salvage.
+    /// - Parameter acknowledgedEnd: The end of the records whose appends returned (the current frame's start).
+    private func sync(_ state: inout State, acknowledgedEnd: Int64, now: Int64) throws(SpoolError) {
+        let result = operations.fdatasync(state.fd)
+        if result == 0 {
+            state.syncedOffset = state.offset
+            state.lastSyncMilliseconds = now
+            return
+        }
+        failedSyncCounter.add(1, ordering: .relaxed)
+        let error = SpoolError(
+            .syncFailed,
+            "cannot fdatasync segment \(state.segment); its unsynced records are re-stored in a fresh segment",
+            errorNumber: Int32(-result)
+        )
+        retireSegment(&state, acknowledgedEnd: acknowledgedEnd, afterFailedSync: true)
+        throw fail(&state, error)
+    }
+
+    /// Closes a full segment after syncing it; the next append creates the next one.
+    private func seal(_ state: inout State, acknowledgedEnd: Int64, now: Int64) throws(SpoolError) {
+        if state.offset > state.syncedOffset {
+            try sync(&state, acknowledgedEnd: acknowledgedEnd, now: now)
+        }
+        // fdatasync confirmed every byte; a close error is counted but loses nothing.
+        if operations.close(state.fd) != 0 { failedSyncCounter.add(1, ordering: .relaxed) }
+        let segment = state.segment
+        let end = state.offset
+        shared.sealedEnds.withLock { $0[segment] = end }
+        state.fd = -1
+        state.segment += 1
         state.offset = 0
-        state.unsynced = false
+        state.syncedOffset = 0
+    }
+
+    /// Stops using the open segment at `acknowledgedEnd` after a failure: cuts bytes after it, closes the
+    /// descriptor and forgets it, and queues acknowledged records that are not known to be durable for salvage.
+    /// After a failed sync the salvage is queued even when its range is empty, so recovery always proves with a
+    /// successful `fdatasync` of the fresh segment that syncing works again before the writer reports healthy.
+    /// - Parameters:
+    ///   - acknowledgedEnd: The end of the last record whose append returned.
+    ///   - afterFailedSync: Whether a sync failed. If not (a write failure), one `fdatasync` is tried first; after
+    ///     a failed sync it never is, because a retry on the same descriptor would falsely succeed.
+    func retireSegment(_ state: inout State, acknowledgedEnd: Int64, afterFailedSync: Bool) {
+        let fd = state.fd
+        if acknowledgedEnd < state.offset, operations.ftruncate(fd, to: acknowledgedEnd) != 0 {
+            // The unacknowledged frame's bytes stay after the sealed end: the running reader never reads them, and
+            // after a restart they are replayed once more next to the retried copy (harmless, idempotent).
+            failedWriteCounter.add(1, ordering: .relaxed)
+        }
+        var durable = state.syncedOffset >= acknowledgedEnd
+        if !durable, !afterFailedSync {
+            durable = operations.fdatasync(fd) == 0
+            if !durable { failedSyncCounter.add(1, ordering: .relaxed) }
+        }
+        if operations.close(fd) != 0 { failedSyncCounter.add(1, ordering: .relaxed) }
+        if !durable || afterFailedSync {
+            let from = min(state.syncedOffset, acknowledgedEnd)
+            state.salvage = Salvage(segment: state.segment, from: from, to: acknowledgedEnd)
+        }
+        let segment = state.segment
+        shared.sealedEnds.withLock { $0[segment] = acknowledgedEnd }
+        state.fd = -1
+        state.segment += 1
+        state.offset = 0
+        state.syncedOffset = 0
+    }
+
+    /// Records `error` as the writer's failure and returns it for throwing.
+    func fail(_ state: inout State, _ error: SpoolError) -> SpoolError {
+        state.failure = error
+        health.withLock { $0 = error }
+        return error
+    }
+
+    func clearFailure(_ state: inout State) {
+        state.failure = nil
+        health.withLock { $0 = nil }
     }
 
     private func waitWhileBacklogIsFull() {
         guard shared.pendingBytes.load(ordering: .relaxed) > options.maxBacklogBytes else { return }
-        let started = monotonicMilliseconds()
+        let started = clock.monotonicMilliseconds()
         while shared.pendingBytes.load(ordering: .relaxed) > options.maxBacklogBytes {
             usleep(2000)
         }
-        backpressureCounter.add(monotonicMilliseconds() - started, ordering: .relaxed)
+        backpressureCounter.add(clock.monotonicMilliseconds() - started, ordering: .relaxed)
     }
 
     @inline(__always)

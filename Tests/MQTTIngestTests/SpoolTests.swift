@@ -128,12 +128,24 @@ import Testing
         #expect(records[1].0 == "small")
     }
 
-    @Test func aMalformedCheckpointStopsStartWithAClearError() throws {
+    // Until the fail-closed work, a malformed checkpoint stopped the gateway at start. Now the spool opens, replays
+    // from its oldest segment (downstream writes are idempotent) and says why, so the app can log it.
+    @Test func aMalformedCheckpointReplaysFromTheOldestSegmentAndSaysWhy() throws {
         let directory = makeDirectory()
         defer { try? FileManager.default.removeItem(atPath: directory) }
-        _ = try FrameSpool(directory: directory)
+        do {
+            let spool = try FrameSpool(directory: directory)
+            for index in 0..<3 { try append(spool.writer, topic: "t", payload: [UInt8(index)], at: 1) }
+            let reader = spool.makeReader()
+            try reader.read(maxRecords: 2) { _ in }
+            try reader.commit()
+        }
         try "garbage".write(toFile: directory + "/checkpoint", atomically: true, encoding: .utf8)
-        #expect(throws: SpoolError.self) { _ = try FrameSpool(directory: directory) }
+        let reopened = try FrameSpool(directory: directory)
+        #expect(reopened.checkpointWasUnreadable)
+        #expect(reopened.checkpointProblem?.contains("malformed") == true)
+        #expect(reopened.checkpoint == SpoolPosition(segment: 1, offset: 0))
+        #expect(try drain(reopened.makeReader()).map { $0.1[0] } == [0, 1, 2])
     }
 
     @Test func waitingEndsAtTheTimeoutOrAtOnceWhenAFrameArrives() async throws {
