@@ -37,12 +37,19 @@ struct GatewayRuntime {
                 maxBacklogBytes: Int64(configuration.spoolMaxBacklogMegabytes) << 20
             )
         )
-        if spool.replayBytes > 0 || spool.discardedTornRecords > 0 {
+        if let problem = spool.checkpointProblem {
+            logger.warning(
+                "spool checkpoint unusable; replaying from the oldest segment (duplicates are counted, not stored)",
+                metadata: ["spool.checkpoint.problem": "\(problem)"]
+            )
+        }
+        if spool.replayBytes > 0 || spool.discardedTornRecords > 0 || spool.damagedRangesAtOpen > 0 {
             logger.notice(
                 "spool has uncommitted frames from the last run; replaying",
                 metadata: [
                     "spool.replay.bytes": "\(spool.replayBytes)", "spool.checkpoint": "\(spool.checkpoint)",
                     "spool.torn_records": "\(spool.discardedTornRecords)",
+                    "spool.damaged_ranges": "\(spool.damagedRangesAtOpen)",
                 ]
             )
         }
