@@ -31,6 +31,9 @@ final class PipelineStatistics: Sendable {
     let retainedFrames = Atomic<Int64>(0)
     /// Payloads over `mqtt.max_payload_bytes` (spooled as their first bytes only).
     let oversizedFrames = Atomic<Int64>(0)
+    /// Spool checkpoints that could not be written after a commit (the frames are replayed, as duplicates, after a
+    /// restart).
+    let checkpointFailures = Atomic<Int64>(0)
     /// Wall-clock microseconds of the last commit (0 before the first).
     let lastCommitMicros = Atomic<Int64>(0)
     /// Wall-clock microseconds when the pipeline was created.
@@ -88,6 +91,7 @@ final class PipelineStatistics: Sendable {
             ("frame_identity_conflicts_total", identityConflicts.load(ordering: .relaxed)),
             ("retained_frames_total", retainedFrames.load(ordering: .relaxed)),
             ("oversized_frames_total", oversizedFrames.load(ordering: .relaxed)),
+            ("spool_checkpoint_failures_total", checkpointFailures.load(ordering: .relaxed)),
             ("seconds_since_last_commit_seconds", max(0, now - since) / 1_000_000),
             ("holding_frames", hold.withLock { $0 == nil ? 0 : 1 }),
         ]
@@ -261,6 +265,7 @@ final class IngestPipeline: Service {
             } catch {
                 // The batch is committed; a checkpoint that did not move only means it is replayed (and counted as
                 // duplicates) after a restart. The next commit writes a later checkpoint.
+                statistics.checkpointFailures.add(1, ordering: .relaxed)
                 logger.error("cannot write the spool checkpoint", metadata: ["error": "\(error)"])
             }
             rejected = nil
