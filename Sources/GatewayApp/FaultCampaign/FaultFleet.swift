@@ -4,7 +4,7 @@ import GatewayCore
 ///
 /// Every phase has meters of its own, so each phase's outcome is a query over its meters alone: native meters
 /// `100_000_001 + 1000 × phase …` (published by `meter-gateway simulate`), CJ/T 188 meters `7833PP0000000i` and wireless
-/// M-Bus meters `ELS-3PP0000i-33-03` (registered without a key, so they send plain frames). Even-numbered meters carry
+/// M-Bus meters `ELS-3PP0000i-51-03` (the version byte 0x33 in decimal, as registry addresses write it) (registered without a key, so they send plain frames). Even-numbered meters carry
 /// a meter clock, odd-numbered ones do not (their frames are known by a fingerprint of their bytes). CJ/T 188 meter 1
 /// reports a low battery in every third frame and wireless M-Bus meter 2 reports power low in every third frame, so
 /// each phase raises two alarm conditions that must become exactly one ticket each.
@@ -35,7 +35,7 @@ struct FaultFleet: Sendable {
     }
 
     /// The registry address of a wireless M-Bus meter.
-    func wmbusRegistryAddress(_ index: Int) -> String { "ELS-\(wmbusNumber(index))-33-03" }
+    func wmbusRegistryAddress(_ index: Int) -> String { "ELS-\(wmbusNumber(index))-51-03" }
 
     /// Whether meter `index` (of either protocol) has a clock.
     static func hasClock(_ index: Int) -> Bool { index % 2 == 0 }
