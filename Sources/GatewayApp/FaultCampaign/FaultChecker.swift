@@ -51,20 +51,25 @@ final class FaultChecker {
                 let sent = row.deliveries != row.sent ? "\(row.sent) (\(row.deliveries) deliveries)" : "\(row.sent)"
                 var lost = "\(row.lost)"
                 if !row.lostInWindow.isEmpty {
-                    lost += " + " + row.lostInWindow.sorted { $0.key < $1.key }.map { "\($0.value) in \($0.key)" }
+                    lost +=
+                        " + "
+                        + row.lostInWindow.sorted { $0.key < $1.key }.map { "\($0.value) in \($0.key)" }
                         .joined(separator: ", ")
                 }
                 if row.unconfirmed > 0 { lost += " (\(row.unconfirmed) publishes unconfirmed)" }
                 let quarantined =
                     row.quarantined.isEmpty
-                    ? "0" : row.quarantined.sorted { $0.key < $1.key }.map { "\($0.key) \($0.value)" }
+                    ? "0"
+                    : row.quarantined.sorted { $0.key < $1.key }.map { "\($0.key) \($0.value)" }
                         .joined(separator: ", ")
                 let recover =
                     row.skipped != nil
                     ? "skipped"
-                    : row.recover.isEmpty ? "-" : row.recover.map { String(format: "%.1f", $0) }.joined(separator: " / ")
+                    : row.recover.isEmpty
+                        ? "-" : row.recover.map { String(format: "%.1f", $0) }.joined(separator: " / ")
                 lines.append([
-                    "\(row.phase). \(row.name)", sent, "\(row.nativeAcked)/\(row.nativeGenerated) native", "\(row.stored)",
+                    "\(row.phase). \(row.name)", sent, "\(row.nativeAcked)/\(row.nativeGenerated) native",
+                    "\(row.stored)",
                     "\(row.duplicates)", lost, quarantined, "\(row.tickets)", recover,
                 ])
                 total.sent += row.sent
@@ -94,13 +99,18 @@ final class FaultChecker {
                         cell + String(repeating: " ", count: widths[column] - cell.count)
                     }.joined(separator: " | ") + " |"
             }
-            var text = [format(lines[0]), "|" + widths.map { String(repeating: "-", count: $0 + 2) }.joined(separator: "|") + "|"]
+            var text = [
+                format(lines[0]),
+                "|" + widths.map { String(repeating: "-", count: $0 + 2) }.joined(separator: "|") + "|",
+            ]
             text += lines.dropFirst().map(format)
             text.append("")
-            text.append("sent: distinct frames (deliveries when frames were published more than once); acknowledged: "
-                + "native frames acked by the gateway after commit (CJ/T 188 and wM-Bus have no app-level ack); "
-                + "quarantined: distinct payloads by reason; lost: frames neither stored nor quarantined "
-                + "(violations), + those lost inside a documented broker window.")
+            text.append(
+                "sent: distinct frames (deliveries when frames were published more than once); acknowledged: "
+                    + "native frames acked by the gateway after commit (CJ/T 188 and wM-Bus have no app-level ack); "
+                    + "quarantined: distinct payloads by reason; lost: frames neither stored nor quarantined "
+                    + "(violations), + those lost inside a documented broker window."
+            )
             for row in rows {
                 if let skipped = row.skipped { text.append("phase \(row.phase) skipped: \(skipped)") }
                 for note in row.notes { text.append("phase \(row.phase): \(note)") }
@@ -252,11 +262,15 @@ final class FaultChecker {
                 else { continue }
                 let count = tickets[condition] ?? 0
                 if count != 1 {
-                    violations.append("phase \(phase): meter \(label) raised \(condition) but has \(count) tickets for it (expected 1)")
+                    violations.append(
+                        "phase \(phase): meter \(label) raised \(condition) but has \(count) tickets for it (expected 1)"
+                    )
                 }
             }
             for (condition, _) in tickets where alarms[condition] == nil {
-                violations.append("phase \(phase): meter \(label) has a \(condition) ticket without a \(condition) alarm")
+                violations.append(
+                    "phase \(phase): meter \(label) has a \(condition) ticket without a \(condition) alarm"
+                )
             }
             return tickets.values.reduce(0, +)
         }
@@ -296,21 +310,39 @@ final class FaultChecker {
                 row.deliveries += report.framesGenerated
                 row.stored += stored
                 if stored != report.framesGenerated {
-                    violations.append("phase \(phase): native fleet generated \(report.framesGenerated) frames, \(stored) stored in uplink_frames")
-                    if stored < report.framesGenerated { row.lost += report.framesGenerated - stored }
-                    else { row.duplicates += stored - report.framesGenerated }
+                    violations.append(
+                        "phase \(phase): native fleet generated \(report.framesGenerated) frames, \(stored) stored in uplink_frames"
+                    )
+                    if stored < report.framesGenerated {
+                        row.lost += report.framesGenerated - stored
+                    } else {
+                        row.duplicates += stored - report.framesGenerated
+                    }
                 }
                 if identified != stored {
-                    violations.append("phase \(phase): \(stored) native frames stored but \(identified) frame_identities rows")
+                    violations.append(
+                        "phase \(phase): \(stored) native frames stored but \(identified) frame_identities rows"
+                    )
                 }
                 if holes > 0 {
-                    violations.append("phase \(phase): \(holes) native meters have holes in their stored frame counters")
+                    violations.append(
+                        "phase \(phase): \(holes) native meters have holes in their stored frame counters"
+                    )
                 }
                 let expected: [(String, String, Int)] = [
-                    ("readings (current)", "SELECT count(*) FROM readings WHERE kind = 0 AND \(inRange)", report.readings),
-                    ("readings (frozen totals)", "SELECT count(*) FROM readings WHERE kind = 1 AND \(inRange)", report.frozenTotals),
+                    (
+                        "readings (current)", "SELECT count(*) FROM readings WHERE kind = 0 AND \(inRange)",
+                        report.readings
+                    ),
+                    (
+                        "readings (frozen totals)", "SELECT count(*) FROM readings WHERE kind = 1 AND \(inRange)",
+                        report.frozenTotals
+                    ),
                     ("readings (alarm)", "SELECT count(*) FROM readings WHERE kind = 2 AND \(inRange)", report.alarms),
-                    ("interval_readings", "SELECT count(*) FROM interval_readings WHERE \(inRange)", report.intervalPoints),
+                    (
+                        "interval_readings", "SELECT count(*) FROM interval_readings WHERE \(inRange)",
+                        report.intervalPoints
+                    ),
                     ("alarms", "SELECT count(*) FROM alarms WHERE \(inRange)", report.alarms),
                 ]
                 for (table, sql, want) in expected {
@@ -338,7 +370,9 @@ final class FaultChecker {
                     nativeTickets += checkTickets(meter: id, label: address, phase: phase)
                 }
                 if nativeTickets != wantedConditions.count {
-                    violations.append("phase \(phase): native fleet raised \(wantedConditions.count) ticket conditions (one meter each), \(nativeTickets) tickets exist")
+                    violations.append(
+                        "phase \(phase): native fleet raised \(wantedConditions.count) ticket conditions (one meter each), \(nativeTickets) tickets exist"
+                    )
                 }
                 row.tickets += nativeTickets
             }
@@ -375,7 +409,9 @@ final class FaultChecker {
                         }
                     } else if let quarantined = quarantine[key] {
                         quarantineMatched.insert(key)
-                        violations.append("phase \(phase): \(label) should be stored but is quarantined as \(quarantined.reason)")
+                        violations.append(
+                            "phase \(phase): \(label) should be stored but is quarantined as \(quarantined.reason)"
+                        )
                     } else if frame.confirmed == 0 {
                         row.unconfirmed += 1
                     } else if let window = events.window(containing: frame.lastSentAt)
@@ -384,10 +420,12 @@ final class FaultChecker {
                         row.lostInWindow[window.name, default: 0] += 1
                     } else {
                         row.lost += 1
-                        violations.append("phase \(phase): \(label) (acknowledged by the broker at \(String(format: "%.1f", frame.lastSentAt))) is neither stored nor quarantined")
+                        violations.append(
+                            "phase \(phase): \(label) (acknowledged by the broker at \(String(format: "%.1f", frame.lastSentAt))) is neither stored nor quarantined"
+                        )
                     }
                 } else if let expected = frame.expectedReason {
-                    if (fingerprints[frame.fingerprint] ?? 0) > 0 && frame.size <= 64 {
+                    if (fingerprints[frame.fingerprint] ?? 0) > 0 {
                         violations.append("phase \(phase): hostile \(label) was stored")
                         continue
                     }
@@ -405,12 +443,16 @@ final class FaultChecker {
                     quarantineMatched.insert(key)
                     row.quarantined[quarantined.reason, default: 0] += 1
                     if expected != "*" && expected != quarantined.reason {
-                        violations.append("phase \(phase): \(label) quarantined as \(quarantined.reason), expected \(expected)")
+                        violations.append(
+                            "phase \(phase): \(label) quarantined as \(quarantined.reason), expected \(expected)"
+                        )
                     }
                     if quarantined.repeats < frame.confirmed
                         || (events.kills == 0 && quarantined.repeats > frame.deliveries)
                     {
-                        violations.append("phase \(phase): \(label) delivered \(frame.confirmed)…\(frame.deliveries) times, quarantine repeat_count \(quarantined.repeats)")
+                        violations.append(
+                            "phase \(phase): \(label) delivered \(frame.confirmed)…\(frame.deliveries) times, quarantine repeat_count \(quarantined.repeats)"
+                        )
                     }
                 }
             }
@@ -419,13 +461,17 @@ final class FaultChecker {
                 let readings = currentReadings[meter] ?? 0
                 if readings != stored {
                     if readings > stored { row.duplicates += readings - stored }
-                    violations.append("phase \(phase): meter \(label): \(stored) frames stored, \(readings) current readings")
+                    violations.append(
+                        "phase \(phase): meter \(label): \(stored) frames stored, \(readings) current readings"
+                    )
                 }
                 for (condition, frames) in alarmFramesPerMeter[meter] ?? [:] {
                     let alarms = alarmCounts[meter]?[condition] ?? 0
                     if alarms != frames {
                         if alarms > frames { row.duplicates += alarms - frames }
-                        violations.append("phase \(phase): meter \(label): \(frames) \(condition) frames stored, \(alarms) alarm rows")
+                        violations.append(
+                            "phase \(phase): meter \(label): \(frames) \(condition) frames stored, \(alarms) alarm rows"
+                        )
                     }
                 }
                 row.tickets += checkTickets(meter: meter, label: label, phase: phase)
@@ -467,10 +513,14 @@ final class FaultChecker {
             GROUP BY meter_id, condition HAVING count(*) > 1) AS d
             """
         )
-        if activeTwice > 0 { violations.append("repair_tickets: \(activeTwice) meters have two active tickets of one condition") }
+        if activeTwice > 0 {
+            violations.append("repair_tickets: \(activeTwice) meters have two active tickets of one condition")
+        }
         let conflicts = try scalar("SELECT count(*) FROM value_conflicts")
         if conflicts > 0 {
-            violations.append("value_conflicts: \(conflicts) natural keys arrived with a second value (a frame stored twice with other bytes)")
+            violations.append(
+                "value_conflicts: \(conflicts) natural keys arrived with a second value (a frame stored twice with other bytes)"
+            )
         }
         let feedGaps = try scalar(
             """

@@ -73,7 +73,13 @@ enum FaultFrames {
     ///   - status: The status word (D2 = battery low).
     ///   - sequence: SER.
     /// - Returns: The frame with three `FE` bytes before it, or nil for a label that is not 14 digits.
-    static func cjt188(label: String, hundredths: UInt64, clock: LocalTime?, status: UInt16, sequence: UInt8)
+    static func cjt188(
+        label: String,
+        hundredths: UInt64,
+        clock: LocalTime?,
+        status: UInt16,
+        sequence: UInt8
+    )
         -> [UInt8]?
     {
         guard let address = CJT188Address(label: label) else { return nil }

@@ -32,7 +32,9 @@ struct FaultFleetOptions: ParsableArguments {
     func validate() throws {
         guard (1...99).contains(phase) else { throw ValidationError("--phase must be 1…99") }
         guard (2...9999).contains(cjtMeters), (3...9999).contains(wmbusMeters) else {
-            throw ValidationError("--cjt-meters must be 2…9999 and --wmbus-meters 3…9999 (the alarm meters are 1 and 2)")
+            throw ValidationError(
+                "--cjt-meters must be 2…9999 and --wmbus-meters 3…9999 (the alarm meters are 1 and 2)"
+            )
         }
     }
 
@@ -174,7 +176,9 @@ struct FaultsPublishCommand: AsyncParsableCommand {
         }
         let deliveries = result.frames.reduce(0) { $0 + $1.deliveries }
         let confirmed = result.frames.reduce(0) { $0 + $1.confirmed }
-        print("phase \(fleetOptions.phase): \(result.frames.count) frames, \(deliveries) deliveries, \(confirmed) acknowledged by the broker")
+        print(
+            "phase \(fleetOptions.phase): \(result.frames.count) frames, \(deliveries) deliveries, \(confirmed) acknowledged by the broker"
+        )
     }
 }
 
@@ -186,7 +190,10 @@ struct FaultsCheckCommand: AsyncParsableCommand {
 
     @OptionGroup var options: ConfigOptions
 
-    @Option(name: .long, help: "The folder of the records (<phase>-*.frames.json, <phase>.native.json, <phase>.events).")
+    @Option(
+        name: .long,
+        help: "The folder of the records (<phase>-*.frames.json, <phase>.native.json, <phase>.events)."
+    )
     var records: String
 
     @Option(name: .long, help: "Seconds to wait for the gateway to finish storing before checking.")
