@@ -21,6 +21,10 @@ export GATEWAY_TEST_BIN="$PWD/.build/debug/meter-gateway"
 echo "== tests against PostgreSQL :$PG_PORT and mosquitto :$MQTT_PORT"
 swift test --skip-build --parallel --num-workers 2
 
+echo "== fault campaign (short): kills, database and broker faults, full spool disk, hostile burst; own servers"
+# scripts/faults.sh --long runs the same faults longer, with more meters (see README "Fault campaign").
+scripts/faults.sh --short
+
 echo "== fuzz smoke run: every decoder for 60 s under libFuzzer + AddressSanitizer"
 # Longer runs: firmware-protocols/README.md. New inputs go to a scratch corpus, never into the committed one.
 swift build -c release --sanitize=fuzzer -Xswiftc -sanitize=fuzzer,address \

@@ -12,7 +12,7 @@ struct GatewayCommand: AsyncParsableCommand {
         subcommands: [
             RunCommand.self, MigrateCommand.self, DecodeCommand.self, SimulateCommand.self, DemoCommand.self,
             ConfigCommand.self, DecodeBenchmarkCommand.self, MetersCommand.self, BillingCommand.self,
-            ReviewCommand.self, TicketsCommand.self, QuarantineCommand.self,
+            ReviewCommand.self, TicketsCommand.self, QuarantineCommand.self, FaultsCommand.self,
         ]
     )
 }
