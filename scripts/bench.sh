@@ -10,9 +10,9 @@ seconds=${2:-20}
 
 scripts/services.sh install
 state=".local/bench"
-scripts/services.sh down "$state" 2>/dev/null || true
-rm -rf "$state"
-trap 'kill "${gateway:-0}" 2>/dev/null || true; scripts/services.sh down "$state"' EXIT
+# clean also deletes PostgreSQL's data where it had to live outside the clone (see services.sh).
+scripts/services.sh clean "$state" 2>/dev/null || true
+trap 'kill "${gateway:-0}" 2>/dev/null || true; scripts/services.sh clean "$state"' EXIT
 scripts/services.sh up "$state"
 # shellcheck disable=SC1091
 source "$state/env"
