@@ -297,15 +297,34 @@ public actor PostgresWriter {
 
     /// Stores the batch's frame identities and returns the batch without the rows of frames already stored.
     ///
-    /// First reads which identities are stored (a primary-key probe per gate), then inserts the new ones. If the
-    /// insert stored fewer than expected, a concurrent writer committed one of these frames in between: the
-    /// error is retryable, and the retry finds it stored.
+    /// The normal case — every frame new — is one binary COPY straight into `frame_identities` under a savepoint
+    /// (as for readings, see ``DirectCopyPolicy``). If any identity is already stored (or repeated in the batch),
+    /// the unique violation rolls back to the savepoint and the slow path decides gate by gate: it reads which
+    /// identities are stored (a primary-key probe per gate), then inserts the new ones. If that insert stored fewer
+    /// than expected, a concurrent writer committed one of these frames in between: the error is retryable, and the
+    /// retry finds it stored.
     private func passGates(
         _ batch: SinkBatch,
         into summary: inout CommitSummary,
         on connection: PostgresConnection
     ) throws -> SinkBatch {
         guard !batch.gates.isEmpty else { return batch }
+        if directCopy.shouldTry("frame_identities") {
+            encoder.reset()
+            for gate in batch.gates { encoder.appendIdentity(gate) }
+            encoder.finish()
+            try connection.execute("SAVEPOINT gw_direct_identities")
+            do {
+                _ = try connection.copyIn(sql: WriterSQL.copyIdentities, data: encoder.bytes)
+                try connection.execute("RELEASE SAVEPOINT gw_direct_identities")
+                directCopy.succeeded("frame_identities")
+                return batch
+            } catch let error as PostgresError where error.sqlState == "23505" && connection.isConnected {
+                try connection.execute("ROLLBACK TO SAVEPOINT gw_direct_identities")
+                try connection.execute("RELEASE SAVEPOINT gw_direct_identities")
+                directCopy.failed("frame_identities")
+            }
+        }
         try prepareTransactionStageTables([StageTables.gates], on: connection)
         encoder.reset()
         for (index, gate) in batch.gates.enumerated() { encoder.append(gate, index: index) }

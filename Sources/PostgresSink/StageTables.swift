@@ -211,6 +211,17 @@ extension BinaryCopyEncoder {
         writeText(record.meterAddress?.withoutNUL)
     }
 
+    /// A gate as one tuple of the direct `frame_identities` COPY stream (``WriterSQL/copyIdentities``).
+    mutating func appendIdentity(_ gate: FrameGate) {
+        beginTuple(fieldCount: 6)
+        writeInt64(gate.meterID)
+        writeInt16(gate.identity.kind)
+        writeInt64(gate.identity.key)
+        writeInt64(gate.fingerprint)
+        writeText(gate.source.rawValue)
+        writeTimestamp(gate.receivedAt)
+    }
+
     mutating func append(_ gate: FrameGate, index: Int) {
         beginTuple(fieldCount: 7)
         writeInt32(Int32(clamping: index))

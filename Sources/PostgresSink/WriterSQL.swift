@@ -110,6 +110,12 @@ enum WriterSQL {
 
     // MARK: Frame identities
 
+    /// Every gate of a batch straight into the table: succeeds only when every identity is new.
+    static let copyIdentities = """
+        COPY frame_identities (meter_id, kind, identity, fingerprint, source, first_received_at)
+        FROM STDIN (FORMAT binary)
+        """
+
     /// The staged gates whose identity was stored before this statement: (gate index, stored fingerprint).
     static let storedIdentities = """
         SELECT s.idx, f.fingerprint
