@@ -211,9 +211,15 @@ final class IngestPipeline: Service {
                         ladder.quarantineCorruptSpoolRecord(record.payload, foundAt: record.receivedAt, into: &batch)
                     )
                 } else if let rejection = rejected {
-                    quarantineRejected(record, detail: rejection.detail, into: &batch)
                     admissions.append(
-                        AdmissionLadder.Admission(verdict: .quarantined(.databaseRejected), ack: nil, gateIndex: nil)
+                        ladder.quarantine(
+                            .databaseRejected,
+                            detail: rejection.detail,
+                            topic: record.topic,
+                            payload: record.payload,
+                            receivedAt: record.receivedAt,
+                            into: &batch
+                        )
                     )
                 } else {
                     admissions.append(
@@ -293,20 +299,6 @@ final class IngestPipeline: Service {
             statistics.recordDatabaseError(error)
             logger.warning("cannot prune frame identities; will try again", metadata: ["error": "\(error)"])
         }
-    }
-
-    private func quarantineRejected(_ record: SpoolRecord, detail: String, into batch: inout SinkBatch) {
-        batch.quarantine.append(
-            QuarantineRecord(
-                receivedAt: record.receivedAt,
-                topic: record.topicString,
-                payload: Array(record.payload),
-                reason: QuarantineReason.databaseRejected.rawValue,
-                detail: detail,
-                source: nil,
-                meterAddress: nil
-            )
-        )
     }
 
     /// Commits the batch. Every failure except a data error of the batch's own rows holds it: the pipeline stops

@@ -63,10 +63,14 @@ struct FaultsProvisionCommand: AsyncParsableCommand {
 
     func run() async throws {
         let configuration = try options.load()
-        let logger = GatewayLogging.bootstrap(level: configuration.logLevel)
-        let writer = PostgresWriter(conninfo: configuration.postgresConninfo, logger: logger)
-        try await writer.connect()
-        _ = try await writer.migrate()
+        let registered = try await withDatabase(options) { writer in
+            try await register(on: writer, configuration: configuration)
+        }
+        print("registered \(registered) meters for \(phases) phases")
+    }
+
+    private func register(on writer: PostgresWriter, configuration: GatewayConfiguration) async throws -> Int {
+        let logger = Logger(label: "meter-gateway")
         var registered = 0
         for phase in 1...max(1, phases) {
             var simulatorOptions = SimulatorOptions()
@@ -85,8 +89,7 @@ struct FaultsProvisionCommand: AsyncParsableCommand {
             let fleet = FaultFleet(phase: phase, cjtCount: cjtMeters, wmbusCount: wmbusMeters)
             registered += try await writer.importMeters(fleet.profiles(), columns: [.protocol, .address, .district])
         }
-        await writer.close()
-        print("registered \(registered) meters for \(phases) phases")
+        return registered
     }
 }
 

@@ -175,13 +175,34 @@ public struct AdmissionLadder: Sendable {
         foundAt: Timestamp,
         into batch: inout SinkBatch
     ) -> Admission {
-        let context = Context(topic: UnsafeRawBufferPointer(start: nil, count: 0), payload: bytes, receivedAt: foundAt)
-        return quarantine(
+        quarantine(
             .spoolCorrupt,
-            "spool record failed its checksum (\(bytes.count) damaged bytes kept)",
-            context,
+            detail: "spool record failed its checksum (\(bytes.count) damaged bytes kept)",
+            topic: UnsafeRawBufferPointer(start: nil, count: 0),
+            payload: bytes,
+            receivedAt: foundAt,
             into: &batch
         )
+    }
+
+    /// Quarantines a frame for a reason decided outside the ladder (`database_rejected`), in the same row shape.
+    /// - Parameters:
+    ///   - reason: The reason.
+    ///   - detail: Why, in words.
+    ///   - topic: The topic bytes.
+    ///   - payload: The frame's bytes.
+    ///   - receivedAt: When it was received.
+    ///   - batch: Receives the quarantine row.
+    /// - Returns: The decision.
+    public func quarantine(
+        _ reason: QuarantineReason,
+        detail: String,
+        topic: UnsafeRawBufferPointer,
+        payload: UnsafeRawBufferPointer,
+        receivedAt: Timestamp,
+        into batch: inout SinkBatch
+    ) -> Admission {
+        quarantine(reason, detail, Context(topic: topic, payload: payload, receivedAt: receivedAt), into: &batch)
     }
 
     // MARK: Protocols
@@ -230,8 +251,7 @@ public struct AdmissionLadder: Sendable {
             context.address = String(frame.header.meterID)
             return quarantine(.topicMismatch, "frame meter id differs from the topic's", context, into: &batch)
         }
-        let identity = FrameIdentity.counter(frame.header.frameCounter)
-        let gateIndex = openGate(entry.meterID, identity, context, into: &batch)
+        let gate = makeGate(entry.meterID, counter: frame.header.frameCounter, context, before: batch)
         frame.appendRecords(to: &batch, meterID: entry.meterID, receivedAt: context.receivedAt, policy: policy)
         var ack: AckRequest?
         if frame.header.flags.contains(.ackRequested) {
@@ -244,7 +264,7 @@ public struct AdmissionLadder: Sendable {
                 result: .stored
             )
         }
-        return Admission(verdict: .admitted(identity), ack: ack, gateIndex: gateIndex)
+        return admitted(gate, ack: ack, into: &batch)
     }
 
     private func admitCJT188(_ context: Context, registry: MeterRegistry, into batch: inout SinkBatch) -> Admission {
@@ -283,20 +303,12 @@ public struct AdmissionLadder: Sendable {
             )
         }
         // CJ/T 188 has no authentication of its own: a registered key is not applicable to it.
-        let fingerprint = FrameFingerprint.of(context.payload)
-        let identity: FrameIdentity =
-            if let time = frame.meterTime {
-                .meterTime(clocks.cjt188.instant(of: time), channel: frame.dataIdentifier?.rawValue ?? 0)
-            } else {
-                .fingerprint(fingerprint)
-            }
-        let gate = FrameGate(
-            meterID: entry.meterID,
-            identity: identity,
-            fingerprint: fingerprint,
-            source: .cjt188,
-            receivedAt: context.receivedAt,
-            rowsStartingAt: batch
+        let gate = makeGate(
+            entry.meterID,
+            meterTime: frame.meterTime.map { clocks.cjt188.instant(of: $0) },
+            channel: frame.dataIdentifier?.rawValue ?? 0,
+            context,
+            before: batch
         )
         let appended = frame.appendRecords(
             to: &batch,
@@ -314,8 +326,7 @@ public struct AdmissionLadder: Sendable {
                 into: &batch
             )
         }
-        batch.gates.append(gate)
-        return Admission(verdict: .admitted(identity), ack: nil, gateIndex: batch.gates.count - 1)
+        return admitted(gate, ack: nil, into: &batch)
     }
 
     private func admitMBus(
@@ -387,20 +398,12 @@ public struct AdmissionLadder: Sendable {
                 into: &batch
             )
         }
-        let fingerprint = FrameFingerprint.of(context.payload)
-        let identity: FrameIdentity =
-            if let time = frame.meterTime {
-                .meterTime(clocks.mbus.instant(of: time), channel: UInt16(frame.transport.ci))
-            } else {
-                .fingerprint(fingerprint)
-            }
-        let gate = FrameGate(
-            meterID: entry.meterID,
-            identity: identity,
-            fingerprint: fingerprint,
-            source: frameProtocol,
-            receivedAt: context.receivedAt,
-            rowsStartingAt: batch
+        let gate = makeGate(
+            entry.meterID,
+            meterTime: frame.meterTime.map { clocks.mbus.instant(of: $0) },
+            channel: UInt16(frame.transport.ci),
+            context,
+            before: batch
         )
         let appended = frame.appendRecords(
             to: &batch,
@@ -419,8 +422,7 @@ public struct AdmissionLadder: Sendable {
                 into: &batch
             )
         }
-        batch.gates.append(gate)
-        return Admission(verdict: .admitted(identity), ack: nil, gateIndex: batch.gates.count - 1)
+        return admitted(gate, ack: nil, into: &batch)
     }
 
     // MARK: Helpers
@@ -463,23 +465,39 @@ public struct AdmissionLadder: Sendable {
         }
     }
 
-    private func openGate(
+    /// The gate of a frame whose rows are about to be appended to `batch`. Its identity is the frame counter when
+    /// the protocol has one, else the meter's clock and the frame's channel, else the fingerprint of its bytes.
+    private func makeGate(
         _ meterID: Int64,
-        _ identity: FrameIdentity,
+        counter: UInt32? = nil,
+        meterTime: Timestamp? = nil,
+        channel: UInt16 = 0,
         _ context: Context,
-        into batch: inout SinkBatch
-    ) -> Int {
-        batch.gates.append(
-            FrameGate(
-                meterID: meterID,
-                identity: identity,
-                fingerprint: FrameFingerprint.of(context.payload),
-                source: context.source ?? .native,
-                receivedAt: context.receivedAt,
-                rowsStartingAt: batch
-            )
+        before batch: SinkBatch
+    ) -> FrameGate {
+        let fingerprint = FrameFingerprint.of(context.payload)
+        let identity: FrameIdentity =
+            if let counter {
+                .counter(counter)
+            } else if let meterTime {
+                .meterTime(meterTime, channel: channel)
+            } else {
+                .fingerprint(fingerprint)
+            }
+        return FrameGate(
+            meterID: meterID,
+            identity: identity,
+            fingerprint: fingerprint,
+            source: context.source ?? .native,
+            receivedAt: context.receivedAt,
+            rowsStartingAt: batch
         )
-        return batch.gates.count - 1
+    }
+
+    /// Records an admitted frame's gate once its rows are in the batch.
+    private func admitted(_ gate: FrameGate, ack: AckRequest?, into batch: inout SinkBatch) -> Admission {
+        batch.gates.append(gate)
+        return Admission(verdict: .admitted(gate.identity), ack: ack, gateIndex: batch.gates.count - 1)
     }
 
     private func quarantine(
