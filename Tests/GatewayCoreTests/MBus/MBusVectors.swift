@@ -12,6 +12,7 @@ struct MBusVectorFile: Decodable, Sendable {
     /// The file's location, found from this source file (tests use no resources).
     static let url = URL(fileURLWithPath: #filePath)
         .deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
+        .deletingLastPathComponent()
         .appendingPathComponent("firmware-protocols/wmbus-vectors.json")
 
     /// The decoded file, or `nil` when it cannot be read (``MBusVectorTests/vectorFileLoads`` then fails).
