@@ -70,7 +70,7 @@ struct DispatchEndToEndTests {
         )
         fleet.start()
 
-        let router = HealthServer.makeRouter(readiness: { [] }, metrics: { [] })
+        let router = GatewayHTTPServer.makeRouter(readiness: { [] }, metrics: { [] })
         DispatchAPI(
             store: PostgresWriter(conninfo: configuration.postgresConninfo, logger: logger),
             token: Self.token,

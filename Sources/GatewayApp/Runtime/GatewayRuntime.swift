@@ -129,7 +129,7 @@ struct GatewayRuntime {
             // The billing and dispatch routes share one connection of their own.
             let apiStore = PostgresWriter(conninfo: configuration.postgresConninfo, logger: logger)
             services.append(
-                HealthServer(
+                GatewayHTTPServer(
                     host: configuration.httpHost,
                     port: configuration.httpPort,
                     logger: logger,

@@ -7,7 +7,7 @@ import Testing
 @Suite struct HealthServerTests {
     @Test func readinessFollowsTheGatewayAndMetricsUseThePrometheusTextFormat() async throws {
         let ready = Atomic<Bool>(false)
-        let router = HealthServer.makeRouter(
+        let router = GatewayHTTPServer.makeRouter(
             readiness: { ready.load(ordering: .relaxed) ? [] : ["database: read-only (SQLSTATE 25006)"] },
             metrics: {
                 [

@@ -7,7 +7,7 @@ public import ServiceLifecycle
 /// (Prometheus text format) on a Hummingbird server, and the routes of ``BillingAPI`` and ``DispatchAPI`` when given.
 ///
 /// The closures are called on Hummingbird's event loops; they must be cheap and thread-safe (atomics).
-public struct HealthServer: Service {
+public struct GatewayHTTPServer: Service {
     private let application: Application<RouterResponder<BasicRequestContext>>
 
     /// Creates the server; it listens once `run()` is called.
