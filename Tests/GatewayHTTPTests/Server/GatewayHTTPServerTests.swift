@@ -4,7 +4,7 @@ import HummingbirdTesting
 import Synchronization
 import Testing
 
-@Suite struct HealthServerTests {
+@Suite struct GatewayHTTPServerTests {
     @Test func readinessFollowsTheGatewayAndMetricsUseThePrometheusTextFormat() async throws {
         let ready = Atomic<Bool>(false)
         let router = GatewayHTTPServer.makeRouter(
