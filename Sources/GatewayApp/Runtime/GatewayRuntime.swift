@@ -136,7 +136,7 @@ struct GatewayRuntime {
                     readiness: { Self.notReadyReasons(mqtt: mqtt, statistics: statistics, spool: spool) },
                     metrics: {
                         statistics.snapshot() + validationStatistics.snapshot() + dispatchStatistics.snapshot()
-                            + Self.spoolMetrics(spool)
+                            + Self.spoolMetrics(spool) + mqtt.statistics.metricSamples
                     },
                     billing: BillingAPI(
                         store: apiStore,
