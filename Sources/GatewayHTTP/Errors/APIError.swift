@@ -1,5 +1,4 @@
 public import Hummingbird
-import Logging
 import PostgresSink
 
 /// A failed request as the client sees it: a status and the ``ErrorResponse`` body.

@@ -100,6 +100,20 @@ import Testing
         }
     }
 
+    @Test func bodiesOverTheLimitAreTooLarge() async throws {
+        let note = String(repeating: "x", count: 65 * 1024)
+        try await application().test(.router) { client in
+            try await client.execute(
+                uri: "/dispatch/v1/tickets/1/notes",
+                method: .post,
+                headers: [.authorization: "Bearer \(Self.dispatchToken)"],
+                body: ByteBuffer(string: #"{"actor":"desk-9","note":"\#(note)"}"#)
+            ) { response in
+                expectError(response, .contentTooLarge, #"{"error":{"code":"content_too_large"}}"#)
+            }
+        }
+    }
+
     @Test func unknownRoutesAreNotFound() async throws {
         try await application().test(.router) { client in
             try await client.execute(uri: "/billing/v2/daily-reads", method: .get) { response in
