@@ -20,14 +20,14 @@ public import PostgresSink
 /// * `POST /review/v1/decisions` with JSON `{"protocol","meter","basis","read_at","kind"}` (a reading) or
 ///   `{"protocol","meter","basis","day"}` (a day) plus `"decision":"accept"|"reject"`, `"reviewer"`, `"reason"`.
 public struct BillingAPI: Sendable {
-    private let store: PostgresWriter
+    private let store: BillingStore
     private let reviewToken: String
 
     /// Creates the API.
     /// - Parameters:
     ///   - store: A writer with its own connection, used for these queries only.
     ///   - reviewToken: The bearer token reviewers send; empty disables the review routes.
-    public init(store: PostgresWriter, reviewToken: String) {
+    public init(store: BillingStore, reviewToken: String) {
         self.store = store
         self.reviewToken = reviewToken
     }

@@ -16,7 +16,7 @@ public import PostgresSink
 /// * `POST /dispatch/v1/inspections` `{"protocol","meter","date","inspector","result","note"}`.
 /// * `GET /dispatch/v1/reports/sla?from=ISO&to=ISO` and `GET /dispatch/v1/reports/inspections-due?as_of=DATE`.
 public struct DispatchAPI: Sendable {
-    private let store: PostgresWriter
+    private let store: TelemetryStore
     private let token: String
     private let residentialMonths: Int
     private let nonResidentialMonths: Int
@@ -27,7 +27,7 @@ public struct DispatchAPI: Sendable {
     ///   - token: The bearer token; empty disables the routes.
     ///   - residentialMonths: Inspection interval of residential premises.
     ///   - nonResidentialMonths: Inspection interval of other premises.
-    public init(store: PostgresWriter, token: String, residentialMonths: Int, nonResidentialMonths: Int) {
+    public init(store: TelemetryStore, token: String, residentialMonths: Int, nonResidentialMonths: Int) {
         self.store = store
         self.token = token
         self.residentialMonths = residentialMonths

@@ -96,6 +96,10 @@ struct PostgresSessionTests {
         let database = try TestDatabase.create()
         defer { database.drop() }
         let pool = PostgresSessionPool(size: 2, settings: PostgresSessionSettings(conninfo: database.conninfo), logger: testLogger)
+        // Connect both sessions first, so that what is timed below is queueing, not connection setup.
+        async let first = pool.withConnection { try $0.execute("SELECT pg_sleep(0.2)") }
+        async let second = pool.withConnection { try $0.execute("SELECT pg_sleep(0.2)") }
+        _ = try await (first, second)
         let clock = ContinuousClock()
         let slow = Task { try await pool.withConnection { try $0.execute("SELECT pg_sleep(1.5)") } }
         try await Task.sleep(for: .milliseconds(200))

@@ -1,4 +1,4 @@
-/// The statements of the validation queue and the validator (``PostgresWriter/validate(_:settings:now:)``).
+/// The statements of the validation queue and the validator (``ValidationStore/validate(_:settings:signatures:now:)``).
 ///
 /// Instants travel as microseconds since 1970 (`bigint`) in both directions, converted exactly (no floating point).
 enum ValidationSQL {
@@ -131,7 +131,7 @@ enum ValidationSQL {
             AND r.read_at = \(instant("u.at_us")) AND r.kind = u.kind
         """
 
-    /// The stored days from $3 on, with the fingerprint ``PostgresWriter/dayFields(_:settings:)`` builds.
+    /// The stored days from $3 on, with the fingerprint ``ValidationStore/dayFields(_:settings:)`` builds.
     static let existingDays = """
         SELECT \(micros("day_start")),
             concat_ws('|', start_index_ml, end_index_ml, volume_ml, quality, array_to_string(reasons, ','), valve,
