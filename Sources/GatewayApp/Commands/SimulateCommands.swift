@@ -257,7 +257,7 @@ struct DemoCommand: AsyncParsableCommand {
         )
         print(
             "  days by quality      "
-                + (try counts("SELECT quality, count(*) FROM daily_reads GROUP BY 1 ORDER BY 1"))
+                + (try counts("SELECT read_quality_name(quality), count(*) FROM daily_reads GROUP BY 1 ORDER BY 1"))
         )
         print(
             "  day flags            "

@@ -225,7 +225,7 @@ extension BillingRead: PostgresRowDecodable {
             startIndexMillilitres: try row.decode(9),
             endIndexMillilitres: try row.decode(10),
             volumeMillilitres: try row.decode(11),
-            quality: try row.decode(12, as: StoredQuality.self).quality,
+            quality: try row.decode(12),
             reasons: try row.decode(13, as: [String]?.self) ?? [],
             intervalMinutes: minutes,
             intervals: intervals
@@ -258,7 +258,7 @@ enum BillingSQL {
     static let heldDays = """
         SELECT m.protocol, m.address, d.basis, d.day::text, d.volume_ml, d.reasons
         FROM daily_reads d JOIN meters m ON m.id = d.meter_id
-        WHERE d.quality = 'suspect'
+        WHERE d.quality = 2
         ORDER BY d.day, d.meter_id
         LIMIT $1::integer
         """
@@ -277,7 +277,7 @@ enum BillingSQL {
     static let reviewDay = """
         WITH held AS (
             SELECT meter_id, basis, day, day_start FROM daily_reads
-            WHERE meter_id = $1::bigint AND basis = $2::smallint AND day = $3::date AND quality = 'suspect'
+            WHERE meter_id = $1::bigint AND basis = $2::smallint AND day = $3::date AND quality = 2
         ),
         recorded AS (
             INSERT INTO day_reviews (meter_id, basis, day, decision, reviewer, reason)

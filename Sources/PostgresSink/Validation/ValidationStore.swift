@@ -220,7 +220,7 @@ public struct ValidationStore: Sendable {
             DayHistory(
                 dayStart: try row.decode(0),
                 volumeMillilitres: try row.decode(1),
-                quality: try row.decode(2, as: StoredQuality.self).quality,
+                quality: try row.decode(2),
                 valve: ValveState(rawValue: try row.decode(3)) ?? .unknown
             )
         }.reversed()
@@ -383,12 +383,13 @@ public struct ValidationStore: Sendable {
         let minutes = day.intervals.first.map { String($0.minutes) }
         let values: [String?] = [
             date, String(day.dayStart.microsecondsSinceEpoch), String(day.startIndexMillilitres),
-            String(day.endIndexMillilitres), String(day.volumeMillilitres), day.quality.name, "{\(reasons)}",
+            String(day.endIndexMillilitres), String(day.volumeMillilitres), day.quality.postgresText, "{\(reasons)}",
             String(day.valve.rawValue), minutes, volumes, estimated,
         ]
         let fingerprint = [
             String(day.startIndexMillilitres), String(day.endIndexMillilitres), String(day.volumeMillilitres),
-            day.quality.name, reasons, String(day.valve.rawValue), minutes ?? "", volumes ?? "", estimated ?? "",
+            day.quality.postgresText, reasons, String(day.valve.rawValue), minutes ?? "", volumes ?? "",
+            estimated ?? "",
         ].joined(separator: "|")
         return (values, fingerprint)
     }
@@ -437,14 +438,15 @@ extension DirtyMeter: PostgresRowDecodable {
     }
 }
 
-/// A quality as `daily_reads` and `billing_feed` store it (`valid`, `estimated`, `suspect`, `rejected`).
-struct StoredQuality: PostgresDecodable {
-    var quality: ReadQuality
-
-    init?(postgresText: String) {
-        guard let quality = ReadQuality(name: postgresText) else { return nil }
-        self.quality = quality
+/// A quality as `readings`, `daily_reads` and `billing_feed` store it (migration v7): its raw value, 0 valid,
+/// 1 estimated, 2 suspect, 3 rejected.
+extension ReadQuality: PostgresDecodable, PostgresEncodable {
+    public init?(postgresText: String) {
+        guard let raw = Int16(postgresText, radix: 10) else { return nil }
+        self.init(rawValue: raw)
     }
+
+    public var postgresText: String { String(rawValue) }
 }
 
 extension ReviewDecision: PostgresDecodable {}
@@ -496,7 +498,7 @@ struct WindowRead: PostgresRowDecodable {
             review: try row.decode(8, as: ReviewDecision?.self)
         )
         // The previous valid read has no stored verdict columns.
-        self.quality = row.count > 9 ? try row.decode(9, as: Int16?.self).flatMap { ReadQuality(rawValue: $0) } : nil
+        self.quality = row.count > 9 ? try row.decode(9, as: ReadQuality?.self) : nil
         self.reasons = row.count > 10 ? try row.decode(10, as: [String]?.self) : nil
     }
 }

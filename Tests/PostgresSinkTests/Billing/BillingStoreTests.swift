@@ -16,10 +16,9 @@ struct BillingStoreTests {
                 INSERT INTO billing_feed (meter_id, basis, day, day_start, version, is_correction, start_index_ml,
                     end_index_ml, volume_ml, quality, reasons, interval_minutes, intervals_ml, intervals_estimated)
                 VALUES
-                    (\(meter), 1, '2026-03-01', '2026-03-01 00:00Z', 1, false, 100, 160, 60, 'estimated',
+                    (\(meter), 1, '2026-03-01', '2026-03-01 00:00Z', 1, false, 100, 160, 60, 1,
                         '{estimated_boundary}', 720, '{20,40}', '{f,t}'),
-                    (\(meter), 0, '2026-03-02', '2026-03-02 00:00Z', 2, true, 160, 170, 10, 'valid', '{}', NULL, NULL,
-                        NULL);
+                    (\(meter), 0, '2026-03-02', '2026-03-02 00:00Z', 2, true, 160, 170, 10, 0, '{}', NULL, NULL, NULL);
                 """
             )
             let page = try await stores.billing.billingPage(after: 0, limit: 10)
@@ -55,7 +54,7 @@ struct BillingStoreTests {
                 UPDATE readings SET quality = 2, reasons = '{spike,negative_flow}';
                 INSERT INTO daily_reads (meter_id, basis, day, day_start, start_index_ml, end_index_ml, volume_ml,
                     quality, reasons, valve, version)
-                VALUES (\(meter), 0, '2026-03-01', '2026-03-01 00:00Z', 0, 9, 9, 'suspect', '{zero_consumption}', 0, 1);
+                VALUES (\(meter), 0, '2026-03-01', '2026-03-01 00:00Z', 0, 9, 9, 2, '{zero_consumption}', 0, 1);
                 """
             )
             let held = try await stores.billing.heldForReview(limit: 10)

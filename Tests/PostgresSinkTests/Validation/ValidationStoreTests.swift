@@ -89,7 +89,7 @@ struct ValidationStoreTests {
         )
         // Day 2's end (day 3 00:00) lies between 1,003 m³ at 12:00 and 1,004.4 m³ at 02:00 next day: 1,004.2 m³.
         let days = try database.connect().query(
-            "SELECT day::text, start_index_ml, end_index_ml, volume_ml, quality, array_to_string(reasons, ','), version FROM daily_reads ORDER BY day"
+            "SELECT day::text, start_index_ml, end_index_ml, volume_ml, read_quality_name(quality), array_to_string(reasons, ','), version FROM daily_reads ORDER BY day"
         ).map { $0.map { $0 ?? "NULL" } }
         #expect(
             days == [
