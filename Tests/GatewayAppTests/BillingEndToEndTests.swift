@@ -72,7 +72,10 @@ struct BillingEndToEndTests {
         profile.qtMillilitresPerHour = 600_000
         profile.qmaxMillilitresPerHour = 6_000_000
         profile.registerDigits = 5
-        _ = try await MeterStore(writer.database).importMeters([profile], columns: [.aesKey, .qminM3h, .qtM3h, .qmaxM3h, .registerDigits])
+        _ = try await MeterStore(writer.database).importMeters(
+            [profile],
+            columns: [.aesKey, .qminM3h, .qtM3h, .qmaxM3h, .registerDigits]
+        )
         await writer.close()
 
         let runtime = try GatewayRuntime(configuration: configuration, logger: logger)
@@ -132,7 +135,10 @@ struct BillingEndToEndTests {
         )
 
         let router = HealthServer.makeRouter(readiness: { [] }, metrics: { [] })
-        BillingAPI(store: BillingStore(PostgresSession(conninfo: configuration.postgresConninfo, logger: logger)), reviewToken: "")
+        BillingAPI(
+            store: BillingStore(PostgresSession(conninfo: configuration.postgresConninfo, logger: logger)),
+            reviewToken: ""
+        )
             .register(on: router)
         let application = Application(router: router)
 

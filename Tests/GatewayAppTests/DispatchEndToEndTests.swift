@@ -43,7 +43,10 @@ struct DispatchEndToEndTests {
         profile.aesKey = keyBytes
         profile.district = "harbour"
         profile.isMethaneDetectorLinked = true
-        _ = try await MeterStore(writer.database).importMeters([profile], columns: [.aesKey, .district, .methaneDetectorLinked])
+        _ = try await MeterStore(writer.database).importMeters(
+            [profile],
+            columns: [.aesKey, .district, .methaneDetectorLinked]
+        )
         await writer.close()
 
         let listener = PostgresListener(

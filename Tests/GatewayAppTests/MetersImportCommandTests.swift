@@ -186,8 +186,9 @@ struct MetersImportCommandTests {
         defer { environment.dropDatabase(database) }
         let writer = TelemetryStore(conninfo: environment.conninfo(database), logger: Logger(label: "review-cli"))
         _ = try await writer.migrate()
-        _ = try await MeterStore(writer.database).importMeters([MeterProfile(protocol: .native, address: "900")], columns: [])
-        let meter = try #require(try await MeterStore(writer.database).lookupMeter(protocol: .native, address: "900")?.id)
+        let meters = MeterStore(writer.database)
+        _ = try await meters.importMeters([MeterProfile(protocol: .native, address: "900")], columns: [])
+        let meter = try #require(try await meters.lookupMeter(protocol: .native, address: "900")?.id)
         let readAt = Timestamp(secondsSinceEpoch: 1_767_225_600)
         var batch = SinkBatch()
         batch.readings = [
@@ -210,7 +211,11 @@ struct MetersImportCommandTests {
         ]
         _ = try await writer.write(batch)
         for queued in try await ValidationStore(writer.database).dirtyMeters(limit: 5) {
-            _ = try await ValidationStore(writer.database).validate(queued, settings: ValidationSettings(), now: readAt.adding(seconds: 86_400))
+            _ = try await ValidationStore(writer.database).validate(
+                queued,
+                settings: ValidationSettings(),
+                now: readAt.adding(seconds: 86_400)
+            )
         }
         await writer.close()
 

@@ -60,7 +60,11 @@ struct BillingAPITests {
             let queue = try await ValidationStore(writer.database).dirtyMeters(limit: 50)
             if queue.isEmpty { return }
             for meter in queue {
-                _ = try await ValidationStore(writer.database).validate(meter, settings: ValidationSettings(), now: t0.adding(seconds: 30 * day))
+                _ = try await ValidationStore(writer.database).validate(
+                    meter,
+                    settings: ValidationSettings(),
+                    now: t0.adding(seconds: 30 * day)
+                )
             }
         }
     }
@@ -79,7 +83,8 @@ struct BillingAPITests {
         var profile = MeterProfile(protocol: .native, address: "777")
         profile.district = "north"
         _ = try await MeterStore(writer.database).importMeters([profile], columns: [.district])
-        let meter = try #require(try await MeterStore(writer.database).lookupMeter(protocol: .native, address: "777")?.id)
+        let meters = MeterStore(writer.database)
+        let meter = try #require(try await meters.lookupMeter(protocol: .native, address: "777")?.id)
 
         // Three days anchored by frozen totals (1, 2, 3 m³), and a periodic read whose clock is an hour off.
         var batch = SinkBatch()
@@ -96,7 +101,10 @@ struct BillingAPITests {
         try await validateAll(writer)
 
         let router = HealthServer.makeRouter(readiness: { [] }, metrics: { [] })
-        BillingAPI(store: BillingStore(PostgresSession(conninfo: database.conninfo, logger: logger)), reviewToken: Self.token)
+        BillingAPI(
+            store: BillingStore(PostgresSession(conninfo: database.conninfo, logger: logger)),
+            reviewToken: Self.token
+        )
             .register(on: router)
         let application = Application(router: router)
         try await application.test(.router) { client in

@@ -70,7 +70,9 @@ struct BillingExportCommand: AsyncParsableCommand {
             guard let seq = BillingAPI.seq(fromCursor: cursor) else { throw ValidationError("not a billing cursor") }
             after = seq
         }
-        let reads = try await withDatabase(options) { try await BillingStore($0.database).billingPage(after: after, limit: limit + 1) }
+        let reads = try await withDatabase(options) {
+            try await BillingStore($0.database).billingPage(after: after, limit: limit + 1)
+        }
         let shown = Array(reads.prefix(limit))
         print(
             format == "csv" ? BillingCSV.render(shown) : BillingAPI.renderPage(reads, limit: limit, after: after),

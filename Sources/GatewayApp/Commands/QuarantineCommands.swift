@@ -43,7 +43,12 @@ struct QuarantineListCommand: AsyncParsableCommand {
 
     func run() async throws {
         let rows = try await withDatabase(options) {
-            try await QuarantineStore($0.database).quarantinedFrames(reason: filter.reason, since: filter.since, pendingOnly: false, limit: limit)
+            try await QuarantineStore($0.database).quarantinedFrames(
+                reason: filter.reason,
+                since: filter.since,
+                pendingOnly: false,
+                limit: limit
+            )
         }
         print("id\tfirst_received\tlast_received\trepeats\treason\ttopic\treplay")
         for row in rows {

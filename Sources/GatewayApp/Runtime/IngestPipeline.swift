@@ -283,7 +283,8 @@ final class IngestPipeline: Service {
     }
 
     private func refreshRegistry(_ registry: inout MeterRegistry) async throws {
-        registry = try await MeterRegistry.load(from: MeterStore(writer.database), topics: ladder.topics) { frameProtocol, skipped in
+        let meters = MeterStore(writer.database)
+        registry = try await MeterRegistry.load(from: meters, topics: ladder.topics) { frameProtocol, skipped in
             logger.warning(
                 "meters whose address or key does not fit their protocol are ignored",
                 metadata: ["meters.protocol": "\(frameProtocol.rawValue)", "meters.skipped": "\(skipped)"]

@@ -63,7 +63,8 @@ extension BillingStore {
             try connection.execute(
                 AccuracySQL.insert,
                 parameters: [
-                    String(id), testedOn.description, kind.rawValue, String(flowMillilitresPerHour), String(errorBasisPoints),
+                    String(id), testedOn.description, kind.rawValue, String(flowMillilitresPerHour),
+                    String(errorBasisPoints),
                     judgement.verdict.rawValue, judgement.band, judgement.limitBasisPoints.map { String($0) }, tester,
                     note,
                 ]

@@ -139,7 +139,11 @@ public struct BillingStore: Sendable {
         }
         let (frameProtocol, address) = meter
         try await database.withTransaction { connection in
-            guard let id = try connection.rows(BillingSQL.meterID, [frameProtocol, address]).first?.decode(0, as: Int64.self)
+            guard
+                let id = try connection.rows(BillingSQL.meterID, [frameProtocol, address]).first?.decode(
+                    0,
+                    as: Int64.self
+                )
             else {
                 throw PostgresError(code: .invalidArgument, message: "no \(frameProtocol.rawValue) meter \(address)")
             }
@@ -293,4 +297,3 @@ enum BillingSQL {
         ORDER BY verification_expires_on, protocol, address
         """
 }
-

@@ -271,10 +271,8 @@ public actor TelemetryStore {
         encoder.finish()
         _ = try connection.copyIn(sql: StageTables.gates.copySQL, data: encoder.bytes)
         var stored: [Int: Int64] = [:]
-        for row in try connection.query(WriterSQL.storedIdentities) {
-            guard row.count == 2, let index = row[0].flatMap({ Int($0) }), let fingerprint = row[1].flatMap({ Int64($0) })
-            else { continue }
-            stored[index] = fingerprint
+        for row in try connection.rows(WriterSQL.storedIdentities) {
+            stored[try row.decode(0, as: Int.self)] = try row.decode(1, as: Int64.self)
         }
         // Decide each gate in batch order: stored before, repeated earlier in this batch, or new.
         struct Key: Hashable {

@@ -60,7 +60,10 @@ public struct ValidationStore: Sendable {
         }
         guard !earliest.isEmpty else { return }
         let meters = earliest.keys.sorted()
-        try connection.execute(ValidationSQL.enqueue, parameters: [meters.postgresText, meters.map { earliest[$0] ?? 0 }.postgresText])
+        try connection.execute(
+            ValidationSQL.enqueue,
+            parameters: [meters.postgresText, meters.map { earliest[$0] ?? 0 }.postgresText]
+        )
     }
 
     /// The meters waiting for validation, longest-waiting first.
@@ -126,7 +129,10 @@ public struct ValidationStore: Sendable {
             hasContinuousAppliance: row.hasContinuousAppliance
         )
         var signatureAlarms: [AlarmRecord] = []
-        let firstDay = BillingDay.windowStart(dirtyFrom: meter.dirtyFrom, utcOffsetSeconds: settings.dayUTCOffsetSeconds)
+        let firstDay = BillingDay.windowStart(
+            dirtyFrom: meter.dirtyFrom,
+            utcOffsetSeconds: settings.dayUTCOffsetSeconds
+        )
         let bases = try connection.rows(ValidationSQL.bases, [meter.meterID, firstDay]).map {
             try $0.decode(0, as: Int16.self)
         }
@@ -165,7 +171,8 @@ public struct ValidationStore: Sendable {
 
     /// Stores alarms the validator raised and runs the ticket step for them, in the caller's transaction (the
     /// alarm stage tables live only until its commit).
-    private static func storeAlarms(_ alarms: [AlarmRecord], on connection: PostgresConnection) throws -> CommitSummary {
+    private static func storeAlarms(_ alarms: [AlarmRecord], on connection: PostgresConnection) throws -> CommitSummary
+    {
         for table in [StageTables.alarms, StageTables.newAlarms] {
             try connection.execute(table.createSQL(.perTransaction))
         }
@@ -338,7 +345,8 @@ public struct ValidationStore: Sendable {
         let id = String(meter)
         let basisText = String(basis)
         var existing: [Timestamp: StoredDay] = [:]
-        for day in try connection.query(ValidationSQL.existingDays, [meter, basis, first.dayStart], as: StoredDay.self) {
+        for day in try connection.query(ValidationSQL.existingDays, [meter, basis, first.dayStart], as: StoredDay.self)
+        {
             existing[day.dayStart] = day
         }
         var feedLocked = false
@@ -463,7 +471,9 @@ struct MeterRow: PostgresRowDecodable {
         var limits = MeterLimits()
         limits.qminMillilitresPerHour = try row.decode(0, as: Int64?.self)
         limits.qmaxMillilitresPerHour = try row.decode(1, as: Int64?.self)
-        limits.registerModulusMillilitres = try row.decode(2, as: Int?.self).flatMap(MeterProfile.registerModulus(digits:))
+        limits.registerModulusMillilitres = try row.decode(2, as: Int?.self).flatMap(
+            MeterProfile.registerModulus(digits:)
+        )
         limits.verificationExpiresAt = try row.decode(3, as: Timestamp?.self)
         self.limits = limits
         self.source = try row.decode(4, as: FrameProtocol?.self)

@@ -5,21 +5,23 @@ import Testing
     /// 2026-01-01T00:00:00Z.
     private let newYear = Timestamp(secondsSinceEpoch: 1_767_225_600)
 
-    @Test(arguments: [
-        // (seconds after 2026-01-01T00:00Z, UTC offset, expected day start relative to the same instant)
-        (0, 0, 0),
-        (1, 0, 0),
-        (86_399, 0, 0),
-        (86_400, 0, 86_400),
-        (-1, 0, -86_400),
-        // UTC+8: the day starts at 16:00Z the evening before.
-        (0, 28_800, -28_800),
-        (57_599, 28_800, -28_800),
-        (57_600, 28_800, 57_600),
-        // UTC−5: the day starts at 05:00Z.
-        (0, -18_000, -86_400 + 18_000),
-        (18_000, -18_000, 18_000),
-    ] as [(Int64, Int64, Int64)])
+    @Test(
+        arguments: [
+            // (seconds after 2026-01-01T00:00Z, UTC offset, expected day start relative to the same instant)
+            (0, 0, 0),
+            (1, 0, 0),
+            (86_399, 0, 0),
+            (86_400, 0, 86_400),
+            (-1, 0, -86_400),
+            // UTC+8: the day starts at 16:00Z the evening before.
+            (0, 28_800, -28_800),
+            (57_599, 28_800, -28_800),
+            (57_600, 28_800, 57_600),
+            // UTC−5: the day starts at 05:00Z.
+            (0, -18_000, -86_400 + 18_000),
+            (18_000, -18_000, 18_000),
+        ] as [(Int64, Int64, Int64)]
+    )
     func dayStartIsTheLocalMidnightAtOrBeforeTheInstant(example: (Int64, Int64, Int64)) {
         let (seconds, utcOffset, expected) = example
         #expect(

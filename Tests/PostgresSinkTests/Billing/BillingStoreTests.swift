@@ -27,7 +27,9 @@ struct BillingStoreTests {
             #expect(first.protocol == .native && first.meter == "b1" && first.district == "d1")
             #expect(first.basis == VolumeBasis(rawValue: 1) && first.day == "2026-03-01")
             #expect(first.dayStart == at(0) && first.version == 1 && !first.isCorrection)
-            #expect(first.startIndexMillilitres == 100 && first.endIndexMillilitres == 160 && first.volumeMillilitres == 60)
+            #expect(
+                first.startIndexMillilitres == 100 && first.endIndexMillilitres == 160 && first.volumeMillilitres == 60
+            )
             #expect(first.quality == .estimated && first.reasons == ["estimated_boundary"])
             #expect(first.intervalMinutes == 720)
             #expect(
@@ -148,7 +150,10 @@ struct BillingStoreTests {
                     )
                 ]
             )
-            #expect(try await stores.billing.accuracyTests(failedOnly: true, limit: 10).count == (judgement.verdict == .fail ? 1 : 0))
+            #expect(
+                try await stores.billing.accuracyTests(failedOnly: true, limit: 10).count
+                    == (judgement.verdict == .fail ? 1 : 0)
+            )
         }
     }
 }

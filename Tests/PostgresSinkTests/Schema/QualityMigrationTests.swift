@@ -45,7 +45,9 @@ struct QualityMigrationTests {
             ) == [["billing_feed", "smallint"], ["daily_reads", "smallint"], ["readings", "smallint"]]
         )
         #expect(try connection.query("SELECT * FROM billing_daily_reads ORDER BY seq") == before)
-        #expect(try connection.query("SELECT quality FROM billing_daily_reads ORDER BY seq") == [["valid"], ["estimated"]])
+        #expect(
+            try connection.query("SELECT quality FROM billing_daily_reads ORDER BY seq") == [["valid"], ["estimated"]]
+        )
         #expect(try connection.query("SELECT read_quality_name(2::smallint)") == [["suspect"]])
 
         // The codings agree with ReadQuality, and a word is refused now.
