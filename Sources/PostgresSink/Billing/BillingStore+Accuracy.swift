@@ -2,15 +2,25 @@ public import GatewayCore
 
 /// One recorded meter-accuracy test.
 public struct AccuracyTestRecord: Sendable, Equatable {
+    /// The meter's protocol.
     public var `protocol`: FrameProtocol
+    /// The meter's address.
     public var meter: String
+    /// The test date, `YYYY-MM-DD`.
     public var testedOn: String
+    /// Verification, field or dispute.
     public var kind: AccuracyTestKind
+    /// The test flow.
     public var flowMillilitresPerHour: Int64
+    /// The measured error in hundredths of a percent.
     public var errorBasisPoints: Int64
+    /// The judgement against the limit.
     public var verdict: AccuracyVerdict
+    /// `low` (Qmin ≤ Q < Qt) or `high` (Qt ≤ Q ≤ Qmax), `nil` when out of range or unknown.
     public var band: String?
+    /// The limit applied, in hundredths of a percent, `nil` when none applies.
     public var limitBasisPoints: Int64?
+    /// Who tested.
     public var tester: String
 }
 

@@ -2,35 +2,53 @@ public import GatewayCore
 
 /// One published day from `billing_feed`: a first publication or a correction of an earlier one.
 public struct BillingRead: Sendable, Equatable {
+    /// One interval of the day, in slot order.
     public struct Interval: Sendable, Equatable {
+        /// The interval's start.
         public var start: Timestamp
+        /// The volume in the interval.
         public var volumeMillilitres: Int64
+        /// Whether the gateway estimated the volume (no actual data for the slot).
         public var isEstimated: Bool
     }
 
     /// The feed position; pages continue after the last one seen.
     public var seq: Int64
+    /// The meter's protocol.
     public var `protocol`: FrameProtocol
+    /// The meter's address.
     public var meter: String
+    /// The meter's district, if registered.
     public var district: String?
+    /// The volume channel.
     public var basis: VolumeBasis
     /// The billing day, `YYYY-MM-DD`.
     public var day: String
+    /// The first instant of the billing day.
     public var dayStart: Timestamp
     /// 1 for the first publication, higher for each correction.
     public var version: Int
+    /// Whether this row replaces an earlier publication of the day.
     public var isCorrection: Bool
+    /// The register index at the day's start.
     public var startIndexMillilitres: Int64
+    /// The register index at the day's end.
     public var endIndexMillilitres: Int64
+    /// The day's volume.
     public var volumeMillilitres: Int64
+    /// The day's quality (valid or estimated when first published; a correction may carry any).
     public var quality: ReadQuality
+    /// The validation reason codes of the day.
     public var reasons: [String]
+    /// The interval length, when the day has interval data.
     public var intervalMinutes: Int?
+    /// The day's intervals (empty without interval data).
     public var intervals: [Interval]
 }
 
 /// A reading or a day held for review (quality suspect).
 public struct HeldItem: Sendable, Equatable {
+    /// What is held.
     public enum Target: Sendable, Equatable {
         /// A reading, identified by its read time and kind.
         case reading(readAt: Timestamp, kind: ReadingKind)
@@ -38,19 +56,29 @@ public struct HeldItem: Sendable, Equatable {
         case day(String)
     }
 
+    /// The meter's protocol.
     public var `protocol`: FrameProtocol
+    /// The meter's address.
     public var meter: String
+    /// The volume channel.
     public var basis: VolumeBasis
+    /// The held reading or day.
     public var target: Target
+    /// The reading's register volume, or the day's volume.
     public var volumeMillilitres: Int64
+    /// The validation reason codes that hold it.
     public var reasons: [String]
 }
 
 /// A meter whose verification has expired.
 public struct ExpiredMeter: Sendable, Equatable {
+    /// The meter's protocol.
     public var `protocol`: FrameProtocol
+    /// The meter's address.
     public var meter: String
+    /// The meter's district, if registered.
     public var district: String?
+    /// The date the verification expired, `YYYY-MM-DD`.
     public var expiresOn: String
 }
 

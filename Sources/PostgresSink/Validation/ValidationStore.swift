@@ -2,6 +2,7 @@ public import GatewayCore
 
 /// A meter waiting in `validation_queue`.
 public struct DirtyMeter: Sendable, Equatable {
+    /// `meters.id`.
     public var meterID: Int64
     /// The earliest read time of new data since the meter was last validated.
     public var dirtyFrom: Timestamp
@@ -13,19 +14,24 @@ public struct DirtyMeter: Sendable, Equatable {
 public struct MeterValidationSummary: Sendable, Equatable {
     /// Another validator holds the meter; it stays queued.
     public var wasBusy = false
+    /// Readings judged (every reading of the window, changed or not).
     public var readsValidated = 0
     /// Readings whose stored quality or reasons changed.
     public var readsChanged = 0
+    /// Days whose determinants changed (inserted or updated in `daily_reads`).
     public var daysChanged = 0
     /// Rows appended to `billing_feed` (first publications and corrections).
     public var published = 0
+    /// Of the published rows, those that correct an earlier publication.
     public var corrections = 0
     /// Reads per quality after this run (of the reads in the window).
     public var qualityCounts: [ReadQuality: Int] = [:]
     /// Leak-signature alarms newly stored, and the ticket changes they made.
     public var signatureAlarms = 0
+    /// The ticket events the signature alarms caused.
     public var ticketEvents: [TicketEventSummary] = []
 
+    /// An empty summary.
     public init() {}
 }
 
