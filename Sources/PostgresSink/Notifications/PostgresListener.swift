@@ -49,6 +49,9 @@ package struct PostgresNotification: Sendable, Equatable {
 /// `Sendable`; ``start()`` and ``stop()`` may be called from any task.
 ///
 /// The stream buffers up to 100,000 notifications for a slow consumer and then drops the oldest.
+///
+/// Package-internal: the tests of this package use it to watch `ticket_events`; the gateway itself reads events
+/// from the table (the dispatch outbox), so it is not public API.
 package final class PostgresListener: Sendable {
     /// The received notifications. It finishes after ``stop()``, when the consumer stops iterating, or
     /// when the first connection attempt in ``start()`` fails.
