@@ -37,10 +37,10 @@ struct PipelineIntegrationTests {
         let ruralKey = try #require(AES128Key(bytes: ruralKeyBytes))
         let topics = TopicScheme(prefix: configuration.mqttTopicPrefix)
 
-        let writer = PostgresWriter(conninfo: configuration.postgresConninfo, logger: logger)
+        let writer = TelemetryStore(conninfo: configuration.postgresConninfo, logger: logger)
         try await writer.connect()
         _ = try await writer.migrate()
-        _ = try await writer.registerMeters([
+        _ = try await MeterStore(writer.database).registerMeters([
             MeterRegistration(
                 protocol: .native,
                 address: String(urbanMeter),
@@ -253,10 +253,10 @@ extension PipelineIntegrationTests {
         let topics = TopicScheme(prefix: configuration.mqttTopicPrefix)
         let key = try #require(AES128Key(bytes: urbanKeyBytes))
 
-        let writer = PostgresWriter(conninfo: configuration.postgresConninfo, logger: logger)
+        let writer = TelemetryStore(conninfo: configuration.postgresConninfo, logger: logger)
         try await writer.connect()
         _ = try await writer.migrate()
-        _ = try await writer.registerMeters([
+        _ = try await MeterStore(writer.database).registerMeters([
             MeterRegistration(protocol: .native, address: String(urbanMeter), aesKey: urbanKeyBytes),
             MeterRegistration(protocol: .native, address: String(ruralMeter), aesKey: urbanKeyBytes),
         ])

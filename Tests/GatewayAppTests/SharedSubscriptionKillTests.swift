@@ -74,8 +74,8 @@ struct SharedSubscriptionKillTests {
             environment: [:]
         )
         let logger = Logger(label: "shared-kill-test")
-        let writer = PostgresWriter(conninfo: configuration.postgresConninfo, logger: logger)
-        _ = try await writer.registerMeters(
+        let writer = TelemetryStore(conninfo: configuration.postgresConninfo, logger: logger)
+        _ = try await MeterStore(writer.database).registerMeters(
             wmbusMeters.map {
                 MeterRegistration(protocol: .wmbus, address: "ELS-\(String(format: "%08d", $0))-51-03")
             }

@@ -38,7 +38,7 @@ struct MigrateCommand: AsyncParsableCommand {
     func run() async throws {
         let configuration = try options.load()
         let logger = GatewayLogging.bootstrap(level: configuration.logLevel)
-        let writer = PostgresWriter(conninfo: configuration.postgresConninfo, logger: logger)
+        let writer = TelemetryStore(conninfo: configuration.postgresConninfo, logger: logger)
         try await writer.connect()
         let applied = try await writer.migrate()
         await writer.close()

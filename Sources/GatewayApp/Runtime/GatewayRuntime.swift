@@ -54,7 +54,7 @@ struct GatewayRuntime {
             )
         }
         let topics = TopicScheme(prefix: configuration.mqttTopicPrefix)
-        let writer = PostgresWriter(conninfo: configuration.postgresConninfo, logger: logger)
+        let writer = TelemetryStore(conninfo: configuration.postgresConninfo, logger: logger)
         let statistics = PipelineStatistics()
         let ladder = AdmissionLadder(
             topics: topics,
@@ -98,7 +98,7 @@ struct GatewayRuntime {
         if configuration.validationEnabled {
             services.append(
                 ValidationService(
-                    writer: PostgresWriter(conninfo: configuration.postgresConninfo, logger: logger),
+                    session: PostgresSession(.gateway(conninfo: configuration.postgresConninfo), logger: logger),
                     settings: configuration.validationSettings,
                     signatures: configuration.signatureSettings,
                     delaySeconds: configuration.validationDelaySeconds,
@@ -112,7 +112,7 @@ struct GatewayRuntime {
         if configuration.dispatchEnabled {
             services.append(
                 DispatchService(
-                    writer: PostgresWriter(conninfo: configuration.postgresConninfo, logger: logger),
+                    writer: TelemetryStore(conninfo: configuration.postgresConninfo, logger: logger),
                     client: mqtt,
                     topicPrefix: configuration.mqttTopicPrefix,
                     escalationIntervalSeconds: configuration.dispatchEscalationIntervalSeconds,
@@ -126,8 +126,14 @@ struct GatewayRuntime {
             )
         }
         if configuration.httpEnabled {
-            // The billing and dispatch routes share one connection of their own.
-            let apiStore = PostgresWriter(conninfo: configuration.postgresConninfo, logger: logger)
+            // The billing routes read through a small pool of their own, the dispatch routes through one connection
+            // of their own, both separate from ingest, validation and the dispatch service.
+            let billingDatabase = PostgresSessionPool(
+                size: 2,
+                settings: .gateway(conninfo: configuration.postgresConninfo),
+                logger: logger
+            )
+            let dispatchStore = TelemetryStore(conninfo: configuration.postgresConninfo, logger: logger)
             services.append(
                 GatewayHTTPServer(
                     host: configuration.httpHost,
@@ -139,11 +145,11 @@ struct GatewayRuntime {
                             + Self.spoolMetrics(spool) + mqtt.statistics.metricSamples
                     },
                     billing: BillingAPI(
-                        store: apiStore,
+                        store: BillingStore(billingDatabase),
                         reviewToken: configuration.httpReviewToken
                     ),
                     dispatch: DispatchAPI(
-                        store: apiStore,
+                        store: dispatchStore,
                         token: configuration.httpDispatchToken,
                         residentialMonths: configuration.dispatchInspectionResidentialMonths,
                         nonResidentialMonths: configuration.dispatchInspectionNonResidentialMonths
@@ -307,7 +313,7 @@ struct MQTTIngestService: Service {
 /// Connects to PostgreSQL (retrying while it is unavailable), applies migrations, then runs the pipeline.
 /// Frames keep arriving into the spool while the database is down; nothing waits on it but the pipeline.
 struct DatabaseStartup: Service {
-    let writer: PostgresWriter
+    let writer: TelemetryStore
     let policy: TicketPolicy
     let logger: Logger
     let then: IngestPipeline
