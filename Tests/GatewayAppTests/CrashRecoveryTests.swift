@@ -41,6 +41,7 @@ struct CrashRecoveryTests {
             captureOutput: true
         )
         var kills = 0
+        var lastStart = Date()
         var random = SystemRandomNumberGenerator()
         let startedAt = ContinuousClock.now
         for moment in [1.0, 3.0, 5.0, 7.5] {
@@ -51,6 +52,7 @@ struct CrashRecoveryTests {
             gateway.waitUntilExit()
             kills += 1
             try await Task.sleep(for: .milliseconds(Int.random(in: 50...400, using: &random)))
+            lastStart = Date()
             gateway = try environment.start(["run", "--config", config], log: folder + "/gateway-\(kills).log")
         }
         let report = try await environment.waitForReport(simulator)
@@ -66,6 +68,17 @@ struct CrashRecoveryTests {
         while try count("SELECT count(*) FROM uplink_frames") < report.framesGenerated && ContinuousClock.now < deadline
         {
             try await Task.sleep(for: .milliseconds(250))
+        }
+        // SIGTERM is handled once the service group runs; the last restart may still be starting when the fleet's
+        // frames are all stored, so wait until its services have connected to the database.
+        while try count(
+            """
+            SELECT count(*) FROM pg_stat_activity WHERE datname = current_database()
+            AND application_name = 'meter-gateway' AND pid <> pg_backend_pid()
+            AND backend_start >= to_timestamp(\(lastStart.timeIntervalSince1970))
+            """
+        ) == 0 && ContinuousClock.now < deadline {
+            try await Task.sleep(for: .milliseconds(100))
         }
         kill(gateway.processIdentifier, SIGTERM)
         gateway.waitUntilExit()
