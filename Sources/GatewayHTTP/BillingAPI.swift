@@ -1,5 +1,6 @@
 import Foundation
 import GatewayCore
+import GatewayDomain
 import HTTPTypes
 public import Hummingbird
 public import PostgresSink

@@ -1,5 +1,6 @@
 import Foundation
 import GatewayCore
+import GatewayDomain
 public import Hummingbird
 public import PostgresSink
 

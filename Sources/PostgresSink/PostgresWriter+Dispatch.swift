@@ -1,4 +1,5 @@
 public import GatewayCore
+public import GatewayDomain
 
 /// A step of the ticket lifecycle: open → acknowledged → dispatched → on site → made safe → resolved → follow-up
 /// call done → closed. Steps move forward only; `made_safe` may be skipped (a fault that was never an escape).
