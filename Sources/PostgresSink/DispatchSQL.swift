@@ -1,6 +1,19 @@
+import GatewayDomain
+
 /// The statements of the dispatch interfaces (``PostgresWriter/advanceTicket(_:to:actor:note:)`` and friends).
 enum DispatchSQL {
-    static let active = WriterSQL.activeStatuses
+    /// A status list for `IN`, derived from the lifecycle (``TicketStatus``), never written by hand.
+    static func statusList(_ statuses: [TicketStatus]) -> String {
+        "(" + statuses.map { "'\($0.rawValue)'" }.joined(separator: ", ") + ")"
+    }
+
+    /// The active statuses: `('open', 'acknowledged', 'dispatched', 'on_site', 'made_safe')`.
+    static let active = statusList(TicketStatus.active)
+
+    /// Whether deadline's step is still pending for the ticket `t` (``TicketDeadline/isPending(in:)``).
+    static func pending(_ deadline: TicketDeadline) -> String {
+        "t.status IN \(statusList(deadline.pendingStatuses))"
+    }
 
     private static func micros(_ expression: String) -> String { WriterSQL.epochMicros(expression) }
 
@@ -15,12 +28,12 @@ enum DispatchSQL {
         """
 
     /// The next pending deadline of a ticket: the deadline of the step it has not reached yet.
-    static let nextDeadline = """
-        least(CASE WHEN t.status = 'open' THEN t.acknowledge_by END,
-            CASE WHEN t.status IN ('open', 'acknowledged', 'dispatched') THEN t.arrive_by END,
-            CASE WHEN t.status IN ('open', 'acknowledged', 'dispatched', 'on_site') THEN t.make_safe_by END,
-            CASE WHEN t.status IN \(active) THEN t.repair_by END)
-        """
+    /// The set-based twin of ``TicketDeadlines/next(for:)``.
+    static let nextDeadline =
+        "least("
+        + TicketDeadline.allCases.map { "CASE WHEN \(pending($0)) THEN t.\($0.rawValue) END" }
+            .joined(separator: ", ")
+        + ")"
 
     /// Returns the event columns ``PostgresWriter/event(from:)`` reads and notifies each event after commit.
     static func eventSelect(events: String, tickets: String) -> String {
@@ -39,12 +52,15 @@ enum DispatchSQL {
         SELECT pg_advisory_xact_lock(ticket_lock_key(meter_id, condition)) FROM repair_tickets WHERE id = $1::bigint
         """
 
-    /// $1 ticket, $2 actor, $3 note, $4 the statuses the step may follow.
+    /// The status of a ticket, its row locked until the transaction ends: $1 ticket.
+    static let ticketStatus = "SELECT status FROM repair_tickets WHERE id = $1::bigint FOR UPDATE"
+
+    /// Writes a step ``TicketLifecycle`` allowed: $1 ticket, $2 actor, $3 note, $4 the new status.
     static func advance(_ step: TicketStep) -> String {
         """
         WITH t AS (
-            UPDATE repair_tickets SET status = '\(step.rawValue)', \(step.rawValue)_at = now(), updated_at = now()
-            WHERE id = $1::bigint AND status = ANY($4::text[])
+            UPDATE repair_tickets SET status = $4, \(step.rawValue)_at = now(), updated_at = now()
+            WHERE id = $1::bigint
             RETURNING id, meter_id, condition, priority
         ),
         ev AS (
@@ -106,18 +122,18 @@ enum DispatchSQL {
         FROM target JOIN ev ON ev.ticket_id = target.id
         """
 
-    /// One `escalated` event per active ticket and passed deadline whose step is still pending.
+    /// One `escalated` event per active ticket and deadline passed at $1 (µs) whose step is still pending: the
+    /// set-based twin of ``TicketDeadlines/escalationsDue(status:escalated:now:)`` (the unique index on
+    /// `(ticket_id, detail)` of `escalated` events keeps it once per deadline).
     static let escalate = """
         WITH due AS (
             SELECT t.id, d.deadline
             FROM repair_tickets t
             CROSS JOIN LATERAL (VALUES
-                ('acknowledge_by', t.acknowledge_by, t.status = 'open'),
-                ('arrive_by', t.arrive_by, t.status IN ('open', 'acknowledged', 'dispatched')),
-                ('make_safe_by', t.make_safe_by, t.status IN ('open', 'acknowledged', 'dispatched', 'on_site')),
-                ('repair_by', t.repair_by, true)
+                \(TicketDeadline.allCases.map { "('\($0.rawValue)', t.\($0.rawValue), \(pending($0)))" }
+                    .joined(separator: ",\n        "))
             ) AS d (deadline, due_at, pending)
-            WHERE t.status IN \(active) AND d.pending AND d.due_at < now()
+            WHERE t.status IN \(active) AND d.pending AND d.due_at < \(ValidationSQL.instant("$1"))
         ),
         ev AS (
             INSERT INTO ticket_events (ticket_id, at, kind, actor, detail)

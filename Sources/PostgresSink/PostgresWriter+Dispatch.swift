@@ -1,31 +1,6 @@
 public import GatewayCore
 public import GatewayDomain
 
-/// A step of the ticket lifecycle: open → acknowledged → dispatched → on site → made safe → resolved → follow-up
-/// call done → closed. Steps move forward only; `made_safe` may be skipped (a fault that was never an escape).
-public enum TicketStep: String, Sendable, Hashable, CaseIterable {
-    case acknowledged
-    case dispatched
-    case onSite = "on_site"
-    case madeSafe = "made_safe"
-    case resolved
-    case followUpDone = "follow_up_done"
-    case closed
-
-    /// The statuses a ticket may be in for this step to apply.
-    var allowedFrom: [String] {
-        switch self {
-        case .acknowledged: ["open"]
-        case .dispatched: ["acknowledged"]
-        case .onSite: ["dispatched"]
-        case .madeSafe: ["on_site"]
-        case .resolved: ["on_site", "made_safe"]
-        case .followUpDone: ["resolved"]
-        case .closed: ["follow_up_done"]
-        }
-    }
-}
-
 /// One ticket with its deadlines and lifecycle times.
 public struct DispatchTicket: Sendable, Equatable {
     public var id: Int64
@@ -48,6 +23,17 @@ public struct DispatchTicket: Sendable, Equatable {
     public var steps: [String: Timestamp]
     public var reporter: String?
     public var note: String?
+
+    /// The deadline of the ticket's next pending step (``TicketDeadlines/next(for:)``): an acknowledged ticket
+    /// shows its arrival deadline, never its passed `acknowledge_by`. `nil` for a ticket with none pending.
+    public var nextDeadline: Timestamp? {
+        guard let status = TicketStatus(rawValue: status) else { return nil }
+        var instants: [TicketDeadline: Timestamp] = [:]
+        for deadline in TicketDeadline.allCases {
+            instants[deadline] = deadlines[deadline.rawValue]
+        }
+        return TicketDeadlines(instants).next(for: status)?.at
+    }
 }
 
 /// One event of a ticket's audit trail.
@@ -119,22 +105,25 @@ extension PostgresWriter {
         }
         return try withTransaction { connection in
             _ = try connection.query(DispatchSQL.lockTicket, parameters: [String(ticketID)])
+            guard
+                let current = try connection.query(DispatchSQL.ticketStatus, parameters: [String(ticketID)])
+                    .first?.first.flatMap({ $0 })
+            else { throw PostgresError(code: .invalidArgument, message: "no ticket \(ticketID)") }
+            guard let status = TicketStatus(rawValue: current) else {
+                throw PostgresError(code: .invalidArgument, message: "ticket \(ticketID) has unknown status \(current)")
+            }
+            let next: TicketStatus
+            do throws(TicketLifecycle.Refusal) {
+                next = try TicketLifecycle.advance(ticket: ticketID, from: status, by: step)
+            } catch {
+                throw PostgresError(code: .invalidArgument, message: error.message)
+            }
             let rows = try connection.query(
                 DispatchSQL.advance(step),
-                parameters: [String(ticketID), actor, note, "{\(step.allowedFrom.joined(separator: ","))}"]
+                parameters: [String(ticketID), actor, note, next.rawValue]
             )
             guard let row = rows.first, let event = Self.event(from: row) else {
-                let status = try connection.query(
-                    "SELECT status FROM repair_tickets WHERE id = $1::bigint",
-                    parameters: [String(ticketID)]
-                ).first?.first.flatMap { $0 }
-                throw PostgresError(
-                    code: .invalidArgument,
-                    message: status.map {
-                        "ticket \(ticketID) is \($0); \(step.rawValue) follows \(step.allowedFrom.joined(separator: " or "))"
-                    }
-                        ?? "no ticket \(ticketID)"
-                )
+                throw PostgresError(code: .invalidArgument, message: "no ticket \(ticketID)")
             }
             return event
         }
@@ -201,13 +190,16 @@ extension PostgresWriter {
         }
     }
 
-    /// Writes an `escalated` event for every active ticket whose deadline passed without its step (once per
-    /// ticket and deadline), raises its escalation level and notifies.
+    /// Writes an `escalated` event for every active ticket whose deadline passed at `now` without its step (once per
+    /// ticket and deadline, the rule of ``TicketDeadlines/escalationsDue(status:escalated:now:)``), raises its
+    /// escalation level and notifies.
+    /// - Parameter now: The instant to judge the deadlines at (the caller's clock, not the database's).
     /// - Returns: The events written.
     /// - Throws: ``PostgresError``.
-    public func escalateOverdue() throws -> [DispatchEvent] {
+    public func escalateOverdue(now: Timestamp) throws -> [DispatchEvent] {
         try withTransaction { connection in
-            try connection.query(DispatchSQL.escalate).compactMap(Self.event(from:))
+            try connection.query(DispatchSQL.escalate, parameters: [String(now.microsecondsSinceEpoch)])
+                .compactMap(Self.event(from:))
         }
     }
 

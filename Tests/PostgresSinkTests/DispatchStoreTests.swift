@@ -1,5 +1,6 @@
 import Foundation
 import GatewayCore
+import GatewayDomain
 import Testing
 
 @testable import PostgresSink
@@ -92,7 +93,7 @@ struct DispatchStoreTests {
                 makeAlarm(meter: ids["m2"]!, raisedAt: now.adding(seconds: -5), condition: .batteryLow, priority: .p3),
             ]
             _ = try await writer.write(batch)
-            #expect(try await writer.escalateOverdue().isEmpty)
+            #expect(try await writer.escalateOverdue(now: now).isEmpty)
             // The P0 ticket's acknowledge and arrive deadlines have passed; the P3 ticket's have not.
             let connection = try database.connect()
             try connection.execute(
@@ -101,9 +102,9 @@ struct DispatchStoreTests {
                 WHERE condition = 'methane_detector'
                 """
             )
-            let escalated = try await writer.escalateOverdue()
+            let escalated = try await writer.escalateOverdue(now: now)
             #expect(escalated.map(\.detail) == ["acknowledge_by passed", "arrive_by passed"])
-            #expect(try await writer.escalateOverdue().isEmpty)
+            #expect(try await writer.escalateOverdue(now: now).isEmpty)
             let ticket = try #require(
                 try await writer.tickets(TicketFilter()).first { $0.condition == "methane_detector" }
             )
@@ -113,7 +114,7 @@ struct DispatchStoreTests {
             try connection.execute(
                 "UPDATE repair_tickets SET make_safe_by = now() - interval '1 minute' WHERE id = \(ticket.id)"
             )
-            #expect(try await writer.escalateOverdue().map(\.detail) == ["make_safe_by passed"])
+            #expect(try await writer.escalateOverdue(now: now).map(\.detail) == ["make_safe_by passed"])
             // Filtering: P0 only, and due before now.
             var filter = TicketFilter()
             filter.priority = .p0
@@ -121,6 +122,45 @@ struct DispatchStoreTests {
             filter = TicketFilter()
             filter.dueBefore = now.adding(seconds: 60)
             #expect(try await writer.tickets(filter).map(\.id) == [ticket.id])
+        }
+    }
+
+    @Test func escalationJudgesDeadlinesAtTheCallersNowNotTheDatabases() async throws {
+        try await withMigratedWriter { writer, _, ids in
+            var batch = SinkBatch()
+            batch.alarms = [makeAlarm(meter: ids["m1"]!, raisedAt: now.adding(seconds: -5))]
+            _ = try await writer.write(batch)
+            // P0 urban: acknowledge within 5 min, arrive within 30 min. Nothing is backdated in the database.
+            #expect(try await writer.escalateOverdue(now: now.adding(seconds: 60)).isEmpty)
+            let late = now.adding(seconds: 600)
+            #expect(try await writer.escalateOverdue(now: late).map(\.detail) == ["acknowledge_by passed"])
+            #expect(try await writer.escalateOverdue(now: late).isEmpty)
+            let ticket = try #require(try await writer.tickets(TicketFilter()).first)
+            #expect(ticket.nextDeadline == ticket.deadlines["acknowledge_by"])
+            // Once acknowledged, the next deadline is the arrival, not the passed acknowledge_by.
+            _ = try await writer.advanceTicket(ticket.id, to: .acknowledged, actor: "desk", note: nil)
+            let acknowledged = try #require(try await writer.tickets(TicketFilter()).first)
+            #expect(acknowledged.nextDeadline == acknowledged.deadlines["arrive_by"])
+            #expect(try await writer.escalateOverdue(now: now.adding(seconds: 3600)).map(\.detail) == ["arrive_by passed"])
+        }
+    }
+
+    @Test func aRefusedStepSaysWhyAndWritesNothing() async throws {
+        try await withMigratedWriter { writer, database, ids in
+            var batch = SinkBatch()
+            batch.alarms = [makeAlarm(meter: ids["m1"]!, raisedAt: now.adding(seconds: -5))]
+            _ = try await writer.write(batch)
+            let ticket = try #require(try await writer.tickets(TicketFilter()).first)
+            let events = try database.count("ticket_events")
+            let refusal = await #expect(throws: PostgresError.self) {
+                _ = try await writer.advanceTicket(ticket.id, to: .dispatched, actor: "desk", note: nil)
+            }
+            #expect(refusal?.message == "ticket \(ticket.id) is open; dispatched follows acknowledged")
+            #expect(try database.count("ticket_events") == events)
+            #expect(try await writer.tickets(TicketFilter()).first?.status == "open")
+            await #expect(throws: PostgresError.self) {
+                _ = try await writer.advanceTicket(999_999, to: .acknowledged, actor: "desk", note: nil)
+            }
         }
     }
 

@@ -1,6 +1,7 @@
 import ArgumentParser
 import Foundation
 import GatewayCore
+import GatewayDomain
 import GatewayHTTP
 import PostgresSink
 
@@ -40,8 +41,7 @@ struct TicketsListCommand: AsyncParsableCommand {
         let tickets = try await withDatabase(options) { try await $0.tickets(filter) }
         print("id,priority,status,condition,meter,district,opened_at,next_deadline,escalation_level,incident_id")
         for ticket in tickets {
-            let next = ["acknowledge_by", "arrive_by", "make_safe_by", "repair_by"].compactMap { ticket.deadlines[$0] }
-                .min()
+            let next = ticket.nextDeadline
             print(
                 "\(ticket.id),\(ticket.priority.rawValue),\(ticket.status),\(ticket.condition),\(ticket.meter),"
                     + "\(ticket.district ?? ""),\(ticket.openedAt),\(next.map { "\($0)" } ?? ""),"

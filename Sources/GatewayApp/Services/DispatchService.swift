@@ -38,6 +38,8 @@ final class DispatchService: Service {
     private let valveCloseOnP0: Bool
     private let databaseReady: @Sendable () -> Bool
     private let logger: Logger
+    /// The clock deadlines are judged by (ARCHITECTURE decision 7).
+    private let now: @Sendable () -> Timestamp
     let statistics: DispatchStatistics
 
     init(
@@ -50,7 +52,8 @@ final class DispatchService: Service {
         valveCloseOnP0: Bool,
         statistics: DispatchStatistics,
         databaseReady: @escaping @Sendable () -> Bool,
-        logger: Logger
+        logger: Logger,
+        now: @escaping @Sendable () -> Timestamp = { .now }
     ) {
         self.writer = writer
         self.client = client
@@ -62,6 +65,7 @@ final class DispatchService: Service {
         self.statistics = statistics
         self.databaseReady = databaseReady
         self.logger = logger
+        self.now = now
     }
 
     /// The topic of a ticket event of this priority.
@@ -81,7 +85,7 @@ final class DispatchService: Service {
                     settingsSynced = true
                 }
                 if ContinuousClock.now - lastEscalation >= .seconds(escalationIntervalSeconds) {
-                    let escalated = try await writer.escalateOverdue()
+                    let escalated = try await writer.escalateOverdue(now: now())
                     lastEscalation = .now
                     statistics.escalations.add(Int64(escalated.count), ordering: .relaxed)
                     for event in escalated {
