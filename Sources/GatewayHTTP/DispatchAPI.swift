@@ -17,19 +17,28 @@ public import PostgresSink
 /// * `POST /dispatch/v1/inspections` `{"protocol","meter","date","inspector","result","note"}`.
 /// * `GET /dispatch/v1/reports/sla?from=ISO&to=ISO` and `GET /dispatch/v1/reports/inspections-due?as_of=DATE`.
 public struct DispatchAPI: Sendable {
-    private let store: PostgresWriter
+    private let store: DispatchStore
+    private let inspections: InspectionStore
     private let token: String
     private let residentialMonths: Int
     private let nonResidentialMonths: Int
 
     /// Creates the API.
     /// - Parameters:
-    ///   - store: A writer with its own connection, used for these requests only.
+    ///   - store: The tickets, over the API's own database connection(s).
+    ///   - inspections: The inspections, over the same.
     ///   - token: The bearer token; empty disables the routes.
     ///   - residentialMonths: Inspection interval of residential premises.
     ///   - nonResidentialMonths: Inspection interval of other premises.
-    public init(store: PostgresWriter, token: String, residentialMonths: Int, nonResidentialMonths: Int) {
+    public init(
+        store: DispatchStore,
+        inspections: InspectionStore,
+        token: String,
+        residentialMonths: Int,
+        nonResidentialMonths: Int
+    ) {
         self.store = store
+        self.inspections = inspections
         self.token = token
         self.residentialMonths = residentialMonths
         self.nonResidentialMonths = nonResidentialMonths
@@ -38,6 +47,7 @@ public struct DispatchAPI: Sendable {
     /// Adds the routes to a router.
     public func register(on router: Router<BasicRequestContext>) {
         let store = store
+        let inspections = inspections
         let token = token
         let residential = residentialMonths
         let nonResidential = nonResidentialMonths
@@ -152,7 +162,7 @@ public struct DispatchAPI: Sendable {
                 let inspector = body["inspector"] as? String, let result = body["result"] as? String
             else { return Self.bad("bad_inspection") }
             do {
-                try await store.recordInspection(
+                try await inspections.recordInspection(
                     meter: (source, meter),
                     on: date,
                     inspector: inspector,
@@ -176,7 +186,7 @@ public struct DispatchAPI: Sendable {
             guard BillingAPI.authorised(request, token: token) else { return Self.unauthorised }
             let text = request.uri.queryParameters["as_of"].map(String.init) ?? ""
             guard let date = text.isEmpty ? BillingAPI.today : CivilDate(iso: text) else { return Self.bad("bad_date") }
-            let due = try await store.inspectionsDue(
+            let due = try await inspections.inspectionsDue(
                 asOf: date,
                 residentialMonths: residential,
                 nonResidentialMonths: nonResidential,
@@ -361,7 +371,7 @@ public struct DispatchAPI: Sendable {
             json.field("district", string: row.district)
             json.field("tickets", integer: row.tickets)
             for name in ["acknowledge", "arrive", "make_safe", "repair"] {
-                let counts = row.deadlines[name] ?? (0, 0)
+                let counts = row.deadlines[name] ?? SLARow.Compliance(met: 0, decided: 0)
                 json.key(name)
                 json.beginObject()
                 json.field("met", integer: counts.met)

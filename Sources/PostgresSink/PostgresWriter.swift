@@ -398,7 +398,7 @@ public actor PostgresWriter {
         try prepareTransactionStageTables(needed, on: connection)
         try writeSeries(batch, into: &summary, on: connection)
         try markForValidation(batch, on: connection)
-        summary.ticketEvents += try recordCommandResults(batch.commandResults, on: connection)
+        summary.ticketEvents += try DispatchOutbox.recordCommandResults(batch.commandResults, on: connection)
         if !batch.alarms.isEmpty {
             try writeAlarms(batch.alarms, into: &summary, on: connection)
         }

@@ -71,8 +71,10 @@ struct DispatchEndToEndTests {
         fleet.start()
 
         let router = HealthServer.makeRouter(readiness: { [] }, metrics: { [] })
+        let apiDatabase = PostgresSession(conninfo: configuration.postgresConninfo, logger: logger)
         DispatchAPI(
-            store: PostgresWriter(conninfo: configuration.postgresConninfo, logger: logger),
+            store: DispatchStore(database: apiDatabase),
+            inspections: InspectionStore(database: apiDatabase),
             token: Self.token,
             residentialMonths: 12,
             nonResidentialMonths: 6

@@ -112,7 +112,7 @@ struct GatewayRuntime {
         if configuration.dispatchEnabled {
             services.append(
                 DispatchService(
-                    writer: PostgresWriter(conninfo: configuration.postgresConninfo, logger: logger),
+                    session: PostgresSession(conninfo: configuration.postgresConninfo, logger: logger),
                     client: mqtt,
                     topicPrefix: configuration.mqttTopicPrefix,
                     escalationIntervalSeconds: configuration.dispatchEscalationIntervalSeconds,
@@ -126,8 +126,10 @@ struct GatewayRuntime {
             )
         }
         if configuration.httpEnabled {
-            // The billing and dispatch routes share one connection of their own.
+            // The billing routes have one connection of their own, the dispatch routes another (a slow billing page
+            // cannot stall a dispatcher's step).
             let apiStore = PostgresWriter(conninfo: configuration.postgresConninfo, logger: logger)
+            let dispatchDatabase = PostgresSession(conninfo: configuration.postgresConninfo, logger: logger)
             services.append(
                 HealthServer(
                     host: configuration.httpHost,
@@ -143,7 +145,8 @@ struct GatewayRuntime {
                         reviewToken: configuration.httpReviewToken
                     ),
                     dispatch: DispatchAPI(
-                        store: apiStore,
+                        store: DispatchStore(database: dispatchDatabase),
+                        inspections: InspectionStore(database: dispatchDatabase),
                         token: configuration.httpDispatchToken,
                         residentialMonths: configuration.dispatchInspectionResidentialMonths,
                         nonResidentialMonths: configuration.dispatchInspectionNonResidentialMonths

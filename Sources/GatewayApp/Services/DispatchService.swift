@@ -29,7 +29,9 @@ final class DispatchStatistics: Sendable {
 /// topic at least once, in order (a crash between the PUBACK and the mark republishes; consumers dedupe on
 /// `event_id`). `pg_notify` remains the immediate in-database signal.
 final class DispatchService: Service {
-    private let writer: PostgresWriter
+    private let session: PostgresSession
+    private let store: DispatchStore
+    private let outbox: DispatchOutbox
     private let client: MosquittoClient
     private let topicPrefix: String
     private let escalationIntervalSeconds: Int
@@ -43,7 +45,7 @@ final class DispatchService: Service {
     let statistics: DispatchStatistics
 
     init(
-        writer: PostgresWriter,
+        session: PostgresSession,
         client: MosquittoClient,
         topicPrefix: String,
         escalationIntervalSeconds: Int,
@@ -55,7 +57,9 @@ final class DispatchService: Service {
         logger: Logger,
         now: @escaping @Sendable () -> Timestamp = { .now }
     ) {
-        self.writer = writer
+        self.session = session
+        self.store = DispatchStore(database: session)
+        self.outbox = DispatchOutbox(database: session)
         self.client = client
         self.topicPrefix = topicPrefix
         self.escalationIntervalSeconds = escalationIntervalSeconds
@@ -78,14 +82,14 @@ final class DispatchService: Service {
         while !(Task.isShuttingDownGracefully || Task.isCancelled) {
             do {
                 if !settingsSynced {
-                    try await writer.syncDispatchSettings(
+                    try await store.syncDispatchSettings(
                         incidentWindowSeconds: incidentWindowSeconds,
                         incidentMinimumMeters: incidentMinimumMeters
                     )
                     settingsSynced = true
                 }
                 if ContinuousClock.now - lastEscalation >= .seconds(escalationIntervalSeconds) {
-                    let escalated = try await writer.escalateOverdue(now: now())
+                    let escalated = try await store.escalateOverdue(now: now())
                     lastEscalation = .now
                     statistics.escalations.add(Int64(escalated.count), ordering: .relaxed)
                     for event in escalated {
@@ -104,13 +108,13 @@ final class DispatchService: Service {
                 try? await Task.sleep(for: .seconds(1))
             }
         }
-        await writer.close()
+        await session.close()
     }
 
     /// Publishes one page of pending events; returns how many were published.
     private func publishPending() async throws -> Int {
         guard client.isConnected else { return 0 }
-        let pending = try await writer.undispatchedEvents(limit: 200)
+        let pending = try await outbox.undispatchedEvents(limit: 200)
         var done: [Int64] = []
         defer {
             if !done.isEmpty {
@@ -126,12 +130,12 @@ final class DispatchService: Service {
                     timeout: .seconds(10)
                 )
             } catch {
-                try await writer.markDispatched(done)
+                try await outbox.markDispatched(done)
                 throw error
             }
             done.append(event.id)
         }
-        try await writer.markDispatched(done)
+        try await outbox.markDispatched(done)
         return done.count
     }
 
@@ -141,9 +145,9 @@ final class DispatchService: Service {
     private func sendValveCloses() async throws {
         guard client.isConnected else { return }
         let topics = TopicScheme(prefix: topicPrefix)
-        for pending in try await writer.pendingValveCloses(limit: 50) {
+        for pending in try await outbox.pendingValveCloses(limit: 50) {
             guard let key = AES128Key(bytes: pending.key), let meterID = UInt64(pending.address),
-                let counter = try await writer.reserveValveCommand(
+                let counter = try await outbox.reserveValveCommand(
                     ticketID: pending.ticketID,
                     meterID: pending.meterID,
                     detail: { "close (frame counter \($0), reason \(pending.condition))" }
@@ -163,7 +167,7 @@ final class DispatchService: Service {
                 qos: .atLeastOnce,
                 timeout: .seconds(10)
             )
-            try await writer.markValveCommandSent(ticketID: pending.ticketID)
+            try await outbox.markValveCommandSent(ticketID: pending.ticketID)
             statistics.valveCommands.add(1, ordering: .relaxed)
             logger.notice(
                 "valve close sent",

@@ -1,6 +1,7 @@
 import GatewayDomain
 
-/// The statements of the dispatch interfaces (``PostgresWriter/advanceTicket(_:to:actor:note:)`` and friends).
+/// The statements of ``DispatchStore``, ``DispatchOutbox`` and ``InspectionStore``. Rules (which status a step
+/// follows, which deadline is pending) come from GatewayDomain; the status lists below are derived from it.
 enum DispatchSQL {
     /// A status list for `IN`, derived from the lifecycle (``TicketStatus``), never written by hand.
     static func statusList(_ statuses: [TicketStatus]) -> String {
@@ -17,7 +18,7 @@ enum DispatchSQL {
 
     private static func micros(_ expression: String) -> String { WriterSQL.epochMicros(expression) }
 
-    /// The columns ``PostgresWriter/ticket(from:)`` reads, for `repair_tickets t JOIN meters m`.
+    /// The columns ``DispatchTicket/init(row:)`` reads, for `repair_tickets t JOIN meters m`.
     static let ticketColumns = """
         t.id, t.meter_id, m.protocol, m.address, m.district, m.is_rural, t.condition, t.priority, t.status, t.origin,
             t.incident_id, t.escalation_level, t.alarm_count, \(micros("t.opened_at")), \(micros("t.acknowledge_by")),
@@ -35,7 +36,7 @@ enum DispatchSQL {
             .joined(separator: ", ")
         + ")"
 
-    /// Returns the event columns ``PostgresWriter/event(from:)`` reads and notifies each event after commit.
+    /// Returns the event columns ``DispatchEvent/init(row:)`` reads and notifies each event after commit.
     static func eventSelect(events: String, tickets: String) -> String {
         """
         SELECT e.id, e.ticket_id, \(micros("e.at")), e.kind, e.actor, e.alarm_id, e.detail,
@@ -288,5 +289,78 @@ extension DispatchSQL {
             RETURNING id, ticket_id, at, kind, actor, alarm_id, detail
         )
         \(eventSelect(events: "ev", tickets: "t"))
+        """
+}
+
+extension DispatchSQL {
+    /// The meter of a premises: $1 protocol, $2 address.
+    static let meterID = "SELECT id FROM meters WHERE protocol = $1 AND address = $2"
+
+    /// Serialises with the gateway's ticket step for a meter and condition: $1 meter id, $2 condition.
+    static let lockMeterCondition = "SELECT pg_advisory_xact_lock(ticket_lock_key($1::bigint, $2))"
+
+    /// $1 district, $2 start (µs), $3 end (µs), $4 reason, $5 announced by. Returns the id.
+    static let announceOutage = """
+        INSERT INTO planned_outages (district, starts_at, ends_at, reason, announced_by)
+        VALUES ($1, \(ValidationSQL.instant("$2")), \(ValidationSQL.instant("$3")), $4, $5) RETURNING id
+        """
+
+    /// $1 name, $2 value.
+    static let syncSetting = """
+        INSERT INTO dispatch_settings (name, value) VALUES ($1, $2::bigint)
+        ON CONFLICT (name) DO UPDATE SET value = excluded.value
+        WHERE dispatch_settings.value IS DISTINCT FROM excluded.value
+        """
+
+    /// The events of a ticket in order: $1 ticket.
+    static let events = """
+        SELECT id, ticket_id, \(WriterSQL.epochMicros("at")), kind, actor, alarm_id, detail
+        FROM ticket_events WHERE ticket_id = $1::bigint ORDER BY id
+        """
+
+    /// Household file, premises facts: $1 meter id.
+    static let premises = """
+        SELECT continuous_appliance, methane_detector_linked, customer_class FROM meters WHERE id = $1::bigint
+        """
+
+    /// Household file, the latest main-register readings: $1 meter id.
+    static let householdReadings = """
+        SELECT \(WriterSQL.epochMicros("read_at")), volume_ml, valve, quality FROM readings
+        WHERE meter_id = $1::bigint AND storage = 0 AND tariff = 0 ORDER BY read_at DESC LIMIT 10
+        """
+
+    /// Household file, the latest alarms: $1 meter id.
+    static let householdAlarms = """
+        SELECT \(WriterSQL.epochMicros("raised_at")), condition, priority, is_cleared FROM alarms
+        WHERE meter_id = $1::bigint ORDER BY raised_at DESC LIMIT 20
+        """
+
+    /// Household file, the latest tickets: $1 meter id.
+    static let householdTickets = """
+        SELECT id, condition, priority, status, \(WriterSQL.epochMicros("opened_at")) FROM repair_tickets
+        WHERE meter_id = $1::bigint ORDER BY opened_at DESC LIMIT 10
+        """
+
+    /// Household file, the latest inspections: $1 meter id.
+    static let householdInspections = """
+        SELECT inspected_on::text, inspector, result FROM inspections
+        WHERE meter_id = $1::bigint ORDER BY inspected_on DESC LIMIT 10
+        """
+
+    /// $1 the event ids the broker acknowledged.
+    static let markDispatched = """
+        UPDATE ticket_events SET dispatched_at = now() WHERE id = ANY($1::bigint[]) AND dispatched_at IS NULL
+        """
+
+    /// $1 ticket.
+    static let markValveCommandSent = """
+        UPDATE valve_commands SET sent_at = now() WHERE ticket_id = $1::bigint AND sent_at IS NULL
+        """
+
+    /// $1 protocol, $2 address, $3 date, $4 inspector, $5 result, $6 note. Returns one row when the meter exists.
+    static let recordInspection = """
+        INSERT INTO inspections (meter_id, inspected_on, inspector, result, note)
+        SELECT id, $3::date, $4, $5, $6 FROM meters WHERE protocol = $1 AND address = $2
+        RETURNING id
         """
 }
