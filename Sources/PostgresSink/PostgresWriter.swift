@@ -477,6 +477,7 @@ public actor PostgresWriter {
         let mayOpen = alarms.contains { policy.opensTicket($0.condition, isCleared: $0.isCleared) }
         let mayClear = alarms.contains { $0.isCleared }
         guard mayOpen || mayClear else { return }
+        let firstEvent = summary.events.count
         try connection.execute(WriterSQL.lockTicketKeys)
         if mayOpen {
             try connection.execute(WriterSQL.markOutageAlarms)
@@ -491,6 +492,7 @@ public actor PostgresWriter {
             collectEvents(try connection.query(WriterSQL.clearedAlarmEvents), into: &summary)
             collectEvents(try connection.query(WriterSQL.autoResolveCleared), into: &summary)
         }
+        try DispatchOutbox.notify(eventIDs: summary.events[firstEvent...].map(\.id), on: connection)
     }
 
     /// Parses rows of ``WriterSQL/eventColumns`` into the summary.

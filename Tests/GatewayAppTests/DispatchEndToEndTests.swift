@@ -114,7 +114,7 @@ struct DispatchEndToEndTests {
             // NOTIFY after commit.
             var notifications = listener.notifications.makeAsyncIterator()
             let notified = try #require(await notifications.next()?.payload)
-            #expect(notified.contains("\"event\" : \"opened\""), "\(notified)")
+            #expect(notified.contains("\"event\":\"opened\""), "\(notified)")
 
             // The dispatch topic, P0 sub-topic.
             @Sendable func dispatched() -> [(topic: String, json: [String: Any])] {
@@ -136,6 +136,7 @@ struct DispatchEndToEndTests {
             let first = try #require(dispatched().first)
             #expect(first.topic == "\(configuration.mqttTopicPrefix)/dispatch/tickets/P0")
             #expect(first.json["event"] as? String == "opened")
+            #expect(first.json["version"] as? Int == 1)
             let ticket = try #require(first.json["ticket"] as? [String: Any])
             #expect(ticket["condition"] as? String == "methane_detector")
             #expect((ticket["meter"] as? [String: Any])?["district"] as? String == "harbour")

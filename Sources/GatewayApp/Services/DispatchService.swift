@@ -1,4 +1,5 @@
 import GatewayCore
+import GatewayDomain
 import Logging
 import MQTTIngest
 import PostgresSink
@@ -27,7 +28,8 @@ final class DispatchStatistics: Sendable {
 /// Delivery: events are read from `ticket_events` in id order where `dispatched_at` is NULL, published at QoS 1 to
 /// `<prefix>/dispatch/tickets/<priority>` and marked only after the broker acknowledged them, so each reaches the
 /// topic at least once, in order (a crash between the PUBACK and the mark republishes; consumers dedupe on
-/// `event_id`). `pg_notify` remains the immediate in-database signal.
+/// `event_id`). The payload is the ``TicketEventMessage`` NOTIFY `ticket_events` also carries (the immediate
+/// in-database signal).
 final class DispatchService: Service {
     private let session: PostgresSession
     private let store: DispatchStore
@@ -124,8 +126,8 @@ final class DispatchService: Service {
         for event in pending {
             do {
                 try await client.publishAndWait(
-                    topic: Self.topic(prefix: topicPrefix, priority: event.priority),
-                    payload: Array(event.json.utf8),
+                    topic: Self.topic(prefix: topicPrefix, priority: event.ticket.priority.rawValue),
+                    payload: Array(try event.jsonText().utf8),
                     qos: .atLeastOnce,
                     timeout: .seconds(10)
                 )
@@ -133,7 +135,7 @@ final class DispatchService: Service {
                 try await outbox.markDispatched(done)
                 throw error
             }
-            done.append(event.id)
+            done.append(event.eventID)
         }
         try await outbox.markDispatched(done)
         return done.count

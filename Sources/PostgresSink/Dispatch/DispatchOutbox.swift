@@ -1,4 +1,5 @@
 import GatewayCore
+public import GatewayDomain
 
 /// The dispatch outbox: ticket events waiting for the MQTT dispatch topic, and the valve-close commands of P0
 /// tickets.
@@ -15,15 +16,15 @@ public struct DispatchOutbox: Sendable {
         self.database = database
     }
 
-    /// Events not yet published on the dispatch topic, oldest first, each with its ticket's priority and the event
-    /// and ticket as JSON.
+    /// Events not yet published on the dispatch topic, oldest first, each as the message to publish (the same
+    /// shape NOTIFY carries; ``TicketEventMessage/jsonText()``).
     /// - Parameter limit: At most this many.
-    /// - Returns: (event id, ticket priority, JSON).
+    /// - Returns: The messages, in event-id order.
     /// - Throws: ``PostgresError``.
-    public func undispatchedEvents(limit: Int) async throws -> [(id: Int64, priority: String, json: String)] {
+    public func undispatchedEvents(limit: Int) async throws -> [TicketEventMessage] {
         try await database.withConnection { connection in
-            try connection.query(DispatchSQL.undispatched, [limit], as: PendingEvent.self)
-        }.map { ($0.id, $0.priority, $0.json) }
+            try connection.query(DispatchSQL.undispatched, [limit], as: TicketEventMessage.self)
+        }
     }
 
     /// Marks events as published on the dispatch topic.
@@ -65,7 +66,12 @@ public struct DispatchOutbox: Sendable {
                 let counter = try row.decode(0, as: Int64?.self).flatMap(UInt32.init(exactly:))
             else { return nil }
             if try row.decode(1, as: Bool?.self) == true {
-                _ = try connection.rows(DispatchSQL.valveCommandEvent, [ticketID, detail(counter)])
+                let events = try connection.query(
+                    DispatchSQL.valveCommandEvent,
+                    [ticketID, detail(counter)],
+                    as: DispatchEvent.self
+                )
+                try DispatchOutbox.notify(eventIDs: events.map(\.id), on: connection)
             }
             return counter
         }
@@ -88,26 +94,16 @@ public struct DispatchOutbox: Sendable {
     /// - Throws: ``PostgresError``.
     static func recordCommandResults(_ results: [CommandResultRecord], on connection: PostgresConnection) throws -> Int {
         guard !results.isEmpty else { return 0 }
-        return try connection.rows(
+        let events = try connection.query(
             DispatchSQL.recordCommandResults,
             [
-                results.map(\.meterID), results.map { Int64($0.commandFrameCounter) }, results.map(\.outcome),
+                results.map(\.meterID), results.map(\.commandFrameCounter), results.map(\.outcome),
                 results.map(\.valve.rawValue), results.map(\.receivedAt.microsecondsSinceEpoch),
-            ]
-        ).count
-    }
-}
-
-/// An outbox row of ``DispatchOutbox/undispatchedEvents(limit:)``.
-private struct PendingEvent: Sendable, PostgresRowDecodable {
-    var id: Int64
-    var priority: String
-    var json: String
-
-    init(row: PostgresRow) throws {
-        id = try row.decode(0)
-        priority = try row.decode(1)
-        json = try row.decode(2)
+            ],
+            as: DispatchEvent.self
+        )
+        try notify(eventIDs: events.map(\.id), on: connection)
+        return events.count
     }
 }
 

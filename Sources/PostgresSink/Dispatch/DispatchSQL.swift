@@ -36,13 +36,11 @@ enum DispatchSQL {
             .joined(separator: ", ")
         + ")"
 
-    /// Returns the event columns ``DispatchEvent/init(row:)`` reads and notifies each event after commit.
+    /// Returns the event columns ``DispatchEvent/init(row:)`` reads, in id order. The caller notifies them
+    /// (``DispatchOutbox/notify(eventIDs:on:)``, one ``TicketEventMessage`` each) in the same transaction.
     static func eventSelect(events: String, tickets: String) -> String {
         """
-        SELECT e.id, e.ticket_id, \(micros("e.at")), e.kind, e.actor, e.alarm_id, e.detail,
-            pg_notify('ticket_events', json_build_object(
-                'ticket_id', e.ticket_id, 'event_id', e.id, 'event', e.kind, 'meter_id', t.meter_id,
-                'condition', t.condition, 'priority', t.priority, 'alarm_id', e.alarm_id, 'actor', e.actor)::text)
+        SELECT e.id, e.ticket_id, \(micros("e.at")), e.kind, e.actor, e.alarm_id, e.detail
         FROM \(events) e JOIN \(tickets) t ON t.id = e.ticket_id
         ORDER BY e.id
         """
@@ -84,7 +82,7 @@ enum DispatchSQL {
         \(eventSelect(events: "ev", tickets: "t"))
         """
 
-    /// $1 meter id, $2 condition, $3 priority, $4 reporter, $5 actor, $6 note. Returns (ticket id, opened).
+    /// $1 meter id, $2 condition, $3 priority, $4 reporter, $5 actor, $6 note. Returns (ticket id, opened, event id).
     static let openManual = """
         WITH active AS (
             SELECT id FROM repair_tickets WHERE meter_id = $1::bigint AND condition = $2 AND status IN \(active)
@@ -116,10 +114,7 @@ enum DispatchSQL {
             FROM target
             RETURNING id, ticket_id, kind
         )
-        SELECT target.id, target.opened,
-            pg_notify('ticket_events', json_build_object(
-                'ticket_id', target.id, 'event_id', ev.id, 'event', ev.kind, 'meter_id', $1::bigint,
-                'condition', $2, 'priority', $3, 'alarm_id', NULL, 'actor', $5)::text)
+        SELECT target.id, target.opened, ev.id
         FROM target JOIN ev ON ev.ticket_id = target.id
         """
 
@@ -151,17 +146,9 @@ enum DispatchSQL {
         \(eventSelect(events: "ev", tickets: "bumped"))
         """
 
-    /// Events not yet on the dispatch topic, with their ticket, as one JSON text each.
+    /// Events not yet on the dispatch topic, oldest first, as ``TicketEventMessage`` columns: $1 limit.
     static let undispatched = """
-        SELECT e.id, t.priority, json_build_object(
-            'event_id', e.id, 'event', e.kind, 'at', e.at, 'actor', e.actor, 'detail', e.detail, 'alarm_id', e.alarm_id,
-            'ticket', json_build_object(
-                'id', t.id, 'condition', t.condition, 'priority', t.priority, 'status', t.status, 'origin', t.origin,
-                'incident_id', t.incident_id, 'escalation_level', t.escalation_level, 'opened_at', t.opened_at,
-                'acknowledge_by', t.acknowledge_by, 'arrive_by', t.arrive_by, 'make_safe_by', t.make_safe_by,
-                'repair_by', t.repair_by,
-                'meter', json_build_object('protocol', m.protocol, 'id', m.address, 'district', m.district,
-                    'rural', m.is_rural)))::text
+        SELECT \(messageColumns)
         FROM ticket_events e
         JOIN repair_tickets t ON t.id = e.ticket_id
         JOIN meters m ON m.id = t.meter_id
@@ -363,4 +350,29 @@ extension DispatchSQL {
         SELECT id, $3::date, $4, $5, $6 FROM meters WHERE protocol = $1 AND address = $2
         RETURNING id
         """
+}
+
+extension DispatchSQL {
+    /// The columns ``TicketEventMessage/init(row:)`` reads, for `ticket_events e JOIN repair_tickets t JOIN meters m`.
+    static let messageColumns = """
+        e.id, e.kind, \(WriterSQL.epochMicros("e.at")), e.actor, e.detail, e.alarm_id,
+            t.id, t.meter_id, t.condition, t.priority, t.status, t.origin, t.incident_id, t.escalation_level,
+            \(WriterSQL.epochMicros("t.opened_at")), \(WriterSQL.epochMicros("t.acknowledge_by")),
+            \(WriterSQL.epochMicros("t.arrive_by")), \(WriterSQL.epochMicros("t.make_safe_by")),
+            \(WriterSQL.epochMicros("t.repair_by")),
+            m.protocol, m.address, m.district, m.is_rural
+        """
+
+    /// The messages of the given events ($1, ids), in id order.
+    static let messagesByID = """
+        SELECT \(messageColumns)
+        FROM ticket_events e
+        JOIN repair_tickets t ON t.id = e.ticket_id
+        JOIN meters m ON m.id = t.meter_id
+        WHERE e.id = ANY($1::bigint[])
+        ORDER BY e.id
+        """
+
+    /// Queues one notification on `ticket_events` (delivered when the transaction commits): $1 the payload.
+    static let notify = "SELECT pg_notify('ticket_events', $1)"
 }

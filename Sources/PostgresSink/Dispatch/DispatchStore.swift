@@ -5,7 +5,8 @@ public import GatewayDomain
 /// ticket list and one ticket with its household file, and the SLA report.
 ///
 /// The rules are ``TicketLifecycle`` and ``TicketDeadlines`` (GatewayDomain); this store locks, reads, asks them and
-/// writes, each change one transaction with its `ticket_events` row and its `pg_notify` (delivered on commit). It owns
+/// writes, each change one transaction with its `ticket_events` row and its ``TicketEventMessage`` on NOTIFY
+/// `ticket_events` (delivered on commit). It owns
 /// no connection: it runs on the ``PostgresDatabase`` it is given (a session for the dispatch service, a pool for the
 /// HTTP API). The valve-command outbox is ``DispatchOutbox``; inspections are ``InspectionStore``.
 public struct DispatchStore: Sendable {
@@ -54,6 +55,7 @@ public struct DispatchStore: Sendable {
                     as: DispatchEvent.self
                 ).first
             else { throw PostgresError(code: .invalidArgument, message: "no ticket \(ticketID)") }
+            try DispatchOutbox.notify(eventIDs: [event.id], on: connection)
             return event
         }
     }
@@ -73,6 +75,7 @@ public struct DispatchStore: Sendable {
             guard let event = try connection.query(DispatchSQL.note, [ticketID, actor, note], as: DispatchEvent.self)
                 .first
             else { throw PostgresError(code: .invalidArgument, message: "no ticket \(ticketID)") }
+            try DispatchOutbox.notify(eventIDs: [event.id], on: connection)
             return event
         }
     }
@@ -112,6 +115,7 @@ public struct DispatchStore: Sendable {
                     as: ManualTicket.self
                 ).first
             else { throw PostgresError(code: .invalidArgument, message: "the ticket could not be opened") }
+            try DispatchOutbox.notify(eventIDs: [ticket.eventID], on: connection)
             return ticket
         }
         return (opened.id, opened.isNew)
@@ -125,7 +129,9 @@ public struct DispatchStore: Sendable {
     /// - Throws: ``PostgresError``.
     public func escalateOverdue(now: Timestamp) async throws -> [DispatchEvent] {
         try await database.withTransaction { connection in
-            try connection.query(DispatchSQL.escalate, [now], as: DispatchEvent.self)
+            let events = try connection.query(DispatchSQL.escalate, [now], as: DispatchEvent.self)
+            try DispatchOutbox.notify(eventIDs: events.map(\.id), on: connection)
+            return events
         }
     }
 
@@ -234,14 +240,16 @@ public struct DispatchStore: Sendable {
     }
 }
 
-/// What a hotline statement answers: the ticket and whether it was opened (false: joined).
+/// What a hotline statement answers: the ticket, whether it was opened (false: joined) and the event written.
 private struct ManualTicket: Sendable, PostgresRowDecodable {
     var id: Int64
     var isNew: Bool
+    var eventID: Int64
 
     init(row: PostgresRow) throws {
         id = try row.decode(0)
         isNew = try row.decode(1)
+        eventID = try row.decode(2)
     }
 }
 

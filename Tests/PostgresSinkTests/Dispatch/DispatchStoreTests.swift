@@ -164,6 +164,32 @@ struct DispatchStoreTests {
         }
     }
 
+    @Test func notifyAndTheDispatchTopicCarryTheSameMessageAfterCommit() async throws {
+        try await withDispatch { writer, dispatch, database, ids in
+            let listener = PostgresListener(conninfo: database.conninfo, channel: "ticket_events", logger: testLogger)
+            try await listener.start()
+            defer { listener.stop() }
+            let collector = NotificationCollector(listener.notifications)
+            var batch = SinkBatch()
+            batch.alarms = [makeAlarm(meter: ids["m1"]!, raisedAt: now.adding(seconds: -5))]
+            _ = try await writer.write(batch)
+            let ticket = try #require(try await dispatch.store.tickets(TicketFilter()).first)
+            _ = try await dispatch.store.advanceTicket(ticket.id, to: .acknowledged, actor: "desk", note: "on it")
+            _ = try await dispatch.store.noteTicket(ticket.id, actor: "desk", note: "crew 3")
+            let notes = await collector.wait(forCount: 3)
+            let notified = try notes.map {
+                try JSONDecoder().decode(TicketEventMessage.self, from: Data($0.payload.utf8))
+            }
+            #expect(notified.map(\.event) == ["opened", "acknowledged", "note"])
+            #expect(notified.allSatisfy { $0.version == 1 && $0.ticket.id == ticket.id })
+            // The outbox reads the ticket as it stands now; event fields are the same message.
+            let outbox = try await dispatch.outbox.undispatchedEvents(limit: 10)
+            #expect(outbox.map(\.eventID) == notified.map(\.eventID))
+            #expect(outbox.map(\.detail) == notified.map(\.detail))
+            #expect(outbox.last == notified.last)
+        }
+    }
+
     @Test func alarmsAPlannedOutageExplainsAreRecordedButNotDispatched() async throws {
         try await withDispatch { writer, dispatch, database, ids in
             _ = try await dispatch.store.announceOutage(
@@ -231,12 +257,13 @@ struct DispatchStoreTests {
             _ = try await writer.write(batch)
             let pending = try await dispatch.outbox.undispatchedEvents(limit: 10)
             #expect(pending.count == 1)
+            #expect(pending[0].version == 1 && pending[0].event == "opened" && pending[0].ticket.priority == .p0)
             let object = try #require(
-                try JSONSerialization.jsonObject(with: Data(pending[0].json.utf8)) as? [String: Any]
+                try JSONSerialization.jsonObject(with: Data(try pending[0].jsonText().utf8)) as? [String: Any]
             )
             #expect(object["event"] as? String == "opened")
             #expect((object["ticket"] as? [String: Any])?["priority"] as? String == "P0")
-            try await dispatch.outbox.markDispatched(pending.map(\.id))
+            try await dispatch.outbox.markDispatched(pending.map(\.eventID))
             #expect(try await dispatch.outbox.undispatchedEvents(limit: 10).isEmpty)
         }
     }
