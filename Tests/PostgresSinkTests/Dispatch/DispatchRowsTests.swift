@@ -64,3 +64,12 @@ import Testing
         #expect(row != other)
     }
 }
+
+/// The ingest SQL's hand-written active-status list (it must match the partial unique index's predicate text) is the
+/// lifecycle's.
+@Suite struct ActiveStatusListTests {
+    @Test func theIngestStatusListIsTheLifecyclesActiveSet() {
+        #expect(WriterSQL.activeStatuses == DispatchSQL.statusList(TicketStatus.active))
+        #expect(DispatchSQL.active == "('open', 'acknowledged', 'dispatched', 'on_site', 'made_safe')")
+    }
+}
