@@ -236,3 +236,4 @@ extension HouseholdFile.Inspection: PostgresRowDecodable {
 }
 
 extension TicketStatus: PostgresDecodable, PostgresEncodable {}
+extension TicketDeadline: PostgresDecodable, PostgresEncodable {}

@@ -118,22 +118,32 @@ enum DispatchSQL {
         FROM target JOIN ev ON ev.ticket_id = target.id
         """
 
-    /// One `escalated` event per active ticket and deadline passed at $1 (µs) whose step is still pending: the
-    /// set-based twin of ``TicketDeadlines/escalationsDue(status:escalated:now:)`` (the unique index on
-    /// `(ticket_id, detail)` of `escalated` events keeps it once per deadline).
+    /// The active tickets with a deadline before $1 (µs), locked, with their status, deadlines (µs, in
+    /// ``TicketDeadline`` order) and the deadlines already escalated (`escalated` events' details are
+    /// `<deadline> passed`). ``TicketDeadlines/escalationsDue(status:escalated:now:)`` decides from these.
+    static let overdueCandidates = """
+        SELECT t.id, t.status,
+            \(TicketDeadline.allCases.map { micros("t.\($0.rawValue)") }.joined(separator: ", ")),
+            (SELECT coalesce(array_agg(split_part(e.detail, ' ', 1) ORDER BY e.id), '{}')
+                FROM ticket_events e WHERE e.ticket_id = t.id AND e.kind = 'escalated')
+        FROM repair_tickets t
+        WHERE t.status IN \(active)
+            AND least(\(TicketDeadline.allCases.map { "t.\($0.rawValue)" }.joined(separator: ", ")))
+                < \(ValidationSQL.instant("$1"))
+        ORDER BY t.id
+        FOR UPDATE OF t
+        """
+
+    /// Writes the escalations the rule decided: $1 tickets, $2 deadlines (pairwise, in order). One `escalated` event
+    /// each (the unique index on `(ticket_id, detail)` of `escalated` events keeps it once per deadline), the
+    /// tickets' escalation level raised by the events written.
     static let escalate = """
         WITH due AS (
-            SELECT t.id, d.deadline
-            FROM repair_tickets t
-            CROSS JOIN LATERAL (VALUES
-                \(TicketDeadline.allCases.map { "('\($0.rawValue)', t.\($0.rawValue), \(pending($0)))" }
-                    .joined(separator: ",\n        "))
-            ) AS d (deadline, due_at, pending)
-            WHERE t.status IN \(active) AND d.pending AND d.due_at < \(ValidationSQL.instant("$1"))
+            SELECT * FROM unnest($1::bigint[], $2::text[]) WITH ORDINALITY AS d (id, deadline, n)
         ),
         ev AS (
             INSERT INTO ticket_events (ticket_id, at, kind, actor, detail)
-            SELECT id, now(), 'escalated', 'gateway', deadline || ' passed' FROM due ORDER BY id, deadline
+            SELECT id, now(), 'escalated', 'gateway', deadline || ' passed' FROM due ORDER BY n
             ON CONFLICT (ticket_id, detail) WHERE kind = 'escalated' DO NOTHING
             RETURNING id, ticket_id, at, kind, actor, alarm_id, detail
         ),

@@ -129,7 +129,19 @@ public struct DispatchStore: Sendable {
     /// - Throws: ``PostgresError``.
     public func escalateOverdue(now: Timestamp) async throws -> [DispatchEvent] {
         try await database.withTransaction { connection in
-            let events = try connection.query(DispatchSQL.escalate, [now], as: DispatchEvent.self)
+            var tickets: [Int64] = []
+            var deadlines: [TicketDeadline] = []
+            for candidate in try connection.query(DispatchSQL.overdueCandidates, [now], as: OverdueTicket.self) {
+                let due = candidate.deadlines.escalationsDue(
+                    status: candidate.status,
+                    escalated: candidate.escalated,
+                    now: now
+                )
+                tickets += Array(repeating: candidate.id, count: due.count)
+                deadlines += due
+            }
+            guard !tickets.isEmpty else { return [] }
+            let events = try connection.query(DispatchSQL.escalate, [tickets, deadlines], as: DispatchEvent.self)
             try DispatchOutbox.notify(eventIDs: events.map(\.id), on: connection)
             return events
         }
@@ -250,6 +262,27 @@ private struct ManualTicket: Sendable, PostgresRowDecodable {
         id = try row.decode(0)
         isNew = try row.decode(1)
         eventID = try row.decode(2)
+    }
+}
+
+/// An active ticket with a passed deadline, as ``TicketDeadlines/escalationsDue(status:escalated:now:)`` needs it.
+private struct OverdueTicket: PostgresRowDecodable {
+    var id: Int64
+    var status: TicketStatus
+    var deadlines: TicketDeadlines
+    var escalated: Set<TicketDeadline>
+
+    init(row: PostgresRow) throws {
+        id = try row.decode(0)
+        status = try row.decode(1)
+        var instants: [TicketDeadline: Timestamp] = [:]
+        for (offset, deadline) in TicketDeadline.allCases.enumerated() {
+            instants[deadline] = try row.decode(2 + offset, as: Timestamp?.self)
+        }
+        deadlines = TicketDeadlines(instants)
+        // Escalation details of other shapes (none are written today) are not deadlines and are ignored.
+        let names = try row.decode(2 + TicketDeadline.allCases.count, as: [String].self)
+        escalated = Set(names.compactMap(TicketDeadline.init(rawValue:)))
     }
 }
 
