@@ -170,7 +170,13 @@ struct TicketsOutageCommand: AsyncParsableCommand {
             throw ValidationError("--from and --to must be like 2026-11-24T08:00:00Z")
         }
         let id = try await withDispatchDatabase(options) {
-            try await DispatchStore(database: $0).announceOutage(district: district, from: start, to: end, reason: reason, by: by)
+            try await DispatchStore(database: $0).announceOutage(
+                district: district,
+                from: start,
+                to: end,
+                reason: reason,
+                by: by
+            )
         }
         print("planned outage \(id) recorded for \(district) from \(start) to \(end)")
     }
@@ -201,7 +207,9 @@ struct TicketsSLACommand: AsyncParsableCommand {
                 guard let at = Timestamp(iso: text) else { throw ValidationError("--from must be ISO 8601 UTC") }
                 return at
             } ?? end.adding(seconds: -30 * 86_400)
-        let rows = try await withDispatchDatabase(options) { try await DispatchStore(database: $0).slaReport(from: start, to: end) }
+        let rows = try await withDispatchDatabase(options) {
+            try await DispatchStore(database: $0).slaReport(from: start, to: end)
+        }
         print(
             "priority,district,tickets,acknowledge_met/decided,arrive_met/decided,make_safe_met/decided,repair_met/decided,arrival_p50_min,arrival_p90_min,arrival_max_min"
         )

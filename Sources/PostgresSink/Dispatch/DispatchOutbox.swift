@@ -92,7 +92,8 @@ public struct DispatchOutbox: Sendable {
     ///   - connection: The connection of the open transaction.
     /// - Returns: How many answers matched a command.
     /// - Throws: ``PostgresError``.
-    static func recordCommandResults(_ results: [CommandResultRecord], on connection: PostgresConnection) throws -> Int {
+    static func recordCommandResults(_ results: [CommandResultRecord], on connection: PostgresConnection) throws -> Int
+    {
         guard !results.isEmpty else { return 0 }
         let events = try connection.query(
             DispatchSQL.recordCommandResults,

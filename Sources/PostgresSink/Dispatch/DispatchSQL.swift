@@ -33,7 +33,7 @@ enum DispatchSQL {
     static let nextDeadline =
         "least("
         + TicketDeadline.allCases.map { "CASE WHEN \(pending($0)) THEN t.\($0.rawValue) END" }
-            .joined(separator: ", ")
+        .joined(separator: ", ")
         + ")"
 
     /// Returns the event columns ``DispatchEvent/init(row:)`` reads, in id order. The caller notifies them

@@ -72,8 +72,9 @@ public struct DispatchStore: Sendable {
             throw PostgresError(code: .invalidArgument, message: "a note needs an actor and text")
         }
         return try await database.withTransaction { connection in
-            guard let event = try connection.query(DispatchSQL.note, [ticketID, actor, note], as: DispatchEvent.self)
-                .first
+            guard
+                let event = try connection.query(DispatchSQL.note, [ticketID, actor, note], as: DispatchEvent.self)
+                    .first
             else { throw PostgresError(code: .invalidArgument, message: "no ticket \(ticketID)") }
             try DispatchOutbox.notify(eventIDs: [event.id], on: connection)
             return event

@@ -20,7 +20,9 @@ import Testing
         #expect(throws: TicketLifecycle.Refusal(message: "ticket 7 is open; dispatched follows acknowledged")) {
             try TicketLifecycle.advance(ticket: 7, from: .open, by: .dispatched)
         }
-        #expect(throws: TicketLifecycle.Refusal(message: "ticket 9 is dispatched; resolved follows on_site or made_safe")) {
+        #expect(
+            throws: TicketLifecycle.Refusal(message: "ticket 9 is dispatched; resolved follows on_site or made_safe")
+        ) {
             try TicketLifecycle.advance(ticket: 9, from: .dispatched, by: .resolved)
         }
     }
@@ -37,8 +39,10 @@ import Testing
 
     @Test func activeStatusesAreOpenThroughMadeSafe() {
         #expect(TicketStatus.active == [.open, .acknowledged, .dispatched, .onSite, .madeSafe])
-        #expect(TicketStatus.allCases.map(\.rawValue) == [
-            "open", "acknowledged", "dispatched", "on_site", "made_safe", "resolved", "follow_up_done", "closed",
-        ])
+        #expect(
+            TicketStatus.allCases.map(\.rawValue) == [
+                "open", "acknowledged", "dispatched", "on_site", "made_safe", "resolved", "follow_up_done", "closed",
+            ]
+        )
     }
 }

@@ -141,7 +141,11 @@ struct DispatchStoreTests {
             _ = try await dispatch.store.advanceTicket(ticket.id, to: .acknowledged, actor: "desk", note: nil)
             let acknowledged = try #require(try await dispatch.store.tickets(TicketFilter()).first)
             #expect(acknowledged.nextDeadline == acknowledged.deadlines["arrive_by"])
-            #expect(try await dispatch.store.escalateOverdue(now: now.adding(seconds: 3600)).map(\.detail) == ["arrive_by passed"])
+            #expect(
+                try await dispatch.store.escalateOverdue(now: now.adding(seconds: 3600)).map(\.detail) == [
+                    "arrive_by passed"
+                ]
+            )
         }
     }
 
@@ -216,7 +220,8 @@ struct DispatchStoreTests {
             _ = try await writer.write(batch)
             #expect(try database.count("alarms") == 3)
             #expect(try database.count("alarms", where: "outage_id IS NOT NULL") == 1)
-            let tickets = try await dispatch.store.tickets(TicketFilter()).map { "\($0.meterID)/\($0.condition)" }.sorted()
+            let tickets = try await dispatch.store.tickets(TicketFilter()).map { "\($0.meterID)/\($0.condition)" }
+                .sorted()
             #expect(tickets == ["\(ids["m2"]!)/methane_detector", "\(ids["m3"]!)/pressure_low"].sorted())
         }
     }
