@@ -14,6 +14,7 @@ let package = Package(
     products: [
         .executable(name: "meter-gateway", targets: ["GatewayApp"]),
         .library(name: "GatewayCore", targets: ["GatewayCore"]),
+        .library(name: "GatewayDomain", targets: ["GatewayDomain"]),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2"),
@@ -38,6 +39,8 @@ let package = Package(
         ),
         // Pure: frame model, decoders, crypto primitives, ticket policy. No I/O, no C.
         .target(name: "GatewayCore", swiftSettings: swiftSettings),
+        // Pure: the utility's rules (ticket lifecycle, escalation, deadlines, validation, signatures, accuracy).
+        .target(name: "GatewayDomain", dependencies: ["GatewayCore"], swiftSettings: swiftSettings),
         .target(
             name: "MQTTIngest",
             dependencies: [
@@ -50,7 +53,7 @@ let package = Package(
         .target(
             name: "PostgresSink",
             dependencies: [
-                "GatewayCore", "CLibPQ",
+                "GatewayCore", "GatewayDomain", "CLibPQ",
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOPosix", package: "swift-nio"),
@@ -60,7 +63,7 @@ let package = Package(
         .target(
             name: "GatewayHTTP",
             dependencies: [
-                "GatewayCore", "PostgresSink",
+                "GatewayCore", "GatewayDomain", "PostgresSink",
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "HTTPTypes", package: "swift-http-types"),
                 .product(name: "Logging", package: "swift-log"),
@@ -71,7 +74,7 @@ let package = Package(
         .executableTarget(
             name: "GatewayApp",
             dependencies: [
-                "GatewayCore", "MQTTIngest", "PostgresSink", "GatewayHTTP",
+                "GatewayCore", "GatewayDomain", "MQTTIngest", "PostgresSink", "GatewayHTTP",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "Metrics", package: "swift-metrics"),
@@ -96,12 +99,17 @@ let package = Package(
             dependencies: ["GatewayCore"],
             swiftSettings: swiftSettings
         ),
+        .testTarget(name: "GatewayDomainTests", dependencies: ["GatewayDomain"], swiftSettings: swiftSettings),
         .testTarget(name: "MQTTIngestTests", dependencies: ["MQTTIngest"], swiftSettings: swiftSettings),
-        .testTarget(name: "PostgresSinkTests", dependencies: ["PostgresSink"], swiftSettings: swiftSettings),
+        .testTarget(
+            name: "PostgresSinkTests",
+            dependencies: ["PostgresSink", "GatewayDomain"],
+            swiftSettings: swiftSettings
+        ),
         .testTarget(
             name: "GatewayHTTPTests",
             dependencies: [
-                "GatewayHTTP", "GatewayCore", "PostgresSink", "MQTTIngest",
+                "GatewayHTTP", "GatewayCore", "GatewayDomain", "PostgresSink", "MQTTIngest",
                 .product(name: "HummingbirdTesting", package: "hummingbird"),
                 .product(name: "Logging", package: "swift-log"),
             ],
@@ -110,7 +118,7 @@ let package = Package(
         .testTarget(
             name: "GatewayAppTests",
             dependencies: [
-                "GatewayApp", "GatewayCore", "MQTTIngest", "PostgresSink", "GatewayHTTP",
+                "GatewayApp", "GatewayCore", "GatewayDomain", "MQTTIngest", "PostgresSink", "GatewayHTTP",
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "HummingbirdTesting", package: "hummingbird"),
             ],

@@ -74,8 +74,10 @@ struct DispatchEndToEndTests {
         fleet.start()
 
         let router = GatewayHTTPServer.makeRouter(readiness: { [] }, metrics: { [] })
+        let apiDatabase = PostgresSession(conninfo: configuration.postgresConninfo, logger: logger)
         DispatchAPI(
-            store: TelemetryStore(conninfo: configuration.postgresConninfo, logger: logger),
+            store: DispatchStore(database: apiDatabase),
+            inspections: InspectionStore(database: apiDatabase),
             token: Self.token,
             residentialMonths: 12,
             nonResidentialMonths: 6
@@ -115,7 +117,7 @@ struct DispatchEndToEndTests {
             // NOTIFY after commit.
             var notifications = listener.notifications.makeAsyncIterator()
             let notified = try #require(await notifications.next()?.payload)
-            #expect(notified.contains("\"event\" : \"opened\""), "\(notified)")
+            #expect(notified.contains("\"event\":\"opened\""), "\(notified)")
 
             // The dispatch topic, P0 sub-topic.
             @Sendable func dispatched() -> [(topic: String, json: [String: Any])] {
@@ -137,6 +139,7 @@ struct DispatchEndToEndTests {
             let first = try #require(dispatched().first)
             #expect(first.topic == "\(configuration.mqttTopicPrefix)/dispatch/tickets/P0")
             #expect(first.json["event"] as? String == "opened")
+            #expect(first.json["version"] as? Int == 1)
             let ticket = try #require(first.json["ticket"] as? [String: Any])
             #expect(ticket["condition"] as? String == "methane_detector")
             #expect((ticket["meter"] as? [String: Any])?["district"] as? String == "harbour")

@@ -218,8 +218,9 @@ struct PipelineIntegrationTests {
             let payload = await iterator.next()?.payload ?? ""
             let event = try JSONSerialization.jsonObject(with: Data(payload.utf8)) as? [String: Any]
             #expect(event?["event"] as? String == "opened", "\(payload)")
-            #expect(event?["condition"] as? String == "methane_detector", "\(payload)")
-            #expect(event?["priority"] as? String == "P0", "\(payload)")
+            let ticket = event?["ticket"] as? [String: Any]
+            #expect(ticket?["condition"] as? String == "methane_detector", "\(payload)")
+            #expect(ticket?["priority"] as? String == "P0", "\(payload)")
             // Acks after commit: the reading (its second copy is answered "duplicate"), the daily report and the
             // alarm.
             let received = acks.withLock { $0 }.map { "\($0.0)/\($0.1.ackedFrameCounter)/\($0.1.result.name)" }.sorted()

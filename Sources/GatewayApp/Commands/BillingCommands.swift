@@ -1,6 +1,7 @@
 import ArgumentParser
 import Foundation
 import GatewayCore
+import GatewayDomain
 import GatewayHTTP
 import Logging
 import PostgresSink

@@ -1,6 +1,7 @@
 import ArgumentParser
 import Foundation
 import GatewayCore
+import GatewayDomain
 import Logging
 import MQTTIngest
 import PostgresSink

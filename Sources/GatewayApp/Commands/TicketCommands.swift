@@ -1,8 +1,26 @@
 import ArgumentParser
 import Foundation
 import GatewayCore
+import GatewayDomain
 import GatewayHTTP
 import PostgresSink
+
+/// Runs `body` on a database session of its own, migrated first and closed afterwards (the dispatch commands).
+func withDispatchDatabase<R>(_ options: ConfigOptions, _ body: (PostgresSession) async throws -> R) async throws -> R {
+    let configuration = try options.load()
+    let logger = GatewayLogging.bootstrap(level: configuration.logLevel)
+    let session = PostgresSession(conninfo: configuration.postgresConninfo, logger: logger)
+    do {
+        try await session.connect()
+        _ = try await session.migrate()
+        let result = try await body(session)
+        await session.close()
+        return result
+    } catch {
+        await session.close()
+        throw error
+    }
+}
 
 struct TicketsCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
@@ -37,11 +55,10 @@ struct TicketsListCommand: AsyncParsableCommand {
         }
         filter.district = district
         filter.includeClosed = all
-        let tickets = try await withDatabase(options) { try await $0.tickets(filter) }
+        let tickets = try await withDispatchDatabase(options) { try await DispatchStore(database: $0).tickets(filter) }
         print("id,priority,status,condition,meter,district,opened_at,next_deadline,escalation_level,incident_id")
         for ticket in tickets {
-            let next = ["acknowledge_by", "arrive_by", "make_safe_by", "repair_by"].compactMap { ticket.deadlines[$0] }
-                .min()
+            let next = ticket.nextDeadline
             print(
                 "\(ticket.id),\(ticket.priority.rawValue),\(ticket.status),\(ticket.condition),\(ticket.meter),"
                     + "\(ticket.district ?? ""),\(ticket.openedAt),\(next.map { "\($0)" } ?? ""),"
@@ -76,8 +93,8 @@ struct TicketsStepCommand: AsyncParsableCommand {
         guard let value = TicketStep(rawValue: step) else {
             throw ValidationError("the step is one of \(TicketStep.allCases.map(\.rawValue).joined(separator: ", "))")
         }
-        let event = try await withDatabase(options) {
-            try await $0.advanceTicket(ticket, to: value, actor: actor, note: note)
+        let event = try await withDispatchDatabase(options) {
+            try await DispatchStore(database: $0).advanceTicket(ticket, to: value, actor: actor, note: note)
         }
         print("ticket \(event.ticketID): \(event.kind) by \(event.actor) at \(event.at) (event \(event.id))")
     }
@@ -112,8 +129,8 @@ struct TicketsHotlineCommand: AsyncParsableCommand {
     func run() async throws {
         guard let source = FrameProtocol(rawValue: self.protocol) else { throw ValidationError("unknown protocol") }
         guard let reported = AlarmCondition(rawValue: condition) else { throw ValidationError("unknown condition") }
-        let result = try await withDatabase(options) {
-            try await $0.openManualTicket(
+        let result = try await withDispatchDatabase(options) {
+            try await DispatchStore(database: $0).openManualTicket(
                 meter: (source, meter),
                 condition: reported,
                 reporter: reporter,
@@ -152,8 +169,14 @@ struct TicketsOutageCommand: AsyncParsableCommand {
         guard let start = Timestamp(iso: from), let end = Timestamp(iso: to) else {
             throw ValidationError("--from and --to must be like 2026-11-24T08:00:00Z")
         }
-        let id = try await withDatabase(options) {
-            try await $0.announceOutage(district: district, from: start, to: end, reason: reason, by: by)
+        let id = try await withDispatchDatabase(options) {
+            try await DispatchStore(database: $0).announceOutage(
+                district: district,
+                from: start,
+                to: end,
+                reason: reason,
+                by: by
+            )
         }
         print("planned outage \(id) recorded for \(district) from \(start) to \(end)")
     }
@@ -184,13 +207,15 @@ struct TicketsSLACommand: AsyncParsableCommand {
                 guard let at = Timestamp(iso: text) else { throw ValidationError("--from must be ISO 8601 UTC") }
                 return at
             } ?? end.adding(seconds: -30 * 86_400)
-        let rows = try await withDatabase(options) { try await $0.slaReport(from: start, to: end) }
+        let rows = try await withDispatchDatabase(options) {
+            try await DispatchStore(database: $0).slaReport(from: start, to: end)
+        }
         print(
             "priority,district,tickets,acknowledge_met/decided,arrive_met/decided,make_safe_met/decided,repair_met/decided,arrival_p50_min,arrival_p90_min,arrival_max_min"
         )
         for row in rows {
             let deadlines = ["acknowledge", "arrive", "make_safe", "repair"].map { name in
-                let counts = row.deadlines[name] ?? (0, 0)
+                let counts = row.deadlines[name] ?? SLARow.Compliance(met: 0, decided: 0)
                 return "\(counts.met)/\(counts.decided)"
             }
             let arrival = row.arrivalMinutes.map { "\($0.p50),\($0.p90),\($0.max)" } ?? ",,"
@@ -213,8 +238,8 @@ struct TicketsInspectionsDueCommand: AsyncParsableCommand {
     func run() async throws {
         let configuration = try options.load()
         let date = try dateOption(asOf, name: "as-of")
-        let due = try await withDatabase(options) {
-            try await $0.inspectionsDue(
+        let due = try await withDispatchDatabase(options) {
+            try await InspectionStore(database: $0).inspectionsDue(
                 asOf: date,
                 residentialMonths: configuration.dispatchInspectionResidentialMonths,
                 nonResidentialMonths: configuration.dispatchInspectionNonResidentialMonths,

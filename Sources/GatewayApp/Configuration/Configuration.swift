@@ -1,5 +1,6 @@
 import Foundation
 import GatewayCore
+import GatewayDomain
 import TOMLKit
 
 /// Everything the gateway can be configured with. Defaults are safe for a single instance on one host.

@@ -112,7 +112,7 @@ struct GatewayRuntime {
         if configuration.dispatchEnabled {
             services.append(
                 DispatchService(
-                    writer: TelemetryStore(conninfo: configuration.postgresConninfo, logger: logger),
+                    session: PostgresSession(conninfo: configuration.postgresConninfo, logger: logger),
                     client: mqtt,
                     topicPrefix: configuration.mqttTopicPrefix,
                     escalationIntervalSeconds: configuration.dispatchEscalationIntervalSeconds,
@@ -126,14 +126,15 @@ struct GatewayRuntime {
             )
         }
         if configuration.httpEnabled {
-            // The billing routes read through a small pool of their own, the dispatch routes through one connection
-            // of their own, both separate from ingest, validation and the dispatch service.
-            let billingDatabase = PostgresSessionPool(
-                size: 2,
-                settings: .gateway(conninfo: configuration.postgresConninfo),
-                logger: logger
+            // The billing routes and the dispatch routes each read through a small pool of their own, separate
+            // from ingest, validation and the dispatch service, so a slow billing page cannot stall a dispatcher's
+            // step; a statement timeout bounds how long any request can hold a connection.
+            let apiSettings = PostgresSessionSettings.gateway(
+                conninfo: configuration.postgresConninfo,
+                statementTimeoutMilliseconds: 30_000
             )
-            let dispatchStore = TelemetryStore(conninfo: configuration.postgresConninfo, logger: logger)
+            let billingDatabase = PostgresSessionPool(size: 2, settings: apiSettings, logger: logger)
+            let dispatchDatabase = PostgresSessionPool(size: 2, settings: apiSettings, logger: logger)
             services.append(
                 GatewayHTTPServer(
                     host: configuration.httpHost,
@@ -149,7 +150,8 @@ struct GatewayRuntime {
                         reviewToken: configuration.httpReviewToken
                     ),
                     dispatch: DispatchAPI(
-                        store: dispatchStore,
+                        store: DispatchStore(database: dispatchDatabase),
+                        inspections: InspectionStore(database: dispatchDatabase),
                         token: configuration.httpDispatchToken,
                         residentialMonths: configuration.dispatchInspectionResidentialMonths,
                         nonResidentialMonths: configuration.dispatchInspectionNonResidentialMonths

@@ -1,4 +1,5 @@
 import GatewayCore
+import GatewayDomain
 import Logging
 import MQTTIngest
 import PostgresSink
@@ -27,9 +28,12 @@ final class DispatchStatistics: Sendable {
 /// Delivery: events are read from `ticket_events` in id order where `dispatched_at` is NULL, published at QoS 1 to
 /// `<prefix>/dispatch/tickets/<priority>` and marked only after the broker acknowledged them, so each reaches the
 /// topic at least once, in order (a crash between the PUBACK and the mark republishes; consumers dedupe on
-/// `event_id`). `pg_notify` remains the immediate in-database signal.
+/// `event_id`). The payload is the ``TicketEventMessage`` NOTIFY `ticket_events` also carries (the immediate
+/// in-database signal).
 final class DispatchService: Service {
-    private let writer: TelemetryStore
+    private let session: PostgresSession
+    private let store: DispatchStore
+    private let outbox: DispatchOutbox
     private let client: MosquittoClient
     private let topicPrefix: String
     private let escalationIntervalSeconds: Int
@@ -38,10 +42,12 @@ final class DispatchService: Service {
     private let valveCloseOnP0: Bool
     private let databaseReady: @Sendable () -> Bool
     private let logger: Logger
+    /// The clock deadlines are judged by (ARCHITECTURE decision 7).
+    private let now: @Sendable () -> Timestamp
     let statistics: DispatchStatistics
 
     init(
-        writer: TelemetryStore,
+        session: PostgresSession,
         client: MosquittoClient,
         topicPrefix: String,
         escalationIntervalSeconds: Int,
@@ -50,9 +56,12 @@ final class DispatchService: Service {
         valveCloseOnP0: Bool,
         statistics: DispatchStatistics,
         databaseReady: @escaping @Sendable () -> Bool,
-        logger: Logger
+        logger: Logger,
+        now: @escaping @Sendable () -> Timestamp = { .now }
     ) {
-        self.writer = writer
+        self.session = session
+        self.store = DispatchStore(database: session)
+        self.outbox = DispatchOutbox(database: session)
         self.client = client
         self.topicPrefix = topicPrefix
         self.escalationIntervalSeconds = escalationIntervalSeconds
@@ -62,6 +71,7 @@ final class DispatchService: Service {
         self.statistics = statistics
         self.databaseReady = databaseReady
         self.logger = logger
+        self.now = now
     }
 
     /// The topic of a ticket event of this priority.
@@ -74,14 +84,14 @@ final class DispatchService: Service {
         while !(Task.isShuttingDownGracefully || Task.isCancelled) {
             do {
                 if !settingsSynced {
-                    try await writer.syncDispatchSettings(
+                    try await store.syncDispatchSettings(
                         incidentWindowSeconds: incidentWindowSeconds,
                         incidentMinimumMeters: incidentMinimumMeters
                     )
                     settingsSynced = true
                 }
                 if ContinuousClock.now - lastEscalation >= .seconds(escalationIntervalSeconds) {
-                    let escalated = try await writer.escalateOverdue()
+                    let escalated = try await store.escalateOverdue(now: now())
                     lastEscalation = .now
                     statistics.escalations.add(Int64(escalated.count), ordering: .relaxed)
                     for event in escalated {
@@ -100,13 +110,13 @@ final class DispatchService: Service {
                 try? await Task.sleep(for: .seconds(1))
             }
         }
-        await writer.close()
+        await session.close()
     }
 
     /// Publishes one page of pending events; returns how many were published.
     private func publishPending() async throws -> Int {
         guard client.isConnected else { return 0 }
-        let pending = try await writer.undispatchedEvents(limit: 200)
+        let pending = try await outbox.undispatchedEvents(limit: 200)
         var done: [Int64] = []
         defer {
             if !done.isEmpty {
@@ -116,18 +126,18 @@ final class DispatchService: Service {
         for event in pending {
             do {
                 try await client.publishAndWait(
-                    topic: Self.topic(prefix: topicPrefix, priority: event.priority),
-                    payload: Array(event.json.utf8),
+                    topic: Self.topic(prefix: topicPrefix, priority: event.ticket.priority.rawValue),
+                    payload: Array(try event.jsonText().utf8),
                     qos: .atLeastOnce,
                     timeout: .seconds(10)
                 )
             } catch {
-                try await writer.markDispatched(done)
+                try await outbox.markDispatched(done)
                 throw error
             }
-            done.append(event.id)
+            done.append(event.eventID)
         }
-        try await writer.markDispatched(done)
+        try await outbox.markDispatched(done)
         return done.count
     }
 
@@ -137,9 +147,9 @@ final class DispatchService: Service {
     private func sendValveCloses() async throws {
         guard client.isConnected else { return }
         let topics = TopicScheme(prefix: topicPrefix)
-        for pending in try await writer.pendingValveCloses(limit: 50) {
+        for pending in try await outbox.pendingValveCloses(limit: 50) {
             guard let key = AES128Key(bytes: pending.key), let meterID = UInt64(pending.address),
-                let counter = try await writer.reserveValveCommand(
+                let counter = try await outbox.reserveValveCommand(
                     ticketID: pending.ticketID,
                     meterID: pending.meterID,
                     detail: { "close (frame counter \($0), reason \(pending.condition))" }
@@ -159,7 +169,7 @@ final class DispatchService: Service {
                 qos: .atLeastOnce,
                 timeout: .seconds(10)
             )
-            try await writer.markValveCommandSent(ticketID: pending.ticketID)
+            try await outbox.markValveCommandSent(ticketID: pending.ticketID)
             statistics.valveCommands.add(1, ordering: .relaxed)
             logger.notice(
                 "valve close sent",

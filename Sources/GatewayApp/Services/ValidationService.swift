@@ -1,4 +1,5 @@
 import GatewayCore
+import GatewayDomain
 import Logging
 import PostgresSink
 import ServiceLifecycle

@@ -1,5 +1,6 @@
 import Foundation
 import GatewayCore
+import GatewayDomain
 public import PostgresSink
 
 /// The CSV form of billing rows (the HTTP export and `meter-gateway billing export`).

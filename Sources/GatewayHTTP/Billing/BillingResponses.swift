@@ -1,4 +1,5 @@
 import GatewayCore
+import GatewayDomain
 import Hummingbird
 import PostgresSink
 

@@ -1,4 +1,5 @@
 import GatewayCore
+import GatewayDomain
 import PostgresSink
 
 /// `POST /review/v1/decisions`: `{"protocol","meter","basis","read_at","kind"}` (a reading) or

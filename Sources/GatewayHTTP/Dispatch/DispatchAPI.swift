@@ -1,4 +1,5 @@
 import GatewayCore
+import GatewayDomain
 public import Hummingbird
 public import PostgresSink
 
@@ -19,19 +20,28 @@ public import PostgresSink
 /// `bad_ticket`, `bad_outage`, `bad_inspection`, `bad_period`, `bad_date`), `404` (`no_such_ticket`,
 /// `no_such_meter`), `409` (`step_not_allowed`), and the database's `503`/`500`.
 public struct DispatchAPI: Sendable {
-    private let store: TelemetryStore
+    private let store: DispatchStore
+    private let inspections: InspectionStore
     private let token: String
     private let residentialMonths: Int
     private let nonResidentialMonths: Int
 
     /// Creates the API.
     /// - Parameters:
-    ///   - store: A writer with its own connection, used for these requests only.
+    ///   - store: Tickets and their steps, on a database used for the HTTP APIs only.
+    ///   - inspections: Safety inspections, on the same database.
     ///   - token: The bearer token; empty disables the routes.
     ///   - residentialMonths: Inspection interval of residential premises.
     ///   - nonResidentialMonths: Inspection interval of other premises.
-    public init(store: TelemetryStore, token: String, residentialMonths: Int, nonResidentialMonths: Int) {
+    public init(
+        store: DispatchStore,
+        inspections: InspectionStore,
+        token: String,
+        residentialMonths: Int,
+        nonResidentialMonths: Int
+    ) {
         self.store = store
+        self.inspections = inspections
         self.token = token
         self.residentialMonths = residentialMonths
         self.nonResidentialMonths = nonResidentialMonths
@@ -41,6 +51,7 @@ public struct DispatchAPI: Sendable {
     /// - Parameter router: The router.
     public func register(on router: Router<GatewayRequestContext>) {
         let store = store
+        let inspections = inspections
         let residential = residentialMonths
         let nonResidential = nonResidentialMonths
         let group = router.group("dispatch/v1")
@@ -146,7 +157,7 @@ public struct DispatchAPI: Sendable {
                 throw APIError.badRequest("bad_inspection")
             }
             do {
-                try await store.recordInspection(
+                try await inspections.recordInspection(
                     meter: (source, body.meter),
                     on: date,
                     inspector: body.inspector,
@@ -170,7 +181,7 @@ public struct DispatchAPI: Sendable {
             guard let date = text.isEmpty ? BillingAPI.today : CivilDate(iso: text) else {
                 throw APIError.badRequest("bad_date")
             }
-            let due = try await store.inspectionsDue(
+            let due = try await inspections.inspectionsDue(
                 asOf: date,
                 residentialMonths: residential,
                 nonResidentialMonths: nonResidential,

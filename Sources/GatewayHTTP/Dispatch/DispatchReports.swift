@@ -44,7 +44,7 @@ struct SLAReportResponse: ResponseEncodable, Sendable {
 
         init(_ row: SLARow) {
             func deadline(_ name: String) -> Deadline {
-                let counts = row.deadlines[name] ?? (0, 0)
+                let counts = row.deadlines[name] ?? SLARow.Compliance(met: 0, decided: 0)
                 return Deadline(met: counts.met, decided: counts.decided)
             }
             self.priority = row.priority

@@ -1,4 +1,5 @@
 public import GatewayCore
+public import GatewayDomain
 
 /// One recorded meter-accuracy test.
 public struct AccuracyTestRecord: Sendable, Equatable {

@@ -1,4 +1,5 @@
 public import GatewayCore
+public import GatewayDomain
 
 /// One published day from `billing_feed`: a first publication or a correction of an earlier one.
 public struct BillingRead: Sendable, Equatable {

@@ -336,7 +336,7 @@ public actor TelemetryStore {
         try prepareTransactionStageTables(needed, on: connection)
         try writeSeries(batch, into: &summary, on: connection)
         try ValidationStore.markForValidation(batch, on: connection)
-        summary.ticketEvents += try recordCommandResults(batch.commandResults, on: connection)
+        summary.ticketEvents += try DispatchOutbox.recordCommandResults(batch.commandResults, on: connection)
         if !batch.alarms.isEmpty {
             try writeAlarms(batch.alarms, into: &summary, on: connection)
         }
@@ -428,6 +428,7 @@ public actor TelemetryStore {
         let mayOpen = alarms.contains { policy.opensTicket($0.condition, isCleared: $0.isCleared) }
         let mayClear = alarms.contains { $0.isCleared }
         guard mayOpen || mayClear else { return }
+        let firstEvent = summary.events.count
         try connection.execute(WriterSQL.lockTicketKeys)
         if mayOpen {
             try connection.execute(WriterSQL.markOutageAlarms)
@@ -442,6 +443,7 @@ public actor TelemetryStore {
             collectEvents(try connection.query(WriterSQL.clearedAlarmEvents), into: &summary)
             collectEvents(try connection.query(WriterSQL.autoResolveCleared), into: &summary)
         }
+        try DispatchOutbox.notify(eventIDs: summary.events[firstEvent...].map(\.id), on: connection)
     }
 
     /// Parses rows of ``WriterSQL/eventColumns`` into the summary.

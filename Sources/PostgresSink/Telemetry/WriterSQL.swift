@@ -403,15 +403,11 @@ enum WriterSQL {
         \(notifyingSelect(events: "ev", tickets: "up"))
         """
 
-    /// Returns the written events joined with their tickets and calls `pg_notify` once per event, in event-id
-    /// order (the `OFFSET 0` subquery keeps the planner from evaluating `pg_notify` before the sort).
-    /// Notifications are queued and delivered only when the transaction commits.
+    /// Returns the written events joined with their tickets, in event-id order. The writer then notifies them
+    /// (`DispatchOutbox.notify(eventIDs:on:)`, one `TicketEventMessage` each), queued until the transaction commits.
     static func notifyingSelect(events: String, tickets: String) -> String {
         """
-        SELECT \(eventColumns),
-            pg_notify('ticket_events', json_build_object(
-                'ticket_id', ticket_id, 'event_id', event_id, 'event', kind, 'meter_id', meter_id,
-                'condition', condition, 'priority', priority, 'alarm_id', alarm_id)::text)
+        SELECT \(eventColumns)
         FROM (
             SELECT e.id AS event_id, e.ticket_id, e.kind, t.meter_id, t.condition, t.priority, e.alarm_id, t.opened,
                 \(epochMicros("t.opened_at")) AS opened_at_us,

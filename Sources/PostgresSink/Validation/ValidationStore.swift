@@ -1,4 +1,5 @@
 public import GatewayCore
+public import GatewayDomain
 
 /// A meter waiting in `validation_queue`.
 public struct DirtyMeter: Sendable, Equatable {

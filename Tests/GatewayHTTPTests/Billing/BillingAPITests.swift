@@ -1,5 +1,6 @@
 import Foundation
 import GatewayCore
+import GatewayDomain
 import GatewayHTTP
 import Hummingbird
 import HummingbirdTesting

@@ -52,8 +52,10 @@ struct DispatchAPITests {
         _ = try await MeterStore(writer.database).importMeters([profile], columns: [.district])
 
         let router = GatewayHTTPServer.makeRouter(readiness: { [] }, metrics: { [] })
+        let apiDatabase = PostgresSession(conninfo: database.conninfo, logger: logger)
         DispatchAPI(
-            store: TelemetryStore(conninfo: database.conninfo, logger: logger),
+            store: DispatchStore(database: apiDatabase),
+            inspections: InspectionStore(database: apiDatabase),
             token: Self.token,
             residentialMonths: 12,
             nonResidentialMonths: 6

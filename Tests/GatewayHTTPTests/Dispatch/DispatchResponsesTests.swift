@@ -1,5 +1,6 @@
 import Foundation
 import GatewayCore
+import GatewayDomain
 import Testing
 
 @testable import GatewayHTTP
@@ -66,10 +67,10 @@ import Testing
             detail: nil
         )
         let household = HouseholdFile(
-            readings: [(readAt: t0, volumeMillilitres: 100, valve: .open, quality: nil)],
-            alarms: [(raisedAt: t0, condition: "methane_detector", priority: "P0", isCleared: false)],
-            tickets: [(id: 4, condition: "leak", priority: "P1", status: "closed", openedAt: t0)],
-            inspections: [(date: "2025-06-01", inspector: "i.k", result: "pass")],
+            readings: [HouseholdFile.Reading(readAt: t0, volumeMillilitres: 100, valve: .open, quality: nil)],
+            alarms: [HouseholdFile.Alarm(raisedAt: t0, condition: "methane_detector", priority: "P0", isCleared: false)],
+            tickets: [HouseholdFile.Ticket(id: 4, condition: "leak", priority: "P1", status: "closed", openedAt: t0)],
+            inspections: [HouseholdFile.Inspection(date: "2025-06-01", inspector: "i.k", result: "pass")],
             hasContinuousAppliance: false,
             isMethaneDetectorLinked: true,
             customerClass: nil
@@ -98,8 +99,11 @@ import Testing
                 priority: "P0",
                 district: "north",
                 tickets: 3,
-                deadlines: ["acknowledge": (2, 3), "arrive": (3, 3)],
-                arrivalMinutes: (p50: 12, p90: 30.5, max: 41)
+                deadlines: [
+                    "acknowledge": SLARow.Compliance(met: 2, decided: 3),
+                    "arrive": SLARow.Compliance(met: 3, decided: 3),
+                ],
+                arrivalMinutes: SLARow.ArrivalMinutes(p50: 12, p90: 30.5, max: 41)
             ),
             SLARow(priority: "P2", district: "south", tickets: 0, deadlines: [:], arrivalMinutes: nil),
         ]

@@ -37,11 +37,14 @@ struct PostgresListenerTests {
             let objects = notes.compactMap(eventJSON)
             #expect(objects.compactMap { ($0["event_id"] as? NSNumber)?.int64Value } == summary.events.map(\.id))
             #expect(objects.compactMap { $0["event"] as? String } == summary.events.map(\.kind.rawValue))
+            // The payload is the one ticket-event message (TicketEventMessage, version 1).
             let opened = try #require(objects.first)
-            #expect((opened["ticket_id"] as? NSNumber)?.int64Value == summary.events.first?.ticketID)
-            #expect((opened["meter_id"] as? NSNumber)?.int64Value == m1)
-            #expect(opened["condition"] as? String == "methane_detector")
-            #expect(opened["priority"] as? String == "P0")
+            #expect(opened["version"] as? Int == 1)
+            let ticket = try #require(opened["ticket"] as? [String: Any])
+            #expect((ticket["id"] as? NSNumber)?.int64Value == summary.events.first?.ticketID)
+            #expect((ticket["meter_id"] as? NSNumber)?.int64Value == m1)
+            #expect(ticket["condition"] as? String == "methane_detector")
+            #expect(ticket["priority"] as? String == "P0")
 
             // The replayed batch emits nothing.
             let replay = try await writer.write(

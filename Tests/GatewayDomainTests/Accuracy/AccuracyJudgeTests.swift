@@ -1,4 +1,5 @@
 import GatewayCore
+import GatewayDomain
 import Testing
 
 /// Meter-accuracy tests judged against the class MPE for the flow band (domain rules §1.1 and §1.3).

@@ -1,3 +1,5 @@
+public import GatewayCore
+
 /// What billing may do with a reading or a day (validation, estimation and editing before billing).
 public enum ReadQuality: Int16, Sendable, Hashable, CaseIterable, Comparable {
     /// Passed every rule: billable as is.

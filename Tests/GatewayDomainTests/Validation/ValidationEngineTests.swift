@@ -1,4 +1,5 @@
 import GatewayCore
+import GatewayDomain
 import Testing
 
 /// Every validation rule with a series that trips it and one that does not, on an injected clock.

@@ -1,3 +1,5 @@
+public import GatewayCore
+
 /// Billing-day determination: which billing day an instant belongs to, which days validation looks at again, and
 /// which determined days are billed and published to the billing feed.
 ///

@@ -1,3 +1,4 @@
+import GatewayDomain
 import GatewayCore
 import Testing
 

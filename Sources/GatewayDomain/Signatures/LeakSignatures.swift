@@ -1,3 +1,5 @@
+public import GatewayCore
+
 /// Thresholds of the leak signatures found in consumption data (domain rules §2), each a setting.
 public struct SignatureSettings: Sendable, Equatable {
     /// Days in a row without a zero-flow interval before the warning / escalation / ticket (24 h, 7 d, 30 d).

@@ -1,10 +1,24 @@
-/// The statements of the dispatch interfaces (``PostgresWriter/advanceTicket(_:to:actor:note:)`` and friends).
+import GatewayDomain
+
+/// The statements of ``DispatchStore``, ``DispatchOutbox`` and ``InspectionStore``. Rules (which status a step
+/// follows, which deadline is pending) come from GatewayDomain; the status lists below are derived from it.
 enum DispatchSQL {
-    static let active = WriterSQL.activeStatuses
+    /// A status list for `IN`, derived from the lifecycle (``TicketStatus``), never written by hand.
+    static func statusList(_ statuses: [TicketStatus]) -> String {
+        "(" + statuses.map { "'\($0.rawValue)'" }.joined(separator: ", ") + ")"
+    }
+
+    /// The active statuses: `('open', 'acknowledged', 'dispatched', 'on_site', 'made_safe')`.
+    static let active = statusList(TicketStatus.active)
+
+    /// Whether deadline's step is still pending for the ticket `t` (``TicketDeadline/isPending(in:)``).
+    static func pending(_ deadline: TicketDeadline) -> String {
+        "t.status IN \(statusList(deadline.pendingStatuses))"
+    }
 
     private static func micros(_ expression: String) -> String { WriterSQL.epochMicros(expression) }
 
-    /// The columns ``PostgresWriter/ticket(from:)`` reads, for `repair_tickets t JOIN meters m`.
+    /// The columns ``DispatchTicket/init(row:)`` reads, for `repair_tickets t JOIN meters m`.
     static let ticketColumns = """
         t.id, t.meter_id, m.protocol, m.address, m.district, m.is_rural, t.condition, t.priority, t.status, t.origin,
             t.incident_id, t.escalation_level, t.alarm_count, \(micros("t.opened_at")), \(micros("t.acknowledge_by")),
@@ -15,20 +29,18 @@ enum DispatchSQL {
         """
 
     /// The next pending deadline of a ticket: the deadline of the step it has not reached yet.
-    static let nextDeadline = """
-        least(CASE WHEN t.status = 'open' THEN t.acknowledge_by END,
-            CASE WHEN t.status IN ('open', 'acknowledged', 'dispatched') THEN t.arrive_by END,
-            CASE WHEN t.status IN ('open', 'acknowledged', 'dispatched', 'on_site') THEN t.make_safe_by END,
-            CASE WHEN t.status IN \(active) THEN t.repair_by END)
-        """
+    /// The set-based twin of ``TicketDeadlines/next(for:)``.
+    static let nextDeadline =
+        "least("
+        + TicketDeadline.allCases.map { "CASE WHEN \(pending($0)) THEN t.\($0.rawValue) END" }
+        .joined(separator: ", ")
+        + ")"
 
-    /// Returns the event columns ``PostgresWriter/event(from:)`` reads and notifies each event after commit.
+    /// Returns the event columns ``DispatchEvent/init(row:)`` reads, in id order. The caller notifies them
+    /// (``DispatchOutbox/notify(eventIDs:on:)``, one ``TicketEventMessage`` each) in the same transaction.
     static func eventSelect(events: String, tickets: String) -> String {
         """
-        SELECT e.id, e.ticket_id, \(micros("e.at")), e.kind, e.actor, e.alarm_id, e.detail,
-            pg_notify('ticket_events', json_build_object(
-                'ticket_id', e.ticket_id, 'event_id', e.id, 'event', e.kind, 'meter_id', t.meter_id,
-                'condition', t.condition, 'priority', t.priority, 'alarm_id', e.alarm_id, 'actor', e.actor)::text)
+        SELECT e.id, e.ticket_id, \(micros("e.at")), e.kind, e.actor, e.alarm_id, e.detail
         FROM \(events) e JOIN \(tickets) t ON t.id = e.ticket_id
         ORDER BY e.id
         """
@@ -39,12 +51,15 @@ enum DispatchSQL {
         SELECT pg_advisory_xact_lock(ticket_lock_key(meter_id, condition)) FROM repair_tickets WHERE id = $1::bigint
         """
 
-    /// $1 ticket, $2 actor, $3 note, $4 the statuses the step may follow.
+    /// The status of a ticket, its row locked until the transaction ends: $1 ticket.
+    static let ticketStatus = "SELECT status FROM repair_tickets WHERE id = $1::bigint FOR UPDATE"
+
+    /// Writes a step ``TicketLifecycle`` allowed: $1 ticket, $2 actor, $3 note, $4 the new status.
     static func advance(_ step: TicketStep) -> String {
         """
         WITH t AS (
-            UPDATE repair_tickets SET status = '\(step.rawValue)', \(step.rawValue)_at = now(), updated_at = now()
-            WHERE id = $1::bigint AND status = ANY($4::text[])
+            UPDATE repair_tickets SET status = $4, \(step.rawValue)_at = now(), updated_at = now()
+            WHERE id = $1::bigint
             RETURNING id, meter_id, condition, priority
         ),
         ev AS (
@@ -67,7 +82,7 @@ enum DispatchSQL {
         \(eventSelect(events: "ev", tickets: "t"))
         """
 
-    /// $1 meter id, $2 condition, $3 priority, $4 reporter, $5 actor, $6 note. Returns (ticket id, opened).
+    /// $1 meter id, $2 condition, $3 priority, $4 reporter, $5 actor, $6 note. Returns (ticket id, opened, event id).
     static let openManual = """
         WITH active AS (
             SELECT id FROM repair_tickets WHERE meter_id = $1::bigint AND condition = $2 AND status IN \(active)
@@ -99,29 +114,36 @@ enum DispatchSQL {
             FROM target
             RETURNING id, ticket_id, kind
         )
-        SELECT target.id, target.opened,
-            pg_notify('ticket_events', json_build_object(
-                'ticket_id', target.id, 'event_id', ev.id, 'event', ev.kind, 'meter_id', $1::bigint,
-                'condition', $2, 'priority', $3, 'alarm_id', NULL, 'actor', $5)::text)
+        SELECT target.id, target.opened, ev.id
         FROM target JOIN ev ON ev.ticket_id = target.id
         """
 
-    /// One `escalated` event per active ticket and passed deadline whose step is still pending.
+    /// The active tickets with a deadline before $1 (µs), locked, with their status, deadlines (µs, in
+    /// ``TicketDeadline`` order) and the deadlines already escalated (`escalated` events' details are
+    /// `<deadline> passed`). ``TicketDeadlines/escalationsDue(status:escalated:now:)`` decides from these.
+    static let overdueCandidates = """
+        SELECT t.id, t.status,
+            \(TicketDeadline.allCases.map { micros("t.\($0.rawValue)") }.joined(separator: ", ")),
+            (SELECT coalesce(array_agg(split_part(e.detail, ' ', 1) ORDER BY e.id), '{}')
+                FROM ticket_events e WHERE e.ticket_id = t.id AND e.kind = 'escalated')
+        FROM repair_tickets t
+        WHERE t.status IN \(active)
+            AND least(\(TicketDeadline.allCases.map { "t.\($0.rawValue)" }.joined(separator: ", ")))
+                < \(ValidationSQL.instant("$1"))
+        ORDER BY t.id
+        FOR UPDATE OF t
+        """
+
+    /// Writes the escalations the rule decided: $1 tickets, $2 deadlines (pairwise, in order). One `escalated` event
+    /// each (the unique index on `(ticket_id, detail)` of `escalated` events keeps it once per deadline), the
+    /// tickets' escalation level raised by the events written.
     static let escalate = """
         WITH due AS (
-            SELECT t.id, d.deadline
-            FROM repair_tickets t
-            CROSS JOIN LATERAL (VALUES
-                ('acknowledge_by', t.acknowledge_by, t.status = 'open'),
-                ('arrive_by', t.arrive_by, t.status IN ('open', 'acknowledged', 'dispatched')),
-                ('make_safe_by', t.make_safe_by, t.status IN ('open', 'acknowledged', 'dispatched', 'on_site')),
-                ('repair_by', t.repair_by, true)
-            ) AS d (deadline, due_at, pending)
-            WHERE t.status IN \(active) AND d.pending AND d.due_at < now()
+            SELECT * FROM unnest($1::bigint[], $2::text[]) WITH ORDINALITY AS d (id, deadline, n)
         ),
         ev AS (
             INSERT INTO ticket_events (ticket_id, at, kind, actor, detail)
-            SELECT id, now(), 'escalated', 'gateway', deadline || ' passed' FROM due ORDER BY id, deadline
+            SELECT id, now(), 'escalated', 'gateway', deadline || ' passed' FROM due ORDER BY n
             ON CONFLICT (ticket_id, detail) WHERE kind = 'escalated' DO NOTHING
             RETURNING id, ticket_id, at, kind, actor, alarm_id, detail
         ),
@@ -134,17 +156,9 @@ enum DispatchSQL {
         \(eventSelect(events: "ev", tickets: "bumped"))
         """
 
-    /// Events not yet on the dispatch topic, with their ticket, as one JSON text each.
+    /// Events not yet on the dispatch topic, oldest first, as ``TicketEventMessage`` columns: $1 limit.
     static let undispatched = """
-        SELECT e.id, t.priority, json_build_object(
-            'event_id', e.id, 'event', e.kind, 'at', e.at, 'actor', e.actor, 'detail', e.detail, 'alarm_id', e.alarm_id,
-            'ticket', json_build_object(
-                'id', t.id, 'condition', t.condition, 'priority', t.priority, 'status', t.status, 'origin', t.origin,
-                'incident_id', t.incident_id, 'escalation_level', t.escalation_level, 'opened_at', t.opened_at,
-                'acknowledge_by', t.acknowledge_by, 'arrive_by', t.arrive_by, 'make_safe_by', t.make_safe_by,
-                'repair_by', t.repair_by,
-                'meter', json_build_object('protocol', m.protocol, 'id', m.address, 'district', m.district,
-                    'rural', m.is_rural)))::text
+        SELECT \(messageColumns)
         FROM ticket_events e
         JOIN repair_tickets t ON t.id = e.ticket_id
         JOIN meters m ON m.id = t.meter_id
@@ -273,4 +287,102 @@ extension DispatchSQL {
         )
         \(eventSelect(events: "ev", tickets: "t"))
         """
+}
+
+extension DispatchSQL {
+    /// The meter of a premises: $1 protocol, $2 address.
+    static let meterID = "SELECT id FROM meters WHERE protocol = $1 AND address = $2"
+
+    /// Serialises with the gateway's ticket step for a meter and condition: $1 meter id, $2 condition.
+    static let lockMeterCondition = "SELECT pg_advisory_xact_lock(ticket_lock_key($1::bigint, $2))"
+
+    /// $1 district, $2 start (µs), $3 end (µs), $4 reason, $5 announced by. Returns the id.
+    static let announceOutage = """
+        INSERT INTO planned_outages (district, starts_at, ends_at, reason, announced_by)
+        VALUES ($1, \(ValidationSQL.instant("$2")), \(ValidationSQL.instant("$3")), $4, $5) RETURNING id
+        """
+
+    /// $1 name, $2 value.
+    static let syncSetting = """
+        INSERT INTO dispatch_settings (name, value) VALUES ($1, $2::bigint)
+        ON CONFLICT (name) DO UPDATE SET value = excluded.value
+        WHERE dispatch_settings.value IS DISTINCT FROM excluded.value
+        """
+
+    /// The events of a ticket in order: $1 ticket.
+    static let events = """
+        SELECT id, ticket_id, \(WriterSQL.epochMicros("at")), kind, actor, alarm_id, detail
+        FROM ticket_events WHERE ticket_id = $1::bigint ORDER BY id
+        """
+
+    /// Household file, premises facts: $1 meter id.
+    static let premises = """
+        SELECT continuous_appliance, methane_detector_linked, customer_class FROM meters WHERE id = $1::bigint
+        """
+
+    /// Household file, the latest main-register readings: $1 meter id.
+    static let householdReadings = """
+        SELECT \(WriterSQL.epochMicros("read_at")), volume_ml, valve, quality FROM readings
+        WHERE meter_id = $1::bigint AND storage = 0 AND tariff = 0 ORDER BY read_at DESC LIMIT 10
+        """
+
+    /// Household file, the latest alarms: $1 meter id.
+    static let householdAlarms = """
+        SELECT \(WriterSQL.epochMicros("raised_at")), condition, priority, is_cleared FROM alarms
+        WHERE meter_id = $1::bigint ORDER BY raised_at DESC LIMIT 20
+        """
+
+    /// Household file, the latest tickets: $1 meter id.
+    static let householdTickets = """
+        SELECT id, condition, priority, status, \(WriterSQL.epochMicros("opened_at")) FROM repair_tickets
+        WHERE meter_id = $1::bigint ORDER BY opened_at DESC LIMIT 10
+        """
+
+    /// Household file, the latest inspections: $1 meter id.
+    static let householdInspections = """
+        SELECT inspected_on::text, inspector, result FROM inspections
+        WHERE meter_id = $1::bigint ORDER BY inspected_on DESC LIMIT 10
+        """
+
+    /// $1 the event ids the broker acknowledged.
+    static let markDispatched = """
+        UPDATE ticket_events SET dispatched_at = now() WHERE id = ANY($1::bigint[]) AND dispatched_at IS NULL
+        """
+
+    /// $1 ticket.
+    static let markValveCommandSent = """
+        UPDATE valve_commands SET sent_at = now() WHERE ticket_id = $1::bigint AND sent_at IS NULL
+        """
+
+    /// $1 protocol, $2 address, $3 date, $4 inspector, $5 result, $6 note. Returns one row when the meter exists.
+    static let recordInspection = """
+        INSERT INTO inspections (meter_id, inspected_on, inspector, result, note)
+        SELECT id, $3::date, $4, $5, $6 FROM meters WHERE protocol = $1 AND address = $2
+        RETURNING id
+        """
+}
+
+extension DispatchSQL {
+    /// The columns ``TicketEventMessage/init(row:)`` reads, for `ticket_events e JOIN repair_tickets t JOIN meters m`.
+    static let messageColumns = """
+        e.id, e.kind, \(WriterSQL.epochMicros("e.at")), e.actor, e.detail, e.alarm_id,
+            t.id, t.meter_id, t.condition, t.priority, t.status, t.origin, t.incident_id, t.escalation_level,
+            \(WriterSQL.epochMicros("t.opened_at")), \(WriterSQL.epochMicros("t.acknowledge_by")),
+            \(WriterSQL.epochMicros("t.arrive_by")), \(WriterSQL.epochMicros("t.make_safe_by")),
+            \(WriterSQL.epochMicros("t.repair_by")),
+            m.protocol, m.address, m.district, m.is_rural
+        """
+
+    /// The messages of the given events ($1, ids), in id order.
+    static let messagesByID = """
+        SELECT \(messageColumns)
+        FROM ticket_events e
+        JOIN repair_tickets t ON t.id = e.ticket_id
+        JOIN meters m ON m.id = t.meter_id
+        WHERE e.id = ANY($1::bigint[])
+        ORDER BY e.id
+        """
+
+    /// Queues one notification on `ticket_events` (delivered when the transaction commits): $1 the payload.
+    static let notify = "SELECT pg_notify('ticket_events', $1)"
 }

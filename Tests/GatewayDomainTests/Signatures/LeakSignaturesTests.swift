@@ -1,4 +1,5 @@
 import GatewayCore
+import GatewayDomain
 import Testing
 
 /// Each leak signature with a series that shows it and one that does not.

@@ -1,3 +1,5 @@
+public import GatewayCore
+
 /// Which limit a meter-accuracy test is judged against.
 public enum AccuracyTestKind: String, Sendable, Hashable, CaseIterable {
     /// A test at (re)verification: the class MPE applies.

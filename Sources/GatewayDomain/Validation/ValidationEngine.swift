@@ -1,3 +1,5 @@
+public import GatewayCore
+
 /// A day already determined before the window, for the average daily use and the zero-consumption run.
 public struct DayHistory: Sendable, Equatable {
     public var dayStart: Timestamp

@@ -1,5 +1,6 @@
 import Foundation
 import GatewayCore
+import GatewayDomain
 import Testing
 
 @testable import PostgresSink
@@ -11,22 +12,22 @@ struct DispatchStoreTests {
     private let now = Timestamp(microsecondsSinceEpoch: Int64(Date().timeIntervalSince1970 * 1_000_000))
 
     @Test func aTicketMovesForwardOnlyAndEveryStepIsAnEventWithItsActor() async throws {
-        try await withMigratedWriter { writer, database, ids in
+        try await withDispatch { writer, dispatch, database, ids in
             var batch = SinkBatch()
             batch.alarms = [makeAlarm(meter: ids["m1"]!, raisedAt: now.adding(seconds: -5))]
             _ = try await writer.write(batch)
-            let ticket = try #require(try await writer.tickets(TicketFilter()).first)
+            let ticket = try #require(try await dispatch.store.tickets(TicketFilter()).first)
             #expect(ticket.status == "open" && ticket.priority == .p0 && ticket.origin == "alarm")
 
             await #expect(throws: PostgresError.self) {
-                _ = try await writer.advanceTicket(ticket.id, to: .onSite, actor: "crew-7", note: nil)
+                _ = try await dispatch.store.advanceTicket(ticket.id, to: .onSite, actor: "crew-7", note: nil)
             }
             for (step, actor) in [
                 (TicketStep.acknowledged, "desk-1"), (.dispatched, "desk-1"), (.onSite, "crew-7"),
                 (.madeSafe, "crew-7"),
                 (.resolved, "crew-7"), (.followUpDone, "desk-2"), (.closed, "desk-2"),
             ] {
-                let event = try await writer.advanceTicket(
+                let event = try await dispatch.store.advanceTicket(
                     ticket.id,
                     to: step,
                     actor: actor,
@@ -35,9 +36,9 @@ struct DispatchStoreTests {
                 #expect(event.kind == step.rawValue && event.actor == actor)
             }
             await #expect(throws: PostgresError.self) {
-                _ = try await writer.advanceTicket(ticket.id, to: .closed, actor: "desk-2", note: nil)
+                _ = try await dispatch.store.advanceTicket(ticket.id, to: .closed, actor: "desk-2", note: nil)
             }
-            let (closed, events, household) = try #require(try await writer.ticket(ticket.id))
+            let (closed, events, household) = try #require(try await dispatch.store.ticket(ticket.id))
             #expect(closed.status == "closed")
             #expect(closed.steps.count == 7)
             #expect(
@@ -56,8 +57,8 @@ struct DispatchStoreTests {
     }
 
     @Test func aHotlineCallOpensOneP0TicketAndASecondCallJoinsIt() async throws {
-        try await withMigratedWriter(rural: ["m2"]) { writer, database, _ in
-            let first = try await writer.openManualTicket(
+        try await withDispatch(rural: ["m2"]) { writer, dispatch, database, _ in
+            let first = try await dispatch.store.openManualTicket(
                 meter: (.native, "m2"),
                 condition: .gasSmellReported,
                 reporter: "caller 138-0000",
@@ -65,7 +66,7 @@ struct DispatchStoreTests {
                 note: "strong smell in the kitchen"
             )
             #expect(first.opened)
-            let second = try await writer.openManualTicket(
+            let second = try await dispatch.store.openManualTicket(
                 meter: (.native, "m2"),
                 condition: .gasSmellReported,
                 reporter: "neighbour",
@@ -73,7 +74,7 @@ struct DispatchStoreTests {
                 note: nil
             )
             #expect(!second.opened && second.ticketID == first.ticketID)
-            let (ticket, events, _) = try #require(try await writer.ticket(first.ticketID))
+            let (ticket, events, _) = try #require(try await dispatch.store.ticket(first.ticketID))
             #expect(ticket.priority == .p0 && ticket.origin == "hotline" && ticket.reporter == "caller 138-0000")
             // Rural P0: arrive within 60 minutes.
             let arrive = try #require(ticket.deadlines["arrive_by"])
@@ -85,14 +86,14 @@ struct DispatchStoreTests {
     }
 
     @Test func aMissedDeadlineEscalatesOnceAndOnlyWhileItsStepIsPending() async throws {
-        try await withMigratedWriter { writer, database, ids in
+        try await withDispatch { writer, dispatch, database, ids in
             var batch = SinkBatch()
             batch.alarms = [
                 makeAlarm(meter: ids["m1"]!, raisedAt: now.adding(seconds: -5)),
                 makeAlarm(meter: ids["m2"]!, raisedAt: now.adding(seconds: -5), condition: .batteryLow, priority: .p3),
             ]
             _ = try await writer.write(batch)
-            #expect(try await writer.escalateOverdue().isEmpty)
+            #expect(try await dispatch.store.escalateOverdue(now: now).isEmpty)
             // The P0 ticket's acknowledge and arrive deadlines have passed; the P3 ticket's have not.
             let connection = try database.connect()
             try connection.execute(
@@ -101,32 +102,101 @@ struct DispatchStoreTests {
                 WHERE condition = 'methane_detector'
                 """
             )
-            let escalated = try await writer.escalateOverdue()
+            let escalated = try await dispatch.store.escalateOverdue(now: now)
             #expect(escalated.map(\.detail) == ["acknowledge_by passed", "arrive_by passed"])
-            #expect(try await writer.escalateOverdue().isEmpty)
+            #expect(try await dispatch.store.escalateOverdue(now: now).isEmpty)
             let ticket = try #require(
-                try await writer.tickets(TicketFilter()).first { $0.condition == "methane_detector" }
+                try await dispatch.store.tickets(TicketFilter()).first { $0.condition == "methane_detector" }
             )
             #expect(ticket.escalationLevel == 2)
             // Acknowledging does not undo history; a later missed step escalates again, once.
-            _ = try await writer.advanceTicket(ticket.id, to: .acknowledged, actor: "desk", note: nil)
+            _ = try await dispatch.store.advanceTicket(ticket.id, to: .acknowledged, actor: "desk", note: nil)
             try connection.execute(
                 "UPDATE repair_tickets SET make_safe_by = now() - interval '1 minute' WHERE id = \(ticket.id)"
             )
-            #expect(try await writer.escalateOverdue().map(\.detail) == ["make_safe_by passed"])
+            #expect(try await dispatch.store.escalateOverdue(now: now).map(\.detail) == ["make_safe_by passed"])
             // Filtering: P0 only, and due before now.
             var filter = TicketFilter()
             filter.priority = .p0
-            #expect(try await writer.tickets(filter).map(\.id) == [ticket.id])
+            #expect(try await dispatch.store.tickets(filter).map(\.id) == [ticket.id])
             filter = TicketFilter()
             filter.dueBefore = now.adding(seconds: 60)
-            #expect(try await writer.tickets(filter).map(\.id) == [ticket.id])
+            #expect(try await dispatch.store.tickets(filter).map(\.id) == [ticket.id])
+        }
+    }
+
+    @Test func escalationJudgesDeadlinesAtTheCallersNowNotTheDatabases() async throws {
+        try await withDispatch { writer, dispatch, _, ids in
+            var batch = SinkBatch()
+            batch.alarms = [makeAlarm(meter: ids["m1"]!, raisedAt: now.adding(seconds: -5))]
+            _ = try await writer.write(batch)
+            // P0 urban: acknowledge within 5 min, arrive within 30 min. Nothing is backdated in the database.
+            #expect(try await dispatch.store.escalateOverdue(now: now.adding(seconds: 60)).isEmpty)
+            let late = now.adding(seconds: 600)
+            #expect(try await dispatch.store.escalateOverdue(now: late).map(\.detail) == ["acknowledge_by passed"])
+            #expect(try await dispatch.store.escalateOverdue(now: late).isEmpty)
+            let ticket = try #require(try await dispatch.store.tickets(TicketFilter()).first)
+            #expect(ticket.nextDeadline == ticket.deadlines["acknowledge_by"])
+            // Once acknowledged, the next deadline is the arrival, not the passed acknowledge_by.
+            _ = try await dispatch.store.advanceTicket(ticket.id, to: .acknowledged, actor: "desk", note: nil)
+            let acknowledged = try #require(try await dispatch.store.tickets(TicketFilter()).first)
+            #expect(acknowledged.nextDeadline == acknowledged.deadlines["arrive_by"])
+            #expect(
+                try await dispatch.store.escalateOverdue(now: now.adding(seconds: 3600)).map(\.detail) == [
+                    "arrive_by passed"
+                ]
+            )
+        }
+    }
+
+    @Test func aRefusedStepSaysWhyAndWritesNothing() async throws {
+        try await withDispatch { writer, dispatch, database, ids in
+            var batch = SinkBatch()
+            batch.alarms = [makeAlarm(meter: ids["m1"]!, raisedAt: now.adding(seconds: -5))]
+            _ = try await writer.write(batch)
+            let ticket = try #require(try await dispatch.store.tickets(TicketFilter()).first)
+            let events = try database.count("ticket_events")
+            let refusal = await #expect(throws: PostgresError.self) {
+                _ = try await dispatch.store.advanceTicket(ticket.id, to: .dispatched, actor: "desk", note: nil)
+            }
+            #expect(refusal?.message == "ticket \(ticket.id) is open; dispatched follows acknowledged")
+            #expect(try database.count("ticket_events") == events)
+            #expect(try await dispatch.store.tickets(TicketFilter()).first?.status == "open")
+            await #expect(throws: PostgresError.self) {
+                _ = try await dispatch.store.advanceTicket(999_999, to: .acknowledged, actor: "desk", note: nil)
+            }
+        }
+    }
+
+    @Test func notifyAndTheDispatchTopicCarryTheSameMessageAfterCommit() async throws {
+        try await withDispatch { writer, dispatch, database, ids in
+            let listener = PostgresListener(conninfo: database.conninfo, channel: "ticket_events", logger: testLogger)
+            try await listener.start()
+            defer { listener.stop() }
+            let collector = NotificationCollector(listener.notifications)
+            var batch = SinkBatch()
+            batch.alarms = [makeAlarm(meter: ids["m1"]!, raisedAt: now.adding(seconds: -5))]
+            _ = try await writer.write(batch)
+            let ticket = try #require(try await dispatch.store.tickets(TicketFilter()).first)
+            _ = try await dispatch.store.advanceTicket(ticket.id, to: .acknowledged, actor: "desk", note: "on it")
+            _ = try await dispatch.store.noteTicket(ticket.id, actor: "desk", note: "crew 3")
+            let notes = await collector.wait(forCount: 3)
+            let notified = try notes.map {
+                try JSONDecoder().decode(TicketEventMessage.self, from: Data($0.payload.utf8))
+            }
+            #expect(notified.map(\.event) == ["opened", "acknowledged", "note"])
+            #expect(notified.allSatisfy { $0.version == 1 && $0.ticket.id == ticket.id })
+            // The outbox reads the ticket as it stands now; event fields are the same message.
+            let outbox = try await dispatch.outbox.undispatchedEvents(limit: 10)
+            #expect(outbox.map(\.eventID) == notified.map(\.eventID))
+            #expect(outbox.map(\.detail) == notified.map(\.detail))
+            #expect(outbox.last == notified.last)
         }
     }
 
     @Test func alarmsAPlannedOutageExplainsAreRecordedButNotDispatched() async throws {
-        try await withMigratedWriter { writer, database, ids in
-            _ = try await writer.announceOutage(
+        try await withDispatch { writer, dispatch, database, ids in
+            _ = try await dispatch.store.announceOutage(
                 district: "d1",
                 from: now.adding(seconds: -600),
                 to: now.adding(seconds: 600),
@@ -150,14 +220,15 @@ struct DispatchStoreTests {
             _ = try await writer.write(batch)
             #expect(try database.count("alarms") == 3)
             #expect(try database.count("alarms", where: "outage_id IS NOT NULL") == 1)
-            let tickets = try await writer.tickets(TicketFilter()).map { "\($0.meterID)/\($0.condition)" }.sorted()
+            let tickets = try await dispatch.store.tickets(TicketFilter()).map { "\($0.meterID)/\($0.condition)" }
+                .sorted()
             #expect(tickets == ["\(ids["m2"]!)/methane_detector", "\(ids["m3"]!)/pressure_low"].sorted())
         }
     }
 
     @Test func manyMetersOfADistrictLosingPressureMakeOneIncidentThatGroupsTheirTickets() async throws {
         let meters = (1...6).map { "p\($0)" }
-        try await withMigratedWriter(meters: meters) { writer, database, ids in
+        try await withDispatch(meters: meters) { writer, dispatch, database, ids in
             var batch = SinkBatch()
             batch.alarms = meters.prefix(3).map {
                 makeAlarm(meter: ids[$0]!, raisedAt: now.adding(seconds: -30), condition: .pressureLow, priority: .p0)
@@ -185,24 +256,25 @@ struct DispatchStoreTests {
     }
 
     @Test func everyTicketEventWaitsInTheOutboxUntilPublished() async throws {
-        try await withMigratedWriter { writer, _, ids in
+        try await withDispatch { writer, dispatch, _, ids in
             var batch = SinkBatch()
             batch.alarms = [makeAlarm(meter: ids["m1"]!, raisedAt: now.adding(seconds: -5))]
             _ = try await writer.write(batch)
-            let pending = try await writer.undispatchedEvents(limit: 10)
+            let pending = try await dispatch.outbox.undispatchedEvents(limit: 10)
             #expect(pending.count == 1)
+            #expect(pending[0].version == 1 && pending[0].event == "opened" && pending[0].ticket.priority == .p0)
             let object = try #require(
-                try JSONSerialization.jsonObject(with: Data(pending[0].json.utf8)) as? [String: Any]
+                try JSONSerialization.jsonObject(with: Data(try pending[0].jsonText().utf8)) as? [String: Any]
             )
             #expect(object["event"] as? String == "opened")
             #expect((object["ticket"] as? [String: Any])?["priority"] as? String == "P0")
-            try await writer.markDispatched(pending.map(\.id))
-            #expect(try await writer.undispatchedEvents(limit: 10).isEmpty)
+            try await dispatch.outbox.markDispatched(pending.map(\.eventID))
+            #expect(try await dispatch.outbox.undispatchedEvents(limit: 10).isEmpty)
         }
     }
 
     @Test func onlyDeviceFaultTicketsAutoResolveWhenTheMeterReportsTheConditionCleared() async throws {
-        try await withMigratedWriter { writer, _, ids in
+        try await withDispatch { writer, dispatch, _, ids in
             var batch = SinkBatch()
             batch.alarms = [
                 makeAlarm(meter: ids["m1"]!, raisedAt: now.adding(seconds: -60), condition: .batteryLow, priority: .p3),
@@ -222,14 +294,44 @@ struct DispatchStoreTests {
             _ = try await writer.write(batch)
             var filter = TicketFilter()
             filter.includeClosed = true
-            let tickets = try await writer.tickets(filter)
+            let tickets = try await dispatch.store.tickets(filter)
             let battery = try #require(tickets.first { $0.condition == "battery_low" })
             let methane = try #require(tickets.first { $0.condition == "methane_detector" })
             #expect(battery.status == "resolved")
             #expect(methane.status == "open")  // an emergency is closed by a person, never by the meter
-            let events = try #require(try await writer.ticket(battery.id)).events
+            let events = try #require(try await dispatch.store.ticket(battery.id)).events
             #expect(events.map(\.kind) == ["opened", "alarm_cleared", "resolved"])
             #expect(events.last?.actor == "gateway")
         }
+    }
+}
+
+/// The dispatch side's stores, on a session of their own beside the ingest writer.
+struct DispatchFixture {
+    let store: DispatchStore
+    let outbox: DispatchOutbox
+    let inspections: InspectionStore
+}
+
+/// ``withMigratedWriter(meters:rural:_:)`` plus the dispatch stores over a ``PostgresSession``.
+func withDispatch(
+    meters: [String] = ["m1", "m2", "m3"],
+    rural: Set<String> = [],
+    _ body: (TelemetryStore, DispatchFixture, TestDatabase, [String: Int64]) async throws -> Void
+) async throws {
+    try await withMigratedWriter(meters: meters, rural: rural) { writer, database, ids in
+        let session = PostgresSession(conninfo: database.conninfo, logger: testLogger)
+        let fixture = DispatchFixture(
+            store: DispatchStore(database: session),
+            outbox: DispatchOutbox(database: session),
+            inspections: InspectionStore(database: session)
+        )
+        do {
+            try await body(writer, fixture, database, ids)
+        } catch {
+            await session.close()
+            throw error
+        }
+        await session.close()
     }
 }

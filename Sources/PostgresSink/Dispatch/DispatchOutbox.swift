@@ -1,0 +1,135 @@
+import GatewayCore
+public import GatewayDomain
+
+/// The dispatch outbox: ticket events waiting for the MQTT dispatch topic, and the valve-close commands of P0
+/// tickets.
+///
+/// Delivery is at least once and in order: ``undispatchedEvents(limit:)`` reads events whose `dispatched_at` is NULL
+/// in id order, the service publishes them and then calls ``markDispatched(_:)``. Runs on the ``PostgresDatabase``
+/// it is given.
+public struct DispatchOutbox: Sendable {
+    private let database: any PostgresDatabase
+
+    /// Creates an outbox over a session or a pool.
+    /// - Parameter database: Where the statements run.
+    public init(database: any PostgresDatabase) {
+        self.database = database
+    }
+
+    /// Events not yet published on the dispatch topic, oldest first, each as the message to publish (the same
+    /// shape NOTIFY carries; ``TicketEventMessage/jsonText()``).
+    /// - Parameter limit: At most this many.
+    /// - Returns: The messages, in event-id order.
+    /// - Throws: ``PostgresError``.
+    public func undispatchedEvents(limit: Int) async throws -> [TicketEventMessage] {
+        try await database.withConnection { connection in
+            try connection.query(DispatchSQL.undispatched, [limit], as: TicketEventMessage.self)
+        }
+    }
+
+    /// Marks events as published on the dispatch topic.
+    /// - Parameter ids: The events the broker acknowledged.
+    /// - Throws: ``PostgresError``.
+    public func markDispatched(_ ids: [Int64]) async throws {
+        guard !ids.isEmpty else { return }
+        try await database.withConnection { connection in
+            _ = try connection.rows(DispatchSQL.markDispatched, [ids])
+        }
+    }
+
+    /// Active P0 tickets of native meters with a key whose valve-close command was not sent yet.
+    /// - Parameter limit: At most this many.
+    /// - Returns: The tickets, oldest first.
+    /// - Throws: ``PostgresError``.
+    public func pendingValveCloses(limit: Int) async throws -> [PendingValveClose] {
+        try await database.withConnection { connection in
+            try connection.query(DispatchSQL.pendingValveCloses, [limit], as: PendingValveClose.self)
+        }
+    }
+
+    /// Reserves the valve-close command of a ticket (one per ticket) and returns its frame counter. The first
+    /// reservation writes the `valve_command` event (before the downlink leaves, so the meter's answer always
+    /// follows it in the ticket's history).
+    /// - Parameters:
+    ///   - ticketID: The P0 ticket.
+    ///   - meterID: Its meter.
+    ///   - detail: The event's detail.
+    /// - Returns: The command's frame counter.
+    /// - Throws: ``PostgresError``.
+    public func reserveValveCommand(
+        ticketID: Int64,
+        meterID: Int64,
+        detail: @escaping @Sendable (UInt32) -> String
+    ) async throws -> UInt32? {
+        try await database.withTransaction { connection -> UInt32? in
+            guard let row = try connection.rows(DispatchSQL.reserveValveCommand, [ticketID, meterID]).first,
+                let counter = try row.decode(0, as: Int64?.self).flatMap(UInt32.init(exactly:))
+            else { return nil }
+            if try row.decode(1, as: Bool?.self) == true {
+                let events = try connection.query(
+                    DispatchSQL.valveCommandEvent,
+                    [ticketID, detail(counter)],
+                    as: DispatchEvent.self
+                )
+                try DispatchOutbox.notify(eventIDs: events.map(\.id), on: connection)
+            }
+            return counter
+        }
+    }
+
+    /// Records that the broker acknowledged the valve-close command of a ticket.
+    /// - Parameter ticketID: The ticket.
+    /// - Throws: ``PostgresError``.
+    public func markValveCommandSent(ticketID: Int64) async throws {
+        try await database.withConnection { connection in
+            _ = try connection.rows(DispatchSQL.markValveCommandSent, [ticketID])
+        }
+    }
+
+    /// Records meters' answers to commands as `valve_answer` events, inside the caller's (ingest) transaction.
+    /// - Parameters:
+    ///   - results: The answers decoded from uplinks.
+    ///   - connection: The connection of the open transaction.
+    /// - Returns: How many answers matched a command.
+    /// - Throws: ``PostgresError``.
+    static func recordCommandResults(_ results: [CommandResultRecord], on connection: PostgresConnection) throws -> Int
+    {
+        guard !results.isEmpty else { return 0 }
+        let events = try connection.query(
+            DispatchSQL.recordCommandResults,
+            [
+                results.map(\.meterID), results.map(\.commandFrameCounter), results.map(\.outcome),
+                results.map(\.valve.rawValue), results.map(\.receivedAt.microsecondsSinceEpoch),
+            ],
+            as: DispatchEvent.self
+        )
+        try notify(eventIDs: events.map(\.id), on: connection)
+        return events.count
+    }
+}
+
+/// A P0 ticket whose meter should get a valve-close command.
+public struct PendingValveClose: Sendable, Equatable {
+    public var ticketID: Int64
+    public var meterID: Int64
+    public var address: String
+    public var key: [UInt8]
+    public var condition: String
+}
+
+extension PendingValveClose: PostgresRowDecodable {
+    /// Decodes `ticket id, meter id, address, hex key, condition`.
+    /// - Throws: ``PostgresError`` (`.unexpectedResult`) when a column is NULL or the key is not hex.
+    public init(row: PostgresRow) throws {
+        guard let key = MeterStore.bytes(fromHex: try row.decode(3, as: String.self)) else {
+            throw PostgresError(code: .unexpectedResult, message: "column 3 is not a hex key")
+        }
+        self.init(
+            ticketID: try row.decode(0),
+            meterID: try row.decode(1),
+            address: try row.decode(2),
+            key: key,
+            condition: try row.decode(4)
+        )
+    }
+}
