@@ -43,7 +43,6 @@ let package = Package(
             dependencies: [
                 "GatewayCore", "CMosquitto",
                 .product(name: "Logging", package: "swift-log"),
-                .product(name: "Metrics", package: "swift-metrics"),
             ],
             swiftSettings: swiftSettings
         ),
@@ -74,10 +73,8 @@ let package = Package(
                 "GatewayCore", "MQTTIngest", "PostgresSink", "GatewayHTTP",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),
-                .product(name: "Metrics", package: "swift-metrics"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
                 .product(name: "UnixSignals", package: "swift-service-lifecycle"),
-                .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "TOMLKit", package: "TOMLKit"),
             ],
             swiftSettings: swiftSettings
@@ -88,7 +85,7 @@ let package = Package(
         // Allocation gate: run under valgrind with two frame counts; heap totals must match.
         .executableTarget(
             name: "HotPathProbe",
-            dependencies: ["GatewayCore", "PostgresSink"],
+            dependencies: ["GatewayCore"],
             swiftSettings: swiftSettings
         ),
         .testTarget(

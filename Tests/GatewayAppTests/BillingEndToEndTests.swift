@@ -62,8 +62,8 @@ struct BillingEndToEndTests {
         )
         let logger = Logger(label: "billing-e2e")
         let key = try #require(AES128Key(bytes: keyBytes))
-        let topics = TopicScheme(prefix: configuration.mqttTopicPrefix)
-        let writer = PostgresWriter(conninfo: configuration.postgresConninfo, logger: logger)
+        let topics = TopicScheme(prefix: configuration.mqtt.topicPrefix)
+        let writer = PostgresWriter(conninfo: configuration.postgres.conninfo, logger: logger)
         try await writer.connect()
         _ = try await writer.migrate()
         var profile = MeterProfile(protocol: .native, address: String(meter))
@@ -132,7 +132,7 @@ struct BillingEndToEndTests {
         )
 
         let router = HealthServer.makeRouter(readiness: { [] }, metrics: { [] })
-        BillingAPI(store: PostgresWriter(conninfo: configuration.postgresConninfo, logger: logger), reviewToken: "")
+        BillingAPI(store: PostgresWriter(conninfo: configuration.postgres.conninfo, logger: logger), reviewToken: "")
             .register(on: router)
         let application = Application(router: router)
 

@@ -35,8 +35,8 @@ struct DispatchEndToEndTests {
         )
         let logger = Logger(label: "dispatch-e2e")
         let key = try #require(AES128Key(bytes: keyBytes))
-        let topics = TopicScheme(prefix: configuration.mqttTopicPrefix)
-        let writer = PostgresWriter(conninfo: configuration.postgresConninfo, logger: logger)
+        let topics = TopicScheme(prefix: configuration.mqtt.topicPrefix)
+        let writer = PostgresWriter(conninfo: configuration.postgres.conninfo, logger: logger)
         try await writer.connect()
         _ = try await writer.migrate()
         var profile = MeterProfile(protocol: .native, address: String(meter))
@@ -47,7 +47,7 @@ struct DispatchEndToEndTests {
         await writer.close()
 
         let listener = PostgresListener(
-            conninfo: configuration.postgresConninfo,
+            conninfo: configuration.postgres.conninfo,
             channel: "ticket_events",
             logger: logger
         )
@@ -57,7 +57,7 @@ struct DispatchEndToEndTests {
         let runtime = try GatewayRuntime(configuration: configuration, logger: logger)
         let group = runtime.serviceGroup(logger: logger)
         let received = Mutex<[(topic: String, text: String)]>([])
-        let dispatchFilter = "\(configuration.mqttTopicPrefix)/dispatch/tickets/#"
+        let dispatchFilter = "\(configuration.mqtt.topicPrefix)/dispatch/tickets/#"
         let fleet = try MosquittoClient(
             options: configuration.fleetMQTTOptions(clientID: "fleet-dispatch-\(environment.runID)"),
             subscriptions: [MQTTSubscription(filter: dispatchFilter, qos: .atLeastOnce)],
@@ -72,7 +72,7 @@ struct DispatchEndToEndTests {
 
         let router = HealthServer.makeRouter(readiness: { [] }, metrics: { [] })
         DispatchAPI(
-            store: PostgresWriter(conninfo: configuration.postgresConninfo, logger: logger),
+            store: PostgresWriter(conninfo: configuration.postgres.conninfo, logger: logger),
             token: Self.token,
             residentialMonths: 12,
             nonResidentialMonths: 6
@@ -132,7 +132,7 @@ struct DispatchEndToEndTests {
             }
             try await waitForDispatched(1)
             let first = try #require(dispatched().first)
-            #expect(first.topic == "\(configuration.mqttTopicPrefix)/dispatch/tickets/P0")
+            #expect(first.topic == "\(configuration.mqtt.topicPrefix)/dispatch/tickets/P0")
             #expect(first.json["event"] as? String == "opened")
             let ticket = try #require(first.json["ticket"] as? [String: Any])
             #expect(ticket["condition"] as? String == "methane_detector")
@@ -208,11 +208,11 @@ struct DispatchEndToEndTests {
             clientID: "gw-valve",
             environment: ["METER_GATEWAY_DISPATCH_VALVE_CLOSE_ON_P0": "true"]
         )
-        #expect(configuration.dispatchValveCloseOnP0)
+        #expect(configuration.dispatch.valveCloseOnP0)
         let logger = Logger(label: "valve-e2e")
         let key = try #require(AES128Key(bytes: keyBytes))
-        let topics = TopicScheme(prefix: configuration.mqttTopicPrefix)
-        let writer = PostgresWriter(conninfo: configuration.postgresConninfo, logger: logger)
+        let topics = TopicScheme(prefix: configuration.mqtt.topicPrefix)
+        let writer = PostgresWriter(conninfo: configuration.postgres.conninfo, logger: logger)
         try await writer.connect()
         _ = try await writer.migrate()
         _ = try await writer.registerMeters([
@@ -283,7 +283,7 @@ struct DispatchEndToEndTests {
                 )
             )
             try await fleet.publishAndWait(topic: uplink, payload: try NativeEncoder.encode(answer, key: key))
-            let db = try PostgresConnection.connect(conninfo: configuration.postgresConninfo)
+            let db = try PostgresConnection.connect(conninfo: configuration.postgres.conninfo)
             defer { db.close() }
             var events: [[String]] = []
             while events.count < 3 {

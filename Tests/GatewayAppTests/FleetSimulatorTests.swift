@@ -40,7 +40,7 @@ struct FleetSimulatorRetransmissionTests {
     @Test func unacknowledgedFramesAreResentUntilTheLimit() async throws {
         let port = try #require(Int(ProcessInfo.processInfo.environment["MQTT_TEST_PORT"] ?? ""))
         var configuration = GatewayConfiguration()
-        configuration.mqttPort = port
+        configuration.mqtt.port = port
         var options = SimulatorOptions()
         options.meters = 10
         options.ratePerSecond = 10

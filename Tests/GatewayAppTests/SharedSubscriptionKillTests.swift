@@ -74,7 +74,7 @@ struct SharedSubscriptionKillTests {
             environment: [:]
         )
         let logger = Logger(label: "shared-kill-test")
-        let writer = PostgresWriter(conninfo: configuration.postgresConninfo, logger: logger)
+        let writer = PostgresWriter(conninfo: configuration.postgres.conninfo, logger: logger)
         _ = try await writer.registerMeters(
             wmbusMeters.map {
                 MeterRegistration(protocol: .wmbus, address: "ELS-\(String(format: "%08d", $0))-51-03")
@@ -105,7 +105,7 @@ struct SharedSubscriptionKillTests {
         publisher.start()
         defer { Task { await publisher.stop() } }
         #expect(await publisher.waitUntilConnected(timeout: .seconds(20)))
-        let topics = TopicScheme(prefix: configuration.mqttTopicPrefix)
+        let topics = TopicScheme(prefix: configuration.mqtt.topicPrefix)
         var published = 0
         let started = ContinuousClock.now
         var killedAfter: Int?

@@ -16,8 +16,8 @@ func dateOption(_ text: String?, name: String) throws -> CivilDate {
 /// Opens a writer for a one-shot command, runs `body`, closes it.
 func withDatabase<R>(_ options: ConfigOptions, _ body: (PostgresWriter) async throws -> R) async throws -> R {
     let configuration = try options.load()
-    let logger = GatewayLogging.bootstrap(level: configuration.logLevel)
-    let writer = PostgresWriter(conninfo: configuration.postgresConninfo, logger: logger)
+    let logger = GatewayLogging.bootstrap(level: configuration.log.level)
+    let writer = PostgresWriter(conninfo: configuration.postgres.conninfo, logger: logger)
     do {
         try await writer.connect()
         _ = try await writer.migrate()
@@ -264,8 +264,8 @@ struct MetersTestCommand: AsyncParsableCommand {
                 errorBasisPoints: errorBasisPoints,
                 tester: tester,
                 note: note,
-                table: configuration.mpeTable,
-                inServicePercent: Int64(configuration.validationInServiceMPEPercent)
+                table: configuration.validation.mpeTable,
+                inServicePercent: Int64(configuration.validation.inServiceMPEPercent)
             )
         }
         let limit = judgement.limitBasisPoints.map { "±\($0 / 100).\(String(format: "%02d", $0 % 100)) %" } ?? "none"

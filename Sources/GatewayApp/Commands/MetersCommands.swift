@@ -59,8 +59,8 @@ struct MetersImportCommand: AsyncParsableCommand {
             return
         }
         let configuration = try options.load()
-        let logger = GatewayLogging.bootstrap(level: configuration.logLevel)
-        let writer = PostgresWriter(conninfo: configuration.postgresConninfo, logger: logger)
+        let logger = GatewayLogging.bootstrap(level: configuration.log.level)
+        let writer = PostgresWriter(conninfo: configuration.postgres.conninfo, logger: logger)
         let written: Int
         do {
             try await writer.connect()

@@ -76,10 +76,10 @@ struct QuarantineReplayCommand: AsyncParsableCommand {
             try await QuarantineReplay(
                 writer: writer,
                 ladder: AdmissionLadder(
-                    topics: TopicScheme(prefix: configuration.mqttTopicPrefix),
-                    policy: configuration.ticketPolicy,
-                    clocks: configuration.meterClocks,
-                    maxPayloadBytes: configuration.mqttMaxPayloadBytes
+                    topics: TopicScheme(prefix: configuration.mqtt.topicPrefix),
+                    policy: configuration.tickets.policy,
+                    clocks: configuration.meters.clocks,
+                    maxPayloadBytes: configuration.mqtt.maxPayloadBytes
                 )
             ).run(reason: filter.reason, since: filter.since)
         }

@@ -216,8 +216,8 @@ struct TicketsInspectionsDueCommand: AsyncParsableCommand {
         let due = try await withDatabase(options) {
             try await $0.inspectionsDue(
                 asOf: date,
-                residentialMonths: configuration.dispatchInspectionResidentialMonths,
-                nonResidentialMonths: configuration.dispatchInspectionNonResidentialMonths,
+                residentialMonths: configuration.dispatch.inspectionResidentialMonths,
+                nonResidentialMonths: configuration.dispatch.inspectionNonResidentialMonths,
                 limit: 100_000
             )
         }

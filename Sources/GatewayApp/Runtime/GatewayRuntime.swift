@@ -30,11 +30,11 @@ struct GatewayRuntime {
     init(configuration: GatewayConfiguration, logger: Logger) throws {
         self.configuration = configuration
         let spool = try FrameSpool(
-            directory: configuration.spoolDirectory,
+            directory: configuration.spool.directory,
             options: SpoolOptions(
-                segmentBytes: Int64(configuration.spoolSegmentMegabytes) << 20,
-                fsyncIntervalMilliseconds: Int64(configuration.spoolFsyncIntervalMilliseconds),
-                maxBacklogBytes: Int64(configuration.spoolMaxBacklogMegabytes) << 20
+                segmentBytes: Int64(configuration.spool.segmentMegabytes) << 20,
+                fsyncIntervalMilliseconds: Int64(configuration.spool.fsyncIntervalMilliseconds),
+                maxBacklogBytes: Int64(configuration.spool.maxBacklogMegabytes) << 20
             )
         )
         if let problem = spool.checkpointProblem {
@@ -53,27 +53,27 @@ struct GatewayRuntime {
                 ]
             )
         }
-        let topics = TopicScheme(prefix: configuration.mqttTopicPrefix)
-        let writer = PostgresWriter(conninfo: configuration.postgresConninfo, logger: logger)
+        let topics = TopicScheme(prefix: configuration.mqtt.topicPrefix)
+        let writer = PostgresWriter(conninfo: configuration.postgres.conninfo, logger: logger)
         let statistics = PipelineStatistics()
         let ladder = AdmissionLadder(
             topics: topics,
-            policy: configuration.ticketPolicy,
-            clocks: configuration.meterClocks,
-            maxPayloadBytes: configuration.mqttMaxPayloadBytes
+            policy: configuration.tickets.policy,
+            clocks: configuration.meters.clocks,
+            maxPayloadBytes: configuration.mqtt.maxPayloadBytes
         )
         let mqtt = try MosquittoClient(
-            options: configuration.mqttOptions,
+            options: configuration.mqtt.connectionOptions,
             subscriptions: [
                 MQTTSubscription(
-                    filter: topics.uplinkFilter(sharedGroup: configuration.mqttSharedGroup),
+                    filter: topics.uplinkFilter(sharedGroup: configuration.mqtt.sharedGroup),
                     qos: .atLeastOnce
                 )
             ],
             logger: logger,
             onMessage: Self.makeSpoolingHandler(
                 spool: spool,
-                maxPayloadBytes: configuration.mqttMaxPayloadBytes,
+                maxPayloadBytes: configuration.mqtt.maxPayloadBytes,
                 statistics: statistics,
                 logger: logger
             )
@@ -81,27 +81,27 @@ struct GatewayRuntime {
         let pipeline = IngestPipeline(
             spool: spool,
             writer: writer,
-            downlink: configuration.pipelineAckNative ? MQTTDownlink(client: mqtt) : nil,
+            downlink: configuration.pipeline.ackNative ? MQTTDownlink(client: mqtt) : nil,
             ladder: ladder,
-            maxBatchFrames: configuration.pipelineMaxBatchFrames,
-            retryMinMilliseconds: configuration.pipelineRetryMinMilliseconds,
-            retryMaxMilliseconds: configuration.pipelineRetryMaxMilliseconds,
-            dedupeHorizonSeconds: Int64(configuration.pipelineDedupeHorizonDays) * 86_400,
+            maxBatchFrames: configuration.pipeline.maxBatchFrames,
+            retryMinMilliseconds: configuration.pipeline.retryMinMilliseconds,
+            retryMaxMilliseconds: configuration.pipeline.retryMaxMilliseconds,
+            dedupeHorizonSeconds: Int64(configuration.pipeline.dedupeHorizonDays) * 86_400,
             statistics: statistics,
             logger: logger
         )
         var services: [any Service] = [
-            DatabaseStartup(writer: writer, policy: configuration.ticketPolicy, logger: logger, then: pipeline),
+            DatabaseStartup(writer: writer, policy: configuration.tickets.policy, logger: logger, then: pipeline),
             MQTTIngestService(client: mqtt, logger: logger),
         ]
         let validationStatistics = ValidationStatistics()
-        if configuration.validationEnabled {
+        if configuration.validation.isEnabled {
             services.append(
                 ValidationService(
-                    writer: PostgresWriter(conninfo: configuration.postgresConninfo, logger: logger),
-                    settings: configuration.validationSettings,
+                    writer: PostgresWriter(conninfo: configuration.postgres.conninfo, logger: logger),
+                    settings: configuration.validation.rules,
                     signatures: configuration.signatureSettings,
-                    delaySeconds: configuration.validationDelaySeconds,
+                    delaySeconds: configuration.validation.delaySeconds,
                     statistics: validationStatistics,
                     databaseReady: { statistics.databaseReady.load(ordering: .relaxed) },
                     logger: logger
@@ -109,29 +109,29 @@ struct GatewayRuntime {
             )
         }
         let dispatchStatistics = DispatchStatistics()
-        if configuration.dispatchEnabled {
+        if configuration.dispatch.isEnabled {
             services.append(
                 DispatchService(
-                    writer: PostgresWriter(conninfo: configuration.postgresConninfo, logger: logger),
+                    writer: PostgresWriter(conninfo: configuration.postgres.conninfo, logger: logger),
                     client: mqtt,
-                    topicPrefix: configuration.mqttTopicPrefix,
-                    escalationIntervalSeconds: configuration.dispatchEscalationIntervalSeconds,
-                    incidentWindowSeconds: Int64(configuration.dispatchIncidentWindowMinutes) * 60,
-                    incidentMinimumMeters: Int64(configuration.dispatchIncidentMinimumMeters),
-                    valveCloseOnP0: configuration.dispatchValveCloseOnP0,
+                    topicPrefix: configuration.mqtt.topicPrefix,
+                    escalationIntervalSeconds: configuration.dispatch.escalationIntervalSeconds,
+                    incidentWindowSeconds: Int64(configuration.dispatch.incidentWindowMinutes) * 60,
+                    incidentMinimumMeters: Int64(configuration.dispatch.incidentMinimumMeters),
+                    valveCloseOnP0: configuration.dispatch.valveCloseOnP0,
                     statistics: dispatchStatistics,
                     databaseReady: { statistics.databaseReady.load(ordering: .relaxed) },
                     logger: logger
                 )
             )
         }
-        if configuration.httpEnabled {
+        if configuration.http.isEnabled {
             // The billing and dispatch routes share one connection of their own.
-            let apiStore = PostgresWriter(conninfo: configuration.postgresConninfo, logger: logger)
+            let apiStore = PostgresWriter(conninfo: configuration.postgres.conninfo, logger: logger)
             services.append(
                 HealthServer(
-                    host: configuration.httpHost,
-                    port: configuration.httpPort,
+                    host: configuration.http.host,
+                    port: configuration.http.port,
                     logger: logger,
                     readiness: { Self.notReadyReasons(mqtt: mqtt, statistics: statistics, spool: spool) },
                     metrics: {
@@ -140,13 +140,13 @@ struct GatewayRuntime {
                     },
                     billing: BillingAPI(
                         store: apiStore,
-                        reviewToken: configuration.httpReviewToken
+                        reviewToken: configuration.http.reviewToken
                     ),
                     dispatch: DispatchAPI(
                         store: apiStore,
-                        token: configuration.httpDispatchToken,
-                        residentialMonths: configuration.dispatchInspectionResidentialMonths,
-                        nonResidentialMonths: configuration.dispatchInspectionNonResidentialMonths
+                        token: configuration.http.dispatchToken,
+                        residentialMonths: configuration.dispatch.inspectionResidentialMonths,
+                        nonResidentialMonths: configuration.dispatch.inspectionNonResidentialMonths
                     )
                 )
             )
@@ -242,37 +242,6 @@ struct GatewayRuntime {
             )
         )
         try await group.run()
-    }
-}
-
-extension GatewayConfiguration {
-    /// The MQTT client options these settings describe.
-    var mqttOptions: MQTTConnectionOptions {
-        var options = MQTTConnectionOptions(host: mqttHost, port: mqttPort, clientID: mqttClientID)
-        options.username = mqttUsername.isEmpty ? nil : mqttUsername
-        options.password = mqttPassword.isEmpty ? nil : mqttPassword
-        options.keepAliveSeconds = mqttKeepAliveSeconds
-        options.sessionExpirySeconds = UInt32(mqttSessionExpirySeconds)
-        options.receiveMaximum = mqttReceiveMaximum
-        if mqttSharedGroup.isEmpty {
-            options.cleanStart = false
-        } else {
-            // A persistent member that dies would strand its share of the fleet at the broker (see the
-            // mqtt.shared_group setting).
-            options.cleanStart = true
-            options.sessionExpirySeconds = UInt32(mqttSharedSessionExpirySeconds)
-        }
-        options.reconnectMinimumDelay = .milliseconds(mqttReconnectMinMilliseconds)
-        options.reconnectMaximumDelay = .milliseconds(mqttReconnectMaxMilliseconds)
-        if mqttTLSEnabled {
-            options.tls = MQTTTLSOptions(
-                caFile: mqttTLSCAFile,
-                certFile: mqttTLSCertFile.isEmpty ? nil : mqttTLSCertFile,
-                keyFile: mqttTLSKeyFile.isEmpty ? nil : mqttTLSKeyFile,
-                verifyHostname: mqttTLSVerifyHostname
-            )
-        }
-        return options
     }
 }
 
