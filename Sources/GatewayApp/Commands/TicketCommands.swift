@@ -21,7 +21,7 @@ struct TicketsListCommand: AsyncParsableCommand {
     @OptionGroup var options: ConfigOptions
 
     @Option(help: "P0, P1, P2 or P3.")
-    var priority: String?
+    var priority: TicketPriority?
 
     @Option(help: "Only this district.")
     var district: String?
@@ -31,10 +31,7 @@ struct TicketsListCommand: AsyncParsableCommand {
 
     func run() async throws {
         var filter = TicketFilter()
-        if let priority {
-            guard let value = TicketPriority(rawValue: priority) else { throw ValidationError("P0, P1, P2 or P3") }
-            filter.priority = value
-        }
+        filter.priority = priority
         filter.district = district
         filter.includeClosed = all
         let tickets = try await withDatabase(options) { try await $0.tickets(filter) }
@@ -64,7 +61,7 @@ struct TicketsStepCommand: AsyncParsableCommand {
     var ticket: Int64
 
     @Argument(help: "The step reached.")
-    var step: String
+    var step: TicketStep
 
     @Option(help: "Who (recorded on the event).")
     var actor: String
@@ -73,11 +70,8 @@ struct TicketsStepCommand: AsyncParsableCommand {
     var note: String?
 
     func run() async throws {
-        guard let value = TicketStep(rawValue: step) else {
-            throw ValidationError("the step is one of \(TicketStep.allCases.map(\.rawValue).joined(separator: ", "))")
-        }
         let event = try await withDatabase(options) {
-            try await $0.advanceTicket(ticket, to: value, actor: actor, note: note)
+            try await $0.advanceTicket(ticket, to: step, actor: actor, note: note)
         }
         print("ticket \(event.ticketID): \(event.kind) by \(event.actor) at \(event.at) (event \(event.id))")
     }
@@ -92,13 +86,13 @@ struct TicketsHotlineCommand: AsyncParsableCommand {
     @OptionGroup var options: ConfigOptions
 
     @Option(help: "The premises' meter protocol.")
-    var `protocol` = "native"
+    var `protocol`: FrameProtocol = .native
 
     @Option(help: "The premises' meter address.")
     var meter: String
 
-    @Option(help: "The condition reported (default gas_smell_reported).")
-    var condition = "gas_smell_reported"
+    @Option(help: "The condition reported.")
+    var condition: AlarmCondition = .gasSmellReported
 
     @Option(help: "Who called.")
     var reporter: String
@@ -110,12 +104,10 @@ struct TicketsHotlineCommand: AsyncParsableCommand {
     var note: String?
 
     func run() async throws {
-        guard let source = FrameProtocol(rawValue: self.protocol) else { throw ValidationError("unknown protocol") }
-        guard let reported = AlarmCondition(rawValue: condition) else { throw ValidationError("unknown condition") }
         let result = try await withDatabase(options) {
             try await $0.openManualTicket(
-                meter: (source, meter),
-                condition: reported,
+                meter: (self.protocol, meter),
+                condition: condition,
                 reporter: reporter,
                 actor: actor,
                 note: note
