@@ -18,7 +18,6 @@ let package = Package(
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2"),
         .package(url: "https://github.com/apple/swift-log", from: "1.16.2"),
-        .package(url: "https://github.com/apple/swift-metrics", from: "2.13.0"),
         .package(url: "https://github.com/apple/swift-nio", from: "2.101.2"),
         .package(url: "https://github.com/swift-server/swift-service-lifecycle", from: "2.13.0"),
         .package(url: "https://github.com/hummingbird-project/hummingbird", from: "2.28.1"),
@@ -67,10 +66,21 @@ let package = Package(
             ],
             swiftSettings: swiftSettings
         ),
+        // A fleet of simulated native meters that publish through the broker and answer acks (simulate, demo, tests).
+        .target(
+            name: "GatewayFleet",
+            dependencies: [
+                "GatewayCore", "MQTTIngest",
+                .product(name: "Logging", package: "swift-log"),
+            ],
+            swiftSettings: swiftSettings
+        ),
+        // Decode throughput per protocol (bench-decode).
+        .target(name: "GatewayBenchmarks", dependencies: ["GatewayCore"], swiftSettings: swiftSettings),
         .executableTarget(
             name: "GatewayApp",
             dependencies: [
-                "GatewayCore", "MQTTIngest", "PostgresSink", "GatewayHTTP",
+                "GatewayCore", "MQTTIngest", "PostgresSink", "GatewayHTTP", "GatewayFleet", "GatewayBenchmarks",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
@@ -107,7 +117,8 @@ let package = Package(
         .testTarget(
             name: "GatewayAppTests",
             dependencies: [
-                "GatewayApp", "GatewayCore", "MQTTIngest", "PostgresSink", "GatewayHTTP",
+                "GatewayApp", "GatewayCore", "MQTTIngest", "PostgresSink", "GatewayHTTP", "GatewayFleet",
+                "GatewayBenchmarks",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "HummingbirdTesting", package: "hummingbird"),

@@ -4,6 +4,7 @@ import Logging
 import Testing
 
 @testable import GatewayApp
+@testable import GatewayFleet
 
 @Suite struct FleetModelTests {
     @Test func householdsUseGasAtMealsAndHeatingButNotAtNightUnlessLeaking() {

@@ -1,6 +1,7 @@
 import ArgumentParser
 import Foundation
 import GatewayCore
+import GatewayFleet
 import Logging
 import MQTTIngest
 import PostgresSink
