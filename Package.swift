@@ -98,13 +98,28 @@ let package = Package(
             dependencies: ["GatewayCore"],
             swiftSettings: swiftSettings
         ),
+        // Fixtures the test targets share: a fresh database on the test server, the running broker, the gateway
+        // binary under test.
+        .target(
+            name: "GatewayTestSupport",
+            dependencies: [
+                "PostgresSink",
+                .product(name: "Logging", package: "swift-log"),
+            ],
+            path: "Tests/GatewayTestSupport",
+            swiftSettings: swiftSettings
+        ),
         .testTarget(
             name: "GatewayCoreTests",
             dependencies: ["GatewayCore"],
             swiftSettings: swiftSettings
         ),
         .testTarget(name: "MQTTIngestTests", dependencies: ["MQTTIngest"], swiftSettings: swiftSettings),
-        .testTarget(name: "PostgresSinkTests", dependencies: ["PostgresSink"], swiftSettings: swiftSettings),
+        .testTarget(
+            name: "PostgresSinkTests",
+            dependencies: ["PostgresSink", "GatewayTestSupport"],
+            swiftSettings: swiftSettings
+        ),
         .testTarget(
             name: "GatewayHTTPTests",
             dependencies: [
@@ -118,7 +133,7 @@ let package = Package(
             name: "GatewayAppTests",
             dependencies: [
                 "GatewayApp", "GatewayCore", "MQTTIngest", "PostgresSink", "GatewayHTTP", "GatewayFleet",
-                "GatewayBenchmarks",
+                "GatewayBenchmarks", "GatewayTestSupport",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "HummingbirdTesting", package: "hummingbird"),
