@@ -176,15 +176,25 @@ public struct IntegrationEnvironment: Sendable {
 
     /// The part of a `simulate` report the suites check.
     public struct Report: Decodable, Sendable {
+        /// Frames the fleet built.
         public var framesGenerated: Int
+        /// Periodic reading frames.
         public var readings: Int
+        /// Daily report frames.
         public var dailyReports: Int
+        /// Half-hour points in the daily reports.
         public var intervalPoints: Int
+        /// Frozen totals in the daily reports.
         public var frozenTotals: Int
+        /// Alarm frames.
         public var alarms: Int
+        /// Alarm frames per condition name.
         public var alarmsByCondition: [String: Int]
+        /// Frames the gateway acknowledged.
         public var acked: Int
+        /// Frames never acknowledged.
         public var unacked: Int
+        /// Frames resent for want of an ack.
         public var retransmissions: Int
     }
 

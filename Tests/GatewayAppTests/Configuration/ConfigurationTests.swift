@@ -88,7 +88,7 @@ import Testing
 
     @Test func theExampleFileDocumentsEverySettingAndParsesToTheDefaults() throws {
         let path = URL(fileURLWithPath: #filePath).deletingLastPathComponent().appendingPathComponent(
-            "../../config/meter-gateway.example.toml"
+            "../../../config/meter-gateway.example.toml"
         ).standardized.path
         let committed = try String(contentsOfFile: path, encoding: .utf8)
         #expect(committed == GatewayConfiguration.exampleFile(), "regenerate with: meter-gateway config --example")
