@@ -42,6 +42,7 @@ struct CrashRecoveryTests {
             captureOutput: true
         )
         var kills = 0
+        var lastStart = Date()
         var random = SystemRandomNumberGenerator()
         let startedAt = ContinuousClock.now
         for moment in [1.0, 3.0, 5.0, 7.5] {
@@ -52,6 +53,7 @@ struct CrashRecoveryTests {
             gateway.waitUntilExit()
             kills += 1
             try await Task.sleep(for: .milliseconds(Int.random(in: 50...400, using: &random)))
+            lastStart = Date()
             gateway = try environment.start(["run", "--config", config], log: folder + "/gateway-\(kills).log")
         }
         let report = try await environment.waitForReport(simulator)
@@ -67,6 +69,20 @@ struct CrashRecoveryTests {
         while try count("SELECT count(*) FROM uplink_frames") < report.framesGenerated && ContinuousClock.now < deadline
         {
             try await Task.sleep(for: .milliseconds(250))
+        }
+        // On a loaded machine the gateways before it may have stored everything while the last one is still starting,
+        // and SIGTERM before its service group traps the signal would kill it. It opens its first database session
+        // from a service, after the group trapped SIGTERM: wait for that session.
+        let formatter = ISO8601DateFormatter()
+        formatter.formatOptions.insert(.withFractionalSeconds)
+        let since = formatter.string(from: lastStart)
+        while try count(
+            """
+            SELECT count(*) FROM pg_stat_activity
+            WHERE datname = current_database() AND pid <> pg_backend_pid() AND backend_start >= '\(since)'
+            """
+        ) == 0 && ContinuousClock.now < deadline {
+            try await Task.sleep(for: .milliseconds(100))
         }
         kill(gateway.processIdentifier, SIGTERM)
         gateway.waitUntilExit()
