@@ -123,7 +123,7 @@ let package = Package(
         .testTarget(
             name: "GatewayHTTPTests",
             dependencies: [
-                "GatewayHTTP", "GatewayCore", "PostgresSink",
+                "GatewayHTTP", "GatewayCore", "PostgresSink", "MQTTIngest",
                 .product(name: "HummingbirdTesting", package: "hummingbird"),
                 .product(name: "Logging", package: "swift-log"),
             ],

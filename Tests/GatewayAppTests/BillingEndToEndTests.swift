@@ -132,7 +132,7 @@ struct BillingEndToEndTests {
             key: key
         )
 
-        let router = HealthServer.makeRouter(readiness: { [] }, metrics: { [] })
+        let router = GatewayHTTPServer.makeRouter(readiness: { [] }, metrics: { [] })
         BillingAPI(store: PostgresWriter(conninfo: configuration.postgres.conninfo, logger: logger), reviewToken: "")
             .register(on: router)
         let application = Application(router: router)

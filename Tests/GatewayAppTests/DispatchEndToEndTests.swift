@@ -71,7 +71,7 @@ struct DispatchEndToEndTests {
         )
         fleet.start()
 
-        let router = HealthServer.makeRouter(readiness: { [] }, metrics: { [] })
+        let router = GatewayHTTPServer.makeRouter(readiness: { [] }, metrics: { [] })
         DispatchAPI(
             store: PostgresWriter(conninfo: configuration.postgres.conninfo, logger: logger),
             token: Self.token,

@@ -129,14 +129,14 @@ struct GatewayRuntime {
             // The billing and dispatch routes share one connection of their own.
             let apiStore = PostgresWriter(conninfo: configuration.postgres.conninfo, logger: logger)
             services.append(
-                HealthServer(
+                GatewayHTTPServer(
                     host: configuration.http.host,
                     port: configuration.http.port,
                     logger: logger,
                     readiness: { Self.notReadyReasons(mqtt: mqtt, statistics: statistics, spool: spool) },
                     metrics: {
                         statistics.snapshot() + validationStatistics.snapshot() + dispatchStatistics.snapshot()
-                            + Self.spoolMetrics(spool)
+                            + Self.spoolMetrics(spool) + mqtt.statistics.metricSamples
                     },
                     billing: BillingAPI(
                         store: apiStore,

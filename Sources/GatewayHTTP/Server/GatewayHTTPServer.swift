@@ -2,13 +2,18 @@ public import Hummingbird
 public import Logging
 public import ServiceLifecycle
 
-/// Serves `/healthz` (the process is alive), `/readyz` (able to accept and store frames now; when not, the body
-/// names every reason, e.g. `database: read-only (SQLSTATE 25006)`) and `/metrics`
-/// (Prometheus text format) on a Hummingbird server, and the routes of ``BillingAPI`` and ``DispatchAPI`` when given.
+/// The gateway's HTTP server: health and readiness probes, Prometheus metrics, and the billing, review and
+/// dispatch APIs when given, on one Hummingbird server.
 ///
+/// * `GET /healthz`, `GET /readyz`: plain-text probes (see ``makeRouter(readiness:metrics:)``).
+/// * `GET /metrics`: the Prometheus text format, `meter_gateway_<name>`.
+/// * ``BillingAPI``: `/billing/v1/…`, `/meters/v1/…`, and `/review/v1/…` behind the review token.
+/// * ``DispatchAPI``: `/dispatch/v1/…` behind the dispatch token.
+///
+/// Every failure of a JSON route is answered with one body, `{"error":{"code":…,"message":…}}` (see ``APIError``).
 /// The closures are called on Hummingbird's event loops; they must be cheap and thread-safe (atomics).
-public struct HealthServer: Service {
-    private let application: Application<RouterResponder<BasicRequestContext>>
+public struct GatewayHTTPServer: Service {
+    private let application: Application<RouterResponder<GatewayRequestContext>>
 
     /// Creates the server; it listens once `run()` is called.
     /// - Parameters:
@@ -39,7 +44,9 @@ public struct HealthServer: Service {
         )
     }
 
-    /// The routes, separate from the server so tests can drive them without a socket.
+    /// The router, separate from the server so tests can drive it without a socket: the JSON error middleware,
+    /// then the health, readiness and metrics routes. Add ``BillingAPI`` and ``DispatchAPI`` with their
+    /// `register(on:)`.
     /// - Parameters:
     ///   - readiness: Why the gateway cannot accept and store frames now; empty when it can.
     ///   - metrics: Name and value pairs (see ``init(host:port:logger:readiness:metrics:billing:dispatch:)``).
@@ -47,38 +54,17 @@ public struct HealthServer: Service {
     public static func makeRouter(
         readiness: @escaping @Sendable () -> [String],
         metrics: @escaping @Sendable () -> [(String, Int64)]
-    ) -> Router<BasicRequestContext> {
-        let router = Router()
-        router.get("healthz") { _, _ in "ok\n" }
-        router.get("readyz") { _, _ -> Response in
-            let reasons = readiness()
-            let text = reasons.isEmpty ? "ready\n" : "not ready: " + reasons.joined(separator: "; ") + "\n"
-            return Response(
-                status: reasons.isEmpty ? .ok : .serviceUnavailable,
-                headers: [.contentType: "text/plain; charset=utf-8"],
-                body: ResponseBody(byteBuffer: ByteBuffer(string: text))
-            )
-        }
-        router.get("metrics") { _, _ -> Response in
-            var text = ""
-            var typed = Set<Substring>()
-            for (name, value) in metrics() {
-                let family = name.prefix { $0 != "{" }
-                if typed.insert(family).inserted {
-                    let isGauge = family.hasSuffix("_bytes") || family.hasSuffix("_seconds")
-                    text += "# TYPE meter_gateway_\(family) \(isGauge ? "gauge" : "counter")\n"
-                }
-                text += "meter_gateway_\(name) \(value)\n"
-            }
-            return Response(
-                status: .ok,
-                headers: [.contentType: "text/plain; version=0.0.4; charset=utf-8"],
-                body: ResponseBody(byteBuffer: ByteBuffer(string: text))
-            )
-        }
+    ) -> Router<GatewayRequestContext> {
+        let router = Router(context: GatewayRequestContext.self)
+        // First, so that it wraps every route added after it.
+        router.add(middleware: APIErrorMiddleware())
+        HealthRoutes(readiness: readiness).register(on: router)
+        MetricsRoutes(metrics: metrics).register(on: router)
         return router
     }
 
+    /// Serves until the service group shuts down.
+    /// - Throws: When the server cannot bind its address.
     public func run() async throws {
         try await application.runService()
     }

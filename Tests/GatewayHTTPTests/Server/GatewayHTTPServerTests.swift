@@ -4,10 +4,10 @@ import HummingbirdTesting
 import Synchronization
 import Testing
 
-@Suite struct HealthServerTests {
+@Suite struct GatewayHTTPServerTests {
     @Test func readinessFollowsTheGatewayAndMetricsUseThePrometheusTextFormat() async throws {
         let ready = Atomic<Bool>(false)
-        let router = HealthServer.makeRouter(
+        let router = GatewayHTTPServer.makeRouter(
             readiness: { ready.load(ordering: .relaxed) ? [] : ["database: read-only (SQLSTATE 25006)"] },
             metrics: {
                 [

@@ -95,7 +95,7 @@ struct BillingAPITests {
         _ = try await writer.write(batch)
         try await validateAll(writer)
 
-        let router = HealthServer.makeRouter(readiness: { [] }, metrics: { [] })
+        let router = GatewayHTTPServer.makeRouter(readiness: { [] }, metrics: { [] })
         BillingAPI(store: PostgresWriter(conninfo: database.conninfo, logger: logger), reviewToken: Self.token)
             .register(on: router)
         let application = Application(router: router)

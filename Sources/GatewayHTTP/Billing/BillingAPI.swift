@@ -1,0 +1,166 @@
+import Foundation
+import GatewayCore
+import HTTPTypes
+public import Hummingbird
+public import PostgresSink
+
+/// The billing and review interfaces over HTTP.
+///
+/// Billing (read-only, `GET` only):
+/// * `GET /billing/v1/daily-reads?cursor=C&limit=N`: published days after the opaque cursor `C` (omit it to start
+///   at the beginning), as JSON `{"reads":[…],"next_cursor":"…","has_more":bool}`. Keep `next_cursor` and send it
+///   next time: every publication arrives exactly once, corrections as later rows (`version` > 1,
+///   `is_correction` true) that replace the earlier row of the same meter, basis and day.
+/// * `GET /billing/v1/daily-reads.csv?cursor=C&limit=N`: the same rows as CSV, one line per day, the next cursor in
+///   the `Next-Cursor` response header.
+/// * `GET /meters/v1/verification-expired?as_of=YYYY-MM-DD`: meters past their verification expiry.
+///
+/// Review (only with a configured token, sent as `Authorization: Bearer <token>`; else `401`,
+/// code `review_token_required`):
+/// * `GET /review/v1/held?limit=N`: readings and days held for review.
+/// * `POST /review/v1/decisions` with JSON `{"protocol","meter","basis","read_at","kind"}` (a reading) or
+///   `{"protocol","meter","basis","day"}` (a day) plus `"decision":"accept"|"reject"`, `"reviewer"`, `"reason"`.
+///
+/// Failures are ``APIError``s: `400` (`bad_cursor_or_limit`, `bad_date`, `bad_limit`, `bad_review`), `404`
+/// (`not_held`), and the database's `503`/`500`.
+public struct BillingAPI: Sendable {
+    private let store: PostgresWriter
+    private let reviewToken: String
+
+    /// Creates the API.
+    /// - Parameters:
+    ///   - store: A writer with its own connection, used for these queries only.
+    ///   - reviewToken: The bearer token reviewers send; empty disables the review routes.
+    public init(store: PostgresWriter, reviewToken: String) {
+        self.store = store
+        self.reviewToken = reviewToken
+    }
+
+    /// The most rows one page returns.
+    public static let maximumPageSize = 5000
+
+    /// Adds the routes to a router made by ``GatewayHTTPServer/makeRouter(readiness:metrics:)``.
+    /// - Parameter router: The router.
+    public func register(on router: Router<GatewayRequestContext>) {
+        let store = store
+        router.get("billing/v1/daily-reads") { request, _ -> BillingPageResponse in
+            let page = try Self.pageRequest(request)
+            let reads = try await store.billingPage(after: page.cursor, limit: page.limit + 1)
+            return BillingPageResponse(reads, limit: page.limit, after: page.cursor)
+        }
+        router.get("billing/v1/daily-reads.csv") { request, _ -> Response in
+            let page = try Self.pageRequest(request)
+            let reads = try await store.billingPage(after: page.cursor, limit: page.limit + 1)
+            let shown = Array(reads.prefix(page.limit))
+            var headers: HTTPFields = [.contentType: "text/csv; charset=utf-8"]
+            if let name = HTTPField.Name("Next-Cursor") {
+                headers[name] = Self.cursor(shown.last?.seq ?? page.cursor)
+            }
+            if let name = HTTPField.Name("Has-More") { headers[name] = reads.count > page.limit ? "true" : "false" }
+            return Response(
+                status: .ok,
+                headers: headers,
+                body: ResponseBody(byteBuffer: ByteBuffer(string: BillingCSV.render(shown)))
+            )
+        }
+        router.get("meters/v1/verification-expired") { request, _ -> ExpiredMetersResponse in
+            let text = request.uri.queryParameters["as_of"].map(String.init) ?? ""
+            guard let date = text.isEmpty ? Self.today : CivilDate(iso: text) else {
+                throw APIError.badRequest("bad_date")
+            }
+            let meters = try await store.expiredMeters(asOf: date)
+            return ExpiredMetersResponse(asOf: date, meters: meters)
+        }
+
+        let review = router.group("review/v1")
+            .add(middleware: BearerTokenMiddleware(token: reviewToken, errorCode: "review_token_required"))
+        review.get("held") { request, _ -> HeldResponse in
+            let limit = request.uri.queryParameters["limit"].flatMap { Int(String($0)) } ?? 500
+            guard (1...Self.maximumPageSize).contains(limit) else { throw APIError.badRequest("bad_limit") }
+            return HeldResponse(try await store.heldForReview(limit: limit))
+        }
+        review.post("decisions") { request, context -> RecordedResponse in
+            let decision = try await request.decodeJSON(
+                as: ReviewRequest.self,
+                context: context,
+                orRefuseWith: "bad_review"
+            )
+            guard let parsed = decision.parsed else { throw APIError.badRequest("bad_review") }
+            do {
+                try await store.review(
+                    meter: (parsed.protocol, decision.meter),
+                    basis: parsed.basis,
+                    target: parsed.target,
+                    decision: parsed.decision,
+                    reviewer: decision.reviewer,
+                    reason: decision.reason
+                )
+            } catch let error as PostgresError where error.code == .invalidArgument {
+                throw APIError.notFound("not_held", message: error.message)
+            }
+            return RecordedResponse()
+        }
+    }
+
+    // MARK: Requests
+
+    struct PageRequest {
+        var cursor: Int64
+        var limit: Int
+    }
+
+    /// The cursor and limit of a page request.
+    /// - Throws: ``APIError`` `400` `bad_cursor_or_limit`.
+    static func pageRequest(_ request: Request) throws(APIError) -> PageRequest {
+        let query = request.uri.queryParameters
+        var cursor: Int64 = 0
+        if let text = query["cursor"], !text.isEmpty {
+            guard let seq = Self.seq(fromCursor: String(text)) else { throw .badRequest("bad_cursor_or_limit") }
+            cursor = seq
+        }
+        let limit = query["limit"].flatMap { Int(String($0)) } ?? 1000
+        guard (1...maximumPageSize).contains(limit) else { throw .badRequest("bad_cursor_or_limit") }
+        return PageRequest(cursor: cursor, limit: limit)
+    }
+
+    /// The opaque cursor for a feed position: base64url of `feed:<seq>`.
+    /// - Parameter seq: The feed position.
+    /// - Returns: The cursor.
+    public static func cursor(_ seq: Int64) -> String {
+        Data("feed:\(seq)".utf8).base64EncodedString()
+            .replacingOccurrences(of: "+", with: "-").replacingOccurrences(of: "/", with: "_")
+            .replacingOccurrences(of: "=", with: "")
+    }
+
+    /// The feed position of a cursor, or `nil` when it was not made by ``cursor(_:)``.
+    /// - Parameter cursor: The cursor a client sent.
+    /// - Returns: The feed position, or `nil`.
+    public static func seq(fromCursor cursor: String) -> Int64? {
+        var base64 = cursor.replacingOccurrences(of: "-", with: "+").replacingOccurrences(of: "_", with: "/")
+        while base64.count % 4 != 0 { base64 += "=" }
+        guard let data = Data(base64Encoded: base64), let text = String(data: data, encoding: .utf8),
+            text.hasPrefix("feed:"), let seq = Int64(text.dropFirst(5)), seq >= 0
+        else { return nil }
+        return seq
+    }
+
+    static var today: CivilDate { CivilDate(Timestamp(secondsSinceEpoch: Int64(Date().timeIntervalSince1970))) }
+
+    // MARK: Responses
+
+    /// The JSON page, as `GET /billing/v1/daily-reads` sends it (without the trailing newline): the first `limit`
+    /// of `reads`, the cursor after them, and whether more follow.
+    /// - Parameters:
+    ///   - reads: Up to `limit + 1` rows after the cursor; one more than `limit` means more follow.
+    ///   - limit: The page size asked for.
+    ///   - cursor: The feed position the page starts after.
+    /// - Returns: The JSON text.
+    public static func renderPage(_ reads: [BillingRead], limit: Int, after cursor: Int64) -> String {
+        do {
+            return try GatewayJSONEncoder().text(BillingPageResponse(reads, limit: limit, after: cursor))
+        } catch {
+            // A page holds only strings, integers and booleans, which always encode.
+            preconditionFailure("a billing page did not encode: \(error)")
+        }
+    }
+}

@@ -1,0 +1,189 @@
+import GatewayCore
+public import Hummingbird
+public import PostgresSink
+
+/// The dispatch interface over HTTP. Every route needs `Authorization: Bearer <http.dispatch_token>`; without
+/// it, or with no token configured, the routes answer `401`, code `dispatch_token_required`.
+///
+/// * `GET /dispatch/v1/tickets?priority=P0&district=D&due_before=ISO&include_closed=true` — most urgent first.
+/// * `GET /dispatch/v1/tickets/{id}` — the ticket, its events and the household file.
+/// * `POST /dispatch/v1/tickets/{id}/steps` `{"step":"acknowledged","actor":"…","note":"…"}` — one lifecycle step.
+/// * `POST /dispatch/v1/tickets/{id}/notes` `{"actor":"…","note":"…"}`.
+/// * `POST /dispatch/v1/tickets` `{"protocol","meter","reporter","actor","note","condition"}` — a hotline ticket
+///   (condition defaults to `gas_smell_reported`, P0).
+/// * `POST /dispatch/v1/outages` `{"district","starts_at","ends_at","reason","announced_by"}`.
+/// * `POST /dispatch/v1/inspections` `{"protocol","meter","date","inspector","result","note"}`.
+/// * `GET /dispatch/v1/reports/sla?from=ISO&to=ISO` and `GET /dispatch/v1/reports/inspections-due?as_of=DATE`.
+///
+/// Failures are ``APIError``s: `400` (`bad_priority`, `bad_due_before`, `bad_id`, `bad_step`, `bad_note`,
+/// `bad_ticket`, `bad_outage`, `bad_inspection`, `bad_period`, `bad_date`), `404` (`no_such_ticket`,
+/// `no_such_meter`), `409` (`step_not_allowed`), and the database's `503`/`500`.
+public struct DispatchAPI: Sendable {
+    private let store: PostgresWriter
+    private let token: String
+    private let residentialMonths: Int
+    private let nonResidentialMonths: Int
+
+    /// Creates the API.
+    /// - Parameters:
+    ///   - store: A writer with its own connection, used for these requests only.
+    ///   - token: The bearer token; empty disables the routes.
+    ///   - residentialMonths: Inspection interval of residential premises.
+    ///   - nonResidentialMonths: Inspection interval of other premises.
+    public init(store: PostgresWriter, token: String, residentialMonths: Int, nonResidentialMonths: Int) {
+        self.store = store
+        self.token = token
+        self.residentialMonths = residentialMonths
+        self.nonResidentialMonths = nonResidentialMonths
+    }
+
+    /// Adds the routes to a router made by ``GatewayHTTPServer/makeRouter(readiness:metrics:)``.
+    /// - Parameter router: The router.
+    public func register(on router: Router<GatewayRequestContext>) {
+        let store = store
+        let residential = residentialMonths
+        let nonResidential = nonResidentialMonths
+        let group = router.group("dispatch/v1")
+            .add(middleware: BearerTokenMiddleware(token: token, errorCode: "dispatch_token_required"))
+        group.get("tickets") { request, _ -> TicketListResponse in
+            let query = request.uri.queryParameters
+            var filter = TicketFilter()
+            if let text = query["priority"] {
+                guard let priority = TicketPriority(rawValue: String(text)) else {
+                    throw APIError.badRequest("bad_priority")
+                }
+                filter.priority = priority
+            }
+            filter.district = query["district"].map(String.init)
+            if let text = query["due_before"] {
+                guard let at = Timestamp(iso: text) else { throw APIError.badRequest("bad_due_before") }
+                filter.dueBefore = at
+            }
+            filter.includeClosed = query["include_closed"] == "true"
+            return TicketListResponse(tickets: try await store.tickets(filter).map(TicketResponse.init))
+        }
+        group.get("tickets/{id}") { _, context -> TicketDetailResponse in
+            let id = try Self.ticketID(context)
+            guard let found = try await store.ticket(id) else { throw APIError.notFound("no_such_ticket") }
+            return TicketDetailResponse(
+                ticket: TicketResponse(found.ticket),
+                events: found.events.map(TicketEventResponse.init),
+                household: HouseholdResponse(found.household)
+            )
+        }
+        group.post("tickets/{id}/steps") { request, context -> TicketEventRecordedResponse in
+            let id = try Self.ticketID(context)
+            let body = try await request.decodeJSON(as: StepRequest.self, context: context, orRefuseWith: "bad_step")
+            guard let step = TicketStep(rawValue: body.step) else { throw APIError.badRequest("bad_step") }
+            do {
+                let event = try await store.advanceTicket(id, to: step, actor: body.actor, note: body.note)
+                return TicketEventRecordedResponse(eventID: event.id, ticketID: event.ticketID, event: event.kind)
+            } catch let error as PostgresError where error.code == .invalidArgument {
+                throw APIError(.conflict, "step_not_allowed", message: error.message)
+            }
+        }
+        group.post("tickets/{id}/notes") { request, context -> TicketEventRecordedResponse in
+            let id = try Self.ticketID(context)
+            let body = try await request.decodeJSON(as: NoteRequest.self, context: context, orRefuseWith: "bad_note")
+            do {
+                let event = try await store.noteTicket(id, actor: body.actor, note: body.note)
+                return TicketEventRecordedResponse(eventID: event.id, ticketID: event.ticketID, event: "note")
+            } catch let error as PostgresError where error.code == .invalidArgument {
+                throw APIError.notFound("no_such_ticket", message: error.message)
+            }
+        }
+        group.post("tickets") { request, context -> ManualTicketResponse in
+            let body = try await request.decodeJSON(
+                as: ManualTicketRequest.self,
+                context: context,
+                orRefuseWith: "bad_ticket"
+            )
+            guard let source = FrameProtocol(rawValue: body.protocol),
+                let condition = AlarmCondition(rawValue: body.condition ?? "gas_smell_reported")
+            else { throw APIError.badRequest("bad_ticket") }
+            do {
+                let result = try await store.openManualTicket(
+                    meter: (source, body.meter),
+                    condition: condition,
+                    reporter: body.reporter,
+                    actor: body.actor,
+                    note: body.note
+                )
+                return ManualTicketResponse(ticketID: result.ticketID, opened: result.opened)
+            } catch let error as PostgresError where error.code == .invalidArgument {
+                throw APIError.notFound("no_such_meter", message: error.message)
+            }
+        }
+        group.post("outages") { request, context -> OutageResponse in
+            let body = try await request.decodeJSON(
+                as: OutageRequest.self,
+                context: context,
+                orRefuseWith: "bad_outage"
+            )
+            guard let start = Timestamp(iso: body.startsAt), let end = Timestamp(iso: body.endsAt) else {
+                throw APIError.badRequest("bad_outage")
+            }
+            do {
+                let id = try await store.announceOutage(
+                    district: body.district,
+                    from: start,
+                    to: end,
+                    reason: body.reason,
+                    by: body.announcedBy
+                )
+                return OutageResponse(outageID: id)
+            } catch let error as PostgresError where error.code == .invalidArgument {
+                throw APIError.badRequest("bad_outage", message: error.message)
+            }
+        }
+        group.post("inspections") { request, context -> RecordedResponse in
+            let body = try await request.decodeJSON(
+                as: InspectionRequest.self,
+                context: context,
+                orRefuseWith: "bad_inspection"
+            )
+            guard let source = FrameProtocol(rawValue: body.protocol), let date = CivilDate(iso: body.date) else {
+                throw APIError.badRequest("bad_inspection")
+            }
+            do {
+                try await store.recordInspection(
+                    meter: (source, body.meter),
+                    on: date,
+                    inspector: body.inspector,
+                    result: body.result,
+                    note: body.note
+                )
+                return RecordedResponse()
+            } catch let error as PostgresError where error.code == .invalidArgument {
+                throw APIError.notFound("no_such_meter", message: error.message)
+            }
+        }
+        group.get("reports/sla") { request, _ -> SLAReportResponse in
+            let query = request.uri.queryParameters
+            guard let from = query["from"].flatMap({ Timestamp(iso: $0) }),
+                let to = query["to"].flatMap({ Timestamp(iso: $0) })
+            else { throw APIError.badRequest("bad_period") }
+            return SLAReportResponse(try await store.slaReport(from: from, to: to))
+        }
+        group.get("reports/inspections-due") { request, _ -> InspectionsDueResponse in
+            let text = request.uri.queryParameters["as_of"].map(String.init) ?? ""
+            guard let date = text.isEmpty ? BillingAPI.today : CivilDate(iso: text) else {
+                throw APIError.badRequest("bad_date")
+            }
+            let due = try await store.inspectionsDue(
+                asOf: date,
+                residentialMonths: residential,
+                nonResidentialMonths: nonResidential,
+                limit: 5000
+            )
+            return InspectionsDueResponse(asOf: date, due: due)
+        }
+    }
+
+    /// The `{id}` path parameter.
+    /// - Throws: ``APIError`` `400` `bad_id` when it is not an integer.
+    static func ticketID(_ context: GatewayRequestContext) throws(APIError) -> Int64 {
+        guard let id = context.parameters.get("id").flatMap({ Int64($0) }) else { throw .badRequest("bad_id") }
+        return id
+    }
+}
