@@ -111,6 +111,6 @@ days = int(q("SELECT count(*) FROM daily_reads"))
 wall = v1 - v0
 print(f"validation        {meters} meters ({reads} readings, {days} days) in {wall:.1f} s, {meters / wall:.0f} meters/s")
 print(f"CPU per meter     gateway {gw / hz * 1e6 / max(meters, 1):.0f} us | PostgreSQL {pg / hz * 1e6 / max(meters, 1):.0f} us")
-print("days by quality   " + q("SELECT string_agg(quality || ' ' || n, ', ') FROM (SELECT quality, count(*) n FROM daily_reads GROUP BY 1 ORDER BY 1) s"))
+print("days by quality   " + q("SELECT string_agg(quality || ' ' || n, ', ') FROM (SELECT read_quality_name(quality) AS quality, count(*) n FROM daily_reads GROUP BY 1 ORDER BY 1) s"))
 EOF
 kill -TERM "$gateway"; wait "$gateway" || true

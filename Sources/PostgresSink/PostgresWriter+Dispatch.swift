@@ -95,7 +95,7 @@ public struct HouseholdFile: Sendable, Equatable {
     }
 }
 
-extension PostgresWriter {
+extension TelemetryStore {
     /// Moves a ticket one step along its lifecycle, recording the actor and an optional note, and notifies it.
     /// - Parameters:
     ///   - ticketID: The ticket.
@@ -464,7 +464,7 @@ public struct InspectionDue: Sendable, Equatable {
     public var dueOn: String
 }
 
-extension PostgresWriter {
+extension TelemetryStore {
     /// SLA compliance per priority and district for tickets opened in [from, to).
     public func slaReport(from: Timestamp, to: Timestamp) throws -> [SLARow] {
         let rows = try withConnection { connection in
@@ -563,7 +563,7 @@ public struct PendingValveClose: Sendable, Equatable {
     public var condition: String
 }
 
-extension PostgresWriter {
+extension TelemetryStore {
     /// Active P0 tickets of native meters with a key whose valve-close command was not sent yet.
     public func pendingValveCloses(limit: Int) throws -> [PendingValveClose] {
         let rows = try withConnection { connection in
@@ -571,7 +571,7 @@ extension PostgresWriter {
         }
         return rows.compactMap { row in
             guard row.count == 5, let ticket = row[0].flatMap({ Int64($0) }), let meter = row[1].flatMap({ Int64($0) }),
-                let address = row[2], let key = row[3].flatMap({ Self.bytes(fromHex: $0) }), let condition = row[4]
+                let address = row[2], let key = row[3].flatMap({ MeterStore.bytes(fromHex: $0) }), let condition = row[4]
             else { return nil }
             return PendingValveClose(ticketID: ticket, meterID: meter, address: address, key: key, condition: condition)
         }

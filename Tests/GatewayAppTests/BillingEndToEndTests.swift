@@ -64,7 +64,7 @@ struct BillingEndToEndTests {
         let logger = Logger(label: "billing-e2e")
         let key = try #require(AES128Key(bytes: keyBytes))
         let topics = TopicScheme(prefix: configuration.mqtt.topicPrefix)
-        let writer = PostgresWriter(conninfo: configuration.postgres.conninfo, logger: logger)
+        let writer = TelemetryStore(conninfo: configuration.postgres.conninfo, logger: logger)
         try await writer.connect()
         _ = try await writer.migrate()
         var profile = MeterProfile(protocol: .native, address: String(meter))
@@ -73,7 +73,10 @@ struct BillingEndToEndTests {
         profile.qtMillilitresPerHour = 600_000
         profile.qmaxMillilitresPerHour = 6_000_000
         profile.registerDigits = 5
-        _ = try await writer.importMeters([profile], columns: [.aesKey, .qminM3h, .qtM3h, .qmaxM3h, .registerDigits])
+        _ = try await MeterStore(writer.database).importMeters(
+            [profile],
+            columns: [.aesKey, .qminM3h, .qtM3h, .qmaxM3h, .registerDigits]
+        )
         await writer.close()
 
         let runtime = try GatewayRuntime(configuration: configuration, logger: logger)
@@ -133,7 +136,10 @@ struct BillingEndToEndTests {
         )
 
         let router = GatewayHTTPServer.makeRouter(readiness: { [] }, metrics: { [] })
-        BillingAPI(store: PostgresWriter(conninfo: configuration.postgres.conninfo, logger: logger), reviewToken: "")
+        BillingAPI(
+            store: BillingStore(PostgresSession(conninfo: configuration.postgres.conninfo, logger: logger)),
+            reviewToken: ""
+        )
             .register(on: router)
         let application = Application(router: router)
 

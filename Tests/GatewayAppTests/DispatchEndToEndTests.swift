@@ -37,14 +37,17 @@ struct DispatchEndToEndTests {
         let logger = Logger(label: "dispatch-e2e")
         let key = try #require(AES128Key(bytes: keyBytes))
         let topics = TopicScheme(prefix: configuration.mqtt.topicPrefix)
-        let writer = PostgresWriter(conninfo: configuration.postgres.conninfo, logger: logger)
+        let writer = TelemetryStore(conninfo: configuration.postgres.conninfo, logger: logger)
         try await writer.connect()
         _ = try await writer.migrate()
         var profile = MeterProfile(protocol: .native, address: String(meter))
         profile.aesKey = keyBytes
         profile.district = "harbour"
         profile.isMethaneDetectorLinked = true
-        _ = try await writer.importMeters([profile], columns: [.aesKey, .district, .methaneDetectorLinked])
+        _ = try await MeterStore(writer.database).importMeters(
+            [profile],
+            columns: [.aesKey, .district, .methaneDetectorLinked]
+        )
         await writer.close()
 
         let listener = PostgresListener(
@@ -73,7 +76,7 @@ struct DispatchEndToEndTests {
 
         let router = GatewayHTTPServer.makeRouter(readiness: { [] }, metrics: { [] })
         DispatchAPI(
-            store: PostgresWriter(conninfo: configuration.postgres.conninfo, logger: logger),
+            store: TelemetryStore(conninfo: configuration.postgres.conninfo, logger: logger),
             token: Self.token,
             residentialMonths: 12,
             nonResidentialMonths: 6
@@ -213,10 +216,10 @@ struct DispatchEndToEndTests {
         let logger = Logger(label: "valve-e2e")
         let key = try #require(AES128Key(bytes: keyBytes))
         let topics = TopicScheme(prefix: configuration.mqtt.topicPrefix)
-        let writer = PostgresWriter(conninfo: configuration.postgres.conninfo, logger: logger)
+        let writer = TelemetryStore(conninfo: configuration.postgres.conninfo, logger: logger)
         try await writer.connect()
         _ = try await writer.migrate()
-        _ = try await writer.registerMeters([
+        _ = try await MeterStore(writer.database).registerMeters([
             MeterRegistration(protocol: .native, address: String(meter), district: "harbour", aesKey: keyBytes)
         ])
         await writer.close()

@@ -28,10 +28,10 @@ struct ExactlyOnceIntegrationTests {
     }
 
     static func registerClocklessMeter(_ configuration: GatewayConfiguration, logger: Logger) async throws {
-        let writer = PostgresWriter(conninfo: configuration.postgres.conninfo, logger: logger)
+        let writer = TelemetryStore(conninfo: configuration.postgres.conninfo, logger: logger)
         try await writer.connect()
         _ = try await writer.migrate()
-        _ = try await writer.registerMeters([
+        _ = try await MeterStore(writer.database).registerMeters([
             MeterRegistration(protocol: .wmbus, address: "ELS-12345678-51-03", district: "west", isRural: false)
         ])
         await writer.close()

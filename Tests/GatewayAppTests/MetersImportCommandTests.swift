@@ -185,10 +185,11 @@ struct MetersImportCommandTests {
         let environment = try IntegrationEnvironment()
         let database = try environment.makeDatabase(prefix: "review_cli")
         defer { environment.dropDatabase(database) }
-        let writer = PostgresWriter(conninfo: environment.conninfo(database), logger: Logger(label: "review-cli"))
+        let writer = TelemetryStore(conninfo: environment.conninfo(database), logger: Logger(label: "review-cli"))
         _ = try await writer.migrate()
-        _ = try await writer.importMeters([MeterProfile(protocol: .native, address: "900")], columns: [])
-        let meter = try #require(try await writer.lookupMeter(protocol: .native, address: "900")?.id)
+        let meters = MeterStore(writer.database)
+        _ = try await meters.importMeters([MeterProfile(protocol: .native, address: "900")], columns: [])
+        let meter = try #require(try await meters.lookupMeter(protocol: .native, address: "900")?.id)
         let readAt = Timestamp(secondsSinceEpoch: 1_767_225_600)
         var batch = SinkBatch()
         batch.readings = [
@@ -210,8 +211,12 @@ struct MetersImportCommandTests {
             )
         ]
         _ = try await writer.write(batch)
-        for queued in try await writer.dirtyMeters(limit: 5) {
-            _ = try await writer.validate(queued, settings: ValidationSettings(), now: readAt.adding(seconds: 86_400))
+        for queued in try await ValidationStore(writer.database).dirtyMeters(limit: 5) {
+            _ = try await ValidationStore(writer.database).validate(
+                queued,
+                settings: ValidationSettings(),
+                now: readAt.adding(seconds: 86_400)
+            )
         }
         await writer.close()
 

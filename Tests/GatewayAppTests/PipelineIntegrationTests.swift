@@ -38,10 +38,10 @@ struct PipelineIntegrationTests {
         let ruralKey = try #require(AES128Key(bytes: ruralKeyBytes))
         let topics = TopicScheme(prefix: configuration.mqtt.topicPrefix)
 
-        let writer = PostgresWriter(conninfo: configuration.postgres.conninfo, logger: logger)
+        let writer = TelemetryStore(conninfo: configuration.postgres.conninfo, logger: logger)
         try await writer.connect()
         _ = try await writer.migrate()
-        _ = try await writer.registerMeters([
+        _ = try await MeterStore(writer.database).registerMeters([
             MeterRegistration(
                 protocol: .native,
                 address: String(urbanMeter),
@@ -254,10 +254,10 @@ extension PipelineIntegrationTests {
         let topics = TopicScheme(prefix: configuration.mqtt.topicPrefix)
         let key = try #require(AES128Key(bytes: urbanKeyBytes))
 
-        let writer = PostgresWriter(conninfo: configuration.postgres.conninfo, logger: logger)
+        let writer = TelemetryStore(conninfo: configuration.postgres.conninfo, logger: logger)
         try await writer.connect()
         _ = try await writer.migrate()
-        _ = try await writer.registerMeters([
+        _ = try await MeterStore(writer.database).registerMeters([
             MeterRegistration(protocol: .native, address: String(urbanMeter), aesKey: urbanKeyBytes),
             MeterRegistration(protocol: .native, address: String(ruralMeter), aesKey: urbanKeyBytes),
         ])

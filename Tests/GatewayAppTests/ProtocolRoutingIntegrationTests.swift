@@ -62,10 +62,10 @@ struct ProtocolRoutingIntegrationTests {
         let logger = Logger(label: "routing-test")
         let topics = TopicScheme(prefix: configuration.mqtt.topicPrefix)
 
-        let writer = PostgresWriter(conninfo: configuration.postgres.conninfo, logger: logger)
+        let writer = TelemetryStore(conninfo: configuration.postgres.conninfo, logger: logger)
         try await writer.connect()
         _ = try await writer.migrate()
-        _ = try await writer.registerMeters([
+        _ = try await MeterStore(writer.database).registerMeters([
             MeterRegistration(protocol: .cjt188, address: "78330011223344", district: "east", isRural: false),
             MeterRegistration(
                 protocol: .wmbus,

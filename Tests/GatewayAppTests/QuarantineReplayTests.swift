@@ -16,7 +16,7 @@ struct QuarantineReplayTests {
         defer { environment.dropDatabase(database) }
         let configuration = try environment.configuration(database: database, clientID: "gw-replay")
         let logger = Logger(label: "replay-test")
-        let writer = PostgresWriter(conninfo: configuration.postgres.conninfo, logger: logger)
+        let writer = TelemetryStore(conninfo: configuration.postgres.conninfo, logger: logger)
         _ = try await writer.migrate()
         let topics = TopicScheme(prefix: configuration.mqtt.topicPrefix)
         let ladder = AdmissionLadder(
@@ -53,16 +53,19 @@ struct QuarantineReplayTests {
             ladder.quarantineCorruptSpoolRecord($0, foundAt: Timestamp(secondsSinceEpoch: 1_002), into: &batch)
         }
         _ = try await writer.write(batch)
-        #expect(try await writer.quarantinedFrames(reason: nil, since: nil, pendingOnly: true, limit: 10).count == 3)
+        let quarantine = QuarantineStore(writer.database)
+        #expect(try await quarantine.quarantinedFrames(reason: nil, since: nil, pendingOnly: true, limit: 10).count == 3)
 
         // The fix: the meter is registered. Replay.
-        _ = try await writer.registerMeters([MeterRegistration(protocol: .wmbus, address: "ELS-12345678-51-03")])
+        _ = try await MeterStore(writer.database).registerMeters([
+            MeterRegistration(protocol: .wmbus, address: "ELS-12345678-51-03")
+        ])
         let replay = QuarantineReplay(writer: writer, ladder: ladder)
         let first = try await replay.run(reason: nil, since: nil)
         #expect(first.outcomes["stored"] == 1)
         #expect(first.outcomes["not_replayable"] == 1)
         #expect(first.outcomes.count == 3, "\(first.outcomes)")
-        let rows = try await writer.quarantinedFrames(reason: nil, since: nil, pendingOnly: false, limit: 10)
+        let rows = try await quarantine.quarantinedFrames(reason: nil, since: nil, pendingOnly: false, limit: 10)
         #expect(rows.map(\.replayOutcome).contains("stored"))
         #expect(rows.allSatisfy { $0.replayedAt != nil })
 

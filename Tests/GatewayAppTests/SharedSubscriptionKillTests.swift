@@ -75,8 +75,8 @@ struct SharedSubscriptionKillTests {
             environment: [:]
         )
         let logger = Logger(label: "shared-kill-test")
-        let writer = PostgresWriter(conninfo: configuration.postgres.conninfo, logger: logger)
-        _ = try await writer.registerMeters(
+        let writer = TelemetryStore(conninfo: configuration.postgres.conninfo, logger: logger)
+        _ = try await MeterStore(writer.database).registerMeters(
             wmbusMeters.map {
                 MeterRegistration(protocol: .wmbus, address: "ELS-\(String(format: "%08d", $0))-51-03")
             }

@@ -25,12 +25,12 @@ struct ResourceTests {
         defer { database.drop() }
         // Warm up whatever the runtime and test harness start once.
         do {
-            let writer = PostgresWriter(conninfo: database.conninfo, logger: testLogger)
+            let writer = TelemetryStore(conninfo: database.conninfo, logger: testLogger)
             try await writer.connect()
         }
         let before = await Self.settledThreadCount(atMost: 0)
         for _ in 0..<20 {
-            let writer = PostgresWriter(conninfo: database.conninfo, logger: testLogger)
+            let writer = TelemetryStore(conninfo: database.conninfo, logger: testLogger)
             try await writer.connect()
             #expect(await writer.isConnected)
             let listener = PostgresListener(conninfo: database.conninfo, channel: "c", logger: testLogger)

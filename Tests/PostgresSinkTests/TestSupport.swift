@@ -8,31 +8,63 @@ import Synchronization
 
 @testable import PostgresSink
 
-/// Creates a database, a migrated writer with `meters` registered (urban unless listed in `rural`), runs
-/// `body`, and drops the database whatever happens.
-func withMigratedWriter(
+/// The stores of a migrated test database, as the gateway runs them: the ingest store on its own connection, the
+/// other stores on one ``PostgresSession``.
+struct TestStores {
+    let telemetry: TelemetryStore
+    let session: PostgresSession
+    var meters: MeterStore { MeterStore(session) }
+    var quarantine: QuarantineStore { QuarantineStore(session) }
+    var validation: ValidationStore { ValidationStore(session) }
+    var billing: BillingStore { BillingStore(session) }
+
+    init(conninfo: String) {
+        self.telemetry = TelemetryStore(conninfo: conninfo, logger: testLogger)
+        self.session = PostgresSession(.gateway(conninfo: conninfo), logger: testLogger)
+    }
+
+    func close() async {
+        await telemetry.close()
+        await session.close()
+    }
+}
+
+/// Creates a database, migrates it, registers `meters` (urban unless listed in `rural`), runs `body` with the
+/// stores, and drops the database whatever happens.
+func withMigratedStores(
     meters: [String] = ["m1", "m2", "m3"],
     rural: Set<String> = [],
-    _ body: (PostgresWriter, TestDatabase, [String: Int64]) async throws -> Void
+    _ body: (TestStores, TestDatabase, [String: Int64]) async throws -> Void
 ) async throws {
     let database = try TestDatabase.create()
     do {
-        let writer = PostgresWriter(conninfo: database.conninfo, logger: testLogger)
-        _ = try await writer.migrate()
-        try await writer.syncTicketPolicy(.serviceCommitments)
+        let stores = TestStores(conninfo: database.conninfo)
+        _ = try await stores.telemetry.migrate()
+        try await stores.telemetry.syncTicketPolicy(.serviceCommitments)
         let registrations = meters.map {
             MeterRegistration(protocol: .native, address: $0, district: "d1", isRural: rural.contains($0))
         }
-        _ = try await writer.registerMeters(registrations)
+        _ = try await stores.meters.registerMeters(registrations)
         var ids: [String: Int64] = [:]
-        for meter in try await writer.loadMeters(protocol: .native) { ids[meter.address] = meter.id }
-        try await body(writer, database, ids)
-        await writer.close()
+        for meter in try await stores.meters.loadMeters(protocol: .native) { ids[meter.address] = meter.id }
+        try await body(stores, database, ids)
+        await stores.close()
     } catch {
         database.drop()
         throw error
     }
     database.drop()
+}
+
+/// ``withMigratedStores(meters:rural:_:)`` for tests of the ingest store alone.
+func withMigratedWriter(
+    meters: [String] = ["m1", "m2", "m3"],
+    rural: Set<String> = [],
+    _ body: (TelemetryStore, TestDatabase, [String: Int64]) async throws -> Void
+) async throws {
+    try await withMigratedStores(meters: meters, rural: rural) { stores, database, ids in
+        try await body(stores.telemetry, database, ids)
+    }
 }
 
 /// 2026-03-01T00:00:00Z plus `seconds`.

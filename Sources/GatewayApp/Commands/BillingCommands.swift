@@ -13,11 +13,12 @@ func dateOption(_ text: String?, name: String) throws -> CivilDate {
     return date
 }
 
-/// Opens a writer for a one-shot command, runs `body`, closes it.
-func withDatabase<R>(_ options: ConfigOptions, _ body: (PostgresWriter) async throws -> R) async throws -> R {
+/// Opens the database for a one-shot command (one connection: a ``TelemetryStore``, whose ``TelemetryStore/database``
+/// the other stores use), migrates it, runs `body`, closes it.
+func withDatabase<R>(_ options: ConfigOptions, _ body: (TelemetryStore) async throws -> R) async throws -> R {
     let configuration = try options.load()
     let logger = GatewayLogging.bootstrap(level: configuration.log.level)
-    let writer = PostgresWriter(conninfo: configuration.postgres.conninfo, logger: logger)
+    let writer = TelemetryStore(conninfo: configuration.postgres.conninfo, logger: logger)
     do {
         try await writer.connect()
         _ = try await writer.migrate()
@@ -68,7 +69,9 @@ struct BillingExportCommand: AsyncParsableCommand {
             guard let seq = BillingAPI.seq(fromCursor: cursor) else { throw ValidationError("not a billing cursor") }
             after = seq
         }
-        let reads = try await withDatabase(options) { try await $0.billingPage(after: after, limit: limit + 1) }
+        let reads = try await withDatabase(options) {
+            try await BillingStore($0.database).billingPage(after: after, limit: limit + 1)
+        }
         let shown = Array(reads.prefix(limit))
         print(
             format == .csv ? BillingCSV.render(shown) : BillingAPI.renderPage(reads, limit: limit, after: after),
@@ -100,7 +103,7 @@ struct ReviewListCommand: AsyncParsableCommand {
     var limit = 100
 
     func run() async throws {
-        let items = try await withDatabase(options) { try await $0.heldForReview(limit: limit) }
+        let items = try await withDatabase(options) { try await BillingStore($0.database).heldForReview(limit: limit) }
         print("protocol,meter,basis,target,kind,volume_ml,reasons")
         for item in items {
             let target: String
@@ -170,7 +173,7 @@ struct ReviewDecideCommand: AsyncParsableCommand {
             throw ValidationError("give exactly one of --read-at and --day")
         }
         try await withDatabase(options) { writer in
-            try await writer.review(
+            try await BillingStore(writer.database).review(
                 meter: (self.protocol, meter),
                 basis: basis,
                 target: target,
@@ -196,7 +199,7 @@ struct MetersExpiredCommand: AsyncParsableCommand {
 
     func run() async throws {
         let date = try dateOption(asOf, name: "as-of")
-        let meters = try await withDatabase(options) { try await $0.expiredMeters(asOf: date) }
+        let meters = try await withDatabase(options) { try await BillingStore($0.database).expiredMeters(asOf: date) }
         print("protocol,meter,district,verification_expires_on")
         for meter in meters {
             print("\(meter.protocol.rawValue),\(meter.meter),\(meter.district ?? ""),\(meter.expiresOn)")
@@ -246,7 +249,7 @@ struct MetersTestCommand: AsyncParsableCommand {
         let testedOn = try dateOption(date, name: "date")
         let configuration = try options.load()
         let judgement = try await withDatabase(options) { writer in
-            try await writer.recordAccuracyTest(
+            try await BillingStore(writer.database).recordAccuracyTest(
                 meter: (self.protocol, meter),
                 testedOn: testedOn,
                 kind: kind,

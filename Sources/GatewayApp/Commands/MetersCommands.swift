@@ -60,15 +60,15 @@ struct MetersImportCommand: AsyncParsableCommand {
         }
         let configuration = try options.load()
         let logger = GatewayLogging.bootstrap(level: configuration.log.level)
-        let writer = PostgresWriter(conninfo: configuration.postgres.conninfo, logger: logger)
+        let session = PostgresSession(.gateway(conninfo: configuration.postgres.conninfo), logger: logger)
         let written: Int
         do {
-            try await writer.connect()
-            _ = try await writer.migrate()
-            written = try await writer.importMeters(parsed.rows.map(\.profile), columns: parsed.columns)
-            await writer.close()
+            try await session.connect()
+            _ = try await session.migrate()
+            written = try await MeterStore(session).importMeters(parsed.rows.map(\.profile), columns: parsed.columns)
+            await session.close()
         } catch {
-            await writer.close()
+            await session.close()
             FileHandle.standardError.write(
                 Data("the database refused the import, nothing was written: \(error)\n".utf8)
             )

@@ -35,7 +35,7 @@ struct QuarantineListCommand: AsyncParsableCommand {
 
     func run() async throws {
         let rows = try await withDatabase(options) {
-            try await $0.quarantinedFrames(
+            try await QuarantineStore($0.database).quarantinedFrames(
                 reason: filter.reason?.rawValue,
                 since: filter.since,
                 pendingOnly: false,
@@ -86,7 +86,7 @@ struct QuarantineReplayCommand: AsyncParsableCommand {
 
 /// Re-admits quarantined frames through the same ladder as live frames.
 struct QuarantineReplay {
-    let writer: PostgresWriter
+    let writer: TelemetryStore
     let ladder: AdmissionLadder
 
     /// What a replay did, by outcome.
@@ -105,11 +105,12 @@ struct QuarantineReplay {
     static let notReplayable: Set<QuarantineReason> = [.frameTooLarge, .spoolCorrupt]
 
     func run(reason: String?, since: String?, now: Timestamp = .now) async throws -> Report {
-        let registry = try await MeterRegistry.load(from: writer, topics: ladder.topics)
+        let registry = try await MeterRegistry.load(from: MeterStore(writer.database), topics: ladder.topics)
+        let quarantine = QuarantineStore(writer.database)
         var report = Report()
         var after: Int64 = 0
         while true {
-            let page = try await writer.quarantinedFrames(
+            let page = try await quarantine.quarantinedFrames(
                 reason: reason,
                 since: since,
                 pendingOnly: true,
@@ -120,7 +121,7 @@ struct QuarantineReplay {
             after = last.id
             for frame in page {
                 let (outcome, detail) = try await replay(frame, registry: registry)
-                try await writer.recordReplay(id: frame.id, outcome: outcome, detail: detail, at: now)
+                try await quarantine.recordReplay(id: frame.id, outcome: outcome, detail: detail, at: now)
                 report.outcomes[outcome, default: 0] += 1
             }
         }
@@ -157,21 +158,21 @@ struct QuarantineReplay {
 extension MeterRegistry {
     /// Loads every protocol's registered meters.
     /// - Parameters:
-    ///   - writer: The database.
+    ///   - meters: The meter store.
     ///   - topics: The topic scheme (native downlink topics are built once here).
     ///   - onSkipped: Called with a protocol and how many of its meters have an unusable address or key.
     /// - Returns: The registry.
     static func load(
-        from writer: PostgresWriter,
+        from meters: MeterStore,
         topics: TopicScheme,
         onSkipped: (FrameProtocol, Int) -> Void = { _, _ in }
     ) async throws -> MeterRegistry {
         var registry = MeterRegistry()
         for frameProtocol in FrameProtocol.allCases {
-            let meters = try await writer.loadMeters(protocol: frameProtocol).map {
+            let loaded = try await meters.loadMeters(protocol: frameProtocol).map {
                 MeterRegistry.Meter(id: $0.id, address: $0.address, aesKey: $0.aesKey)
             }
-            let skipped = registry.replace(frameProtocol, with: meters, topics: topics)
+            let skipped = registry.replace(frameProtocol, with: loaded, topics: topics)
             if skipped > 0 { onSkipped(frameProtocol, skipped) }
         }
         return registry

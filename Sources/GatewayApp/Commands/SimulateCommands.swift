@@ -83,11 +83,11 @@ extension GatewayConfiguration {
 
 /// Registers a simulated fleet in the meter registry (idempotent).
 func provision(_ simulator: FleetSimulator, conninfo: String, logger: Logger) async throws -> Int {
-    let writer = PostgresWriter(conninfo: conninfo, logger: logger)
-    try await writer.connect()
-    _ = try await writer.migrate()
-    let count = try await writer.importMeters(simulator.profiles(), columns: Set(MeterCSV.Column.allCases))
-    await writer.close()
+    let session = PostgresSession(.gateway(conninfo: conninfo), logger: logger)
+    try await session.connect()
+    _ = try await session.migrate()
+    let count = try await MeterStore(session).importMeters(simulator.profiles(), columns: Set(MeterCSV.Column.allCases))
+    await session.close()
     return count
 }
 
@@ -198,8 +198,8 @@ struct DemoCommand: AsyncParsableCommand {
                 if validates {
                     try await Self.waitForValidation(conninfo: conninfo, timeout: .seconds(60))
                     // The district balance needs every customer's day: check it once all are validated.
-                    let balance = PostgresWriter(conninfo: conninfo, logger: logger)
-                    _ = try await balance.checkDistrictBalance(
+                    let balance = PostgresSession(.gateway(conninfo: conninfo), logger: logger)
+                    _ = try await ValidationStore(balance).checkDistrictBalance(
                         since: Timestamp.now.adding(seconds: -7 * 86_400),
                         now: .now
                     )
@@ -258,7 +258,7 @@ struct DemoCommand: AsyncParsableCommand {
         )
         print(
             "  days by quality      "
-                + (try counts("SELECT quality, count(*) FROM daily_reads GROUP BY 1 ORDER BY 1"))
+                + (try counts("SELECT read_quality_name(quality), count(*) FROM daily_reads GROUP BY 1 ORDER BY 1"))
         )
         print(
             "  day flags            "

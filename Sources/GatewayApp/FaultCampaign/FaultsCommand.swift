@@ -70,8 +70,9 @@ struct FaultsProvisionCommand: AsyncParsableCommand {
         print("registered \(registered) meters for \(phases) phases")
     }
 
-    private func register(on writer: PostgresWriter, configuration: GatewayConfiguration) async throws -> Int {
+    private func register(on writer: TelemetryStore, configuration: GatewayConfiguration) async throws -> Int {
         let logger = Logger(label: "meter-gateway")
+        let meters = MeterStore(writer.database)
         var registered = 0
         for phase in 1...max(1, phases) {
             var simulatorOptions = SimulatorOptions()
@@ -83,12 +84,12 @@ struct FaultsProvisionCommand: AsyncParsableCommand {
                 topics: TopicScheme(prefix: configuration.mqtt.topicPrefix),
                 logger: logger
             )
-            registered += try await writer.importMeters(
+            registered += try await meters.importMeters(
                 simulator.profiles(),
                 columns: Set(MeterCSV.Column.allCases)
             )
             let fleet = FaultFleet(phase: phase, cjtCount: cjtMeters, wmbusCount: wmbusMeters)
-            registered += try await writer.importMeters(fleet.profiles(), columns: [.protocol, .address, .district])
+            registered += try await meters.importMeters(fleet.profiles(), columns: [.protocol, .address, .district])
         }
         return registered
     }

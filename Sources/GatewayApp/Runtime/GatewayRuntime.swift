@@ -54,7 +54,7 @@ struct GatewayRuntime {
             )
         }
         let topics = TopicScheme(prefix: configuration.mqtt.topicPrefix)
-        let writer = PostgresWriter(conninfo: configuration.postgres.conninfo, logger: logger)
+        let writer = TelemetryStore(conninfo: configuration.postgres.conninfo, logger: logger)
         let statistics = PipelineStatistics()
         let ladder = AdmissionLadder(
             topics: topics,
@@ -98,7 +98,7 @@ struct GatewayRuntime {
         if configuration.validation.isEnabled {
             services.append(
                 ValidationService(
-                    writer: PostgresWriter(conninfo: configuration.postgres.conninfo, logger: logger),
+                    session: PostgresSession(.gateway(conninfo: configuration.postgres.conninfo), logger: logger),
                     settings: configuration.validation.rules,
                     signatures: configuration.signatureSettings,
                     delaySeconds: configuration.validation.delaySeconds,
@@ -112,7 +112,7 @@ struct GatewayRuntime {
         if configuration.dispatch.isEnabled {
             services.append(
                 DispatchService(
-                    writer: PostgresWriter(conninfo: configuration.postgres.conninfo, logger: logger),
+                    writer: TelemetryStore(conninfo: configuration.postgres.conninfo, logger: logger),
                     client: mqtt,
                     topicPrefix: configuration.mqtt.topicPrefix,
                     escalationIntervalSeconds: configuration.dispatch.escalationIntervalSeconds,
@@ -126,8 +126,14 @@ struct GatewayRuntime {
             )
         }
         if configuration.http.isEnabled {
-            // The billing and dispatch routes share one connection of their own.
-            let apiStore = PostgresWriter(conninfo: configuration.postgres.conninfo, logger: logger)
+            // The billing routes read through a small pool of their own, the dispatch routes through one connection
+            // of their own, both separate from ingest, validation and the dispatch service.
+            let billingDatabase = PostgresSessionPool(
+                size: 2,
+                settings: .gateway(conninfo: configuration.postgres.conninfo),
+                logger: logger
+            )
+            let dispatchStore = TelemetryStore(conninfo: configuration.postgres.conninfo, logger: logger)
             services.append(
                 GatewayHTTPServer(
                     host: configuration.http.host,
@@ -139,11 +145,11 @@ struct GatewayRuntime {
                             + Self.spoolMetrics(spool) + mqtt.statistics.metricSamples
                     },
                     billing: BillingAPI(
-                        store: apiStore,
+                        store: BillingStore(billingDatabase),
                         reviewToken: configuration.http.reviewToken
                     ),
                     dispatch: DispatchAPI(
-                        store: apiStore,
+                        store: dispatchStore,
                         token: configuration.http.dispatchToken,
                         residentialMonths: configuration.dispatch.inspectionResidentialMonths,
                         nonResidentialMonths: configuration.dispatch.inspectionNonResidentialMonths
@@ -276,7 +282,7 @@ struct MQTTIngestService: Service {
 /// Connects to PostgreSQL (retrying while it is unavailable), applies migrations, then runs the pipeline.
 /// Frames keep arriving into the spool while the database is down; nothing waits on it but the pipeline.
 struct DatabaseStartup: Service {
-    let writer: PostgresWriter
+    let writer: TelemetryStore
     let policy: TicketPolicy
     let logger: Logger
     let then: IngestPipeline

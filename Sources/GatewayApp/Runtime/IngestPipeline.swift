@@ -127,7 +127,7 @@ struct DatabaseRejection {
 /// `database_rejected`.
 final class IngestPipeline: Service {
     private let spool: FrameSpool
-    private let writer: PostgresWriter
+    private let writer: TelemetryStore
     private let downlink: (any DownlinkPublisher)?
     let ladder: AdmissionLadder
     private let maxBatchFrames: Int
@@ -139,7 +139,7 @@ final class IngestPipeline: Service {
 
     init(
         spool: FrameSpool,
-        writer: PostgresWriter,
+        writer: TelemetryStore,
         downlink: (any DownlinkPublisher)?,
         ladder: AdmissionLadder,
         maxBatchFrames: Int,
@@ -283,7 +283,8 @@ final class IngestPipeline: Service {
     }
 
     private func refreshRegistry(_ registry: inout MeterRegistry) async throws {
-        registry = try await MeterRegistry.load(from: writer, topics: ladder.topics) { frameProtocol, skipped in
+        let meters = MeterStore(writer.database)
+        registry = try await MeterRegistry.load(from: meters, topics: ladder.topics) { frameProtocol, skipped in
             logger.warning(
                 "meters whose address or key does not fit their protocol are ignored",
                 metadata: ["meters.protocol": "\(frameProtocol.rawValue)", "meters.skipped": "\(skipped)"]

@@ -29,7 +29,7 @@ final class DispatchStatistics: Sendable {
 /// topic at least once, in order (a crash between the PUBACK and the mark republishes; consumers dedupe on
 /// `event_id`). `pg_notify` remains the immediate in-database signal.
 final class DispatchService: Service {
-    private let writer: PostgresWriter
+    private let writer: TelemetryStore
     private let client: MosquittoClient
     private let topicPrefix: String
     private let escalationIntervalSeconds: Int
@@ -41,7 +41,7 @@ final class DispatchService: Service {
     let statistics: DispatchStatistics
 
     init(
-        writer: PostgresWriter,
+        writer: TelemetryStore,
         client: MosquittoClient,
         topicPrefix: String,
         escalationIntervalSeconds: Int,

@@ -41,11 +41,12 @@ final class ValidationStatistics: Sendable {
 
 /// Validates the meters the ingest queued, on its own database connection, until shutdown.
 ///
-/// Each meter is one transaction (``PostgresWriter/validate(_:settings:now:)``); a failure leaves the meter queued
+/// Each meter is one transaction (``ValidationStore/validate(_:settings:signatures:now:)``); a failure leaves the meter queued
 /// and is retried after a pause. Several gateways may run validators against one database: a meter another one is
 /// validating is skipped and stays queued.
 final class ValidationService: Service {
-    private let writer: PostgresWriter
+    private let session: PostgresSession
+    private let store: ValidationStore
     private let settings: ValidationSettings
     private let signatures: SignatureSettings?
     private let delaySeconds: Int
@@ -54,7 +55,7 @@ final class ValidationService: Service {
     let statistics: ValidationStatistics
 
     init(
-        writer: PostgresWriter,
+        session: PostgresSession,
         settings: ValidationSettings,
         signatures: SignatureSettings?,
         delaySeconds: Int,
@@ -62,7 +63,8 @@ final class ValidationService: Service {
         databaseReady: @escaping @Sendable () -> Bool,
         logger: Logger
     ) {
-        self.writer = writer
+        self.session = session
+        self.store = ValidationStore(session)
         self.settings = settings
         self.signatures = signatures
         self.delaySeconds = delaySeconds
@@ -78,21 +80,21 @@ final class ValidationService: Service {
             do {
                 if signatures != nil, ContinuousClock.now - lastBalance >= .seconds(30) {
                     // The last week's days: a late customer day completes a district's balance.
-                    let found = try await writer.checkDistrictBalance(
+                    let found = try await store.checkDistrictBalance(
                         since: Timestamp.now.adding(seconds: -7 * 86_400),
                         now: .now
                     )
                     lastBalance = .now
                     statistics.districtAlarms.add(Int64(found), ordering: .relaxed)
                 }
-                let queue = try await writer.dirtyMeters(limit: 200, settledSeconds: delaySeconds)
+                let queue = try await store.dirtyMeters(limit: 200, settledSeconds: delaySeconds)
                 if queue.isEmpty {
                     try? await Task.sleep(for: .milliseconds(500))
                     continue
                 }
                 for meter in queue {
                     if Task.isShuttingDownGracefully || Task.isCancelled { break }
-                    let summary = try await writer.validate(
+                    let summary = try await store.validate(
                         meter,
                         settings: settings,
                         signatures: signatures,
@@ -106,7 +108,7 @@ final class ValidationService: Service {
                 try? await Task.sleep(for: .seconds(1))
             }
         }
-        await writer.close()
+        await session.close()
     }
 
     private func record(_ summary: MeterValidationSummary) {

@@ -24,14 +24,14 @@ public import PostgresSink
 /// Failures are ``APIError``s: `400` (`bad_cursor_or_limit`, `bad_date`, `bad_limit`, `bad_review`), `404`
 /// (`not_held`), and the database's `503`/`500`.
 public struct BillingAPI: Sendable {
-    private let store: PostgresWriter
+    private let store: BillingStore
     private let reviewToken: String
 
     /// Creates the API.
     /// - Parameters:
     ///   - store: A writer with its own connection, used for these queries only.
     ///   - reviewToken: The bearer token reviewers send; empty disables the review routes.
-    public init(store: PostgresWriter, reviewToken: String) {
+    public init(store: BillingStore, reviewToken: String) {
         self.store = store
         self.reviewToken = reviewToken
     }

@@ -19,7 +19,7 @@ public import PostgresSink
 /// `bad_ticket`, `bad_outage`, `bad_inspection`, `bad_period`, `bad_date`), `404` (`no_such_ticket`,
 /// `no_such_meter`), `409` (`step_not_allowed`), and the database's `503`/`500`.
 public struct DispatchAPI: Sendable {
-    private let store: PostgresWriter
+    private let store: TelemetryStore
     private let token: String
     private let residentialMonths: Int
     private let nonResidentialMonths: Int
@@ -30,7 +30,7 @@ public struct DispatchAPI: Sendable {
     ///   - token: The bearer token; empty disables the routes.
     ///   - residentialMonths: Inspection interval of residential premises.
     ///   - nonResidentialMonths: Inspection interval of other premises.
-    public init(store: PostgresWriter, token: String, residentialMonths: Int, nonResidentialMonths: Int) {
+    public init(store: TelemetryStore, token: String, residentialMonths: Int, nonResidentialMonths: Int) {
         self.store = store
         self.token = token
         self.residentialMonths = residentialMonths

@@ -10,7 +10,7 @@ public import GatewayCore
 /// writer names its PostgreSQL type. The buffer's capacity is reserved once and kept by ``reset()``; writing
 /// a row allocates nothing once the buffer has grown to the batch size.
 ///
-/// A value type with no shared state: each owner (the writer actor) keeps its own.
+/// A value type with no shared state: each owner (the telemetry store, or one store transaction) keeps its own.
 public struct BinaryCopyEncoder: Sendable {
     /// The stream so far. Pass it to ``PostgresConnection/copyIn(sql:data:)`` after ``finish()``.
     public private(set) var bytes: [UInt8]

@@ -4,8 +4,8 @@ internal import CLibPQ
 ///
 /// Thread rules: a connection has **one owner at a time** and is deliberately not `Sendable`. Every method
 /// blocks the calling thread until the server answers, so production code calls it only from a thread it owns
-/// (``PostgresWriter``'s executor thread, ``PostgresListener``'s thread), never from the Swift cooperative
-/// pool. Tests and one-shot command-line tools may call it directly.
+/// (the executor thread of a ``TelemetryStore`` or a ``PostgresSession``, a listener's thread), never from the Swift
+/// cooperative pool. Tests and one-shot command-line tools may call it directly.
 ///
 /// The conninfo is used to connect and then forgotten: it is never stored, logged or put into an error.
 public final class PostgresConnection {

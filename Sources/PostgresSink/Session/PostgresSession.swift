@@ -47,12 +47,11 @@ public struct PostgresSessionSettings: Sendable {
 public actor PostgresSession: PostgresDatabase {
     private let group: MultiThreadedEventLoopGroup
     private let loop: any EventLoop
-    private let settings: PostgresSessionSettings
-    private let logger: Logger
-    private var connection: PostgresConnection?
+    private let session: SessionConnection
+
     /// Incremented on every new connection, so per-connection state kept by a caller (temporary tables, prepared
     /// statements) can tell that it must be set up again.
-    public private(set) var generation = 0
+    public var generation: Int { session.generation }
 
     /// Runs every job of this actor on the session's own thread.
     public nonisolated var unownedExecutor: UnownedSerialExecutor {
@@ -60,14 +59,23 @@ public actor PostgresSession: PostgresDatabase {
     }
 
     /// Creates a session; it connects on the first call that needs the database.
+    /// - Parameters:
+    ///   - settings: Where to connect and how to set up each connection.
+    ///   - logger: Receives connection events (metadata keys `pg.*`).
     public init(_ settings: PostgresSessionSettings, logger: Logger) {
         self.group = MultiThreadedEventLoopGroup(numberOfThreads: 1)
         self.loop = group.next()
-        self.settings = settings
-        self.logger = logger
+        self.session = SessionConnection(
+            conninfo: settings.conninfo,
+            setupStatements: settings.setupStatements,
+            logger: logger
+        )
     }
 
     /// Creates a session with default settings for a connection string.
+    /// - Parameters:
+    ///   - conninfo: A libpq connection string or URI. It is never logged.
+    ///   - logger: Receives connection events (metadata keys `pg.*`).
     public init(conninfo: String, logger: Logger) {
         self.init(PostgresSessionSettings(conninfo: conninfo), logger: logger)
     }
@@ -81,95 +89,48 @@ public actor PostgresSession: PostgresDatabase {
     /// Connects if not connected, or reconnects after a lost connection.
     /// - Throws: ``PostgresError`` with code `.connectionFailed` (retryable) when the server is unreachable.
     public func connect() throws {
-        _ = try connected()
+        loop.assertInEventLoop()
+        _ = try session.connected()
     }
 
     /// Closes the connection. A later call reconnects.
     public func close() {
-        connection?.close()
-        connection = nil
+        session.close()
     }
 
     /// Whether the session currently holds an open connection.
-    public var isConnected: Bool { connection?.isConnected ?? false }
+    public var isConnected: Bool { session.isConnected }
 
     /// The server process id of the session (for diagnostics and tests), or nil when not connected.
-    public var backendPID: Int32? {
-        guard let connection, connection.isConnected else { return nil }
-        return connection.backendPID
-    }
+    public var backendPID: Int32? { session.backendPID }
 
     /// Applies pending schema migrations (see ``PostgresConnection/migrate()``).
     /// - Returns: The versions applied now; empty when the schema was current.
+    /// - Throws: ``PostgresError`` with code `.migrationFailed` or `.connectionLost`.
     public func migrate() throws -> [Int] {
         try withConnection { try $0.migrate() }
     }
 
     @discardableResult
-
     public func withConnection<R: Sendable>(_ body: @Sendable (PostgresConnection) throws -> R) throws -> R {
         try run(body)
     }
 
     @discardableResult
-
     public func withTransaction<R: Sendable>(_ body: @Sendable (PostgresConnection) throws -> R) throws -> R {
-        try run { connection in
-            try connection.execute("BEGIN")
-            let result = try body(connection)
-            try connection.execute("COMMIT")
-            return result
-        }
+        loop.assertInEventLoop()
+        return try session.withTransaction(body)
     }
 
-    /// Runs `body` with the connection, recovering on failure. Isolated: callers on the session's thread (the
-    /// ingest writer) use it for work that keeps non-Sendable state such as a reused COPY buffer.
+    /// Runs `body` with the connection, recovering on failure. Isolated: callers on the session's thread use it
+    /// for work that keeps non-Sendable state.
+    /// - Parameters:
+    ///   - body: The work; it must not keep the connection beyond its return.
+    /// - Returns: What `body` returns.
+    /// - Throws: What connecting or `body` throws, after recovery.
     @discardableResult
     public func run<R>(_ body: (PostgresConnection) throws -> R) throws -> R {
-        let connection = try connected()
-        do {
-            return try body(connection)
-        } catch {
-            recover(from: error, on: connection)
-            throw error
-        }
-    }
-
-    private func connected() throws -> PostgresConnection {
         loop.assertInEventLoop()
-        if let connection, connection.isConnected { return connection }
-        if connection != nil {
-            logger.warning("postgres connection lost, reconnecting")
-            connection?.close()
-            connection = nil
-        }
-        let fresh = try PostgresConnection.connect(conninfo: settings.conninfo)
-        for statement in settings.setupStatements {
-            try fresh.execute(statement)
-        }
-        logger.info(
-            "postgres connected",
-            metadata: ["pg.backend.pid": "\(fresh.backendPID)", "pg.server.version": "\(fresh.serverVersion)"]
-        )
-        connection = fresh
-        generation += 1
-        return fresh
-    }
-
-    /// Cleans up after a failed operation: rolls back an open transaction, or forgets a broken connection so
-    /// that the next call reconnects.
-    private func recover(from error: any Error, on connection: PostgresConnection) {
-        if connection.isConnected, connection.isInTransaction {
-            do {
-                try connection.execute("ROLLBACK")
-            } catch {
-                logger.warning("postgres rollback failed, dropping connection", metadata: ["pg.error": "\(error)"])
-                connection.close()
-            }
-        }
-        if !connection.isConnected {
-            self.connection = nil
-        }
-        logger.warning("postgres operation failed", metadata: ["pg.error": "\(error)"])
+        return try session.run(body)
     }
 }

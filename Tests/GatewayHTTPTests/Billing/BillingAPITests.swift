@@ -55,12 +55,16 @@ struct BillingAPITests {
         )
     }
 
-    private func validateAll(_ writer: PostgresWriter) async throws {
+    private func validateAll(_ writer: TelemetryStore) async throws {
         while true {
-            let queue = try await writer.dirtyMeters(limit: 50)
+            let queue = try await ValidationStore(writer.database).dirtyMeters(limit: 50)
             if queue.isEmpty { return }
             for meter in queue {
-                _ = try await writer.validate(meter, settings: ValidationSettings(), now: t0.adding(seconds: 30 * day))
+                _ = try await ValidationStore(writer.database).validate(
+                    meter,
+                    settings: ValidationSettings(),
+                    now: t0.adding(seconds: 30 * day)
+                )
             }
         }
     }
@@ -74,12 +78,13 @@ struct BillingAPITests {
         try database.create()
         defer { database.drop() }
         let logger = Logger(label: "billing-api-test")
-        let writer = PostgresWriter(conninfo: database.conninfo, logger: logger)
+        let writer = TelemetryStore(conninfo: database.conninfo, logger: logger)
         _ = try await writer.migrate()
         var profile = MeterProfile(protocol: .native, address: "777")
         profile.district = "north"
-        _ = try await writer.importMeters([profile], columns: [.district])
-        let meter = try #require(try await writer.lookupMeter(protocol: .native, address: "777")?.id)
+        _ = try await MeterStore(writer.database).importMeters([profile], columns: [.district])
+        let meters = MeterStore(writer.database)
+        let meter = try #require(try await meters.lookupMeter(protocol: .native, address: "777")?.id)
 
         // Three days anchored by frozen totals (1, 2, 3 m³), and a periodic read whose clock is an hour off.
         var batch = SinkBatch()
@@ -96,7 +101,10 @@ struct BillingAPITests {
         try await validateAll(writer)
 
         let router = GatewayHTTPServer.makeRouter(readiness: { [] }, metrics: { [] })
-        BillingAPI(store: PostgresWriter(conninfo: database.conninfo, logger: logger), reviewToken: Self.token)
+        BillingAPI(
+            store: BillingStore(PostgresSession(conninfo: database.conninfo, logger: logger)),
+            reviewToken: Self.token
+        )
             .register(on: router)
         let application = Application(router: router)
         try await application.test(.router) { client in

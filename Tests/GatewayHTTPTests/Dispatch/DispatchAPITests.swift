@@ -45,15 +45,15 @@ struct DispatchAPITests {
         try database.create()
         defer { database.drop() }
         let logger = Logger(label: "dispatch-api-test")
-        let writer = PostgresWriter(conninfo: database.conninfo, logger: logger)
+        let writer = TelemetryStore(conninfo: database.conninfo, logger: logger)
         _ = try await writer.migrate()
         var profile = MeterProfile(protocol: .native, address: "777")
         profile.district = "harbour"
-        _ = try await writer.importMeters([profile], columns: [.district])
+        _ = try await MeterStore(writer.database).importMeters([profile], columns: [.district])
 
         let router = GatewayHTTPServer.makeRouter(readiness: { [] }, metrics: { [] })
         DispatchAPI(
-            store: PostgresWriter(conninfo: database.conninfo, logger: logger),
+            store: TelemetryStore(conninfo: database.conninfo, logger: logger),
             token: Self.token,
             residentialMonths: 12,
             nonResidentialMonths: 6

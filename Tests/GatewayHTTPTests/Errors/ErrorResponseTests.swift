@@ -15,12 +15,11 @@ import Testing
     private func application() -> some ApplicationProtocol {
         let logger = Logger(label: "error-response-test")
         // Nothing listens on port 1: every query fails to connect.
-        let store = PostgresWriter(
-            conninfo: "host=127.0.0.1 port=1 user=postgres dbname=postgres connect_timeout=2",
-            logger: logger
-        )
+        let conninfo = "host=127.0.0.1 port=1 user=postgres dbname=postgres connect_timeout=2"
+        let store = TelemetryStore(conninfo: conninfo, logger: logger)
         let router = GatewayHTTPServer.makeRouter(readiness: { [] }, metrics: { [] })
-        BillingAPI(store: store, reviewToken: Self.reviewToken).register(on: router)
+        BillingAPI(store: BillingStore(PostgresSession(conninfo: conninfo, logger: logger)), reviewToken: Self.reviewToken)
+            .register(on: router)
         DispatchAPI(store: store, token: Self.dispatchToken, residentialMonths: 60, nonResidentialMonths: 12)
             .register(on: router)
         return Application(router: router)

@@ -1,4 +1,4 @@
-/// The statements of the validation queue and the validator (``PostgresWriter/validate(_:settings:now:)``).
+/// The statements of the validation queue and the validator (``ValidationStore/validate(_:settings:signatures:now:)``).
 ///
 /// Instants travel as microseconds since 1970 (`bigint`) in both directions, converted exactly (no floating point).
 enum ValidationSQL {
@@ -131,7 +131,7 @@ enum ValidationSQL {
             AND r.read_at = \(instant("u.at_us")) AND r.kind = u.kind
         """
 
-    /// The stored days from $3 on, with the fingerprint ``PostgresWriter/dayFields(_:settings:)`` builds.
+    /// The stored days from $3 on, with the fingerprint ``ValidationStore/dayFields(_:settings:)`` builds.
     static let existingDays = """
         SELECT \(micros("day_start")),
             concat_ws('|', start_index_ml, end_index_ml, volume_ml, quality, array_to_string(reasons, ','), valve,
@@ -145,7 +145,7 @@ enum ValidationSQL {
     static let upsertDay = """
         INSERT INTO daily_reads (meter_id, basis, day, day_start, start_index_ml, end_index_ml, volume_ml, quality,
             reasons, valve, interval_minutes, intervals_ml, intervals_estimated, version, published_version)
-        VALUES ($1::bigint, $2::smallint, $3::date, \(instant("$4")), $5::bigint, $6::bigint, $7::bigint, $8,
+        VALUES ($1::bigint, $2::smallint, $3::date, \(instant("$4")), $5::bigint, $6::bigint, $7::bigint, $8::smallint,
             $9::text[], $10::smallint, $11::smallint, $12::bigint[], $13::boolean[], $14::integer, $15::integer)
         ON CONFLICT (meter_id, basis, day) DO UPDATE SET
             day_start = excluded.day_start, start_index_ml = excluded.start_index_ml,
@@ -177,7 +177,7 @@ enum ValidationSQL {
         WITH day_volume AS (
             SELECT DISTINCT ON (d.meter_id, d.day) d.meter_id, d.day, d.day_start, d.volume_ml
             FROM daily_reads d
-            WHERE d.basis IN (0, 1) AND d.quality IN ('valid', 'estimated') AND d.day_start >= \(instant("$1"))
+            WHERE d.basis IN (0, 1) AND d.quality IN (0, 1) AND d.day_start >= \(instant("$1"))
             ORDER BY d.meter_id, d.day, d.basis
         ),
         supply AS (

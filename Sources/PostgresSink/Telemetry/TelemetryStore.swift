@@ -3,35 +3,37 @@ public import Logging
 import NIOCore
 import NIOPosix
 
-/// Writes ``GatewayCore/SinkBatch``es to PostgreSQL, one transaction per batch, idempotently.
+/// Writes ``GatewayCore/SinkBatch``es to PostgreSQL, one transaction per batch, idempotently: the ingest side of
+/// the sink (readings, intervals, frames, frame identities, quarantine, alarms and the tickets they open).
 ///
-/// Thread rules: the actor's executor is a dedicated NIO event-loop thread (one per writer), so libpq's
-/// blocking calls run there and never on the Swift cooperative pool. The writer owns one
-/// ``PostgresConnection``; nothing else touches it.
+/// Thread rules: the actor's executor is a dedicated NIO event-loop thread (one per store), so libpq's blocking
+/// calls run there and never on the Swift cooperative pool; a batch is one hop onto that thread. The store owns
+/// one connection (through the same ``SessionConnection`` plumbing as ``PostgresSession``), a reused binary COPY
+/// buffer and the per-connection stage tables; nothing else touches them.
 ///
 /// Failure model: every method throws ``PostgresError``. When the connection breaks, the error is retryable
-/// (`isRetryable == true`) and the next call reconnects (temporary stage tables are re-created). A commit whose
-/// outcome is unknown (the connection broke during `COMMIT`) is also retryable: writing the same batch again
-/// changes nothing that was already committed, opens no ticket twice and emits no notification twice.
-public actor PostgresWriter {
+/// (`isRetryable == true`) and the next call reconnects (temporary stage tables are re-created, because their
+/// readiness is tied to the connection's generation). A commit whose outcome is unknown (the connection broke
+/// during `COMMIT`) is also retryable: writing the same batch again changes nothing that was already committed,
+/// opens no ticket twice and emits no notification twice.
+public actor TelemetryStore {
     private let group: MultiThreadedEventLoopGroup
     private let loop: any EventLoop
-    /// Kept only to (re)connect; never logged or put into errors.
-    private let conninfo: String
+    private let session: SessionConnection
     private let logger: Logger
     private let stageStrategy: StageTables.Strategy
-    private var connection: PostgresConnection?
-    private var stageTablesReady = false
+    /// The connection generation whose session stage tables exist, if any.
+    private var stageTablesGeneration: Int?
     private var encoder = BinaryCopyEncoder(reservingCapacity: 1 << 20)
     private var policy = TicketPolicy.serviceCommitments
     private var directCopy = DirectCopyPolicy()
 
-    /// Runs every job of this actor on the writer's own thread.
+    /// Runs every job of this actor on the store's own thread.
     public nonisolated var unownedExecutor: UnownedSerialExecutor {
         loop.executor.asUnownedSerialExecutor()
     }
 
-    /// Creates a writer; it connects on ``connect()`` or on the first call that needs the database.
+    /// Creates a store; it connects on ``connect()`` or on the first call that needs the database.
     /// - Parameters:
     ///   - conninfo: A libpq connection string or URI. It is never logged.
     ///   - logger: Receives connection, migration and batch events (metadata keys `pg.*`).
@@ -42,7 +44,7 @@ public actor PostgresWriter {
     init(conninfo: String, logger: Logger, stageStrategy: StageTables.Strategy) {
         self.group = MultiThreadedEventLoopGroup(numberOfThreads: 1)
         self.loop = group.next()
-        self.conninfo = conninfo
+        self.session = SessionConnection(conninfo: conninfo, setupStatements: WriterSQL.sessionSettings, logger: logger)
         self.logger = logger
         self.stageStrategy = stageStrategy
     }
@@ -58,87 +60,31 @@ public actor PostgresWriter {
     /// Connects if not connected, or reconnects after a lost connection.
     /// - Throws: ``PostgresError`` with code `.connectionFailed` (retryable) when the server is unreachable.
     public func connect() throws {
-        _ = try connected()
+        loop.assertInEventLoop()
+        _ = try session.connected()
     }
 
     /// Closes the connection. A later call reconnects.
     public func close() {
-        connection?.close()
-        connection = nil
-        stageTablesReady = false
+        session.close()
     }
 
-    /// Whether the writer currently holds an open connection.
-    public var isConnected: Bool { connection?.isConnected ?? false }
+    /// Whether the store currently holds an open connection.
+    public var isConnected: Bool { session.isConnected }
 
-    /// The server process id of the writer's session (for diagnostics and tests), or nil when not connected.
-    public var backendPID: Int32? {
-        guard let connection, connection.isConnected else { return nil }
-        return connection.backendPID
-    }
-
-    private func connected() throws -> PostgresConnection {
-        loop.assertInEventLoop()
-        if let connection, connection.isConnected { return connection }
-        if connection != nil {
-            logger.warning("postgres connection lost, reconnecting")
-            connection?.close()
-            connection = nil
-        }
-        stageTablesReady = false
-        let fresh = try PostgresConnection.connect(conninfo: conninfo)
-        for setting in WriterSQL.sessionSettings {
-            try fresh.execute(setting)
-        }
-        logger.info(
-            "postgres connected",
-            metadata: ["pg.backend.pid": "\(fresh.backendPID)", "pg.server.version": "\(fresh.serverVersion)"]
-        )
-        connection = fresh
-        return fresh
-    }
-
-    /// Cleans up after a failed operation: rolls back an open transaction, or forgets a broken connection so
-    /// that the next call reconnects.
-    private func recover(from error: any Error, on connection: PostgresConnection) {
-        if connection.isConnected, connection.isInTransaction {
-            do {
-                try connection.execute("ROLLBACK")
-            } catch {
-                logger.warning("postgres rollback failed, dropping connection", metadata: ["pg.error": "\(error)"])
-                connection.close()
-            }
-        }
-        if !connection.isConnected {
-            self.connection = nil
-            stageTablesReady = false
-        }
-        logger.warning("postgres operation failed", metadata: ["pg.error": "\(error)"])
-    }
+    /// The server process id of the store's session (for diagnostics and tests), or nil when not connected.
+    public var backendPID: Int32? { session.backendPID }
 
     /// Runs `body` with the connection (connecting first), recovering on failure.
     func withConnection<R>(_ body: (PostgresConnection) throws -> R) throws -> R {
-        let connection = try connected()
-        do {
-            return try body(connection)
-        } catch {
-            recover(from: error, on: connection)
-            throw error
-        }
+        loop.assertInEventLoop()
+        return try session.run(body)
     }
 
     /// Runs `body` in one transaction (BEGIN … COMMIT), rolling back and recovering on failure.
     func withTransaction<R>(_ body: (PostgresConnection) throws -> R) throws -> R {
-        let connection = try connected()
-        do {
-            try connection.execute("BEGIN")
-            let result = try body(connection)
-            try connection.execute("COMMIT")
-            return result
-        } catch {
-            recover(from: error, on: connection)
-            throw error
-        }
+        loop.assertInEventLoop()
+        return try session.withTransaction(body)
     }
 
     // MARK: Schema and settings
@@ -147,17 +93,11 @@ public actor PostgresWriter {
     /// - Returns: The versions applied now; empty when the schema was current.
     /// - Throws: ``PostgresError`` with code `.migrationFailed` or `.connectionLost`.
     public func migrate() throws -> [Int] {
-        let connection = try connected()
-        do {
-            let applied = try connection.migrate()
-            if !applied.isEmpty {
-                logger.info("postgres schema migrated", metadata: ["pg.migrations": "\(applied)"])
-            }
-            return applied
-        } catch {
-            recover(from: error, on: connection)
-            throw error
+        let applied = try withConnection { try $0.migrate() }
+        if !applied.isEmpty {
+            logger.info("postgres schema migrated", metadata: ["pg.migrations": "\(applied)"])
         }
+        return applied
     }
 
     /// Stores the policy's deadlines in `ticket_deadline_settings` (read by the ticket step) and uses the
@@ -189,11 +129,11 @@ public actor PostgresWriter {
     /// Session strategy: creates every stage table once per connection, in autocommit *before* the write
     /// transaction, so a rolled-back batch cannot take the tables with it.
     func prepareSessionStageTables(on connection: PostgresConnection) throws {
-        guard stageStrategy == .perSession, !stageTablesReady else { return }
+        guard stageStrategy == .perSession, stageTablesGeneration != session.generation else { return }
         for table in StageTables.all {
             try connection.execute(table.createSQL(.perSession))
         }
-        stageTablesReady = true
+        stageTablesGeneration = session.generation
     }
 
     /// Transaction strategy: creates the tables this batch needs inside its transaction (dropped at commit).
@@ -331,10 +271,8 @@ public actor PostgresWriter {
         encoder.finish()
         _ = try connection.copyIn(sql: StageTables.gates.copySQL, data: encoder.bytes)
         var stored: [Int: Int64] = [:]
-        for row in try connection.query(WriterSQL.storedIdentities) {
-            guard row.count == 2, let index = row[0].flatMap({ Int($0) }), let fingerprint = row[1].flatMap({ Int64($0) })
-            else { continue }
-            stored[index] = fingerprint
+        for row in try connection.rows(WriterSQL.storedIdentities) {
+            stored[try row.decode(0, as: Int.self)] = try row.decode(1, as: Int64.self)
         }
         // Decide each gate in batch order: stored before, repeated earlier in this batch, or new.
         struct Key: Hashable {
@@ -397,7 +335,7 @@ public actor PostgresWriter {
         if !batch.alarms.isEmpty { needed.append(contentsOf: [StageTables.alarms, StageTables.newAlarms]) }
         try prepareTransactionStageTables(needed, on: connection)
         try writeSeries(batch, into: &summary, on: connection)
-        try markForValidation(batch, on: connection)
+        try ValidationStore.markForValidation(batch, on: connection)
         summary.ticketEvents += try recordCommandResults(batch.commandResults, on: connection)
         if !batch.alarms.isEmpty {
             try writeAlarms(batch.alarms, into: &summary, on: connection)
@@ -463,10 +401,23 @@ public actor PostgresWriter {
         into summary: inout CommitSummary,
         on connection: PostgresConnection
     ) throws {
-        let policy = self.policy
-        encode(alarms) { encoder, alarm in
+        try Self.writeAlarms(alarms, policy: policy, encoder: &encoder, into: &summary, on: connection)
+    }
+
+    /// Alarms, then the ticket step for the alarms that are new, with the given policy and COPY buffer (the
+    /// validator stores its signature and balance alarms through this too). The stage tables for alarms must exist.
+    static func writeAlarms(
+        _ alarms: [AlarmRecord],
+        policy: TicketPolicy,
+        encoder: inout BinaryCopyEncoder,
+        into summary: inout CommitSummary,
+        on connection: PostgresConnection
+    ) throws {
+        encoder.reset()
+        for alarm in alarms {
             encoder.append(alarm, opensTicket: policy.opensTicket(alarm.condition, isCleared: alarm.isCleared))
         }
+        encoder.finish()
         let staged = try connection.copyIn(sql: StageTables.alarms.copySQL, data: encoder.bytes)
         let inserted = try connection.execute(WriterSQL.insertAlarms)
         summary.alarmsInserted = inserted
@@ -494,7 +445,7 @@ public actor PostgresWriter {
     }
 
     /// Parses rows of ``WriterSQL/eventColumns`` into the summary.
-    private func collectEvents(_ rows: [[String?]], into summary: inout CommitSummary) {
+    private static func collectEvents(_ rows: [[String?]], into summary: inout CommitSummary) {
         func int64(_ row: [String?], _ index: Int) -> Int64? {
             guard index < row.count, let text = row[index] else { return nil }
             return Int64(text)

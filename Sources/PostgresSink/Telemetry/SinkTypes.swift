@@ -1,6 +1,6 @@
 public import GatewayCore
 
-/// What one committed ``PostgresWriter/write(_:)`` changed.
+/// What one committed ``TelemetryStore/write(_:)`` changed.
 ///
 /// "Duplicate" rows had a natural key that was already stored (or appeared earlier in the same batch); they
 /// changed nothing. A replayed batch reports only duplicates, no tickets and no events.
@@ -173,94 +173,5 @@ public struct TicketEventSummary: Sendable, Equatable {
         self.condition = condition
         self.priority = priority
         self.alarmID = alarmID
-    }
-}
-
-/// A meter row from `meters`, as decoders need it to attribute frames and decrypt payloads.
-///
-/// `description` never shows the key: it prints `aesKey: <redacted>` or `aesKey: nil`.
-public struct RegisteredMeter: Sendable, Equatable, CustomStringConvertible {
-    /// `meters.id`, the key every stored row uses.
-    public var id: Int64
-    /// The protocol the meter speaks.
-    public var `protocol`: FrameProtocol
-    /// The meter's address as its protocol writes it (unique per protocol).
-    public var address: String
-    /// The district, for grouping and outage areas.
-    public var district: String?
-    /// Whether the meter is in a rural district (longer P0 arrival deadline).
-    public var isRural: Bool
-    /// The 16-byte AES-128 key, when the protocol encrypts.
-    public var aesKey: [UInt8]?
-
-    /// Creates a meter value.
-    /// - Parameters:
-    ///   - id: The database id.
-    ///   - protocol: The protocol.
-    ///   - address: The protocol address.
-    ///   - district: The district.
-    ///   - isRural: Whether rural.
-    ///   - aesKey: The AES-128 key, if any.
-    public init(
-        id: Int64,
-        protocol: FrameProtocol,
-        address: String,
-        district: String?,
-        isRural: Bool,
-        aesKey: [UInt8]?
-    ) {
-        self.id = id
-        self.protocol = `protocol`
-        self.address = address
-        self.district = district
-        self.isRural = isRural
-        self.aesKey = aesKey
-    }
-
-    public var description: String {
-        "RegisteredMeter(id: \(id), protocol: \(self.protocol.rawValue), address: \(address), "
-            + "district: \(district ?? "nil"), isRural: \(isRural), aesKey: \(aesKey == nil ? "nil" : "<redacted>"))"
-    }
-}
-
-/// A meter to create or update in `meters`, keyed by (protocol, address).
-///
-/// `description` never shows the key.
-public struct MeterRegistration: Sendable, Equatable, CustomStringConvertible {
-    /// The protocol the meter speaks.
-    public var `protocol`: FrameProtocol
-    /// The meter's address as its protocol writes it.
-    public var address: String
-    /// The district.
-    public var district: String?
-    /// Whether the meter is in a rural district.
-    public var isRural: Bool
-    /// The 16-byte AES-128 key, or nil for none. Registering replaces the stored key.
-    public var aesKey: [UInt8]?
-
-    /// Creates a registration.
-    /// - Parameters:
-    ///   - protocol: The protocol.
-    ///   - address: The protocol address.
-    ///   - district: The district.
-    ///   - isRural: Whether rural.
-    ///   - aesKey: The AES-128 key (exactly 16 bytes), or nil.
-    public init(
-        protocol: FrameProtocol,
-        address: String,
-        district: String? = nil,
-        isRural: Bool = false,
-        aesKey: [UInt8]? = nil
-    ) {
-        self.protocol = `protocol`
-        self.address = address
-        self.district = district
-        self.isRural = isRural
-        self.aesKey = aesKey
-    }
-
-    public var description: String {
-        "MeterRegistration(protocol: \(self.protocol.rawValue), address: \(address), district: \(district ?? "nil"), "
-            + "isRural: \(isRural), aesKey: \(aesKey == nil ? "nil" : "<redacted>"))"
     }
 }

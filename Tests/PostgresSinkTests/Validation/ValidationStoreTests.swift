@@ -34,7 +34,7 @@ struct ValidationStoreTests {
         )
     }
 
-    private func drain(_ writer: PostgresWriter, now: Timestamp) async throws -> MeterValidationSummary {
+    private func drain(_ writer: ValidationStore, now: Timestamp) async throws -> MeterValidationSummary {
         var total = MeterValidationSummary()
         while true {
             let queue = try await writer.dirtyMeters(limit: 10)
@@ -52,14 +52,15 @@ struct ValidationStoreTests {
     @Test func validationPublishesBillableDaysOnceAndCorrectionsWhenLateDataChangesThem() async throws {
         let database = try TestDatabase.create()
         defer { database.drop() }
-        let writer = PostgresWriter(conninfo: database.conninfo, logger: testLogger)
+        let stores = TestStores(conninfo: database.conninfo)
+        let writer = stores.telemetry
         _ = try await writer.migrate()
         var profile = MeterProfile(protocol: .native, address: "42")
         profile.qminMillilitresPerHour = 40_000
         profile.qtMillilitresPerHour = 600_000
         profile.qmaxMillilitresPerHour = 6_000_000
         profile.registerDigits = 5
-        _ = try await writer.importMeters([profile], columns: [.qminM3h, .qtM3h, .qmaxM3h, .registerDigits])
+        _ = try await stores.meters.importMeters([profile], columns: [.qminM3h, .qtM3h, .qmaxM3h, .registerDigits])
         let meter = try #require(Int64(try database.scalar("SELECT id FROM meters") ?? ""))
 
         // Day 1 anchored by frozen totals; day 2 starts on a frozen total but its end is only reached by a read at
@@ -78,7 +79,7 @@ struct ValidationStoreTests {
         #expect(try database.count("readings", where: "quality IS NULL") == 6)
 
         let now = t0.adding(seconds: 10 * day)
-        let first = try await drain(writer, now: now)
+        let first = try await drain(stores.validation, now: now)
         #expect(try database.count("validation_queue") == 0)
         #expect(
             try database.connect().query("SELECT quality, array_to_string(reasons, ',') FROM readings ORDER BY read_at")
@@ -88,7 +89,7 @@ struct ValidationStoreTests {
         )
         // Day 2's end (day 3 00:00) lies between 1,003 m³ at 12:00 and 1,004.4 m³ at 02:00 next day: 1,004.2 m³.
         let days = try database.connect().query(
-            "SELECT day::text, start_index_ml, end_index_ml, volume_ml, quality, array_to_string(reasons, ','), version FROM daily_reads ORDER BY day"
+            "SELECT day::text, start_index_ml, end_index_ml, volume_ml, read_quality_name(quality), array_to_string(reasons, ','), version FROM daily_reads ORDER BY day"
         ).map { $0.map { $0 ?? "NULL" } }
         #expect(
             days == [
@@ -103,14 +104,14 @@ struct ValidationStoreTests {
         try database.connect().execute(
             "INSERT INTO validation_queue (meter_id, dirty_from) VALUES (\(meter), '2026-01-01Z')"
         )
-        let again = try await drain(writer, now: now)
+        let again = try await drain(stores.validation, now: now)
         #expect(again.published == 0 && again.daysChanged == 0 && again.readsChanged == 0)
 
         // The actual frozen total at day 3 00:00 arrives late: day 2 becomes valid, billing gets a correction.
         var late = SinkBatch()
         late.readings = [reading(meter, 2 * day, ml: 1_004_100_000, kind: .dailyFrozen)]
         _ = try await writer.write(late)
-        let corrected = try await drain(writer, now: now)
+        let corrected = try await drain(stores.validation, now: now)
         #expect(corrected.corrections == 1)
         let feed = try database.connect().query(
             "SELECT seq, day::text, version, is_correction, volume_ml, quality FROM billing_daily_reads ORDER BY seq"
@@ -127,19 +128,20 @@ struct ValidationStoreTests {
     @Test func anIngestDuringValidationKeepsTheMeterQueued() async throws {
         let database = try TestDatabase.create()
         defer { database.drop() }
-        let writer = PostgresWriter(conninfo: database.conninfo, logger: testLogger)
+        let stores = TestStores(conninfo: database.conninfo)
+        let writer = stores.telemetry
         _ = try await writer.migrate()
-        _ = try await writer.importMeters([MeterProfile(protocol: .native, address: "43")], columns: [])
+        _ = try await stores.meters.importMeters([MeterProfile(protocol: .native, address: "43")], columns: [])
         let meter = try #require(Int64(try database.scalar("SELECT id FROM meters") ?? ""))
         var batch = SinkBatch()
         batch.readings = [reading(meter, 0, ml: 5_000_000)]
         _ = try await writer.write(batch)
-        let seen = try #require(try await writer.dirtyMeters(limit: 5).first)
+        let seen = try #require(try await stores.validation.dirtyMeters(limit: 5).first)
         // New data for the same meter lands after the validator read the queue row.
         batch.readings = [reading(meter, -day, ml: 4_000_000)]
         _ = try await writer.write(batch)
-        _ = try await writer.validate(seen, settings: ValidationSettings(), now: t0.adding(seconds: day))
-        let left = try #require(try await writer.dirtyMeters(limit: 5).first)
+        _ = try await stores.validation.validate(seen, settings: ValidationSettings(), now: t0.adding(seconds: day))
+        let left = try #require(try await stores.validation.dirtyMeters(limit: 5).first)
         #expect(left.version == seen.version + 1)
         #expect(left.dirtyFrom == t0.adding(seconds: -day))
     }

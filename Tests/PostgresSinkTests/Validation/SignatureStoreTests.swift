@@ -18,7 +18,7 @@ struct SignatureStoreTests {
         return reading
     }
 
-    private func validateAll(_ writer: PostgresWriter) async throws -> MeterValidationSummary {
+    private func validateAll(_ writer: ValidationStore) async throws -> MeterValidationSummary {
         var total = MeterValidationSummary()
         while true {
             let queue = try await writer.dirtyMeters(limit: 50)
@@ -37,7 +37,8 @@ struct SignatureStoreTests {
     }
 
     @Test func signaturesFoundDuringValidationBecomeAlarmsAndTickets() async throws {
-        try await withMigratedWriter(meters: ["leaky", "burst"]) { writer, database, ids in
+        try await withMigratedStores(meters: ["leaky", "burst"]) { stores, database, ids in
+            let writer = stores.telemetry
             var g4 = [
                 MeterProfile(protocol: .native, address: "leaky"), MeterProfile(protocol: .native, address: "burst"),
             ]
@@ -45,7 +46,7 @@ struct SignatureStoreTests {
                 g4[index].size = .g4
                 g4[index].qmaxMillilitresPerHour = 6_000_000
             }
-            _ = try await writer.importMeters(g4, columns: [.size, .qmaxM3h])
+            _ = try await stores.meters.importMeters(g4, columns: [.size, .qmaxM3h])
             var batch = SinkBatch()
             // "leaky": 48 intervals of 2 L (a tiny continuous flow); "burst": one half hour of 3.5 m³ (7 m³/h).
             for (name, volumes) in [
@@ -60,7 +61,7 @@ struct SignatureStoreTests {
                 }
             }
             _ = try await writer.write(batch)
-            let first = try await validateAll(writer)
+            let first = try await validateAll(stores.validation)
             let stored = try database.connect().query(
                 "SELECT m.address, a.condition, a.priority, a.raw_code FROM alarms a JOIN meters m ON m.id = a.meter_id ORDER BY 1, 2"
             ).map { $0.map { $0 ?? "" } }
@@ -83,17 +84,18 @@ struct SignatureStoreTests {
             try database.connect().execute(
                 "INSERT INTO validation_queue (meter_id, dirty_from) SELECT id, '2026-01-01Z' FROM meters"
             )
-            #expect(try await validateAll(writer).signatureAlarms == 0)
+            #expect(try await validateAll(stores.validation).signatureAlarms == 0)
             #expect(try database.count("alarms") == 3)
         }
     }
 
     @Test func aDistrictWhoseSupplyExceedsItsCustomersBeyondToleranceRaisesANetworkLeak() async throws {
-        try await withMigratedWriter(meters: ["supply", "c1", "c2"]) { writer, database, ids in
+        try await withMigratedStores(meters: ["supply", "c1", "c2"]) { stores, database, ids in
+            let writer = stores.telemetry
             var supply = MeterProfile(protocol: .native, address: "supply")
             supply.role = .districtSupply
             supply.district = "d1"
-            _ = try await writer.importMeters([supply], columns: [.role, .district])
+            _ = try await stores.meters.importMeters([supply], columns: [.role, .district])
             // Customers use 10 m³ each on day 1; the supply 20.5 m³ (inside 3 % tolerances), then 23 m³ on day 2.
             var batch = SinkBatch()
             for (name, volumes) in [
@@ -107,9 +109,9 @@ struct SignatureStoreTests {
                 ]
             }
             _ = try await writer.write(batch)
-            _ = try await validateAll(writer)
-            #expect(try await writer.checkDistrictBalance(since: t0, now: t0.adding(seconds: 10 * day)) == 1)
-            #expect(try await writer.checkDistrictBalance(since: t0, now: t0.adding(seconds: 10 * day)) == 0)
+            _ = try await validateAll(stores.validation)
+            #expect(try await stores.validation.checkDistrictBalance(since: t0, now: t0.adding(seconds: 10 * day)) == 1)
+            #expect(try await stores.validation.checkDistrictBalance(since: t0, now: t0.adding(seconds: 10 * day)) == 0)
             let rows = try database.connect().query(
                 """
                 SELECT m.address, a.condition, a.detail, to_char(a.raised_at AT TIME ZONE 'UTC', 'YYYY-MM-DD'), t.priority

@@ -1,19 +1,26 @@
 public import GatewayCore
 
-extension PostgresWriter {
+/// The meter registry (`meters`): lookups for the decoders and bulk provisioning.
+///
+/// Thread rules: a value over a ``PostgresDatabase``; every statement runs on the database's own thread.
+public struct MeterStore: Sendable {
+    private let database: any PostgresDatabase
+
+    /// Creates a store over a session or pool.
+    /// - Parameter database: Where the SQL runs.
+    public init(_ database: any PostgresDatabase) {
+        self.database = database
+    }
+
     /// Loads every registered meter of one protocol (for a decoder's address → meter table).
     /// - Parameters:
     ///   - protocol: The protocol whose meters to load.
     /// - Returns: The meters, ordered by id.
     /// - Throws: ``PostgresError``.
-    public func loadMeters(protocol frameProtocol: FrameProtocol) throws -> [RegisteredMeter] {
-        let rows = try withConnection { connection in
-            try connection.query(
-                "SELECT \(WriterSQL.meterColumns) FROM meters WHERE protocol = $1 ORDER BY id",
-                parameters: [frameProtocol.rawValue]
-            )
+    public func loadMeters(protocol frameProtocol: FrameProtocol) async throws -> [RegisteredMeter] {
+        try await database.withConnection { connection in
+            try connection.query(MeterSQL.byProtocol, [frameProtocol], as: RegisteredMeter.self)
         }
-        return rows.compactMap(Self.meter(from:))
     }
 
     /// Looks up one meter by protocol and address.
@@ -22,14 +29,10 @@ extension PostgresWriter {
     ///   - address: The address as the protocol writes it.
     /// - Returns: The meter, or nil when it is not registered.
     /// - Throws: ``PostgresError``.
-    public func lookupMeter(protocol frameProtocol: FrameProtocol, address: String) throws -> RegisteredMeter? {
-        let rows = try withConnection { connection in
-            try connection.query(
-                "SELECT \(WriterSQL.meterColumns) FROM meters WHERE protocol = $1 AND address = $2",
-                parameters: [frameProtocol.rawValue, address]
-            )
+    public func lookupMeter(protocol frameProtocol: FrameProtocol, address: String) async throws -> RegisteredMeter? {
+        try await database.withConnection { connection in
+            try connection.query(MeterSQL.byAddress, [frameProtocol, address], as: RegisteredMeter.self).first
         }
-        return rows.first.flatMap(Self.meter(from:))
     }
 
     /// Creates or updates meters by (protocol, address), setting district, rural flag and key as given
@@ -39,7 +42,7 @@ extension PostgresWriter {
     /// - Returns: The number of meters inserted or updated.
     /// - Throws: ``PostgresError`` with code `.invalidArgument` for a key that is not 16 bytes or an address
     ///   containing NUL (nothing is written), otherwise as for a write.
-    public func registerMeters(_ registrations: [MeterRegistration]) throws -> Int {
+    public func registerMeters(_ registrations: [MeterRegistration]) async throws -> Int {
         let profiles = registrations.map { registration in
             var profile = MeterProfile(protocol: registration.protocol, address: registration.address)
             profile.district = registration.district
@@ -47,7 +50,7 @@ extension PostgresWriter {
             profile.aesKey = registration.aesKey
             return profile
         }
-        return try importMeters(profiles, columns: [.district, .rural, .aesKey])
+        return try await importMeters(profiles, columns: [.district, .rural, .aesKey])
     }
 
     /// Creates or updates meters by (protocol, address) in one transaction (one binary COPY), setting only the
@@ -58,7 +61,7 @@ extension PostgresWriter {
     /// - Returns: The number of meters inserted or updated.
     /// - Throws: ``PostgresError`` with code `.invalidArgument` for a key that is not 16 bytes or an empty address
     ///   or one containing NUL (nothing is written); a database refusal (e.g. a CHECK constraint) writes nothing.
-    public func importMeters(_ profiles: [MeterProfile], columns: Set<MeterCSV.Column>) throws -> Int {
+    public func importMeters(_ profiles: [MeterProfile], columns: Set<MeterCSV.Column>) async throws -> Int {
         guard !profiles.isEmpty else { return 0 }
         for profile in profiles {
             for key in [profile.aesKey, profile.macKey] {
@@ -76,7 +79,7 @@ extension PostgresWriter {
                 )
             }
         }
-        return try withTransaction { connection in
+        return try await database.withTransaction { connection in
             // Exists already (ON COMMIT DELETE ROWS) when the session strategy created it; otherwise dropped at commit.
             try connection.execute(StageTables.meters.createSQL(.perTransaction))
             try connection.execute("TRUNCATE \(StageTables.meters.name)")
@@ -84,23 +87,8 @@ extension PostgresWriter {
             for profile in profiles { encoder.append(profile) }
             encoder.finish()
             try connection.copyIn(sql: StageTables.meters.copySQL, data: encoder.bytes)
-            return try connection.execute(WriterSQL.upsertMeters(columns: columns))
+            return try connection.execute(MeterSQL.upsertMeters(columns: columns))
         }
-    }
-
-    static func meter(from row: [String?]) -> RegisteredMeter? {
-        guard row.count >= 6, let idText = row[0], let id = Int64(idText),
-            let protocolText = row[1], let frameProtocol = FrameProtocol(rawValue: protocolText),
-            let address = row[2]
-        else { return nil }
-        return RegisteredMeter(
-            id: id,
-            protocol: frameProtocol,
-            address: address,
-            district: row[3],
-            isRural: row[4] == "t",
-            aesKey: row[5].flatMap(Self.bytes(fromHex:))
-        )
     }
 
     static func bytes(fromHex hex: String) -> [UInt8]? {
@@ -123,5 +111,27 @@ extension PostgresWriter {
             index += 2
         }
         return bytes
+    }
+}
+
+extension RegisteredMeter: PostgresRowDecodable {
+    /// Decodes the columns of ``MeterSQL/columns``: id, protocol, address, district, is_rural, key as hex.
+    /// - Throws: ``PostgresError`` (`.unexpectedResult`) for a NULL or malformed column.
+    public init(row: PostgresRow) throws {
+        let hexKey = try row.decode(5, as: String?.self)
+        let aesKey = try hexKey.map { hex in
+            guard let bytes = MeterStore.bytes(fromHex: hex) else {
+                throw PostgresError(code: .unexpectedResult, message: "column 5 is not hex")
+            }
+            return bytes
+        }
+        self.init(
+            id: try row.decode(0),
+            protocol: try row.decode(1),
+            address: try row.decode(2),
+            district: try row.decode(3, as: String?.self),
+            isRural: try row.decode(4),
+            aesKey: aesKey
+        )
     }
 }

@@ -1,6 +1,6 @@
 import GatewayCore
 
-/// The statements ``PostgresWriter`` runs inside its write transaction.
+/// The statements ``TelemetryStore`` runs inside its write transaction.
 ///
 /// Every `INSERT … SELECT` from a stage table orders by the natural key (then `seq`): the earliest row of a
 /// repeated key wins, index inserts are sequential, and concurrent writers take row locks in the same order,
@@ -427,7 +427,7 @@ enum WriterSQL {
         """
     }
 
-    // MARK: Settings and meters
+    // MARK: Settings
 
     static let upsertDeadlineSetting = """
         INSERT INTO ticket_deadline_settings (priority, is_rural, acknowledge_s, arrive_s, make_safe_s, repair_s)
@@ -439,43 +439,4 @@ enum WriterSQL {
             ticket_deadline_settings.make_safe_s, ticket_deadline_settings.repair_s)
             IS DISTINCT FROM (excluded.acknowledge_s, excluded.arrive_s, excluded.make_safe_s, excluded.repair_s)
         """
-
-    /// The `meters` column (or expression over the stage row) each import column sets.
-    static let meterImportColumns: [(column: MeterCSV.Column, target: String, value: String)] = [
-        (.district, "district", "district"),
-        (.rural, "is_rural", "is_rural"),
-        (.aesKey, "aes_key", "aes_key"),
-        (.size, "size", "size"),
-        (.qminM3h, "qmin_ml_per_h", "qmin_ml_per_h"),
-        (.qtM3h, "qt_ml_per_h", "qt_ml_per_h"),
-        (.qmaxM3h, "qmax_ml_per_h", "qmax_ml_per_h"),
-        (.accuracyClass, "accuracy_class", "accuracy_class"),
-        (.registerDigits, "register_digits", "register_digits"),
-        (.customerClass, "customer_class", "customer_class"),
-        (.verifiedOn, "verified_on", "date '1970-01-01' + verified_on_days"),
-        (.verificationExpiresOn, "verification_expires_on", "date '1970-01-01' + verification_expires_on_days"),
-        (.continuousAppliance, "continuous_appliance", "continuous_appliance"),
-        (.methaneDetectorLinked, "methane_detector_linked", "methane_detector_linked"),
-        (.macKey, "mac_key", "mac_key"),
-        (.role, "role", "role"),
-    ]
-
-    /// Inserts or updates the staged meters by (protocol, address), setting only `columns` (the rest keep their
-    /// value, or their default for a new meter). The last staged row of a repeated meter wins.
-    static func upsertMeters(columns: Set<MeterCSV.Column>) -> String {
-        let chosen = meterImportColumns.filter { columns.contains($0.column) }
-        let targets = (["protocol", "address"] + chosen.map(\.target)).joined(separator: ", ")
-        let values = (["protocol", "address"] + chosen.map(\.value)).joined(separator: ", ")
-        let updates = (chosen.map { "\($0.target) = excluded.\($0.target)" } + ["updated_at = now()"])
-            .joined(separator: ", ")
-        return """
-            INSERT INTO meters AS m (\(targets))
-            SELECT DISTINCT ON (protocol, address) \(values)
-            FROM gw_stage_meters
-            ORDER BY protocol, address, seq DESC
-            ON CONFLICT (protocol, address) DO UPDATE SET \(updates)
-            """
-    }
-
-    static let meterColumns = "id, protocol, address, district, is_rural, encode(aes_key, 'hex')"
 }

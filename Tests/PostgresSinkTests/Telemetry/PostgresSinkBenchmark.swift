@@ -1,36 +1,38 @@
 import GatewayCore
-public import Logging
+import Logging
 
-/// A throughput measurement of ``PostgresWriter/write(_:)`` with daily-report-shaped batches.
+@testable import PostgresSink
+
+/// A throughput measurement of ``TelemetryStore/write(_:)`` with daily-report-shaped batches.
 ///
 /// Each batch is one daily report from `meters` meters: one reading per meter and 48 half-hour intervals per
 /// meter. The database must be migrated and is written to (meters `bench-0…` are registered), so point it at
 /// a scratch database.
-public enum PostgresSinkBenchmark {
+enum PostgresSinkBenchmark {
     /// What one run measured.
-    public struct Result: Sendable, CustomStringConvertible {
+    struct Result: Sendable, CustomStringConvertible {
         /// Batches written.
-        public var batches: Int
+        var batches: Int
         /// Rows (readings + intervals) per pass.
-        public var rows: Int
+        var rows: Int
         /// Seconds spent in `write` for fresh rows.
-        public var insertSeconds: Double
+        var insertSeconds: Double
         /// Seconds spent in `write` replaying the same batches (every row a duplicate).
-        public var replaySeconds: Double
+        var replaySeconds: Double
         /// Seconds spent only encoding the batches into the COPY buffer.
-        public var encodeSeconds: Double
+        var encodeSeconds: Double
         /// Median milliseconds to commit a batch of one alarm that opens (or joins) a ticket, events and
         /// notification included.
-        public var alarmCommitMilliseconds: Double = 0
+        var alarmCommitMilliseconds: Double = 0
 
         /// Fresh rows per second.
-        public var insertRowsPerSecond: Double { Double(rows) / max(insertSeconds, 1e-9) }
+        var insertRowsPerSecond: Double { Double(rows) / max(insertSeconds, 1e-9) }
         /// Replayed (duplicate) rows per second.
-        public var replayRowsPerSecond: Double { Double(rows) / max(replaySeconds, 1e-9) }
+        var replayRowsPerSecond: Double { Double(rows) / max(replaySeconds, 1e-9) }
         /// Encoded rows per second.
-        public var encodeRowsPerSecond: Double { Double(rows) / max(encodeSeconds, 1e-9) }
+        var encodeRowsPerSecond: Double { Double(rows) / max(encodeSeconds, 1e-9) }
 
-        public var description: String {
+        var description: String {
             "\(batches) batches, \(rows) rows: insert \(Int(insertRowsPerSecond)) rows/s (\(rounded(insertSeconds)) s), "
                 + "replay \(Int(replayRowsPerSecond)) rows/s (\(rounded(replaySeconds)) s), "
                 + "encode only \(Int(encodeRowsPerSecond)) rows/s, "
@@ -48,7 +50,7 @@ public enum PostgresSinkBenchmark {
     ///   - logger: The writer's logger.
     /// - Returns: The timings.
     /// - Throws: ``PostgresError`` (`.invalidArgument` when `batches` or `meters` is not positive).
-    public static func run(
+    static func run(
         conninfo: String,
         batches: Int = 50,
         meters: Int = 1_000,
@@ -67,11 +69,12 @@ public enum PostgresSinkBenchmark {
         guard batches > 0, meters > 0 else {
             throw PostgresError(code: .invalidArgument, message: "benchmark needs at least one batch and one meter")
         }
-        let writer = PostgresWriter(conninfo: conninfo, logger: logger, stageStrategy: stageStrategy)
+        let writer = TelemetryStore(conninfo: conninfo, logger: logger, stageStrategy: stageStrategy)
         _ = try await writer.migrate()
         let registrations = (0..<meters).map { MeterRegistration(protocol: .native, address: "bench-\($0)") }
-        _ = try await writer.registerMeters(registrations)
-        let ids = try await writer.loadMeters(protocol: .native).filter { $0.address.hasPrefix("bench-") }.map(\.id)
+        let meterStore = MeterStore(writer.database)
+        _ = try await meterStore.registerMeters(registrations)
+        let ids = try await meterStore.loadMeters(protocol: .native).filter { $0.address.hasPrefix("bench-") }.map(\.id)
         let start = Timestamp(secondsSinceEpoch: 1_767_225_600)  // 2026-01-01T00:00:00Z
 
         var result = Result(batches: batches, rows: 0, insertSeconds: 0, replaySeconds: 0, encodeSeconds: 0)

@@ -1,5 +1,5 @@
 internal import CLibPQ
-public import Logging
+package import Logging
 import NIOCore
 import NIOPosix
 import Synchronization
@@ -11,16 +11,16 @@ import Darwin
 #endif
 
 /// One `NOTIFY` received by a ``PostgresListener``.
-public struct PostgresNotification: Sendable, Equatable {
+package struct PostgresNotification: Sendable, Equatable {
     /// The channel it was sent on.
-    public var channel: String
+    package var channel: String
     /// The payload (empty when the sender gave none).
-    public var payload: String
+    package var payload: String
     /// The server process id of the sending session (0 for a resync marker).
-    public var backendPID: Int32
+    package var backendPID: Int32
     /// True for the synthetic marker the listener yields after it reconnected: notifications sent while it
     /// was disconnected are lost, so re-read the state they would have announced.
-    public var isResync: Bool
+    package var isResync: Bool
 
     /// Creates a notification value.
     /// - Parameters:
@@ -28,7 +28,7 @@ public struct PostgresNotification: Sendable, Equatable {
     ///   - payload: The payload.
     ///   - backendPID: The sender's backend pid.
     ///   - isResync: Whether this is a reconnect marker.
-    public init(channel: String, payload: String, backendPID: Int32, isResync: Bool = false) {
+    package init(channel: String, payload: String, backendPID: Int32, isResync: Bool = false) {
         self.channel = channel
         self.payload = payload
         self.backendPID = backendPID
@@ -49,10 +49,13 @@ public struct PostgresNotification: Sendable, Equatable {
 /// `Sendable`; ``start()`` and ``stop()`` may be called from any task.
 ///
 /// The stream buffers up to 100,000 notifications for a slow consumer and then drops the oldest.
-public final class PostgresListener: Sendable {
+///
+/// Package-internal: the tests of this package use it to watch `ticket_events`; the gateway itself reads events
+/// from the table (the dispatch outbox), so it is not public API.
+package final class PostgresListener: Sendable {
     /// The received notifications. It finishes after ``stop()``, when the consumer stops iterating, or
     /// when the first connection attempt in ``start()`` fails.
-    public let notifications: AsyncStream<PostgresNotification>
+    package let notifications: AsyncStream<PostgresNotification>
     private let state: ListenerState
     private let pool: NIOThreadPool
 
@@ -61,7 +64,7 @@ public final class PostgresListener: Sendable {
     ///   - conninfo: A libpq connection string or URI. It is never logged.
     ///   - channel: The channel to `LISTEN` on (quoted as an identifier; case-sensitive).
     ///   - logger: Receives connection-loss and reconnect events.
-    public init(conninfo: String, channel: String, logger: Logger) {
+    package init(conninfo: String, channel: String, logger: Logger) {
         let (stream, continuation) = AsyncStream.makeStream(
             of: PostgresNotification.self,
             bufferingPolicy: .bufferingNewest(100_000)
@@ -84,7 +87,7 @@ public final class PostgresListener: Sendable {
     /// resync marker.
     /// - Throws: ``PostgresError`` when the first connection or the `LISTEN` fails (the stream then finishes),
     ///   or when called a second time.
-    public func start() async throws {
+    package func start() async throws {
         guard state.markStarted() else {
             throw PostgresError(code: .invalidArgument, message: "listener already started")
         }
@@ -104,7 +107,7 @@ public final class PostgresListener: Sendable {
     }
 
     /// Stops listening: wakes the thread, closes the connection and finishes the stream. Idempotent.
-    public func stop() {
+    package func stop() {
         state.requestStop()
         pool.shutdownGracefully { _ in }
     }

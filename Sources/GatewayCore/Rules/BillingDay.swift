@@ -1,0 +1,46 @@
+/// Billing-day determination: which billing day an instant belongs to, which days validation looks at again, and
+/// which determined days are billed and published to the billing feed.
+///
+/// Pure: the store reads and writes the rows, these functions decide.
+public enum BillingDay {
+    /// The length of a billing day.
+    public static let seconds: Int64 = 86_400
+
+    /// The first instant of the billing day holding `instant`.
+    /// - Parameters:
+    ///   - instant: Any instant.
+    ///   - utcOffsetSeconds: How far the billing day's midnight is ahead of UTC (``ValidationSettings/dayUTCOffsetSeconds``).
+    /// - Returns: The day's start, at or before `instant`.
+    public static func start(of instant: Timestamp, utcOffsetSeconds: Int64) -> Timestamp {
+        let local = instant.secondsSinceEpoch + utcOffsetSeconds
+        let day = local >= 0 ? local / seconds : (local - (seconds - 1)) / seconds
+        return Timestamp(secondsSinceEpoch: day * seconds - utcOffsetSeconds)
+    }
+
+    /// The first day a validation run looks at for a meter with new data from `dirtyFrom`: the day before the one
+    /// holding it, so that the day the new data completes is determined again with its neighbour.
+    /// - Parameters:
+    ///   - dirtyFrom: The earliest read time of the new data.
+    ///   - utcOffsetSeconds: As for ``start(of:utcOffsetSeconds:)``.
+    /// - Returns: The window's first day start.
+    public static func windowStart(dirtyFrom: Timestamp, utcOffsetSeconds: Int64) -> Timestamp {
+        start(of: dirtyFrom, utcOffsetSeconds: utcOffsetSeconds).adding(seconds: -seconds)
+    }
+
+    /// Whether a day of this quality is billed: valid and estimated days are, suspect and rejected days are not.
+    /// - Parameter quality: The day's quality.
+    /// - Returns: True when billable.
+    public static func isBillable(_ quality: ReadQuality) -> Bool {
+        quality <= .estimated
+    }
+
+    /// Whether a changed day goes to the billing feed: a billable day is published, and so is every change to a day
+    /// that was published before (a correction, even when the day is no longer billable).
+    /// - Parameters:
+    ///   - quality: The day's new quality.
+    ///   - wasPublished: Whether an earlier version of the day was published.
+    /// - Returns: True when the change is published.
+    public static func isPublished(_ quality: ReadQuality, wasPublished: Bool) -> Bool {
+        isBillable(quality) || wasPublished
+    }
+}

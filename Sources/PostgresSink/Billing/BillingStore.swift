@@ -1,0 +1,327 @@
+public import GatewayCore
+
+/// One published day from `billing_feed`: a first publication or a correction of an earlier one.
+public struct BillingRead: Sendable, Equatable {
+    /// One interval of the day, in slot order.
+    public struct Interval: Sendable, Equatable {
+        /// The interval's start.
+        public var start: Timestamp
+        /// The volume in the interval.
+        public var volumeMillilitres: Int64
+        /// Whether the gateway estimated the volume (no actual data for the slot).
+        public var isEstimated: Bool
+    }
+
+    /// The feed position; pages continue after the last one seen.
+    public var seq: Int64
+    /// The meter's protocol.
+    public var `protocol`: FrameProtocol
+    /// The meter's address.
+    public var meter: String
+    /// The meter's district, if registered.
+    public var district: String?
+    /// The volume channel.
+    public var basis: VolumeBasis
+    /// The billing day, `YYYY-MM-DD`.
+    public var day: String
+    /// The first instant of the billing day.
+    public var dayStart: Timestamp
+    /// 1 for the first publication, higher for each correction.
+    public var version: Int
+    /// Whether this row replaces an earlier publication of the day.
+    public var isCorrection: Bool
+    /// The register index at the day's start.
+    public var startIndexMillilitres: Int64
+    /// The register index at the day's end.
+    public var endIndexMillilitres: Int64
+    /// The day's volume.
+    public var volumeMillilitres: Int64
+    /// The day's quality (valid or estimated when first published; a correction may carry any).
+    public var quality: ReadQuality
+    /// The validation reason codes of the day.
+    public var reasons: [String]
+    /// The interval length, when the day has interval data.
+    public var intervalMinutes: Int?
+    /// The day's intervals (empty without interval data).
+    public var intervals: [Interval]
+}
+
+/// A reading or a day held for review (quality suspect).
+public struct HeldItem: Sendable, Equatable {
+    /// What is held.
+    public enum Target: Sendable, Equatable {
+        /// A reading, identified by its read time and kind.
+        case reading(readAt: Timestamp, kind: ReadingKind)
+        /// A billing day, `YYYY-MM-DD`.
+        case day(String)
+    }
+
+    /// The meter's protocol.
+    public var `protocol`: FrameProtocol
+    /// The meter's address.
+    public var meter: String
+    /// The volume channel.
+    public var basis: VolumeBasis
+    /// The held reading or day.
+    public var target: Target
+    /// The reading's register volume, or the day's volume.
+    public var volumeMillilitres: Int64
+    /// The validation reason codes that hold it.
+    public var reasons: [String]
+}
+
+/// A meter whose verification has expired.
+public struct ExpiredMeter: Sendable, Equatable {
+    /// The meter's protocol.
+    public var `protocol`: FrameProtocol
+    /// The meter's address.
+    public var meter: String
+    /// The meter's district, if registered.
+    public var district: String?
+    /// The date the verification expired, `YYYY-MM-DD`.
+    public var expiresOn: String
+}
+
+/// The billing interfaces: the billing feed, the review queue and reviewers' decisions, expired verifications,
+/// and the meter-accuracy tests (``recordAccuracyTest(meter:testedOn:kind:flowMillilitresPerHour:errorBasisPoints:tester:note:table:inServicePercent:)``).
+///
+/// Thread rules: a value over a ``PostgresDatabase``; every statement runs on the database's own thread. The HTTP
+/// APIs use it over a ``PostgresSessionPool`` of their own, so a slow page does not stall ingest or dispatch.
+public struct BillingStore: Sendable {
+    let database: any PostgresDatabase
+
+    /// Creates a store over a session or pool.
+    /// - Parameter database: Where the SQL runs.
+    public init(_ database: any PostgresDatabase) {
+        self.database = database
+    }
+
+    /// The feed after `cursor`, oldest first. Rows commit in `seq` order, so a client that continues from the last
+    /// `seq` it saw receives every publication exactly once, corrections included.
+    /// - Parameters:
+    ///   - cursor: The last `seq` seen (0 for the beginning).
+    ///   - limit: At most this many rows.
+    /// - Returns: The rows.
+    /// - Throws: ``PostgresError``.
+    public func billingPage(after cursor: Int64, limit: Int) async throws -> [BillingRead] {
+        try await database.withConnection { connection in
+            try connection.query(BillingSQL.page, [cursor, limit], as: BillingRead.self)
+        }
+    }
+
+    /// Readings and days held for review, oldest first.
+    /// - Parameter limit: At most this many of each.
+    /// - Returns: Held readings, then held days.
+    /// - Throws: ``PostgresError``.
+    public func heldForReview(limit: Int) async throws -> [HeldItem] {
+        try await database.withConnection { connection in
+            let readings = try connection.rows(BillingSQL.heldReadings, [limit]).map { row in
+                let readAt = try row.decode(3, as: Timestamp.self)
+                guard let kind = ReadingKind(rawValue: try row.decode(4)) else {
+                    throw PostgresError(code: .unexpectedResult, message: "column 4 is not a reading kind")
+                }
+                return HeldItem(
+                    protocol: try row.decode(0),
+                    meter: try row.decode(1),
+                    basis: try Self.basis(row, 2),
+                    target: .reading(readAt: readAt, kind: kind),
+                    volumeMillilitres: try row.decode(5),
+                    reasons: try row.decode(6, as: [String]?.self) ?? []
+                )
+            }
+            let days = try connection.rows(BillingSQL.heldDays, [limit]).map { row in
+                HeldItem(
+                    protocol: try row.decode(0),
+                    meter: try row.decode(1),
+                    basis: try Self.basis(row, 2),
+                    target: .day(try row.decode(3)),
+                    volumeMillilitres: try row.decode(4),
+                    reasons: try row.decode(5, as: [String]?.self) ?? []
+                )
+            }
+            return readings + days
+        }
+    }
+
+    /// Records a reviewer's decision on a held reading or day and queues the meter for revalidation, in one
+    /// transaction. The decision outlasts revalidation: the rules run again, the decision stands.
+    /// - Parameters:
+    ///   - meter: The meter's protocol and address.
+    ///   - basis: The volume channel.
+    ///   - target: The reading or day.
+    ///   - decision: Accept (billable) or reject (never billed).
+    ///   - reviewer: Who decided (recorded).
+    ///   - reason: Why (recorded).
+    /// - Throws: ``PostgresError`` with code `.invalidArgument` when the meter, reading or day does not exist or is
+    ///   not held for review, or the reviewer or reason is empty.
+    public func review(
+        meter: (protocol: FrameProtocol, address: String),
+        basis: VolumeBasis,
+        target: HeldItem.Target,
+        decision: ReviewDecision,
+        reviewer: String,
+        reason: String
+    ) async throws {
+        guard !reviewer.isEmpty, !reason.isEmpty, !reviewer.utf8.contains(0), !reason.utf8.contains(0) else {
+            throw PostgresError(code: .invalidArgument, message: "a review needs a reviewer and a reason")
+        }
+        let (frameProtocol, address) = meter
+        try await database.withTransaction { connection in
+            guard
+                let id = try connection.rows(BillingSQL.meterID, [frameProtocol, address]).first?.decode(
+                    0,
+                    as: Int64.self
+                )
+            else {
+                throw PostgresError(code: .invalidArgument, message: "no \(frameProtocol.rawValue) meter \(address)")
+            }
+            let recorded: [PostgresRow]
+            switch target {
+            case .reading(let readAt, let kind):
+                recorded = try connection.rows(
+                    BillingSQL.reviewReading,
+                    [id, basis.rawValue, readAt, kind.rawValue, decision.rawValue, reviewer, reason]
+                )
+            case .day(let day):
+                guard CivilDate(iso: day) != nil else {
+                    throw PostgresError(code: .invalidArgument, message: "\(day) is not a date YYYY-MM-DD")
+                }
+                recorded = try connection.rows(
+                    BillingSQL.reviewDay,
+                    [id, basis.rawValue, day, decision.rawValue, reviewer, reason]
+                )
+            }
+            guard let dirtyFrom = try recorded.first?.decode(0, as: Int64.self) else {
+                throw PostgresError(code: .invalidArgument, message: "that reading or day is not held for review")
+            }
+            try connection.execute(ValidationSQL.enqueue, parameters: [[id].postgresText, [dirtyFrom].postgresText])
+        }
+    }
+
+    /// Meters whose verification expired on or before `date`.
+    /// - Parameter date: `YYYY-MM-DD`.
+    /// - Returns: The meters, soonest expired first.
+    /// - Throws: ``PostgresError``.
+    public func expiredMeters(asOf date: CivilDate) async throws -> [ExpiredMeter] {
+        try await database.withConnection { connection in
+            try connection.rows(BillingSQL.expiredMeters, [date.description]).map { row in
+                ExpiredMeter(
+                    protocol: try row.decode(0),
+                    meter: try row.decode(1),
+                    district: try row.decode(2, as: String?.self),
+                    expiresOn: try row.decode(3)
+                )
+            }
+        }
+    }
+
+    /// A volume basis column.
+    static func basis(_ row: PostgresRow, _ column: Int) throws -> VolumeBasis {
+        guard let basis = VolumeBasis(rawValue: try row.decode(column)) else {
+            throw PostgresError(code: .unexpectedResult, message: "column \(column) is not a volume basis")
+        }
+        return basis
+    }
+}
+
+extension BillingRead: PostgresRowDecodable {
+    /// Decodes the columns of ``BillingSQL/page``.
+    /// - Throws: ``PostgresError`` (`.unexpectedResult`) for a NULL or malformed column.
+    public init(row: PostgresRow) throws {
+        let dayStart = try row.decode(6, as: Timestamp.self)
+        let minutes = try row.decode(14, as: Int?.self)
+        let volumes = try row.decode(15, as: [Int64]?.self) ?? []
+        let flags = try row.decode(16, as: [Bool]?.self) ?? []
+        var intervals: [BillingRead.Interval] = []
+        if let minutes, volumes.count == flags.count {
+            for (slot, volume) in volumes.enumerated() {
+                intervals.append(
+                    BillingRead.Interval(
+                        start: dayStart.adding(seconds: Int64(slot * minutes * 60)),
+                        volumeMillilitres: volume,
+                        isEstimated: flags[slot]
+                    )
+                )
+            }
+        }
+        self.init(
+            seq: try row.decode(0),
+            protocol: try row.decode(1),
+            meter: try row.decode(2),
+            district: try row.decode(3, as: String?.self),
+            basis: try BillingStore.basis(row, 4),
+            day: try row.decode(5),
+            dayStart: dayStart,
+            version: try row.decode(7),
+            isCorrection: try row.decode(8, as: Bool?.self) ?? false,
+            startIndexMillilitres: try row.decode(9),
+            endIndexMillilitres: try row.decode(10),
+            volumeMillilitres: try row.decode(11),
+            quality: try row.decode(12),
+            reasons: try row.decode(13, as: [String]?.self) ?? [],
+            intervalMinutes: minutes,
+            intervals: intervals
+        )
+    }
+}
+
+/// The statements of the billing and review interfaces.
+enum BillingSQL {
+    static let meterID = "SELECT id FROM meters WHERE protocol = $1 AND address = $2"
+
+    static let page = """
+        SELECT f.seq, m.protocol, m.address, m.district, f.basis, f.day::text, \(WriterSQL.epochMicros("f.day_start")),
+            f.version, f.is_correction, f.start_index_ml, f.end_index_ml, f.volume_ml, f.quality, f.reasons,
+            f.interval_minutes, f.intervals_ml, f.intervals_estimated
+        FROM billing_feed f JOIN meters m ON m.id = f.meter_id
+        WHERE f.seq > $1::bigint
+        ORDER BY f.seq
+        LIMIT $2::integer
+        """
+
+    static let heldReadings = """
+        SELECT m.protocol, m.address, r.basis, \(WriterSQL.epochMicros("r.read_at")), r.kind, r.volume_ml, r.reasons
+        FROM readings r JOIN meters m ON m.id = r.meter_id
+        WHERE r.quality = 2
+        ORDER BY r.read_at, r.meter_id
+        LIMIT $1::integer
+        """
+
+    static let heldDays = """
+        SELECT m.protocol, m.address, d.basis, d.day::text, d.volume_ml, d.reasons
+        FROM daily_reads d JOIN meters m ON m.id = d.meter_id
+        WHERE d.quality = 2
+        ORDER BY d.day, d.meter_id
+        LIMIT $1::integer
+        """
+
+    /// Inserts the review when the reading is held; returns its read time (µs) to requeue from, or no row.
+    static let reviewReading = """
+        INSERT INTO reading_reviews (meter_id, read_at, kind, basis, decision, reviewer, reason)
+        SELECT r.meter_id, r.read_at, r.kind, r.basis, $5, $6, $7
+        FROM readings r
+        WHERE r.meter_id = $1::bigint AND r.basis = $2::smallint AND r.storage = 0 AND r.tariff = 0
+            AND r.read_at = \(ValidationSQL.instant("$3")) AND r.kind = $4::smallint AND r.quality = 2
+        RETURNING \(WriterSQL.epochMicros("read_at"))
+        """
+
+    /// Inserts the review when the day is held; returns the day's start (µs) to requeue from, or no row.
+    static let reviewDay = """
+        WITH held AS (
+            SELECT meter_id, basis, day, day_start FROM daily_reads
+            WHERE meter_id = $1::bigint AND basis = $2::smallint AND day = $3::date AND quality = 2
+        ),
+        recorded AS (
+            INSERT INTO day_reviews (meter_id, basis, day, decision, reviewer, reason)
+            SELECT meter_id, basis, day, $4, $5, $6 FROM held
+            RETURNING id
+        )
+        SELECT \(WriterSQL.epochMicros("held.day_start")) FROM held, recorded
+        """
+
+    static let expiredMeters = """
+        SELECT protocol, address, district, verification_expires_on::text FROM meters
+        WHERE verification_expires_on <= $1::date
+        ORDER BY verification_expires_on, protocol, address
+        """
+}

@@ -1,0 +1,48 @@
+import GatewayCore
+
+/// The statements of ``MeterStore``.
+enum MeterSQL {
+    /// The `meters` column (or expression over the stage row) each import column sets.
+    static let meterImportColumns: [(column: MeterCSV.Column, target: String, value: String)] = [
+        (.district, "district", "district"),
+        (.rural, "is_rural", "is_rural"),
+        (.aesKey, "aes_key", "aes_key"),
+        (.size, "size", "size"),
+        (.qminM3h, "qmin_ml_per_h", "qmin_ml_per_h"),
+        (.qtM3h, "qt_ml_per_h", "qt_ml_per_h"),
+        (.qmaxM3h, "qmax_ml_per_h", "qmax_ml_per_h"),
+        (.accuracyClass, "accuracy_class", "accuracy_class"),
+        (.registerDigits, "register_digits", "register_digits"),
+        (.customerClass, "customer_class", "customer_class"),
+        (.verifiedOn, "verified_on", "date '1970-01-01' + verified_on_days"),
+        (.verificationExpiresOn, "verification_expires_on", "date '1970-01-01' + verification_expires_on_days"),
+        (.continuousAppliance, "continuous_appliance", "continuous_appliance"),
+        (.methaneDetectorLinked, "methane_detector_linked", "methane_detector_linked"),
+        (.macKey, "mac_key", "mac_key"),
+        (.role, "role", "role"),
+    ]
+
+    /// Inserts or updates the staged meters by (protocol, address), setting only `columns` (the rest keep their
+    /// value, or their default for a new meter). The last staged row of a repeated meter wins.
+    static func upsertMeters(columns: Set<MeterCSV.Column>) -> String {
+        let chosen = meterImportColumns.filter { columns.contains($0.column) }
+        let targets = (["protocol", "address"] + chosen.map(\.target)).joined(separator: ", ")
+        let values = (["protocol", "address"] + chosen.map(\.value)).joined(separator: ", ")
+        let updates = (chosen.map { "\($0.target) = excluded.\($0.target)" } + ["updated_at = now()"])
+            .joined(separator: ", ")
+        return """
+            INSERT INTO meters AS m (\(targets))
+            SELECT DISTINCT ON (protocol, address) \(values)
+            FROM gw_stage_meters
+            ORDER BY protocol, address, seq DESC
+            ON CONFLICT (protocol, address) DO UPDATE SET \(updates)
+            """
+    }
+
+    /// The columns ``RegisteredMeter/init(row:)`` reads.
+    static let columns = "id, protocol, address, district, is_rural, encode(aes_key, 'hex')"
+
+    static let byProtocol = "SELECT \(columns) FROM meters WHERE protocol = $1 ORDER BY id"
+
+    static let byAddress = "SELECT \(columns) FROM meters WHERE protocol = $1 AND address = $2"
+}

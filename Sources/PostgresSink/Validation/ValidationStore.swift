@@ -1,0 +1,535 @@
+public import GatewayCore
+
+/// A meter waiting in `validation_queue`.
+public struct DirtyMeter: Sendable, Equatable {
+    /// `meters.id`.
+    public var meterID: Int64
+    /// The earliest read time of new data since the meter was last validated.
+    public var dirtyFrom: Timestamp
+    /// Bumped by every ingest that touches the meter; the validator dequeues only the version it saw.
+    public var version: Int64
+}
+
+/// What one meter's validation changed.
+public struct MeterValidationSummary: Sendable, Equatable {
+    /// Another validator holds the meter; it stays queued.
+    public var wasBusy = false
+    /// Readings judged (every reading of the window, changed or not).
+    public var readsValidated = 0
+    /// Readings whose stored quality or reasons changed.
+    public var readsChanged = 0
+    /// Days whose determinants changed (inserted or updated in `daily_reads`).
+    public var daysChanged = 0
+    /// Rows appended to `billing_feed` (first publications and corrections).
+    public var published = 0
+    /// Of the published rows, those that correct an earlier publication.
+    public var corrections = 0
+    /// Reads per quality after this run (of the reads in the window).
+    public var qualityCounts: [ReadQuality: Int] = [:]
+    /// Leak-signature alarms newly stored, and the ticket changes they made.
+    public var signatureAlarms = 0
+    /// The ticket events the signature alarms caused.
+    public var ticketEvents: [TicketEventSummary] = []
+
+    /// An empty summary.
+    public init() {}
+}
+
+/// The validator's side of the database: the validation queue, each meter's validation transaction (reading
+/// verdicts, daily reads, billing-feed publications, leak-signature alarms) and the district balance.
+///
+/// Thread rules: a value over a ``PostgresDatabase``; every statement runs on the database's own thread. The rules
+/// themselves are pure (``ValidationEngine``, ``LeakSignatures``, ``BillingDay``); this store reads their input and
+/// writes their verdicts.
+public struct ValidationStore: Sendable {
+    private let database: any PostgresDatabase
+
+    /// Creates a store over a session or pool.
+    /// - Parameter database: Where the SQL runs.
+    public init(_ database: any PostgresDatabase) {
+        self.database = database
+    }
+
+    /// Marks the meters a batch touched for validation, from the earliest read or interval of each. Runs inside
+    /// the ingest transaction, so a committed reading is always either validated or queued.
+    static func markForValidation(_ batch: SinkBatch, on connection: PostgresConnection) throws {
+        var earliest: [Int64: Int64] = [:]
+        for reading in batch.readings where reading.storage == 0 && reading.tariff == 0 && reading.kind != .historic {
+            let at = reading.readAt.microsecondsSinceEpoch
+            if let known = earliest[reading.meterID], known <= at { continue }
+            earliest[reading.meterID] = at
+        }
+        for interval in batch.intervals {
+            let at = interval.intervalStart.microsecondsSinceEpoch
+            if let known = earliest[interval.meterID], known <= at { continue }
+            earliest[interval.meterID] = at
+        }
+        guard !earliest.isEmpty else { return }
+        let meters = earliest.keys.sorted()
+        try connection.execute(
+            ValidationSQL.enqueue,
+            parameters: [meters.postgresText, meters.map { earliest[$0] ?? 0 }.postgresText]
+        )
+    }
+
+    /// The meters waiting for validation, longest-waiting first.
+    /// - Parameters:
+    ///   - limit: At most this many.
+    ///   - settledSeconds: Only meters queued at least this long ago, so that a meter sending several frames in a
+    ///     row is validated once for all of them.
+    /// - Returns: The queue rows.
+    /// - Throws: ``PostgresError``.
+    public func dirtyMeters(limit: Int, settledSeconds: Int = 0) async throws -> [DirtyMeter] {
+        try await database.withConnection { connection in
+            try connection.query(ValidationSQL.dirtyMeters, [limit, settledSeconds], as: DirtyMeter.self)
+        }
+    }
+
+    /// Validates one queued meter in one transaction: every billing channel (storage 0, tariff 0, per volume
+    /// basis) from the day before `dirtyFrom` on. Stores each reading's quality and reasons on its row, upserts
+    /// the changed `daily_reads`, publishes new billable days and every change to a published day to
+    /// `billing_feed`, and dequeues the meter if no newer data arrived meanwhile.
+    /// - Parameters:
+    ///   - meter: The queue row.
+    ///   - settings: The rule parameters.
+    ///   - signatures: The leak-signature thresholds, or `nil` to skip the signatures. Their alarms are stored in
+    ///     the same transaction and open or join tickets like any alarm.
+    ///   - now: The current time (days are determined only once they ended).
+    /// - Returns: What changed.
+    /// - Throws: ``PostgresError``; nothing is written then.
+    public func validate(
+        _ meter: DirtyMeter,
+        settings: ValidationSettings,
+        signatures: SignatureSettings? = nil,
+        now: Timestamp
+    ) async throws -> MeterValidationSummary {
+        try await database.withTransaction { connection in
+            try Self.validate(meter, settings: settings, signatures: signatures, now: now, on: connection)
+        }
+    }
+
+    private static func validate(
+        _ meter: DirtyMeter,
+        settings: ValidationSettings,
+        signatures: SignatureSettings?,
+        now: Timestamp,
+        on connection: PostgresConnection
+    ) throws -> MeterValidationSummary {
+        var summary = MeterValidationSummary()
+        let locked = try connection.rows(ValidationSQL.tryLockMeter, [meter.meterID])
+        guard try locked.first?.decode(0, as: Bool.self) == true else {
+            summary.wasBusy = true
+            return summary
+        }
+        guard let row = try connection.query(ValidationSQL.meterLimits, [meter.meterID], as: MeterRow.self).first
+        else {
+            // The meter was deleted: nothing to validate.
+            try connection.execute(ValidationSQL.dequeue, parameters: [String(meter.meterID), String(meter.version)])
+            return summary
+        }
+        let signatureMeter = SignatureMeter(
+            meterID: meter.meterID,
+            source: row.source ?? .native,
+            sizeMillicubicPerHour: row.size?.millicubicPerHour,
+            qmaxMillilitresPerHour: row.limits.qmaxMillilitresPerHour,
+            hasContinuousAppliance: row.hasContinuousAppliance
+        )
+        var signatureAlarms: [AlarmRecord] = []
+        let firstDay = BillingDay.windowStart(
+            dirtyFrom: meter.dirtyFrom,
+            utcOffsetSeconds: settings.dayUTCOffsetSeconds
+        )
+        let bases = try connection.rows(ValidationSQL.bases, [meter.meterID, firstDay]).map {
+            try $0.decode(0, as: Int16.self)
+        }
+        for basis in bases {
+            let found = try validateChannel(
+                meter: meter.meterID,
+                basis: basis,
+                limits: row.limits,
+                firstDay: firstDay,
+                settings: settings,
+                now: now,
+                on: connection,
+                into: &summary
+            )
+            // A district supply meter is balanced against its customers, not judged as a household.
+            if let signatures, row.role != MeterRole.districtSupply.rawValue {
+                signatureAlarms += try findSignatures(
+                    signatureMeter,
+                    basis: basis,
+                    found: found,
+                    firstDay: firstDay,
+                    settings: signatures,
+                    now: now,
+                    on: connection
+                )
+            }
+        }
+        if !signatureAlarms.isEmpty {
+            let commit = try storeAlarms(signatureAlarms, on: connection)
+            summary.signatureAlarms = commit.alarmsInserted
+            summary.ticketEvents = commit.events
+        }
+        try connection.execute(ValidationSQL.dequeue, parameters: [String(meter.meterID), String(meter.version)])
+        return summary
+    }
+
+    /// Stores alarms the validator raised and runs the ticket step for them, in the caller's transaction (the
+    /// alarm stage tables live only until its commit).
+    private static func storeAlarms(_ alarms: [AlarmRecord], on connection: PostgresConnection) throws -> CommitSummary
+    {
+        for table in [StageTables.alarms, StageTables.newAlarms] {
+            try connection.execute(table.createSQL(.perTransaction))
+        }
+        var encoder = BinaryCopyEncoder(reservingCapacity: alarms.count * 96 + 64)
+        var commit = CommitSummary()
+        try TelemetryStore.writeAlarms(
+            alarms,
+            policy: .serviceCommitments,
+            encoder: &encoder,
+            into: &commit,
+            on: connection
+        )
+        return commit
+    }
+
+    /// The window's reads with their verdicts and the days determined, for the leak signatures.
+    struct ChannelResult {
+        var reads: [(read: IndexRead, quality: ReadQuality)]
+        var days: [DailyDeterminant]
+    }
+
+    private static func validateChannel(
+        meter: Int64,
+        basis: Int16,
+        limits: MeterLimits,
+        firstDay: Timestamp,
+        settings: ValidationSettings,
+        now: Timestamp,
+        on connection: PostgresConnection,
+        into summary: inout MeterValidationSummary
+    ) throws -> ChannelResult {
+        let previous = try connection.query(
+            ValidationSQL.previousValidRead,
+            [meter, basis, firstDay],
+            as: WindowRead.self
+        ).first?.read
+        let window = try connection.query(ValidationSQL.windowReads, [meter, basis, firstDay], as: WindowRead.self)
+        let reads = window.map(\.read)
+        var intervals: [IntervalValue] = []
+        if basis == VolumeBasis.unspecified.rawValue {
+            intervals = try connection.rows(ValidationSQL.windowIntervals, [meter, firstDay]).map { row in
+                IntervalValue(
+                    start: try row.decode(0),
+                    minutes: try row.decode(1),
+                    volumeMillilitres: try row.decode(2),
+                    isEstimated: false
+                )
+            }
+        }
+        let historyDays = max(settings.averageDailyUseDays, settings.zeroConsumptionDays)
+        let history = try connection.rows(ValidationSQL.history, [meter, basis, firstDay, historyDays]).map { row in
+            DayHistory(
+                dayStart: try row.decode(0),
+                volumeMillilitres: try row.decode(1),
+                quality: try row.decode(2),
+                valve: ValveState(rawValue: try row.decode(3)) ?? .unknown
+            )
+        }.reversed()
+
+        var dayReviews: [Timestamp: ReviewDecision] = [:]
+        for row in try connection.rows(ValidationSQL.dayReviews, [meter, basis, firstDay]) {
+            dayReviews[try row.decode(0)] = try row.decode(1, as: ReviewDecision.self)
+        }
+        let output = ValidationEngine.validate(
+            ValidationInput(
+                limits: limits,
+                settings: settings,
+                previous: previous,
+                reads: reads,
+                intervals: intervals,
+                history: Array(history),
+                dayReviews: dayReviews,
+                firstDay: firstDay,
+                now: now
+            )
+        )
+
+        // Readings whose verdict changed.
+        var times: [Int64] = []
+        var kinds: [Int16] = []
+        var qualities: [Int16] = []
+        var reasons: [String] = []
+        for (index, verdict) in output.verdicts.enumerated() {
+            summary.qualityCounts[verdict.quality, default: 0] += 1
+            let reasonNames = verdict.reasons.names
+            let was = window[index]
+            if was.quality == verdict.quality && was.reasons == reasonNames {
+                continue
+            }
+            times.append(reads[index].readAt.microsecondsSinceEpoch)
+            kinds.append(reads[index].kind.rawValue)
+            qualities.append(verdict.quality.rawValue)
+            reasons.append("\"" + reasonNames.joined(separator: ",") + "\"")
+        }
+        summary.readsValidated += output.verdicts.count
+        if !times.isEmpty {
+            summary.readsChanged += try connection.execute(
+                ValidationSQL.updateReadings,
+                parameters: [
+                    String(meter), String(basis), times.postgresText, kinds.postgresText, qualities.postgresText,
+                    "{" + reasons.joined(separator: ",") + "}",
+                ]
+            )
+        }
+        try storeDays(output.days, meter: meter, basis: basis, settings: settings, on: connection, into: &summary)
+        return ChannelResult(
+            reads: zip(reads, output.verdicts).map { ($0, $1.quality) },
+            days: output.days
+        )
+    }
+
+    /// The leak signatures of one channel's window, with the continuous-flow run and night minima before it.
+    private static func findSignatures(
+        _ meter: SignatureMeter,
+        basis: Int16,
+        found: ChannelResult,
+        firstDay: Timestamp,
+        settings: SignatureSettings,
+        now: Timestamp,
+        on connection: PostgresConnection
+    ) throws -> [AlarmRecord] {
+        var previousRun = 0
+        for row in try connection.rows(
+            ValidationSQL.previousContinuousDays,
+            [meter.meterID, basis, firstDay, settings.continuousTicketDays]
+        ) {
+            guard try row.decode(0, as: Bool?.self) == true else { break }
+            previousRun += 1
+        }
+        var nights: [Int64] = []
+        for row in try connection.rows(
+            ValidationSQL.previousIntervals,
+            [meter.meterID, basis, firstDay, settings.nightRisingNights]
+        ).reversed() {
+            let start = try row.decode(0, as: Timestamp.self)
+            guard let minutes = try row.decode(1, as: Int16?.self), minutes > 0 else { continue }
+            let volumes = try row.decode(2, as: [Int64].self)
+            let intervals = volumes.enumerated().map { slot, volume in
+                IntervalValue(
+                    start: start.adding(seconds: Int64(slot) * Int64(minutes) * 60),
+                    minutes: minutes,
+                    volumeMillilitres: volume,
+                    isEstimated: false
+                )
+            }
+            if let minimum = LeakSignatures.nightMinimum(intervals, settings: settings) { nights.append(minimum) }
+        }
+        return LeakSignatures.find(
+            meter: meter,
+            days: found.days,
+            previousRun: previousRun,
+            previousNightMinimums: nights,
+            reads: found.reads,
+            receivedAt: now,
+            settings: settings,
+            policy: .serviceCommitments
+        )
+    }
+
+    /// Upserts changed days and publishes them.
+    private static func storeDays(
+        _ days: [DailyDeterminant],
+        meter: Int64,
+        basis: Int16,
+        settings: ValidationSettings,
+        on connection: PostgresConnection,
+        into summary: inout MeterValidationSummary
+    ) throws {
+        guard let first = days.first else { return }
+        let id = String(meter)
+        let basisText = String(basis)
+        var existing: [Timestamp: StoredDay] = [:]
+        for day in try connection.query(ValidationSQL.existingDays, [meter, basis, first.dayStart], as: StoredDay.self)
+        {
+            existing[day.dayStart] = day
+        }
+        var feedLocked = false
+        for day in days {
+            let fields = dayFields(day, settings: settings)
+            let known = existing[day.dayStart]
+            if let known, known.fingerprint == fields.fingerprint { continue }
+            let version = (known?.version ?? 0) + 1
+            let wasPublished = (known?.published ?? 0) > 0
+            let publish = BillingDay.isPublished(day.quality, wasPublished: wasPublished)
+            summary.daysChanged += 1
+            var parameters: [String?] = [id, basisText] + fields.values + [String(version)]
+            parameters.append(publish ? String(version) : String(known?.published ?? 0))
+            try connection.execute(ValidationSQL.upsertDay, parameters: parameters)
+            guard publish else { continue }
+            if !feedLocked {
+                // Held until commit: feed rows commit in `seq` order, so paging by seq never skips one.
+                try connection.execute(ValidationSQL.lockFeed)
+                feedLocked = true
+            }
+            try connection.execute(
+                ValidationSQL.publishDay,
+                parameters: [id, basisText, fields.values[0], String(version), wasPublished ? "true" : "false"]
+            )
+            summary.published += 1
+            if wasPublished { summary.corrections += 1 }
+        }
+    }
+
+    /// The parameter values of a day row ($3…$13 of ``ValidationSQL/upsertDay``) and a fingerprint to compare with
+    /// the stored row.
+    static func dayFields(
+        _ day: DailyDeterminant,
+        settings: ValidationSettings
+    ) -> (values: [String?], fingerprint: String) {
+        let date = CivilDate(day.dayStart, utcOffsetSeconds: settings.dayUTCOffsetSeconds).description
+        let reasons = day.reasons.names.joined(separator: ",")
+        let hasIntervals = !day.intervals.isEmpty
+        let volumes = hasIntervals ? day.intervals.map(\.volumeMillilitres).postgresText : nil
+        let estimated =
+            hasIntervals ? "{" + day.intervals.map { $0.isEstimated ? "t" : "f" }.joined(separator: ",") + "}" : nil
+        let minutes = day.intervals.first.map { String($0.minutes) }
+        let values: [String?] = [
+            date, String(day.dayStart.microsecondsSinceEpoch), String(day.startIndexMillilitres),
+            String(day.endIndexMillilitres), String(day.volumeMillilitres), day.quality.postgresText, "{\(reasons)}",
+            String(day.valve.rawValue), minutes, volumes, estimated,
+        ]
+        let fingerprint = [
+            String(day.startIndexMillilitres), String(day.endIndexMillilitres), String(day.volumeMillilitres),
+            day.quality.postgresText, reasons, String(day.valve.rawValue), minutes ?? "", volumes ?? "",
+            estimated ?? "",
+        ].joined(separator: "|")
+        return (values, fingerprint)
+    }
+
+    /// The district balance: for each district supply meter and billing day since `since`, the supply's volume
+    /// minus the sum of its district's customer meters (metering conditions: basis 0 or 1), once every customer
+    /// meter has a billable day. When the difference exceeds the meters' combined tolerance (each meter's volume ×
+    /// its class MPE below Qt: 3 % for class 1.5, 2 % for 1.0, 1 % for 0.5; class 1.5 when unknown), a
+    /// `network_leak_suspected` alarm is stored on the supply meter (raised at the day's end, detail = the
+    /// difference in ml), which opens a P1 ticket. Stored alarms are not repeated.
+    /// - Parameters:
+    ///   - since: The earliest day start to check.
+    ///   - now: Recorded as the alarms' receive time.
+    /// - Returns: The alarms newly stored.
+    /// - Throws: ``PostgresError``.
+    public func checkDistrictBalance(since: Timestamp, now: Timestamp) async throws -> Int {
+        try await database.withTransaction { connection in
+            let alarms = try connection.rows(ValidationSQL.districtImbalance, [since]).map { row in
+                AlarmRecord(
+                    meterID: try row.decode(0),
+                    raisedAt: try row.decode(2),
+                    receivedAt: now,
+                    source: try row.decode(1),
+                    rawCode: LeakSignatures.Code.networkImbalance,
+                    condition: .networkLeakSuspected,
+                    isCleared: false,
+                    priority: TicketPolicy.serviceCommitments.priority(for: .networkLeakSuspected, valve: .unknown),
+                    valve: .unknown,
+                    detail: try row.decode(3),
+                    frameCounter: nil
+                )
+            }
+            guard !alarms.isEmpty else { return 0 }
+            return try Self.storeAlarms(alarms, on: connection).alarmsInserted
+        }
+    }
+}
+
+// MARK: Rows
+
+extension DirtyMeter: PostgresRowDecodable {
+    /// Decodes the columns of ``ValidationSQL/dirtyMeters``: meter id, dirty-from µs, version.
+    /// - Throws: ``PostgresError`` (`.unexpectedResult`) for a NULL or malformed column.
+    public init(row: PostgresRow) throws {
+        self.init(meterID: try row.decode(0), dirtyFrom: try row.decode(1), version: try row.decode(2))
+    }
+}
+
+/// A quality as `readings`, `daily_reads` and `billing_feed` store it (migration v7): its raw value, 0 valid,
+/// 1 estimated, 2 suspect, 3 rejected.
+extension ReadQuality: PostgresDecodable, PostgresEncodable {
+    public init?(postgresText: String) {
+        guard let raw = Int16(postgresText, radix: 10) else { return nil }
+        self.init(rawValue: raw)
+    }
+
+    public var postgresText: String { String(rawValue) }
+}
+
+extension ReviewDecision: PostgresDecodable {}
+
+/// A meter's rule parameters and signature facts (``ValidationSQL/meterLimits``).
+struct MeterRow: PostgresRowDecodable {
+    var limits: MeterLimits
+    var source: FrameProtocol?
+    var size: GasMeterSize?
+    var hasContinuousAppliance: Bool
+    var role: String?
+
+    init(row: PostgresRow) throws {
+        var limits = MeterLimits()
+        limits.qminMillilitresPerHour = try row.decode(0, as: Int64?.self)
+        limits.qmaxMillilitresPerHour = try row.decode(1, as: Int64?.self)
+        limits.registerModulusMillilitres = try row.decode(2, as: Int?.self).flatMap(
+            MeterProfile.registerModulus(digits:)
+        )
+        limits.verificationExpiresAt = try row.decode(3, as: Timestamp?.self)
+        self.limits = limits
+        self.source = try row.decode(4, as: FrameProtocol?.self)
+        self.size = try row.decode(5, as: String?.self).flatMap { GasMeterSize(rawValue: $0) }
+        self.hasContinuousAppliance = try row.decode(6, as: Bool?.self) ?? false
+        self.role = try row.decode(7, as: String?.self)
+    }
+}
+
+/// A reading of the validation window (``ValidationSQL/windowReads``, ``ValidationSQL/previousValidRead``): the
+/// rule input and the verdict stored on the row.
+struct WindowRead: PostgresRowDecodable {
+    var read: IndexRead
+    var quality: ReadQuality?
+    var reasons: [String]?
+
+    /// Columns: read_at µs, received_at µs, kind, volume, modulus, flow, valve, has conflict, review decision,
+    /// stored quality, stored reasons.
+    init(row: PostgresRow) throws {
+        guard let kind = ReadingKind(rawValue: try row.decode(2)) else {
+            throw PostgresError(code: .unexpectedResult, message: "column 2 is not a reading kind")
+        }
+        self.read = IndexRead(
+            readAt: try row.decode(0),
+            receivedAt: try row.decode(1),
+            kind: kind,
+            volumeMillilitres: try row.decode(3),
+            registerModulusMillilitres: try row.decode(4),
+            flowMillilitresPerHour: try row.decode(5, as: Int64?.self),
+            valve: try row.decode(6, as: Int16?.self).flatMap { ValveState(rawValue: $0) } ?? .unknown,
+            hasConflict: try row.decode(7, as: Bool?.self) ?? false,
+            review: try row.decode(8, as: ReviewDecision?.self)
+        )
+        // The previous valid read has no stored verdict columns.
+        self.quality = row.count > 9 ? try row.decode(9, as: ReadQuality?.self) : nil
+        self.reasons = row.count > 10 ? try row.decode(10, as: [String]?.self) : nil
+    }
+}
+
+/// A stored day's version state (``ValidationSQL/existingDays``).
+struct StoredDay: PostgresRowDecodable {
+    var dayStart: Timestamp
+    var fingerprint: String
+    var version: Int
+    var published: Int
+
+    init(row: PostgresRow) throws {
+        self.dayStart = try row.decode(0)
+        self.fingerprint = try row.decode(1)
+        self.version = try row.decode(2)
+        self.published = try row.decode(3)
+    }
+}

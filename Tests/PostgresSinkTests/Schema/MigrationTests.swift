@@ -1,0 +1,121 @@
+import Foundation
+import GatewayCore
+import Testing
+
+@testable import PostgresSink
+
+@Suite(.enabled(if: TestServer.isAvailable), .serialized, .timeLimit(.minutes(1)))
+struct MigrationTests {
+    @Test func migrateTwiceIsANoOp() async throws {
+        let database = try TestDatabase.create()
+        defer { database.drop() }
+        let writer = TelemetryStore(conninfo: database.conninfo, logger: testLogger)
+        let all = Migrations.all.map(\.version)
+        #expect(all == Array(1...all.count))
+        #expect(try await writer.migrate() == all)
+        #expect(try await writer.migrate() == [])
+        let connection = try database.connect()
+        #expect(try connection.migrate() == [])
+        #expect(try connection.schemaVersion() == all.count)
+        #expect(try database.count("schema_migrations") == all.count)
+        #expect(try database.scalar("SELECT name FROM schema_migrations WHERE version = 1") == "initial schema")
+        await writer.close()
+    }
+
+    @Test func concurrentMigrationsApplyEachVersionOnce() async throws {
+        let database = try TestDatabase.create()
+        defer { database.drop() }
+        let first = TelemetryStore(conninfo: database.conninfo, logger: testLogger)
+        let second = TelemetryStore(conninfo: database.conninfo, logger: testLogger)
+        async let a = first.migrate()
+        async let b = second.migrate()
+        let applied = try await a + b
+        #expect(applied == Migrations.all.map(\.version))
+        #expect(try database.count("schema_migrations") == Migrations.all.count)
+        await first.close()
+        await second.close()
+    }
+
+    /// A v1 database with stored readings and conflicts upgrades in place: old rows get basis, storage and tariff 0,
+    /// and a reading that differs only in basis (Vm next to Vb) is a new row, not a conflict.
+    @Test func v2UpgradesAV1DatabaseWithRows() async throws {
+        let database = try TestDatabase.create()
+        defer { database.drop() }
+        let connection = try database.connect()
+        defer { connection.close() }
+        #expect(try connection.migrate(through: 1) == [1])
+        try connection.execute(
+            """
+            INSERT INTO readings (meter_id, read_at, kind, received_at, volume_ml, register_modulus_ml, valve, status_bits,
+                source)
+            VALUES (1, '2026-01-01 00:00Z', 0, '2026-01-01 00:01Z', 5000, 0, 0, 0, 'native')
+            """
+        )
+        try connection.execute(
+            """
+            INSERT INTO value_conflicts (series, meter_id, at, kind, stored_volume_ml, conflicting_volume_ml, received_at)
+            VALUES ('reading', 1, '2026-01-01 00:00Z', 0, 5000, 6000, '2026-01-01 00:02Z')
+            """
+        )
+        #expect(try connection.migrate().first == 2)
+        #expect(try database.scalar("SELECT basis || '/' || storage || '/' || tariff FROM readings") == "0/0/0")
+        #expect(try database.scalar("SELECT basis || '/' || storage || '/' || tariff FROM value_conflicts") == "0/0/0")
+
+        let writer = TelemetryStore(conninfo: database.conninfo, logger: testLogger)
+        var batch = SinkBatch()
+        let at = Timestamp(secondsSinceEpoch: 1_767_225_600)  // 2026-01-01 00:00 UTC
+        var converted = ReadingRecord(
+            meterID: 1,
+            readAt: at,
+            receivedAt: at.adding(seconds: 120),
+            kind: .periodic,
+            volumeMillilitres: 4_800,
+            registerModulusMillilitres: 0,
+            flowMillilitresPerHour: nil,
+            valve: .unknown,
+            batteryMillivolts: nil,
+            temperatureCentiCelsius: nil,
+            signalDBm: nil,
+            statusBits: 0,
+            frameCounter: nil,
+            source: .wmbus,
+            basis: .converted
+        )
+        batch.readings.append(converted)
+        converted.volumeMillilitres = 4_900  // the same key again with another value: a conflict
+        batch.readings.append(converted)
+        let summary = try await writer.write(batch)
+        #expect(summary.readingsInserted == 1)
+        #expect(summary.conflicts == 1)
+        #expect(try database.count("readings") == 2)
+        #expect(
+            try database.scalar("SELECT basis || ':' || conflicting_volume_ml FROM value_conflicts WHERE basis = 2")
+                == "2:4900"
+        )
+        await writer.close()
+    }
+
+    @Test func seededDeadlinesMatchServiceCommitments() async throws {
+        let database = try TestDatabase.create()
+        defer { database.drop() }
+        let connection = try database.connect()
+        _ = try connection.migrate()
+        let policy = TicketPolicy.serviceCommitments
+        for priority in TicketPriority.allCases {
+            for isRural in [false, true] {
+                let row = try connection.query(
+                    "SELECT acknowledge_s, arrive_s, make_safe_s, repair_s FROM ticket_deadline_settings WHERE priority = $1 AND is_rural = $2::boolean",
+                    parameters: [priority.rawValue, String(isRural)]
+                )
+                let expected = policy.deadlines(for: priority, isRural: isRural)
+                #expect(
+                    row.first
+                        == [
+                            expected.acknowledgeSeconds, expected.arriveSeconds, expected.makeSafeSeconds,
+                            expected.repairSeconds,
+                        ].map { String($0) }
+                )
+            }
+        }
+    }
+}
