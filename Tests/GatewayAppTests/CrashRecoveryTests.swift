@@ -70,16 +70,13 @@ struct CrashRecoveryTests {
         {
             try await Task.sleep(for: .milliseconds(250))
         }
-        // On a loaded machine the gateways before it may have stored everything while the last one is still starting,
-        // and SIGTERM before its service group traps the signal would kill it. It opens its first database session
-        // from a service, after the group trapped SIGTERM: wait for that session.
-        let formatter = ISO8601DateFormatter()
-        formatter.formatOptions.insert(.withFractionalSeconds)
-        let since = formatter.string(from: lastStart)
+        // SIGTERM is handled once the service group runs; the last restart may still be starting when the fleet's
+        // frames are all stored, so wait until its services have connected to the database.
         while try count(
             """
-            SELECT count(*) FROM pg_stat_activity
-            WHERE datname = current_database() AND pid <> pg_backend_pid() AND backend_start >= '\(since)'
+            SELECT count(*) FROM pg_stat_activity WHERE datname = current_database()
+            AND application_name = 'meter-gateway' AND pid <> pg_backend_pid()
+            AND backend_start >= to_timestamp(\(lastStart.timeIntervalSince1970))
             """
         ) == 0 && ContinuousClock.now < deadline {
             try await Task.sleep(for: .milliseconds(100))
