@@ -19,7 +19,6 @@ let package = Package(
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2"),
         .package(url: "https://github.com/apple/swift-log", from: "1.16.2"),
-        .package(url: "https://github.com/apple/swift-metrics", from: "2.13.0"),
         .package(url: "https://github.com/apple/swift-nio", from: "2.101.2"),
         .package(url: "https://github.com/swift-server/swift-service-lifecycle", from: "2.13.0"),
         .package(url: "https://github.com/hummingbird-project/hummingbird", from: "2.28.1"),
@@ -46,7 +45,6 @@ let package = Package(
             dependencies: [
                 "GatewayCore", "CMosquitto",
                 .product(name: "Logging", package: "swift-log"),
-                .product(name: "Metrics", package: "swift-metrics"),
             ],
             swiftSettings: swiftSettings
         ),
@@ -71,16 +69,26 @@ let package = Package(
             ],
             swiftSettings: swiftSettings
         ),
+        // A fleet of simulated native meters that publish through the broker and answer acks (simulate, demo, tests).
+        .target(
+            name: "GatewayFleet",
+            dependencies: [
+                "GatewayCore", "MQTTIngest",
+                .product(name: "Logging", package: "swift-log"),
+            ],
+            swiftSettings: swiftSettings
+        ),
+        // Decode throughput per protocol (bench-decode).
+        .target(name: "GatewayBenchmarks", dependencies: ["GatewayCore"], swiftSettings: swiftSettings),
         .executableTarget(
             name: "GatewayApp",
             dependencies: [
-                "GatewayCore", "GatewayDomain", "MQTTIngest", "PostgresSink", "GatewayHTTP",
+                "GatewayCore", "GatewayDomain", "MQTTIngest", "PostgresSink", "GatewayHTTP", "GatewayFleet",
+                "GatewayBenchmarks",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),
-                .product(name: "Metrics", package: "swift-metrics"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
                 .product(name: "UnixSignals", package: "swift-service-lifecycle"),
-                .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "TOMLKit", package: "TOMLKit"),
             ],
             swiftSettings: swiftSettings
@@ -91,7 +99,18 @@ let package = Package(
         // Allocation gate: run under valgrind with two frame counts; heap totals must match.
         .executableTarget(
             name: "HotPathProbe",
-            dependencies: ["GatewayCore", "PostgresSink"],
+            dependencies: ["GatewayCore"],
+            swiftSettings: swiftSettings
+        ),
+        // Fixtures the test targets share: a fresh database on the test server, the running broker, the gateway
+        // binary under test.
+        .target(
+            name: "GatewayTestSupport",
+            dependencies: [
+                "PostgresSink",
+                .product(name: "Logging", package: "swift-log"),
+            ],
+            path: "Tests/GatewayTestSupport",
             swiftSettings: swiftSettings
         ),
         .testTarget(
@@ -103,7 +122,7 @@ let package = Package(
         .testTarget(name: "MQTTIngestTests", dependencies: ["MQTTIngest"], swiftSettings: swiftSettings),
         .testTarget(
             name: "PostgresSinkTests",
-            dependencies: ["PostgresSink", "GatewayDomain"],
+            dependencies: ["PostgresSink", "GatewayDomain", "GatewayTestSupport"],
             swiftSettings: swiftSettings
         ),
         .testTarget(
@@ -118,7 +137,9 @@ let package = Package(
         .testTarget(
             name: "GatewayAppTests",
             dependencies: [
-                "GatewayApp", "GatewayCore", "GatewayDomain", "MQTTIngest", "PostgresSink", "GatewayHTTP",
+                "GatewayApp", "GatewayCore", "GatewayDomain", "MQTTIngest", "PostgresSink", "GatewayHTTP", "GatewayFleet",
+                "GatewayBenchmarks", "GatewayTestSupport",
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "HummingbirdTesting", package: "hummingbird"),
             ],

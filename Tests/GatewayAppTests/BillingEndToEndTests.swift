@@ -1,4 +1,5 @@
 import Foundation
+import GatewayTestSupport
 import GatewayCore
 import GatewayHTTP
 import Hummingbird
@@ -62,8 +63,8 @@ struct BillingEndToEndTests {
         )
         let logger = Logger(label: "billing-e2e")
         let key = try #require(AES128Key(bytes: keyBytes))
-        let topics = TopicScheme(prefix: configuration.mqttTopicPrefix)
-        let writer = TelemetryStore(conninfo: configuration.postgresConninfo, logger: logger)
+        let topics = TopicScheme(prefix: configuration.mqtt.topicPrefix)
+        let writer = TelemetryStore(conninfo: configuration.postgres.conninfo, logger: logger)
         try await writer.connect()
         _ = try await writer.migrate()
         var profile = MeterProfile(protocol: .native, address: String(meter))
@@ -136,7 +137,7 @@ struct BillingEndToEndTests {
 
         let router = GatewayHTTPServer.makeRouter(readiness: { [] }, metrics: { [] })
         BillingAPI(
-            store: BillingStore(PostgresSession(conninfo: configuration.postgresConninfo, logger: logger)),
+            store: BillingStore(PostgresSession(conninfo: configuration.postgres.conninfo, logger: logger)),
             reviewToken: ""
         )
             .register(on: router)

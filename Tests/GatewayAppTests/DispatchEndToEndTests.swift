@@ -1,4 +1,5 @@
 import Foundation
+import GatewayTestSupport
 import GatewayCore
 import GatewayHTTP
 import Hummingbird
@@ -35,8 +36,8 @@ struct DispatchEndToEndTests {
         )
         let logger = Logger(label: "dispatch-e2e")
         let key = try #require(AES128Key(bytes: keyBytes))
-        let topics = TopicScheme(prefix: configuration.mqttTopicPrefix)
-        let writer = TelemetryStore(conninfo: configuration.postgresConninfo, logger: logger)
+        let topics = TopicScheme(prefix: configuration.mqtt.topicPrefix)
+        let writer = TelemetryStore(conninfo: configuration.postgres.conninfo, logger: logger)
         try await writer.connect()
         _ = try await writer.migrate()
         var profile = MeterProfile(protocol: .native, address: String(meter))
@@ -50,7 +51,7 @@ struct DispatchEndToEndTests {
         await writer.close()
 
         let listener = PostgresListener(
-            conninfo: configuration.postgresConninfo,
+            conninfo: configuration.postgres.conninfo,
             channel: "ticket_events",
             logger: logger
         )
@@ -60,7 +61,7 @@ struct DispatchEndToEndTests {
         let runtime = try GatewayRuntime(configuration: configuration, logger: logger)
         let group = runtime.serviceGroup(logger: logger)
         let received = Mutex<[(topic: String, text: String)]>([])
-        let dispatchFilter = "\(configuration.mqttTopicPrefix)/dispatch/tickets/#"
+        let dispatchFilter = "\(configuration.mqtt.topicPrefix)/dispatch/tickets/#"
         let fleet = try MosquittoClient(
             options: configuration.fleetMQTTOptions(clientID: "fleet-dispatch-\(environment.runID)"),
             subscriptions: [MQTTSubscription(filter: dispatchFilter, qos: .atLeastOnce)],
@@ -74,7 +75,7 @@ struct DispatchEndToEndTests {
         fleet.start()
 
         let router = GatewayHTTPServer.makeRouter(readiness: { [] }, metrics: { [] })
-        let apiDatabase = PostgresSession(conninfo: configuration.postgresConninfo, logger: logger)
+        let apiDatabase = PostgresSession(conninfo: configuration.postgres.conninfo, logger: logger)
         DispatchAPI(
             store: DispatchStore(database: apiDatabase),
             inspections: InspectionStore(database: apiDatabase),
@@ -137,7 +138,7 @@ struct DispatchEndToEndTests {
             }
             try await waitForDispatched(1)
             let first = try #require(dispatched().first)
-            #expect(first.topic == "\(configuration.mqttTopicPrefix)/dispatch/tickets/P0")
+            #expect(first.topic == "\(configuration.mqtt.topicPrefix)/dispatch/tickets/P0")
             #expect(first.json["event"] as? String == "opened")
             #expect(first.json["version"] as? Int == 1)
             let ticket = try #require(first.json["ticket"] as? [String: Any])
@@ -214,11 +215,11 @@ struct DispatchEndToEndTests {
             clientID: "gw-valve",
             environment: ["METER_GATEWAY_DISPATCH_VALVE_CLOSE_ON_P0": "true"]
         )
-        #expect(configuration.dispatchValveCloseOnP0)
+        #expect(configuration.dispatch.valveCloseOnP0)
         let logger = Logger(label: "valve-e2e")
         let key = try #require(AES128Key(bytes: keyBytes))
-        let topics = TopicScheme(prefix: configuration.mqttTopicPrefix)
-        let writer = TelemetryStore(conninfo: configuration.postgresConninfo, logger: logger)
+        let topics = TopicScheme(prefix: configuration.mqtt.topicPrefix)
+        let writer = TelemetryStore(conninfo: configuration.postgres.conninfo, logger: logger)
         try await writer.connect()
         _ = try await writer.migrate()
         _ = try await MeterStore(writer.database).registerMeters([
@@ -289,7 +290,7 @@ struct DispatchEndToEndTests {
                 )
             )
             try await fleet.publishAndWait(topic: uplink, payload: try NativeEncoder.encode(answer, key: key))
-            let db = try PostgresConnection.connect(conninfo: configuration.postgresConninfo)
+            let db = try PostgresConnection.connect(conninfo: configuration.postgres.conninfo)
             defer { db.close() }
             var events: [[String]] = []
             while events.count < 3 {

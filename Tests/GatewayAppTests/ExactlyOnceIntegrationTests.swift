@@ -1,4 +1,5 @@
 import Foundation
+import GatewayTestSupport
 import GatewayCore
 import Logging
 import MQTTIngest
@@ -27,7 +28,7 @@ struct ExactlyOnceIntegrationTests {
     }
 
     static func registerClocklessMeter(_ configuration: GatewayConfiguration, logger: Logger) async throws {
-        let writer = TelemetryStore(conninfo: configuration.postgresConninfo, logger: logger)
+        let writer = TelemetryStore(conninfo: configuration.postgres.conninfo, logger: logger)
         try await writer.connect()
         _ = try await writer.migrate()
         _ = try await MeterStore(writer.database).registerMeters([
@@ -55,7 +56,7 @@ struct ExactlyOnceIntegrationTests {
         let configuration = try environment.configuration(database: database, clientID: "gw-once")
         let logger = Logger(label: "exactly-once-test")
         try await Self.registerClocklessMeter(configuration, logger: logger)
-        let topic = TopicScheme(prefix: configuration.mqttTopicPrefix).uplinkTopic(.wmbus, address: "12345678")
+        let topic = TopicScheme(prefix: configuration.mqtt.topicPrefix).uplinkTopic(.wmbus, address: "12345678")
         let frame = try #require(Hex.decode(Self.clockless))
 
         let fleet = try MosquittoClient(
@@ -107,7 +108,7 @@ struct ExactlyOnceIntegrationTests {
         // Clear the retained message.
         try await fleet.publishAndWait(topic: topic, payload: [UInt8](), retain: true)
 
-        let db = try PostgresConnection.connect(conninfo: configuration.postgresConninfo)
+        let db = try PostgresConnection.connect(conninfo: configuration.postgres.conninfo)
         defer { db.close() }
         func count(_ sql: String) throws -> String? { try db.query(sql).first?.first ?? nil }
         #expect(try count("SELECT count(*) FROM readings") == "1")
@@ -122,7 +123,7 @@ struct ExactlyOnceIntegrationTests {
         let configuration = try environment.configuration(database: database, clientID: "gw-readonly")
         let logger = Logger(label: "read-only-test")
         try await Self.registerClocklessMeter(configuration, logger: logger)
-        let topic = TopicScheme(prefix: configuration.mqttTopicPrefix).uplinkTopic(.wmbus, address: "12345678")
+        let topic = TopicScheme(prefix: configuration.mqtt.topicPrefix).uplinkTopic(.wmbus, address: "12345678")
         let admin = try PostgresConnection.connect(conninfo: environment.baseConninfo)
         defer { admin.close() }
         /// Ends the gateway's sessions so that its next connection picks up the database's new defaults.
@@ -183,7 +184,7 @@ struct ExactlyOnceIntegrationTests {
             await group.triggerGracefulShutdown()
             try await tasks.waitForAll()
         }
-        let db = try PostgresConnection.connect(conninfo: configuration.postgresConninfo)
+        let db = try PostgresConnection.connect(conninfo: configuration.postgres.conninfo)
         defer { db.close() }
         #expect(try db.query("SELECT count(*) FROM readings").first?.first == "3")
         #expect(try db.query("SELECT count(*) FROM quarantine").first?.first == "0")

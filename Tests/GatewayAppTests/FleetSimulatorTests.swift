@@ -4,6 +4,7 @@ import Logging
 import Testing
 
 @testable import GatewayApp
+@testable import GatewayFleet
 
 @Suite struct FleetModelTests {
     @Test func householdsUseGasAtMealsAndHeatingButNotAtNightUnlessLeaking() {
@@ -40,7 +41,7 @@ struct FleetSimulatorRetransmissionTests {
     @Test func unacknowledgedFramesAreResentUntilTheLimit() async throws {
         let port = try #require(Int(ProcessInfo.processInfo.environment["MQTT_TEST_PORT"] ?? ""))
         var configuration = GatewayConfiguration()
-        configuration.mqttPort = port
+        configuration.mqtt.port = port
         var options = SimulatorOptions()
         options.meters = 10
         options.ratePerSecond = 10

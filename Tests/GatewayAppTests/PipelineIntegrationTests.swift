@@ -1,4 +1,5 @@
 import Foundation
+import GatewayTestSupport
 import GatewayCore
 import Logging
 import MQTTIngest
@@ -35,9 +36,9 @@ struct PipelineIntegrationTests {
         let logger = Logger(label: "pipeline-test")
         let urbanKey = try #require(AES128Key(bytes: urbanKeyBytes))
         let ruralKey = try #require(AES128Key(bytes: ruralKeyBytes))
-        let topics = TopicScheme(prefix: configuration.mqttTopicPrefix)
+        let topics = TopicScheme(prefix: configuration.mqtt.topicPrefix)
 
-        let writer = TelemetryStore(conninfo: configuration.postgresConninfo, logger: logger)
+        let writer = TelemetryStore(conninfo: configuration.postgres.conninfo, logger: logger)
         try await writer.connect()
         _ = try await writer.migrate()
         _ = try await MeterStore(writer.database).registerMeters([
@@ -59,7 +60,7 @@ struct PipelineIntegrationTests {
         await writer.close()
 
         let listener = PostgresListener(
-            conninfo: configuration.postgresConninfo,
+            conninfo: configuration.postgres.conninfo,
             channel: "ticket_events",
             logger: logger
         )
@@ -161,7 +162,7 @@ struct PipelineIntegrationTests {
                 try await Task.sleep(for: .milliseconds(50))
             }
 
-            let db = try PostgresConnection.connect(conninfo: configuration.postgresConninfo)
+            let db = try PostgresConnection.connect(conninfo: configuration.postgres.conninfo)
             defer { db.close() }
             func rows(_ sql: String) throws -> [[String]] { try db.query(sql).map { $0.map { $0 ?? "NULL" } } }
 
@@ -251,10 +252,10 @@ extension PipelineIntegrationTests {
             environment: [:]
         )
         let logger = Logger(label: "refused-test")
-        let topics = TopicScheme(prefix: configuration.mqttTopicPrefix)
+        let topics = TopicScheme(prefix: configuration.mqtt.topicPrefix)
         let key = try #require(AES128Key(bytes: urbanKeyBytes))
 
-        let writer = TelemetryStore(conninfo: configuration.postgresConninfo, logger: logger)
+        let writer = TelemetryStore(conninfo: configuration.postgres.conninfo, logger: logger)
         try await writer.connect()
         _ = try await writer.migrate()
         _ = try await MeterStore(writer.database).registerMeters([
@@ -281,7 +282,7 @@ extension PipelineIntegrationTests {
                 try await Task.sleep(for: .milliseconds(50))
             }
             // The gateway has cached both meters; now one disappears from the registry.
-            let db = try PostgresConnection.connect(conninfo: configuration.postgresConninfo)
+            let db = try PostgresConnection.connect(conninfo: configuration.postgres.conninfo)
             defer { db.close() }
             _ = try db.execute("DELETE FROM meters WHERE address = '\(ruralMeter)'")
 

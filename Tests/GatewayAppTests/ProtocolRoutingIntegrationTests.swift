@@ -1,4 +1,5 @@
 import Foundation
+import GatewayTestSupport
 import GatewayCore
 import Logging
 import MQTTIngest
@@ -56,12 +57,12 @@ struct ProtocolRoutingIntegrationTests {
             clientID: "gw-routing",
             environment: [:]
         )
-        #expect(configuration.metersCJT188ClockOffsetMinutes == 480)
-        #expect(configuration.metersMBusClockOffsetMinutes == 60)
+        #expect(configuration.meters.cjt188ClockOffsetMinutes == 480)
+        #expect(configuration.meters.mbusClockOffsetMinutes == 60)
         let logger = Logger(label: "routing-test")
-        let topics = TopicScheme(prefix: configuration.mqttTopicPrefix)
+        let topics = TopicScheme(prefix: configuration.mqtt.topicPrefix)
 
-        let writer = TelemetryStore(conninfo: configuration.postgresConninfo, logger: logger)
+        let writer = TelemetryStore(conninfo: configuration.postgres.conninfo, logger: logger)
         try await writer.connect()
         _ = try await writer.migrate()
         _ = try await MeterStore(writer.database).registerMeters([
@@ -89,7 +90,7 @@ struct ProtocolRoutingIntegrationTests {
 
         let cjtTopic = topics.uplinkTopic(.cjt188, address: "78330011223344")
         let omsTopic = topics.uplinkTopic(.wmbus, address: "12345678")
-        let collectorTopic = "\(configuration.mqttTopicPrefix)/up/collector/dtu-7"
+        let collectorTopic = "\(configuration.mqtt.topicPrefix)/up/collector/dtu-7"
         let sent: [(topic: String, hex: String)] = [
             (cjtTopic, cjtReading),
             (cjtTopic, cjtReading),  // a repeat: stored once
@@ -126,7 +127,7 @@ struct ProtocolRoutingIntegrationTests {
             #expect(runtime.statistics.duplicates(of: .cjt188) == 1)
             #expect(runtime.statistics.framesQuarantined.load(ordering: .relaxed) == 8)
 
-            let db = try PostgresConnection.connect(conninfo: configuration.postgresConninfo)
+            let db = try PostgresConnection.connect(conninfo: configuration.postgres.conninfo)
             defer { db.close() }
             func rows(_ sql: String) throws -> [[String]] { try db.query(sql).map { $0.map { $0 ?? "NULL" } } }
 

@@ -1,4 +1,5 @@
 import Foundation
+import GatewayTestSupport
 import GatewayCore
 import Logging
 import PostgresSink
@@ -15,14 +16,14 @@ struct QuarantineReplayTests {
         defer { environment.dropDatabase(database) }
         let configuration = try environment.configuration(database: database, clientID: "gw-replay")
         let logger = Logger(label: "replay-test")
-        let writer = TelemetryStore(conninfo: configuration.postgresConninfo, logger: logger)
+        let writer = TelemetryStore(conninfo: configuration.postgres.conninfo, logger: logger)
         _ = try await writer.migrate()
-        let topics = TopicScheme(prefix: configuration.mqttTopicPrefix)
+        let topics = TopicScheme(prefix: configuration.mqtt.topicPrefix)
         let ladder = AdmissionLadder(
             topics: topics,
-            policy: configuration.ticketPolicy,
-            clocks: configuration.meterClocks,
-            maxPayloadBytes: configuration.mqttMaxPayloadBytes
+            policy: configuration.tickets.policy,
+            clocks: configuration.meters.clocks,
+            maxPayloadBytes: configuration.mqtt.maxPayloadBytes
         )
 
         // Live: the meter is not registered yet, a frame is corrupted on the way, the disk flipped a spool bit.
@@ -68,7 +69,7 @@ struct QuarantineReplayTests {
         #expect(rows.map(\.replayOutcome).contains("stored"))
         #expect(rows.allSatisfy { $0.replayedAt != nil })
 
-        let db = try PostgresConnection.connect(conninfo: configuration.postgresConninfo)
+        let db = try PostgresConnection.connect(conninfo: configuration.postgres.conninfo)
         defer { db.close() }
         // Stored once, at its original receive time (the frame has no meter clock).
         #expect(try db.query("SELECT count(*), min(extract(epoch FROM read_at))::int FROM readings").first == ["1", "1000"])

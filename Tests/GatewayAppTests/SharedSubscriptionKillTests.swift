@@ -1,4 +1,5 @@
 import Foundation
+import GatewayTestSupport
 import GatewayCore
 import Logging
 import MQTTIngest
@@ -74,7 +75,7 @@ struct SharedSubscriptionKillTests {
             environment: [:]
         )
         let logger = Logger(label: "shared-kill-test")
-        let writer = TelemetryStore(conninfo: configuration.postgresConninfo, logger: logger)
+        let writer = TelemetryStore(conninfo: configuration.postgres.conninfo, logger: logger)
         _ = try await MeterStore(writer.database).registerMeters(
             wmbusMeters.map {
                 MeterRegistration(protocol: .wmbus, address: "ELS-\(String(format: "%08d", $0))-51-03")
@@ -105,7 +106,7 @@ struct SharedSubscriptionKillTests {
         publisher.start()
         defer { Task { await publisher.stop() } }
         #expect(await publisher.waitUntilConnected(timeout: .seconds(20)))
-        let topics = TopicScheme(prefix: configuration.mqttTopicPrefix)
+        let topics = TopicScheme(prefix: configuration.mqtt.topicPrefix)
         var published = 0
         let started = ContinuousClock.now
         var killedAfter: Int?

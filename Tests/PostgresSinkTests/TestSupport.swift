@@ -1,61 +1,12 @@
+// The server fixtures (TestServer, TestDatabase, testLogger) live in GatewayTestSupport, shared with the other
+// suites; exported here so every file of this target sees them.
+@_exported import GatewayTestSupport
 import Foundation
 import GatewayCore
 import Logging
 import Synchronization
 
 @testable import PostgresSink
-
-/// The server the integration suites use: `GATEWAY_TEST_PG`, a key=value conninfo or URI.
-enum TestServer {
-    static var conninfo: String? { ProcessInfo.processInfo.environment["GATEWAY_TEST_PG"] }
-    static var isAvailable: Bool { conninfo != nil }
-
-    /// `conninfo` pointing at another database (later keywords win in a key=value conninfo).
-    static func conninfo(database: String) -> String {
-        let base = conninfo ?? ""
-        if base.hasPrefix("postgres://") || base.hasPrefix("postgresql://") {
-            return base + (base.contains("?") ? "&" : "?") + "dbname=\(database)"
-        }
-        return base + " dbname=\(database)"
-    }
-}
-
-/// A fresh, empty database for one test, dropped afterwards, so tests never see each other's rows.
-struct TestDatabase {
-    let name: String
-    let conninfo: String
-
-    static func create() throws -> TestDatabase {
-        let name = "t_" + String(UInt64.random(in: 0...UInt64.max), radix: 36)
-        let admin = try PostgresConnection.connect(conninfo: TestServer.conninfo ?? "")
-        try admin.execute("CREATE DATABASE \(name)")
-        return TestDatabase(name: name, conninfo: TestServer.conninfo(database: name))
-    }
-
-    func drop() {
-        guard let admin = try? PostgresConnection.connect(conninfo: TestServer.conninfo ?? "") else { return }
-        _ = try? admin.execute("DROP DATABASE IF EXISTS \(name) WITH (FORCE)")
-    }
-
-    func connect() throws -> PostgresConnection {
-        try PostgresConnection.connect(conninfo: conninfo)
-    }
-
-    /// One text value.
-    func scalar(_ sql: String, _ parameters: [String?] = []) throws -> String? {
-        try connect().query(sql, parameters: parameters).first?.first ?? nil
-    }
-
-    func count(_ table: String, where condition: String = "true") throws -> Int {
-        Int(try scalar("SELECT count(*) FROM \(table) WHERE \(condition)") ?? "") ?? -1
-    }
-}
-
-let testLogger: Logger = {
-    var logger = Logger(label: "PostgresSinkTests")
-    logger.logLevel = .warning
-    return logger
-}()
 
 /// The stores of a migrated test database, as the gateway runs them: the ingest store on its own connection, the
 /// other stores on one ``PostgresSession``.

@@ -18,8 +18,8 @@ func dateOption(_ text: String?, name: String) throws -> CivilDate {
 /// the other stores use), migrates it, runs `body`, closes it.
 func withDatabase<R>(_ options: ConfigOptions, _ body: (TelemetryStore) async throws -> R) async throws -> R {
     let configuration = try options.load()
-    let logger = GatewayLogging.bootstrap(level: configuration.logLevel)
-    let writer = TelemetryStore(conninfo: configuration.postgresConninfo, logger: logger)
+    let logger = GatewayLogging.bootstrap(level: configuration.log.level)
+    let writer = TelemetryStore(conninfo: configuration.postgres.conninfo, logger: logger)
     do {
         try await writer.connect()
         _ = try await writer.migrate()
@@ -59,13 +59,12 @@ struct BillingExportCommand: AsyncParsableCommand {
     var limit = 1000
 
     @Option(help: "csv or json.")
-    var format = "csv"
+    var format: BillingExportFormat = .csv
 
     func run() async throws {
         guard (1...BillingAPI.maximumPageSize).contains(limit) else {
             throw ValidationError("--limit must be 1…\(BillingAPI.maximumPageSize)")
         }
-        guard format == "csv" || format == "json" else { throw ValidationError("--format must be csv or json") }
         var after: Int64 = 0
         if let cursor {
             guard let seq = BillingAPI.seq(fromCursor: cursor) else { throw ValidationError("not a billing cursor") }
@@ -76,8 +75,8 @@ struct BillingExportCommand: AsyncParsableCommand {
         }
         let shown = Array(reads.prefix(limit))
         print(
-            format == "csv" ? BillingCSV.render(shown) : BillingAPI.renderPage(reads, limit: limit, after: after),
-            terminator: format == "csv" ? "" : "\n"
+            format == .csv ? BillingCSV.render(shown) : BillingAPI.renderPage(reads, limit: limit, after: after),
+            terminator: format == .csv ? "" : "\n"
         )
         FileHandle.standardError.write(
             Data(
@@ -135,22 +134,22 @@ struct ReviewDecideCommand: AsyncParsableCommand {
     @OptionGroup var options: ConfigOptions
 
     @Argument(help: "accept or reject.")
-    var decision: String
+    var decision: ReviewDecision
 
     @Option(help: "native, cjt188, wmbus or mbus.")
-    var `protocol`: String
+    var `protocol`: FrameProtocol
 
     @Option(help: "The meter's address.")
     var meter: String
 
     @Option(help: "unspecified, uncorrected or converted.")
-    var basis = "unspecified"
+    var basis: VolumeBasis = .unspecified
 
     @Option(help: "The reading's read time as listed (ISO 8601, UTC).")
     var readAt: String?
 
     @Option(help: "The reading's kind as listed (0 periodic, 1 daily frozen, 2 alarm snapshot).")
-    var kind: Int16 = 0
+    var kind: ReadingKind = .periodic
 
     @Option(help: "The billing day, YYYY-MM-DD (instead of --read-at).")
     var day: String?
@@ -162,18 +161,13 @@ struct ReviewDecideCommand: AsyncParsableCommand {
     var reason: String
 
     func run() async throws {
-        guard let choice = ReviewDecision(rawValue: decision) else { throw ValidationError("accept or reject") }
-        guard let source = FrameProtocol(rawValue: self.protocol) else { throw ValidationError("unknown protocol") }
-        guard let volumeBasis = VolumeBasis(name: basis) else {
-            throw ValidationError("unknown basis")
-        }
         let target: HeldItem.Target
         switch (readAt, day) {
         case (let text?, nil):
-            guard let at = Timestamp(iso: text), let readingKind = ReadingKind(rawValue: kind) else {
-                throw ValidationError("--read-at must be like 2026-01-02T13:00:00Z, --kind 0…2")
+            guard let at = Timestamp(iso: text) else {
+                throw ValidationError("--read-at must be like 2026-01-02T13:00:00Z")
             }
-            target = .reading(readAt: at, kind: readingKind)
+            target = .reading(readAt: at, kind: kind)
         case (nil, let date?):
             target = .day(date)
         default:
@@ -181,15 +175,15 @@ struct ReviewDecideCommand: AsyncParsableCommand {
         }
         try await withDatabase(options) { writer in
             try await BillingStore(writer.database).review(
-                meter: (source, meter),
-                basis: volumeBasis,
+                meter: (self.protocol, meter),
+                basis: basis,
                 target: target,
-                decision: choice,
+                decision: decision,
                 reviewer: reviewer,
                 reason: reason
             )
         }
-        print("recorded: \(choice.rawValue) by \(reviewer); the meter is queued for revalidation")
+        print("recorded: \(decision.rawValue) by \(reviewer); the meter is queued for revalidation")
     }
 }
 
@@ -223,13 +217,13 @@ struct MetersTestCommand: AsyncParsableCommand {
     @OptionGroup var options: ConfigOptions
 
     @Option(help: "native, cjt188, wmbus or mbus.")
-    var `protocol`: String
+    var `protocol`: FrameProtocol
 
     @Option(help: "The meter's address.")
     var meter: String
 
     @Option(help: "verification, field or dispute.")
-    var kind: String
+    var kind: AccuracyTestKind
 
     @Option(help: "The test flow in m³/h, e.g. 2.5.")
     var flow: String
@@ -247,10 +241,6 @@ struct MetersTestCommand: AsyncParsableCommand {
     var note: String?
 
     func run() async throws {
-        guard let testKind = AccuracyTestKind(rawValue: kind) else {
-            throw ValidationError("--kind must be verification, field or dispute")
-        }
-        guard let source = FrameProtocol(rawValue: self.protocol) else { throw ValidationError("unknown protocol") }
         guard let flowMillilitres = MeterCSV.millilitres(fromCubicMetres: flow), flowMillilitres > 0 else {
             throw ValidationError("--flow must be a positive number of m³/h")
         }
@@ -261,15 +251,15 @@ struct MetersTestCommand: AsyncParsableCommand {
         let configuration = try options.load()
         let judgement = try await withDatabase(options) { writer in
             try await BillingStore(writer.database).recordAccuracyTest(
-                meter: (source, meter),
+                meter: (self.protocol, meter),
                 testedOn: testedOn,
-                kind: testKind,
+                kind: kind,
                 flowMillilitresPerHour: flowMillilitres,
                 errorBasisPoints: errorBasisPoints,
                 tester: tester,
                 note: note,
-                table: configuration.mpeTable,
-                inServicePercent: Int64(configuration.validationInServiceMPEPercent)
+                table: configuration.validation.mpeTable,
+                inServicePercent: Int64(configuration.validation.inServiceMPEPercent)
             )
         }
         let limit = judgement.limitBasisPoints.map { "±\($0 / 100).\(String(format: "%02d", $0 % 100)) %" } ?? "none"

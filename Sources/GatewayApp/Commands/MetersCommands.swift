@@ -59,8 +59,8 @@ struct MetersImportCommand: AsyncParsableCommand {
             return
         }
         let configuration = try options.load()
-        let logger = GatewayLogging.bootstrap(level: configuration.logLevel)
-        let session = PostgresSession(.gateway(conninfo: configuration.postgresConninfo), logger: logger)
+        let logger = GatewayLogging.bootstrap(level: configuration.log.level)
+        let session = PostgresSession(.gateway(conninfo: configuration.postgres.conninfo), logger: logger)
         let written: Int
         do {
             try await session.connect()

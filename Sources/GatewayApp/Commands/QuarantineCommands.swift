@@ -15,18 +15,10 @@ struct QuarantineCommand: AsyncParsableCommand {
 /// The filters both quarantine commands take.
 struct QuarantineFilter: ParsableArguments {
     @Option(help: "Only this reason code (e.g. unknown_meter, bad_mac, database_rejected).")
-    var reason: String?
+    var reason: QuarantineReason?
 
     @Option(help: "Only frames first received at or after this time (2026-12-01 or 2026-12-01T08:00:00Z).")
     var since: String?
-
-    func validate() throws {
-        if let reason, !QuarantineReason.allReasons.contains(QuarantineReason(rawValue: reason)) {
-            throw ValidationError(
-                "--reason must be one of: " + QuarantineReason.allReasons.map(\.rawValue).joined(separator: ", ")
-            )
-        }
-    }
 }
 
 struct QuarantineListCommand: AsyncParsableCommand {
@@ -44,7 +36,7 @@ struct QuarantineListCommand: AsyncParsableCommand {
     func run() async throws {
         let rows = try await withDatabase(options) {
             try await QuarantineStore($0.database).quarantinedFrames(
-                reason: filter.reason,
+                reason: filter.reason?.rawValue,
                 since: filter.since,
                 pendingOnly: false,
                 limit: limit
@@ -81,12 +73,12 @@ struct QuarantineReplayCommand: AsyncParsableCommand {
             try await QuarantineReplay(
                 writer: writer,
                 ladder: AdmissionLadder(
-                    topics: TopicScheme(prefix: configuration.mqttTopicPrefix),
-                    policy: configuration.ticketPolicy,
-                    clocks: configuration.meterClocks,
-                    maxPayloadBytes: configuration.mqttMaxPayloadBytes
+                    topics: TopicScheme(prefix: configuration.mqtt.topicPrefix),
+                    policy: configuration.tickets.policy,
+                    clocks: configuration.meters.clocks,
+                    maxPayloadBytes: configuration.mqtt.maxPayloadBytes
                 )
-            ).run(reason: filter.reason, since: filter.since)
+            ).run(reason: filter.reason?.rawValue, since: filter.since)
         }
         print(report.summary)
     }

@@ -14,13 +14,14 @@ struct RunCommand: AsyncParsableCommand {
 
     func run() async throws {
         let configuration = try options.load()
-        let logger = GatewayLogging.bootstrap(level: configuration.logLevel)
+        let logger = GatewayLogging.bootstrap(level: configuration.log.level)
         let runtime = try GatewayRuntime(configuration: configuration, logger: logger)
         logger.info(
             "meter-gateway starting",
             metadata: [
-                "mqtt.broker": "\(configuration.mqttHost):\(configuration.mqttPort)",
-                "mqtt.client.id": "\(configuration.mqttClientID)", "spool.directory": "\(configuration.spoolDirectory)",
+                "mqtt.broker": "\(configuration.mqtt.host):\(configuration.mqtt.port)",
+                "mqtt.client.id": "\(configuration.mqtt.clientID)",
+                "spool.directory": "\(configuration.spool.directory)",
             ]
         )
         try await runtime.run(logger: logger)
@@ -37,8 +38,8 @@ struct MigrateCommand: AsyncParsableCommand {
 
     func run() async throws {
         let configuration = try options.load()
-        let logger = GatewayLogging.bootstrap(level: configuration.logLevel)
-        let writer = TelemetryStore(conninfo: configuration.postgresConninfo, logger: logger)
+        let logger = GatewayLogging.bootstrap(level: configuration.log.level)
+        let writer = TelemetryStore(conninfo: configuration.postgres.conninfo, logger: logger)
         try await writer.connect()
         let applied = try await writer.migrate()
         await writer.close()

@@ -2,6 +2,7 @@ import ArgumentParser
 import Foundation
 import GatewayCore
 import GatewayDomain
+import GatewayFleet
 import Logging
 import MQTTIngest
 import PostgresSink
@@ -73,7 +74,7 @@ struct FleetArguments: ParsableArguments {
 extension GatewayConfiguration {
     /// MQTT options for a simulated fleet: the gateway's broker settings under another client id.
     func fleetMQTTOptions(clientID: String) -> MQTTConnectionOptions {
-        var options = mqttOptions
+        var options = mqtt.connectionOptions
         options.clientID = clientID
         options.cleanStart = true
         options.sessionExpirySeconds = 0
@@ -112,17 +113,17 @@ struct SimulateCommand: AsyncParsableCommand {
 
     func run() async throws {
         let configuration = try options.load()
-        let logger = GatewayLogging.bootstrap(level: configuration.logLevel)
+        let logger = GatewayLogging.bootstrap(level: configuration.log.level)
         let simulator = FleetSimulator(
             options: fleet.simulatorOptions,
             mqtt: configuration.fleetMQTTOptions(clientID: clientID),
-            topics: TopicScheme(prefix: configuration.mqttTopicPrefix),
+            topics: TopicScheme(prefix: configuration.mqtt.topicPrefix),
             logger: logger
         )
         if provision || provisionOnly {
             let count = try await GatewayApp.provision(
                 simulator,
-                conninfo: configuration.postgresConninfo,
+                conninfo: configuration.postgres.conninfo,
                 logger: logger
             )
             logger.info("fleet registered", metadata: ["meters.registered": "\(count)"])
@@ -157,8 +158,8 @@ struct DemoCommand: AsyncParsableCommand {
 
     func run() async throws {
         var configuration = try options.load()
-        if configuration.logLevel == "info" { configuration.logLevel = "notice" }
-        let logger = GatewayLogging.bootstrap(level: configuration.logLevel)
+        if configuration.log.level == "info" { configuration.log.level = "notice" }
+        let logger = GatewayLogging.bootstrap(level: configuration.log.level)
         var fleetOptions = SimulatorOptions()
         fleetOptions.meters = max(meters, 10)
         fleetOptions.ratePerSecond = rate
@@ -167,10 +168,10 @@ struct DemoCommand: AsyncParsableCommand {
         let simulator = FleetSimulator(
             options: fleetOptions,
             mqtt: configuration.fleetMQTTOptions(clientID: "meter-fleet-demo"),
-            topics: TopicScheme(prefix: configuration.mqttTopicPrefix),
+            topics: TopicScheme(prefix: configuration.mqtt.topicPrefix),
             logger: logger
         )
-        let registered = try await provision(simulator, conninfo: configuration.postgresConninfo, logger: logger)
+        let registered = try await provision(simulator, conninfo: configuration.postgres.conninfo, logger: logger)
         print("registered \(registered) simulated meters; gateway and fleet run for \(duration) s …")
 
         let runtime = try GatewayRuntime(configuration: configuration, logger: logger)
@@ -180,8 +181,8 @@ struct DemoCommand: AsyncParsableCommand {
                 logger: logger
             )
         )
-        let validates = configuration.validationEnabled
-        let conninfo = configuration.postgresConninfo
+        let validates = configuration.validation.isEnabled
+        let conninfo = configuration.postgres.conninfo
         let report = try await withThrowingTaskGroup(of: SimulatorReport?.self) { tasks in
             tasks.addTask {
                 try await group.run()
@@ -215,8 +216,8 @@ struct DemoCommand: AsyncParsableCommand {
             return result
         }
         guard let report else { throw SimulatorError("the fleet did not report") }
-        try printSummary(report: report, statistics: runtime.statistics, conninfo: configuration.postgresConninfo)
-        try printValidation(runtime.validationStatistics, conninfo: configuration.postgresConninfo)
+        try printSummary(report: report, statistics: runtime.statistics, conninfo: configuration.postgres.conninfo)
+        try printValidation(runtime.validationStatistics, conninfo: configuration.postgres.conninfo)
     }
 
     /// Waits until the validation queue is empty (polled every 250 ms).

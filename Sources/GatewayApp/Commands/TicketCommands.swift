@@ -5,23 +5,6 @@ import GatewayDomain
 import GatewayHTTP
 import PostgresSink
 
-/// Runs `body` on a database session of its own, migrated first and closed afterwards (the dispatch commands).
-func withDispatchDatabase<R>(_ options: ConfigOptions, _ body: (PostgresSession) async throws -> R) async throws -> R {
-    let configuration = try options.load()
-    let logger = GatewayLogging.bootstrap(level: configuration.logLevel)
-    let session = PostgresSession(conninfo: configuration.postgresConninfo, logger: logger)
-    do {
-        try await session.connect()
-        _ = try await session.migrate()
-        let result = try await body(session)
-        await session.close()
-        return result
-    } catch {
-        await session.close()
-        throw error
-    }
-}
-
 struct TicketsCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "tickets",
@@ -39,7 +22,7 @@ struct TicketsListCommand: AsyncParsableCommand {
     @OptionGroup var options: ConfigOptions
 
     @Option(help: "P0, P1, P2 or P3.")
-    var priority: String?
+    var priority: TicketPriority?
 
     @Option(help: "Only this district.")
     var district: String?
@@ -49,13 +32,10 @@ struct TicketsListCommand: AsyncParsableCommand {
 
     func run() async throws {
         var filter = TicketFilter()
-        if let priority {
-            guard let value = TicketPriority(rawValue: priority) else { throw ValidationError("P0, P1, P2 or P3") }
-            filter.priority = value
-        }
+        filter.priority = priority
         filter.district = district
         filter.includeClosed = all
-        let tickets = try await withDispatchDatabase(options) { try await DispatchStore(database: $0).tickets(filter) }
+        let tickets = try await withDatabase(options) { try await DispatchStore(database: $0.database).tickets(filter) }
         print("id,priority,status,condition,meter,district,opened_at,next_deadline,escalation_level,incident_id")
         for ticket in tickets {
             let next = ticket.nextDeadline
@@ -81,7 +61,7 @@ struct TicketsStepCommand: AsyncParsableCommand {
     var ticket: Int64
 
     @Argument(help: "The step reached.")
-    var step: String
+    var step: TicketStep
 
     @Option(help: "Who (recorded on the event).")
     var actor: String
@@ -90,11 +70,8 @@ struct TicketsStepCommand: AsyncParsableCommand {
     var note: String?
 
     func run() async throws {
-        guard let value = TicketStep(rawValue: step) else {
-            throw ValidationError("the step is one of \(TicketStep.allCases.map(\.rawValue).joined(separator: ", "))")
-        }
-        let event = try await withDispatchDatabase(options) {
-            try await DispatchStore(database: $0).advanceTicket(ticket, to: value, actor: actor, note: note)
+        let event = try await withDatabase(options) {
+            try await DispatchStore(database: $0.database).advanceTicket(ticket, to: step, actor: actor, note: note)
         }
         print("ticket \(event.ticketID): \(event.kind) by \(event.actor) at \(event.at) (event \(event.id))")
     }
@@ -109,13 +86,13 @@ struct TicketsHotlineCommand: AsyncParsableCommand {
     @OptionGroup var options: ConfigOptions
 
     @Option(help: "The premises' meter protocol.")
-    var `protocol` = "native"
+    var `protocol`: FrameProtocol = .native
 
     @Option(help: "The premises' meter address.")
     var meter: String
 
-    @Option(help: "The condition reported (default gas_smell_reported).")
-    var condition = "gas_smell_reported"
+    @Option(help: "The condition reported.")
+    var condition: AlarmCondition = .gasSmellReported
 
     @Option(help: "Who called.")
     var reporter: String
@@ -127,12 +104,10 @@ struct TicketsHotlineCommand: AsyncParsableCommand {
     var note: String?
 
     func run() async throws {
-        guard let source = FrameProtocol(rawValue: self.protocol) else { throw ValidationError("unknown protocol") }
-        guard let reported = AlarmCondition(rawValue: condition) else { throw ValidationError("unknown condition") }
-        let result = try await withDispatchDatabase(options) {
-            try await DispatchStore(database: $0).openManualTicket(
-                meter: (source, meter),
-                condition: reported,
+        let result = try await withDatabase(options) {
+            try await DispatchStore(database: $0.database).openManualTicket(
+                meter: (self.protocol, meter),
+                condition: condition,
                 reporter: reporter,
                 actor: actor,
                 note: note
@@ -169,8 +144,8 @@ struct TicketsOutageCommand: AsyncParsableCommand {
         guard let start = Timestamp(iso: from), let end = Timestamp(iso: to) else {
             throw ValidationError("--from and --to must be like 2026-11-24T08:00:00Z")
         }
-        let id = try await withDispatchDatabase(options) {
-            try await DispatchStore(database: $0).announceOutage(
+        let id = try await withDatabase(options) {
+            try await DispatchStore(database: $0.database).announceOutage(
                 district: district,
                 from: start,
                 to: end,
@@ -207,8 +182,8 @@ struct TicketsSLACommand: AsyncParsableCommand {
                 guard let at = Timestamp(iso: text) else { throw ValidationError("--from must be ISO 8601 UTC") }
                 return at
             } ?? end.adding(seconds: -30 * 86_400)
-        let rows = try await withDispatchDatabase(options) {
-            try await DispatchStore(database: $0).slaReport(from: start, to: end)
+        let rows = try await withDatabase(options) {
+            try await DispatchStore(database: $0.database).slaReport(from: start, to: end)
         }
         print(
             "priority,district,tickets,acknowledge_met/decided,arrive_met/decided,make_safe_met/decided,repair_met/decided,arrival_p50_min,arrival_p90_min,arrival_max_min"
@@ -238,11 +213,11 @@ struct TicketsInspectionsDueCommand: AsyncParsableCommand {
     func run() async throws {
         let configuration = try options.load()
         let date = try dateOption(asOf, name: "as-of")
-        let due = try await withDispatchDatabase(options) {
-            try await InspectionStore(database: $0).inspectionsDue(
+        let due = try await withDatabase(options) {
+            try await InspectionStore(database: $0.database).inspectionsDue(
                 asOf: date,
-                residentialMonths: configuration.dispatchInspectionResidentialMonths,
-                nonResidentialMonths: configuration.dispatchInspectionNonResidentialMonths,
+                residentialMonths: configuration.dispatch.inspectionResidentialMonths,
+                nonResidentialMonths: configuration.dispatch.inspectionNonResidentialMonths,
                 limit: 100_000
             )
         }

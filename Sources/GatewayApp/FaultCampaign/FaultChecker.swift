@@ -1,5 +1,6 @@
 import Foundation
 import GatewayCore
+import GatewayFleet
 import PostgresSink
 
 /// Compares the fault campaign's own records (what each phase published, what native meters got acknowledged)

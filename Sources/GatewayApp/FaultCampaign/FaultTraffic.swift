@@ -1,5 +1,6 @@
 import Foundation
 import GatewayCore
+import GatewayFleet
 
 /// The frames of a phase's CJ/T 188 and wireless M-Bus meters: ordinary readings, alarms, clock-less redeliveries
 /// and the hostile burst.

@@ -1,6 +1,7 @@
 import ArgumentParser
 import Foundation
 import GatewayCore
+import GatewayFleet
 import Logging
 import PostgresSink
 
@@ -80,7 +81,7 @@ struct FaultsProvisionCommand: AsyncParsableCommand {
             let simulator = FleetSimulator(
                 options: simulatorOptions,
                 mqtt: configuration.fleetMQTTOptions(clientID: "faults-provision"),
-                topics: TopicScheme(prefix: configuration.mqttTopicPrefix),
+                topics: TopicScheme(prefix: configuration.mqtt.topicPrefix),
                 logger: logger
             )
             registered += try await meters.importMeters(
@@ -134,12 +135,12 @@ struct FaultsPublishCommand: AsyncParsableCommand {
 
     func run() async throws {
         let configuration = try options.load()
-        let logger = GatewayLogging.bootstrap(level: configuration.logLevel)
+        let logger = GatewayLogging.bootstrap(level: configuration.log.level)
         let now = Int64(Date().timeIntervalSince1970)
         var random = SplitMix64(seed: seed != 0 ? seed : UInt64(now) &* 31 &+ UInt64(fleetOptions.phase))
         let traffic = FaultTraffic(
             fleet: fleetOptions.fleet,
-            topics: TopicScheme(prefix: configuration.mqttTopicPrefix),
+            topics: TopicScheme(prefix: configuration.mqtt.topicPrefix),
             now: now
         )
         let ordinaryCount = max(1, Int(rate * Double(duration)))
@@ -148,7 +149,7 @@ struct FaultsPublishCommand: AsyncParsableCommand {
         if hostile > 0 {
             items = traffic.hostile(
                 count: hostile,
-                maxPayloadBytes: configuration.mqttMaxPayloadBytes,
+                maxPayloadBytes: configuration.mqtt.maxPayloadBytes,
                 maxRepeats: randomRepeats ? 5 : 3,
                 random: &random
             )
@@ -207,8 +208,8 @@ struct FaultsCheckCommand: AsyncParsableCommand {
         let configuration = try options.load()
         let checker = try FaultChecker(
             folder: records,
-            conninfo: configuration.postgresConninfo,
-            policy: configuration.ticketPolicy
+            conninfo: configuration.postgres.conninfo,
+            policy: configuration.tickets.policy
         )
         try await checker.waitUntilSettled(timeout: .seconds(settle))
         let result = try checker.check()

@@ -30,11 +30,11 @@ struct GatewayRuntime {
     init(configuration: GatewayConfiguration, logger: Logger) throws {
         self.configuration = configuration
         let spool = try FrameSpool(
-            directory: configuration.spoolDirectory,
+            directory: configuration.spool.directory,
             options: SpoolOptions(
-                segmentBytes: Int64(configuration.spoolSegmentMegabytes) << 20,
-                fsyncIntervalMilliseconds: Int64(configuration.spoolFsyncIntervalMilliseconds),
-                maxBacklogBytes: Int64(configuration.spoolMaxBacklogMegabytes) << 20
+                segmentBytes: Int64(configuration.spool.segmentMegabytes) << 20,
+                fsyncIntervalMilliseconds: Int64(configuration.spool.fsyncIntervalMilliseconds),
+                maxBacklogBytes: Int64(configuration.spool.maxBacklogMegabytes) << 20
             )
         )
         if let problem = spool.checkpointProblem {
@@ -53,27 +53,27 @@ struct GatewayRuntime {
                 ]
             )
         }
-        let topics = TopicScheme(prefix: configuration.mqttTopicPrefix)
-        let writer = TelemetryStore(conninfo: configuration.postgresConninfo, logger: logger)
+        let topics = TopicScheme(prefix: configuration.mqtt.topicPrefix)
+        let writer = TelemetryStore(conninfo: configuration.postgres.conninfo, logger: logger)
         let statistics = PipelineStatistics()
         let ladder = AdmissionLadder(
             topics: topics,
-            policy: configuration.ticketPolicy,
-            clocks: configuration.meterClocks,
-            maxPayloadBytes: configuration.mqttMaxPayloadBytes
+            policy: configuration.tickets.policy,
+            clocks: configuration.meters.clocks,
+            maxPayloadBytes: configuration.mqtt.maxPayloadBytes
         )
         let mqtt = try MosquittoClient(
-            options: configuration.mqttOptions,
+            options: configuration.mqtt.connectionOptions,
             subscriptions: [
                 MQTTSubscription(
-                    filter: topics.uplinkFilter(sharedGroup: configuration.mqttSharedGroup),
+                    filter: topics.uplinkFilter(sharedGroup: configuration.mqtt.sharedGroup),
                     qos: .atLeastOnce
                 )
             ],
             logger: logger,
             onMessage: Self.makeSpoolingHandler(
                 spool: spool,
-                maxPayloadBytes: configuration.mqttMaxPayloadBytes,
+                maxPayloadBytes: configuration.mqtt.maxPayloadBytes,
                 statistics: statistics,
                 logger: logger
             )
@@ -81,27 +81,27 @@ struct GatewayRuntime {
         let pipeline = IngestPipeline(
             spool: spool,
             writer: writer,
-            downlink: configuration.pipelineAckNative ? MQTTDownlink(client: mqtt) : nil,
+            downlink: configuration.pipeline.ackNative ? MQTTDownlink(client: mqtt) : nil,
             ladder: ladder,
-            maxBatchFrames: configuration.pipelineMaxBatchFrames,
-            retryMinMilliseconds: configuration.pipelineRetryMinMilliseconds,
-            retryMaxMilliseconds: configuration.pipelineRetryMaxMilliseconds,
-            dedupeHorizonSeconds: Int64(configuration.pipelineDedupeHorizonDays) * 86_400,
+            maxBatchFrames: configuration.pipeline.maxBatchFrames,
+            retryMinMilliseconds: configuration.pipeline.retryMinMilliseconds,
+            retryMaxMilliseconds: configuration.pipeline.retryMaxMilliseconds,
+            dedupeHorizonSeconds: Int64(configuration.pipeline.dedupeHorizonDays) * 86_400,
             statistics: statistics,
             logger: logger
         )
         var services: [any Service] = [
-            DatabaseStartup(writer: writer, policy: configuration.ticketPolicy, logger: logger, then: pipeline),
+            DatabaseStartup(writer: writer, policy: configuration.tickets.policy, logger: logger, then: pipeline),
             MQTTIngestService(client: mqtt, logger: logger),
         ]
         let validationStatistics = ValidationStatistics()
-        if configuration.validationEnabled {
+        if configuration.validation.isEnabled {
             services.append(
                 ValidationService(
-                    session: PostgresSession(.gateway(conninfo: configuration.postgresConninfo), logger: logger),
-                    settings: configuration.validationSettings,
+                    session: PostgresSession(.gateway(conninfo: configuration.postgres.conninfo), logger: logger),
+                    settings: configuration.validation.rules,
                     signatures: configuration.signatureSettings,
-                    delaySeconds: configuration.validationDelaySeconds,
+                    delaySeconds: configuration.validation.delaySeconds,
                     statistics: validationStatistics,
                     databaseReady: { statistics.databaseReady.load(ordering: .relaxed) },
                     logger: logger
@@ -109,36 +109,37 @@ struct GatewayRuntime {
             )
         }
         let dispatchStatistics = DispatchStatistics()
-        if configuration.dispatchEnabled {
+        if configuration.dispatch.isEnabled {
             services.append(
                 DispatchService(
-                    session: PostgresSession(conninfo: configuration.postgresConninfo, logger: logger),
+                    session: PostgresSession(conninfo: configuration.postgres.conninfo, logger: logger),
                     client: mqtt,
-                    topicPrefix: configuration.mqttTopicPrefix,
-                    escalationIntervalSeconds: configuration.dispatchEscalationIntervalSeconds,
-                    incidentWindowSeconds: Int64(configuration.dispatchIncidentWindowMinutes) * 60,
-                    incidentMinimumMeters: Int64(configuration.dispatchIncidentMinimumMeters),
-                    valveCloseOnP0: configuration.dispatchValveCloseOnP0,
+                    topicPrefix: configuration.mqtt.topicPrefix,
+                    escalationIntervalSeconds: configuration.dispatch.escalationIntervalSeconds,
+                    incidentWindowSeconds: Int64(configuration.dispatch.incidentWindowMinutes) * 60,
+                    incidentMinimumMeters: Int64(configuration.dispatch.incidentMinimumMeters),
+                    valveCloseOnP0: configuration.dispatch.valveCloseOnP0,
                     statistics: dispatchStatistics,
                     databaseReady: { statistics.databaseReady.load(ordering: .relaxed) },
                     logger: logger
                 )
             )
         }
-        if configuration.httpEnabled {
+        if configuration.http.isEnabled {
             // The billing routes and the dispatch routes each read through a small pool of their own, separate
             // from ingest, validation and the dispatch service, so a slow billing page cannot stall a dispatcher's
             // step; a statement timeout bounds how long any request can hold a connection.
             let apiSettings = PostgresSessionSettings.gateway(
-                conninfo: configuration.postgresConninfo,
-                statementTimeoutMilliseconds: 30_000
+                conninfo: configuration.postgres.conninfo,
+                statementTimeoutMilliseconds: configuration.http.statementTimeoutMilliseconds
             )
-            let billingDatabase = PostgresSessionPool(size: 2, settings: apiSettings, logger: logger)
-            let dispatchDatabase = PostgresSessionPool(size: 2, settings: apiSettings, logger: logger)
+            let connections = configuration.http.databaseConnections
+            let billingDatabase = PostgresSessionPool(size: connections, settings: apiSettings, logger: logger)
+            let dispatchDatabase = PostgresSessionPool(size: connections, settings: apiSettings, logger: logger)
             services.append(
                 GatewayHTTPServer(
-                    host: configuration.httpHost,
-                    port: configuration.httpPort,
+                    host: configuration.http.host,
+                    port: configuration.http.port,
                     logger: logger,
                     readiness: { Self.notReadyReasons(mqtt: mqtt, statistics: statistics, spool: spool) },
                     metrics: {
@@ -147,14 +148,14 @@ struct GatewayRuntime {
                     },
                     billing: BillingAPI(
                         store: BillingStore(billingDatabase),
-                        reviewToken: configuration.httpReviewToken
+                        reviewToken: configuration.http.reviewToken
                     ),
                     dispatch: DispatchAPI(
                         store: DispatchStore(database: dispatchDatabase),
                         inspections: InspectionStore(database: dispatchDatabase),
-                        token: configuration.httpDispatchToken,
-                        residentialMonths: configuration.dispatchInspectionResidentialMonths,
-                        nonResidentialMonths: configuration.dispatchInspectionNonResidentialMonths
+                        token: configuration.http.dispatchToken,
+                        residentialMonths: configuration.dispatch.inspectionResidentialMonths,
+                        nonResidentialMonths: configuration.dispatch.inspectionNonResidentialMonths
                     )
                 )
             )
@@ -250,37 +251,6 @@ struct GatewayRuntime {
             )
         )
         try await group.run()
-    }
-}
-
-extension GatewayConfiguration {
-    /// The MQTT client options these settings describe.
-    var mqttOptions: MQTTConnectionOptions {
-        var options = MQTTConnectionOptions(host: mqttHost, port: mqttPort, clientID: mqttClientID)
-        options.username = mqttUsername.isEmpty ? nil : mqttUsername
-        options.password = mqttPassword.isEmpty ? nil : mqttPassword
-        options.keepAliveSeconds = mqttKeepAliveSeconds
-        options.sessionExpirySeconds = UInt32(mqttSessionExpirySeconds)
-        options.receiveMaximum = mqttReceiveMaximum
-        if mqttSharedGroup.isEmpty {
-            options.cleanStart = false
-        } else {
-            // A persistent member that dies would strand its share of the fleet at the broker (see the
-            // mqtt.shared_group setting).
-            options.cleanStart = true
-            options.sessionExpirySeconds = UInt32(mqttSharedSessionExpirySeconds)
-        }
-        options.reconnectMinimumDelay = .milliseconds(mqttReconnectMinMilliseconds)
-        options.reconnectMaximumDelay = .milliseconds(mqttReconnectMaxMilliseconds)
-        if mqttTLSEnabled {
-            options.tls = MQTTTLSOptions(
-                caFile: mqttTLSCAFile,
-                certFile: mqttTLSCertFile.isEmpty ? nil : mqttTLSCertFile,
-                keyFile: mqttTLSKeyFile.isEmpty ? nil : mqttTLSKeyFile,
-                verifyHostname: mqttTLSVerifyHostname
-            )
-        }
-        return options
     }
 }
 

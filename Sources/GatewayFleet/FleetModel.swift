@@ -1,14 +1,18 @@
 import GatewayCore
 
 /// A small, fast, seedable random generator (SplitMix64), so a simulated fleet is reproducible.
-struct SplitMix64: RandomNumberGenerator {
+public struct SplitMix64: RandomNumberGenerator {
     private var state: UInt64
 
-    init(seed: UInt64) {
+    /// A generator whose sequence is fixed by `seed`.
+    /// - Parameter seed: The seed.
+    public init(seed: UInt64) {
         state = seed
     }
 
-    mutating func next() -> UInt64 {
+    /// The next number of the sequence.
+    /// - Returns: 64 random bits.
+    public mutating func next() -> UInt64 {
         state &+= 0x9E37_79B9_7F4A_7C15
         var z = state
         z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
@@ -119,5 +123,13 @@ enum FleetKeys {
     /// The key's 16 bytes as a block (for registering the meter).
     static func keyBlock(for meter: UInt64, fleetSecret: AES128Key) -> AES128.Block {
         withUnsafeBytes(of: meter.bigEndian) { AESCMAC.authenticate($0, with: fleetSecret) }
+    }
+}
+
+extension SimulatedMeter {
+    /// The start of the local day (00:00 at `offset` from UTC) at or before `second`.
+    static func localMidnight(before second: Int64, offset: Int64) -> Int64 {
+        let local = second + offset
+        return local - ((local % 86_400) + 86_400) % 86_400 - offset
     }
 }

@@ -8,8 +8,8 @@ import Testing
     @Test func defaultsAreValid() throws {
         let configuration = try GatewayConfiguration.load(tomlText: nil, environment: [:])
         #expect(configuration == GatewayConfiguration())
-        #expect(configuration.ticketPolicy.p0Urban.arriveSeconds == 30 * 60)
-        #expect(configuration.ticketPolicy.p0Rural.arriveSeconds == 60 * 60)
+        #expect(configuration.tickets.policy.p0Urban.arriveSeconds == 30 * 60)
+        #expect(configuration.tickets.policy.p0Rural.arriveSeconds == 60 * 60)
     }
 
     @Test func fileValuesThenEnvironmentOverridesApply() throws {
@@ -28,11 +28,11 @@ import Testing
                 "METER_GATEWAY_MQTT_PORT": "1884", "METER_GATEWAY_POSTGRES_CONNINFO": "dbname=x", "PATH": "/bin",
             ]
         )
-        #expect(configuration.mqttHost == "broker.example")
-        #expect(configuration.mqttPort == 1884)
-        #expect(configuration.mqttTLSVerifyHostname == false)
-        #expect(configuration.spoolFsyncIntervalMilliseconds == 0)
-        #expect(configuration.postgresConninfo == "dbname=x")
+        #expect(configuration.mqtt.host == "broker.example")
+        #expect(configuration.mqtt.port == 1884)
+        #expect(configuration.mqtt.tls.verifyHostname == false)
+        #expect(configuration.spool.fsyncIntervalMilliseconds == 0)
+        #expect(configuration.postgres.conninfo == "dbname=x")
     }
 
     @Test(arguments: [
@@ -88,7 +88,7 @@ import Testing
 
     @Test func theExampleFileDocumentsEverySettingAndParsesToTheDefaults() throws {
         let path = URL(fileURLWithPath: #filePath).deletingLastPathComponent().appendingPathComponent(
-            "../../config/meter-gateway.example.toml"
+            "../../../config/meter-gateway.example.toml"
         ).standardized.path
         let committed = try String(contentsOfFile: path, encoding: .utf8)
         #expect(committed == GatewayConfiguration.exampleFile(), "regenerate with: meter-gateway config --example")

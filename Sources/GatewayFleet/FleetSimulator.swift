@@ -1,64 +1,11 @@
 import Foundation
-import GatewayCore
-import Logging
-import MQTTIngest
-import PostgresSink
+public import GatewayCore
+public import Logging
+public import MQTTIngest
 import Synchronization
 
-/// What a simulated fleet does.
-struct SimulatorOptions: Sendable {
-    var meters = 50
-    var firstMeterID: UInt64 = 100_000_001
-    /// Frames per second over the whole fleet; 0 publishes as fast as the in-flight limit allows.
-    var ratePerSecond = 40.0
-    var duration: Duration = .seconds(30)
-    var seed: UInt64 = 1
-    /// The secret each meter key is derived from (see ``FleetKeys``).
-    var fleetSecret = AES128Key(
-        AES128.Block(word0: 0x6465_6D6F, word1: 0x2D66_6C65, word2: 0x6574_2D6B, word3: 0x6579_2131)
-    )
-    /// Each meter starts with a daily report (48 half-hour points of yesterday and 3 frozen totals).
-    var dailyReports = true
-    /// Chance per frame that a random device alarm (battery low, magnetic attack) is sent instead of a reading.
-    var randomAlarmProbability = 0.002
-    /// Share of meters with a small continuous leak flow.
-    var leakingShare = 0.1
-    /// Send the scripted alarms (methane, over-flow, continuous flow, tilt, battery) at fixed points of the run.
-    var scriptedAlarms = true
-    /// Publish malformed frames (bad CRC, bad MAC, unknown meter, garbage, topic mismatch, other protocol) midway.
-    var injectFaults = false
-    /// Resend a frame that has no ack after this long; `nil` never resends.
-    var retransmitAfter: Duration? = .seconds(5)
-    var maxRetransmissions = 5
-    /// After the run, wait this long for outstanding acks (resending as above).
-    var drain: Duration = .seconds(15)
-    /// At most this many frames wait for an ack at once; generation pauses beyond it.
-    var maxInFlight = 20_000
-}
-
-/// What a simulator run did. Printed as JSON by `simulate`, summarised by `demo`, asserted by tests.
-struct SimulatorReport: Codable, Sendable {
-    var framesGenerated = 0
-    var readings = 0
-    var dailyReports = 0
-    var intervalPoints = 0
-    var frozenTotals = 0
-    var alarms = 0
-    var alarmsByCondition: [String: Int] = [:]
-    var published = 0
-    var publishFailures = 0
-    var retransmissions = 0
-    var acked = 0
-    var unacked = 0
-    var faultsInjected = 0
-    /// Well-formed frames with implausible content, for validation to catch (a falling index, a drifted clock).
-    var implausibleReadings = 0
-    var seconds = 0.0
-    var framesPerSecond = 0.0
-}
-
 /// A fleet of simulated native-protocol meters that publish through libmosquitto and resend unacked frames.
-final class FleetSimulator: Sendable {
+public final class FleetSimulator: Sendable {
     private struct AckKey: Hashable {
         var meter: UInt64
         var counter: UInt32
@@ -75,14 +22,21 @@ final class FleetSimulator: Sendable {
         var acked = 0
     }
 
-    let options: SimulatorOptions
-    private let topics: TopicScheme
+    /// What this fleet does.
+    public let options: SimulatorOptions
+    let topics: TopicScheme
     private let mqttOptions: MQTTConnectionOptions
     private let logger: Logger
     private let shared = Mutex(Shared())
     private let keys: [UInt64: AES128Key]
 
-    init(options: SimulatorOptions, mqtt: MQTTConnectionOptions, topics: TopicScheme, logger: Logger) {
+    /// A fleet; its meters' keys are derived at once, nothing connects until ``run()``.
+    /// - Parameters:
+    ///   - options: What the fleet does.
+    ///   - mqtt: The broker and the fleet's own client id (clean start: the fleet keeps no session).
+    ///   - topics: The gateway's topic scheme; the fleet publishes uplinks and listens for acks on it.
+    ///   - logger: Where progress is logged.
+    public init(options: SimulatorOptions, mqtt: MQTTConnectionOptions, topics: TopicScheme, logger: Logger) {
         self.options = options
         self.topics = topics
         self.mqttOptions = mqtt
@@ -98,7 +52,8 @@ final class FleetSimulator: Sendable {
 
     /// The registry rows for this fleet: residential G4 diaphragm meters (class 1.5, Qmin 0.04, Qt 0.6, Qmax 6 m³/h)
     /// with their derived keys, spread over four districts; every tenth meter's verification has expired.
-    func profiles() -> [MeterProfile] {
+    /// - Returns: One profile per meter, the district supply meters last.
+    public func profiles() -> [MeterProfile] {
         (0..<options.meters).map { index in
             let id = options.firstMeterID + UInt64(index)
             var profile = MeterProfile(protocol: .native, address: String(id))
@@ -136,14 +91,15 @@ final class FleetSimulator: Sendable {
     static let burstMeterIndex = 6
 
     /// One district supply meter per district when faults are injected (ids after the fleet's).
-    var supplyMeterIDs: [UInt64] {
+    public var supplyMeterIDs: [UInt64] {
         guard options.injectFaults, options.meters >= 8 else { return [] }
         return (0..<4).map { options.firstMeterID + UInt64(options.meters) + UInt64($0) }
     }
 
     /// Publishes the fleet's frames for the configured duration, then waits for outstanding acks.
     /// - Returns: What was sent and acknowledged.
-    func run() async throws -> SimulatorReport {
+    /// - Throws: ``SimulatorError`` when the broker cannot be reached.
+    public func run() async throws -> SimulatorReport {
         let client = try MosquittoClient(
             options: mqttOptions,
             subscriptions: [MQTTSubscription(filter: topics.downlinkFilter(.native), qos: .atLeastOnce)],
@@ -282,7 +238,7 @@ final class FleetSimulator: Sendable {
         }
     }
 
-    private func reading(_ meter: SimulatedMeter, at second: Int64) -> NativeFrame.Body {
+    func reading(_ meter: SimulatedMeter, at second: Int64) -> NativeFrame.Body {
         let flow = meter.profile.flowLitresPerHour(atUTCSecond: second)
         return .reading(
             NativeFrame.Reading(
@@ -301,7 +257,7 @@ final class FleetSimulator: Sendable {
         )
     }
 
-    private func dailyReport(_ meter: SimulatedMeter, now: Int64) -> NativeFrame.Body {
+    func dailyReport(_ meter: SimulatedMeter, now: Int64) -> NativeFrame.Body {
         let yesterday = SimulatedMeter.localMidnight(before: now, offset: meter.profile.utcOffsetSeconds) - 86_400
         var points: [UInt32] = []
         var carry: Int64 = 0
@@ -377,7 +333,7 @@ final class FleetSimulator: Sendable {
         ]
     }
 
-    private func publish(
+    func publish(
         _ meter: inout SimulatedMeter,
         body: NativeFrame.Body,
         at second: Int64,
@@ -507,132 +463,5 @@ final class FleetSimulator: Sendable {
             sent += 1
         }
         return sent
-    }
-}
-
-extension FleetSimulator {
-    /// The leaks the demo shows besides alarm frames: 31 days of interval history of a leaking household (no
-    /// zero-flow half hour: a continuous-flow ticket after 30 days), and each district's supply meter reporting
-    /// yesterday's total, 20 % above the sum of its customers in district-1 (a network leak) and equal elsewhere.
-    fileprivate func publishLeakScenarios(
-        _ meters: inout [SimulatedMeter],
-        client: MosquittoClient,
-        report: inout SimulatorReport
-    ) throws {
-        let now = Int64(Date().timeIntervalSince1970)
-        if let leaker = meters.indices.first(where: {
-            meters[$0].profile.leakLitresPerHour > 0 && $0 != Self.burstMeterIndex && $0 > 3
-        }) {
-            let meter = meters[leaker]
-            let yesterday = SimulatedMeter.localMidnight(before: now, offset: meter.profile.utcOffsetSeconds) - 86_400
-            var end = meter.yesterdayStartMillilitres / 1000
-            var reports: [NativeFrame.Body] = []
-            for back in 1...31 {
-                let dayStart = yesterday - Int64(back) * 86_400
-                let points = (0..<48).map { slot in
-                    UInt32(
-                        max(
-                            1,
-                            meter.profile.consumptionMillilitres(
-                                from: dayStart + Int64(slot) * 1800,
-                                to: dayStart + Int64(slot + 1) * 1800
-                            ) / 1000
-                        )
-                    )
-                }
-                let start = end - Int64(points.reduce(0) { $0 + Int($1) })
-                guard start > 0 else { break }
-                reports.append(Self.dayReport(start: dayStart, startRaw: start, points: points))
-                end = start
-            }
-            for body in reports {
-                try publish(&meters[leaker], body: body, at: now, client: client, report: &report)
-            }
-        }
-        for (district, id) in supplyMeterIDs.enumerated() {
-            var points = [UInt32](repeating: 0, count: 48)
-            for index in meters.indices where index % 4 == district {
-                guard case .dailyReport(let daily) = dailyReport(meters[index], now: now) else { continue }
-                for slot in 0..<min(48, daily.pointCount) { points[slot] += daily.points[slot] }
-            }
-            if district == 0 { points = points.map { $0 + $0 / 5 } }
-            let yesterday = SimulatedMeter.localMidnight(before: now, offset: 8 * 3600) - 86_400
-            var supply = SimulatedMeter(
-                id: id,
-                key: FleetKeys.key(for: id, fleetSecret: options.fleetSecret),
-                profile: meters[0].profile,
-                registerMillilitres: 0,
-                frameCounter: meters[0].frameCounter,
-                lastAdvance: now,
-                batteryMillivolts: 6000
-            )
-            try publish(
-                &supply,
-                body: Self.dayReport(start: yesterday, startRaw: 500_000, points: points),
-                at: now,
-                client: client,
-                report: &report
-            )
-        }
-    }
-
-    /// A daily report of 48 half-hour points with frozen totals at both ends of the day.
-    fileprivate static func dayReport(start: Int64, startRaw: Int64, points: [UInt32]) -> NativeFrame.Body {
-        let endRaw = startRaw + Int64(points.reduce(0) { $0 + Int($1) })
-        return .dailyReport(
-            NativeFrame.DailyReport(
-                intervalStart: UInt32(start),
-                intervalMinutes: 30,
-                startRegister: NativeFrame.Register(
-                    raw: UInt64(startRaw),
-                    exponent: SimulatedMeter.exponent,
-                    digits: SimulatedMeter.registerDigits
-                ),
-                points: points,
-                frozenTotals: [
-                    NativeFrame.FrozenTotal(time: UInt32(start), raw: UInt64(startRaw)),
-                    NativeFrame.FrozenTotal(time: UInt32(start + 86_400), raw: UInt64(endRaw)),
-                ]
-            )
-        )
-    }
-
-    /// Two correctly sealed readings that validation must catch: meter 3's register 5 m³ below its last value
-    /// (index_decrease, rejected) and meter 4's clock two hours behind the receive time (clock_drift, held).
-    /// Sent without ack requests, so the simulator does not wait for them.
-    fileprivate func publishImplausible(meters: [SimulatedMeter], now: Int64, client: MosquittoClient) -> Int {
-        guard meters.count >= 4 else { return 0 }
-        var sent = 0
-        for (index, meterTime, shift) in [(2, now, Int64(-5_000_000)), (3, now - 7200, Int64(0))] {
-            var meter = meters[index]
-            meter.registerMillilitres = max(0, meter.registerMillilitres + shift)
-            let frame = NativeFrame(
-                meterID: meter.id,
-                frameCounter: 2 + UInt32(index),
-                meterTime: UInt32(meterTime),
-                flags: [],
-                body: reading(meter, at: meterTime)
-            )
-            if let bytes = try? NativeEncoder.encode(frame, key: meter.key),
-                (try? client.publish(topic: topics.uplinkTopic(.native, address: String(meter.id)), payload: bytes))
-                    != nil
-            {
-                sent += 1
-            }
-        }
-        return sent
-    }
-}
-
-struct SimulatorError: Error, CustomStringConvertible {
-    var description: String
-    init(_ description: String) { self.description = description }
-}
-
-extension SimulatedMeter {
-    /// The start of the local day (00:00 at `offset` from UTC) at or before `second`.
-    static func localMidnight(before second: Int64, offset: Int64) -> Int64 {
-        let local = second + offset
-        return local - ((local % 86_400) + 86_400) % 86_400 - offset
     }
 }

@@ -1,51 +1,47 @@
-import ArgumentParser
-import Foundation
 import GatewayCore
 
-/// `meter-gateway bench-decode`: decode throughput per protocol on one core, from frames built in memory.
-///
-/// Each case decodes the same small set of valid frames in a tight loop for a fixed time and reports frames per
-/// second per core. Build with `-c release`; a debug build measures the debugger-friendly code instead.
-struct DecodeBenchmarkCommand: ParsableCommand {
-    static let configuration = CommandConfiguration(
-        commandName: "bench-decode",
-        abstract: "Measure decode throughput (frames/s per core) for each protocol.",
-        discussion: "Run a release build: swift build -c release && .build/release/meter-gateway bench-decode"
-    )
-
-    @Option(name: .long, help: "Seconds to run each case.")
-    var seconds = 2.0
-
-    func run() throws {
-        guard seconds > 0 else { throw ValidationError("--seconds must be positive") }
-        print("case                                   frames/s per core   ns/frame")
-        for benchmark in DecodeBenchmark.cases() {
-            // A case that fails to decode would time the error path: refuse to report it.
-            for frame in benchmark.frames where frame.withUnsafeBytes({ benchmark.decode($0) }) == 0 {
-                throw ValidationError("benchmark case '\(benchmark.name)' does not decode; fix the case")
-            }
-            let result = benchmark.measure(for: .milliseconds(Int(seconds * 1000)))
-            let name = benchmark.name.padding(toLength: 38, withPad: " ", startingAt: 0)
-            let rate = String(format: "%.0f", result.framesPerSecond).leftPadded(to: 17)
-            print("\(name) \(rate)   \(String(format: "%8.0f", 1e9 / result.framesPerSecond))")
-        }
-    }
-}
-
 /// One decode benchmark case: a name, the frames, and the decode step (which must not allocate).
-struct DecodeBenchmark {
-    struct Result {
-        var frames: Int
-        var framesPerSecond: Double
+///
+/// `meter-gateway bench-decode` runs every case of ``cases()``: each decodes the same small set of valid frames in a
+/// tight loop for a fixed time and reports frames per second per core. Build with `-c release`; a debug build
+/// measures the debugger-friendly code instead.
+public struct DecodeBenchmark {
+    /// What one measurement found.
+    public struct Result: Sendable {
+        /// Frames decoded.
+        public var frames: Int
+        /// Frames decoded per second on the one core that ran the loop.
+        public var framesPerSecond: Double
     }
 
-    var name: String
-    var frames: [[UInt8]]
+    /// The case's name as printed.
+    public var name: String
+    /// The frames decoded in turn, each valid for ``decode``.
+    public var frames: [[UInt8]]
     /// Decodes one frame; returns a non-zero value that depends on the decoded content (0 means the decode failed),
     /// so the work cannot be skipped.
-    var decode: (UnsafeRawBufferPointer) -> Int
+    public var decode: (UnsafeRawBufferPointer) -> Int
 
-    func measure(for duration: Duration) -> Result {
+    /// A case.
+    /// - Parameters:
+    ///   - name: The case's name as printed.
+    ///   - frames: The frames decoded in turn.
+    ///   - decode: Decodes one frame; returns a non-zero value that depends on the decoded content, 0 on failure.
+    public init(name: String, frames: [[UInt8]], decode: @escaping (UnsafeRawBufferPointer) -> Int) {
+        self.name = name
+        self.frames = frames
+        self.decode = decode
+    }
+
+    /// Whether every frame decodes. A case that fails would time the error path, so it must not be reported.
+    public var decodesEveryFrame: Bool {
+        frames.allSatisfy { frame in frame.withUnsafeBytes { decode($0) } != 0 }
+    }
+
+    /// Decodes the frames in a tight loop (64 times each per round) until `duration` has passed.
+    /// - Parameter duration: How long to run.
+    /// - Returns: The frames decoded and the rate.
+    public func measure(for duration: Duration) -> Result {
         let clock = ContinuousClock()
         var checksum = 0
         var count = 0
@@ -66,7 +62,8 @@ struct DecodeBenchmark {
     }
 
     /// Every case the command runs.
-    static func cases() -> [DecodeBenchmark] {
+    /// - Returns: The native, CJ/T 188 and M-Bus cases, in that order.
+    public static func cases() -> [DecodeBenchmark] {
         nativeCases() + cjt188Cases() + mbusCases()
     }
 
@@ -175,11 +172,5 @@ struct DecodeBenchmark {
             DecodeBenchmark(name: "native reading (CMAC, records)", frames: [readingBytes], decode: decodeAndMap),
             DecodeBenchmark(name: "native daily report 48 points", frames: [dailyBytes], decode: decodeAndMap),
         ]
-    }
-}
-
-extension String {
-    fileprivate func leftPadded(to width: Int) -> String {
-        count >= width ? self : String(repeating: " ", count: width - count) + self
     }
 }

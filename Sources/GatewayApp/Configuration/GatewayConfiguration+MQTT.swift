@@ -1,0 +1,194 @@
+import GatewayCore
+import MQTTIngest
+
+extension GatewayConfiguration {
+    /// `[mqtt]`: the broker connection: address, identity, session, subscription and reconnect settings.
+    ///
+    /// Each property is one row of ``settings``, which holds its TOML key, range and help text.
+    struct MQTT: Sendable, Equatable {
+        var host = "127.0.0.1"
+        var port = 1883
+        var clientID = "meter-gateway-1"
+        var username = ""
+        var password = ""
+        var keepAliveSeconds = 30
+        var sessionExpirySeconds = 7 * 24 * 3600
+        var receiveMaximum = 200
+        var topicPrefix = "gm/v1"
+        var sharedGroup = ""
+        var sharedSessionExpirySeconds = 0
+        var maxPayloadBytes = AdmissionLadder.defaultMaxPayloadBytes
+        var reconnectMinMilliseconds = 500
+        var reconnectMaxMilliseconds = 30_000
+        var tls = TLS()
+
+        /// `[mqtt.tls]`: TLS towards the broker, with an optional client certificate for mutual TLS.
+        struct TLS: Sendable, Equatable {
+            var isEnabled = false
+            var caFile = ""
+            var certFile = ""
+            var keyFile = ""
+            var verifyHostname = true
+        }
+    }
+}
+
+extension GatewayConfiguration.MQTT {
+    /// The `[mqtt]` and `[mqtt.tls]` settings, in the order of the example file.
+    static let settings: [Setting] = [
+        Setting(
+            section: "mqtt",
+            key: "host",
+            kind: .string(\.mqtt.host, isSecret: false, allowed: nil),
+            help: "Broker host name or address."
+        ),
+        Setting(
+            section: "mqtt",
+            key: "port",
+            kind: .integer(\.mqtt.port, range: 1...65535),
+            help: "Broker port (1883 plain, 8883 TLS by convention)."
+        ),
+        Setting(
+            section: "mqtt",
+            key: "client_id",
+            kind: .string(\.mqtt.clientID, isSecret: false, allowed: nil),
+            help:
+                "Fixed client id. With clean start off the broker keeps this session's queued QoS 1 frames while the gateway is down; give every instance its own id."
+        ),
+        Setting(
+            section: "mqtt",
+            key: "username",
+            kind: .string(\.mqtt.username, isSecret: false, allowed: nil),
+            help: "User name; empty for none."
+        ),
+        Setting(
+            section: "mqtt",
+            key: "password",
+            kind: .string(\.mqtt.password, isSecret: true, allowed: nil),
+            help: "Password; empty for none. Prefer the environment variable METER_GATEWAY_MQTT_PASSWORD over the file."
+        ),
+        Setting(
+            section: "mqtt",
+            key: "keepalive_seconds",
+            kind: .integer(\.mqtt.keepAliveSeconds, range: 5...3600),
+            help: "MQTT keep-alive interval."
+        ),
+        Setting(
+            section: "mqtt",
+            key: "session_expiry_seconds",
+            kind: .integer(\.mqtt.sessionExpirySeconds, range: 0...Int(UInt32.max)),
+            help:
+                "MQTT v5 session expiry: how long the broker keeps the session (and queues frames) after a disconnect."
+        ),
+        Setting(
+            section: "mqtt",
+            key: "receive_maximum",
+            kind: .integer(\.mqtt.receiveMaximum, range: 1...65535),
+            help: "MQTT v5 receive maximum: QoS 1 frames the broker may have in flight to the gateway."
+        ),
+        Setting(
+            section: "mqtt",
+            key: "topic_prefix",
+            kind: .string(\.mqtt.topicPrefix, isSecret: false, allowed: nil),
+            help:
+                "Topic prefix. Uplinks: <prefix>/up/<protocol>/<meter id>; downlinks: <prefix>/down/<protocol>/<meter id>."
+        ),
+        Setting(
+            section: "mqtt",
+            key: "shared_group",
+            kind: .string(\.mqtt.sharedGroup, isSecret: false, allowed: nil),
+            help:
+                "If set, subscribe as $share/<group>/… so several instances split the fleet (MQTT v5 shared subscription). "
+                + "Each instance then connects with clean start and mqtt.shared_session_expiry_seconds instead of a "
+                + "persistent session: a persistent member that dies would keep its share of frames, alarms included, "
+                + "queued at the broker until its session expires; a clean member's share goes to the living members "
+                + "at once. Frames in flight to a member when it dies (at most mqtt.receive_maximum, acknowledged by "
+                + "the broker's rules only) are lost inside the broker: native meters resend them (no app ack), other "
+                + "protocols' frames in that window are lost."
+        ),
+        Setting(
+            section: "mqtt",
+            key: "shared_session_expiry_seconds",
+            kind: .integer(\.mqtt.sharedSessionExpirySeconds, range: 0...3600),
+            help:
+                "Session expiry of an instance in a shared group (clean start). 0 hands a dead member's share to the "
+                + "others at once; a few seconds let a member that restarts at once keep its in-flight frames."
+        ),
+        Setting(
+            section: "mqtt",
+            key: "max_payload_bytes",
+            kind: .integer(\.mqtt.maxPayloadBytes, range: 64...1_048_576),
+            help:
+                "Largest payload admitted (default: a little above the largest frame a supported protocol allows). "
+                + "A larger one is quarantined as frame_too_large with its first 64 bytes and its size, never spooled whole."
+        ),
+        Setting(
+            section: "mqtt",
+            key: "reconnect_min_ms",
+            kind: .integer(\.mqtt.reconnectMinMilliseconds, range: 10...600_000),
+            help: "Shortest reconnect delay."
+        ),
+        Setting(
+            section: "mqtt",
+            key: "reconnect_max_ms",
+            kind: .integer(\.mqtt.reconnectMaxMilliseconds, range: 100...3_600_000),
+            help: "Longest reconnect delay; delays grow exponentially with full jitter up to this."
+        ),
+        Setting(section: "mqtt.tls", key: "enabled", kind: .boolean(\.mqtt.tls.isEnabled), help: "Connect with TLS."),
+        Setting(
+            section: "mqtt.tls",
+            key: "ca_file",
+            kind: .string(\.mqtt.tls.caFile, isSecret: false, allowed: nil),
+            help: "PEM file of trusted CAs (required with TLS)."
+        ),
+        Setting(
+            section: "mqtt.tls",
+            key: "cert_file",
+            kind: .string(\.mqtt.tls.certFile, isSecret: false, allowed: nil),
+            help: "Client certificate (PEM) for mutual TLS; empty for none."
+        ),
+        Setting(
+            section: "mqtt.tls",
+            key: "key_file",
+            kind: .string(\.mqtt.tls.keyFile, isSecret: false, allowed: nil),
+            help: "Client private key (PEM) for mutual TLS; empty for none."
+        ),
+        Setting(
+            section: "mqtt.tls",
+            key: "verify_hostname",
+            kind: .boolean(\.mqtt.tls.verifyHostname),
+            help: "Check the broker certificate's host name. Leave on."
+        ),
+    ]
+}
+
+extension GatewayConfiguration.MQTT {
+    /// The MQTT client options these settings describe.
+    var connectionOptions: MQTTConnectionOptions {
+        var options = MQTTConnectionOptions(host: host, port: port, clientID: clientID)
+        options.username = username.isEmpty ? nil : username
+        options.password = password.isEmpty ? nil : password
+        options.keepAliveSeconds = keepAliveSeconds
+        options.sessionExpirySeconds = UInt32(sessionExpirySeconds)
+        options.receiveMaximum = receiveMaximum
+        if sharedGroup.isEmpty {
+            options.cleanStart = false
+        } else {
+            // A persistent member that dies would strand its share of the fleet at the broker (see the
+            // mqtt.shared_group setting).
+            options.cleanStart = true
+            options.sessionExpirySeconds = UInt32(sharedSessionExpirySeconds)
+        }
+        options.reconnectMinimumDelay = .milliseconds(reconnectMinMilliseconds)
+        options.reconnectMaximumDelay = .milliseconds(reconnectMaxMilliseconds)
+        if tls.isEnabled {
+            options.tls = MQTTTLSOptions(
+                caFile: tls.caFile,
+                certFile: tls.certFile.isEmpty ? nil : tls.certFile,
+                keyFile: tls.keyFile.isEmpty ? nil : tls.keyFile,
+                verifyHostname: tls.verifyHostname
+            )
+        }
+        return options
+    }
+}

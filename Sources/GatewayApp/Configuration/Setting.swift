@@ -1,0 +1,27 @@
+import Foundation
+
+/// A configuration problem, always naming the setting (`mqtt.port`) and never echoing a secret's value.
+struct ConfigurationError: Error, CustomStringConvertible, Equatable {
+    var setting: String
+    var problem: String
+    var description: String { setting.isEmpty ? "configuration: \(problem)" : "configuration: \(setting): \(problem)" }
+}
+
+/// One documented setting: where it lives, how it is read and checked.
+struct Setting: Sendable {
+    enum Kind: Sendable {
+        case string(any WritableKeyPath<GatewayConfiguration, String> & Sendable, isSecret: Bool, allowed: [String]?)
+        case integer(any WritableKeyPath<GatewayConfiguration, Int> & Sendable, range: ClosedRange<Int>)
+        case boolean(any WritableKeyPath<GatewayConfiguration, Bool> & Sendable)
+    }
+
+    var section: String
+    var key: String
+    var kind: Kind
+    var help: String
+
+    var name: String { "\(section).\(key)" }
+    var environmentName: String {
+        "METER_GATEWAY_" + (section + "_" + key).uppercased().replacingOccurrences(of: ".", with: "_")
+    }
+}
