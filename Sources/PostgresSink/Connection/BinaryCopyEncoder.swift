@@ -1,4 +1,4 @@
-public import GatewayCore
+import GatewayCore
 
 /// Builds a PostgreSQL binary `COPY … FROM STDIN (FORMAT binary)` stream in one reused byte buffer.
 ///
@@ -11,11 +11,11 @@ public import GatewayCore
 /// a row allocates nothing once the buffer has grown to the batch size.
 ///
 /// A value type with no shared state: each owner (the telemetry store, or one store transaction) keeps its own.
-public struct BinaryCopyEncoder: Sendable {
+struct BinaryCopyEncoder: Sendable {
     /// The stream so far. Pass it to ``PostgresConnection/copyIn(sql:data:)`` after ``finish()``.
-    public private(set) var bytes: [UInt8]
+    private(set) var bytes: [UInt8]
     /// Tuples begun since the last ``reset()``.
-    public private(set) var rowCount: Int = 0
+    private(set) var rowCount: Int = 0
     /// Fields still expected in the current tuple (checked in debug builds).
     private var pendingFields: Int = 0
 
@@ -29,14 +29,14 @@ public struct BinaryCopyEncoder: Sendable {
     /// Creates an encoder whose buffer already holds the stream header.
     /// - Parameters:
     ///   - capacity: Bytes to reserve up front; size it for the largest batch to avoid any regrowth.
-    public init(reservingCapacity capacity: Int = 1 << 20) {
+    init(reservingCapacity capacity: Int = 1 << 20) {
         bytes = []
         bytes.reserveCapacity(max(capacity, Self.header.count + 2))
         bytes.append(contentsOf: Self.header)
     }
 
     /// Empties the buffer (keeping its capacity) and writes a fresh header.
-    public mutating func reset() {
+    mutating func reset() {
         bytes.removeAll(keepingCapacity: true)
         bytes.append(contentsOf: Self.header)
         rowCount = 0
@@ -46,7 +46,7 @@ public struct BinaryCopyEncoder: Sendable {
     /// Starts a tuple of `fieldCount` fields.
     /// - Parameters:
     ///   - fieldCount: The number of fields that follow; must equal the COPY column list's length.
-    public mutating func beginTuple(fieldCount: Int16) {
+    mutating func beginTuple(fieldCount: Int16) {
         assert(pendingFields == 0, "previous tuple is missing \(pendingFields) field(s)")
         pendingFields = Int(fieldCount)
         rowCount += 1
@@ -54,7 +54,7 @@ public struct BinaryCopyEncoder: Sendable {
     }
 
     /// Appends the trailer (int16 −1). The stream is complete afterwards.
-    public mutating func finish() {
+    mutating func finish() {
         assert(pendingFields == 0, "last tuple is missing \(pendingFields) field(s)")
         appendBigEndian(Int16(-1))
     }
@@ -62,7 +62,7 @@ public struct BinaryCopyEncoder: Sendable {
     // MARK: Field writers
 
     /// Writes SQL NULL (length −1, no bytes).
-    public mutating func writeNull() {
+    mutating func writeNull() {
         fieldWritten()
         appendBigEndian(Int32(-1))
     }
@@ -70,7 +70,7 @@ public struct BinaryCopyEncoder: Sendable {
     /// Writes an `int2` (smallint).
     /// - Parameters:
     ///   - value: The value.
-    public mutating func writeInt16(_ value: Int16) {
+    mutating func writeInt16(_ value: Int16) {
         fieldWritten()
         appendBigEndian(Int32(2))
         appendBigEndian(value)
@@ -79,7 +79,7 @@ public struct BinaryCopyEncoder: Sendable {
     /// Writes an `int4` (integer).
     /// - Parameters:
     ///   - value: The value.
-    public mutating func writeInt32(_ value: Int32) {
+    mutating func writeInt32(_ value: Int32) {
         fieldWritten()
         appendBigEndian(Int32(4))
         appendBigEndian(value)
@@ -88,14 +88,14 @@ public struct BinaryCopyEncoder: Sendable {
     /// Writes an `int4`, or NULL when `value` is nil.
     /// - Parameters:
     ///   - value: The value or nil.
-    public mutating func writeInt32(_ value: Int32?) {
+    mutating func writeInt32(_ value: Int32?) {
         if let value { writeInt32(value) } else { writeNull() }
     }
 
     /// Writes an `int8` (bigint).
     /// - Parameters:
     ///   - value: The value.
-    public mutating func writeInt64(_ value: Int64) {
+    mutating func writeInt64(_ value: Int64) {
         fieldWritten()
         appendBigEndian(Int32(8))
         appendBigEndian(value)
@@ -104,14 +104,14 @@ public struct BinaryCopyEncoder: Sendable {
     /// Writes an `int8`, or NULL when `value` is nil.
     /// - Parameters:
     ///   - value: The value or nil.
-    public mutating func writeInt64(_ value: Int64?) {
+    mutating func writeInt64(_ value: Int64?) {
         if let value { writeInt64(value) } else { writeNull() }
     }
 
     /// Writes a `bool` (one byte, 1 or 0).
     /// - Parameters:
     ///   - value: The value.
-    public mutating func writeBool(_ value: Bool) {
+    mutating func writeBool(_ value: Bool) {
         fieldWritten()
         appendBigEndian(Int32(1))
         bytes.append(value ? 1 : 0)
@@ -120,7 +120,7 @@ public struct BinaryCopyEncoder: Sendable {
     /// Writes a `float8` (the IEEE 754 bits, big-endian).
     /// - Parameters:
     ///   - value: The value.
-    public mutating func writeFloat64(_ value: Double) {
+    mutating func writeFloat64(_ value: Double) {
         fieldWritten()
         appendBigEndian(Int32(8))
         appendBigEndian(value.bitPattern)
@@ -129,7 +129,7 @@ public struct BinaryCopyEncoder: Sendable {
     /// Writes a `timestamptz`: an int8 of microseconds since 2000-01-01T00:00:00Z.
     /// - Parameters:
     ///   - value: The time.
-    public mutating func writeTimestamp(_ value: Timestamp) {
+    mutating func writeTimestamp(_ value: Timestamp) {
         writeInt64(value.postgresMicroseconds)
     }
 
@@ -138,7 +138,7 @@ public struct BinaryCopyEncoder: Sendable {
     /// PostgreSQL text cannot hold U+0000; the server rejects such a value and with it the whole COPY.
     /// - Parameters:
     ///   - value: The string.
-    public mutating func writeText(_ value: String) {
+    mutating func writeText(_ value: String) {
         fieldWritten()
         var value = value
         value.withUTF8 { utf8 in
@@ -150,14 +150,14 @@ public struct BinaryCopyEncoder: Sendable {
     /// Writes `text`, or NULL when `value` is nil.
     /// - Parameters:
     ///   - value: The string or nil.
-    public mutating func writeText(_ value: String?) {
+    mutating func writeText(_ value: String?) {
         if let value { writeText(value) } else { writeNull() }
     }
 
     /// Writes `bytea`: the raw bytes.
     /// - Parameters:
     ///   - value: The bytes.
-    public mutating func writeBytea(_ value: [UInt8]) {
+    mutating func writeBytea(_ value: [UInt8]) {
         fieldWritten()
         appendBigEndian(Int32(truncatingIfNeeded: value.count))
         bytes.append(contentsOf: value)
@@ -166,7 +166,7 @@ public struct BinaryCopyEncoder: Sendable {
     /// Writes `bytea`, or NULL when `value` is nil.
     /// - Parameters:
     ///   - value: The bytes or nil.
-    public mutating func writeBytea(_ value: [UInt8]?) {
+    mutating func writeBytea(_ value: [UInt8]?) {
         if let value { writeBytea(value) } else { writeNull() }
     }
 

@@ -185,7 +185,7 @@ public final class PostgresConnection {
     /// Sends a `COPY … FROM STDIN` statement and its data, in chunks of about 64 KiB.
     ///
     /// The data is sent straight from `data`'s storage (no copy); pass the reused buffer of a
-    /// ``BinaryCopyEncoder``.
+    /// `BinaryCopyEncoder`.
     /// - Parameters:
     ///   - sql: The `COPY table (columns) FROM STDIN (FORMAT binary)` statement.
     ///   - data: The complete COPY stream: header, tuples and trailer for binary format.

@@ -1,4 +1,4 @@
-public import GatewayCore
+import GatewayCore
 
 /// The temporary staging tables a write COPYs into before `INSERT … SELECT … ON CONFLICT DO NOTHING`.
 ///
