@@ -432,65 +432,66 @@ public actor TelemetryStore {
         try connection.execute(WriterSQL.lockTicketKeys)
         if mayOpen {
             try connection.execute(WriterSQL.markOutageAlarms)
-            collectEvents(try connection.query(WriterSQL.upsertTickets), into: &summary)
+            try collectEvents(WriterSQL.upsertTickets, on: connection, into: &summary)
             let incidentConditions: Set<AlarmCondition> = [.pressureLow, .seismicShutOff]
             if alarms.contains(where: { !$0.isCleared && incidentConditions.contains($0.condition) }) {
                 try connection.execute(WriterSQL.closeStaleIncidents)
-                collectEvents(try connection.query(WriterSQL.linkIncidents), into: &summary)
+                try collectEvents(WriterSQL.linkIncidents, on: connection, into: &summary)
             }
         }
         if mayClear {
-            collectEvents(try connection.query(WriterSQL.clearedAlarmEvents), into: &summary)
-            collectEvents(try connection.query(WriterSQL.autoResolveCleared), into: &summary)
+            try collectEvents(WriterSQL.clearedAlarmEvents, on: connection, into: &summary)
+            try collectEvents(WriterSQL.autoResolveCleared, on: connection, into: &summary)
         }
         try DispatchOutbox.notify(eventIDs: summary.events[firstEvent...].map(\.id), on: connection)
     }
 
-    /// Parses rows of ``WriterSQL/eventColumns`` into the summary.
-    private static func collectEvents(_ rows: [[String?]], into summary: inout CommitSummary) {
-        func int64(_ row: [String?], _ index: Int) -> Int64? {
-            guard index < row.count, let text = row[index] else { return nil }
-            return Int64(text)
-        }
-        func time(_ row: [String?], _ index: Int) -> Timestamp {
-            Timestamp(microsecondsSinceEpoch: int64(row, index) ?? 0)
-        }
-        for row in rows where row.count >= 13 {
-            guard let eventID = int64(row, 0), let ticketID = int64(row, 1), let meterID = int64(row, 3) else {
-                continue
-            }
-            let kind = TicketEventKind(rawValue: row[2] ?? "")
-            let condition = row[4].flatMap(AlarmCondition.init(rawValue:)) ?? .unrecognised
-            let priority = row[5].flatMap(TicketPriority.init(rawValue:)) ?? .p0
-            summary.events.append(
-                TicketEventSummary(
-                    id: eventID,
-                    ticketID: ticketID,
-                    kind: kind,
-                    meterID: meterID,
-                    condition: condition,
-                    priority: priority,
-                    alarmID: int64(row, 6)
-                )
-            )
+    /// Adds the events that one ticket statement wrote (rows of ``WriterSQL/eventColumns``) to the summary.
+    private static func collectEvents(
+        _ sql: String,
+        on connection: PostgresConnection,
+        into summary: inout CommitSummary
+    ) throws {
+        for row in try connection.query(sql, as: WrittenTicketEvent.self) {
+            summary.events.append(row.event)
             summary.ticketEvents += 1
-            if kind == .opened {
+            if row.event.kind == .opened {
                 summary.ticketsOpened += 1
-                summary.openedTickets.append(
-                    TicketSummary(
-                        id: ticketID,
-                        meterID: meterID,
-                        condition: condition,
-                        priority: priority,
-                        openedAt: time(row, 8),
-                        acknowledgeBy: time(row, 9),
-                        arriveBy: time(row, 10),
-                        makeSafeBy: time(row, 11),
-                        repairBy: time(row, 12)
-                    )
-                )
+                summary.openedTickets.append(row.ticket)
             }
         }
+    }
+}
+
+/// One row of ``WriterSQL/eventColumns``: the event a ticket statement wrote and its ticket as it is now.
+private struct WrittenTicketEvent: PostgresRowDecodable {
+    var event: TicketEventSummary
+    var ticket: TicketSummary
+
+    init(row: PostgresRow) throws {
+        // A condition this build does not know (a newer writer's) is kept as unrecognised, never dropped.
+        let condition = AlarmCondition(rawValue: try row.decode(4, as: String.self)) ?? .unrecognised
+        let priority = try row.decode(5, as: TicketPriority.self)
+        event = TicketEventSummary(
+            id: try row.decode(0),
+            ticketID: try row.decode(1),
+            kind: TicketEventKind(rawValue: try row.decode(2, as: String.self)),
+            meterID: try row.decode(3),
+            condition: condition,
+            priority: priority,
+            alarmID: try row.decode(6, as: Int64?.self)
+        )
+        ticket = TicketSummary(
+            id: event.ticketID,
+            meterID: event.meterID,
+            condition: condition,
+            priority: priority,
+            openedAt: try row.decode(8),
+            acknowledgeBy: try row.decode(9),
+            arriveBy: try row.decode(10),
+            makeSafeBy: try row.decode(11),
+            repairBy: try row.decode(12)
+        )
     }
 }
 
