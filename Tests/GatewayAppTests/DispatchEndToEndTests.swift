@@ -77,8 +77,8 @@ struct DispatchEndToEndTests {
         let router = GatewayHTTPServer.makeRouter(readiness: { [] }, metrics: { [] })
         let apiDatabase = PostgresSession(conninfo: configuration.postgres.conninfo, logger: logger)
         DispatchAPI(
-            store: DispatchStore(database: apiDatabase),
-            inspections: InspectionStore(database: apiDatabase),
+            store: DispatchStore(apiDatabase),
+            inspections: InspectionStore(apiDatabase),
             token: Self.token,
             residentialMonths: 12,
             nonResidentialMonths: 6

@@ -54,8 +54,8 @@ struct DispatchAPITests {
         let router = GatewayHTTPServer.makeRouter(readiness: { [] }, metrics: { [] })
         let apiDatabase = PostgresSession(conninfo: database.conninfo, logger: logger)
         DispatchAPI(
-            store: DispatchStore(database: apiDatabase),
-            inspections: InspectionStore(database: apiDatabase),
+            store: DispatchStore(apiDatabase),
+            inspections: InspectionStore(apiDatabase),
             token: Self.token,
             residentialMonths: 12,
             nonResidentialMonths: 6

@@ -322,9 +322,9 @@ func withDispatch(
     try await withMigratedWriter(meters: meters, rural: rural) { writer, database, ids in
         let session = PostgresSession(conninfo: database.conninfo, logger: testLogger)
         let fixture = DispatchFixture(
-            store: DispatchStore(database: session),
-            outbox: DispatchOutbox(database: session),
-            inspections: InspectionStore(database: session)
+            store: DispatchStore(session),
+            outbox: DispatchOutbox(session),
+            inspections: InspectionStore(session)
         )
         do {
             try await body(writer, fixture, database, ids)
