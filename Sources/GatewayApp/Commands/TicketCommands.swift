@@ -73,7 +73,7 @@ struct TicketsStepCommand: AsyncParsableCommand {
         let event = try await withDatabase(options) {
             try await DispatchStore($0.database).advanceTicket(ticket, to: step, actor: actor, note: note)
         }
-        print("ticket \(event.ticketID): \(event.kind) by \(event.actor) at \(event.at) (event \(event.id))")
+        print("ticket \(event.ticket.id): \(event.event) by \(event.actor) at \(event.at) (event \(event.eventID))")
     }
 }
 
