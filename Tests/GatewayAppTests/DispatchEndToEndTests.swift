@@ -77,8 +77,8 @@ struct DispatchEndToEndTests {
         let router = GatewayHTTPServer.makeRouter(readiness: { [] }, metrics: { [] })
         let apiDatabase = PostgresSession(conninfo: configuration.postgres.conninfo, logger: logger)
         DispatchAPI(
-            store: DispatchStore(database: apiDatabase),
-            inspections: InspectionStore(database: apiDatabase),
+            store: DispatchStore(apiDatabase),
+            inspections: InspectionStore(apiDatabase),
             token: Self.token,
             residentialMonths: 12,
             nonResidentialMonths: 6
@@ -146,7 +146,8 @@ struct DispatchEndToEndTests {
             #expect((ticket["meter"] as? [String: Any])?["district"] as? String == "harbour")
             let ticketID = try #require(ticket["id"] as? Int)
 
-            try await application.test(.router) { client in
+            let stepAnswers = try await application.test(.router) { client -> [String] in
+                var stepAnswers: [String] = []
                 try await client.execute(uri: "/dispatch/v1/tickets", method: .get) { response in
                     #expect(response.status == .unauthorized)
                 }
@@ -173,14 +174,16 @@ struct DispatchEndToEndTests {
                     #expect(response.status == .conflict)  // not dispatched yet
                 }
                 for step in ["acknowledged", "dispatched"] {
-                    try await client.execute(
+                    let answer = try await client.execute(
                         uri: "/dispatch/v1/tickets/\(ticketID)/steps",
                         method: .post,
                         headers: auth,
                         body: ByteBuffer(string: #"{"step":"\#(step)","actor":"desk-9","note":"crew 3 sent"}"#)
                     ) { response in
                         #expect(response.status == .ok)
+                        return String(buffer: response.body)
                     }
+                    stepAnswers.append(answer)
                 }
                 try await client.execute(uri: "/dispatch/v1/tickets/\(ticketID)", method: .get, headers: auth) {
                     response in
@@ -189,16 +192,30 @@ struct DispatchEndToEndTests {
                             as? [String: Any]
                     )
                     let events = try #require(object["events"] as? [[String: Any]])
-                    #expect(events.map { $0["kind"] as? String } == ["opened", "acknowledged", "dispatched"])
+                    #expect(events.map { $0["event"] as? String } == ["opened", "acknowledged", "dispatched"])
+                    #expect(events.allSatisfy { ($0["ticket"] as? [String: Any])?["id"] as? Int == ticketID })
                     #expect(events.map { $0["actor"] as? String } == ["gateway", "desk-9", "desk-9"])
                     let household = try #require(object["household"] as? [String: Any])
                     #expect(household["methane_detector_linked"] as? Bool == true)
                     #expect((household["alarms"] as? [[String: Any]])?.count == 1)
                 }
+                return stepAnswers
             }
             // Each step was published on the topic, in order.
             try await waitForDispatched(3)
             #expect(dispatched().map { $0.json["event"] as? String } == ["opened", "acknowledged", "dispatched"])
+            // HTTP answered each step with the message the topic carried for it (whose ticket part is the ticket as
+            // it stood when each was sent).
+            let answers = try stepAnswers.map {
+                try #require(try JSONSerialization.jsonObject(with: Data($0.utf8)) as? [String: Any])
+            }
+            let published = dispatched().dropFirst().map(\.json)
+            #expect(answers.count == 2 && published.count == 2)
+            for (answer, message) in zip(answers, published) {
+                for key in ["version", "event_id", "event", "at", "actor", "detail", "alarm_id"] {
+                    #expect("\(answer[key] ?? "absent")" == "\(message[key] ?? "absent")", "\(key)")
+                }
+            }
             await group.triggerGracefulShutdown()
         }
         await fleet.stop()

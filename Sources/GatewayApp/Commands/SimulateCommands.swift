@@ -197,7 +197,7 @@ struct DemoCommand: AsyncParsableCommand {
                 // gateway down in order.
                 try await Task.sleep(for: .seconds(1))
                 if validates {
-                    try await Self.waitForValidation(conninfo: conninfo, timeout: .seconds(60))
+                    try await Self.waitForValidation(conninfo: conninfo, logger: logger, timeout: .seconds(60))
                     // The district balance needs every customer's day: check it once all are validated.
                     let balance = PostgresSession(.gateway(conninfo: conninfo), logger: logger)
                     _ = try await ValidationStore(balance).checkDistrictBalance(
@@ -216,88 +216,54 @@ struct DemoCommand: AsyncParsableCommand {
             return result
         }
         guard let report else { throw SimulatorError("the fleet did not report") }
-        try printSummary(report: report, statistics: runtime.statistics, conninfo: configuration.postgres.conninfo)
-        try printValidation(runtime.validationStatistics, conninfo: configuration.postgres.conninfo)
+        let session = PostgresSession(.gateway(conninfo: configuration.postgres.conninfo), logger: logger)
+        try await session.connect()
+        let stored = try await FleetReportStore(session).report()
+        await session.close()
+        printSummary(report: report, statistics: runtime.statistics, stored: stored)
+        printValidation(runtime.validationStatistics, stored: stored)
     }
 
     /// Waits until the validation queue is empty (polled every 250 ms).
-    private static func waitForValidation(conninfo: String, timeout: Duration) async throws {
-        let connection = try PostgresConnection.connect(conninfo: conninfo)
-        defer { connection.close() }
+    private static func waitForValidation(conninfo: String, logger: Logger, timeout: Duration) async throws {
+        let session = PostgresSession(.gateway(conninfo: conninfo), logger: logger)
+        try await session.connect()
+        let store = FleetReportStore(session)
         let deadline = ContinuousClock.now + timeout
         while ContinuousClock.now < deadline {
-            if try connection.query("SELECT count(*) FROM validation_queue").first?.first == "0" { return }
+            if try await store.validationBacklog() == 0 { break }
             try await Task.sleep(for: .milliseconds(250))
         }
+        await session.close()
     }
 
-    private func printValidation(_ statistics: ValidationStatistics, conninfo: String) throws {
-        let connection = try PostgresConnection.connect(conninfo: conninfo)
-        defer { connection.close() }
-        func counts(_ sql: String) throws -> String {
-            try connection.query(sql).map { "\($0[0] ?? "?") \($0[1] ?? "0")" }.joined(separator: ", ")
+    private func printValidation(_ statistics: ValidationStatistics, stored: FleetReport) {
+        func counts(_ counts: [FleetReport.Count]) -> String {
+            counts.map { "\($0.name) \($0.count)" }.joined(separator: ", ")
         }
         print("== validation and billing")
-        print(
-            "  reads by quality     "
-                + (try counts(
-                    """
-                    SELECT CASE quality WHEN 0 THEN 'valid' WHEN 1 THEN 'estimated' WHEN 2 THEN 'suspect'
-                        WHEN 3 THEN 'rejected' ELSE 'pending' END, count(*)
-                    FROM readings GROUP BY 1 ORDER BY min(coalesce(quality, 9))
-                    """
-                ))
-        )
-        print(
-            "  held or rejected     "
-                + (try counts(
-                    """
-                    SELECT array_to_string(reasons, '+'), count(*) FROM readings WHERE quality >= 2
-                    GROUP BY 1 ORDER BY 1
-                    """
-                ))
-        )
-        print(
-            "  days by quality      "
-                + (try counts("SELECT read_quality_name(quality), count(*) FROM daily_reads GROUP BY 1 ORDER BY 1"))
-        )
-        print(
-            "  day flags            "
-                + (try counts(
-                    """
-                    SELECT r, count(*) FROM daily_reads, unnest(reasons) AS r GROUP BY r ORDER BY r
-                    """
-                ))
-        )
+        print("  reads by quality     " + counts(stored.readingsByQuality))
+        print("  held or rejected     " + counts(stored.heldReadingsByReasons))
+        print("  days by quality      " + counts(stored.daysByQuality))
+        print("  day flags            " + counts(stored.dayFlags))
         print(
             "  billing feed         \(statistics.daysPublished.load(ordering: .relaxed)) days published, "
                 + "\(statistics.corrections.load(ordering: .relaxed)) corrections"
         )
-        let expired =
-            try connection.query(
-                "SELECT count(*) FROM meters WHERE verification_expires_on <= current_date"
-            ).first?.first.flatMap { $0 } ?? "0"
-        print("  verification expired \(expired) meters (reads billable, flagged verification_expired)")
+        print(
+            "  verification expired \(stored.metersPastVerification) meters (reads billable, flagged verification_expired)"
+        )
         print("== leak signatures (derived from consumption)")
-        for row in try connection.query(
-            """
-            SELECT a.condition, count(*), string_agg(DISTINCT m.address, ' ' ORDER BY m.address)
-            FROM alarms a JOIN meters m ON m.id = a.meter_id
-            WHERE a.raw_code BETWEEN \(LeakSignatures.Code.continuousWarning) AND \(LeakSignatures.Code.networkImbalance)
-            GROUP BY 1 ORDER BY 1
-            """
-        ) {
-            let cells = row.map { $0 ?? "" }
-            print("  \(pad(cells[0], 26)) \(pad(cells[1], 4)) meters \(cells[2])")
+        for signature in stored.leakSignatures {
+            print(
+                "  \(pad(signature.condition, 26)) \(pad(String(signature.count), 4)) meters "
+                    + signature.meterAddresses.joined(separator: " ")
+            )
         }
         print("  (each opens or joins a ticket in the list above, except the 24 h and 7-day continuous-flow warnings)")
     }
 
-    private func printSummary(report: SimulatorReport, statistics: PipelineStatistics, conninfo: String) throws {
-        let connection = try PostgresConnection.connect(conninfo: conninfo)
-        defer { connection.close() }
-        func scalar(_ sql: String) throws -> String { try connection.query(sql).first?.first.flatMap { $0 } ?? "0" }
-
+    private func printSummary(report: SimulatorReport, statistics: PipelineStatistics, stored: FleetReport) {
         print("")
         print("== fleet")
         print(
@@ -309,41 +275,51 @@ struct DemoCommand: AsyncParsableCommand {
         )
         print("== gateway")
         print("  frames received      \(statistics.framesProcessed.load(ordering: .relaxed))")
-        print("  frames stored        \(try scalar("SELECT count(*) FROM uplink_frames"))")
-        print("  readings             \(try scalar("SELECT count(*) FROM readings"))")
-        print("  interval points      \(try scalar("SELECT count(*) FROM interval_readings"))")
-        print("  alarms               \(try scalar("SELECT count(*) FROM alarms"))")
-        print("  quarantined          \(try scalar("SELECT count(*) FROM quarantine"))")
-        for row in try connection.query("SELECT reason, count(*) FROM quarantine GROUP BY reason ORDER BY reason") {
-            print(
-                "    \(row[0] ?? "?")\(String(repeating: " ", count: max(1, 20 - (row[0]?.count ?? 1))))\(row[1] ?? "0")"
-            )
+        print("  frames stored        \(stored.framesStored)")
+        print("  readings             \(stored.readings)")
+        print("  interval points      \(stored.intervalPoints)")
+        print("  alarms               \(stored.alarms)")
+        print("  quarantined          \(stored.quarantined)")
+        for reason in stored.quarantineByReason {
+            print("    \(reason.name)\(String(repeating: " ", count: max(1, 20 - reason.name.count)))\(reason.count)")
         }
-        print("  tickets raised       \(try scalar("SELECT count(*) FROM repair_tickets"))")
-        let tickets = try connection.query(
-            """
-            SELECT t.id, m.address, t.condition, t.priority, t.status, t.alarm_count,
-                   to_char(t.opened_at AT TIME ZONE 'UTC', 'HH24:MI:SS'),
-                   to_char(t.arrive_by AT TIME ZONE 'UTC', 'MM-DD HH24:MI'), to_char(t.repair_by AT TIME ZONE 'UTC', 'MM-DD HH24:MI')
-            FROM repair_tickets t JOIN meters m ON m.id = t.meter_id ORDER BY t.priority, t.id
-            """
-        )
-        if !tickets.isEmpty {
+        print("  tickets raised       \(stored.tickets.count)")
+        if !stored.tickets.isEmpty {
             print(
                 "    id  meter      condition                        pri  status  alarms  opened    arrive by    repair by (UTC)"
             )
-            for row in tickets {
-                let cells = row.map { $0 ?? "" }
+            for ticket in stored.tickets {
+                let arriveBy = ticket.arriveBy.map { Self.monthDayMinute($0) } ?? ""
+                let repairBy = ticket.repairBy.map { Self.monthDayMinute($0) } ?? ""
                 print(
-                    "    \(pad(cells[0], 3)) \(pad(cells[1], 10)) \(pad(cells[2], 32)) \(pad(cells[3], 4)) \(pad(cells[4], 7)) \(pad(cells[5], 7)) \(pad(cells[6], 9)) \(pad(cells[7], 12)) \(cells[8])"
+                    "    \(pad(String(ticket.id), 3)) \(pad(ticket.meterAddress, 10)) \(pad(ticket.condition, 32)) \(pad(ticket.priority, 4)) \(pad(ticket.status, 7)) \(pad(String(ticket.alarmCount), 7)) \(pad(Self.timeOfDay(ticket.openedAt), 9)) \(pad(arriveBy, 12)) \(repairBy)"
                 )
             }
         }
-        print("  ticket events        \(try scalar("SELECT count(*) FROM ticket_events"))")
+        print("  ticket events        \(stored.ticketEvents)")
         print(
             "  database commits     \(statistics.commits.load(ordering: .relaxed)) (failed attempts \(statistics.commitFailures.load(ordering: .relaxed)))"
         )
     }
+
+    /// `HH:MM:SS` in UTC.
+    private static func timeOfDay(_ time: Timestamp) -> String {
+        let civil = CivilTime(utcSeconds: floorSeconds(time))
+        return "\(twoDigits(civil.hour)):\(twoDigits(civil.minute)):\(twoDigits(civil.second))"
+    }
+
+    /// `MM-DD HH:MM` in UTC.
+    private static func monthDayMinute(_ time: Timestamp) -> String {
+        let civil = CivilTime(utcSeconds: floorSeconds(time))
+        return "\(twoDigits(civil.month))-\(twoDigits(civil.day)) \(twoDigits(civil.hour)):\(twoDigits(civil.minute))"
+    }
+
+    private static func floorSeconds(_ time: Timestamp) -> Int64 {
+        let micros = time.microsecondsSinceEpoch
+        return micros >= 0 ? micros / 1_000_000 : (micros - 999_999) / 1_000_000
+    }
+
+    private static func twoDigits(_ value: Int) -> String { value < 10 ? "0\(value)" : String(value) }
 
     private func pad(_ text: String, _ width: Int) -> String {
         text.count >= width ? text : text + String(repeating: " ", count: width - text.count)

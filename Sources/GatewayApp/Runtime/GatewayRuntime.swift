@@ -151,8 +151,8 @@ struct GatewayRuntime {
                         reviewToken: configuration.http.reviewToken
                     ),
                     dispatch: DispatchAPI(
-                        store: DispatchStore(database: dispatchDatabase),
-                        inspections: InspectionStore(database: dispatchDatabase),
+                        store: DispatchStore(dispatchDatabase),
+                        inspections: InspectionStore(dispatchDatabase),
                         token: configuration.http.dispatchToken,
                         residentialMonths: configuration.dispatch.inspectionResidentialMonths,
                         nonResidentialMonths: configuration.dispatch.inspectionNonResidentialMonths

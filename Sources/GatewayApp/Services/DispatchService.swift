@@ -60,8 +60,8 @@ final class DispatchService: Service {
         now: @escaping @Sendable () -> Timestamp = { .now }
     ) {
         self.session = session
-        self.store = DispatchStore(database: session)
-        self.outbox = DispatchOutbox(database: session)
+        self.store = DispatchStore(session)
+        self.outbox = DispatchOutbox(session)
         self.client = client
         self.topicPrefix = topicPrefix
         self.escalationIntervalSeconds = escalationIntervalSeconds

@@ -10,6 +10,9 @@ public import PostgresSink
 /// * `GET /dispatch/v1/tickets/{id}` — the ticket, its events and the household file.
 /// * `POST /dispatch/v1/tickets/{id}/steps` `{"step":"acknowledged","actor":"…","note":"…"}` — one lifecycle step.
 /// * `POST /dispatch/v1/tickets/{id}/notes` `{"actor":"…","note":"…"}`.
+///
+///   A step and a note answer with the event's `TicketEventMessage` (GatewayDomain), the JSON NOTIFY and the MQTT
+///   dispatch topic carry; the ticket's `events` are those messages too.
 /// * `POST /dispatch/v1/tickets` `{"protocol","meter","reporter","actor","note","condition"}` — a hotline ticket
 ///   (condition defaults to `gas_smell_reported`, P0).
 /// * `POST /dispatch/v1/outages` `{"district","starts_at","ends_at","reason","announced_by"}`.
@@ -78,7 +81,7 @@ public struct DispatchAPI: Sendable {
             guard let found = try await store.ticket(id) else { throw APIError.notFound("no_such_ticket") }
             return TicketDetailResponse(
                 ticket: TicketResponse(found.ticket),
-                events: found.events.map(TicketEventResponse.init),
+                events: found.events,
                 household: HouseholdResponse(found.household)
             )
         }
@@ -87,8 +90,9 @@ public struct DispatchAPI: Sendable {
             let body = try await request.decodeJSON(as: StepRequest.self, context: context, orRefuseWith: "bad_step")
             guard let step = TicketStep(rawValue: body.step) else { throw APIError.badRequest("bad_step") }
             do {
-                let event = try await store.advanceTicket(id, to: step, actor: body.actor, note: body.note)
-                return TicketEventRecordedResponse(eventID: event.id, ticketID: event.ticketID, event: event.kind)
+                return TicketEventRecordedResponse(
+                    try await store.advanceTicket(id, to: step, actor: body.actor, note: body.note)
+                )
             } catch let error as PostgresError where error.code == .invalidArgument {
                 throw APIError(.conflict, "step_not_allowed", message: error.message)
             }
@@ -97,8 +101,7 @@ public struct DispatchAPI: Sendable {
             let id = try Self.ticketID(context)
             let body = try await request.decodeJSON(as: NoteRequest.self, context: context, orRefuseWith: "bad_note")
             do {
-                let event = try await store.noteTicket(id, actor: body.actor, note: body.note)
-                return TicketEventRecordedResponse(eventID: event.id, ticketID: event.ticketID, event: "note")
+                return TicketEventRecordedResponse(try await store.noteTicket(id, actor: body.actor, note: body.note))
             } catch let error as PostgresError where error.code == .invalidArgument {
                 throw APIError.notFound("no_such_ticket", message: error.message)
             }

@@ -106,10 +106,11 @@ struct TicketListResponse: ResponseEncodable, Sendable {
     var tickets: [TicketResponse]
 }
 
-/// `GET /dispatch/v1/tickets/{id}`: `{"ticket":{…},"events":[…],"household":{…}}`.
+/// `GET /dispatch/v1/tickets/{id}`: `{"ticket":{…},"events":[…],"household":{…}}`, each event the
+/// ``TicketEventMessage`` NOTIFY and MQTT carry for it.
 struct TicketDetailResponse: ResponseEncodable, Sendable {
     var ticket: TicketResponse
-    var events: [TicketEventResponse]
+    var events: [TicketEventMessage]
     var household: HouseholdResponse
 }
 

@@ -12,7 +12,7 @@ public struct DispatchOutbox: Sendable {
 
     /// Creates an outbox over a session or a pool.
     /// - Parameter database: Where the statements run.
-    public init(database: any PostgresDatabase) {
+    public init(_ database: any PostgresDatabase) {
         self.database = database
     }
 

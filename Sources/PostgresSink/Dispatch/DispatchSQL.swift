@@ -309,10 +309,14 @@ extension DispatchSQL {
         WHERE dispatch_settings.value IS DISTINCT FROM excluded.value
         """
 
-    /// The events of a ticket in order: $1 ticket.
-    static let events = """
-        SELECT id, ticket_id, \(WriterSQL.epochMicros("at")), kind, actor, alarm_id, detail
-        FROM ticket_events WHERE ticket_id = $1::bigint ORDER BY id
+    /// The messages of a ticket's events, in id order: $1 ticket.
+    static let messagesOfTicket = """
+        SELECT \(messageColumns)
+        FROM ticket_events e
+        JOIN repair_tickets t ON t.id = e.ticket_id
+        JOIN meters m ON m.id = t.meter_id
+        WHERE e.ticket_id = $1::bigint
+        ORDER BY e.id
         """
 
     /// Household file, premises facts: $1 meter id.

@@ -14,7 +14,7 @@ public struct DispatchStore: Sendable {
 
     /// Creates a store over a session or a pool.
     /// - Parameter database: Where the statements run.
-    public init(database: any PostgresDatabase) {
+    public init(_ database: any PostgresDatabase) {
         self.database = database
     }
 
@@ -24,7 +24,7 @@ public struct DispatchStore: Sendable {
     ///   - step: The step reached.
     ///   - actor: Who (recorded on the event).
     ///   - note: Free text for the event's detail.
-    /// - Returns: The event written.
+    /// - Returns: The event written, as the ``TicketEventMessage`` notified for it.
     /// - Throws: ``PostgresError`` with code `.invalidArgument` when the ticket does not exist or is not in a status
     ///   this step follows (the message is ``TicketLifecycle/Refusal``'s; nothing is written).
     public func advanceTicket(
@@ -32,7 +32,7 @@ public struct DispatchStore: Sendable {
         to step: TicketStep,
         actor: String,
         note: String?
-    ) async throws -> DispatchEvent {
+    ) async throws -> TicketEventMessage {
         guard !actor.isEmpty, !actor.utf8.contains(0), !(note?.utf8.contains(0) ?? false) else {
             throw PostgresError(code: .invalidArgument, message: "a ticket step needs an actor")
         }
@@ -55,8 +55,7 @@ public struct DispatchStore: Sendable {
                     as: DispatchEvent.self
                 ).first
             else { throw PostgresError(code: .invalidArgument, message: "no ticket \(ticketID)") }
-            try DispatchOutbox.notify(eventIDs: [event.id], on: connection)
-            return event
+            return try Self.notifiedMessage(of: event, on: connection)
         }
     }
 
@@ -65,9 +64,9 @@ public struct DispatchStore: Sendable {
     ///   - ticketID: The ticket.
     ///   - actor: Who wrote it.
     ///   - note: The text.
-    /// - Returns: The event written.
+    /// - Returns: The event written, as the ``TicketEventMessage`` notified for it.
     /// - Throws: ``PostgresError`` with code `.invalidArgument` when the ticket does not exist or a field is empty.
-    public func noteTicket(_ ticketID: Int64, actor: String, note: String) async throws -> DispatchEvent {
+    public func noteTicket(_ ticketID: Int64, actor: String, note: String) async throws -> TicketEventMessage {
         guard !actor.isEmpty, !note.isEmpty, !actor.utf8.contains(0), !note.utf8.contains(0) else {
             throw PostgresError(code: .invalidArgument, message: "a note needs an actor and text")
         }
@@ -76,8 +75,7 @@ public struct DispatchStore: Sendable {
                 let event = try connection.query(DispatchSQL.note, [ticketID, actor, note], as: DispatchEvent.self)
                     .first
             else { throw PostgresError(code: .invalidArgument, message: "no ticket \(ticketID)") }
-            try DispatchOutbox.notify(eventIDs: [event.id], on: connection)
-            return event
+            return try Self.notifiedMessage(of: event, on: connection)
         }
     }
 
@@ -210,17 +208,20 @@ public struct DispatchStore: Sendable {
     }
 
     /// One ticket with its events and the household file of its meter.
+    ///
+    /// The events are the ``TicketEventMessage``s NOTIFY and MQTT carry, in id order; like the outbox's, each
+    /// message's `ticket` is the ticket as it stands now.
     /// - Parameter id: The ticket.
     /// - Returns: `nil` when there is no such ticket.
     /// - Throws: ``PostgresError``.
     public func ticket(
         _ id: Int64
-    ) async throws -> (ticket: DispatchTicket, events: [DispatchEvent], household: HouseholdFile)? {
+    ) async throws -> (ticket: DispatchTicket, events: [TicketEventMessage], household: HouseholdFile)? {
         try await database.withConnection { connection -> TicketWithFile? in
             guard let ticket = try connection.query(DispatchSQL.one, [id], as: DispatchTicket.self).first else {
                 return nil
             }
-            let events = try connection.query(DispatchSQL.events, [id], as: DispatchEvent.self)
+            let events = try connection.query(DispatchSQL.messagesOfTicket, [id], as: TicketEventMessage.self)
             let meter = ticket.meterID
             let premises = try connection.rows(DispatchSQL.premises, [meter]).first
             let household = HouseholdFile(
@@ -250,6 +251,17 @@ public struct DispatchStore: Sendable {
         try await database.withConnection { connection in
             try connection.query(DispatchSQL.slaReport, [from, to], as: SLARow.self)
         }
+    }
+
+    /// Notifies the event just written and returns its message (inside the caller's transaction).
+    private static func notifiedMessage(
+        of event: DispatchEvent,
+        on connection: PostgresConnection
+    ) throws -> TicketEventMessage {
+        guard let message = try DispatchOutbox.notify(eventIDs: [event.id], on: connection).first else {
+            throw PostgresError(code: .unexpectedResult, message: "event \(event.id) has no message")
+        }
+        return message
     }
 }
 
@@ -290,7 +302,7 @@ private struct OverdueTicket: PostgresRowDecodable {
 /// ``DispatchStore/ticket(_:)``'s answer as a Sendable value (tuples of structs are not carried across the session).
 private struct TicketWithFile: Sendable {
     var ticket: DispatchTicket
-    var events: [DispatchEvent]
+    var events: [TicketEventMessage]
     var household: HouseholdFile
 }
 

@@ -9,7 +9,7 @@ public struct InspectionStore: Sendable {
 
     /// Creates a store over a session or a pool.
     /// - Parameter database: Where the statements run.
-    public init(database: any PostgresDatabase) {
+    public init(_ database: any PostgresDatabase) {
         self.database = database
     }
 

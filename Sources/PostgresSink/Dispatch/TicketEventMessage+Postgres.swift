@@ -52,11 +52,15 @@ extension DispatchOutbox {
     /// - Parameters:
     ///   - eventIDs: The events just written.
     ///   - connection: The connection of the open transaction.
+    /// - Returns: The messages notified, in id order.
     /// - Throws: ``PostgresError``.
-    static func notify(eventIDs: [Int64], on connection: PostgresConnection) throws {
-        guard !eventIDs.isEmpty else { return }
-        for message in try connection.query(DispatchSQL.messagesByID, [eventIDs], as: TicketEventMessage.self) {
+    @discardableResult
+    static func notify(eventIDs: [Int64], on connection: PostgresConnection) throws -> [TicketEventMessage] {
+        guard !eventIDs.isEmpty else { return [] }
+        let messages = try connection.query(DispatchSQL.messagesByID, [eventIDs], as: TicketEventMessage.self)
+        for message in messages {
             _ = try connection.rows(DispatchSQL.notify, [try message.jsonText()])
         }
+        return messages
     }
 }

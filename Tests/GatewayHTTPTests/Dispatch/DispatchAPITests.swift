@@ -54,8 +54,8 @@ struct DispatchAPITests {
         let router = GatewayHTTPServer.makeRouter(readiness: { [] }, metrics: { [] })
         let apiDatabase = PostgresSession(conninfo: database.conninfo, logger: logger)
         DispatchAPI(
-            store: DispatchStore(database: apiDatabase),
-            inspections: InspectionStore(database: apiDatabase),
+            store: DispatchStore(apiDatabase),
+            inspections: InspectionStore(apiDatabase),
             token: Self.token,
             residentialMonths: 12,
             nonResidentialMonths: 6
@@ -101,7 +101,9 @@ struct DispatchAPITests {
                 let deadlines = try #require(ticket["deadlines"] as? [String: Any])
                 #expect(Set(deadlines.keys) == ["acknowledge_by", "arrive_by", "make_safe_by", "repair_by"])
                 #expect((ticket["steps"] as? [String: Any])?.isEmpty == true)
-                #expect((detail["events"] as? [[String: Any]])?.first?["kind"] as? String == "opened")
+                let opened = try #require((detail["events"] as? [[String: Any]])?.first)
+                #expect(opened["event"] as? String == "opened" && opened["version"] as? Int == 1)
+                #expect((opened["ticket"] as? [String: Any])?["id"] as? Int == ticketID)
                 let household = try #require(detail["household"] as? [String: Any])
                 #expect(household["customer_class"] is NSNull)
             }
@@ -132,7 +134,11 @@ struct DispatchAPITests {
                 #expect(response.status == .ok)
                 let answer = try object(response.body)
                 #expect(answer["event"] as? String == "acknowledged")
-                #expect(answer["ticket_id"] as? Int == ticketID)
+                #expect(answer["actor"] as? String == "desk-9")
+                #expect(answer["version"] as? Int == 1)
+                let ticket = try #require(answer["ticket"] as? [String: Any])
+                #expect(ticket["id"] as? Int == ticketID)
+                #expect(ticket["status"] as? String == "acknowledged")
                 #expect(answer["event_id"] is Int)
             }
             try await client.execute(
@@ -144,6 +150,8 @@ struct DispatchAPITests {
                 #expect(response.status == .ok)
                 let answer = try object(response.body)
                 #expect(answer["event"] as? String == "note")
+                #expect(answer["detail"] as? String == "crew 3 on the way")
+                #expect((answer["ticket"] as? [String: Any])?["id"] as? Int == ticketID)
             }
             try await client.execute(
                 uri: "/dispatch/v1/tickets/\(ticketID + 1000)/notes",

@@ -56,15 +56,42 @@ import Testing
         #expect(!text.contains(#""note""#))
     }
 
+    /// The ticket part of ``message(id:event:actor:detail:alarmID:)``.
+    private var messageTicket: TicketEventMessage.Ticket {
+        TicketEventMessage.Ticket(
+            id: 5,
+            meterID: 9,
+            condition: "methane_detector",
+            priority: .p0,
+            status: "acknowledged",
+            origin: "alarm",
+            incidentID: nil,
+            escalationLevel: 1,
+            openedAt: t0,
+            acknowledgeBy: t0.adding(seconds: 300),
+            arriveBy: t0.adding(seconds: 3600),
+            makeSafeBy: nil,
+            repairBy: nil,
+            meter: TicketEventMessage.Meter(protocol: "native", id: "777", district: nil, rural: true)
+        )
+    }
+
+    private let messageTicketJSON =
+        #"{"acknowledge_by":"2026-01-01T00:05:00Z","arrive_by":"2026-01-01T01:00:00Z","#
+        + #""condition":"methane_detector","escalation_level":1,"id":5,"incident_id":null,"make_safe_by":null,"#
+        + #""meter":{"district":null,"id":"777","protocol":"native","rural":true},"meter_id":9,"#
+        + #""opened_at":"2026-01-01T00:00:00Z","origin":"alarm","priority":"P0","repair_by":null,"#
+        + #""status":"acknowledged"}"#
+
     @Test func detailShowsEventsAndTheHouseholdFile() throws {
-        let event = DispatchEvent(
-            id: 11,
-            ticketID: 5,
+        let event = TicketEventMessage(
+            eventID: 11,
+            event: "opened",
             at: t0,
-            kind: "opened",
             actor: "gateway",
+            detail: nil,
             alarmID: 3,
-            detail: nil
+            ticket: messageTicket
         )
         let household = HouseholdFile(
             readings: [HouseholdFile.Reading(readAt: t0, volumeMillilitres: 100, valve: .open, quality: nil)],
@@ -77,13 +104,14 @@ import Testing
         )
         let detail = TicketDetailResponse(
             ticket: TicketResponse(ticket),
-            events: [TicketEventResponse(event)],
+            events: [event],
             household: HouseholdResponse(household)
         )
         #expect(
             try GatewayJSONEncoder().text(detail)
-                == #"{"events":[{"actor":"gateway","alarm_id":3,"at":"2026-01-01T00:00:00Z","detail":null,"id":11,"#
-                + #""kind":"opened"}],"household":{"alarms":[{"cleared":false,"condition":"methane_detector","#
+                == #"{"events":[{"actor":"gateway","alarm_id":3,"at":"2026-01-01T00:00:00Z","detail":null,"#
+                + #""event":"opened","event_id":11,"ticket":"# + messageTicketJSON + #","version":1}],"#
+                + #""household":{"alarms":[{"cleared":false,"condition":"methane_detector","#
                 + #""priority":"P0","raised_at":"2026-01-01T00:00:00Z"}],"continuous_appliance":false,"#
                 + #""customer_class":null,"inspections":[{"date":"2025-06-01","inspector":"i.k","result":"pass"}],"#
                 + #""methane_detector_linked":true,"readings":[{"quality":null,"read_at":"2026-01-01T00:00:00Z","#
@@ -141,10 +169,21 @@ import Testing
 
     @Test func writesAnswerWithTheirIdentifiers() throws {
         let encoder = GatewayJSONEncoder()
-        #expect(
-            try encoder.text(TicketEventRecordedResponse(eventID: 12, ticketID: 5, event: "acknowledged"))
-                == #"{"event":"acknowledged","event_id":12,"ticket_id":5}"#
+        // A step or a note answers with the event's message: the same text NOTIFY and MQTT carry.
+        let step = TicketEventMessage(
+            eventID: 12,
+            event: "acknowledged",
+            at: t0.adding(seconds: 120),
+            actor: "desk-9",
+            detail: "on it",
+            alarmID: nil,
+            ticket: messageTicket
         )
+        let stepJSON =
+            #"{"actor":"desk-9","alarm_id":null,"at":"2026-01-01T00:02:00Z","detail":"on it","#
+            + #""event":"acknowledged","event_id":12,"ticket":"# + messageTicketJSON + #","version":1}"#
+        #expect(try encoder.text(TicketEventRecordedResponse(step)) == stepJSON)
+        #expect(try step.jsonText() == stepJSON)
         #expect(
             try encoder.text(ManualTicketResponse(ticketID: 5, opened: false)) == #"{"opened":false,"ticket_id":5}"#
         )

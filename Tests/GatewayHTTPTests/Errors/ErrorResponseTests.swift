@@ -21,8 +21,8 @@ import Testing
         BillingAPI(store: BillingStore(database), reviewToken: Self.reviewToken)
             .register(on: router)
         DispatchAPI(
-            store: DispatchStore(database: database),
-            inspections: InspectionStore(database: database),
+            store: DispatchStore(database),
+            inspections: InspectionStore(database),
             token: Self.dispatchToken,
             residentialMonths: 60,
             nonResidentialMonths: 12

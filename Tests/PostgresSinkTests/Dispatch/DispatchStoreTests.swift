@@ -33,7 +33,7 @@ struct DispatchStoreTests {
                     actor: actor,
                     note: "step \(step.rawValue)"
                 )
-                #expect(event.kind == step.rawValue && event.actor == actor)
+                #expect(event.event == step.rawValue && event.actor == actor && event.ticket.id == ticket.id)
             }
             await #expect(throws: PostgresError.self) {
                 _ = try await dispatch.store.advanceTicket(ticket.id, to: .closed, actor: "desk-2", note: nil)
@@ -42,7 +42,7 @@ struct DispatchStoreTests {
             #expect(closed.status == "closed")
             #expect(closed.steps.count == 7)
             #expect(
-                events.map { "\($0.kind)/\($0.actor)" } == [
+                events.map { "\($0.event)/\($0.actor)" } == [
                     "opened/gateway", "acknowledged/desk-1", "dispatched/desk-1", "on_site/crew-7", "made_safe/crew-7",
                     "resolved/crew-7", "follow_up_done/desk-2", "closed/desk-2",
                 ]
@@ -79,7 +79,7 @@ struct DispatchStoreTests {
             // Rural P0: arrive within 60 minutes.
             let arrive = try #require(ticket.deadlines["arrive_by"])
             #expect(arrive.secondsSinceEpoch - ticket.openedAt.secondsSinceEpoch == 3600)
-            #expect(events.map(\.kind) == ["opened", "note"])
+            #expect(events.map(\.event) == ["opened", "note"])
             #expect(events.map(\.actor) == ["hotline-3", "hotline-4"])
             #expect(try database.count("repair_tickets") == 1)
         }
@@ -178,8 +178,13 @@ struct DispatchStoreTests {
             batch.alarms = [makeAlarm(meter: ids["m1"]!, raisedAt: now.adding(seconds: -5))]
             _ = try await writer.write(batch)
             let ticket = try #require(try await dispatch.store.tickets(TicketFilter()).first)
-            _ = try await dispatch.store.advanceTicket(ticket.id, to: .acknowledged, actor: "desk", note: "on it")
-            _ = try await dispatch.store.noteTicket(ticket.id, actor: "desk", note: "crew 3")
+            let acknowledged = try await dispatch.store.advanceTicket(
+                ticket.id,
+                to: .acknowledged,
+                actor: "desk",
+                note: "on it"
+            )
+            let noted = try await dispatch.store.noteTicket(ticket.id, actor: "desk", note: "crew 3")
             let notes = await collector.wait(forCount: 3)
             let notified = try notes.map {
                 try JSONDecoder().decode(TicketEventMessage.self, from: Data($0.payload.utf8))
@@ -191,6 +196,11 @@ struct DispatchStoreTests {
             #expect(outbox.map(\.eventID) == notified.map(\.eventID))
             #expect(outbox.map(\.detail) == notified.map(\.detail))
             #expect(outbox.last == notified.last)
+            // A step and a note answer with the very message they notified; the ticket lists the same events.
+            #expect(Array(notified.dropFirst()) == [acknowledged, noted])
+            let listed = try #require(try await dispatch.store.ticket(ticket.id)).events
+            #expect(listed.map(\.eventID) == notified.map(\.eventID))
+            #expect(listed.last == noted)
         }
     }
 
@@ -300,7 +310,7 @@ struct DispatchStoreTests {
             #expect(battery.status == "resolved")
             #expect(methane.status == "open")  // an emergency is closed by a person, never by the meter
             let events = try #require(try await dispatch.store.ticket(battery.id)).events
-            #expect(events.map(\.kind) == ["opened", "alarm_cleared", "resolved"])
+            #expect(events.map(\.event) == ["opened", "alarm_cleared", "resolved"])
             #expect(events.last?.actor == "gateway")
         }
     }
@@ -322,9 +332,9 @@ func withDispatch(
     try await withMigratedWriter(meters: meters, rural: rural) { writer, database, ids in
         let session = PostgresSession(conninfo: database.conninfo, logger: testLogger)
         let fixture = DispatchFixture(
-            store: DispatchStore(database: session),
-            outbox: DispatchOutbox(database: session),
-            inspections: InspectionStore(database: session)
+            store: DispatchStore(session),
+            outbox: DispatchOutbox(session),
+            inspections: InspectionStore(session)
         )
         do {
             try await body(writer, fixture, database, ids)
