@@ -110,7 +110,7 @@ extension MBusDecoder {
     /// Whether the big-endian CRC-16/EN-13757 right after `range` matches the bytes in `range`.
     static func blockCRCMatches(_ raw: UnsafeRawBufferPointer, _ range: Range<Int>) -> Bool {
         let computed = CRC16.en13757.checksum(UnsafeRawBufferPointer(rebasing: raw[range]))
-        let sent = UInt16(raw[range.upperBound]) << 8 | UInt16(raw[range.upperBound + 1])
+        let sent = raw.u16(range.upperBound)
         return computed == sent
     }
 
@@ -207,14 +207,14 @@ extension MBusDecoder {
         var session: UInt32? = nil
         if ci == 0x8E || ci == 0x8F {
             address = MBusAddress(
-                manufacturerCode: frame.u16le(start + 3),
-                id: frame.u32le(start + 5),
+                manufacturerCode: frame.bytes.u16le(start + 3),
+                id: frame.bytes.u32le(start + 5),
                 version: frame.bytes[start + 9],
                 deviceType: frame.bytes[start + 10]
             )
         }
-        if ci == 0x8D { session = frame.u32le(start + 3) }
-        if ci == 0x8F { session = frame.u32le(start + 11) }
+        if ci == 0x8D { session = frame.bytes.u32le(start + 3) }
+        if ci == 0x8F { session = frame.bytes.u32le(start + 11) }
         frame.extendedLink = MBusExtendedLinkLayer(
             ci: ci,
             communicationControl: frame.bytes[start + 1],
@@ -286,37 +286,12 @@ extension MBusFrame {
         }
     }
 
-    /// The little-endian u16 at `offset` of ``bytes``; the caller has checked the bounds.
-    func u16le(_ offset: Int) -> UInt16 {
-        UInt16(bytes[offset]) | UInt16(bytes[offset + 1]) << 8
-    }
-
-    /// The little-endian u32 at `offset` of ``bytes``; the caller has checked the bounds.
-    func u32le(_ offset: Int) -> UInt32 {
-        UInt32(bytes[offset]) | UInt32(bytes[offset + 1]) << 8 | UInt32(bytes[offset + 2]) << 16
-            | UInt32(bytes[offset + 3]) << 24
-    }
-
     /// Whether the little-endian PayloadCRC at `offset` matches CRC-16/EN-13757 over the rest of the frame.
     func payloadCRCMatches(at offset: Int) -> Bool {
-        let sent = u16le(offset)
+        let sent = bytes.u16le(offset)
         let computed = bytes.span.withUnsafeBytes { raw in
             CRC16.en13757.checksum(UnsafeRawBufferPointer(rebasing: raw[(offset + 2)..<byteCount]))
         }
         return sent == computed
-    }
-}
-
-extension UnsafeRawBufferPointer {
-    /// The little-endian UInt16 at `offset`; the caller has checked the bounds.
-    @inline(__always)
-    func u16le(_ offset: Int) -> UInt16 {
-        UInt16(littleEndian: loadUnaligned(fromByteOffset: offset, as: UInt16.self))
-    }
-
-    /// The little-endian UInt32 at `offset`; the caller has checked the bounds.
-    @inline(__always)
-    func u32le(_ offset: Int) -> UInt32 {
-        UInt32(littleEndian: loadUnaligned(fromByteOffset: offset, as: UInt32.self))
     }
 }

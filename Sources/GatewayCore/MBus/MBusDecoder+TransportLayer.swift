@@ -30,7 +30,7 @@ extension MBusDecoder {
             throw FrameDecodingError(.badLength, "AFL: AFLL below the 2-byte FCL")
         }
         var cursor = position + 2
-        let fcl = frame.u16le(cursor)
+        let fcl = frame.bytes.u16le(cursor)
         cursor += 2
         var fields = AuthenticationFields()
         var layer = MBusAuthenticationLayer(
@@ -49,12 +49,12 @@ extension MBusDecoder {
         }
         if fcl & 0x0200 != 0 {
             try requireAFLField(cursor, end, 2)
-            layer.keyInformation = frame.u16le(cursor)
+            layer.keyInformation = frame.bytes.u16le(cursor)
             cursor += 2
         }
         if fcl & 0x0800 != 0 {
             try requireAFLField(cursor, end, 4)
-            layer.messageCounter = frame.u32le(cursor)
+            layer.messageCounter = frame.bytes.u32le(cursor)
             fields.messageCounterOffset = cursor
             cursor += 4
         }
@@ -69,16 +69,12 @@ extension MBusDecoder {
                 )
             }
             try requireAFLField(cursor, end, 8)
-            var mac: UInt64 = 0
-            for index in cursor..<(cursor + 8) {
-                mac = mac << 8 | UInt64(frame.bytes[index])
-            }
-            layer.mac = mac
+            layer.mac = frame.bytes.u64(cursor)
             cursor += 8
         }
         if fcl & 0x1000 != 0 {
             try requireAFLField(cursor, end, 2)
-            layer.messageLength = frame.u16le(cursor)
+            layer.messageLength = frame.bytes.u16le(cursor)
             fields.messageLengthOffset = cursor
             cursor += 2
         }
@@ -154,21 +150,21 @@ extension MBusDecoder {
             }
             transport.accessNumber = frame.bytes[start + 1]
             transport.status = MBusStatus(rawValue: frame.bytes[start + 2])
-            transport.configuration = frame.u16le(start + 3)
+            transport.configuration = frame.bytes.u16le(start + 3)
             position += 5
         case .long:
             guard start + 13 <= frame.byteCount else {
                 throw FrameDecodingError(.truncated, "TPL: fewer bytes than the long header")
             }
             transport.address = MBusAddress(
-                manufacturerCode: frame.u16le(start + 5),
-                id: frame.u32le(start + 1),
+                manufacturerCode: frame.bytes.u16le(start + 5),
+                id: frame.bytes.u32le(start + 1),
                 version: frame.bytes[start + 7],
                 deviceType: frame.bytes[start + 8]
             )
             transport.accessNumber = frame.bytes[start + 9]
             transport.status = MBusStatus(rawValue: frame.bytes[start + 10])
-            transport.configuration = frame.u16le(start + 11)
+            transport.configuration = frame.bytes.u16le(start + 11)
             position += 13
         }
         if transport.securityMode == 7 {
@@ -253,7 +249,7 @@ extension MBusDecoder {
             iv = block
             cipherKey = meterKey
         } else {
-            let counter = frame.u32le(layout.messageCounter)
+            let counter = frame.bytes.u32le(layout.messageCounter)
             let encryptionKey = deriveKey(meterKey, selector: 0x00, counter: counter, id: identity.id)
             let macKey = deriveKey(meterKey, selector: 0x01, counter: counter, id: identity.id)
             // MAC = AES-CMAC(K_mac, MCL ‖ MCR ‖ [ML] ‖ everything from the TPL CI to the end), first 8 bytes.

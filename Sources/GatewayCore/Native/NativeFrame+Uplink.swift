@@ -18,16 +18,16 @@ extension NativeFrame {
         }
 
         /// The number of raw counts after which the register rolls over: 10^(digits − exponent).
-        public var rawModulus: UInt64 { NativeDecoder.powerOfTen(Int(digits) - Int(exponent)) }
+        public var rawModulus: UInt64 { DecimalScale.powerOfTen(Int(digits) - Int(exponent)) }
 
         /// Millilitres per raw count: 10^(exponent + 6).
-        public var millilitresPerCount: Int64 { Int64(NativeDecoder.powerOfTen(Int(exponent) + 6)) }
+        public var millilitresPerCount: Int64 { Int64(DecimalScale.powerOfTen(Int(exponent) + 6)) }
 
         /// The register value in millilitres (exact; valid for decoded, range-checked values).
         public var millilitres: Int64 { Int64(truncatingIfNeeded: raw) &* millilitresPerCount }
 
         /// The rollover modulus 10^digits m³ in millilitres.
-        public var modulusMillilitres: Int64 { Int64(NativeDecoder.powerOfTen(Int(digits) + 6)) }
+        public var modulusMillilitres: Int64 { Int64(DecimalScale.powerOfTen(Int(digits) + 6)) }
 
         /// The value in m³ as exact decimal text with the register's resolution, e.g. `"1234.567"`.
         public var cubicMetresText: String {
