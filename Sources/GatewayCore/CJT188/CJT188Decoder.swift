@@ -165,7 +165,7 @@ public enum CJT188Decoder {
         frame.sequence = data[2]
         let payload = UnsafeRawBufferPointer(rebasing: data[3...])
         guard let (identifier, order) = CJT188DataIdentifier.match(data[0], data[1]) else {
-            frame.dataIdentifier = CJT188DataIdentifier(rawValue: UInt16(data[0]) << 8 | UInt16(data[1]))
+            frame.dataIdentifier = CJT188DataIdentifier(rawValue: data.u16(0))
             frame.body = .raw(CJT188Payload(payload))
             return
         }
@@ -363,13 +363,13 @@ public enum CJT188Decoder {
             bcdMessage: "heat_data.cumulative_volume: a BCD digit is above 9",
             unitMessage: "heat_data.cumulative_volume: the unit code is not a volume unit (29H-2EH)"
         )
-        guard let supply = CJT188BCD.littleEndian(p, at: 25, count: 3) else {
+        guard let supply = BCD.littleEndian(p, at: 25, count: 3) else {
             throw FrameDecodingError(.fieldOutOfRange, "heat_data.supply_temperature: a BCD digit is above 9")
         }
-        guard let returnTemperature = CJT188BCD.littleEndian(p, at: 28, count: 3) else {
+        guard let returnTemperature = BCD.littleEndian(p, at: 28, count: 3) else {
             throw FrameDecodingError(.fieldOutOfRange, "heat_data.return_temperature: a BCD digit is above 9")
         }
-        guard let hours = CJT188BCD.littleEndian(p, at: 31, count: 3) else {
+        guard let hours = BCD.littleEndian(p, at: 31, count: 3) else {
             throw FrameDecodingError(.fieldOutOfRange, "heat_data.operating_hours: a BCD digit is above 9")
         }
         return CJT188Frame.HeatData(
@@ -397,7 +397,7 @@ public enum CJT188Decoder {
         unitMessage: StaticString
     ) throws(FrameDecodingError) -> CJT188Quantity {
         let byteCount = digits / 2
-        guard let raw = CJT188BCD.littleEndian(p, at: offset, count: byteCount) else {
+        guard let raw = BCD.littleEndian(p, at: offset, count: byteCount) else {
             throw FrameDecodingError(.fieldOutOfRange, bcdMessage)
         }
         let unit = CJT188Unit(rawValue: p[offset + byteCount])
@@ -414,7 +414,7 @@ public enum CJT188Decoder {
         for index in 0..<7 {
             let byte = p[offset + index]
             if byte != 0 { allZero = false }
-            guard let value = CJT188BCD.value(byte) else {
+            guard let value = BCD.value(byte) else {
                 return CJT188Clock(state: allZero ? .notSet : .invalid, time: nil)
             }
             switch index {
@@ -439,29 +439,4 @@ public enum CJT188Decoder {
         guard time.isValid else { return CJT188Clock(state: .invalid, time: nil) }
         return CJT188Clock(state: .valid, time: time)
     }
-}
-
-/// Packed BCD helpers.
-enum CJT188BCD {
-    /// Whether both nibbles are 0…9.
-    @inline(__always)
-    static func isValid(_ byte: UInt8) -> Bool { byte >> 4 <= 9 && byte & 0x0F <= 9 }
-
-    /// The two-digit value 0…99, or `nil` if a nibble is above 9.
-    @inline(__always)
-    static func value(_ byte: UInt8) -> UInt8? { isValid(byte) ? (byte >> 4) * 10 + (byte & 0x0F) : nil }
-
-    /// The value of `count` BCD bytes, least significant byte first, or `nil` if a nibble is above 9.
-    static func littleEndian(_ p: UnsafeRawBufferPointer, at offset: Int, count: Int) -> UInt32? {
-        var total: UInt32 = 0
-        for index in stride(from: count - 1, through: 0, by: -1) {
-            guard let value = value(p[offset + index]) else { return nil }
-            total = total &* 100 &+ UInt32(value)
-        }
-        return total
-    }
-
-    /// The BCD byte of a value 0…99.
-    @inline(__always)
-    static func byte(_ value: Int) -> UInt8 { UInt8(value / 10 % 10) << 4 | UInt8(value % 10) }
 }

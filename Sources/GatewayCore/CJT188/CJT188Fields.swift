@@ -95,11 +95,7 @@ public struct CJT188Quantity: Sendable, Hashable {
     /// The value in ``CJT188Unit/displaySymbol`` as a scaled integer: value = `displayRaw` × 10^−``displayScale``.
     public var displayRaw: UInt64 {
         let shift = displayScale - (decimals - unit.displayExponent)
-        var value = UInt64(raw)
-        for _ in 0..<shift {
-            value &*= 10
-        }
-        return value
+        return DecimalScale.wrappingScaled(UInt64(raw), by: shift)
     }
 
     /// The volume in millilitres (10⁻⁶ m³), exact, or `nil` when the unit is not a volume unit.
@@ -109,11 +105,7 @@ public struct CJT188Quantity: Sendable, Hashable {
         guard unit.kind == .volume else { return nil }
         let exponent = 6 - decimals + unit.displayExponent
         guard exponent >= 0 && exponent <= 10 else { return nil }
-        var value = Int64(raw)
-        for _ in 0..<exponent {
-            value &*= 10
-        }
-        return value
+        return Int64(DecimalScale.wrappingScaled(UInt64(raw), by: exponent))
     }
 }
 

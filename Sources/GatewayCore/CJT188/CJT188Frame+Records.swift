@@ -86,7 +86,6 @@ extension CJT188Frame {
         var one = quantity
         one.raw = 1
         guard let step = one.millilitres else { return 0 }
-        let (modulus, overflow) = step.multipliedReportingOverflow(by: 100_000_000)
-        return overflow ? 0 : modulus
+        return DecimalScale.scaled(step, by: 8) ?? 0
     }
 }

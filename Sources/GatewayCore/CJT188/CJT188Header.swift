@@ -110,7 +110,7 @@ public struct CJT188Address: Sendable, Hashable {
     /// A bit per byte (bit i for Ai) whose byte is not two BCD digits.
     public var nonBCDMask: UInt8 {
         var mask: UInt8 = 0
-        for index in 0..<7 where !CJT188BCD.isValid(byte(index)) {
+        for index in 0..<7 where !BCD.isValid(byte(index)) {
             mask |= 1 << UInt8(index)
         }
         return mask

@@ -376,41 +376,17 @@ extension MBusDecoder {
         }
     }
 
-    /// Type A (BCD), least significant byte first. A top nibble `F` means negative when `signNibbleAllowed`; any
-    /// other digit A–F makes the value invalid, as does a value beyond Int64.
+    /// Type A (BCD), least significant byte first, as a record value: a top nibble `F` means negative when
+    /// `signNibbleAllowed`; any other digit A–F makes the value invalid, as does a value beyond Int64.
     static func bcd(
         _ bytes: InlineArray<256, UInt8>,
         _ range: Range<Int>,
         signNibbleAllowed: Bool,
         negative: Bool
     ) -> MBusValue {
-        guard !range.isEmpty else { return .invalid }
-        var value: Int64 = 0
-        var isNegative = negative
-        // Most significant byte first; the loop avoids `reversed()`, which allocates in unoptimized builds.
-        var index = range.upperBound
-        while index > range.lowerBound {
-            index -= 1
-            let byte = bytes[index]
-            let high = byte >> 4
-            let low = byte & 0x0F
-            if index == range.upperBound - 1 && signNibbleAllowed && high == 0xF {
-                isNegative = true
-            } else {
-                guard high <= 9, let next = appendDigit(value, high) else { return .invalid }
-                value = next
-            }
-            guard low <= 9, let next = appendDigit(value, low) else { return .invalid }
-            value = next
-        }
-        return .integer(isNegative ? -value : value)
-    }
-
-    static func appendDigit(_ value: Int64, _ digit: UInt8) -> Int64? {
-        let (product, overflow) = value.multipliedReportingOverflow(by: 10)
-        guard !overflow else { return nil }
-        let (sum, carry) = product.addingReportingOverflow(Int64(digit))
-        return carry ? nil : sum
+        guard let value = BCD.signedLittleEndian(bytes, range, signNibbleAllowed: signNibbleAllowed, negative: negative)
+        else { return .invalid }
+        return .integer(value)
     }
 
     // MARK: Dates (rtl_433 m_bus_tm_decode; protocols.md §2.11)

@@ -63,9 +63,9 @@ extension MBusFrame {
             else { continue }
             switch (record.quantity, record.unit) {
             case (.flow, .cubicMetrePerHour) where flow == nil:
-                flow = Self.scale(raw, by: Int(record.exponent) + 6)
+                flow = DecimalScale.scaled(raw, by: Int(record.exponent) + 6)
             case (.externalTemperature, .degreeCelsius), (.flowTemperature, .degreeCelsius):
-                if temperature == nil, let centi = Self.scale(raw, by: Int(record.exponent) + 2) {
+                if temperature == nil, let centi = DecimalScale.scaled(raw, by: Int(record.exponent) + 2) {
                     temperature = Int32(exactly: centi)
                 }
             case (.volume, _) where mainBasis == nil && isStorableVolume(record, protectedOnly: protectedOnly):
@@ -199,24 +199,6 @@ extension MBusFrame {
         return nil
     }
 
-    /// `raw × 10^shift`, or `nil` on overflow or when a negative shift would drop non-zero digits.
-    static func scale(_ raw: Int64, by shift: Int) -> Int64? {
-        var result = raw
-        if shift >= 0 {
-            for _ in 0..<shift {
-                let (product, overflow) = result.multipliedReportingOverflow(by: 10)
-                if overflow { return nil }
-                result = product
-            }
-            return result
-        }
-        for _ in 0..<(-shift) {
-            guard result % 10 == 0 else { return nil }
-            result /= 10
-        }
-        return result
-    }
-
     /// The wrap-around value of a BCD register in millilitres (10^digits counts), or 0 when unknown (binary
     /// registers, whose wrap the standard does not fix, and values that do not fit).
     static func registerModulus(of record: MBusRecord) -> Int64 {
@@ -229,7 +211,7 @@ extension MBusFrame {
         case 0xE: digits = 12
         default: return 0
         }
-        return scale(1, by: digits + Int(record.exponent) + 6) ?? 0
+        return DecimalScale.scaled(1, by: digits + Int(record.exponent) + 6) ?? 0
     }
 }
 

@@ -339,6 +339,6 @@ public struct MBusRecord: Sendable, Hashable {
     public var millilitres: Int64? {
         guard quantity == .volume, unit == .cubicMetre, case .integer(let raw) = value else { return nil }
         // Finer than a millilitre is exact only when the digits below a millilitre are zero.
-        return MBusFrame.scale(raw, by: Int(exponent) + 6)
+        return DecimalScale.scaled(raw, by: Int(exponent) + 6)
     }
 }

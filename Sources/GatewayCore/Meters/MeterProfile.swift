@@ -165,9 +165,7 @@ public struct MeterProfile: Sendable, Equatable, CustomStringConvertible {
     /// 10^digits m³ in millilitres for 1…12 integer register digits, else `nil`.
     public static func registerModulus(digits: Int) -> Int64? {
         guard (1...12).contains(digits) else { return nil }
-        var modulus: Int64 = 1_000_000
-        for _ in 0..<digits { modulus *= 10 }
-        return modulus
+        return Int64(DecimalScale.powerOfTen(digits + 6))
     }
 
     public var description: String {

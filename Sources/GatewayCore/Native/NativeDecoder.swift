@@ -413,45 +413,4 @@ public enum NativeDecoder {
         }
     }
 
-    /// 10^exponent for exponent 0…19; 0 outside that range (no such register exists).
-    static func powerOfTen(_ exponent: Int) -> UInt64 {
-        guard exponent >= 0 && exponent <= 19 else { return 0 }
-        var value: UInt64 = 1
-        for _ in 0..<exponent {
-            value &*= 10
-        }
-        return value
-    }
-}
-
-extension UnsafeRawBufferPointer {
-    /// The big-endian UInt16 at `offset`; the caller has checked the bounds.
-    @inline(__always)
-    func u16(_ offset: Int) -> UInt16 {
-        UInt16(bigEndian: loadUnaligned(fromByteOffset: offset, as: UInt16.self))
-    }
-
-    /// The big-endian UInt32 at `offset`; the caller has checked the bounds.
-    @inline(__always)
-    func u32(_ offset: Int) -> UInt32 {
-        UInt32(bigEndian: loadUnaligned(fromByteOffset: offset, as: UInt32.self))
-    }
-
-    /// The big-endian UInt64 at `offset`; the caller has checked the bounds.
-    @inline(__always)
-    func u64(_ offset: Int) -> UInt64 {
-        UInt64(bigEndian: loadUnaligned(fromByteOffset: offset, as: UInt64.self))
-    }
-
-    /// The Int8 at `offset`; the caller has checked the bounds.
-    @inline(__always)
-    func i8(_ offset: Int) -> Int8 {
-        Int8(bitPattern: self[offset])
-    }
-
-    /// The big-endian Int16 at `offset`; the caller has checked the bounds.
-    @inline(__always)
-    func i16(_ offset: Int) -> Int16 {
-        Int16(bitPattern: u16(offset))
-    }
 }

@@ -262,7 +262,7 @@ extension NativeFrame {
         json.field("exponent", integer: register.exponent)
         json.field("digits", integer: register.digits)
         json.field("value_m3", literal: register.cubicMetresText)
-        json.field("modulus_m3", literal: String(NativeDecoder.powerOfTen(Int(register.digits))))
+        json.field("modulus_m3", literal: String(DecimalScale.powerOfTen(Int(register.digits))))
         json.endObject()
     }
 
