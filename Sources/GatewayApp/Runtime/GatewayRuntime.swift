@@ -112,7 +112,7 @@ struct GatewayRuntime {
         if configuration.dispatch.isEnabled {
             services.append(
                 DispatchService(
-                    session: PostgresSession(conninfo: configuration.postgres.conninfo, logger: logger),
+                    session: PostgresSession(.gateway(conninfo: configuration.postgres.conninfo), logger: logger),
                     client: mqtt,
                     topicPrefix: configuration.mqtt.topicPrefix,
                     escalationIntervalSeconds: configuration.dispatch.escalationIntervalSeconds,
