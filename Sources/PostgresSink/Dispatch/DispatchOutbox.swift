@@ -121,7 +121,7 @@ extension PendingValveClose: PostgresRowDecodable {
     /// Decodes `ticket id, meter id, address, hex key, condition`.
     /// - Throws: ``PostgresError`` (`.unexpectedResult`) when a column is NULL or the key is not hex.
     public init(row: PostgresRow) throws {
-        guard let key = MeterStore.bytes(fromHex: try row.decode(3, as: String.self)) else {
+        guard let key = Hex.decode(try row.decode(3, as: String.self)) else {
             throw PostgresError(code: .unexpectedResult, message: "column 3 is not a hex key")
         }
         self.init(

@@ -90,28 +90,6 @@ public struct MeterStore: Sendable {
             return try connection.execute(MeterSQL.upsertMeters(columns: columns))
         }
     }
-
-    static func bytes(fromHex hex: String) -> [UInt8]? {
-        func nibble(_ c: UInt8) -> UInt8? {
-            switch c {
-            case UInt8(ascii: "0")...UInt8(ascii: "9"): c - UInt8(ascii: "0")
-            case UInt8(ascii: "a")...UInt8(ascii: "f"): c - UInt8(ascii: "a") + 10
-            case UInt8(ascii: "A")...UInt8(ascii: "F"): c - UInt8(ascii: "A") + 10
-            default: nil
-            }
-        }
-        let utf8 = Array(hex.utf8)
-        guard utf8.count % 2 == 0 else { return nil }
-        var bytes: [UInt8] = []
-        bytes.reserveCapacity(utf8.count / 2)
-        var index = 0
-        while index < utf8.count {
-            guard let high = nibble(utf8[index]), let low = nibble(utf8[index + 1]) else { return nil }
-            bytes.append(high << 4 | low)
-            index += 2
-        }
-        return bytes
-    }
 }
 
 extension RegisteredMeter: PostgresRowDecodable {
@@ -120,7 +98,7 @@ extension RegisteredMeter: PostgresRowDecodable {
     public init(row: PostgresRow) throws {
         let hexKey = try row.decode(5, as: String?.self)
         let aesKey = try hexKey.map { hex in
-            guard let bytes = MeterStore.bytes(fromHex: hex) else {
+            guard let bytes = Hex.decode(hex) else {
                 throw PostgresError(code: .unexpectedResult, message: "column 5 is not hex")
             }
             return bytes
