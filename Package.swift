@@ -103,7 +103,7 @@ let package = Package(
             swiftSettings: swiftSettings
         ),
         // Fixtures the test targets share: a fresh database on the test server, the running broker, the gateway
-        // binary under test.
+        // binary under test, the repository's files (README, golden vectors) found from any test folder.
         .target(
             name: "GatewayTestSupport",
             dependencies: [
@@ -115,7 +115,7 @@ let package = Package(
         ),
         .testTarget(
             name: "GatewayCoreTests",
-            dependencies: ["GatewayCore"],
+            dependencies: ["GatewayCore", "GatewayTestSupport"],
             swiftSettings: swiftSettings
         ),
         .testTarget(name: "GatewayDomainTests", dependencies: ["GatewayDomain"], swiftSettings: swiftSettings),

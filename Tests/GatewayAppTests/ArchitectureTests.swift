@@ -1,11 +1,11 @@
 import Foundation
+import GatewayTestSupport
 import Testing
 
 /// README's architecture table is the module map a newcomer reads; `Package.swift` is what the compiler enforces.
 /// These tests keep the two the same, so the map cannot drift from the build.
 @Suite struct ArchitectureTests {
-    private static let root = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
-        .deletingLastPathComponent()
+    private static let root = Repository.root
 
     /// The project's own modules (targets and system libraries), whatever their kind.
     private static func projectModules(in manifest: String) -> Set<String> {

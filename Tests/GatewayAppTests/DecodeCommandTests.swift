@@ -1,4 +1,5 @@
 import Foundation
+import GatewayTestSupport
 import Testing
 
 @testable import GatewayApp
@@ -20,8 +21,7 @@ import Testing
     }
 
     static let vectors: VectorFile = {
-        let path = URL(fileURLWithPath: #filePath).deletingLastPathComponent()
-            .appendingPathComponent("../../firmware-protocols/native-v1-vectors.json").standardized
+        let path = Repository.url("firmware-protocols/native-v1-vectors.json")
         guard let data = try? Data(contentsOf: path), let file = try? JSONDecoder().decode(VectorFile.self, from: data)
         else {
             return VectorFile(valid: [], malformed: [])
@@ -84,11 +84,7 @@ import Testing
     }
 
     @Test func theBinaryExitsWithStatusTwoOnBadInput() throws {
-        let binary =
-            ProcessInfo.processInfo.environment["GATEWAY_TEST_BIN"]
-            ?? URL(fileURLWithPath: #filePath).deletingLastPathComponent().appendingPathComponent(
-                "../../.build/debug/meter-gateway"
-            ).standardized.path
+        let binary = Repository.gatewayBinary
         try #require(FileManager.default.isExecutableFile(atPath: binary))
         for (hex, status) in [(Self.vectors.valid.first?.hex ?? "", Int32(0)), ("474D0101", Int32(2))] {
             let process = Process()

@@ -29,9 +29,7 @@ public struct IntegrationEnvironment: Sendable {
         let env = ProcessInfo.processInfo.environment
         baseConninfo = try #require(env["GATEWAY_TEST_PG"])
         mqttPort = try #require(Int(env["MQTT_TEST_PORT"] ?? ""))
-        let packageRoot = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
-            .deletingLastPathComponent()
-        binary = env["GATEWAY_TEST_BIN"] ?? packageRoot.appendingPathComponent(".build/debug/meter-gateway").path
+        binary = Repository.gatewayBinary
         #expect(FileManager.default.isExecutableFile(atPath: binary), "build the meter-gateway product first")
     }
 

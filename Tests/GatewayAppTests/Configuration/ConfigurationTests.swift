@@ -1,5 +1,6 @@
 import Foundation
 import GatewayCore
+import GatewayTestSupport
 import Testing
 
 @testable import GatewayApp
@@ -87,9 +88,7 @@ import Testing
     }
 
     @Test func theExampleFileDocumentsEverySettingAndParsesToTheDefaults() throws {
-        let path = URL(fileURLWithPath: #filePath).deletingLastPathComponent().appendingPathComponent(
-            "../../../config/meter-gateway.example.toml"
-        ).standardized.path
+        let path = Repository.url("config/meter-gateway.example.toml").path
         let committed = try String(contentsOfFile: path, encoding: .utf8)
         #expect(committed == GatewayConfiguration.exampleFile(), "regenerate with: meter-gateway config --example")
         for setting in GatewayConfiguration.settings {

@@ -1,5 +1,6 @@
 import Foundation
 import GatewayCore
+import GatewayTestSupport
 import Testing
 
 /// The admission ladder frame by frame, without a broker or a database: the registry is a value and the receive
@@ -339,9 +340,7 @@ import Testing
     }
 
     @Test func readmeListsEveryQuarantineReasonTheCodeCanStore() throws {
-        let readme = URL(fileURLWithPath: #filePath)
-            .deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
-            .deletingLastPathComponent().appendingPathComponent("README.md")
+        let readme = Repository.url("README.md")
         let text = try String(contentsOf: readme, encoding: .utf8)
         let section = try #require(text.components(separatedBy: "## Quarantine reasons").dropFirst().first)
         let listed = section.components(separatedBy: "\n## ").first ?? ""
