@@ -1,11 +1,7 @@
 import Foundation
 import GatewayTestSupport
-import Logging
 import PostgresSink
-import ServiceLifecycle
 import Testing
-
-@testable import GatewayApp
 
 #if canImport(Glibc)
 import Glibc
@@ -103,18 +99,5 @@ struct CrashRecoveryTests {
         // The scripted alarms put each condition on one meter (methane twice on the same meter).
         #expect(try count("SELECT count(*) FROM repair_tickets") == report.alarmsByCondition.count)
         #expect(try count("SELECT count(*) FROM ticket_events") == report.alarms)
-    }
-}
-
-/// The real servers and binary the integration tests run against.
-extension GatewayRuntime {
-    /// A service group running every part of the gateway, for in-process integration tests.
-    func serviceGroup(logger: Logger) -> ServiceGroup {
-        ServiceGroup(
-            configuration: ServiceGroupConfiguration(
-                services: services.map { ServiceGroupConfiguration.ServiceConfiguration(service: $0) },
-                logger: logger
-            )
-        )
     }
 }
