@@ -134,10 +134,19 @@ let package = Package(
             ],
             swiftSettings: swiftSettings
         ),
+        // The simulated fleet's model, and its retransmissions against the real broker (no gateway needed).
+        .testTarget(
+            name: "GatewayFleetTests",
+            dependencies: [
+                "GatewayFleet", "GatewayCore", "MQTTIngest",
+                .product(name: "Logging", package: "swift-log"),
+            ],
+            swiftSettings: swiftSettings
+        ),
         .testTarget(
             name: "GatewayAppTests",
             dependencies: [
-                "GatewayApp", "GatewayCore", "GatewayDomain", "MQTTIngest", "PostgresSink", "GatewayHTTP", "GatewayFleet",
+                "GatewayApp", "GatewayCore", "GatewayDomain", "MQTTIngest", "PostgresSink", "GatewayHTTP",
                 "GatewayBenchmarks", "GatewayTestSupport",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),
