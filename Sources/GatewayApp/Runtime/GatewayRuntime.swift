@@ -152,7 +152,7 @@ struct GatewayRuntime {
                         reviewToken: configuration.http.reviewToken
                     ),
                     dispatch: DispatchAPI(
-                        store: DispatchStore(dispatchDatabase),
+                        store: DispatchStore(dispatchDatabase, policy: configuration.tickets.policy),
                         inspections: InspectionStore(dispatchDatabase),
                         token: configuration.http.dispatchToken,
                         residentialMonths: configuration.dispatch.inspectionResidentialMonths,

@@ -56,7 +56,7 @@ final class DispatchService: Service {
         now: @escaping @Sendable () -> Timestamp = { .now }
     ) {
         self.session = session
-        self.store = DispatchStore(session)
+        self.store = DispatchStore(session, clock: now)
         self.outbox = DispatchOutbox(session)
         self.client = client
         self.topicPrefix = topicPrefix

@@ -26,7 +26,8 @@ public actor TelemetryStore {
     /// The connection generation whose session stage tables exist, if any.
     private var stageTablesGeneration: Int?
     private var encoder = BinaryCopyEncoder(reservingCapacity: 1 << 20)
-    private let rules: TicketRules
+    /// The ticket policy and major-incident rule applied to the alarms the store writes.
+    public nonisolated let rules: TicketRules
     private let clock: @Sendable () -> Timestamp
     private var directCopy = DirectCopyPolicy()
 
