@@ -19,7 +19,11 @@ func dateOption(_ text: String?, name: String) throws -> CivilDate {
 func withDatabase<R>(_ options: ConfigOptions, _ body: (TelemetryStore) async throws -> R) async throws -> R {
     let configuration = try options.load()
     let logger = GatewayLogging.bootstrap(level: configuration.log.level)
-    let writer = TelemetryStore(conninfo: configuration.postgres.conninfo, logger: logger)
+    let writer = TelemetryStore(
+        conninfo: configuration.postgres.conninfo,
+        logger: logger,
+        rules: configuration.ticketRules
+    )
     do {
         try await writer.connect()
         _ = try await writer.migrate()

@@ -39,7 +39,11 @@ struct MigrateCommand: AsyncParsableCommand {
     func run() async throws {
         let configuration = try options.load()
         let logger = GatewayLogging.bootstrap(level: configuration.log.level)
-        let writer = TelemetryStore(conninfo: configuration.postgres.conninfo, logger: logger)
+        let writer = TelemetryStore(
+            conninfo: configuration.postgres.conninfo,
+            logger: logger,
+            rules: configuration.ticketRules
+        )
         try await writer.connect()
         let applied = try await writer.migrate()
         await writer.close()

@@ -35,7 +35,7 @@ struct TicketsListCommand: AsyncParsableCommand {
         filter.priority = priority
         filter.district = district
         filter.includeClosed = all
-        let tickets = try await withDatabase(options) { try await DispatchStore($0.database).tickets(filter) }
+        let tickets = try await withDatabase(options) { try await DispatchStore($0.database, policy: $0.rules.policy).tickets(filter) }
         print("id,priority,status,condition,meter,district,opened_at,next_deadline,escalation_level,incident_id")
         for ticket in tickets {
             let next = ticket.nextDeadline
@@ -71,7 +71,7 @@ struct TicketsStepCommand: AsyncParsableCommand {
 
     func run() async throws {
         let event = try await withDatabase(options) {
-            try await DispatchStore($0.database).advanceTicket(ticket, to: step, actor: actor, note: note)
+            try await DispatchStore($0.database, policy: $0.rules.policy).advanceTicket(ticket, to: step, actor: actor, note: note)
         }
         print("ticket \(event.ticket.id): \(event.event) by \(event.actor) at \(event.at) (event \(event.eventID))")
     }
@@ -105,7 +105,7 @@ struct TicketsHotlineCommand: AsyncParsableCommand {
 
     func run() async throws {
         let result = try await withDatabase(options) {
-            try await DispatchStore($0.database).openManualTicket(
+            try await DispatchStore($0.database, policy: $0.rules.policy).openManualTicket(
                 meter: (self.protocol, meter),
                 condition: condition,
                 reporter: reporter,
@@ -145,7 +145,7 @@ struct TicketsOutageCommand: AsyncParsableCommand {
             throw ValidationError("--from and --to must be like 2026-11-24T08:00:00Z")
         }
         let id = try await withDatabase(options) {
-            try await DispatchStore($0.database).announceOutage(
+            try await DispatchStore($0.database, policy: $0.rules.policy).announceOutage(
                 district: district,
                 from: start,
                 to: end,
@@ -183,7 +183,7 @@ struct TicketsSLACommand: AsyncParsableCommand {
                 return at
             } ?? end.adding(seconds: -30 * 86_400)
         let rows = try await withDatabase(options) {
-            try await DispatchStore($0.database).slaReport(from: start, to: end)
+            try await DispatchStore($0.database, policy: $0.rules.policy).slaReport(from: start, to: end)
         }
         print(
             "priority,district,tickets,acknowledge_met/decided,arrive_met/decided,make_safe_met/decided,repair_met/decided,arrival_p50_min,arrival_p90_min,arrival_max_min"

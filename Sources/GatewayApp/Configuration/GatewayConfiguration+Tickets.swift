@@ -1,4 +1,5 @@
 import GatewayCore
+import GatewayDomain
 
 extension GatewayConfiguration {
     /// `[tickets]`: the service commitments: how soon a ticket of each priority must be attended and repaired.
@@ -99,6 +100,19 @@ extension GatewayConfiguration.Tickets {
             ),
             p2: deadlines(base.p2, arrive: p2ArriveMinutes, repair: repairMinutes),
             p3: deadlines(base.p3, arrive: p3ScheduleMinutes, repair: p3ScheduleMinutes)
+        )
+    }
+}
+
+extension GatewayConfiguration {
+    /// The rules the stores apply to alarms: the `[tickets]` policy and the `[dispatch]` major-incident rule.
+    var ticketRules: TicketRules {
+        TicketRules(
+            policy: tickets.policy,
+            incidents: MajorIncidentRule(
+                windowSeconds: Int64(dispatch.incidentWindowMinutes) * 60,
+                minimumMeters: dispatch.incidentMinimumMeters
+            )
         )
     }
 }

@@ -10,9 +10,7 @@ import UnixSignals
 
 extension Timestamp {
     /// The wall-clock time now.
-    static var now: Timestamp {
-        Timestamp(microsecondsSinceEpoch: Int64((Date().timeIntervalSince1970 * 1_000_000).rounded()))
-    }
+    static var now: Timestamp { WallClock.now() }
 }
 
 /// The running gateway: spool, MQTT ingest, pipeline and HTTP, wired from one configuration.
@@ -54,7 +52,11 @@ struct GatewayRuntime {
             )
         }
         let topics = TopicScheme(prefix: configuration.mqtt.topicPrefix)
-        let writer = TelemetryStore(conninfo: configuration.postgres.conninfo, logger: logger)
+        let writer = TelemetryStore(
+            conninfo: configuration.postgres.conninfo,
+            logger: logger,
+            rules: configuration.ticketRules
+        )
         let statistics = PipelineStatistics()
         let ladder = AdmissionLadder(
             topics: topics,
@@ -91,7 +93,7 @@ struct GatewayRuntime {
             logger: logger
         )
         var services: [any Service] = [
-            DatabaseStartup(writer: writer, policy: configuration.tickets.policy, logger: logger, then: pipeline),
+            DatabaseStartup(writer: writer, logger: logger, then: pipeline),
             MQTTIngestService(client: mqtt, logger: logger),
         ]
         let validationStatistics = ValidationStatistics()
@@ -100,6 +102,7 @@ struct GatewayRuntime {
                 ValidationService(
                     session: PostgresSession(.gateway(conninfo: configuration.postgres.conninfo), logger: logger),
                     settings: configuration.validation.rules,
+                    ticketRules: configuration.ticketRules,
                     signatures: configuration.signatureSettings,
                     delaySeconds: configuration.validation.delaySeconds,
                     statistics: validationStatistics,
@@ -116,8 +119,6 @@ struct GatewayRuntime {
                     client: mqtt,
                     topicPrefix: configuration.mqtt.topicPrefix,
                     escalationIntervalSeconds: configuration.dispatch.escalationIntervalSeconds,
-                    incidentWindowSeconds: Int64(configuration.dispatch.incidentWindowMinutes) * 60,
-                    incidentMinimumMeters: Int64(configuration.dispatch.incidentMinimumMeters),
                     valveCloseOnP0: configuration.dispatch.valveCloseOnP0,
                     statistics: dispatchStatistics,
                     databaseReady: { statistics.databaseReady.load(ordering: .relaxed) },
@@ -151,7 +152,7 @@ struct GatewayRuntime {
                         reviewToken: configuration.http.reviewToken
                     ),
                     dispatch: DispatchAPI(
-                        store: DispatchStore(dispatchDatabase),
+                        store: DispatchStore(dispatchDatabase, policy: configuration.tickets.policy),
                         inspections: InspectionStore(dispatchDatabase),
                         token: configuration.http.dispatchToken,
                         residentialMonths: configuration.dispatch.inspectionResidentialMonths,
@@ -286,7 +287,6 @@ struct MQTTIngestService: Service {
 /// Frames keep arriving into the spool while the database is down; nothing waits on it but the pipeline.
 struct DatabaseStartup: Service {
     let writer: TelemetryStore
-    let policy: TicketPolicy
     let logger: Logger
     let then: IngestPipeline
 
@@ -299,7 +299,6 @@ struct DatabaseStartup: Service {
                 if !applied.isEmpty {
                     logger.notice("database migrated", metadata: ["migrations.applied": "\(applied)"])
                 }
-                try await writer.syncTicketPolicy(policy)
                 break
             } catch {
                 if Task.isShuttingDownGracefully || Task.isCancelled { return }

@@ -37,8 +37,6 @@ final class DispatchService: Service {
     private let client: MosquittoClient
     private let topicPrefix: String
     private let escalationIntervalSeconds: Int
-    private let incidentWindowSeconds: Int64
-    private let incidentMinimumMeters: Int64
     private let valveCloseOnP0: Bool
     private let databaseReady: @Sendable () -> Bool
     private let logger: Logger
@@ -51,8 +49,6 @@ final class DispatchService: Service {
         client: MosquittoClient,
         topicPrefix: String,
         escalationIntervalSeconds: Int,
-        incidentWindowSeconds: Int64,
-        incidentMinimumMeters: Int64,
         valveCloseOnP0: Bool,
         statistics: DispatchStatistics,
         databaseReady: @escaping @Sendable () -> Bool,
@@ -60,13 +56,11 @@ final class DispatchService: Service {
         now: @escaping @Sendable () -> Timestamp = { .now }
     ) {
         self.session = session
-        self.store = DispatchStore(session)
+        self.store = DispatchStore(session, clock: now)
         self.outbox = DispatchOutbox(session)
         self.client = client
         self.topicPrefix = topicPrefix
         self.escalationIntervalSeconds = escalationIntervalSeconds
-        self.incidentWindowSeconds = incidentWindowSeconds
-        self.incidentMinimumMeters = incidentMinimumMeters
         self.valveCloseOnP0 = valveCloseOnP0
         self.statistics = statistics
         self.databaseReady = databaseReady
@@ -79,17 +73,9 @@ final class DispatchService: Service {
 
     func run() async throws {
         guard await waitUntilMigrated(databaseReady) else { return }
-        var settingsSynced = false
         var lastEscalation = ContinuousClock.now - .seconds(3600)
         while !(Task.isShuttingDownGracefully || Task.isCancelled) {
             do {
-                if !settingsSynced {
-                    try await store.syncDispatchSettings(
-                        incidentWindowSeconds: incidentWindowSeconds,
-                        incidentMinimumMeters: incidentMinimumMeters
-                    )
-                    settingsSynced = true
-                }
                 if ContinuousClock.now - lastEscalation >= .seconds(escalationIntervalSeconds) {
                     let escalated = try await store.escalateOverdue(now: now())
                     lastEscalation = .now

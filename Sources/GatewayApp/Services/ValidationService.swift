@@ -58,6 +58,7 @@ final class ValidationService: Service {
     init(
         session: PostgresSession,
         settings: ValidationSettings,
+        ticketRules: TicketRules,
         signatures: SignatureSettings?,
         delaySeconds: Int,
         statistics: ValidationStatistics,
@@ -65,7 +66,7 @@ final class ValidationService: Service {
         logger: Logger
     ) {
         self.session = session
-        self.store = ValidationStore(session)
+        self.store = ValidationStore(session, rules: ticketRules)
         self.settings = settings
         self.signatures = signatures
         self.delaySeconds = delaySeconds

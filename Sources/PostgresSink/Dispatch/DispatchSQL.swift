@@ -17,6 +17,7 @@ enum DispatchSQL {
     }
 
     private static func micros(_ expression: String) -> String { WriterSQL.epochMicros(expression) }
+    private static func instant(_ micros: String) -> String { ValidationSQL.instant(micros) }
 
     /// The columns ``DispatchTicket/init(row:)`` reads, for `repair_tickets t JOIN meters m`.
     static let ticketColumns = """
@@ -82,40 +83,26 @@ enum DispatchSQL {
         \(eventSelect(events: "ev", tickets: "t"))
         """
 
-    /// $1 meter id, $2 condition, $3 priority, $4 reporter, $5 actor, $6 note. Returns (ticket id, opened, event id).
-    static let openManual = """
-        WITH active AS (
-            SELECT id FROM repair_tickets WHERE meter_id = $1::bigint AND condition = $2 AND status IN \(active)
-        ),
-        deadline AS (
-            SELECT s.acknowledge_s, s.arrive_s, s.make_safe_s, s.repair_s
-            FROM ticket_deadline_settings s JOIN meters m ON m.id = $1::bigint
-            WHERE s.priority = $3 AND s.is_rural = m.is_rural
-        ),
-        opened AS (
-            INSERT INTO repair_tickets (meter_id, condition, priority, status, opened_at, last_alarm_at, alarm_count,
-                acknowledge_by, arrive_by, make_safe_by, repair_by, origin, reporter, note)
-            SELECT $1::bigint, $2, $3, 'open', now(), now(), 0,
-                now() + coalesce(d.acknowledge_s, 0) * interval '1 second',
-                now() + coalesce(d.arrive_s, 0) * interval '1 second',
-                now() + coalesce(d.make_safe_s, 0) * interval '1 second',
-                now() + coalesce(d.repair_s, 0) * interval '1 second', 'hotline', $4, $6
-            FROM (SELECT 1) AS one LEFT JOIN deadline d ON true
-            WHERE NOT EXISTS (SELECT 1 FROM active)
-            RETURNING id
-        ),
-        target AS (
-            SELECT id, true AS opened FROM opened UNION ALL SELECT id, false FROM active
-        ),
-        ev AS (
-            INSERT INTO ticket_events (ticket_id, at, kind, actor, detail)
-            SELECT id, now(), CASE WHEN opened THEN 'opened' ELSE 'note' END, $5,
-                'hotline call from ' || $4 || coalesce(': ' || $6, '')
-            FROM target
-            RETURNING id, ticket_id, kind
-        )
-        SELECT target.id, target.opened, ev.id
-        FROM target JOIN ev ON ev.ticket_id = target.id
+    /// The active ticket of a meter and condition, locked: $1 meter id, $2 condition.
+    static let activeTicket = """
+        SELECT id FROM repair_tickets WHERE meter_id = $1::bigint AND condition = $2 AND status IN \(active) FOR UPDATE
+        """
+
+    /// Opens a hotline ticket: $1 meter id, $2 condition, $3 priority, $4 now (µs), $5–$8 the deadlines
+    /// (``TicketFolding/deadlines(from:priority:isRural:policy:)``, µs), $9 reporter, $10 note. Returns its id.
+    static let openHotlineTicket = """
+        INSERT INTO repair_tickets (meter_id, condition, priority, status, opened_at, last_alarm_at, alarm_count,
+            acknowledge_by, arrive_by, make_safe_by, repair_by, origin, reporter, note, updated_at)
+        VALUES ($1::bigint, $2, $3, 'open', \(instant("$4")), \(instant("$4")), 0, \(instant("$5")),
+            \(instant("$6")), \(instant("$7")), \(instant("$8")), 'hotline', $9, $10, \(instant("$4")))
+        RETURNING id
+        """
+
+    /// One event: $1 ticket, $2 at (µs), $3 kind, $4 actor, $5 detail. Returns its id.
+    static let insertEvent = """
+        INSERT INTO ticket_events (ticket_id, at, kind, actor, detail)
+        VALUES ($1::bigint, \(instant("$2")), $3, $4, $5)
+        RETURNING id
         """
 
     /// The active tickets with a deadline before $1 (µs), locked, with their status, deadlines (µs, in
@@ -291,7 +278,8 @@ extension DispatchSQL {
 
 extension DispatchSQL {
     /// The meter of a premises: $1 protocol, $2 address.
-    static let meterID = "SELECT id FROM meters WHERE protocol = $1 AND address = $2"
+    /// A meter's id and whether it is rural: $1 protocol, $2 address.
+    static let meterID = "SELECT id, is_rural FROM meters WHERE protocol = $1 AND address = $2"
 
     /// Serialises with the gateway's ticket step for a meter and condition: $1 meter id, $2 condition.
     static let lockMeterCondition = "SELECT pg_advisory_xact_lock(ticket_lock_key($1::bigint, $2))"
@@ -303,11 +291,7 @@ extension DispatchSQL {
         """
 
     /// $1 name, $2 value.
-    static let syncSetting = """
-        INSERT INTO dispatch_settings (name, value) VALUES ($1, $2::bigint)
-        ON CONFLICT (name) DO UPDATE SET value = excluded.value
-        WHERE dispatch_settings.value IS DISTINCT FROM excluded.value
-        """
+
 
     /// The messages of a ticket's events, in id order: $1 ticket.
     static let messagesOfTicket = """

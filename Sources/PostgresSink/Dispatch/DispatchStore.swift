@@ -11,11 +11,22 @@ public import GatewayDomain
 /// HTTP API). The valve-command outbox is ``DispatchOutbox``; inspections are ``InspectionStore``.
 public struct DispatchStore: Sendable {
     private let database: any PostgresDatabase
+    private let policy: TicketPolicy
+    private let clock: @Sendable () -> Timestamp
 
     /// Creates a store over a session or a pool.
-    /// - Parameter database: Where the statements run.
-    public init(_ database: any PostgresDatabase) {
+    /// - Parameters:
+    ///   - database: Where the statements run.
+    ///   - policy: The priorities and deadlines of hotline tickets.
+    ///   - clock: "Now" of a hotline call (when its ticket opens and its deadlines start).
+    public init(
+        _ database: any PostgresDatabase,
+        policy: TicketPolicy = .serviceCommitments,
+        clock: @escaping @Sendable () -> Timestamp = WallClock.now
+    ) {
         self.database = database
+        self.policy = policy
+        self.clock = clock
     }
 
     /// Moves a ticket one step along its lifecycle, recording the actor and an optional note, and notifies it.
@@ -99,25 +110,52 @@ public struct DispatchStore: Sendable {
         guard !reporter.isEmpty, !actor.isEmpty, !reporter.utf8.contains(0), !actor.utf8.contains(0),
             !(note?.utf8.contains(0) ?? false)
         else { throw PostgresError(code: .invalidArgument, message: "a hotline ticket needs a reporter and an actor") }
-        let priority = TicketPolicy.serviceCommitments.priority(for: condition, valve: .unknown)
+        let priority = policy.priority(for: condition, valve: .unknown)
+        let detail = "hotline call from \(reporter)" + (note.map { ": \($0)" } ?? "")
+        let now = clock()
         let (source, address) = meter
-        let opened = try await database.withTransaction { connection -> ManualTicket in
-            guard let id = try connection.rows(DispatchSQL.meterID, [source, address]).first else {
+        let answer = try await database.withTransaction { [policy] connection -> (ticketID: Int64, opened: Bool) in
+            guard let meter = try connection.rows(DispatchSQL.meterID, [source, address]).first else {
                 throw PostgresError(code: .invalidArgument, message: "no \(source.rawValue) meter \(address)")
             }
-            let meterID = try id.decode(0, as: Int64.self)
+            let meterID = try meter.decode(0, as: Int64.self)
             _ = try connection.rows(DispatchSQL.lockMeterCondition, [meterID, condition.rawValue])
+            let active = try connection.rows(DispatchSQL.activeTicket, [meterID, condition.rawValue]).first
+            let ticketID: Int64
+            let kind: TicketEventKind
+            if let active {
+                // The call joins the ticket already in hand, as a note on it.
+                ticketID = try active.decode(0)
+                kind = .note
+            } else {
+                let deadlines = TicketFolding.deadlines(
+                    from: now,
+                    priority: priority,
+                    isRural: try meter.decode(1, as: Bool?.self) ?? false,
+                    policy: policy
+                ).instants
+                guard
+                    let opened = try connection.rows(
+                        DispatchSQL.openHotlineTicket,
+                        [
+                            meterID, condition.rawValue, priority, now, deadlines[.acknowledge], deadlines[.arrive],
+                            deadlines[.makeSafe], deadlines[.repair], reporter, note,
+                        ]
+                    ).first
+                else { throw PostgresError(code: .unexpectedResult, message: "the ticket could not be opened") }
+                ticketID = try opened.decode(0)
+                kind = .opened
+            }
             guard
-                let ticket = try connection.query(
-                    DispatchSQL.openManual,
-                    [meterID, condition.rawValue, priority, reporter, actor, note],
-                    as: ManualTicket.self
+                let event = try connection.rows(
+                    DispatchSQL.insertEvent,
+                    [ticketID, now, kind.rawValue, actor, detail]
                 ).first
-            else { throw PostgresError(code: .invalidArgument, message: "the ticket could not be opened") }
-            try DispatchOutbox.notify(eventIDs: [ticket.eventID], on: connection)
-            return ticket
+            else { throw PostgresError(code: .unexpectedResult, message: "the hotline event was not written") }
+            try DispatchOutbox.notify(eventIDs: [try event.decode(0)], on: connection)
+            return (ticketID, active == nil)
         }
-        return (opened.id, opened.isNew)
+        return answer
     }
 
     /// Writes an `escalated` event for every active ticket whose deadline passed at `now` without its step (once per
@@ -176,21 +214,6 @@ public struct DispatchStore: Sendable {
         }
         guard let row else { throw PostgresError(code: .invalidArgument, message: "the outage was not recorded") }
         return try row.decode(0)
-    }
-
-    /// Syncs the numeric dispatch settings the ticket SQL reads.
-    /// - Parameters:
-    ///   - incidentWindowSeconds: The window in which alarms of many meters form a major incident.
-    ///   - incidentMinimumMeters: How many meters make one.
-    /// - Throws: ``PostgresError``.
-    public func syncDispatchSettings(incidentWindowSeconds: Int64, incidentMinimumMeters: Int64) async throws {
-        try await database.withTransaction { connection in
-            for (name, value) in [
-                ("incident_window_s", incidentWindowSeconds), ("incident_min_meters", incidentMinimumMeters),
-            ] {
-                _ = try connection.rows(DispatchSQL.syncSetting, [name, value])
-            }
-        }
     }
 
     /// Lists tickets, most urgent first (priority, then the deadline of the next pending step).
@@ -262,19 +285,6 @@ public struct DispatchStore: Sendable {
             throw PostgresError(code: .unexpectedResult, message: "event \(event.id) has no message")
         }
         return message
-    }
-}
-
-/// What a hotline statement answers: the ticket, whether it was opened (false: joined) and the event written.
-private struct ManualTicket: Sendable, PostgresRowDecodable {
-    var id: Int64
-    var isNew: Bool
-    var eventID: Int64
-
-    init(row: PostgresRow) throws {
-        id = try row.decode(0)
-        isNew = try row.decode(1)
-        eventID = try row.decode(2)
     }
 }
 

@@ -1,4 +1,5 @@
 public import GatewayCore
+public import GatewayDomain
 
 /// What one committed ``TelemetryStore/write(_:)`` changed.
 ///
@@ -97,38 +98,6 @@ public struct TicketSummary: Sendable, Equatable {
         self.makeSafeBy = makeSafeBy
         self.repairBy = repairBy
     }
-}
-
-/// The kind of a `ticket_events` row.
-public struct TicketEventKind: RawRepresentable, Sendable, Hashable, ExpressibleByStringLiteral, CustomStringConvertible
-{
-    /// The text stored in `ticket_events.kind`.
-    public var rawValue: String
-
-    /// Creates a kind from its stored text.
-    /// - Parameters:
-    ///   - rawValue: The text.
-    public init(rawValue: String) {
-        self.rawValue = rawValue
-    }
-
-    /// Creates a kind from a string literal.
-    /// - Parameters:
-    ///   - value: The text.
-    public init(stringLiteral value: String) {
-        self.rawValue = value
-    }
-
-    /// The alarm that opened the ticket.
-    public static let opened: TicketEventKind = "opened"
-    /// A further alarm joined the active ticket.
-    public static let alarm: TicketEventKind = "alarm"
-    /// The meter reported the condition cleared; the ticket stays active until a person closes it.
-    public static let alarmCleared: TicketEventKind = "alarm_cleared"
-    /// A more urgent alarm raised the ticket's priority (and tightened its deadlines).
-    public static let priorityRaised: TicketEventKind = "priority_raised"
-
-    public var description: String { rawValue }
 }
 
 /// One `ticket_events` row written by the gateway.

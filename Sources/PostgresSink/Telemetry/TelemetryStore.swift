@@ -1,4 +1,5 @@
 public import GatewayCore
+public import GatewayDomain
 public import Logging
 import NIOCore
 import NIOPosix
@@ -25,7 +26,9 @@ public actor TelemetryStore {
     /// The connection generation whose session stage tables exist, if any.
     private var stageTablesGeneration: Int?
     private var encoder = BinaryCopyEncoder(reservingCapacity: 1 << 20)
-    private var policy = TicketPolicy.serviceCommitments
+    /// The ticket policy and major-incident rule applied to the alarms the store writes.
+    public nonisolated let rules: TicketRules
+    private let clock: @Sendable () -> Timestamp
     private var directCopy = DirectCopyPolicy()
 
     /// Runs every job of this actor on the store's own thread.
@@ -37,11 +40,26 @@ public actor TelemetryStore {
     /// - Parameters:
     ///   - conninfo: A libpq connection string or URI. It is never logged.
     ///   - logger: Receives connection, migration and batch events (metadata keys `pg.*`).
-    public init(conninfo: String, logger: Logger) {
-        self.init(conninfo: conninfo, logger: logger, stageStrategy: .perSession)
+    ///   - rules: The ticket policy and major-incident rule applied to the alarms it stores.
+    ///   - clock: "Now" for the rules (an auto-resolve time, the incident window).
+    public init(
+        conninfo: String,
+        logger: Logger,
+        rules: TicketRules = TicketRules(),
+        clock: @escaping @Sendable () -> Timestamp = WallClock.now
+    ) {
+        self.init(conninfo: conninfo, logger: logger, stageStrategy: .perSession, rules: rules, clock: clock)
     }
 
-    init(conninfo: String, logger: Logger, stageStrategy: StageTables.Strategy) {
+    init(
+        conninfo: String,
+        logger: Logger,
+        stageStrategy: StageTables.Strategy,
+        rules: TicketRules = TicketRules(),
+        clock: @escaping @Sendable () -> Timestamp = WallClock.now
+    ) {
+        self.rules = rules
+        self.clock = clock
         self.group = MultiThreadedEventLoopGroup(numberOfThreads: 1)
         self.loop = group.next()
         self.session = SessionConnection(conninfo: conninfo, setupStatements: WriterSQL.sessionSettings, logger: logger)
@@ -98,30 +116,6 @@ public actor TelemetryStore {
             logger.info("postgres schema migrated", metadata: ["pg.migrations": "\(applied)"])
         }
         return applied
-    }
-
-    /// Stores the policy's deadlines in `ticket_deadline_settings` (read by the ticket step) and uses the
-    /// policy's `opensTicket` decision for later batches. Call it at start, after ``migrate()``.
-    /// - Parameters:
-    ///   - policy: The ticket policy.
-    /// - Throws: ``PostgresError``.
-    public func syncTicketPolicy(_ policy: TicketPolicy) throws {
-        try withTransaction { connection in
-            for priority in TicketPriority.allCases {
-                for isRural in [false, true] {
-                    let deadlines = policy.deadlines(for: priority, isRural: isRural)
-                    try connection.execute(
-                        WriterSQL.upsertDeadlineSetting,
-                        parameters: [
-                            priority.rawValue, isRural ? "true" : "false", String(deadlines.acknowledgeSeconds),
-                            String(deadlines.arriveSeconds), String(deadlines.makeSafeSeconds),
-                            String(deadlines.repairSeconds),
-                        ]
-                    )
-                }
-            }
-        }
-        self.policy = policy
     }
 
     // MARK: Stage tables
@@ -401,97 +395,36 @@ public actor TelemetryStore {
         into summary: inout CommitSummary,
         on connection: PostgresConnection
     ) throws {
-        try Self.writeAlarms(alarms, policy: policy, encoder: &encoder, into: &summary, on: connection)
+        try Self.writeAlarms(alarms, rules: rules, now: clock(), encoder: &encoder, into: &summary, on: connection)
     }
 
-    /// Alarms, then the ticket step for the alarms that are new, with the given policy and COPY buffer (the
-    /// validator stores its signature and balance alarms through this too). The stage tables for alarms must exist.
+    /// Alarms, then the ticket step (``TicketStepWriter``) for the alarms that are new, with the given rules and
+    /// COPY buffer (the validator stores its signature and balance alarms through this too), and notifies the
+    /// events. The stage tables for alarms must exist.
     static func writeAlarms(
         _ alarms: [AlarmRecord],
-        policy: TicketPolicy,
+        rules: TicketRules,
+        now: Timestamp,
         encoder: inout BinaryCopyEncoder,
         into summary: inout CommitSummary,
         on connection: PostgresConnection
     ) throws {
         encoder.reset()
         for alarm in alarms {
-            encoder.append(alarm, opensTicket: policy.opensTicket(alarm.condition, isCleared: alarm.isCleared))
+            encoder.append(alarm, opensTicket: rules.policy.opensTicket(alarm.condition, isCleared: alarm.isCleared))
         }
         encoder.finish()
         let staged = try connection.copyIn(sql: StageTables.alarms.copySQL, data: encoder.bytes)
         let inserted = try connection.execute(WriterSQL.insertAlarms)
         summary.alarmsInserted = inserted
         summary.alarmsDuplicate = staged - inserted
-        guard inserted > 0 else { return }
-
-        // Which ticket statements can have work: decided from the batch, a superset of the new alarms.
-        let mayOpen = alarms.contains { policy.opensTicket($0.condition, isCleared: $0.isCleared) }
-        let mayClear = alarms.contains { $0.isCleared }
-        guard mayOpen || mayClear else { return }
+        // Only alarms that open a ticket or clear one can change a ticket or an incident.
+        guard inserted > 0,
+            alarms.contains(where: { $0.isCleared || rules.policy.opensTicket($0.condition, isCleared: false) })
+        else { return }
         let firstEvent = summary.events.count
-        try connection.execute(WriterSQL.lockTicketKeys)
-        if mayOpen {
-            try connection.execute(WriterSQL.markOutageAlarms)
-            try collectEvents(WriterSQL.upsertTickets, on: connection, into: &summary)
-            let incidentConditions: Set<AlarmCondition> = [.pressureLow, .seismicShutOff]
-            if alarms.contains(where: { !$0.isCleared && incidentConditions.contains($0.condition) }) {
-                try connection.execute(WriterSQL.closeStaleIncidents)
-                try collectEvents(WriterSQL.linkIncidents, on: connection, into: &summary)
-            }
-        }
-        if mayClear {
-            try collectEvents(WriterSQL.clearedAlarmEvents, on: connection, into: &summary)
-            try collectEvents(WriterSQL.autoResolveCleared, on: connection, into: &summary)
-        }
+        try TicketStepWriter.run(rules: rules, now: now, into: &summary, on: connection)
         try DispatchOutbox.notify(eventIDs: summary.events[firstEvent...].map(\.id), on: connection)
-    }
-
-    /// Adds the events that one ticket statement wrote (rows of ``WriterSQL/eventColumns``) to the summary.
-    private static func collectEvents(
-        _ sql: String,
-        on connection: PostgresConnection,
-        into summary: inout CommitSummary
-    ) throws {
-        for row in try connection.query(sql, as: WrittenTicketEvent.self) {
-            summary.events.append(row.event)
-            summary.ticketEvents += 1
-            if row.event.kind == .opened {
-                summary.ticketsOpened += 1
-                summary.openedTickets.append(row.ticket)
-            }
-        }
-    }
-}
-
-/// One row of ``WriterSQL/eventColumns``: the event a ticket statement wrote and its ticket as it is now.
-private struct WrittenTicketEvent: PostgresRowDecodable {
-    var event: TicketEventSummary
-    var ticket: TicketSummary
-
-    init(row: PostgresRow) throws {
-        // A condition this build does not know (a newer writer's) is kept as unrecognised, never dropped.
-        let condition = AlarmCondition(rawValue: try row.decode(4, as: String.self)) ?? .unrecognised
-        let priority = try row.decode(5, as: TicketPriority.self)
-        event = TicketEventSummary(
-            id: try row.decode(0),
-            ticketID: try row.decode(1),
-            kind: TicketEventKind(rawValue: try row.decode(2, as: String.self)),
-            meterID: try row.decode(3),
-            condition: condition,
-            priority: priority,
-            alarmID: try row.decode(6, as: Int64?.self)
-        )
-        ticket = TicketSummary(
-            id: event.ticketID,
-            meterID: event.meterID,
-            condition: condition,
-            priority: priority,
-            openedAt: try row.decode(8),
-            acknowledgeBy: try row.decode(9),
-            arriveBy: try row.decode(10),
-            makeSafeBy: try row.decode(11),
-            repairBy: try row.decode(12)
-        )
     }
 }
 

@@ -44,11 +44,15 @@ public struct MeterValidationSummary: Sendable, Equatable {
 /// writes their verdicts.
 public struct ValidationStore: Sendable {
     private let database: any PostgresDatabase
+    private let rules: TicketRules
 
     /// Creates a store over a session or pool.
-    /// - Parameter database: Where the SQL runs.
-    public init(_ database: any PostgresDatabase) {
+    /// - Parameters:
+    ///   - database: Where the SQL runs.
+    ///   - rules: The ticket rules applied to the alarms validation raises (leak signatures, district balance).
+    public init(_ database: any PostgresDatabase, rules: TicketRules = TicketRules()) {
         self.database = database
+        self.rules = rules
     }
 
     /// Marks the meters a batch touched for validation, from the earliest read or interval of each. Runs inside
@@ -104,8 +108,15 @@ public struct ValidationStore: Sendable {
         signatures: SignatureSettings? = nil,
         now: Timestamp
     ) async throws -> MeterValidationSummary {
-        try await database.withTransaction { connection in
-            try Self.validate(meter, settings: settings, signatures: signatures, now: now, on: connection)
+        try await database.withTransaction { [rules] connection in
+            try Self.validate(
+                meter,
+                settings: settings,
+                signatures: signatures,
+                rules: rules,
+                now: now,
+                on: connection
+            )
         }
     }
 
@@ -113,6 +124,7 @@ public struct ValidationStore: Sendable {
         _ meter: DirtyMeter,
         settings: ValidationSettings,
         signatures: SignatureSettings?,
+        rules: TicketRules,
         now: Timestamp,
         on connection: PostgresConnection
     ) throws -> MeterValidationSummary {
@@ -162,13 +174,14 @@ public struct ValidationStore: Sendable {
                     found: found,
                     firstDay: firstDay,
                     settings: signatures,
+                    policy: rules.policy,
                     now: now,
                     on: connection
                 )
             }
         }
         if !signatureAlarms.isEmpty {
-            let commit = try storeAlarms(signatureAlarms, on: connection)
+            let commit = try storeAlarms(signatureAlarms, rules: rules, now: now, on: connection)
             summary.signatureAlarms = commit.alarmsInserted
             summary.ticketEvents = commit.events
         }
@@ -178,8 +191,12 @@ public struct ValidationStore: Sendable {
 
     /// Stores alarms the validator raised and runs the ticket step for them, in the caller's transaction (the
     /// alarm stage tables live only until its commit).
-    private static func storeAlarms(_ alarms: [AlarmRecord], on connection: PostgresConnection) throws -> CommitSummary
-    {
+    private static func storeAlarms(
+        _ alarms: [AlarmRecord],
+        rules: TicketRules,
+        now: Timestamp,
+        on connection: PostgresConnection
+    ) throws -> CommitSummary {
         for table in [StageTables.alarms, StageTables.newAlarms] {
             try connection.execute(table.createSQL(.perTransaction))
         }
@@ -187,7 +204,8 @@ public struct ValidationStore: Sendable {
         var commit = CommitSummary()
         try TelemetryStore.writeAlarms(
             alarms,
-            policy: .serviceCommitments,
+            rules: rules,
+            now: now,
             encoder: &encoder,
             into: &commit,
             on: connection
@@ -298,6 +316,7 @@ public struct ValidationStore: Sendable {
         found: ChannelResult,
         firstDay: Timestamp,
         settings: SignatureSettings,
+        policy: TicketPolicy,
         now: Timestamp,
         on connection: PostgresConnection
     ) throws -> [AlarmRecord] {
@@ -335,7 +354,7 @@ public struct ValidationStore: Sendable {
             reads: found.reads,
             receivedAt: now,
             settings: settings,
-            policy: .serviceCommitments
+            policy: policy
         )
     }
 
@@ -431,14 +450,14 @@ public struct ValidationStore: Sendable {
                     rawCode: LeakSignatures.Code.networkImbalance,
                     condition: .networkLeakSuspected,
                     isCleared: false,
-                    priority: TicketPolicy.serviceCommitments.priority(for: .networkLeakSuspected, valve: .unknown),
+                    priority: rules.policy.priority(for: .networkLeakSuspected, valve: .unknown),
                     valve: .unknown,
                     detail: try row.decode(3),
                     frameCounter: nil
                 )
             }
             guard !alarms.isEmpty else { return 0 }
-            return try Self.storeAlarms(alarms, on: connection).alarmsInserted
+            return try Self.storeAlarms(alarms, rules: rules, now: now, on: connection).alarmsInserted
         }
     }
 }

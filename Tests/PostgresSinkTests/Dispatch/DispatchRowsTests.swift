@@ -65,11 +65,17 @@ import Testing
     }
 }
 
-/// The ingest SQL's hand-written active-status list (it must match the partial unique index's predicate text) is the
-/// lifecycle's.
+/// The active-status list every ticket statement uses is derived from the lifecycle; the partial unique index that
+/// keeps one active ticket per meter and condition was created with the same list, so a lifecycle change that
+/// forgets to migrate the index fails here.
 @Suite struct ActiveStatusListTests {
-    @Test func theIngestStatusListIsTheLifecyclesActiveSet() {
-        #expect(WriterSQL.activeStatuses == DispatchSQL.statusList(TicketStatus.active))
+    @Test func theStatementsStatusListIsTheLifecyclesActiveSetAndTheIndexPredicate() {
+        #expect(TicketSQL.active == DispatchSQL.statusList(TicketStatus.active))
         #expect(DispatchSQL.active == "('open', 'acknowledged', 'dispatched', 'on_site', 'made_safe')")
+        #expect(
+            Migrations.v1.sql.contains(
+                "repair_tickets_one_active_idx ON repair_tickets (meter_id, condition)\n    WHERE status IN \(DispatchSQL.active)"
+            )
+        )
     }
 }

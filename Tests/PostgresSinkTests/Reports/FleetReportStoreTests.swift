@@ -15,7 +15,6 @@ struct FleetReportStoreTests {
         do {
             try await session.connect()
             _ = try await session.migrate()
-            try await telemetry.syncTicketPolicy(.serviceCommitments)
             _ = try await MeterStore(session).registerMeters([
                 MeterRegistration(protocol: .native, address: "m1", district: "d1", isRural: false),
                 MeterRegistration(protocol: .native, address: "m2", district: "d1", isRural: false),

@@ -3,6 +3,7 @@
 @_exported import GatewayTestSupport
 import Foundation
 import GatewayCore
+import GatewayDomain
 import Logging
 import Synchronization
 
@@ -40,7 +41,6 @@ func withMigratedStores(
     do {
         let stores = TestStores(conninfo: database.conninfo)
         _ = try await stores.telemetry.migrate()
-        try await stores.telemetry.syncTicketPolicy(.serviceCommitments)
         let registrations = meters.map {
             MeterRegistration(protocol: .native, address: $0, district: "d1", isRural: rural.contains($0))
         }

@@ -1,5 +1,6 @@
 import Foundation
 import GatewayCore
+import GatewayDomain
 import Testing
 
 @testable import PostgresSink
@@ -188,17 +189,16 @@ struct TicketWriteTests {
             #expect(byMeter[city]?.makeSafeBy == at(21_600))
             #expect(byMeter[city]?.repairBy == at(86_400))
 
-            // A configured policy replaces the settings for later tickets.
+            // A writer with a configured policy applies its deadlines.
             var policy = TicketPolicy.serviceCommitments
             policy.p0Urban.arriveSeconds = 20 * 60
             policy.p0Rural.arriveSeconds = 40 * 60
-            try await writer.syncTicketPolicy(policy)
-            #expect(
-                try database.scalar(
-                    "SELECT arrive_s FROM ticket_deadline_settings WHERE priority = 'P0' AND NOT is_rural"
-                ) == "1200"
+            let configured = TelemetryStore(
+                conninfo: database.conninfo,
+                logger: testLogger,
+                rules: TicketRules(policy: policy)
             )
-            let next = try await writer.write(
+            let next = try await configured.write(
                 batch(alarms: [
                     makeAlarm(
                         meter: city,
@@ -219,6 +219,7 @@ struct TicketWriteTests {
             let nextByMeter = Dictionary(uniqueKeysWithValues: next.openedTickets.map { ($0.meterID, $0) })
             #expect(nextByMeter[city]?.arriveBy == at(10 + 1_200))
             #expect(nextByMeter[village]?.arriveBy == at(10 + 2_400))
+            await configured.close()
         }
     }
 
@@ -322,7 +323,8 @@ struct TicketWriteTests {
             try other.execute("COMMIT")
             let summary = try await pending
             #expect(summary.ticketsOpened == 0)
-            #expect(summary.events.map(\.kind) == ["alarm"])
+            // The other session's ticket was P1: the writer's P0 alarm joins it and raises it.
+            #expect(summary.events.map(\.kind) == ["alarm", "priority_raised"])
             #expect(summary.events.first?.priority == .p0)
             #expect(try database.count("repair_tickets") == 1)
             #expect(try database.scalar("SELECT priority || '/' || alarm_count FROM repair_tickets") == "P0/2")
