@@ -55,29 +55,29 @@ enum DispatchSQL {
     /// The status of a ticket, its row locked until the transaction ends: $1 ticket.
     static let ticketStatus = "SELECT status FROM repair_tickets WHERE id = $1::bigint FOR UPDATE"
 
-    /// Writes a step ``TicketLifecycle`` allowed: $1 ticket, $2 actor, $3 note, $4 the new status.
+    /// Writes a step ``TicketLifecycle`` allowed: $1 ticket, $2 actor, $3 note, $4 the new status, $5 now (µs).
     static func advance(_ step: TicketStep) -> String {
         """
         WITH t AS (
-            UPDATE repair_tickets SET status = $4, \(step.rawValue)_at = now(), updated_at = now()
+            UPDATE repair_tickets SET status = $4, \(step.rawValue)_at = \(instant("$5")), updated_at = \(instant("$5"))
             WHERE id = $1::bigint
             RETURNING id, meter_id, condition, priority
         ),
         ev AS (
             INSERT INTO ticket_events (ticket_id, at, kind, actor, detail)
-            SELECT id, now(), '\(step.rawValue)', $2, $3 FROM t
+            SELECT id, \(instant("$5")), '\(step.rawValue)', $2, $3 FROM t
             RETURNING id, ticket_id, at, kind, actor, alarm_id, detail
         )
         \(eventSelect(events: "ev", tickets: "t"))
         """
     }
 
-    /// $1 ticket, $2 actor, $3 note.
+    /// $1 ticket, $2 actor, $3 note, $4 now (µs).
     static let note = """
         WITH t AS (SELECT id, meter_id, condition, priority FROM repair_tickets WHERE id = $1::bigint),
         ev AS (
             INSERT INTO ticket_events (ticket_id, at, kind, actor, detail)
-            SELECT id, now(), 'note', $2, $3 FROM t
+            SELECT id, \(instant("$4")), 'note', $2, $3 FROM t
             RETURNING id, ticket_id, at, kind, actor, alarm_id, detail
         )
         \(eventSelect(events: "ev", tickets: "t"))
@@ -130,12 +130,12 @@ enum DispatchSQL {
         ),
         ev AS (
             INSERT INTO ticket_events (ticket_id, at, kind, actor, detail)
-            SELECT id, now(), 'escalated', 'gateway', deadline || ' passed' FROM due ORDER BY n
+            SELECT id, \(instant("$3")), 'escalated', 'gateway', deadline || ' passed' FROM due ORDER BY n
             ON CONFLICT (ticket_id, detail) WHERE kind = 'escalated' DO NOTHING
             RETURNING id, ticket_id, at, kind, actor, alarm_id, detail
         ),
         bumped AS (
-            UPDATE repair_tickets t SET escalation_level = t.escalation_level + c.n, updated_at = now()
+            UPDATE repair_tickets t SET escalation_level = t.escalation_level + c.n, updated_at = \(instant("$3"))
             FROM (SELECT ticket_id, count(*)::integer AS n FROM ev GROUP BY ticket_id) AS c
             WHERE t.id = c.ticket_id
             RETURNING t.id, t.meter_id, t.condition, t.priority
@@ -170,17 +170,18 @@ enum DispatchSQL {
         SELECT \(ticketColumns) FROM repair_tickets t JOIN meters m ON m.id = t.meter_id WHERE t.id = $1::bigint
         """
 
-    /// $1, $2: opened in [from, to) (µs). Per deadline: met and decided counts; arrival minutes p50, p90, max.
+    /// $1, $2: opened in [from, to) (µs); $3 now (µs): a deadline passed by then without its step is decided (missed).
+    /// Per deadline: met and decided counts; arrival minutes p50, p90, max.
     static let slaReport = """
         SELECT t.priority, coalesce(m.district, '-'), count(*),
             count(*) FILTER (WHERE t.acknowledged_at <= t.acknowledge_by),
-            count(*) FILTER (WHERE t.acknowledged_at IS NOT NULL OR t.acknowledge_by < now()),
+            count(*) FILTER (WHERE t.acknowledged_at IS NOT NULL OR t.acknowledge_by < \(instant("$3"))),
             count(*) FILTER (WHERE t.on_site_at <= t.arrive_by),
-            count(*) FILTER (WHERE t.on_site_at IS NOT NULL OR t.arrive_by < now()),
+            count(*) FILTER (WHERE t.on_site_at IS NOT NULL OR t.arrive_by < \(instant("$3"))),
             count(*) FILTER (WHERE coalesce(t.made_safe_at, t.resolved_at) <= t.make_safe_by),
-            count(*) FILTER (WHERE coalesce(t.made_safe_at, t.resolved_at) IS NOT NULL OR t.make_safe_by < now()),
+            count(*) FILTER (WHERE coalesce(t.made_safe_at, t.resolved_at) IS NOT NULL OR t.make_safe_by < \(instant("$3"))),
             count(*) FILTER (WHERE t.resolved_at <= t.repair_by),
-            count(*) FILTER (WHERE t.resolved_at IS NOT NULL OR t.repair_by < now()),
+            count(*) FILTER (WHERE t.resolved_at IS NOT NULL OR t.repair_by < \(instant("$3"))),
             round((percentile_cont(0.5) WITHIN GROUP (ORDER BY extract(epoch FROM t.on_site_at - t.opened_at) / 60))
                 ::numeric, 1),
             round((percentile_cont(0.9) WITHIN GROUP (ORDER BY extract(epoch FROM t.on_site_at - t.opened_at) / 60))

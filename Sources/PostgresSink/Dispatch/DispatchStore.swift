@@ -18,7 +18,8 @@ public struct DispatchStore: Sendable {
     /// - Parameters:
     ///   - database: Where the statements run.
     ///   - policy: The priorities and deadlines of hotline tickets.
-    ///   - clock: "Now" of a hotline call (when its ticket opens and its deadlines start).
+    ///   - clock: "Now" of what the store records (a step, a note, a hotline call and the start of its deadlines)
+    ///     and of the SLA report's "decided" (a deadline passed by now). Escalation takes "now" as a parameter.
     public init(
         _ database: any PostgresDatabase,
         policy: TicketPolicy = .serviceCommitments,
@@ -62,7 +63,7 @@ public struct DispatchStore: Sendable {
             guard
                 let event = try connection.query(
                     DispatchSQL.advance(step),
-                    [ticketID, actor, note, next],
+                    [ticketID, actor, note, next, clock()],
                     as: DispatchEvent.self
                 ).first
             else { throw PostgresError(code: .invalidArgument, message: "no ticket \(ticketID)") }
@@ -83,8 +84,11 @@ public struct DispatchStore: Sendable {
         }
         return try await database.withTransaction { connection in
             guard
-                let event = try connection.query(DispatchSQL.note, [ticketID, actor, note], as: DispatchEvent.self)
-                    .first
+                let event = try connection.query(
+                    DispatchSQL.note,
+                    [ticketID, actor, note, clock()],
+                    as: DispatchEvent.self
+                ).first
             else { throw PostgresError(code: .invalidArgument, message: "no ticket \(ticketID)") }
             return try Self.notifiedMessage(of: event, on: connection)
         }
@@ -178,7 +182,7 @@ public struct DispatchStore: Sendable {
                 deadlines += due
             }
             guard !tickets.isEmpty else { return [] }
-            let events = try connection.query(DispatchSQL.escalate, [tickets, deadlines], as: DispatchEvent.self)
+            let events = try connection.query(DispatchSQL.escalate, [tickets, deadlines, now], as: DispatchEvent.self)
             try DispatchOutbox.notify(eventIDs: events.map(\.id), on: connection)
             return events
         }
@@ -272,7 +276,7 @@ public struct DispatchStore: Sendable {
     /// - Throws: ``PostgresError``.
     public func slaReport(from: Timestamp, to: Timestamp) async throws -> [SLARow] {
         try await database.withConnection { connection in
-            try connection.query(DispatchSQL.slaReport, [from, to], as: SLARow.self)
+            try connection.query(DispatchSQL.slaReport, [from, to, clock()], as: SLARow.self)
         }
     }
 
