@@ -15,29 +15,7 @@ extension FleetSimulator {
         if let leaker = meters.indices.first(where: {
             meters[$0].profile.leakLitresPerHour > 0 && $0 != Self.burstMeterIndex && $0 > 3
         }) {
-            let meter = meters[leaker]
-            let yesterday = SimulatedMeter.localMidnight(before: now, offset: meter.profile.utcOffsetSeconds) - 86_400
-            var end = meter.yesterdayStartMillilitres / 1000
-            var reports: [NativeFrame.Body] = []
-            for back in 1...31 {
-                let dayStart = yesterday - Int64(back) * 86_400
-                let points = (0..<48).map { slot in
-                    UInt32(
-                        max(
-                            1,
-                            meter.profile.consumptionMillilitres(
-                                from: dayStart + Int64(slot) * 1800,
-                                to: dayStart + Int64(slot + 1) * 1800
-                            ) / 1000
-                        )
-                    )
-                }
-                let start = end - Int64(points.reduce(0) { $0 + Int($1) })
-                guard start > 0 else { break }
-                reports.append(Self.dayReport(start: dayStart, startRaw: start, points: points))
-                end = start
-            }
-            for body in reports {
+            for body in leakHistory(meters[leaker], now: now) {
                 try publish(&meters[leaker], body: body, at: now, client: client, report: &report)
             }
         }
@@ -66,6 +44,31 @@ extension FleetSimulator {
                 report: &report
             )
         }
+    }
+
+    /// A household's daily reports for the 31 days before yesterday, newest first: each day's points are the ones
+    /// its own report would state (``HouseholdProfile/halfHourLitres(from:)``), and each day closes at the total the
+    /// next one opens with, the newest at the total yesterday's report opens with. So every midnight has one frozen
+    /// total, whichever report states it; a second value there would be a conflicting duplicate.
+    ///
+    /// A leaking household (at least 8 L/h, so at least 4 L per half hour) has no zero point in it.
+    /// - Parameters:
+    ///   - meter: The meter.
+    ///   - now: The current second.
+    /// - Returns: The reports, stopping early where the register would fall to zero.
+    func leakHistory(_ meter: SimulatedMeter, now: Int64) -> [NativeFrame.Body] {
+        let yesterday = SimulatedMeter.localMidnight(before: now, offset: meter.profile.utcOffsetSeconds) - 86_400
+        var end = meter.yesterdayStartMillilitres / 1000
+        var reports: [NativeFrame.Body] = []
+        for back in 1...31 {
+            let dayStart = yesterday - Int64(back) * 86_400
+            let points = meter.profile.halfHourLitres(from: dayStart)
+            let start = end - Int64(points.reduce(0) { $0 + Int($1) })
+            guard start > 0 else { break }
+            reports.append(Self.dayReport(start: dayStart, startRaw: start, points: points))
+            end = start
+        }
+        return reports
     }
 
     /// A daily report of 48 half-hour points with frozen totals at both ends of the day.
