@@ -108,6 +108,9 @@ struct SimulatedMeter: Sendable {
     var yesterdayStartMillilitres: Int64 = 0
     /// A scripted burst in yesterday's interval data: (half-hour slot, millilitres), counted in the register too.
     var burst: (slot: Int, millilitres: Int64)?
+    /// A clock second that already holds a reading sent outside the meter's schedule (an implausible one): the
+    /// meter's scheduled frames pass it, so no other reading of the meter carries that read time.
+    var reservedSecond: Int64?
 
     /// Register integer digits (5 digits ⇒ rolls over at 100,000 m³) and exponent of the raw value (litres).
     static let registerDigits: UInt8 = 5

@@ -92,25 +92,68 @@ extension FleetSimulator {
         )
     }
 
-    /// Two correctly sealed readings that validation must catch: meter 3's register 5 m³ below its last value
-    /// (index_decrease, rejected) and meter 4's clock two hours behind the receive time (clock_drift, held).
-    /// Sent without ack requests, so the simulator does not wait for them.
-    func publishImplausible(meters: [SimulatedMeter], now: Int64, client: MosquittoClient) -> Int {
-        guard meters.count >= 4 else { return 0 }
-        var sent = 0
-        for (index, meterTime, shift) in [(2, now, Int64(-5_000_000)), (3, now - 7200, Int64(0))] {
-            var meter = meters[index]
-            meter.registerMillilitres = max(0, meter.registerMillilitres + shift)
+    /// Two correctly sealed readings that validation must catch, each for one reason only: meter 3's register 5 m³
+    /// below its last reading (index_decrease, rejected) and meter 4's reading stamped two hours before the run
+    /// started (clock_drift, held). Both report zero flow, so no flow rule adds a flag, whatever the hour.
+    ///
+    /// Neither shares its read time with another reading of its meter, which would make it a conflicting duplicate
+    /// of that reading instead: meter 3's is the second after `now` (every frame so far is stamped `now` or earlier)
+    /// and becomes the meter's ``SimulatedMeter/reservedSecond``, which its scheduled frames pass; meter 4's is
+    /// before the run's first frame.
+    /// - Parameters:
+    ///   - meters: The fleet; meters 3 and 4 (indices 2 and 3) spend a frame counter, meter 3 reserves its second.
+    ///   - now: The current second.
+    ///   - runStart: The second the run started; no frame of the run is stamped before it.
+    /// - Returns: The two frames (without ack requests) with their meters' indices; none for fewer than 4 meters.
+    func implausibleFrames(
+        _ meters: inout [SimulatedMeter],
+        now: Int64,
+        runStart: Int64
+    ) -> [(meter: Int, frame: NativeFrame)] {
+        guard meters.count >= 4 else { return [] }
+        meters[2].reservedSecond = now + 1
+        var frames: [(meter: Int, frame: NativeFrame)] = []
+        for (index, readAt, shift) in [(2, now + 1, Int64(-5_000_000)), (3, runStart - 7200, Int64(0))] {
+            let counter = meters[index].nextCounter()
+            let meter = meters[index]
+            let reading = NativeFrame.Reading(
+                register: NativeFrame.Register(
+                    raw: UInt64(max(0, meter.registerMillilitres + shift) / 1000),
+                    exponent: SimulatedMeter.exponent,
+                    digits: SimulatedMeter.registerDigits
+                ),
+                flowMillilitresPerHour: 0,
+                valve: meter.valve,
+                batteryMillivolts: meter.batteryMillivolts,
+                temperatureCentiCelsius: 1250,
+                signalDBm: -95,
+                status: []
+            )
             let frame = NativeFrame(
                 meterID: meter.id,
-                frameCounter: 2 + UInt32(index),
-                meterTime: UInt32(meterTime),
+                frameCounter: counter,
+                meterTime: UInt32(readAt),
                 flags: [],
-                body: reading(meter, at: meterTime)
+                body: .reading(reading)
             )
-            if let bytes = try? NativeEncoder.encode(frame, key: meter.key),
-                (try? client.publish(topic: topics.uplinkTopic(.native, address: String(meter.id)), payload: bytes))
-                    != nil
+            frames.append((index, frame))
+        }
+        return frames
+    }
+
+    /// Publishes ``implausibleFrames(_:now:runStart:)`` (no ack requested, so the simulator does not wait for them).
+    /// - Returns: How many were published.
+    func publishImplausible(
+        _ meters: inout [SimulatedMeter],
+        now: Int64,
+        runStart: Int64,
+        client: MosquittoClient
+    ) -> Int {
+        var sent = 0
+        for (index, frame) in implausibleFrames(&meters, now: now, runStart: runStart) {
+            let topic = topics.uplinkTopic(.native, address: String(frame.header.meterID))
+            if let bytes = try? NativeEncoder.encode(frame, key: meters[index].key),
+                (try? client.publish(topic: topic, payload: bytes)) != nil
             {
                 sent += 1
             }

@@ -114,8 +114,9 @@ public final class FleetSimulator: Sendable {
 
         var report = SimulatorReport()
         var random = SplitMix64(seed: options.seed)
-        let now = Int64(Date().timeIntervalSince1970)
-        var meters = makeMeters(now: now, random: &random)
+        // Every frame of this run is stamped at or after this second.
+        let started = Int64(Date().timeIntervalSince1970)
+        var meters = makeMeters(now: started, random: &random)
         var sentFirst = [Bool](repeating: false, count: meters.count)
         var script =
             options.scriptedAlarms
@@ -160,6 +161,8 @@ public final class FleetSimulator: Sendable {
                         try publish(&meters[scripted.meter], body: body, at: seconds, client: client, report: &report)
                         continue
                     }
+                    // This second of the meter's clock holds its implausible reading: the turn passes.
+                    if meters[index].reservedSecond == seconds { continue }
                     if options.dailyReports && !sentFirst[index] {
                         sentFirst[index] = true
                         body = dailyReport(meters[index], now: seconds)
@@ -176,8 +179,9 @@ public final class FleetSimulator: Sendable {
                 faultsDone = true
                 report.faultsInjected = publishFaults(meters: meters, client: client)
                 report.implausibleReadings = publishImplausible(
-                    meters: meters,
+                    &meters,
                     now: Int64(Date().timeIntervalSince1970),
+                    runStart: started,
                     client: client
                 )
                 try publishLeakScenarios(&meters, client: client, report: &report)

@@ -36,6 +36,18 @@ import Testing
         return batch.readings
     }
 
+    private static func indexRead(_ row: ReadingRecord) -> IndexRead {
+        IndexRead(
+            readAt: row.readAt,
+            receivedAt: row.receivedAt,
+            kind: row.kind,
+            volumeMillilitres: row.volumeMillilitres,
+            registerModulusMillilitres: row.registerModulusMillilitres,
+            flowMillilitresPerHour: row.flowMillilitresPerHour,
+            valve: row.valve
+        )
+    }
+
     @Test(arguments: runStarts)
     func aLeakingMetersHistoryAndItsDailyReportStateOneFrozenTotalPerMidnight(started: Int64) throws {
         let (simulator, meters) = Self.fleet(started: started)
@@ -63,6 +75,94 @@ import Testing
             #expect(totals.count == history.count + 2)
             let conflicting = totals.filter { $0.value.count > 1 }
             #expect(conflicting.isEmpty, "meter \(meter.id) states two totals at \(conflicting.keys.sorted())")
+        }
+    }
+
+    @Test(arguments: runStarts)
+    func theImplausibleReadingsAreCaughtEachForItsOwnReasonOnly(started: Int64) throws {
+        let (simulator, before) = Self.fleet(started: started)
+        var meters = before
+        let now = started + 20
+        // The densest schedule: meters 3 and 4 read every second of the run so far, received 0.3 s later.
+        var regular: [Int: [ReadingRecord]] = [2: [], 3: []]
+        for index in [2, 3] {
+            for second in started...now {
+                meters[index].advance(to: second)
+                let frame = NativeFrame(
+                    meterID: meters[index].id,
+                    frameCounter: meters[index].nextCounter(),
+                    meterTime: UInt32(second),
+                    flags: .ackRequested,
+                    body: simulator.reading(meters[index], at: second)
+                )
+                regular[index, default: []] += Self.readings(
+                    of: frame,
+                    receivedAt: Timestamp(microsecondsSinceEpoch: second * 1_000_000 + 300_000)
+                )
+            }
+        }
+        let frames = simulator.implausibleFrames(&meters, now: now, runStart: started)
+        try #require(frames.map(\.meter) == [2, 3])
+        // Meter 3's scheduled frames pass the second its implausible reading holds.
+        #expect(meters[2].reservedSecond == now + 1)
+        #expect(meters[3].reservedSecond == nil)
+
+        let expected: [Int: (ReadQuality, ValidationReasons)] = [
+            2: (.rejected, .indexDecrease), 3: (.suspect, .clockDrift),
+        ]
+        let limits = MeterLimits(qminMillilitresPerHour: 40_000, qmaxMillilitresPerHour: 6_000_000)
+        for (index, frame) in frames {
+            let received = Timestamp(microsecondsSinceEpoch: now * 1_000_000 + 500_000)
+            let rows = Self.readings(of: frame, receivedAt: received)
+            try #require(rows.count == 1)
+            let implausible = rows[0]
+            let others = regular[index] ?? []
+            #expect(!others.contains { $0.readAt == implausible.readAt && $0.kind == implausible.kind })
+            // As the validator sees the meter: its daily report's frozen totals, its readings, and for meter 3 the
+            // reading after the implausible one, all in time order.
+            var all =
+                Self.readings(
+                    of: NativeFrame(
+                        meterID: before[index].id,
+                        frameCounter: 1,
+                        meterTime: UInt32(started),
+                        flags: .ackRequested,
+                        body: simulator.dailyReport(before[index], now: started)
+                    ),
+                    receivedAt: Timestamp(secondsSinceEpoch: started)
+                ) + others + [implausible]
+            if index == 2 {
+                meters[2].advance(to: now + 2)
+                let next = NativeFrame(
+                    meterID: meters[2].id,
+                    frameCounter: meters[2].nextCounter(),
+                    meterTime: UInt32(now + 2),
+                    flags: .ackRequested,
+                    body: simulator.reading(meters[2], at: now + 2)
+                )
+                all += Self.readings(of: next, receivedAt: Timestamp(secondsSinceEpoch: now + 2))
+            }
+            all.sort { ($0.readAt, $0.kind.rawValue) < ($1.readAt, $1.kind.rawValue) }
+            let output = ValidationEngine.validate(
+                ValidationInput(
+                    limits: limits,
+                    settings: ValidationSettings(),
+                    previous: nil,
+                    reads: all.map(Self.indexRead),
+                    intervals: [],
+                    history: [],
+                    firstDay: Timestamp(secondsSinceEpoch: now),
+                    now: Timestamp(secondsSinceEpoch: now)
+                )
+            )
+            for (row, verdict) in zip(all, output.verdicts) {
+                if row == implausible {
+                    #expect(verdict.quality == expected[index]?.0, "meter \(index + 1): \(verdict.reasons.names)")
+                    #expect(verdict.reasons == expected[index]?.1, "meter \(index + 1): \(verdict.reasons.names)")
+                } else {
+                    #expect(verdict.quality == .valid, "meter \(index + 1) at \(row.readAt): \(verdict.reasons.names)")
+                }
+            }
         }
     }
 }
