@@ -57,6 +57,26 @@ struct HouseholdProfile: Sendable {
         return flow
     }
 
+    /// A day's use as the meter's daily report states it: 48 half-hour volumes in whole litres, each slot's fraction
+    /// of a litre carried into the next (the way a litre register counts).
+    ///
+    /// Every report of a day takes its points from here, so two reports that share a midnight (yesterday's, and a
+    /// history of the days before it) state the same frozen total there.
+    /// - Parameter dayStart: The day's first second (local midnight).
+    /// - Returns: The 48 points, in litres.
+    func halfHourLitres(from dayStart: Int64) -> [UInt32] {
+        var points: [UInt32] = []
+        points.reserveCapacity(48)
+        var carry: Int64 = 0
+        for slot in 0..<48 {
+            let from = dayStart + Int64(slot) * 1800
+            let used = consumptionMillilitres(from: from, to: from + 1800) + carry
+            carry = used % 1000
+            points.append(UInt32(used / 1000))
+        }
+        return points
+    }
+
     /// Consumption between two moments, in millilitres (integrated minute by minute).
     func consumptionMillilitres(from start: Int64, to end: Int64) -> Int64 {
         guard end > start else { return 0 }
@@ -88,6 +108,9 @@ struct SimulatedMeter: Sendable {
     var yesterdayStartMillilitres: Int64 = 0
     /// A scripted burst in yesterday's interval data: (half-hour slot, millilitres), counted in the register too.
     var burst: (slot: Int, millilitres: Int64)?
+    /// A clock second that already holds a reading sent outside the meter's schedule (an implausible one): the
+    /// meter's scheduled frames pass it, so no other reading of the meter carries that read time.
+    var reservedSecond: Int64?
 
     /// Register integer digits (5 digits ⇒ rolls over at 100,000 m³) and exponent of the raw value (litres).
     static let registerDigits: UInt8 = 5

@@ -114,8 +114,9 @@ public final class FleetSimulator: Sendable {
 
         var report = SimulatorReport()
         var random = SplitMix64(seed: options.seed)
-        let now = Int64(Date().timeIntervalSince1970)
-        var meters = makeMeters(now: now, random: &random)
+        // Every frame of this run is stamped at or after this second.
+        let started = Int64(Date().timeIntervalSince1970)
+        var meters = makeMeters(now: started, random: &random)
         var sentFirst = [Bool](repeating: false, count: meters.count)
         var script =
             options.scriptedAlarms
@@ -160,6 +161,8 @@ public final class FleetSimulator: Sendable {
                         try publish(&meters[scripted.meter], body: body, at: seconds, client: client, report: &report)
                         continue
                     }
+                    // This second of the meter's clock holds its implausible reading: the turn passes.
+                    if meters[index].reservedSecond == seconds { continue }
                     if options.dailyReports && !sentFirst[index] {
                         sentFirst[index] = true
                         body = dailyReport(meters[index], now: seconds)
@@ -176,8 +179,9 @@ public final class FleetSimulator: Sendable {
                 faultsDone = true
                 report.faultsInjected = publishFaults(meters: meters, client: client)
                 report.implausibleReadings = publishImplausible(
-                    meters: meters,
+                    &meters,
                     now: Int64(Date().timeIntervalSince1970),
+                    runStart: started,
                     client: client
                 )
                 try publishLeakScenarios(&meters, client: client, report: &report)
@@ -206,7 +210,8 @@ public final class FleetSimulator: Sendable {
 
     // MARK: Frames
 
-    private func makeMeters(now: Int64, random: inout SplitMix64) -> [SimulatedMeter] {
+    /// The fleet's meters as they stand at `now`: seeded households, registers advanced from yesterday's start.
+    func makeMeters(now: Int64, random: inout SplitMix64) -> [SimulatedMeter] {
         // Counters continue across runs: the base grows with the clock (16 per second since 2026-09), so a rerun
         // against the same database sends new frames rather than repeats of old counters.
         let counterBase = UInt32(clamping: max(0, now - 1_788_000_000) * 16)
@@ -259,20 +264,15 @@ public final class FleetSimulator: Sendable {
 
     func dailyReport(_ meter: SimulatedMeter, now: Int64) -> NativeFrame.Body {
         let yesterday = SimulatedMeter.localMidnight(before: now, offset: meter.profile.utcOffsetSeconds) - 86_400
-        var points: [UInt32] = []
-        var carry: Int64 = 0
-        for slot in 0..<48 {
-            let from = yesterday + Int64(slot) * 1800
-            let used = meter.profile.consumptionMillilitres(from: from, to: from + 1800) + carry
-            carry = used % 1000
-            points.append(UInt32(used / 1000))
-        }
+        var points = meter.profile.halfHourLitres(from: yesterday)
         if let burst = meter.burst { points[burst.slot] += UInt32(burst.millilitres / 1000) }
         let start = meter.yesterdayStartMillilitres / 1000
         let today = start + Int64(points.reduce(0) { $0 + Int($1) })
+        // The day before, counted as its own report counts it (`leakHistory(_:now:)` sends that report for a
+        // leaking meter): the same frozen total at yesterday's start, never a second value for that key.
         let dayBefore = max(
             0,
-            start - meter.profile.consumptionMillilitres(from: yesterday - 86_400, to: yesterday) / 1000
+            start - Int64(meter.profile.halfHourLitres(from: yesterday - 86_400).reduce(0) { $0 + Int($1) })
         )
         return .dailyReport(
             NativeFrame.DailyReport(
