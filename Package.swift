@@ -138,7 +138,7 @@ let package = Package(
         .testTarget(
             name: "GatewayFleetTests",
             dependencies: [
-                "GatewayFleet", "GatewayCore", "MQTTIngest",
+                "GatewayFleet", "GatewayCore", "GatewayDomain", "MQTTIngest",
                 .product(name: "Logging", package: "swift-log"),
             ],
             swiftSettings: swiftSettings

@@ -2,9 +2,9 @@ import Foundation
 import GatewayCore
 import GatewayDomain
 import Logging
+import MQTTIngest
 import Testing
 
-@testable import GatewayApp
 @testable import GatewayFleet
 
 /// The demo's scenarios without servers: the rows their frames become (GatewayCore's records, keyed as the
@@ -21,7 +21,8 @@ import Testing
         options.injectFaults = true
         let simulator = FleetSimulator(
             options: options,
-            mqtt: GatewayConfiguration().fleetMQTTOptions(clientID: "scenario-test"),
+            // Never connected: the scenarios are built, not published.
+            mqtt: MQTTConnectionOptions(host: "127.0.0.1", port: 1883, clientID: "scenario-test"),
             topics: TopicScheme(prefix: "scenario-test/v1"),
             logger: Logger(label: "scenario-test")
         )
