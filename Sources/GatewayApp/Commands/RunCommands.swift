@@ -54,6 +54,7 @@ struct DecodeCommand: ParsableCommand {
         commandName: "decode",
         abstract: "Decode one frame given in hex and print it as one JSON object.",
         discussion: """
+            Keys are sorted; decimal values are exact JSON numbers. \
             Without --key the MAC is not verified and the output says "mac":"not_verified". \
             On bad input prints {"error":{"code":…,"message":…}} and exits with status 2.
             """
