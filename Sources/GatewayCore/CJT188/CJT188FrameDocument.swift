@@ -3,7 +3,7 @@
 ///
 /// Every frame has the names shared by every protocol (`protocol`, `direction`, `frame_type`, `meter`, `readings`,
 /// `meter_time`, `status`, `alarms`, `valve`) and the CJ/T 188 header (`control`, `di`, `di_known`, `di_order`,
-/// `ser`, `data_length`, `preamble_length`, `checksum`); the fields of its body follow beside them. Decimal values
+/// `ser`, `data_length`, `preamble_length`, `checksum`), and beside them the members of its body. Decimal values
 /// are exact numbers from scaled integers (``ExactDecimal``). `meter_time` is the meter's own clock as
 /// `YYYY-MM-DDThh:mm:ss` (no zone), or `null` when the frame has no clock or the clock is not set or invalid.
 public struct CJT188FrameDocument: Encodable, Sendable, Equatable {

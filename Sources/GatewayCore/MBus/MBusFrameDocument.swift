@@ -2,7 +2,7 @@
 /// (allocates; not the hot path).
 ///
 /// The names shared by every protocol (`protocol`, `direction`, `meter`, `access_number`, `readings`,
-/// `meter_time`, `status`, `alarms`, `security`), then the layers (`link`, `ell`, `afl`, `tpl`) and every record.
+/// `meter_time`, `status`, `alarms`, `security`), the layers (`link`, `ell`, `afl`, `tpl`) and every record.
 /// `meter` is the meter's own identity (TPL long header when present); `link` shows the DLL or radio-module
 /// address. Values are exact numbers from scaled integers (``ExactDecimal``); meter times are the meter's
 /// zone-less clock as `YYYY-MM-DDThh:mm:ss`, or `null`.

@@ -2,9 +2,9 @@
 ///
 /// Every frame has the names shared by every protocol (`protocol`, `direction`, `frame_type`, `meter`, `readings`,
 /// `meter_time`, `status`, `alarms`) and the native header (`version`, `frame_type_code`, `frame_counter`, `flags`,
-/// `mac`, `mac_hex`, `payload_length`); the fields of its frame type follow beside them. Decimal values are exact
-/// numbers from scaled integers (``ExactDecimal``); times are the meter's UTC clock as `YYYY-MM-DDThh:mm:ss`, or
-/// `null` when the clock is not set.
+/// `mac`, `mac_hex`, `payload_length`), and beside them the members of its frame type (`register`, `interval_log`,
+/// `ack`, …). Decimal values are exact numbers from scaled integers (``ExactDecimal``); times are the meter's UTC
+/// clock as `YYYY-MM-DDThh:mm:ss`, or `null` when the clock is not set.
 public struct NativeFrameDocument: Encodable, Sendable, Equatable {
     let common: Common
     let fields: Fields
