@@ -37,7 +37,8 @@ enum DocumentJSON {
     }
 }
 
-/// One entry of `readings`, as every protocol writes it: decimal values read back exactly.
+/// One entry of `readings`: the names every protocol writes, with the value read back exactly, and the M-Bus
+/// names (`nil` where a protocol does not write them).
 struct ReadingJSON: Decodable, Equatable {
     var quantity: String
     var value: Decimal
@@ -45,6 +46,10 @@ struct ReadingJSON: Decodable, Equatable {
     var storage: UInt64
     var tariff: UInt32
     var basis: String
+    var subunit: UInt16? = nil
+    var function: String? = nil
+    var accumulation: String? = nil
+    var `protected`: Bool? = nil
 }
 
 /// The `readings` of a decode document.

@@ -211,32 +211,17 @@ import Testing
             #expect(object["meter_time"] is NSNull)
         }
         // Exact decimal numbers, never Double formatting; `accumulation` only when it is not standard.
-        struct MBusReadingJSON: Decodable, Equatable {
-            var quantity: String
-            var value: Decimal
-            var unit: String
-            var storage: UInt64
-            var tariff: UInt32
-            var subunit: UInt16
-            var function: String
-            var basis: String
-            var accumulation: String?
-            var `protected`: Bool
-        }
-        struct MBusReadingsJSON: Decodable {
-            var readings: [MBusReadingJSON]
-        }
-        let readings = try DocumentJSON.decode(MBusReadingsJSON.self, from: document).readings
+        let readings = try DocumentJSON.decode(ReadingsJSON.self, from: document).readings
         let wantReadings = try want.readings.map {
-            MBusReadingJSON(
+            ReadingJSON(
                 quantity: $0.quantity,
                 value: try .exactly($0.value.description),
                 unit: $0.unit,
                 storage: $0.storage,
                 tariff: $0.tariff,
+                basis: $0.basis,
                 subunit: $0.subunit,
                 function: $0.function,
-                basis: $0.basis,
                 accumulation: $0.accumulation == "standard" ? nil : $0.accumulation,
                 protected: $0.protected
             )
