@@ -3,9 +3,9 @@ import GatewayCore
 // Wireless (selector 0x02) and wired (0x03) M-Bus. Every input is decoded with the fixed test key, without a key
 // (live pipeline: already-decrypted frames refused), without a key with already-decrypted frames allowed (decode
 // tool), as explicit format B (wireless only), and through peekHeader. Invariants (a failure is a crash):
-// - a decoded frame renders one JSON object, keeps at most 32 records whose byte ranges lie inside its plaintext,
+// - a decoded frame builds its JSON document, keeps at most 32 records whose byte ranges lie inside its plaintext,
 //   and has a meter time only when it is a valid date;
-// - without a key (not allowed): success means nothing was encrypted, and the keyed decode gives the same JSON;
+// - without a key (not allowed): success means nothing was encrypted, and the keyed decode gives the same document;
 //   a failure other than unknown_meter is the keyed decode's failure too (checks before the key lookup do not
 //   depend on the key);
 // - with already-decrypted frames allowed and no key: success is either unencrypted or marked already_decrypted;
@@ -88,20 +88,20 @@ private func decodeMBus(
 
 private func checkMBus(_ bytes: UnsafeRawBufferPointer, isWired: Bool) {
     let header = MBusDecoder.peekHeader(bytes, isWired: isWired)
-    if let header { _ = header.summary + header.renderJSON() }
+    if let header { _ = header.summary }
 
     let keyed = decodeMBus(bytes, isWired: isWired, mode: .testKey)
     let unkeyed = decodeMBus(bytes, isWired: isWired, mode: .noKey)
     let replay = decodeMBus(bytes, isWired: isWired, mode: .noKeyAllowingDecrypted)
 
-    var keyedJSON: String? = nil
+    var keyedDocument: MBusFrameDocument? = nil
     switch keyed {
     case .success(let frame):
-        keyedJSON = exercise(frame, medium: isWired ? .wired : .wireless)
+        keyedDocument = exercise(frame, medium: isWired ? .wired : .wireless)
         precondition(!frame.security.isAlreadyDecrypted, "already-decrypted accepted while a key is configured")
         precondition(header != nil, "a frame decodes but its header cannot be read")
     case .failure(let error):
-        _ = error.renderJSON()
+        _ = DecodeErrorDocument(error)
         if error.code == .unsupportedSecurityMode && header == nil {
             preconditionFailure("unsupported_security_mode without a readable header")
         }
@@ -109,11 +109,11 @@ private func checkMBus(_ bytes: UnsafeRawBufferPointer, isWired: Bool) {
 
     switch unkeyed {
     case .success(let frame):
-        let json = exercise(frame, medium: isWired ? .wired : .wireless)
+        let document = exercise(frame, medium: isWired ? .wired : .wireless)
         precondition(frame.security.tpl == .none && frame.security.ell == .none, "decrypted without a key")
-        precondition(json == keyedJSON, "an unencrypted frame decodes differently with a key")
+        precondition(document == keyedDocument, "an unencrypted frame decodes differently with a key")
     case .failure(let error):
-        _ = error.renderJSON()
+        _ = DecodeErrorDocument(error)
         if error.code != .unknownMeter {
             if case .failure(let keyedError) = keyed {
                 precondition(keyedError.code == error.code, "a check before the key lookup depends on the key")
@@ -136,8 +136,8 @@ private func checkMBus(_ bytes: UnsafeRawBufferPointer, isWired: Bool) {
     }
 }
 
-/// Renders a decoded frame and checks its structural invariants; returns the JSON.
-private func exercise(_ frame: MBusFrame, medium: MBusMedium) -> String {
+/// Checks a decoded frame's structural invariants; returns its JSON document.
+private func exercise(_ frame: MBusFrame, medium: MBusMedium) -> MBusFrameDocument {
     precondition(frame.medium == medium, "decoded as the other medium")
     precondition(frame.byteCount >= 0 && frame.byteCount <= MBusFrame.byteCapacity, "plaintext size out of range")
     precondition(
@@ -159,16 +159,14 @@ private func exercise(_ frame: MBusFrame, medium: MBusMedium) -> String {
         if case .real(let real) = record.value { precondition(real.isFinite, "a non-finite real value") }
         precondition(!record.isProtected || anyProtected, "a record is protected although nothing was decrypted")
         _ = record.millilitres
-        _ = MBusFrame.decimalText(record.value, exponent: Int(record.exponent))
+        _ = record.value.exactDecimal(exponent: Int(record.exponent))
     }
     for range in [frame.manufacturerDataRange, frame.payloadRange] {
         if let range { precondition(range.upperBound <= frame.byteCount, "raw range beyond the plaintext") }
     }
     _ = frame.alarmNames
     checkRows(of: frame)
-    let json = frame.renderJSON()
-    precondition(json.hasPrefix("{\"protocol\":\"\(medium.rawValue)\"") && json.hasSuffix("}"), "malformed JSON object")
-    return json
+    return MBusFrameDocument(frame)
 }
 
 /// The rows a decoded frame becomes, with and without the "protected only" rule: bounded counts, exact keys.

@@ -1,6 +1,7 @@
 import ArgumentParser
 import Foundation
 import GatewayCore
+import GatewayHTTP
 import Logging
 import PostgresSink
 
@@ -57,6 +58,7 @@ struct DecodeCommand: ParsableCommand {
         commandName: "decode",
         abstract: "Decode one frame given in hex and print it as one JSON object.",
         discussion: """
+            Keys are sorted; decimal values are exact JSON numbers. \
             Without --key the MAC is not verified and the output says "mac":"not_verified". \
             On bad input prints {"error":{"code":…,"message":…}} and exits with status 2.
             """
@@ -83,18 +85,15 @@ struct DecodeCommand: ParsableCommand {
 
     /// The JSON output and whether it is an error. Separate from `run` so tests can call it.
     static func render(protocol name: ProtocolName, keyHex: String?, frameHex: String) -> (String, Bool) {
-        func failure(_ code: String, _ message: String) -> (String, Bool) {
-            let object = ["error": ["code": code, "message": message]]
-            let data = (try? JSONSerialization.data(withJSONObject: object, options: [.sortedKeys])) ?? Data()
-            return (String(decoding: data, as: UTF8.self), true)
-        }
         guard let bytes = Hex.decode(frameHex) else {
-            return failure("bad_hex", "the frame is not valid hexadecimal (an even number of 0-9/A-F digits)")
+            let message = "the frame is not valid hexadecimal (an even number of 0-9/A-F digits)"
+            return json(DecodeErrorDocument(code: "bad_hex", message: message), failed: true)
         }
         var key: AES128Key?
         if let keyHex {
             guard let parsed = AES128Key(hex: keyHex) else {
-                return failure("bad_key", "the key must be 32 hexadecimal digits (16 bytes)")
+                let message = "the key must be 32 hexadecimal digits (16 bytes)"
+                return json(DecodeErrorDocument(code: "bad_key", message: message), failed: true)
             }
             key = parsed
         }
@@ -106,18 +105,12 @@ struct DecodeCommand: ParsableCommand {
                     return try NativeDecoder.decodeWithoutVerifyingMAC(raw)
                 }
             }
-            switch result {
-            case .success(let frame): return (frame.renderJSON(), false)
-            case .failure(let error): return (error.renderJSON(), true)
-            }
+            return json(result) { NativeFrameDocument($0) }
         case .cjt188:
             let result = bytes.withUnsafeBytes { raw in
                 Result { () throws(FrameDecodingError) -> CJT188Frame in try CJT188Decoder.decode(raw) }
             }
-            switch result {
-            case .success(let frame): return (frame.renderJSON(), false)
-            case .failure(let error): return (error.renderJSON(), true)
-            }
+            return json(result) { CJT188FrameDocument($0) }
         case .wmbus:
             // The decode tool accepts "already decrypted" test-data frames; the decoder only takes that path when
             // no --key is given (with a key such a frame is an already_decrypted error).
@@ -126,20 +119,37 @@ struct DecodeCommand: ParsableCommand {
                     try MBusDecoder.decodeWireless(raw, key: { _ in key }, allowAlreadyDecrypted: true)
                 }
             }
-            switch result {
-            case .success(let frame): return (frame.renderJSON(), false)
-            case .failure(let error): return (error.renderJSON(), true)
-            }
+            return json(result, MBusFrameDocument.init)
         case .mbus:
             let result = bytes.withUnsafeBytes { raw in
                 Result { () throws(FrameDecodingError) -> MBusFrame in
                     try MBusDecoder.decodeWired(raw, key: { _ in key }, allowAlreadyDecrypted: true)
                 }
             }
-            switch result {
-            case .success(let frame): return (frame.renderJSON(), false)
-            case .failure(let error): return (error.renderJSON(), true)
-            }
+            return json(result, MBusFrameDocument.init)
+        }
+    }
+
+    /// The document of a decoded frame, or the error object of a decoding error.
+    private static func json<Frame>(
+        _ result: Result<Frame, FrameDecodingError>,
+        _ document: (Frame) -> some Encodable
+    ) -> (String, Bool) {
+        switch result {
+        case .success(let frame): json(document(frame), failed: false)
+        case .failure(let error): json(DecodeErrorDocument(error), failed: true)
+        }
+    }
+
+    /// One line of JSON through the gateway's one JSON encoder (sorted keys, exact decimals).
+    private static func json(_ document: some Encodable, failed: Bool) -> (String, Bool) {
+        let encoder = GatewayJSONEncoder()
+        do {
+            return (try encoder.text(document), failed)
+        } catch {
+            // Not reached: a document holds strings, integers, booleans and decimals in Decimal's range.
+            let failure = DecodeErrorDocument(code: "not_encodable", message: "the decoded frame has no JSON form")
+            return ((try? encoder.text(failure)) ?? "", true)
         }
     }
 }

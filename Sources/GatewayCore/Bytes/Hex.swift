@@ -43,6 +43,14 @@ public enum Hex {
         return text
     }
 
+    /// Formats a 64-bit value as its eight bytes, most significant first (a MAC as it stands on the wire).
+    ///
+    /// - Parameter value: The value.
+    /// - Returns: Sixteen digits, e.g. `"7CF0C178881B87D1"`.
+    public static func encode(bigEndian value: UInt64) -> String {
+        encode((0..<8).map { UInt8(truncatingIfNeeded: value >> (56 - 8 * $0)) })
+    }
+
     private static let digits: [Unicode.Scalar] = [
         "0", "1", "2", "3", "4", "5", "6", "7", "8", "9", "A", "B", "C", "D", "E", "F",
     ]

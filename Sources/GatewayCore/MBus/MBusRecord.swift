@@ -342,3 +342,38 @@ public struct MBusRecord: Sendable, Hashable {
         return DecimalScale.scaled(raw, by: Int(exponent) + 6)
     }
 }
+
+extension MBusValue {
+    /// The exact value `self × 10^exponent` of an integer or a finite real, else `nil`.
+    ///
+    /// Integers are exact; a real is the shortest decimal that round-trips the 32-bit value (`Float`'s own
+    /// description), with its point shifted by `exponent`.
+    ///
+    /// - Parameter exponent: The record's power of ten.
+    /// - Returns: The value with every digit of its resolution, e.g. 2850427 and −2 give `28504.27`.
+    public func exactDecimal(exponent: Int) -> ExactDecimal? {
+        switch self {
+        case .integer(let integer):
+            return ExactDecimal(integer, exponent: exponent)
+        case .real(let real):
+            guard real.isFinite else { return nil }
+            // Float.description: "1.5", "0.25", "1e-05", "3.4028235e+38".
+            var mantissa = Substring(real.magnitude.description)
+            var decimalExponent = 0
+            if let e = mantissa.firstIndex(where: { $0 == "e" || $0 == "E" }) {
+                decimalExponent = Int(mantissa[mantissa.index(after: e)...]) ?? 0
+                mantissa = mantissa[..<e]
+            }
+            let parts = mantissa.split(separator: ".", omittingEmptySubsequences: false)
+            let fraction = parts.count > 1 ? parts[1] : ""
+            guard let significand = UInt64(parts[0] + fraction) else { return nil }
+            return ExactDecimal(
+                significand: significand,
+                exponent: decimalExponent - fraction.count + exponent,
+                isNegative: real < 0
+            )
+        default:
+            return nil
+        }
+    }
+}

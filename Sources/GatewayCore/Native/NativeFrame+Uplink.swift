@@ -30,8 +30,14 @@ extension NativeFrame {
         public var modulusMillilitres: Int64 { Int64(DecimalScale.powerOfTen(Int(digits) + 6)) }
 
         /// The value in m³ as exact decimal text with the register's resolution, e.g. `"1234.567"`.
-        public var cubicMetresText: String {
-            DecimalText.format(magnitude: raw, isNegative: false, scale: -Int(exponent), trimTrailingZeros: false)
+        public var cubicMetresText: String { cubicMetres(counts: raw).description }
+
+        /// An amount of raw counts in m³, exact, with the register's resolution (e.g. a consumption or an index).
+        ///
+        /// - Parameter counts: Raw counts of this register.
+        /// - Returns: `counts` × 10^exponent m³.
+        public func cubicMetres(counts: UInt64) -> ExactDecimal {
+            ExactDecimal(significand: counts, exponent: Int(exponent))
         }
     }
 

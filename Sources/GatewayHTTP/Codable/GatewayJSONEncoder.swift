@@ -1,4 +1,5 @@
 import Foundation
+import GatewayCore
 public import Hummingbird
 
 /// Encodes every JSON response of the gateway: compact, `/` unescaped, one trailing newline, served as
@@ -35,13 +36,15 @@ public struct GatewayJSONEncoder: ResponseEncoder, Sendable {
         )
     }
 
-    /// The compact JSON text of a value, without the trailing newline (the `billing export` command prints it).
+    /// The compact JSON text of a value, without the trailing newline (the `billing export` and `decode` commands
+    /// print it). ``ExactDecimal``s are written as exact JSON numbers.
     /// - Parameter value: The value.
     /// - Returns: The JSON text.
     /// - Throws: `EncodingError` when the value cannot be encoded (a non-finite number).
-    func text(_ value: some Encodable) throws -> String {
+    public func text(_ value: some Encodable) throws -> String {
         let encoder = JSONEncoder()
         encoder.outputFormatting = [.sortedKeys, .withoutEscapingSlashes]
+        encoder.userInfo[.exactDecimalEncoding] = ExactDecimal.foundationEncoding
         return String(decoding: try encoder.encode(value), as: UTF8.self)
     }
 }

@@ -1,4 +1,5 @@
 import Foundation
+import GatewayCore
 import GatewayTestSupport
 import Testing
 
@@ -51,6 +52,80 @@ import Testing
                 "\(vector.name)"
             )
         }
+    }
+
+    /// One `readings` entry read back with its value as an exact `Decimal`.
+    struct Reading: Decodable, Equatable {
+        var quantity: String
+        var value: Decimal
+    }
+
+    struct Readings: Decodable {
+        var readings: [Reading]
+    }
+
+    /// The CJ/T 188 and M-Bus golden vectors through the same command: one object each, with the meter and the
+    /// readings the vectors state, every value an exact JSON number.
+    @Test(arguments: ["cjt188-vectors.json", "wmbus-vectors.json"])
+    func everyProtocolsVectorsPrintTheirMeterAndExactReadings(file: String) throws {
+        let url = Repository.url("firmware-protocols/\(file)")
+        let root = try #require(try JSONSerialization.jsonObject(with: Data(contentsOf: url)) as? [String: Any])
+        let vectors = try #require(root["valid"] as? [[String: Any]])
+        try #require(vectors.count > 10)
+        // The command detects the wireless frame format; vectors that must declare format B are left out.
+        for vector in vectors where vector["decode_format"] as? String == nil {
+            let name = vector["name"] as? String ?? "?"
+            let medium = vector["medium"] as? String
+            let protocolName: DecodeCommand.ProtocolName = medium == nil ? .cjt188 : medium == "wired" ? .mbus : .wmbus
+            let (text, failed) = DecodeCommand.render(
+                protocol: protocolName,
+                keyHex: vector["key"] as? String,
+                frameHex: vector["hex"] as? String ?? ""
+            )
+            #expect(!failed, "\(name): \(text)")
+            let json = try object(text)
+            let expected = try #require(vector["expected"] as? [String: Any])
+            #expect(json["protocol"] as? String == protocolName.rawValue, "\(name)")
+            #expect(json["direction"] as? String == expected["direction"] as? String, "\(name)")
+            let meter = (json["meter"] as? [String: Any])?["id"] as? String
+            #expect(meter == (expected["meter"] as? [String: Any])?["id"] as? String, "\(name)")
+            let readings = try JSONDecoder().decode(Readings.self, from: Data(text.utf8)).readings
+            let want = try (expected["readings"] as? [[String: Any]] ?? []).map {
+                Reading(
+                    quantity: $0["quantity"] as? String ?? "",
+                    value: try #require(Decimal(string: "\($0["value"] ?? "")"), "\(name)")
+                )
+            }
+            #expect(readings == want, "\(name)")
+        }
+    }
+
+    /// A register of 9999999999.999999 m³ (16 digits): a `Double` prints it as 9999999999.999998; the JSON number
+    /// the command prints is exact.
+    @Test func volumesAreExactJSONNumbersWhereADoubleIsNot() throws {
+        let vector = try #require(Self.vectors.valid.first { $0.name == "reading-basic" })
+        let keyHex = try #require(vector.key)
+        let key = try #require(AES128Key(hex: keyHex))
+        var frame = try (Hex.decode(vector.hex) ?? []).withUnsafeBytes { raw in
+            try Result { () throws(FrameDecodingError) -> NativeFrame in try NativeDecoder.decode(raw) { _ in key } }
+                .get()
+        }
+        guard case .reading(var reading) = frame.body else {
+            Issue.record("reading-basic is not a reading")
+            return
+        }
+        reading.register = NativeFrame.Register(raw: 9_999_999_999_999_999, exponent: -6, digits: 10)
+        frame.body = .reading(reading)
+        let hex = Hex.encode(try NativeEncoder.encode(frame, key: key))
+        let double = try #require(Double("9999999999.999999"))
+        #expect("\(double)" != "9999999999.999999", "a Double rounds it")
+
+        let (text, failed) = DecodeCommand.render(protocol: .native, keyHex: vector.key, frameHex: hex)
+        #expect(!failed, "\(text)")
+        #expect(text.contains(#""value_m3":9999999999.999999"#), "\(text)")
+        let readings = try JSONDecoder().decode(Readings.self, from: Data(text.utf8)).readings
+        let exact = try #require(Decimal(string: "9999999999.999999"))
+        #expect(readings.first == Reading(quantity: "volume", value: exact))
     }
 
     @Test func withoutAKeyTheMACIsReportedAsNotVerified() throws {

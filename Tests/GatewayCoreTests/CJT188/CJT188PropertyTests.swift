@@ -77,7 +77,7 @@ import Testing
                         continue
                     }
                     accepted += 1
-                    _ = frame.renderJSON()
+                    _ = CJT188FrameDocument(frame)
                     if frame.currentVolume != nil || frame.settlementVolume != nil {
                         #expect(frame.isFromMeter && !frame.control.isAbnormal)
                     }
@@ -125,7 +125,7 @@ import Testing
                 input.withUnsafeMutableBytes { _ = CJT188Encoder.seal($0) }
             }
             if let frame = try? decodeCJT188(input) {
-                _ = frame.renderJSON()
+                _ = CJT188FrameDocument(frame)
             }
         }
     }

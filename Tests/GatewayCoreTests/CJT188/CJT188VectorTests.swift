@@ -136,13 +136,11 @@ import Testing
     @Test(arguments: CJT188VectorFile.validVectors)
     func rendersValidJSON(_ vector: CJT188ValidVector) throws {
         let frame = try decodeCJT188(try bytes(vector.hex))
-        let text = frame.renderJSON()
-        let object = try #require(
-            try JSONSerialization.jsonObject(with: Data(text.utf8)) as? [String: Any],
-            "not a JSON object: \(text)"
-        )
+        let document = CJT188FrameDocument(frame)
+        let object = try DocumentJSON.object(document)
         let want = vector.expected
-        #expect(text.hasPrefix("{\"protocol\":\"cjt188\",\"direction\":\"\(want.direction)\""))
+        #expect(object["protocol"] as? String == "cjt188")
+        #expect(object["direction"] as? String == want.direction)
         #expect(object["frame_type"] as? String == want.frameType)
         let meter = try #require(object["meter"] as? [String: Any])
         #expect(meter["id"] as? String == want.meter.id)
@@ -184,18 +182,22 @@ import Testing
         #expect(control["function"] as? String == want.function)
         #expect(control["abnormal"] as? Bool == want.abnormal)
 
-        // Readings: the exact decimal text, in order.
-        let readings = try #require(object["readings"] as? [[String: Any]])
-        #expect(readings.count == want.readings.count)
-        var searchFrom = text.startIndex
-        for reading in want.readings {
-            let fragment =
-                "{\"quantity\":\"\(reading.quantity)\",\"value\":\(reading.value),\"unit\":\"\(reading.unit)\","
-                + "\"storage\":\(reading.storage),\"tariff\":0,\"basis\":\"unspecified\""
-            let found = try #require(text.range(of: fragment, range: searchFrom..<text.endIndex), "\(fragment)")
-            searchFrom = found.upperBound
+        // Readings: exact decimal numbers, in order.
+        let exact = try DocumentJSON.decode(ReadingsJSON.self, from: document).readings
+        let wantExact = try want.readings.map {
+            ReadingJSON(
+                quantity: $0.quantity,
+                value: try .exactly($0.value),
+                unit: $0.unit,
+                storage: UInt64($0.storage),
+                tariff: 0,
+                basis: "unspecified"
+            )
         }
+        #expect(exact == wantExact)
+        let readings = try #require(object["readings"] as? [[String: Any]])
         for (reading, got) in zip(want.readings, readings) {
+            #expect((got["unit_code"] as? NSNumber)?.uint8Value == reading.unitCode)
             #expect((got["millilitres"] as? NSNumber)?.int64Value == reading.millilitres.flatMap { Int64($0) })
             #expect(got["label"] as? String == reading.label)
         }
@@ -219,7 +221,10 @@ import Testing
         do {
             _ = try decodeCJT188(frame)
         } catch {
-            #expect(error.renderJSON().hasPrefix("{\"error\":{\"code\":\"\(vector.error)\",\"message\":\""))
+            let object = try DocumentJSON.object(DecodeErrorDocument(error))
+            let detail = try #require(object["error"] as? [String: Any])
+            #expect(detail["code"] as? String == vector.error)
+            #expect((detail["message"] as? String)?.isEmpty == false)
         }
     }
 

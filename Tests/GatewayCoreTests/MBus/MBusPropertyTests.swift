@@ -6,8 +6,15 @@ import Testing
 @Suite struct MBusPropertyTests {
     static let knownCodes = Set(FrameDecodingError.Code.allCodes.map(\.description))
 
-    /// Decodes and, on success, returns the JSON (which covers every decoded field).
-    private func outcome(_ bytes: [UInt8], _ vector: MBusValidVector) -> (code: String?, json: String?) {
+    /// A decoded frame as the tests compare it: its JSON document covers every decoded field; the plaintext also
+    /// covers records beyond the 32 kept.
+    struct Decoded: Equatable {
+        var document: MBusFrameDocument
+        var plaintext: [UInt8]
+    }
+
+    /// Decodes and, on success, returns what was decoded.
+    private func outcome(_ bytes: [UInt8], _ vector: MBusValidVector) -> (code: String?, decoded: Decoded?) {
         do {
             let frame = try decodeMBus(
                 bytes,
@@ -16,8 +23,7 @@ import Testing
                 allowAlreadyDecrypted: vector.allowAlreadyDecrypted,
                 format: mbusFormat(vector.decodeFormat)
             )
-            // JSON covers every decoded field; the plaintext also covers records beyond the 32 kept.
-            return (nil, frame.renderJSON() + Hex.encode(frame.bytes(in: 0..<frame.byteCount)))
+            return (nil, Decoded(document: MBusFrameDocument(frame), plaintext: frame.bytes(in: 0..<frame.byteCount)))
         } catch {
             return (error.code.description, nil)
         }
@@ -26,7 +32,7 @@ import Testing
     @Test(arguments: MBusVectorFile.validVectors)
     func everyTruncationIsACleanErrorOrADifferentDecode(_ vector: MBusValidVector) throws {
         let frame = vector.bytes
-        let original = try #require(outcome(frame, vector).json)
+        let original = try #require(outcome(frame, vector).decoded)
         for length in 0..<frame.count {
             let prefix = Array(frame.prefix(length))
             let result = outcome(prefix, vector)
@@ -37,7 +43,7 @@ import Testing
                     #expect(code == "truncated", "length \(length): \(code)")
                 }
             } else {
-                #expect(result.json != original, "length \(length) decoded to the same content")
+                #expect(result.decoded != original, "length \(length) decoded to the same content")
             }
         }
     }
@@ -45,7 +51,7 @@ import Testing
     @Test(arguments: MBusVectorFile.validVectors)
     func everySingleByteCorruptionIsACleanErrorOrADifferentDecode(_ vector: MBusValidVector) throws {
         let frame = vector.bytes
-        let original = try #require(outcome(frame, vector).json)
+        let original = try #require(outcome(frame, vector).decoded)
         var accepted = 0
         for index in frame.indices {
             var values: [UInt8] = (0..<8).map { frame[index] ^ UInt8(1 << $0) }
@@ -58,7 +64,7 @@ import Testing
                     #expect(Self.knownCodes.contains(code))
                 } else {
                     accepted += 1
-                    #expect(result.json != original, "byte \(index) = \(value) decoded to the same content")
+                    #expect(result.decoded != original, "byte \(index) = \(value) decoded to the same content")
                 }
                 // Integrity-protected framings reject every single-bit change outside L.
                 let isBitFlip = (value ^ frame[index]).nonzeroBitCount == 1
@@ -75,7 +81,7 @@ import Testing
         // With CRCs / checksum recomputed, edits reach the CI, header, security and record checks.
         guard vector.frameFormat == "format_a" || vector.isWired else { return }
         let frame = vector.bytes
-        let original = try #require(outcome(frame, vector).json)
+        let original = try #require(outcome(frame, vector).decoded)
         for index in frame.indices {
             for value: UInt8 in [0x00, 0x0F, 0x2F, 0x7F, 0x80, 0xFF, frame[index] ^ 0x01, frame[index] ^ 0x80] {
                 var edited = frame
@@ -86,7 +92,7 @@ import Testing
                 if let code = result.code {
                     #expect(Self.knownCodes.contains(code))
                 } else {
-                    #expect(result.json != original, "resealed edit at \(index) decoded to the same content")
+                    #expect(result.decoded != original, "resealed edit at \(index) decoded to the same content")
                 }
             }
         }
@@ -165,7 +171,7 @@ import Testing
                 allowAlreadyDecrypted: false,
                 format: mbusFormat(vector.decodeFormat)
             )
-            #expect(plain.renderJSON() == keyed.renderJSON(), "\(vector.name)")
+            #expect(MBusFrameDocument(plain) == MBusFrameDocument(keyed), "\(vector.name)")
         }
     }
 
@@ -173,14 +179,14 @@ import Testing
         // A format-B frame has length L + 1, so automatic detection reads it as a frame without CRCs; its CRC bytes
         // then become content and the decode fails or differs. Format B must be declared.
         for vector in MBusVectorFile.validVectors where vector.frameFormat == "format_b" {
-            let declared = try vector.decode().renderJSON()
+            let declared = MBusFrameDocument(try vector.decode())
             let automatic = try? decodeMBus(
                 vector.bytes,
                 wired: false,
                 keyHex: vector.key,
                 allowAlreadyDecrypted: false
             )
-            #expect(automatic?.renderJSON() != declared, "\(vector.name)")
+            #expect(automatic.map(MBusFrameDocument.init) != declared, "\(vector.name)")
             #expect(automatic?.link.format != .formatB)
         }
     }
@@ -227,8 +233,8 @@ import Testing
         (.real(1e-5), 0, "0.00001"),
         (.real(3e10), -6, "30000"),
     ])
-    func decimalTextIsExact(value: MBusValue, exponent: Int, text: String) {
-        #expect(MBusFrame.decimalText(value, exponent: exponent) == text)
+    func exactDecimalKeepsTheResolution(value: MBusValue, exponent: Int, text: String) {
+        #expect(value.exactDecimal(exponent: exponent)?.description == text)
     }
 
     @Test func statusBitsAreNamed() {

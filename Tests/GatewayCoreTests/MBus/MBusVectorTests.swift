@@ -21,7 +21,7 @@ import Testing
             let frame = try vector.decode()
             let volume = try #require(frame.recordArray.first { $0.quantity == .volume })
             #expect(
-                MBusFrame.decimalText(volume.value, exponent: Int(volume.exponent)) == want.volumeM3,
+                volume.value.exactDecimal(exponent: Int(volume.exponent))?.description == want.volumeM3,
                 "\(vector.name)"
             )
             #expect(volume.millilitres == 28_504_270_000, "\(vector.name)")
@@ -119,7 +119,8 @@ import Testing
         try #require(readings.count == want.readings.count, "reading count")
         for (record, expected) in zip(readings, want.readings) {
             #expect(record.quantity.rawValue == expected.quantity)
-            #expect(MBusFrame.decimalText(record.value, exponent: Int(record.exponent)) == expected.value.description)
+            let value = record.value.exactDecimal(exponent: Int(record.exponent))
+            #expect(value?.description == expected.value.description)
             #expect(record.storage == expected.storage)
             #expect(record.tariff == expected.tariff)
             #expect(record.subunit == expected.subunit)
@@ -167,7 +168,7 @@ import Testing
         let value: Scalar
         switch record.value {
         case .integer, .real:
-            value = MBusFrame.decimalText(record.value, exponent: Int(record.exponent)).map(Scalar.string) ?? .null
+            value = record.value.exactDecimal(exponent: Int(record.exponent)).map { .string($0.description) } ?? .null
         case .date(let date):
             if let date {
                 value = .string(record.quantity == .date ? String(date.iso8601().prefix(10)) : date.iso8601())
@@ -187,11 +188,9 @@ import Testing
     @Test(arguments: MBusVectorFile.validVectors)
     func rendersValidJSON(_ vector: MBusValidVector) throws {
         let frame = try vector.decode()
-        let text = frame.renderJSON()
-        let object = try #require(
-            try JSONSerialization.jsonObject(with: Data(text.utf8)) as? [String: Any],
-            "not a JSON object: \(text)"
-        )
+        let document = MBusFrameDocument(frame)
+        let text = try DocumentJSON.text(document)
+        let object = try DocumentJSON.object(document)
         let want = vector.expected
         #expect(object["protocol"] as? String == (vector.isWired ? "mbus" : "wmbus"))
         #expect(object["direction"] as? String == want.direction)
@@ -211,19 +210,23 @@ import Testing
         } else {
             #expect(object["meter_time"] is NSNull)
         }
-        let readings = try #require(object["readings"] as? [[String: Any]])
-        #expect(readings.count == want.readings.count)
-        for reading in want.readings {
-            // Exact decimal literals, never Double formatting.
-            #expect(
-                text.contains(
-                    "{\"quantity\":\"\(reading.quantity)\",\"value\":\(reading.value),\"unit\":\"\(reading.unit)\","
-                        + "\"storage\":\(reading.storage),\"tariff\":\(reading.tariff),\"subunit\":\(reading.subunit),"
-                        + "\"function\":\"\(reading.function)\",\"basis\":\"\(reading.basis)\""
-                ),
-                "\(reading.quantity) \(reading.value)"
+        // Exact decimal numbers, never Double formatting; `accumulation` only when it is not standard.
+        let readings = try DocumentJSON.decode(ReadingsJSON.self, from: document).readings
+        let wantReadings = try want.readings.map {
+            ReadingJSON(
+                quantity: $0.quantity,
+                value: try .exactly($0.value.description),
+                unit: $0.unit,
+                storage: $0.storage,
+                tariff: $0.tariff,
+                basis: $0.basis,
+                subunit: $0.subunit,
+                function: $0.function,
+                accumulation: $0.accumulation == "standard" ? nil : $0.accumulation,
+                protected: $0.protected
             )
         }
+        #expect(readings == wantReadings)
         let security = try #require(object["security"] as? [String: Any])
         #expect((security["mode"] as? NSNumber)?.intValue == Int(want.security.mode))
         #expect(security["state"] as? String == want.security.state)
@@ -267,8 +270,9 @@ import Testing
                 format: mbusFormat(vector.decodeFormat)
             )
         } catch {
-            let json = error.renderJSON()
-            #expect(json.contains("\"code\":\"\(vector.error)\""))
+            let json = try DocumentJSON.text(DecodeErrorDocument(error))
+            let object = try DocumentJSON.object(DecodeErrorDocument(error))
+            #expect((object["error"] as? [String: Any])?["code"] as? String == vector.error)
             if let key = vector.key { #expect(!json.contains(key) && !error.description.contains(key)) }
         }
         guard let peek = vector.peek else { return }

@@ -68,7 +68,7 @@ import Testing
                             receivedAt: .init(secondsSinceEpoch: 1),
                             policy: .serviceCommitments
                         )
-                        _ = frame.renderJSON()
+                        _ = NativeFrameDocument(frame)
                         #expect(try NativeEncoder.encode(frame, key: key) == edited)
                     } else {
                         rejected += 1
@@ -164,9 +164,10 @@ import Testing
         )
     }
 
-    @Test func errorRendersAsJSON() {
+    @Test func errorRendersAsJSON() throws {
         let error = FrameDecodingError(.badCRC, "the \"CRC\" does not match\n")
-        #expect(error.renderJSON() == #"{"error":{"code":"bad_crc","message":"the \"CRC\" does not match\n"}}"#)
+        let text = try DocumentJSON.text(DecodeErrorDocument(error))
+        #expect(text == #"{"error":{"code":"bad_crc","message":"the \"CRC\" does not match\n"}}"#)
     }
 }
 

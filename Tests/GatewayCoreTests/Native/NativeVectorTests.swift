@@ -119,11 +119,8 @@ import Testing
     @Test(arguments: NativeVectorFile.validVectors)
     func rendersValidJSON(_ vector: ValidVector) throws {
         let frame = try decodeNative(try bytes(vector.hex), keyHex: vector.key)
-        let text = frame.renderJSON()
-        let object = try #require(
-            try JSONSerialization.jsonObject(with: Data(text.utf8)) as? [String: Any],
-            "not a JSON object: \(text)"
-        )
+        let document = NativeFrameDocument(frame)
+        let object = try DocumentJSON.object(document)
         let expected = vector.expected
         #expect(object["protocol"] as? String == "native")
         #expect(object["direction"] as? String == (expected.direction == "uplink" ? "from_meter" : "to_meter"))
@@ -135,6 +132,7 @@ import Testing
         #expect(flags["ack_requested"] as? Bool == expected.header.ackRequested)
         #expect(flags["retransmission"] as? Bool == expected.header.retransmission)
         #expect(object["mac"] as? String == "verified")
+        #expect(object["mac_hex"] as? String == expected.mac.uppercased())
         if let iso = expected.header.meterTimeIso {
             #expect(object["meter_time"] as? String == iso)
         } else {
@@ -143,14 +141,54 @@ import Testing
         #expect(object["readings"] is [Any])
         #expect(object["alarms"] is [Any])
         #expect(object["status"] != nil)
+        let readings = try DocumentJSON.decode(ReadingsJSON.self, from: document).readings
         if let reading = expected.reading {
-            #expect(text.contains("{\"quantity\":\"volume\",\"value\":\(reading.volumeM3),\"unit\":\"m3\""))
+            let volume = ReadingJSON(
+                quantity: "volume",
+                value: try .exactly(reading.volumeM3),
+                unit: "m3",
+                storage: 0,
+                tariff: 0,
+                basis: "uncorrected"
+            )
+            var want = [volume]
             if let flow = reading.flowM3H {
-                #expect(text.contains("{\"quantity\":\"flow\",\"value\":\(flow),\"unit\":\"m3/h\""))
+                want.append(
+                    ReadingJSON(
+                        quantity: "flow",
+                        value: try .exactly(flow),
+                        unit: "m3/h",
+                        storage: 0,
+                        tariff: 0,
+                        basis: "uncorrected"
+                    )
+                )
             }
+            #expect(readings == want)
             let status = try #require(object["status"] as? [String: Any])
             #expect(status["bits"] as? [String] == reading.statusBits)
             #expect((status["raw"] as? NSNumber)?.uint32Value == reading.status)
+            struct MeasurementsJSON: Decodable {
+                var flowMlH: UInt32?
+                var batteryMv: UInt16?
+                var temperatureC: Decimal?
+                var signalDbm: Int16?
+
+                enum CodingKeys: String, CodingKey {
+                    case flowMlH = "flow_ml_h"
+                    case batteryMv = "battery_mv"
+                    case temperatureC = "temperature_c"
+                    case signalDbm = "signal_dbm"
+                }
+            }
+            let measured = try DocumentJSON.decode(MeasurementsJSON.self, from: document)
+            #expect(measured.flowMlH == reading.flowMlH)
+            #expect(measured.batteryMv == reading.batteryMv)
+            #expect(measured.temperatureC == reading.temperatureCentiC.map { Decimal(Int($0)) / 100 })
+            #expect(measured.signalDbm == reading.signalDbm)
+            for name in ["flow_ml_h", "battery_mv", "temperature_c", "signal_dbm"] {
+                #expect(object.keys.contains(name), "\(name) is present, null when not measured")
+            }
         }
         if let alarm = expected.alarm {
             let alarms = try #require(object["alarms"] as? [[String: Any]])
@@ -159,11 +197,35 @@ import Testing
             #expect(alarms.first?["priority"] as? String == alarm.priority)
         }
         if let report = expected.dailyReport {
-            let log = try #require(object["interval_log"] as? [String: Any])
-            #expect((log["points"] as? [Any])?.count == report.pointCount)
-            for point in expected.records?.intervals ?? [] {
-                #expect(text.contains("\"consumption_m3\":\(point.consumptionM3),\"end_index_m3\":\(point.endIndexM3)"))
+            struct IntervalLogJSON: Decodable {
+                struct Log: Decodable {
+                    var points: [Point]
+                }
+                struct Point: Decodable, Equatable {
+                    var consumptionM3: Decimal
+                    var endIndexM3: Decimal
+
+                    enum CodingKeys: String, CodingKey {
+                        case consumptionM3 = "consumption_m3"
+                        case endIndexM3 = "end_index_m3"
+                    }
+                }
+                var intervalLog: Log
+
+                enum CodingKeys: String, CodingKey {
+                    case intervalLog = "interval_log"
+                }
             }
+            let points = try DocumentJSON.decode(IntervalLogJSON.self, from: document).intervalLog.points
+            #expect(points.count == report.pointCount)
+            let want = try (expected.records?.intervals ?? []).map {
+                IntervalLogJSON.Point(
+                    consumptionM3: try .exactly($0.consumptionM3),
+                    endIndexM3: try .exactly($0.endIndexM3)
+                )
+            }
+            #expect(points == want)
+            #expect(readings.map(\.storage) == (0..<readings.count).map { UInt64($0 + 1) }, "frozen totals are 1…n")
         }
     }
 
