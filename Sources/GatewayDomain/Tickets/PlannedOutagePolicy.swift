@@ -16,7 +16,7 @@ public struct PlannedOutagePolicy: Sendable, Equatable {
     }
 
     /// Why an announcement or a cancellation was refused.
-    public struct Refusal: Error, Sendable, Equatable {
+    public struct Refusal: Error, Sendable, Equatable, CustomStringConvertible {
         /// The kind of refusal, a stable snake-case word.
         public enum Reason: String, Sendable, Equatable {
             /// The window ends at or before its start.
@@ -35,6 +35,9 @@ public struct PlannedOutagePolicy: Sendable, Equatable {
         public var reason: Reason
         /// For people, e.g. "an outage may last at most 12 h; this one lasts 30 h".
         public var message: String
+
+        /// The message (what a log line shows).
+        public var description: String { message }
     }
 
     /// Checks a new announcement's window.
