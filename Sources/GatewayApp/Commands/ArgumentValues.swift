@@ -1,6 +1,7 @@
 public import ArgumentParser
 public import GatewayCore
 public import GatewayDomain
+public import GatewayHTTP
 
 // The closed sets the commands take as option or argument values. argument-parser reads them, so a wrong value is
 // answered with its own error naming every allowed value ("Please provide one of 'P0', 'P1', 'P2' or 'P3'") and
@@ -17,6 +18,8 @@ extension TicketStep: ExpressibleByArgument {}
 extension AlarmCondition: ExpressibleByArgument {}
 
 extension AccuracyTestKind: ExpressibleByArgument {}
+
+extension Role: ExpressibleByArgument {}
 
 extension ReviewDecision: ExpressibleByArgument {
     public static var allValueStrings: [String] { [ReviewDecision.accept, .reject].map(\.rawValue) }

@@ -12,7 +12,8 @@ struct GatewayCommand: AsyncParsableCommand {
         subcommands: [
             RunCommand.self, MigrateCommand.self, DecodeCommand.self, SimulateCommand.self, DemoCommand.self,
             ConfigCommand.self, DecodeBenchmarkCommand.self, MetersCommand.self, BillingCommand.self,
-            ReviewCommand.self, TicketsCommand.self, QuarantineCommand.self, FaultsCommand.self,
+            ReviewCommand.self, TicketsCommand.self, QuarantineCommand.self, CredentialsCommand.self,
+            FaultsCommand.self,
         ]
     )
 }

@@ -120,7 +120,19 @@ struct TicketsHotlineCommand: AsyncParsableCommand {
 struct TicketsOutageCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "outage",
-        abstract: "Announce a planned outage: pressure-loss alarms from the district in the window open no ticket."
+        abstract: "Planned outages: announce (the default), cancel, list.",
+        subcommands: [
+            TicketsOutageAnnounceCommand.self, TicketsOutageCancelCommand.self, TicketsOutageListCommand.self,
+        ],
+        defaultSubcommand: TicketsOutageAnnounceCommand.self
+    )
+}
+
+struct TicketsOutageAnnounceCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "announce",
+        abstract: "Announce a planned outage: pressure-loss alarms from the district in the window open no ticket.",
+        discussion: "The window lasts at most dispatch.max_outage_hours and must not end in the past."
     )
 
     @OptionGroup var options: ConfigOptions
@@ -134,26 +146,98 @@ struct TicketsOutageCommand: AsyncParsableCommand {
     @Option(help: "End, ISO 8601 UTC.")
     var to: String
 
-    @Option(help: "Why.")
+    @Option(help: "Why (recorded).")
     var reason: String
 
-    @Option(help: "Who announced it.")
+    @Option(help: "Who announced it (recorded).")
     var by: String
 
     func run() async throws {
         guard let start = Timestamp(iso: from), let end = Timestamp(iso: to) else {
             throw ValidationError("--from and --to must be like 2026-11-24T08:00:00Z")
         }
-        let id = try await withDatabase(options) {
-            try await DispatchStore($0.database, policy: $0.rules.policy).announceOutage(
-                district: district,
-                from: start,
-                to: end,
-                reason: reason,
-                by: by
-            )
+        let configuration = try options.load()
+        let id = try await outageRefusalsAsValidationErrors {
+            try await withDatabase(options) {
+                try await DispatchStore(
+                    $0.database,
+                    policy: $0.rules.policy,
+                    outages: configuration.dispatch.outagePolicy
+                ).announceOutage(district: district, from: start, to: end, reason: reason, by: by)
+            }
         }
         print("planned outage \(id) recorded for \(district) from \(start) to \(end)")
+    }
+}
+
+struct TicketsOutageCancelCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "cancel",
+        abstract: "Cancel a planned outage at once: pressure-loss alarms of its district open tickets again."
+    )
+
+    @OptionGroup var options: ConfigOptions
+
+    @Argument(help: "The outage id.")
+    var outage: Int64
+
+    @Option(help: "Why (recorded).")
+    var reason: String
+
+    @Option(help: "Who cancelled it (recorded).")
+    var by: String
+
+    func run() async throws {
+        let configuration = try options.load()
+        let cancelled = try await outageRefusalsAsValidationErrors {
+            try await withDatabase(options) {
+                try await DispatchStore(
+                    $0.database,
+                    policy: $0.rules.policy,
+                    outages: configuration.dispatch.outagePolicy
+                ).cancelOutage(outage, reason: reason, by: by)
+            }
+        }
+        guard let cancelled else { throw ValidationError("there is no planned outage \(outage)") }
+        print(
+            "planned outage \(cancelled.id) for \(cancelled.district) cancelled by \(cancelled.cancelledBy ?? by) at "
+                + "\(cancelled.cancelledAt.map { "\($0)" } ?? "")"
+        )
+    }
+}
+
+struct TicketsOutageListCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "list",
+        abstract: "Planned outages not yet ended, cancelled ones included, by start."
+    )
+
+    @OptionGroup var options: ConfigOptions
+
+    @Option(help: "Only this district.")
+    var district: String?
+
+    func run() async throws {
+        let outages = try await withDatabase(options) {
+            try await DispatchStore($0.database, policy: $0.rules.policy).currentOutages(district: district)
+        }
+        print("id,district,starts_at,ends_at,reason,announced_by,announced_at,cancelled_at,cancelled_by,cancel_reason")
+        for outage in outages {
+            print(
+                "\(outage.id),\(outage.district),\(outage.startsAt),\(outage.endsAt),\(outage.reason),"
+                    + "\(outage.announcedBy),\(outage.announcedAt),\(outage.cancelledAt.map { "\($0)" } ?? ""),"
+                    + "\(outage.cancelledBy ?? ""),\(outage.cancelReason ?? "")"
+            )
+        }
+    }
+}
+
+/// Runs `body`, turning a refusal of ``PlannedOutagePolicy`` into a usage error with its message.
+private func outageRefusalsAsValidationErrors<R>(_ body: () async throws -> R) async throws -> R {
+    do {
+        return try await body()
+    } catch let refusal as PlannedOutagePolicy.Refusal {
+        throw ValidationError(refusal.message)
     }
 }
 

@@ -1,3 +1,5 @@
+import GatewayDomain
+
 extension GatewayConfiguration {
     /// `[dispatch]`: emergency dispatch: escalation, incident grouping, inspections and the valve policy.
     ///
@@ -10,6 +12,10 @@ extension GatewayConfiguration {
         var inspectionResidentialMonths = 12
         var inspectionNonResidentialMonths = 6
         var valveCloseOnP0 = false
+        var maximumOutageHours = 12
+
+        /// The limits of planned-outage announcements.
+        var outagePolicy: PlannedOutagePolicy { PlannedOutagePolicy(maximumHours: maximumOutageHours) }
     }
 }
 
@@ -48,6 +54,13 @@ extension GatewayConfiguration.Dispatch {
             kind: .boolean(\.dispatch.valveCloseOnP0),
             help:
                 "Send a valve-close downlink to a native meter as soon as it has a P0 ticket, once per ticket, and record the command and the meter's answer on the ticket. Off by default: closing a customer's supply is a utility's policy decision."
+        ),
+        Setting(
+            section: "dispatch",
+            key: "max_outage_hours",
+            kind: .integer(\.dispatch.maximumOutageHours, range: 1...168),
+            help:
+                "The longest planned outage a supervisor may announce, from its start to its end (over HTTP and with tickets outage announce). An outage silences the pressure-loss tickets of a whole district, so it is bounded; it must also not end in the past, and it can be cancelled."
         ),
         Setting(
             section: "dispatch",

@@ -1,16 +1,22 @@
+import GatewayHTTP
+import TOMLKit
+
 extension GatewayConfiguration {
-    /// `[http]`: the HTTP server: health, readiness, metrics, the billing and dispatch APIs and their tokens.
+    /// `[http]`: the HTTP server: health, readiness, metrics, the billing, review and dispatch APIs, and the named
+    /// credentials (`[[http.credentials]]`) that may use those APIs.
     ///
-    /// Each property is one row of ``settings``, which holds its TOML key, range and help text.
+    /// Each scalar property is one row of ``settings``, which holds its TOML key, range and help text; the credentials
+    /// are an array of tables read by ``credentials(from:)``, from the file only (not from the environment).
     struct HTTP: Sendable, Equatable {
         var isEnabled = true
         var host = "127.0.0.1"
         var port = 8080
-        var reviewToken = ""
-        var dispatchToken = ""
         /// Connections of the billing API and of the dispatch API (each its own pool).
         var databaseConnections = 2
         var statementTimeoutMilliseconds = 15_000
+        /// Who may use the APIs, with which roles; none refuses every API request (health, readiness and metrics
+        /// stay open).
+        var credentials: [Credential] = []
     }
 }
 
@@ -21,7 +27,8 @@ extension GatewayConfiguration.HTTP {
             section: "http",
             key: "enabled",
             kind: .boolean(\.http.isEnabled),
-            help: "Serve /healthz, /readyz and /metrics."
+            help:
+                "Serve /healthz, /readyz and /metrics (open), and the billing, review and dispatch APIs (credentials)."
         ),
         Setting(
             section: "http",
@@ -30,20 +37,6 @@ extension GatewayConfiguration.HTTP {
             help: "HTTP listen address."
         ),
         Setting(section: "http", key: "port", kind: .integer(\.http.port, range: 1...65535), help: "HTTP listen port."),
-        Setting(
-            section: "http",
-            key: "review_token",
-            kind: .string(\.http.reviewToken, isSecret: true, allowed: nil),
-            help:
-                "Bearer token reviewers send to accept or reject held reads over HTTP (POST /review/v1/decisions). Empty disables review over HTTP; the billing API is read-only either way."
-        ),
-        Setting(
-            section: "http",
-            key: "dispatch_token",
-            kind: .string(\.http.dispatchToken, isSecret: true, allowed: nil),
-            help:
-                "Bearer token of the dispatch API (/dispatch/v1/…: tickets, lifecycle steps, hotline tickets, outages, reports). Empty disables it."
-        ),
         Setting(
             section: "http",
             key: "database_connections",
@@ -59,4 +52,87 @@ extension GatewayConfiguration.HTTP {
                 "How long one statement of an HTTP request may run before PostgreSQL cancels it (the request then answers 500 database_error)."
         ),
     ]
+
+    /// The TOML name of the credentials' array of tables.
+    static let credentialsName = "http.credentials"
+
+    /// What to write instead of a setting that was removed.
+    static let credentialsInstead =
+        "write [[http.credentials]] tables instead: name = \"desk-3\", roles = [\"dispatch\"], "
+        + "token_sha256 = \"…\" (print the hash with: meter-gateway credentials hash < token-file)"
+
+    /// Settings that no longer exist, with what to write instead. Start-up refuses them (from the file or the
+    /// environment) rather than ignore them: a left-over shared token must not look like it still protects
+    /// anything.
+    static let removedSettings: [String: String] = [
+        "http.dispatch_token": "was removed: the dispatch API takes named credentials with roles; "
+            + credentialsInstead,
+        "http.review_token": "was removed: the review API takes named credentials with roles; " + credentialsInstead,
+    ]
+
+    /// The commented example of the credentials, appended to the `[http]` section of the example file.
+    static let credentialsExample = [
+        "",
+        "# Who may use the APIs: one [[http.credentials]] table per person or system. The name is recorded as the",
+        "# actor of everything done with the credential. roles: billing (billing reads), dispatch (tickets, steps,",
+        "# notes, hotline tickets, inspections, reports), supervisor (dispatch plus planned outages), review (held-read",
+        "# decisions), admin (everything). token_sha256 is the SHA-256 of the token, never the token itself; make a",
+        "# token of at least \(Credential.minimumTokenLength) random characters (openssl rand -hex 32) and print its hash with",
+        "#   meter-gateway credentials hash < token-file",
+        "# Without credentials every API request is refused (401); /healthz, /readyz and /metrics stay open.",
+        "# Credentials come from this file only, not from the environment.",
+        "# [[http.credentials]]",
+        "# name = \"desk-3\"",
+        "# roles = [\"dispatch\"]",
+        "# token_sha256 = \"<64 hexadecimal digits>\"",
+    ]
+
+    /// Reads `[[http.credentials]]`.
+    /// - Parameter value: The TOML value of `http.credentials`.
+    /// - Returns: The credentials, checked one by one (unique names and tokens are checked with the rest).
+    /// - Throws: ``ConfigurationError`` naming `http.credentials[i]` and the field that is wrong (never a hash).
+    static func credentials(from value: any TOMLValueConvertible) throws -> [Credential] {
+        guard let array = value.array else {
+            throw ConfigurationError(
+                setting: credentialsName,
+                problem: "must be an array of tables: [[http.credentials]] with name, roles and token_sha256"
+            )
+        }
+        var credentials: [Credential] = []
+        for (index, element) in array.enumerated() {
+            let setting = "\(credentialsName)[\(index)]"
+            guard let table = element.table else {
+                throw ConfigurationError(setting: setting, problem: "must be a table with name, roles and token_sha256")
+            }
+            for key in table.keys where !["name", "roles", "token_sha256"].contains(key) {
+                throw ConfigurationError(setting: "\(setting).\(key)", problem: "unknown setting")
+            }
+            guard let name = table["name"]?.string else {
+                throw ConfigurationError(setting: "\(setting).name", problem: "must be a string")
+            }
+            let allowed = Role.allCases.map(\.rawValue).joined(separator: ", ")
+            guard let list = table["roles"]?.array else {
+                throw ConfigurationError(setting: "\(setting).roles", problem: "must be a list of: \(allowed)")
+            }
+            var roles: Set<Role> = []
+            for item in list {
+                guard let role = item.string.flatMap(Role.init(rawValue:)) else {
+                    throw ConfigurationError(
+                        setting: "\(setting).roles",
+                        problem: "each role must be one of: \(allowed)"
+                    )
+                }
+                roles.insert(role)
+            }
+            guard let digest = table["token_sha256"]?.string else {
+                throw ConfigurationError(setting: "\(setting).token_sha256", problem: "must be a string")
+            }
+            do {
+                credentials.append(try Credential(name: name, roles: roles, tokenSHA256: digest))
+            } catch {
+                throw ConfigurationError(setting: setting, problem: error.description)
+            }
+        }
+        return credentials
+    }
 }

@@ -1,5 +1,6 @@
 import Foundation
 import GatewayCore
+import GatewayHTTP
 import TOMLKit
 
 /// Everything the gateway can be configured with. Defaults are safe for a single instance on one host.
@@ -7,7 +8,9 @@ import TOMLKit
 /// Sources, later ones winning: built-in defaults, the TOML file (`--config`), then environment variables named
 /// `METER_GATEWAY_<SECTION>_<KEY>` in upper case (for example `METER_GATEWAY_MQTT_PORT=8883`,
 /// `METER_GATEWAY_POSTGRES_CONNINFO=…`). Every setting is listed in ``GatewayConfiguration/settings``, which also
-/// produces the documented example file `config/meter-gateway.example.toml`.
+/// produces the documented example file `config/meter-gateway.example.toml`. The HTTP credentials are the one
+/// array of tables, `[[http.credentials]]`, read from the file only (``HTTP/credentials(from:)``). A removed setting
+/// (``HTTP/removedSettings``) is refused with what to write instead.
 ///
 /// Settings are grouped per component, one nested type and file per TOML section (``MQTT``, ``Postgres``,
 /// ``Spool``, ``Pipeline``, ``Meters``, ``Tickets``, ``HTTP``, ``Dispatch``, ``Signatures``, ``Validation``,
@@ -58,6 +61,11 @@ extension GatewayConfiguration {
             }
         }
         for name in environment.keys where name.hasPrefix("METER_GATEWAY_") {
+            if let (removed, instead) = HTTP.removedSettings.first(where: {
+                Setting.environmentName(of: $0.key) == name
+            }) {
+                throw ConfigurationError(setting: "\(removed) (from \(name))", problem: instead)
+            }
             if !settings.contains(where: { $0.environmentName == name }) {
                 throw ConfigurationError(setting: name, problem: "unknown environment setting")
             }
@@ -69,6 +77,13 @@ extension GatewayConfiguration {
     private mutating func apply(table: TOMLTable, prefix: String) throws {
         for (key, value) in table {
             let name = prefix.isEmpty ? key : "\(prefix).\(key)"
+            if let instead = HTTP.removedSettings[name] {
+                throw ConfigurationError(setting: name, problem: instead)
+            }
+            if name == HTTP.credentialsName {
+                http.credentials = try HTTP.credentials(from: value)
+                continue
+            }
             if let nested = value.table {
                 guard Self.settings.contains(where: { $0.section == name || $0.section.hasPrefix(name + ".") }) else {
                     throw ConfigurationError(setting: name, problem: "unknown section")
@@ -172,11 +187,10 @@ extension GatewayConfiguration {
                 problem: "must be below validation.extreme_usage_percent"
             )
         }
-        if !http.dispatchToken.isEmpty && http.dispatchToken.utf8.count < 16 {
-            throw ConfigurationError(setting: "http.dispatch_token", problem: "must be at least 16 characters")
-        }
-        if !http.reviewToken.isEmpty && http.reviewToken.utf8.count < 16 {
-            throw ConfigurationError(setting: "http.review_token", problem: "must be at least 16 characters")
+        do {
+            _ = try CredentialStore(http.credentials)
+        } catch {
+            throw ConfigurationError(setting: HTTP.credentialsName, problem: error.description)
         }
         if mqtt.username.isEmpty && !mqtt.password.isEmpty {
             throw ConfigurationError(setting: "mqtt.password", problem: "is set but mqtt.username is empty")
@@ -209,6 +223,7 @@ extension GatewayConfiguration {
         var section = ""
         for setting in settings {
             if setting.section != section {
+                if section == "http" { lines += HTTP.credentialsExample }
                 section = setting.section
                 lines.append("")
                 lines.append("[\(section)]")

@@ -21,7 +21,12 @@ struct Setting: Sendable {
     var help: String
 
     var name: String { "\(section).\(key)" }
-    var environmentName: String {
-        "METER_GATEWAY_" + (section + "_" + key).uppercased().replacingOccurrences(of: ".", with: "_")
+    var environmentName: String { Self.environmentName(of: name) }
+
+    /// `METER_GATEWAY_MQTT_TLS_CA_FILE` for `mqtt.tls.ca_file`.
+    /// - Parameter name: The setting's full TOML name.
+    /// - Returns: The environment variable's name.
+    static func environmentName(of name: String) -> String {
+        "METER_GATEWAY_" + name.uppercased().replacingOccurrences(of: ".", with: "_")
     }
 }

@@ -135,6 +135,15 @@ struct GatewayRuntime {
                 statementTimeoutMilliseconds: configuration.http.statementTimeoutMilliseconds
             )
             let connections = configuration.http.databaseConnections
+            // Checked when the configuration was loaded: unique names and tokens.
+            let credentials = try CredentialStore(configuration.http.credentials)
+            for (name, roles) in credentials.summary {
+                let roleList = roles.map(\.rawValue).joined(separator: ",")
+                logger.info("http credential", metadata: ["http.credential": "\(name)", "http.roles": "\(roleList)"])
+            }
+            if credentials.summary.isEmpty {
+                logger.warning("no [[http.credentials]]: every billing, review and dispatch request will be refused")
+            }
             let billingDatabase = PostgresSessionPool(size: connections, settings: apiSettings, logger: logger)
             let dispatchDatabase = PostgresSessionPool(size: connections, settings: apiSettings, logger: logger)
             services.append(
@@ -149,12 +158,16 @@ struct GatewayRuntime {
                     },
                     billing: BillingAPI(
                         store: BillingStore(billingDatabase),
-                        reviewToken: configuration.http.reviewToken
+                        credentials: credentials
                     ),
                     dispatch: DispatchAPI(
-                        store: DispatchStore(dispatchDatabase, policy: configuration.tickets.policy),
+                        store: DispatchStore(
+                            dispatchDatabase,
+                            policy: configuration.tickets.policy,
+                            outages: configuration.dispatch.outagePolicy
+                        ),
                         inspections: InspectionStore(dispatchDatabase),
-                        token: configuration.http.dispatchToken,
+                        credentials: credentials,
                         residentialMonths: configuration.dispatch.inspectionResidentialMonths,
                         nonResidentialMonths: configuration.dispatch.inspectionNonResidentialMonths
                     )

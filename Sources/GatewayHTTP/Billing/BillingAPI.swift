@@ -4,9 +4,11 @@ import HTTPTypes
 public import Hummingbird
 public import PostgresSink
 
-/// The billing and review interfaces over HTTP.
+/// The billing and review interfaces over HTTP. Every route needs `Authorization: Bearer <token>` of a configured
+/// credential (``AuthenticationMiddleware``) with the group's role, else `401` `unauthenticated` or `403`
+/// `forbidden`.
 ///
-/// Billing (read-only, `GET` only):
+/// Billing (role `billing` or `admin`; read-only, `GET` only):
 /// * `GET /billing/v1/daily-reads?cursor=C&limit=N`: published days after the opaque cursor `C` (omit it to start
 ///   at the beginning), as JSON `{"reads":[…],"next_cursor":"…","has_more":bool}`. Keep `next_cursor` and send it
 ///   next time: every publication arrives exactly once, corrections as later rows (`version` > 1,
@@ -15,25 +17,25 @@ public import PostgresSink
 ///   the `Next-Cursor` response header.
 /// * `GET /meters/v1/verification-expired?as_of=YYYY-MM-DD`: meters past their verification expiry.
 ///
-/// Review (only with a configured token, sent as `Authorization: Bearer <token>`; else `401`,
-/// code `review_token_required`):
+/// Review (role `review` or `admin`):
 /// * `GET /review/v1/held?limit=N`: readings and days held for review.
 /// * `POST /review/v1/decisions` with JSON `{"protocol","meter","basis","read_at","kind"}` (a reading) or
-///   `{"protocol","meter","basis","day"}` (a day) plus `"decision":"accept"|"reject"`, `"reviewer"`, `"reason"`.
+///   `{"protocol","meter","basis","day"}` (a day) plus `"decision":"accept"|"reject"` and `"reason"`. The reviewer
+///   recorded is the credential's name; a `reviewer` member is ignored.
 ///
 /// Failures are ``APIError``s: `400` (`bad_cursor_or_limit`, `bad_date`, `bad_limit`, `bad_review`), `404`
 /// (`not_held`), and the database's `503`/`500`.
 public struct BillingAPI: Sendable {
     private let store: BillingStore
-    private let reviewToken: String
+    private let credentials: CredentialStore
 
     /// Creates the API.
     /// - Parameters:
     ///   - store: A writer with its own connection, used for these queries only.
-    ///   - reviewToken: The bearer token reviewers send; empty disables the review routes.
-    public init(store: BillingStore, reviewToken: String) {
+    ///   - credentials: The credentials the routes accept; none refuses every request.
+    public init(store: BillingStore, credentials: CredentialStore) {
         self.store = store
-        self.reviewToken = reviewToken
+        self.credentials = credentials
     }
 
     /// The most rows one page returns.
@@ -43,12 +45,14 @@ public struct BillingAPI: Sendable {
     /// - Parameter router: The router.
     public func register(on router: Router<GatewayRequestContext>) {
         let store = store
-        router.get("billing/v1/daily-reads") { request, _ -> BillingPageResponse in
+        let billing = router.group("billing/v1")
+            .add(middleware: AuthenticationMiddleware(credentials, requiring: .billing))
+        billing.get("daily-reads") { request, _ -> BillingPageResponse in
             let page = try Self.pageRequest(request)
             let reads = try await store.billingPage(after: page.cursor, limit: page.limit + 1)
             return BillingPageResponse(reads, limit: page.limit, after: page.cursor)
         }
-        router.get("billing/v1/daily-reads.csv") { request, _ -> Response in
+        billing.get("daily-reads.csv") { request, _ -> Response in
             let page = try Self.pageRequest(request)
             let reads = try await store.billingPage(after: page.cursor, limit: page.limit + 1)
             let shown = Array(reads.prefix(page.limit))
@@ -63,7 +67,9 @@ public struct BillingAPI: Sendable {
                 body: ResponseBody(byteBuffer: ByteBuffer(string: BillingCSV.render(shown)))
             )
         }
-        router.get("meters/v1/verification-expired") { request, _ -> ExpiredMetersResponse in
+        let meters = router.group("meters/v1")
+            .add(middleware: AuthenticationMiddleware(credentials, requiring: .billing))
+        meters.get("verification-expired") { request, _ -> ExpiredMetersResponse in
             let text = request.uri.queryParameters["as_of"].map(String.init) ?? ""
             guard let date = text.isEmpty ? Self.today : CivilDate(iso: text) else {
                 throw APIError.badRequest("bad_date")
@@ -73,7 +79,7 @@ public struct BillingAPI: Sendable {
         }
 
         let review = router.group("review/v1")
-            .add(middleware: BearerTokenMiddleware(token: reviewToken, errorCode: "review_token_required"))
+            .add(middleware: AuthenticationMiddleware(credentials, requiring: .review))
         review.get("held") { request, _ -> HeldResponse in
             let limit = request.uri.queryParameters["limit"].flatMap { Int(String($0)) } ?? 500
             guard (1...Self.maximumPageSize).contains(limit) else { throw APIError.badRequest("bad_limit") }
@@ -92,7 +98,7 @@ public struct BillingAPI: Sendable {
                     basis: parsed.basis,
                     target: parsed.target,
                     decision: parsed.decision,
-                    reviewer: decision.reviewer,
+                    reviewer: try context.actor(),
                     reason: decision.reason
                 )
             } catch let error as PostgresError where error.code == .invalidArgument {

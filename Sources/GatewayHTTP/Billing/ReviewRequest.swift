@@ -3,7 +3,8 @@ import GatewayDomain
 import PostgresSink
 
 /// `POST /review/v1/decisions`: `{"protocol","meter","basis","read_at","kind"}` (a reading) or
-/// `{"protocol","meter","basis","day"}` (a day), plus `"decision":"accept"|"reject"`, `"reviewer"`, `"reason"`.
+/// `{"protocol","meter","basis","day"}` (a day), plus `"decision":"accept"|"reject"` and `"reason"`. The reviewer is
+/// the credential's name; a `reviewer` member is ignored.
 struct ReviewRequest: Decodable, Sendable {
     var `protocol`: String
     var meter: String
@@ -12,11 +13,10 @@ struct ReviewRequest: Decodable, Sendable {
     var kind: Int16?
     var day: String?
     var decision: String
-    var reviewer: String
     var reason: String
 
     enum CodingKeys: String, CodingKey {
-        case `protocol`, meter, basis, kind, day, decision, reviewer, reason
+        case `protocol`, meter, basis, kind, day, decision, reason
         case readAt = "read_at"
     }
 

@@ -3,29 +3,40 @@ import GatewayDomain
 public import Hummingbird
 public import PostgresSink
 
-/// The dispatch interface over HTTP. Every route needs `Authorization: Bearer <http.dispatch_token>`; without
-/// it, or with no token configured, the routes answer `401`, code `dispatch_token_required`.
+/// The dispatch interface over HTTP. Every route needs `Authorization: Bearer <token>` of a configured credential
+/// (``AuthenticationMiddleware``): the `dispatch` role (or `supervisor`, `admin`), and `supervisor` (or `admin`) for
+/// planned outages; else `401` `unauthenticated` or `403` `forbidden`.
+///
+/// The actor of every event and the announcer or canceller of an outage is the credential's name. Request bodies
+/// carry no actor; an `actor` or `announced_by` member a client still sends is ignored.
 ///
 /// * `GET /dispatch/v1/tickets?priority=P0&district=D&due_before=ISO&include_closed=true` — most urgent first.
 /// * `GET /dispatch/v1/tickets/{id}` — the ticket, its events and the household file.
-/// * `POST /dispatch/v1/tickets/{id}/steps` `{"step":"acknowledged","actor":"…","note":"…"}` — one lifecycle step.
-/// * `POST /dispatch/v1/tickets/{id}/notes` `{"actor":"…","note":"…"}`.
+/// * `POST /dispatch/v1/tickets/{id}/steps` `{"step":"acknowledged","note":"…"}` — one lifecycle step.
+/// * `POST /dispatch/v1/tickets/{id}/notes` `{"note":"…"}`.
 ///
 ///   A step and a note answer with the event's `TicketEventMessage` (GatewayDomain), the JSON NOTIFY and the MQTT
 ///   dispatch topic carry; the ticket's `events` are those messages too.
-/// * `POST /dispatch/v1/tickets` `{"protocol","meter","reporter","actor","note","condition"}` — a hotline ticket
+/// * `POST /dispatch/v1/tickets` `{"protocol","meter","reporter","note","condition"}` — a hotline ticket
 ///   (condition defaults to `gas_smell_reported`, P0).
-/// * `POST /dispatch/v1/outages` `{"district","starts_at","ends_at","reason","announced_by"}`.
 /// * `POST /dispatch/v1/inspections` `{"protocol","meter","date","inspector","result","note"}`.
 /// * `GET /dispatch/v1/reports/sla?from=ISO&to=ISO` and `GET /dispatch/v1/reports/inspections-due?as_of=DATE`.
 ///
+/// Supervisor:
+/// * `GET /dispatch/v1/outages?district=D` — outages not yet ended, cancelled ones included.
+/// * `POST /dispatch/v1/outages` `{"district","starts_at","ends_at","reason"}` — at most `dispatch.max_outage_hours`
+///   long, not ending in the past.
+/// * `POST /dispatch/v1/outages/{id}/cancel` `{"reason":"…"}` — cancels it at once; it explains no further alarm.
+///
 /// Failures are ``APIError``s: `400` (`bad_priority`, `bad_due_before`, `bad_id`, `bad_step`, `bad_note`,
-/// `bad_ticket`, `bad_outage`, `bad_inspection`, `bad_period`, `bad_date`), `404` (`no_such_ticket`,
-/// `no_such_meter`), `409` (`step_not_allowed`), and the database's `503`/`500`.
+/// `bad_ticket`, `bad_outage`, `outage_too_long`, `outage_in_the_past`, `bad_inspection`, `bad_period`,
+/// `bad_date`), `401` (`unauthenticated`), `403` (`forbidden`), `404` (`no_such_ticket`, `no_such_meter`,
+/// `no_such_outage`), `409` (`step_not_allowed`, `outage_already_cancelled`, `outage_already_over`), and the
+/// database's `503`/`500`.
 public struct DispatchAPI: Sendable {
     private let store: DispatchStore
     private let inspections: InspectionStore
-    private let token: String
+    let credentials: CredentialStore
     private let residentialMonths: Int
     private let nonResidentialMonths: Int
 
@@ -33,19 +44,19 @@ public struct DispatchAPI: Sendable {
     /// - Parameters:
     ///   - store: Tickets and their steps, on a database used for the HTTP APIs only.
     ///   - inspections: Safety inspections, on the same database.
-    ///   - token: The bearer token; empty disables the routes.
+    ///   - credentials: The credentials the routes accept; none refuses every request.
     ///   - residentialMonths: Inspection interval of residential premises.
     ///   - nonResidentialMonths: Inspection interval of other premises.
     public init(
         store: DispatchStore,
         inspections: InspectionStore,
-        token: String,
+        credentials: CredentialStore,
         residentialMonths: Int,
         nonResidentialMonths: Int
     ) {
         self.store = store
         self.inspections = inspections
-        self.token = token
+        self.credentials = credentials
         self.residentialMonths = residentialMonths
         self.nonResidentialMonths = nonResidentialMonths
     }
@@ -58,7 +69,7 @@ public struct DispatchAPI: Sendable {
         let residential = residentialMonths
         let nonResidential = nonResidentialMonths
         let group = router.group("dispatch/v1")
-            .add(middleware: BearerTokenMiddleware(token: token, errorCode: "dispatch_token_required"))
+            .add(middleware: AuthenticationMiddleware(credentials, requiring: .dispatch))
         group.get("tickets") { request, _ -> TicketListResponse in
             let query = request.uri.queryParameters
             var filter = TicketFilter()
@@ -91,7 +102,7 @@ public struct DispatchAPI: Sendable {
             guard let step = TicketStep(rawValue: body.step) else { throw APIError.badRequest("bad_step") }
             do {
                 return TicketEventRecordedResponse(
-                    try await store.advanceTicket(id, to: step, actor: body.actor, note: body.note)
+                    try await store.advanceTicket(id, to: step, actor: try context.actor(), note: body.note)
                 )
             } catch let error as PostgresError where error.code == .invalidArgument {
                 throw APIError(.conflict, "step_not_allowed", message: error.message)
@@ -101,7 +112,9 @@ public struct DispatchAPI: Sendable {
             let id = try Self.ticketID(context)
             let body = try await request.decodeJSON(as: NoteRequest.self, context: context, orRefuseWith: "bad_note")
             do {
-                return TicketEventRecordedResponse(try await store.noteTicket(id, actor: body.actor, note: body.note))
+                return TicketEventRecordedResponse(
+                    try await store.noteTicket(id, actor: try context.actor(), note: body.note)
+                )
             } catch let error as PostgresError where error.code == .invalidArgument {
                 throw APIError.notFound("no_such_ticket", message: error.message)
             }
@@ -120,7 +133,7 @@ public struct DispatchAPI: Sendable {
                     meter: (source, body.meter),
                     condition: condition,
                     reporter: body.reporter,
-                    actor: body.actor,
+                    actor: try context.actor(),
                     note: body.note
                 )
                 return ManualTicketResponse(ticketID: result.ticketID, opened: result.opened)
@@ -128,28 +141,7 @@ public struct DispatchAPI: Sendable {
                 throw APIError.notFound("no_such_meter", message: error.message)
             }
         }
-        group.post("outages") { request, context -> OutageResponse in
-            let body = try await request.decodeJSON(
-                as: OutageRequest.self,
-                context: context,
-                orRefuseWith: "bad_outage"
-            )
-            guard let start = Timestamp(iso: body.startsAt), let end = Timestamp(iso: body.endsAt) else {
-                throw APIError.badRequest("bad_outage")
-            }
-            do {
-                let id = try await store.announceOutage(
-                    district: body.district,
-                    from: start,
-                    to: end,
-                    reason: body.reason,
-                    by: body.announcedBy
-                )
-                return OutageResponse(outageID: id)
-            } catch let error as PostgresError where error.code == .invalidArgument {
-                throw APIError.badRequest("bad_outage", message: error.message)
-            }
-        }
+        registerOutages(on: router.group("dispatch/v1/outages"), store: store)
         group.post("inspections") { request, context -> RecordedResponse in
             let body = try await request.decodeJSON(
                 as: InspectionRequest.self,

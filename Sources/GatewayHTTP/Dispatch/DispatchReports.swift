@@ -116,12 +116,3 @@ struct ManualTicketResponse: ResponseEncodable, Sendable {
         case ticketID = "ticket_id"
     }
 }
-
-/// `POST /dispatch/v1/outages`: `{"outage_id":…}`.
-struct OutageResponse: ResponseEncodable, Sendable {
-    var outageID: Int64
-
-    enum CodingKeys: String, CodingKey {
-        case outageID = "outage_id"
-    }
-}

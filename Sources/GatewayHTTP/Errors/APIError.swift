@@ -84,7 +84,8 @@ public struct APIError: HTTPResponseError, Sendable, Equatable {
         ErrorResponse(error: .init(code: code, message: message, retryable: isRetryable ? true : nil))
     }
 
-    /// The JSON response: the status, ``ErrorResponse`` and, when retryable, `Retry-After: 5`.
+    /// The JSON response: the status, ``ErrorResponse``, `Retry-After: 5` when retryable and
+    /// `WWW-Authenticate: Bearer` for a `401`.
     /// - Parameters:
     ///   - request: The request being answered.
     ///   - context: The request context.
@@ -93,6 +94,7 @@ public struct APIError: HTTPResponseError, Sendable, Equatable {
     public func response(from request: Request, context: some RequestContext) throws -> Response {
         var response = try GatewayJSONEncoder().response(body, status: status)
         if isRetryable { response.headers[.retryAfter] = "5" }
+        if status == .unauthorized { response.headers[.wwwAuthenticate] = "Bearer" }
         return response
     }
 

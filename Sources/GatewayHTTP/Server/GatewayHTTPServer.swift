@@ -5,10 +5,14 @@ public import ServiceLifecycle
 /// The gateway's HTTP server: health and readiness probes, Prometheus metrics, and the billing, review and
 /// dispatch APIs when given, on one Hummingbird server.
 ///
-/// * `GET /healthz`, `GET /readyz`: plain-text probes (see ``makeRouter(readiness:metrics:)``).
-/// * `GET /metrics`: the Prometheus text format, `meter_gateway_<name>`.
-/// * ``BillingAPI``: `/billing/v1/…`, `/meters/v1/…`, and `/review/v1/…` behind the review token.
-/// * ``DispatchAPI``: `/dispatch/v1/…` behind the dispatch token.
+/// * `GET /healthz`, `GET /readyz`: plain-text probes (see ``makeRouter(readiness:metrics:)``), open.
+/// * `GET /metrics`: the Prometheus text format, `meter_gateway_<name>`, open: counters and gauges of the gateway
+///   itself (frames, batches, queues, connections), never a meter address, a household's data or a secret.
+/// * ``BillingAPI``: `/billing/v1/…` and `/meters/v1/…` (role `billing`), `/review/v1/…` (role `review`).
+/// * ``DispatchAPI``: `/dispatch/v1/…` (role `dispatch`; planned outages `supervisor`).
+///
+/// Every route but the three open ones is behind ``AuthenticationMiddleware``: a named ``Credential`` with the
+/// route's ``Role``.
 ///
 /// Every failure of a JSON route is answered with one body, `{"error":{"code":…,"message":…}}` (see ``APIError``).
 /// The closures are called on Hummingbird's event loops; they must be cheap and thread-safe (atomics).

@@ -1,10 +1,14 @@
 public import Hummingbird
 
-/// The request context of every gateway route: JSON responses through ``GatewayJSONEncoder`` and request bodies
-/// of at most 64 KiB.
+/// The request context of every gateway route: JSON responses through ``GatewayJSONEncoder``, request bodies of at
+/// most 64 KiB, and the ``Credential`` the ``AuthenticationMiddleware`` found for the request.
 public struct GatewayRequestContext: RequestContext {
     /// Hummingbird's per-request storage.
     public var coreContext: CoreRequestContextStorage
+
+    /// The authenticated credential; `nil` before ``AuthenticationMiddleware`` ran, and on the open routes
+    /// (`/healthz`, `/readyz`, `/metrics`).
+    public var credential: Credential?
 
     /// Creates the context for one request.
     /// - Parameter source: The channel the request arrived on.
@@ -17,4 +21,12 @@ public struct GatewayRequestContext: RequestContext {
 
     /// The encoder of every JSON response.
     public var responseEncoder: GatewayJSONEncoder { GatewayJSONEncoder() }
+
+    /// The name of the authenticated credential: the actor recorded for what the request writes.
+    /// - Throws: ``APIError`` `401` `unauthenticated` when no ``AuthenticationMiddleware`` guards the route (a
+    ///   programming error the tests catch; it refuses rather than record an unknown actor).
+    public func actor() throws(APIError) -> String {
+        guard let credential else { throw AuthenticationMiddleware.unauthenticated }
+        return credential.name
+    }
 }

@@ -285,10 +285,36 @@ extension DispatchSQL {
     /// Serialises with the gateway's ticket step for a meter and condition: $1 meter id, $2 condition.
     static let lockMeterCondition = "SELECT pg_advisory_xact_lock(ticket_lock_key($1::bigint, $2))"
 
-    /// $1 district, $2 start (µs), $3 end (µs), $4 reason, $5 announced by. Returns the id.
+    /// $1 district, $2 start (µs), $3 end (µs), $4 reason, $5 announced by, $6 now (µs). Returns the id.
     static let announceOutage = """
-        INSERT INTO planned_outages (district, starts_at, ends_at, reason, announced_by)
-        VALUES ($1, \(ValidationSQL.instant("$2")), \(ValidationSQL.instant("$3")), $4, $5) RETURNING id
+        INSERT INTO planned_outages (district, starts_at, ends_at, reason, announced_by, created_at)
+        VALUES ($1, \(ValidationSQL.instant("$2")), \(ValidationSQL.instant("$3")), $4, $5,
+            \(ValidationSQL.instant("$6")))
+        RETURNING id
+        """
+
+    /// The columns of ``PlannedOutage``.
+    private static let outageColumns = """
+        id, district, \(WriterSQL.epochMicros("starts_at")), \(WriterSQL.epochMicros("ends_at")), reason, announced_by,
+            \(WriterSQL.epochMicros("created_at")), \(WriterSQL.epochMicros("cancelled_at")), cancelled_by, cancel_reason
+        """
+
+    /// One outage, locked for its cancellation: $1 id.
+    static let lockOutage = "SELECT \(outageColumns) FROM planned_outages WHERE id = $1::bigint FOR UPDATE"
+
+    /// Cancels an outage: $1 id, $2 cancelled by, $3 reason, $4 now (µs). Returns the outage.
+    static let cancelOutage = """
+        UPDATE planned_outages
+        SET cancelled_at = \(ValidationSQL.instant("$4")), cancelled_by = $2, cancel_reason = $3
+        WHERE id = $1::bigint AND cancelled_at IS NULL
+        RETURNING \(outageColumns)
+        """
+
+    /// Outages whose window ends after $1 (µs), cancelled ones included, by start: $2 district or NULL for all.
+    static let outages = """
+        SELECT \(outageColumns) FROM planned_outages
+        WHERE ends_at > \(ValidationSQL.instant("$1")) AND ($2::text IS NULL OR district = $2)
+        ORDER BY starts_at, id
         """
 
     /// $1 name, $2 value.

@@ -1,8 +1,8 @@
 public import GatewayCore
 public import GatewayDomain
 
-/// The tickets of the dispatch desk: lifecycle steps, notes, hotline tickets, escalation, planned outages, the
-/// ticket list and one ticket with its household file, and the SLA report.
+/// The tickets of the dispatch desk: lifecycle steps, notes, hotline tickets, escalation, planned outages
+/// (`DispatchStore+Outages.swift`), the ticket list and one ticket with its household file, and the SLA report.
 ///
 /// The rules are ``TicketLifecycle`` and ``TicketDeadlines`` (GatewayDomain); this store locks, reads, asks them and
 /// writes, each change one transaction with its `ticket_events` row and its ``TicketEventMessage`` on NOTIFY
@@ -10,23 +10,28 @@ public import GatewayDomain
 /// no connection: it runs on the ``PostgresDatabase`` it is given (a session for the dispatch service, a pool for the
 /// HTTP API). The valve-command outbox is ``DispatchOutbox``; inspections are ``InspectionStore``.
 public struct DispatchStore: Sendable {
-    private let database: any PostgresDatabase
+    let database: any PostgresDatabase
     private let policy: TicketPolicy
-    private let clock: @Sendable () -> Timestamp
+    let outagePolicy: PlannedOutagePolicy
+    let clock: @Sendable () -> Timestamp
 
     /// Creates a store over a session or a pool.
     /// - Parameters:
     ///   - database: Where the statements run.
     ///   - policy: The priorities and deadlines of hotline tickets.
-    ///   - clock: "Now" of what the store records (a step, a note, a hotline call and the start of its deadlines)
-    ///     and of the SLA report's "decided" (a deadline passed by now). Escalation takes "now" as a parameter.
+    ///   - outages: The limits of planned outages (the longest window).
+    ///   - clock: "Now" of what the store records (a step, a note, a hotline call and the start of its deadlines,
+    ///     an outage's announcement and cancellation) and of the SLA report's "decided" (a deadline passed by now).
+    ///     Escalation takes "now" as a parameter.
     public init(
         _ database: any PostgresDatabase,
         policy: TicketPolicy = .serviceCommitments,
+        outages: PlannedOutagePolicy = PlannedOutagePolicy(),
         clock: @escaping @Sendable () -> Timestamp = WallClock.now
     ) {
         self.database = database
         self.policy = policy
+        self.outagePolicy = outages
         self.clock = clock
     }
 
@@ -186,38 +191,6 @@ public struct DispatchStore: Sendable {
             try DispatchOutbox.notify(eventIDs: events.map(\.id), on: connection)
             return events
         }
-    }
-
-    /// Announces a planned outage: alarms it explains from the district during the window are recorded but open no
-    /// ticket.
-    /// - Parameters:
-    ///   - district: The district.
-    ///   - start: Start of the window.
-    ///   - end: End of the window (after `start`).
-    ///   - reason: Why (recorded).
-    ///   - by: Who announced it.
-    /// - Returns: The outage id.
-    /// - Throws: ``PostgresError`` with code `.invalidArgument` when a field is empty or the window is empty.
-    public func announceOutage(
-        district: String,
-        from start: Timestamp,
-        to end: Timestamp,
-        reason: String,
-        by: String
-    ) async throws -> Int64 {
-        guard end > start, !district.isEmpty, !reason.isEmpty, !by.isEmpty,
-            ![district, reason, by].contains(where: { $0.utf8.contains(0) })
-        else {
-            throw PostgresError(
-                code: .invalidArgument,
-                message: "an outage needs a district, a window, a reason and who announced it"
-            )
-        }
-        let row = try await database.withConnection { connection in
-            try connection.rows(DispatchSQL.announceOutage, [district, start, end, reason, by]).first
-        }
-        guard let row else { throw PostgresError(code: .invalidArgument, message: "the outage was not recorded") }
-        return try row.decode(0)
     }
 
     /// Lists tickets, most urgent first (priority, then the deadline of the next pending step).

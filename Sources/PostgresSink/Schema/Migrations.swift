@@ -11,7 +11,7 @@ struct Migration: Sendable {
 
 /// Every migration, in version order.
 enum Migrations {
-    static let all: [Migration] = [v1, v2, v3, v4, v5, v6, v7, v8]
+    static let all: [Migration] = [v1, v2, v3, v4, v5, v6, v7, v8, v9]
 
     /// Key of the transaction-scoped advisory lock that serialises concurrent `migrate()` calls
     /// (ASCII "mg-migr8").

@@ -19,12 +19,14 @@ enum TicketSQL {
         """
 
     /// The alarms this transaction stored (`gw_new_alarms`) as ``StoredAlarm`` columns: the meter's rural flag and
-    /// district, and the first planned outage of that district covering the receive time.
+    /// district, and the first planned outage of that district covering the receive time that is not cancelled (a
+    /// cancelled outage explains nothing from its cancellation on, whatever the alarm's receive time).
     static let newAlarms = """
         SELECT n.id, n.meter_id, n.condition, n.priority, \(micros("n.raised_at")), \(micros("n.received_at")),
             n.is_cleared, n.opens_ticket, coalesce(m.is_rural, false), m.district,
             (SELECT o.id FROM planned_outages o
                 WHERE o.district = m.district AND n.received_at >= o.starts_at AND n.received_at < o.ends_at
+                    AND o.cancelled_at IS NULL
                 ORDER BY o.id LIMIT 1)
         FROM gw_new_alarms n
         LEFT JOIN meters m ON m.id = n.meter_id

@@ -23,6 +23,8 @@ import Testing
 struct BillingEndToEndTests {
     private let meter: UInt64 = 710_000_001
     private let keyBytes: [UInt8] = Array(0x20...0x2F)
+    /// The billing system's token (40 characters); its credential has the `billing` role.
+    private static let token = "billing-token-" + String(repeating: "0123456789", count: 3)
 
     private func page(
         _ client: some TestClientProtocol,
@@ -31,7 +33,11 @@ struct BillingEndToEndTests {
         reads: [[String: Any]], next: String
     ) {
         var result: ([[String: Any]], String) = ([], cursor)
-        try await client.execute(uri: "/billing/v1/daily-reads?cursor=\(cursor)", method: .get) { response in
+        try await client.execute(
+            uri: "/billing/v1/daily-reads?cursor=\(cursor)",
+            method: .get,
+            headers: [.authorization: "Bearer \(Self.token)"]
+        ) { response in
             #expect(response.status == .ok)
             let object = try #require(
                 try JSONSerialization.jsonObject(with: Data(String(buffer: response.body).utf8)) as? [String: Any]
@@ -138,7 +144,13 @@ struct BillingEndToEndTests {
         let router = GatewayHTTPServer.makeRouter(readiness: { [] }, metrics: { [] })
         BillingAPI(
             store: BillingStore(PostgresSession(conninfo: configuration.postgres.conninfo, logger: logger)),
-            reviewToken: ""
+            credentials: try CredentialStore([
+                try Credential(
+                    name: "billing-feed",
+                    roles: [.billing],
+                    tokenSHA256: Credential.hexDigest(ofToken: Self.token)
+                )
+            ])
         )
             .register(on: router)
         let application = Application(router: router)

@@ -23,7 +23,8 @@ import Testing
 struct DispatchEndToEndTests {
     private let meter: UInt64 = 720_000_001
     private let keyBytes: [UInt8] = Array(0x30...0x3F)
-    private static let token = "dispatch-token-0123456789"
+    /// The dispatcher's token (40 characters); its credential, `desk-9`, has the `dispatch` role.
+    private static let token = "dispatch-token-" + String(repeating: "0123456789", count: 3)
 
     @Test func anAlarmFrameReachesNotifyTheDispatchTopicAndTheAPI() async throws {
         let environment = try IntegrationEnvironment()
@@ -79,7 +80,13 @@ struct DispatchEndToEndTests {
         DispatchAPI(
             store: DispatchStore(apiDatabase),
             inspections: InspectionStore(apiDatabase),
-            token: Self.token,
+            credentials: try CredentialStore([
+                try Credential(
+                    name: "desk-9",
+                    roles: [.dispatch],
+                    tokenSHA256: Credential.hexDigest(ofToken: Self.token)
+                )
+            ]),
             residentialMonths: 12,
             nonResidentialMonths: 6
         ).register(on: router)
@@ -169,7 +176,7 @@ struct DispatchEndToEndTests {
                     uri: "/dispatch/v1/tickets/\(ticketID)/steps",
                     method: .post,
                     headers: auth,
-                    body: ByteBuffer(string: #"{"step":"on_site","actor":"crew-3"}"#)
+                    body: ByteBuffer(string: #"{"step":"on_site"}"#)
                 ) { response in
                     #expect(response.status == .conflict)  // not dispatched yet
                 }
@@ -178,7 +185,7 @@ struct DispatchEndToEndTests {
                         uri: "/dispatch/v1/tickets/\(ticketID)/steps",
                         method: .post,
                         headers: auth,
-                        body: ByteBuffer(string: #"{"step":"\#(step)","actor":"desk-9","note":"crew 3 sent"}"#)
+                        body: ByteBuffer(string: #"{"step":"\#(step)","note":"crew 3 sent"}"#)
                     ) { response in
                         #expect(response.status == .ok)
                         return String(buffer: response.body)

@@ -9,11 +9,13 @@ import PostgresSink
 import Testing
 
 /// The billing and review routes against a real database (`GATEWAY_TEST_PG`): paging by cursor delivers every
-/// publication once, corrections included; the billing side cannot change anything; review needs the token and
-/// records the reviewer.
+/// publication once, corrections included; the billing side cannot change anything; billing reads need the
+/// `billing` role, review the `review` role, and the reviewer recorded is the credential's name, whatever the body
+/// says.
 @Suite(.enabled(if: ProcessInfo.processInfo.environment["GATEWAY_TEST_PG"] != nil), .serialized)
 struct BillingAPITests {
-    private static let token = "review-token-0123456789"
+    private let review = TestCredentials.bearer(.review)
+    private let billing = TestCredentials.bearer(.billing)
     /// 2026-01-01 00:00 UTC.
     private let t0 = Timestamp(secondsSinceEpoch: 1_767_225_600)
     private let day: Int64 = 86_400
@@ -104,7 +106,7 @@ struct BillingAPITests {
         let router = GatewayHTTPServer.makeRouter(readiness: { [] }, metrics: { [] })
         BillingAPI(
             store: BillingStore(PostgresSession(conninfo: database.conninfo, logger: logger)),
-            reviewToken: Self.token
+            credentials: TestCredentials.store
         )
             .register(on: router)
         let application = Application(router: router)
@@ -113,7 +115,11 @@ struct BillingAPITests {
             var cursor = ""
             var days: [String] = []
             for expected in [2, 1, 0] {
-                try await client.execute(uri: "/billing/v1/daily-reads?limit=2&cursor=\(cursor)", method: .get) {
+                try await client.execute(
+                    uri: "/billing/v1/daily-reads?limit=2&cursor=\(cursor)",
+                    method: .get,
+                    headers: billing
+                ) {
                     response in
                     #expect(response.status == .ok)
                     let page = try object(response.body)
@@ -131,22 +137,37 @@ struct BillingAPITests {
             #expect(days == ["2026-01-01", "2026-01-02", "2026-01-03"])
 
             // The billing side cannot change anything.
-            try await client.execute(uri: "/billing/v1/daily-reads", method: .post) { response in
+            try await client.execute(uri: "/billing/v1/daily-reads", method: .post, headers: billing) { response in
                 #expect(response.status != .ok)
             }
-            try await client.execute(uri: "/billing/v1/daily-reads?cursor=not-a-cursor", method: .get) { response in
+            try await client.execute(
+                uri: "/billing/v1/daily-reads?cursor=not-a-cursor",
+                method: .get,
+                headers: billing
+            ) { response in
                 #expect(response.status == .badRequest)
             }
 
-            // Review: the drifted read is held; without the token nothing is shown or recorded.
+            // Billing reads need a credential; a reviewer's is not a billing one.
+            try await client.execute(uri: "/billing/v1/daily-reads", method: .get) { response in
+                #expect(response.status == .unauthorized)
+            }
+            try await client.execute(uri: "/billing/v1/daily-reads.csv", method: .get, headers: review) { response in
+                #expect(response.status == .forbidden)
+            }
+            // Review: the drifted read is held; without the token nothing is shown or recorded, and the billing
+            // credential may not see it.
             try await client.execute(uri: "/review/v1/held", method: .get) { response in
                 #expect(response.status == .unauthorized)
+            }
+            try await client.execute(uri: "/review/v1/held", method: .get, headers: billing) { response in
+                #expect(response.status == .forbidden)
             }
             var readAt = ""
             try await client.execute(
                 uri: "/review/v1/held",
                 method: .get,
-                headers: [.authorization: "Bearer \(Self.token)"]
+                headers: review
             ) { response in
                 #expect(response.status == .ok)
                 let held = try #require(try object(response.body)["held"] as? [[String: Any]])
@@ -156,7 +177,7 @@ struct BillingAPITests {
             }
             let decision = """
                 {"protocol":"native","meter":"777","basis":"unspecified","read_at":"\(readAt)","kind":0,
-                 "decision":"accept","reviewer":"a.wang","reason":"meter clock resynchronised on site"}
+                 "decision":"accept","reviewer":"mallory","reason":"meter clock resynchronised on site"}
                 """
             try await client.execute(
                 uri: "/review/v1/decisions",
@@ -168,7 +189,7 @@ struct BillingAPITests {
             try await client.execute(
                 uri: "/review/v1/decisions",
                 method: .post,
-                headers: [.authorization: "Bearer \(Self.token)"],
+                headers: review,
                 body: ByteBuffer(string: decision)
             ) { response in
                 #expect(response.status == .ok)
@@ -178,7 +199,7 @@ struct BillingAPITests {
             try await client.execute(
                 uri: "/review/v1/decisions",
                 method: .post,
-                headers: [.authorization: "Bearer \(Self.token)"],
+                headers: review,
                 body: ByteBuffer(string: decision)
             ) { response in
                 #expect(response.status == .notFound)
@@ -186,13 +207,13 @@ struct BillingAPITests {
             try await client.execute(
                 uri: "/review/v1/held",
                 method: .get,
-                headers: [.authorization: "Bearer \(Self.token)"]
+                headers: review
             ) { response in
                 let held = try object(response.body)["held"] as? [[String: Any]]
                 #expect(held?.isEmpty == true)
             }
             // CSV export of everything from the start.
-            try await client.execute(uri: "/billing/v1/daily-reads.csv", method: .get) { response in
+            try await client.execute(uri: "/billing/v1/daily-reads.csv", method: .get, headers: billing) { response in
                 #expect(response.status == .ok)
                 let lines = String(buffer: response.body).split(separator: "\n")
                 #expect(lines.first.map(String.init) == BillingCSV.header)
@@ -202,6 +223,7 @@ struct BillingAPITests {
         }
         let reviewer = try PostgresConnection.connect(conninfo: database.conninfo)
         defer { reviewer.close() }
+        // The credential's name, not the body's "reviewer".
         #expect(
             try reviewer.query("SELECT reviewer, reason, decision FROM reading_reviews").map { $0.map { $0 ?? "" } }
                 == [

@@ -9,21 +9,18 @@ import Testing
 /// Every failure of the HTTP APIs, whatever its class, answers with the one JSON error body; a database that
 /// cannot be reached is a retryable 503, not a bare 500. No database is needed: the store points at a closed port.
 @Suite struct ErrorResponseTests {
-    private static let reviewToken = "review-token-0123456789"
-    private static let dispatchToken = "dispatch-token-0123456789"
-
     private func application() -> some ApplicationProtocol {
         let logger = Logger(label: "error-response-test")
         // Nothing listens on port 1: every query fails to connect.
         let conninfo = "host=127.0.0.1 port=1 user=postgres dbname=postgres connect_timeout=2"
         let database = PostgresSession(conninfo: conninfo, logger: logger)
         let router = GatewayHTTPServer.makeRouter(readiness: { [] }, metrics: { [] })
-        BillingAPI(store: BillingStore(database), reviewToken: Self.reviewToken)
+        BillingAPI(store: BillingStore(database), credentials: TestCredentials.store)
             .register(on: router)
         DispatchAPI(
             store: DispatchStore(database),
             inspections: InspectionStore(database),
-            token: Self.dispatchToken,
+            credentials: TestCredentials.store,
             residentialMonths: 60,
             nonResidentialMonths: 12
         )
@@ -43,12 +40,18 @@ import Testing
     }
 
     @Test func badRequestsNameWhatIsWrong() async throws {
-        let dispatch: HTTPFields = [.authorization: "Bearer \(Self.dispatchToken)"]
+        let dispatch = TestCredentials.bearer(.dispatch)
+        let billing = TestCredentials.bearer(.billing)
         try await application().test(.router) { client in
-            try await client.execute(uri: "/billing/v1/daily-reads?limit=0", method: .get) { response in
+            try await client.execute(uri: "/billing/v1/daily-reads?limit=0", method: .get, headers: billing) {
+                response in
                 expectError(response, .badRequest, #"{"error":{"code":"bad_cursor_or_limit"}}"#)
             }
-            try await client.execute(uri: "/meters/v1/verification-expired?as_of=March", method: .get) { response in
+            try await client.execute(
+                uri: "/meters/v1/verification-expired?as_of=March",
+                method: .get,
+                headers: billing
+            ) { response in
                 expectError(response, .badRequest, #"{"error":{"code":"bad_date"}}"#)
             }
             try await client.execute(uri: "/dispatch/v1/tickets/abc", method: .get, headers: dispatch) { response in
@@ -58,7 +61,7 @@ import Testing
                 response in
                 expectError(response, .badRequest, #"{"error":{"code":"bad_priority"}}"#)
             }
-            for body in ["{", #"{"step":"acknowledged"}"#, #"{"step":"teleported","actor":"desk-9"}"#] {
+            for body in ["{", #"{"note":"acknowledged"}"#, #"{"step":"teleported"}"#] {
                 try await client.execute(
                     uri: "/dispatch/v1/tickets/1/steps",
                     method: .post,
@@ -71,36 +74,45 @@ import Testing
             try await client.execute(
                 uri: "/review/v1/decisions",
                 method: .post,
-                headers: [.authorization: "Bearer \(Self.reviewToken)"],
-                body: ByteBuffer(
-                    string: #"{"protocol":"native","meter":"1","decision":"maybe","reviewer":"r","reason":"x"}"#
-                )
+                headers: TestCredentials.bearer(.review),
+                body: ByteBuffer(string: #"{"protocol":"native","meter":"1","decision":"maybe","reason":"x"}"#)
             ) { response in
                 expectError(response, .badRequest, #"{"error":{"code":"bad_review"}}"#)
             }
         }
     }
 
-    @Test func missingOrWrongTokensAreUnauthorised() async throws {
+    @Test func missingOrWrongTokensAreUnauthorisedAndMissingRolesForbidden() async throws {
+        let unauthenticated =
+            #"{"error":{"code":"unauthenticated","message":"send Authorization: Bearer <token> of a configured "#
+            + #"credential"}}"#
         try await application().test(.router) { client in
-            try await client.execute(uri: "/review/v1/held", method: .get) { response in
-                expectError(response, .unauthorized, #"{"error":{"code":"review_token_required"}}"#)
+            for uri in ["/review/v1/held", "/billing/v1/daily-reads", "/dispatch/v1/tickets", "/dispatch/v1/outages"] {
+                try await client.execute(uri: uri, method: .get) { response in
+                    expectError(response, .unauthorized, unauthenticated)
+                    #expect(response.headers[.wwwAuthenticate] == "Bearer")
+                }
             }
-            // The dispatch token does not open the review routes, nor the other way round.
-            try await client.execute(
-                uri: "/review/v1/held",
-                method: .get,
-                headers: [.authorization: "Bearer \(Self.dispatchToken)"]
-            ) { response in
-                expectError(response, .unauthorized, #"{"error":{"code":"review_token_required"}}"#)
+            // A known credential without the route's role is forbidden, and told which role the route needs.
+            try await client.execute(uri: "/review/v1/held", method: .get, headers: TestCredentials.bearer(.dispatch)) {
+                response in
+                expectError(
+                    response,
+                    .forbidden,
+                    #"{"error":{"code":"forbidden","message":"this route needs the review role"}}"#
+                )
             }
             try await client.execute(
                 uri: "/dispatch/v1/outages",
                 method: .post,
-                headers: [.authorization: "Bearer \(Self.reviewToken)"],
+                headers: TestCredentials.bearer(.dispatch),
                 body: ByteBuffer(string: "{}")
             ) { response in
-                expectError(response, .unauthorized, #"{"error":{"code":"dispatch_token_required"}}"#)
+                expectError(
+                    response,
+                    .forbidden,
+                    #"{"error":{"code":"forbidden","message":"this route needs the supervisor role"}}"#
+                )
             }
         }
     }
@@ -111,8 +123,8 @@ import Testing
             try await client.execute(
                 uri: "/dispatch/v1/tickets/1/notes",
                 method: .post,
-                headers: [.authorization: "Bearer \(Self.dispatchToken)"],
-                body: ByteBuffer(string: #"{"actor":"desk-9","note":"\#(note)"}"#)
+                headers: TestCredentials.bearer(.dispatch),
+                body: ByteBuffer(string: #"{"note":"\#(note)"}"#)
             ) { response in
                 expectError(response, .contentTooLarge, #"{"error":{"code":"content_too_large"}}"#)
             }
@@ -125,7 +137,11 @@ import Testing
                 expectError(response, .notFound, #"{"error":{"code":"not_found"}}"#)
             }
             // The billing side cannot change anything.
-            try await client.execute(uri: "/billing/v1/daily-reads", method: .post) { response in
+            try await client.execute(
+                uri: "/billing/v1/daily-reads",
+                method: .post,
+                headers: TestCredentials.bearer(.admin)
+            ) { response in
                 expectError(response, .notFound, #"{"error":{"code":"not_found"}}"#)
             }
         }
@@ -136,17 +152,18 @@ import Testing
             #"{"error":{"code":"database_unavailable","message":"the database is unavailable; retry later","#
             + #""retryable":true}}"#
         try await application().test(.router) { client in
-            try await client.execute(uri: "/billing/v1/daily-reads", method: .get) { response in
+            let billing = TestCredentials.bearer(.billing)
+            try await client.execute(uri: "/billing/v1/daily-reads", method: .get, headers: billing) { response in
                 expectError(response, .serviceUnavailable, body)
                 #expect(response.headers[.retryAfter] == "5")
             }
-            try await client.execute(uri: "/billing/v1/daily-reads.csv", method: .get) { response in
+            try await client.execute(uri: "/billing/v1/daily-reads.csv", method: .get, headers: billing) { response in
                 expectError(response, .serviceUnavailable, body)
             }
             try await client.execute(
                 uri: "/dispatch/v1/tickets",
                 method: .get,
-                headers: [.authorization: "Bearer \(Self.dispatchToken)"]
+                headers: TestCredentials.bearer(.dispatch)
             ) { response in
                 expectError(response, .serviceUnavailable, body)
             }

@@ -236,6 +236,50 @@ struct DispatchStoreTests {
         }
     }
 
+    @Test func anOutageIsBoundedAndACancelledOneExplainsNoFurtherAlarm() async throws {
+        try await withDispatch { writer, dispatch, database, ids in
+            await #expect(throws: PlannedOutagePolicy.Refusal.self) {
+                _ = try await dispatch.store.announceOutage(
+                    district: "d1",
+                    from: now,
+                    to: now.adding(seconds: 13 * 3600),
+                    reason: "too long",
+                    by: "planning"
+                )
+            }
+            let id = try await dispatch.store.announceOutage(
+                district: "d1",
+                from: now.adding(seconds: -600),
+                to: now.adding(seconds: 3600),
+                reason: "main replacement",
+                by: "planning"
+            )
+            var batch = SinkBatch()
+            batch.alarms = [
+                makeAlarm(meter: ids["m1"]!, raisedAt: now.adding(seconds: -5), condition: .pressureLow, priority: .p0)
+            ]
+            _ = try await writer.write(batch)
+            #expect(try await dispatch.store.tickets(TicketFilter()).isEmpty)
+
+            #expect(try await dispatch.store.cancelOutage(id + 1, reason: "x", by: "sup") == nil)
+            let cancelled = try #require(try await dispatch.store.cancelOutage(id, reason: "called off", by: "sup"))
+            #expect(cancelled.cancelledBy == "sup" && cancelled.cancelReason == "called off")
+            #expect(cancelled.announcedBy == "planning" && cancelled.cancelledAt != nil)
+            await #expect(throws: PlannedOutagePolicy.Refusal.self) {
+                _ = try await dispatch.store.cancelOutage(id, reason: "again", by: "sup")
+            }
+            #expect(try await dispatch.store.currentOutages(district: "d1").map(\.id) == [id])
+
+            // The same district, the same window: now a ticket opens.
+            batch.alarms = [
+                makeAlarm(meter: ids["m2"]!, raisedAt: now.adding(seconds: -4), condition: .pressureLow, priority: .p0)
+            ]
+            _ = try await writer.write(batch)
+            #expect(try await dispatch.store.tickets(TicketFilter()).map(\.meterID) == [ids["m2"]!])
+            #expect(try database.count("alarms", where: "outage_id IS NOT NULL") == 1)
+        }
+    }
+
     @Test func manyMetersOfADistrictLosingPressureMakeOneIncidentThatGroupsTheirTickets() async throws {
         let meters = (1...6).map { "p\($0)" }
         try await withDispatch(meters: meters) { writer, dispatch, database, ids in

@@ -101,10 +101,34 @@ struct MigrationTests {
         let database = try TestDatabase.create()
         defer { database.drop() }
         let connection = try database.connect()
-        #expect(try connection.migrate().last == 8)
+        #expect(try connection.migrate().contains(8))
         let left = try connection.query(
             "SELECT to_regclass('ticket_deadline_settings') IS NULL, to_regclass('dispatch_settings') IS NULL"
         )
         #expect(left == [["t", "t"]])
+    }
+
+    /// v9: an outage's cancellation is who, when and why together; a half-recorded cancellation is refused.
+    @Test func aCancellationRecordsWhoWhenAndWhyTogether() async throws {
+        let database = try TestDatabase.create()
+        defer { database.drop() }
+        let connection = try database.connect()
+        #expect(try connection.migrate().last == 9)
+        try connection.execute(
+            """
+            INSERT INTO planned_outages (district, starts_at, ends_at, reason, announced_by)
+            VALUES ('d1', now(), now() + interval '1 hour', 'works', 'planner')
+            """
+        )
+        #expect(throws: PostgresError.self) {
+            try connection.execute("UPDATE planned_outages SET cancelled_at = now()")
+        }
+        #expect(throws: PostgresError.self) {
+            try connection.execute("UPDATE planned_outages SET cancelled_at = now(), cancelled_by = 'sup'")
+        }
+        try connection.execute(
+            "UPDATE planned_outages SET cancelled_at = now(), cancelled_by = 'sup', cancel_reason = 'postponed'"
+        )
+        #expect(try database.count("planned_outages", where: "cancelled_at IS NOT NULL") == 1)
     }
 }
