@@ -31,7 +31,7 @@ struct QualityMigrationTests {
         )
         let before = try connection.query("SELECT * FROM billing_daily_reads ORDER BY seq")
 
-        #expect(try connection.migrate() == [7, 8])
+        #expect(try connection.migrate(through: 8) == [7, 8])
         #expect(
             try connection.query("SELECT day::text, quality FROM daily_reads ORDER BY day")
                 == [["2026-01-01", "0"], ["2026-01-02", "1"], ["2026-01-03", "2"], ["2026-01-04", "3"]]
