@@ -53,7 +53,13 @@ struct ReplayIntegrationTests {
         try await writer.connect()
         _ = try await writer.migrate()
         _ = try await MeterStore(writer.database).registerMeters([
-            MeterRegistration(protocol: .native, address: String(meter), district: "d", isRural: false, aesKey: keyBytes)
+            MeterRegistration(
+                protocol: .native,
+                address: String(meter),
+                district: "d",
+                isRural: false,
+                aesKey: keyBytes
+            )
         ])
         await writer.close()
 
@@ -102,9 +108,11 @@ struct ReplayIntegrationTests {
             let db = try PostgresConnection.connect(conninfo: configuration.postgres.conninfo)
             defer { db.close() }
             func rows(_ sql: String) throws -> [[String]] { try db.query(sql).map { $0.map { $0 ?? "NULL" } } }
-            #expect(try rows("SELECT reason, encode(payload, 'hex') FROM quarantine") == [
-                ["replayed", Hex.encode(replay).lowercased()]
-            ])
+            #expect(
+                try rows("SELECT reason, encode(payload, 'hex') FROM quarantine") == [
+                    ["replayed", Hex.encode(replay).lowercased()]
+                ]
+            )
             #expect(try rows("SELECT count(*), max(volume_ml) FROM readings") == [["2", "1010000"]])
             #expect(try rows("SELECT kind, high_water FROM counter_marks") == [["1", "21"]])
             await group.triggerGracefulShutdown()

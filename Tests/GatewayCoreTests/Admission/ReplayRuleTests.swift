@@ -6,20 +6,22 @@ import Testing
 @Suite struct ReplayRuleTests {
     static let mark = CounterMark(highWater: 100, forgottenThrough: 40)
 
-    @Test(arguments: [
-        // counter, mark, stored fingerprint, verdict
-        (101, Optional(mark), Int64?.none, ReplayRule.Verdict.fresh),
-        (5, nil, nil, .fresh),
-        (0, CounterMark(highWater: -1), nil, .fresh),
-        (100, mark, 7, .duplicate),
-        (30, mark, 7, .duplicate),
-        (100, mark, 8, .replayed),
-        (60, mark, 8, .replayed),
-        (40, mark, nil, .replayed),
-        (3, mark, nil, .replayed),
-        (41, mark, nil, .lateDelivery),
-        (100, mark, nil, .lateDelivery),
-    ] as [(UInt32, CounterMark?, Int64?, ReplayRule.Verdict)])
+    @Test(
+        arguments: [
+            // counter, mark, stored fingerprint, verdict
+            (101, Optional(mark), Int64?.none, ReplayRule.Verdict.fresh),
+            (5, nil, nil, .fresh),
+            (0, CounterMark(highWater: -1), nil, .fresh),
+            (100, mark, 7, .duplicate),
+            (30, mark, 7, .duplicate),
+            (100, mark, 8, .replayed),
+            (60, mark, 8, .replayed),
+            (40, mark, nil, .replayed),
+            (3, mark, nil, .replayed),
+            (41, mark, nil, .lateDelivery),
+            (100, mark, nil, .lateDelivery),
+        ] as [(UInt32, CounterMark?, Int64?, ReplayRule.Verdict)]
+    )
     func judgesFromMarkCounterAndLog(
         counter: UInt32,
         mark: CounterMark?,

@@ -44,7 +44,11 @@ struct ReplayProtectionTests {
     }
 
     /// Runs the frames up the ladder into one batch.
-    static func batch(_ frames: [[UInt8]], topic: String = "gm/v1/up/native/1000001", registry: MeterRegistry)
+    static func batch(
+        _ frames: [[UInt8]],
+        topic: String = "gm/v1/up/native/1000001",
+        registry: MeterRegistry
+    )
         -> SinkBatch
     {
         var batch = SinkBatch()
@@ -218,7 +222,9 @@ struct ReplayProtectionTests {
             #expect(batch.gates.isEmpty && batch.quarantine.first?.reason == "bad_mac")
             _ = try await stores.telemetry.write(batch)
             #expect(try Self.highWater(database) == "10")
-            let next = try await stores.telemetry.write(Self.batch([Self.nativeReading(counter: 11)], registry: registry))
+            let next = try await stores.telemetry.write(
+                Self.batch([Self.nativeReading(counter: 11)], registry: registry)
+            )
             #expect(next.readingsInserted == 1)
         }
     }
