@@ -4,7 +4,8 @@ extension Migrations {
     /// * `counter_marks`: per meter and counter kind (1 native frame counter, 2 OMS mode-7 message counter), the
     ///   highest authenticated counter stored (`high_water`) and the highest counter whose frame identity was
     ///   pruned (`forgotten_through`); -1 means none. The ingest transaction locks a batch's rows in (meter_id,
-    ///   kind) order, judges each frame with GatewayCore's `ReplayRule` and raises `high_water` with `greatest()`;
+    ///   kind) order before its identity inserts, judges frames with GatewayCore's `ReplayRule` and raises
+    ///   `high_water` with `greatest()`;
     ///   pruning `frame_identities` raises `forgotten_through` in the same statement. Native marks are seeded from
     ///   `uplink_frames` (every stored native frame): `high_water` its highest counter, `forgotten_through` the
     ///   highest counter the identity log no longer holds.

@@ -47,17 +47,18 @@ extension BinaryCopyEncoder {
 
 /// The statements of the replay check (``ReplayRule``) on `counter_marks`.
 enum CounterMarkSQL {
-    /// Creates the batch's missing mark rows (high water -1) and locks every mark row of the batch, in (meter_id,
-    /// kind) order and in one statement, so that two writers of the same meters wait for each other instead of
-    /// deadlocking. `DO UPDATE … WHERE false` locks an existing row without writing a new version of it.
+    /// The slow path's lock: creates the batch's missing mark rows (high water -1) and locks every mark row of the
+    /// batch, in (meter_id, kind) order and in one statement, so that two writers of the same meters wait for each
+    /// other instead of deadlocking (the fast path's only lock, ``raiseMarks``, takes them in the same order).
+    /// `DO UPDATE … WHERE false` locks an existing row without writing a new version of it.
     static let lockMarks = """
         INSERT INTO counter_marks AS m (meter_id, kind, high_water)
         SELECT meter_id, kind, -1 FROM gw_stage_marks ORDER BY meter_id, kind
         ON CONFLICT (meter_id, kind) DO UPDATE SET high_water = m.high_water WHERE false
         """
 
-    /// The (now locked) marks of the meters with a counter at or below their high-water mark in this batch; no
-    /// rows in the normal case.
+    /// The marks of the meters with a counter at or below their high-water mark in this batch; no rows in the normal
+    /// case. Read once without locks to choose the path, and again after ``lockMarks`` on the slow path.
     static let marksReached = """
         SELECT m.meter_id, m.kind, m.high_water, m.forgotten_through
         FROM gw_stage_marks s
@@ -65,12 +66,16 @@ enum CounterMarkSQL {
         WHERE s.low <= m.high_water
         """
 
-    /// Raises each mark to the batch's highest counter (`greatest()`: a mark never goes down). A replayed or
-    /// duplicate frame's counter is at or below the mark, so only fresh frames move it.
+    /// Raises each mark to the batch's highest counter (`greatest()`: a mark never goes down), creating missing
+    /// rows, in (meter_id, kind) order and in one statement: the fast path's only lock, and a no-op re-lock of the
+    /// rows ``lockMarks`` locked on the slow path. A replayed or duplicate frame's counter is at or below the mark,
+    /// so only fresh frames move it. `DO UPDATE … WHERE` re-reads the latest committed mark under the row lock, so a
+    /// concurrent raise is never lost.
     static let raiseMarks = """
-        UPDATE counter_marks m SET high_water = s.high, updated_at = now()
-        FROM gw_stage_marks s
-        WHERE m.meter_id = s.meter_id AND m.kind = s.kind AND s.high > m.high_water
+        INSERT INTO counter_marks AS m (meter_id, kind, high_water)
+        SELECT meter_id, kind, high FROM gw_stage_marks ORDER BY meter_id, kind
+        ON CONFLICT (meter_id, kind) DO UPDATE SET high_water = excluded.high_water, updated_at = now()
+        WHERE excluded.high_water > m.high_water
         """
 
     /// Drops the staged identities of replayed frames, so that they are not stored.

@@ -234,38 +234,52 @@ public actor TelemetryStore {
     /// Stores the batch's frame identities, raises the counter marks, and returns the batch without the rows of
     /// frames already stored (duplicates) or replayed.
     ///
-    /// First the batch's mark rows are created if missing and locked, in (meter, kind) order (``CounterMarkSQL``),
-    /// and the marks of meters with a counter at or below their high-water mark are read: normally none. Then, when
-    /// no counter reached a mark, the normal case — every frame new — is one binary COPY straight into
-    /// `frame_identities` under a savepoint (as for readings, see ``DirectCopyPolicy``). If a counter reached its
-    /// mark, or any identity is already stored (or repeated in the batch), the slow path decides gate by gate: it
-    /// reads which identities are stored (a primary-key probe per gate), judges each authenticated counter with
-    /// ``GatewayCore/ReplayRule``, then inserts the new identities. If that insert stored fewer than expected, a
-    /// concurrent writer committed one of these frames in between: the error is retryable, and the retry finds it
-    /// stored. Last, the marks rise to the batch's highest counters.
+    /// First the marks of meters with a counter at or below their high-water mark are read (``CounterMarkSQL``):
+    /// normally none. Then the normal case — no counter reached a mark, every frame new — is one binary COPY
+    /// straight into `frame_identities` under a savepoint (as for readings, see ``DirectCopyPolicy``). If a counter
+    /// reached its mark, or any identity is already stored (or repeated in the batch: the unique violation rolls the
+    /// savepoint back, with the marks the fast path had raised and their locks), the slow path first locks
+    /// every mark row of the batch in (meter, kind) order and reads the reached marks again under the locks, then
+    /// decides gate by gate: it reads which identities are stored (a primary-key probe per gate), judges each
+    /// authenticated counter with ``GatewayCore/ReplayRule``, then inserts the new identities. If that insert stored
+    /// fewer than expected, a concurrent writer committed one of these frames in between: the error is retryable,
+    /// and the retry finds it stored. Last, one ordered upsert raises the marks to the batch's highest counters (on
+    /// the fast path, inside the savepoint and before the identities, so every writer locks marks before it inserts
+    /// identities and two writers cannot deadlock).
+    ///
+    /// Why the fast path reads the marks without a lock: marks only rise, and a frame it stores is above the mark it
+    /// read; if a concurrent writer raised the mark meanwhile, the frame is a late delivery, which is stored all the
+    /// same, unless that writer stored the same identity, which the direct COPY's unique violation sends to the slow
+    /// path.
     private func passGates(
         _ batch: SinkBatch,
         into summary: inout CommitSummary,
         on connection: PostgresConnection
     ) throws -> SinkBatch {
         guard !batch.gates.isEmpty else { return batch }
-        let marks = try lockCounterMarks(batch.gates, on: connection)
+        var marks = try readCounterMarks(batch.gates, on: connection)
         if marks.isEmpty, directCopy.shouldTry("frame_identities") {
             encoder.reset()
             for gate in batch.gates { encoder.appendIdentity(gate) }
             encoder.finish()
             try connection.execute("SAVEPOINT gw_direct_identities")
             do {
+                // Marks first, so that every writer takes its mark locks before its identity inserts.
+                try raiseCounterMarks(on: connection)
                 _ = try connection.copyIn(sql: WriterSQL.copyIdentities, data: encoder.bytes)
                 try connection.execute("RELEASE SAVEPOINT gw_direct_identities")
                 directCopy.succeeded("frame_identities")
-                try raiseCounterMarks(on: connection)
                 return batch
             } catch let error as PostgresError where error.sqlState == "23505" && connection.isConnected {
                 try connection.execute("ROLLBACK TO SAVEPOINT gw_direct_identities")
                 try connection.execute("RELEASE SAVEPOINT gw_direct_identities")
                 directCopy.failed("frame_identities")
             }
+        }
+        if !counterScratch.isEmpty {
+            // Slow path: every mark row of the batch locked in one ordered statement, then read again.
+            try connection.execute(CounterMarkSQL.lockMarks)
+            marks = try reachedCounterMarks(on: connection)
         }
         try prepareTransactionStageTables([StageTables.gates], on: connection)
         encoder.reset()
@@ -297,9 +311,9 @@ public actor TelemetryStore {
         return batch.removingRows(ofGates: decision.duplicates.union(decision.replayed))
     }
 
-    /// Creates and locks the mark rows of the batch's authenticated counters and returns the marks that some counter
-    /// of the batch is at or below (empty in the normal case, and when the batch has no authenticated counter).
-    private func lockCounterMarks(
+    /// Stages the batch's authenticated counters and returns the marks that some counter of the batch is at or below
+    /// (empty in the normal case, and when the batch has no authenticated counter).
+    private func readCounterMarks(
         _ gates: [FrameGate],
         on connection: PostgresConnection
     ) throws -> [CounterMarkScratch.Key: CounterMark] {
@@ -312,7 +326,11 @@ public actor TelemetryStore {
         }
         encoder.finish()
         _ = try connection.copyIn(sql: StageTables.marks.copySQL, data: encoder.bytes)
-        try connection.execute(CounterMarkSQL.lockMarks)
+        return try reachedCounterMarks(on: connection)
+    }
+
+    /// The staged meters' marks that some counter of the batch is at or below.
+    private func reachedCounterMarks(on connection: PostgresConnection) throws -> [CounterMarkScratch.Key: CounterMark] {
         var marks: [CounterMarkScratch.Key: CounterMark] = [:]
         for row in try connection.rows(CounterMarkSQL.marksReached) {
             guard let kind = ReplayCounterKind(rawValue: try row.decode(1, as: Int16.self)) else { continue }
@@ -324,7 +342,8 @@ public actor TelemetryStore {
         return marks
     }
 
-    /// Raises the locked marks to the batch's highest counters (a no-op for a batch without counters).
+    /// Raises the marks to the batch's highest counters in one ordered upsert (a no-op for a batch without
+    /// counters).
     private func raiseCounterMarks(on connection: PostgresConnection) throws {
         guard !counterScratch.isEmpty else { return }
         try connection.execute(CounterMarkSQL.raiseMarks)
