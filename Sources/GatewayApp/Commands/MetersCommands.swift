@@ -8,7 +8,10 @@ struct MetersCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "meters",
         abstract: "Manage the meter registry.",
-        subcommands: [MetersImportCommand.self, MetersExpiredCommand.self, MetersTestCommand.self]
+        subcommands: [
+            MetersImportCommand.self, MetersExpiredCommand.self, MetersTestCommand.self,
+            MetersResetCounterCommand.self,
+        ]
     )
 }
 
@@ -76,5 +79,58 @@ struct MetersImportCommand: AsyncParsableCommand {
         }
         print("read \(parsed.rowCount) rows: imported \(written) meters, \(rejected) rejected")
         if rejected > 0 { throw ExitCode(1) }
+    }
+}
+
+struct MetersResetCounterCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "reset-counter",
+        abstract: "Forget a meter's counter high-water marks after it was given a new key or replaced.",
+        discussion: """
+            Replay protection refuses every frame whose authenticated counter (native frame counter, OMS mode-7 \
+            message counter) is at or below the highest the meter has sent. A meter whose counter restarts (a new \
+            key, a replacement, a lost counter) therefore needs this command: it deletes the meter's marks and the \
+            identities of its counted frames, in one statement. Import the new key first: frames of the old key \
+            then no longer authenticate and cannot be replayed. Exit status 2 when the meter is not registered.
+            """
+    )
+
+    @OptionGroup var options: ConfigOptions
+
+    @Option(name: .long, help: "The meter's protocol.")
+    var `protocol`: FrameProtocol
+
+    @Option(name: .long, help: "The meter's address as registered.")
+    var address: String
+
+    func run() async throws {
+        let configuration = try options.load()
+        let logger = GatewayLogging.bootstrap(level: configuration.log.level)
+        let session = PostgresSession(.gateway(conninfo: configuration.postgres.conninfo), logger: logger)
+        let meters = MeterStore(session)
+        let found: RegisteredMeter?
+        var reset = (marks: 0, identities: 0)
+        do {
+            try await session.connect()
+            _ = try await session.migrate()
+            found = try await meters.lookupMeter(protocol: self.protocol, address: address)
+            if let found { reset = try await meters.resetCounters(meterID: found.id) }
+            await session.close()
+        } catch {
+            await session.close()
+            throw error
+        }
+        guard let meter = found else {
+            FileHandle.standardError.write(Data("no \(self.protocol.rawValue) meter \(address) is registered\n".utf8))
+            throw ExitCode(2)
+        }
+        logger.notice(
+            "meter counter marks reset",
+            metadata: ["meter.id": "\(meter.id)", "marks": "\(reset.marks)", "identities": "\(reset.identities)"]
+        )
+        print(
+            "\(self.protocol.rawValue) meter \(address): forgot \(reset.marks) counter marks and "
+                + "\(reset.identities) counter identities"
+        )
     }
 }

@@ -150,6 +150,12 @@ struct QuarantineReplay {
             return ("quarantined:\(reason.rawValue)", batch.quarantine.first?.detail)
         case .admitted:
             let summary = try await writer.write(batch)
+            if !summary.replayedGates.isEmpty {
+                return (
+                    "quarantined:\(QuarantineReason.replayed.rawValue)",
+                    "its authenticated counter is at or below the meter's high-water mark (see `meters reset-counter`)"
+                )
+            }
             return (summary.duplicateGates.isEmpty ? "stored" : "duplicate", nil)
         }
     }

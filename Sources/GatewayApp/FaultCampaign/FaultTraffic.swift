@@ -3,7 +3,7 @@ import GatewayCore
 import GatewayFleet
 
 /// The frames of a phase's CJ/T 188 and wireless M-Bus meters: ordinary readings, alarms, clock-less redeliveries
-/// and the hostile burst.
+/// and the hostile burst (with native frames that reuse stored counters: the replay attack).
 struct FaultTraffic {
     let fleet: FaultFleet
     let topics: TopicScheme
@@ -211,20 +211,68 @@ struct FaultTraffic {
         return result
     }
 
+    /// The replay attack on counters: for each stored (meter, counter), a native reading with that counter and
+    /// other content (another meter time and register), authenticated with the meter's key (the campaign's fleet
+    /// keys derive from the simulator's public fleet secret). Each must be quarantined as `replayed`; none may be
+    /// stored. Each is published 1…`maxRepeats` times.
+    func counterReplays(
+        of captured: [(meter: UInt64, counter: UInt32)],
+        maxRepeats: Int,
+        random: inout SplitMix64
+    ) -> [OutgoingFrame] {
+        let secret = SimulatorOptions().fleetSecret
+        var result: [OutgoingFrame] = []
+        for (meter, counter) in captured {
+            let key = AES128Key(withUnsafeBytes(of: meter.bigEndian) { AESCMAC.authenticate($0, with: secret) })
+            let frame = NativeFrame(
+                meterID: meter,
+                frameCounter: counter,
+                meterTime: UInt32(truncatingIfNeeded: now - 30 * 86_400),
+                flags: .ackRequested,
+                body: .reading(
+                    NativeFrame.Reading(
+                        register: NativeFrame.Register(raw: 77_777, exponent: -3, digits: 5),
+                        flowMillilitresPerHour: 0,
+                        valve: .open,
+                        batteryMillivolts: 3600,
+                        temperatureCentiCelsius: 2000,
+                        signalDBm: -80,
+                        status: []
+                    )
+                )
+            )
+            guard let bytes = try? NativeEncoder.encode(frame, key: key) else { continue }
+            let item = OutgoingFrame(
+                frame: entry(
+                    kind: "counter_replay",
+                    topic: topics.uplinkTopic(.native, address: String(meter)),
+                    bytes: bytes,
+                    meter: nil,
+                    expect: "quarantine:\(QuarantineReason.replayed.rawValue)",
+                    fingerprint: bytes.withUnsafeBytes { FrameFingerprint.ofNativeContent($0) }
+                ),
+                payload: bytes
+            )
+            result += Array(repeating: item, count: Int.random(in: 1...max(1, maxRepeats), using: &random))
+        }
+        return result
+    }
+
     private func entry(
         kind: String,
         topic: String,
         bytes: [UInt8],
         meter: (String, String)?,
         expect: String,
-        alarm: String? = nil
+        alarm: String? = nil,
+        fingerprint: Int64? = nil
     ) -> SentFrame {
         SentFrame(
             kind: kind,
             topic: topic,
             hex: Hex.encode(Array(bytes.prefix(64))),
             size: bytes.count,
-            fingerprint: bytes.withUnsafeBytes { FrameFingerprint.of($0) },
+            fingerprint: fingerprint ?? bytes.withUnsafeBytes { FrameFingerprint.of($0) },
             meterProtocol: meter?.0,
             meterAddress: meter?.1,
             expect: expect,

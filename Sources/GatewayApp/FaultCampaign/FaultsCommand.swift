@@ -102,7 +102,8 @@ struct FaultsPublishCommand: AsyncParsableCommand {
         discussion: """
             Modes: ordinary readings and alarms (default); --redeliver N sends every clock-less frame N times and \
             each clock-less meter's last frame once more with the retain flag; --hostile N sends about N hostile \
-            deliveries (random bytes, truncated, bit-flipped, oversized, topic-mismatched, replayed frames).
+            deliveries (random bytes, truncated, bit-flipped, oversized, topic-mismatched, replayed frames, and \
+            native frames that reuse counters earlier phases stored, with other content: `replayed`).
             """
     )
 
@@ -147,12 +148,16 @@ struct FaultsPublishCommand: AsyncParsableCommand {
         let items: [OutgoingFrame]
         var sendRate = rate
         if hostile > 0 {
-            items = traffic.hostile(
+            let captured = try Self.storedNativeCounters(conninfo: configuration.postgres.conninfo, limit: 40)
+            var burst = traffic.hostile(
                 count: hostile,
                 maxPayloadBytes: configuration.mqtt.maxPayloadBytes,
                 maxRepeats: randomRepeats ? 5 : 3,
                 random: &random
             )
+            burst += traffic.counterReplays(of: captured, maxRepeats: randomRepeats ? 5 : 3, random: &random)
+            burst.shuffle(using: &random)
+            items = burst
             sendRate = 0
         } else if redeliver > 0 {
             let most = redeliver
@@ -184,6 +189,28 @@ struct FaultsPublishCommand: AsyncParsableCommand {
         print(
             "phase \(fleetOptions.phase): \(result.frames.count) frames, \(deliveries) deliveries, \(confirmed) acknowledged by the broker"
         )
+    }
+}
+
+extension FaultsPublishCommand {
+    /// Native (meter id, frame counter) pairs that earlier phases stored, for the counter-replay attack: the first
+    /// `limit` by meter and counter.
+    static func storedNativeCounters(conninfo: String, limit: Int) throws -> [(meter: UInt64, counter: UInt32)] {
+        let connection = try PostgresConnection.connect(conninfo: conninfo)
+        defer { connection.close() }
+        let rows = try connection.query(
+            """
+            SELECT m.address, u.frame_counter FROM uplink_frames u JOIN meters m ON m.id = u.meter_id
+            WHERE m.protocol = 'native' AND m.address ~ '^[0-9]+$' ORDER BY u.meter_id, u.frame_counter LIMIT $1::integer
+            """,
+            parameters: [String(limit)]
+        )
+        return rows.compactMap { row in
+            guard let meter = row[0].flatMap({ UInt64($0) }), let counter = row[1].flatMap({ UInt32($0) }) else {
+                return nil
+            }
+            return (meter, counter)
+        }
     }
 }
 

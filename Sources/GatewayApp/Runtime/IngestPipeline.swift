@@ -241,9 +241,18 @@ final class IngestPipeline: Service {
                 await spool.waitForAppend(timeout: .milliseconds(200))
                 continue
             }
-            let summary: CommitSummary
+            var summary: CommitSummary
             do {
                 summary = try await commitHolding(batch)
+                if !summary.replayedGates.isEmpty {
+                    summary.quarantined += try await quarantineReplayed(
+                        summary.replayedGates,
+                        of: batch,
+                        count: count,
+                        reader: reader,
+                        admissions: &admissions
+                    )
+                }
             } catch let error as PostgresError where error.isFrameDataError && rejected == nil {
                 reader.rewind()
                 if count > 1 {
@@ -280,6 +289,53 @@ final class IngestPipeline: Service {
             sendAcks(admissions, duplicates: Set(summary.duplicateGates))
         }
         logger.info("pipeline drained and stopped", metadata: ["spool.backlog.bytes": "\(spool.backlogBytes)"])
+    }
+
+    /// Quarantines the frames the writer judged `replayed` (``GatewayCore/ReplayRule``): it re-reads the batch's
+    /// records from the spool (the checkpoint has not moved), writes their quarantine rows in a transaction of
+    /// their own and turns their admissions into quarantines, so an authenticated meter that asked for an ack is
+    /// answered `rejected`. A crash between the two commits replays the batch from the spool: the stored frames are
+    /// duplicates then and the replayed ones are judged `replayed` again, so the outcome is the same.
+    /// - Returns: The quarantine rows written.
+    private func quarantineReplayed(
+        _ gates: [Int],
+        of batch: SinkBatch,
+        count: Int,
+        reader: SpoolReader,
+        admissions: inout [AdmissionLadder.Admission]
+    ) async throws -> Int {
+        let replayed = Set(gates)
+        var quarantine = SinkBatch()
+        var position = 0
+        reader.rewind()
+        var replacements = admissions
+        _ = try reader.read(maxRecords: count) { record in
+            defer { position += 1 }
+            guard position < replacements.count, let gate = replacements[position].gateIndex, replayed.contains(gate)
+            else { return }
+            let counter = batch.gates[gate].counter.map { "\($0.value)" } ?? "?"
+            var admission = ladder.quarantine(
+                .replayed,
+                detail: "authenticated counter \(counter) is at or below the meter's high-water mark and the frame is "
+                    + "not a stored duplicate",
+                topic: record.topic,
+                payload: record.payload,
+                receivedAt: record.receivedAt,
+                into: &quarantine
+            )
+            admission.ack = replacements[position].ack.map { ack in
+                var rejected = ack
+                rejected.result = .rejected
+                return rejected
+            }
+            replacements[position] = admission
+        }
+        admissions = replacements
+        logger.warning(
+            "replayed frames quarantined",
+            metadata: ["batch.frames": "\(count)", "frames.replayed": "\(gates.count)"]
+        )
+        return try await commitHolding(quarantine).quarantined
     }
 
     private func refreshRegistry(_ registry: inout MeterRegistry) async throws {

@@ -16,7 +16,8 @@
 /// | 7. topic: the frame's meter must be the topic's (meter topics) | `topic_mismatch` |
 /// | 8. authenticity: MAC or decryption with the meter's key | `bad_mac`, `wrong_key`, `unencrypted_frame` |
 /// | 9. content: something to store | the decoder's content codes, `no_reading` |
-/// | 10. frame identity for exactly-once storage (``FrameIdentity``) | — (duplicates are decided by the writer) |
+/// | 10. frame identity for exactly-once storage (``FrameIdentity``) and the authenticated counter | — (duplicates are decided by the writer) |
+/// | 11. replay: the counter against the meter's high-water mark (``ReplayRule``, in the writer's transaction) | `replayed` |
 ///
 /// The native decoder does steps 4, 6 and 8 in one call (its key lookup is by the frame's meter id, and the MAC
 /// covers the header), so a native frame's reason comes from the first of those checks that failed; the reason
@@ -251,7 +252,14 @@ public struct AdmissionLadder: Sendable {
             context.address = String(frame.header.meterID)
             return quarantine(.topicMismatch, "frame meter id differs from the topic's", context, into: &batch)
         }
-        let gate = makeGate(entry.meterID, counter: frame.header.frameCounter, context, before: batch)
+        // The decoder returned, so the MAC verified with the meter's key: the counter is authenticated.
+        let gate = makeGate(
+            entry.meterID,
+            counter: ReplayCounter(authenticated: .nativeFrame, value: frame.header.frameCounter),
+            fingerprint: FrameFingerprint.ofNativeContent(context.payload),
+            context,
+            before: batch
+        )
         frame.appendRecords(to: &batch, meterID: entry.meterID, receivedAt: context.receivedAt, policy: policy)
         var ack: AckRequest?
         if frame.header.flags.contains(.ackRequested) {
@@ -398,8 +406,14 @@ public struct AdmissionLadder: Sendable {
                 into: &batch
             )
         }
+        // OMS mode 7: the AFL message counter is authenticated once the AFL MAC verified with the meter's key.
+        var counter: ReplayCounter?
+        if frame.security.isMACVerified, let messageCounter = frame.authentication?.messageCounter {
+            counter = ReplayCounter(authenticated: .omsMessage, value: messageCounter)
+        }
         let gate = makeGate(
             entry.meterID,
+            counter: counter,
             meterTime: frame.meterTime.map { clocks.mbus.instant(of: $0) },
             channel: UInt16(frame.transport.ci),
             context,
@@ -465,20 +479,22 @@ public struct AdmissionLadder: Sendable {
         }
     }
 
-    /// The gate of a frame whose rows are about to be appended to `batch`. Its identity is the frame counter when
-    /// the protocol has one, else the meter's clock and the frame's channel, else the fingerprint of its bytes.
+    /// The gate of a frame whose rows are about to be appended to `batch`. Its identity is the authenticated
+    /// counter when the protocol has one, else the meter's clock and the frame's channel, else the fingerprint of
+    /// its bytes (or the given content fingerprint).
     private func makeGate(
         _ meterID: Int64,
-        counter: UInt32? = nil,
+        counter: ReplayCounter? = nil,
+        fingerprint: Int64? = nil,
         meterTime: Timestamp? = nil,
         channel: UInt16 = 0,
         _ context: Context,
         before batch: SinkBatch
     ) -> FrameGate {
-        let fingerprint = FrameFingerprint.of(context.payload)
+        let fingerprint = fingerprint ?? FrameFingerprint.of(context.payload)
         let identity: FrameIdentity =
             if let counter {
-                .counter(counter)
+                .counter(counter.value)
             } else if let meterTime {
                 .meterTime(meterTime, channel: channel)
             } else {
@@ -487,6 +503,7 @@ public struct AdmissionLadder: Sendable {
         return FrameGate(
             meterID: meterID,
             identity: identity,
+            counter: counter,
             fingerprint: fingerprint,
             source: context.source ?? .native,
             receivedAt: context.receivedAt,

@@ -1,11 +1,12 @@
 /// What makes two deliveries "the same frame", whatever route or time they arrived by.
 ///
-/// A frame is known by its meter's frame counter when the protocol has one (native), else by the meter's own
+/// A frame is known by its meter's authenticated counter when the protocol has one (native frame counter, OMS
+/// mode-7 message counter), else by the meter's own
 /// clock and the frame's channel (CJ/T 188 data identifier, M-Bus CI field), else by a fingerprint of its bytes
 /// (for wireless M-Bus the access number is part of them). Never by the time it arrived: a meter retry, a QoS 1
 /// redelivery, a retained message re-sent at reconnect and a spool replay are all the same frame.
 public enum FrameIdentity: Sendable, Hashable, CustomStringConvertible {
-    /// The meter's frame counter.
+    /// The meter's authenticated counter (native frame counter, OMS mode-7 message counter).
     case counter(UInt32)
     /// The meter's clock at the frame and the frame's channel.
     case meterTime(Timestamp, channel: UInt16)
@@ -91,19 +92,41 @@ public struct FrameFingerprint: Sendable {
         hash.mix(bytes)
         return hash.value
     }
+
+    /// The fingerprint of a native frame's content: header and payload with the `RETRANSMISSION` flag cleared,
+    /// without the MAC and CRC (which the key and the content determine). A meter's retransmission (§7 of the
+    /// native spec: same counter and content, flag set, re-encoded) therefore has the fingerprint of its original,
+    /// and is a duplicate rather than a counter reused for other content.
+    /// - Parameter frame: A native frame whose length the decoder has checked (33 + N bytes).
+    /// - Returns: The fingerprint.
+    public static func ofNativeContent(_ frame: UnsafeRawBufferPointer) -> Int64 {
+        let trailer = NativeDecoder.minimumFrameSize - NativeDecoder.headerSize
+        guard frame.count >= NativeDecoder.minimumFrameSize else { return of(frame) }
+        var hash = FrameFingerprint()
+        hash.mix(UnsafeRawBufferPointer(rebasing: frame[0..<4]))
+        var flags = frame[4] & ~NativeFrame.Flags.retransmission.rawValue
+        withUnsafeBytes(of: &flags) { hash.mix($0) }
+        hash.mix(UnsafeRawBufferPointer(rebasing: frame[5..<(frame.count - trailer)]))
+        return hash.value
+    }
 }
 
 /// One admitted frame in a ``SinkBatch``: its identity and which rows it produced, so the writer can store the
 /// frame once. Natural key in `frame_identities`: (meter, identity kind, identity key).
 ///
 /// When the same identity is already stored with the same ``fingerprint``, the frame is a duplicate and none of
-/// its rows is written. When it is stored with another fingerprint (the same counter or meter time with other
-/// bytes), its rows go on to their natural keys, where a different value is recorded as a conflict.
+/// its rows is written. A frame with an authenticated ``counter`` is judged by ``ReplayRule`` against its meter's
+/// high-water mark (a replay is quarantined as `replayed`). Otherwise, when its identity is stored with another
+/// fingerprint (the same meter time with other bytes), its rows go on to their natural keys, where a different
+/// value is recorded as a conflict.
 public struct FrameGate: Sendable, Equatable {
     /// The registry id of the meter.
     public var meterID: Int64
     /// The frame's identity.
     public var identity: FrameIdentity
+    /// The frame's counter, only when the meter's key authenticated it; the writer judges it with ``ReplayRule``
+    /// and only such a counter moves the meter's high-water mark.
+    public var counter: ReplayCounter?
     /// ``FrameFingerprint`` of the frame's bytes.
     public var fingerprint: Int64
     /// The protocol that carried the frame.
@@ -121,6 +144,7 @@ public struct FrameGate: Sendable, Equatable {
     /// - Parameters:
     ///   - meterID: The meter's registry id.
     ///   - identity: The frame's identity.
+    ///   - counter: The frame's counter, when the meter's key authenticated it.
     ///   - fingerprint: The fingerprint of the frame's bytes.
     ///   - source: The protocol.
     ///   - receivedAt: When it was received.
@@ -128,6 +152,7 @@ public struct FrameGate: Sendable, Equatable {
     public init(
         meterID: Int64,
         identity: FrameIdentity,
+        counter: ReplayCounter? = nil,
         fingerprint: Int64,
         source: FrameProtocol,
         receivedAt: Timestamp,
@@ -135,6 +160,7 @@ public struct FrameGate: Sendable, Equatable {
     ) {
         self.meterID = meterID
         self.identity = identity
+        self.counter = counter
         self.fingerprint = fingerprint
         self.source = source
         self.receivedAt = receivedAt

@@ -38,6 +38,10 @@ public struct QuarantineReason: RawRepresentable, Sendable, Hashable, CustomStri
     /// A spool record whose checksum failed: disk corruption between receive and processing. The damaged bytes
     /// are kept.
     public static let spoolCorrupt = QuarantineReason(rawValue: "spool_corrupt")
+    /// An authenticated frame whose counter is at or below its meter's high-water mark and that is not an exact
+    /// duplicate: a counter reused for other content, or a frame older than the frame log remembers
+    /// (``ReplayRule``). Nothing of it is stored.
+    public static let replayed = QuarantineReason(rawValue: "replayed")
     /// The database refused the frame's own rows (a data error of SQLSTATE class 22 or 23 that belongs to this
     /// frame alone).
     public static let databaseRejected = QuarantineReason(rawValue: "database_rejected")
@@ -46,7 +50,7 @@ public struct QuarantineReason: RawRepresentable, Sendable, Hashable, CustomStri
     /// ``FrameDecodingError/Code/allCodes``).
     public static let ladderReasons: [QuarantineReason] = [
         .frameTooLarge, .unroutableTopic, .topicMismatch, .wrongDirection, .unknownMeter, .unencryptedFrame,
-        .noReading, .spoolCorrupt, .databaseRejected,
+        .noReading, .replayed, .spoolCorrupt, .databaseRejected,
     ]
 
     /// Every reason a quarantine row can carry.

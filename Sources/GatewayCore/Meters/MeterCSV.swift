@@ -7,6 +7,10 @@
 /// * Each row is checked whole. A row with any bad cell is rejected and reported by line and column; no part of
 ///   it is imported. Rows that pass are imported together.
 public enum MeterCSV {
+    /// `mac_key`, a column until schema v10: a file that still names it is refused with a message that says why,
+    /// rather than having a key silently ignored.
+    public static let retiredMACKeyColumn = "mac_key"
+
     /// One column of the format.
     public enum Column: String, Sendable, Hashable, CaseIterable {
         case `protocol`
@@ -25,7 +29,6 @@ public enum MeterCSV {
         case continuousAppliance = "continuous_appliance"
         case methaneDetectorLinked = "methane_detector_linked"
         case aesKey = "aes_key"
-        case macKey = "mac_key"
         case role
     }
 
@@ -79,6 +82,17 @@ public enum MeterCSV {
                     problems.append(Problem(line: header.line, column: trimmed, message: "named twice"))
                 }
                 columns.append(column)
+            } else if trimmed == Self.retiredMACKeyColumn {
+                problems.append(
+                    Problem(
+                        line: header.line,
+                        column: trimmed,
+                        message: "no longer a column: no supported protocol uses a MAC key apart from aes_key (native "
+                            + "frames are MACed with aes_key; OMS mode 7 derives its MAC key from aes_key); remove the "
+                            + "column"
+                    )
+                )
+                columns.append(nil)
             } else {
                 problems.append(
                     Problem(
@@ -215,7 +229,6 @@ public enum MeterCSV {
             }
         }
         profile.aesKey = key(cells[.aesKey], .aesKey, problem)
-        profile.macKey = key(cells[.macKey], .macKey, problem)
         if frameProtocol == .native, cells[.aesKey] != nil, profile.aesKey == nil,
             !problems.contains(where: { $0.column == Column.aesKey.rawValue })
         {

@@ -127,10 +127,9 @@ public struct MeterProfile: Sendable, Equatable, CustomStringConvertible {
     public var hasContinuousAppliance: Bool
     /// A methane detector is linked to the meter's shut-off valve.
     public var isMethaneDetectorLinked: Bool
-    /// AES-128 key (16 bytes) for decryption (native: also its CMAC key).
+    /// AES-128 key (16 bytes): the meter's only key. Native: the CMAC key; wireless M-Bus mode 5: the decryption
+    /// key; mode 7: the key the OMS KDF derives the encryption and MAC keys from.
     public var aesKey: [UInt8]?
-    /// A separate MAC key (16 bytes) for meters that authenticate with their own key.
-    public var macKey: [UInt8]?
     /// `customer` or `district_supply` (the meter a district's customers are balanced against).
     public var role: MeterRole
 
@@ -152,7 +151,6 @@ public struct MeterProfile: Sendable, Equatable, CustomStringConvertible {
         self.hasContinuousAppliance = false
         self.isMethaneDetectorLinked = false
         self.aesKey = nil
-        self.macKey = nil
         self.role = .customer
     }
 
@@ -170,6 +168,6 @@ public struct MeterProfile: Sendable, Equatable, CustomStringConvertible {
 
     public var description: String {
         "MeterProfile(\(self.protocol.rawValue) \(address), district: \(district ?? "nil"), size: "
-            + "\(size?.rawValue ?? "nil"), keys: \(aesKey == nil ? "none" : "aes") \(macKey == nil ? "" : "+mac"))"
+            + "\(size?.rawValue ?? "nil"), key: \(aesKey == nil ? "none" : "aes"))"
     }
 }

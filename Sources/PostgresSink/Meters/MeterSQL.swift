@@ -18,7 +18,6 @@ enum MeterSQL {
         (.verificationExpiresOn, "verification_expires_on", "date '1970-01-01' + verification_expires_on_days"),
         (.continuousAppliance, "continuous_appliance", "continuous_appliance"),
         (.methaneDetectorLinked, "methane_detector_linked", "methane_detector_linked"),
-        (.macKey, "mac_key", "mac_key"),
         (.role, "role", "role"),
     ]
 

@@ -35,6 +35,21 @@ public struct MeterStore: Sendable {
         }
     }
 
+    /// Forgets a meter's counter high-water marks and the identities of its counted frames, so that its counter
+    /// may start again (`meters reset-counter`): for a meter given a new key (its counter restarts at 0, native spec
+    /// §8.1) or replaced. Frames of the old key no longer authenticate, so they cannot be replayed afterwards. One
+    /// statement, so it is atomic.
+    /// - Parameter meterID: The meter's registry id.
+    /// - Returns: The mark rows and the identities forgotten.
+    /// - Throws: ``PostgresError``.
+    public func resetCounters(meterID: Int64) async throws -> (marks: Int, identities: Int) {
+        try await database.withConnection { connection in
+            let row = try connection.query(CounterMarkSQL.resetMeter, parameters: [String(meterID)]).first ?? []
+            let values = row.map { $0.flatMap { Int($0) } ?? 0 }
+            return (values.first ?? 0, values.count > 1 ? values[1] : 0)
+        }
+    }
+
     /// Creates or updates meters by (protocol, address), setting district, rural flag and key as given
     /// (a nil key removes the stored one). Uses one binary COPY, so bulk provisioning is fast.
     /// - Parameters:
@@ -64,13 +79,11 @@ public struct MeterStore: Sendable {
     public func importMeters(_ profiles: [MeterProfile], columns: Set<MeterCSV.Column>) async throws -> Int {
         guard !profiles.isEmpty else { return 0 }
         for profile in profiles {
-            for key in [profile.aesKey, profile.macKey] {
-                if let key, key.count != 16 {
-                    throw PostgresError(
-                        code: .invalidArgument,
-                        message: "an AES-128 meter key must be 16 bytes, got \(key.count)"
-                    )
-                }
+            if let key = profile.aesKey, key.count != 16 {
+                throw PostgresError(
+                    code: .invalidArgument,
+                    message: "an AES-128 meter key must be 16 bytes, got \(key.count)"
+                )
             }
             if profile.address.utf8.contains(0) || profile.address.isEmpty {
                 throw PostgresError(

@@ -27,6 +27,10 @@ public struct CommitSummary: Sendable, Equatable {
     /// Indices into the batch's ``GatewayCore/SinkBatch/gates`` of frames already stored (same identity, same
     /// bytes): none of their rows was written.
     public var duplicateGates: [Int] = []
+    /// Indices into the batch's ``GatewayCore/SinkBatch/gates`` of frames that ``GatewayCore/ReplayRule`` judged
+    /// `replayed` (an authenticated counter at or below its meter's mark, not an exact duplicate): none of their
+    /// rows was written, and the caller quarantines them with reason `replayed`.
+    public var replayedGates: [Int] = []
     /// Frames whose identity was stored with other bytes (a counter or meter time reused with other content):
     /// their rows went on to their natural keys, where a different value is a recorded conflict.
     public var identityConflicts = 0

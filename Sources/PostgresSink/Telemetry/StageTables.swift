@@ -103,6 +103,16 @@ enum StageTables {
         directTarget: nil,
         hasSequence: false
     )
+    /// Per (meter, counter kind) the lowest and highest authenticated counter of the batch (the replay check).
+    static let marks = Table(
+        name: "gw_stage_marks",
+        columns: [
+            ("meter_id", "bigint NOT NULL"), ("kind", "smallint NOT NULL"), ("low", "bigint NOT NULL"),
+            ("high", "bigint NOT NULL"),
+        ],
+        directTarget: nil,
+        hasSequence: false
+    )
     /// The alarms this transaction inserted (filled from `INSERT … RETURNING`), input of the ticket step.
     static let newAlarms = Table(
         name: "gw_new_alarms",
@@ -122,12 +132,12 @@ enum StageTables {
             ("qt_ml_per_h", "bigint"), ("qmax_ml_per_h", "bigint"), ("accuracy_class", "text"),
             ("register_digits", "smallint"), ("customer_class", "text"), ("verified_on_days", "integer"),
             ("verification_expires_on_days", "integer"), ("continuous_appliance", "boolean NOT NULL"),
-            ("methane_detector_linked", "boolean NOT NULL"), ("mac_key", "bytea"), ("role", "text NOT NULL"),
+            ("methane_detector_linked", "boolean NOT NULL"), ("role", "text NOT NULL"),
         ],
         directTarget: nil
     )
 
-    static let all: [Table] = [readings, intervals, frames, alarms, quarantine, newAlarms, meters, gates]
+    static let all: [Table] = [readings, intervals, frames, alarms, quarantine, newAlarms, meters, gates, marks]
 }
 
 extension BinaryCopyEncoder {
@@ -235,7 +245,7 @@ extension BinaryCopyEncoder {
 
     /// Dates travel as days since 1970-01-01 (`integer`); the upsert turns them into `date`.
     mutating func append(_ profile: MeterProfile) {
-        beginTuple(fieldCount: 18)
+        beginTuple(fieldCount: 17)
         writeText(profile.protocol.rawValue)
         writeText(profile.address.withoutNUL)
         writeText(profile.district?.withoutNUL)
@@ -252,7 +262,6 @@ extension BinaryCopyEncoder {
         writeInt32(profile.verificationExpiresOn.map { Int32(clamping: $0.daysSinceEpoch) })
         writeBool(profile.hasContinuousAppliance)
         writeBool(profile.isMethaneDetectorLinked)
-        writeBytea(profile.macKey)
         writeText(profile.role.rawValue)
     }
 }

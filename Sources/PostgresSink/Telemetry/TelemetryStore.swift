@@ -30,6 +30,8 @@ public actor TelemetryStore {
     public nonisolated let rules: TicketRules
     private let clock: @Sendable () -> Timestamp
     private var directCopy = DirectCopyPolicy()
+    /// The batch's authenticated counters, reused from batch to batch.
+    private var counterScratch = CounterMarkScratch()
 
     /// Runs every job of this actor on the store's own thread.
     public nonisolated var unownedExecutor: UnownedSerialExecutor {
@@ -229,26 +231,41 @@ public actor TelemetryStore {
         return summary
     }
 
-    /// Stores the batch's frame identities and returns the batch without the rows of frames already stored.
+    /// Stores the batch's frame identities, raises the counter marks, and returns the batch without the rows of
+    /// frames already stored (duplicates) or replayed.
     ///
-    /// The normal case — every frame new — is one binary COPY straight into `frame_identities` under a savepoint
-    /// (as for readings, see ``DirectCopyPolicy``). If any identity is already stored (or repeated in the batch),
-    /// the unique violation rolls back to the savepoint and the slow path decides gate by gate: it reads which
-    /// identities are stored (a primary-key probe per gate), then inserts the new ones. If that insert stored fewer
-    /// than expected, a concurrent writer committed one of these frames in between: the error is retryable, and the
-    /// retry finds it stored.
+    /// First the marks of meters with a counter at or below their high-water mark are read (``CounterMarkSQL``):
+    /// normally none. Then the normal case — no counter reached a mark, every frame new — is one binary COPY
+    /// straight into `frame_identities` under a savepoint (as for readings, see ``DirectCopyPolicy``). If a counter
+    /// reached its mark, or any identity is already stored (or repeated in the batch: the unique violation rolls the
+    /// savepoint back, with the marks the fast path had raised and their locks), the slow path first locks
+    /// every mark row of the batch in (meter, kind) order and reads the reached marks again under the locks, then
+    /// decides gate by gate: it reads which identities are stored (a primary-key probe per gate), judges each
+    /// authenticated counter with ``GatewayCore/ReplayRule``, then inserts the new identities. If that insert stored
+    /// fewer than expected, a concurrent writer committed one of these frames in between: the error is retryable,
+    /// and the retry finds it stored. Last, one ordered upsert raises the marks to the batch's highest counters (on
+    /// the fast path, inside the savepoint and before the identities, so every writer locks marks before it inserts
+    /// identities and two writers cannot deadlock).
+    ///
+    /// Why the fast path reads the marks without a lock: marks only rise, and a frame it stores is above the mark it
+    /// read; if a concurrent writer raised the mark meanwhile, the frame is a late delivery, which is stored all the
+    /// same, unless that writer stored the same identity, which the direct COPY's unique violation sends to the slow
+    /// path.
     private func passGates(
         _ batch: SinkBatch,
         into summary: inout CommitSummary,
         on connection: PostgresConnection
     ) throws -> SinkBatch {
         guard !batch.gates.isEmpty else { return batch }
-        if directCopy.shouldTry("frame_identities") {
+        var marks = try readCounterMarks(batch.gates, on: connection)
+        if marks.isEmpty, directCopy.shouldTry("frame_identities") {
             encoder.reset()
             for gate in batch.gates { encoder.appendIdentity(gate) }
             encoder.finish()
             try connection.execute("SAVEPOINT gw_direct_identities")
             do {
+                // Marks first, so that every writer takes its mark locks before its identity inserts.
+                try raiseCounterMarks(on: connection)
                 _ = try connection.copyIn(sql: WriterSQL.copyIdentities, data: encoder.bytes)
                 try connection.execute("RELEASE SAVEPOINT gw_direct_identities")
                 directCopy.succeeded("frame_identities")
@@ -259,6 +276,11 @@ public actor TelemetryStore {
                 directCopy.failed("frame_identities")
             }
         }
+        if !counterScratch.isEmpty {
+            // Slow path: every mark row of the batch locked in one ordered statement, then read again.
+            try connection.execute(CounterMarkSQL.lockMarks)
+            marks = try reachedCounterMarks(on: connection)
+        }
         try prepareTransactionStageTables([StageTables.gates], on: connection)
         encoder.reset()
         for (index, gate) in batch.gates.enumerated() { encoder.append(gate, index: index) }
@@ -268,42 +290,68 @@ public actor TelemetryStore {
         for row in try connection.rows(WriterSQL.storedIdentities) {
             stored[try row.decode(0, as: Int.self)] = try row.decode(1, as: Int64.self)
         }
-        // Decide each gate in batch order: stored before, repeated earlier in this batch, or new.
-        struct Key: Hashable {
-            var meterID: Int64
-            var kind: Int16
-            var identity: Int64
-        }
-        var firstInBatch: [Key: Int64] = [:]
-        var duplicates = Set<Int>()
-        var expectedNew = 0
-        for (index, gate) in batch.gates.enumerated() {
-            let key = Key(meterID: gate.meterID, kind: gate.identity.kind, identity: gate.identity.key)
-            if let fingerprint = stored[index] ?? firstInBatch[key] {
-                if fingerprint == gate.fingerprint {
-                    duplicates.insert(index)
-                } else {
-                    summary.identityConflicts += 1
-                }
-            } else {
-                firstInBatch[key] = gate.fingerprint
-                expectedNew += 1
-            }
+        let decision = GateDecision.decide(batch.gates, stored: stored, marks: marks)
+        summary.identityConflicts += decision.identityConflicts
+        if !decision.replayed.isEmpty {
+            let indices = "{" + decision.replayed.sorted().map(String.init).joined(separator: ",") + "}"
+            try connection.execute(CounterMarkSQL.forgetReplayedGates, parameters: [indices])
         }
         let inserted = try connection.execute(WriterSQL.insertIdentities)
-        guard inserted == expectedNew else {
+        guard inserted == decision.expectedNew else {
             throw PostgresError(
                 code: .serverError,
                 sqlState: "40001",
-                message: "a concurrent writer stored \(expectedNew - inserted) of this batch's frames first",
+                message: "a concurrent writer stored \(decision.expectedNew - inserted) of this batch's frames first",
                 isRetryable: true
             )
         }
-        summary.duplicateGates = duplicates.sorted()
-        return batch.removingRows(ofGates: duplicates)
+        try raiseCounterMarks(on: connection)
+        summary.duplicateGates = decision.duplicates.sorted()
+        summary.replayedGates = decision.replayed.sorted()
+        return batch.removingRows(ofGates: decision.duplicates.union(decision.replayed))
     }
 
-    /// Forgets frame identities stored longer ago than `horizonSeconds`, at most `limit` of them.
+    /// Stages the batch's authenticated counters and returns the marks that some counter of the batch is at or below
+    /// (empty in the normal case, and when the batch has no authenticated counter).
+    private func readCounterMarks(
+        _ gates: [FrameGate],
+        on connection: PostgresConnection
+    ) throws -> [CounterMarkScratch.Key: CounterMark] {
+        counterScratch.collect(gates)
+        guard !counterScratch.isEmpty else { return [:] }
+        try prepareTransactionStageTables([StageTables.marks], on: connection)
+        encoder.reset()
+        for (key, range) in counterScratch.ranges {
+            encoder.appendCounterRange(key, low: range.low, high: range.high)
+        }
+        encoder.finish()
+        _ = try connection.copyIn(sql: StageTables.marks.copySQL, data: encoder.bytes)
+        return try reachedCounterMarks(on: connection)
+    }
+
+    /// The staged meters' marks that some counter of the batch is at or below.
+    private func reachedCounterMarks(on connection: PostgresConnection) throws -> [CounterMarkScratch.Key: CounterMark] {
+        var marks: [CounterMarkScratch.Key: CounterMark] = [:]
+        for row in try connection.rows(CounterMarkSQL.marksReached) {
+            guard let kind = ReplayCounterKind(rawValue: try row.decode(1, as: Int16.self)) else { continue }
+            marks[CounterMarkScratch.Key(meterID: try row.decode(0, as: Int64.self), kind: kind)] = CounterMark(
+                highWater: try row.decode(2, as: Int64.self),
+                forgottenThrough: try row.decode(3, as: Int64.self)
+            )
+        }
+        return marks
+    }
+
+    /// Raises the marks to the batch's highest counters in one ordered upsert (a no-op for a batch without
+    /// counters).
+    private func raiseCounterMarks(on connection: PostgresConnection) throws {
+        guard !counterScratch.isEmpty else { return }
+        try connection.execute(CounterMarkSQL.raiseMarks)
+    }
+
+    /// Forgets frame identities stored longer ago than `horizonSeconds`, at most `limit` of them, and raises each
+    /// meter's `forgotten_through` to the highest counter forgotten (below it, ``GatewayCore/ReplayRule`` refuses
+    /// frames the log can no longer recognise).
     /// - Parameters:
     ///   - horizonSeconds: How long an identity is kept (`ingest.dedupe_horizon_days`).
     ///   - limit: The most rows to delete in this call.
@@ -311,7 +359,11 @@ public actor TelemetryStore {
     /// - Throws: ``PostgresError``.
     public func pruneFrameIdentities(olderThanSeconds horizonSeconds: Int64, limit: Int = 50_000) throws -> Int {
         try withConnection { connection in
-            try connection.execute(WriterSQL.pruneIdentities, parameters: [String(horizonSeconds), String(limit)])
+            let rows = try connection.query(
+                CounterMarkSQL.pruneIdentities,
+                parameters: [String(horizonSeconds), String(limit)]
+            )
+            return rows.first?.first.flatMap { $0 }.flatMap { Int($0) } ?? 0
         }
     }
 

@@ -130,16 +130,6 @@ enum WriterSQL {
         ON CONFLICT DO NOTHING
         """
 
-    /// Forgets identities stored longer ago than the horizon (seconds), a bounded number at a time.
-    static let pruneIdentities = """
-        DELETE FROM frame_identities
-        WHERE ctid IN (
-            SELECT ctid FROM frame_identities
-            WHERE stored_at < now() - $1::bigint * interval '1 second'
-            LIMIT $2::integer
-        )
-        """
-
     // MARK: Alarms and tickets
 
     /// Inserts the staged alarms and copies the ones that are new into `gw_new_alarms`, with the policy's

@@ -165,11 +165,15 @@ import Testing
         }
         #expect(ci == 0x72)
         let registry = Self.registry(wmbus: [(3, "ELS-12345678-51-03", Self.omsKey)])
-        let (mode7, _) = Self.admit(Self.bytes(Self.omsMode7), topic: "gm/v1/up/wmbus/12345678", registry: registry)
-        guard case .admitted(.meterTime) = mode7.verdict else {
-            Issue.record("expected a meter-time identity, got \(mode7.verdict)")
-            return
-        }
+        // Mode 7: the AFL message counter (MCR 2739) is authenticated by the AFL MAC, so it is the identity and the
+        // replay counter.
+        let (mode7, mode7Batch) = Self.admit(
+            Self.bytes(Self.omsMode7),
+            topic: "gm/v1/up/wmbus/12345678",
+            registry: registry
+        )
+        #expect(mode7.verdict == .admitted(.counter(2739)))
+        #expect(mode7Batch.gates.first?.counter == ReplayCounter(authenticated: .omsMessage, value: 2739))
     }
 
     @Test func cjt188FrameWithoutAValidClockIsKnownByItsBytes() {

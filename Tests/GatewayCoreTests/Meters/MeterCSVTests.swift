@@ -5,13 +5,13 @@ import Testing
 @Suite struct MeterCSVTests {
     private let header =
         "protocol,address,district,rural,size,qmin_m3h,qt_m3h,qmax_m3h,accuracy_class,register_digits,customer_class,"
-        + "verified_on,verification_expires_on,continuous_appliance,methane_detector_linked,aes_key,mac_key,role"
+        + "verified_on,verification_expires_on,continuous_appliance,methane_detector_linked,aes_key,role"
 
     @Test func aGoodRowFillsEveryField() throws {
         let parsed = MeterCSV.parse(
             header + "\n"
                 + "native,100000001,north,yes,g4,0.04,0.6,6,1.5,5,Residential,2020-03-01,2030-03-01,true,1,"
-                + "2B7E151628AED2A6ABF7158809CF4F3C,000102030405060708090A0B0C0D0E0F,district_supply\n"
+                + "2B7E151628AED2A6ABF7158809CF4F3C,district_supply\n"
         )
         #expect(parsed.problems.isEmpty)
         #expect(parsed.columns == Set(MeterCSV.Column.allCases))
@@ -26,17 +26,17 @@ import Testing
         #expect(profile.registerDigits == 5 && profile.registerModulusMillilitres == 100_000_000_000)
         #expect(profile.verifiedOn == CivilDate(year: 2020, month: 3, day: 1))
         #expect(profile.verificationExpiresOn == CivilDate(year: 2030, month: 3, day: 1))
-        #expect(profile.aesKey?.count == 16 && profile.macKey == Array(0...15))
+        #expect(profile.aesKey?.count == 16)
         #expect(profile.role == .districtSupply && profile.sizeMillicubicPerHour == 4000)
     }
 
     @Test func everyBadCellIsReportedByLineAndColumnAndTheRowIsLeftOut() {
         let parsed = MeterCSV.parse(
             header + "\r\n"
-                + "cjt188,78330011223344,east,no,G2.5,0.025,0.4,4,1.5,5,residential,2019-01-10,2029-01-10,no,no,,,\r\n"
-                + "mbus,GWF-BAD,west,maybe,G5,0.1,0.05,abc,2.0,0,household,2021-02-30,2020-01-01,x,no,123,,\r\n"
+                + "cjt188,78330011223344,east,no,G2.5,0.025,0.4,4,1.5,5,residential,2019-01-10,2029-01-10,no,no,,\r\n"
+                + "mbus,GWF-BAD,west,maybe,G5,0.1,0.05,abc,2.0,0,household,2021-02-30,2020-01-01,x,no,123,\r\n"
                 + "\r\n"
-                + "native,100000002,north,no,G4,0.04,0.6,6,1.5,5,residential,2020-03-01,2030-03-01,no,no,,,\r\n"
+                + "native,100000002,north,no,G4,0.04,0.6,6,1.5,5,residential,2020-03-01,2030-03-01,no,no,,\r\n"
         )
         #expect(parsed.rowCount == 3)
         #expect(parsed.rows.map(\.line) == [2])
@@ -57,6 +57,15 @@ import Testing
                 "line 5, column aes_key: a native meter needs its 16-byte key (its frames carry a MAC)",
             ]
         )
+    }
+
+    @Test func aFileThatStillNamesMacKeyIsRefusedWithTheReason() {
+        let parsed = MeterCSV.parse("protocol,address,aes_key,mac_key\nnative,1,2B7E151628AED2A6ABF7158809CF4F3C,\n")
+        #expect(parsed.rows.isEmpty)
+        #expect(parsed.problems.count == 1)
+        let problem = parsed.problems.first?.description ?? ""
+        #expect(problem.hasPrefix("line 1, column mac_key: no longer a column"))
+        #expect(problem.contains("OMS mode 7 derives its MAC key from aes_key"))
     }
 
     @Test func aMistypedKeyIsNeverEchoed() {
