@@ -190,16 +190,14 @@ public struct ValidationStore: Sendable {
     }
 
     /// Stores alarms the validator raised and runs the ticket step for them, in the caller's transaction (the
-    /// alarm stage tables live only until its commit).
+    /// alarm stage tables are the session's, emptied at its commit).
     private static func storeAlarms(
         _ alarms: [AlarmRecord],
         rules: TicketRules,
         now: Timestamp,
         on connection: PostgresConnection
     ) throws -> CommitSummary {
-        for table in [StageTables.alarms, StageTables.newAlarms] {
-            try connection.execute(table.createSQL(.perTransaction))
-        }
+        try StageTables.ensureSessionTables([StageTables.alarms, StageTables.newAlarms], on: connection)
         var encoder = BinaryCopyEncoder(reservingCapacity: alarms.count * 96 + 64)
         var commit = CommitSummary()
         try TelemetryStore.writeAlarms(

@@ -37,6 +37,16 @@ struct SignatureStoreTests {
         }
     }
 
+    /// The OIDs of the session's alarm stage tables that exist.
+    private func alarmStageTables(_ session: PostgresSession) async throws -> [String] {
+        try await session.withConnection { connection in
+            let row = try connection.query(
+                "SELECT to_regclass('pg_temp.gw_stage_alarms')::oid::text, to_regclass('pg_temp.gw_new_alarms')::oid::text"
+            )
+            return (row.first ?? []).compactMap { $0 }
+        }
+    }
+
     @Test func signaturesFoundDuringValidationBecomeAlarmsAndTickets() async throws {
         try await withMigratedStores(meters: ["leaky", "burst"]) { stores, database, ids in
             let writer = stores.telemetry
@@ -81,12 +91,21 @@ struct SignatureStoreTests {
                 }
                     == ["over_flow", "sudden_increase"]
             )
+            // The alarm stage tables are the validator session's: they outlive its transactions (empty), so the
+            // signatures of later meters create no tables again.
+            let stageTables = try await alarmStageTables(stores.session)
+            try #require(stageTables.count == 2)
+            let stagedRows = try await stores.session.withConnection {
+                try $0.query("SELECT (SELECT count(*) FROM gw_stage_alarms) + (SELECT count(*) FROM gw_new_alarms)")
+            }
+            #expect(stagedRows == [["0"]])
             // Validating the same data again finds the same signatures and stores nothing new.
             try database.connect().execute(
                 "INSERT INTO validation_queue (meter_id, dirty_from) SELECT id, '2026-01-01Z' FROM meters"
             )
             #expect(try await validateAll(stores.validation).signatureAlarms == 0)
             #expect(try database.count("alarms") == 3)
+            #expect(try await alarmStageTables(stores.session) == stageTables)
         }
     }
 
