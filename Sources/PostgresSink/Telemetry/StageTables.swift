@@ -145,8 +145,8 @@ enum StageTables {
     /// A table that exists already is left as it is (`IF NOT EXISTS`: no catalog change), so after the first commit
     /// of a connection this costs one short statement. If the transaction rolls back, its creation rolls back too and
     /// the next call creates the table again. Creating them `ON COMMIT DROP` in every transaction instead (as the
-    /// validator did at first) wrote and deleted catalog rows for two tables and a sequence per transaction: about
-    /// 4 ms of server time each time.
+    /// validator did at first) wrote and deleted catalog rows for two tables and a sequence per transaction: 1.4–3.8
+    /// ms of server time and about 650 buffer accesses each time, besides the drop at commit.
     /// - Parameters:
     ///   - tables: The stage tables the transaction uses.
     ///   - connection: A connection inside a transaction.
