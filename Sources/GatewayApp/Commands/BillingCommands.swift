@@ -17,7 +17,14 @@ func dateOption(_ text: String?, name: String) throws -> CivilDate {
 /// Opens the database for a one-shot command (one connection: a ``TelemetryStore``, whose ``TelemetryStore/database``
 /// the other stores use), migrates it, runs `body`, closes it.
 func withDatabase<R>(_ options: ConfigOptions, _ body: (TelemetryStore) async throws -> R) async throws -> R {
-    let configuration = try options.load()
+    try await withDatabase(configuration: try options.load(), body)
+}
+
+/// ``withDatabase(_:_:)`` for a command that has loaded its configuration already.
+func withDatabase<R>(
+    configuration: GatewayConfiguration,
+    _ body: (TelemetryStore) async throws -> R
+) async throws -> R {
     let logger = GatewayLogging.bootstrap(level: configuration.log.level)
     let writer = TelemetryStore(
         conninfo: configuration.postgres.conninfo,
@@ -253,7 +260,7 @@ struct MetersTestCommand: AsyncParsableCommand {
         }
         let testedOn = try dateOption(date, name: "date")
         let configuration = try options.load()
-        let judgement = try await withDatabase(options) { writer in
+        let judgement = try await withDatabase(configuration: configuration) { writer in
             try await BillingStore(writer.database).recordAccuracyTest(
                 meter: (self.protocol, meter),
                 testedOn: testedOn,

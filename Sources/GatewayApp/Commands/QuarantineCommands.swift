@@ -69,7 +69,7 @@ struct QuarantineReplayCommand: AsyncParsableCommand {
 
     func run() async throws {
         let configuration = try options.load()
-        let report = try await withDatabase(options) { writer in
+        let report = try await withDatabase(configuration: configuration) { writer in
             try await QuarantineReplay(
                 writer: writer,
                 ladder: AdmissionLadder(

@@ -5,6 +5,20 @@ import GatewayDomain
 import GatewayHTTP
 import PostgresSink
 
+/// Runs `body` with the dispatch store of the command's configuration: its ticket policy and its outage limits.
+func withDispatchStore<R>(_ options: ConfigOptions, _ body: (DispatchStore) async throws -> R) async throws -> R {
+    let configuration = try options.load()
+    return try await withDatabase(configuration: configuration) {
+        try await body(
+            DispatchStore(
+                $0.database,
+                policy: configuration.tickets.policy,
+                outages: configuration.dispatch.outagePolicy
+            )
+        )
+    }
+}
+
 struct TicketsCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "tickets",
@@ -35,7 +49,7 @@ struct TicketsListCommand: AsyncParsableCommand {
         filter.priority = priority
         filter.district = district
         filter.includeClosed = all
-        let tickets = try await withDatabase(options) { try await DispatchStore($0.database, policy: $0.rules.policy).tickets(filter) }
+        let tickets = try await withDispatchStore(options) { try await $0.tickets(filter) }
         print("id,priority,status,condition,meter,district,opened_at,next_deadline,escalation_level,incident_id")
         for ticket in tickets {
             let next = ticket.nextDeadline
@@ -70,8 +84,8 @@ struct TicketsStepCommand: AsyncParsableCommand {
     var note: String?
 
     func run() async throws {
-        let event = try await withDatabase(options) {
-            try await DispatchStore($0.database, policy: $0.rules.policy).advanceTicket(ticket, to: step, actor: actor, note: note)
+        let event = try await withDispatchStore(options) {
+            try await $0.advanceTicket(ticket, to: step, actor: actor, note: note)
         }
         print("ticket \(event.ticket.id): \(event.event) by \(event.actor) at \(event.at) (event \(event.eventID))")
     }
@@ -104,8 +118,8 @@ struct TicketsHotlineCommand: AsyncParsableCommand {
     var note: String?
 
     func run() async throws {
-        let result = try await withDatabase(options) {
-            try await DispatchStore($0.database, policy: $0.rules.policy).openManualTicket(
+        let result = try await withDispatchStore(options) {
+            try await $0.openManualTicket(
                 meter: (self.protocol, meter),
                 condition: condition,
                 reporter: reporter,
@@ -156,14 +170,9 @@ struct TicketsOutageAnnounceCommand: AsyncParsableCommand {
         guard let start = Timestamp(iso: from), let end = Timestamp(iso: to) else {
             throw ValidationError("--from and --to must be like 2026-11-24T08:00:00Z")
         }
-        let configuration = try options.load()
         let id = try await outageRefusalsAsValidationErrors {
-            try await withDatabase(options) {
-                try await DispatchStore(
-                    $0.database,
-                    policy: $0.rules.policy,
-                    outages: configuration.dispatch.outagePolicy
-                ).announceOutage(district: district, from: start, to: end, reason: reason, by: by)
+            try await withDispatchStore(options) {
+                try await $0.announceOutage(district: district, from: start, to: end, reason: reason, by: by)
             }
         }
         print("planned outage \(id) recorded for \(district) from \(start) to \(end)")
@@ -188,14 +197,9 @@ struct TicketsOutageCancelCommand: AsyncParsableCommand {
     var by: String
 
     func run() async throws {
-        let configuration = try options.load()
         let cancelled = try await outageRefusalsAsValidationErrors {
-            try await withDatabase(options) {
-                try await DispatchStore(
-                    $0.database,
-                    policy: $0.rules.policy,
-                    outages: configuration.dispatch.outagePolicy
-                ).cancelOutage(outage, reason: reason, by: by)
+            try await withDispatchStore(options) {
+                try await $0.cancelOutage(outage, reason: reason, by: by)
             }
         }
         guard let cancelled else { throw ValidationError("there is no planned outage \(outage)") }
@@ -218,8 +222,8 @@ struct TicketsOutageListCommand: AsyncParsableCommand {
     var district: String?
 
     func run() async throws {
-        let outages = try await withDatabase(options) {
-            try await DispatchStore($0.database, policy: $0.rules.policy).currentOutages(district: district)
+        let outages = try await withDispatchStore(options) {
+            try await $0.currentOutages(district: district)
         }
         print("id,district,starts_at,ends_at,reason,announced_by,announced_at,cancelled_at,cancelled_by,cancel_reason")
         for outage in outages {
@@ -266,8 +270,8 @@ struct TicketsSLACommand: AsyncParsableCommand {
                 guard let at = Timestamp(iso: text) else { throw ValidationError("--from must be ISO 8601 UTC") }
                 return at
             } ?? end.adding(seconds: -30 * 86_400)
-        let rows = try await withDatabase(options) {
-            try await DispatchStore($0.database, policy: $0.rules.policy).slaReport(from: start, to: end)
+        let rows = try await withDispatchStore(options) {
+            try await $0.slaReport(from: start, to: end)
         }
         print(
             "priority,district,tickets,acknowledge_met/decided,arrive_met/decided,make_safe_met/decided,repair_met/decided,arrival_p50_min,arrival_p90_min,arrival_max_min"
@@ -297,7 +301,7 @@ struct TicketsInspectionsDueCommand: AsyncParsableCommand {
     func run() async throws {
         let configuration = try options.load()
         let date = try dateOption(asOf, name: "as-of")
-        let due = try await withDatabase(options) {
+        let due = try await withDatabase(configuration: configuration) {
             try await InspectionStore($0.database).inspectionsDue(
                 asOf: date,
                 residentialMonths: configuration.dispatch.inspectionResidentialMonths,
