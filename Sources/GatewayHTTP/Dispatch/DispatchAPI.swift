@@ -157,7 +157,8 @@ public struct DispatchAPI: Sendable {
                     on: date,
                     inspector: body.inspector,
                     result: body.result,
-                    note: body.note
+                    note: body.note,
+                    recordedBy: try context.actor()
                 )
                 return RecordedResponse()
             } catch let error as PostgresError where error.code == .invalidArgument {

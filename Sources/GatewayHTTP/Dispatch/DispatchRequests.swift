@@ -21,7 +21,8 @@ struct ManualTicketRequest: Decodable, Sendable {
 }
 
 /// `POST /dispatch/v1/inspections`: `{"protocol","meter","date","inspector","result","note"}`. `inspector` is who
-/// inspected the premises on site, a fact of the visit recorded as given.
+/// inspected the premises on site, a fact of the visit recorded as given; who recorded it (`recorded_by`) is the
+/// credential's name, and a `recorded_by` member is ignored.
 struct InspectionRequest: Decodable, Sendable {
     var `protocol`: String
     var meter: String

@@ -369,10 +369,11 @@ extension DispatchSQL {
         UPDATE valve_commands SET sent_at = now() WHERE ticket_id = $1::bigint AND sent_at IS NULL
         """
 
-    /// $1 protocol, $2 address, $3 date, $4 inspector, $5 result, $6 note. Returns one row when the meter exists.
+    /// $1 protocol, $2 address, $3 date, $4 inspector, $5 result, $6 note, $7 recorded by. Returns one row when the
+    /// meter exists.
     static let recordInspection = """
-        INSERT INTO inspections (meter_id, inspected_on, inspector, result, note)
-        SELECT id, $3::date, $4, $5, $6 FROM meters WHERE protocol = $1 AND address = $2
+        INSERT INTO inspections (meter_id, inspected_on, inspector, result, note, recorded_by)
+        SELECT id, $3::date, $4, $5, $6, $7 FROM meters WHERE protocol = $1 AND address = $2
         RETURNING id
         """
 }

@@ -44,22 +44,29 @@ public struct InspectionStore: Sendable {
     ///   - inspector: Who inspected.
     ///   - result: The outcome.
     ///   - note: Free text.
+    ///   - recordedBy: Who recorded it (the audit: the HTTP credential's name), not necessarily the inspector.
     /// - Throws: ``PostgresError`` with code `.invalidArgument` for an unknown meter or an empty field.
     public func recordInspection(
         meter: (protocol: FrameProtocol, address: String),
         on date: CivilDate,
         inspector: String,
         result: String,
-        note: String?
+        note: String?,
+        recordedBy: String
     ) async throws {
-        guard !inspector.isEmpty, !result.isEmpty,
-            ![inspector, result, note ?? ""].contains(where: { $0.utf8.contains(0) })
-        else { throw PostgresError(code: .invalidArgument, message: "an inspection needs an inspector and a result") }
+        guard !inspector.isEmpty, !result.isEmpty, !recordedBy.isEmpty,
+            ![inspector, result, note ?? "", recordedBy].contains(where: { $0.utf8.contains(0) })
+        else {
+            throw PostgresError(
+                code: .invalidArgument,
+                message: "an inspection needs an inspector, a result and who recorded it"
+            )
+        }
         let (source, address) = meter
         let inserted = try await database.withConnection { connection in
             try connection.rows(
                 DispatchSQL.recordInspection,
-                [source, address, date.description, inspector, result, note]
+                [source, address, date.description, inspector, result, note, recordedBy]
             ).count
         }
         guard inserted == 1 else {

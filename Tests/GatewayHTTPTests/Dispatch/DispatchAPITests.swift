@@ -184,12 +184,16 @@ struct DispatchAPITests {
                 headers: auth,
                 body: ByteBuffer(
                     string: #"{"protocol":"native","meter":"777","date":"2026-01-10","inspector":"i.k","#
-                        + #""result":"pass"}"#
+                        + #""result":"pass","recorded_by":"someone-else"}"#  // ignored: the credential records
                 )
             ) { response in
                 #expect(response.status == .ok)
                 #expect(String(buffer: response.body) == #"{"recorded":true}"# + "\n")
             }
+            let audit = try PostgresConnection.connect(conninfo: database.conninfo)
+            defer { audit.close() }
+            let recorded = try audit.rows("SELECT inspector, recorded_by FROM inspections")
+            #expect(recorded.map(\.columns) == [["i.k", "desk-3"]])
             try await client.execute(
                 uri: "/dispatch/v1/reports/inspections-due?as_of=2030-01-01",
                 method: .get,

@@ -11,7 +11,7 @@ struct MigrationTests {
         defer { database.drop() }
         let writer = TelemetryStore(conninfo: database.conninfo, logger: testLogger)
         let all = Migrations.all.map(\.version)
-        // Versions grow and may skip a number (v9 belongs to another change).
+        // Versions grow and may skip a number.
         #expect(all == all.sorted() && Set(all).count == all.count && all.first == 1)
         #expect(try await writer.migrate() == all)
         #expect(try await writer.migrate() == [])
