@@ -53,8 +53,8 @@ public struct QuarantineReason: RawRepresentable, Sendable, Hashable, CustomStri
     /// The reasons of the admission ladder and the pipeline, in ladder order (decoder reasons come from
     /// ``FrameDecodingError/Code/allCodes``).
     public static let ladderReasons: [QuarantineReason] = [
-        .frameTooLarge, .unroutableTopic, .topicMismatch, .collectorNotAssigned, .wrongDirection, .unknownMeter, .unencryptedFrame,
-        .noReading, .replayed, .spoolCorrupt, .databaseRejected,
+        .frameTooLarge, .unroutableTopic, .topicMismatch, .collectorNotAssigned, .wrongDirection, .unknownMeter,
+        .unencryptedFrame, .noReading, .replayed, .spoolCorrupt, .databaseRejected,
     ]
 
     /// Every reason a quarantine row can carry.

@@ -91,9 +91,7 @@ public struct MeterStore: Sendable {
                     message: "a meter address must be non-empty and free of NUL"
                 )
             }
-            if columns.contains(.collectors), let message = profile.collectors.lazy.compactMap(CollectorID.problem).first {
-                throw PostgresError(code: .invalidArgument, message: message)
-            }
+            if columns.contains(.collectors) { try Self.checkCollectorIDs(profile.collectors) }
         }
         return try await database.withTransaction { connection in
             // Exists already (ON COMMIT DELETE ROWS) when the session strategy created it; otherwise dropped at commit.
@@ -181,9 +179,10 @@ public struct MeterStore: Sendable {
     ///   - meterID: Only this meter's collectors, or all.
     /// - Returns: The assignments, ordered by collector, protocol and address.
     /// - Throws: ``PostgresError``.
-    public func collectorAssignments(collector: String? = nil, meterID: Int64? = nil) async throws
-        -> [CollectorAssignment]
-    {
+    public func collectorAssignments(
+        collector: String? = nil,
+        meterID: Int64? = nil
+    ) async throws -> [CollectorAssignment] {
         if let collector { try Self.checkCollectorIDs([collector]) }
         return try await database.withConnection { connection in
             try connection.rows(MeterSQL.listAssignments, [collector, meterID]).map { row in

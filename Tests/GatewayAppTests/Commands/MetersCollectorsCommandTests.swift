@@ -71,7 +71,9 @@ struct MetersCollectorsCommandTests {
         let kept = try importCSV("protocol,address,district\ncjt188,78330011223344,north\n")
         #expect(kept.status == 0, "\(kept)")
         #expect(try assignments().count == 3)
-        let replaced = try importCSV("protocol,address,collectors\ncjt188,78330011223344,dtu-7\nwmbus,ELS-12345678-51-03,\n")
+        let replaced = try importCSV(
+            "protocol,address,collectors\ncjt188,78330011223344,dtu-7\nwmbus,ELS-12345678-51-03,\n"
+        )
         #expect(replaced.status == 0, "\(replaced)")
         #expect(try assignments() == ["78330011223344@dtu-7"])
     }
@@ -98,21 +100,36 @@ struct MetersCollectorsCommandTests {
         )
         #expect(assigned.status == 0, "\(assigned)")
         #expect(assigned.stdout.contains("assigned to dtu-1, dtu-2 (2 new, 0 already assigned)"), "\(assigned.stdout)")
-        let again = try run(environment, database: database, ["meters", "collectors", "assign"] + cjt + ["--collector", "dtu-2"])
+        let again = try run(
+            environment,
+            database: database,
+            ["meters", "collectors", "assign"] + cjt + ["--collector", "dtu-2"]
+        )
         #expect(again.status == 0 && again.stdout.contains("(0 new, 1 already assigned)"), "\(again)")
         #expect(
-            try run(environment, database: database, ["meters", "collectors", "assign"] + wmbus + ["--collector", "dtu-2"])
-                .status == 0
+            try run(
+                environment,
+                database: database,
+                ["meters", "collectors", "assign"] + wmbus + ["--collector", "dtu-2"]
+            )
+            .status == 0
         )
 
         let unknown = try run(
             environment,
             database: database,
-            ["meters", "collectors", "assign", "--protocol", "cjt188", "--address", "78330011229999", "--collector", "x"]
+            [
+                "meters", "collectors", "assign", "--protocol", "cjt188", "--address", "78330011229999", "--collector",
+                "x",
+            ]
         )
         #expect(unknown.status == 2)
         #expect(unknown.stderr.contains("no cjt188 meter 78330011229999 is registered"), "\(unknown.stderr)")
-        let badID = try run(environment, database: database, ["meters", "collectors", "assign"] + cjt + ["--collector", "a+b"])
+        let badID = try run(
+            environment,
+            database: database,
+            ["meters", "collectors", "assign"] + cjt + ["--collector", "a+b"]
+        )
         #expect(badID.status != 0)
         #expect(badID.stderr.contains("\"a+b\" is not a collector id"), "\(badID.stderr)")
         let noCollector = try run(environment, database: database, ["meters", "collectors", "assign"] + cjt)
@@ -129,14 +146,26 @@ struct MetersCollectorsCommandTests {
                 """,
             "\(all)"
         )
-        let ofCollector = try run(environment, database: database, ["meters", "collectors", "list", "--collector", "dtu-1"])
+        let ofCollector = try run(
+            environment,
+            database: database,
+            ["meters", "collectors", "list", "--collector", "dtu-1"]
+        )
         #expect(ofCollector.stdout == "collector,protocol,address\ndtu-1,cjt188,78330011223344\n", "\(ofCollector)")
         let ofMeter = try run(environment, database: database, ["meters", "collectors", "list"] + wmbus)
         #expect(ofMeter.stdout == "collector,protocol,address\ndtu-2,wmbus,ELS-12345678-51-03\n", "\(ofMeter)")
 
-        let removed = try run(environment, database: database, ["meters", "collectors", "unassign"] + cjt + ["--collector", "dtu-1"])
+        let removed = try run(
+            environment,
+            database: database,
+            ["meters", "collectors", "unassign"] + cjt + ["--collector", "dtu-1"]
+        )
         #expect(removed.status == 0 && removed.stdout.contains("unassigned from 1 of 1 collectors"), "\(removed)")
-        let notThere = try run(environment, database: database, ["meters", "collectors", "unassign"] + cjt + ["--collector", "dtu-1"])
+        let notThere = try run(
+            environment,
+            database: database,
+            ["meters", "collectors", "unassign"] + cjt + ["--collector", "dtu-1"]
+        )
         #expect(notThere.status == 1)
         #expect(notThere.stderr.contains("not assigned to any collector named"), "\(notThere.stderr)")
         let remaining = try run(environment, database: database, ["meters", "collectors", "list"] + cjt)

@@ -1,6 +1,6 @@
 import Foundation
-import GatewayTestSupport
 import GatewayCore
+import GatewayTestSupport
 import Logging
 import MQTTIngest
 import PostgresSink
@@ -27,7 +27,11 @@ struct CollectorAssignmentIntegrationTests {
         let environment = try IntegrationEnvironment()
         let database = try environment.makeDatabase(prefix: "collectors")
         defer { environment.dropDatabase(database) }
-        let configuration = try environment.configuration(database: database, clientID: "gw-collectors", environment: [:])
+        let configuration = try environment.configuration(
+            database: database,
+            clientID: "gw-collectors",
+            environment: [:]
+        )
         let logger = Logger(label: "collector-test")
         let prefix = configuration.mqtt.topicPrefix
 
@@ -55,7 +59,9 @@ struct CollectorAssignmentIntegrationTests {
         let frame = try #require(Hex.decode(cjtReading))
         let db = try PostgresConnection.connect(conninfo: configuration.postgres.conninfo)
         defer { db.close() }
-        func count(_ table: String) throws -> Int { Int(try db.query("SELECT count(*) FROM \(table)")[0][0] ?? "") ?? -1 }
+        func count(_ table: String) throws -> Int {
+            Int(try db.query("SELECT count(*) FROM \(table)")[0][0] ?? "") ?? -1
+        }
 
         try await withThrowingTaskGroup(of: Void.self) { tasks in
             tasks.addTask { try await group.run() }

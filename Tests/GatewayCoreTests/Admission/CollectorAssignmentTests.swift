@@ -107,7 +107,9 @@ import Testing
         }
         #expect(assigned(7, "c3"))
         #expect(!assigned(3, "c2000") && !assigned(3, "c") && !assigned(3, ""))
-        #expect(!CollectorAssignments().isAssigned(meterID: 1, toCollector: UnsafeRawBufferPointer(start: nil, count: 0)))
+        #expect(
+            !CollectorAssignments().isAssigned(meterID: 1, toCollector: UnsafeRawBufferPointer(start: nil, count: 0))
+        )
     }
 
     @Test func collectorIDsAreTopicLevelsAndClientIDs() {

@@ -55,16 +55,16 @@ struct BrokerACLTests {
         }
         for file in [passwords, broker.directory + "/acl"] { chmod(file, 0o644) }
         try """
-            listener \(broker.port) 127.0.0.1
-            allow_anonymous false
-            password_file \(passwords)
-            acl_file \(broker.directory)/acl
-            persistence false
-            log_dest file \(broker.logPath)
-            log_type all
-            log_timestamp true
+        listener \(broker.port) 127.0.0.1
+        allow_anonymous false
+        password_file \(passwords)
+        acl_file \(broker.directory)/acl
+        persistence false
+        log_dest file \(broker.logPath)
+        log_type all
+        log_timestamp true
 
-            """.write(toFile: broker.configPath, atomically: true, encoding: .utf8)
+        """.write(toFile: broker.configPath, atomically: true, encoding: .utf8)
         try broker.start()
         return broker
     }
