@@ -86,7 +86,7 @@ struct FaultsProvisionCommand: AsyncParsableCommand {
             )
             registered += try await meters.importMeters(
                 simulator.profiles(),
-                columns: Set(MeterCSV.Column.allCases)
+                columns: Set(MeterCSV.Column.allCases).subtracting([.collectors])
             )
             let fleet = FaultFleet(phase: phase, cjtCount: cjtMeters, wmbusCount: wmbusMeters)
             registered += try await meters.importMeters(
