@@ -121,7 +121,11 @@ let package = Package(
             swiftSettings: swiftSettings
         ),
         .testTarget(name: "GatewayDomainTests", dependencies: ["GatewayDomain"], swiftSettings: swiftSettings),
-        .testTarget(name: "MQTTIngestTests", dependencies: ["MQTTIngest"], swiftSettings: swiftSettings),
+        .testTarget(
+            name: "MQTTIngestTests",
+            dependencies: ["MQTTIngest", "GatewayTestSupport"],
+            swiftSettings: swiftSettings
+        ),
         .testTarget(
             name: "PostgresSinkTests",
             dependencies: ["PostgresSink", "GatewayDomain", "GatewayTestSupport"],

@@ -1,7 +1,7 @@
 // Allocation gate for the decode hot path (STYLE.md §7.6).
 //
 // `HotPathProbe N` runs N frames up the admission ladder — the live path: topic routing, decoding, MAC
-// verification, registry lookup, frame identity and record building — cycling through valid native frames of every
+// verification, registry lookup, the collector assignment check, frame identity and record building — cycling through valid native frames of every
 // uplink type into one reused `SinkBatch`; and N frames with a bad CRC straight through the native decoder
 // (typed-throw rejection; quarantining a frame copies its bytes by design). Run it under valgrind with two values
 // of N: "total heap usage: X allocs" must be the same for both, which proves native admission allocates nothing
@@ -136,8 +136,10 @@ func run(count: Int, allProtocols: Bool) -> UInt64 {
     guard encoded.count > 2 else { return 0 }
     let refused = Array(encoded.suffix(2))
     let topics = TopicScheme(prefix: "gm/v1")
-    var frames: [(topic: [UInt8], bytes: [UInt8])] = encoded.dropLast(2).map {
-        (Array("gm/v1/up/native/1000001".utf8), $0)
+    // The last valid frame arrives through a collector the meter is assigned to: the assignment check (an interned
+    // collector id probed with the topic's bytes) is part of the measured path.
+    var frames: [(topic: [UInt8], bytes: [UInt8])] = encoded.dropLast(2).enumerated().map { index, bytes in
+        (Array((index == 3 ? "gm/v1/up/collector/dtu-7" : "gm/v1/up/native/1000001").utf8), bytes)
     }
     for (topic, hex) in allProtocols ? otherProtocolFrames : [] {
         guard let bytes = Hex.decode(hex) else { return 0 }
@@ -152,6 +154,7 @@ func run(count: Int, allProtocols: Bool) -> UInt64 {
     _ = registry.replace(.cjt188, with: [.init(id: 43, address: "78330011223344", aesKey: nil)], topics: topics)
     _ = registry.replace(.wmbus, with: [.init(id: 44, address: "ELS-12345678-51-03", aesKey: nil)], topics: topics)
     _ = registry.replace(.mbus, with: [.init(id: 45, address: "GWF-87654321-60-03", aesKey: nil)], topics: topics)
+    registry.collectors = CollectorAssignments([(42, "dtu-1"), (42, "dtu-7"), (43, "dtu-7"), (44, "dtu-9")])
     let ladder = AdmissionLadder(
         topics: topics,
         policy: .serviceCommitments,

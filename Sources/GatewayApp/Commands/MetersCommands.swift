@@ -10,7 +10,7 @@ struct MetersCommand: AsyncParsableCommand {
         abstract: "Manage the meter registry.",
         subcommands: [
             MetersImportCommand.self, MetersExpiredCommand.self, MetersTestCommand.self,
-            MetersResetCounterCommand.self,
+            MetersResetCounterCommand.self, MetersCollectorsCommand.self,
         ]
     )
 }

@@ -162,7 +162,7 @@ struct QuarantineReplay {
 }
 
 extension MeterRegistry {
-    /// Loads every protocol's registered meters.
+    /// Loads every protocol's registered meters and the collectors they are assigned to.
     /// - Parameters:
     ///   - meters: The meter store.
     ///   - topics: The topic scheme (native downlink topics are built once here).
@@ -181,6 +181,7 @@ extension MeterRegistry {
             let skipped = registry.replace(frameProtocol, with: loaded, topics: topics)
             if skipped > 0 { onSkipped(frameProtocol, skipped) }
         }
+        registry.collectors = CollectorAssignments(try await meters.loadCollectorAssignments())
         return registry
     }
 }

@@ -82,12 +82,16 @@ extension GatewayConfiguration {
     }
 }
 
-/// Registers a simulated fleet in the meter registry (idempotent).
+/// Registers a simulated fleet in the meter registry (idempotent). The simulated meters publish on their own meter
+/// topics, so their collector assignments are left as they are.
 func provision(_ simulator: FleetSimulator, conninfo: String, logger: Logger) async throws -> Int {
     let session = PostgresSession(.gateway(conninfo: conninfo), logger: logger)
     try await session.connect()
     _ = try await session.migrate()
-    let count = try await MeterStore(session).importMeters(simulator.profiles(), columns: Set(MeterCSV.Column.allCases))
+    let count = try await MeterStore(session).importMeters(
+        simulator.profiles(),
+        columns: Set(MeterCSV.Column.allCases).subtracting([.collectors])
+    )
     await session.close()
     return count
 }

@@ -37,20 +37,28 @@ struct FaultFleet: Sendable {
     /// The registry address of a wireless M-Bus meter.
     func wmbusRegistryAddress(_ index: Int) -> String { "ELS-\(wmbusNumber(index))-51-03" }
 
+    /// The collector every CJ/T 188 and wireless M-Bus meter of the phase is assigned to (`collector_meters`).
+    var collector: String { "faults-\(phase)" }
+
+    /// A collector assigned no meter: the hostile burst makes it speak for the phase's meters.
+    var rogueCollector: String { "faults-\(phase)-rogue" }
+
     /// Whether meter `index` (of either protocol) has a clock.
     static func hasClock(_ index: Int) -> Bool { index % 2 == 0 }
 
-    /// The registry rows of the phase's CJ/T 188 and wireless M-Bus meters (no keys).
+    /// The registry rows of the phase's CJ/T 188 and wireless M-Bus meters (no keys), each assigned to ``collector``.
     func profiles() -> [MeterProfile] {
         var profiles: [MeterProfile] = []
         for index in 0..<cjtCount {
             var profile = MeterProfile(protocol: .cjt188, address: cjtLabel(index))
             profile.district = "faults-\(phase)"
+            profile.collectors = [collector]
             profiles.append(profile)
         }
         for index in 0..<wmbusCount {
             var profile = MeterProfile(protocol: .wmbus, address: wmbusRegistryAddress(index))
             profile.district = "faults-\(phase)"
+            profile.collectors = [collector]
             profiles.append(profile)
         }
         return profiles

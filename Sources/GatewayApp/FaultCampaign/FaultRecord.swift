@@ -11,7 +11,8 @@ struct FaultRecord: Codable, Sendable {
 
 /// One distinct frame a campaign publisher sent (possibly several times).
 struct SentFrame: Codable, Sendable {
-    /// What the frame is: `reading`, `alarm`, `random`, `truncated`, `oversize`, `bitflip`, `mismatch`, `replay`.
+    /// What the frame is: `reading`, `alarm`, `random`, `truncated`, `oversize`, `bitflip`, `mismatch`,
+    /// `unassigned_collector`, `replay`, `counter_replay`.
     var kind: String
     /// The MQTT topic.
     var topic: String

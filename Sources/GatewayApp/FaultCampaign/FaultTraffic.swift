@@ -115,17 +115,21 @@ struct FaultTraffic {
     }
 
     /// About `count` hostile deliveries: random bytes on every kind of topic, truncated and bit-flipped CJ/T 188
-    /// frames, payloads over `maxPayloadBytes`, a frame naming another meter than its topic, and replays of valid
-    /// frames; each payload published 1…`maxRepeats` times.
+    /// frames, payloads over `maxPayloadBytes`, a frame naming another meter than its topic, a collector speaking for
+    /// a meter not assigned to it (a valid frame on the rogue collector's topic: `collector_not_assigned`), and
+    /// replays of valid frames (half of them through the collector the meters are assigned to, which must store
+    /// them); each payload published 1…`maxRepeats` times.
     func hostile(count: Int, maxPayloadBytes: Int, maxRepeats: Int, random: inout SplitMix64) -> [OutgoingFrame] {
         var result: [OutgoingFrame] = []
         let cjtTopic = topics.uplinkTopic(.cjt188, address: fleet.cjtLabel(0))
+        let collectorTopic = topics.prefix + "/up/collector/" + fleet.collector
+        let rogueTopic = topics.prefix + "/up/collector/" + fleet.rogueCollector
         let randomTopics = [
             cjtTopic,
             topics.uplinkTopic(.wmbus, address: fleet.wmbusNumber(1)),
             topics.uplinkTopic(.native, address: String(FaultFleet.firstNativeMeterID(phase: fleet.phase))),
             topics.uplinkTopic(.mbus, address: "00000001"),
-            topics.prefix + "/up/collector/faults-\(fleet.phase)",
+            collectorTopic,
             topics.prefix + "/up/bogus/1",
         ]
         var sequence = 10_000
@@ -192,6 +196,24 @@ struct FaultTraffic {
                     ),
                     payload: valid.payload
                 )
+            case 85..<92:
+                // A valid, never-sent frame of one of the phase's meters from a collector it is not assigned to.
+                let meters = fleet.cjtCount + fleet.wmbusCount
+                let meter = Int.random(in: 0..<meters, using: &random)
+                let valid =
+                    meter < fleet.cjtCount
+                    ? cjtFrame(meter, sequence: sequence) : wmbusFrame(meter - fleet.cjtCount, sequence: sequence)
+                guard let valid else { break }
+                item = OutgoingFrame(
+                    frame: entry(
+                        kind: "unassigned_collector",
+                        topic: rogueTopic,
+                        bytes: valid.payload,
+                        meter: nil,
+                        expect: "quarantine:\(QuarantineReason.collectorNotAssigned.rawValue)"
+                    ),
+                    payload: valid.payload
+                )
             default:
                 let meters = fleet.cjtCount + fleet.wmbusCount
                 let meter = Int.random(in: 0..<meters, using: &random)
@@ -200,6 +222,7 @@ struct FaultTraffic {
                     ? cjtFrame(meter, sequence: sequence) : wmbusFrame(meter - fleet.cjtCount, sequence: sequence)
                 guard var replay = replayed else { break }
                 replay.frame.kind = "replay"
+                if Bool.random(using: &random) { replay.frame.topic = collectorTopic }
                 item = replay
             }
             guard let item else { continue }

@@ -86,10 +86,13 @@ struct FaultsProvisionCommand: AsyncParsableCommand {
             )
             registered += try await meters.importMeters(
                 simulator.profiles(),
-                columns: Set(MeterCSV.Column.allCases)
+                columns: Set(MeterCSV.Column.allCases).subtracting([.collectors])
             )
             let fleet = FaultFleet(phase: phase, cjtCount: cjtMeters, wmbusCount: wmbusMeters)
-            registered += try await meters.importMeters(fleet.profiles(), columns: [.protocol, .address, .district])
+            registered += try await meters.importMeters(
+                fleet.profiles(),
+                columns: [.protocol, .address, .district, .collectors]
+            )
         }
         return registered
     }

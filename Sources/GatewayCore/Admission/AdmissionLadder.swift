@@ -13,7 +13,7 @@
 /// | 4. decode: framing, length, CRC or checksum | the decoder's code (`truncated`, `bad_crc`, …) |
 /// | 5. direction | `wrong_direction` |
 /// | 6. identity: look the meter up in the registry | `unknown_meter` |
-/// | 7. topic: the frame's meter must be the topic's (meter topics) | `topic_mismatch` |
+/// | 7. topic: the frame's meter is the topic's (meter topic) or assigned to its collector (collector topic) | `topic_mismatch`, `collector_not_assigned` |
 /// | 8. authenticity: MAC or decryption with the meter's key | `bad_mac`, `wrong_key`, `unencrypted_frame` |
 /// | 9. content: something to store | the decoder's content codes, `no_reading` |
 /// | 10. frame identity for exactly-once storage (``FrameIdentity``) and the authenticated counter | — (duplicates are decided by the writer) |
@@ -22,6 +22,12 @@
 /// The native decoder does steps 4, 6 and 8 in one call (its key lookup is by the frame's meter id, and the MAC
 /// covers the header), so a native frame's reason comes from the first of those checks that failed; the reason
 /// codes are the same.
+///
+/// Step 7 on a collector topic (`<prefix>/up/collector/<collector id>`): the registry's ``CollectorAssignments``
+/// must assign the frame's meter to that collector. It applies to every protocol, native frames included: their MAC
+/// proves the meter made the frame, not that this collector may forward it, and the rule is one rule whatever the
+/// bytes. A meter topic's address is checked against the frame instead (`topic_mismatch`), so meter topics need no
+/// assignment.
 public struct AdmissionLadder: Sendable {
     /// The topic scheme frames arrive on.
     public var topics: TopicScheme
@@ -153,6 +159,7 @@ public struct AdmissionLadder: Sendable {
         case .collector:
             // A collector forwards frames of any protocol; the frame names its meter, the topic the collector.
             frameProtocol = FrameSniffer.guess(payload)
+            context.collector = UnsafeRawBufferPointer(rebasing: topic[route.addressRange])
         }
         context.source = frameProtocol
         switch frameProtocol {
@@ -252,6 +259,10 @@ public struct AdmissionLadder: Sendable {
             context.address = String(frame.header.meterID)
             return quarantine(.topicMismatch, "frame meter id differs from the topic's", context, into: &batch)
         }
+        guard context.collectorSpeaks(for: entry.meterID, in: registry) else {
+            context.address = String(frame.header.meterID)
+            return quarantineUnassigned(context, into: &batch)
+        }
         // The decoder returned, so the MAC verified with the meter's key: the counter is authenticated.
         let gate = makeGate(
             entry.meterID,
@@ -309,6 +320,9 @@ public struct AdmissionLadder: Sendable {
                 context,
                 into: &batch
             )
+        }
+        guard context.collectorSpeaks(for: entry.meterID, in: registry) else {
+            return quarantineUnassigned(context, into: &batch)
         }
         // CJ/T 188 has no authentication of its own: a registered key is not applicable to it.
         let gate = makeGate(
@@ -396,6 +410,9 @@ public struct AdmissionLadder: Sendable {
                 into: &batch
             )
         }
+        guard context.collectorSpeaks(for: entry.meterID, in: registry) else {
+            return quarantineUnassigned(context, into: &batch)
+        }
         let isProtected =
             frame.security.tpl == .decrypted || frame.security.ell == .decrypted || frame.security.isMACVerified
         if entry.key != nil && !isProtected {
@@ -448,6 +465,8 @@ public struct AdmissionLadder: Sendable {
         var receivedAt: Timestamp
         /// The topic's address segment on a meter topic; nil on a collector topic.
         var topicAddress: UnsafeRawBufferPointer?
+        /// The topic's collector id segment on a collector topic; nil on a meter topic.
+        var collector: UnsafeRawBufferPointer?
         var source: FrameProtocol?
         /// The meter address as the frame (or topic) named it, for the quarantine row.
         var address: String?
@@ -476,6 +495,13 @@ public struct AdmissionLadder: Sendable {
         func topicNames(nativeMeter id: UInt64) -> Bool {
             guard let topicAddress else { return true }
             return TopicScheme.decimalID(topicAddress) == id
+        }
+
+        /// Whether the topic may speak for the meter: always on a meter topic (its address is checked against the
+        /// frame), on a collector topic only when the registry assigns the meter to that collector.
+        func collectorSpeaks(for meterID: Int64, in registry: MeterRegistry) -> Bool {
+            guard let collector else { return true }
+            return registry.collectors.isAssigned(meterID: meterID, toCollector: collector)
         }
     }
 
@@ -515,6 +541,19 @@ public struct AdmissionLadder: Sendable {
     private func admitted(_ gate: FrameGate, ack: AckRequest?, into batch: inout SinkBatch) -> Admission {
         batch.gates.append(gate)
         return Admission(verdict: .admitted(gate.identity), ack: ack, gateIndex: batch.gates.count - 1)
+    }
+
+    /// Quarantines a frame whose meter is not assigned to the collector whose topic carried it.
+    private func quarantineUnassigned(_ context: Context, into batch: inout SinkBatch) -> Admission {
+        let collector = context.collector.map { String(decoding: $0, as: UTF8.self) } ?? "?"
+        let meter = context.label?.text ?? context.address ?? "?"
+        return quarantine(
+            .collectorNotAssigned,
+            "collector \(collector) is not assigned \(context.source?.rawValue ?? "?") meter \(meter) "
+                + "(meters collectors assign)",
+            context,
+            into: &batch
+        )
     }
 
     private func quarantine(

@@ -18,7 +18,8 @@ public struct MeterClocks: Sendable, Equatable {
 /// The registered meters the decoders may accept frames from, per protocol, keyed by the address each protocol's
 /// frames carry, so that a lookup is one hash probe of an integer and never formats a string.
 ///
-/// A plain value: the app loads it from the `meters` table; tests build it from ``Meter`` values.
+/// A plain value: the app loads it from the `meters` and `collector_meters` tables; tests build it from ``Meter``
+/// values and (meter id, collector id) pairs.
 public struct MeterRegistry: Sendable {
     /// A registered meter as the registry is loaded from.
     public struct Meter: Sendable, Equatable {
@@ -65,6 +66,9 @@ public struct MeterRegistry: Sendable {
     public private(set) var wmbus: [UInt64: Entry] = [:]
     /// By ``MBusAddress/registryKey``.
     public private(set) var mbus: [UInt64: Entry] = [:]
+    /// Which collectors may speak for which meters (by ``Meter/id``), whatever their protocol: a frame on a
+    /// collector topic whose meter is not assigned to that collector is quarantined `collector_not_assigned`.
+    public var collectors = CollectorAssignments()
 
     /// Replaces one protocol's table with `meters`.
     /// - Returns: The meters skipped because their address or key is unusable for that protocol (a native meter

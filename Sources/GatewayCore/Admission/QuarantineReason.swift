@@ -27,6 +27,10 @@ public struct QuarantineReason: RawRepresentable, Sendable, Hashable, CustomStri
     public static let frameTooLarge = QuarantineReason(rawValue: "frame_too_large")
     /// The frame names another meter than its topic (or the topic's address is not a meter label).
     public static let topicMismatch = QuarantineReason(rawValue: "topic_mismatch")
+    /// A frame on a collector topic (`<prefix>/up/collector/<collector id>`) names a meter that the registry does not
+    /// assign to that collector (`collector_meters`), whatever its protocol: a collector speaks only for its meters.
+    /// The detail names the collector and the meter.
+    public static let collectorNotAssigned = QuarantineReason(rawValue: "collector_not_assigned")
     /// A frame to a meter on an uplink topic.
     public static let wrongDirection = QuarantineReason(rawValue: "wrong_direction")
     /// The frame names a meter that is not registered for its protocol.
@@ -49,8 +53,8 @@ public struct QuarantineReason: RawRepresentable, Sendable, Hashable, CustomStri
     /// The reasons of the admission ladder and the pipeline, in ladder order (decoder reasons come from
     /// ``FrameDecodingError/Code/allCodes``).
     public static let ladderReasons: [QuarantineReason] = [
-        .frameTooLarge, .unroutableTopic, .topicMismatch, .wrongDirection, .unknownMeter, .unencryptedFrame,
-        .noReading, .replayed, .spoolCorrupt, .databaseRejected,
+        .frameTooLarge, .unroutableTopic, .topicMismatch, .collectorNotAssigned, .wrongDirection, .unknownMeter,
+        .unencryptedFrame, .noReading, .replayed, .spoolCorrupt, .databaseRejected,
     ]
 
     /// Every reason a quarantine row can carry.

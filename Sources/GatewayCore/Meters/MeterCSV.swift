@@ -4,6 +4,7 @@
 ///   optional. A column left out of the file leaves that field of existing meters unchanged; a column present with
 ///   an empty cell clears the field (or sets its default: `false` for flags).
 /// * RFC 4180 quoting (`"a, b"`, `""` for a quote); CRLF or LF line ends; blank lines are skipped.
+/// * `collectors` lists the collector ids a meter is assigned to, separated by `;` (spaces around each are ignored).
 /// * Each row is checked whole. A row with any bad cell is rejected and reported by line and column; no part of
 ///   it is imported. Rows that pass are imported together.
 public enum MeterCSV {
@@ -30,6 +31,9 @@ public enum MeterCSV {
         case methaneDetectorLinked = "methane_detector_linked"
         case aesKey = "aes_key"
         case role
+        /// The collectors the meter is assigned to, separated by `;` (`dtu-1;dtu-7`); an empty cell assigns none.
+        /// Present in a file, the column replaces the meter's assignments; left out, it keeps them.
+        case collectors
     }
 
     /// A problem with one cell (or the header, line 1), never echoing a key.
@@ -229,6 +233,7 @@ public enum MeterCSV {
             }
         }
         profile.aesKey = key(cells[.aesKey], .aesKey, problem)
+        profile.collectors = collectors(cells[.collectors], problem)
         if frameProtocol == .native, cells[.aesKey] != nil, profile.aesKey == nil,
             !problems.contains(where: { $0.column == Column.aesKey.rawValue })
         {
@@ -299,6 +304,21 @@ public enum MeterCSV {
             return nil
         }
         return date
+    }
+
+    /// `;`-separated collector ids, each trimmed and checked; a repeated id counts once.
+    private static func collectors(_ text: String?, _ problem: (Column, String) -> Void) -> [String] {
+        guard let text, !text.isEmpty else { return [] }
+        var ids: [String] = []
+        for part in text.split(separator: ";", omittingEmptySubsequences: false) {
+            let id = String(part).trimmingSpaces
+            if let message = CollectorID.problem(id) {
+                problem(.collectors, message + " (separate collector ids with ';')")
+                return []
+            }
+            if !ids.contains(id) { ids.append(id) }
+        }
+        return ids
     }
 
     private static func key(_ text: String?, _ column: Column, _ problem: (Column, String) -> Void) -> [UInt8]? {

@@ -132,6 +132,9 @@ public struct MeterProfile: Sendable, Equatable, CustomStringConvertible {
     public var aesKey: [UInt8]?
     /// `customer` or `district_supply` (the meter a district's customers are balanced against).
     public var role: MeterRole
+    /// The collectors that may forward the meter's frames on `<prefix>/up/collector/<collector id>`
+    /// (`collector_meters`), each a valid ``CollectorID``; empty when only its own meter topic may carry them.
+    public var collectors: [String]
 
     /// Creates a profile with only identity set.
     public init(protocol frameProtocol: FrameProtocol, address: String) {
@@ -152,6 +155,7 @@ public struct MeterProfile: Sendable, Equatable, CustomStringConvertible {
         self.isMethaneDetectorLinked = false
         self.aesKey = nil
         self.role = .customer
+        self.collectors = []
     }
 
     /// The size number in thousandths of m³/h (G4 → 4000, G1.6 → 1600), or `nil` when the size is unknown.

@@ -44,4 +44,43 @@ enum MeterSQL {
     static let byProtocol = "SELECT \(columns) FROM meters WHERE protocol = $1 ORDER BY id"
 
     static let byAddress = "SELECT \(columns) FROM meters WHERE protocol = $1 AND address = $2"
+
+    // MARK: Collector assignments (`collector_meters`, v12)
+
+    /// Every assignment, for the registry.
+    static let allAssignments = "SELECT meter_id, collector FROM collector_meters ORDER BY collector, meter_id"
+
+    /// Assigns meter $1 to the collectors $2 (a text array); returns the pairs that were new.
+    static let assign = """
+        INSERT INTO collector_meters (meter_id, collector)
+        SELECT $1::bigint, c FROM unnest($2::text[]) AS c
+        ON CONFLICT DO NOTHING
+        """
+
+    /// Removes meter $1 from the collectors $2 (a text array).
+    static let unassign = "DELETE FROM collector_meters WHERE meter_id = $1::bigint AND collector = ANY ($2::text[])"
+
+    /// The assignments with their meters, optionally of one collector ($1) and/or one meter ($2).
+    static let listAssignments = """
+        SELECT c.collector, m.protocol, m.address, c.meter_id
+        FROM collector_meters c JOIN meters m ON m.id = c.meter_id
+        WHERE ($1::text IS NULL OR c.collector = $1) AND ($2::bigint IS NULL OR c.meter_id = $2)
+        ORDER BY c.collector, m.protocol, m.address
+        """
+
+    /// The ids of the staged meters, after the upsert: (protocol, address, id).
+    static let stagedMeterIDs = """
+        SELECT m.protocol, m.address, m.id
+        FROM meters m JOIN (SELECT DISTINCT protocol, address FROM gw_stage_meters) s USING (protocol, address)
+        """
+
+    /// Removes every assignment of the meters $1 (a bigint array); an import that names `collectors` replaces them.
+    static let clearAssignments = "DELETE FROM collector_meters WHERE meter_id = ANY ($1::bigint[])"
+
+    /// Inserts the pairs ($1 meter ids, $2 collectors, pairwise).
+    static let insertAssignments = """
+        INSERT INTO collector_meters (meter_id, collector)
+        SELECT meter_id, collector FROM unnest($1::bigint[], $2::text[]) AS p (meter_id, collector)
+        ON CONFLICT (meter_id, collector) DO NOTHING
+        """
 }

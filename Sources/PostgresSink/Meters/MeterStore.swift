@@ -91,6 +91,7 @@ public struct MeterStore: Sendable {
                     message: "a meter address must be non-empty and free of NUL"
                 )
             }
+            if columns.contains(.collectors) { try Self.checkCollectorIDs(profile.collectors) }
         }
         return try await database.withTransaction { connection in
             // Exists already (ON COMMIT DELETE ROWS) when the session strategy created it; otherwise dropped at commit.
@@ -100,7 +101,104 @@ public struct MeterStore: Sendable {
             for profile in profiles { encoder.append(profile) }
             encoder.finish()
             try connection.copyIn(sql: StageTables.meters.copySQL, data: encoder.bytes)
-            return try connection.execute(MeterSQL.upsertMeters(columns: columns))
+            let written = try connection.execute(MeterSQL.upsertMeters(columns: columns))
+            if columns.contains(.collectors) { try Self.replaceAssignments(of: profiles, on: connection) }
+            return written
+        }
+    }
+
+    /// Replaces the collector assignments of the staged meters with their profiles' (the last profile of a repeated
+    /// meter wins, as for the other fields). Runs in the import's transaction, after the upsert.
+    private static func replaceAssignments(of profiles: [MeterProfile], on connection: PostgresConnection) throws {
+        var collectorsByMeter: [String: [String]] = [:]
+        for profile in profiles {
+            collectorsByMeter["\(profile.protocol.rawValue)|\(profile.address)"] = profile.collectors
+        }
+        var meterIDs: [Int64] = []
+        var pairs: (meters: [Int64], collectors: [String]) = ([], [])
+        for row in try connection.rows(MeterSQL.stagedMeterIDs) {
+            let key = "\(try row.decode(0, as: String.self))|\(try row.decode(1, as: String.self))"
+            let id: Int64 = try row.decode(2)
+            meterIDs.append(id)
+            for collector in collectorsByMeter[key] ?? [] {
+                pairs.meters.append(id)
+                pairs.collectors.append(collector)
+            }
+        }
+        _ = try connection.execute(MeterSQL.clearAssignments, parameters: [meterIDs.postgresText])
+        if !pairs.meters.isEmpty {
+            _ = try connection.execute(
+                MeterSQL.insertAssignments,
+                parameters: [pairs.meters.postgresText, pairs.collectors.postgresText]
+            )
+        }
+    }
+
+    // MARK: Collector assignments
+
+    /// Loads every (meter, collector) assignment, for the registry.
+    /// - Returns: The pairs, ordered by collector and meter.
+    /// - Throws: ``PostgresError``.
+    public func loadCollectorAssignments() async throws -> [(meterID: Int64, collector: String)] {
+        try await database.withConnection { connection in
+            try connection.rows(MeterSQL.allAssignments).map { row in
+                (try row.decode(0, as: Int64.self), try row.decode(1, as: String.self))
+            }
+        }
+    }
+
+    /// Assigns a meter to collectors; pairs that exist already are kept as they are.
+    /// - Parameters:
+    ///   - meterID: The meter's registry id.
+    ///   - collectors: The collector ids.
+    /// - Returns: How many pairs were new.
+    /// - Throws: ``PostgresError`` `.invalidArgument` for an id that is not a ``CollectorID`` (nothing written).
+    public func assignCollectors(meterID: Int64, collectors: [String]) async throws -> Int {
+        try Self.checkCollectorIDs(collectors)
+        return try await database.withConnection { connection in
+            try connection.execute(MeterSQL.assign, parameters: [String(meterID), collectors.postgresText])
+        }
+    }
+
+    /// Removes a meter from collectors.
+    /// - Parameters:
+    ///   - meterID: The meter's registry id.
+    ///   - collectors: The collector ids.
+    /// - Returns: How many pairs were removed (a collector the meter was not assigned to counts none).
+    /// - Throws: ``PostgresError`` `.invalidArgument` for an id that is not a ``CollectorID``.
+    public func unassignCollectors(meterID: Int64, collectors: [String]) async throws -> Int {
+        try Self.checkCollectorIDs(collectors)
+        return try await database.withConnection { connection in
+            try connection.execute(MeterSQL.unassign, parameters: [String(meterID), collectors.postgresText])
+        }
+    }
+
+    /// Lists assignments, optionally of one collector and/or one meter.
+    /// - Parameters:
+    ///   - collector: Only this collector's meters, or all.
+    ///   - meterID: Only this meter's collectors, or all.
+    /// - Returns: The assignments, ordered by collector, protocol and address.
+    /// - Throws: ``PostgresError``.
+    public func collectorAssignments(
+        collector: String? = nil,
+        meterID: Int64? = nil
+    ) async throws -> [CollectorAssignment] {
+        if let collector { try Self.checkCollectorIDs([collector]) }
+        return try await database.withConnection { connection in
+            try connection.rows(MeterSQL.listAssignments, [collector, meterID]).map { row in
+                CollectorAssignment(
+                    collector: try row.decode(0),
+                    protocol: try row.decode(1),
+                    address: try row.decode(2),
+                    meterID: try row.decode(3)
+                )
+            }
+        }
+    }
+
+    private static func checkCollectorIDs(_ collectors: [String]) throws {
+        if let message = collectors.lazy.compactMap(CollectorID.problem).first {
+            throw PostgresError(code: .invalidArgument, message: message)
         }
     }
 }

@@ -88,3 +88,28 @@ public struct MeterRegistration: Sendable, Equatable, CustomStringConvertible {
             + "isRural: \(isRural), aesKey: \(aesKey == nil ? "nil" : "<redacted>"))"
     }
 }
+
+/// One meter assigned to one collector (`collector_meters`), as `meters collectors list` shows it.
+public struct CollectorAssignment: Sendable, Equatable {
+    /// The collector id (the last level of `<prefix>/up/collector/<collector id>`).
+    public var collector: String
+    /// The meter's protocol.
+    public var `protocol`: FrameProtocol
+    /// The meter's address as its protocol writes it.
+    public var address: String
+    /// The meter's registry id.
+    public var meterID: Int64
+
+    /// Creates an assignment value.
+    /// - Parameters:
+    ///   - collector: The collector id.
+    ///   - protocol: The meter's protocol.
+    ///   - address: The meter's address.
+    ///   - meterID: The meter's registry id.
+    public init(collector: String, protocol: FrameProtocol, address: String, meterID: Int64) {
+        self.collector = collector
+        self.protocol = `protocol`
+        self.address = address
+        self.meterID = meterID
+    }
+}

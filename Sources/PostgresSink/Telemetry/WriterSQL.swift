@@ -34,8 +34,27 @@ enum WriterSQL {
         ON CONFLICT DO NOTHING
         """
 
+    /// At most this many distinct conflicting values are recorded per natural key (plus those of the one batch that
+    /// reaches the limit): a source that floods one key with ever new values cannot grow `value_conflicts` without
+    /// bound. One recorded conflict already makes the key's reading suspect (validation); the first value stays
+    /// stored either way.
+    static let maxConflictsPerKey = 16
+
+    /// Whether fewer than ``maxConflictsPerKey`` conflicts are recorded for a key (one probe of the natural-key
+    /// index, reading at most the limit's rows).
+    private static func underConflictLimit(series: String, at: String, kind: String, channels: String) -> String {
+        """
+        (SELECT count(*) FROM (
+            SELECT 1 FROM value_conflicts c
+            WHERE c.series = '\(series)' AND c.meter_id = s.meter_id AND c.at = \(at) AND c.kind = \(kind)
+                AND \(channels)
+            LIMIT \(maxConflictsPerKey)
+        ) AS recorded) < \(maxConflictsPerKey)
+        """
+    }
+
     /// Staged readings whose key is stored with a different volume (from an earlier batch, or an earlier row of
-    /// this one). Runs only when some staged rows were not inserted.
+    /// this one), up to ``maxConflictsPerKey`` per key. Runs only when some staged rows were not inserted.
     ///
     /// The `LATERAL … LIMIT 1` form cannot be flattened into a join, so each staged row is one primary-key
     /// probe whatever the table's size. As a plain join the planner (no statistics on temporary tables) chose
@@ -53,6 +72,12 @@ enum WriterSQL {
             LIMIT 1
         ) AS r
         WHERE r.volume_ml <> s.volume_ml
+            AND \(underConflictLimit(
+                series: "reading",
+                at: "s.read_at",
+                kind: "s.kind",
+                channels: "c.basis = s.basis AND c.storage = s.storage AND c.tariff = s.tariff"
+            ))
         ORDER BY s.meter_id, s.read_at, s.kind, s.basis, s.storage, s.tariff, s.seq
         ON CONFLICT DO NOTHING
         """
@@ -75,6 +100,12 @@ enum WriterSQL {
             LIMIT 1
         ) AS r
         WHERE r.volume_ml <> s.volume_ml
+            AND \(underConflictLimit(
+                series: "interval",
+                at: "s.interval_start",
+                kind: "0",
+                channels: "c.basis = 0 AND c.storage = 0 AND c.tariff = 0"
+            ))
         ORDER BY s.meter_id, s.interval_start, s.seq
         ON CONFLICT DO NOTHING
         """

@@ -84,4 +84,50 @@ struct QuarantineReplayTests {
         #expect(none.replayed == 0)
         await writer.close()
     }
+
+    /// Frames refused because their collector was not assigned yet are admitted once it is.
+    @Test func replayAdmitsCollectorFramesOnceTheirMeterIsAssigned() async throws {
+        let environment = try IntegrationEnvironment()
+        let database = try environment.makeDatabase(prefix: "replay_collector")
+        defer { environment.dropDatabase(database) }
+        let configuration = try environment.configuration(database: database, clientID: "gw-replay-collector")
+        let writer = TelemetryStore(conninfo: configuration.postgres.conninfo, logger: Logger(label: "replay-test"))
+        _ = try await writer.migrate()
+        let topics = TopicScheme(prefix: configuration.mqtt.topicPrefix)
+        let ladder = AdmissionLadder(
+            topics: topics,
+            policy: configuration.tickets.policy,
+            clocks: configuration.meters.clocks,
+            maxPayloadBytes: configuration.mqtt.maxPayloadBytes
+        )
+        let meters = MeterStore(writer.database)
+        _ = try await meters.registerMeters([MeterRegistration(protocol: .wmbus, address: "ELS-12345678-51-03")])
+        let meter = try #require(try await meters.lookupMeter(protocol: .wmbus, address: "ELS-12345678-51-03"))
+
+        // Live, before the assignment: the registry knows the meter but no collector may speak for it.
+        let registry = try await MeterRegistry.load(from: meters, topics: topics)
+        let frame = try #require(Hex.decode(ExactlyOnceIntegrationTests.clockless))
+        var batch = SinkBatch()
+        let admission = Array(topics.prefix.appending("/up/collector/dtu-4").utf8).withUnsafeBytes { topic in
+            frame.withUnsafeBytes {
+                ladder.admit(
+                    topic: topic,
+                    payload: $0,
+                    receivedAt: Timestamp(secondsSinceEpoch: 1_000),
+                    registry: registry,
+                    into: &batch
+                )
+            }
+        }
+        #expect(admission.verdict == .quarantined(.collectorNotAssigned))
+        _ = try await writer.write(batch)
+
+        let replay = QuarantineReplay(writer: writer, ladder: ladder)
+        let before = try await replay.run(reason: "collector_not_assigned", since: nil)
+        #expect(before.outcomes == ["quarantined:collector_not_assigned": 1])
+        #expect(try await meters.assignCollectors(meterID: meter.id, collectors: ["dtu-4"]) == 1)
+        let after = try await replay.run(reason: "collector_not_assigned", since: nil)
+        #expect(after.outcomes == ["stored": 1])
+        await writer.close()
+    }
 }

@@ -76,6 +76,11 @@ struct ProtocolRoutingIntegrationTests {
             ),
             MeterRegistration(protocol: .mbus, address: "GWF-87654321-60-03", district: "west", isRural: true),
         ])
+        // The wired meter is forwarded by collector dtu-7; no collector may speak for the CJ/T 188 meter.
+        let wired = try #require(
+            try await MeterStore(writer.database).lookupMeter(protocol: .mbus, address: "GWF-87654321-60-03")
+        )
+        #expect(try await MeterStore(writer.database).assignCollectors(meterID: wired.id, collectors: ["dtu-7"]) == 1)
         await writer.close()
 
         let runtime = try GatewayRuntime(configuration: configuration, logger: logger)
@@ -91,6 +96,7 @@ struct ProtocolRoutingIntegrationTests {
         let cjtTopic = topics.uplinkTopic(.cjt188, address: "78330011223344")
         let omsTopic = topics.uplinkTopic(.wmbus, address: "12345678")
         let collectorTopic = "\(configuration.mqtt.topicPrefix)/up/collector/dtu-7"
+        let otherCollectorTopic = "\(configuration.mqtt.topicPrefix)/up/collector/dtu-8"
         let sent: [(topic: String, hex: String)] = [
             (cjtTopic, cjtReading),
             (cjtTopic, cjtReading),  // a repeat: stored once
@@ -104,6 +110,8 @@ struct ProtocolRoutingIntegrationTests {
             (topics.uplinkTopic(.wmbus, address: "99999999"), omsMode7),
             (topics.uplinkTopic(.wmbus, address: "20240001"), unregistered),
             (collectorTopic, wiredVmVb),
+            (otherCollectorTopic, wiredVmVb),  // the meter is dtu-7's, not dtu-8's
+            (collectorTopic, cjtReading),  // dtu-7 does not speak for the CJ/T 188 meter
         ]
 
         try await withThrowingTaskGroup(of: Void.self) { tasks in
@@ -125,7 +133,7 @@ struct ProtocolRoutingIntegrationTests {
             // The repeated reading is the same frame (same meter time and data identifier, same bytes): a duplicate.
             #expect(runtime.statistics.framesStored.load(ordering: .relaxed) == 3)
             #expect(runtime.statistics.duplicates(of: .cjt188) == 1)
-            #expect(runtime.statistics.framesQuarantined.load(ordering: .relaxed) == 8)
+            #expect(runtime.statistics.framesQuarantined.load(ordering: .relaxed) == 10)
 
             let db = try PostgresConnection.connect(conninfo: configuration.postgres.conninfo)
             defer { db.close() }
@@ -169,6 +177,8 @@ struct ProtocolRoutingIntegrationTests {
                     """
                 ) == [
                     ["already_decrypted", "wmbus", "ELS-12345678-51-03", omsTopic],
+                    ["collector_not_assigned", "cjt188", "78330011223344", collectorTopic],
+                    ["collector_not_assigned", "mbus", "GWF-87654321-60-03", otherCollectorTopic],
                     ["no_reading", "cjt188", "78330011223344", cjtTopic],
                     ["topic_mismatch", "wmbus", "ELS-12345678-51-03", topics.uplinkTopic(.wmbus, address: "99999999")],
                     ["unencrypted_frame", "wmbus", "ELS-12345678-51-03", omsTopic],

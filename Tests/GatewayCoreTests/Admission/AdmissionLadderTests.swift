@@ -50,7 +50,8 @@ import Testing
         nativeMeters: [(Int64, String)] = [(1, "1000001")],
         cjt188: [(Int64, String)] = [(2, "78330011223344")],
         wmbus: [(Int64, String, String?)] = [(3, "ELS-12345678-51-03", nil)],
-        mbus: [(Int64, String)] = [(4, "GWF-87654321-60-03")]
+        mbus: [(Int64, String)] = [(4, "GWF-87654321-60-03")],
+        collectors: [(meterID: Int64, collector: String)] = []
     ) -> MeterRegistry {
         var registry = MeterRegistry()
         _ = registry.replace(
@@ -65,6 +66,7 @@ import Testing
             topics: topics
         )
         _ = registry.replace(.mbus, with: mbus.map { .init(id: $0.0, address: $0.1, aesKey: nil) }, topics: topics)
+        registry.collectors = CollectorAssignments(collectors)
         return registry
     }
 
@@ -191,8 +193,10 @@ import Testing
             (Self.nativeFrame(), .native), (Self.bytes(Self.cjtReading), .cjt188),
             (Self.bytes(Self.omsPlainClockless), .wmbus), (Self.bytes(Self.wiredVmVb), .mbus),
         ]
+        // Meters 1…4 (one per protocol) are assigned to the collector.
+        let registry = Self.registry(collectors: (1...4).map { (Int64($0), "dtu-7") })
         for (payload, source) in cases {
-            let (admission, batch) = Self.admit(payload, topic: "gm/v1/up/collector/dtu-7")
+            let (admission, batch) = Self.admit(payload, topic: "gm/v1/up/collector/dtu-7", registry: registry)
             guard case .admitted = admission.verdict else {
                 Issue.record("\(source): \(admission.verdict)")
                 continue

@@ -5,13 +5,13 @@ import Testing
 @Suite struct MeterCSVTests {
     private let header =
         "protocol,address,district,rural,size,qmin_m3h,qt_m3h,qmax_m3h,accuracy_class,register_digits,customer_class,"
-        + "verified_on,verification_expires_on,continuous_appliance,methane_detector_linked,aes_key,role"
+        + "verified_on,verification_expires_on,continuous_appliance,methane_detector_linked,aes_key,role,collectors"
 
     @Test func aGoodRowFillsEveryField() throws {
         let parsed = MeterCSV.parse(
             header + "\n"
                 + "native,100000001,north,yes,g4,0.04,0.6,6,1.5,5,Residential,2020-03-01,2030-03-01,true,1,"
-                + "2B7E151628AED2A6ABF7158809CF4F3C,district_supply\n"
+                + "2B7E151628AED2A6ABF7158809CF4F3C,district_supply,dtu-1;dtu-2\n"
         )
         #expect(parsed.problems.isEmpty)
         #expect(parsed.columns == Set(MeterCSV.Column.allCases))
@@ -28,15 +28,16 @@ import Testing
         #expect(profile.verificationExpiresOn == CivilDate(year: 2030, month: 3, day: 1))
         #expect(profile.aesKey?.count == 16)
         #expect(profile.role == .districtSupply && profile.sizeMillicubicPerHour == 4000)
+        #expect(profile.collectors == ["dtu-1", "dtu-2"])
     }
 
     @Test func everyBadCellIsReportedByLineAndColumnAndTheRowIsLeftOut() {
         let parsed = MeterCSV.parse(
             header + "\r\n"
-                + "cjt188,78330011223344,east,no,G2.5,0.025,0.4,4,1.5,5,residential,2019-01-10,2029-01-10,no,no,,\r\n"
-                + "mbus,GWF-BAD,west,maybe,G5,0.1,0.05,abc,2.0,0,household,2021-02-30,2020-01-01,x,no,123,\r\n"
+                + "cjt188,78330011223344,east,no,G2.5,0.025,0.4,4,1.5,5,residential,2019-01-10,2029-01-10,no,no,,,dtu-1\r\n"
+                + "mbus,GWF-BAD,west,maybe,G5,0.1,0.05,abc,2.0,0,household,2021-02-30,2020-01-01,x,no,123,,a/b\r\n"
                 + "\r\n"
-                + "native,100000002,north,no,G4,0.04,0.6,6,1.5,5,residential,2020-03-01,2030-03-01,no,no,,\r\n"
+                + "native,100000002,north,no,G4,0.04,0.6,6,1.5,5,residential,2020-03-01,2030-03-01,no,no,,,\r\n"
         )
         #expect(parsed.rowCount == 3)
         #expect(parsed.rows.map(\.line) == [2])
@@ -53,6 +54,8 @@ import Testing
                 "line 3, column verified_on: \"2021-02-30\" is not a date YYYY-MM-DD",
                 "line 3, column continuous_appliance: \"x\" is not true or false",
                 "line 3, column aes_key: not a 16-byte key written as 32 hexadecimal digits",
+                "line 3, column collectors: \"a/b\" is not a collector id (letters, digits, '.', '_', '-' and ':' "
+                    + "only) (separate collector ids with ';')",
                 // Line 4 is blank; line 5 is a native meter without its key.
                 "line 5, column aes_key: a native meter needs its 16-byte key (its frames carry a MAC)",
             ]
@@ -136,5 +139,22 @@ import Testing
         #expect(MeterCSV.addressProblem("7833001122334", .cjt188) != nil)
         #expect(MeterCSV.addressProblem("ELS-12345678-51-03", .wmbus) == nil)
         #expect(MeterCSV.addressProblem("12345678", .mbus) != nil)
+    }
+
+    @Test func collectorsAreSemicolonSeparatedCheckedAndDeduplicated() {
+        let parsed = MeterCSV.parse(
+            """
+            protocol,address,collectors
+            cjt188,78330011223344, dtu-1 ;gw:north.3;dtu-1
+            cjt188,78330011223345,
+            cjt188,78330011223346,dtu-1 dtu-2
+            cjt188,78330011223347,dtu-1;;dtu-2
+            """
+        )
+        #expect(parsed.columns.contains(.collectors))
+        #expect(parsed.rows.map(\.profile.collectors) == [["dtu-1", "gw:north.3"], []])
+        #expect(parsed.problems.map(\.line) == [4, 5])
+        #expect(parsed.problems.allSatisfy { $0.column == "collectors" })
+        #expect(parsed.problems.first?.message.contains("separate collector ids with ';'") == true)
     }
 }

@@ -209,6 +209,40 @@ struct TelemetryStoreTests {
         }
     }
 
+    /// A source flooding one key with ever new values records at most `maxConflictsPerKey` of them per key.
+    @Test func conflictsPerKeyAreBounded() async throws {
+        try await withMigratedWriter { writer, database, ids in
+            let m1 = try #require(ids["m1"])
+            _ = try await writer.write(
+                batch(
+                    readings: [makeReading(meter: m1, at: at(0), volume: 100)],
+                    intervals: [makeInterval(meter: m1, start: at(0), volume: 7)]
+                )
+            )
+            var recorded = 0
+            for value in 1...40 {
+                let summary = try await writer.write(
+                    batch(
+                        readings: [makeReading(meter: m1, at: at(0), volume: 1_000 + Int64(value))],
+                        intervals: [makeInterval(meter: m1, start: at(0), volume: 1_000 + Int64(value))]
+                    )
+                )
+                recorded += summary.conflicts
+            }
+            #expect(WriterSQL.maxConflictsPerKey == 16)
+            #expect(recorded == 2 * WriterSQL.maxConflictsPerKey)
+            #expect(try database.count("value_conflicts", where: "series = 'reading'") == 16)
+            #expect(try database.count("value_conflicts", where: "series = 'interval'") == 16)
+            // The first values recorded are kept; the stored rows are untouched.
+            #expect(try database.scalar("SELECT max(conflicting_volume_ml) FROM value_conflicts") == "1016")
+            #expect(try database.scalar("SELECT volume_ml FROM readings") == "100")
+            // Another key of the same meter still records its conflict.
+            _ = try await writer.write(batch(readings: [makeReading(meter: m1, at: at(60), volume: 5)]))
+            let other = try await writer.write(batch(readings: [makeReading(meter: m1, at: at(60), volume: 6)]))
+            #expect(other.conflicts == 1)
+        }
+    }
+
     /// Fresh batches go straight into the real table; a batch with any stored or repeated key falls back to
     /// staging under a savepoint, leaving no trace of the failed attempt, whatever the duplicate's position.
     @Test func directCopyFallsBackToStagingOnAnyDuplicate() async throws {
