@@ -1,6 +1,8 @@
 import Foundation
 import GatewayHTTP
 import GatewayTestSupport
+import InMemoryLogging
+import Logging
 import Testing
 
 @testable import GatewayApp
@@ -138,5 +140,35 @@ import Testing
         let error = try #require(refusal("[postgres]\nconninfo = \"host=x password='s3cret\"\n"))
         #expect(error.setting == "postgres.conninfo")
         #expect(!error.description.contains("s3cret"))
+    }
+
+    @Test(.enabled(if: TestCertificates.isAvailable, "needs GATEWAY_TEST_TLS_DIR"))
+    func everyStartWithTheBrokerHostNameUncheckedLogsAWarning() throws {
+        let logs = InMemoryLogHandler()
+        let logger = Logger(label: "tls-start") { _ in logs }
+        func start(verifyHostname: Bool) throws {
+            let folder = NSTemporaryDirectory() + "tls-start-" + UUID().uuidString
+            defer { try? FileManager.default.removeItem(atPath: folder) }
+            let toml = """
+                [mqtt.tls]
+                enabled = true
+                ca_file = "\(try TestCertificates.path("ca.pem"))"
+                verify_hostname = \(verifyHostname)
+                [spool]
+                directory = "\(folder)"
+                [http]
+                enabled = false
+                """
+            let configuration = try GatewayConfiguration.load(tomlText: toml, environment: [:])
+            _ = try GatewayRuntime(configuration: configuration, logger: logger)
+        }
+        func warnings() -> Int {
+            logs.entries.filter { $0.level == .warning && $0.message.description.contains("verification is off") }.count
+        }
+        try start(verifyHostname: true)
+        #expect(warnings() == 0)
+        try start(verifyHostname: false)
+        try start(verifyHostname: false)
+        #expect(warnings() == 2)
     }
 }
