@@ -101,7 +101,8 @@ enum LoopbackAddress {
         guard inet_pton(AF_INET6, host, &ipv6) == 1 else { return false }
         let bytes = withUnsafeBytes(of: ipv6) { Array($0) }
         let isLoopback = bytes[0..<15].allSatisfy { $0 == 0 } && bytes[15] == 1
-        let isMappedLoopback = bytes[0..<10].allSatisfy { $0 == 0 } && bytes[10] == 0xFF && bytes[11] == 0xFF
+        let isMappedLoopback =
+            bytes[0..<10].allSatisfy { $0 == 0 } && bytes[10] == 0xFF && bytes[11] == 0xFF
             && bytes[12] == 127
         return isLoopback || isMappedLoopback
     }

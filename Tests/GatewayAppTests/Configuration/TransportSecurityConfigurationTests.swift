@@ -97,7 +97,10 @@ import Testing
     @Test(arguments: [
         ("[http.tls]\nenabled = true", "http.tls.cert_file"),
         ("[http.tls]\nenabled = true\ncert_file = \"/etc/hostname\"", "http.tls.key_file"),
-        ("[http.tls]\nenabled = true\ncert_file = \"/nonexistent.pem\"\nkey_file = \"/etc/hostname\"", "http.tls.cert_file"),
+        (
+            "[http.tls]\nenabled = true\ncert_file = \"/nonexistent.pem\"\nkey_file = \"/etc/hostname\"",
+            "http.tls.cert_file"
+        ),
         (
             "[http.tls]\nenabled = true\ncert_file = \"/etc/hostname\"\nkey_file = \"/etc/hostname\"\nclient_ca_file = \"/nonexistent\"",
             "http.tls.client_ca_file"
@@ -107,22 +110,24 @@ import Testing
         #expect(refusal(toml)?.setting == setting)
     }
 
-    @Test(arguments: [
-        ("host=db.example dbname=x", [:], "db.example"),
-        ("host=db.example dbname=x sslmode=require", [:], "sslmode=require"),
-        ("host=db.example dbname=x sslmode=verify-ca sslrootcert=/ca.pem", [:], "sslmode=verify-ca"),
-        ("host=localhost hostaddr=10.1.2.3 dbname=x", [:], "10.1.2.3"),
-        ("host=127.0.0.1,db.example dbname=x", [:], "db.example"),
-        ("postgresql://gw@db.example/x", [:], "db.example"),
-        ("dbname=x", ["PGHOST": "db.example"], "db.example"),
-        ("host=db.example dbname=x sslmode=verify-full", ["PGSSLMODE": "disable"], nil),
-        ("host=db.example dbname=x", ["PGSSLMODE": "verify-full"], nil),
-        ("service=billing", [:], "service billing"),
-        ("host=127.0.0.1 dbname=x", [:], nil),
-        ("host=/var/run/postgresql dbname=x", [:], nil),
-        ("dbname=x", [:], nil),
-        ("postgresql://gw@db.example/x?sslmode=verify-full&sslrootcert=/ca.pem", [:], nil),
-    ] as [(String, [String: String], String?)])
+    @Test(
+        arguments: [
+            ("host=db.example dbname=x", [:], "db.example"),
+            ("host=db.example dbname=x sslmode=require", [:], "sslmode=require"),
+            ("host=db.example dbname=x sslmode=verify-ca sslrootcert=/ca.pem", [:], "sslmode=verify-ca"),
+            ("host=localhost hostaddr=10.1.2.3 dbname=x", [:], "10.1.2.3"),
+            ("host=127.0.0.1,db.example dbname=x", [:], "db.example"),
+            ("postgresql://gw@db.example/x", [:], "db.example"),
+            ("dbname=x", ["PGHOST": "db.example"], "db.example"),
+            ("host=db.example dbname=x sslmode=verify-full", ["PGSSLMODE": "disable"], nil),
+            ("host=db.example dbname=x", ["PGSSLMODE": "verify-full"], nil),
+            ("service=billing", [:], "service billing"),
+            ("host=127.0.0.1 dbname=x", [:], nil),
+            ("host=/var/run/postgresql dbname=x", [:], nil),
+            ("dbname=x", [:], nil),
+            ("postgresql://gw@db.example/x?sslmode=verify-full&sslrootcert=/ca.pem", [:], nil),
+        ] as [(String, [String: String], String?)]
+    )
     func postgresOffLoopbackNeedsVerifyFull(conninfo: String, environment: [String: String], named: String?) {
         let toml = "[postgres]\nconninfo = \"\(conninfo)\"\n"
         let error = refusal(toml, environment: environment)

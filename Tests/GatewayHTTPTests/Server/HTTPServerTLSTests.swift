@@ -40,7 +40,11 @@ struct HTTPServerTLSTests {
         try await TestClient.withClient(
             host: "127.0.0.1",
             port: port,
-            configuration: TestClient.Configuration(tlsConfiguration: tls, timeout: .seconds(5), serverName: "localhost")
+            configuration: TestClient.Configuration(
+                tlsConfiguration: tls,
+                timeout: .seconds(5),
+                serverName: "localhost"
+            )
         ) { client in
             let response = try await client.get("/healthz")
             return (Int(response.status.code), response.body.map { String(buffer: $0) } ?? "")
@@ -85,7 +89,9 @@ struct HTTPServerTLSTests {
         try await Self.withServer(tls: tls, working: right) { (port: Int) async throws in
             let answer = try await Self.health(port: port, tls: right)
             #expect(answer.status == 200)
-            await #expect(throws: (any Error).self) { try await Self.health(port: port, tls: Self.client(trusting: "wrong-ca.pem")) }
+            await #expect(throws: (any Error).self) {
+                try await Self.health(port: port, tls: Self.client(trusting: "wrong-ca.pem"))
+            }
             await #expect(throws: (any Error).self) { try await Self.health(port: port, tls: nil) }
             // The server still answers the right client after the refusals.
             #expect(try await Self.health(port: port, tls: right).status == 200)
@@ -101,7 +107,9 @@ struct HTTPServerTLSTests {
         let withCertificate = try Self.client(trusting: "ca.pem", certificate: "client")
         try await Self.withServer(tls: tls, working: withCertificate) { (port: Int) async throws in
             #expect(try await Self.health(port: port, tls: withCertificate).status == 200)
-            await #expect(throws: (any Error).self) { try await Self.health(port: port, tls: Self.client(trusting: "ca.pem")) }
+            await #expect(throws: (any Error).self) {
+                try await Self.health(port: port, tls: Self.client(trusting: "ca.pem"))
+            }
             await #expect(throws: (any Error).self) {
                 try await Self.health(port: port, tls: Self.client(trusting: "ca.pem", certificate: "wrong-client"))
             }

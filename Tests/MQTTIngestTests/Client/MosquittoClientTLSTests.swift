@@ -74,7 +74,10 @@ struct MosquittoClientTLSTests {
 
     @Test func refusesACertificateForAnotherHostNameUnlessVerificationIsOff() async throws {
         // Signed by the right CA, but for other-host.invalid only: not for 127.0.0.1 or localhost.
-        let broker = try MQTTPrivateBroker(persistence: false, tls: MQTTPrivateBroker.TLS(serverCertificate: "other-host"))
+        let broker = try MQTTPrivateBroker(
+            persistence: false,
+            tls: MQTTPrivateBroker.TLS(serverCertificate: "other-host")
+        )
         try broker.start()
         defer { broker.terminate() }
         let ca = try MQTTPrivateBroker.certificate("ca.pem")
@@ -85,7 +88,9 @@ struct MosquittoClientTLSTests {
         logger.logLevel = .warning
         let insecure = MQTTTLSOptions(caFile: ca, verifyHostname: false)
         #expect(try await connects(to: broker, tls: insecure, timeout: .seconds(10), logger: logger))
-        #expect(logs.entries.contains { $0.level == .warning && $0.message.description.contains("verification is off") })
+        #expect(
+            logs.entries.contains { $0.level == .warning && $0.message.description.contains("verification is off") }
+        )
     }
 
     @Test func warnsAtEveryClientCreatedWithoutHostNameVerification() throws {
@@ -100,7 +105,9 @@ struct MosquittoClientTLSTests {
         for _ in 0..<2 {
             _ = try MosquittoClient(options: options, subscriptions: [], logger: logger) { _ in }
         }
-        let warnings = logs.entries.filter { $0.level == .warning && $0.message.description.contains("verification is off") }
+        let warnings = logs.entries.filter {
+            $0.level == .warning && $0.message.description.contains("verification is off")
+        }
         #expect(warnings.count == 2)
     }
 

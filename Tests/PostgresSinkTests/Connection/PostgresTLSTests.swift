@@ -22,7 +22,9 @@ struct PostgresTLSTests {
 
     @Test func verifyFullWithTheRightCAAndHostConnectsOverTLS() throws {
         for host in ["localhost", "127.0.0.1"] {
-            let connection = try PostgresConnection.connect(conninfo: try Self.conninfo(host: host, rootCertificate: "ca.pem"))
+            let connection = try PostgresConnection.connect(
+                conninfo: try Self.conninfo(host: host, rootCertificate: "ca.pem")
+            )
             defer { connection.close() }
             let rows = try connection.query("SELECT ssl::text FROM pg_stat_ssl WHERE pid = pg_backend_pid()")
             #expect(rows == [["true"]], "the session must be encrypted")
@@ -31,7 +33,9 @@ struct PostgresTLSTests {
 
     @Test func verifyFullRefusesAServerSignedByAnotherCA() throws {
         let error = #expect(throws: PostgresError.self) {
-            _ = try PostgresConnection.connect(conninfo: try Self.conninfo(host: "localhost", rootCertificate: "wrong-ca.pem"))
+            _ = try PostgresConnection.connect(
+                conninfo: try Self.conninfo(host: "localhost", rootCertificate: "wrong-ca.pem")
+            )
         }
         #expect(error?.code == .connectionFailed)
     }
@@ -40,7 +44,11 @@ struct PostgresTLSTests {
         // The connection goes to 127.0.0.1 (hostaddr), but libpq checks the certificate against host=.
         let error = #expect(throws: PostgresError.self) {
             _ = try PostgresConnection.connect(
-                conninfo: try Self.conninfo(host: "other-host.invalid", rootCertificate: "ca.pem", extra: "hostaddr=127.0.0.1")
+                conninfo: try Self.conninfo(
+                    host: "other-host.invalid",
+                    rootCertificate: "ca.pem",
+                    extra: "hostaddr=127.0.0.1"
+                )
             )
         }
         #expect(error?.code == .connectionFailed)
@@ -50,18 +58,25 @@ struct PostgresTLSTests {
 
 /// Where a conninfo connects and with which `sslmode`, as libpq reads it.
 @Suite struct PostgresConnectionTargetTests {
-    @Test(arguments: [
-        ("host=db.example port=5432 dbname=x", [:], ["db.example"], "prefer"),
-        ("host=db.example sslmode=verify-full", [:], ["db.example"], "verify-full"),
-        ("host=localhost hostaddr=10.0.0.7", [:], ["10.0.0.7"], "prefer"),
-        ("host=a.example,b.example hostaddr=,10.0.0.8", [:], ["a.example", "10.0.0.8"], "prefer"),
-        ("dbname=x", [:], [""], "prefer"),
-        ("dbname=x", ["PGHOST": "env.example", "PGSSLMODE": "require"], ["env.example"], "require"),
-        ("host=/var/run/postgresql dbname=x", ["PGHOST": "env.example"], ["/var/run/postgresql"], "prefer"),
-        ("postgresql://user@db.example:5433/x?sslmode=disable", [:], ["db.example"], "disable"),
-        ("postgresql://%2Fvar%2Frun%2Fpostgresql/x", [:], ["/var/run/postgresql"], "prefer"),
-    ] as [(String, [String: String], [String], String)])
-    func readsAddressesAndModeLikeLibpq(conninfo: String, environment: [String: String], addresses: [String], mode: String)
+    @Test(
+        arguments: [
+            ("host=db.example port=5432 dbname=x", [:], ["db.example"], "prefer"),
+            ("host=db.example sslmode=verify-full", [:], ["db.example"], "verify-full"),
+            ("host=localhost hostaddr=10.0.0.7", [:], ["10.0.0.7"], "prefer"),
+            ("host=a.example,b.example hostaddr=,10.0.0.8", [:], ["a.example", "10.0.0.8"], "prefer"),
+            ("dbname=x", [:], [""], "prefer"),
+            ("dbname=x", ["PGHOST": "env.example", "PGSSLMODE": "require"], ["env.example"], "require"),
+            ("host=/var/run/postgresql dbname=x", ["PGHOST": "env.example"], ["/var/run/postgresql"], "prefer"),
+            ("postgresql://user@db.example:5433/x?sslmode=disable", [:], ["db.example"], "disable"),
+            ("postgresql://%2Fvar%2Frun%2Fpostgresql/x", [:], ["/var/run/postgresql"], "prefer"),
+        ] as [(String, [String: String], [String], String)]
+    )
+    func readsAddressesAndModeLikeLibpq(
+        conninfo: String,
+        environment: [String: String],
+        addresses: [String],
+        mode: String
+    )
         throws
     {
         let target = try PostgresConnectionTarget.parse(conninfo: conninfo, environment: environment)
@@ -71,7 +86,9 @@ struct PostgresTLSTests {
 
     @Test func aServiceIsReportedAndAnUnparsableConninfoIsNotQuoted() throws {
         #expect(try PostgresConnectionTarget.parse(conninfo: "service=billing", environment: [:]).service == "billing")
-        #expect(try PostgresConnectionTarget.parse(conninfo: "dbname=x", environment: ["PGSERVICE": "s"]).service == "s")
+        #expect(
+            try PostgresConnectionTarget.parse(conninfo: "dbname=x", environment: ["PGSERVICE": "s"]).service == "s"
+        )
         let error = #expect(throws: PostgresError.self) {
             _ = try PostgresConnectionTarget.parse(conninfo: "host=x password='s3cret", environment: [:])
         }
