@@ -9,7 +9,8 @@
 #
 # DIR/env exports GATEWAY_TEST_PG (libpq conninfo), MQTT_TEST_PORT, PG_PORT, MQTT_PORT and HTTP_PORT (free, unused),
 # and GATEWAY_TEST_TLS_DIR: a test certificate authority made with openssl (see make_test_ca), never for production.
-# PostgreSQL serves TLS (ssl = on) with that CA's `localhost` certificate; plain connections keep working.
+# PostgreSQL serves TLS (ssl = on) with that CA's `localhost` certificate; plain connections keep working, and
+# GATEWAY_TEST_PG asks for one (sslmode=disable) so the other suites run as they did without TLS.
 #
 # Who runs the servers: the user running this script; as root, PostgreSQL runs as the `postgres` user (the server
 # refuses root) and mosquitto drops to its `mosquitto` user. When `postgres` cannot enter DIR (a clone in a home folder
@@ -492,7 +493,8 @@ up() {
 export PG_PORT=$pg_port
 export MQTT_PORT=$mqtt_port
 export HTTP_PORT=$http_port
-export GATEWAY_TEST_PG="host=127.0.0.1 port=$pg_port user=postgres dbname=postgres"
+# Plain, as before the server had TLS: the suites that test TLS ask for it (sslmode=verify-full) themselves.
+export GATEWAY_TEST_PG="host=127.0.0.1 port=$pg_port user=postgres dbname=postgres sslmode=disable"
 export MQTT_TEST_PORT=$mqtt_port
 export GATEWAY_TEST_TLS_DIR=$dir/tls
 EOF
