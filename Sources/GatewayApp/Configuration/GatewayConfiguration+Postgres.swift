@@ -4,7 +4,8 @@ extension GatewayConfiguration {
     /// Each property is one row of ``settings``, which holds its TOML key, range and help text.
     struct Postgres: Sendable, Equatable {
         var conninfo = "host=127.0.0.1 port=5432 dbname=meter_gateway user=meter_gateway"
-        /// Connect off loopback without `sslmode=verify-full` (see ``GatewayConfiguration/validateTransportSecurity(environment:)``).
+        /// Connect off loopback without `sslmode=verify-full`
+        /// (see ``GatewayConfiguration/validateTransportSecurity(environment:)``).
         var allowUnverified = false
     }
 }

@@ -46,8 +46,8 @@ public final class MosquittoClient: Sendable {
     ///   - options: Connection options; validated here.
     ///   - subscriptions: Topic filters subscribed on every successful connect (also when the broker
     ///     reports a present session). May be empty for publish-only clients.
-    ///   - logger: Logger for connection events; a warning here when TLS host name verification is off. If its level is `.debug` or lower, libmosquitto's own log
-    ///     lines are forwarded too (at `.debug`/`.trace`).
+    ///   - logger: Logger for connection events, and for a warning when TLS host name verification is off. If its
+    ///     level is `.debug` or lower, libmosquitto's own log lines are forwarded too (at `.debug`/`.trace`).
     ///   - onMessage: Called synchronously on the network thread for every message, before libmosquitto
     ///     acknowledges it. ``MQTTInboundMessage/payload`` and ``MQTTInboundMessage/topicUTF8`` are valid
     ///     only during the call. May block for backpressure (see the type documentation).
