@@ -7,7 +7,10 @@
 #   scripts/services.sh down DIR       stop both servers started in DIR; their data stays for the next `up DIR`
 #   scripts/services.sh clean DIR      stop them and delete DIR with all their data
 #
-# DIR/env exports GATEWAY_TEST_PG (libpq conninfo), MQTT_TEST_PORT, PG_PORT, MQTT_PORT and HTTP_PORT (free, unused).
+# DIR/env exports GATEWAY_TEST_PG (libpq conninfo), MQTT_TEST_PORT, PG_PORT, MQTT_PORT and HTTP_PORT (free, unused),
+# and GATEWAY_TEST_TLS_DIR: a test certificate authority made with openssl (see make_test_ca), never for production.
+# PostgreSQL serves TLS (ssl = on) with that CA's `localhost` certificate; plain connections keep working, and
+# GATEWAY_TEST_PG asks for one (sslmode=disable) so the other suites run as they did without TLS.
 #
 # Who runs the servers: the user running this script; as root, PostgreSQL runs as the `postgres` user (the server
 # refuses root) and mosquitto drops to its `mosquitto` user. When `postgres` cannot enter DIR (a clone in a home folder
@@ -20,7 +23,7 @@
 set -Eeuo pipefail
 
 me="services.sh"
-packages=(mosquitto libmosquitto-dev libpq-dev postgresql pkg-config)
+packages=(mosquitto libmosquitto-dev libpq-dev postgresql pkg-config openssl)
 units=(postgresql mosquitto)
 policy=/usr/sbin/policy-rc.d
 policy_marker="written by meter-gateway scripts/services.sh"
@@ -267,6 +270,66 @@ free_port() {
     fail "no free loopback port found in 20000-45000 after 100 tries"
 }
 
+# ---------------------------------------------------------------------------------------------------------- test CA
+
+# Signs a certificate for NAME (CN) with the CA in FOLDER/CA.pem: FOLDER/NAME.key and FOLDER/NAME.pem, with the given
+# X.509v3 extensions (one per line, e.g. subjectAltName=DNS:localhost).
+issue_certificate() {
+    local folder=$1 ca=$2 name=$3 extensions=$4
+    openssl req -new -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes -subj "/CN=$name" \
+        -keyout "$folder/$name.key" -out "$folder/$name.csr" 2>/dev/null
+    printf '%s\n' "$extensions" >"$folder/$name.ext"
+    openssl x509 -req -in "$folder/$name.csr" -CA "$folder/$ca.pem" -CAkey "$folder/$ca.key" -CAcreateserial \
+        -days 365 -sha256 -extfile "$folder/$name.ext" -out "$folder/$name.pem" 2>/dev/null
+    rm -f "$folder/$name.csr" "$folder/$name.ext"
+}
+
+# A test certificate authority in DIR/tls, made once and kept while its certificates are valid for another week:
+#   ca.pem/.key            the test CA
+#   server.pem/.key        `localhost`: subjectAltName DNS:localhost, IP:127.0.0.1 (PostgreSQL, brokers, HTTP)
+#   other-host.pem/.key    signed by the test CA for DNS:other-host.invalid only: the wrong-hostname cases
+#   client.pem/.key        a client certificate (CN gateway-test-client, extendedKeyUsage clientAuth)
+#   wrong-ca.pem/.key      a second CA that signed none of the above
+#   wrong-client.pem/.key  a client certificate signed by the wrong CA
+# Keys are P-256 (fast to make) and readable by anyone: test material only, never a production secret.
+make_test_ca() {
+    local folder=$1/tls
+    command -v openssl >/dev/null 2>&1 || fail "openssl is not installed" "hint: scripts/services.sh install"
+    if [ -f "$folder/complete" ] && openssl x509 -checkend 604800 -noout -in "$folder/ca.pem" >/dev/null 2>&1 \
+        && openssl x509 -checkend 604800 -noout -in "$folder/server.pem" >/dev/null 2>&1; then
+        return 0
+    fi
+    rm -rf "$folder"
+    mkdir -p "$folder"
+    local name
+    for name in ca wrong-ca; do
+        openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes -days 400 -sha256 \
+            -subj "/CN=meter-gateway $name (test only)" -addext "basicConstraints=critical,CA:TRUE" \
+            -addext "keyUsage=critical,keyCertSign,cRLSign" -keyout "$folder/$name.key" -out "$folder/$name.pem" \
+            2>/dev/null
+    done
+    issue_certificate "$folder" ca server \
+        "$(printf 'subjectAltName=DNS:localhost,IP:127.0.0.1\nextendedKeyUsage=serverAuth')"
+    issue_certificate "$folder" ca other-host \
+        "$(printf 'subjectAltName=DNS:other-host.invalid\nextendedKeyUsage=serverAuth')"
+    issue_certificate "$folder" ca client "extendedKeyUsage=clientAuth"
+    issue_certificate "$folder" wrong-ca wrong-client "extendedKeyUsage=clientAuth"
+    chmod 755 "$folder"
+    chmod 644 "$folder"/*
+    : >"$folder/complete"
+    say "made a test CA in $folder (certificates for localhost / 127.0.0.1, a client, a wrong CA)"
+}
+
+# Gives PostgreSQL its own copy of the test server certificate and key: the server refuses a key that others can read.
+install_pg_certificate() {
+    local dir=$1 owner=$2
+    mkdir -p "$pg_dir/tls"
+    cp "$dir/tls/server.pem" "$dir/tls/server.key" "$pg_dir/tls/"
+    chmod 700 "$pg_dir/tls"
+    chmod 600 "$pg_dir/tls/server.key"
+    if is_root; then chown -R "$owner" "$pg_dir/tls"; fi
+}
+
 # ---------------------------------------------------------------------------------------------------------- up
 
 # PostgreSQL's folder for DIR (data/, logs, socket): DIR/pg, or where the link DIR/pg points.
@@ -353,7 +416,9 @@ start_pg() {
     local log_size
     log_size=$(stat -c %s "$pg_dir/server.log" 2>/dev/null || echo 0)
     if ! run_as "$owner" "$pg_dir" "$bin/pg_ctl" -D "$pg_dir/data" -l "$pg_dir/server.log" -w -t 60 \
-        -o "-p $port $socket_option -c listen_addresses=127.0.0.1 -c fsync=on" start >"$pg_dir/pg_ctl.log" 2>&1; then
+        -o "-p $port $socket_option -c listen_addresses=127.0.0.1 -c fsync=on -c ssl=on \
+            -c ssl_cert_file=$(sh_quote "$pg_dir/tls/server.pem") -c ssl_key_file=$(sh_quote "$pg_dir/tls/server.key")" \
+        start >"$pg_dir/pg_ctl.log" 2>&1; then
         fail "PostgreSQL did not start on 127.0.0.1:$port (data folder $pg_dir/data, run as user $owner)" \
             "$(log_tail "$pg_dir/pg_ctl.log" 5)" "$(log_tail "$pg_dir/server.log" 25 "$log_size")" \
             "hint: if another program took port $port meanwhile, run up again (it picks new ports);" \
@@ -417,7 +482,9 @@ up() {
     rm -f "$dir/env"
 
     up_dir=$dir # From here on a failure stops what was started.
+    make_test_ca "$dir"
     place_pg "$dir"
+    install_pg_certificate "$dir" "$owner"
     start_pg "$dir" "$pg_bin" "$owner" "$pg_port"
     start_mosquitto "$dir" "$mosquitto" "$mqtt_port"
 
@@ -426,8 +493,10 @@ up() {
 export PG_PORT=$pg_port
 export MQTT_PORT=$mqtt_port
 export HTTP_PORT=$http_port
-export GATEWAY_TEST_PG="host=127.0.0.1 port=$pg_port user=postgres dbname=postgres"
+# Plain, as before the server had TLS: the suites that test TLS ask for it (sslmode=verify-full) themselves.
+export GATEWAY_TEST_PG="host=127.0.0.1 port=$pg_port user=postgres dbname=postgres sslmode=disable"
 export MQTT_TEST_PORT=$mqtt_port
+export GATEWAY_TEST_TLS_DIR=$dir/tls
 EOF
     up_dir=""
     say "PostgreSQL on 127.0.0.1:$pg_port (data in $pg_dir/data), mosquitto on 127.0.0.1:$mqtt_port (state in $dir)"

@@ -17,6 +17,17 @@ extension GatewayConfiguration {
         /// Who may use the APIs, with which roles; none refuses every API request (health, readiness and metrics
         /// stay open).
         var credentials: [Credential] = []
+        /// Serve plain HTTP on a non-loopback address although credentials are configured (tokens in clear).
+        var allowPlaintext = false
+        var tls = TLS()
+
+        /// `[http.tls]`: HTTPS, with optional client certificates (mutual TLS).
+        struct TLS: Sendable, Equatable {
+            var isEnabled = false
+            var certFile = ""
+            var keyFile = ""
+            var clientCAFile = ""
+        }
     }
 }
 
@@ -51,7 +62,51 @@ extension GatewayConfiguration.HTTP {
             help:
                 "How long one statement of an HTTP request may run before PostgreSQL cancels it (the request then answers 500 database_error)."
         ),
+        Setting(
+            section: "http",
+            key: "allow_plaintext",
+            kind: .boolean(\.http.allowPlaintext),
+            help:
+                "Start although http.host is not a loopback address, [[http.credentials]] are configured and http.tls is off, "
+                + "so bearer tokens would cross the network in clear. Only behind a TLS-terminating proxy on a trusted link."
+        ),
+        Setting(
+            section: "http.tls",
+            key: "enabled",
+            kind: .boolean(\.http.tls.isEnabled),
+            help: "Serve HTTPS only (TLS 1.2 or later) with cert_file and key_file."
+        ),
+        Setting(
+            section: "http.tls",
+            key: "cert_file",
+            kind: .string(\.http.tls.certFile, isSecret: false, allowed: nil),
+            help: "PEM certificate chain of the server, its own certificate first (required with TLS)."
+        ),
+        Setting(
+            section: "http.tls",
+            key: "key_file",
+            kind: .string(\.http.tls.keyFile, isSecret: false, allowed: nil),
+            help: "PEM private key of cert_file, not encrypted (required with TLS); readable by the gateway only."
+        ),
+        Setting(
+            section: "http.tls",
+            key: "client_ca_file",
+            kind: .string(\.http.tls.clientCAFile, isSecret: false, allowed: nil),
+            help:
+                "PEM CAs of client certificates: if set, every connection must present a certificate signed by one of "
+                + "them (mutual TLS), in addition to the bearer token of the APIs; empty for no client certificates."
+        ),
     ]
+
+    /// The server's TLS settings, or `nil` for plain HTTP.
+    var serverTLS: HTTPServerTLS? {
+        guard tls.isEnabled else { return nil }
+        return HTTPServerTLS(
+            certificateFile: tls.certFile,
+            keyFile: tls.keyFile,
+            clientCAFile: tls.clientCAFile.isEmpty ? nil : tls.clientCAFile
+        )
+    }
 
     /// The TOML name of the credentials' array of tables.
     static let credentialsName = "http.credentials"

@@ -11,6 +11,8 @@ extension GatewayConfiguration {
         var clientID = "meter-gateway-1"
         var username = ""
         var password = ""
+        /// Send the password to a non-loopback broker without TLS.
+        var allowPlaintextCredentials = false
         var keepAliveSeconds = 30
         var sessionExpirySeconds = 7 * 24 * 3600
         var receiveMaximum = 200
@@ -66,6 +68,14 @@ extension GatewayConfiguration.MQTT {
             key: "password",
             kind: .string(\.mqtt.password, isSecret: true, allowed: nil),
             help: "Password; empty for none. Prefer the environment variable METER_GATEWAY_MQTT_PASSWORD over the file."
+        ),
+        Setting(
+            section: "mqtt",
+            key: "allow_plaintext_credentials",
+            kind: .boolean(\.mqtt.allowPlaintextCredentials),
+            help:
+                "Start although mqtt.password would be sent without TLS to a broker that is not on loopback "
+                + "(anyone on the path reads it). Leave off; enable [mqtt.tls] instead."
         ),
         Setting(
             section: "mqtt",
@@ -157,7 +167,9 @@ extension GatewayConfiguration.MQTT {
             section: "mqtt.tls",
             key: "verify_hostname",
             kind: .boolean(\.mqtt.tls.verifyHostname),
-            help: "Check the broker certificate's host name. Leave on."
+            help:
+                "Check that the broker certificate names mqtt.host (on by default). Off, any certificate of the CA is "
+                + "accepted for any host, and every start logs a warning."
         ),
     ]
 }

@@ -71,6 +71,7 @@ extension GatewayConfiguration {
             }
         }
         try configuration.validateCombinations()
+        try configuration.validateTransportSecurity(environment: environment)
         return configuration
     }
 

@@ -147,9 +147,10 @@ struct GatewayRuntime {
             let billingDatabase = PostgresSessionPool(size: connections, settings: apiSettings, logger: logger)
             let dispatchDatabase = PostgresSessionPool(size: connections, settings: apiSettings, logger: logger)
             services.append(
-                GatewayHTTPServer(
+                try GatewayHTTPServer(
                     host: configuration.http.host,
                     port: configuration.http.port,
+                    tls: configuration.http.serverTLS,
                     logger: logger,
                     readiness: { Self.notReadyReasons(mqtt: mqtt, statistics: statistics, spool: spool) },
                     metrics: {

@@ -1,4 +1,5 @@
 public import Hummingbird
+import HummingbirdCore
 public import Logging
 public import ServiceLifecycle
 
@@ -14,6 +15,9 @@ public import ServiceLifecycle
 /// Every route but the three open ones is behind ``AuthenticationMiddleware``: a named ``Credential`` with the
 /// route's ``Role``.
 ///
+/// With ``HTTPServerTLS`` the server speaks HTTPS only (HTTP/1.1 in TLS 1.2 or later), optionally requiring client
+/// certificates.
+///
 /// Every failure of a JSON route is answered with one body, `{"error":{"code":…,"message":…}}` (see ``APIError``).
 /// The closures are called on Hummingbird's event loops; they must be cheap and thread-safe (atomics).
 public struct GatewayHTTPServer: Service {
@@ -23,26 +27,30 @@ public struct GatewayHTTPServer: Service {
     /// - Parameters:
     ///   - host: Listen address.
     ///   - port: Listen port.
+    ///   - tls: The server's certificate, key and optional client CAs, or `nil` for plain HTTP.
     ///   - logger: Logger for the HTTP server.
     ///   - readiness: Why the gateway cannot accept and store frames now; empty when it can.
     ///   - metrics: Name and value pairs, exported as `meter_gateway_<name>`. A name may carry Prometheus labels
     ///     (`frames_duplicate_total{protocol="native"}`); names ending in `_bytes` or `_seconds` are gauges.
     ///   - billing: The billing and review API, or `nil` for health and metrics only.
     ///   - dispatch: The dispatch API, or `nil`.
+    /// - Throws: ``HTTPServerTLSError`` when a TLS file cannot be loaded.
     public init(
         host: String,
         port: Int,
+        tls: HTTPServerTLS? = nil,
         logger: Logger,
         readiness: @escaping @Sendable () -> [String],
         metrics: @escaping @Sendable () -> [(String, Int64)],
         billing: BillingAPI? = nil,
         dispatch: DispatchAPI? = nil
-    ) {
+    ) throws(HTTPServerTLSError) {
         let router = Self.makeRouter(readiness: readiness, metrics: metrics)
         billing?.register(on: router)
         dispatch?.register(on: router)
         self.application = Application(
             router: router,
+            server: try tls?.makeServerBuilder() ?? .http1(),
             configuration: ApplicationConfiguration(address: .hostname(host, port: port), serverName: "meter-gateway"),
             logger: logger
         )
@@ -53,7 +61,7 @@ public struct GatewayHTTPServer: Service {
     /// `register(on:)`.
     /// - Parameters:
     ///   - readiness: Why the gateway cannot accept and store frames now; empty when it can.
-    ///   - metrics: Name and value pairs (see ``init(host:port:logger:readiness:metrics:billing:dispatch:)``).
+    ///   - metrics: Name and value pairs (see ``init(host:port:tls:logger:readiness:metrics:billing:dispatch:)``).
     /// - Returns: A router serving `/healthz`, `/readyz` and `/metrics`.
     public static func makeRouter(
         readiness: @escaping @Sendable () -> [String],

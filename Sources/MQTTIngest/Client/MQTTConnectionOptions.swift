@@ -24,8 +24,9 @@ public enum MQTTProtocolVersion: Sendable, Hashable, CustomStringConvertible {
 
 /// TLS settings for the connection to the broker.
 ///
-/// The broker's certificate is always verified against ``caFile``. ``verifyHostname`` additionally checks
-/// that the certificate names the host that was dialled; turn it off only for test setups.
+/// The broker's certificate is always verified against ``caFile``. ``verifyHostname`` (on by default) additionally
+/// checks that the certificate names the host that was dialled; with it off, ``MosquittoClient`` logs a warning
+/// each time one is created.
 public struct MQTTTLSOptions: Sendable, Hashable {
     /// PEM file with the certificate authorities that sign the broker's certificate.
     public var caFile: String

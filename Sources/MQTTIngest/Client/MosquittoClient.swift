@@ -46,8 +46,8 @@ public final class MosquittoClient: Sendable {
     ///   - options: Connection options; validated here.
     ///   - subscriptions: Topic filters subscribed on every successful connect (also when the broker
     ///     reports a present session). May be empty for publish-only clients.
-    ///   - logger: Logger for connection events. If its level is `.debug` or lower, libmosquitto's own log
-    ///     lines are forwarded too (at `.debug`/`.trace`).
+    ///   - logger: Logger for connection events, and for a warning when TLS host name verification is off. If its
+    ///     level is `.debug` or lower, libmosquitto's own log lines are forwarded too (at `.debug`/`.trace`).
     ///   - onMessage: Called synchronously on the network thread for every message, before libmosquitto
     ///     acknowledges it. ``MQTTInboundMessage/payload`` and ``MQTTInboundMessage/topicUTF8`` are valid
     ///     only during the call. May block for backpressure (see the type documentation).
@@ -71,6 +71,13 @@ public final class MosquittoClient: Sendable {
             logger.warning(
                 "MQTT subscription at QoS 2: libmosquitto sends PUBREC before the handler runs, so a crash in the handler loses the message; use QoS 1 for ingest",
                 metadata: ["mqtt.topic.filter": "\(subscription.filter)"]
+            )
+        }
+        if let tls = options.tls, !tls.verifyHostname {
+            // Logged by every client created, so every start of the gateway repeats it.
+            logger.warning(
+                "MQTT TLS host name verification is off: any certificate signed by the CA is accepted for any host, so whoever holds one can impersonate the broker; turn verify_hostname back on",
+                metadata: ["mqtt.host": "\(options.host)", "mqtt.tls.ca_file": "\(tls.caFile)"]
             )
         }
         let context = MosquittoCallbackContext(

@@ -221,19 +221,47 @@ final class MQTTPrivateBroker: Sendable {
     let directory: String
     private let pid = Mutex<pid_t?>(nil)
 
-    init(persistence: Bool, tls: Bool = false) throws {
+    /// The TLS listener of a broker: which certificate of the scripts' test CA it presents, and whether it requires
+    /// a client certificate of that CA.
+    struct TLS {
+        /// `server` (DNS:localhost, IP:127.0.0.1) or `other-host` (DNS:other-host.invalid only).
+        var serverCertificate = "server"
+        /// mosquitto's `require_certificate`.
+        var requiresClientCertificate = false
+    }
+
+    /// The test CA of `scripts/services.sh` (`GATEWAY_TEST_TLS_DIR`), or `nil` when the services were not started.
+    static let certificateFolder: String? = ProcessInfo.processInfo.environment["GATEWAY_TEST_TLS_DIR"]
+
+    /// A file of the scripts' test CA (`ca.pem`, `wrong-ca.pem`, `client.pem`, …).
+    static func certificate(_ name: String) throws -> String {
+        try #require(Self.certificateFolder, "GATEWAY_TEST_TLS_DIR is not set (scripts/services.sh up)") + "/" + name
+    }
+
+    init(persistence: Bool, tls: TLS? = nil) throws {
         self.port = try Self.freePort()
         self.directory = NSTemporaryDirectory() + "mqtt-broker-" + UUID().uuidString
         try FileManager.default.createDirectory(atPath: self.directory, withIntermediateDirectories: true)
         // Started as root, mosquitto drops to the `mosquitto` user, which must be able to write here.
         chmod(self.directory, 0o777)
         var listener = "listener \(self.port) 127.0.0.1\n"
-        if tls {
-            try Self.makeCertificates(in: self.directory)
+        if let tls {
+            // Copies, so that the `mosquitto` user can read them whatever the permissions of the services folder.
+            for (source, target) in [
+                ("ca.pem", "ca.pem"), ("\(tls.serverCertificate).pem", "server.pem"),
+                ("\(tls.serverCertificate).key", "server.key"),
+            ] {
+                try FileManager.default.copyItem(
+                    atPath: try Self.certificate(source),
+                    toPath: self.directory + "/" + target
+                )
+                chmod(self.directory + "/" + target, 0o644)
+            }
             listener += """
                 cafile \(self.directory)/ca.pem
                 certfile \(self.directory)/server.pem
                 keyfile \(self.directory)/server.key
+                require_certificate \(tls.requiresClientCertificate)
 
                 """
         }
@@ -248,59 +276,6 @@ final class MQTTPrivateBroker: Sendable {
 
                 """
         try config.write(toFile: self.configPath, atomically: true, encoding: .utf8)
-    }
-
-    /// The CA that signed the broker certificate (TLS brokers only).
-    var caFile: String { self.directory + "/ca.pem" }
-    /// A CA that did not sign the broker certificate (TLS brokers only).
-    var unrelatedCAFile: String { self.directory + "/other-ca.pem" }
-
-    static let openssl: String? = ["/usr/bin/openssl", "/usr/local/bin/openssl"].first {
-        FileManager.default.isExecutableFile(atPath: $0)
-    }
-
-    /// A throw-away CA and a server certificate for `localhost` / `127.0.0.1`, valid for one day.
-    private static func makeCertificates(in directory: String) throws {
-        let commands: [[String]] = [
-            [
-                "req", "-x509", "-newkey", "rsa:2048", "-nodes", "-days", "1", "-subj", "/CN=gateway-test-ca",
-                "-keyout", "ca.key", "-out", "ca.pem",
-            ],
-            [
-                "req", "-x509", "-newkey", "rsa:2048", "-nodes", "-days", "1", "-subj", "/CN=unrelated-ca",
-                "-keyout", "other-ca.key", "-out", "other-ca.pem",
-            ],
-            [
-                "req", "-newkey", "rsa:2048", "-nodes", "-subj", "/CN=localhost", "-keyout", "server.key",
-                "-out", "server.csr",
-            ],
-            [
-                "x509", "-req", "-in", "server.csr", "-CA", "ca.pem", "-CAkey", "ca.key", "-CAcreateserial",
-                "-days", "1", "-extfile", "san.cnf", "-out", "server.pem",
-            ],
-        ]
-        try "subjectAltName=DNS:localhost,IP:127.0.0.1\n".write(
-            toFile: directory + "/san.cnf",
-            atomically: true,
-            encoding: .utf8
-        )
-        for arguments in commands {
-            let process = Process()
-            process.executableURL = URL(fileURLWithPath: try #require(Self.openssl))
-            process.arguments = arguments
-            process.currentDirectoryURL = URL(fileURLWithPath: directory)
-            process.standardOutput = FileHandle.nullDevice
-            process.standardError = FileHandle.nullDevice
-            try process.run()
-            process.waitUntilExit()
-            guard process.terminationStatus == 0 else {
-                throw MQTTError(.tls, "openssl \(arguments[0]) failed with status \(process.terminationStatus)")
-            }
-        }
-        // The broker runs as the `mosquitto` user and must read its key.
-        for file in ["ca.pem", "server.pem", "server.key", "other-ca.pem"] {
-            chmod(directory + "/" + file, 0o644)
-        }
     }
 
     deinit {
