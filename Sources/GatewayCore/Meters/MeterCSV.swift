@@ -30,6 +30,7 @@ public enum MeterCSV {
         case methaneDetectorLinked = "methane_detector_linked"
         case aesKey = "aes_key"
         case role
+        case minProtection = "min_protection"
     }
 
     /// A problem with one cell (or the header, line 1), never echoing a key.
@@ -234,7 +235,37 @@ public enum MeterCSV {
         {
             problem(.aesKey, "a native meter needs its 16-byte key (its frames carry a MAC)")
         }
+        if let text = cells[.minProtection], !text.isEmpty {
+            if let level = ProtectionLevel(code: text.lowercased()) {
+                // Without an aes_key column the stored key is not known here: judge by the protocol alone.
+                let hasKey = cells[.aesKey] == nil || profile.aesKey != nil
+                let reachable = ProtectionLevel.reachable(by: frameProtocol, hasKey: hasKey)
+                if level > reachable {
+                    problem(.minProtection, minimumProblem(level, frameProtocol, hasKey: hasKey, reachable: reachable))
+                } else {
+                    profile.minProtection = level
+                }
+            } else {
+                problem(.minProtection, "\"\(text)\" is not plain, encrypted or authenticated")
+            }
+        }
         return profile
+    }
+
+    /// Why a meter can never reach a minimum protection, in words.
+    private static func minimumProblem(
+        _ level: ProtectionLevel,
+        _ frameProtocol: FrameProtocol,
+        hasKey: Bool,
+        reachable: ProtectionLevel
+    ) -> String {
+        let why: String
+        switch frameProtocol {
+        case .cjt188: why = "CJ/T 188 frames have no encryption or MAC"
+        case .mbus where hasKey: why = "wired M-Bus has no AFL, so no mode-7 MAC (mode 5 at most)"
+        default: why = "without an aes_key its frames can be neither decrypted nor authenticated"
+        }
+        return "\(level.code) can never be reached by this meter: \(why); at most \(reachable.code)"
     }
 
     /// Why an address does not fit its protocol, or `nil`.

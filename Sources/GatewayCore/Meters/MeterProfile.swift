@@ -132,6 +132,9 @@ public struct MeterProfile: Sendable, Equatable, CustomStringConvertible {
     public var aesKey: [UInt8]?
     /// `customer` or `district_supply` (the meter a district's customers are balanced against).
     public var role: MeterRole
+    /// The least protection the meter's frames must carry (`meters.min_protection`); `nil` for the default,
+    /// ``ProtectionLevel/defaultMinimum(for:hasKey:)`` of its key.
+    public var minProtection: ProtectionLevel?
 
     /// Creates a profile with only identity set.
     public init(protocol frameProtocol: FrameProtocol, address: String) {
@@ -152,6 +155,12 @@ public struct MeterProfile: Sendable, Equatable, CustomStringConvertible {
         self.isMethaneDetectorLinked = false
         self.aesKey = nil
         self.role = .customer
+        self.minProtection = nil
+    }
+
+    /// The minimum that applies: ``minProtection``, else the default for the meter's protocol and key.
+    public var effectiveMinProtection: ProtectionLevel {
+        minProtection ?? ProtectionLevel.defaultMinimum(for: self.protocol, hasKey: aesKey != nil)
     }
 
     /// The size number in thousandths of m³/h (G4 → 4000, G1.6 → 1600), or `nil` when the size is unknown.
