@@ -125,17 +125,8 @@ extension RegisteredMeter: PostgresRowDecodable {
             district: try row.decode(3, as: String?.self),
             isRural: try row.decode(4),
             aesKey: aesKey,
-            minProtection: try ProtectionLevel(code: row.decode(6, as: String.self)).orThrow(column: 6)
+            minProtection: try ProtectionLevel(storedCode: row.decode(6), column: 6)
         )
     }
 }
 
-extension Optional where Wrapped == ProtectionLevel {
-    /// The level, or a `.unexpectedResult` error naming the column.
-    fileprivate func orThrow(column: Int) throws -> ProtectionLevel {
-        guard let self else {
-            throw PostgresError(code: .unexpectedResult, message: "column \(column) is not a protection level")
-        }
-        return self
-    }
-}
