@@ -89,7 +89,10 @@ struct FaultsProvisionCommand: AsyncParsableCommand {
                 columns: Set(MeterCSV.Column.allCases)
             )
             let fleet = FaultFleet(phase: phase, cjtCount: cjtMeters, wmbusCount: wmbusMeters)
-            registered += try await meters.importMeters(fleet.profiles(), columns: [.protocol, .address, .district])
+            registered += try await meters.importMeters(
+                fleet.profiles(),
+                columns: [.protocol, .address, .district, .aesKey, .minProtection]
+            )
         }
         return registered
     }

@@ -6,6 +6,10 @@
 /// * RFC 4180 quoting (`"a, b"`, `""` for a quote); CRLF or LF line ends; blank lines are skipped.
 /// * Each row is checked whole. A row with any bad cell is rejected and reported by line and column; no part of
 ///   it is imported. Rows that pass are imported together.
+/// * `min_protection` (`plain`, `encrypted`, `authenticated`; empty for the default of the key, see
+///   ``ProtectionLevel/defaultMinimum(for:hasKey:)``) is refused when the meter can never reach it
+///   (``ProtectionLevel/reachable(by:hasKey:)``; judged by the protocol alone when the file has no `aes_key`
+///   column).
 public enum MeterCSV {
     /// `mac_key`, a column until schema v10: a file that still names it is refused with a message that says why,
     /// rather than having a key silently ignored.
