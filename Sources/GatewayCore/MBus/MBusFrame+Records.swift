@@ -138,11 +138,14 @@ extension MBusFrame {
         if let status {
             let detail = Int64(status.rawValue)
             switch status.application {
-            case .applicationError: alarm(.meterFault, rawCode: Self.AlarmCode.applicationError, detail: detail, protection: header)
+            case .applicationError:
+                alarm(.meterFault, rawCode: Self.AlarmCode.applicationError, detail: detail, protection: header)
             case .alarm: alarm(.unrecognised, rawCode: Self.AlarmCode.alarm, detail: detail, protection: header)
             default: break
             }
-            if status.isPowerLow { alarm(.batteryLow, rawCode: Self.AlarmCode.powerLow, detail: detail, protection: header) }
+            if status.isPowerLow {
+                alarm(.batteryLow, rawCode: Self.AlarmCode.powerLow, detail: detail, protection: header)
+            }
             if status.isPermanentError {
                 alarm(.meterFault, rawCode: Self.AlarmCode.permanentError, detail: detail, protection: header)
             }

@@ -200,7 +200,7 @@ public struct IndexRead: Sendable, Equatable {
         valve: ValveState = .unknown,
         hasConflict: Bool = false,
         review: ReviewDecision? = nil,
-    protection: ProtectionLevel = .plain
+        protection: ProtectionLevel = .plain
     ) {
         self.readAt = readAt
         self.receivedAt = receivedAt

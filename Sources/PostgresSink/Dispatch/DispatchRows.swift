@@ -74,7 +74,9 @@ extension DispatchTicket: PostgresRowDecodable {
             steps: steps,
             reporter: try row.decode(25, as: String?.self),
             note: try row.decode(26, as: String?.self),
-            alarmProtection: try row.decode(27, as: String?.self).map { try ProtectionLevel(storedCode: $0, column: 27) }
+            alarmProtection: try row.decode(27, as: String?.self).map {
+                try ProtectionLevel(storedCode: $0, column: 27)
+            }
         )
     }
 }

@@ -158,7 +158,9 @@ struct ProtectionEndToEndTests {
             #expect(reasons.count == 3)
             #expect(reasons.filter { $0 == "insufficient_security" }.count == 2)
             #expect(
-                reasons.contains { ["wrong_key", "truncated", "bad_frame", "bad_length", "unsupported_frame"].contains($0) },
+                reasons.contains {
+                    ["wrong_key", "truncated", "bad_frame", "bad_length", "unsupported_frame"].contains($0)
+                },
                 "\(reasons)"
             )
             #expect(try rows("SELECT count(*) FROM repair_tickets WHERE status <> 'closed'") != [["0"]])
@@ -173,7 +175,11 @@ struct ProtectionEndToEndTests {
             store: DispatchStore(apiDatabase),
             inspections: InspectionStore(apiDatabase),
             credentials: try CredentialStore([
-                try Credential(name: "desk-p", roles: [.dispatch], tokenSHA256: Credential.hexDigest(ofToken: Self.token))
+                try Credential(
+                    name: "desk-p",
+                    roles: [.dispatch],
+                    tokenSHA256: Credential.hexDigest(ofToken: Self.token)
+                )
             ]),
             residentialMonths: 12,
             nonResidentialMonths: 6

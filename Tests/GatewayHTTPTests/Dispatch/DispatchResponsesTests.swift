@@ -55,7 +55,9 @@ import Testing
         #expect(text.contains(#""incident_id":3,"#))
         #expect(text.contains(#""reporter":"hotline 4711""#))
         #expect(!text.contains(#""note""#))
-        #expect(text.contains(#""alarm_protection":"authenticated""#) && text.contains(#""unauthenticated_alarms":false"#))
+        #expect(
+            text.contains(#""alarm_protection":"authenticated""#) && text.contains(#""unauthenticated_alarms":false"#)
+        )
     }
 
     @Test func aTicketAnUnauthenticatedAlarmActedOnIsMarked() throws {
@@ -68,7 +70,10 @@ import Testing
         var hotline = ticket
         hotline.alarmProtection = nil
         let hotlineText = try GatewayJSONEncoder().text(TicketResponse(hotline))
-        #expect(hotlineText.contains(#""alarm_protection":null"#) && hotlineText.contains(#""unauthenticated_alarms":false"#))
+        #expect(
+            hotlineText.contains(#""alarm_protection":null"#)
+                && hotlineText.contains(#""unauthenticated_alarms":false"#)
+        )
     }
 
     /// The ticket part of ``message(id:event:actor:detail:alarmID:)``.
@@ -110,13 +115,15 @@ import Testing
         )
         let household = HouseholdFile(
             readings: [HouseholdFile.Reading(readAt: t0, volumeMillilitres: 100, valve: .open, quality: nil)],
-            alarms: [HouseholdFile.Alarm(
+            alarms: [
+                HouseholdFile.Alarm(
                     raisedAt: t0,
                     condition: "methane_detector",
                     priority: "P0",
                     isCleared: false,
                     protection: .plain
-                )],
+                )
+            ],
             tickets: [HouseholdFile.Ticket(id: 4, condition: "leak", priority: "P1", status: "closed", openedAt: t0)],
             inspections: [HouseholdFile.Inspection(date: "2025-06-01", inspector: "i.k", result: "pass")],
             hasContinuousAppliance: false,
