@@ -18,7 +18,8 @@
 # 8 clock-less frames redelivered and once retained, then a gateway restart (the broker re-sends the retained ones);
 # 9 a burst of thousands of hostile payloads (random, truncated, bit-flipped, oversized, another meter's frame,
 # a collector speaking for meters not assigned to it, replays (half through the meters' own collector), identical
-# repeats, native frames reusing stored counters with other content) with the gateway's peak RSS.
+# repeats, native frames reusing stored counters with other content, and the attacks on OMS mode 5: forged
+# ciphertexts, forged status bytes, downgrades below a meter's minimum protection) with the gateway's peak RSS.
 #
 # Uses the binary in $GATEWAY_TEST_BIN, else builds .build/debug/meter-gateway. Starts private servers through
 # scripts/services.sh in its own state folder and removes everything it started on exit, also on failure.

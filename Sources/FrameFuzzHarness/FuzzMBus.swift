@@ -169,10 +169,11 @@ private func exercise(_ frame: MBusFrame, medium: MBusMedium) -> MBusFrameDocume
     return MBusFrameDocument(frame)
 }
 
-/// The rows a decoded frame becomes, with and without the "protected only" rule: bounded counts, exact keys.
+/// The rows a decoded frame becomes under each minimum protection: bounded counts, exact keys, no row below the
+/// minimum but the status and telegram alarms, and no row above what the frame's security reached.
 private func checkRows(of frame: MBusFrame) {
     let received = Timestamp(secondsSinceEpoch: 1_700_000_000)
-    for protectedOnly in [false, true] {
+    for minimum in ProtectionLevel.allCases {
         var batch = SinkBatch()
         let count = frame.appendRecords(
             to: &batch,
@@ -181,7 +182,7 @@ private func checkRows(of frame: MBusFrame) {
             clock: MeterClock(utcOffsetMinutes: 60),
             policy: .serviceCommitments,
             source: .wmbus,
-            protectedOnly: protectedOnly
+            minimum: minimum
         )
         precondition(count == batch.readings.count + batch.alarms.count, "appendRecords miscounted its rows")
         precondition(batch.readings.count <= frame.recordCount, "more readings than records")
@@ -194,10 +195,12 @@ private func checkRows(of frame: MBusFrame) {
             let key = "\(reading.readAt)/\(reading.storage)/\(reading.tariff)/\(reading.basis.rawValue)"
             precondition(keys.insert(key).inserted, "one frame gave two readings with the same key")
         }
-        if protectedOnly && !frame.security.isMACVerified && frame.security.tpl != .decrypted
-            && frame.security.ell != .decrypted
-        {
-            precondition(batch.readings.isEmpty, "a reading from an unprotected frame under the protected-only rule")
+        let reached = frame.security.contentProtection
+        precondition(batch.readings.allSatisfy { $0.protection >= minimum }, "a reading below the minimum")
+        precondition(batch.readings.allSatisfy { $0.protection <= reached }, "a reading above the frame's security")
+        precondition(batch.alarms.allSatisfy { $0.protection <= reached }, "an alarm above the frame's security")
+        if minimum > reached {
+            precondition(batch.readings.isEmpty, "a reading from a frame below the minimum")
         }
     }
 }

@@ -176,7 +176,7 @@ extension MeterRegistry {
         var registry = MeterRegistry()
         for frameProtocol in FrameProtocol.allCases {
             let loaded = try await meters.loadMeters(protocol: frameProtocol).map {
-                MeterRegistry.Meter(id: $0.id, address: $0.address, aesKey: $0.aesKey)
+                MeterRegistry.Meter(id: $0.id, address: $0.address, aesKey: $0.aesKey, minProtection: $0.minProtection)
             }
             let skipped = registry.replace(frameProtocol, with: loaded, topics: topics)
             if skipped > 0 { onSkipped(frameProtocol, skipped) }

@@ -517,6 +517,7 @@ final class FaultChecker {
         if activeTwice > 0 {
             violations.append("repair_tickets: \(activeTwice) meters have two active tickets of one condition")
         }
+        try checkProtection(scalar: scalar, violations: &violations, notes: &notes)
         let conflicts = try scalar("SELECT count(*) FROM value_conflicts")
         if conflicts > 0 {
             violations.append(
@@ -536,5 +537,63 @@ final class FaultChecker {
                 + "for holes per meter; CJ/T 188 / wM-Bus: one current reading per stored frame"
         )
         return Result(rows: rows, violations: violations, notes: notes)
+    }
+
+    /// Protection levels: every row carries the level its protocol and security mode give, and every ticket an
+    /// alarm below `authenticated` acted on shows it (the dispatch API's `unauthenticated_alarms`).
+    private func checkProtection(
+        scalar: (String) throws -> Int,
+        violations: inout [String],
+        notes: inout [String]
+    ) throws {
+        let checks: [(String, String)] = [
+            (
+                "native readings or alarms not authenticated",
+                "SELECT (SELECT count(*) FROM readings WHERE source = 'native' AND protection <> 'authenticated') "
+                    + "+ (SELECT count(*) FROM alarms WHERE source = 'native' AND protection <> 'authenticated')"
+            ),
+            (
+                "CJ/T 188 readings or alarms not plain",
+                "SELECT (SELECT count(*) FROM readings WHERE source = 'cjt188' AND protection <> 'plain') "
+                    + "+ (SELECT count(*) FROM alarms WHERE source = 'cjt188' AND protection <> 'plain')"
+            ),
+            (
+                "readings of a keyed wireless M-Bus meter stored below its minimum",
+                "SELECT count(*) FROM readings r JOIN meters m ON m.id = r.meter_id "
+                    + "WHERE m.protocol = 'wmbus' AND r.protection < m.min_protection"
+            ),
+            (
+                "mode-5 status alarms (outside the encryption) not stored plain",
+                "SELECT count(*) FROM alarms a JOIN readings r ON r.meter_id = a.meter_id AND r.read_at = a.raised_at "
+                    + "WHERE a.source = 'wmbus' AND r.protection = 'encrypted' AND a.raw_code IN (2, 3, 4, 8, 16) "
+                    + "AND a.protection <> 'plain'"
+            ),
+        ]
+        for (what, sql) in checks {
+            let count = try scalar(sql)
+            if count > 0 { violations.append("protection: \(count) \(what)") }
+        }
+        let flagged = try scalar(
+            """
+            SELECT count(*) FROM repair_tickets t WHERE (SELECT min(a.protection) FROM ticket_events e
+                JOIN alarms a ON a.id = e.alarm_id WHERE e.ticket_id = t.id) < 'authenticated'
+            """
+        )
+        let plainAlarms = try scalar("SELECT count(*) FROM alarms WHERE protection = 'plain' AND source = 'wmbus'")
+        // The forged status bytes of the hostile burst: the tickets of meters that require protection were opened by
+        // plain alarms (they send nothing else), so each must show a plain weakest alarm.
+        let unflagged = try scalar(
+            """
+            SELECT count(*) FROM repair_tickets t JOIN meters m ON m.id = t.meter_id
+            WHERE m.protocol = 'wmbus' AND m.min_protection > 'plain' AND coalesce((SELECT min(a.protection)
+                FROM ticket_events e JOIN alarms a ON a.id = e.alarm_id WHERE e.ticket_id = t.id), 'authenticated')
+                <> 'plain'
+            """
+        )
+        if unflagged > 0 { violations.append("protection: \(unflagged) tickets of forged status alarms not marked") }
+        notes.append(
+            "protection: \(plainAlarms) plain wM-Bus alarms stored (forged status bytes among them); \(flagged) "
+                + "tickets marked unauthenticated_alarms"
+        )
     }
 }

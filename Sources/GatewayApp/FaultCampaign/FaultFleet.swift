@@ -8,6 +8,10 @@ import GatewayCore
 /// a meter clock, odd-numbered ones do not (their frames are known by a fingerprint of their bytes). CJ/T 188 meter 1
 /// reports a low battery in every third frame and wireless M-Bus meter 2 reports power low in every third frame, so
 /// each phase raises two alarm conditions that must become exactly one ticket each.
+///
+/// Two keyed wireless M-Bus meters per phase, `ELS-4PP00000-51-03` (sends mode 5; default minimum `encrypted`) and
+/// `ELS-4PP00001-51-03` (minimum `authenticated`, as a mode-7 meter), are the targets of the hostile burst's
+/// security attacks (``FaultTraffic/securityAttacks(count:maxRepeats:random:)``); they send nothing else.
 struct FaultFleet: Sendable {
     /// The phase number (1…99).
     let phase: Int
@@ -43,10 +47,26 @@ struct FaultFleet: Sendable {
     /// A collector assigned no meter: the hostile burst makes it speak for the phase's meters.
     var rogueCollector: String { "faults-\(phase)-rogue" }
 
+    /// The keyed meters: ``modeFiveMeter`` sends mode 5, ``authenticatedMeter`` requires `authenticated`.
+    static let modeFiveMeter = 0
+    static let authenticatedMeter = 1
+
+    /// The 8-digit identification number of keyed meter `which`.
+    func securedNumber(_ which: Int) -> String { "4" + Self.digits(phase, 2) + Self.digits(which, 5) }
+
+    /// The registry address of keyed meter `which`.
+    func securedRegistryAddress(_ which: Int) -> String { "ELS-\(securedNumber(which))-51-03" }
+
+    /// The AES-128 key of keyed meter `which` (a test key derived from the phase; never a real meter's).
+    func securedKey(_ which: Int) -> [UInt8] {
+        (0..<16).map { UInt8(truncatingIfNeeded: 0x5A &+ phase &* 17 &+ which &* 101 &+ $0 &* 7) }
+    }
+
     /// Whether meter `index` (of either protocol) has a clock.
     static func hasClock(_ index: Int) -> Bool { index % 2 == 0 }
 
-    /// The registry rows of the phase's CJ/T 188 and wireless M-Bus meters (no keys), each assigned to ``collector``.
+    /// The registry rows of the phase's CJ/T 188 and wireless M-Bus meters (no keys), each assigned to ``collector``,
+    /// and its two keyed meters (which publish on their own meter topics).
     func profiles() -> [MeterProfile] {
         var profiles: [MeterProfile] = []
         for index in 0..<cjtCount {
@@ -59,6 +79,13 @@ struct FaultFleet: Sendable {
             var profile = MeterProfile(protocol: .wmbus, address: wmbusRegistryAddress(index))
             profile.district = "faults-\(phase)"
             profile.collectors = [collector]
+            profiles.append(profile)
+        }
+        for which in [Self.modeFiveMeter, Self.authenticatedMeter] {
+            var profile = MeterProfile(protocol: .wmbus, address: securedRegistryAddress(which))
+            profile.district = "faults-\(phase)"
+            profile.aesKey = securedKey(which)
+            profile.minProtection = which == Self.authenticatedMeter ? .authenticated : nil
             profiles.append(profile)
         }
         return profiles

@@ -3,7 +3,8 @@ import GatewayCore
 import GatewayFleet
 
 /// The frames of a phase's CJ/T 188 and wireless M-Bus meters: ordinary readings, alarms, clock-less redeliveries
-/// and the hostile burst (with native frames that reuse stored counters: the replay attack).
+/// and the hostile burst (with native frames that reuse stored counters: the replay attack; and the security
+/// attacks on OMS mode 5: a forged ciphertext, a forged status byte, downgrades).
 struct FaultTraffic {
     let fleet: FaultFleet
     let topics: TopicScheme
@@ -116,9 +117,10 @@ struct FaultTraffic {
 
     /// About `count` hostile deliveries: random bytes on every kind of topic, truncated and bit-flipped CJ/T 188
     /// frames, payloads over `maxPayloadBytes`, a frame naming another meter than its topic, a collector speaking for
-    /// a meter not assigned to it (a valid frame on the rogue collector's topic: `collector_not_assigned`), and
-    /// replays of valid frames (half of them through the collector the meters are assigned to, which must store
-    /// them); each payload published 1…`maxRepeats` times.
+    /// a meter not assigned to it (a valid frame on the rogue collector's topic: `collector_not_assigned`), replays
+    /// of valid frames (half of them through the collector the meters are assigned to, which must store them), and
+    /// one in twenty a security attack (``securityAttacks(count:maxRepeats:random:)``); each payload published
+    /// 1…`maxRepeats` times.
     func hostile(count: Int, maxPayloadBytes: Int, maxRepeats: Int, random: inout SplitMix64) -> [OutgoingFrame] {
         var result: [OutgoingFrame] = []
         let cjtTopic = topics.uplinkTopic(.cjt188, address: fleet.cjtLabel(0))
@@ -229,8 +231,84 @@ struct FaultTraffic {
             let times = Int.random(in: 1...max(1, maxRepeats), using: &random)
             result += Array(repeating: item, count: times)
         }
+        result += securityAttacks(count: max(4, count / 20), maxRepeats: maxRepeats, random: &random)
         // Interleave the repeats with the rest, as a flood from many sources would arrive.
         result.shuffle(using: &random)
+        return result
+    }
+
+    /// The attacks on the phase's keyed wireless M-Bus meters, in turn:
+    /// * a forged mode-5 volume: a genuine frame of the mode-5 meter with a ciphertext byte of the first block
+    ///   (the one holding `2F 2F` and the volume) changed: it no longer decrypts to `2F 2F`, so `wrong_key`;
+    /// * a forged mode-5 status byte: a genuine frame whose plain TPL status byte was set to power low in flight:
+    ///   stored, with its volume `encrypted` and its `battery_low` alarm `plain`, which still opens the meter's
+    ///   ticket, marked unauthenticated (the checker verifies both);
+    /// * downgrades: a mode-5 and a mode-0 frame of the meter whose minimum is `authenticated`:
+    ///   `insufficient_security`.
+    /// Each payload is published 1…`maxRepeats` times.
+    func securityAttacks(count: Int, maxRepeats: Int, random: inout SplitMix64) -> [OutgoingFrame] {
+        let modeFive = FaultFleet.modeFiveMeter
+        let strict = FaultFleet.authenticatedMeter
+        guard let modeFiveKey = AES128Key(bytes: fleet.securedKey(modeFive)),
+            let strictKey = AES128Key(bytes: fleet.securedKey(strict))
+        else { return [] }
+        var result: [OutgoingFrame] = []
+        for attack in 0..<count {
+            let sequence = 50_000 + attack
+            let which = attack % 4 < 2 ? modeFive : strict
+            guard
+                let plain = FaultFrames.wmbus(
+                    number: fleet.securedNumber(which),
+                    hundredths: 300_000 + UInt64(sequence),
+                    clock: nil,
+                    access: UInt8(truncatingIfNeeded: sequence),
+                    status: 0
+                ),
+                var mode5 = MBusEncoder.encryptMode5(plain, key: which == modeFive ? modeFiveKey : strictKey)
+            else { continue }
+            let topic = topics.uplinkTopic(.wmbus, address: fleet.securedNumber(which))
+            let sent: SentFrame
+            switch attack % 4 {
+            case 0:
+                mode5[15 + Int.random(in: 0..<16, using: &random)] ^= UInt8.random(in: 1...255, using: &random)
+                sent = entry(
+                    kind: "forged_volume",
+                    topic: topic,
+                    bytes: mode5,
+                    meter: nil,
+                    expect: "quarantine:\(QuarantineReason(.wrongKey).rawValue)"
+                )
+            case 1:
+                mode5[12] = 0x04  // the TPL status byte, outside mode 5's encryption: power low
+                sent = entry(
+                    kind: "forged_status",
+                    topic: topic,
+                    bytes: mode5,
+                    meter: ("wmbus", fleet.securedRegistryAddress(which)),
+                    expect: "stored",
+                    alarm: AlarmCondition.batteryLow.rawValue
+                )
+            case 2:
+                sent = entry(
+                    kind: "downgrade",
+                    topic: topic,
+                    bytes: mode5,
+                    meter: nil,
+                    expect: "quarantine:\(QuarantineReason.insufficientSecurity.rawValue)"
+                )
+            default:
+                mode5 = plain
+                sent = entry(
+                    kind: "downgrade",
+                    topic: topic,
+                    bytes: plain,
+                    meter: nil,
+                    expect: "quarantine:\(QuarantineReason.insufficientSecurity.rawValue)"
+                )
+            }
+            let item = OutgoingFrame(frame: sent, payload: mode5)
+            result += Array(repeating: item, count: Int.random(in: 1...max(1, maxRepeats), using: &random))
+        }
         return result
     }
 

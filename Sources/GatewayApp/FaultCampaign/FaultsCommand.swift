@@ -91,7 +91,7 @@ struct FaultsProvisionCommand: AsyncParsableCommand {
             let fleet = FaultFleet(phase: phase, cjtCount: cjtMeters, wmbusCount: wmbusMeters)
             registered += try await meters.importMeters(
                 fleet.profiles(),
-                columns: [.protocol, .address, .district, .collectors]
+                columns: [.protocol, .address, .district, .aesKey, .minProtection, .collectors]
             )
         }
         return registered

@@ -14,7 +14,7 @@
 /// | 5. direction | `wrong_direction` |
 /// | 6. identity: look the meter up in the registry | `unknown_meter` |
 /// | 7. topic: the frame's meter is the topic's (meter topic) or assigned to its collector (collector topic) | `topic_mismatch`, `collector_not_assigned` |
-/// | 8. authenticity: MAC or decryption with the meter's key | `bad_mac`, `wrong_key`, `unencrypted_frame` |
+/// | 8. authenticity: MAC or decryption with the meter's key, then the frame's ``ProtectionLevel`` against the meter's minimum (`meters.min_protection`) | `bad_mac`, `wrong_key`, `unencrypted_frame`, `insufficient_security` |
 /// | 9. content: something to store | the decoder's content codes, `no_reading` |
 /// | 10. frame identity for exactly-once storage (``FrameIdentity``) and the authenticated counter | — (duplicates are decided by the writer) |
 /// | 11. replay: the counter against the meter's high-water mark (``ReplayRule``, in the writer's transaction) | `replayed` |
@@ -28,6 +28,13 @@
 /// proves the meter made the frame, not that this collector may forward it, and the rule is one rule whatever the
 /// bytes. A meter topic's address is checked against the frame instead (`topic_mismatch`), so meter topics need no
 /// assignment.
+///
+/// Step 8's level is that of the frame's protected content (``MBusSecurity/contentProtection``; native frames are
+/// always `authenticated`, CJ/T 188 frames always `plain`). Below the meter's minimum the frame is quarantined
+/// `insufficient_security` (`unencrypted_frame` for a plain frame whose meter requires `encrypted`), so a downgrade
+/// (mode 5 or mode 0 from a meter that sends mode 7) is never stored. An admitted frame's rows carry their own
+/// level: the alarms of a mode-5 status byte, outside the encryption, are stored `plain` and still open their ticket,
+/// marked unauthenticated (a real leak must never be suppressed).
 public struct AdmissionLadder: Sendable {
     /// The topic scheme frames arrive on.
     public var topics: TopicScheme
@@ -324,7 +331,16 @@ public struct AdmissionLadder: Sendable {
         guard context.collectorSpeaks(for: entry.meterID, in: registry) else {
             return quarantineUnassigned(context, into: &batch)
         }
-        // CJ/T 188 has no authentication of its own: a registered key is not applicable to it.
+        // CJ/T 188 has no security of its own: its frames are plain, and a registered key is not applicable to it.
+        // The registry refuses a higher minimum; a meter given one anyway gets nothing stored.
+        guard entry.minimum == .plain else {
+            return quarantine(
+                .insufficientSecurity,
+                "CJ/T 188 frames are plain; the meter requires at least \(entry.minimum.code)",
+                context,
+                into: &batch
+            )
+        }
         let gate = makeGate(
             entry.meterID,
             meterTime: frame.meterTime.map { clocks.cjt188.instant(of: $0) },
@@ -413,12 +429,20 @@ public struct AdmissionLadder: Sendable {
         guard context.collectorSpeaks(for: entry.meterID, in: registry) else {
             return quarantineUnassigned(context, into: &batch)
         }
-        let isProtected =
-            frame.security.tpl == .decrypted || frame.security.ell == .decrypted || frame.security.isMACVerified
-        if entry.key != nil && !isProtected {
+        let reached = frame.security.contentProtection
+        if reached < entry.minimum {
+            if reached == .plain && entry.minimum == .encrypted {
+                return quarantine(
+                    .unencryptedFrame,
+                    "the meter requires encryption but the frame was not encrypted or authenticated with its key",
+                    context,
+                    into: &batch
+                )
+            }
             return quarantine(
-                .unencryptedFrame,
-                "the meter is registered with a key but the frame was not encrypted or authenticated with it",
+                .insufficientSecurity,
+                "the frame is \(reached.code) (security mode \(frame.security.mode)); the meter requires at least "
+                    + entry.minimum.code,
                 context,
                 into: &batch
             )
@@ -443,7 +467,7 @@ public struct AdmissionLadder: Sendable {
             clock: clocks.mbus,
             policy: policy,
             source: frameProtocol,
-            protectedOnly: entry.key != nil
+            minimum: entry.minimum
         )
         guard appended > 0 else {
             return quarantine(

@@ -29,16 +29,21 @@ public struct MeterRegistry: Sendable {
         public var address: String
         /// The 16-byte AES-128 key, if any.
         public var aesKey: [UInt8]?
+        /// The least protection the meter's frames must carry (`meters.min_protection`); `nil` for the default
+        /// (``ProtectionLevel/defaultMinimum(for:hasKey:)``).
+        public var minProtection: ProtectionLevel?
 
         /// Creates a meter.
         /// - Parameters:
         ///   - id: The registry id.
         ///   - address: The protocol address.
         ///   - aesKey: The key bytes, if any.
-        public init(id: Int64, address: String, aesKey: [UInt8]?) {
+        ///   - minProtection: The meter's minimum protection, or `nil` for the default.
+        public init(id: Int64, address: String, aesKey: [UInt8]?, minProtection: ProtectionLevel? = nil) {
             self.id = id
             self.address = address
             self.aesKey = aesKey
+            self.minProtection = minProtection
         }
     }
 
@@ -50,10 +55,12 @@ public struct MeterRegistry: Sendable {
         public var downlinkTopic: String
     }
 
-    /// A CJ/T 188 or M-Bus meter. A key, when registered, must have protected the frame.
+    /// A CJ/T 188 or M-Bus meter. A frame whose protected content is below ``minimum`` is quarantined.
     public struct Entry: Sendable {
         public var meterID: Int64
         public var key: AES128Key?
+        /// The least protection the meter's frames must carry.
+        public var minimum: ProtectionLevel
     }
 
     /// An empty registry.
@@ -93,17 +100,18 @@ public struct MeterRegistry: Sendable {
             }
             native = fresh
         case .cjt188:
-            cjt188 = Self.table(meters, skipped: &skipped) { CJT188Address(label: $0)?.rawValue }
+            cjt188 = Self.table(meters, .cjt188, skipped: &skipped) { CJT188Address(label: $0)?.rawValue }
         case .wmbus:
-            wmbus = Self.table(meters, skipped: &skipped) { MBusAddress(registryAddress: $0)?.registryKey }
+            wmbus = Self.table(meters, .wmbus, skipped: &skipped) { MBusAddress(registryAddress: $0)?.registryKey }
         case .mbus:
-            mbus = Self.table(meters, skipped: &skipped) { MBusAddress(registryAddress: $0)?.registryKey }
+            mbus = Self.table(meters, .mbus, skipped: &skipped) { MBusAddress(registryAddress: $0)?.registryKey }
         }
         return skipped
     }
 
     private static func table(
         _ meters: [Meter],
+        _ frameProtocol: FrameProtocol,
         skipped: inout Int,
         key address: (String) -> UInt64?
     ) -> [UInt64: Entry] {
@@ -119,7 +127,9 @@ public struct MeterRegistry: Sendable {
                 skipped += 1
                 continue
             }
-            fresh[packed] = Entry(meterID: meter.id, key: key)
+            let minimum =
+                meter.minProtection ?? ProtectionLevel.defaultMinimum(for: frameProtocol, hasKey: key != nil)
+            fresh[packed] = Entry(meterID: meter.id, key: key, minimum: minimum)
         }
         return fresh
     }

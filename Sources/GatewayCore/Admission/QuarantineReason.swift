@@ -35,8 +35,14 @@ public struct QuarantineReason: RawRepresentable, Sendable, Hashable, CustomStri
     public static let wrongDirection = QuarantineReason(rawValue: "wrong_direction")
     /// The frame names a meter that is not registered for its protocol.
     public static let unknownMeter = QuarantineReason(rawValue: "unknown_meter")
-    /// The meter is registered with a key, but the frame was neither encrypted nor authenticated with it.
+    /// The meter requires at least `encrypted` (the default for a meter registered with a key), but the frame was
+    /// neither encrypted nor authenticated with its key.
     public static let unencryptedFrame = QuarantineReason(rawValue: "unencrypted_frame")
+    /// The frame's protected content is below its meter's minimum protection (`meters.min_protection`): e.g. a
+    /// mode-5 (encrypted only) or mode-0 frame from a meter whose minimum is `authenticated`. A downgrade is never
+    /// stored. (A plain frame from a meter whose minimum is `encrypted`, the default with a key, keeps the older
+    /// reason `unencrypted_frame`.)
+    public static let insufficientSecurity = QuarantineReason(rawValue: "insufficient_security")
     /// The frame decoded but carries nothing to store (e.g. a valve reply).
     public static let noReading = QuarantineReason(rawValue: "no_reading")
     /// A spool record whose checksum failed: disk corruption between receive and processing. The damaged bytes
@@ -54,7 +60,7 @@ public struct QuarantineReason: RawRepresentable, Sendable, Hashable, CustomStri
     /// ``FrameDecodingError/Code/allCodes``).
     public static let ladderReasons: [QuarantineReason] = [
         .frameTooLarge, .unroutableTopic, .topicMismatch, .collectorNotAssigned, .wrongDirection, .unknownMeter,
-        .unencryptedFrame, .noReading, .replayed, .spoolCorrupt, .databaseRejected,
+        .unencryptedFrame, .insufficientSecurity, .noReading, .replayed, .spoolCorrupt, .databaseRejected,
     ]
 
     /// Every reason a quarantine row can carry.

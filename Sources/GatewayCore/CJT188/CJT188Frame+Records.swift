@@ -8,7 +8,8 @@ extension CJT188Frame {
     /// profile maps to a condition (``CJT188Status/alarmBits``).
     ///
     /// Times: the meter's clock on `clock`, or the receive time when the frame has no valid clock (then the readings
-    /// carry ``clockInvalidStatusBit``). Allocation-free.
+    /// carry ``clockInvalidStatusBit``). Every row is ``ProtectionLevel/plain``: CJ/T 188 has no security, only a
+    /// checksum. Allocation-free.
     ///
     /// - Parameters:
     ///   - batch: The batch to fill.
@@ -52,7 +53,8 @@ extension CJT188Frame {
                     statusBits: isCurrent ? statusBits : clockBit,
                     frameCounter: nil,
                     source: .cjt188,
-                    storage: Int16(volume.storage)
+                    storage: Int16(volume.storage),
+                    protection: .plain
                 )
             )
             appended += 1
@@ -73,7 +75,8 @@ extension CJT188Frame {
                     priority: policy.priority(for: condition, valve: valve),
                     valve: valve,
                     detail: Int64(status.rawValue),
-                    frameCounter: nil
+                    frameCounter: nil,
+                    protection: .plain
                 )
             )
             appended += 1

@@ -72,6 +72,9 @@ public struct ReadingRecord: Sendable, Equatable {
     public var storage: Int16
     /// The tariff register (M-Bus); 0 for the total register.
     public var tariff: Int16
+    /// How the volume (and the fields that came with it) was protected; ``statusBits`` may hold header bits of
+    /// lower protection (the OMS mode-5 status byte is plain).
+    public var protection: ProtectionLevel
 
     public init(
         meterID: Int64,
@@ -90,7 +93,8 @@ public struct ReadingRecord: Sendable, Equatable {
         source: FrameProtocol,
         basis: VolumeBasis = .unspecified,
         storage: Int16 = 0,
-        tariff: Int16 = 0
+        tariff: Int16 = 0,
+        protection: ProtectionLevel = .plain
     ) {
         self.meterID = meterID
         self.readAt = readAt
@@ -109,6 +113,7 @@ public struct ReadingRecord: Sendable, Equatable {
         self.basis = basis
         self.storage = storage
         self.tariff = tariff
+        self.protection = protection
     }
 }
 
@@ -122,6 +127,8 @@ public struct IntervalRecord: Sendable, Equatable {
     /// Register value at the end of the interval, in millilitres.
     public var endIndexMillilitres: Int64
     public var receivedAt: Timestamp
+    /// How the interval log was protected.
+    public var protection: ProtectionLevel
 
     public init(
         meterID: Int64,
@@ -129,7 +136,8 @@ public struct IntervalRecord: Sendable, Equatable {
         intervalMinutes: Int16,
         volumeMillilitres: Int64,
         endIndexMillilitres: Int64,
-        receivedAt: Timestamp
+        receivedAt: Timestamp,
+        protection: ProtectionLevel = .plain
     ) {
         self.meterID = meterID
         self.intervalStart = intervalStart
@@ -137,6 +145,7 @@ public struct IntervalRecord: Sendable, Equatable {
         self.volumeMillilitres = volumeMillilitres
         self.endIndexMillilitres = endIndexMillilitres
         self.receivedAt = receivedAt
+        self.protection = protection
     }
 }
 
@@ -156,6 +165,9 @@ public struct AlarmRecord: Sendable, Equatable {
     /// A code-specific measurement (e.g. methane %LEL, pressure in Pa); 0 when the code defines none.
     public var detail: Int64
     public var frameCounter: Int64?
+    /// How the field the alarm was derived from was protected: an alarm from the OMS mode-5 status byte is
+    /// ``ProtectionLevel/plain`` even on an encrypted frame. It still opens its ticket, marked unauthenticated.
+    public var protection: ProtectionLevel
 
     public init(
         meterID: Int64,
@@ -168,7 +180,8 @@ public struct AlarmRecord: Sendable, Equatable {
         priority: TicketPriority,
         valve: ValveState,
         detail: Int64,
-        frameCounter: Int64?
+        frameCounter: Int64?,
+        protection: ProtectionLevel = .plain
     ) {
         self.meterID = meterID
         self.raisedAt = raisedAt
@@ -181,6 +194,7 @@ public struct AlarmRecord: Sendable, Equatable {
         self.valve = valve
         self.detail = detail
         self.frameCounter = frameCounter
+        self.protection = protection
     }
 }
 

@@ -5,7 +5,9 @@ extension MBusDecoder {
     /// Reads the application layer (EN 13757-3 data records) from `start` to the end of the frame.
     ///
     /// `2F` idle fillers are skipped; `0F`/`1F` start manufacturer data that runs to the end and is kept raw. The
-    /// first ``maximumRecordCount`` records are kept; later ones are parsed and checked, then only counted.
+    /// first ``maximumRecordCount`` records are kept; later ones are parsed and checked, then only counted. Every
+    /// record must be well formed, and none may cross `protectedEnd` (the end of the decrypted part), so decrypted
+    /// content is accepted only as a complete record list.
     static func readRecords(
         _ frame: inout MBusFrame,
         from start: Int,
@@ -30,7 +32,14 @@ extension MBusDecoder {
             if dif & 0x0F == 0x0F {
                 throw FrameDecodingError(.unsupportedFrame, "DIF: a reserved special function or a readout request")
             }
+            let recordStart = position
             let record = try readRecord(bytes, at: &position, end: end, protectedEnd: protectedEnd)
+            // Decrypted content must be a complete record list: a record that starts inside the protected part
+            // ends inside it (real meters pad the encrypted blocks with 2F fillers). A forged ciphertext that still
+            // decrypts to 2F 2F mostly fails here or in the record checks above.
+            if recordStart < protectedEnd && position > protectedEnd {
+                throw FrameDecodingError(.badFrame, "record: runs past the end of the encrypted part")
+            }
             if count < maximumRecordCount {
                 frame.records[count] = record
                 count += 1

@@ -15,6 +15,12 @@ extension MBusFrame {
     /// * Alarms: the TPL status (`application_error`, `alarm`, `power_low`, `permanent_error`, `temporary_error`),
     ///   non-zero storage-0 `FD 17` error flags, and alarm or application-error telegrams; see
     ///   `firmware-protocols/wmbus-oms.md` for the raw codes.
+    /// * Protection, per row: a reading and the `FD 17` alarm carry their record's level
+    ///   (``MBusSecurity/contentProtection`` inside the protected part, `plain` outside it); the status and telegram
+    ///   alarms carry ``MBusSecurity/headerProtection`` (`plain` under mode 5, whose status byte is not encrypted).
+    ///   Records below `minimum` are skipped; the status and telegram alarms never are, whatever their level (a real
+    ///   leak must not be suppressed): they are stored with their level and open their ticket marked
+    ///   unauthenticated.
     ///
     /// Allocation-free.
     ///
@@ -25,8 +31,8 @@ extension MBusFrame {
     ///   - clock: The zone the meter's clock runs in.
     ///   - policy: Decides alarm priorities.
     ///   - source: ``FrameProtocol/wmbus`` or ``FrameProtocol/mbus``.
-    ///   - protectedOnly: Use only records decrypted with the meter's key or covered by its MAC. Pass `true` for a
-    ///     meter registered with a key, so that bytes anyone could append to a secured telegram are never stored.
+    ///   - minimum: Use only records protected at least this well: the meter's minimum, so that bytes anyone could
+    ///     append to a secured telegram are never stored for a meter that requires protection.
     /// - Returns: The number of readings and alarms appended; 0 when the frame has nothing storable.
     @discardableResult
     public func appendRecords(
@@ -36,19 +42,21 @@ extension MBusFrame {
         clock: MeterClock,
         policy: TicketPolicy,
         source: FrameProtocol,
-        protectedOnly: Bool
+        minimum: ProtectionLevel
     ) -> Int {
         guard direction == .fromMeter else { return 0 }
         let frameTime = clock.instant(of: meterTime, orElse: receivedAt)
         let clockBit: Int64 = meterTime == nil ? Self.clockInvalidStatusBit : 0
         let count = min(max(recordCount, 0), Self.maximumRecordCount)
         var flags: UInt64 = 0
+        var flagsProtection = ProtectionLevel.plain
         for index in 0..<count {
             let record = records[index]
             if record.quantity == .errorFlags, record.storage == 0, record.modifier == nil,
-                !protectedOnly || record.isProtected, case .bits(let bits) = record.value
+                protection(of: record) >= minimum, case .bits(let bits) = record.value
             {
                 flags = bits
+                flagsProtection = protection(of: record)
                 break
             }
         }
@@ -59,7 +67,7 @@ extension MBusFrame {
         for index in 0..<count {
             let record = records[index]
             guard record.storage == 0, record.tariff == 0, record.subunit == 0, record.isPlainMeasurement,
-                !protectedOnly || record.isProtected, case .integer(let raw) = record.value
+                protection(of: record) >= minimum, case .integer(let raw) = record.value
             else { continue }
             switch (record.quantity, record.unit) {
             case (.flow, .cubicMetrePerHour) where flow == nil:
@@ -68,7 +76,7 @@ extension MBusFrame {
                 if temperature == nil, let centi = DecimalScale.scaled(raw, by: Int(record.exponent) + 2) {
                     temperature = Int32(exactly: centi)
                 }
-            case (.volume, _) where mainBasis == nil && isStorableVolume(record, protectedOnly: protectedOnly):
+            case (.volume, _) where mainBasis == nil && isStorableVolume(record, minimum: minimum):
                 mainBasis = record.basis
             default:
                 break
@@ -77,9 +85,9 @@ extension MBusFrame {
         var appended = 0
         for index in 0..<count {
             let record = records[index]
-            guard isStorableVolume(record, protectedOnly: protectedOnly), let millilitres = record.millilitres,
+            guard isStorableVolume(record, minimum: minimum), let millilitres = record.millilitres,
                 let storage = Int16(exactly: record.storage), let tariff = Int16(exactly: record.tariff),
-                !hasEarlierVolume(like: record, before: index, protectedOnly: protectedOnly)
+                !hasEarlierVolume(like: record, before: index, minimum: minimum)
             else { continue }
             let isCurrent = storage == 0
             let isMain = isCurrent && tariff == 0 && record.basis == mainBasis
@@ -101,12 +109,13 @@ extension MBusFrame {
                     source: source,
                     basis: VolumeBasis(record.basis),
                     storage: storage,
-                    tariff: tariff
+                    tariff: tariff,
+                    protection: protection(of: record)
                 )
             )
             appended += 1
         }
-        func alarm(_ condition: AlarmCondition, rawCode: Int32, detail: Int64) {
+        func alarm(_ condition: AlarmCondition, rawCode: Int32, detail: Int64, protection: ProtectionLevel) {
             batch.alarms.append(
                 AlarmRecord(
                     meterID: meterID,
@@ -119,31 +128,46 @@ extension MBusFrame {
                     priority: policy.priority(for: condition, valve: .unknown),
                     valve: .unknown,
                     detail: detail,
-                    frameCounter: nil
+                    frameCounter: nil,
+                    protection: protection
                 )
             )
             appended += 1
         }
+        let header = security.headerProtection
         if let status {
             let detail = Int64(status.rawValue)
             switch status.application {
-            case .applicationError: alarm(.meterFault, rawCode: Self.AlarmCode.applicationError, detail: detail)
-            case .alarm: alarm(.unrecognised, rawCode: Self.AlarmCode.alarm, detail: detail)
+            case .applicationError:
+                alarm(.meterFault, rawCode: Self.AlarmCode.applicationError, detail: detail, protection: header)
+            case .alarm: alarm(.unrecognised, rawCode: Self.AlarmCode.alarm, detail: detail, protection: header)
             default: break
             }
-            if status.isPowerLow { alarm(.batteryLow, rawCode: Self.AlarmCode.powerLow, detail: detail) }
+            if status.isPowerLow {
+                alarm(.batteryLow, rawCode: Self.AlarmCode.powerLow, detail: detail, protection: header)
+            }
             if status.isPermanentError {
-                alarm(.meterFault, rawCode: Self.AlarmCode.permanentError, detail: detail)
+                alarm(.meterFault, rawCode: Self.AlarmCode.permanentError, detail: detail, protection: header)
             }
             if status.isTemporaryError {
-                alarm(.meterFault, rawCode: Self.AlarmCode.temporaryError, detail: detail)
+                alarm(.meterFault, rawCode: Self.AlarmCode.temporaryError, detail: detail, protection: header)
             }
         }
         if flags != 0 {
-            alarm(.unrecognised, rawCode: Self.AlarmCode.errorFlags, detail: Int64(bitPattern: flags))
+            alarm(
+                .unrecognised,
+                rawCode: Self.AlarmCode.errorFlags,
+                detail: Int64(bitPattern: flags),
+                protection: flagsProtection
+            )
         }
         if kind != .data {
-            alarm(.unrecognised, rawCode: Self.AlarmCode.telegramBase | Int32(transport.ci), detail: 0)
+            alarm(
+                .unrecognised,
+                rawCode: Self.AlarmCode.telegramBase | Int32(transport.ci),
+                detail: 0,
+                protection: header
+            )
         }
         return appended
     }
@@ -167,19 +191,24 @@ extension MBusFrame {
         public static let telegramBase: Int32 = 0x10000
     }
 
-    private func isStorableVolume(_ record: MBusRecord, protectedOnly: Bool) -> Bool {
+    /// A record's protection: the frame's content protection inside the protected part, `plain` outside it.
+    public func protection(of record: MBusRecord) -> ProtectionLevel {
+        record.isProtected ? security.contentProtection : .plain
+    }
+
+    private func isStorableVolume(_ record: MBusRecord, minimum: ProtectionLevel) -> Bool {
         record.quantity == .volume && record.unit == .cubicMetre && record.function == .instantaneous
             && record.accumulation == .standard && record.subunit == 0 && record.isPlainMeasurement
-            && (!protectedOnly || record.isProtected)
+            && protection(of: record) >= minimum
     }
 
     /// Whether a record before `index` already gave the row of this (storage, tariff, basis): the first wins, so a
     /// frame never conflicts with itself.
-    private func hasEarlierVolume(like record: MBusRecord, before index: Int, protectedOnly: Bool) -> Bool {
+    private func hasEarlierVolume(like record: MBusRecord, before index: Int, minimum: ProtectionLevel) -> Bool {
         for earlier in 0..<index {
             let other = records[earlier]
             if other.storage == record.storage, other.tariff == record.tariff, other.basis == record.basis,
-                other.millilitres != nil, isStorableVolume(other, protectedOnly: protectedOnly)
+                other.millilitres != nil, isStorableVolume(other, minimum: minimum)
             {
                 return true
             }

@@ -302,6 +302,23 @@ public struct MBusSecurity: Sendable, Hashable {
 
     /// Whether any part was taken as already decrypted.
     public var isAlreadyDecrypted: Bool { tpl == .alreadyDecrypted || ell == .alreadyDecrypted }
+
+    /// The protection of the records inside the part the meter's key protected (``MBusRecord/isProtected``):
+    /// `authenticated` when the mode-7 AFL MAC verified (it covers everything from the TPL CI to the end),
+    /// `encrypted` when TPL mode 5 (AES-CBC) or the ELL (AES-CTR) was decrypted with the key (confidentiality only:
+    /// a changed ciphertext decrypts to other values), else `plain`. Records outside that part are `plain`.
+    public var contentProtection: ProtectionLevel {
+        if isMACVerified { return .authenticated }
+        return tpl == .decrypted || ell == .decrypted ? .encrypted : .plain
+    }
+
+    /// The protection of the TPL CI and header (access number, status byte, configuration): `authenticated` under
+    /// a verified mode-7 MAC, `encrypted` inside a decrypted ELL, else `plain`. Mode 5 encrypts only what follows
+    /// the header, so its status byte is `plain`.
+    public var headerProtection: ProtectionLevel {
+        if isMACVerified { return .authenticated }
+        return ell == .decrypted ? .encrypted : .plain
+    }
 }
 
 /// What a frame's TPL CI says the content is.

@@ -7,6 +7,10 @@
 /// * `collectors` lists the collector ids a meter is assigned to, separated by `;` (spaces around each are ignored).
 /// * Each row is checked whole. A row with any bad cell is rejected and reported by line and column; no part of
 ///   it is imported. Rows that pass are imported together.
+/// * `min_protection` (`plain`, `encrypted`, `authenticated`; empty for the default of the key, see
+///   ``ProtectionLevel/defaultMinimum(for:hasKey:)``) is refused when the meter can never reach it
+///   (``ProtectionLevel/reachable(by:hasKey:)``; judged by the protocol alone when the file has no `aes_key`
+///   column).
 public enum MeterCSV {
     /// `mac_key`, a column until schema v10: a file that still names it is refused with a message that says why,
     /// rather than having a key silently ignored.
@@ -34,6 +38,7 @@ public enum MeterCSV {
         /// The collectors the meter is assigned to, separated by `;` (`dtu-1;dtu-7`); an empty cell assigns none.
         /// Present in a file, the column replaces the meter's assignments; left out, it keeps them.
         case collectors
+        case minProtection = "min_protection"
     }
 
     /// A problem with one cell (or the header, line 1), never echoing a key.
@@ -239,7 +244,37 @@ public enum MeterCSV {
         {
             problem(.aesKey, "a native meter needs its 16-byte key (its frames carry a MAC)")
         }
+        if let text = cells[.minProtection], !text.isEmpty {
+            if let level = ProtectionLevel(code: text.lowercased()) {
+                // Without an aes_key column the stored key is not known here: judge by the protocol alone.
+                let hasKey = cells[.aesKey] == nil || profile.aesKey != nil
+                let reachable = ProtectionLevel.reachable(by: frameProtocol, hasKey: hasKey)
+                if level > reachable {
+                    problem(.minProtection, minimumProblem(level, frameProtocol, hasKey: hasKey, reachable: reachable))
+                } else {
+                    profile.minProtection = level
+                }
+            } else {
+                problem(.minProtection, "\"\(text)\" is not plain, encrypted or authenticated")
+            }
+        }
         return profile
+    }
+
+    /// Why a meter can never reach a minimum protection, in words.
+    private static func minimumProblem(
+        _ level: ProtectionLevel,
+        _ frameProtocol: FrameProtocol,
+        hasKey: Bool,
+        reachable: ProtectionLevel
+    ) -> String {
+        let why: String
+        switch frameProtocol {
+        case .cjt188: why = "CJ/T 188 frames have no encryption or MAC"
+        case .mbus where hasKey: why = "wired M-Bus has no AFL, so no mode-7 MAC (mode 5 at most)"
+        default: why = "without an aes_key its frames can be neither decrypted nor authenticated"
+        }
+        return "\(level.code) can never be reached by this meter: \(why); at most \(reachable.code)"
     }
 
     /// Why an address does not fit its protocol, or `nil`.

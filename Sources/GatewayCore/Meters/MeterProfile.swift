@@ -135,6 +135,9 @@ public struct MeterProfile: Sendable, Equatable, CustomStringConvertible {
     /// The collectors that may forward the meter's frames on `<prefix>/up/collector/<collector id>`
     /// (`collector_meters`), each a valid ``CollectorID``; empty when only its own meter topic may carry them.
     public var collectors: [String]
+    /// The least protection the meter's frames must carry (`meters.min_protection`); `nil` for the default,
+    /// ``ProtectionLevel/defaultMinimum(for:hasKey:)`` of its key.
+    public var minProtection: ProtectionLevel?
 
     /// Creates a profile with only identity set.
     public init(protocol frameProtocol: FrameProtocol, address: String) {
@@ -156,6 +159,12 @@ public struct MeterProfile: Sendable, Equatable, CustomStringConvertible {
         self.aesKey = nil
         self.role = .customer
         self.collectors = []
+        self.minProtection = nil
+    }
+
+    /// The minimum that applies: ``minProtection``, else the default for the meter's protocol and key.
+    public var effectiveMinProtection: ProtectionLevel {
+        minProtection ?? ProtectionLevel.defaultMinimum(for: self.protocol, hasKey: aesKey != nil)
     }
 
     /// The size number in thousandths of m³/h (G4 → 4000, G1.6 → 1600), or `nil` when the size is unknown.

@@ -9,6 +9,9 @@ extension NativeFrame {
     ///   ``ReadingKind/alarmSnapshot`` reading;
     /// - command result: the frame record only.
     ///
+    /// Every row is ``ProtectionLevel/authenticated``: the decoder returns a frame only after its CMAC verified with
+    /// the meter's key, and the CMAC covers the whole frame.
+    ///
     /// Downlinks produce nothing. When the header's meter time is 0 (clock not set), `receivedAt` is used as the
     /// read, event and frame time, and status bit 5 (clock invalid) is set on the readings. Volumes are exact
     /// integer millilitres. Nothing here allocates except growth of the batch's arrays.
@@ -50,7 +53,8 @@ extension NativeFrame {
                     signalDBm: reading.signalDBm.map { Int32($0) },
                     statusBits: Int64(reading.status.rawValue) | clockBit,
                     frameCounter: frameCounter,
-                    source: .native
+                    source: .native,
+                    protection: .authenticated
                 )
             )
         case .dailyReport(let report):
@@ -74,7 +78,8 @@ extension NativeFrame {
                     priority: policy.priority(for: condition, valve: alarm.valve),
                     valve: alarm.valve,
                     detail: Int64(alarm.detail),
-                    frameCounter: frameCounter
+                    frameCounter: frameCounter,
+                    protection: .authenticated
                 )
             )
             batch.readings.append(
@@ -92,7 +97,8 @@ extension NativeFrame {
                     signalDBm: nil,
                     statusBits: clockBit,
                     frameCounter: frameCounter,
-                    source: .native
+                    source: .native,
+                    protection: .authenticated
                 )
             )
         case .commandResult(let result):
@@ -137,7 +143,8 @@ extension NativeFrame.DailyReport {
                     intervalMinutes: Int16(intervalMinutes),
                     volumeMillilitres: Int64(truncatingIfNeeded: consumption) &* scale,
                     endIndexMillilitres: Int64(truncatingIfNeeded: index) &* scale,
-                    receivedAt: receivedAt
+                    receivedAt: receivedAt,
+                    protection: .authenticated
                 )
             )
         }
@@ -159,7 +166,8 @@ extension NativeFrame.DailyReport {
                     signalDBm: nil,
                     statusBits: 0,
                     frameCounter: frameCounter,
-                    source: .native
+                    source: .native,
+                    protection: .authenticated
                 )
             )
         }

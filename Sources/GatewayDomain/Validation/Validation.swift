@@ -187,6 +187,8 @@ public struct IndexRead: Sendable, Equatable {
     /// A different value arrived under the same key (`value_conflicts`).
     public var hasConflict: Bool
     public var review: ReviewDecision?
+    /// How the read was protected (`readings.protection`).
+    public var protection: ProtectionLevel
 
     public init(
         readAt: Timestamp,
@@ -197,7 +199,8 @@ public struct IndexRead: Sendable, Equatable {
         flowMillilitresPerHour: Int64? = nil,
         valve: ValveState = .unknown,
         hasConflict: Bool = false,
-        review: ReviewDecision? = nil
+        review: ReviewDecision? = nil,
+        protection: ProtectionLevel = .plain
     ) {
         self.readAt = readAt
         self.receivedAt = receivedAt
@@ -208,6 +211,7 @@ public struct IndexRead: Sendable, Equatable {
         self.valve = valve
         self.hasConflict = hasConflict
         self.review = review
+        self.protection = protection
     }
 }
 
@@ -225,12 +229,22 @@ public struct IntervalValue: Sendable, Equatable {
     public var minutes: Int16
     public var volumeMillilitres: Int64
     public var isEstimated: Bool
+    /// How a reported interval was protected (`interval_readings.protection`); an estimated one is not used for the
+    /// day's protection (it comes from the day's boundaries).
+    public var protection: ProtectionLevel
 
-    public init(start: Timestamp, minutes: Int16, volumeMillilitres: Int64, isEstimated: Bool) {
+    public init(
+        start: Timestamp,
+        minutes: Int16,
+        volumeMillilitres: Int64,
+        isEstimated: Bool,
+        protection: ProtectionLevel = .plain
+    ) {
         self.start = start
         self.minutes = minutes
         self.volumeMillilitres = volumeMillilitres
         self.isEstimated = isEstimated
+        self.protection = protection
     }
 }
 
@@ -247,6 +261,9 @@ public struct DailyDeterminant: Sendable, Equatable {
     public var intervals: [IntervalValue]
     /// The last valve state the day's reads reported.
     public var valve: ValveState
+    /// The weakest protection of what the day was derived from: the reads its boundaries came from (both reads
+    /// around an interpolated boundary) and its reported intervals.
+    public var protection: ProtectionLevel
 
     /// Creates a day.
     public init(
@@ -257,7 +274,8 @@ public struct DailyDeterminant: Sendable, Equatable {
         quality: ReadQuality,
         reasons: ValidationReasons,
         intervals: [IntervalValue],
-        valve: ValveState
+        valve: ValveState,
+        protection: ProtectionLevel = .plain
     ) {
         self.dayStart = dayStart
         self.startIndexMillilitres = startIndexMillilitres
@@ -267,6 +285,7 @@ public struct DailyDeterminant: Sendable, Equatable {
         self.reasons = reasons
         self.intervals = intervals
         self.valve = valve
+        self.protection = protection
     }
 
     /// The estimated intervals only.

@@ -206,6 +206,10 @@ public enum ValidationEngine {
                 intervals = fillIntervals(input.intervals, from: dayStart, volume: volume, reasons: &reasons)
             }
             checkUsage(volume: volume, valve: valve, history: history, settings: settings, reasons: &reasons)
+            var protection = min(start.protection, end.protection)
+            for interval in intervals where !interval.isEstimated {
+                protection = min(protection, interval.protection)
+            }
             var quality = reasons.severity
             // A reviewer's decision on a held day stands (an estimated boundary stays estimated when accepted).
             switch input.dayReviews[dayStart] {
@@ -226,7 +230,8 @@ public enum ValidationEngine {
                 quality: quality,
                 reasons: reasons,
                 intervals: intervals,
-                valve: valve
+                valve: valve,
+                protection: protection
             )
             days.append(determinant)
             history.append(
@@ -240,6 +245,8 @@ public enum ValidationEngine {
     struct Boundary {
         var value: Int64
         var isEstimated: Bool
+        /// The weakest protection of the reads the value came from.
+        var protection: ProtectionLevel
     }
 
     /// The index at an instant: the nearest valid read within the tolerance, else linear interpolation between the
@@ -267,19 +274,24 @@ public enum ValidationEngine {
             if read.readAt <= instant { before = read }
             if read.readAt > instant && after == nil { after = read }
         }
-        if let nearest { return Boundary(value: nearest.volumeMillilitres, isEstimated: false) }
+        if let nearest {
+            return Boundary(value: nearest.volumeMillilitres, isEstimated: false, protection: nearest.protection)
+        }
         guard let before, let after else { return nil }
         var next = after.volumeMillilitres
         if next < before.volumeMillilitres && modulus > 0 { next += modulus }
         let span = after.readAt.microsecondsSinceEpoch - before.readAt.microsecondsSinceEpoch
         let part = instant.microsecondsSinceEpoch - before.readAt.microsecondsSinceEpoch
-        guard span > 0 else { return Boundary(value: before.volumeMillilitres, isEstimated: false) }
+        let protection = min(before.protection, after.protection)
+        guard span > 0 else {
+            return Boundary(value: before.volumeMillilitres, isEstimated: false, protection: protection)
+        }
         // Multiply in a wider type: volumes reach 10^17 and spans 10^13 µs.
         // The quotient fits: part ≤ span, so it is at most the volume difference.
         let step = span.dividingFullWidth((next - before.volumeMillilitres).multipliedFullWidth(by: part)).quotient
         var value = before.volumeMillilitres + step
         if modulus > 0 && value >= modulus { value -= modulus }
-        return Boundary(value: value, isEstimated: true)
+        return Boundary(value: value, isEstimated: true, protection: protection)
     }
 
     /// The day's intervals: the actual ones, and for each missing slot an equal share of what the anchored day

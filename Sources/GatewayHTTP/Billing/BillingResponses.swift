@@ -38,9 +38,11 @@ struct BillingPageResponse: ResponseEncodable, Sendable {
         var quality: String
         var reasons: [String]
         var intervals: [Interval]
+        /// The weakest protection of what the day was derived from: `plain`, `encrypted` or `authenticated`.
+        var protection: String
 
         enum CodingKeys: String, CodingKey {
-            case meter, basis, day, version, quality, reasons, intervals
+            case meter, basis, day, version, quality, reasons, intervals, protection
             case dayStart = "day_start"
             case isCorrection = "is_correction"
             case startIndexMillilitres = "start_index_ml"
@@ -60,6 +62,7 @@ struct BillingPageResponse: ResponseEncodable, Sendable {
             self.volumeMillilitres = read.volumeMillilitres
             self.quality = read.quality.name
             self.reasons = read.reasons
+            self.protection = read.protection.code
             self.intervals = read.intervals.map {
                 Interval(
                     start: $0.start.description,
@@ -140,9 +143,11 @@ struct HeldResponse: ResponseEncodable, Sendable {
         var day: String?
         var volumeMillilitres: Int64
         var reasons: [String]
+        /// The held reading's protection, or the weakest of what the held day was derived from.
+        var protection: String
 
         enum CodingKeys: String, CodingKey {
-            case `protocol`, meter, basis, kind, day, reasons
+            case `protocol`, meter, basis, kind, day, reasons, protection
             case readAt = "read_at"
             case volumeMillilitres = "volume_ml"
         }
@@ -160,6 +165,7 @@ struct HeldResponse: ResponseEncodable, Sendable {
             }
             self.volumeMillilitres = item.volumeMillilitres
             self.reasons = item.reasons
+            self.protection = item.protection.code
         }
     }
 

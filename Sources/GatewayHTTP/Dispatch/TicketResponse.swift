@@ -4,8 +4,12 @@ import Hummingbird
 import PostgresSink
 
 /// A ticket as the dispatch API shows it: `{"id","meter":{…},"condition","priority","status","origin",
-/// "incident_id","escalation_level","alarm_count","opened_at","deadlines":{…},"steps":{…}}`, plus `reporter` and
-/// `note` when the ticket has them.
+/// "incident_id","escalation_level","alarm_count","opened_at","deadlines":{…},"steps":{…},"alarm_protection",
+/// "unauthenticated_alarms"}`, plus `reporter` and `note` when the ticket has them.
+///
+/// `alarm_protection` is the weakest protection of the alarms that acted on the ticket (`null` without alarms);
+/// `unauthenticated_alarms` is `true` when one of them was below `authenticated` (e.g. from the OMS mode-5 status
+/// byte, which anyone on the radio path can set): such a ticket is dispatched all the same, and dispatch sees it.
 struct TicketResponse: Encodable, Sendable {
     struct Meter: Encodable, Sendable {
         var `protocol`: String
@@ -60,9 +64,13 @@ struct TicketResponse: Encodable, Sendable {
     var steps: Steps
     var reporter: String?
     var note: String?
+    @ExplicitNull var alarmProtection: String?
+    var unauthenticatedAlarms: Bool
 
     enum CodingKeys: String, CodingKey {
         case id, meter, condition, priority, status, origin, deadlines, steps, reporter, note
+        case alarmProtection = "alarm_protection"
+        case unauthenticatedAlarms = "unauthenticated_alarms"
         case incidentID = "incident_id"
         case escalationLevel = "escalation_level"
         case alarmCount = "alarm_count"
@@ -98,6 +106,8 @@ struct TicketResponse: Encodable, Sendable {
         )
         self.reporter = ticket.reporter
         self.note = ticket.note
+        self.alarmProtection = ticket.alarmProtection?.code
+        self.unauthenticatedAlarms = ticket.hasUnauthenticatedAlarms
     }
 }
 
@@ -134,9 +144,10 @@ struct HouseholdResponse: Encodable, Sendable {
         var condition: String
         var priority: String
         var cleared: Bool
+        var protection: String
 
         enum CodingKeys: String, CodingKey {
-            case condition, priority, cleared
+            case condition, priority, cleared, protection
             case raisedAt = "raised_at"
         }
     }
@@ -192,7 +203,8 @@ struct HouseholdResponse: Encodable, Sendable {
                 raisedAt: $0.raisedAt.description,
                 condition: $0.condition,
                 priority: $0.priority,
-                cleared: $0.isCleared
+                cleared: $0.isCleared,
+                protection: $0.protection.code
             )
         }
         self.tickets = household.tickets.map {

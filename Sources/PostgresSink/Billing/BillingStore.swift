@@ -45,6 +45,8 @@ public struct BillingRead: Sendable, Equatable {
     public var intervalMinutes: Int?
     /// The day's intervals (empty without interval data).
     public var intervals: [Interval]
+    /// The weakest protection of the readings and intervals the day was derived from.
+    public var protection: ProtectionLevel
 }
 
 /// A reading or a day held for review (quality suspect).
@@ -69,6 +71,8 @@ public struct HeldItem: Sendable, Equatable {
     public var volumeMillilitres: Int64
     /// The validation reason codes that hold it.
     public var reasons: [String]
+    /// How the reading was protected, or the weakest protection of what the day was derived from.
+    public var protection: ProtectionLevel
 }
 
 /// A meter whose verification has expired.
@@ -127,7 +131,8 @@ public struct BillingStore: Sendable {
                     basis: try Self.basis(row, 2),
                     target: .reading(readAt: readAt, kind: kind),
                     volumeMillilitres: try row.decode(5),
-                    reasons: try row.decode(6, as: [String]?.self) ?? []
+                    reasons: try row.decode(6, as: [String]?.self) ?? [],
+                    protection: try ProtectionLevel(storedCode: row.decode(7), column: 7)
                 )
             }
             let days = try connection.rows(BillingSQL.heldDays, [limit]).map { row in
@@ -137,7 +142,8 @@ public struct BillingStore: Sendable {
                     basis: try Self.basis(row, 2),
                     target: .day(try row.decode(3)),
                     volumeMillilitres: try row.decode(4),
-                    reasons: try row.decode(5, as: [String]?.self) ?? []
+                    reasons: try row.decode(5, as: [String]?.self) ?? [],
+                    protection: try ProtectionLevel(storedCode: row.decode(6), column: 6)
                 )
             }
             return readings + days
@@ -261,7 +267,8 @@ extension BillingRead: PostgresRowDecodable {
             quality: try row.decode(12),
             reasons: try row.decode(13, as: [String]?.self) ?? [],
             intervalMinutes: minutes,
-            intervals: intervals
+            intervals: intervals,
+            protection: try ProtectionLevel(storedCode: row.decode(17), column: 17)
         )
     }
 }
@@ -273,7 +280,7 @@ enum BillingSQL {
     static let page = """
         SELECT f.seq, m.protocol, m.address, m.district, f.basis, f.day::text, \(WriterSQL.epochMicros("f.day_start")),
             f.version, f.is_correction, f.start_index_ml, f.end_index_ml, f.volume_ml, f.quality, f.reasons,
-            f.interval_minutes, f.intervals_ml, f.intervals_estimated
+            f.interval_minutes, f.intervals_ml, f.intervals_estimated, f.protection::text
         FROM billing_feed f JOIN meters m ON m.id = f.meter_id
         WHERE f.seq > $1::bigint
         ORDER BY f.seq
@@ -281,7 +288,8 @@ enum BillingSQL {
         """
 
     static let heldReadings = """
-        SELECT m.protocol, m.address, r.basis, \(WriterSQL.epochMicros("r.read_at")), r.kind, r.volume_ml, r.reasons
+        SELECT m.protocol, m.address, r.basis, \(WriterSQL.epochMicros("r.read_at")), r.kind, r.volume_ml, r.reasons,
+            r.protection::text
         FROM readings r JOIN meters m ON m.id = r.meter_id
         WHERE r.quality = 2
         ORDER BY r.read_at, r.meter_id
@@ -289,7 +297,7 @@ enum BillingSQL {
         """
 
     static let heldDays = """
-        SELECT m.protocol, m.address, d.basis, d.day::text, d.volume_ml, d.reasons
+        SELECT m.protocol, m.address, d.basis, d.day::text, d.volume_ml, d.reasons, d.protection::text
         FROM daily_reads d JOIN meters m ON m.id = d.meter_id
         WHERE d.quality = 2
         ORDER BY d.day, d.meter_id

@@ -23,6 +23,13 @@ public struct DispatchTicket: Sendable, Equatable {
     public var steps: [String: Timestamp]
     public var reporter: String?
     public var note: String?
+    /// The weakest protection of the alarms that opened, joined or cleared the ticket; `nil` when none did (a
+    /// hotline ticket).
+    public var alarmProtection: ProtectionLevel?
+
+    /// Whether an alarm below `authenticated` acted on the ticket (e.g. one from the OMS mode-5 status byte, which
+    /// anyone on the radio path can set): dispatch still goes, knowing the alarm is not proven to be the meter's.
+    public var hasUnauthenticatedAlarms: Bool { alarmProtection.map { $0 < .authenticated } ?? false }
 
     /// The deadline of the ticket's next pending step (``TicketDeadlines/next(for:)``): an acknowledged ticket
     /// shows its arrival deadline, never its passed `acknowledge_by`. `nil` for a ticket with none pending.
@@ -66,7 +73,10 @@ extension DispatchTicket: PostgresRowDecodable {
             deadlines: deadlines,
             steps: steps,
             reporter: try row.decode(25, as: String?.self),
-            note: try row.decode(26, as: String?.self)
+            note: try row.decode(26, as: String?.self),
+            alarmProtection: try row.decode(27, as: String?.self).map {
+                try ProtectionLevel(storedCode: $0, column: 27)
+            }
         )
     }
 }
@@ -134,12 +144,21 @@ public struct HouseholdFile: Sendable, Equatable {
         public var condition: String
         public var priority: String
         public var isCleared: Bool
+        /// How the field the alarm came from was protected.
+        public var protection: ProtectionLevel
 
-        public init(raisedAt: Timestamp, condition: String, priority: String, isCleared: Bool) {
+        public init(
+            raisedAt: Timestamp,
+            condition: String,
+            priority: String,
+            isCleared: Bool,
+            protection: ProtectionLevel
+        ) {
             self.raisedAt = raisedAt
             self.condition = condition
             self.priority = priority
             self.isCleared = isCleared
+            self.protection = protection
         }
     }
 
@@ -201,14 +220,15 @@ extension HouseholdFile.Reading: PostgresRowDecodable {
 }
 
 extension HouseholdFile.Alarm: PostgresRowDecodable {
-    /// Decodes `raised_at (µs), condition, priority, is_cleared`.
+    /// Decodes `raised_at (µs), condition, priority, is_cleared, protection`.
     /// - Throws: ``PostgresError`` (`.unexpectedResult`) when a required column is NULL or malformed.
     public init(row: PostgresRow) throws {
         self.init(
             raisedAt: try row.decode(0),
             condition: try row.decode(1),
             priority: try row.decode(2),
-            isCleared: try row.decode(3, as: Bool?.self) ?? false
+            isCleared: try row.decode(3, as: Bool?.self) ?? false,
+            protection: try ProtectionLevel(storedCode: row.decode(4), column: 4)
         )
     }
 }

@@ -19,14 +19,18 @@ enum DispatchSQL {
     private static func micros(_ expression: String) -> String { WriterSQL.epochMicros(expression) }
     private static func instant(_ micros: String) -> String { ValidationSQL.instant(micros) }
 
-    /// The columns ``DispatchTicket/init(row:)`` reads, for `repair_tickets t JOIN meters m`.
+    /// The columns ``DispatchTicket/init(row:)`` reads, for `repair_tickets t JOIN meters m`. The last is the weakest
+    /// protection of the alarms linked to the ticket through its events (NULL for a ticket without alarms, e.g. a
+    /// hotline ticket): one probe of `ticket_events (ticket_id, id)` per ticket.
     static let ticketColumns = """
         t.id, t.meter_id, m.protocol, m.address, m.district, m.is_rural, t.condition, t.priority, t.status, t.origin,
             t.incident_id, t.escalation_level, t.alarm_count, \(micros("t.opened_at")), \(micros("t.acknowledge_by")),
             \(micros("t.arrive_by")), \(micros("t.make_safe_by")), \(micros("t.repair_by")),
             \(micros("t.acknowledged_at")), \(micros("t.dispatched_at")), \(micros("t.on_site_at")),
             \(micros("t.made_safe_at")), \(micros("t.resolved_at")), \(micros("t.follow_up_done_at")),
-            \(micros("t.closed_at")), t.reporter, t.note
+            \(micros("t.closed_at")), t.reporter, t.note,
+            (SELECT min(a.protection) FROM ticket_events e JOIN alarms a ON a.id = e.alarm_id
+                WHERE e.ticket_id = t.id)::text
         """
 
     /// The next pending deadline of a ticket: the deadline of the step it has not reached yet.
@@ -343,7 +347,7 @@ extension DispatchSQL {
 
     /// Household file, the latest alarms: $1 meter id.
     static let householdAlarms = """
-        SELECT \(WriterSQL.epochMicros("raised_at")), condition, priority, is_cleared FROM alarms
+        SELECT \(WriterSQL.epochMicros("raised_at")), condition, priority, is_cleared, protection::text FROM alarms
         WHERE meter_id = $1::bigint ORDER BY raised_at DESC LIMIT 20
         """
 

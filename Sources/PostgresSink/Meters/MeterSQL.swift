@@ -19,14 +19,22 @@ enum MeterSQL {
         (.continuousAppliance, "continuous_appliance", "continuous_appliance"),
         (.methaneDetectorLinked, "methane_detector_linked", "methane_detector_linked"),
         (.role, "role", "role"),
+        (.minProtection, "min_protection", "min_protection"),
     ]
 
     /// Inserts or updates the staged meters by (protocol, address), setting only `columns` (the rest keep their
     /// value, or their default for a new meter). The last staged row of a repeated meter wins.
+    ///
+    /// `min_protection` is always set on a new meter (the staged value is the default of its key when the file
+    /// does not say) and, on an existing one, when the import sets it or the key: a key given or removed without
+    /// a minimum moves the minimum to the default of the new key (`encrypted` with one, `plain` without).
     static func upsertMeters(columns: Set<MeterCSV.Column>) -> String {
+        var columns = columns
+        if columns.contains(.aesKey) { columns.insert(.minProtection) }
+        let inserted = meterImportColumns.filter { columns.contains($0.column) || $0.column == .minProtection }
         let chosen = meterImportColumns.filter { columns.contains($0.column) }
-        let targets = (["protocol", "address"] + chosen.map(\.target)).joined(separator: ", ")
-        let values = (["protocol", "address"] + chosen.map(\.value)).joined(separator: ", ")
+        let targets = (["protocol", "address"] + inserted.map(\.target)).joined(separator: ", ")
+        let values = (["protocol", "address"] + inserted.map(\.value)).joined(separator: ", ")
         let updates = (chosen.map { "\($0.target) = excluded.\($0.target)" } + ["updated_at = now()"])
             .joined(separator: ", ")
         return """
@@ -39,7 +47,7 @@ enum MeterSQL {
     }
 
     /// The columns ``RegisteredMeter/init(row:)`` reads.
-    static let columns = "id, protocol, address, district, is_rural, encode(aes_key, 'hex')"
+    static let columns = "id, protocol, address, district, is_rural, encode(aes_key, 'hex'), min_protection::text"
 
     static let byProtocol = "SELECT \(columns) FROM meters WHERE protocol = $1 ORDER BY id"
 

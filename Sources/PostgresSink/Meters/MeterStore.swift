@@ -50,8 +50,8 @@ public struct MeterStore: Sendable {
         }
     }
 
-    /// Creates or updates meters by (protocol, address), setting district, rural flag and key as given
-    /// (a nil key removes the stored one). Uses one binary COPY, so bulk provisioning is fast.
+    /// Creates or updates meters by (protocol, address), setting district, rural flag, key and minimum protection
+    /// as given (a nil key removes the stored one; a nil minimum is the default of the key). Uses one binary COPY, so bulk provisioning is fast.
     /// - Parameters:
     ///   - registrations: The meters; for a repeated (protocol, address) the last one wins.
     /// - Returns: The number of meters inserted or updated.
@@ -63,9 +63,10 @@ public struct MeterStore: Sendable {
             profile.district = registration.district
             profile.isRural = registration.isRural
             profile.aesKey = registration.aesKey
+            profile.minProtection = registration.minProtection
             return profile
         }
-        return try await importMeters(profiles, columns: [.district, .rural, .aesKey])
+        return try await importMeters(profiles, columns: [.district, .rural, .aesKey, .minProtection])
     }
 
     /// Creates or updates meters by (protocol, address) in one transaction (one binary COPY), setting only the
@@ -204,7 +205,8 @@ public struct MeterStore: Sendable {
 }
 
 extension RegisteredMeter: PostgresRowDecodable {
-    /// Decodes the columns of ``MeterSQL/columns``: id, protocol, address, district, is_rural, key as hex.
+    /// Decodes the columns of ``MeterSQL/columns``: id, protocol, address, district, is_rural, key as hex, minimum
+    /// protection.
     /// - Throws: ``PostgresError`` (`.unexpectedResult`) for a NULL or malformed column.
     public init(row: PostgresRow) throws {
         let hexKey = try row.decode(5, as: String?.self)
@@ -220,7 +222,8 @@ extension RegisteredMeter: PostgresRowDecodable {
             address: try row.decode(2),
             district: try row.decode(3, as: String?.self),
             isRural: try row.decode(4),
-            aesKey: aesKey
+            aesKey: aesKey,
+            minProtection: try ProtectionLevel(storedCode: row.decode(6), column: 6)
         )
     }
 }

@@ -16,6 +16,8 @@ public struct RegisteredMeter: Sendable, Equatable, CustomStringConvertible {
     public var isRural: Bool
     /// The 16-byte AES-128 key, when the protocol encrypts.
     public var aesKey: [UInt8]?
+    /// The least protection the meter's frames must carry (`meters.min_protection`).
+    public var minProtection: ProtectionLevel
 
     /// Creates a meter value.
     /// - Parameters:
@@ -25,13 +27,15 @@ public struct RegisteredMeter: Sendable, Equatable, CustomStringConvertible {
     ///   - district: The district.
     ///   - isRural: Whether rural.
     ///   - aesKey: The AES-128 key, if any.
+    ///   - minProtection: The minimum protection, or `nil` for the default of the key.
     public init(
         id: Int64,
         protocol: FrameProtocol,
         address: String,
         district: String?,
         isRural: Bool,
-        aesKey: [UInt8]?
+        aesKey: [UInt8]?,
+        minProtection: ProtectionLevel? = nil
     ) {
         self.id = id
         self.protocol = `protocol`
@@ -39,11 +43,13 @@ public struct RegisteredMeter: Sendable, Equatable, CustomStringConvertible {
         self.district = district
         self.isRural = isRural
         self.aesKey = aesKey
+        self.minProtection = minProtection ?? .defaultMinimum(for: `protocol`, hasKey: aesKey != nil)
     }
 
     public var description: String {
         "RegisteredMeter(id: \(id), protocol: \(self.protocol.rawValue), address: \(address), "
-            + "district: \(district ?? "nil"), isRural: \(isRural), aesKey: \(aesKey == nil ? "nil" : "<redacted>"))"
+            + "district: \(district ?? "nil"), isRural: \(isRural), aesKey: \(aesKey == nil ? "nil" : "<redacted>"), "
+            + "minProtection: \(minProtection))"
     }
 }
 
@@ -61,6 +67,8 @@ public struct MeterRegistration: Sendable, Equatable, CustomStringConvertible {
     public var isRural: Bool
     /// The 16-byte AES-128 key, or nil for none. Registering replaces the stored key.
     public var aesKey: [UInt8]?
+    /// The minimum protection, or nil for the default of the key (``ProtectionLevel/defaultMinimum(for:hasKey:)``).
+    public var minProtection: ProtectionLevel?
 
     /// Creates a registration.
     /// - Parameters:
@@ -69,18 +77,21 @@ public struct MeterRegistration: Sendable, Equatable, CustomStringConvertible {
     ///   - district: The district.
     ///   - isRural: Whether rural.
     ///   - aesKey: The AES-128 key (exactly 16 bytes), or nil.
+    ///   - minProtection: The minimum protection, or nil for the default of the key.
     public init(
         protocol: FrameProtocol,
         address: String,
         district: String? = nil,
         isRural: Bool = false,
-        aesKey: [UInt8]? = nil
+        aesKey: [UInt8]? = nil,
+        minProtection: ProtectionLevel? = nil
     ) {
         self.protocol = `protocol`
         self.address = address
         self.district = district
         self.isRural = isRural
         self.aesKey = aesKey
+        self.minProtection = minProtection
     }
 
     public var description: String {

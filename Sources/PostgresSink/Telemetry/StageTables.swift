@@ -52,6 +52,7 @@ enum StageTables {
             ("battery_mv", "integer"), ("temperature_centi_c", "integer"), ("signal_dbm", "integer"),
             ("status_bits", "bigint NOT NULL"), ("frame_counter", "bigint"), ("source", "text NOT NULL"),
             ("basis", "smallint NOT NULL"), ("storage", "smallint NOT NULL"), ("tariff", "smallint NOT NULL"),
+            ("protection", "protection_level NOT NULL"),
         ],
         directTarget: "readings"
     )
@@ -61,6 +62,7 @@ enum StageTables {
             ("meter_id", "bigint NOT NULL"), ("interval_start", "timestamptz NOT NULL"),
             ("interval_minutes", "smallint NOT NULL"), ("volume_ml", "bigint NOT NULL"),
             ("end_index_ml", "bigint NOT NULL"), ("received_at", "timestamptz NOT NULL"),
+            ("protection", "protection_level NOT NULL"),
         ],
         directTarget: "interval_readings"
     )
@@ -79,7 +81,7 @@ enum StageTables {
             ("received_at", "timestamptz NOT NULL"), ("source", "text NOT NULL"), ("raw_code", "integer NOT NULL"),
             ("condition", "text NOT NULL"), ("is_cleared", "boolean NOT NULL"), ("priority", "text NOT NULL"),
             ("valve", "smallint NOT NULL"), ("detail", "bigint NOT NULL"), ("frame_counter", "bigint"),
-            ("opens_ticket", "boolean NOT NULL"),
+            ("opens_ticket", "boolean NOT NULL"), ("protection", "protection_level NOT NULL"),
         ],
         directTarget: nil
     )
@@ -133,6 +135,7 @@ enum StageTables {
             ("register_digits", "smallint"), ("customer_class", "text"), ("verified_on_days", "integer"),
             ("verification_expires_on_days", "integer"), ("continuous_appliance", "boolean NOT NULL"),
             ("methane_detector_linked", "boolean NOT NULL"), ("role", "text NOT NULL"),
+            ("min_protection", "protection_level NOT NULL"),
         ],
         directTarget: nil
     )
@@ -157,13 +160,14 @@ enum StageTables {
 }
 
 extension BinaryCopyEncoder {
-    /// Appends a reading as one tuple of the `readings` COPY stream (17 fields, the table's column order).
+    /// Appends a reading as one tuple of the `readings` COPY stream (18 fields, the table's column order; the
+    /// protection level travels as its enum label).
     ///
     /// Public so that the allocation probe measures the real encode path.
     /// - Parameters:
     ///   - reading: The reading.
     public mutating func append(_ reading: ReadingRecord) {
-        beginTuple(fieldCount: 17)
+        beginTuple(fieldCount: 18)
         writeInt64(reading.meterID)
         writeTimestamp(reading.readAt)
         writeInt16(reading.kind.rawValue)
@@ -181,21 +185,23 @@ extension BinaryCopyEncoder {
         writeInt16(reading.basis.rawValue)
         writeInt16(reading.storage)
         writeInt16(reading.tariff)
+        writeText(reading.protection.code)
     }
 
-    /// Appends an interval row as one tuple of the `interval_readings` COPY stream (6 fields).
+    /// Appends an interval row as one tuple of the `interval_readings` COPY stream (7 fields).
     ///
     /// Public so that the allocation probe measures the real encode path.
     /// - Parameters:
     ///   - interval: The interval row.
     public mutating func append(_ interval: IntervalRecord) {
-        beginTuple(fieldCount: 6)
+        beginTuple(fieldCount: 7)
         writeInt64(interval.meterID)
         writeTimestamp(interval.intervalStart)
         writeInt16(interval.intervalMinutes)
         writeInt64(interval.volumeMillilitres)
         writeInt64(interval.endIndexMillilitres)
         writeTimestamp(interval.receivedAt)
+        writeText(interval.protection.code)
     }
 
     mutating func append(_ frame: UplinkFrameRecord) {
@@ -208,7 +214,7 @@ extension BinaryCopyEncoder {
     }
 
     mutating func append(_ alarm: AlarmRecord, opensTicket: Bool) {
-        beginTuple(fieldCount: 12)
+        beginTuple(fieldCount: 13)
         writeInt64(alarm.meterID)
         writeTimestamp(alarm.raisedAt)
         writeTimestamp(alarm.receivedAt)
@@ -221,6 +227,7 @@ extension BinaryCopyEncoder {
         writeInt64(alarm.detail)
         writeInt64(alarm.frameCounter)
         writeBool(opensTicket)
+        writeText(alarm.protection.code)
     }
 
     /// Quarantine text comes from frames that failed to decode; PostgreSQL text cannot hold U+0000, and one
@@ -259,9 +266,10 @@ extension BinaryCopyEncoder {
         writeTimestamp(gate.receivedAt)
     }
 
-    /// Dates travel as days since 1970-01-01 (`integer`); the upsert turns them into `date`.
+    /// Dates travel as days since 1970-01-01 (`integer`); the upsert turns them into `date`. The minimum protection
+    /// is the profile's, else the default of its key.
     mutating func append(_ profile: MeterProfile) {
-        beginTuple(fieldCount: 17)
+        beginTuple(fieldCount: 18)
         writeText(profile.protocol.rawValue)
         writeText(profile.address.withoutNUL)
         writeText(profile.district?.withoutNUL)
@@ -279,6 +287,7 @@ extension BinaryCopyEncoder {
         writeBool(profile.hasContinuousAppliance)
         writeBool(profile.isMethaneDetectorLinked)
         writeText(profile.role.rawValue)
+        writeText(profile.effectiveMinProtection.code)
     }
 }
 

@@ -72,7 +72,7 @@ enum ValidationSQL {
 
     private static let readColumns = """
         \(micros("r.read_at")), \(micros("r.received_at")), r.kind, r.volume_ml, r.register_modulus_ml,
-            r.flow_ml_per_h, r.valve
+            r.flow_ml_per_h, r.valve, r.protection::text
         """
 
     /// The last read before the window that was valid (or never validated).
@@ -103,7 +103,7 @@ enum ValidationSQL {
         """
 
     static let windowIntervals = """
-        SELECT \(micros("interval_start")), interval_minutes, volume_ml FROM interval_readings
+        SELECT \(micros("interval_start")), interval_minutes, volume_ml, protection::text FROM interval_readings
         WHERE meter_id = $1::bigint AND interval_start >= \(instant("$2"))
         ORDER BY interval_start
         """
@@ -136,7 +136,7 @@ enum ValidationSQL {
         SELECT \(micros("day_start")),
             concat_ws('|', start_index_ml, end_index_ml, volume_ml, quality, array_to_string(reasons, ','), valve,
                 coalesce(interval_minutes::text, ''), coalesce(intervals_ml::text, ''),
-                coalesce(intervals_estimated::text, '')),
+                coalesce(intervals_estimated::text, ''), protection::text),
             version, published_version
         FROM daily_reads
         WHERE meter_id = $1::bigint AND basis = $2::smallint AND day_start >= \(instant("$3"))
@@ -144,24 +144,26 @@ enum ValidationSQL {
 
     static let upsertDay = """
         INSERT INTO daily_reads (meter_id, basis, day, day_start, start_index_ml, end_index_ml, volume_ml, quality,
-            reasons, valve, interval_minutes, intervals_ml, intervals_estimated, version, published_version)
+            reasons, valve, interval_minutes, intervals_ml, intervals_estimated, version, published_version, protection)
         VALUES ($1::bigint, $2::smallint, $3::date, \(instant("$4")), $5::bigint, $6::bigint, $7::bigint, $8::smallint,
-            $9::text[], $10::smallint, $11::smallint, $12::bigint[], $13::boolean[], $14::integer, $15::integer)
+            $9::text[], $10::smallint, $11::smallint, $12::bigint[], $13::boolean[], $14::integer, $15::integer,
+            $16::protection_level)
         ON CONFLICT (meter_id, basis, day) DO UPDATE SET
             day_start = excluded.day_start, start_index_ml = excluded.start_index_ml,
             end_index_ml = excluded.end_index_ml, volume_ml = excluded.volume_ml, quality = excluded.quality,
             reasons = excluded.reasons, valve = excluded.valve, interval_minutes = excluded.interval_minutes,
             intervals_ml = excluded.intervals_ml, intervals_estimated = excluded.intervals_estimated,
-            version = excluded.version, published_version = excluded.published_version, updated_at = now()
+            version = excluded.version, published_version = excluded.published_version,
+            protection = excluded.protection, updated_at = now()
         """
 
     /// Appends the stored day ($1 meter, $2 basis, $3 date, $4 version) to the feed; $5 whether it corrects an
     /// earlier publication.
     static let publishDay = """
         INSERT INTO billing_feed (meter_id, basis, day, day_start, version, is_correction, start_index_ml,
-            end_index_ml, volume_ml, quality, reasons, interval_minutes, intervals_ml, intervals_estimated)
+            end_index_ml, volume_ml, quality, reasons, interval_minutes, intervals_ml, intervals_estimated, protection)
         SELECT meter_id, basis, day, day_start, version, $5::boolean, start_index_ml, end_index_ml, volume_ml,
-            quality, reasons, interval_minutes, intervals_ml, intervals_estimated
+            quality, reasons, interval_minutes, intervals_ml, intervals_estimated, protection
         FROM daily_reads
         WHERE meter_id = $1::bigint AND basis = $2::smallint AND day = $3::date AND version = $4::integer
         """

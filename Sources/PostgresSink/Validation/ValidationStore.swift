@@ -241,7 +241,8 @@ public struct ValidationStore: Sendable {
                     start: try row.decode(0),
                     minutes: try row.decode(1),
                     volumeMillilitres: try row.decode(2),
-                    isEstimated: false
+                    isEstimated: false,
+                    protection: try ProtectionLevel(storedCode: row.decode(3), column: 3)
                 )
             }
         }
@@ -384,6 +385,7 @@ public struct ValidationStore: Sendable {
             summary.daysChanged += 1
             var parameters: [String?] = [id, basisText] + fields.values + [String(version)]
             parameters.append(publish ? String(version) : String(known?.published ?? 0))
+            parameters.append(day.protection.code)
             try connection.execute(ValidationSQL.upsertDay, parameters: parameters)
             guard publish else { continue }
             if !feedLocked {
@@ -421,7 +423,7 @@ public struct ValidationStore: Sendable {
         let fingerprint = [
             String(day.startIndexMillilitres), String(day.endIndexMillilitres), String(day.volumeMillilitres),
             day.quality.postgresText, reasons, String(day.valve.rawValue), minutes ?? "", volumes ?? "",
-            estimated ?? "",
+            estimated ?? "", day.protection.code,
         ].joined(separator: "|")
         return (values, fingerprint)
     }
@@ -514,8 +516,8 @@ struct WindowRead: PostgresRowDecodable {
     var quality: ReadQuality?
     var reasons: [String]?
 
-    /// Columns: read_at µs, received_at µs, kind, volume, modulus, flow, valve, has conflict, review decision,
-    /// stored quality, stored reasons.
+    /// Columns: read_at µs, received_at µs, kind, volume, modulus, flow, valve, protection, has conflict, review
+    /// decision, stored quality, stored reasons.
     init(row: PostgresRow) throws {
         guard let kind = ReadingKind(rawValue: try row.decode(2)) else {
             throw PostgresError(code: .unexpectedResult, message: "column 2 is not a reading kind")
@@ -528,12 +530,13 @@ struct WindowRead: PostgresRowDecodable {
             registerModulusMillilitres: try row.decode(4),
             flowMillilitresPerHour: try row.decode(5, as: Int64?.self),
             valve: try row.decode(6, as: Int16?.self).flatMap { ValveState(rawValue: $0) } ?? .unknown,
-            hasConflict: try row.decode(7, as: Bool?.self) ?? false,
-            review: try row.decode(8, as: ReviewDecision?.self)
+            hasConflict: try row.decode(8, as: Bool?.self) ?? false,
+            review: try row.decode(9, as: ReviewDecision?.self),
+            protection: try ProtectionLevel(storedCode: row.decode(7), column: 7)
         )
         // The previous valid read has no stored verdict columns.
-        self.quality = row.count > 9 ? try row.decode(9, as: ReadQuality?.self) : nil
-        self.reasons = row.count > 10 ? try row.decode(10, as: [String]?.self) : nil
+        self.quality = row.count > 10 ? try row.decode(10, as: ReadQuality?.self) : nil
+        self.reasons = row.count > 11 ? try row.decode(11, as: [String]?.self) : nil
     }
 }
 

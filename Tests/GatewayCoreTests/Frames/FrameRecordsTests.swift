@@ -24,7 +24,7 @@ import Testing
     }
 
     /// The rows of a wireless M-Bus frame of meter 9 on a CET clock.
-    private func rows(of frame: MBusFrame, protectedOnly: Bool) -> (count: Int, batch: SinkBatch) {
+    private func rows(of frame: MBusFrame, minimum: ProtectionLevel) -> (count: Int, batch: SinkBatch) {
         var batch = SinkBatch()
         let count = frame.appendRecords(
             to: &batch,
@@ -33,7 +33,7 @@ import Testing
             clock: cet,
             policy: .serviceCommitments,
             source: .wmbus,
-            protectedOnly: protectedOnly
+            minimum: minimum
         )
         return (count, batch)
     }
@@ -129,7 +129,7 @@ import Testing
 
     @Test func mbusKeepsVmVbStorageAndTariffApart() throws {
         let frame = try mbus("gas-vm-vb-plain")
-        let (_, batch) = rows(of: frame, protectedOnly: false)
+        let (_, batch) = rows(of: frame, minimum: .plain)
         // Meter clock 2008-05-31 23:50 CET = 22:50 UTC.
         let readAt = Timestamp(
             secondsSinceEpoch: CivilTime(year: 2008, month: 5, day: 31, hour: 22, minute: 50).utcSeconds
@@ -157,7 +157,7 @@ import Testing
 
     @Test func mbusStatusBitsBecomeAlarmsAndAMissingClockIsFlagged() throws {
         let frame = try mbus("status-alarm-bits")  // STS 0x33: alarm, temporary error, manufacturer bit 5
-        let (_, batch) = rows(of: frame, protectedOnly: false)
+        let (_, batch) = rows(of: frame, minimum: .plain)
         #expect(batch.readings.count == 1)
         #expect(batch.readings[0].readAt == received)
         #expect(batch.readings[0].statusBits == 0x33 | MBusFrame.clockInvalidStatusBit)
@@ -169,17 +169,17 @@ import Testing
     @Test func mbusWithAKeyStoresOnlyWhatTheKeyProtected() throws {
         // 28504.27 m³ inside the encrypted blocks; a second storage-0 volume (10000.00) and error flags after them.
         let frame = try mbus("mode5-partial-encryption")
-        let (_, batch) = rows(of: frame, protectedOnly: true)
+        let (_, batch) = rows(of: frame, minimum: .encrypted)
         #expect(batch.readings.map(\.volumeMillilitres) == [28_504_270_000])
         #expect(batch.alarms.isEmpty)
         // Without the rule the first of the two storage-0 registers still wins: a frame never conflicts with itself.
-        let (_, open) = rows(of: frame, protectedOnly: false)
+        let (_, open) = rows(of: frame, minimum: .plain)
         #expect(open.readings.map(\.volumeMillilitres) == [28_504_270_000])
     }
 
     @Test func mbusAlarmTelegramBecomesAnAlarm() throws {
         let frame = try mbus("alarm-telegram-ci74")
-        let (count, batch) = rows(of: frame, protectedOnly: false)
+        let (count, batch) = rows(of: frame, minimum: .plain)
         #expect(count >= 1)
         #expect(batch.alarms.last?.rawCode == MBusFrame.AlarmCode.telegramBase | 0x74)
     }

@@ -9,9 +9,9 @@ import Testing
 
     @Test func aGoodRowFillsEveryField() throws {
         let parsed = MeterCSV.parse(
-            header + "\n"
+            header + ",min_protection\n"
                 + "native,100000001,north,yes,g4,0.04,0.6,6,1.5,5,Residential,2020-03-01,2030-03-01,true,1,"
-                + "2B7E151628AED2A6ABF7158809CF4F3C,district_supply,dtu-1;dtu-2\n"
+                + "2B7E151628AED2A6ABF7158809CF4F3C,district_supply,dtu-1;dtu-2,authenticated\n"
         )
         #expect(parsed.problems.isEmpty)
         #expect(parsed.columns == Set(MeterCSV.Column.allCases))
@@ -29,6 +29,36 @@ import Testing
         #expect(profile.aesKey?.count == 16)
         #expect(profile.role == .districtSupply && profile.sizeMillicubicPerHour == 4000)
         #expect(profile.collectors == ["dtu-1", "dtu-2"])
+        #expect(profile.minProtection == .authenticated && profile.effectiveMinProtection == .authenticated)
+    }
+
+    @Test func aMinimumTheMeterCanNeverReachIsRefusedWithTheReason() {
+        let parsed = MeterCSV.parse(
+            "protocol,address,aes_key,min_protection\n"
+                + "cjt188,78330011223344,,authenticated\n"
+                + "cjt188,78330011223345,,encrypted\n"
+                + "mbus,GWF-87654321-60-03,000102030405060708090A0B0C0D0E0F,authenticated\n"
+                + "wmbus,ELS-12345678-51-03,,encrypted\n"
+                + "wmbus,ELS-12345679-51-03,000102030405060708090A0B0C0D0E0F,authenticated\n"
+                + "mbus,GWF-87654322-60-03,000102030405060708090A0B0C0D0E0F,encrypted\n"
+                + "cjt188,78330011223346,,plain\n"
+                + "wmbus,ELS-12345670-51-03,000102030405060708090A0B0C0D0E0F,\n"
+                + "wmbus,ELS-12345671-51-03,,\n"
+                + "native,100000001,2B7E151628AED2A6ABF7158809CF4F3C,maximal\n"
+        )
+        #expect(parsed.problems.map(\.line) == [2, 3, 4, 5, 11])
+        #expect(parsed.problems.allSatisfy { $0.column == "min_protection" })
+        #expect(parsed.problems[0].message.contains("CJ/T 188 frames have no encryption or MAC"))
+        #expect(parsed.problems[0].message.contains("at most plain"))
+        #expect(parsed.problems[2].message.contains("wired M-Bus"))
+        #expect(parsed.problems[3].message.contains("without an aes_key"))
+        #expect(parsed.problems[4].message.contains("not plain, encrypted or authenticated"))
+        let minimums = parsed.rows.map { $0.profile.effectiveMinProtection }
+        // An empty cell is the default of the key: encrypted with one, plain without.
+        #expect(minimums == [.authenticated, .encrypted, .plain, .encrypted, .plain])
+        // Without an aes_key column the protocol alone decides (the stored key is not known to the parser).
+        let withoutKeys = MeterCSV.parse("protocol,address,min_protection\nwmbus,ELS-12345678-51-03,authenticated\n")
+        #expect(withoutKeys.problems.isEmpty && withoutKeys.rows.first?.profile.minProtection == .authenticated)
     }
 
     @Test func everyBadCellIsReportedByLineAndColumnAndTheRowIsLeftOut() {

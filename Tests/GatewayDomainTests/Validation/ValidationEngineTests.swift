@@ -185,6 +185,41 @@ import Testing
         #expect(out.days[0].dayStart == t0 && out.days[2].dayStart == at(2 * day))
     }
 
+    @Test func aDayCarriesTheWeakestProtectionOfWhatItWasDerivedFrom() {
+        func with(_ read: IndexRead, _ level: ProtectionLevel) -> IndexRead {
+            var read = read
+            read.protection = level
+            return read
+        }
+        // Day 0 from two authenticated frozen totals; day 1 ends on an encrypted one; day 2 starts on it.
+        let reads = [
+            with(read(0, m3: 1_000_000, kind: .dailyFrozen), .authenticated),
+            with(read(day, m3: 2_000_000, kind: .dailyFrozen), .authenticated),
+            with(read(2 * day, m3: 3_000_000, kind: .dailyFrozen), .encrypted),
+            with(read(3 * day, m3: 4_000_000, kind: .dailyFrozen), .authenticated),
+        ]
+        #expect(run(reads).days.map(\.protection) == [.authenticated, .encrypted, .encrypted])
+        // An interpolated boundary takes the weaker of the reads around it (here a plain one after the gap).
+        let gap = [
+            with(read(0, m3: 1_000_000, kind: .dailyFrozen), .authenticated),
+            with(read(day + 12 * hour, m3: 2_000_000), .authenticated),
+            with(read(3 * day, m3: 4_000_000, kind: .dailyFrozen), .plain),
+        ]
+        let out = run(gap)
+        #expect(out.days.map(\.protection) == [.authenticated, .plain, .plain])
+        // Reported intervals count too: one plain interval makes its day plain.
+        let intervals = (0..<48).map {
+            IntervalValue(
+                start: at(Int64($0) * 1800),
+                minutes: 30,
+                volumeMillilitres: $0 == 0 ? 1_000_000 : 0,
+                isEstimated: false,
+                protection: $0 == 7 ? .plain : .authenticated
+            )
+        }
+        #expect(run(Array(reads.prefix(2)), intervals: intervals).days.map(\.protection) == [.plain])
+    }
+
     @Test func daysBeforeTheFirstReadAreSkipped() {
         let out = run(days(2, dailyM3: [1_000_000]), firstDay: at(-3 * day))
         #expect(out.days.map(\.dayStart) == [t0, at(day)])

@@ -54,7 +54,8 @@ struct BillingAPITests {
             signalDBm: nil,
             statusBits: 0,
             frameCounter: nil,
-            source: .native
+            source: .native,
+            protection: .authenticated
         )
     }
 
@@ -131,6 +132,7 @@ struct BillingAPITests {
                     if let first = reads.first {
                         #expect((first["meter"] as? [String: Any])?["id"] as? String == "777")
                         #expect(first["quality"] as? String == "valid")
+                        #expect(first["protection"] as? String == "authenticated")
                     }
                 }
             }
@@ -219,6 +221,8 @@ struct BillingAPITests {
                 #expect(lines.first.map(String.init) == BillingCSV.header)
                 #expect(lines.count == 4)
                 #expect(lines.dropFirst().allSatisfy { $0.contains(",native,777,north,unspecified,2026-01-0") })
+                // The last column: the days rest on native (authenticated) reads.
+                #expect(lines.dropFirst().allSatisfy { $0.hasSuffix(",authenticated") })
             }
         }
         let reviewer = try PostgresConnection.connect(conninfo: database.conninfo)

@@ -31,7 +31,8 @@ import Testing
             intervals: [
                 .init(start: t0, volumeMillilitres: 4, isEstimated: false),
                 .init(start: t0.adding(seconds: 3600), volumeMillilitres: 6, isEstimated: true),
-            ]
+            ],
+            protection: .encrypted
         )
         var next = read
         next.seq = 8
@@ -43,7 +44,7 @@ import Testing
                 + #"{"minutes":60,"quality":"actual","start":"2026-01-01T00:00:00Z","volume_ml":4},"#
                 + #"{"minutes":60,"quality":"estimated","start":"2026-01-01T01:00:00Z","volume_ml":6}],"#
                 + #""is_correction":true,"meter":{"district":null,"id":"777","protocol":"native"},"#
-                + #""quality":"estimated","reasons":["interval_gap"],"start_index_ml":10,"version":2,"volume_ml":10}]}"#
+                + #""protection":"encrypted","quality":"estimated","reasons":["interval_gap"],"start_index_ml":10,"version":2,"volume_ml":10}]}"#
         )
     }
 
@@ -61,7 +62,8 @@ import Testing
             basis: .unspecified,
             target: .reading(readAt: t0.adding(seconds: 7200), kind: .periodic),
             volumeMillilitres: 16_500_000,
-            reasons: ["clock_drift"]
+            reasons: ["clock_drift"],
+            protection: .plain
         )
         let day = HeldItem(
             protocol: .mbus,
@@ -69,13 +71,15 @@ import Testing
             basis: .converted,
             target: .day("2026-01-02"),
             volumeMillilitres: 5,
-            reasons: []
+            reasons: [],
+            protection: .authenticated
         )
         #expect(
             try GatewayJSONEncoder().text(HeldResponse([reading, day]))
-                == #"{"held":[{"basis":"unspecified","kind":0,"meter":"777","protocol":"native","#
+                == #"{"held":[{"basis":"unspecified","kind":0,"meter":"777","protection":"plain","protocol":"native","#
                 + #""read_at":"2026-01-01T02:00:00Z","reasons":["clock_drift"],"volume_ml":16500000},"#
-                + #"{"basis":"converted","day":"2026-01-02","meter":"12","protocol":"mbus","reasons":[],"#
+                + #"{"basis":"converted","day":"2026-01-02","meter":"12","protection":"authenticated","#
+                + #""protocol":"mbus","reasons":[],"#
                 + #""volume_ml":5}]}"#
         )
     }

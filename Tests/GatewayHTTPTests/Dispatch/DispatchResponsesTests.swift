@@ -30,16 +30,17 @@ import Testing
             deadlines: ["acknowledge_by": t0.adding(seconds: 300), "arrive_by": t0.adding(seconds: 3600)],
             steps: ["acknowledged": t0.adding(seconds: 120)],
             reporter: nil,
-            note: "gas smell"
+            note: "gas smell",
+            alarmProtection: .authenticated
         )
     }
 
     private let ticketJSON =
-        #"{"alarm_count":2,"condition":"methane_detector","deadlines":{"acknowledge_by":"2026-01-01T00:05:00Z","#
+        #"{"alarm_count":2,"alarm_protection":"authenticated","condition":"methane_detector","deadlines":{"acknowledge_by":"2026-01-01T00:05:00Z","#
         + #""arrive_by":"2026-01-01T01:00:00Z","make_safe_by":null,"repair_by":null},"escalation_level":1,"id":5,"#
         + #""incident_id":null,"meter":{"district":null,"id":"777","protocol":"native","rural":true},"#
         + #""note":"gas smell","opened_at":"2026-01-01T00:00:00Z","origin":"alarm","priority":"P0","#
-        + #""status":"acknowledged","steps":{"acknowledged":"2026-01-01T00:02:00Z"}}"#
+        + #""status":"acknowledged","steps":{"acknowledged":"2026-01-01T00:02:00Z"},"unauthenticated_alarms":false}"#
 
     @Test func ticketShowsEveryDeadlineAndOnlyTheStepsTaken() throws {
         #expect(
@@ -54,6 +55,25 @@ import Testing
         #expect(text.contains(#""incident_id":3,"#))
         #expect(text.contains(#""reporter":"hotline 4711""#))
         #expect(!text.contains(#""note""#))
+        #expect(
+            text.contains(#""alarm_protection":"authenticated""#) && text.contains(#""unauthenticated_alarms":false"#)
+        )
+    }
+
+    @Test func aTicketAnUnauthenticatedAlarmActedOnIsMarked() throws {
+        var forged = ticket
+        forged.alarmProtection = .plain
+        let text = try GatewayJSONEncoder().text(TicketResponse(forged))
+        #expect(text.contains(#""alarm_protection":"plain""#) && text.contains(#""unauthenticated_alarms":true"#))
+        forged.alarmProtection = .encrypted
+        #expect(try GatewayJSONEncoder().text(TicketResponse(forged)).contains(#""unauthenticated_alarms":true"#))
+        var hotline = ticket
+        hotline.alarmProtection = nil
+        let hotlineText = try GatewayJSONEncoder().text(TicketResponse(hotline))
+        #expect(
+            hotlineText.contains(#""alarm_protection":null"#)
+                && hotlineText.contains(#""unauthenticated_alarms":false"#)
+        )
     }
 
     /// The ticket part of ``message(id:event:actor:detail:alarmID:)``.
@@ -95,7 +115,15 @@ import Testing
         )
         let household = HouseholdFile(
             readings: [HouseholdFile.Reading(readAt: t0, volumeMillilitres: 100, valve: .open, quality: nil)],
-            alarms: [HouseholdFile.Alarm(raisedAt: t0, condition: "methane_detector", priority: "P0", isCleared: false)],
+            alarms: [
+                HouseholdFile.Alarm(
+                    raisedAt: t0,
+                    condition: "methane_detector",
+                    priority: "P0",
+                    isCleared: false,
+                    protection: .plain
+                )
+            ],
             tickets: [HouseholdFile.Ticket(id: 4, condition: "leak", priority: "P1", status: "closed", openedAt: t0)],
             inspections: [HouseholdFile.Inspection(date: "2025-06-01", inspector: "i.k", result: "pass")],
             hasContinuousAppliance: false,
@@ -112,7 +140,8 @@ import Testing
                 == #"{"events":[{"actor":"gateway","alarm_id":3,"at":"2026-01-01T00:00:00Z","detail":null,"#
                 + #""event":"opened","event_id":11,"ticket":"# + messageTicketJSON + #","version":1}],"#
                 + #""household":{"alarms":[{"cleared":false,"condition":"methane_detector","#
-                + #""priority":"P0","raised_at":"2026-01-01T00:00:00Z"}],"continuous_appliance":false,"#
+                + #""priority":"P0","protection":"plain","raised_at":"2026-01-01T00:00:00Z"}],"#
+                + #""continuous_appliance":false,"#
                 + #""customer_class":null,"inspections":[{"date":"2025-06-01","inspector":"i.k","result":"pass"}],"#
                 + #""methane_detector_linked":true,"readings":[{"quality":null,"read_at":"2026-01-01T00:00:00Z","#
                 + #""valve":"open","volume_ml":100}],"tickets":[{"condition":"leak","id":4,"#

@@ -15,11 +15,13 @@ struct BillingStoreTests {
             try database.connect().executeScript(
                 """
                 INSERT INTO billing_feed (meter_id, basis, day, day_start, version, is_correction, start_index_ml,
-                    end_index_ml, volume_ml, quality, reasons, interval_minutes, intervals_ml, intervals_estimated)
+                    end_index_ml, volume_ml, quality, reasons, interval_minutes, intervals_ml, intervals_estimated,
+                    protection)
                 VALUES
                     (\(meter), 1, '2026-03-01', '2026-03-01 00:00Z', 1, false, 100, 160, 60, 1,
-                        '{estimated_boundary}', 720, '{20,40}', '{f,t}'),
-                    (\(meter), 0, '2026-03-02', '2026-03-02 00:00Z', 2, true, 160, 170, 10, 0, '{}', NULL, NULL, NULL);
+                        '{estimated_boundary}', 720, '{20,40}', '{f,t}', 'authenticated'),
+                    (\(meter), 0, '2026-03-02', '2026-03-02 00:00Z', 2, true, 160, 170, 10, 0, '{}', NULL, NULL, NULL,
+                        'encrypted');
                 """
             )
             let page = try await stores.billing.billingPage(after: 0, limit: 10)
@@ -32,7 +34,7 @@ struct BillingStoreTests {
                 first.startIndexMillilitres == 100 && first.endIndexMillilitres == 160 && first.volumeMillilitres == 60
             )
             #expect(first.quality == .estimated && first.reasons == ["estimated_boundary"])
-            #expect(first.intervalMinutes == 720)
+            #expect(first.intervalMinutes == 720 && first.protection == .authenticated)
             #expect(
                 first.intervals == [
                     BillingRead.Interval(start: at(0), volumeMillilitres: 20, isEstimated: false),
@@ -41,7 +43,7 @@ struct BillingStoreTests {
             )
             let second = page[1]
             #expect(second.isCorrection && second.quality == .valid && second.reasons.isEmpty)
-            #expect(second.intervalMinutes == nil && second.intervals.isEmpty)
+            #expect(second.intervalMinutes == nil && second.intervals.isEmpty && second.protection == .encrypted)
             #expect(try await stores.billing.billingPage(after: first.seq, limit: 10).map(\.seq) == [second.seq])
         }
     }
@@ -56,8 +58,9 @@ struct BillingStoreTests {
                 DELETE FROM validation_queue;
                 UPDATE readings SET quality = 2, reasons = '{spike,negative_flow}';
                 INSERT INTO daily_reads (meter_id, basis, day, day_start, start_index_ml, end_index_ml, volume_ml,
-                    quality, reasons, valve, version)
-                VALUES (\(meter), 0, '2026-03-01', '2026-03-01 00:00Z', 0, 9, 9, 2, '{zero_consumption}', 0, 1);
+                    quality, reasons, valve, version, protection)
+                VALUES (\(meter), 0, '2026-03-01', '2026-03-01 00:00Z', 0, 9, 9, 2, '{zero_consumption}', 0, 1,
+                    'encrypted');
                 """
             )
             let held = try await stores.billing.heldForReview(limit: 10)
@@ -69,7 +72,8 @@ struct BillingStoreTests {
                         basis: .unspecified,
                         target: .reading(readAt: at(3600), kind: .periodic),
                         volumeMillilitres: 5,
-                        reasons: ["spike", "negative_flow"]
+                        reasons: ["spike", "negative_flow"],
+                        protection: .plain
                     ),
                     HeldItem(
                         protocol: .native,
@@ -77,7 +81,8 @@ struct BillingStoreTests {
                         basis: .unspecified,
                         target: .day("2026-03-01"),
                         volumeMillilitres: 9,
-                        reasons: ["zero_consumption"]
+                        reasons: ["zero_consumption"],
+                        protection: .encrypted
                     ),
                 ]
             )

@@ -96,21 +96,22 @@ import Testing
             source: .cjt188,
             basis: .converted,
             storage: 1,
-            tariff: 2
+            tariff: 2,
+            protection: .encrypted
         )
         encoder.append(reading)
         #expect(encoder.rowCount == 1)
         let body = Array(encoder.bytes.dropFirst(Self.header.count))
-        // 17 fields in the readings table's column order: meter, read_at, kind, received_at, volume, modulus,
-        // flow, valve, battery, temp, signal, status, frame counter, source, basis, storage, tariff.
-        #expect(Array(body.prefix(2)) == [0, 17])
+        // 18 fields in the readings table's column order: meter, read_at, kind, received_at, volume, modulus,
+        // flow, valve, battery, temp, signal, status, frame counter, source, basis, storage, tariff, protection.
+        #expect(Array(body.prefix(2)) == [0, 18])
         #expect(Array(body[2..<14]) == [0, 0, 0, 8, 0, 0, 0, 0, 0, 0, 0, 7])
         #expect(Array(body[14..<26]) == [0, 0, 0, 8, 0, 0, 0, 0, 0, 0x0F, 0x42, 0x40])  // 1 s = 1,000,000 µs
         #expect(Array(body[26..<32]) == [0, 0, 0, 2, 0, 1])  // kind dailyFrozen as int2
         #expect(
-            Array(body.suffix(28)) == [0, 0, 0, 6] + Array("cjt188".utf8) + [0, 0, 0, 2, 0, 2] + [0, 0, 0, 2, 0, 1] + [
+            Array(body.suffix(41)) == [0, 0, 0, 6] + Array("cjt188".utf8) + [0, 0, 0, 2, 0, 2] + [0, 0, 0, 2, 0, 1] + [
                 0, 0, 0, 2, 0, 2,
-            ]
+            ] + [0, 0, 0, 9] + Array("encrypted".utf8)
         )
     }
 }

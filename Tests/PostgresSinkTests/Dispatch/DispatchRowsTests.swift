@@ -13,7 +13,7 @@ import Testing
         return [
             "7", "3", "native", "1001", "d1", "f", "methane_detector", "P0", status, "alarm", nil, "1", "2", micros(0),
             micros(300), micros(1800), micros(21_600), micros(86_400),
-            status == "open" ? nil : micros(60), nil, nil, nil, nil, nil, nil, nil, nil,
+            status == "open" ? nil : micros(60), nil, nil, nil, nil, nil, nil, nil, nil, "plain",
         ]
     }
 
@@ -24,6 +24,7 @@ import Testing
         #expect(ticket.deadlines.count == 4 && ticket.steps == ["acknowledged": Self.opened.adding(seconds: 60)])
         // Acknowledged: the next deadline is the arrival, not the passed acknowledge_by.
         #expect(ticket.nextDeadline == Self.opened.adding(seconds: 1800))
+        #expect(ticket.alarmProtection == .plain && ticket.hasUnauthenticatedAlarms)
         let open = try DispatchTicket(row: PostgresRow(columns: Self.ticketColumns(status: "open")))
         #expect(open.nextDeadline == Self.opened.adding(seconds: 300))
     }

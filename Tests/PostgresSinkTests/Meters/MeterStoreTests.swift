@@ -48,4 +48,54 @@ struct MeterStoreTests {
             #expect(error.map { !$0.description.contains("1, 2, 3") } == true)
         }
     }
+
+    @Test func theMinimumProtectionDefaultsToTheKeyFollowsAKeyChangeAndRefusesTheUnreachable() async throws {
+        try await withMigratedStores(meters: []) { stores, database, _ in
+            let meters = stores.meters
+            let key = Array(UInt8(0)..<16)
+            func minimum(_ frameProtocol: FrameProtocol, _ address: String) async throws -> ProtectionLevel? {
+                try await meters.lookupMeter(protocol: frameProtocol, address: address)?.minProtection
+            }
+            _ = try await meters.registerMeters([
+                MeterRegistration(protocol: .wmbus, address: "ELS-12345678-51-03", aesKey: key),
+                MeterRegistration(protocol: .wmbus, address: "ELS-12345679-51-03"),
+                MeterRegistration(
+                    protocol: .wmbus,
+                    address: "ELS-12345670-51-03",
+                    aesKey: key,
+                    minProtection: .authenticated
+                ),
+            ])
+            #expect(try await minimum(.wmbus, "ELS-12345678-51-03") == .encrypted)
+            #expect(try await minimum(.wmbus, "ELS-12345679-51-03") == .plain)
+            #expect(try await minimum(.wmbus, "ELS-12345670-51-03") == .authenticated)
+            // A key given later without a minimum moves it to the key's default; an import of other columns keeps it.
+            var profile = MeterProfile(protocol: .wmbus, address: "ELS-12345679-51-03")
+            profile.aesKey = key
+            _ = try await meters.importMeters([profile], columns: [.aesKey])
+            #expect(try await minimum(.wmbus, "ELS-12345679-51-03") == .encrypted)
+            var renamed = MeterProfile(protocol: .wmbus, address: "ELS-12345670-51-03")
+            renamed.district = "harbour"
+            _ = try await meters.importMeters([renamed], columns: [.district])
+            #expect(try await minimum(.wmbus, "ELS-12345670-51-03") == .authenticated)
+            // The loaded registry enforces what is stored.
+            let loaded = try await meters.loadMeters(protocol: .wmbus)
+            // (ids were given in address order by the upsert: …670, …678, …679)
+            #expect(loaded.map(\.address) == ["ELS-12345670-51-03", "ELS-12345678-51-03", "ELS-12345679-51-03"])
+            #expect(loaded.map(\.minProtection) == [.authenticated, .encrypted, .encrypted])
+            // The database refuses what the protocol can never reach, even past the CSV checks.
+            var cjt = MeterProfile(protocol: .cjt188, address: "78330011223344")
+            cjt.minProtection = .encrypted
+            await #expect(throws: PostgresError.self) {
+                _ = try await meters.importMeters([cjt], columns: [.minProtection])
+            }
+            var wired = MeterProfile(protocol: .mbus, address: "GWF-87654321-60-03")
+            wired.aesKey = key
+            wired.minProtection = .authenticated
+            await #expect(throws: PostgresError.self) {
+                _ = try await meters.importMeters([wired], columns: [.aesKey, .minProtection])
+            }
+            #expect(try database.count("meters") == 3)
+        }
+    }
 }

@@ -14,6 +14,8 @@ struct StageTablesTests {
         let database = try TestDatabase.create()
         defer { database.drop() }
         let connection = try database.connect()
+        // The alarm stage table has a column of the schema's type protection_level.
+        _ = try connection.migrate()
         let tables = [StageTables.alarms, StageTables.newAlarms]
 
         // A rolled-back transaction takes its creation with it; the next one creates the tables again.

@@ -31,7 +31,9 @@ struct ValidationStoreTests {
             signalDBm: nil,
             statusBits: 0,
             frameCounter: nil,
-            source: .native
+            source: .native,
+            // Frozen totals authenticated, the rest only encrypted: a day's level is its weakest input.
+            protection: kind == .dailyFrozen ? .authenticated : .encrypted
         )
     }
 
@@ -99,6 +101,11 @@ struct ValidationStoreTests {
             ]
         )
         #expect(first.published == 2 && first.corrections == 0)
+        // Day 1 from two authenticated frozen totals; day 2's end interpolated between two encrypted reads.
+        #expect(
+            try database.connect().query("SELECT protection::text FROM billing_feed ORDER BY seq")
+                == [["authenticated"], ["encrypted"]]
+        )
         #expect(try database.count("billing_feed") == 2)
 
         // Validating again with nothing new publishes nothing.
@@ -115,13 +122,14 @@ struct ValidationStoreTests {
         let corrected = try await drain(stores.validation, now: now)
         #expect(corrected.corrections == 1)
         let feed = try database.connect().query(
-            "SELECT seq, day::text, version, is_correction, volume_ml, quality FROM billing_daily_reads ORDER BY seq"
+            "SELECT seq, day::text, version, is_correction, volume_ml, quality, protection FROM billing_daily_reads ORDER BY seq"
         ).map { Array($0.dropFirst()).map { $0 ?? "NULL" } }
+        // The correction rests on the late authenticated frozen total: authenticated.
         #expect(
             feed == [
-                ["2026-01-01", "1", "f", "2000000", "valid"],
-                ["2026-01-02", "1", "f", "2200000", "estimated"],
-                ["2026-01-02", "2", "t", "2100000", "valid"],
+                ["2026-01-01", "1", "f", "2000000", "valid", "authenticated"],
+                ["2026-01-02", "1", "f", "2200000", "estimated", "encrypted"],
+                ["2026-01-02", "2", "t", "2100000", "valid", "authenticated"],
             ]
         )
     }
