@@ -23,8 +23,14 @@ enum MeterSQL {
 
     /// Inserts or updates the staged meters by (protocol, address), setting only `columns` (the rest keep their
     /// value, or their default for a new meter). The last staged row of a repeated meter wins.
-    static func upsertMeters(columns: Set<MeterCSV.Column>) -> String {
-        let chosen = meterImportColumns.filter { columns.contains($0.column) }
+    /// With `sealed`, the staged `aes_key` holds the sealed key: it goes to `aes_key_sealed` and the plaintext
+    /// column is cleared (and the other way round without).
+    static func upsertMeters(columns: Set<MeterCSV.Column>, sealed: Bool = false) -> String {
+        var chosen = meterImportColumns.filter { columns.contains($0.column) }
+        if let index = chosen.firstIndex(where: { $0.column == .aesKey }) {
+            chosen[index].target = sealed ? "aes_key_sealed" : "aes_key"
+            chosen.insert((.aesKey, sealed ? "aes_key" : "aes_key_sealed", "NULL::bytea"), at: index)
+        }
         let targets = (["protocol", "address"] + chosen.map(\.target)).joined(separator: ", ")
         let values = (["protocol", "address"] + chosen.map(\.value)).joined(separator: ", ")
         let updates = (chosen.map { "\($0.target) = excluded.\($0.target)" } + ["updated_at = now()"])
@@ -39,7 +45,17 @@ enum MeterSQL {
     }
 
     /// The columns ``RegisteredMeter/init(row:)`` reads.
-    static let columns = "id, protocol, address, district, is_rural, encode(aes_key, 'hex')"
+    static let columns =
+        "id, protocol, address, district, is_rural, encode(aes_key, 'hex'), encode(aes_key_sealed, 'hex')"
+
+    static let keyCounts = "SELECT count(aes_key), count(aes_key_sealed) FROM meters"
+
+    static let plaintextKeys = "SELECT \(columns) FROM meters WHERE aes_key IS NOT NULL ORDER BY id FOR UPDATE"
+
+    static let sealKey = """
+        UPDATE meters SET aes_key_sealed = decode($2, 'hex'), aes_key = NULL, updated_at = now()
+        WHERE id = $1::bigint
+        """
 
     static let byProtocol = "SELECT \(columns) FROM meters WHERE protocol = $1 ORDER BY id"
 
