@@ -83,11 +83,17 @@ extension GatewayConfiguration {
 }
 
 /// Registers a simulated fleet in the meter registry (idempotent).
-func provision(_ simulator: FleetSimulator, conninfo: String, logger: Logger) async throws -> Int {
+func provision(
+    _ simulator: FleetSimulator,
+    conninfo: String,
+    sealer: MeterKeySealer? = nil,
+    logger: Logger
+) async throws -> Int {
     let session = PostgresSession(.gateway(conninfo: conninfo), logger: logger)
     try await session.connect()
     _ = try await session.migrate()
-    let count = try await MeterStore(session).importMeters(simulator.profiles(), columns: Set(MeterCSV.Column.allCases))
+    let count = try await MeterStore(session, sealer: sealer)
+        .importMeters(simulator.profiles(), columns: Set(MeterCSV.Column.allCases))
     await session.close()
     return count
 }
@@ -124,6 +130,7 @@ struct SimulateCommand: AsyncParsableCommand {
             let count = try await GatewayApp.provision(
                 simulator,
                 conninfo: configuration.postgres.conninfo,
+                sealer: configuration.meters.keySealer,
                 logger: logger
             )
             logger.info("fleet registered", metadata: ["meters.registered": "\(count)"])
@@ -171,7 +178,12 @@ struct DemoCommand: AsyncParsableCommand {
             topics: TopicScheme(prefix: configuration.mqtt.topicPrefix),
             logger: logger
         )
-        let registered = try await provision(simulator, conninfo: configuration.postgres.conninfo, logger: logger)
+        let registered = try await provision(
+            simulator,
+            conninfo: configuration.postgres.conninfo,
+            sealer: configuration.meters.keySealer,
+            logger: logger
+        )
         print("registered \(registered) simulated meters; gateway and fleet run for \(duration) s …")
 
         let runtime = try GatewayRuntime(configuration: configuration, logger: logger)

@@ -1,9 +1,20 @@
 extension GatewayConfiguration {
-    /// `[postgres]`: the database connection.
+    /// `[postgres]`: the database connections: the owner's (migrations, and every service not given its own) and,
+    /// optionally, one per service for separate database roles (`config/postgres-roles.sql`).
     ///
     /// Each property is one row of ``settings``, which holds its TOML key, range and help text.
     struct Postgres: Sendable, Equatable {
         var conninfo = "host=127.0.0.1 port=5432 dbname=meter_gateway user=meter_gateway"
+        var ingestConninfo = ""
+        var validationConninfo = ""
+        var httpConninfo = ""
+
+        /// The connection of the ingest pipeline (readings, alarms, tickets, quarantine, counter marks).
+        var ingest: String { ingestConninfo.isEmpty ? conninfo : ingestConninfo }
+        /// The connection of the validation service.
+        var validation: String { validationConninfo.isEmpty ? conninfo : validationConninfo }
+        /// The connection of the HTTP APIs and the dispatch service (billing reads, review and dispatch events).
+        var http: String { httpConninfo.isEmpty ? conninfo : httpConninfo }
     }
 }
 
@@ -15,7 +26,31 @@ extension GatewayConfiguration.Postgres {
             key: "conninfo",
             kind: .string(\.postgres.conninfo, isSecret: true, allowed: nil),
             help:
-                "libpq connection string. Put the password in PGPASSWORD or ~/.pgpass, or set METER_GATEWAY_POSTGRES_CONNINFO."
+                "libpq connection string of the schema's owner: migrations, the commands, and every service not given "
+                + "a conninfo of its own below. A password may be in it, in PGPASSFILE/~/.pgpass, or in a secret file."
+        ),
+        Setting(
+            section: "postgres",
+            key: "ingest_conninfo",
+            kind: .string(\.postgres.ingestConninfo, isSecret: true, allowed: nil),
+            help:
+                "Connection of the ingest pipeline (role meter_gateway_ingest of config/postgres-roles.sql); empty: "
+                + "postgres.conninfo."
+        ),
+        Setting(
+            section: "postgres",
+            key: "validation_conninfo",
+            kind: .string(\.postgres.validationConninfo, isSecret: true, allowed: nil),
+            help:
+                "Connection of the validation service (role meter_gateway_validation); empty: postgres.conninfo."
+        ),
+        Setting(
+            section: "postgres",
+            key: "http_conninfo",
+            kind: .string(\.postgres.httpConninfo, isSecret: true, allowed: nil),
+            help:
+                "Connection of the HTTP APIs and the dispatch service (role meter_gateway_http); empty: "
+                + "postgres.conninfo."
         ),
     ]
 }

@@ -134,6 +134,7 @@ final class IngestPipeline: Service {
     private let retryMinMilliseconds: Int
     private let retryMaxMilliseconds: Int
     private let dedupeHorizonSeconds: Int64
+    private let keySealer: MeterKeySealer?
     private let logger: Logger
     let statistics: PipelineStatistics
 
@@ -146,6 +147,7 @@ final class IngestPipeline: Service {
         retryMinMilliseconds: Int,
         retryMaxMilliseconds: Int,
         dedupeHorizonSeconds: Int64,
+        keySealer: MeterKeySealer? = nil,
         statistics: PipelineStatistics,
         logger: Logger
     ) {
@@ -157,6 +159,7 @@ final class IngestPipeline: Service {
         self.retryMinMilliseconds = retryMinMilliseconds
         self.retryMaxMilliseconds = retryMaxMilliseconds
         self.dedupeHorizonSeconds = dedupeHorizonSeconds
+        self.keySealer = keySealer
         self.statistics = statistics
         self.logger = logger
     }
@@ -339,7 +342,7 @@ final class IngestPipeline: Service {
     }
 
     private func refreshRegistry(_ registry: inout MeterRegistry) async throws {
-        let meters = MeterStore(writer.database)
+        let meters = MeterStore(writer.database, sealer: keySealer)
         registry = try await MeterRegistry.load(from: meters, topics: ladder.topics) { frameProtocol, skipped in
             logger.warning(
                 "meters whose address or key does not fit their protocol are ignored",

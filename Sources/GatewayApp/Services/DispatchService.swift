@@ -50,6 +50,7 @@ final class DispatchService: Service {
         topicPrefix: String,
         escalationIntervalSeconds: Int,
         valveCloseOnP0: Bool,
+        keySealer: MeterKeySealer? = nil,
         statistics: DispatchStatistics,
         databaseReady: @escaping @Sendable () -> Bool,
         logger: Logger,
@@ -57,7 +58,7 @@ final class DispatchService: Service {
     ) {
         self.session = session
         self.store = DispatchStore(session, clock: now)
-        self.outbox = DispatchOutbox(session)
+        self.outbox = DispatchOutbox(session, sealer: keySealer)
         self.client = client
         self.topicPrefix = topicPrefix
         self.escalationIntervalSeconds = escalationIntervalSeconds
