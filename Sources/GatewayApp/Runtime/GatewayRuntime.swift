@@ -312,7 +312,7 @@ struct MQTTIngestService: Service {
 /// (`ownerConninfo`), which is closed again; the pipeline writes over its own. Meter keys that cannot be used
 /// (sealed without a master key, or a master key that does not open them) stop the gateway with a message naming
 /// how many meters: retrying would not help, and running would quarantine their frames as not authentic.
-struct DatabaseStartup: Service {
+struct DatabaseStartup: Service, CustomStringConvertible {
     let writer: TelemetryStore
     var ownerConninfo: String?
     var keySealer: MeterKeySealer?
@@ -357,6 +357,10 @@ struct DatabaseStartup: Service {
         then.statistics.databaseReady.store(true, ordering: .relaxed)
         try await then.run()
     }
+
+    /// Only the name: ServiceLifecycle logs each service as it starts and stops, and the default description would
+    /// print the owner's conninfo (and a password in it).
+    var description: String { "DatabaseStartup" }
 
     /// Opens every sealed key once; warns about plaintext keys left when a master key is configured.
     /// - Throws: ``MeterKeyError`` when keys cannot be opened; ``PostgresError``.
