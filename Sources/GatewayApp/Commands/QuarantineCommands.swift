@@ -107,7 +107,10 @@ struct QuarantineReplay {
     static let notReplayable: Set<QuarantineReason> = [.frameTooLarge, .spoolCorrupt]
 
     func run(reason: String?, since: String?, now: Timestamp = .now) async throws -> Report {
-        let registry = try await MeterRegistry.load(from: MeterStore(writer.database, sealer: keySealer), topics: ladder.topics)
+        let registry = try await MeterRegistry.load(
+            from: MeterStore(writer.database, sealer: keySealer),
+            topics: ladder.topics
+        )
         let quarantine = QuarantineStore(writer.database)
         var report = Report()
         var after: Int64 = 0

@@ -59,7 +59,10 @@ import Testing
         )
         #expect(configuration.mqtt.password == Self.password)
         do {
-            _ = try GatewayConfiguration.load(tomlText: Self.user + "password_file = \"mqtt-password\"", environment: [:])
+            _ = try GatewayConfiguration.load(
+                tomlText: Self.user + "password_file = \"mqtt-password\"",
+                environment: [:]
+            )
             Issue.record("a relative path without $CREDENTIALS_DIRECTORY must be refused")
         } catch let error as ConfigurationError {
             #expect(error.setting == "mqtt.password_file")
@@ -76,7 +79,8 @@ import Testing
                 ["mqtt.password", "mqtt.password_file"]
             ),
             (
-                Self.user + "password = \"\(Self.password)\"", ["METER_GATEWAY_MQTT_PASSWORD": "other-\(Self.password)"],
+                Self.user + "password = \"\(Self.password)\"",
+                ["METER_GATEWAY_MQTT_PASSWORD": "other-\(Self.password)"],
                 ["mqtt.password", "METER_GATEWAY_MQTT_PASSWORD"]
             ),
             (
@@ -102,7 +106,10 @@ import Testing
         let file = try Self.secretFile(Self.password, mode: mode)
         defer { try? FileManager.default.removeItem(atPath: file.folder) }
         do {
-            _ = try GatewayConfiguration.load(tomlText: Self.user + "password_file = \"\(file.path)\"", environment: [:])
+            _ = try GatewayConfiguration.load(
+                tomlText: Self.user + "password_file = \"\(file.path)\"",
+                environment: [:]
+            )
             Issue.record("mode \(String(mode, radix: 8)) must be refused")
         } catch let error as ConfigurationError {
             #expect(error.setting == "mqtt.password_file")
@@ -142,7 +149,10 @@ import Testing
 
     @Test func eachServiceConninfoFallsBackToTheOwners() throws {
         let plain = try GatewayConfiguration.load(tomlText: "[postgres]\nconninfo = \"dbname=a\"", environment: [:])
-        #expect([plain.postgres.ingest, plain.postgres.validation, plain.postgres.http] == Array(repeating: "dbname=a", count: 3))
+        #expect(
+            [plain.postgres.ingest, plain.postgres.validation, plain.postgres.http]
+                == Array(repeating: "dbname=a", count: 3)
+        )
         let split = try GatewayConfiguration.load(
             tomlText: "[postgres]\nconninfo = \"dbname=a\"\ningest_conninfo = \"dbname=a user=i\"",
             environment: ["METER_GATEWAY_POSTGRES_HTTP_CONNINFO": "dbname=a user=h"]
@@ -181,9 +191,11 @@ import Testing
             #expect(example.contains(setting.fileEnvironmentName))
             #expect(example.contains("\(setting.key)_file = "))
         }
-        #expect(GatewayConfiguration.settings.filter(\.isSecret).map(\.name).sorted() == [
-            "mqtt.password", "postgres.conninfo", "postgres.http_conninfo", "postgres.ingest_conninfo",
-            "postgres.validation_conninfo",
-        ])
+        #expect(
+            GatewayConfiguration.settings.filter(\.isSecret).map(\.name).sorted() == [
+                "mqtt.password", "postgres.conninfo", "postgres.http_conninfo", "postgres.ingest_conninfo",
+                "postgres.validation_conninfo",
+            ]
+        )
     }
 }

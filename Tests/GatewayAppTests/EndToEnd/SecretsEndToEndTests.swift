@@ -121,8 +121,10 @@ struct SecretsEndToEndTests {
 
         // Secrets.
         let mqttPassword = Self.secret("mqtt-pw-")
-        let rolePasswords = ["ingest": Self.secret("ingest-pw-"), "validation": Self.secret("valid-pw-"),
-            "http": Self.secret("http-pw-")]
+        let rolePasswords = [
+            "ingest": Self.secret("ingest-pw-"), "validation": Self.secret("valid-pw-"),
+            "http": Self.secret("http-pw-"),
+        ]
         let masterKey = Self.secret("") + Self.secret("") + String(repeating: "0", count: 16)
         let tokens = ["billing-feed": Self.secret("billing-token-"), "desk-3": Self.secret("dispatch-token-")]
         let hashes = try tokens.values.map { try Credential.hexDigest(ofToken: $0) }
@@ -351,7 +353,10 @@ struct SecretsEndToEndTests {
             environment.conninfo(database) + " user=gw_http_\(run) password=\(wrongPassword)",
             to: folder + "/wrong-conninfo"
         )
-        try Self.write(text.replacingOccurrences(of: "conninfo_file = \"\(folder)/owner-conninfo\"\n", with: ""), to: config)
+        try Self.write(
+            text.replacingOccurrences(of: "conninfo_file = \"\(folder)/owner-conninfo\"\n", with: ""),
+            to: config
+        )
         let migrate = try environment.start(
             ["migrate", "--config", config],
             log: folder + "/migrate.log",
