@@ -78,7 +78,8 @@ struct QuarantineReplayCommand: AsyncParsableCommand {
                     clocks: configuration.meters.clocks,
                     maxPayloadBytes: configuration.mqtt.maxPayloadBytes
                 ),
-                keySealer: configuration.meters.keySealer
+                keySealer: configuration.meters.keySealer,
+                keyTable: configuration.meters.keyTable
             ).run(reason: filter.reason?.rawValue, since: filter.since)
         }
         print(report.summary)
@@ -90,6 +91,7 @@ struct QuarantineReplay {
     let writer: TelemetryStore
     let ladder: AdmissionLadder
     var keySealer: MeterKeySealer?
+    var keyTable: MeterKeyTable?
 
     /// What a replay did, by outcome.
     struct Report: Equatable {
@@ -108,7 +110,7 @@ struct QuarantineReplay {
 
     func run(reason: String?, since: String?, now: Timestamp = .now) async throws -> Report {
         let registry = try await MeterRegistry.load(
-            from: MeterStore(writer.database, sealer: keySealer),
+            from: MeterStore(writer.database, sealer: keySealer, keyTable: keyTable),
             topics: ladder.topics
         )
         let quarantine = QuarantineStore(writer.database)

@@ -84,6 +84,19 @@ extension GatewayConfiguration {
         for (setting, value, origin) in try secrets.resolve(environment: environment) {
             try configuration.assign(setting, fromText: value, origin: origin)
         }
+        if !configuration.meters.masterKeyFile.isEmpty && !configuration.meters.keyFile.isEmpty {
+            throw ConfigurationError(
+                setting: "meters.key_file",
+                problem: "give meters.key_file (keys from a file) or meters.master_key_file (keys sealed in the "
+                    + "database), not both"
+            )
+        }
+        if !configuration.meters.keyFile.isEmpty {
+            configuration.meters.keyTable = try Meters.readKeyTable(
+                path: configuration.meters.keyFile,
+                environment: environment
+            )
+        }
         if !configuration.meters.masterKeyFile.isEmpty {
             configuration.meters.masterKey = try Meters.readMasterKey(
                 path: configuration.meters.masterKeyFile,

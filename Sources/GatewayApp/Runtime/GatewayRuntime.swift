@@ -90,6 +90,7 @@ struct GatewayRuntime {
             retryMaxMilliseconds: configuration.pipeline.retryMaxMilliseconds,
             dedupeHorizonSeconds: Int64(configuration.pipeline.dedupeHorizonDays) * 86_400,
             keySealer: configuration.meters.keySealer,
+            keyTable: configuration.meters.keyTable,
             statistics: statistics,
             logger: logger
         )
@@ -99,6 +100,7 @@ struct GatewayRuntime {
                 ownerConninfo: configuration.postgres.ingest == configuration.postgres.conninfo
                     ? nil : configuration.postgres.conninfo,
                 keySealer: configuration.meters.keySealer,
+                keyTable: configuration.meters.keyTable,
                 logger: logger,
                 then: pipeline
             ),
@@ -129,6 +131,7 @@ struct GatewayRuntime {
                     escalationIntervalSeconds: configuration.dispatch.escalationIntervalSeconds,
                     valveCloseOnP0: configuration.dispatch.valveCloseOnP0,
                     keySealer: configuration.meters.keySealer,
+                    keyTable: configuration.meters.keyTable,
                     statistics: dispatchStatistics,
                     databaseReady: { statistics.databaseReady.load(ordering: .relaxed) },
                     logger: logger
@@ -316,6 +319,7 @@ struct DatabaseStartup: Service, CustomStringConvertible {
     let writer: TelemetryStore
     var ownerConninfo: String?
     var keySealer: MeterKeySealer?
+    var keyTable: MeterKeyTable?
     let logger: Logger
     let then: IngestPipeline
 
@@ -365,6 +369,10 @@ struct DatabaseStartup: Service, CustomStringConvertible {
     /// Opens every sealed key once; warns about plaintext keys left when a master key is configured.
     /// - Throws: ``MeterKeyError`` when keys cannot be opened; ``PostgresError``.
     private func checkMeterKeys() async throws {
+        if let keyTable {
+            logger.info("meter keys from meters.key_file", metadata: ["meters.keys": "\(keyTable.count)"])
+            return
+        }
         let meters = MeterStore(writer.database, sealer: keySealer)
         for frameProtocol in FrameProtocol.allCases {
             _ = try await meters.loadMeters(protocol: frameProtocol)

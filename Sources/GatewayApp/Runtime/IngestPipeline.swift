@@ -135,6 +135,7 @@ final class IngestPipeline: Service {
     private let retryMaxMilliseconds: Int
     private let dedupeHorizonSeconds: Int64
     private let keySealer: MeterKeySealer?
+    private let keyTable: MeterKeyTable?
     private let logger: Logger
     let statistics: PipelineStatistics
 
@@ -148,6 +149,7 @@ final class IngestPipeline: Service {
         retryMaxMilliseconds: Int,
         dedupeHorizonSeconds: Int64,
         keySealer: MeterKeySealer? = nil,
+        keyTable: MeterKeyTable? = nil,
         statistics: PipelineStatistics,
         logger: Logger
     ) {
@@ -160,6 +162,7 @@ final class IngestPipeline: Service {
         self.retryMaxMilliseconds = retryMaxMilliseconds
         self.dedupeHorizonSeconds = dedupeHorizonSeconds
         self.keySealer = keySealer
+        self.keyTable = keyTable
         self.statistics = statistics
         self.logger = logger
     }
@@ -342,7 +345,7 @@ final class IngestPipeline: Service {
     }
 
     private func refreshRegistry(_ registry: inout MeterRegistry) async throws {
-        let meters = MeterStore(writer.database, sealer: keySealer)
+        let meters = MeterStore(writer.database, sealer: keySealer, keyTable: keyTable)
         registry = try await MeterRegistry.load(from: meters, topics: ladder.topics) { frameProtocol, skipped in
             logger.warning(
                 "meters whose address or key does not fit their protocol are ignored",

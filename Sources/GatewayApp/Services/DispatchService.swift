@@ -51,6 +51,7 @@ final class DispatchService: Service {
         escalationIntervalSeconds: Int,
         valveCloseOnP0: Bool,
         keySealer: MeterKeySealer? = nil,
+        keyTable: MeterKeyTable? = nil,
         statistics: DispatchStatistics,
         databaseReady: @escaping @Sendable () -> Bool,
         logger: Logger,
@@ -58,7 +59,7 @@ final class DispatchService: Service {
     ) {
         self.session = session
         self.store = DispatchStore(session, clock: now)
-        self.outbox = DispatchOutbox(session, sealer: keySealer)
+        self.outbox = DispatchOutbox(session, sealer: keySealer, keyTable: keyTable)
         self.client = client
         self.topicPrefix = topicPrefix
         self.escalationIntervalSeconds = escalationIntervalSeconds

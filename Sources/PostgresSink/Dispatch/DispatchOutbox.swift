@@ -10,14 +10,17 @@ public import GatewayDomain
 public struct DispatchOutbox: Sendable {
     private let database: any PostgresDatabase
     private let sealer: MeterKeySealer?
+    private let keyTable: MeterKeyTable?
 
     /// Creates an outbox over a session or a pool.
     /// - Parameters:
     ///   - database: Where the statements run.
     ///   - sealer: The master key that opens sealed meter keys (for valve commands); nil when none is configured.
-    public init(_ database: any PostgresDatabase, sealer: MeterKeySealer? = nil) {
+    ///   - keyTable: Keys from a key file, used instead of the database's; nil for none.
+    public init(_ database: any PostgresDatabase, sealer: MeterKeySealer? = nil, keyTable: MeterKeyTable? = nil) {
         self.database = database
         self.sealer = sealer
+        self.keyTable = keyTable
     }
 
     /// Events not yet published on the dispatch topic, oldest first, each as the message to publish (the same
@@ -54,12 +57,18 @@ public struct DispatchOutbox: Sendable {
         var unopened = 0
         for row in rows {
             var close = row.close
-            if let sealed = row.sealedKey {
+            if let keyTable {
+                // The key file decides; a meter it has no key for gets no command.
+                guard let key = keyTable.key(protocol: .native, address: close.address) else { continue }
+                close.key = key
+            } else if let sealed = row.sealedKey {
                 guard let key = sealer?.open(sealed, protocol: .native, address: close.address) else {
                     unopened += 1
                     continue
                 }
                 close.key = key
+            } else if close.key.isEmpty {
+                continue
             }
             pending.append(close)
         }
@@ -150,7 +159,8 @@ struct StoredValveClose: PostgresRowDecodable {
     var close: PendingValveClose
     var sealedKey: [UInt8]?
 
-    /// Decodes `ticket id, meter id, address, hex key, condition, hex sealed key` (one of the keys is NULL).
+    /// Decodes `ticket id, meter id, address, hex key, condition, hex sealed key` (at most one key; none gives an
+    /// empty ``PendingValveClose/key``).
     /// - Throws: ``PostgresError`` (`.unexpectedResult`) when a column is NULL or a key is not hex.
     init(row: PostgresRow) throws {
         func hex(_ column: Int) throws -> [UInt8]? {
@@ -163,9 +173,6 @@ struct StoredValveClose: PostgresRowDecodable {
         }
         let key = try hex(3)
         sealedKey = try hex(5)
-        guard key != nil || sealedKey != nil else {
-            throw PostgresError(code: .unexpectedResult, message: "columns 3 and 5 are both NULL")
-        }
         close = PendingValveClose(
             ticketID: try row.decode(0),
             meterID: try row.decode(1),

@@ -79,3 +79,33 @@ public struct MeterKeyError: Error, Sendable, CustomStringConvertible, Equatable
 
     public var description: String { "meter keys: \(problem)" }
 }
+
+/// Meter keys read from a key file (`meters.key_file`) instead of the database: per protocol and address, the key.
+///
+/// A store given a table takes every meter's key from it and ignores the keys in the database (plaintext or sealed):
+/// a meter missing from the table has no key. The keys never leave the gateway's memory.
+public struct MeterKeyTable: Sendable, Equatable, CustomStringConvertible {
+    private let keys: [FrameProtocol: [String: [UInt8]]]
+
+    /// Creates a table.
+    /// - Parameter entries: Each meter's protocol, address and 16-byte key; for a repeated meter the last wins.
+    public init(_ entries: [(protocol: FrameProtocol, address: String, key: [UInt8])]) {
+        var keys: [FrameProtocol: [String: [UInt8]]] = [:]
+        for entry in entries { keys[entry.protocol, default: [:]][entry.address] = entry.key }
+        self.keys = keys
+    }
+
+    /// The number of keys.
+    public var count: Int { keys.values.reduce(0) { $0 + $1.count } }
+
+    /// One meter's key.
+    /// - Parameters:
+    ///   - protocol: The meter's protocol.
+    ///   - address: The meter's address.
+    /// - Returns: The key, or nil when the table has none for the meter.
+    public func key(protocol frameProtocol: FrameProtocol, address: String) -> [UInt8]? {
+        keys[frameProtocol]?[address]
+    }
+
+    public var description: String { "MeterKeyTable(\(count) keys)" }
+}

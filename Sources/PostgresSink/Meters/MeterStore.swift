@@ -6,18 +6,22 @@ public import GatewayCore
 ///
 /// Keys: a meter's key is stored in plaintext (`aes_key`) or, with a master key (``MeterKeySealer``), sealed
 /// (`aes_key_sealed`, migration v13). With a sealer every key written is sealed; keys read are opened, plaintext ones
-/// are still read (a database from before v13 keeps working until ``sealKeys()`` runs).
+/// are still read (a database from before v13 keeps working until ``sealKeys()`` runs). With a ``MeterKeyTable``
+/// (a key file) the keys of loaded meters come from the table alone.
 public struct MeterStore: Sendable {
     private let database: any PostgresDatabase
     private let sealer: MeterKeySealer?
+    private let keyTable: MeterKeyTable?
 
     /// Creates a store over a session or pool.
     /// - Parameters:
     ///   - database: Where the SQL runs.
     ///   - sealer: The master key that seals and opens meter keys; nil when none is configured.
-    public init(_ database: any PostgresDatabase, sealer: MeterKeySealer? = nil) {
+    ///   - keyTable: Keys from a key file, which then replace the database's keys on every load; nil for none.
+    public init(_ database: any PostgresDatabase, sealer: MeterKeySealer? = nil, keyTable: MeterKeyTable? = nil) {
         self.database = database
         self.sealer = sealer
+        self.keyTable = keyTable
     }
 
     /// Loads every registered meter of one protocol (for a decoder's address → meter table).
@@ -75,6 +79,13 @@ public struct MeterStore: Sendable {
     }
 
     private func open(_ stored: [StoredMeter], what: String) throws -> [RegisteredMeter] {
+        if let keyTable {
+            return stored.map { row in
+                var meter = row.meter
+                meter.aesKey = keyTable.key(protocol: meter.protocol, address: meter.address)
+                return meter
+            }
+        }
         let sealedCount = stored.count(where: { $0.sealedKey != nil })
         guard sealedCount > 0 else { return stored.map(\.meter) }
         guard let sealer else {

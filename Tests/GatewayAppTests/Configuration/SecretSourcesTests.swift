@@ -198,4 +198,35 @@ import Testing
             ]
         )
     }
+    @Test func theKeyFileIsAMeterCSVOfKeysAndExcludesTheMasterKey() throws {
+        let key = "2B7E151628AED2A6ABF7158809CF4F3C"
+        let good = try Self.secretFile("protocol,address,aes_key\nnative,1000001,\(key)\nwmbus,ELS-12345678-51-03,\n")
+        defer { try? FileManager.default.removeItem(atPath: good.folder) }
+        let configuration = try GatewayConfiguration.load(
+            tomlText: "[meters]\nkey_file = \"\(good.path)\"",
+            environment: [:]
+        )
+        let table = try #require(configuration.meters.keyTable)
+        #expect(table.count == 1)
+        #expect(table.key(protocol: .native, address: "1000001") == Hex.decode(key))
+        let typo = String(key.dropLast()) + "X"
+        let bad = try Self.secretFile("protocol,address,aes_key\nnative,1000001,\(typo)\n")
+        defer { try? FileManager.default.removeItem(atPath: bad.folder) }
+        for (toml, problem) in [
+            ("[meters]\nkey_file = \"\(bad.path)\"", "line 2, column aes_key"),
+            (
+                "[meters]\nkey_file = \"\(good.path)\"\nmaster_key_file = \"\(good.path)\"",
+                "not both"
+            ),
+        ] {
+            do {
+                _ = try GatewayConfiguration.load(tomlText: toml, environment: [:])
+                Issue.record("expected meters.key_file to be refused: \(problem)")
+            } catch let error as ConfigurationError {
+                #expect(error.setting == "meters.key_file")
+                #expect(error.problem.contains(problem), "\(error)")
+                #expect(!error.description.contains(typo) && !error.description.contains(key))
+            }
+        }
+    }
 }

@@ -144,4 +144,38 @@ struct MeterKeySealingTests {
             #expect(error?.description.contains("1 meters with a P0 ticket") == true)
         }
     }
+    @Test func aKeyTableReplacesTheDatabasesKeysSealedOrNot() async throws {
+        try await withMigratedStores(meters: []) { stores, database, _ in
+            _ = try await MeterStore(stores.session, sealer: Self.master).registerMeters([
+                MeterRegistration(protocol: .native, address: "1000001", aesKey: Self.key),
+                MeterRegistration(protocol: .native, address: "1000002"),
+            ])
+            _ = try await stores.meters.registerMeters([
+                MeterRegistration(protocol: .native, address: "1000003", aesKey: Self.key)
+            ])
+            let fileKey = [UInt8](repeating: 0x3C, count: 16)
+            let table = MeterKeyTable([(.native, "1000001", fileKey), (.native, "1000002", fileKey)])
+            #expect(table.count == 2 && !table.description.contains("3C") && !table.description.contains("60"))
+            // No master key needed: the sealed key in the database is not read.
+            let loaded = try await MeterStore(stores.session, keyTable: table).loadMeters(protocol: .native)
+            #expect(loaded.map(\.aesKey) == [fileKey, fileKey, nil])
+            // Valve commands take the table's key too, also for a meter without a key in the database.
+            let connection = try database.connect()
+            defer { connection.close() }
+            try connection.execute(
+                """
+                INSERT INTO repair_tickets (meter_id, condition, priority, opened_at, last_alarm_at)
+                SELECT id, 'leak', 'P0', now(), now() FROM meters
+                """
+            )
+            let pending = try await DispatchOutbox(stores.session, keyTable: table).pendingValveCloses(limit: 10)
+            #expect(pending.map(\.address) == ["1000001", "1000002"])
+            #expect(pending.allSatisfy { $0.key == fileKey })
+            // Without a table: the sealed key opens, the plaintext one is read, the keyless meter is left out.
+            let fromDatabase = try await DispatchOutbox(stores.session, sealer: Self.master).pendingValveCloses(
+                limit: 10
+            )
+            #expect(fromDatabase.map(\.address) == ["1000001", "1000003"])
+        }
+    }
 }
