@@ -145,11 +145,17 @@ struct MetersSealKeysCommand: AsyncParsableCommand {
             meter's protocol and address, written to meters.aes_key_sealed and removed from aes_key, all in one \
             transaction. Running it again seals nothing more. Keep the master key file safe and backed up apart \
             from the database: without it the sealed keys cannot be opened and the gateway refuses to start. \
+            To change the master key, configure the new one and give the old one with \
+            --previous-master-key-file: every sealed key is opened with the old key and sealed with the new one, \
+            in the same transaction (nothing changes if the old key does not open them all). \
             Exit status 2 without a master key.
             """
     )
 
     @OptionGroup var options: ConfigOptions
+
+    @Option(name: .long, help: "The master key file the keys are sealed with now, to re-seal them under the new one.")
+    var previousMasterKeyFile: String?
 
     func run() async throws {
         let configuration = try options.load()
@@ -161,12 +167,26 @@ struct MetersSealKeysCommand: AsyncParsableCommand {
         }
         let logger = GatewayLogging.bootstrap(level: configuration.log.level)
         let session = PostgresSession(.gateway(conninfo: configuration.postgres.conninfo), logger: logger)
+        var previous: MeterKeySealer?
+        if let previousMasterKeyFile {
+            do {
+                let bytes = try GatewayConfiguration.Meters.readMasterKey(
+                    path: previousMasterKeyFile,
+                    environment: ProcessInfo.processInfo.environment
+                )
+                previous = MeterKeySealer(masterKey: bytes)
+            } catch let error as ConfigurationError {
+                throw ValidationError("--previous-master-key-file: \(error.problem)")
+            }
+        }
         let meters = MeterStore(session, sealer: sealer)
+        var resealed = 0
         let sealed: Int
         let counts: (plaintext: Int, sealed: Int)
         do {
             try await session.connect()
             _ = try await session.migrate()
+            if let previous { resealed = try await meters.resealKeys(from: previous) }
             sealed = try await meters.sealKeys()
             // Every sealed key must open with this master key (a key sealed with another one is reported).
             for frameProtocol in FrameProtocol.allCases { _ = try await meters.loadMeters(protocol: frameProtocol) }
@@ -176,6 +196,7 @@ struct MetersSealKeysCommand: AsyncParsableCommand {
             await session.close()
             throw error
         }
+        if previousMasterKeyFile != nil { print("re-sealed \(resealed) meter keys under the new master key") }
         print("sealed \(sealed) meter keys; \(counts.sealed) sealed, \(counts.plaintext) in plaintext")
     }
 }

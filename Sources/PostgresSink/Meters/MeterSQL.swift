@@ -52,6 +52,9 @@ enum MeterSQL {
 
     static let plaintextKeys = "SELECT \(columns) FROM meters WHERE aes_key IS NOT NULL ORDER BY id FOR UPDATE"
 
+    static let sealedKeys =
+        "SELECT \(columns) FROM meters WHERE aes_key_sealed IS NOT NULL ORDER BY id FOR UPDATE"
+
     static let sealKey = """
         UPDATE meters SET aes_key_sealed = decode($2, 'hex'), aes_key = NULL, updated_at = now()
         WHERE id = $1::bigint

@@ -78,6 +78,38 @@ public struct MeterStore: Sendable {
         }
     }
 
+    /// Re-seals every sealed key under this store's master key, opening it with the previous one, in one
+    /// transaction (`meters seal-keys --previous-master-key-file`): a change of master key.
+    /// - Parameter previous: The master key the keys are sealed with now.
+    /// - Returns: The number of keys re-sealed.
+    /// - Throws: ``MeterKeyError`` when the store has no master key or the previous one does not open every sealed
+    ///   key (naming how many; nothing is changed); ``PostgresError``.
+    public func resealKeys(from previous: MeterKeySealer) async throws -> Int {
+        guard let sealer else { throw MeterKeyError(problem: "no master key is configured (meters.master_key_file)") }
+        return try await database.withTransaction { connection in
+            let rows = try connection.query(MeterSQL.sealedKeys, [], as: StoredMeter.self)
+            var resealed: [(id: Int64, sealed: [UInt8])] = []
+            for row in rows {
+                guard let sealed = row.sealedKey,
+                    let key = previous.open(sealed, protocol: row.meter.protocol, address: row.meter.address)
+                else { continue }
+                resealed.append(
+                    (row.meter.id, try sealer.seal(key, protocol: row.meter.protocol, address: row.meter.address))
+                )
+            }
+            if resealed.count < rows.count {
+                throw MeterKeyError(
+                    problem: "the previous master key does not open the sealed keys of \(rows.count - resealed.count) "
+                        + "of \(rows.count) meters; nothing was changed"
+                )
+            }
+            for (id, sealed) in resealed {
+                _ = try connection.execute(MeterSQL.sealKey, parameters: [String(id), Hex.encode(sealed)])
+            }
+            return resealed.count
+        }
+    }
+
     private func open(_ stored: [StoredMeter], what: String) throws -> [RegisteredMeter] {
         if let keyTable {
             return stored.map { row in

@@ -89,7 +89,26 @@ struct MetersSealKeysCommandTests {
         let none = try command(environment, database: database, masterKeyFile: nil, ["run", "--config", config])
         #expect(none.status != 0)
         #expect(none.stderr.contains("2 native meters have sealed keys but no master key is configured"))
-        for text in [sealed.stdout, sealed.stderr, other.stderr, run.stdout, run.stderr, none.stderr] {
+        // Changing the master key: a previous key that does not open them changes nothing; the right one re-seals.
+        let notOpened = try command(
+            environment,
+            database: database,
+            masterKeyFile: wrong,
+            ["meters", "seal-keys", "--previous-master-key-file", wrong]
+        )
+        #expect(notOpened.status != 0)
+        #expect(notOpened.stderr.contains("does not open the sealed keys of 2 of 2 meters; nothing was changed"))
+        let rotated = try command(
+            environment,
+            database: database,
+            masterKeyFile: wrong,
+            ["meters", "seal-keys", "--previous-master-key-file", master]
+        )
+        #expect(rotated.status == 0, "\(rotated.stderr)")
+        #expect(rotated.stdout.contains("re-sealed 2 meter keys under the new master key"), "\(rotated.stdout)")
+        let oldKey = try command(environment, database: database, masterKeyFile: master, ["meters", "seal-keys"])
+        #expect(oldKey.stderr.contains("does not open the sealed keys of 2 of 2 native meters"))
+        for text in [sealed.stdout, sealed.stderr, other.stderr, run.stdout, run.stderr, none.stderr, rotated.stdout] {
             for secret in Self.keys + [masterHex, wrongHex] {
                 #expect(!text.uppercased().contains(secret.uppercased()))
             }
