@@ -263,6 +263,7 @@ extension GatewayConfiguration {
         var lines = [
             "# meter-gateway configuration. Every setting is shown with its default.",
             "# Each can be overridden by an environment variable METER_GATEWAY_<SECTION>_<KEY>, e.g. METER_GATEWAY_MQTT_PORT.",
+            "# Secrets (marked below) are the exception: each is given one way only, and their lines are commented out.",
             "# Start-up stops with a message naming the setting when a value is invalid.",
         ]
         var section = ""
