@@ -156,8 +156,15 @@ struct SecretsEndToEndTests {
             conninfos[service] = environment.conninfo(database) + " user=\(login) password=\(password)"
         }
         defer {
+            // Roles belong to the server, not the database: drop them over a connection of their own, after the
+            // database (which holds their grants).
             environment.dropDatabase(database)
-            for service in rolePasswords.keys { _ = try? owner.execute("DROP ROLE IF EXISTS gw_\(service)_\(run)") }
+            if let admin = try? PostgresConnection.connect(conninfo: environment.baseConninfo) {
+                for service in rolePasswords.keys {
+                    _ = try? admin.execute("DROP ROLE IF EXISTS gw_\(service)_\(run)")
+                }
+                admin.close()
+            }
         }
         // The password is required: a wrong one is refused, and the refusal does not echo it.
         let wrongPassword = Self.secret("wrong-pw-")
