@@ -54,6 +54,7 @@ let package = Package(
             name: "PostgresSink",
             dependencies: [
                 "GatewayCore", "GatewayDomain", "CLibPQ",
+                .product(name: "Crypto", package: "swift-crypto"),
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOPosix", package: "swift-nio"),

@@ -408,6 +408,16 @@ start_pg() {
                 "hint: check that user $owner can write $pg_dir; 'scripts/services.sh clean $dir' starts afresh"
         fi
     fi
+    # Loopback connections are trusted, except for members of meter_gateway_password_required: those must give their
+    # password (scram-sha-256), so that the secrets end-to-end test can show a password protecting a role. The rule is
+    # written over the file in place (its owner stays the server's user), once.
+    local hba="$pg_dir/data/pg_hba.conf"
+    local rule="host all +meter_gateway_password_required 127.0.0.1/32 scram-sha-256"
+    if [ -f "$hba" ] && ! grep -qxF "$rule" "$hba"; then
+        local rules
+        rules=$(cat "$hba")
+        printf '%s\n%s\n' "$rule" "$rules" >"$hba"
+    fi
     local socket_option
     socket_option="-k $(sh_quote "$pg_dir")"
     if [ $((${#pg_dir} + 18)) -gt 107 ]; then

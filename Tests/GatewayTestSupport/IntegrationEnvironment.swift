@@ -135,13 +135,19 @@ public struct IntegrationEnvironment: Sendable {
     ///   - arguments: The command line.
     ///   - log: Where its standard error (and output, unless captured) goes.
     ///   - captureOutput: Write standard output to `<log>.out` instead.
+    ///   - environment: Variables to add to its environment (such as `METER_GATEWAY_*` settings).
     /// - Returns: The running child.
     /// - Throws: When it cannot be started.
-    public func start(_ arguments: [String], log: String, captureOutput: Bool = false) throws -> Child {
+    public func start(
+        _ arguments: [String],
+        log: String,
+        captureOutput: Bool = false,
+        environment: [String: String] = [:]
+    ) throws -> Child {
         let process = Process()
         process.executableURL = URL(fileURLWithPath: binary)
         process.arguments = arguments
-        process.environment = childEnvironment
+        process.environment = childEnvironment.merging(environment) { $1 }
         _ = FileManager.default.createFile(atPath: log, contents: nil)
         let logHandle = try FileHandle(forWritingTo: URL(fileURLWithPath: log))
         process.standardError = logHandle
@@ -162,9 +168,10 @@ public struct IntegrationEnvironment: Sendable {
     /// - Parameters:
     ///   - arguments: The command line.
     ///   - log: Where its output goes.
+    ///   - environment: Variables to add to its environment.
     /// - Throws: When it cannot be started or exits with a failure (the log is in the message).
-    public func runToCompletion(_ arguments: [String], log: String) throws {
-        let child = try start(arguments, log: log)
+    public func runToCompletion(_ arguments: [String], log: String, environment: [String: String] = [:]) throws {
+        let child = try start(arguments, log: log, environment: environment)
         child.waitUntilExit()
         try #require(
             child.terminationStatus == 0,

@@ -10,7 +10,7 @@ struct MetersCommand: AsyncParsableCommand {
         abstract: "Manage the meter registry.",
         subcommands: [
             MetersImportCommand.self, MetersExpiredCommand.self, MetersTestCommand.self,
-            MetersResetCounterCommand.self, MetersCollectorsCommand.self,
+            MetersResetCounterCommand.self, MetersCollectorsCommand.self, MetersSealKeysCommand.self,
         ]
     )
 }
@@ -24,7 +24,7 @@ struct MetersImportCommand: AsyncParsableCommand {
             \(MeterCSV.Column.allCases.dropFirst(2).map(\.rawValue).joined(separator: ", ")). \
             A column left out leaves that field of existing meters unchanged; an empty cell clears it. \
             Every bad row is reported by line and column and none of it is imported; the good rows are imported \
-            together in one transaction. Exit status: 0 all rows imported, 1 some rows rejected, 2 nothing imported \
+            together in one transaction. With meters.master_key_file configured, keys are stored sealed. Exit status: 0 all rows imported, 1 some rows rejected, 2 nothing imported \
             (bad header, unreadable file, or the database refused the import).
             """
     )
@@ -68,7 +68,8 @@ struct MetersImportCommand: AsyncParsableCommand {
         do {
             try await session.connect()
             _ = try await session.migrate()
-            written = try await MeterStore(session).importMeters(parsed.rows.map(\.profile), columns: parsed.columns)
+            written = try await MeterStore(session, sealer: configuration.meters.keySealer)
+                .importMeters(parsed.rows.map(\.profile), columns: parsed.columns)
             await session.close()
         } catch {
             await session.close()
@@ -107,7 +108,7 @@ struct MetersResetCounterCommand: AsyncParsableCommand {
         let configuration = try options.load()
         let logger = GatewayLogging.bootstrap(level: configuration.log.level)
         let session = PostgresSession(.gateway(conninfo: configuration.postgres.conninfo), logger: logger)
-        let meters = MeterStore(session)
+        let meters = MeterStore(session, sealer: configuration.meters.keySealer)
         let found: RegisteredMeter?
         var reset = (marks: 0, identities: 0)
         do {
@@ -132,5 +133,70 @@ struct MetersResetCounterCommand: AsyncParsableCommand {
             "\(self.protocol.rawValue) meter \(address): forgot \(reset.marks) counter marks and "
                 + "\(reset.identities) counter identities"
         )
+    }
+}
+
+struct MetersSealKeysCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "seal-keys",
+        abstract: "Seal every meter key stored in plaintext with the master key (meters.master_key_file).",
+        discussion: """
+            Each plaintext key (meters.aes_key) is sealed with AES-256-GCM under the master key, bound to its \
+            meter's protocol and address, written to meters.aes_key_sealed and removed from aes_key, all in one \
+            transaction. Running it again seals nothing more. Keep the master key file safe and backed up apart \
+            from the database: without it the sealed keys cannot be opened and the gateway refuses to start. \
+            To change the master key, configure the new one and give the old one with \
+            --previous-master-key-file: every sealed key is opened with the old key and sealed with the new one, \
+            in the same transaction (nothing changes if the old key does not open them all). \
+            Exit status 2 without a master key.
+            """
+    )
+
+    @OptionGroup var options: ConfigOptions
+
+    @Option(name: .long, help: "The master key file the keys are sealed with now, to re-seal them under the new one.")
+    var previousMasterKeyFile: String?
+
+    func run() async throws {
+        let configuration = try options.load()
+        guard let sealer = configuration.meters.keySealer else {
+            FileHandle.standardError.write(
+                Data("no master key: set meters.master_key_file (see config --example)\n".utf8)
+            )
+            throw ExitCode(2)
+        }
+        let logger = GatewayLogging.bootstrap(level: configuration.log.level)
+        let session = PostgresSession(.gateway(conninfo: configuration.postgres.conninfo), logger: logger)
+        var previous: MeterKeySealer?
+        if let previousMasterKeyFile {
+            do {
+                let bytes = try GatewayConfiguration.Meters.readMasterKey(
+                    path: previousMasterKeyFile,
+                    environment: ProcessInfo.processInfo.environment
+                )
+                previous = MeterKeySealer(masterKey: bytes)
+            } catch let error as ConfigurationError {
+                throw ValidationError("--previous-master-key-file: \(error.problem)")
+            }
+        }
+        let meters = MeterStore(session, sealer: sealer)
+        var resealed = 0
+        let sealed: Int
+        let counts: (plaintext: Int, sealed: Int)
+        do {
+            try await session.connect()
+            _ = try await session.migrate()
+            if let previous { resealed = try await meters.resealKeys(from: previous) }
+            sealed = try await meters.sealKeys()
+            // Every sealed key must open with this master key (a key sealed with another one is reported).
+            for frameProtocol in FrameProtocol.allCases { _ = try await meters.loadMeters(protocol: frameProtocol) }
+            counts = try await meters.keyCounts()
+            await session.close()
+        } catch {
+            await session.close()
+            throw error
+        }
+        if previousMasterKeyFile != nil { print("re-sealed \(resealed) meter keys under the new master key") }
+        print("sealed \(sealed) meter keys; \(counts.sealed) sealed, \(counts.plaintext) in plaintext")
     }
 }

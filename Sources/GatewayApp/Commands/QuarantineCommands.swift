@@ -77,7 +77,9 @@ struct QuarantineReplayCommand: AsyncParsableCommand {
                     policy: configuration.tickets.policy,
                     clocks: configuration.meters.clocks,
                     maxPayloadBytes: configuration.mqtt.maxPayloadBytes
-                )
+                ),
+                keySealer: configuration.meters.keySealer,
+                keyTable: configuration.meters.keyTable
             ).run(reason: filter.reason?.rawValue, since: filter.since)
         }
         print(report.summary)
@@ -88,6 +90,8 @@ struct QuarantineReplayCommand: AsyncParsableCommand {
 struct QuarantineReplay {
     let writer: TelemetryStore
     let ladder: AdmissionLadder
+    var keySealer: MeterKeySealer?
+    var keyTable: MeterKeyTable?
 
     /// What a replay did, by outcome.
     struct Report: Equatable {
@@ -105,7 +109,10 @@ struct QuarantineReplay {
     static let notReplayable: Set<QuarantineReason> = [.frameTooLarge, .spoolCorrupt]
 
     func run(reason: String?, since: String?, now: Timestamp = .now) async throws -> Report {
-        let registry = try await MeterRegistry.load(from: MeterStore(writer.database), topics: ladder.topics)
+        let registry = try await MeterRegistry.load(
+            from: MeterStore(writer.database, sealer: keySealer, keyTable: keyTable),
+            topics: ladder.topics
+        )
         let quarantine = QuarantineStore(writer.database)
         var report = Report()
         var after: Int64 = 0

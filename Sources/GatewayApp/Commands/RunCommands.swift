@@ -59,7 +59,10 @@ struct DecodeCommand: ParsableCommand {
         abstract: "Decode one frame given in hex and print it as one JSON object.",
         discussion: """
             Keys are sorted; decimal values are exact JSON numbers. \
-            Without --key the MAC is not verified and the output says "mac":"not_verified". \
+            Without a key the MAC is not verified and the output says "mac":"not_verified". \
+            Give a real meter's key with --key-file FILE or --key - (read from standard input): a key written on \
+            the command line (--key HEX) is visible to every user of the host in the process list and stays in the \
+            shell history, so it is accepted for published test vectors only, with a warning on standard error. \
             On bad input prints {"error":{"code":…,"message":…}} and exits with status 2.
             """
     )
@@ -71,16 +74,54 @@ struct DecodeCommand: ParsableCommand {
     @Option(name: .long, help: "The frame's protocol: native, cjt188, wmbus or mbus.")
     var `protocol`: ProtocolName
 
-    @Option(name: .long, help: "The meter's 16-byte AES key in hex, to verify the MAC (native) or decrypt (OMS).")
+    @Option(
+        name: .long,
+        help: ArgumentHelp(
+            "The meter's 16-byte AES key in hex, to verify the MAC (native) or decrypt (OMS); - reads it from "
+                + "standard input. A key given here is visible in the process list: use it for test vectors only."
+        )
+    )
     var key: String?
+
+    @Option(name: .long, help: "A file holding the meter's key in hex (the safe way to give a real key).")
+    var keyFile: String?
 
     @Argument(help: "The frame in hex (spaces allowed).")
     var hex: String
 
+    func validate() throws {
+        if key != nil && keyFile != nil { throw ValidationError("give the key with --key or --key-file, not both") }
+    }
+
     func run() throws {
-        let (output, failed) = Self.render(protocol: self.protocol, keyHex: key, frameHex: hex)
+        let keyHex: String?
+        switch (key, keyFile) {
+        case ("-", _):
+            keyHex = Self.trimmed(String(decoding: FileHandle.standardInput.readDataToEndOfFile(), as: UTF8.self))
+        case (let argument?, _):
+            FileHandle.standardError.write(
+                Data(
+                    ("warning: a key given with --key is visible to other users in the process list and stays in "
+                        + "the shell history; use --key-file FILE or --key - for a real meter's key\n").utf8
+                )
+            )
+            keyHex = argument
+        case (nil, let path?):
+            guard let data = FileManager.default.contents(atPath: path) else {
+                throw ValidationError("cannot read the key file \(path)")
+            }
+            keyHex = Self.trimmed(String(decoding: data, as: UTF8.self))
+        case (nil, nil):
+            keyHex = nil
+        }
+        let (output, failed) = Self.render(protocol: self.protocol, keyHex: keyHex, frameHex: hex)
         print(output)
         if failed { throw ExitCode(2) }
+    }
+
+    /// A key read from a file or standard input, without surrounding white space (a trailing newline).
+    private static func trimmed(_ text: String) -> String {
+        text.trimmingCharacters(in: .whitespacesAndNewlines)
     }
 
     /// The JSON output and whether it is an error. Separate from `run` so tests can call it.

@@ -84,11 +84,16 @@ extension GatewayConfiguration {
 
 /// Registers a simulated fleet in the meter registry (idempotent). The simulated meters publish on their own meter
 /// topics, so their collector assignments are left as they are.
-func provision(_ simulator: FleetSimulator, conninfo: String, logger: Logger) async throws -> Int {
+func provision(
+    _ simulator: FleetSimulator,
+    conninfo: String,
+    sealer: MeterKeySealer? = nil,
+    logger: Logger
+) async throws -> Int {
     let session = PostgresSession(.gateway(conninfo: conninfo), logger: logger)
     try await session.connect()
     _ = try await session.migrate()
-    let count = try await MeterStore(session).importMeters(
+    let count = try await MeterStore(session, sealer: sealer).importMeters(
         simulator.profiles(),
         columns: Set(MeterCSV.Column.allCases).subtracting([.collectors])
     )
@@ -128,6 +133,7 @@ struct SimulateCommand: AsyncParsableCommand {
             let count = try await GatewayApp.provision(
                 simulator,
                 conninfo: configuration.postgres.conninfo,
+                sealer: configuration.meters.keySealer,
                 logger: logger
             )
             logger.info("fleet registered", metadata: ["meters.registered": "\(count)"])
@@ -175,7 +181,12 @@ struct DemoCommand: AsyncParsableCommand {
             topics: TopicScheme(prefix: configuration.mqtt.topicPrefix),
             logger: logger
         )
-        let registered = try await provision(simulator, conninfo: configuration.postgres.conninfo, logger: logger)
+        let registered = try await provision(
+            simulator,
+            conninfo: configuration.postgres.conninfo,
+            sealer: configuration.meters.keySealer,
+            logger: logger
+        )
         print("registered \(registered) simulated meters; gateway and fleet run for \(duration) s …")
 
         let runtime = try GatewayRuntime(configuration: configuration, logger: logger)

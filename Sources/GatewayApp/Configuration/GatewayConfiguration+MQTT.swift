@@ -67,7 +67,7 @@ extension GatewayConfiguration.MQTT {
             section: "mqtt",
             key: "password",
             kind: .string(\.mqtt.password, isSecret: true, allowed: nil),
-            help: "Password; empty for none. Prefer the environment variable METER_GATEWAY_MQTT_PASSWORD over the file."
+            help: "Password; empty for none. Prefer a secret file (password_file) or the environment to this file."
         ),
         Setting(
             section: "mqtt",

@@ -1,4 +1,5 @@
 import GatewayCore
+import PostgresSink
 
 extension GatewayConfiguration {
     /// `[meters]`: facts about meters that their frames do not carry, such as the zone of their clocks.
@@ -7,6 +8,15 @@ extension GatewayConfiguration {
     struct Meters: Sendable, Equatable {
         var cjt188ClockOffsetMinutes = 480
         var mbusClockOffsetMinutes = 60
+        var masterKeyFile = ""
+        var keyFile = ""
+        /// The master key read from ``masterKeyFile`` when the configuration was loaded (32 bytes), or nil.
+        var masterKey: [UInt8]?
+        /// The keys read from ``keyFile`` when the configuration was loaded, or nil.
+        var keyTable: MeterKeyTable?
+
+        /// The sealer of meter keys, when a master key is configured.
+        var keySealer: MeterKeySealer? { masterKey.flatMap { MeterKeySealer(masterKey: $0) } }
     }
 }
 
@@ -27,7 +37,66 @@ extension GatewayConfiguration.Meters {
             help:
                 "Zone of wireless and wired M-Bus meter clocks, in minutes east of UTC (they carry no zone). 60 = Central European Time; a fixed offset does not follow summer time."
         ),
+        Setting(
+            section: "meters",
+            key: "master_key_file",
+            kind: .string(\.meters.masterKeyFile, isSecret: false, allowed: nil),
+            help:
+                "File holding the master key (64 hexadecimal digits: openssl rand -hex 32) that seals meter keys in "
+                + "the database (AES-256-GCM). With it, meters import stores keys sealed and meters seal-keys seals "
+                + "plaintext ones. Relative: inside $CREDENTIALS_DIRECTORY. Must not be readable by others. Empty: "
+                + "keys are stored in plaintext, and sealed keys cannot be read."
+        ),
+        Setting(
+            section: "meters",
+            key: "key_file",
+            kind: .string(\.meters.keyFile, isSecret: false, allowed: nil),
+            help:
+                "CSV file of meter keys (header protocol,address,aes_key; keys as 32 hexadecimal digits) used "
+                + "instead of the keys in the database, which are then ignored; a meter not in it has no key. Read "
+                + "at start. Relative: inside $CREDENTIALS_DIRECTORY. Must not be readable by others. Not together "
+                + "with master_key_file."
+        ),
     ]
+
+    /// Reads the key file: a meter CSV with the columns protocol, address and aes_key, not readable by others.
+    /// - Parameters:
+    ///   - path: The file, absolute or inside `$CREDENTIALS_DIRECTORY`.
+    ///   - environment: The process environment.
+    /// - Returns: The keys.
+    /// - Throws: ``ConfigurationError`` naming `meters.key_file` and the first bad line (never a key).
+    static func readKeyTable(path: String, environment: [String: String]) throws -> MeterKeyTable {
+        let text = try SecretSources.read(path: path, origin: "meters.key_file", environment: environment)
+        let parsed = MeterCSV.parse(text)
+        if let problem = parsed.problems.first {
+            throw ConfigurationError(setting: "meters.key_file", problem: "\(problem) (\(parsed.problems.count) problems)")
+        }
+        guard parsed.columns == [.protocol, .address, .aesKey] else {
+            throw ConfigurationError(setting: "meters.key_file", problem: "the columns must be protocol,address,aes_key")
+        }
+        return MeterKeyTable(
+            parsed.rows.compactMap { row in
+                row.profile.aesKey.map { (row.profile.protocol, row.profile.address, $0) }
+            }
+        )
+    }
+
+    /// Reads the master key file: 64 hexadecimal digits (trailing newline trimmed), not readable by others.
+    /// - Parameters:
+    ///   - path: The file, absolute or inside `$CREDENTIALS_DIRECTORY`.
+    ///   - environment: The process environment.
+    /// - Returns: The 32-byte master key.
+    /// - Throws: ``ConfigurationError`` naming `meters.master_key_file` (never the content).
+    static func readMasterKey(path: String, environment: [String: String]) throws -> [UInt8] {
+        let text = try SecretSources.read(path: path, origin: "meters.master_key_file", environment: environment)
+        guard text.count == 64, let bytes = Hex.decode(text), bytes.count == 32 else {
+            throw ConfigurationError(
+                setting: "meters.master_key_file",
+                problem: "the file must hold 64 hexadecimal digits (32 bytes; make one with openssl rand -hex 32)"
+            )
+        }
+        return bytes
+    }
 }
 
 extension GatewayConfiguration.Meters {

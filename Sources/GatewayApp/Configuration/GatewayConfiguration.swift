@@ -6,8 +6,9 @@ import TOMLKit
 /// Everything the gateway can be configured with. Defaults are safe for a single instance on one host.
 ///
 /// Sources, later ones winning: built-in defaults, the TOML file (`--config`), then environment variables named
-/// `METER_GATEWAY_<SECTION>_<KEY>` in upper case (for example `METER_GATEWAY_MQTT_PORT=8883`,
-/// `METER_GATEWAY_POSTGRES_CONNINFO=…`). Every setting is listed in ``GatewayConfiguration/settings``, which also
+/// `METER_GATEWAY_<SECTION>_<KEY>` in upper case (for example `METER_GATEWAY_MQTT_PORT=8883`). A secret
+/// (`mqtt.password`, the `postgres` conninfos) comes from exactly one place: its value in the file, a file named by
+/// `<key>_file`, or `METER_GATEWAY_<SECTION>_<KEY>` / `…_FILE` (``SecretSources``). Every setting is listed in ``GatewayConfiguration/settings``, which also
 /// produces the documented example file `config/meter-gateway.example.toml`. The HTTP credentials are the one
 /// array of tables, `[[http.credentials]]`, read from the file only (``HTTP/credentials(from:)``). A removed setting
 /// (``HTTP/removedSettings``) is refused with what to write instead.
@@ -42,6 +43,7 @@ extension GatewayConfiguration {
     /// - Throws: ``ConfigurationError`` naming the first bad setting.
     static func load(tomlText: String?, environment: [String: String]) throws -> GatewayConfiguration {
         var configuration = GatewayConfiguration()
+        var secrets = SecretSources()
         if let tomlText {
             let table: TOMLTable
             do {
@@ -53,10 +55,17 @@ extension GatewayConfiguration {
                         "file is not valid TOML at line \(error.source.begin.line), column \(error.source.begin.column): \(error.description)"
                 )
             }
-            try configuration.apply(table: table, prefix: "")
+            try configuration.apply(table: table, prefix: "", secrets: &secrets)
         }
         for setting in settings {
-            if let text = environment[setting.environmentName] {
+            if setting.isSecret {
+                if let text = environment[setting.environmentName] {
+                    secrets.add(setting, .value(text), origin: setting.environmentName)
+                }
+                if let path = environment[setting.fileEnvironmentName] {
+                    secrets.add(setting, .file(path), origin: setting.fileEnvironmentName)
+                }
+            } else if let text = environment[setting.environmentName] {
                 try configuration.assign(setting, fromText: text, origin: setting.environmentName)
             }
         }
@@ -66,16 +75,40 @@ extension GatewayConfiguration {
             }) {
                 throw ConfigurationError(setting: "\(removed) (from \(name))", problem: instead)
             }
-            if !settings.contains(where: { $0.environmentName == name }) {
+            if !settings.contains(where: {
+                $0.environmentName == name || ($0.isSecret && $0.fileEnvironmentName == name)
+            }) {
                 throw ConfigurationError(setting: name, problem: "unknown environment setting")
             }
+        }
+        for (setting, value, origin) in try secrets.resolve(environment: environment) {
+            try configuration.assign(setting, fromText: value, origin: origin)
+        }
+        if !configuration.meters.masterKeyFile.isEmpty && !configuration.meters.keyFile.isEmpty {
+            throw ConfigurationError(
+                setting: "meters.key_file",
+                problem: "give meters.key_file (keys from a file) or meters.master_key_file (keys sealed in the "
+                    + "database), not both"
+            )
+        }
+        if !configuration.meters.keyFile.isEmpty {
+            configuration.meters.keyTable = try Meters.readKeyTable(
+                path: configuration.meters.keyFile,
+                environment: environment
+            )
+        }
+        if !configuration.meters.masterKeyFile.isEmpty {
+            configuration.meters.masterKey = try Meters.readMasterKey(
+                path: configuration.meters.masterKeyFile,
+                environment: environment
+            )
         }
         try configuration.validateCombinations()
         try configuration.validateTransportSecurity(environment: environment)
         return configuration
     }
 
-    private mutating func apply(table: TOMLTable, prefix: String) throws {
+    private mutating func apply(table: TOMLTable, prefix: String, secrets: inout SecretSources) throws {
         for (key, value) in table {
             let name = prefix.isEmpty ? key : "\(prefix).\(key)"
             if let instead = HTTP.removedSettings[name] {
@@ -89,7 +122,14 @@ extension GatewayConfiguration {
                 guard Self.settings.contains(where: { $0.section == name || $0.section.hasPrefix(name + ".") }) else {
                     throw ConfigurationError(setting: name, problem: "unknown section")
                 }
-                try apply(table: nested, prefix: name)
+                try apply(table: nested, prefix: name, secrets: &secrets)
+                continue
+            }
+            if let secret = Self.settings.first(where: { $0.isSecret && $0.fileName == name }) {
+                guard let path = value.string, !path.isEmpty else {
+                    throw ConfigurationError(setting: name, problem: "must be the path of a file")
+                }
+                secrets.add(secret, .file(path), origin: name)
                 continue
             }
             guard let setting = Self.settings.first(where: { $0.name == name }) else {
@@ -100,7 +140,12 @@ extension GatewayConfiguration {
                 guard let text = value.string else {
                     throw ConfigurationError(setting: name, problem: "must be a string")
                 }
-                try assign(setting, fromText: text, origin: name)
+                if setting.isSecret {
+                    // An empty secret in the file (as the example shows) is no secret given.
+                    if !text.isEmpty { secrets.add(setting, .value(text), origin: name) }
+                } else {
+                    try assign(setting, fromText: text, origin: name)
+                }
             case .integer:
                 guard let number = value.int else {
                     throw ConfigurationError(setting: name, problem: "must be an integer")
@@ -219,6 +264,7 @@ extension GatewayConfiguration {
         var lines = [
             "# meter-gateway configuration. Every setting is shown with its default.",
             "# Each can be overridden by an environment variable METER_GATEWAY_<SECTION>_<KEY>, e.g. METER_GATEWAY_MQTT_PORT.",
+            "# Secrets (marked below) are the exception: each is given one way only, and their lines are commented out.",
             "# Start-up stops with a message naming the setting when a value is invalid.",
         ]
         var section = ""
@@ -230,10 +276,13 @@ extension GatewayConfiguration {
                 lines.append("[\(section)]")
             }
             lines.append("# \(setting.help) (env \(setting.environmentName))")
+            if setting.isSecret { lines += secretExampleLines(setting) }
             switch setting.kind {
-            case .string(let path, _, let allowed):
+            case .string(let path, let isSecret, let allowed):
                 if let allowed { lines.append("# One of: \(allowed.joined(separator: ", ")).") }
-                lines.append("\(setting.key) = \"\(defaults[keyPath: path])\"")
+                // A secret's line is commented out, so a copy of this file does not clash with the secret given
+                // another way.
+                lines.append("\(isSecret ? "# " : "")\(setting.key) = \"\(defaults[keyPath: path])\"")
             case .integer(let path, let range):
                 lines.append("# Range \(range.lowerBound)…\(range.upperBound).")
                 lines.append("\(setting.key) = \(defaults[keyPath: path])")

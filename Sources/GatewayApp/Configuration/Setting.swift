@@ -23,6 +23,18 @@ struct Setting: Sendable {
     var name: String { "\(section).\(key)" }
     var environmentName: String { Self.environmentName(of: name) }
 
+    /// Whether the value is a secret: never echoed, and also accepted from a file (``fileName``) or the
+    /// environment, from exactly one of those places.
+    var isSecret: Bool {
+        if case .string(_, let isSecret, _) = kind { return isSecret }
+        return false
+    }
+
+    /// `mqtt.password_file`: the TOML name of the file a secret setting may be read from instead.
+    var fileName: String { name + "_file" }
+    /// `METER_GATEWAY_MQTT_PASSWORD_FILE`: the environment variable naming that file.
+    var fileEnvironmentName: String { environmentName + "_FILE" }
+
     /// `METER_GATEWAY_MQTT_TLS_CA_FILE` for `mqtt.tls.ca_file`.
     /// - Parameter name: The setting's full TOML name.
     /// - Returns: The environment variable's name.

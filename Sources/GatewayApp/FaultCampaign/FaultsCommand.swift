@@ -72,7 +72,7 @@ struct FaultsProvisionCommand: AsyncParsableCommand {
 
     private func register(on writer: TelemetryStore, configuration: GatewayConfiguration) async throws -> Int {
         let logger = Logger(label: "meter-gateway")
-        let meters = MeterStore(writer.database)
+        let meters = MeterStore(writer.database, sealer: configuration.meters.keySealer)
         var registered = 0
         for phase in 1...max(1, phases) {
             var simulatorOptions = SimulatorOptions()

@@ -53,7 +53,7 @@ struct GatewayRuntime {
         }
         let topics = TopicScheme(prefix: configuration.mqtt.topicPrefix)
         let writer = TelemetryStore(
-            conninfo: configuration.postgres.conninfo,
+            conninfo: configuration.postgres.ingest,
             logger: logger,
             rules: configuration.ticketRules
         )
@@ -89,18 +89,28 @@ struct GatewayRuntime {
             retryMinMilliseconds: configuration.pipeline.retryMinMilliseconds,
             retryMaxMilliseconds: configuration.pipeline.retryMaxMilliseconds,
             dedupeHorizonSeconds: Int64(configuration.pipeline.dedupeHorizonDays) * 86_400,
+            keySealer: configuration.meters.keySealer,
+            keyTable: configuration.meters.keyTable,
             statistics: statistics,
             logger: logger
         )
         var services: [any Service] = [
-            DatabaseStartup(writer: writer, logger: logger, then: pipeline),
+            DatabaseStartup(
+                writer: writer,
+                ownerConninfo: configuration.postgres.ingest == configuration.postgres.conninfo
+                    ? nil : configuration.postgres.conninfo,
+                keySealer: configuration.meters.keySealer,
+                keyTable: configuration.meters.keyTable,
+                logger: logger,
+                then: pipeline
+            ),
             MQTTIngestService(client: mqtt, logger: logger),
         ]
         let validationStatistics = ValidationStatistics()
         if configuration.validation.isEnabled {
             services.append(
                 ValidationService(
-                    session: PostgresSession(.gateway(conninfo: configuration.postgres.conninfo), logger: logger),
+                    session: PostgresSession(.gateway(conninfo: configuration.postgres.validation), logger: logger),
                     settings: configuration.validation.rules,
                     ticketRules: configuration.ticketRules,
                     signatures: configuration.signatureSettings,
@@ -115,11 +125,13 @@ struct GatewayRuntime {
         if configuration.dispatch.isEnabled {
             services.append(
                 DispatchService(
-                    session: PostgresSession(.gateway(conninfo: configuration.postgres.conninfo), logger: logger),
+                    session: PostgresSession(.gateway(conninfo: configuration.postgres.http), logger: logger),
                     client: mqtt,
                     topicPrefix: configuration.mqtt.topicPrefix,
                     escalationIntervalSeconds: configuration.dispatch.escalationIntervalSeconds,
                     valveCloseOnP0: configuration.dispatch.valveCloseOnP0,
+                    keySealer: configuration.meters.keySealer,
+                    keyTable: configuration.meters.keyTable,
                     statistics: dispatchStatistics,
                     databaseReady: { statistics.databaseReady.load(ordering: .relaxed) },
                     logger: logger
@@ -131,7 +143,7 @@ struct GatewayRuntime {
             // from ingest, validation and the dispatch service, so a slow billing page cannot stall a dispatcher's
             // step; a statement timeout bounds how long any request can hold a connection.
             let apiSettings = PostgresSessionSettings.gateway(
-                conninfo: configuration.postgres.conninfo,
+                conninfo: configuration.postgres.http,
                 statementTimeoutMilliseconds: configuration.http.statementTimeoutMilliseconds
             )
             let connections = configuration.http.databaseConnections
@@ -299,8 +311,16 @@ struct MQTTIngestService: Service {
 
 /// Connects to PostgreSQL (retrying while it is unavailable), applies migrations, then runs the pipeline.
 /// Frames keep arriving into the spool while the database is down; nothing waits on it but the pipeline.
-struct DatabaseStartup: Service {
+///
+/// With a separate ingest role (`postgres.ingest_conninfo`), the migrations run over the owner's connection
+/// (`ownerConninfo`), which is closed again; the pipeline writes over its own. Meter keys that cannot be used
+/// (sealed without a master key, or a master key that does not open them) stop the gateway with a message naming
+/// how many meters: retrying would not help, and running would quarantine their frames as not authentic.
+struct DatabaseStartup: Service, CustomStringConvertible {
     let writer: TelemetryStore
+    var ownerConninfo: String?
+    var keySealer: MeterKeySealer?
+    var keyTable: MeterKeyTable?
     let logger: Logger
     let then: IngestPipeline
 
@@ -308,12 +328,30 @@ struct DatabaseStartup: Service {
         var delay = 250
         while true {
             do {
-                try await writer.connect()
-                let applied = try await writer.migrate()
+                let applied: [Int]
+                if let ownerConninfo {
+                    let owner = TelemetryStore(conninfo: ownerConninfo, logger: logger)
+                    try await owner.connect()
+                    do {
+                        applied = try await owner.migrate()
+                    } catch {
+                        await owner.close()
+                        throw error
+                    }
+                    await owner.close()
+                    try await writer.connect()
+                } else {
+                    try await writer.connect()
+                    applied = try await writer.migrate()
+                }
                 if !applied.isEmpty {
                     logger.notice("database migrated", metadata: ["migrations.applied": "\(applied)"])
                 }
+                try await checkMeterKeys()
                 break
+            } catch let error as MeterKeyError {
+                logger.critical("cannot use the meter keys; stopping", metadata: ["error": "\(error)"])
+                throw error
             } catch {
                 if Task.isShuttingDownGracefully || Task.isCancelled { return }
                 logger.error("database not ready; retrying", metadata: ["error": "\(error)", "retry.ms": "\(delay)"])
@@ -323,5 +361,29 @@ struct DatabaseStartup: Service {
         }
         then.statistics.databaseReady.store(true, ordering: .relaxed)
         try await then.run()
+    }
+
+    /// Only the name: ServiceLifecycle logs each service as it starts and stops, and the default description would
+    /// print the owner's conninfo (and a password in it).
+    var description: String { "DatabaseStartup" }
+
+    /// Opens every sealed key once; warns about plaintext keys left when a master key is configured.
+    /// - Throws: ``MeterKeyError`` when keys cannot be opened; ``PostgresError``.
+    private func checkMeterKeys() async throws {
+        if let keyTable {
+            logger.info("meter keys from meters.key_file", metadata: ["meters.keys": "\(keyTable.count)"])
+            return
+        }
+        let meters = MeterStore(writer.database, sealer: keySealer)
+        for frameProtocol in FrameProtocol.allCases {
+            _ = try await meters.loadMeters(protocol: frameProtocol)
+        }
+        let counts = try await meters.keyCounts()
+        if keySealer != nil && counts.plaintext > 0 {
+            logger.warning(
+                "meter keys are stored in plaintext although a master key is configured; run meter-gateway meters seal-keys",
+                metadata: ["meters.plaintext_keys": "\(counts.plaintext)", "meters.sealed_keys": "\(counts.sealed)"]
+            )
+        }
     }
 }

@@ -134,6 +134,8 @@ final class IngestPipeline: Service {
     private let retryMinMilliseconds: Int
     private let retryMaxMilliseconds: Int
     private let dedupeHorizonSeconds: Int64
+    private let keySealer: MeterKeySealer?
+    private let keyTable: MeterKeyTable?
     private let logger: Logger
     let statistics: PipelineStatistics
 
@@ -146,6 +148,8 @@ final class IngestPipeline: Service {
         retryMinMilliseconds: Int,
         retryMaxMilliseconds: Int,
         dedupeHorizonSeconds: Int64,
+        keySealer: MeterKeySealer? = nil,
+        keyTable: MeterKeyTable? = nil,
         statistics: PipelineStatistics,
         logger: Logger
     ) {
@@ -157,6 +161,8 @@ final class IngestPipeline: Service {
         self.retryMinMilliseconds = retryMinMilliseconds
         self.retryMaxMilliseconds = retryMaxMilliseconds
         self.dedupeHorizonSeconds = dedupeHorizonSeconds
+        self.keySealer = keySealer
+        self.keyTable = keyTable
         self.statistics = statistics
         self.logger = logger
     }
@@ -339,7 +345,7 @@ final class IngestPipeline: Service {
     }
 
     private func refreshRegistry(_ registry: inout MeterRegistry) async throws {
-        let meters = MeterStore(writer.database)
+        let meters = MeterStore(writer.database, sealer: keySealer, keyTable: keyTable)
         registry = try await MeterRegistry.load(from: meters, topics: ladder.topics) { frameProtocol, skipped in
             logger.warning(
                 "meters whose address or key does not fit their protocol are ignored",

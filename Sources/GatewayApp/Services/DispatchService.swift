@@ -50,6 +50,8 @@ final class DispatchService: Service {
         topicPrefix: String,
         escalationIntervalSeconds: Int,
         valveCloseOnP0: Bool,
+        keySealer: MeterKeySealer? = nil,
+        keyTable: MeterKeyTable? = nil,
         statistics: DispatchStatistics,
         databaseReady: @escaping @Sendable () -> Bool,
         logger: Logger,
@@ -57,7 +59,7 @@ final class DispatchService: Service {
     ) {
         self.session = session
         self.store = DispatchStore(session, clock: now)
-        self.outbox = DispatchOutbox(session)
+        self.outbox = DispatchOutbox(session, sealer: keySealer, keyTable: keyTable)
         self.client = client
         self.topicPrefix = topicPrefix
         self.escalationIntervalSeconds = escalationIntervalSeconds

@@ -34,7 +34,7 @@ public final class PostgresConnection {
     ///   `.connectionFailed` (retryable) when the server cannot be reached or refuses the login. The error
     ///   never contains the conninfo or password.
     public static func connect(conninfo: String) throws -> PostgresConnection {
-        try validate(conninfo: conninfo)
+        let password = try validate(conninfo: conninfo)
         // expand_dbname = 1: the "dbname" value is the caller's whole conninfo. libpq processes keywords in
         // order and the last value wins, so the defaults *before* it can be overridden by the conninfo, and
         // client_encoding *after* it cannot (the encoder always sends UTF-8). The defaults bound how long a
@@ -55,7 +55,10 @@ public final class PostgresConnection {
         }
         let connection = PostgresConnection(handle: raw)
         guard PQstatus(raw) == CONNECTION_OK else {
-            throw PostgresError(code: .connectionFailed, message: connection.libpqMessage())
+            throw PostgresError(
+                code: .connectionFailed,
+                message: redacting(password, in: connection.libpqMessage())
+            )
         }
         try connection.prepareSession()
         return connection
@@ -63,7 +66,8 @@ public final class PostgresConnection {
 
     /// Rejects a conninfo that libpq cannot parse without echoing libpq's message, which can quote a
     /// fragment of a malformed password.
-    private static func validate(conninfo: String) throws {
+    /// - Returns: The conninfo's password, if it has one, so that messages can be cleaned of it.
+    private static func validate(conninfo: String) throws -> String? {
         guard !conninfo.utf8.contains(0) else {
             throw PostgresError(code: .invalidArgument, message: "conninfo contains a NUL byte")
         }
@@ -73,7 +77,28 @@ public final class PostgresConnection {
         guard let options else {
             throw PostgresError(code: .invalidArgument, message: "conninfo could not be parsed")
         }
-        PQconninfoFree(options)
+        defer { PQconninfoFree(options) }
+        var option = options
+        while let keyword = option.pointee.keyword {
+            if String(cString: keyword) == "password", let value = option.pointee.val {
+                let password = String(cString: value)
+                return password.isEmpty ? nil : password
+            }
+            option += 1
+        }
+        return nil
+    }
+
+    /// A libpq message with every occurrence of the password replaced. libpq's connection messages are not known
+    /// to quote the password, but they do quote parts of the conninfo (host, user, database, file names); this is
+    /// the guarantee, whatever a libpq version writes.
+    /// - Parameters:
+    ///   - password: The conninfo's password, if any.
+    ///   - message: The message.
+    /// - Returns: The message without the password.
+    static func redacting(_ password: String?, in message: String) -> String {
+        guard let password, !password.isEmpty else { return message }
+        return message.replacing(password, with: "<redacted>")
     }
 
     private func prepareSession() throws {

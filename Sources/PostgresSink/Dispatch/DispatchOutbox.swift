@@ -9,11 +9,18 @@ public import GatewayDomain
 /// it is given.
 public struct DispatchOutbox: Sendable {
     private let database: any PostgresDatabase
+    private let sealer: MeterKeySealer?
+    private let keyTable: MeterKeyTable?
 
     /// Creates an outbox over a session or a pool.
-    /// - Parameter database: Where the statements run.
-    public init(_ database: any PostgresDatabase) {
+    /// - Parameters:
+    ///   - database: Where the statements run.
+    ///   - sealer: The master key that opens sealed meter keys (for valve commands); nil when none is configured.
+    ///   - keyTable: Keys from a key file, used instead of the database's; nil for none.
+    public init(_ database: any PostgresDatabase, sealer: MeterKeySealer? = nil, keyTable: MeterKeyTable? = nil) {
         self.database = database
+        self.sealer = sealer
+        self.keyTable = keyTable
     }
 
     /// Events not yet published on the dispatch topic, oldest first, each as the message to publish (the same
@@ -40,11 +47,41 @@ public struct DispatchOutbox: Sendable {
     /// Active P0 tickets of native meters with a key whose valve-close command was not sent yet.
     /// - Parameter limit: At most this many.
     /// - Returns: The tickets, oldest first.
-    /// - Throws: ``PostgresError``.
+    /// - Throws: ``PostgresError``; ``MeterKeyError`` when a meter's key is sealed and there is no master key or
+    ///   it does not open the key (naming how many, never a key).
     public func pendingValveCloses(limit: Int) async throws -> [PendingValveClose] {
-        try await database.withConnection { connection in
-            try connection.query(DispatchSQL.pendingValveCloses, [limit], as: PendingValveClose.self)
+        let rows = try await database.withConnection { connection in
+            try connection.query(DispatchSQL.pendingValveCloses, [limit], as: StoredValveClose.self)
         }
+        var pending: [PendingValveClose] = []
+        var unopened = 0
+        for row in rows {
+            var close = row.close
+            if let keyTable {
+                // The key file decides; a meter it has no key for gets no command.
+                guard let key = keyTable.key(protocol: .native, address: close.address) else { continue }
+                close.key = key
+            } else if let sealed = row.sealedKey {
+                guard let key = sealer?.open(sealed, protocol: .native, address: close.address) else {
+                    unopened += 1
+                    continue
+                }
+                close.key = key
+            } else if close.key.isEmpty {
+                continue
+            }
+            pending.append(close)
+        }
+        if unopened > 0 {
+            throw MeterKeyError(
+                problem: sealer == nil
+                    ? "\(unopened) meters with a P0 ticket have sealed keys but no master key is configured "
+                        + "(meters.master_key_file)"
+                    : "the master key (meters.master_key_file) does not open the sealed keys of \(unopened) meters "
+                        + "with a P0 ticket"
+            )
+        }
+        return pending
     }
 
     /// Reserves the valve-close command of a ticket (one per ticket) and returns its frame counter. The first
@@ -117,18 +154,30 @@ public struct PendingValveClose: Sendable, Equatable {
     public var condition: String
 }
 
-extension PendingValveClose: PostgresRowDecodable {
-    /// Decodes `ticket id, meter id, address, hex key, condition`.
-    /// - Throws: ``PostgresError`` (`.unexpectedResult`) when a column is NULL or the key is not hex.
-    public init(row: PostgresRow) throws {
-        guard let key = Hex.decode(try row.decode(3, as: String.self)) else {
-            throw PostgresError(code: .unexpectedResult, message: "column 3 is not a hex key")
+/// A row of ``DispatchSQL/pendingValveCloses``: the command, with its key in plaintext or sealed.
+struct StoredValveClose: PostgresRowDecodable {
+    var close: PendingValveClose
+    var sealedKey: [UInt8]?
+
+    /// Decodes `ticket id, meter id, address, hex key, condition, hex sealed key` (at most one key; none gives an
+    /// empty ``PendingValveClose/key``).
+    /// - Throws: ``PostgresError`` (`.unexpectedResult`) when a column is NULL or a key is not hex.
+    init(row: PostgresRow) throws {
+        func hex(_ column: Int) throws -> [UInt8]? {
+            try row.decode(column, as: String?.self).map { text in
+                guard let bytes = Hex.decode(text) else {
+                    throw PostgresError(code: .unexpectedResult, message: "column \(column) is not a hex key")
+                }
+                return bytes
+            }
         }
-        self.init(
+        let key = try hex(3)
+        sealedKey = try hex(5)
+        close = PendingValveClose(
             ticketID: try row.decode(0),
             meterID: try row.decode(1),
             address: try row.decode(2),
-            key: key,
+            key: key ?? [],
             condition: try row.decode(4)
         )
     }

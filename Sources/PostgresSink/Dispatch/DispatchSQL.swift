@@ -244,11 +244,12 @@ extension DispatchSQL {
         \(eventSelect(events: "ev", tickets: "t"))
         """
 
-    /// Active P0 tickets of native meters with a key whose valve-close command is not sent yet.
+    /// Active P0 tickets of native meters whose valve-close command is not sent yet, with the meter's key in
+    /// plaintext or sealed (both NULL when the database holds none: the key may come from a key file).
     static let pendingValveCloses = """
-        SELECT t.id, m.id, m.address, encode(m.aes_key, 'hex'), t.condition
+        SELECT t.id, m.id, m.address, encode(m.aes_key, 'hex'), t.condition, encode(m.aes_key_sealed, 'hex')
         FROM repair_tickets t JOIN meters m ON m.id = t.meter_id
-        WHERE t.priority = 'P0' AND t.status IN \(active) AND m.protocol = 'native' AND m.aes_key IS NOT NULL
+        WHERE t.priority = 'P0' AND t.status IN \(active) AND m.protocol = 'native'
             AND NOT EXISTS (SELECT 1 FROM valve_commands v WHERE v.ticket_id = t.id AND v.sent_at IS NOT NULL)
         ORDER BY t.id
         LIMIT $1::integer

@@ -28,11 +28,24 @@ enum MeterSQL {
     /// `min_protection` is always set on a new meter (the staged value is the default of its key when the file
     /// does not say) and, on an existing one, when the import sets it or the key: a key given or removed without
     /// a minimum moves the minimum to the default of the new key (`encrypted` with one, `plain` without).
-    static func upsertMeters(columns: Set<MeterCSV.Column>) -> String {
+    ///
+    /// With `sealed`, the staged `aes_key` holds the sealed key: it goes to `aes_key_sealed` and the plaintext
+    /// column is cleared (and the other way round without).
+    static func upsertMeters(columns: Set<MeterCSV.Column>, sealed: Bool = false) -> String {
         var columns = columns
         if columns.contains(.aesKey) { columns.insert(.minProtection) }
-        let inserted = meterImportColumns.filter { columns.contains($0.column) || $0.column == .minProtection }
-        let chosen = meterImportColumns.filter { columns.contains($0.column) }
+        func keyForm(_ list: [(column: MeterCSV.Column, target: String, value: String)]) -> [(
+            column: MeterCSV.Column, target: String, value: String
+        )] {
+            var list = list
+            if let index = list.firstIndex(where: { $0.column == .aesKey }) {
+                list[index].target = sealed ? "aes_key_sealed" : "aes_key"
+                list.insert((.aesKey, sealed ? "aes_key" : "aes_key_sealed", "NULL::bytea"), at: index)
+            }
+            return list
+        }
+        let inserted = keyForm(meterImportColumns.filter { columns.contains($0.column) || $0.column == .minProtection })
+        let chosen = keyForm(meterImportColumns.filter { columns.contains($0.column) })
         let targets = (["protocol", "address"] + inserted.map(\.target)).joined(separator: ", ")
         let values = (["protocol", "address"] + inserted.map(\.value)).joined(separator: ", ")
         let updates = (chosen.map { "\($0.target) = excluded.\($0.target)" } + ["updated_at = now()"])
@@ -47,7 +60,21 @@ enum MeterSQL {
     }
 
     /// The columns ``RegisteredMeter/init(row:)`` reads.
-    static let columns = "id, protocol, address, district, is_rural, encode(aes_key, 'hex'), min_protection::text"
+    static let columns =
+        "id, protocol, address, district, is_rural, encode(aes_key, 'hex'), min_protection::text, "
+        + "encode(aes_key_sealed, 'hex')"
+
+    static let keyCounts = "SELECT count(aes_key), count(aes_key_sealed) FROM meters"
+
+    static let plaintextKeys = "SELECT \(columns) FROM meters WHERE aes_key IS NOT NULL ORDER BY id FOR UPDATE"
+
+    static let sealedKeys =
+        "SELECT \(columns) FROM meters WHERE aes_key_sealed IS NOT NULL ORDER BY id FOR UPDATE"
+
+    static let sealKey = """
+        UPDATE meters SET aes_key_sealed = decode($2, 'hex'), aes_key = NULL, updated_at = now()
+        WHERE id = $1::bigint
+        """
 
     static let byProtocol = "SELECT \(columns) FROM meters WHERE protocol = $1 ORDER BY id"
 

@@ -3,24 +3,38 @@ public import GatewayCore
 /// The meter registry (`meters`): lookups for the decoders and bulk provisioning.
 ///
 /// Thread rules: a value over a ``PostgresDatabase``; every statement runs on the database's own thread.
+///
+/// Keys: a meter's key is stored in plaintext (`aes_key`) or, with a master key (``MeterKeySealer``), sealed
+/// (`aes_key_sealed`, migration v13). With a sealer every key written is sealed; keys read are opened, plaintext ones
+/// are still read (a database from before v13 keeps working until ``sealKeys()`` runs). With a ``MeterKeyTable``
+/// (a key file) the keys of loaded meters come from the table alone.
 public struct MeterStore: Sendable {
     private let database: any PostgresDatabase
+    private let sealer: MeterKeySealer?
+    private let keyTable: MeterKeyTable?
 
     /// Creates a store over a session or pool.
-    /// - Parameter database: Where the SQL runs.
-    public init(_ database: any PostgresDatabase) {
+    /// - Parameters:
+    ///   - database: Where the SQL runs.
+    ///   - sealer: The master key that seals and opens meter keys; nil when none is configured.
+    ///   - keyTable: Keys from a key file, which then replace the database's keys on every load; nil for none.
+    public init(_ database: any PostgresDatabase, sealer: MeterKeySealer? = nil, keyTable: MeterKeyTable? = nil) {
         self.database = database
+        self.sealer = sealer
+        self.keyTable = keyTable
     }
 
     /// Loads every registered meter of one protocol (for a decoder's address → meter table).
     /// - Parameters:
     ///   - protocol: The protocol whose meters to load.
-    /// - Returns: The meters, ordered by id.
-    /// - Throws: ``PostgresError``.
+    /// - Returns: The meters, ordered by id, with their keys opened.
+    /// - Throws: ``PostgresError``; ``MeterKeyError`` when sealed keys are stored but no master key is configured,
+    ///   or the master key does not open them (naming how many meters, never a key).
     public func loadMeters(protocol frameProtocol: FrameProtocol) async throws -> [RegisteredMeter] {
-        try await database.withConnection { connection in
-            try connection.query(MeterSQL.byProtocol, [frameProtocol], as: RegisteredMeter.self)
+        let stored = try await database.withConnection { connection in
+            try connection.query(MeterSQL.byProtocol, [frameProtocol], as: StoredMeter.self)
         }
+        return try open(stored, what: "\(frameProtocol.rawValue) meters")
     }
 
     /// Looks up one meter by protocol and address.
@@ -28,11 +42,108 @@ public struct MeterStore: Sendable {
     ///   - protocol: The protocol.
     ///   - address: The address as the protocol writes it.
     /// - Returns: The meter, or nil when it is not registered.
-    /// - Throws: ``PostgresError``.
+    /// - Throws: ``PostgresError``; ``MeterKeyError`` as for ``loadMeters(protocol:)``.
     public func lookupMeter(protocol frameProtocol: FrameProtocol, address: String) async throws -> RegisteredMeter? {
-        try await database.withConnection { connection in
-            try connection.query(MeterSQL.byAddress, [frameProtocol, address], as: RegisteredMeter.self).first
+        let stored = try await database.withConnection { connection in
+            try connection.query(MeterSQL.byAddress, [frameProtocol, address], as: StoredMeter.self)
         }
+        return try open(stored, what: "meter").first
+    }
+
+    /// How many meters hold their key in plaintext and how many sealed.
+    /// - Returns: The two counts.
+    /// - Throws: ``PostgresError``.
+    public func keyCounts() async throws -> (plaintext: Int, sealed: Int) {
+        try await database.withConnection { connection in
+            let row = try connection.query(MeterSQL.keyCounts, parameters: []).first ?? []
+            let values = row.map { $0.flatMap { Int($0) } ?? 0 }
+            return (values.first ?? 0, values.count > 1 ? values[1] : 0)
+        }
+    }
+
+    /// Seals every plaintext key with the master key and removes the plaintext, in one transaction
+    /// (`meters seal-keys`). Running it again seals nothing more.
+    /// - Returns: The number of keys sealed.
+    /// - Throws: ``MeterKeyError`` when the store has no master key; ``PostgresError`` (nothing is changed).
+    public func sealKeys() async throws -> Int {
+        guard let sealer else { throw MeterKeyError(problem: "no master key is configured (meters.master_key_file)") }
+        return try await database.withTransaction { connection in
+            let rows = try connection.query(MeterSQL.plaintextKeys, [], as: StoredMeter.self)
+            for row in rows {
+                guard let key = row.meter.aesKey else { continue }
+                let sealed = try sealer.seal(key, protocol: row.meter.protocol, address: row.meter.address)
+                _ = try connection.execute(MeterSQL.sealKey, parameters: [String(row.meter.id), Hex.encode(sealed)])
+            }
+            return rows.count
+        }
+    }
+
+    /// Re-seals every sealed key under this store's master key, opening it with the previous one, in one
+    /// transaction (`meters seal-keys --previous-master-key-file`): a change of master key.
+    /// - Parameter previous: The master key the keys are sealed with now.
+    /// - Returns: The number of keys re-sealed.
+    /// - Throws: ``MeterKeyError`` when the store has no master key or the previous one does not open every sealed
+    ///   key (naming how many; nothing is changed); ``PostgresError``.
+    public func resealKeys(from previous: MeterKeySealer) async throws -> Int {
+        guard let sealer else { throw MeterKeyError(problem: "no master key is configured (meters.master_key_file)") }
+        return try await database.withTransaction { connection in
+            let rows = try connection.query(MeterSQL.sealedKeys, [], as: StoredMeter.self)
+            var resealed: [(id: Int64, sealed: [UInt8])] = []
+            for row in rows {
+                guard let sealed = row.sealedKey,
+                    let key = previous.open(sealed, protocol: row.meter.protocol, address: row.meter.address)
+                else { continue }
+                resealed.append(
+                    (row.meter.id, try sealer.seal(key, protocol: row.meter.protocol, address: row.meter.address))
+                )
+            }
+            if resealed.count < rows.count {
+                throw MeterKeyError(
+                    problem: "the previous master key does not open the sealed keys of \(rows.count - resealed.count) "
+                        + "of \(rows.count) meters; nothing was changed"
+                )
+            }
+            for (id, sealed) in resealed {
+                _ = try connection.execute(MeterSQL.sealKey, parameters: [String(id), Hex.encode(sealed)])
+            }
+            return resealed.count
+        }
+    }
+
+    private func open(_ stored: [StoredMeter], what: String) throws -> [RegisteredMeter] {
+        if let keyTable {
+            return stored.map { row in
+                var meter = row.meter
+                meter.aesKey = keyTable.key(protocol: meter.protocol, address: meter.address)
+                return meter
+            }
+        }
+        let sealedCount = stored.count(where: { $0.sealedKey != nil })
+        guard sealedCount > 0 else { return stored.map(\.meter) }
+        guard let sealer else {
+            throw MeterKeyError(
+                problem: "\(sealedCount) \(what) have sealed keys but no master key is configured "
+                    + "(meters.master_key_file)"
+            )
+        }
+        var meters: [RegisteredMeter] = []
+        meters.reserveCapacity(stored.count)
+        var unopened = 0
+        for row in stored {
+            var meter = row.meter
+            if let sealed = row.sealedKey {
+                meter.aesKey = sealer.open(sealed, protocol: meter.protocol, address: meter.address)
+                if meter.aesKey == nil { unopened += 1 }
+            }
+            meters.append(meter)
+        }
+        if unopened > 0 {
+            throw MeterKeyError(
+                problem: "the master key (meters.master_key_file) does not open the sealed keys of \(unopened) of "
+                    + "\(sealedCount) \(what); is it the key they were sealed with?"
+            )
+        }
+        return meters
     }
 
     /// Forgets a meter's counter high-water marks and the identities of its counted frames, so that its counter
@@ -70,7 +181,8 @@ public struct MeterStore: Sendable {
     }
 
     /// Creates or updates meters by (protocol, address) in one transaction (one binary COPY), setting only the
-    /// fields in `columns`; a new meter gets defaults for the others.
+    /// fields in `columns`; a new meter gets defaults for the others. With a master key, keys are stored sealed
+    /// (and a meter's plaintext key removed).
     /// - Parameters:
     ///   - profiles: The meters; for a repeated (protocol, address) the last one wins.
     ///   - columns: The fields to set (``MeterCSV/Column/protocol`` and ``MeterCSV/Column/address`` are implied).
@@ -94,15 +206,27 @@ public struct MeterStore: Sendable {
             }
             if columns.contains(.collectors) { try Self.checkCollectorIDs(profile.collectors) }
         }
+        var sealed = profiles
+        if let sealer, columns.contains(.aesKey) {
+            for index in sealed.indices {
+                guard let key = sealed[index].aesKey else { continue }
+                sealed[index].aesKey = try sealer.seal(
+                    key,
+                    protocol: sealed[index].protocol,
+                    address: sealed[index].address
+                )
+            }
+        }
+        let staged = sealed
         return try await database.withTransaction { connection in
             // Exists already (ON COMMIT DELETE ROWS) when the session strategy created it; otherwise dropped at commit.
             try connection.execute(StageTables.meters.createSQL(.perTransaction))
             try connection.execute("TRUNCATE \(StageTables.meters.name)")
             var encoder = BinaryCopyEncoder(reservingCapacity: profiles.count * 160 + 64)
-            for profile in profiles { encoder.append(profile) }
+            for profile in staged { encoder.append(profile) }
             encoder.finish()
             try connection.copyIn(sql: StageTables.meters.copySQL, data: encoder.bytes)
-            let written = try connection.execute(MeterSQL.upsertMeters(columns: columns))
+            let written = try connection.execute(MeterSQL.upsertMeters(columns: columns, sealed: sealer != nil))
             if columns.contains(.collectors) { try Self.replaceAssignments(of: profiles, on: connection) }
             return written
         }
@@ -225,5 +349,22 @@ extension RegisteredMeter: PostgresRowDecodable {
             aesKey: aesKey,
             minProtection: try ProtectionLevel(storedCode: row.decode(6), column: 6)
         )
+    }
+}
+
+/// A `meters` row as stored: the meter, and its sealed key when it has one (then `meter.aesKey` is nil).
+struct StoredMeter: PostgresRowDecodable {
+    var meter: RegisteredMeter
+    var sealedKey: [UInt8]?
+
+    /// Decodes the columns of ``MeterSQL/columns``: those of ``RegisteredMeter``, then the sealed key as hex.
+    init(row: PostgresRow) throws {
+        meter = try RegisteredMeter(row: row)
+        sealedKey = try row.decode(7, as: String?.self).map { hex in
+            guard let bytes = Hex.decode(hex) else {
+                throw PostgresError(code: .unexpectedResult, message: "column 7 is not hex")
+            }
+            return bytes
+        }
     }
 }

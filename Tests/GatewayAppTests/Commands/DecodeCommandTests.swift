@@ -174,4 +174,49 @@ import Testing
             #expect(String(decoding: data, as: UTF8.self).split(separator: "\n").count == 1, "exactly one line of JSON")
         }
     }
+
+    /// Runs the binary's `decode`, feeding `input` to its standard input.
+    private func decode(_ arguments: [String], input: String = "") throws -> (out: String, err: String, status: Int32) {
+        let process = Process()
+        process.executableURL = URL(fileURLWithPath: Repository.gatewayBinary)
+        process.arguments = ["decode", "--protocol", "native"] + arguments
+        let (output, errors, feed) = (Pipe(), Pipe(), Pipe())
+        process.standardOutput = output
+        process.standardError = errors
+        process.standardInput = feed
+        try process.run()
+        feed.fileHandleForWriting.write(Data(input.utf8))
+        try feed.fileHandleForWriting.close()
+        let out = output.fileHandleForReading.readDataToEndOfFile()
+        let err = errors.fileHandleForReading.readDataToEndOfFile()
+        process.waitUntilExit()
+        return (String(decoding: out, as: UTF8.self), String(decoding: err, as: UTF8.self), process.terminationStatus)
+    }
+
+    @Test func aKeyFromAFileOrStandardInputVerifiesLikeOneOnTheCommandLineWhichWarns() throws {
+        try #require(FileManager.default.isExecutableFile(atPath: Repository.gatewayBinary))
+        let vector = try #require(Self.vectors.valid.first { $0.key != nil })
+        let key = try #require(vector.key)
+        let path = NSTemporaryDirectory() + "decode-key-" + UUID().uuidString
+        try (key + "\n").write(toFile: path, atomically: true, encoding: .utf8)
+        defer { try? FileManager.default.removeItem(atPath: path) }
+
+        let onArgv = try decode(["--key", key, vector.hex])
+        let fromFile = try decode(["--key-file", path, vector.hex])
+        let fromInput = try decode(["--key", "-", vector.hex], input: key + "\n")
+        for run in [onArgv, fromFile, fromInput] {
+            #expect(run.status == 0)
+            #expect(run.out.contains(#""mac":"verified""#), "\(run.out)")
+        }
+        #expect(fromFile.out == onArgv.out && fromInput.out == onArgv.out)
+        #expect(onArgv.err.contains("warning: a key given with --key is visible"))
+        #expect(fromFile.err.isEmpty && fromInput.err.isEmpty)
+        // A wrong key from a file fails the MAC check without echoing the key.
+        let wrongKey = String(repeating: "0F", count: 16)
+        try wrongKey.write(toFile: path, atomically: true, encoding: .utf8)
+        let wrong = try decode(["--key-file", path, vector.hex])
+        #expect(wrong.status == 2)
+        #expect(!wrong.out.contains(wrongKey) && !wrong.err.contains(wrongKey))
+        #expect(try decode(["--key", key, "--key-file", path, vector.hex]).status != 0)
+    }
 }

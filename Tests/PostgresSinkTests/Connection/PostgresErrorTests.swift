@@ -14,6 +14,20 @@ import Testing
         #expect(!(error?.debugDescription.contains("s3cr3t") ?? true))
     }
 
+    @Test func thePasswordIsRedactedWhereverLibpqWouldQuoteIt() throws {
+        // libpq quotes the host name it cannot resolve; here the host name is the password, so the message would
+        // carry it without the redaction.
+        let secret = "pw-\(UInt32.random(in: 0...UInt32.max)).invalid"
+        let error = #expect(throws: PostgresError.self) {
+            try PostgresConnection.connect(conninfo: "host=\(secret) password=\(secret) connect_timeout=2")
+        }
+        let text = try #require(error).description + (error?.debugDescription ?? "")
+        #expect(!text.contains(secret))
+        #expect(text.contains("<redacted>"))
+        #expect(PostgresConnection.redacting("pw", in: "a pw b pw") == "a <redacted> b <redacted>")
+        #expect(PostgresConnection.redacting(nil, in: "a pw") == "a pw")
+    }
+
     @Test func malformedConninfoIsNotEchoed() {
         // libpq's own message would quote the fragment after the space: part of the password.
         let error = #expect(throws: PostgresError.self) {
