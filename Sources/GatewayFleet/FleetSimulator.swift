@@ -152,6 +152,9 @@ public final class FleetSimulator: Sendable {
                     var body: NativeFrame.Body
                     if let scripted = script.first, scripted.at <= elapsed {
                         script.removeFirst()
+                        // The alarm is stamped this second, so its snapshot carries this second's register (a
+                        // register of an earlier second would make it a conflicting value of this second's frames).
+                        meters[scripted.meter].advance(to: seconds)
                         body = alarmBody(
                             meters[scripted.meter],
                             code: scripted.code,

@@ -6,8 +6,9 @@ extension GatewayConfiguration {
     ///
     /// * `mqtt.password` with `[mqtt.tls]` off to a non-loopback broker, unless `mqtt.allow_plaintext_credentials`;
     /// * `[[http.credentials]]` with `[http.tls]` off on a non-loopback `http.host`, unless `http.allow_plaintext`;
-    /// * a `postgres.conninfo` reaching a non-loopback server with an `sslmode` other than `verify-full` (libpq's
-    ///   default `prefer` checks no certificate), unless `postgres.allow_unverified`.
+    /// * a `postgres.conninfo` (or a service's own `ingest_conninfo`, `validation_conninfo`, `http_conninfo`)
+    ///   reaching a non-loopback server with an `sslmode` other than `verify-full` (libpq's default `prefer` checks
+    ///   no certificate), unless `postgres.allow_unverified`.
     ///
     /// Also checks that `[http.tls]` names readable files.
     /// - Parameter environment: The environment libpq would see (`PGHOST`, `PGSSLMODE`, …).
@@ -48,15 +49,25 @@ extension GatewayConfiguration {
                 throw ConfigurationError(setting: setting, problem: "file \(path) is not readable")
             }
         }
-        try validatePostgresTransport(environment: environment)
+        for (setting, conninfo) in [
+            ("postgres.conninfo", postgres.conninfo), ("postgres.ingest_conninfo", postgres.ingestConninfo),
+            ("postgres.validation_conninfo", postgres.validationConninfo),
+            ("postgres.http_conninfo", postgres.httpConninfo),
+        ] where setting == "postgres.conninfo" || !conninfo.isEmpty {
+            try validatePostgresTransport(setting: setting, conninfo: conninfo, environment: environment)
+        }
     }
 
-    private func validatePostgresTransport(environment: [String: String]) throws {
+    private func validatePostgresTransport(
+        setting: String,
+        conninfo: String,
+        environment: [String: String]
+    ) throws {
         let target: PostgresConnectionTarget
         do {
-            target = try PostgresConnectionTarget.parse(conninfo: postgres.conninfo, environment: environment)
+            target = try PostgresConnectionTarget.parse(conninfo: conninfo, environment: environment)
         } catch {
-            throw ConfigurationError(setting: "postgres.conninfo", problem: "libpq cannot parse it")
+            throw ConfigurationError(setting: setting, problem: "libpq cannot parse it")
         }
         guard target.sslMode != "verify-full", !postgres.allowUnverified else { return }
         let fix =
@@ -64,7 +75,7 @@ extension GatewayConfiguration {
             + "address in the server's certificate), or set postgres.allow_unverified = true to accept that"
         if let service = target.service, target.addresses == [""] {
             throw ConfigurationError(
-                setting: "postgres.conninfo",
+                setting: setting,
                 problem:
                     "names service \(service), whose pg_service.conf entry may reach a server off loopback, with "
                     + "sslmode=\(target.sslMode), which does not verify the server; give host= in the conninfo, or "
@@ -73,7 +84,7 @@ extension GatewayConfiguration {
         }
         for address in target.addresses where !LoopbackAddress.containsPostgres(address) {
             throw ConfigurationError(
-                setting: "postgres.conninfo",
+                setting: setting,
                 problem:
                     "reaches \(address), which is not a loopback address, with sslmode=\(target.sslMode), which "
                     + "does not verify the server's certificate and host name (libpq's default is prefer); " + fix

@@ -116,7 +116,9 @@ public enum ValidationEngine {
                 reasons.insert(.noFlowLimits)
             }
             if let before = previous {
-                let seconds = max(0, read.readAt.secondsSinceEpoch - before.readAt.secondsSinceEpoch)
+                // Meter clocks stamp whole seconds: two reads of the same second may be up to a second apart, so
+                // the ceiling allows at least one second's flow (else any consumption between them was a spike).
+                let seconds = max(1, read.readAt.secondsSinceEpoch - before.readAt.secondsSinceEpoch)
                 let ceiling = limits.qmaxMillilitresPerHour.map {
                     mul(mul($0, settings.overloadPercent), seconds) / 360_000
                 }

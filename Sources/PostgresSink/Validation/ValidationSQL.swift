@@ -75,13 +75,24 @@ enum ValidationSQL {
             r.flow_ml_per_h, r.valve, r.protection::text
         """
 
+    /// Reads in the order the meter took them: by read time and, within one second (meter clocks tick in whole
+    /// seconds, and an alarm snapshot and a reading are often taken in the same one), by the native frame counter
+    /// the meter's key authenticated, which counts up; other protocols' counters (M-Bus access numbers, CJ/T 188
+    /// SER) wrap at 255 and are left out. Without it a reading and a lower alarm snapshot of the same second came in
+    /// kind order, and the snapshot was rejected as an index decrease.
+    private static let takenOrder = "r.read_at, CASE WHEN r.source = 'native' THEN r.frame_counter END, r.kind"
+
+    /// ``takenOrder`` backwards.
+    private static let takenOrderDescending =
+        "r.read_at DESC, CASE WHEN r.source = 'native' THEN r.frame_counter END DESC, r.kind DESC"
+
     /// The last read before the window that was valid (or never validated).
     static let previousValidRead = """
         SELECT \(readColumns), false, NULL
         FROM readings r
         WHERE r.meter_id = $1::bigint AND r.basis = $2::smallint AND r.storage = 0 AND r.tariff = 0
             AND r.kind IN (0, 1, 2) AND r.read_at < \(instant("$3")) AND (r.quality IS NULL OR r.quality = 0)
-        ORDER BY r.read_at DESC, r.kind DESC
+        ORDER BY \(takenOrderDescending)
         LIMIT 1
         """
 
@@ -99,7 +110,7 @@ enum ValidationSQL {
         FROM readings r
         WHERE r.meter_id = $1::bigint AND r.basis = $2::smallint AND r.storage = 0 AND r.tariff = 0
             AND r.kind IN (0, 1, 2) AND r.read_at >= \(instant("$3"))
-        ORDER BY r.read_at, r.kind
+        ORDER BY \(takenOrder)
         """
 
     static let windowIntervals = """

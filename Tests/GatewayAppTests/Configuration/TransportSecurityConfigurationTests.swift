@@ -141,6 +141,17 @@ import Testing
         }
     }
 
+    @Test(arguments: ["ingest_conninfo", "validation_conninfo", "http_conninfo"])
+    func eachServiceConninfoIsCheckedLikeTheOwners(key: String) {
+        let loopbackOwner = "[postgres]\nconninfo = \"host=127.0.0.1 dbname=x\"\n"
+        let remote = loopbackOwner + "\(key) = \"host=db.example dbname=x user=gw\"\n"
+        let error = refusal(remote)
+        #expect(error?.setting == "postgres.\(key)")
+        #expect(error?.description.contains("db.example") == true)
+        #expect(refusal(remote + "allow_unverified = true\n") == nil)
+        #expect(refusal(loopbackOwner + "\(key) = \"host=db.example dbname=x sslmode=verify-full\"\n") == nil)
+    }
+
     @Test func anUnparsableConninfoIsRefusedWithoutQuotingIt() throws {
         let error = try #require(refusal("[postgres]\nconninfo = \"host=x password='s3cret\"\n"))
         #expect(error.setting == "postgres.conninfo")

@@ -134,6 +134,45 @@ struct ValidationStoreTests {
         )
     }
 
+    /// A native meter's alarm snapshot and its reading of the same second, the register having moved one litre
+    /// between them: the authenticated frame counter orders them as the meter took them, so neither is an index
+    /// decrease (in kind order the later reading came first and the snapshot was rejected). A real decrease in the
+    /// same second, the counter saying the lower register came later, is still rejected.
+    @Test func readsOfTheSameSecondAreJudgedInTheOrderOfTheirFrameCounters() async throws {
+        let database = try TestDatabase.create()
+        defer { database.drop() }
+        let stores = TestStores(conninfo: database.conninfo)
+        _ = try await stores.telemetry.migrate()
+        var profile = MeterProfile(protocol: .native, address: "42")
+        profile.qmaxMillilitresPerHour = 6_000_000
+        _ = try await stores.meters.importMeters([profile], columns: [.qmaxM3h])
+        let meter = try #require(Int64(try database.scalar("SELECT id FROM meters") ?? ""))
+        func read(_ seconds: Int64, ml: Int64, kind: ReadingKind, counter: Int64) -> ReadingRecord {
+            var record = reading(meter, seconds, ml: ml, kind: kind)
+            record.frameCounter = counter
+            return record
+        }
+        var batch = SinkBatch()
+        batch.readings = [
+            read(hour, ml: 5_000_000, kind: .periodic, counter: 7),
+            // Same second: the snapshot (counter 8) before the reading (counter 9), one litre apart.
+            read(2 * hour, ml: 5_100_000, kind: .alarmSnapshot, counter: 8),
+            read(2 * hour, ml: 5_101_000, kind: .periodic, counter: 9),
+            // Same second again, but the snapshot (counter 11) is the later one and lower: a real decrease.
+            read(3 * hour, ml: 5_200_000, kind: .periodic, counter: 10),
+            read(3 * hour, ml: 5_150_000, kind: .alarmSnapshot, counter: 11),
+        ]
+        _ = try await stores.telemetry.write(batch)
+        _ = try await drain(stores.validation, now: t0.adding(seconds: 2 * day))
+        #expect(
+            try database.connect().query(
+                "SELECT kind, quality, array_to_string(reasons, ',') FROM readings ORDER BY read_at, frame_counter"
+            ).map { $0.map { $0 ?? "NULL" } } == [
+                ["0", "0", ""], ["2", "0", ""], ["0", "0", ""], ["0", "0", ""], ["2", "3", "index_decrease"],
+            ]
+        )
+    }
+
     @Test func anIngestDuringValidationKeepsTheMeterQueued() async throws {
         let database = try TestDatabase.create()
         defer { database.drop() }
