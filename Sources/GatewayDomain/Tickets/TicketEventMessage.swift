@@ -6,13 +6,16 @@ public import GatewayCore
 /// Version 1:
 /// ```json
 /// {"version": 1, "event_id": 42, "event": "escalated", "at": "2026-11-23T08:00:00Z", "actor": "gateway",
-///  "detail": "arrive_by passed", "alarm_id": null,
+///  "detail": "arrive_by passed", "alarm_id": null, "alarm_protection": null,
 ///  "ticket": {"id": 7, "meter_id": 3, "condition": "methane_detector", "priority": "P0", "status": "open",
 ///             "origin": "alarm", "incident_id": null, "escalation_level": 1, "opened_at": "…",
 ///             "acknowledge_by": "…", "arrive_by": "…", "make_safe_by": "…", "repair_by": "…",
 ///             "meter": {"protocol": "native", "id": "1001", "district": "d1", "rural": false}}}
 /// ```
 /// Times are ISO 8601 UTC (``Timestamp/description``). Delivery is at least once; consumers dedupe on `event_id`.
+/// `alarm_protection` (added within version 1; absent in older messages) is how the event's alarm was protected on
+/// its way from the meter (`authenticated`, `encrypted`, `plain`; `null` without an alarm): a `plain` alarm, such
+/// as one from an OMS mode-5 status byte, may have been forged on the radio path and still opens its ticket.
 public struct TicketEventMessage: Sendable, Equatable, Codable {
     /// The shape's version; this type writes ``currentVersion``.
     public var version: Int
@@ -28,6 +31,8 @@ public struct TicketEventMessage: Sendable, Equatable, Codable {
     public var detail: String?
     /// The alarm that caused it, if any.
     public var alarmID: Int64?
+    /// How that alarm was protected (`nil` without an alarm).
+    public var alarmProtection: ProtectionLevel?
     /// The ticket as it stands after the event.
     public var ticket: Ticket
 
@@ -179,6 +184,7 @@ public struct TicketEventMessage: Sendable, Equatable, Codable {
         actor: String,
         detail: String?,
         alarmID: Int64?,
+        alarmProtection: ProtectionLevel? = nil,
         ticket: Ticket
     ) {
         self.version = Self.currentVersion
@@ -188,6 +194,7 @@ public struct TicketEventMessage: Sendable, Equatable, Codable {
         self.actor = actor
         self.detail = detail
         self.alarmID = alarmID
+        self.alarmProtection = alarmProtection
         self.ticket = ticket
     }
 
@@ -196,6 +203,7 @@ public struct TicketEventMessage: Sendable, Equatable, Codable {
         case eventID = "event_id"
         case event, at, actor, detail
         case alarmID = "alarm_id"
+        case alarmProtection = "alarm_protection"
         case ticket
     }
 
@@ -210,6 +218,9 @@ public struct TicketEventMessage: Sendable, Equatable, Codable {
         actor = try c.decode(String.self, forKey: .actor)
         detail = try c.decodeIfPresent(String.self, forKey: .detail)
         alarmID = try c.decodeIfPresent(Int64.self, forKey: .alarmID)
+        alarmProtection = try c.decodeIfPresent(String.self, forKey: .alarmProtection).flatMap {
+            ProtectionLevel(code: $0)
+        }
         ticket = try c.decode(Ticket.self, forKey: .ticket)
     }
 
@@ -224,6 +235,7 @@ public struct TicketEventMessage: Sendable, Equatable, Codable {
         try c.encode(actor, forKey: .actor)
         try c.encode(detail, forKey: .detail)
         try c.encode(alarmID, forKey: .alarmID)
+        try c.encode(alarmProtection?.code, forKey: .alarmProtection)
         try c.encode(ticket, forKey: .ticket)
     }
 }

@@ -391,7 +391,8 @@ extension DispatchSQL {
             \(WriterSQL.epochMicros("t.opened_at")), \(WriterSQL.epochMicros("t.acknowledge_by")),
             \(WriterSQL.epochMicros("t.arrive_by")), \(WriterSQL.epochMicros("t.make_safe_by")),
             \(WriterSQL.epochMicros("t.repair_by")),
-            m.protocol, m.address, m.district, m.is_rural
+            m.protocol, m.address, m.district, m.is_rural,
+            (SELECT a.protection::text FROM alarms a WHERE a.id = e.alarm_id)
         """
 
     /// The messages of the given events ($1, ids), in id order.

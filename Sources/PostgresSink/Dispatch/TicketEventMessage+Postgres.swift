@@ -13,6 +13,7 @@ extension TicketEventMessage: PostgresRowDecodable {
             actor: try row.decode(3),
             detail: try row.decode(4, as: String?.self),
             alarmID: try row.decode(5, as: Int64?.self),
+            alarmProtection: try row.decode(23, as: String?.self).map { try ProtectionLevel(storedCode: $0, column: 23) },
             ticket: Ticket(
                 id: try row.decode(6),
                 meterID: try row.decode(7),

@@ -148,6 +148,8 @@ struct DispatchEndToEndTests {
             #expect(first.topic == "\(configuration.mqtt.topicPrefix)/dispatch/tickets/P0")
             #expect(first.json["event"] as? String == "opened")
             #expect(first.json["version"] as? Int == 1)
+            // A native alarm frame carries a CMAC made with the meter's key.
+            #expect(first.json["alarm_protection"] as? String == "authenticated")
             let ticket = try #require(first.json["ticket"] as? [String: Any])
             #expect(ticket["condition"] as? String == "methane_detector")
             #expect((ticket["meter"] as? [String: Any])?["district"] as? String == "harbour")
@@ -219,7 +221,7 @@ struct DispatchEndToEndTests {
             let published = dispatched().dropFirst().map(\.json)
             #expect(answers.count == 2 && published.count == 2)
             for (answer, message) in zip(answers, published) {
-                for key in ["version", "event_id", "event", "at", "actor", "detail", "alarm_id"] {
+                for key in ["version", "event_id", "event", "at", "actor", "detail", "alarm_id", "alarm_protection"] {
                     #expect("\(answer[key] ?? "absent")" == "\(message[key] ?? "absent")", "\(key)")
                 }
             }

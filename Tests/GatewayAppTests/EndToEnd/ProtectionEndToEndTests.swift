@@ -201,6 +201,10 @@ struct ProtectionEndToEndTests {
                 let household = try #require((object as? [String: Any])?["household"] as? [String: Any])
                 let alarms = try #require(household["alarms"] as? [[String: Any]])
                 #expect(alarms.count == 3 && alarms.allSatisfy { $0["protection"] as? String == "plain" })
+                // The ticket's events, the messages NOTIFY and the dispatch topic carry, name the alarm's level.
+                let events = try #require((object as? [String: Any])?["events"] as? [[String: Any]])
+                let alarmEvents = events.filter { !($0["alarm_id"] is NSNull) }
+                #expect(!alarmEvents.isEmpty && alarmEvents.allSatisfy { $0["alarm_protection"] as? String == "plain" })
             }
         }
     }

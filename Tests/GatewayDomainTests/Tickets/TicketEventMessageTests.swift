@@ -37,7 +37,7 @@ import Testing
         #expect(object["version"] as? Int == 1)
         #expect(object["event_id"] as? Int == 42 && object["event"] as? String == "escalated")
         #expect(object["at"] as? String == "2026-05-28T20:33:20Z")
-        #expect(object["alarm_id"] is NSNull)
+        #expect(object["alarm_id"] is NSNull && object["alarm_protection"] is NSNull)
         let ticket = try #require(object["ticket"] as? [String: Any])
         #expect(ticket["priority"] as? String == "P0" && ticket["meter_id"] as? Int == 3)
         #expect(ticket["make_safe_by"] is NSNull && ticket["incident_id"] is NSNull)
@@ -49,6 +49,21 @@ import Testing
     @Test func decodesWhatItEncodes() throws {
         let data = try JSONEncoder().encode(Self.message)
         #expect(try JSONDecoder().decode(TicketEventMessage.self, from: data) == Self.message)
+    }
+
+    /// An alarm's event says how the alarm was protected; a message written before the key existed reads as none.
+    @Test func carriesTheAlarmsProtectionAndReadsOlderMessagesWithoutIt() throws {
+        var message = Self.message
+        message.alarmID = 9
+        message.alarmProtection = .plain
+        let encoder = JSONEncoder()
+        encoder.outputFormatting = [.sortedKeys]
+        let text = String(decoding: try encoder.encode(message), as: UTF8.self)
+        #expect(text.contains(#""alarm_id":9,"alarm_protection":"plain""#))
+        #expect(try JSONDecoder().decode(TicketEventMessage.self, from: Data(text.utf8)) == message)
+        let older = text.replacingOccurrences(of: #""alarm_protection":"plain","#, with: "")
+        let read = try JSONDecoder().decode(TicketEventMessage.self, from: Data(older.utf8))
+        #expect(read.alarmID == 9 && read.alarmProtection == nil)
     }
 
     @Test func rejectsATimeThatIsNotISO8601UTC() throws {

@@ -137,7 +137,7 @@ import Testing
         )
         #expect(
             try GatewayJSONEncoder().text(detail)
-                == #"{"events":[{"actor":"gateway","alarm_id":3,"at":"2026-01-01T00:00:00Z","detail":null,"#
+                == #"{"events":[{"actor":"gateway","alarm_id":3,"alarm_protection":null,"at":"2026-01-01T00:00:00Z","detail":null,"#
                 + #""event":"opened","event_id":11,"ticket":"# + messageTicketJSON + #","version":1}],"#
                 + #""household":{"alarms":[{"cleared":false,"condition":"methane_detector","#
                 + #""priority":"P0","protection":"plain","raised_at":"2026-01-01T00:00:00Z"}],"#
@@ -209,7 +209,7 @@ import Testing
             ticket: messageTicket
         )
         let stepJSON =
-            #"{"actor":"desk-9","alarm_id":null,"at":"2026-01-01T00:02:00Z","detail":"on it","#
+            #"{"actor":"desk-9","alarm_id":null,"alarm_protection":null,"at":"2026-01-01T00:02:00Z","detail":"on it","#
             + #""event":"acknowledged","event_id":12,"ticket":"# + messageTicketJSON + #","version":1}"#
         #expect(try encoder.text(TicketEventRecordedResponse(step)) == stepJSON)
         #expect(try step.jsonText() == stepJSON)
