@@ -333,13 +333,7 @@ extension RegisteredMeter: PostgresRowDecodable {
     /// protection.
     /// - Throws: ``PostgresError`` (`.unexpectedResult`) for a NULL or malformed column.
     public init(row: PostgresRow) throws {
-        let hexKey = try row.decode(5, as: String?.self)
-        let aesKey = try hexKey.map { hex in
-            guard let bytes = Hex.decode(hex) else {
-                throw PostgresError(code: .unexpectedResult, message: "column 5 is not hex")
-            }
-            return bytes
-        }
+        let aesKey = try row.decodeHexBytes(5)
         self.init(
             id: try row.decode(0),
             protocol: try row.decode(1),
@@ -360,9 +354,17 @@ struct StoredMeter: PostgresRowDecodable {
     /// Decodes the columns of ``MeterSQL/columns``: those of ``RegisteredMeter``, then the sealed key as hex.
     init(row: PostgresRow) throws {
         meter = try RegisteredMeter(row: row)
-        sealedKey = try row.decode(7, as: String?.self).map { hex in
+        sealedKey = try row.decodeHexBytes(7)
+    }
+}
+
+extension PostgresRow {
+    /// The bytes of a column written as `encode(…, 'hex')`; `nil` for NULL.
+    /// - Throws: ``PostgresError`` (`.unexpectedResult`) when the text is not hexadecimal.
+    fileprivate func decodeHexBytes(_ column: Int) throws -> [UInt8]? {
+        try decode(column, as: String?.self).map { hex in
             guard let bytes = Hex.decode(hex) else {
-                throw PostgresError(code: .unexpectedResult, message: "column 7 is not hex")
+                throw PostgresError(code: .unexpectedResult, message: "column \(column) is not hex")
             }
             return bytes
         }
