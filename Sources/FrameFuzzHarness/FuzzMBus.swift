@@ -10,10 +10,20 @@ import GatewayCore
 //   depend on the key);
 // - with already-decrypted frames allowed and no key: success is either unencrypted or marked already_decrypted;
 // - a keyed success that decrypted something has protected records only inside what was decrypted or MAC-covered;
-// - peekHeader reads a header for every frame that decodes, and for every unsupported_security_mode rejection.
+// - peekHeader reads a header for every frame that decodes, and for every unsupported_security_mode rejection;
+// - compact frames (CI 79/7B/73) are decoded against a fixed set of known layouts (any meter): a decoded compact
+//   frame carries its signature and CRC and the reassembled records; a decoded full frame's layout has the frame's
+//   signature and matches the frame.
 
 /// The fixed test key; the constructed encrypted vectors of firmware-protocols/wmbus-vectors.json use it.
 private let mbusTestKey = AES128Key(hex: "000102030405060708090A0B0C0D0E0F")
+
+/// The layouts the compact-frame vectors of firmware-protocols/wmbus-vectors.json name (OMS gas records, the GWF
+/// records with an LVAR, the public Kamstrup frame), found by signature for any meter.
+private let mbusFuzzLayouts: [MBusRecordLayout] = [
+    "0C14046D02FD17", "0C943A0DFD1102FD17046D",
+    "02F9FF15040604EEFF0704EEFF08041402FD17026C426C44064414043B0259025D",
+].compactMap { Hex.decode($0).flatMap { MBusRecordLayout(bytes: $0) } }
 
 /// Runs every wireless or wired M-Bus decode path over one input.
 func fuzzMBus(_ input: UnsafeRawBufferPointer, isWired: Bool, reseal: Bool) {
@@ -75,13 +85,19 @@ private func decodeMBus(
     let key: AES128Key? = mode == .testKey ? mbusTestKey : nil
     return Result { () throws(FrameDecodingError) -> MBusFrame in
         if isWired {
-            return try MBusDecoder.decodeWired(bytes, key: { _ in key }, allowAlreadyDecrypted: mode != .noKey)
+            return try MBusDecoder.decodeWired(
+                bytes,
+                key: { _ in key },
+                allowAlreadyDecrypted: mode != .noKey,
+                layout: { _, signature in mbusFuzzLayouts.first { $0.signature == signature } }
+            )
         }
         return try MBusDecoder.decodeWireless(
             bytes,
             key: { _ in key },
             allowAlreadyDecrypted: mode != .noKey,
-            frameFormat: format
+            frameFormat: format,
+            layout: { _, signature in mbusFuzzLayouts.first { $0.signature == signature } }
         )
     }
 }
@@ -163,6 +179,15 @@ private func exercise(_ frame: MBusFrame, medium: MBusMedium) -> MBusFrameDocume
     }
     for range in [frame.manufacturerDataRange, frame.payloadRange] {
         if let range { precondition(range.upperBound <= frame.byteCount, "raw range beyond the plaintext") }
+    }
+    if let compact = frame.compact {
+        precondition([0x79, 0x7B, 0x73].contains(frame.transport.ci), "a compact format on a full frame")
+        precondition(mbusFuzzLayouts.contains { $0.signature == compact.signature }, "decoded with an unknown layout")
+        precondition(frame.formatSignature == nil && frame.recordLayout == nil, "a compact frame offers a layout")
+    } else if let signature = frame.formatSignature {
+        let layout = frame.recordLayout
+        precondition(layout?.signature == signature, "a full frame's layout has another signature")
+        precondition(layout.map { frame.hasRecordLayout($0) } == true, "a full frame does not match its own layout")
     }
     _ = frame.alarmNames
     checkRows(of: frame)

@@ -712,9 +712,9 @@ def rejected_vectors(frame5, frame7, framew, made):
     rejected("afl-fragmented", "AFL with the more-fragments bit",
              w(bytes([0x8C, 0x20, 0x01, 0x90, len(fields)]) + fields + tpl_short(1, 0, cfg(7, 2)) + b"\x10"
                + bytes(32)), "unsupported_frame", key=KEY)
-    rejected("compact-frame-ci79", "compact frame (needs the format of an earlier full frame)",
-             w(bytes([0x79, 0x12, 0x34, 0x56, 0x78]) + bytes(8)), "unsupported_frame", key=KEY,
-             peek={"readable": True, "meter": els_address, "security_mode": None, "tpl_ci": None,
+    rejected("compact-frame-ci79", "compact frame whose format signature names no known layout (none given)",
+             w(bytes([0x79, 0x12, 0x34, 0x56, 0x78]) + bytes(8)), "unknown_format", key=KEY,
+             peek={"readable": True, "meter": els_address, "security_mode": 0, "tpl_ci": 0x79,
                    "access_number": None})
     rejected("format-frame-ci69", "format frame", w(bytes([0x69]) + bytes(8)), "unsupported_frame", key=KEY)
     rejected("manufacturer-ci-a2", "manufacturer-specific CI", w(bytes([0xA2]) + bytes(8)), "unsupported_frame",
@@ -820,6 +820,7 @@ def main():
     frame5, frame7, framew = public_vectors()
     made = constructed_vectors(frame5, frame7, framew)
     rejected_vectors(frame5, frame7, framew, made)
+    compact_vectors()
 
     names = [v["name"] for v in VALID] + [v["name"] for v in REJECTED]
     assert len(names) == len(set(names)), "duplicate vector names"
@@ -830,6 +831,7 @@ def main():
         "fuzz_key": KEY.hex().upper(),
         "valid": VALID,
         "rejected": REJECTED,
+        "compact_pairs": COMPACT_PAIRS,
     }
     with open(os.path.join(ROOT, "wmbus-vectors.json"), "w") as out:
         json.dump(document, out, indent=1)
@@ -851,6 +853,190 @@ def main():
                     out.write(bytes([selector | 0x80]) + frame)
 
     print("wrote %d valid and %d rejected vectors" % (len(VALID), len(REJECTED)))
+
+
+
+# ---------------------------------------------------------------------------------------------------------------
+# Compact frames (CI 79 / 7B / 73): EN 13757-3 and OMS Vol.2. The application data of a compact frame is the format
+# signature (CRC-16/EN-13757 of the full frame's DIF/VIF chain, LE), the full-frame CRC (CRC-16/EN-13757 of the full
+# frame's records, chains and values, no fillers, LE) and the values only. A vector that needs layouts carries
+# "layouts": [{"meter": registry address, "chain": hex}], the DIF/VIF chains the decoder's layout lookup knows.
+
+COMPACT_PAIRS = []
+
+# A public full/compact pair: Kamstrup (KAM), ELL 8D with its CTR part already decrypted (allow already-decrypted),
+# from lvogt/wireless-mbus-parser test/parser.spec.ts ("Compact frame without cache, afterwards with"): the parser
+# caches the layout under signature 0x82DD and decodes 13 records from the compact frame.
+KAMSTRUP_FULL = ("5C442D2C06357260190C8D207B70032F21271D7802F9FF15011104061765000004EEFF07BFA8000004EEFF08D24F00000414B1"
+                 "FB000002FD170000026CE919426CFF184406F76400004414E8FA0000043B0B0000000259DB11025D1C0B")
+KAMSTRUP_COMPACT = ("3F442D2C06357260190C8D207C71032F21255C79DD829283011117650000BFA80000D24F0000B1FB00000000E919FF18F764"
+                    "0000E8FA00000B000000DB111C0B")
+
+
+def split_records(data):
+    """An independent reader of a record list: [(chain bytes, value bytes)], 2F fillers skipped."""
+    fixed = {0: 0, 1: 1, 2: 2, 3: 3, 4: 4, 5: 4, 6: 6, 7: 8, 8: 0, 9: 1, 0xA: 2, 0xB: 3, 0xC: 4, 0xE: 6}
+    out, i = [], 0
+    while i < len(data):
+        if data[i] == 0x2F:
+            i += 1
+            continue
+        start = i
+        dif = data[i]
+        i += 1
+        while data[i - 1] & 0x80:
+            i += 1
+        vif = data[i]
+        i += 1
+        extends = vif & 0x80
+        if vif in (0xFB, 0xFD):
+            extends = data[i] & 0x80
+            i += 1
+        elif vif in (0x7C, 0xFC):
+            i += 1 + data[i]
+        while extends:
+            extends = data[i] & 0x80
+            i += 1
+        chain = data[start:i]
+        if dif & 0x0F == 0x0D:
+            lvar = data[i]
+            length = 1 + (lvar if lvar < 0xC0 else lvar & 0x0F)
+        else:
+            length = fixed[dif & 0x0F]
+        out.append((chain, data[i:i + length]))
+        i += length
+    return out
+
+
+def compact_body(records_bytes):
+    """(chain, signature, full-frame CRC, values) of a full frame's record list."""
+    parts = split_records(records_bytes)
+    chain = b"".join(c for c, _ in parts)
+    values = b"".join(v for _, v in parts)
+    full = b"".join(c + v for c, v in parts)
+    return chain, crc16_en13757(chain), crc16_en13757(full), values
+
+
+def compact_vectors():
+    # --- the public pair: signature and full-frame CRC as the public parser computes them ------------------------
+    full, compact = bytes.fromhex(KAMSTRUP_FULL), bytes.fromhex(KAMSTRUP_COMPACT)
+    chain, signature, full_crc, values = compact_body(full[20:])
+    assert (signature, full_crc) == (0x82DD, 0x8392), (hex(signature), hex(full_crc))
+    assert compact[20:22] == struct.pack("<H", signature) and compact[22:24] == struct.pack("<H", full_crc)
+    assert compact[24:] == values
+    COMPACT_PAIRS.append({
+        "name": "kamstrup-ell-ci79-pair", "source": "lvogt/wireless-mbus-parser test/parser.spec.ts",
+        "description": "Kamstrup full frame (ELL 8D, CI 78) and its compact frame (CI 79); already-decrypted ELL",
+        "meter": "KAM-60723506-25-0C", "full_hex": full.hex().upper(), "compact_hex": compact.hex().upper(),
+        "chain": chain.hex().upper(), "signature": "%04X" % signature, "full_frame_crc": "%04X" % full_crc,
+        "allow_already_decrypted": True, "record_count": 13,
+    })
+
+    # --- constructed: the OMS records, compact with a short header and mode 5 (7B) ------------------------------
+    els = ("ELS", "12345678", 51, 0x03)
+    els_address = registry(*els)
+    records = oms_records()
+    chain, signature, full_crc, values = compact_body(assemble(records))
+    layouts = [{"meter": els_address, "chain": chain.hex().upper()}]
+    plain = pad16(b"\x2f\x2f" + struct.pack("<HH", signature, full_crc) + values)
+    m_a = address_bytes(*els)
+    body = tpl_short(0x31, 0x00, cfg(5, len(plain) // 16)) + mode5_encrypt(KEY, m_a, 0x31, plain)
+    body = bytes([0x7B]) + body[1:]
+    frame = wireless(0x44, *els, body)
+    exp = expected(ELS_METER, link_w(frame, "no_crc", *els), tpl_obj(0x7B, 0x31, 0, cfg(5, 1)), records, True, 0x31,
+                   sec=security(5, "decrypted", encrypted_bytes=16), meter_time="2008-05-31T23:50:00")
+    valid("compact-ci7b-mode5", "OMS Annex N gas records as a compact frame: CI 7B (short header), mode 5; the "
+          "layout is the records' DIF/VIF chain 0C14 046D 02FD17", frame, exp, key=KEY)
+    VALID[-1]["layouts"] = layouts
+    VALID[-1]["compact"] = {"signature": "%04X" % signature, "full_frame_crc": "%04X" % full_crc}
+    compact5 = frame
+
+    rejected("compact-ci7b-mode5-wrong-key", "compact mode-5 frame with another key: security fails first",
+             compact5, "wrong_key", key=KEY_WRONG, peek=peek(els_address, 5, 0x7B, 0x31))
+    REJECTED[-1]["layouts"] = layouts
+    rejected("compact-ci7b-mode5-unknown-format", "compact mode-5 frame, no layout known for the meter",
+             compact5, "unknown_format", key=KEY, peek=peek(els_address, 5, 0x7B, 0x31))
+    REJECTED[-1]["layouts"] = [{"meter": els_address, "chain": "0C13046D02FD17"}]
+
+    # --- constructed: long header (73), plain, with an LVAR record and idle fillers in the full frame ------------
+    gwf = ("GWF", "20240002", 0x3C, 0x03)
+    records = [
+        rec("0C943A", bcd(91700, 8), "volume", "integer", "917.00", "m3", -2, basis="uncorrected", ml="917000000"),
+        rec("0DFD11", bytes.fromhex("563412"), "customer", "integer", "123456", vif_table="fd", lvar=0xC3),
+        rec("02FD17", struct.pack("<H", 0x0000), "error_flags", "bits", 0, vif_table="fd"),
+        rec("046D", date_f(2024, 3, 1, 6, 0), "date_time", "date", "2024-03-01T06:00:00"),
+    ]
+    full_records = assemble(records[:2]) + b"\x2f" + assemble(records[2:])
+    chain, signature, full_crc, values = compact_body(full_records)
+    gwf_layouts = [{"meter": registry(*gwf), "chain": chain.hex().upper()}]
+    header = tpl_long(*gwf, 0x05, 0x00, cfg(0), ci=0x73)
+    frame = wireless(0x44, *gwf, header + struct.pack("<HH", signature, full_crc) + values)
+    exp = expected(meter(*gwf), link_w(frame, "no_crc", *gwf),
+                   tpl_obj(0x73, 5, 0, 0, address=registry(*gwf)), records, False, 5,
+                   meter_time="2024-03-01T06:00:00")
+    valid("compact-ci73-plain-lvar", "compact frame with a long header (CI 73), mode 0; the layout has an LVAR "
+          "record (its LVAR byte travels with the values) and came from a full frame with a 2F filler", frame, exp)
+    VALID[-1]["layouts"] = gwf_layouts
+    VALID[-1]["compact"] = {"signature": "%04X" % signature, "full_frame_crc": "%04X" % full_crc}
+    compact73 = frame
+
+    # --- constructed: no TPL header (79), plain, identity from the DLL ------------------------------------------
+    frame79 = wireless(0x44, *gwf, bytes([0x79]) + struct.pack("<HH", signature, full_crc) + values)
+    exp = expected(meter(*gwf), link_w(frame79, "no_crc", *gwf), tpl_obj(0x79), records, False, None,
+                   status=None, meter_time="2024-03-01T06:00:00")
+    valid("compact-ci79-plain", "the same values as compact-ci73-plain-lvar in a CI 79 frame (no TPL header)",
+          frame79, exp)
+    VALID[-1]["layouts"] = gwf_layouts
+    VALID[-1]["compact"] = {"signature": "%04X" % signature, "full_frame_crc": "%04X" % full_crc}
+
+    # --- the full frame that teaches this layout, and later compact frames with new values (end-to-end test) ----
+    full = wireless(0x44, *gwf, tpl_short(0x04, 0x00, cfg(0)) + full_records)
+    exp = expected(meter(*gwf), link_w(full, "no_crc", *gwf), tpl_obj(0x7A, 4, 0, 0), records, False, 4,
+                   meter_time="2024-03-01T06:00:00")
+    valid("compact-layout-full-frame", "the full frame (CI 7A, mode 0) whose DIF/VIF chain the GWF compact vectors "
+          "name: Vm, an LVAR customer number, a 2F filler, error flags, meter time", full, exp)
+    for name, ci, header, volume, hour in (("compact-ci79-plain-later", 0x79, b"", 91800, 7),
+                                           ("compact-ci7b-plain-later", 0x7B, tpl_short(0x06, 0x00, cfg(0))[1:],
+                                            91900, 8)):
+        later = [
+            rec("0C943A", bcd(volume, 8), "volume", "integer", "%d.00" % (volume // 100), "m3", -2,
+                basis="uncorrected", ml="%d0000" % volume),
+            records[1], records[2],
+            rec("046D", date_f(2024, 3, 1, hour, 0), "date_time", "date", "2024-03-01T%02d:00:00" % hour),
+        ]
+        _, sig, crc, vals = compact_body(assemble(later))
+        assert sig == signature
+        frame = wireless(0x44, *gwf, bytes([ci]) + header + struct.pack("<HH", sig, crc) + vals)
+        tpl = tpl_obj(ci) if ci == 0x79 else tpl_obj(ci, 6, 0, 0)
+        exp = expected(meter(*gwf), link_w(frame, "no_crc", *gwf), tpl, later, False, None if ci == 0x79 else 6,
+                       status=None if ci == 0x79 else STATUS_OK, meter_time="2024-03-01T%02d:00:00" % hour)
+        valid(name, "a later compact frame (CI %02X) of the same meter and layout with new values" % ci, frame, exp)
+        VALID[-1]["layouts"] = gwf_layouts
+        VALID[-1]["compact"] = {"signature": "%04X" % sig, "full_frame_crc": "%04X" % crc}
+
+    def gwf79(payload):
+        return wireless(0x44, *gwf, bytes([0x79]) + payload)
+
+    def reject(name, description, frame, error):
+        rejected(name, description, frame, error, peek=peek(registry(*gwf), 0, 0x79, None))
+        REJECTED[-1]["layouts"] = gwf_layouts
+
+    head = struct.pack("<HH", signature, full_crc)
+    reject("compact-bad-full-frame-crc", "CI 79 with one value byte changed: the reassembled records do not match "
+           "the full-frame CRC", gwf79(head + values[:-1] + bytes([values[-1] ^ 0x01])), "bad_crc")
+    reject("compact-crc-field-changed", "CI 79 with the full-frame CRC field changed",
+           gwf79(struct.pack("<HH", signature, full_crc ^ 0x8000) + values), "bad_crc")
+    reject("compact-values-truncated", "CI 79 whose values stop one byte short of the layout",
+           gwf79(head + values[:-1]), "truncated")
+    reject("compact-lvar-missing", "CI 79 cut right before the LVAR byte", gwf79(head + values[:4]), "truncated")
+    reject("compact-extra-bytes", "CI 79 with a byte after the values (not a 2F filler)",
+           gwf79(head + values + b"\x00"), "bad_length")
+    reject("compact-no-signature", "CI 79 with only one byte of the format signature", gwf79(head[:1]), "truncated")
+    reject("compact-unknown-signature", "CI 79 whose signature is not the known layout's",
+           gwf79(struct.pack("<HH", signature ^ 0x0101, full_crc) + values), "unknown_format")
+    rejected("compact-ci73-layout-of-other-meter", "CI 73 frame; the only layout known belongs to another meter",
+             compact73, "unknown_format", peek=peek(registry(*gwf), 0, 0x73, 5))
+    REJECTED[-1]["layouts"] = [{"meter": els_address, "chain": gwf_layouts[0]["chain"]}]
 
 
 if __name__ == "__main__":

@@ -23,6 +23,7 @@ public struct FrameDecodingError: Error, Sendable, CustomStringConvertible {
             case vendorFrame
             case unsupportedFrame
             case alreadyDecrypted
+            case unknownFormat
         }
 
         private let base: Base
@@ -66,12 +67,15 @@ public struct FrameDecodingError: Error, Sendable, CustomStringConvertible {
         /// An "already decrypted" test-data frame where it is not allowed: a key is configured, or the live
         /// pipeline received it (`already_decrypted`).
         public static let alreadyDecrypted = Code(.alreadyDecrypted)
+        /// A compact M-Bus frame whose format signature names no layout the gateway knows for its meter yet: the
+        /// full frame with that layout has not arrived (`unknown_format`). `quarantine replay` re-admits it later.
+        public static let unknownFormat = Code(.unknownFormat)
 
         /// Every code, in check order.
         public static let allCodes: [Code] = [
             .truncated, .badFrame, .unknownVersion, .frameTooLarge, .badLength, .badCRC, .unknownMeter, .badMAC,
             .unknownType, .fieldOutOfRange, .badChecksum, .wrongKey, .unsupportedSecurityMode, .vendorFrame,
-            .unsupportedFrame, .alreadyDecrypted,
+            .unsupportedFrame, .alreadyDecrypted, .unknownFormat,
         ]
 
         /// The snake_case string form, e.g. `bad_crc`.
@@ -93,6 +97,7 @@ public struct FrameDecodingError: Error, Sendable, CustomStringConvertible {
             case .vendorFrame: "vendor_frame"
             case .unsupportedFrame: "unsupported_frame"
             case .alreadyDecrypted: "already_decrypted"
+            case .unknownFormat: "unknown_format"
             }
         }
     }

@@ -116,8 +116,9 @@ extension MBusDecoder {
         case 0x6F: (header, frame.kind) = (.long, .applicationError)
         case 0x6E: (header, frame.kind) = (.short, .applicationError)
         case 0x70: (header, frame.kind) = (.none, .applicationError)
-        case 0x73, 0x79, 0x7B:
-            throw FrameDecodingError(.unsupportedFrame, "CI: compact frame (needs the format of an earlier frame)")
+        case 0x73: (header, frame.kind) = (.long, .data)
+        case 0x7B: (header, frame.kind) = (.short, .data)
+        case 0x79: (header, frame.kind) = (.none, .data)
         case 0x69, 0x6A, 0x6B:
             throw FrameDecodingError(.unsupportedFrame, "CI: format frame")
         case 0x7C, 0x7D:

@@ -23,16 +23,20 @@ public enum MBusDecoder {
     ///     wmbusmeters-style test data; the live pipeline passes `false`.
     ///   - frameFormat: `nil` detects the link format (length L + 1 ⇒ no CRCs, longer ⇒ format A). Format B has the
     ///     same length as a frame without CRCs, so it is only used when passed as ``MBusFrameFormat/formatB``.
+    ///   - layout: For a compact frame (CI `79`, `7B`, `73`): the meter's record layout with the frame's format
+    ///     signature, or `nil` when none is known (the frame then fails with `unknown_format`). Called at most once,
+    ///     after the security checks; the default knows no layouts.
     /// - Returns: The decoded frame.
     /// - Throws: ``FrameDecodingError`` naming the first check that failed.
     public static func decodeWireless(
         _ bytes: UnsafeRawBufferPointer,
         key: (MBusAddress) -> AES128Key?,
         allowAlreadyDecrypted: Bool,
-        frameFormat: MBusFrameFormat? = nil
+        frameFormat: MBusFrameFormat? = nil,
+        layout: LayoutLookup = { _, _ in nil }
     ) throws(FrameDecodingError) -> MBusFrame {
         var frame = try readWirelessLink(bytes, format: frameFormat)
-        try decodeLayers(&frame, key: key, allowAlreadyDecrypted: allowAlreadyDecrypted)
+        try decodeLayers(&frame, key: key, allowAlreadyDecrypted: allowAlreadyDecrypted, layout: layout)
         return frame
     }
 
@@ -41,16 +45,18 @@ public enum MBusDecoder {
     /// - Parameters:
     ///   - bytes: One complete frame from the `68` start byte to the `16` stop byte.
     ///   - key: Returns the meter's AES-128 key for the long header's identity, or `nil`.
-    ///   - allowAlreadyDecrypted: As for ``decodeWireless(_:key:allowAlreadyDecrypted:frameFormat:)``.
+    ///   - allowAlreadyDecrypted: As for ``decodeWireless(_:key:allowAlreadyDecrypted:frameFormat:layout:)``.
+    ///   - layout: As for ``decodeWireless(_:key:allowAlreadyDecrypted:frameFormat:layout:)`` (CI `73`).
     /// - Returns: The decoded frame.
     /// - Throws: ``FrameDecodingError`` naming the first check that failed.
     public static func decodeWired(
         _ bytes: UnsafeRawBufferPointer,
         key: (MBusAddress) -> AES128Key?,
-        allowAlreadyDecrypted: Bool
+        allowAlreadyDecrypted: Bool,
+        layout: LayoutLookup = { _, _ in nil }
     ) throws(FrameDecodingError) -> MBusFrame {
         var frame = try readWiredLink(bytes)
-        try decodeLayers(&frame, key: key, allowAlreadyDecrypted: allowAlreadyDecrypted)
+        try decodeLayers(&frame, key: key, allowAlreadyDecrypted: allowAlreadyDecrypted, layout: layout)
         return frame
     }
 
@@ -63,7 +69,7 @@ public enum MBusDecoder {
     /// - Parameters:
     ///   - bytes: One complete frame.
     ///   - isWired: `true` for a wired long frame, `false` for a wireless frame.
-    ///   - frameFormat: For wireless frames, as in ``decodeWireless(_:key:allowAlreadyDecrypted:frameFormat:)``.
+    ///   - frameFormat: For wireless frames, as in ``decodeWireless(_:key:allowAlreadyDecrypted:frameFormat:layout:)``.
     /// - Returns: The header, or `nil` when the link layer itself is not valid.
     public static func peekHeader(
         _ bytes: UnsafeRawBufferPointer,
@@ -107,7 +113,8 @@ public enum MBusDecoder {
     static func decodeLayers(
         _ frame: inout MBusFrame,
         key: (MBusAddress) -> AES128Key?,
-        allowAlreadyDecrypted: Bool
+        allowAlreadyDecrypted: Bool,
+        layout: LayoutLookup
     ) throws(FrameDecodingError) {
         guard frame.link.direction != .unknown else {
             throw FrameDecodingError(.unsupportedFrame, "C field: not a data telegram function (ACK or reserved)")
@@ -156,6 +163,8 @@ public enum MBusDecoder {
         )
         protectedEnd = max(protectedEnd, securedEnd)
         switch frame.kind {
+        case .data where isCompact(ci: frame.transport.ci):
+            try readCompactRecords(&frame, from: position, protectedEnd: protectedEnd, layout: layout)
         case .data:
             try readRecords(&frame, from: position, protectedEnd: protectedEnd)
         case .alarm, .applicationError:

@@ -444,6 +444,9 @@ public struct MBusFrame: Sendable {
     /// The meter's clock: the first storage-0 date-time record (VIF `6D`), `nil` when there is none or it is a
     /// sentinel or invalid. Meter clocks carry no time zone.
     public var meterTime: CivilTime?
+    /// A compact frame's format signature and full-frame CRC (CI `79`, `7B`, `73`); `nil` for a full frame.
+    /// Its records were reassembled from the layout the signature names (``MBusDecoder/LayoutLookup``).
+    public var compact: MBusCompactFormat?
 
     /// Creates an empty frame for the decoder to fill.
     init(medium: MBusMedium, link: MBusLinkLayer) {
@@ -471,6 +474,7 @@ public struct MBusFrame: Sendable {
         self.bytes = InlineArray(repeating: 0)
         self.byteCount = 0
         self.meterTime = nil
+        self.compact = nil
     }
 
     /// The direction from the C field.

@@ -104,6 +104,11 @@ import Testing
         #expect(frame.security.ell.rawValue == want.security.ell)
         #expect(frame.security.isMACVerified == want.security.macVerified)
         #expect(frame.security.encryptedByteCount == want.security.encryptedBytes)
+        #expect(frame.compact?.signatureHex == vector.compact?.signature)
+        #expect(
+            frame.compact.map { String($0.fullFrameCRC, radix: 16, uppercase: true).leftPadded(4) }
+                == vector.compact?.fullFrameCrc
+        )
 
         #expect(frame.meterTime?.iso8601() == want.meterTime)
         #expect(frame.droppedRecordCount == want.recordsDropped)
@@ -257,7 +262,8 @@ import Testing
             wired: vector.isWired,
             keyHex: vector.key,
             allowAlreadyDecrypted: vector.allowAlreadyDecrypted,
-            format: mbusFormat(vector.decodeFormat)
+            format: mbusFormat(vector.decodeFormat),
+            layouts: vector.layouts
         )
         #expect(code == vector.error)
         // The error renders as JSON and never contains the key.
@@ -267,7 +273,8 @@ import Testing
                 wired: vector.isWired,
                 keyHex: vector.key,
                 allowAlreadyDecrypted: vector.allowAlreadyDecrypted,
-                format: mbusFormat(vector.decodeFormat)
+                format: mbusFormat(vector.decodeFormat),
+                layouts: vector.layouts
             )
         } catch {
             let json = try DocumentJSON.text(DecodeErrorDocument(error))

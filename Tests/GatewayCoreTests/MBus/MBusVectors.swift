@@ -9,6 +9,8 @@ struct MBusVectorFile: Decodable, Sendable {
     var fuzzKey: String
     var valid: [MBusValidVector]
     var rejected: [MBusRejectedVector]
+    /// Public full/compact frame pairs (``MBusCompactPair``).
+    var compactPairs: [MBusCompactPair]?
 
     /// The file's location in the repository (tests use no resources).
     static let url = Repository.url("firmware-protocols/wmbus-vectors.json")
@@ -23,6 +25,23 @@ struct MBusVectorFile: Decodable, Sendable {
 
     static var validVectors: [MBusValidVector] { shared?.valid ?? [] }
     static var rejectedVectors: [MBusRejectedVector] { shared?.rejected ?? [] }
+    static var compactPairs: [MBusCompactPair] { shared?.compactPairs ?? [] }
+}
+
+/// A public full frame and a compact frame of the same meter that names its layout.
+struct MBusCompactPair: Decodable, Sendable, CustomTestStringConvertible {
+    var name: String
+    var source: String
+    var meter: String
+    var fullHex: String
+    var compactHex: String
+    var chain: String
+    var signature: String
+    var fullFrameCrc: String
+    var allowAlreadyDecrypted: Bool
+    var recordCount: Int
+
+    var testDescription: String { name }
 }
 
 /// A JSON value that is a string, an integer or null.
@@ -180,6 +199,9 @@ struct MBusValidVector: Decodable, Sendable, CustomTestStringConvertible {
     var allowAlreadyDecrypted: Bool
     var expected: Expected
     var stated: Stated?
+    /// Compact frames: the layouts the decoder's lookup knows, and the signature and CRC the frame carries.
+    var layouts: [MBusVectorLayout]?
+    var compact: MBusVectorCompact?
 
     var testDescription: String { name }
 }
@@ -202,8 +224,33 @@ struct MBusRejectedVector: Decodable, Sendable, CustomTestStringConvertible {
     var allowAlreadyDecrypted: Bool
     var error: String
     var peek: Peek?
+    var layouts: [MBusVectorLayout]?
 
     var testDescription: String { "\(name) → \(error)" }
+}
+
+/// A record layout a compact-frame vector makes known: the meter's registry address and its DIF/VIF chain.
+struct MBusVectorLayout: Decodable, Sendable {
+    var meter: String
+    var chain: String
+}
+
+/// The format signature and full-frame CRC a compact-frame vector carries (4 hex digits each).
+struct MBusVectorCompact: Decodable, Sendable {
+    var signature: String
+    var fullFrameCrc: String
+}
+
+/// The layout lookup of a vector's layouts: a layout is found only for its own meter and signature.
+func mbusLayoutLookup(_ layouts: [MBusVectorLayout]?) -> [UInt64: [MBusRecordLayout]] {
+    var table: [UInt64: [MBusRecordLayout]] = [:]
+    for entry in layouts ?? [] {
+        guard let address = MBusAddress(registryAddress: entry.meter), let bytes = Hex.decode(entry.chain),
+            let layout = MBusRecordLayout(bytes: bytes)
+        else { continue }
+        table[address.registryKey, default: []].append(layout)
+    }
+    return table
 }
 
 /// The link format option a vector asks for (`nil` = automatic detection).
@@ -217,19 +264,30 @@ func decodeMBus(
     wired: Bool,
     keyHex: String?,
     allowAlreadyDecrypted: Bool,
-    format: MBusFrameFormat? = nil
+    format: MBusFrameFormat? = nil,
+    layouts: [MBusVectorLayout]? = nil
 ) throws(FrameDecodingError) -> MBusFrame {
     let key = keyHex.flatMap { AES128Key(hex: $0) }
+    let known = mbusLayoutLookup(layouts)
+    let lookup: MBusDecoder.LayoutLookup = { meter, signature in
+        known[meter.registryKey]?.first { $0.signature == signature }
+    }
     let result = bytes.withUnsafeBytes { raw in
         Result { () throws(FrameDecodingError) -> MBusFrame in
             if wired {
-                return try MBusDecoder.decodeWired(raw, key: { _ in key }, allowAlreadyDecrypted: allowAlreadyDecrypted)
+                return try MBusDecoder.decodeWired(
+                    raw,
+                    key: { _ in key },
+                    allowAlreadyDecrypted: allowAlreadyDecrypted,
+                    layout: lookup
+                )
             }
             return try MBusDecoder.decodeWireless(
                 raw,
                 key: { _ in key },
                 allowAlreadyDecrypted: allowAlreadyDecrypted,
-                frameFormat: format
+                frameFormat: format,
+                layout: lookup
             )
         }
     }
@@ -242,7 +300,8 @@ func mbusErrorCode(
     wired: Bool,
     keyHex: String?,
     allowAlreadyDecrypted: Bool,
-    format: MBusFrameFormat? = nil
+    format: MBusFrameFormat? = nil,
+    layouts: [MBusVectorLayout]? = nil
 ) -> String? {
     do {
         _ = try decodeMBus(
@@ -250,7 +309,8 @@ func mbusErrorCode(
             wired: wired,
             keyHex: keyHex,
             allowAlreadyDecrypted: allowAlreadyDecrypted,
-            format: format
+            format: format,
+            layouts: layouts
         )
         return nil
     } catch {
@@ -268,7 +328,8 @@ extension MBusValidVector {
             wired: isWired,
             keyHex: key,
             allowAlreadyDecrypted: allowAlreadyDecrypted,
-            format: mbusFormat(decodeFormat)
+            format: mbusFormat(decodeFormat),
+            layouts: layouts
         )
     }
 }
