@@ -191,6 +191,8 @@ func run(count: Int, allProtocols: Bool) -> UInt64 {
             checksum &+= UInt64(truncatingIfNeeded: batch.alarms[row].rawCode)
         }
         checksum &+= UInt64(batch.frames.count + batch.quarantine.count * 1_000)
+        // As the pipeline does after a commit: layouts recorded for compact M-Bus frames are remembered once.
+        if !batch.formatLayouts.isEmpty { registry.formats.remember(batch.formatLayouts) }
         batch.removeAll()
     }
     return checksum &+ rejected << 48

@@ -109,8 +109,9 @@ struct QuarantineReplay {
     static let notReplayable: Set<QuarantineReason> = [.frameTooLarge, .spoolCorrupt]
 
     func run(reason: String?, since: String?, now: Timestamp = .now) async throws -> Report {
-        let registry = try await MeterRegistry.load(
+        var registry = try await MeterRegistry.load(
             from: MeterStore(writer.database, sealer: keySealer, keyTable: keyTable),
+            layouts: FormatLayoutStore(writer.database),
             topics: ladder.topics
         )
         let quarantine = QuarantineStore(writer.database)
@@ -127,7 +128,7 @@ struct QuarantineReplay {
             guard let last = page.last else { break }
             after = last.id
             for frame in page {
-                let (outcome, detail) = try await replay(frame, registry: registry)
+                let (outcome, detail) = try await replay(frame, registry: &registry)
                 try await quarantine.recordReplay(id: frame.id, outcome: outcome, detail: detail, at: now)
                 report.outcomes[outcome, default: 0] += 1
             }
@@ -135,7 +136,9 @@ struct QuarantineReplay {
         return report
     }
 
-    private func replay(_ frame: QuarantinedFrame, registry: MeterRegistry) async throws -> (String, String?) {
+    /// Replays one frame; the layouts a stored full frame carried are remembered, so a compact frame later in the
+    /// same run decodes with them.
+    private func replay(_ frame: QuarantinedFrame, registry: inout MeterRegistry) async throws -> (String, String?) {
         if Self.notReplayable.contains(QuarantineReason(rawValue: frame.reason)) {
             return ("not_replayable", "the row holds only part of the frame")
         }
@@ -157,6 +160,7 @@ struct QuarantineReplay {
             return ("quarantined:\(reason.rawValue)", batch.quarantine.first?.detail)
         case .admitted:
             let summary = try await writer.write(batch)
+            registry.formats.remember(batch.formatLayouts)
             if !summary.replayedGates.isEmpty {
                 return (
                     "quarantined:\(QuarantineReason.replayed.rawValue)",
@@ -173,10 +177,12 @@ extension MeterRegistry {
     /// - Parameters:
     ///   - meters: The meter store.
     ///   - topics: The topic scheme (native downlink topics are built once here).
+    ///   - layouts: Where the M-Bus record layouts for compact frames are stored; `nil` loads none.
     ///   - onSkipped: Called with a protocol and how many of its meters have an unusable address or key.
     /// - Returns: The registry.
     static func load(
         from meters: MeterStore,
+        layouts: FormatLayoutStore? = nil,
         topics: TopicScheme,
         onSkipped: (FrameProtocol, Int) -> Void = { _, _ in }
     ) async throws -> MeterRegistry {
@@ -189,6 +195,7 @@ extension MeterRegistry {
             if skipped > 0 { onSkipped(frameProtocol, skipped) }
         }
         registry.collectors = CollectorAssignments(try await meters.loadCollectorAssignments())
+        if let layouts { registry.formats = try await layouts.loadBook() }
         return registry
     }
 }

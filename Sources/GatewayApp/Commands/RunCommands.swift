@@ -86,6 +86,15 @@ struct DecodeCommand: ParsableCommand {
     @Option(name: .long, help: "A file holding the meter's key in hex (the safe way to give a real key).")
     var keyFile: String?
 
+    @Option(
+        name: .long,
+        help: ArgumentHelp(
+            "wmbus/mbus compact frames (CI 79, 7B, 73): the DIF/VIF chain of an earlier full frame of the meter in "
+                + "hex (repeatable); the one whose format signature the frame names is used."
+        )
+    )
+    var layout: [String] = []
+
     @Argument(help: "The frame in hex (spaces allowed).")
     var hex: String
 
@@ -114,7 +123,7 @@ struct DecodeCommand: ParsableCommand {
         case (nil, nil):
             keyHex = nil
         }
-        let (output, failed) = Self.render(protocol: self.protocol, keyHex: keyHex, frameHex: hex)
+        let (output, failed) = Self.render(protocol: self.protocol, keyHex: keyHex, frameHex: hex, layouts: layout)
         print(output)
         if failed { throw ExitCode(2) }
     }
@@ -125,10 +134,23 @@ struct DecodeCommand: ParsableCommand {
     }
 
     /// The JSON output and whether it is an error. Separate from `run` so tests can call it.
-    static func render(protocol name: ProtocolName, keyHex: String?, frameHex: String) -> (String, Bool) {
+    static func render(
+        protocol name: ProtocolName,
+        keyHex: String?,
+        frameHex: String,
+        layouts layoutHex: [String] = []
+    ) -> (String, Bool) {
         guard let bytes = Hex.decode(frameHex) else {
             let message = "the frame is not valid hexadecimal (an even number of 0-9/A-F digits)"
             return json(DecodeErrorDocument(code: "bad_hex", message: message), failed: true)
+        }
+        var layouts: [MBusRecordLayout] = []
+        for text in layoutHex {
+            guard let chain = Hex.decode(text), let layout = MBusRecordLayout(bytes: chain) else {
+                let message = "a --layout must be a DIF/VIF chain in hex (complete record headers, 1-255 bytes)"
+                return json(DecodeErrorDocument(code: "bad_layout", message: message), failed: true)
+            }
+            layouts.append(layout)
         }
         var key: AES128Key?
         if let keyHex {
@@ -157,14 +179,24 @@ struct DecodeCommand: ParsableCommand {
             // no --key is given (with a key such a frame is an already_decrypted error).
             let result = bytes.withUnsafeBytes { raw in
                 Result { () throws(FrameDecodingError) -> MBusFrame in
-                    try MBusDecoder.decodeWireless(raw, key: { _ in key }, allowAlreadyDecrypted: true)
+                    try MBusDecoder.decodeWireless(
+                        raw,
+                        key: { _ in key },
+                        allowAlreadyDecrypted: true,
+                        layout: { _, signature in layouts.first { $0.signature == signature } }
+                    )
                 }
             }
             return json(result, MBusFrameDocument.init)
         case .mbus:
             let result = bytes.withUnsafeBytes { raw in
                 Result { () throws(FrameDecodingError) -> MBusFrame in
-                    try MBusDecoder.decodeWired(raw, key: { _ in key }, allowAlreadyDecrypted: true)
+                    try MBusDecoder.decodeWired(
+                        raw,
+                        key: { _ in key },
+                        allowAlreadyDecrypted: true,
+                        layout: { _, signature in layouts.first { $0.signature == signature } }
+                    )
                 }
             }
             return json(result, MBusFrameDocument.init)

@@ -291,6 +291,8 @@ final class IngestPipeline: Service {
             }
             rejected = nil
             isolating = max(0, isolating - count)
+            // The layouts the committed full frames carried serve this gateway's next compact frames at once.
+            if !batch.formatLayouts.isEmpty { registry.formats.remember(batch.formatLayouts) }
             record(summary, batch: batch, admissions: admissions)
             sendAcks(admissions, duplicates: Set(summary.duplicateGates))
         }
@@ -346,7 +348,11 @@ final class IngestPipeline: Service {
 
     private func refreshRegistry(_ registry: inout MeterRegistry) async throws {
         let meters = MeterStore(writer.database, sealer: keySealer, keyTable: keyTable)
-        registry = try await MeterRegistry.load(from: meters, topics: ladder.topics) { frameProtocol, skipped in
+        registry = try await MeterRegistry.load(
+            from: meters,
+            layouts: FormatLayoutStore(writer.database),
+            topics: ladder.topics
+        ) { frameProtocol, skipped in
             logger.warning(
                 "meters whose address or key does not fit their protocol are ignored",
                 metadata: ["meters.protocol": "\(frameProtocol.rawValue)", "meters.skipped": "\(skipped)"]

@@ -376,6 +376,9 @@ public struct AdmissionLadder: Sendable {
         var context = context
         let isWired = frameProtocol == .mbus
         let table = registry.mbusTable(frameProtocol)
+        let formats = registry.formats
+        // A compact frame's (meter, signature), for an `unknown_format` detail; closures stay inline (non-escaping).
+        var asked: (meter: MBusAddress, signature: UInt16)?
         let frame: MBusFrame
         do {
             // Already-decrypted test data is never accepted here: a live frame is decrypted with the meter's key.
@@ -383,13 +386,15 @@ public struct AdmissionLadder: Sendable {
                 frame = try MBusDecoder.decodeWired(
                     context.payload,
                     key: { table[$0.registryKey]?.key },
-                    allowAlreadyDecrypted: false
+                    allowAlreadyDecrypted: false,
+                    layout: { asked = ($0, $1); return Self.layout(of: $0, $1, in: table, formats) }
                 )
             } else {
                 frame = try MBusDecoder.decodeWireless(
                     context.payload,
                     key: { table[$0.registryKey]?.key },
-                    allowAlreadyDecrypted: false
+                    allowAlreadyDecrypted: false,
+                    layout: { asked = ($0, $1); return Self.layout(of: $0, $1, in: table, formats) }
                 )
             }
         } catch {
@@ -399,7 +404,13 @@ public struct AdmissionLadder: Sendable {
                 detail += "; header: " + header.summary
             }
             context.address = header?.meter?.registryAddress
-            return quarantine(QuarantineReason(error.code), detail, context, into: &batch)
+            var reason = QuarantineReason(error.code)
+            if error.code == .unknownFormat, let asked {
+                context.address = asked.meter.registryAddress
+                let isRegistered = table[asked.meter.registryKey] != nil
+                (reason, detail) = Self.unknownFormat(asked, frameProtocol, isRegistered: isRegistered)
+            }
+            return quarantine(reason, detail, context, into: &batch)
         }
         context.label = .mbus(frame.meter)
         guard frame.direction == .fromMeter else {
@@ -477,6 +488,7 @@ public struct AdmissionLadder: Sendable {
                 into: &batch
             )
         }
+        Self.recordFormatLayout(of: frame, meterID: entry.meterID, formats, at: context.receivedAt, into: &batch)
         return admitted(gate, ack: nil, into: &batch)
     }
 

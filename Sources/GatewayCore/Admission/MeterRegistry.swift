@@ -76,6 +76,8 @@ public struct MeterRegistry: Sendable {
     /// Which collectors may speak for which meters (by ``Meter/id``), whatever their protocol: a frame on a
     /// collector topic whose meter is not assigned to that collector is quarantined `collector_not_assigned`.
     public var collectors = CollectorAssignments()
+    /// The M-Bus record layouts known per meter, for compact frames (``FormatLayoutBook``).
+    public var formats = FormatLayoutBook()
 
     /// Replaces one protocol's table with `meters`.
     /// - Returns: The meters skipped because their address or key is unusable for that protocol (a native meter

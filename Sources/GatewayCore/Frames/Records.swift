@@ -293,6 +293,9 @@ public struct SinkBatch: Sendable {
     public var commandResults: [CommandResultRecord] = []
     /// One gate per admitted frame, in order: the writer stores a frame's rows only if its identity is new.
     public var gates: [FrameGate] = []
+    /// Full-frame M-Bus record layouts to remember for compact frames (rare; not tied to a gate: a layout seen in a
+    /// duplicate frame is still the meter's layout).
+    public var formatLayouts: [FormatLayoutRecord] = []
 
     public init() {}
 
@@ -307,7 +310,7 @@ public struct SinkBatch: Sendable {
 
     public var isEmpty: Bool {
         readings.isEmpty && intervals.isEmpty && alarms.isEmpty && frames.isEmpty && quarantine.isEmpty
-            && commandResults.isEmpty && gates.isEmpty
+            && commandResults.isEmpty && gates.isEmpty && formatLayouts.isEmpty
     }
 
     /// Empties the batch, keeping capacity.
@@ -319,6 +322,7 @@ public struct SinkBatch: Sendable {
         quarantine.removeAll(keepingCapacity: true)
         commandResults.removeAll(keepingCapacity: true)
         gates.removeAll(keepingCapacity: true)
+        formatLayouts.removeAll(keepingCapacity: true)
     }
 
     /// The batch without the rows of the given gates (frames found to be duplicates). Quarantine rows and rows
@@ -330,6 +334,7 @@ public struct SinkBatch: Sendable {
         guard !removed.isEmpty, let first = gates.first else { return self }
         var result = SinkBatch()
         result.quarantine = quarantine
+        result.formatLayouts = formatLayouts
         result.readings.append(contentsOf: readings[..<first.firstReading])
         result.intervals.append(contentsOf: intervals[..<first.firstInterval])
         result.alarms.append(contentsOf: alarms[..<first.firstAlarm])

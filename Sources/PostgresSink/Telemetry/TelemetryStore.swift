@@ -383,6 +383,9 @@ public actor TelemetryStore {
         try writeSeries(batch, into: &summary, on: connection)
         try ValidationStore.markForValidation(batch, on: connection)
         summary.ticketEvents += try DispatchOutbox.recordCommandResults(batch.commandResults, on: connection)
+        if !batch.formatLayouts.isEmpty {
+            _ = try FormatLayoutStore.upsert(batch.formatLayouts, on: connection)
+        }
         if !batch.alarms.isEmpty {
             try writeAlarms(batch.alarms, into: &summary, on: connection)
         }

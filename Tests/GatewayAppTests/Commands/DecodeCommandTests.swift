@@ -77,10 +77,13 @@ import Testing
             let name = vector["name"] as? String ?? "?"
             let medium = vector["medium"] as? String
             let protocolName: DecodeCommand.ProtocolName = medium == nil ? .cjt188 : medium == "wired" ? .mbus : .wmbus
+            // Compact frames decode with the layouts the vector makes known (`--layout`).
+            let layouts = (vector["layouts"] as? [[String: Any]] ?? []).compactMap { $0["chain"] as? String }
             let (text, failed) = DecodeCommand.render(
                 protocol: protocolName,
                 keyHex: vector["key"] as? String,
-                frameHex: vector["hex"] as? String ?? ""
+                frameHex: vector["hex"] as? String ?? "",
+                layouts: layouts
             )
             #expect(!failed, "\(name): \(text)")
             let json = try object(text)
@@ -156,6 +159,26 @@ import Testing
         let (text, failed) = DecodeCommand.render(protocol: .native, keyHex: key, frameHex: hex)
         #expect(failed)
         #expect((try object(text)["error"] as? [String: Any])?["code"] as? String == code)
+    }
+
+    /// wmbus-vectors.json `compact-ci79-plain`: without `--layout` it is `unknown_format`; with the layout of its
+    /// full frame it decodes; a `--layout` that is not a DIF/VIF chain is `bad_layout`.
+    @Test func compactFramesNeedTheLayoutOfTheirFullFrame() throws {
+        let frame = "1C44E61E020024203C0379D0F332DE00170900C3563412000000060133"
+        let (missing, missingFailed) = DecodeCommand.render(protocol: .wmbus, keyHex: nil, frameHex: frame)
+        #expect(missingFailed)
+        #expect((try object(missing)["error"] as? [String: Any])?["code"] as? String == "unknown_format")
+        let (text, failed) = DecodeCommand.render(
+            protocol: .wmbus,
+            keyHex: nil,
+            frameHex: frame,
+            layouts: ["0C13", "0C943A0DFD1102FD17046D"]
+        )
+        #expect(!failed, "\(text)")
+        #expect((try object(text)["meter"] as? [String: Any])?["address"] as? String == "GWF-20240002-60-03")
+        let (bad, badFailed) = DecodeCommand.render(protocol: .wmbus, keyHex: nil, frameHex: frame, layouts: ["0C"])
+        #expect(badFailed)
+        #expect((try object(bad)["error"] as? [String: Any])?["code"] as? String == "bad_layout")
     }
 
     @Test func theBinaryExitsWithStatusTwoOnBadInput() throws {
