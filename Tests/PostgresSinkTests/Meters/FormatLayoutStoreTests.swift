@@ -1,5 +1,6 @@
 import Foundation
 import GatewayCore
+import GatewayTestSupport
 import Testing
 
 @testable import PostgresSink
@@ -64,6 +65,25 @@ struct FormatLayoutStoreTests {
                 #expect(book.layout(meterID: meter, signature: layout.signature) == layout, "\(chain)")
             }
             #expect(book.layout(meterID: meter, signature: try #require(Self.layout("0C13")).signature) == nil)
+        }
+    }
+
+    /// `config/postgres-roles.sql` lets the ingest role write layouts (the live writer's upsert runs as that role).
+    @Test func theIngestRoleMayUpsertLayouts() async throws {
+        try await withMigratedStores { _, database, ids in
+            let meter = try #require(ids["m1"])
+            let owner = try database.connect()
+            defer { owner.close() }
+            try owner.executeScript(
+                try String(contentsOf: Repository.url("config/postgres-roles.sql"), encoding: .utf8)
+            )
+            try owner.executeScript("SET ROLE meter_gateway_ingest")
+            let record = FormatLayoutRecord(meterID: meter, layout: try #require(Self.layout("0C14")), seenAt: at(1))
+            #expect(try FormatLayoutStore.upsert([record], on: owner) == 1)
+            #expect(try FormatLayoutStore.upsert([record], on: owner) == 1, "the second write is the update path")
+            let denied = #expect(throws: PostgresError.self) { try owner.execute("DELETE FROM mbus_format_layouts") }
+            #expect(denied?.sqlState == "42501")
+            try owner.executeScript("RESET ROLE")
         }
     }
 
