@@ -21,7 +21,8 @@ import Testing
                 wired: vector.isWired,
                 keyHex: vector.key,
                 allowAlreadyDecrypted: vector.allowAlreadyDecrypted,
-                format: mbusFormat(vector.decodeFormat)
+                format: mbusFormat(vector.decodeFormat),
+                layouts: vector.layouts
             )
             return (nil, Decoded(document: MBusFrameDocument(frame), plaintext: frame.bytes(in: 0..<frame.byteCount)))
         } catch {
@@ -120,6 +121,7 @@ import Testing
     func keyIsLookedUpOnlyWhenNeededAndByTheMeterIdentity(_ vector: MBusValidVector) throws {
         guard let keyHex = vector.key, let key = AES128Key(hex: keyHex) else { return }
         var asked: [MBusAddress] = []
+        let known = mbusLayoutLookup(vector.layouts)
         let frame = try vector.bytes.withUnsafeBytes { raw in
             try Result { () throws(FrameDecodingError) -> MBusFrame in
                 if vector.isWired {
@@ -129,7 +131,8 @@ import Testing
                             asked.append($0)
                             return key
                         },
-                        allowAlreadyDecrypted: false
+                        allowAlreadyDecrypted: false,
+                        layout: { meter, signature in known[meter.registryKey]?.first { $0.signature == signature } }
                     )
                 }
                 return try MBusDecoder.decodeWireless(
@@ -139,7 +142,8 @@ import Testing
                         return key
                     },
                     allowAlreadyDecrypted: false,
-                    frameFormat: mbusFormat(vector.decodeFormat)
+                    frameFormat: mbusFormat(vector.decodeFormat),
+                    layout: { meter, signature in known[meter.registryKey]?.first { $0.signature == signature } }
                 )
             }.get()
         }
@@ -162,14 +166,16 @@ import Testing
                 wired: vector.isWired,
                 keyHex: nil,
                 allowAlreadyDecrypted: false,
-                format: mbusFormat(vector.decodeFormat)
+                format: mbusFormat(vector.decodeFormat),
+                layouts: vector.layouts
             )
             let keyed = try decodeMBus(
                 vector.bytes,
                 wired: vector.isWired,
                 keyHex: "000102030405060708090A0B0C0D0E0F",
                 allowAlreadyDecrypted: false,
-                format: mbusFormat(vector.decodeFormat)
+                format: mbusFormat(vector.decodeFormat),
+                layouts: vector.layouts
             )
             #expect(MBusFrameDocument(plain) == MBusFrameDocument(keyed), "\(vector.name)")
         }

@@ -153,7 +153,7 @@ import Testing
             FrameDecodingError.Code.allCodes.map(\.description) == [
                 "truncated", "bad_frame", "unknown_version", "frame_too_large", "bad_length", "bad_crc",
                 "unknown_meter", "bad_mac", "unknown_type", "field_out_of_range", "bad_checksum", "wrong_key",
-                "unsupported_security_mode", "vendor_frame", "unsupported_frame", "already_decrypted",
+                "unsupported_security_mode", "vendor_frame", "unsupported_frame", "already_decrypted", "unknown_format",
             ]
         )
         #expect(
