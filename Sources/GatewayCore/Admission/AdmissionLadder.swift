@@ -387,14 +387,20 @@ public struct AdmissionLadder: Sendable {
                     context.payload,
                     key: { table[$0.registryKey]?.key },
                     allowAlreadyDecrypted: false,
-                    layout: { asked = ($0, $1); return Self.layout(of: $0, $1, in: table, formats) }
+                    layout: { meter, signature in
+                        asked = (meter, signature)
+                        return Self.layout(of: meter, signature, in: table, formats)
+                    }
                 )
             } else {
                 frame = try MBusDecoder.decodeWireless(
                     context.payload,
                     key: { table[$0.registryKey]?.key },
                     allowAlreadyDecrypted: false,
-                    layout: { asked = ($0, $1); return Self.layout(of: $0, $1, in: table, formats) }
+                    layout: { meter, signature in
+                        asked = (meter, signature)
+                        return Self.layout(of: meter, signature, in: table, formats)
+                    }
                 )
             }
         } catch {

@@ -1,6 +1,6 @@
 import Foundation
-import GatewayTestSupport
 import GatewayCore
+import GatewayTestSupport
 import Logging
 import MQTTIngest
 import PostgresSink
