@@ -9,6 +9,9 @@
 /// Key lookup uses the meter identity at the point a key is needed: the ELL address (`8F`) or DLL address (`8D`)
 /// for ELL AES-CTR; the TPL long-header address (CI `72`) when present, else the DLL address, for TPL modes 5 and 7.
 /// The `key` closure is called at most once per distinct identity.
+///
+/// Compact frames (CI `79`, `7B`, `73`) carry values without their DIF/VIF chains; their records are rebuilt from
+/// the layout the `layout` closure returns for the frame's meter and format signature (``MBusRecordLayout``).
 public enum MBusDecoder {
     /// The most records a frame keeps (``MBusFrame/maximumRecordCount``).
     public static let maximumRecordCount = MBusFrame.maximumRecordCount
