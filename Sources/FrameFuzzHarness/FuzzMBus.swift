@@ -10,10 +10,19 @@ import GatewayCore
 //   depend on the key);
 // - with already-decrypted frames allowed and no key: success is either unencrypted or marked already_decrypted;
 // - a keyed success that decrypted something has protected records only inside what was decrypted or MAC-covered;
-// - peekHeader reads a header for every frame that decodes, and for every unsupported_security_mode rejection.
+// - peekHeader reads a header for every frame that decodes, and for every unsupported_security_mode rejection;
+// - with the test key as the second of two manufacturer default keys: a success that decrypted something records
+//   key source `default` and stores nothing above `plain` (a published key protects nothing), and a frame with
+//   nothing encrypted decodes as it does with the meter's key.
 
 /// The fixed test key; the constructed encrypted vectors of firmware-protocols/wmbus-vectors.json use it.
 private let mbusTestKey = AES128Key(hex: "000102030405060708090A0B0C0D0E0F")
+
+/// A wrong key, then the test key, as a manufacturer's default keys.
+private let mbusDefaultKeys: MBusKeyring = {
+    let keys = [AES128Key(hex: "FFEEDDCCBBAA99887766554433221100"), mbusTestKey].compactMap { $0 }
+    return MBusKeyring(defaultKeys: keys) ?? .empty
+}()
 
 /// Runs every wireless or wired M-Bus decode path over one input.
 func fuzzMBus(_ input: UnsafeRawBufferPointer, isWired: Bool, reseal: Bool) {
@@ -64,6 +73,7 @@ private enum MBusKeyMode {
     case testKey
     case noKey
     case noKeyAllowingDecrypted
+    case defaultKeys
 }
 
 private func decodeMBus(
@@ -72,15 +82,21 @@ private func decodeMBus(
     mode: MBusKeyMode,
     format: MBusFrameFormat? = nil
 ) -> Result<MBusFrame, FrameDecodingError> {
-    let key: AES128Key? = mode == .testKey ? mbusTestKey : nil
+    let keyring: MBusKeyring
+    switch mode {
+    case .testKey: keyring = MBusKeyring(meterKey: mbusTestKey)
+    case .noKey, .noKeyAllowingDecrypted: keyring = .empty
+    case .defaultKeys: keyring = mbusDefaultKeys
+    }
+    let allow = mode == .noKeyAllowingDecrypted || mode == .testKey
     return Result { () throws(FrameDecodingError) -> MBusFrame in
         if isWired {
-            return try MBusDecoder.decodeWired(bytes, key: { _ in key }, allowAlreadyDecrypted: mode != .noKey)
+            return try MBusDecoder.decodeWired(bytes, keyring: { _ in keyring }, allowAlreadyDecrypted: allow)
         }
         return try MBusDecoder.decodeWireless(
             bytes,
-            key: { _ in key },
-            allowAlreadyDecrypted: mode != .noKey,
+            keyring: { _ in keyring },
+            allowAlreadyDecrypted: allow,
             frameFormat: format
         )
     }
@@ -126,6 +142,23 @@ private func checkMBus(_ bytes: UnsafeRawBufferPointer, isWired: Bool) {
     if case .success(let frame) = replay {
         _ = exercise(frame, medium: isWired ? .wired : .wireless)
         precondition(frame.security.tpl != .decrypted && frame.security.ell != .decrypted, "decrypted without a key")
+    }
+
+    switch decodeMBus(bytes, isWired: isWired, mode: .defaultKeys) {
+    case .success(let frame):
+        let document = exercise(frame, medium: isWired ? .wired : .wireless)
+        if frame.security.tpl == .decrypted || frame.security.ell == .decrypted {
+            precondition(frame.security.keySource == .manufacturerDefault, "a default key recorded as the meter's")
+            precondition(
+                frame.security.contentProtection == .plain && frame.security.headerProtection == .plain,
+                "a frame opened with a default key claims protection"
+            )
+        } else {
+            precondition(frame.security.keySource == nil, "a key source without decryption")
+            precondition(document == keyedDocument, "an unencrypted frame decodes differently with default keys")
+        }
+    case .failure(let error):
+        _ = DecodeErrorDocument(error)
     }
 
     if !isWired {

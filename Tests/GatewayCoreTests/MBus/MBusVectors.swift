@@ -9,6 +9,13 @@ struct MBusVectorFile: Decodable, Sendable {
     var fuzzKey: String
     var valid: [MBusValidVector]
     var rejected: [MBusRejectedVector]
+    /// Frames opened with a manufacturer's default keys (each vector lists them in `default_keys`).
+    var defaultKeyVectors: DefaultKeyVectors
+
+    struct DefaultKeyVectors: Decodable, Sendable {
+        var valid: [MBusValidVector]
+        var rejected: [MBusRejectedVector]
+    }
 
     /// The file's location in the repository (tests use no resources).
     static let url = Repository.url("firmware-protocols/wmbus-vectors.json")
@@ -23,6 +30,12 @@ struct MBusVectorFile: Decodable, Sendable {
 
     static var validVectors: [MBusValidVector] { shared?.valid ?? [] }
     static var rejectedVectors: [MBusRejectedVector] { shared?.rejected ?? [] }
+    /// The valid vectors, then those opened with default keys.
+    static var validAndDefaultKeyVectors: [MBusValidVector] { validVectors + (shared?.defaultKeyVectors.valid ?? []) }
+    /// The rejected vectors, then those no default key opens.
+    static var rejectedAndDefaultKeyVectors: [MBusRejectedVector] {
+        rejectedVectors + (shared?.defaultKeyVectors.rejected ?? [])
+    }
 }
 
 /// A JSON value that is a string, an integer or null.
@@ -107,6 +120,8 @@ struct MBusValidVector: Decodable, Sendable, CustomTestStringConvertible {
         var macVerified: Bool
         var encryptedBytes: Int
         var state: String
+        /// `default` for the default-key vectors; absent otherwise (`meter` when a key decrypted something).
+        var keySource: String?
     }
 
     struct Reading: Decodable, Sendable {
@@ -177,6 +192,8 @@ struct MBusValidVector: Decodable, Sendable, CustomTestStringConvertible {
     var decodeFormat: String?
     var hex: String
     var key: String?
+    /// Manufacturer default keys to try, the meter having no key of its own (default-key vectors only).
+    var defaultKeys: [String]?
     var allowAlreadyDecrypted: Bool
     var expected: Expected
     var stated: Stated?
@@ -199,6 +216,8 @@ struct MBusRejectedVector: Decodable, Sendable, CustomTestStringConvertible {
     var decodeFormat: String?
     var hex: String
     var key: String?
+    /// As ``MBusValidVector/defaultKeys``.
+    var defaultKeys: [String]?
     var allowAlreadyDecrypted: Bool
     var error: String
     var peek: Peek?
@@ -211,23 +230,28 @@ func mbusFormat(_ name: String?) -> MBusFrameFormat? {
     name.flatMap { MBusFrameFormat(rawValue: $0) }
 }
 
-/// Decodes one frame; `keyHex` is returned for every identity (or no key when `nil`).
+/// Decodes one frame; `keyHex` is returned for every identity (or no key when `nil`). With `defaultKeysHex`, those
+/// keys are tried instead, as a manufacturer's default keys.
 func decodeMBus(
     _ bytes: [UInt8],
     wired: Bool,
     keyHex: String?,
+    defaultKeysHex: [String]? = nil,
     allowAlreadyDecrypted: Bool,
     format: MBusFrameFormat? = nil
 ) throws(FrameDecodingError) -> MBusFrame {
     let key = keyHex.flatMap { AES128Key(hex: $0) }
+    let keyring =
+        defaultKeysHex.flatMap { MBusKeyring(defaultKeys: $0.compactMap { AES128Key(hex: $0) }) }
+        ?? MBusKeyring(meterKey: key)
     let result = bytes.withUnsafeBytes { raw in
         Result { () throws(FrameDecodingError) -> MBusFrame in
             if wired {
-                return try MBusDecoder.decodeWired(raw, key: { _ in key }, allowAlreadyDecrypted: allowAlreadyDecrypted)
+                return try MBusDecoder.decodeWired(raw, keyring: { _ in keyring }, allowAlreadyDecrypted: allowAlreadyDecrypted)
             }
             return try MBusDecoder.decodeWireless(
                 raw,
-                key: { _ in key },
+                keyring: { _ in keyring },
                 allowAlreadyDecrypted: allowAlreadyDecrypted,
                 frameFormat: format
             )
@@ -241,6 +265,7 @@ func mbusErrorCode(
     _ bytes: [UInt8],
     wired: Bool,
     keyHex: String?,
+    defaultKeysHex: [String]? = nil,
     allowAlreadyDecrypted: Bool,
     format: MBusFrameFormat? = nil
 ) -> String? {
@@ -249,6 +274,7 @@ func mbusErrorCode(
             bytes,
             wired: wired,
             keyHex: keyHex,
+            defaultKeysHex: defaultKeysHex,
             allowAlreadyDecrypted: allowAlreadyDecrypted,
             format: format
         )
@@ -267,6 +293,7 @@ extension MBusValidVector {
             bytes,
             wired: isWired,
             keyHex: key,
+            defaultKeysHex: defaultKeys,
             allowAlreadyDecrypted: allowAlreadyDecrypted,
             format: mbusFormat(decodeFormat)
         )
