@@ -260,7 +260,7 @@ extension BinaryCopyEncoder {
     }
 
     mutating func append(_ gate: FrameGate, index: Int) {
-        beginTuple(fieldCount: 8)
+        beginTuple(fieldCount: 7)
         writeInt32(Int32(clamping: index))
         writeInt64(gate.meterID)
         writeInt16(gate.identity.kind)
@@ -273,7 +273,7 @@ extension BinaryCopyEncoder {
     /// Dates travel as days since 1970-01-01 (`integer`); the upsert turns them into `date`. The minimum protection
     /// is the profile's, else the default of its key.
     mutating func append(_ profile: MeterProfile) {
-        beginTuple(fieldCount: 19)
+        beginTuple(fieldCount: 18)
         writeText(profile.protocol.rawValue)
         writeText(profile.address.withoutNUL)
         writeText(profile.district?.withoutNUL)
