@@ -14,6 +14,9 @@ import GatewayCore
 // - compact frames (CI 79/7B/73) are decoded against a fixed set of known layouts (any meter): a decoded compact
 //   frame carries its signature and CRC and the reassembled records; a decoded full frame's layout has the frame's
 //   signature and matches the frame.
+// - with the test key as the second of two manufacturer default keys: a success that decrypted something records
+//   key source `default` and stores nothing above `plain` (a published key protects nothing), and a frame with
+//   nothing encrypted decodes as it does with the meter's key.
 
 /// The fixed test key; the constructed encrypted vectors of firmware-protocols/wmbus-vectors.json use it.
 private let mbusTestKey = AES128Key(hex: "000102030405060708090A0B0C0D0E0F")
@@ -24,6 +27,12 @@ private let mbusFuzzLayouts: [MBusRecordLayout] = [
     "0C14046D02FD17", "0C943A0DFD1102FD17046D",
     "02F9FF15040604EEFF0704EEFF08041402FD17026C426C44064414043B0259025D",
 ].compactMap { Hex.decode($0).flatMap { MBusRecordLayout(bytes: $0) } }
+
+/// A wrong key, then the test key, as a manufacturer's default keys.
+private let mbusDefaultKeys: MBusKeyring = {
+    let keys = [AES128Key(hex: "FFEEDDCCBBAA99887766554433221100"), mbusTestKey].compactMap { $0 }
+    return MBusKeyring(defaultKeys: keys) ?? .empty
+}()
 
 /// Runs every wireless or wired M-Bus decode path over one input.
 func fuzzMBus(_ input: UnsafeRawBufferPointer, isWired: Bool, reseal: Bool) {
@@ -74,6 +83,7 @@ private enum MBusKeyMode {
     case testKey
     case noKey
     case noKeyAllowingDecrypted
+    case defaultKeys
 }
 
 private func decodeMBus(
@@ -82,20 +92,26 @@ private func decodeMBus(
     mode: MBusKeyMode,
     format: MBusFrameFormat? = nil
 ) -> Result<MBusFrame, FrameDecodingError> {
-    let key: AES128Key? = mode == .testKey ? mbusTestKey : nil
+    let keyring: MBusKeyring
+    switch mode {
+    case .testKey: keyring = MBusKeyring(meterKey: mbusTestKey)
+    case .noKey, .noKeyAllowingDecrypted: keyring = .empty
+    case .defaultKeys: keyring = mbusDefaultKeys
+    }
+    let allow = mode == .noKeyAllowingDecrypted || mode == .testKey
     return Result { () throws(FrameDecodingError) -> MBusFrame in
         if isWired {
             return try MBusDecoder.decodeWired(
                 bytes,
-                key: { _ in key },
-                allowAlreadyDecrypted: mode != .noKey,
+                keyring: { _ in keyring },
+                allowAlreadyDecrypted: allow,
                 layout: { _, signature in mbusFuzzLayouts.first { $0.signature == signature } }
             )
         }
         return try MBusDecoder.decodeWireless(
             bytes,
-            key: { _ in key },
-            allowAlreadyDecrypted: mode != .noKey,
+            keyring: { _ in keyring },
+            allowAlreadyDecrypted: allow,
             frameFormat: format,
             layout: { _, signature in mbusFuzzLayouts.first { $0.signature == signature } }
         )
@@ -142,6 +158,23 @@ private func checkMBus(_ bytes: UnsafeRawBufferPointer, isWired: Bool) {
     if case .success(let frame) = replay {
         _ = exercise(frame, medium: isWired ? .wired : .wireless)
         precondition(frame.security.tpl != .decrypted && frame.security.ell != .decrypted, "decrypted without a key")
+    }
+
+    switch decodeMBus(bytes, isWired: isWired, mode: .defaultKeys) {
+    case .success(let frame):
+        let document = exercise(frame, medium: isWired ? .wired : .wireless)
+        if frame.security.tpl == .decrypted || frame.security.ell == .decrypted {
+            precondition(frame.security.keySource == .manufacturerDefault, "a default key recorded as the meter's")
+            precondition(
+                frame.security.contentProtection == .plain && frame.security.headerProtection == .plain,
+                "a frame opened with a default key claims protection"
+            )
+        } else {
+            precondition(frame.security.keySource == nil, "a key source without decryption")
+            precondition(document == keyedDocument, "an unencrypted frame decodes differently with default keys")
+        }
+    case .failure(let error):
+        _ = DecodeErrorDocument(error)
     }
 
     if !isWired {

@@ -126,6 +126,12 @@ let otherProtocolFrames: [(topic: String, hex: String)] = [
         "gm/v1/up/mbus/87654321",
         "6828286808017221436587E61E3C03090000000C943A001709000C933E84278406046D0F20013302FD1700000D16"
     ),
+    // wmbus `default-key-mode7`: a keyless Apator meter opened with the second of its manufacturer's default keys
+    (
+        "gm/v1/up/wmbus/00012345",
+        "434401064523010005038C2032900F002C2567120000406BF50C8ED5BE097A320020071060A8E3B6DA9FF4BD32FD250F70B321957D0F"
+            + "B9F35BE46768335A5DAAAAF89506"
+    ),
 ]
 
 func run(count: Int, allProtocols: Bool) -> UInt64 {
@@ -152,13 +158,27 @@ func run(count: Int, allProtocols: Bool) -> UInt64 {
         topics: topics
     )
     _ = registry.replace(.cjt188, with: [.init(id: 43, address: "78330011223344", aesKey: nil)], topics: topics)
-    _ = registry.replace(.wmbus, with: [.init(id: 44, address: "ELS-12345678-51-03", aesKey: nil)], topics: topics)
+    _ = registry.replace(
+        .wmbus,
+        with: [
+            .init(id: 44, address: "ELS-12345678-51-03", aesKey: nil),
+            .init(id: 46, address: "APA-00012345-5-03", aesKey: nil),
+        ],
+        topics: topics
+    )
     _ = registry.replace(.mbus, with: [.init(id: 45, address: "GWF-87654321-60-03", aesKey: nil)], topics: topics)
     registry.collectors = CollectorAssignments([(42, "dtu-1"), (42, "dtu-7"), (43, "dtu-7"), (44, "dtu-9")])
+    var defaultKeys = MBusDefaultKeys()
+    defaultKeys.set(
+        [AES128Key(hex: "FFEEDDCCBBAA99887766554433221100"), AES128Key(hex: "00000000000000000000000000000000")]
+            .compactMap { $0 },
+        forManufacturer: "APA"
+    )
     let ladder = AdmissionLadder(
         topics: topics,
         policy: .serviceCommitments,
-        clocks: MeterClocks(cjt188: MeterClock(utcOffsetMinutes: 480), mbus: MeterClock(utcOffsetMinutes: 60))
+        clocks: MeterClocks(cjt188: MeterClock(utcOffsetMinutes: 480), mbus: MeterClock(utcOffsetMinutes: 60)),
+        defaultKeys: defaultKeys
     )
     let receivedAt = Timestamp(secondsSinceEpoch: 1_795_420_805)
     var batch = SinkBatch()

@@ -814,6 +814,69 @@ def rejected_vectors(frame5, frame7, framew, made):
 
 
 # ---------------------------------------------------------------------------------------------------------------
+# Manufacturer default keys (issue 12, point 3)
+
+# The all-zero key the Apator examples use (/work/shared/reference/protocols.md §2.7): a published key, so frames
+# opened with it are decoded but carry no protection (key_source "default", protection plain).
+KEY_ZERO = bytes(16)
+
+
+def default_key_vectors():
+    """Frames of a keyless Apator gas meter encrypted with the all-zero default key, decoded by trying the listed
+    default keys in order (no key of the meter's own). Kept apart from "valid"/"rejected", whose consumers give every
+    vector one key; each entry adds "default_keys"."""
+    first_valid, first_rejected = len(VALID), len(REJECTED)
+    apa = ("APA", "00012345", 0x05, 0x03)
+    apa_meter = meter(*apa)
+    plain = pad16(b"\x2f\x2f" + assemble(oms_records()))
+    keys = [KEY_WRONG.hex().upper(), KEY_ZERO.hex().upper()]
+
+    enc = mode5_encrypt(KEY_ZERO, address_bytes(*apa), 0x31, plain)
+    frame5 = wireless(0x44, *apa, tpl_short(0x31, 0x00, cfg(5, 2)) + enc)
+    sec5 = dict(security(5, "decrypted", encrypted_bytes=32), key_source="default")
+    valid("default-key-mode5", "mode 5 encrypted with the all-zero Apator default key; the meter has no key of its "
+          "own, a wrong default is tried first", frame5,
+          expected(apa_meter, link_w(frame5, "no_crc", *apa), tpl_obj(0x7A, 0x31, 0, cfg(5, 2)), oms_records(), True,
+                   0x31, sec=sec5, meter_time="2008-05-31T23:50:00"))
+
+    mcr = 4711
+    body, fcl, mcl, mac = mode7_body(KEY_ZERO, id_bytes(apa[1]), 0x20, 0x32, mcr, tpl_short(0x32, 0x00, cfg(7, 2)),
+                                     0x10, plain)
+    frame7 = wireless(0x44, *apa, body)
+    sec7 = dict(security(7, "decrypted", mac_verified=True, encrypted_bytes=32), key_source="default")
+    valid("default-key-mode7", "mode 7 (ELL 8C + AFL MAC + KDF) with the all-zero Apator default key; MAC verified, "
+          "but with a published key", frame7,
+          expected(apa_meter, link_w(frame7, "no_crc", *apa), tpl_obj(0x7A, 0x32, 0, 0x0720, 0x10), oms_records(),
+                   True, 0x32, sec=sec7, meter_time="2008-05-31T23:50:00",
+                   ell={"ci": 0x8C, "cc": 0x20, "access_number": 0x32, "session_number": None, "address": None},
+                   afl={"fcl": fcl, "mcl": mcl, "mcr": mcr, "mac": mac.hex().upper(), "ml": None}))
+
+    inner = bytes([0x78]) + assemble(oms_records())
+    sn = (1 << 29) | (0x000123 << 4)
+    frame_ell = wireless(0x44, *apa, bytes([0x8D, 0x20, 0x33]) + struct.pack("<I", sn)
+                         + ell_ctr(KEY_ZERO, address_bytes(*apa), 0x20, sn, inner))
+    valid("default-key-ell", "ELL AES-CTR with the all-zero Apator default key after a wrong one (its CTR pass is "
+          "undone before the next key)", frame_ell,
+          expected(apa_meter, link_w(frame_ell, "no_crc", *apa), tpl_obj(0x78), oms_records(), True, 0x33, status=None,
+                   sec=dict(security(0, ell="decrypted"), key_source="default"), meter_time="2008-05-31T23:50:00",
+                   ell={"ci": 0x8D, "cc": 0x20, "access_number": 0x33, "session_number": sn, "address": None}))
+
+    rejected("default-key-none-opens-mode5", "mode 5 with the zero key, only a wrong default key listed", frame5,
+             "wrong_key")
+    rejected("default-key-none-opens-mode7", "mode 7 with the zero key, only a wrong default key listed", frame7,
+             "bad_mac")
+    rejected("default-key-none-opens-ell", "ELL with the zero key, only a wrong default key listed", frame_ell,
+             "wrong_key")
+    made_valid, made_rejected = VALID[first_valid:], REJECTED[first_rejected:]
+    del VALID[first_valid:], REJECTED[first_rejected:]
+    for entry in made_valid:
+        entry["default_keys"] = keys
+    for entry in made_rejected:
+        entry["default_keys"] = keys[:1]
+    return {"valid": made_valid, "rejected": made_rejected}
+
+
+# ---------------------------------------------------------------------------------------------------------------
 
 
 def main():
@@ -821,8 +884,9 @@ def main():
     made = constructed_vectors(frame5, frame7, framew)
     rejected_vectors(frame5, frame7, framew, made)
     compact_vectors()
+    default_keys = default_key_vectors()
 
-    names = [v["name"] for v in VALID] + [v["name"] for v in REJECTED]
+    names = [v["name"] for v in VALID + REJECTED + default_keys["valid"] + default_keys["rejected"]]
     assert len(names) == len(set(names)), "duplicate vector names"
 
     document = {
@@ -832,6 +896,7 @@ def main():
         "valid": VALID,
         "rejected": REJECTED,
         "compact_pairs": COMPACT_PAIRS,
+        "default_key_vectors": default_keys,
     }
     with open(os.path.join(ROOT, "wmbus-vectors.json"), "w") as out:
         json.dump(document, out, indent=1)
@@ -842,13 +907,13 @@ def main():
         os.makedirs(corpus, exist_ok=True)
         for old in os.listdir(corpus):
             os.remove(os.path.join(corpus, old))
-        for entry in VALID + REJECTED:
+        for entry in VALID + REJECTED + default_keys["valid"] + default_keys["rejected"]:
             if entry["medium"] != medium:
                 continue
             frame = bytes.fromhex(entry["hex"])
             with open(os.path.join(corpus, entry["name"] + ".bin"), "wb") as out:
                 out.write(bytes([selector]) + frame)
-            if entry in VALID:
+            if entry in VALID or entry in default_keys["valid"]:
                 with open(os.path.join(corpus, entry["name"] + ".reseal.bin"), "wb") as out:
                     out.write(bytes([selector | 0x80]) + frame)
 

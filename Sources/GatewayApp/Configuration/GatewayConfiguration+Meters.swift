@@ -14,6 +14,8 @@ extension GatewayConfiguration {
         var masterKey: [UInt8]?
         /// The keys read from ``keyFile`` when the configuration was loaded, or nil.
         var keyTable: MeterKeyTable?
+        /// `[meters.default_keys]`: published default keys by manufacturer letters (``DefaultKeySources``).
+        var defaultKeys: [String: [[UInt8]]] = [:]
 
         /// The sealer of meter keys, when a master key is configured.
         var keySealer: MeterKeySealer? { masterKey.flatMap { MeterKeySealer(masterKey: $0) } }

@@ -19,6 +19,8 @@ struct SecretSources {
     }
 
     private var given: [String: [(origin: String, source: Source)]] = [:]
+    /// The `[meters.default_keys]` entries, which follow the same one-way-only rule per manufacturer.
+    var defaultKeys = DefaultKeySources()
 
     /// Records one place a secret was given.
     /// - Parameters:

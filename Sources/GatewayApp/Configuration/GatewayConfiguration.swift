@@ -69,7 +69,9 @@ extension GatewayConfiguration {
                 try configuration.assign(setting, fromText: text, origin: setting.environmentName)
             }
         }
+        secrets.defaultKeys.add(environment: environment)
         for name in environment.keys where name.hasPrefix("METER_GATEWAY_") {
+            if name.hasPrefix(DefaultKeySources.environmentPrefix) { continue }
             if let (removed, instead) = HTTP.removedSettings.first(where: {
                 Setting.environmentName(of: $0.key) == name
             }) {
@@ -84,6 +86,7 @@ extension GatewayConfiguration {
         for (setting, value, origin) in try secrets.resolve(environment: environment) {
             try configuration.assign(setting, fromText: value, origin: origin)
         }
+        configuration.meters.defaultKeys = try secrets.defaultKeys.resolve(environment: environment)
         if !configuration.meters.masterKeyFile.isEmpty && !configuration.meters.keyFile.isEmpty {
             throw ConfigurationError(
                 setting: "meters.key_file",
@@ -116,6 +119,10 @@ extension GatewayConfiguration {
             }
             if name == HTTP.credentialsName {
                 http.credentials = try HTTP.credentials(from: value)
+                continue
+            }
+            if name == DefaultKeySources.name {
+                try secrets.defaultKeys.add(table: value)
                 continue
             }
             if let nested = value.table {
@@ -271,6 +278,7 @@ extension GatewayConfiguration {
         for setting in settings {
             if setting.section != section {
                 if section == "http" { lines += HTTP.credentialsExample }
+                if section == "meters" { lines += Meters.defaultKeysExample }
                 section = setting.section
                 lines.append("")
                 lines.append("[\(section)]")

@@ -44,6 +44,9 @@ public struct AdmissionLadder: Sendable {
     public var clocks: MeterClocks
     /// Payloads larger than this are quarantined as `frame_too_large`.
     public var maxPayloadBytes: Int
+    /// Manufacturer default keys (`[meters.default_keys]`), tried only for a registered M-Bus meter without a key
+    /// of its own; what they open is stored `plain` with key source `default` (``MBusDefaultKeys``).
+    public var defaultKeys: MBusDefaultKeys
 
     /// The largest payload any supported protocol allows: a native frame of 1,024 bytes (the decoder's limit) is
     /// the largest; wired M-Bus long frames stop at 261 bytes, wireless ones at 256 + CRCs, CJ/T 188 well below.
@@ -55,16 +58,19 @@ public struct AdmissionLadder: Sendable {
     ///   - policy: The ticket policy.
     ///   - clocks: The meter clock zones.
     ///   - maxPayloadBytes: The payload size limit.
+    ///   - defaultKeys: Manufacturer default keys (none unless configured).
     public init(
         topics: TopicScheme,
         policy: TicketPolicy,
         clocks: MeterClocks,
-        maxPayloadBytes: Int = AdmissionLadder.defaultMaxPayloadBytes
+        maxPayloadBytes: Int = AdmissionLadder.defaultMaxPayloadBytes,
+        defaultKeys: MBusDefaultKeys = MBusDefaultKeys()
     ) {
         self.topics = topics
         self.policy = policy
         self.clocks = clocks
         self.maxPayloadBytes = maxPayloadBytes
+        self.defaultKeys = defaultKeys
     }
 
     /// What the ladder decided for one frame.
@@ -381,11 +387,11 @@ public struct AdmissionLadder: Sendable {
         var asked: (meter: MBusAddress, signature: UInt16)?
         let frame: MBusFrame
         do {
-            // Already-decrypted test data is never accepted here: a live frame is decrypted with the meter's key.
+            // Already-decrypted test data is never accepted here: a live frame is decrypted with a key.
             if isWired {
                 frame = try MBusDecoder.decodeWired(
                     context.payload,
-                    key: { table[$0.registryKey]?.key },
+                    keyring: { defaultKeys.keyring(for: $0, in: table) },
                     allowAlreadyDecrypted: false,
                     layout: { meter, signature in
                         asked = (meter, signature)
@@ -395,7 +401,7 @@ public struct AdmissionLadder: Sendable {
             } else {
                 frame = try MBusDecoder.decodeWireless(
                     context.payload,
-                    key: { table[$0.registryKey]?.key },
+                    keyring: { defaultKeys.keyring(for: $0, in: table) },
                     allowAlreadyDecrypted: false,
                     layout: { meter, signature in
                         asked = (meter, signature)
@@ -464,9 +470,10 @@ public struct AdmissionLadder: Sendable {
                 into: &batch
             )
         }
-        // OMS mode 7: the AFL message counter is authenticated once the AFL MAC verified with the meter's key.
+        // OMS mode 7: the AFL message counter is authenticated once the AFL MAC verified with the meter's key (not
+        // with a published default key: anyone could forge a high counter and lock the meter's real frames out).
         var counter: ReplayCounter?
-        if frame.security.isMACVerified, let messageCounter = frame.authentication?.messageCounter {
+        if frame.security.isMACVerified, frame.security.keySource == .meter, let messageCounter = frame.authentication?.messageCounter {
             counter = ReplayCounter(authenticated: .omsMessage, value: messageCounter)
         }
         let gate = makeGate(

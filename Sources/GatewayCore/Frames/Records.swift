@@ -75,6 +75,9 @@ public struct ReadingRecord: Sendable, Equatable {
     /// How the volume (and the fields that came with it) was protected; ``statusBits`` may hold header bits of
     /// lower protection (the OMS mode-5 status byte is plain).
     public var protection: ProtectionLevel
+    /// Which key protected the volume: `nil` when nothing did (``protection`` is `plain`);
+    /// ``KeySource/manufacturerDefault`` (with `plain`) when a published default key opened it.
+    public var keySource: KeySource?
 
     public init(
         meterID: Int64,
@@ -94,7 +97,8 @@ public struct ReadingRecord: Sendable, Equatable {
         basis: VolumeBasis = .unspecified,
         storage: Int16 = 0,
         tariff: Int16 = 0,
-        protection: ProtectionLevel = .plain
+        protection: ProtectionLevel = .plain,
+        keySource: KeySource? = nil
     ) {
         self.meterID = meterID
         self.readAt = readAt
@@ -114,6 +118,7 @@ public struct ReadingRecord: Sendable, Equatable {
         self.storage = storage
         self.tariff = tariff
         self.protection = protection
+        self.keySource = KeySource.of(protection, keySource)
     }
 }
 
@@ -129,6 +134,8 @@ public struct IntervalRecord: Sendable, Equatable {
     public var receivedAt: Timestamp
     /// How the interval log was protected.
     public var protection: ProtectionLevel
+    /// Which key protected it (as ``ReadingRecord/keySource``).
+    public var keySource: KeySource?
 
     public init(
         meterID: Int64,
@@ -137,7 +144,8 @@ public struct IntervalRecord: Sendable, Equatable {
         volumeMillilitres: Int64,
         endIndexMillilitres: Int64,
         receivedAt: Timestamp,
-        protection: ProtectionLevel = .plain
+        protection: ProtectionLevel = .plain,
+        keySource: KeySource? = nil
     ) {
         self.meterID = meterID
         self.intervalStart = intervalStart
@@ -146,6 +154,7 @@ public struct IntervalRecord: Sendable, Equatable {
         self.endIndexMillilitres = endIndexMillilitres
         self.receivedAt = receivedAt
         self.protection = protection
+        self.keySource = KeySource.of(protection, keySource)
     }
 }
 
@@ -168,6 +177,8 @@ public struct AlarmRecord: Sendable, Equatable {
     /// How the field the alarm was derived from was protected: an alarm from the OMS mode-5 status byte is
     /// ``ProtectionLevel/plain`` even on an encrypted frame. It still opens its ticket, marked unauthenticated.
     public var protection: ProtectionLevel
+    /// Which key protected the field the alarm came from (as ``ReadingRecord/keySource``).
+    public var keySource: KeySource?
 
     public init(
         meterID: Int64,
@@ -181,7 +192,8 @@ public struct AlarmRecord: Sendable, Equatable {
         valve: ValveState,
         detail: Int64,
         frameCounter: Int64?,
-        protection: ProtectionLevel = .plain
+        protection: ProtectionLevel = .plain,
+        keySource: KeySource? = nil
     ) {
         self.meterID = meterID
         self.raisedAt = raisedAt
@@ -195,6 +207,16 @@ public struct AlarmRecord: Sendable, Equatable {
         self.detail = detail
         self.frameCounter = frameCounter
         self.protection = protection
+        self.keySource = KeySource.of(protection, keySource)
+    }
+}
+
+extension KeySource {
+    /// The key source a row stores: a level above `plain` was reached with the meter's own key (only its own key
+    /// raises the level), so it is ``meter`` whatever was passed; a `plain` row keeps the given source (`nil`, or
+    /// ``manufacturerDefault`` for content a default key opened).
+    static func of(_ protection: ProtectionLevel, _ given: KeySource?) -> KeySource? {
+        protection > .plain ? .meter : given
     }
 }
 

@@ -230,7 +230,7 @@ extension MBusDecoder {
         _ frame: inout MBusFrame,
         at position: inout Int,
         keys: inout KeyCache,
-        key: (MBusAddress) -> AES128Key?,
+        keyring: (MBusAddress) -> MBusKeyring,
         allowAlreadyDecrypted: Bool
     ) throws(FrameDecodingError) {
         guard let ell = frame.extendedLink, let session = ell.sessionNumber,
@@ -242,7 +242,8 @@ extension MBusDecoder {
             throw FrameDecodingError(.truncated, "ELL: encrypted part shorter than PayloadCRC and a CI")
         }
         let wasPlain = frame.payloadCRCMatches(at: position)
-        guard let meterKey = keys.key(for: identity, lookup: key) else {
+        let candidates = keys.keyring(for: identity, lookup: keyring)
+        guard !candidates.isEmpty else {
             guard allowAlreadyDecrypted && wasPlain else {
                 throw FrameDecodingError(.unknownMeter, "no key is registered for the ELL address")
             }
@@ -251,27 +252,41 @@ extension MBusDecoder {
             return
         }
         // IV = M(2) A(6) (CC & EF) SN(4) FN(2) = 0 BC(1) = 0, all as on the wire.
-        var counter = AES128.Block.zero
-        identity.store(into: &counter, at: 0)
-        counter[byte: 8] = ell.communicationControl & 0xEF
-        counter[byte: 9] = UInt8(truncatingIfNeeded: session)
-        counter[byte: 10] = UInt8(truncatingIfNeeded: session >> 8)
-        counter[byte: 11] = UInt8(truncatingIfNeeded: session >> 16)
-        counter[byte: 12] = UInt8(truncatingIfNeeded: session >> 24)
+        var start = AES128.Block.zero
+        identity.store(into: &start, at: 0)
+        start[byte: 8] = ell.communicationControl & 0xEF
+        start[byte: 9] = UInt8(truncatingIfNeeded: session)
+        start[byte: 10] = UInt8(truncatingIfNeeded: session >> 8)
+        start[byte: 11] = UInt8(truncatingIfNeeded: session >> 16)
+        start[byte: 12] = UInt8(truncatingIfNeeded: session >> 24)
         let range = position..<frame.byteCount
-        var span = frame.bytes.mutableSpan
-        span.withUnsafeMutableBytes { raw in
-            AES128.applyCTR(UnsafeMutableRawBufferPointer(rebasing: raw[range]), counter: &counter, with: meterKey)
+        // CTR applied twice with the same key is the identity, so a key whose PayloadCRC fails is undone before the
+        // next one is tried.
+        var opened = false
+        for index in 0..<candidates.count {
+            frame.applyCTR(range, counter: start, with: candidates[index])
+            if frame.payloadCRCMatches(at: position) {
+                opened = true
+                break
+            }
+            frame.applyCTR(range, counter: start, with: candidates[index])
         }
-        guard frame.payloadCRCMatches(at: position) else {
+        guard opened else {
             if wasPlain {
                 throw FrameDecodingError(
                     .alreadyDecrypted,
                     "ELL: marked encrypted but already plaintext while a key is registered"
                 )
             }
+            if candidates.source == .manufacturerDefault {
+                throw FrameDecodingError(
+                    .wrongKey,
+                    "ELL: the PayloadCRC matches under none of the manufacturer's default keys"
+                )
+            }
             throw FrameDecodingError(.wrongKey, "ELL: the PayloadCRC does not match after AES-CTR decryption")
         }
+        frame.security.noteKey(candidates.source)
         frame.security.ell = .decrypted
         position += 2
     }
@@ -283,6 +298,15 @@ extension MBusFrame {
         for index in range where byteCount < Self.byteCapacity {
             bytes[byteCount] = raw[index]
             byteCount += 1
+        }
+    }
+
+    /// Applies AES-CTR from the counter block `counter` to `range` in place (decrypts, or undoes a decryption).
+    mutating func applyCTR(_ range: Range<Int>, counter: AES128.Block, with key: AES128Key) {
+        var counter = counter
+        var span = bytes.mutableSpan
+        span.withUnsafeMutableBytes { raw in
+            AES128.applyCTR(UnsafeMutableRawBufferPointer(rebasing: raw[range]), counter: &counter, with: key)
         }
     }
 

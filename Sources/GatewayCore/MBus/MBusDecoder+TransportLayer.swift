@@ -186,7 +186,7 @@ extension MBusDecoder {
         transportStart: Int,
         authentication: AuthenticationFields?,
         keys: inout KeyCache,
-        key: (MBusAddress) -> AES128Key?,
+        keyring: (MBusAddress) -> MBusKeyring,
         allowAlreadyDecrypted: Bool
     ) throws(FrameDecodingError) -> Int {
         let mode = frame.transport.securityMode
@@ -229,7 +229,8 @@ extension MBusDecoder {
         let range = position..<(position + length)
         let identity = frame.meter
         let wasPlain = frame.bytes[position] == 0x2F && frame.bytes[position + 1] == 0x2F
-        guard let meterKey = keys.key(for: identity, lookup: key) else {
+        let candidates = keys.keyring(for: identity, lookup: keyring)
+        guard !candidates.isEmpty else {
             guard allowAlreadyDecrypted && wasPlain else {
                 throw FrameDecodingError(.unknownMeter, "no key is registered for the meter")
             }
@@ -248,27 +249,43 @@ extension MBusDecoder {
                 block[byte: index] = access
             }
             iv = block
-            cipherKey = meterKey
+            // One key: the full decryption's 2F 2F check below decides, as it always has.
+            guard let chosen = candidates.count == 1
+                ? candidates[0] : firstKeyOpeningMode5(candidates, frame: frame, at: position, iv: iv)
+            else {
+                if wasPlain {
+                    throw FrameDecodingError(
+                        .alreadyDecrypted,
+                        "mode 5: marked encrypted but already plaintext while a key is registered"
+                    )
+                }
+                throw FrameDecodingError(.wrongKey, "mode 5: no default key of the manufacturer decrypts to 2F 2F")
+            }
+            cipherKey = chosen
         } else {
             let counter = frame.bytes.u32le(layout.messageCounter)
-            let encryptionKey = deriveKey(meterKey, selector: 0x00, counter: counter, id: identity.id)
-            let macKey = deriveKey(meterKey, selector: 0x01, counter: counter, id: identity.id)
-            // MAC = AES-CMAC(K_mac, MCL ‖ MCR ‖ [ML] ‖ everything from the TPL CI to the end), first 8 bytes.
-            var mac = AESCMAC(key: macKey)
-            let end = frame.byteCount
-            frame.bytes.span.withUnsafeBytes { raw in
-                mac.update(UnsafeRawBufferPointer(rebasing: raw[layout.messageControl..<(layout.messageControl + 1)]))
-                mac.update(UnsafeRawBufferPointer(rebasing: raw[layout.messageCounter..<(layout.messageCounter + 4)]))
-                if let lengthOffset = layout.messageLength {
-                    mac.update(UnsafeRawBufferPointer(rebasing: raw[lengthOffset..<(lengthOffset + 2)]))
+            var opened: AES128Key?
+            for index in 0..<candidates.count {
+                let candidate = candidates[index]
+                let macKey = deriveKey(candidate, selector: 0x01, counter: counter, id: identity.id)
+                if mode7MAC(frame, key: macKey, layout: layout, transportStart: transportStart)
+                    == frame.authentication?.mac
+                {
+                    opened = deriveKey(candidate, selector: 0x00, counter: counter, id: identity.id)
+                    break
                 }
-                mac.update(UnsafeRawBufferPointer(rebasing: raw[transportStart..<end]))
             }
-            guard mac.finalizeTruncatedTo64() == frame.authentication?.mac else {
+            guard let encryptionKey = opened else {
                 if wasPlain {
                     throw FrameDecodingError(
                         .alreadyDecrypted,
                         "mode 7: marked encrypted but already plaintext while a key is registered"
+                    )
+                }
+                if candidates.source == .manufacturerDefault {
+                    throw FrameDecodingError(
+                        .badMAC,
+                        "mode 7: the AFL MAC verifies with none of the manufacturer's default keys"
                     )
                 }
                 throw FrameDecodingError(.badMAC, "mode 7: the AFL MAC does not verify with the meter's key")
@@ -290,6 +307,7 @@ extension MBusDecoder {
             }
             throw FrameDecodingError(.wrongKey, "the decrypted TPL content does not start with 2F 2F")
         }
+        frame.security.noteKey(candidates.source)
         frame.security.tpl = .decrypted
         frame.security.encryptedByteCount = length
         return mode == 7 ? frame.byteCount : range.upperBound

@@ -8,7 +8,9 @@
 ///
 /// Key lookup uses the meter identity at the point a key is needed: the ELL address (`8F`) or DLL address (`8D`)
 /// for ELL AES-CTR; the TPL long-header address (CI `72`) when present, else the DLL address, for TPL modes 5 and 7.
-/// The `key` closure is called at most once per distinct identity.
+/// The `key` closure is called at most once per distinct identity. The `keyring` variants
+/// (``decodeWireless(_:keyring:allowAlreadyDecrypted:frameFormat:layout:)``) take several candidate keys per identity,
+/// such as a manufacturer's default keys, and record which kind opened the frame (``MBusSecurity/keySource``).
 ///
 /// Compact frames (CI `79`, `7B`, `73`) carry values without their DIF/VIF chains; their records are rebuilt from
 /// the layout the `layout` closure returns for the frame's meter and format signature (``MBusRecordLayout``).
@@ -38,9 +40,13 @@ public enum MBusDecoder {
         frameFormat: MBusFrameFormat? = nil,
         layout: LayoutLookup = { _, _ in nil }
     ) throws(FrameDecodingError) -> MBusFrame {
-        var frame = try readWirelessLink(bytes, format: frameFormat)
-        try decodeLayers(&frame, key: key, allowAlreadyDecrypted: allowAlreadyDecrypted, layout: layout)
-        return frame
+        try decodeWireless(
+            bytes,
+            keyring: { MBusKeyring(meterKey: key($0)) },
+            allowAlreadyDecrypted: allowAlreadyDecrypted,
+            frameFormat: frameFormat,
+            layout: layout
+        )
     }
 
     /// Decodes one wired M-Bus long frame `68 L L 68 C A CI … CS 16` with a long TPL header (CI `72`, `75`, `6F`).
@@ -58,9 +64,12 @@ public enum MBusDecoder {
         allowAlreadyDecrypted: Bool,
         layout: LayoutLookup = { _, _ in nil }
     ) throws(FrameDecodingError) -> MBusFrame {
-        var frame = try readWiredLink(bytes)
-        try decodeLayers(&frame, key: key, allowAlreadyDecrypted: allowAlreadyDecrypted, layout: layout)
-        return frame
+        try decodeWired(
+            bytes,
+            keyring: { MBusKeyring(meterKey: key($0)) },
+            allowAlreadyDecrypted: allowAlreadyDecrypted,
+            layout: layout
+        )
     }
 
     /// Reads the header fields without a key and without decrypting, e.g. to quarantine a frame with
@@ -115,7 +124,7 @@ public enum MBusDecoder {
 
     static func decodeLayers(
         _ frame: inout MBusFrame,
-        key: (MBusAddress) -> AES128Key?,
+        keyring: (MBusAddress) -> MBusKeyring,
         allowAlreadyDecrypted: Bool,
         layout: LayoutLookup
     ) throws(FrameDecodingError) {
@@ -136,7 +145,7 @@ public enum MBusDecoder {
                         &frame,
                         at: &position,
                         keys: &keys,
-                        key: key,
+                        keyring: keyring,
                         allowAlreadyDecrypted: allowAlreadyDecrypted
                     )
                     if frame.security.ell == .decrypted { protectedEnd = frame.byteCount }
@@ -161,7 +170,7 @@ public enum MBusDecoder {
             transportStart: transportStart,
             authentication: authentication,
             keys: &keys,
-            key: key,
+            keyring: keyring,
             allowAlreadyDecrypted: allowAlreadyDecrypted
         )
         protectedEnd = max(protectedEnd, securedEnd)
@@ -178,9 +187,9 @@ public enum MBusDecoder {
     /// Remembers the last key lookup so the closure runs once per identity.
     struct KeyCache {
         private var address: MBusAddress? = nil
-        private var cached: AES128Key? = nil
+        private var cached = MBusKeyring.empty
 
-        mutating func key(for address: MBusAddress, lookup: (MBusAddress) -> AES128Key?) -> AES128Key? {
+        mutating func keyring(for address: MBusAddress, lookup: (MBusAddress) -> MBusKeyring) -> MBusKeyring {
             if self.address == address { return cached }
             self.address = address
             cached = lookup(address)

@@ -50,6 +50,7 @@ extension MBusFrame {
         let count = min(max(recordCount, 0), Self.maximumRecordCount)
         var flags: UInt64 = 0
         var flagsProtection = ProtectionLevel.plain
+        var flagsKeySource: KeySource?
         for index in 0..<count {
             let record = records[index]
             if record.quantity == .errorFlags, record.storage == 0, record.modifier == nil,
@@ -57,6 +58,7 @@ extension MBusFrame {
             {
                 flags = bits
                 flagsProtection = protection(of: record)
+                flagsKeySource = record.isProtected ? security.keySource : nil
                 break
             }
         }
@@ -110,12 +112,19 @@ extension MBusFrame {
                     basis: VolumeBasis(record.basis),
                     storage: storage,
                     tariff: tariff,
-                    protection: protection(of: record)
+                    protection: protection(of: record),
+                    keySource: record.isProtected ? security.keySource : nil
                 )
             )
             appended += 1
         }
-        func alarm(_ condition: AlarmCondition, rawCode: Int32, detail: Int64, protection: ProtectionLevel) {
+        func alarm(
+            _ condition: AlarmCondition,
+            rawCode: Int32,
+            detail: Int64,
+            protection: ProtectionLevel,
+            keySource: KeySource?
+        ) {
             batch.alarms.append(
                 AlarmRecord(
                     meterID: meterID,
@@ -129,28 +138,34 @@ extension MBusFrame {
                     valve: .unknown,
                     detail: detail,
                     frameCounter: nil,
-                    protection: protection
+                    protection: protection,
+                    keySource: keySource
                 )
             )
             appended += 1
         }
         let header = security.headerProtection
+        // The TPL header is covered by a key only under a verified mode-7 MAC or inside a decrypted ELL.
+        let headerKeySource = security.isMACVerified || security.ell == .decrypted ? security.keySource : nil
+        func headerAlarm(_ condition: AlarmCondition, rawCode: Int32, detail: Int64) {
+            alarm(condition, rawCode: rawCode, detail: detail, protection: header, keySource: headerKeySource)
+        }
         if let status {
             let detail = Int64(status.rawValue)
             switch status.application {
             case .applicationError:
-                alarm(.meterFault, rawCode: Self.AlarmCode.applicationError, detail: detail, protection: header)
-            case .alarm: alarm(.unrecognised, rawCode: Self.AlarmCode.alarm, detail: detail, protection: header)
+                headerAlarm(.meterFault, rawCode: Self.AlarmCode.applicationError, detail: detail)
+            case .alarm: headerAlarm(.unrecognised, rawCode: Self.AlarmCode.alarm, detail: detail)
             default: break
             }
             if status.isPowerLow {
-                alarm(.batteryLow, rawCode: Self.AlarmCode.powerLow, detail: detail, protection: header)
+                headerAlarm(.batteryLow, rawCode: Self.AlarmCode.powerLow, detail: detail)
             }
             if status.isPermanentError {
-                alarm(.meterFault, rawCode: Self.AlarmCode.permanentError, detail: detail, protection: header)
+                headerAlarm(.meterFault, rawCode: Self.AlarmCode.permanentError, detail: detail)
             }
             if status.isTemporaryError {
-                alarm(.meterFault, rawCode: Self.AlarmCode.temporaryError, detail: detail, protection: header)
+                headerAlarm(.meterFault, rawCode: Self.AlarmCode.temporaryError, detail: detail)
             }
         }
         if flags != 0 {
@@ -158,7 +173,8 @@ extension MBusFrame {
                 .unrecognised,
                 rawCode: Self.AlarmCode.errorFlags,
                 detail: Int64(bitPattern: flags),
-                protection: flagsProtection
+                protection: flagsProtection,
+                keySource: flagsKeySource
             )
         }
         if kind != .data {
@@ -166,7 +182,8 @@ extension MBusFrame {
                 .unrecognised,
                 rawCode: Self.AlarmCode.telegramBase | Int32(transport.ci),
                 detail: 0,
-                protection: header
+                protection: header,
+                keySource: headerKeySource
             )
         }
         return appended

@@ -290,6 +290,9 @@ public struct MBusSecurity: Sendable, Hashable {
     public var isMACVerified: Bool
     /// The number of TPL-encrypted bytes (a multiple of 16).
     public var encryptedByteCount: Int
+    /// Which kind of key opened the frame: the meter's own or a manufacturer default (the weaker if the ELL and TPL
+    /// differ); `nil` when nothing was decrypted or MAC-checked.
+    public var keySource: KeySource?
 
     /// Creates a security summary.
     public init(mode: UInt8, tpl: MBusDecryption, ell: MBusDecryption, isMACVerified: Bool, encryptedByteCount: Int) {
@@ -298,6 +301,7 @@ public struct MBusSecurity: Sendable, Hashable {
         self.ell = ell
         self.isMACVerified = isMACVerified
         self.encryptedByteCount = encryptedByteCount
+        self.keySource = nil
     }
 
     /// Whether any part was taken as already decrypted.
@@ -307,15 +311,19 @@ public struct MBusSecurity: Sendable, Hashable {
     /// `authenticated` when the mode-7 AFL MAC verified (it covers everything from the TPL CI to the end),
     /// `encrypted` when TPL mode 5 (AES-CBC) or the ELL (AES-CTR) was decrypted with the key (confidentiality only:
     /// a changed ciphertext decrypts to other values), else `plain`. Records outside that part are `plain`.
+    /// Content opened with a manufacturer's published default key (``keySource``) is `plain`: anyone who read the
+    /// same document can read and forge it.
     public var contentProtection: ProtectionLevel {
+        if keySource == .manufacturerDefault { return .plain }
         if isMACVerified { return .authenticated }
         return tpl == .decrypted || ell == .decrypted ? .encrypted : .plain
     }
 
     /// The protection of the TPL CI and header (access number, status byte, configuration): `authenticated` under
     /// a verified mode-7 MAC, `encrypted` inside a decrypted ELL, else `plain`. Mode 5 encrypts only what follows
-    /// the header, so its status byte is `plain`.
+    /// the header, so its status byte is `plain`. `plain` under a default key, as ``contentProtection``.
     public var headerProtection: ProtectionLevel {
+        if keySource == .manufacturerDefault { return .plain }
         if isMACVerified { return .authenticated }
         return ell == .decrypted ? .encrypted : .plain
     }

@@ -137,6 +137,8 @@ public struct MBusFrameDocument: Encodable, Sendable, Equatable {
         var ell: String
         var encryptedBytes: Int
         var mac: String
+        /// `meter`, `default` (a manufacturer's published default key) or null when nothing was decrypted.
+        var keySource: String?
 
         init(_ frame: MBusFrame) {
             let security = frame.security
@@ -147,11 +149,24 @@ public struct MBusFrameDocument: Encodable, Sendable, Equatable {
             ell = security.ell.rawValue
             encryptedBytes = security.encryptedByteCount
             mac = frame.authentication?.mac == nil ? "none" : security.isMACVerified ? "verified" : "not_verified"
+            keySource = security.keySource?.code
         }
 
         enum CodingKeys: String, CodingKey {
             case mode, state, tpl, ell, mac
             case encryptedBytes = "encrypted_bytes"
+            case keySource = "key_source"
+        }
+
+        func encode(to encoder: any Encoder) throws {
+            var container = encoder.container(keyedBy: CodingKeys.self)
+            try container.encode(mode, forKey: .mode)
+            try container.encode(state, forKey: .state)
+            try container.encode(tpl, forKey: .tpl)
+            try container.encode(ell, forKey: .ell)
+            try container.encode(encryptedBytes, forKey: .encryptedBytes)
+            try container.encode(mac, forKey: .mac)
+            try container.encode(keySource, forKey: .keySource)  // null when nothing was decrypted
         }
     }
 

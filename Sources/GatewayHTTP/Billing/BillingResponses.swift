@@ -145,11 +145,14 @@ struct HeldResponse: ResponseEncodable, Sendable {
         var reasons: [String]
         /// The held reading's protection, or the weakest of what the held day was derived from.
         var protection: String
+        /// Which key protected the held reading (`meter`, `default`); null when none did and for a held day.
+        var keySource: String?
 
         enum CodingKeys: String, CodingKey {
             case `protocol`, meter, basis, kind, day, reasons, protection
             case readAt = "read_at"
             case volumeMillilitres = "volume_ml"
+            case keySource = "key_source"
         }
 
         init(_ item: HeldItem) {
@@ -166,6 +169,7 @@ struct HeldResponse: ResponseEncodable, Sendable {
             self.volumeMillilitres = item.volumeMillilitres
             self.reasons = item.reasons
             self.protection = item.protection.code
+            self.keySource = item.keySource?.code
         }
     }
 

@@ -73,6 +73,9 @@ public struct HeldItem: Sendable, Equatable {
     public var reasons: [String]
     /// How the reading was protected, or the weakest protection of what the day was derived from.
     public var protection: ProtectionLevel
+    /// Which key protected a held reading (`default`: a manufacturer's published default key); `nil` when none did,
+    /// and for a held day.
+    public var keySource: KeySource? = nil
 }
 
 /// A meter whose verification has expired.
@@ -132,7 +135,8 @@ public struct BillingStore: Sendable {
                     target: .reading(readAt: readAt, kind: kind),
                     volumeMillilitres: try row.decode(5),
                     reasons: try row.decode(6, as: [String]?.self) ?? [],
-                    protection: try ProtectionLevel(storedCode: row.decode(7), column: 7)
+                    protection: try ProtectionLevel(storedCode: row.decode(7), column: 7),
+                    keySource: try row.decode(8, as: String?.self).flatMap { KeySource(code: $0) }
                 )
             }
             let days = try connection.rows(BillingSQL.heldDays, [limit]).map { row in
@@ -289,7 +293,7 @@ enum BillingSQL {
 
     static let heldReadings = """
         SELECT m.protocol, m.address, r.basis, \(WriterSQL.epochMicros("r.read_at")), r.kind, r.volume_ml, r.reasons,
-            r.protection::text
+            r.protection::text, r.key_source
         FROM readings r JOIN meters m ON m.id = r.meter_id
         WHERE r.quality = 2
         ORDER BY r.read_at, r.meter_id

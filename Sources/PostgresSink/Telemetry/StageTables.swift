@@ -52,7 +52,7 @@ enum StageTables {
             ("battery_mv", "integer"), ("temperature_centi_c", "integer"), ("signal_dbm", "integer"),
             ("status_bits", "bigint NOT NULL"), ("frame_counter", "bigint"), ("source", "text NOT NULL"),
             ("basis", "smallint NOT NULL"), ("storage", "smallint NOT NULL"), ("tariff", "smallint NOT NULL"),
-            ("protection", "protection_level NOT NULL"),
+            ("protection", "protection_level NOT NULL"), ("key_source", "text"),
         ],
         directTarget: "readings"
     )
@@ -62,7 +62,7 @@ enum StageTables {
             ("meter_id", "bigint NOT NULL"), ("interval_start", "timestamptz NOT NULL"),
             ("interval_minutes", "smallint NOT NULL"), ("volume_ml", "bigint NOT NULL"),
             ("end_index_ml", "bigint NOT NULL"), ("received_at", "timestamptz NOT NULL"),
-            ("protection", "protection_level NOT NULL"),
+            ("protection", "protection_level NOT NULL"), ("key_source", "text"),
         ],
         directTarget: "interval_readings"
     )
@@ -82,6 +82,7 @@ enum StageTables {
             ("condition", "text NOT NULL"), ("is_cleared", "boolean NOT NULL"), ("priority", "text NOT NULL"),
             ("valve", "smallint NOT NULL"), ("detail", "bigint NOT NULL"), ("frame_counter", "bigint"),
             ("opens_ticket", "boolean NOT NULL"), ("protection", "protection_level NOT NULL"),
+            ("key_source", "text"),
         ],
         directTarget: nil
     )
@@ -160,14 +161,14 @@ enum StageTables {
 }
 
 extension BinaryCopyEncoder {
-    /// Appends a reading as one tuple of the `readings` COPY stream (18 fields, the table's column order; the
-    /// protection level travels as its enum label).
+    /// Appends a reading as one tuple of the `readings` COPY stream (19 fields, the table's column order; the
+    /// protection level travels as its enum label, the key source as `meter`, `default` or NULL).
     ///
     /// Public so that the allocation probe measures the real encode path.
     /// - Parameters:
     ///   - reading: The reading.
     public mutating func append(_ reading: ReadingRecord) {
-        beginTuple(fieldCount: 18)
+        beginTuple(fieldCount: 19)
         writeInt64(reading.meterID)
         writeTimestamp(reading.readAt)
         writeInt16(reading.kind.rawValue)
@@ -186,15 +187,16 @@ extension BinaryCopyEncoder {
         writeInt16(reading.storage)
         writeInt16(reading.tariff)
         writeText(reading.protection.code)
+        writeText(reading.keySource?.code)
     }
 
-    /// Appends an interval row as one tuple of the `interval_readings` COPY stream (7 fields).
+    /// Appends an interval row as one tuple of the `interval_readings` COPY stream (8 fields).
     ///
     /// Public so that the allocation probe measures the real encode path.
     /// - Parameters:
     ///   - interval: The interval row.
     public mutating func append(_ interval: IntervalRecord) {
-        beginTuple(fieldCount: 7)
+        beginTuple(fieldCount: 8)
         writeInt64(interval.meterID)
         writeTimestamp(interval.intervalStart)
         writeInt16(interval.intervalMinutes)
@@ -202,6 +204,7 @@ extension BinaryCopyEncoder {
         writeInt64(interval.endIndexMillilitres)
         writeTimestamp(interval.receivedAt)
         writeText(interval.protection.code)
+        writeText(interval.keySource?.code)
     }
 
     mutating func append(_ frame: UplinkFrameRecord) {
@@ -214,7 +217,7 @@ extension BinaryCopyEncoder {
     }
 
     mutating func append(_ alarm: AlarmRecord, opensTicket: Bool) {
-        beginTuple(fieldCount: 13)
+        beginTuple(fieldCount: 14)
         writeInt64(alarm.meterID)
         writeTimestamp(alarm.raisedAt)
         writeTimestamp(alarm.receivedAt)
@@ -228,6 +231,7 @@ extension BinaryCopyEncoder {
         writeInt64(alarm.frameCounter)
         writeBool(opensTicket)
         writeText(alarm.protection.code)
+        writeText(alarm.keySource?.code)
     }
 
     /// Quarantine text comes from frames that failed to decode; PostgreSQL text cannot hold U+0000, and one

@@ -25,10 +25,10 @@ enum WriterSQL {
     static let insertReadings = """
         INSERT INTO readings (meter_id, read_at, kind, received_at, volume_ml, register_modulus_ml, flow_ml_per_h,
             valve, battery_mv, temperature_centi_c, signal_dbm, status_bits, frame_counter, source, basis, storage,
-            tariff, protection)
+            tariff, protection, key_source)
         SELECT meter_id, read_at, kind, received_at, volume_ml, register_modulus_ml, flow_ml_per_h,
             valve, battery_mv, temperature_centi_c, signal_dbm, status_bits, frame_counter, source, basis, storage,
-            tariff, protection
+            tariff, protection, key_source
         FROM gw_stage_readings
         ORDER BY meter_id, read_at, kind, basis, storage, tariff, seq
         ON CONFLICT DO NOTHING
@@ -84,8 +84,8 @@ enum WriterSQL {
 
     static let insertIntervals = """
         INSERT INTO interval_readings (meter_id, interval_start, interval_minutes, volume_ml, end_index_ml, received_at,
-            protection)
-        SELECT meter_id, interval_start, interval_minutes, volume_ml, end_index_ml, received_at, protection
+            protection, key_source)
+        SELECT meter_id, interval_start, interval_minutes, volume_ml, end_index_ml, received_at, protection, key_source
         FROM gw_stage_intervals
         ORDER BY meter_id, interval_start, seq
         ON CONFLICT DO NOTHING
@@ -169,9 +169,9 @@ enum WriterSQL {
     static let insertAlarms = """
         WITH inserted AS (
             INSERT INTO alarms (meter_id, raised_at, received_at, source, raw_code, condition, is_cleared, priority,
-                valve, detail, frame_counter, protection)
+                valve, detail, frame_counter, protection, key_source)
             SELECT meter_id, raised_at, received_at, source, raw_code, condition, is_cleared, priority,
-                valve, detail, frame_counter, protection
+                valve, detail, frame_counter, protection, key_source
             FROM gw_stage_alarms
             ORDER BY meter_id, raised_at, raw_code, is_cleared, seq
             ON CONFLICT DO NOTHING

@@ -31,7 +31,7 @@ import Testing
         }
     }
 
-    @Test(arguments: MBusVectorFile.validVectors)
+    @Test(arguments: MBusVectorFile.validAndDefaultKeyVectors)
     func decodesValidVector(_ vector: MBusValidVector) throws {
         let frame: MBusFrame
         do {
@@ -109,6 +109,12 @@ import Testing
             frame.compact.map { String($0.fullFrameCRC, radix: 16, uppercase: true).leftPadded(4) }
                 == vector.compact?.fullFrameCrc
         )
+        // The key source: as the vector states, else `meter` when the vector's own key decrypted something.
+        let decrypted = frame.security.tpl == .decrypted || frame.security.ell == .decrypted
+        #expect(frame.security.keySource?.code == want.security.keySource ?? (decrypted ? "meter" : nil))
+        if frame.security.keySource == .manufacturerDefault {
+            #expect(frame.security.contentProtection == .plain && frame.security.headerProtection == .plain)
+        }
 
         #expect(frame.meterTime?.iso8601() == want.meterTime)
         #expect(frame.droppedRecordCount == want.recordsDropped)
@@ -190,7 +196,7 @@ import Testing
         #expect(value == want.value, "\(label)")
     }
 
-    @Test(arguments: MBusVectorFile.validVectors)
+    @Test(arguments: MBusVectorFile.validAndDefaultKeyVectors)
     func rendersValidJSON(_ vector: MBusValidVector) throws {
         let frame = try vector.decode()
         let document = MBusFrameDocument(frame)
@@ -235,6 +241,8 @@ import Testing
         let security = try #require(object["security"] as? [String: Any])
         #expect((security["mode"] as? NSNumber)?.intValue == Int(want.security.mode))
         #expect(security["state"] as? String == want.security.state)
+        let decrypted = want.security.tpl == "decrypted" || want.security.ell == "decrypted"
+        #expect(security["key_source"] as? String == want.security.keySource ?? (decrypted ? "meter" : nil))
         let alarms = try #require(object["alarms"] as? [[String: Any]])
         #expect(alarms.compactMap { $0["condition"] as? String } == want.alarms)
         if let status = want.status {
@@ -253,14 +261,16 @@ import Testing
         let link = try #require(object["link"] as? [String: Any])
         #expect(link["format"] as? String == want.link.format)
         #expect(!text.contains(vector.key ?? "no key given"), "the key must never appear in the output")
+        for key in vector.defaultKeys ?? [] { #expect(!text.contains(key), "a default key must never appear") }
     }
 
-    @Test(arguments: MBusVectorFile.rejectedVectors)
+    @Test(arguments: MBusVectorFile.rejectedAndDefaultKeyVectors)
     func rejectsVector(_ vector: MBusRejectedVector) throws {
         let code = mbusErrorCode(
             vector.bytes,
             wired: vector.isWired,
             keyHex: vector.key,
+            defaultKeysHex: vector.defaultKeys,
             allowAlreadyDecrypted: vector.allowAlreadyDecrypted,
             format: mbusFormat(vector.decodeFormat),
             layouts: vector.layouts
@@ -272,6 +282,7 @@ import Testing
                 vector.bytes,
                 wired: vector.isWired,
                 keyHex: vector.key,
+                defaultKeysHex: vector.defaultKeys,
                 allowAlreadyDecrypted: vector.allowAlreadyDecrypted,
                 format: mbusFormat(vector.decodeFormat),
                 layouts: vector.layouts

@@ -11,6 +11,13 @@ struct MBusVectorFile: Decodable, Sendable {
     var rejected: [MBusRejectedVector]
     /// Public full/compact frame pairs (``MBusCompactPair``).
     var compactPairs: [MBusCompactPair]?
+    /// Frames opened with a manufacturer's default keys (each vector lists them in `default_keys`).
+    var defaultKeyVectors: DefaultKeyVectors
+
+    struct DefaultKeyVectors: Decodable, Sendable {
+        var valid: [MBusValidVector]
+        var rejected: [MBusRejectedVector]
+    }
 
     /// The file's location in the repository (tests use no resources).
     static let url = Repository.url("firmware-protocols/wmbus-vectors.json")
@@ -25,6 +32,12 @@ struct MBusVectorFile: Decodable, Sendable {
 
     static var validVectors: [MBusValidVector] { shared?.valid ?? [] }
     static var rejectedVectors: [MBusRejectedVector] { shared?.rejected ?? [] }
+    /// The valid vectors, then those opened with default keys.
+    static var validAndDefaultKeyVectors: [MBusValidVector] { validVectors + (shared?.defaultKeyVectors.valid ?? []) }
+    /// The rejected vectors, then those no default key opens.
+    static var rejectedAndDefaultKeyVectors: [MBusRejectedVector] {
+        rejectedVectors + (shared?.defaultKeyVectors.rejected ?? [])
+    }
     static var compactPairs: [MBusCompactPair] { shared?.compactPairs ?? [] }
 }
 
@@ -126,6 +139,8 @@ struct MBusValidVector: Decodable, Sendable, CustomTestStringConvertible {
         var macVerified: Bool
         var encryptedBytes: Int
         var state: String
+        /// `default` for the default-key vectors; absent otherwise (`meter` when a key decrypted something).
+        var keySource: String?
     }
 
     struct Reading: Decodable, Sendable {
@@ -196,6 +211,8 @@ struct MBusValidVector: Decodable, Sendable, CustomTestStringConvertible {
     var decodeFormat: String?
     var hex: String
     var key: String?
+    /// Manufacturer default keys to try, the meter having no key of its own (default-key vectors only).
+    var defaultKeys: [String]?
     var allowAlreadyDecrypted: Bool
     var expected: Expected
     var stated: Stated?
@@ -221,6 +238,8 @@ struct MBusRejectedVector: Decodable, Sendable, CustomTestStringConvertible {
     var decodeFormat: String?
     var hex: String
     var key: String?
+    /// As ``MBusValidVector/defaultKeys``.
+    var defaultKeys: [String]?
     var allowAlreadyDecrypted: Bool
     var error: String
     var peek: Peek?
@@ -258,11 +277,13 @@ func mbusFormat(_ name: String?) -> MBusFrameFormat? {
     name.flatMap { MBusFrameFormat(rawValue: $0) }
 }
 
-/// Decodes one frame; `keyHex` is returned for every identity (or no key when `nil`).
+/// Decodes one frame; `keyHex` is returned for every identity (or no key when `nil`). With `defaultKeysHex`, those
+/// keys are tried instead, as a manufacturer's default keys.
 func decodeMBus(
     _ bytes: [UInt8],
     wired: Bool,
     keyHex: String?,
+    defaultKeysHex: [String]? = nil,
     allowAlreadyDecrypted: Bool,
     format: MBusFrameFormat? = nil,
     layouts: [MBusVectorLayout]? = nil
@@ -272,19 +293,22 @@ func decodeMBus(
     let lookup: MBusDecoder.LayoutLookup = { meter, signature in
         known[meter.registryKey]?.first { $0.signature == signature }
     }
+    let keyring =
+        defaultKeysHex.flatMap { MBusKeyring(defaultKeys: $0.compactMap { AES128Key(hex: $0) }) }
+        ?? MBusKeyring(meterKey: key)
     let result = bytes.withUnsafeBytes { raw in
         Result { () throws(FrameDecodingError) -> MBusFrame in
             if wired {
                 return try MBusDecoder.decodeWired(
                     raw,
-                    key: { _ in key },
+                    keyring: { _ in keyring },
                     allowAlreadyDecrypted: allowAlreadyDecrypted,
                     layout: lookup
                 )
             }
             return try MBusDecoder.decodeWireless(
                 raw,
-                key: { _ in key },
+                keyring: { _ in keyring },
                 allowAlreadyDecrypted: allowAlreadyDecrypted,
                 frameFormat: format,
                 layout: lookup
@@ -299,6 +323,7 @@ func mbusErrorCode(
     _ bytes: [UInt8],
     wired: Bool,
     keyHex: String?,
+    defaultKeysHex: [String]? = nil,
     allowAlreadyDecrypted: Bool,
     format: MBusFrameFormat? = nil,
     layouts: [MBusVectorLayout]? = nil
@@ -308,6 +333,7 @@ func mbusErrorCode(
             bytes,
             wired: wired,
             keyHex: keyHex,
+            defaultKeysHex: defaultKeysHex,
             allowAlreadyDecrypted: allowAlreadyDecrypted,
             format: format,
             layouts: layouts
@@ -327,6 +353,7 @@ extension MBusValidVector {
             bytes,
             wired: isWired,
             keyHex: key,
+            defaultKeysHex: defaultKeys,
             allowAlreadyDecrypted: allowAlreadyDecrypted,
             format: mbusFormat(decodeFormat),
             layouts: layouts
