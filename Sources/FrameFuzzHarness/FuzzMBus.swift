@@ -10,7 +10,11 @@ import GatewayCore
 //   depend on the key);
 // - with already-decrypted frames allowed and no key: success is either unencrypted or marked already_decrypted;
 // - a keyed success that decrypted something has protected records only inside what was decrypted or MAC-covered;
-// - peekHeader reads a header for every frame that decodes, and for every unsupported_security_mode rejection.
+// - peekHeader reads a header for every frame that decodes, and for every unsupported_security_mode rejection;
+// - trailing bytes (a recognised final-block CRC) are the last two plaintext bytes, after every record, never with
+//   a verified MAC or a decrypted ELL, and the frame without them decodes to the same records.
+// Every wireless frame without CRCs is also checked with its final format-A block CRC appended (L + 2), so the
+// tolerant path is reached from every seed.
 
 /// The fixed test key; the constructed encrypted vectors of firmware-protocols/wmbus-vectors.json use it.
 private let mbusTestKey = AES128Key(hex: "000102030405060708090A0B0C0D0E0F")
@@ -87,6 +91,19 @@ private func decodeMBus(
 }
 
 private func checkMBus(_ bytes: UnsafeRawBufferPointer, isWired: Bool) {
+    checkMBusOnce(bytes, isWired: isWired)
+    guard !isWired, bytes.count >= 13, Int(bytes[0]) == bytes.count - 1, bytes.count + 2 <= 256 else { return }
+    var longer = Array(bytes)
+    let dataCount = longer.count - 10
+    let blockStart = 10 + (dataCount - 1) / 16 * 16
+    let crc = CRC16.en13757.checksum(UnsafeRawBufferPointer(rebasing: bytes[blockStart...]))
+    longer.append(UInt8(truncatingIfNeeded: crc >> 8))
+    longer.append(UInt8(truncatingIfNeeded: crc))
+    longer[0] &+= 2
+    longer.withUnsafeBytes { checkMBusOnce($0, isWired: false) }
+}
+
+private func checkMBusOnce(_ bytes: UnsafeRawBufferPointer, isWired: Bool) {
     let header = MBusDecoder.peekHeader(bytes, isWired: isWired)
     if let header { _ = header.summary }
 
@@ -100,6 +117,7 @@ private func checkMBus(_ bytes: UnsafeRawBufferPointer, isWired: Bool) {
         keyedDocument = exercise(frame, medium: isWired ? .wired : .wireless)
         precondition(!frame.security.isAlreadyDecrypted, "already-decrypted accepted while a key is configured")
         precondition(header != nil, "a frame decodes but its header cannot be read")
+        if frame.trailingBytes != nil { checkWithoutTrailer(bytes, frame) }
     case .failure(let error):
         _ = DecodeErrorDocument(error)
         if error.code == .unsupportedSecurityMode && header == nil {
@@ -136,6 +154,19 @@ private func checkMBus(_ bytes: UnsafeRawBufferPointer, isWired: Bool) {
     }
 }
 
+/// A frame accepted with a trailing block CRC, re-encoded without it (L − 2), decodes with the test key to the
+/// same records and no trailing bytes.
+private func checkWithoutTrailer(_ bytes: UnsafeRawBufferPointer, _ frame: MBusFrame) {
+    var shorter = Array(bytes.dropLast(2))
+    shorter[0] &-= 2
+    let result = shorter.withUnsafeBytes { decodeMBus($0, isWired: false, mode: .testKey) }
+    guard case .success(let plain) = result else {
+        preconditionFailure("a frame accepted with a trailing CRC fails without it")
+    }
+    precondition(plain.trailingBytes == nil, "trailing bytes without a trailer")
+    precondition(plain.recordArray == frame.recordArray, "the trailer changed the records")
+}
+
 /// Checks a decoded frame's structural invariants; returns its JSON document.
 private func exercise(_ frame: MBusFrame, medium: MBusMedium) -> MBusFrameDocument {
     precondition(frame.medium == medium, "decoded as the other medium")
@@ -163,6 +194,15 @@ private func exercise(_ frame: MBusFrame, medium: MBusMedium) -> MBusFrameDocume
     }
     for range in [frame.manufacturerDataRange, frame.payloadRange] {
         if let range { precondition(range.upperBound <= frame.byteCount, "raw range beyond the plaintext") }
+    }
+    if let trailing = frame.trailingBytes {
+        precondition(trailing.range == (frame.byteCount - 2)..<frame.byteCount, "trailing bytes not at the end")
+        precondition(medium == .wireless && frame.link.format == .noCRC, "trailing bytes outside a CRC-less frame")
+        precondition(!frame.security.isMACVerified && frame.security.ell != .decrypted, "trailer inside protection")
+        precondition(frame.manufacturerDataRange == nil && frame.kind == .data, "trailer after raw content")
+        for record in frame.recordArray {
+            precondition(record.dataRange.upperBound <= trailing.range.lowerBound, "a record overlaps the trailer")
+        }
     }
     _ = frame.alarmNames
     checkRows(of: frame)

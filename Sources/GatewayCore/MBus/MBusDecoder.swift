@@ -32,7 +32,7 @@ public enum MBusDecoder {
         frameFormat: MBusFrameFormat? = nil
     ) throws(FrameDecodingError) -> MBusFrame {
         var frame = try readWirelessLink(bytes, format: frameFormat)
-        try decodeLayers(&frame, key: key, allowAlreadyDecrypted: allowAlreadyDecrypted)
+        try decodeLayers(&frame, key: key, allowAlreadyDecrypted: allowAlreadyDecrypted, received: bytes)
         return frame
     }
 
@@ -96,6 +96,7 @@ public enum MBusDecoder {
             }
             try readTransportHeader(&frame, at: &position)
             header.transport = frame.transport
+            if usesDiehlAddressOrder(frame) { header.link.address = frame.link.address?.inDiehlOrder }
         } catch {
             header.authentication = header.authentication ?? frame.authentication
         }
@@ -104,10 +105,13 @@ public enum MBusDecoder {
 
     // MARK: Layers
 
+    /// - Parameter received: The wireless frame as received, for recognising a trailing block CRC (over the bytes as
+    ///   sent); `nil` for wired frames.
     static func decodeLayers(
         _ frame: inout MBusFrame,
         key: (MBusAddress) -> AES128Key?,
-        allowAlreadyDecrypted: Bool
+        allowAlreadyDecrypted: Bool,
+        received: UnsafeRawBufferPointer? = nil
     ) throws(FrameDecodingError) {
         guard frame.link.direction != .unknown else {
             throw FrameDecodingError(.unsupportedFrame, "C field: not a data telegram function (ACK or reserved)")
@@ -141,6 +145,7 @@ public enum MBusDecoder {
         }
         let transportStart = position
         try readTransportHeader(&frame, at: &position)
+        if usesDiehlAddressOrder(frame) { frame.link.address = frame.link.address?.inDiehlOrder }
         guard let meter = frame.transport.address ?? frame.link.address else {
             throw FrameDecodingError(.unsupportedFrame, "wired frame without a long TPL header (no meter identity)")
         }
@@ -157,7 +162,7 @@ public enum MBusDecoder {
         protectedEnd = max(protectedEnd, securedEnd)
         switch frame.kind {
         case .data:
-            try readRecords(&frame, from: position, protectedEnd: protectedEnd)
+            try readRecords(&frame, from: position, protectedEnd: protectedEnd, received: received)
         case .alarm, .applicationError:
             frame.payloadRange = position..<frame.byteCount
         }

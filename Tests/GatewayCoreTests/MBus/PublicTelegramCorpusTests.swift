@@ -14,11 +14,11 @@ import Testing
     /// The classes the decoder must read right. Add a class here once its decoding is implemented.
     static let enforcedClasses: Set<String> = ["standard", "trailing_crc", "mfct_mode"]
 
-    struct CorpusFile: Decodable {
+    struct CorpusFile: Decodable, Sendable {
         var telegrams: [Telegram]
     }
 
-    struct Telegram: Decodable, CustomTestStringConvertible {
+    struct Telegram: Decodable, Sendable, CustomTestStringConvertible {
         var name: String
         var repo: String
         var path: String
@@ -30,7 +30,7 @@ import Testing
         var testDescription: String { "\(name) (\(`class`))" }
     }
 
-    enum Outcome: Equatable {
+    enum Outcome: Equatable, Sendable {
         /// The decoded total equals the printed one.
         case right
         /// Refused with an error code, or decoded without a volume (`no_volume`).
@@ -84,7 +84,7 @@ import Testing
         }
     }
 
-    @Test(arguments: telegrams)
+    @Test(arguments: PublicTelegramCorpusTests.telegrams)
     func neverAWrongValue(_ telegram: Telegram) {
         let outcome = Self.outcome(of: telegram)
         if case .wrong(let why) = outcome {
