@@ -96,7 +96,9 @@ public enum MBusDecoder {
             }
             try readTransportHeader(&frame, at: &position)
             header.transport = frame.transport
-            if usesDiehlAddressOrder(frame) { header.link.address = frame.link.address?.inDiehlOrder }
+            if frame.transport.securityMode >= 16, usesDiehlAddressOrder(frame) {
+                header.link.address = frame.link.address?.inDiehlOrder
+            }
         } catch {
             header.authentication = header.authentication ?? frame.authentication
         }
@@ -145,7 +147,10 @@ public enum MBusDecoder {
         }
         let transportStart = position
         try readTransportHeader(&frame, at: &position)
-        if usesDiehlAddressOrder(frame) { frame.link.address = frame.link.address?.inDiehlOrder }
+        // Only manufacturer modes (16 and up) can change how the DLL address is read.
+        if frame.transport.securityMode >= 16, usesDiehlAddressOrder(frame) {
+            frame.link.address = frame.link.address?.inDiehlOrder
+        }
         guard let meter = frame.transport.address ?? frame.link.address else {
             throw FrameDecodingError(.unsupportedFrame, "wired frame without a long TPL header (no meter identity)")
         }
