@@ -17,6 +17,10 @@ import GatewayCore
 // - with the test key as the second of two manufacturer default keys: a success that decrypted something records
 //   key source `default` and stores nothing above `plain` (a published key protects nothing), and a frame with
 //   nothing encrypted decodes as it does with the meter's key.
+// - trailing bytes (a recognised final-block CRC) are the last two plaintext bytes, after every record, never with
+//   a verified MAC or a decrypted ELL, and the frame without them decodes to the same records.
+// Every wireless frame without CRCs is also checked with its final format-A block CRC appended (L + 2), so the
+// tolerant path is reached from every seed.
 
 /// The fixed test key; the constructed encrypted vectors of firmware-protocols/wmbus-vectors.json use it.
 private let mbusTestKey = AES128Key(hex: "000102030405060708090A0B0C0D0E0F")
@@ -119,6 +123,19 @@ private func decodeMBus(
 }
 
 private func checkMBus(_ bytes: UnsafeRawBufferPointer, isWired: Bool) {
+    checkMBusOnce(bytes, isWired: isWired)
+    guard !isWired, bytes.count >= 13, Int(bytes[0]) == bytes.count - 1, bytes.count + 2 <= 256 else { return }
+    var longer = Array(bytes)
+    let dataCount = longer.count - 10
+    let blockStart = 10 + (dataCount - 1) / 16 * 16
+    let crc = CRC16.en13757.checksum(UnsafeRawBufferPointer(rebasing: bytes[blockStart...]))
+    longer.append(UInt8(truncatingIfNeeded: crc >> 8))
+    longer.append(UInt8(truncatingIfNeeded: crc))
+    longer[0] &+= 2
+    longer.withUnsafeBytes { checkMBusOnce($0, isWired: false) }
+}
+
+private func checkMBusOnce(_ bytes: UnsafeRawBufferPointer, isWired: Bool) {
     let header = MBusDecoder.peekHeader(bytes, isWired: isWired)
     if let header { _ = header.summary }
 
@@ -132,6 +149,7 @@ private func checkMBus(_ bytes: UnsafeRawBufferPointer, isWired: Bool) {
         keyedDocument = exercise(frame, medium: isWired ? .wired : .wireless)
         precondition(!frame.security.isAlreadyDecrypted, "already-decrypted accepted while a key is configured")
         precondition(header != nil, "a frame decodes but its header cannot be read")
+        if frame.trailingBytes != nil { checkWithoutTrailer(bytes, frame) }
     case .failure(let error):
         _ = DecodeErrorDocument(error)
         if error.code == .unsupportedSecurityMode && header == nil {
@@ -185,6 +203,19 @@ private func checkMBus(_ bytes: UnsafeRawBufferPointer, isWired: Bool) {
     }
 }
 
+/// A frame accepted with a trailing block CRC, re-encoded without it (L − 2), decodes with the test key to the
+/// same records and no trailing bytes.
+private func checkWithoutTrailer(_ bytes: UnsafeRawBufferPointer, _ frame: MBusFrame) {
+    var shorter = Array(bytes.dropLast(2))
+    shorter[0] &-= 2
+    let result = shorter.withUnsafeBytes { decodeMBus($0, isWired: false, mode: .testKey) }
+    guard case .success(let plain) = result else {
+        preconditionFailure("a frame accepted with a trailing CRC fails without it")
+    }
+    precondition(plain.trailingBytes == nil, "trailing bytes without a trailer")
+    precondition(plain.recordArray == frame.recordArray, "the trailer changed the records")
+}
+
 /// Checks a decoded frame's structural invariants; returns its JSON document.
 private func exercise(_ frame: MBusFrame, medium: MBusMedium) -> MBusFrameDocument {
     precondition(frame.medium == medium, "decoded as the other medium")
@@ -221,6 +252,15 @@ private func exercise(_ frame: MBusFrame, medium: MBusMedium) -> MBusFrameDocume
         let layout = frame.recordLayout
         precondition(layout?.signature == signature, "a full frame's layout has another signature")
         precondition(layout.map { frame.hasRecordLayout($0) } == true, "a full frame does not match its own layout")
+    }
+    if let trailing = frame.trailingBytes {
+        precondition(trailing.range == (frame.byteCount - 2)..<frame.byteCount, "trailing bytes not at the end")
+        precondition(medium == .wireless && frame.link.format == .noCRC, "trailing bytes outside a CRC-less frame")
+        precondition(!frame.security.isMACVerified && frame.security.ell != .decrypted, "trailer inside protection")
+        precondition(frame.manufacturerDataRange == nil && frame.kind == .data, "trailer after raw content")
+        for record in frame.recordArray {
+            precondition(record.dataRange.upperBound <= trailing.range.lowerBound, "a record overlaps the trailer")
+        }
     }
     _ = frame.alarmNames
     checkRows(of: frame)

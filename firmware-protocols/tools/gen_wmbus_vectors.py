@@ -82,7 +82,7 @@ def registry(mfr, id_text, version, dtype):
     return "%s-%s-%d-%02X" % (mfr, id_text, version, dtype)
 
 
-TYPE_NAMES = {0x03: "gas", 0x07: "water", 0x37: "radio_converter", 0x32: "unidirectional_repeater",
+TYPE_NAMES = {0x03: "gas", 0x06: "warm_water", 0x07: "water", 0x37: "radio_converter", 0x32: "unidirectional_repeater",
               0x0E: "bus_component"}
 
 
@@ -876,6 +876,162 @@ def default_key_vectors():
     return {"valid": made_valid, "rejected": made_rejected}
 
 
+# Issue 12: trailing block CRCs (tolerant framing) and manufacturer-specific TPL security modes.
+
+
+def final_block_crc(frame):
+    """The CRC-16/EN-13757 (big-endian) of the final format-A block of a frame without CRCs: the data after the
+    10-byte first block, cut into 16-byte blocks from there on (EN 13757-4 format A)."""
+    data = len(frame) - 10
+    assert data >= 1
+    start = 10 + ((data - 1) // 16) * 16
+    return struct.pack(">H", crc16_en13757(frame[start:]))
+
+
+def with_trailing_crc(frame):
+    """A frame without CRCs plus the CRC of its final format-A block, L counting the two bytes (as dongles that
+    strip all CRCs but the last deliver it; wmbusmeters issue #74 describes such a dongle)."""
+    trailer = final_block_crc(frame)
+    out = bytes([frame[0] + 2]) + frame[1:] + trailer
+    return out, trailer
+
+
+def trailing(trailer):
+    return {"count": len(trailer), "hex": trailer.hex().upper(), "recognised_as": "block_crc"}
+
+
+def tolerant_vectors():
+    gwf = ("GWF", "20240012", 0x3C, 0x03)
+    records = [
+        rec("0C13", bcd(4711, 8), "volume", "integer", "4.711", "m3", -3, ml="4711000"),
+        rec("02FD17", bytes.fromhex("0000"), "error_flags", "bits", 0, vif_table="fd"),
+    ]
+    plain = wireless(0x44, *gwf, tpl_short(0x21, 0x00, cfg(0)) + assemble(records))
+    frame, trailer = with_trailing_crc(plain)
+    exp = expected(meter(*gwf), link_w(frame, "no_crc", *gwf), tpl_obj(0x7A, 0x21, 0, 0), records, False, 0x21)
+    exp["trailing_bytes"] = trailing(trailer)
+    valid("trailing-crc-plain", "mode 0; after the last record the CRC of the final format-A block (L counts it): "
+          "the record list ends there and the frame records the two trailing bytes", frame, exp)
+    # A wrong trailer still fails as before: 0C 13 is a record header whose data is cut off.
+    assert trailer != bytes.fromhex("0C13")
+    bad = frame[:-2] + bytes.fromhex("0C13")
+    rejected("trailing-not-a-crc", "two bytes after the records that are not the final block's CRC (a cut-off "
+             "record): truncated, as before", bad, "truncated")
+    # The CRC of all the data instead of the final block's: its first byte BF reads as a reserved DIF, the failure
+    # such frames gave before.
+    longer = wireless(0x44, *gwf, tpl_short(0x23, 0x00, cfg(0)) + assemble(oms_records()))
+    whole = struct.pack(">H", crc16_en13757(longer[10:]))
+    # C9 2A: a DIF with one DIFE and no VIF.
+    assert whole == bytes.fromhex("C92A") and whole != with_trailing_crc(longer)[1]
+    rejected("trailing-crc-wrong-block", "21 data bytes; the trailer is the CRC of all of them, not of the final "
+             "format-A block (the last 5): truncated, as before", bytes([longer[0] + 2]) + longer[1:] + whole,
+             "truncated")
+
+    # Records, 2F idle fillers, then the CRC; the final block is exactly 16 bytes.
+    records = [rec("0C13", bcd(12345678, 8), "volume", "integer", "12345.678", "m3", -3, ml="12345678000")]
+    body = tpl_short(0x22, 0x00, cfg(0)) + assemble(records)
+    body += b"\x2f" * (16 - len(body))
+    plain = wireless(0x44, *gwf, body)
+    assert len(plain) - 10 == 16
+    frame, trailer = with_trailing_crc(plain)
+    exp = expected(meter(*gwf), link_w(frame, "no_crc", *gwf), tpl_obj(0x7A, 0x22, 0, 0), records, False, 0x22)
+    exp["trailing_bytes"] = trailing(trailer)
+    valid("trailing-crc-after-fillers", "records, 2F idle fillers up to a full 16-byte final block, then that "
+          "block's CRC", frame, exp)
+
+    # Mode 5: the CRC follows the encrypted blocks and covers the ciphertext (the unismart gas telegram of
+    # wmbusmeters src/driver_unismart.cc has this shape).
+    els = ("ELS", "12345678", 51, 0x03)
+    content = pad16(b"\x2f\x2f" + assemble(oms_records()))
+    m_a = address_bytes(*els)
+    plain5 = wireless(0x44, *els, tpl_short(0x2B, 0x00, cfg(5, 2, synchronous=True))
+                      + mode5_encrypt(KEY, m_a, 0x2B, content))
+    frame, trailer = with_trailing_crc(plain5)
+    exp = expected(ELS_METER, link_w(frame, "no_crc", *els), tpl_obj(0x7A, 0x2B, 0, cfg(5, 2, synchronous=True)),
+                   oms_records(), True, 0x2B, sec=security(5, "decrypted", encrypted_bytes=32),
+                   meter_time="2008-05-31T23:50:00")
+    exp["trailing_bytes"] = trailing(trailer)
+    valid("trailing-crc-mode5", "mode 5 (2 blocks) followed by the final block's CRC over the ciphertext: the "
+          "trailer lies outside the encrypted part", frame, exp, key=KEY)
+
+    # Fail closed: a record cut off inside the encrypted part is not rescued by a valid trailing CRC.
+    content = b"\x2f\x2f" + bytes.fromhex("0C1378563412") + b"\x2f" * 6 + bytes.fromhex("0C13")
+    assert len(content) == 16
+    cut = wireless(0x44, *els, tpl_short(0x2C, 0x00, cfg(5, 1)) + mode5_encrypt(KEY, m_a, 0x2C, content))
+    frame, _ = with_trailing_crc(cut)
+    rejected("trailing-crc-record-cut-in-encrypted", "mode 5 whose last encrypted record is cut off at the block "
+             "end, then a valid final-block CRC: still truncated (no tolerance inside protected content)", frame,
+             "truncated", key=KEY)
+    # Wired frames have no block CRCs: two stray bytes after the records fail as before.
+    wired_frame = wired(0x08, 0xFD, tpl_long(*els, 0x2D, 0x00, cfg(0)) + assemble(oms_records())
+                        + bytes.fromhex("0C13"))
+    rejected("trailing-bytes-wired", "wired long frame with two stray bytes after the records", wired_frame,
+             "truncated", medium="wired")
+
+
+def diehl_swapped(frame):
+    """A Diehl real-data frame sends its DLL address as M(2) version type ID(4) (wmbusmeters
+    src/manufacturer_specificities.cc, address transform SWAPPING); `frame` is laid out the standard way."""
+    return frame[:4] + frame[8:10] + frame[4:8] + frame[10:]
+
+
+def izar_rs_records(total, at_date, date):
+    return [
+        rec("0413", struct.pack("<I", total), "volume", "integer", "%d.%03d" % divmod(total, 1000), "m3", -3,
+            ml="%d" % (total * 1000)),
+        rec("426C", date, "date", "date", "2021-03-31", storage=1),
+        rec("4413", struct.pack("<I", at_date), "volume", "integer", "%d.%03d" % divmod(at_date, 1000), "m3", -3,
+            storage=1, ml="%d" % (at_date * 1000)),
+    ]
+
+
+def manufacturer_mode_vectors():
+    # The two Hydrus IZAR RS telegrams of wmbusmeters drivers/src/hydrus.xmq: HYD, CI 7A, CFG 7D10 (mode 29) and
+    # D810 (mode 24). Their content is Diehl real data already decoded: it sums to the CFG high byte.
+    public = [
+        ("diehl-real-data-hydrus-mode29", ("HYD", "60897379", 0x8B, 0x07), 0x8F, 0x7D10, 71442, 69700,
+         "1E4424238B07797389607A8F00107D041312170100426CBF23441344100100"),
+        ("diehl-real-data-hydrus-mode24", ("HYD", "60904720", 0x8B, 0x06), 0x2A, 0xD810, 49373, 48002,
+         "1E4424238B06204790607A2A0010D80413DDC00000426CBF23441382BB0000"),
+    ]
+    for name, hyd, acc, config, total, at_date, text in public:
+        records = izar_rs_records(total, at_date, date_g(2021, 3, 31))
+        frame = diehl_swapped(wireless(0x44, *hyd, tpl_short(acc, 0x00, config) + assemble(records)))
+        assert frame.hex().upper() == text, name
+        assert sum(assemble(records)) & 0xEF == (config >> 8) & 0xEF
+        mode = (config >> 8) & 0x1F
+        address = registry(*hyd)
+        valid(name, "Diehl real-data telegram (CFG bit 12) whose content is already decoded (wmbusmeters test data): "
+              "accepted only by the decode tool, because the content sums to the CFG checksum", frame,
+              expected(meter(*hyd), link_w(frame, "no_crc", *hyd), tpl_obj(0x7A, acc, 0, config), records, False,
+                       acc, sec=security(mode, "already_decrypted", encrypted_bytes=len(assemble(records)))),
+              allow=True, source="wmbusmeters/wmbusmeters drivers/src/hydrus.xmq")
+        rejected(name + "-live", "the same telegram in the live pipeline (no already-decrypted frames): the "
+                 "Diehl scheme is not supported, the header stays readable", frame, "unsupported_security_mode",
+                 peek=peek(address, mode, 0x7A, acc))
+        rejected(name + "-with-key", "the same telegram with a key registered: the gateway does not decode the "
+                 "Diehl LFSR", frame, "unsupported_security_mode", key=KEY, allow=True,
+                 peek=peek(address, mode, 0x7A, acc))
+        bad = frame[:-1] + bytes([frame[-1] ^ 0x01])
+        rejected(name + "-bad-checksum", "one content byte changed: the sum no longer matches the CFG checksum, so "
+                 "the content is not taken as decoded", bad, "unsupported_security_mode", allow=True,
+                 peek=peek(address, mode, 0x7A, acc))
+    hyd = ("HYD", "60897379", 0x8B, 0x07)
+    records = izar_rs_records(71442, 69700, date_g(2021, 3, 31))
+    long_frame = wireless(0x44, *hyd, tpl_long(*hyd, 0x8F, 0x00, 0x7D10) + assemble(records))
+    rejected("diehl-mode29-long-header", "HYD mode 29 under a long TPL header (CI 72) is not the real-data scheme "
+             "(its address is read the standard way): unsupported_security_mode", long_frame,
+             "unsupported_security_mode", allow=True, peek=peek(registry(*hyd), 29, 0x72, 0x8F))
+    # B METERS RFM-TX1 (wmbusmeters src/driver_rfmtx1.cc): CFG 1006, obfuscated register values.
+    bmt = ("BMT", "74737271", 0x05, 0x07)
+    text = ("4644B4097172737405077AA50006101115F78184AB0F1D1E200000005904103103208047004A4800E73C00193E00453F003E40"
+            "00E64000E74100F442000144001545005B460000")
+    frame = bytes.fromhex(text)
+    assert frame[:10] == bytes([0x46, 0x44]) + address_bytes(*bmt)
+    rejected("bmeters-mode16", "B METERS RFM-TX1 telegram (mode 16, obfuscated values; wmbusmeters "
+             "src/driver_rfmtx1.cc): unsupported_security_mode, header readable", frame,
+             "unsupported_security_mode", allow=True, peek=peek(registry(*bmt), 16, 0x7A, 0xA5))
+
 # ---------------------------------------------------------------------------------------------------------------
 
 
@@ -885,6 +1041,8 @@ def main():
     rejected_vectors(frame5, frame7, framew, made)
     compact_vectors()
     default_keys = default_key_vectors()
+    tolerant_vectors()
+    manufacturer_mode_vectors()
 
     names = [v["name"] for v in VALID + REJECTED + default_keys["valid"] + default_keys["rejected"]]
     assert len(names) == len(set(names)), "duplicate vector names"

@@ -27,7 +27,13 @@ extension MBusDecoder {
         layout: LayoutLookup = { _, _ in nil }
     ) throws(FrameDecodingError) -> MBusFrame {
         var frame = try readWirelessLink(bytes, format: frameFormat)
-        try decodeLayers(&frame, keyring: keyring, allowAlreadyDecrypted: allowAlreadyDecrypted, layout: layout)
+        try decodeLayers(
+            &frame,
+            keyring: keyring,
+            allowAlreadyDecrypted: allowAlreadyDecrypted,
+            layout: layout,
+            received: bytes
+        )
         return frame
     }
 

@@ -7,11 +7,14 @@ extension MBusDecoder {
     /// `2F` idle fillers are skipped; `0F`/`1F` start manufacturer data that runs to the end and is kept raw. The
     /// first ``maximumRecordCount`` records are kept; later ones are parsed and checked, then only counted. Every
     /// record must be well formed, and none may cross `protectedEnd` (the end of the decrypted part), so decrypted
-    /// content is accepted only as a complete record list.
+    /// content is accepted only as a complete record list. The one exception: an element that fails where the last
+    /// two bytes are the final format-A block's CRC, outside the protected part, ends the list
+    /// (``trailingBlockCRC(_:elementStart:protectedEnd:received:)``).
     static func readRecords(
         _ frame: inout MBusFrame,
         from start: Int,
-        protectedEnd: Int
+        protectedEnd: Int,
+        received: UnsafeRawBufferPointer? = nil
     ) throws(FrameDecodingError) {
         let bytes = frame.bytes
         let end = frame.byteCount
@@ -29,11 +32,25 @@ extension MBusDecoder {
                 frame.hasMoreRecordsInNextTelegram = dif == 0x1F
                 break
             }
-            if dif & 0x0F == 0x0F {
-                throw FrameDecodingError(.unsupportedFrame, "DIF: a reserved special function or a readout request")
-            }
             let recordStart = position
-            let record = try readRecord(bytes, at: &position, end: end, protectedEnd: protectedEnd)
+            let record: MBusRecord
+            do throws(FrameDecodingError) {
+                if dif & 0x0F == 0x0F {
+                    throw FrameDecodingError(.unsupportedFrame, "DIF: a reserved special function or a readout request")
+                }
+                record = try readRecord(bytes, at: &position, end: end, protectedEnd: protectedEnd)
+            } catch {
+                guard
+                    let trailer = trailingBlockCRC(
+                        frame,
+                        elementStart: recordStart,
+                        protectedEnd: protectedEnd,
+                        received: received
+                    )
+                else { throw error }
+                frame.trailingBytes = trailer
+                break
+            }
             // Decrypted content must be a complete record list: a record that starts inside the protected part
             // ends inside it (real meters pad the encrypted blocks with 2F fillers). A forged ciphertext that still
             // decrypts to 2F 2F mostly fails here or in the record checks above.

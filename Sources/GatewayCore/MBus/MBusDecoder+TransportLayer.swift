@@ -200,7 +200,13 @@ extension MBusDecoder {
         case 5, 7:
             break
         default:
-            throw FrameDecodingError(.unsupportedSecurityMode, "TPL security mode is not 0, 5 or 7")
+            return try readManufacturerSecurityMode(
+                &frame,
+                at: position,
+                keys: &keys,
+                key: key,
+                allowAlreadyDecrypted: allowAlreadyDecrypted
+            )
         }
         var layout = (messageControl: 0, messageCounter: 0, messageLength: Int?.none)
         if mode == 7 {

@@ -114,6 +114,9 @@ public enum MBusDecoder {
             }
             try readTransportHeader(&frame, at: &position)
             header.transport = frame.transport
+            if frame.transport.securityMode >= 16, usesDiehlAddressOrder(frame) {
+                header.link.address = frame.link.address?.inDiehlOrder
+            }
         } catch {
             header.authentication = header.authentication ?? frame.authentication
         }
@@ -122,11 +125,14 @@ public enum MBusDecoder {
 
     // MARK: Layers
 
+    /// - Parameter received: The wireless frame as received, for recognising a trailing block CRC (over the bytes as
+    ///   sent); `nil` for wired frames.
     static func decodeLayers(
         _ frame: inout MBusFrame,
         keyring: (MBusAddress) -> MBusKeyring,
         allowAlreadyDecrypted: Bool,
-        layout: LayoutLookup
+        layout: LayoutLookup,
+        received: UnsafeRawBufferPointer? = nil
     ) throws(FrameDecodingError) {
         guard frame.link.direction != .unknown else {
             throw FrameDecodingError(.unsupportedFrame, "C field: not a data telegram function (ACK or reserved)")
@@ -160,6 +166,10 @@ public enum MBusDecoder {
         }
         let transportStart = position
         try readTransportHeader(&frame, at: &position)
+        // Only manufacturer modes (16 and up) can change how the DLL address is read.
+        if frame.transport.securityMode >= 16, usesDiehlAddressOrder(frame) {
+            frame.link.address = frame.link.address?.inDiehlOrder
+        }
         guard let meter = frame.transport.address ?? frame.link.address else {
             throw FrameDecodingError(.unsupportedFrame, "wired frame without a long TPL header (no meter identity)")
         }
@@ -178,7 +188,7 @@ public enum MBusDecoder {
         case .data where isCompact(ci: frame.transport.ci):
             try readCompactRecords(&frame, from: position, protectedEnd: protectedEnd, layout: layout)
         case .data:
-            try readRecords(&frame, from: position, protectedEnd: protectedEnd)
+            try readRecords(&frame, from: position, protectedEnd: protectedEnd, received: received)
         case .alarm, .applicationError:
             frame.payloadRange = position..<frame.byteCount
         }

@@ -288,7 +288,8 @@ public struct MBusSecurity: Sendable, Hashable {
     public var ell: MBusDecryption
     /// Whether the AFL MAC was verified with the meter's key (mode 7).
     public var isMACVerified: Bool
-    /// The number of TPL-encrypted bytes (a multiple of 16).
+    /// The number of TPL-encrypted bytes (a multiple of 16 for modes 5 and 7; for Diehl real-data test data taken
+    /// as already decoded, the content after the TPL header).
     public var encryptedByteCount: Int
     /// Which kind of key opened the frame: the meter's own or a manufacturer default (the weaker if the ELL and TPL
     /// differ); `nil` when nothing was decrypted or MAC-checked.
@@ -445,6 +446,9 @@ public struct MBusFrame: Sendable {
     public var hasMoreRecordsInNextTelegram: Bool
     /// For alarm and application-error frames: the content after the TPL header, kept raw (range in ``bytes``).
     public var payloadRange: Range<Int>?
+    /// Bytes after the last record that were recognised (a trailing format-A block CRC) and ended the record list;
+    /// `nil` when there are none (`firmware-protocols/wmbus-oms.md` §6.1a).
+    public var trailingBytes: MBusTrailingBytes?
     /// The frame from the first CI on, without CRCs and decrypted; ranges in records index it.
     public var bytes: InlineArray<256, UInt8>
     /// The number of valid bytes in ``bytes``.
@@ -479,6 +483,7 @@ public struct MBusFrame: Sendable {
         self.manufacturerDataRange = nil
         self.hasMoreRecordsInNextTelegram = false
         self.payloadRange = nil
+        self.trailingBytes = nil
         self.bytes = InlineArray(repeating: 0)
         self.byteCount = 0
         self.meterTime = nil

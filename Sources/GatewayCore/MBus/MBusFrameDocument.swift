@@ -5,7 +5,8 @@
 /// `meter_time`, `status`, `alarms`, `security`), the layers (`link`, `ell`, `afl`, `tpl`) and every record.
 /// `meter` is the meter's own identity (TPL long header when present); `link` shows the DLL or radio-module
 /// address. Values are exact numbers from scaled integers (``ExactDecimal``); meter times are the meter's
-/// zone-less clock as `YYYY-MM-DDThh:mm:ss`, or `null`.
+/// zone-less clock as `YYYY-MM-DDThh:mm:ss`, or `null`. `trailing_bytes` (count, hex, `recognised_as`) appears only
+/// when the record list ended at recognised trailing bytes.
 public struct MBusFrameDocument: Encodable, Sendable, Equatable {
     var `protocol`: String
     var direction: String
@@ -26,6 +27,7 @@ public struct MBusFrameDocument: Encodable, Sendable, Equatable {
     @ExplicitNull var manufacturerData: String?
     var moreRecordsFollow: Bool
     var payloadHex: String?
+    var trailingBytes: TrailingBytes?
 
     /// Describes a decoded frame.
     ///
@@ -50,6 +52,7 @@ public struct MBusFrameDocument: Encodable, Sendable, Equatable {
         manufacturerData = frame.manufacturerDataRange.map { Hex.encode(frame.bytes(in: $0)) }
         moreRecordsFollow = frame.hasMoreRecordsInNextTelegram
         payloadHex = frame.payloadRange.map { Hex.encode(frame.bytes(in: $0)) }
+        trailingBytes = frame.trailingBytes.map { TrailingBytes($0, in: frame) }
     }
 
     enum CodingKeys: String, CodingKey {
@@ -61,6 +64,7 @@ public struct MBusFrameDocument: Encodable, Sendable, Equatable {
         case manufacturerData = "manufacturer_data"
         case moreRecordsFollow = "more_records_follow"
         case payloadHex = "payload_hex"
+        case trailingBytes = "trailing_bytes"
     }
 
     /// A CI field or another single byte as `0x` and two upper-case digits.

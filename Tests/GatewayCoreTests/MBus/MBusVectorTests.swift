@@ -121,6 +121,9 @@ import Testing
         #expect(frame.manufacturerDataRange.map { Hex.encode(frame.bytes(in: $0)) } == want.manufacturerData)
         #expect(frame.hasMoreRecordsInNextTelegram == want.moreRecordsFollow)
         #expect(frame.payloadRange.map { Hex.encode(frame.bytes(in: $0)) } == want.payloadHex)
+        #expect(frame.trailingBytes?.count == want.trailingBytes?.count)
+        #expect(frame.trailingBytes.map { Hex.encode(frame.bytes(in: $0.range)) } == want.trailingBytes?.hex)
+        #expect(frame.trailingBytes?.kind.rawValue == want.trailingBytes?.recognisedAs)
 
         try #require(frame.recordCount == want.records.count, "record count")
         for (index, (record, expected)) in zip(frame.recordArray, want.records).enumerated() {
@@ -260,6 +263,14 @@ import Testing
         }
         let link = try #require(object["link"] as? [String: Any])
         #expect(link["format"] as? String == want.link.format)
+        if let trailing = want.trailingBytes {
+            let got = try #require(object["trailing_bytes"] as? [String: Any])
+            #expect((got["count"] as? NSNumber)?.intValue == trailing.count)
+            #expect(got["hex"] as? String == trailing.hex)
+            #expect(got["recognised_as"] as? String == trailing.recognisedAs)
+        } else {
+            #expect(object["trailing_bytes"] == nil)
+        }
         #expect(!text.contains(vector.key ?? "no key given"), "the key must never appear in the output")
         for key in vector.defaultKeys ?? [] { #expect(!text.contains(key), "a default key must never appear") }
     }

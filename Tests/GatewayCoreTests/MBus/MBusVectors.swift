@@ -195,6 +195,14 @@ struct MBusValidVector: Decodable, Sendable, CustomTestStringConvertible {
         var manufacturerData: String?
         var moreRecordsFollow: Bool
         var payloadHex: String?
+        var trailingBytes: TrailingBytes?
+    }
+
+    /// `trailing_bytes`, present only for frames accepted with a trailing block CRC.
+    struct TrailingBytes: Decodable, Sendable {
+        var count: Int
+        var hex: String
+        var recognisedAs: String
     }
 
     struct Stated: Decodable, Sendable {

@@ -1,0 +1,124 @@
+import Foundation
+import GatewayCore
+import GatewayTestSupport
+import Testing
+
+/// Real wireless M-Bus gas and water telegrams that no one on this project wrote: the driver tests of wmbusmeters,
+/// with the total volume wmbusmeters prints (`firmware-protocols/corpus-public/wmbus-telegrams.json`).
+///
+/// Every telegram is decoded the way the decode tool does (already-decrypted test data allowed, the test's key when
+/// it has one) and its storage-0 instantaneous volume (Vm or plain volume) is compared with the printed total.
+/// No telegram may ever give a different value; every telegram of an enforced class must give the right one.
+/// Telegrams of the other classes are counted and printed, so the work on them can be measured.
+@Suite struct PublicTelegramCorpusTests {
+    /// The classes the decoder must read right. Add a class here once its decoding is implemented.
+    static let enforcedClasses: Set<String> = ["standard", "trailing_crc", "mfct_mode"]
+
+    struct CorpusFile: Decodable, Sendable {
+        var telegrams: [Telegram]
+    }
+
+    struct Telegram: Decodable, Sendable, CustomTestStringConvertible {
+        var name: String
+        var repo: String
+        var path: String
+        var `class`: String
+        var telegram: String
+        var key: String?
+        var totalM3: String?
+
+        var testDescription: String { "\(name) (\(`class`))" }
+    }
+
+    enum Outcome: Equatable, Sendable {
+        /// The decoded total equals the printed one.
+        case right
+        /// Refused with an error code, or decoded without a volume (`no_volume`).
+        case refused(String)
+        /// A decoded total that differs from the printed one, or a total where the reference prints none.
+        case wrong(String)
+    }
+
+    static let url = Repository.url("firmware-protocols/corpus-public/wmbus-telegrams.json")
+
+    static let telegrams: [Telegram] = {
+        guard let data = try? Data(contentsOf: url) else { return [] }
+        let decoder = JSONDecoder()
+        decoder.keyDecodingStrategy = .convertFromSnakeCase
+        return (try? decoder.decode(CorpusFile.self, from: data))?.telegrams ?? []
+    }()
+
+    /// Decodes one telegram and judges its total.
+    static func outcome(of telegram: Telegram) -> Outcome {
+        guard let bytes = Hex.decode(telegram.telegram) else { return .refused("bad_hex") }
+        let frame: MBusFrame
+        do {
+            frame = try decodeMBus(bytes, wired: false, keyHex: telegram.key, allowAlreadyDecrypted: true)
+        } catch {
+            return .refused(error.code.description)
+        }
+        let volume = frame.recordArray.first {
+            $0.quantity == .volume && $0.storage == 0 && $0.tariff == 0 && $0.subunit == 0
+                && $0.function == .instantaneous && $0.accumulation == .standard && $0.basis != .converted
+        }
+        guard let volume, let value = volume.value.exactDecimal(exponent: Int(volume.exponent)) else {
+            return .refused("no_volume")
+        }
+        guard let expected = telegram.totalM3 else { return .wrong("\(value) where none is printed") }
+        guard let got = Decimal(string: value.description), let want = Decimal(string: expected) else {
+            return .wrong("unparsable \(value)")
+        }
+        return got == want ? .right : .wrong("\(value) instead of \(expected)")
+    }
+
+    @Test func corpusLoads() {
+        #expect(Self.telegrams.count >= 60, "\(Self.url.path) holds \(Self.telegrams.count) telegrams")
+        #expect(Set(Self.telegrams.map(\.name)).count == Self.telegrams.count, "duplicate names")
+        let classes: Set<String> = [
+            "standard", "trailing_crc", "mfct_mode", "compact", "proprietary", "default_key", "other",
+        ]
+        for telegram in Self.telegrams {
+            #expect(classes.contains(telegram.class), "\(telegram.name): unknown class \(telegram.class)")
+            #expect(telegram.repo == "wmbusmeters/wmbusmeters" && !telegram.path.isEmpty, "\(telegram.name)")
+            #expect(Hex.decode(telegram.telegram) != nil, "\(telegram.name): not hex")
+        }
+    }
+
+    @Test(arguments: PublicTelegramCorpusTests.telegrams)
+    func neverAWrongValue(_ telegram: Telegram) {
+        let outcome = Self.outcome(of: telegram)
+        if case .wrong(let why) = outcome {
+            Issue.record("\(telegram.name): \(why)")
+        }
+        if Self.enforcedClasses.contains(telegram.class) {
+            #expect(outcome == .right, "\(telegram.name) (\(telegram.class)): \(outcome)")
+        }
+    }
+
+    /// Prints right / refused (with the error codes) / wrong per class.
+    @Test func printsFiguresPerClass() {
+        var rows: [String: (right: Int, refused: [String: Int], wrong: Int)] = [:]
+        for telegram in Self.telegrams {
+            var row = rows[telegram.class] ?? (0, [:], 0)
+            switch Self.outcome(of: telegram) {
+            case .right: row.right += 1
+            case .refused(let code): row.refused[code, default: 0] += 1
+            case .wrong: row.wrong += 1
+            }
+            rows[telegram.class] = row
+        }
+        var lines = ["public telegram corpus: class | telegrams | right | refused | wrong"]
+        for name in rows.keys.sorted() {
+            let row = rows[name]!
+            let refused = row.refused.values.reduce(0, +)
+            let codes = row.refused.sorted { $0.key < $1.key }.map { "\($0.key)×\($0.value)" }.joined(separator: " ")
+            let enforced = Self.enforcedClasses.contains(name) ? " (enforced)" : ""
+            lines.append(
+                "  \(name)\(enforced) | \(row.right + refused + row.wrong) | \(row.right) | \(refused) \(codes) | "
+                    + "\(row.wrong)"
+            )
+        }
+        print(lines.joined(separator: "\n"))
+        #expect(rows.values.allSatisfy { $0.wrong == 0 })
+    }
+}
