@@ -11,6 +11,9 @@ import GatewayCore
 // - with already-decrypted frames allowed and no key: success is either unencrypted or marked already_decrypted;
 // - a keyed success that decrypted something has protected records only inside what was decrypted or MAC-covered;
 // - peekHeader reads a header for every frame that decodes, and for every unsupported_security_mode rejection.
+// Every path runs all drivers (MBus/Drivers/; seeds in corpus/wmbus-drivers/), so the fuzzer reaches them; a driver
+// frame's records obey the same invariants. One more keyed decode runs only the documented drivers: it may fail
+// only where a driver that is not enabled would have run (unsupported_frame), and otherwise agrees exactly.
 
 /// The fixed test key; the constructed encrypted vectors of firmware-protocols/wmbus-vectors.json use it.
 private let mbusTestKey = AES128Key(hex: "000102030405060708090A0B0C0D0E0F")
@@ -70,18 +73,25 @@ private func decodeMBus(
     _ bytes: UnsafeRawBufferPointer,
     isWired: Bool,
     mode: MBusKeyMode,
-    format: MBusFrameFormat? = nil
+    format: MBusFrameFormat? = nil,
+    drivers: MBusDriverSet = .all
 ) -> Result<MBusFrame, FrameDecodingError> {
     let key: AES128Key? = mode == .testKey ? mbusTestKey : nil
     return Result { () throws(FrameDecodingError) -> MBusFrame in
         if isWired {
-            return try MBusDecoder.decodeWired(bytes, key: { _ in key }, allowAlreadyDecrypted: mode != .noKey)
+            return try MBusDecoder.decodeWired(
+                bytes,
+                key: { _ in key },
+                allowAlreadyDecrypted: mode != .noKey,
+                drivers: drivers
+            )
         }
         return try MBusDecoder.decodeWireless(
             bytes,
             key: { _ in key },
             allowAlreadyDecrypted: mode != .noKey,
-            frameFormat: format
+            frameFormat: format,
+            drivers: drivers
         )
     }
 }
@@ -123,6 +133,26 @@ private func checkMBus(_ bytes: UnsafeRawBufferPointer, isWired: Bool) {
         }
     }
 
+    // Only documented drivers (the live default): the same result, unless a driver that is not enabled ran.
+    let driverErrors: [FrameDecodingError.Code] = [.truncated, .badFrame]
+    switch (decodeMBus(bytes, isWired: isWired, mode: .testKey, drivers: .documented), keyed) {
+    case (.success(let frame), .success(let all)):
+        precondition(frame.driver == nil || frame.driver == all.driver, "a different driver ran")
+        precondition(all.driver != nil || MBusFrameDocument(frame) == keyedDocument, "documented decode differs")
+    case (.failure(let error), .success(let all)):
+        precondition(error.code == .unsupportedFrame && all.driver != nil, "fails without the inferred drivers")
+    case (.success(let frame), .failure(let error)):
+        precondition(
+            frame.manufacturerDataRange != nil && driverErrors.contains(error.code),
+            "decodes with fewer drivers but not with all, and no driver's data was there"
+        )
+    case (.failure(let error), .failure(let keyedError)):
+        precondition(
+            error.code == keyedError.code || (error.code == .unsupportedFrame && driverErrors.contains(keyedError.code)),
+            "a driver changed an error that comes before it"
+        )
+    }
+
     if case .success(let frame) = replay {
         _ = exercise(frame, medium: isWired ? .wired : .wireless)
         precondition(frame.security.tpl != .decrypted && frame.security.ell != .decrypted, "decrypted without a key")
@@ -147,6 +177,13 @@ private func exercise(_ frame: MBusFrame, medium: MBusMedium) -> MBusFrameDocume
     precondition(frame.droppedRecordCount == 0 || frame.recordCount == MBusFrame.maximumRecordCount, "dropped early")
     precondition(frame.direction != .unknown, "a frame with an unknown C field decoded")
     if let meterTime = frame.meterTime { precondition(meterTime.isValid, "an invalid meter time") }
+    if let driver = frame.driver {
+        precondition(MBusDriver.select(for: frame.meter, at: frame.transport.isManufacturerSpecific
+            ? .manufacturerCI(frame.transport.ci) : .manufacturerData)?.id == driver, "a driver ran unselected")
+        precondition(frame.recordCount > 0, "a driver ran and read nothing")
+    } else {
+        precondition(!frame.transport.isManufacturerSpecific, "manufacturer-specific content decoded without driver")
+    }
     let anyProtected = frame.security.tpl == .decrypted || frame.security.ell == .decrypted
     for record in frame.recordArray {
         precondition(record.headerRange.lowerBound >= 0, "record header before the plaintext")

@@ -126,6 +126,13 @@ let otherProtocolFrames: [(topic: String, hex: String)] = [
         "gm/v1/up/mbus/87654321",
         "6828286808017221436587E61E3C03090000000C943A001709000C933E84278406046D0F20013302FD1700000D16"
     ),
+    // wmbus `apator08-public-0303` (wmbus-driver-vectors.json): read by the apator08 driver, enabled below
+    (
+        "gm/v1/up/wmbus/004444DD",
+        "73441486DD4444000303A0B9E527004C4034B31CED0106FF01D093270065F022009661230054D02300EC49240018B424005F012500"
+            + "936D2500FFD525000E3D26001EAC26000B2027000300000000371D0B2000000000000024000000000000280000000000002C0033"
+            + "150C010D2F000000000000"
+    ),
 ]
 
 func run(count: Int, allProtocols: Bool) -> UInt64 {
@@ -152,13 +159,21 @@ func run(count: Int, allProtocols: Bool) -> UInt64 {
         topics: topics
     )
     _ = registry.replace(.cjt188, with: [.init(id: 43, address: "78330011223344", aesKey: nil)], topics: topics)
-    _ = registry.replace(.wmbus, with: [.init(id: 44, address: "ELS-12345678-51-03", aesKey: nil)], topics: topics)
+    _ = registry.replace(
+        .wmbus,
+        with: [
+            .init(id: 44, address: "ELS-12345678-51-03", aesKey: nil),
+            .init(id: 46, address: "APT-004444DD-3-03", aesKey: nil),
+        ],
+        topics: topics
+    )
     _ = registry.replace(.mbus, with: [.init(id: 45, address: "GWF-87654321-60-03", aesKey: nil)], topics: topics)
     registry.collectors = CollectorAssignments([(42, "dtu-1"), (42, "dtu-7"), (43, "dtu-7"), (44, "dtu-9")])
     let ladder = AdmissionLadder(
         topics: topics,
         policy: .serviceCommitments,
-        clocks: MeterClocks(cjt188: MeterClock(utcOffsetMinutes: 480), mbus: MeterClock(utcOffsetMinutes: 60))
+        clocks: MeterClocks(cjt188: MeterClock(utcOffsetMinutes: 480), mbus: MeterClock(utcOffsetMinutes: 60)),
+        mbusDrivers: .all
     )
     let receivedAt = Timestamp(secondsSinceEpoch: 1_795_420_805)
     var batch = SinkBatch()

@@ -76,7 +76,8 @@ struct QuarantineReplayCommand: AsyncParsableCommand {
                     topics: TopicScheme(prefix: configuration.mqtt.topicPrefix),
                     policy: configuration.tickets.policy,
                     clocks: configuration.meters.clocks,
-                    maxPayloadBytes: configuration.mqtt.maxPayloadBytes
+                    maxPayloadBytes: configuration.mqtt.maxPayloadBytes,
+                    mbusDrivers: configuration.meters.mbusDriverSet
                 ),
                 keySealer: configuration.meters.keySealer,
                 keyTable: configuration.meters.keyTable

@@ -62,7 +62,8 @@ struct GatewayRuntime {
             topics: topics,
             policy: configuration.tickets.policy,
             clocks: configuration.meters.clocks,
-            maxPayloadBytes: configuration.mqtt.maxPayloadBytes
+            maxPayloadBytes: configuration.mqtt.maxPayloadBytes,
+            mbusDrivers: configuration.meters.mbusDriverSet
         )
         let mqtt = try MosquittoClient(
             options: configuration.mqtt.connectionOptions,

@@ -44,6 +44,9 @@ public struct AdmissionLadder: Sendable {
     public var clocks: MeterClocks
     /// Payloads larger than this are quarantined as `frame_too_large`.
     public var maxPayloadBytes: Int
+    /// The drivers that may read manufacturer-specific M-Bus content (`meters.mbus_drivers`); by default only
+    /// those of documented layout and scale.
+    public var mbusDrivers: MBusDriverSet
 
     /// The largest payload any supported protocol allows: a native frame of 1,024 bytes (the decoder's limit) is
     /// the largest; wired M-Bus long frames stop at 261 bytes, wireless ones at 256 + CRCs, CJ/T 188 well below.
@@ -55,16 +58,19 @@ public struct AdmissionLadder: Sendable {
     ///   - policy: The ticket policy.
     ///   - clocks: The meter clock zones.
     ///   - maxPayloadBytes: The payload size limit.
+    ///   - mbusDrivers: The M-Bus drivers that may run.
     public init(
         topics: TopicScheme,
         policy: TicketPolicy,
         clocks: MeterClocks,
-        maxPayloadBytes: Int = AdmissionLadder.defaultMaxPayloadBytes
+        maxPayloadBytes: Int = AdmissionLadder.defaultMaxPayloadBytes,
+        mbusDrivers: MBusDriverSet = .documented
     ) {
         self.topics = topics
         self.policy = policy
         self.clocks = clocks
         self.maxPayloadBytes = maxPayloadBytes
+        self.mbusDrivers = mbusDrivers
     }
 
     /// What the ladder decided for one frame.
@@ -383,13 +389,15 @@ public struct AdmissionLadder: Sendable {
                 frame = try MBusDecoder.decodeWired(
                     context.payload,
                     key: { table[$0.registryKey]?.key },
-                    allowAlreadyDecrypted: false
+                    allowAlreadyDecrypted: false,
+                    drivers: mbusDrivers
                 )
             } else {
                 frame = try MBusDecoder.decodeWireless(
                     context.payload,
                     key: { table[$0.registryKey]?.key },
-                    allowAlreadyDecrypted: false
+                    allowAlreadyDecrypted: false,
+                    drivers: mbusDrivers
                 )
             }
         } catch {

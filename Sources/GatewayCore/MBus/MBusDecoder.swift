@@ -9,6 +9,11 @@
 /// Key lookup uses the meter identity at the point a key is needed: the ELL address (`8F`) or DLL address (`8D`)
 /// for ELL AES-CTR; the TPL long-header address (CI `72`) when present, else the DLL address, for TPL modes 5 and 7.
 /// The `key` closure is called at most once per distinct identity.
+///
+/// Manufacturer-specific content (CI `A0`–`B7`, or the data after DIF `0F`/`1F`) is read by a driver when one is
+/// selected for the meter and enabled (``MBusDriver``, ``MBusDriverSet``); its values become records like the
+/// standard ones and ``MBusFrame/driver`` names it. Without one, CI `A0`–`B7` is refused as `unsupported_frame`
+/// and `0F`/`1F` data stays raw.
 public enum MBusDecoder {
     /// The most records a frame keeps (``MBusFrame/maximumRecordCount``).
     public static let maximumRecordCount = MBusFrame.maximumRecordCount
@@ -23,16 +28,19 @@ public enum MBusDecoder {
     ///     wmbusmeters-style test data; the live pipeline passes `false`.
     ///   - frameFormat: `nil` detects the link format (length L + 1 ⇒ no CRCs, longer ⇒ format A). Format B has the
     ///     same length as a frame without CRCs, so it is only used when passed as ``MBusFrameFormat/formatB``.
+    ///   - drivers: The drivers that may read manufacturer-specific content (``MBusDriver``); by default those of
+    ///     documented layout.
     /// - Returns: The decoded frame.
     /// - Throws: ``FrameDecodingError`` naming the first check that failed.
     public static func decodeWireless(
         _ bytes: UnsafeRawBufferPointer,
         key: (MBusAddress) -> AES128Key?,
         allowAlreadyDecrypted: Bool,
-        frameFormat: MBusFrameFormat? = nil
+        frameFormat: MBusFrameFormat? = nil,
+        drivers: MBusDriverSet = .documented
     ) throws(FrameDecodingError) -> MBusFrame {
         var frame = try readWirelessLink(bytes, format: frameFormat)
-        try decodeLayers(&frame, key: key, allowAlreadyDecrypted: allowAlreadyDecrypted)
+        try decodeLayers(&frame, key: key, allowAlreadyDecrypted: allowAlreadyDecrypted, drivers: drivers)
         return frame
     }
 
@@ -41,16 +49,18 @@ public enum MBusDecoder {
     /// - Parameters:
     ///   - bytes: One complete frame from the `68` start byte to the `16` stop byte.
     ///   - key: Returns the meter's AES-128 key for the long header's identity, or `nil`.
-    ///   - allowAlreadyDecrypted: As for ``decodeWireless(_:key:allowAlreadyDecrypted:frameFormat:)``.
+    ///   - allowAlreadyDecrypted: As for ``decodeWireless(_:key:allowAlreadyDecrypted:frameFormat:drivers:)``.
+    ///   - drivers: As for ``decodeWireless(_:key:allowAlreadyDecrypted:frameFormat:drivers:)``.
     /// - Returns: The decoded frame.
     /// - Throws: ``FrameDecodingError`` naming the first check that failed.
     public static func decodeWired(
         _ bytes: UnsafeRawBufferPointer,
         key: (MBusAddress) -> AES128Key?,
-        allowAlreadyDecrypted: Bool
+        allowAlreadyDecrypted: Bool,
+        drivers: MBusDriverSet = .documented
     ) throws(FrameDecodingError) -> MBusFrame {
         var frame = try readWiredLink(bytes)
-        try decodeLayers(&frame, key: key, allowAlreadyDecrypted: allowAlreadyDecrypted)
+        try decodeLayers(&frame, key: key, allowAlreadyDecrypted: allowAlreadyDecrypted, drivers: drivers)
         return frame
     }
 
@@ -107,7 +117,8 @@ public enum MBusDecoder {
     static func decodeLayers(
         _ frame: inout MBusFrame,
         key: (MBusAddress) -> AES128Key?,
-        allowAlreadyDecrypted: Bool
+        allowAlreadyDecrypted: Bool,
+        drivers: MBusDriverSet
     ) throws(FrameDecodingError) {
         guard frame.link.direction != .unknown else {
             throw FrameDecodingError(.unsupportedFrame, "C field: not a data telegram function (ACK or reserved)")
@@ -156,8 +167,11 @@ public enum MBusDecoder {
         )
         protectedEnd = max(protectedEnd, securedEnd)
         switch frame.kind {
+        case .data where frame.transport.isManufacturerSpecific:
+            try decodeManufacturerContent(&frame, from: position, protectedEnd: protectedEnd, drivers: drivers)
         case .data:
             try readRecords(&frame, from: position, protectedEnd: protectedEnd)
+            try decodeManufacturerData(&frame, protectedEnd: protectedEnd, drivers: drivers)
         case .alarm, .applicationError:
             frame.payloadRange = position..<frame.byteCount
         }
