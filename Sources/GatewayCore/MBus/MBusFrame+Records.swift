@@ -51,7 +51,7 @@ extension MBusFrame {
         guard direction == .fromMeter else { return 0 }
         let frameTime = clock.instant(of: meterTime, orElse: receivedAt)
         var frameBits: Int64 = meterTime == nil ? Self.clockInvalidStatusBit : 0
-        if let driver, MBusDriver.row(driver)?.certainty != .documented {
+        if let driver, driver.certainty != .documented {
             frameBits |= Self.inferredScaleStatusBit
         }
         let count = min(max(recordCount, 0), Self.maximumRecordCount)

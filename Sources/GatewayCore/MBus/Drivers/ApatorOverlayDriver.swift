@@ -12,6 +12,16 @@ enum ApatorOverlayDriver {
     /// The register bytes.
     static let registerLength = 4
 
+    /// Manufacturer `0x8614`, version/type 03/03 or 0F/0F, CI `A0` (the identities of its row in
+    /// ``MBusDriver/all``).
+    static func isSelected(_ meter: MBusAddress, at location: MBusDriverLocation) -> Bool {
+        guard case .manufacturerCI(0xA0) = location, meter.manufacturerCode == 0x8614 else { return false }
+        switch (meter.version, meter.deviceType) {
+        case (0x03, 0x03), (0x0F, 0x0F): return true
+        default: return false
+        }
+    }
+
     static func decode(_ frame: inout MBusFrame, payload: Range<Int>, protectedEnd: Int) throws(FrameDecodingError) {
         guard payload.count >= registerLength else {
             throw FrameDecodingError(.truncated, "driver apator08: fewer than 4 bytes for the total register")

@@ -11,21 +11,21 @@ extension MBusDecoder {
         protectedEnd: Int,
         drivers: MBusDriverSet
     ) throws(FrameDecodingError) {
-        guard let driver = MBusDriver.select(for: frame.meter, at: .manufacturerCI(frame.transport.ci)) else {
+        guard let driver = MBusDriverID.select(for: frame.meter, at: .manufacturerCI(frame.transport.ci)) else {
             throw FrameDecodingError(
                 .unsupportedFrame,
                 "CI: manufacturer-specific content and no driver for this manufacturer, version and device type"
             )
         }
-        guard drivers.contains(driver.id) else {
+        guard drivers.contains(driver) else {
             throw FrameDecodingError(
                 .unsupportedFrame,
                 "CI: manufacturer-specific content; its driver is not enabled (meters.mbus_drivers)"
             )
         }
         frame.recordCount = 0
-        try runDriver(driver.id, on: &frame, payload: start..<frame.byteCount, protectedEnd: protectedEnd)
-        frame.driver = driver.id
+        try runDriver(driver, on: &frame, payload: start..<frame.byteCount, protectedEnd: protectedEnd)
+        frame.driver = driver
     }
 
     /// Decodes the manufacturer data after a `0F`/`1F` DIF with its driver, when one is selected and enabled; else
@@ -38,10 +38,10 @@ extension MBusDecoder {
         drivers: MBusDriverSet
     ) throws(FrameDecodingError) {
         guard let range = frame.manufacturerDataRange,
-            let driver = MBusDriver.select(for: frame.meter, at: .manufacturerData), drivers.contains(driver.id)
+            let driver = MBusDriverID.select(for: frame.meter, at: .manufacturerData), drivers.contains(driver)
         else { return }
-        try runDriver(driver.id, on: &frame, payload: range, protectedEnd: protectedEnd)
-        frame.driver = driver.id
+        try runDriver(driver, on: &frame, payload: range, protectedEnd: protectedEnd)
+        frame.driver = driver
     }
 
     /// Runs one driver's decode function: the static dispatch of the driver table.

@@ -25,6 +25,25 @@ public enum MBusDriverID: String, Sendable, Hashable, CaseIterable {
         case .apator08: 1 << 0
         }
     }
+
+    /// How well the driver's layout and scale are known (the same as its row in ``MBusDriver/all``).
+    public var certainty: MBusDriverCertainty {
+        switch self {
+        case .apator08: .inferred
+        }
+    }
+
+    /// The selection the decoder runs per frame: the same rule as ``MBusDriver/select(for:at:)``, written as code
+    /// so the hot path copies no table row (a test checks that both agree on every identity of the table).
+    ///
+    /// - Parameters:
+    ///   - meter: The meter identity.
+    ///   - location: Where the manufacturer data sits.
+    /// - Returns: The driver, or `nil`.
+    public static func select(for meter: MBusAddress, at location: MBusDriverLocation) -> MBusDriverID? {
+        if ApatorOverlayDriver.isSelected(meter, at: location) { return .apator08 }
+        return nil
+    }
 }
 
 /// Where a driver's data sits in the application layer.

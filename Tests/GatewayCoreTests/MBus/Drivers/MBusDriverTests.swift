@@ -195,11 +195,35 @@ struct MBusDriverVectorFile: Decodable, Sendable {
     func doesNotSelectAnotherIdentity(_ code: UInt16, _ version: UInt8, _ type: UInt8) {
         let address = MBusAddress(manufacturerCode: code, id: 0x0044_44DD, version: version, deviceType: type)
         #expect(MBusDriver.select(for: address, at: .manufacturerCI(0xA0)) == nil)
+        #expect(MBusDriverID.select(for: address, at: .manufacturerCI(0xA0)) == nil)
     }
 
     @Test func doesNotSelectAnotherLocation() {
         #expect(MBusDriver.select(for: Self.apator, at: .manufacturerCI(0xA1)) == nil)
         #expect(MBusDriver.select(for: Self.apator, at: .manufacturerData) == nil)
+    }
+
+    @Test func codedSelectionAgreesWithTheTable() {
+        for driver in MBusDriver.all {
+            #expect(driver.id.certainty == driver.certainty)
+            for identity in driver.identities {
+                let meter = MBusAddress(
+                    manufacturerCode: identity.manufacturerCode,
+                    id: 0x1234_5678,
+                    version: identity.version,
+                    deviceType: identity.deviceType
+                )
+                #expect(MBusDriverID.select(for: meter, at: driver.location) == driver.id)
+                for other in [MBusDriverLocation.manufacturerData, .manufacturerCI(0xA0), .manufacturerCI(0xB7)] {
+                    #expect(MBusDriverID.select(for: meter, at: other) == MBusDriver.select(for: meter, at: other)?.id)
+                }
+                for flip in [UInt16(0x8000), 0x0001] {
+                    var changed = meter
+                    changed.manufacturerCode ^= flip
+                    #expect(MBusDriverID.select(for: changed, at: driver.location) == nil)
+                }
+            }
+        }
     }
 
     @Test func tableIsUnambiguous() {
