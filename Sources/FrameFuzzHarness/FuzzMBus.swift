@@ -148,7 +148,8 @@ private func checkMBus(_ bytes: UnsafeRawBufferPointer, isWired: Bool) {
         )
     case (.failure(let error), .failure(let keyedError)):
         precondition(
-            error.code == keyedError.code || (error.code == .unsupportedFrame && driverErrors.contains(keyedError.code)),
+            error.code == keyedError.code
+                || (error.code == .unsupportedFrame && driverErrors.contains(keyedError.code)),
             "a driver changed an error that comes before it"
         )
     }
@@ -178,8 +179,9 @@ private func exercise(_ frame: MBusFrame, medium: MBusMedium) -> MBusFrameDocume
     precondition(frame.direction != .unknown, "a frame with an unknown C field decoded")
     if let meterTime = frame.meterTime { precondition(meterTime.isValid, "an invalid meter time") }
     if let driver = frame.driver {
-        precondition(MBusDriver.select(for: frame.meter, at: frame.transport.isManufacturerSpecific
-            ? .manufacturerCI(frame.transport.ci) : .manufacturerData)?.id == driver, "a driver ran unselected")
+        let location: MBusDriverLocation =
+            frame.transport.isManufacturerSpecific ? .manufacturerCI(frame.transport.ci) : .manufacturerData
+        precondition(MBusDriver.select(for: frame.meter, at: location)?.id == driver, "a driver ran unselected")
         precondition(frame.recordCount > 0, "a driver ran and read nothing")
     } else {
         precondition(!frame.transport.isManufacturerSpecific, "manufacturer-specific content decoded without driver")
