@@ -11,8 +11,9 @@
 //
 // To add a driver: specify the layout with its source, certainty and vectors in
 // `firmware-protocols/wmbus-drivers.md` (vectors from `firmware-protocols/tools/gen_wmbus_driver_vectors.py`), add
-// a case to `MBusDriverID`, its row to `MBusDriver.all`, and its decode function (a file beside this one)
-// to `MBusDecoder.runDriver` (MBusDecoder+Drivers.swift).
+// a case to `MBusDriverID` (bit, certainty), its row to `MBusDriver.all`, a file beside this one with its decode
+// function and selection rule, called from `MBusDriverID.select` and `MBusDecoder.runDriver`
+// (MBusDecoder+Drivers.swift).
 
 /// The drivers the gateway has; the raw value is the name used in the configuration and the decode JSON.
 public enum MBusDriverID: String, Sendable, Hashable, CaseIterable {
