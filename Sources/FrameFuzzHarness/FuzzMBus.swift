@@ -21,6 +21,9 @@ import GatewayCore
 //   a verified MAC or a decrypted ELL, and the frame without them decodes to the same records.
 // Every wireless frame without CRCs is also checked with its final format-A block CRC appended (L + 2), so the
 // tolerant path is reached from every seed.
+// Every path runs all drivers (MBus/Drivers/; seeds in corpus/wmbus-drivers/), so the fuzzer reaches them; a driver
+// frame's records obey the same invariants. One more keyed decode runs only the documented drivers: it may fail
+// only where a driver that is not enabled would have run (unsupported_frame), and otherwise agrees exactly.
 
 /// The fixed test key; the constructed encrypted vectors of firmware-protocols/wmbus-vectors.json use it.
 private let mbusTestKey = AES128Key(hex: "000102030405060708090A0B0C0D0E0F")
@@ -94,7 +97,8 @@ private func decodeMBus(
     _ bytes: UnsafeRawBufferPointer,
     isWired: Bool,
     mode: MBusKeyMode,
-    format: MBusFrameFormat? = nil
+    format: MBusFrameFormat? = nil,
+    drivers: MBusDriverSet = .all
 ) -> Result<MBusFrame, FrameDecodingError> {
     let keyring: MBusKeyring
     switch mode {
@@ -109,7 +113,8 @@ private func decodeMBus(
                 bytes,
                 keyring: { _ in keyring },
                 allowAlreadyDecrypted: allow,
-                layout: { _, signature in mbusFuzzLayouts.first { $0.signature == signature } }
+                layout: { _, signature in mbusFuzzLayouts.first { $0.signature == signature } },
+                drivers: drivers
             )
         }
         return try MBusDecoder.decodeWireless(
@@ -117,7 +122,8 @@ private func decodeMBus(
             keyring: { _ in keyring },
             allowAlreadyDecrypted: allow,
             frameFormat: format,
-            layout: { _, signature in mbusFuzzLayouts.first { $0.signature == signature } }
+            layout: { _, signature in mbusFuzzLayouts.first { $0.signature == signature } },
+            drivers: drivers
         )
     }
 }
@@ -171,6 +177,27 @@ private func checkMBusOnce(_ bytes: UnsafeRawBufferPointer, isWired: Bool) {
                 preconditionFailure("fails without a key before any key lookup but decodes with one")
             }
         }
+    }
+
+    // Only documented drivers (the live default): the same result, unless a driver that is not enabled ran.
+    let driverErrors: [FrameDecodingError.Code] = [.truncated, .badFrame]
+    switch (decodeMBus(bytes, isWired: isWired, mode: .testKey, drivers: .documented), keyed) {
+    case (.success(let frame), .success(let all)):
+        precondition(frame.driver == nil || frame.driver == all.driver, "a different driver ran")
+        precondition(all.driver != nil || MBusFrameDocument(frame) == keyedDocument, "documented decode differs")
+    case (.failure(let error), .success(let all)):
+        precondition(error.code == .unsupportedFrame && all.driver != nil, "fails without the inferred drivers")
+    case (.success(let frame), .failure(let error)):
+        precondition(
+            frame.manufacturerDataRange != nil && driverErrors.contains(error.code),
+            "decodes with fewer drivers but not with all, and no driver's data was there"
+        )
+    case (.failure(let error), .failure(let keyedError)):
+        precondition(
+            error.code == keyedError.code
+                || (error.code == .unsupportedFrame && driverErrors.contains(keyedError.code)),
+            "a driver changed an error that comes before it"
+        )
     }
 
     if case .success(let frame) = replay {
@@ -227,6 +254,14 @@ private func exercise(_ frame: MBusFrame, medium: MBusMedium) -> MBusFrameDocume
     precondition(frame.droppedRecordCount == 0 || frame.recordCount == MBusFrame.maximumRecordCount, "dropped early")
     precondition(frame.direction != .unknown, "a frame with an unknown C field decoded")
     if let meterTime = frame.meterTime { precondition(meterTime.isValid, "an invalid meter time") }
+    if let driver = frame.driver {
+        let location: MBusDriverLocation =
+            frame.transport.isManufacturerSpecific ? .manufacturerCI(frame.transport.ci) : .manufacturerData
+        precondition(MBusDriver.select(for: frame.meter, at: location)?.id == driver, "a driver ran unselected")
+        precondition(frame.recordCount > 0, "a driver ran and read nothing")
+    } else {
+        precondition(!frame.transport.isManufacturerSpecific, "manufacturer-specific content decoded without driver")
+    }
     let anyProtected = frame.security.tpl == .decrypted || frame.security.ell == .decrypted
     for record in frame.recordArray {
         precondition(record.headerRange.lowerBound >= 0, "record header before the plaintext")

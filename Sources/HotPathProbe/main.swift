@@ -132,6 +132,13 @@ let otherProtocolFrames: [(topic: String, hex: String)] = [
         "434401064523010005038C2032900F002C2567120000406BF50C8ED5BE097A320020071060A8E3B6DA9FF4BD32FD250F70B321957D0F"
             + "B9F35BE46768335A5DAAAAF89506"
     ),
+    // wmbus `apator08-public-0303` (wmbus-driver-vectors.json): read by the apator08 driver, enabled below
+    (
+        "gm/v1/up/wmbus/004444DD",
+        "73441486DD4444000303A0B9E527004C4034B31CED0106FF01D093270065F022009661230054D02300EC49240018B424005F012500"
+            + "936D2500FFD525000E3D26001EAC26000B2027000300000000371D0B2000000000000024000000000000280000000000002C0033"
+            + "150C010D2F000000000000"
+    ),
 ]
 
 func run(count: Int, allProtocols: Bool) -> UInt64 {
@@ -163,6 +170,7 @@ func run(count: Int, allProtocols: Bool) -> UInt64 {
         with: [
             .init(id: 44, address: "ELS-12345678-51-03", aesKey: nil),
             .init(id: 46, address: "APA-00012345-5-03", aesKey: nil),
+            .init(id: 47, address: "APT-004444DD-3-03", aesKey: nil),
         ],
         topics: topics
     )
@@ -178,7 +186,8 @@ func run(count: Int, allProtocols: Bool) -> UInt64 {
         topics: topics,
         policy: .serviceCommitments,
         clocks: MeterClocks(cjt188: MeterClock(utcOffsetMinutes: 480), mbus: MeterClock(utcOffsetMinutes: 60)),
-        defaultKeys: defaultKeys
+        defaultKeys: defaultKeys,
+        mbusDrivers: .all
     )
     let receivedAt = Timestamp(secondsSinceEpoch: 1_795_420_805)
     var batch = SinkBatch()

@@ -77,7 +77,8 @@ struct QuarantineReplayCommand: AsyncParsableCommand {
                     policy: configuration.tickets.policy,
                     clocks: configuration.meters.clocks,
                     maxPayloadBytes: configuration.mqtt.maxPayloadBytes,
-                    defaultKeys: configuration.meters.defaultKeySet
+                    defaultKeys: configuration.meters.defaultKeySet,
+                    mbusDrivers: configuration.meters.mbusDriverSet
                 ),
                 keySealer: configuration.meters.keySealer,
                 keyTable: configuration.meters.keyTable

@@ -176,14 +176,16 @@ struct DecodeCommand: ParsableCommand {
             return json(result) { CJT188FrameDocument($0) }
         case .wmbus:
             // The decode tool accepts "already decrypted" test-data frames; the decoder only takes that path when
-            // no --key is given (with a key such a frame is an already_decrypted error).
+            // no --key is given (with a key such a frame is an already_decrypted error). It runs every driver,
+            // inferred ones too: the JSON's "driver" names the one that read the frame and how certain it is.
             let result = bytes.withUnsafeBytes { raw in
                 Result { () throws(FrameDecodingError) -> MBusFrame in
                     try MBusDecoder.decodeWireless(
                         raw,
                         key: { _ in key },
                         allowAlreadyDecrypted: true,
-                        layout: { _, signature in layouts.first { $0.signature == signature } }
+                        layout: { _, signature in layouts.first { $0.signature == signature } },
+                        drivers: .all
                     )
                 }
             }
@@ -195,7 +197,8 @@ struct DecodeCommand: ParsableCommand {
                         raw,
                         key: { _ in key },
                         allowAlreadyDecrypted: true,
-                        layout: { _, signature in layouts.first { $0.signature == signature } }
+                        layout: { _, signature in layouts.first { $0.signature == signature } },
+                        drivers: .all
                     )
                 }
             }

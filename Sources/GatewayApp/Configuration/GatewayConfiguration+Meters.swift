@@ -10,12 +10,17 @@ extension GatewayConfiguration {
         var mbusClockOffsetMinutes = 60
         var masterKeyFile = ""
         var keyFile = ""
+        var mbusDrivers = ""
         /// The master key read from ``masterKeyFile`` when the configuration was loaded (32 bytes), or nil.
         var masterKey: [UInt8]?
         /// The keys read from ``keyFile`` when the configuration was loaded, or nil.
         var keyTable: MeterKeyTable?
         /// `[meters.default_keys]`: published default keys by manufacturer letters (``DefaultKeySources``).
         var defaultKeys: [String: [[UInt8]]] = [:]
+
+        /// The M-Bus drivers the decoder may run: those of documented layout plus the ones ``mbusDrivers`` names
+        /// (validated when the configuration is loaded).
+        var mbusDriverSet: MBusDriverSet { MBusDriverSet(names: mbusDrivers) ?? .documented }
 
         /// The sealer of meter keys, when a master key is configured.
         var keySealer: MeterKeySealer? { masterKey.flatMap { MeterKeySealer(masterKey: $0) } }
@@ -58,6 +63,16 @@ extension GatewayConfiguration.Meters {
                 + "instead of the keys in the database, which are then ignored; a meter not in it has no key. Read "
                 + "at start. Relative: inside $CREDENTIALS_DIRECTORY. Must not be readable by others. Not together "
                 + "with master_key_file."
+        ),
+        Setting(
+            section: "meters",
+            key: "mbus_drivers",
+            kind: .string(\.meters.mbusDrivers, isSecret: false, allowed: nil),
+            help:
+                "Comma-separated M-Bus drivers of inferred scale to run besides the documented ones (see the README, "
+                + "Proprietary payloads): apator08. Their readings carry status bit 41 (inferred scale); check them "
+                + "against the meter's display before billing. Empty: frames only such a driver reads are "
+                + "quarantined as unsupported_frame."
         ),
     ]
 

@@ -106,6 +106,13 @@ extension GatewayConfiguration {
                 environment: environment
             )
         }
+        guard MBusDriverSet(names: configuration.meters.mbusDrivers) != nil else {
+            throw ConfigurationError(
+                setting: "meters.mbus_drivers",
+                problem: "names a driver the gateway does not have (known: "
+                    + MBusDriverID.allCases.map(\.rawValue).joined(separator: ", ") + ")"
+            )
+        }
         try configuration.validateCombinations()
         try configuration.validateTransportSecurity(environment: environment)
         return configuration

@@ -63,7 +63,8 @@ struct GatewayRuntime {
             policy: configuration.tickets.policy,
             clocks: configuration.meters.clocks,
             maxPayloadBytes: configuration.mqtt.maxPayloadBytes,
-            defaultKeys: configuration.meters.defaultKeySet
+            defaultKeys: configuration.meters.defaultKeySet,
+            mbusDrivers: configuration.meters.mbusDriverSet
         )
         let mqtt = try MosquittoClient(
             options: configuration.mqtt.connectionOptions,

@@ -47,6 +47,9 @@ public struct AdmissionLadder: Sendable {
     /// Manufacturer default keys (`[meters.default_keys]`), tried only for a registered M-Bus meter without a key
     /// of its own; what they open is stored `plain` with key source `default` (``MBusDefaultKeys``).
     public var defaultKeys: MBusDefaultKeys
+    /// The drivers that may read manufacturer-specific M-Bus content (`meters.mbus_drivers`); by default only
+    /// those of documented layout and scale.
+    public var mbusDrivers: MBusDriverSet
 
     /// The largest payload any supported protocol allows: a native frame of 1,024 bytes (the decoder's limit) is
     /// the largest; wired M-Bus long frames stop at 261 bytes, wireless ones at 256 + CRCs, CJ/T 188 well below.
@@ -59,18 +62,21 @@ public struct AdmissionLadder: Sendable {
     ///   - clocks: The meter clock zones.
     ///   - maxPayloadBytes: The payload size limit.
     ///   - defaultKeys: Manufacturer default keys (none unless configured).
+    ///   - mbusDrivers: The M-Bus drivers that may run.
     public init(
         topics: TopicScheme,
         policy: TicketPolicy,
         clocks: MeterClocks,
         maxPayloadBytes: Int = AdmissionLadder.defaultMaxPayloadBytes,
-        defaultKeys: MBusDefaultKeys = MBusDefaultKeys()
+        defaultKeys: MBusDefaultKeys = MBusDefaultKeys(),
+        mbusDrivers: MBusDriverSet = .documented
     ) {
         self.topics = topics
         self.policy = policy
         self.clocks = clocks
         self.maxPayloadBytes = maxPayloadBytes
         self.defaultKeys = defaultKeys
+        self.mbusDrivers = mbusDrivers
     }
 
     /// What the ladder decided for one frame.
@@ -396,7 +402,8 @@ public struct AdmissionLadder: Sendable {
                     layout: { meter, signature in
                         asked = (meter, signature)
                         return Self.layout(of: meter, signature, in: table, formats)
-                    }
+                    },
+                    drivers: mbusDrivers
                 )
             } else {
                 frame = try MBusDecoder.decodeWireless(
@@ -406,7 +413,8 @@ public struct AdmissionLadder: Sendable {
                     layout: { meter, signature in
                         asked = (meter, signature)
                         return Self.layout(of: meter, signature, in: table, formats)
-                    }
+                    },
+                    drivers: mbusDrivers
                 )
             }
         } catch {

@@ -144,8 +144,12 @@ public struct MeterRegistry: Sendable {
 
 extension MBusAddress {
     /// The four identity fields packed into one integer: manufacturer, id, version, device type.
+    ///
+    /// The manufacturer is its three letters (bits 14–0): bit 15, which some meters set on the wire (Apator's
+    /// AT-WMBUS-08 sends `14 86`, `APT` = `0x0614`), is not part of ``registryAddress``, so a meter registered as
+    /// `APT-…` is found whichever way it sends it.
     public var registryKey: UInt64 {
-        UInt64(manufacturerCode) << 48 | UInt64(id) << 16 | UInt64(version) << 8 | UInt64(deviceType)
+        UInt64(manufacturerCode & 0x7FFF) << 48 | UInt64(id) << 16 | UInt64(version) << 8 | UInt64(deviceType)
     }
 
     /// Whether a topic's address names this meter: either its 8-digit identification number or its full

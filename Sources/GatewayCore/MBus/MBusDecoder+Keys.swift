@@ -3,7 +3,7 @@
 extension MBusDecoder {
     /// Decodes one wireless M-Bus frame, trying each key of the identity's keyring in order.
     ///
-    /// As ``decodeWireless(_:key:allowAlreadyDecrypted:frameFormat:layout:)``, except that the lookup returns a
+    /// As ``decodeWireless(_:key:allowAlreadyDecrypted:frameFormat:layout:drivers:)``, except that the lookup returns a
     /// ``MBusKeyring``: the meter's own key, or its manufacturer's default keys. The first key whose check passes
     /// (ELL PayloadCRC, mode-7 AFL MAC, `2F 2F` at the start of the first mode-5 block) opens the frame, and
     /// ``MBusSecurity/keySource`` records which kind it was. Each extra key costs one AES block (mode 5), one
@@ -13,10 +13,11 @@ extension MBusDecoder {
     ///   - bytes: One complete frame as received.
     ///   - keyring: Returns the keys to try for an identity (``MBusKeyring/empty`` when there are none); called at
     ///     most once per distinct identity.
-    ///   - allowAlreadyDecrypted: As for ``decodeWireless(_:key:allowAlreadyDecrypted:frameFormat:layout:)``, when the
+    ///   - allowAlreadyDecrypted: As for ``decodeWireless(_:key:allowAlreadyDecrypted:frameFormat:layout:drivers:)``, when the
     ///     keyring is empty.
-    ///   - frameFormat: As for ``decodeWireless(_:key:allowAlreadyDecrypted:frameFormat:layout:)``.
+    ///   - frameFormat: As for ``decodeWireless(_:key:allowAlreadyDecrypted:frameFormat:layout:drivers:)``.
     ///   - layout: Returns the known record layout of a meter for a compact frame's format signature.
+    ///   - drivers: The drivers that may read manufacturer-specific content (``MBusDriver``).
     /// - Returns: The decoded frame.
     /// - Throws: ``FrameDecodingError`` naming the first check that failed.
     public static func decodeWireless(
@@ -24,7 +25,8 @@ extension MBusDecoder {
         keyring: (MBusAddress) -> MBusKeyring,
         allowAlreadyDecrypted: Bool,
         frameFormat: MBusFrameFormat? = nil,
-        layout: LayoutLookup = { _, _ in nil }
+        layout: LayoutLookup = { _, _ in nil },
+        drivers: MBusDriverSet = .documented
     ) throws(FrameDecodingError) -> MBusFrame {
         var frame = try readWirelessLink(bytes, format: frameFormat)
         try decodeLayers(
@@ -32,29 +34,38 @@ extension MBusDecoder {
             keyring: keyring,
             allowAlreadyDecrypted: allowAlreadyDecrypted,
             layout: layout,
+            drivers: drivers,
             received: bytes
         )
         return frame
     }
 
     /// Decodes one wired M-Bus long frame, trying each key of the identity's keyring in order (as
-    /// ``decodeWireless(_:keyring:allowAlreadyDecrypted:frameFormat:layout:)``).
+    /// ``decodeWireless(_:keyring:allowAlreadyDecrypted:frameFormat:layout:drivers:)``).
     ///
     /// - Parameters:
     ///   - bytes: One complete frame from the `68` start byte to the `16` stop byte.
     ///   - keyring: Returns the keys to try for the long header's identity.
-    ///   - allowAlreadyDecrypted: As for ``decodeWired(_:key:allowAlreadyDecrypted:layout:)``.
-    ///   - layout: As for ``decodeWireless(_:keyring:allowAlreadyDecrypted:frameFormat:layout:)``.
+    ///   - allowAlreadyDecrypted: As for ``decodeWired(_:key:allowAlreadyDecrypted:layout:drivers:)``.
+    ///   - layout: As for ``decodeWireless(_:keyring:allowAlreadyDecrypted:frameFormat:layout:drivers:)``.
+    ///   - drivers: As for ``decodeWireless(_:keyring:allowAlreadyDecrypted:frameFormat:layout:drivers:)``.
     /// - Returns: The decoded frame.
     /// - Throws: ``FrameDecodingError`` naming the first check that failed.
     public static func decodeWired(
         _ bytes: UnsafeRawBufferPointer,
         keyring: (MBusAddress) -> MBusKeyring,
         allowAlreadyDecrypted: Bool,
-        layout: LayoutLookup = { _, _ in nil }
+        layout: LayoutLookup = { _, _ in nil },
+        drivers: MBusDriverSet = .documented
     ) throws(FrameDecodingError) -> MBusFrame {
         var frame = try readWiredLink(bytes)
-        try decodeLayers(&frame, keyring: keyring, allowAlreadyDecrypted: allowAlreadyDecrypted, layout: layout)
+        try decodeLayers(
+            &frame,
+            keyring: keyring,
+            allowAlreadyDecrypted: allowAlreadyDecrypted,
+            layout: layout,
+            drivers: drivers
+        )
         return frame
     }
 

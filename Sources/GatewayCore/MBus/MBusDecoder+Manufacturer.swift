@@ -58,13 +58,13 @@ extension MBusDecoder {
 
     /// Handles a TPL security mode other than 0, 5 and 7: a known manufacturer scheme is refused with its name,
     /// except Diehl real-data content that is already decoded (test data), taken as such only when the caller allows
-    /// already-decrypted frames, no key is registered and the content matches the checksum in the CFG. Returns the
+    /// already-decrypted frames, no key (of the meter's own or a default) is known and the content matches the checksum in the CFG. Returns the
     /// end of the protected part (0: nothing is protected).
     static func readManufacturerSecurityMode(
         _ frame: inout MBusFrame,
         at position: Int,
         keys: inout KeyCache,
-        key: (MBusAddress) -> AES128Key?,
+        keyring: (MBusAddress) -> MBusKeyring,
         allowAlreadyDecrypted: Bool
     ) throws(FrameDecodingError) -> Int {
         guard let scheme = manufacturerScheme(frame) else {
@@ -82,7 +82,7 @@ extension MBusDecoder {
                 configuration: frame.transport.configuration ?? 0,
                 sum: sum
             ),
-            keys.key(for: frame.meter, lookup: key) == nil
+            keys.keyring(for: frame.meter, lookup: keyring).isEmpty
         else {
             throw FrameDecodingError(.unsupportedSecurityMode, scheme.refusal)
         }

@@ -124,7 +124,8 @@ extension MBusDecoder {
         case 0x7C, 0x7D:
             throw FrameDecodingError(.unsupportedFrame, "CI: DLMS/COSEM content")
         case 0xA0...0xB7:
-            throw FrameDecodingError(.unsupportedFrame, "CI: manufacturer-specific content")
+            // No TPL header; a driver reads the content (MBusDecoder+Drivers.swift) or the frame is refused there.
+            (header, frame.kind) = (.none, .data)
         case 0x8C...0x8F, 0x90:
             throw FrameDecodingError(.unsupportedFrame, "CI: ELL or AFL in an unsupported position")
         default:
@@ -204,7 +205,7 @@ extension MBusDecoder {
                 &frame,
                 at: position,
                 keys: &keys,
-                key: key,
+                keyring: keyring,
                 allowAlreadyDecrypted: allowAlreadyDecrypted
             )
         }

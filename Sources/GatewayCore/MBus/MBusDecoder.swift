@@ -9,11 +9,16 @@
 /// Key lookup uses the meter identity at the point a key is needed: the ELL address (`8F`) or DLL address (`8D`)
 /// for ELL AES-CTR; the TPL long-header address (CI `72`) when present, else the DLL address, for TPL modes 5 and 7.
 /// The `key` closure is called at most once per distinct identity. The `keyring` variants
-/// (``decodeWireless(_:keyring:allowAlreadyDecrypted:frameFormat:layout:)``) take several candidate keys per identity,
+/// (``decodeWireless(_:keyring:allowAlreadyDecrypted:frameFormat:layout:drivers:)``) take several candidate keys per identity,
 /// such as a manufacturer's default keys, and record which kind opened the frame (``MBusSecurity/keySource``).
 ///
 /// Compact frames (CI `79`, `7B`, `73`) carry values without their DIF/VIF chains; their records are rebuilt from
 /// the layout the `layout` closure returns for the frame's meter and format signature (``MBusRecordLayout``).
+///
+/// Manufacturer-specific content (CI `A0`–`B7`, or the data after DIF `0F`/`1F`) is read by a driver when one is
+/// selected for the meter and enabled (``MBusDriver``, ``MBusDriverSet``); its values become records like the
+/// standard ones and ``MBusFrame/driver`` names it. Without one, CI `A0`–`B7` is refused as `unsupported_frame`
+/// and `0F`/`1F` data stays raw.
 public enum MBusDecoder {
     /// The most records a frame keeps (``MBusFrame/maximumRecordCount``).
     public static let maximumRecordCount = MBusFrame.maximumRecordCount
@@ -31,6 +36,8 @@ public enum MBusDecoder {
     ///   - layout: For a compact frame (CI `79`, `7B`, `73`): the meter's record layout with the frame's format
     ///     signature, or `nil` when none is known (the frame then fails with `unknown_format`). Called at most once,
     ///     after the security checks; the default knows no layouts.
+    ///   - drivers: The drivers that may read manufacturer-specific content (``MBusDriver``); by default those of
+    ///     documented layout.
     /// - Returns: The decoded frame.
     /// - Throws: ``FrameDecodingError`` naming the first check that failed.
     public static func decodeWireless(
@@ -38,14 +45,16 @@ public enum MBusDecoder {
         key: (MBusAddress) -> AES128Key?,
         allowAlreadyDecrypted: Bool,
         frameFormat: MBusFrameFormat? = nil,
-        layout: LayoutLookup = { _, _ in nil }
+        layout: LayoutLookup = { _, _ in nil },
+        drivers: MBusDriverSet = .documented
     ) throws(FrameDecodingError) -> MBusFrame {
         try decodeWireless(
             bytes,
             keyring: { MBusKeyring(meterKey: key($0)) },
             allowAlreadyDecrypted: allowAlreadyDecrypted,
             frameFormat: frameFormat,
-            layout: layout
+            layout: layout,
+            drivers: drivers
         )
     }
 
@@ -54,21 +63,24 @@ public enum MBusDecoder {
     /// - Parameters:
     ///   - bytes: One complete frame from the `68` start byte to the `16` stop byte.
     ///   - key: Returns the meter's AES-128 key for the long header's identity, or `nil`.
-    ///   - allowAlreadyDecrypted: As for ``decodeWireless(_:key:allowAlreadyDecrypted:frameFormat:layout:)``.
-    ///   - layout: As for ``decodeWireless(_:key:allowAlreadyDecrypted:frameFormat:layout:)`` (CI `73`).
+    ///   - allowAlreadyDecrypted: As for ``decodeWireless(_:key:allowAlreadyDecrypted:frameFormat:layout:drivers:)``.
+    ///   - layout: As for ``decodeWireless(_:key:allowAlreadyDecrypted:frameFormat:layout:drivers:)`` (CI `73`).
+    ///   - drivers: As for ``decodeWireless(_:key:allowAlreadyDecrypted:frameFormat:layout:drivers:)``.
     /// - Returns: The decoded frame.
     /// - Throws: ``FrameDecodingError`` naming the first check that failed.
     public static func decodeWired(
         _ bytes: UnsafeRawBufferPointer,
         key: (MBusAddress) -> AES128Key?,
         allowAlreadyDecrypted: Bool,
-        layout: LayoutLookup = { _, _ in nil }
+        layout: LayoutLookup = { _, _ in nil },
+        drivers: MBusDriverSet = .documented
     ) throws(FrameDecodingError) -> MBusFrame {
         try decodeWired(
             bytes,
             keyring: { MBusKeyring(meterKey: key($0)) },
             allowAlreadyDecrypted: allowAlreadyDecrypted,
-            layout: layout
+            layout: layout,
+            drivers: drivers
         )
     }
 
@@ -81,7 +93,7 @@ public enum MBusDecoder {
     /// - Parameters:
     ///   - bytes: One complete frame.
     ///   - isWired: `true` for a wired long frame, `false` for a wireless frame.
-    ///   - frameFormat: For wireless frames, as in ``decodeWireless(_:key:allowAlreadyDecrypted:frameFormat:layout:)``.
+    ///   - frameFormat: For wireless frames, as in ``decodeWireless(_:key:allowAlreadyDecrypted:frameFormat:layout:drivers:)``.
     /// - Returns: The header, or `nil` when the link layer itself is not valid.
     public static func peekHeader(
         _ bytes: UnsafeRawBufferPointer,
@@ -132,6 +144,7 @@ public enum MBusDecoder {
         keyring: (MBusAddress) -> MBusKeyring,
         allowAlreadyDecrypted: Bool,
         layout: LayoutLookup,
+        drivers: MBusDriverSet,
         received: UnsafeRawBufferPointer? = nil
     ) throws(FrameDecodingError) {
         guard frame.link.direction != .unknown else {
@@ -187,8 +200,11 @@ public enum MBusDecoder {
         switch frame.kind {
         case .data where isCompact(ci: frame.transport.ci):
             try readCompactRecords(&frame, from: position, protectedEnd: protectedEnd, layout: layout)
+        case .data where frame.transport.isManufacturerSpecific:
+            try decodeManufacturerContent(&frame, from: position, protectedEnd: protectedEnd, drivers: drivers)
         case .data:
             try readRecords(&frame, from: position, protectedEnd: protectedEnd, received: received)
+            try decodeManufacturerData(&frame, protectedEnd: protectedEnd, drivers: drivers)
         case .alarm, .applicationError:
             frame.payloadRange = position..<frame.byteCount
         }

@@ -2,6 +2,10 @@ extension MBusFrame {
     /// The `statusBits` flag the gateway sets on a reading whose frame had no valid meter clock (bit 40, above the
     /// STS byte and the 32 error-flag bits), so `read_at` is the receive time (or the storage date).
     public static let clockInvalidStatusBit: Int64 = 1 << 40
+    /// The `statusBits` flag on every reading a driver of ``MBusDriverCertainty/inferred`` certainty read (bit 41):
+    /// its scale comes from public test data, not from the manufacturer, so the value must be checked against the
+    /// meter's display before it is billed.
+    public static let inferredScaleStatusBit: Int64 = 1 << 41
 
     /// Appends the rows of a meter → gateway frame.
     ///
@@ -10,8 +14,8 @@ extension MBusFrame {
     ///   ``ReadingKind/periodic`` reading at the meter time, storage n ≥ 1 a ``ReadingKind/historic`` one at the date
     ///   record of the same storage (else at the meter time). Vm and Vb stay apart in ``ReadingRecord/basis``.
     ///   The storage-0 rows of the main basis get the storage-0 flow (m³/h) and external or flow temperature.
-    /// * Status bits: the STS byte, the storage-0 `FD 17` error flags (low 32 bits) shifted up 8, and
-    ///   ``clockInvalidStatusBit``.
+    /// * Status bits: the STS byte, the storage-0 `FD 17` error flags (low 32 bits) shifted up 8,
+    ///   ``clockInvalidStatusBit``, and ``inferredScaleStatusBit`` when an inferred driver read the values.
     /// * Alarms: the TPL status (`application_error`, `alarm`, `power_low`, `permanent_error`, `temporary_error`),
     ///   non-zero storage-0 `FD 17` error flags, and alarm or application-error telegrams; see
     ///   `firmware-protocols/wmbus-oms.md` for the raw codes.
@@ -46,7 +50,10 @@ extension MBusFrame {
     ) -> Int {
         guard direction == .fromMeter else { return 0 }
         let frameTime = clock.instant(of: meterTime, orElse: receivedAt)
-        let clockBit: Int64 = meterTime == nil ? Self.clockInvalidStatusBit : 0
+        var frameBits: Int64 = meterTime == nil ? Self.clockInvalidStatusBit : 0
+        if let driver, driver.certainty != .documented {
+            frameBits |= Self.inferredScaleStatusBit
+        }
         let count = min(max(recordCount, 0), Self.maximumRecordCount)
         var flags: UInt64 = 0
         var flagsProtection = ProtectionLevel.plain
@@ -62,7 +69,7 @@ extension MBusFrame {
                 break
             }
         }
-        let statusBits = Int64(status?.rawValue ?? 0) | Int64(flags & 0xFFFF_FFFF) << 8 | clockBit
+        let statusBits = Int64(status?.rawValue ?? 0) | Int64(flags & 0xFFFF_FFFF) << 8 | frameBits
         var flow: Int64?
         var temperature: Int32?
         var mainBasis: MBusVolumeBasis?
@@ -106,7 +113,7 @@ extension MBusFrame {
                     batteryMillivolts: nil,
                     temperatureCentiCelsius: isMain ? temperature : nil,
                     signalDBm: nil,
-                    statusBits: isCurrent ? statusBits : clockBit,
+                    statusBits: isCurrent ? statusBits : frameBits,
                     frameCounter: nil,
                     source: source,
                     basis: VolumeBasis(record.basis),

@@ -251,6 +251,8 @@ public struct MBusTransportLayer: Sendable, Hashable {
 
     /// The security mode (CFG bits 12–8); 0 without a header.
     public var securityMode: UInt8 { UInt8(truncatingIfNeeded: ((configuration ?? 0) >> 8) & 0x1F) }
+    /// Whether the CI is manufacturer specific (`A0`–`B7`): no TPL header, content only a driver reads.
+    public var isManufacturerSpecific: Bool { (0xA0...0xB7).contains(ci) }
     /// For modes 5 and 7: the number of encrypted 16-byte blocks (CFG bits 7–4; 0 = the whole rest).
     public var encryptedBlockCount: Int { Int(((configuration ?? 0) >> 4) & 0x0F) }
     /// CFG bit 15.
@@ -444,6 +446,8 @@ public struct MBusFrame: Sendable {
     public var manufacturerDataRange: Range<Int>?
     /// Whether the manufacturer data started with `1F` (more records follow in the next telegram).
     public var hasMoreRecordsInNextTelegram: Bool
+    /// The driver that read manufacturer-specific content into records (``MBusDriver``), or `nil`.
+    public var driver: MBusDriverID?
     /// For alarm and application-error frames: the content after the TPL header, kept raw (range in ``bytes``).
     public var payloadRange: Range<Int>?
     /// Bytes after the last record that were recognised (a trailing format-A block CRC) and ended the record list;
@@ -482,6 +486,7 @@ public struct MBusFrame: Sendable {
         self.droppedRecordCount = 0
         self.manufacturerDataRange = nil
         self.hasMoreRecordsInNextTelegram = false
+        self.driver = nil
         self.payloadRange = nil
         self.trailingBytes = nil
         self.bytes = InlineArray(repeating: 0)

@@ -2,7 +2,8 @@
 /// (allocates; not the hot path).
 ///
 /// The names shared by every protocol (`protocol`, `direction`, `meter`, `access_number`, `readings`,
-/// `meter_time`, `status`, `alarms`, `security`), the layers (`link`, `ell`, `afl`, `tpl`) and every record.
+/// `meter_time`, `status`, `alarms`, `security`), the layers (`link`, `ell`, `afl`, `tpl`), every record, and
+/// `driver` (which driver read manufacturer-specific content, or `null`).
 /// `meter` is the meter's own identity (TPL long header when present); `link` shows the DLL or radio-module
 /// address. Values are exact numbers from scaled integers (``ExactDecimal``); meter times are the meter's
 /// zone-less clock as `YYYY-MM-DDThh:mm:ss`, or `null`. `trailing_bytes` (count, hex, `recognised_as`) appears only
@@ -25,6 +26,7 @@ public struct MBusFrameDocument: Encodable, Sendable, Equatable {
     var records: [Record]
     var recordsDropped: Int
     @ExplicitNull var manufacturerData: String?
+    @ExplicitNull var driver: Driver?
     var moreRecordsFollow: Bool
     var payloadHex: String?
     var trailingBytes: TrailingBytes?
@@ -50,13 +52,14 @@ public struct MBusFrameDocument: Encodable, Sendable, Equatable {
         records = frame.recordArray.map { Record($0, in: frame) }
         recordsDropped = frame.droppedRecordCount
         manufacturerData = frame.manufacturerDataRange.map { Hex.encode(frame.bytes(in: $0)) }
+        driver = frame.driver.flatMap(MBusDriver.row).map(Driver.init)
         moreRecordsFollow = frame.hasMoreRecordsInNextTelegram
         payloadHex = frame.payloadRange.map { Hex.encode(frame.bytes(in: $0)) }
         trailingBytes = frame.trailingBytes.map { TrailingBytes($0, in: frame) }
     }
 
     enum CodingKeys: String, CodingKey {
-        case `protocol`, direction, meter, readings, status, alarms, security, link, ell, afl, tpl, records
+        case `protocol`, direction, meter, readings, status, alarms, security, link, ell, afl, tpl, records, driver
         case frameKind = "frame_kind"
         case accessNumber = "access_number"
         case meterTime = "meter_time"
@@ -70,6 +73,20 @@ public struct MBusFrameDocument: Encodable, Sendable, Equatable {
     /// A CI field or another single byte as `0x` and two upper-case digits.
     static func byteHex(_ byte: UInt8) -> String {
         "0x" + Hex.encode([byte])
+    }
+
+    /// The driver that read manufacturer-specific content (`null` when none did): its name, how well its layout
+    /// and scale are known (`documented` or `inferred`) and its public source.
+    struct Driver: Encodable, Sendable, Equatable {
+        var name: String
+        var certainty: String
+        var source: String
+
+        init(_ driver: MBusDriver) {
+            name = driver.id.rawValue
+            certainty = driver.certainty.rawValue
+            source = driver.source
+        }
     }
 
     // MARK: Identity, status and alarms
