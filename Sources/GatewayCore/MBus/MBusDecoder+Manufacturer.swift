@@ -16,6 +16,7 @@ extension MBusDecoder {
     static func trailingBlockCRC(
         _ frame: MBusFrame,
         elementStart: Int,
+        afterFiller: Bool,
         protectedEnd: Int,
         received: UnsafeRawBufferPointer?
     ) -> MBusTrailingBytes? {
@@ -25,7 +26,9 @@ extension MBusDecoder {
         // An AFL MAC (mode 7) and ELL encryption cover the frame to its end, even when taken as already decrypted.
         guard frame.authentication?.mac == nil, (frame.extendedLink?.encryption ?? 0) == 0 else { return nil }
         guard start >= protectedEnd, start >= 0, received.count == end + 10 else { return nil }
-        guard elementStart == start || (elementStart == start + 1 && frame.bytes[start] == 0x2F) else { return nil }
+        // The failing element starts at the trailer, or one byte into it when its first byte was read as a `2F`
+        // filler (not as the data of the record before it: a fuzzer found that case).
+        guard elementStart == start || (elementStart == start + 1 && afterFiller) else { return nil }
         let crcOffset = received.count - 2
         let dataCount = crcOffset - 10
         guard dataCount >= 1 else { return nil }

@@ -9,7 +9,7 @@ extension MBusDecoder {
     /// record must be well formed, and none may cross `protectedEnd` (the end of the decrypted part), so decrypted
     /// content is accepted only as a complete record list. The one exception: an element that fails where the last
     /// two bytes are the final format-A block's CRC, outside the protected part, ends the list
-    /// (``trailingBlockCRC(_:elementStart:protectedEnd:received:)``).
+    /// (``trailingBlockCRC(_:elementStart:afterFiller:protectedEnd:received:)``).
     static func readRecords(
         _ frame: inout MBusFrame,
         from start: Int,
@@ -21,9 +21,11 @@ extension MBusDecoder {
         var position = start
         var count = 0
         var dropped = 0
+        var lastFiller = -1
         while position < end {
             let dif = bytes[position]
             if dif == 0x2F {
+                lastFiller = position
                 position += 1
                 continue
             }
@@ -44,6 +46,7 @@ extension MBusDecoder {
                     let trailer = trailingBlockCRC(
                         frame,
                         elementStart: recordStart,
+                        afterFiller: lastFiller == recordStart - 1,
                         protectedEnd: protectedEnd,
                         received: received
                     )

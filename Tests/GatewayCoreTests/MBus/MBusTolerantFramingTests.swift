@@ -114,6 +114,23 @@ import Testing
         }
     }
 
+    /// A fuzzer find: the trailer's first byte happened to be `2F` but was read as the last byte of the record before
+    /// it, and the element failing at the trailer's second byte was taken as "after a filler"; the record then
+    /// overlapped the trailer. Only a `2F` actually read as a filler lets the element start one byte in.
+    @Test func aTrailerWhoseFirstByteIsRecordDataIsNotTolerated() throws {
+        let frame = try #require(
+            Hex.decode(
+                "5544E61E010024203C037A100000000C943A001709000C933E842784064C14563412008C10140001000002FD74871302FD17"
+                    + "040001FD71C30065B4080269640004221027000004263E020A2000002C01046D32B72415"
+            )
+        )
+        let longer = Self.withTrailingCRC(frame)
+        #expect(longer[longer.count - 2] == 0x2F, "the vector's trailer must start with 2F to test this")
+        // The last record's data takes the trailer's 2F; the byte after it is not an element, so the frame fails as
+        // it would without the tolerance.
+        #expect(mbusErrorCode(longer, wired: false, keyHex: nil, allowAlreadyDecrypted: true) == "unsupported_frame")
+    }
+
     @Test func aWrongTrailerStillFails() throws {
         let vector = try #require(MBusVectorFile.validVectors.first { $0.name == "trailing-crc-plain" })
         var bytes = vector.bytes
