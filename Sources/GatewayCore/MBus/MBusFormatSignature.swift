@@ -62,7 +62,8 @@ public enum MBusFormatSignature {
 extension MBusFrame {
     /// The format signature of a full data frame's records, computed in place (never allocates), or `nil` when
     /// the frame has no layout a compact frame could name: not a data frame, a compact frame itself, no records,
-    /// more records than the frame keeps, or manufacturer data (`0F`/`1F`) after the records.
+    /// more records than the frame keeps, manufacturer data (`0F`/`1F`) after the records, or records a driver read
+    /// (they have no DIF/VIF chain).
     public var formatSignature: UInt16? {
         guard hasRecordLayout else { return nil }
         var crc = CRC16.en13757.initialValue
@@ -102,7 +103,7 @@ extension MBusFrame {
     }
 
     private var hasRecordLayout: Bool {
-        kind == .data && compact == nil && recordCount > 0 && droppedRecordCount == 0
+        kind == .data && compact == nil && driver == nil && recordCount > 0 && droppedRecordCount == 0
             && manufacturerDataRange == nil
     }
 }
