@@ -32,6 +32,7 @@ swift build -c release --sanitize=fuzzer -Xswiftc -sanitize=fuzzer,address \
 rm -rf .build-fuzz/smoke-corpus && mkdir -p .build-fuzz/smoke-corpus
 SWIFT_BACKTRACE=enable=no ./.build-fuzz/release/FrameFuzzer .build-fuzz/smoke-corpus \
     firmware-protocols/corpus/native firmware-protocols/corpus/cjt188 firmware-protocols/corpus/wmbus \
-    firmware-protocols/corpus/mbus -max_total_time=60 -max_len=1100 -print_final_stats=1 2>&1 \
+    firmware-protocols/corpus/mbus firmware-protocols/corpus/wmbus-drivers \
+    -max_total_time=60 -max_len=1100 -print_final_stats=1 2>&1 \
     | grep -E "^(stat::number_of_executed_units|stat::peak_rss_mb|==[0-9]+==ERROR|SUMMARY)|Done [0-9]+ runs"
 
