@@ -236,8 +236,8 @@ extension MBusDecoder {
         let range = position..<(position + length)
         let identity = frame.meter
         let wasPlain = frame.bytes[position] == 0x2F && frame.bytes[position + 1] == 0x2F
-        let candidates = keys.keyring(for: identity, lookup: keyring)
-        guard !candidates.isEmpty else {
+        keys.load(for: identity, lookup: keyring)
+        guard !keys.current.isEmpty else {
             guard allowAlreadyDecrypted && wasPlain else {
                 throw FrameDecodingError(.unknownMeter, "no key is registered for the meter")
             }
@@ -257,8 +257,8 @@ extension MBusDecoder {
             }
             iv = block
             // One key: the full decryption's 2F 2F check below decides, as it always has.
-            guard let chosen = candidates.count == 1
-                ? candidates[0] : firstKeyOpeningMode5(candidates, frame: frame, at: position, iv: iv)
+            guard let chosen = keys.current.count == 1
+                ? keys.current[0] : firstKeyOpeningMode5(keys.current, frame: frame, at: position, iv: iv)
             else {
                 if wasPlain {
                     throw FrameDecodingError(
@@ -272,8 +272,8 @@ extension MBusDecoder {
         } else {
             let counter = frame.bytes.u32le(layout.messageCounter)
             var opened: AES128Key?
-            for index in 0..<candidates.count {
-                let candidate = candidates[index]
+            for index in 0..<keys.current.count {
+                let candidate = keys.current[index]
                 let macKey = deriveKey(candidate, selector: 0x01, counter: counter, id: identity.id)
                 if mode7MAC(frame, key: macKey, layout: layout, transportStart: transportStart)
                     == frame.authentication?.mac
@@ -289,7 +289,7 @@ extension MBusDecoder {
                         "mode 7: marked encrypted but already plaintext while a key is registered"
                     )
                 }
-                if candidates.source == .manufacturerDefault {
+                if keys.current.source == .manufacturerDefault {
                     throw FrameDecodingError(
                         .badMAC,
                         "mode 7: the AFL MAC verifies with none of the manufacturer's default keys"
@@ -314,7 +314,7 @@ extension MBusDecoder {
             }
             throw FrameDecodingError(.wrongKey, "the decrypted TPL content does not start with 2F 2F")
         }
-        frame.security.noteKey(candidates.source)
+        frame.security.noteKey(keys.current.source)
         frame.security.tpl = .decrypted
         frame.security.encryptedByteCount = length
         return mode == 7 ? frame.byteCount : range.upperBound

@@ -219,13 +219,20 @@ public enum MBusDecoder {
     /// Remembers the last key lookup so the closure runs once per identity.
     struct KeyCache {
         private var address: MBusAddress? = nil
-        private var cached = MBusKeyring.empty
+        /// The keyring of the last identity ``load(for:lookup:)`` looked up. Read it in place: a keyring holds up to
+        /// four expanded keys, and copying it per frame showed in `bench-decode`.
+        private(set) var current = MBusKeyring.empty
+
+        /// Looks up the identity's keyring unless it is the one already held.
+        mutating func load(for address: MBusAddress, lookup: (MBusAddress) -> MBusKeyring) {
+            if self.address == address { return }
+            self.address = address
+            current = lookup(address)
+        }
 
         mutating func keyring(for address: MBusAddress, lookup: (MBusAddress) -> MBusKeyring) -> MBusKeyring {
-            if self.address == address { return cached }
-            self.address = address
-            cached = lookup(address)
-            return cached
+            load(for: address, lookup: lookup)
+            return current
         }
     }
 }
