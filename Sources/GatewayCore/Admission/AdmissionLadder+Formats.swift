@@ -53,8 +53,8 @@ extension AdmissionLadder {
         at receivedAt: Timestamp,
         into batch: inout SinkBatch
     ) {
-        guard formats.needsRecording(frame, meterID: meterID, receivedAt: receivedAt),
-            let signature = frame.formatSignature
+        guard let signature = frame.formatSignature,
+            formats.needsRecording(frame, meterID: meterID, signature: signature, receivedAt: receivedAt)
         else { return }
         for (index, pending) in batch.formatLayouts.enumerated()
         where pending.meterID == meterID && pending.signature == signature {

@@ -51,10 +51,15 @@ public struct FormatLayoutBook: Sendable {
     /// - Parameters:
     ///   - frame: The decoded full frame.
     ///   - meterID: Its meter's registry id.
+    ///   - signature: The frame's ``MBusFrame/formatSignature`` (computed once by the caller).
     ///   - receivedAt: When it was received.
     /// - Returns: `true` when the frame's layout should be written.
-    public func needsRecording(_ frame: MBusFrame, meterID: Int64, receivedAt: Timestamp) -> Bool {
-        guard let signature = frame.formatSignature else { return false }
+    public func needsRecording(
+        _ frame: MBusFrame,
+        meterID: Int64,
+        signature: UInt16,
+        receivedAt: Timestamp
+    ) -> Bool {
         guard let known = entry(meterID: meterID, signature: signature), frame.hasRecordLayout(known.layout) else {
             return true
         }
