@@ -55,7 +55,7 @@ GRANT SELECT ON ALL TABLES IN SCHEMA public TO meter_gateway_ingest, meter_gatew
 GRANT USAGE ON ALL SEQUENCES IN SCHEMA public TO meter_gateway_ingest, meter_gateway_validation, meter_gateway_http;
 
 GRANT INSERT, UPDATE ON
-    uplink_frames, readings, interval_readings, alarms, repair_tickets, ticket_events, major_incidents, quarantine,
+    uplink_frames, readings, interval_days, alarms, repair_tickets, ticket_events, major_incidents, quarantine,
     counter_marks, value_conflicts, validation_queue
     TO meter_gateway_ingest;
 GRANT INSERT, UPDATE, DELETE ON frame_identities TO meter_gateway_ingest;

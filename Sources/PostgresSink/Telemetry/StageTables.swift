@@ -4,8 +4,8 @@ import GatewayCore
 ///
 /// Each stage table has a `seq` identity column, filled in COPY order, so that when a batch holds the same
 /// natural key twice the earlier row wins deterministically. `seq` is not part of the COPY stream. The stream
-/// for readings, intervals and frames is the same as for their real tables, so one encoding serves the direct
-/// COPY attempt and the staged fallback. Column types match the wire types the encoder writes.
+/// for readings and frames is the same as for their real tables, so one encoding serves the direct COPY attempt
+/// and the staged fallback; intervals are always staged and merged into `interval_days` (``IntervalDaysSQL``). Column types match the wire types the encoder writes.
 enum StageTables {
     /// How stage tables live.
     enum Strategy: Sendable {
@@ -64,7 +64,7 @@ enum StageTables {
             ("end_index_ml", "bigint NOT NULL"), ("received_at", "timestamptz NOT NULL"),
             ("protection", "protection_level NOT NULL"), ("key_source", "text"),
         ],
-        directTarget: "interval_readings"
+        directTarget: nil
     )
     static let frames = Table(
         name: "gw_stage_frames",
@@ -190,7 +190,7 @@ extension BinaryCopyEncoder {
         writeText(reading.keySource?.code)
     }
 
-    /// Appends an interval row as one tuple of the `interval_readings` COPY stream (8 fields).
+    /// Appends an interval as one tuple of the `gw_stage_intervals` COPY stream (8 fields).
     ///
     /// Public so that the allocation probe measures the real encode path.
     /// - Parameters:

@@ -185,10 +185,11 @@ public actor TelemetryStore {
 
     /// Writes one batch in one transaction and returns what changed.
     ///
-    /// Readings, intervals and frames are binary-COPYed straight into their tables when every row is new (the
-    /// normal case); if any key is already stored, the same bytes go through a temporary stage table and
+    /// Readings and frames are binary-COPYed straight into their tables when every row is new (the normal case); if
+    /// any key is already stored, the same bytes go through a temporary stage table and
     /// `INSERT … ON CONFLICT DO NOTHING`, and a stored key that arrives with a different volume is recorded in
-    /// `value_conflicts`. Quarantine rows and alarms are always staged. New alarms open or join repair tickets
+    /// `value_conflicts`. Intervals are binary-COPYed into their stage table and merged into one `interval_days` row
+    /// per meter and day (``IntervalDaysSQL``), with the same outcome per interval. Quarantine rows and alarms are always staged. New alarms open or join repair tickets
     /// (one active ticket per meter and condition, guaranteed by a partial unique index), each ticket change is
     /// a `ticket_events` row, and every event is sent with `pg_notify('ticket_events', json)`, which PostgreSQL
     /// delivers only after the commit. Writing the same batch again inserts nothing, opens no ticket and sends
@@ -412,15 +413,12 @@ public actor TelemetryStore {
         }
         if !batch.intervals.isEmpty {
             encode(batch.intervals) { $0.append($1) }
-            let (inserted, sent) = try insertEncoded(
-                StageTables.intervals,
-                insertSQL: WriterSQL.insertIntervals,
-                on: connection
-            )
+            let sent = try connection.copyIn(sql: StageTables.intervals.copySQL, data: encoder.bytes)
+            let inserted = try IntervalDaysWriter.merge(on: connection)
             summary.intervalsInserted = inserted
             summary.intervalsDuplicate = sent - inserted
             if inserted < sent {
-                summary.conflicts += try connection.execute(WriterSQL.intervalConflicts)
+                summary.conflicts += try connection.execute(IntervalDaysSQL.conflicts)
             }
         }
         if !batch.frames.isEmpty {

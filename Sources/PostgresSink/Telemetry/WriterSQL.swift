@@ -20,7 +20,7 @@ enum WriterSQL {
         "(extract(epoch FROM \(expression)) * 1000000)::bigint"
     }
 
-    // MARK: Readings and intervals
+    // MARK: Readings (intervals: IntervalDaysSQL)
 
     static let insertReadings = """
         INSERT INTO readings (meter_id, read_at, kind, received_at, volume_ml, register_modulus_ml, flow_ml_per_h,
@@ -42,7 +42,7 @@ enum WriterSQL {
 
     /// Whether fewer than ``maxConflictsPerKey`` conflicts are recorded for a key (one probe of the natural-key
     /// index, reading at most the limit's rows).
-    private static func underConflictLimit(series: String, at: String, kind: String, channels: String) -> String {
+    static func underConflictLimit(series: String, at: String, kind: String, channels: String) -> String {
         """
         (SELECT count(*) FROM (
             SELECT 1 FROM value_conflicts c
@@ -79,35 +79,6 @@ enum WriterSQL {
                 channels: "c.basis = s.basis AND c.storage = s.storage AND c.tariff = s.tariff"
             ))
         ORDER BY s.meter_id, s.read_at, s.kind, s.basis, s.storage, s.tariff, s.seq
-        ON CONFLICT DO NOTHING
-        """
-
-    static let insertIntervals = """
-        INSERT INTO interval_readings (meter_id, interval_start, interval_minutes, volume_ml, end_index_ml, received_at,
-            protection, key_source)
-        SELECT meter_id, interval_start, interval_minutes, volume_ml, end_index_ml, received_at, protection, key_source
-        FROM gw_stage_intervals
-        ORDER BY meter_id, interval_start, seq
-        ON CONFLICT DO NOTHING
-        """
-
-    static let intervalConflicts = """
-        INSERT INTO value_conflicts (series, meter_id, at, kind, stored_volume_ml, conflicting_volume_ml, received_at)
-        SELECT 'interval', s.meter_id, s.interval_start, 0, r.volume_ml, s.volume_ml, s.received_at
-        FROM gw_stage_intervals s
-        CROSS JOIN LATERAL (
-            SELECT volume_ml FROM interval_readings
-            WHERE meter_id = s.meter_id AND interval_start = s.interval_start
-            LIMIT 1
-        ) AS r
-        WHERE r.volume_ml <> s.volume_ml
-            AND \(underConflictLimit(
-                series: "interval",
-                at: "s.interval_start",
-                kind: "0",
-                channels: "c.basis = 0 AND c.storage = 0 AND c.tariff = 0"
-            ))
-        ORDER BY s.meter_id, s.interval_start, s.seq
         ON CONFLICT DO NOTHING
         """
 
