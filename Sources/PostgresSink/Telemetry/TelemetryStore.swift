@@ -189,7 +189,8 @@ public actor TelemetryStore {
     /// any key is already stored, the same bytes go through a temporary stage table and
     /// `INSERT … ON CONFLICT DO NOTHING`, and a stored key that arrives with a different volume is recorded in
     /// `value_conflicts`. Intervals are binary-COPYed into their stage table and merged into one `interval_days` row
-    /// per meter and day (``IntervalDaysSQL``), with the same outcome per interval. Quarantine rows and alarms are always staged. New alarms open or join repair tickets
+    /// per meter and day (``IntervalDaysSQL``), with the same outcome per interval. Quarantine rows and alarms are
+    /// always staged. New alarms open or join repair tickets
     /// (one active ticket per meter and condition, guaranteed by a partial unique index), each ticket change is
     /// a `ticket_events` row, and every event is sent with `pg_notify('ticket_events', json)`, which PostgreSQL
     /// delivers only after the commit. Writing the same batch again inserts nothing, opens no ticket and sends
