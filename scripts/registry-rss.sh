@@ -38,7 +38,7 @@ hwm() { awk '/^VmHWM/ { print $2 * 1024 }' "/proc/$1/status"; }
 # Waits until the gateway's log shows a full registry load of at least $2 meters.
 wait_loaded() {
     local deadline=$((SECONDS + 900))
-    until grep -q "meter registry loaded.*meters.count=$2\b" "$1"; do
+    until grep -q "meters.count=$2 .*meter registry loaded" "$1"; do
         [ $SECONDS -lt $deadline ] || { echo "the gateway did not load $2 meters" >&2; tail -5 "$1" >&2; exit 1; }
         sleep 0.5
     done

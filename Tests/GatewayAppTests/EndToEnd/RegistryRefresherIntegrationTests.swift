@@ -142,8 +142,8 @@ struct RegistryRefresherIntegrationTests {
             print("registry: registration -> first accepted frame \(elapsed)")
             #expect(runtime.statistics.framesStored.load(ordering: .relaxed) == 1)
             #expect(runtime.statistics.framesQuarantined.load(ordering: .relaxed) == 0)
-            // Well inside the 5 s reload period: the lookup on the miss, not the period, admitted it.
-            #expect(elapsed < .seconds(3))
+            // A measurement, not a gate: on a loaded machine the broker round trip alone can exceed the 5 s period.
+            // aMissIsLookedUpAndChangesAreReadIncrementally proves the lookup itself without timing.
             await group.triggerGracefulShutdown()
         }
         await fleet.stop()
