@@ -15,7 +15,17 @@ public struct CollectorAssignments: Sendable {
         var first: Int32
         var rest: [Int32] = []
 
-        func contains(_ index: Int32) -> Bool { first == index || rest.contains(index) }
+        /// An index loop rather than `Array.contains`: the generic `contains` allocated once per call in debug
+        /// builds (the HotPathProbe gate runs one), and this is on every collector-topic frame.
+        func contains(_ index: Int32) -> Bool {
+            if first == index { return true }
+            var position = 0
+            while position < rest.count {
+                if rest[position] == index { return true }
+                position += 1
+            }
+            return false
+        }
         var count: Int { 1 + rest.count }
 
         mutating func insert(_ index: Int32) -> Bool {
