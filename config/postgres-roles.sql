@@ -60,6 +60,7 @@ GRANT INSERT, UPDATE ON
     TO meter_gateway_ingest;
 GRANT INSERT, UPDATE, DELETE ON frame_identities TO meter_gateway_ingest;
 GRANT INSERT, UPDATE ON mbus_format_layouts TO meter_gateway_ingest;
+GRANT DELETE ON meter_tombstones TO meter_gateway_ingest;
 
 GRANT UPDATE (quality, reasons, validated_at) ON readings TO meter_gateway_validation;
 GRANT INSERT, UPDATE ON

@@ -170,10 +170,16 @@ final class IngestPipeline: Service {
     func run() async throws {
         let reader = spool.makeReader()
         var registry = MeterRegistry()
+        var refresher = RegistryRefresher(
+            meters: MeterStore(writer.database, sealer: keySealer, keyTable: keyTable),
+            layouts: FormatLayoutStore(writer.database),
+            topics: ladder.topics,
+            logger: logger
+        )
         var delay = retryMinMilliseconds
         while true {
             do {
-                try await refreshRegistry(&registry)
+                try await refresher.refresh(&registry)
                 break
             } catch {
                 // No frame is admitted against an empty registry (it would quarantine them all as unknown_meter).
@@ -195,11 +201,13 @@ final class IngestPipeline: Service {
         // so only the frame it refuses is quarantined and the rest are stored.
         var isolating = 0
         var rejected: DatabaseRejection?
+        // A batch re-admitted after a registry miss lookup is not looked up again.
+        var lookedUp = false
 
         while true {
             if ContinuousClock.now - lastRefresh > .seconds(5) {
                 do {
-                    try await refreshRegistry(&registry)
+                    try await refresher.refresh(&registry)
                 } catch {
                     logger.warning("cannot reload the meter registry; keeping the last one", metadata: ["error": "\(error)"])
                 }
@@ -208,6 +216,7 @@ final class IngestPipeline: Service {
             if ContinuousClock.now - lastPrune > .seconds(600) {
                 lastPrune = .now
                 await pruneIdentities()
+                await pruneTombstones(refresher)
             }
             batch.removeAll()
             admissions.removeAll(keepingCapacity: true)
@@ -247,6 +256,15 @@ final class IngestPipeline: Service {
                 await spool.waitForAppend(timeout: .milliseconds(200))
                 continue
             }
+            // Frames of meters the registry does not hold: ask the database (bounded) before quarantining them.
+            if !lookedUp, rejected == nil, !batch.quarantine.isEmpty,
+                await refresher.lookUpMisses(in: batch, registry: &registry)
+            {
+                reader.rewind()
+                lookedUp = true
+                continue
+            }
+            lookedUp = false
             var summary: CommitSummary
             do {
                 summary = try await commitHolding(batch)
@@ -346,17 +364,12 @@ final class IngestPipeline: Service {
         return try await commitHolding(quarantine).quarantined
     }
 
-    private func refreshRegistry(_ registry: inout MeterRegistry) async throws {
-        let meters = MeterStore(writer.database, sealer: keySealer, keyTable: keyTable)
-        registry = try await MeterRegistry.load(
-            from: meters,
-            layouts: FormatLayoutStore(writer.database),
-            topics: ladder.topics
-        ) { frameProtocol, skipped in
-            logger.warning(
-                "meters whose address or key does not fit their protocol are ignored",
-                metadata: ["meters.protocol": "\(frameProtocol.rawValue)", "meters.skipped": "\(skipped)"]
-            )
+    private func pruneTombstones(_ refresher: RegistryRefresher) async {
+        do {
+            let pruned = try await refresher.pruneTombstones()
+            if pruned > 0 { logger.info("old meter tombstones pruned", metadata: ["count": "\(pruned)"]) }
+        } catch {
+            logger.warning("cannot prune meter tombstones; will try again", metadata: ["error": "\(error)"])
         }
     }
 

@@ -7,7 +7,7 @@ extension AdmissionLadder {
     static func layout(
         of meter: MBusAddress,
         _ signature: UInt16,
-        in table: [UInt64: MeterRegistry.Entry],
+        in table: MeterTable<Void>,
         _ formats: FormatLayoutBook
     ) -> MBusRecordLayout? {
         table[meter.registryKey].flatMap { formats.layout(meterID: $0.meterID, signature: signature) }

@@ -236,11 +236,14 @@ public struct AdmissionLadder: Sendable {
 
     private func admitNative(_ context: Context, registry: MeterRegistry, into batch: inout SinkBatch) -> Admission {
         var entry: MeterRegistry.NativeEntry?
+        // Expanded once per frame: the decoder's MAC check and the ack's MAC use the same schedule.
+        var key: AES128Key?
         let frame: NativeFrame
         do {
             frame = try NativeDecoder.decode(context.payload) { id in
                 entry = registry.native[id]
-                return entry?.key
+                key = entry?.key
+                return key
             }
         } catch {
             let header = NativeDecoder.peekHeader(context.payload)
@@ -249,12 +252,12 @@ public struct AdmissionLadder: Sendable {
             var ack: AckRequest?
             // A frame whose MAC verified but whose body is bad is answered "rejected": the meter stops resending.
             if error.code == .unknownType || error.code == .badLength || error.code == .fieldOutOfRange, let entry,
-                let header, header.flags.contains(.ackRequested), context.topicNames(nativeMeter: header.meterID)
+                let key, let header, header.flags.contains(.ackRequested), context.topicNames(nativeMeter: header.meterID)
             {
                 ack = AckRequest(
                     meter: header.meterID,
                     topic: entry.downlinkTopic,
-                    key: entry.key,
+                    key: key,
                     frameCounter: header.frameCounter,
                     frameType: header.frameType,
                     result: .rejected
@@ -269,7 +272,7 @@ public struct AdmissionLadder: Sendable {
             context.address = String(frame.header.meterID)
             return quarantine(.wrongDirection, "downlink frame type on an uplink topic", context, into: &batch)
         }
-        guard let entry else {
+        guard let entry, let key else {
             // The decoder only returns after the key lookup succeeded; kept as a ladder step for clarity.
             context.address = String(frame.header.meterID)
             return quarantine(.unknownMeter, "no native meter with this id is registered", context, into: &batch)
@@ -296,7 +299,7 @@ public struct AdmissionLadder: Sendable {
             ack = AckRequest(
                 meter: frame.header.meterID,
                 topic: entry.downlinkTopic,
-                key: entry.key,
+                key: key,
                 frameCounter: frame.header.frameCounter,
                 frameType: frame.header.frameType,
                 result: .stored

@@ -9,17 +9,39 @@
 /// its bytes (seeded per process, so a sender cannot aim collisions), then compared byte for byte with the interned
 /// id; distinct ids whose digests collide take the next free slot (open addressing), so a lookup is exact.
 public struct CollectorAssignments: Sendable {
-    /// One (meter, collector) pair, the collector interned.
-    private struct Pair: Hashable, Sendable {
-        var meterID: Int64
-        var collector: Int32
+    /// The collectors of one meter, interned: the first inline, more (rare) in an array, so a meter with one
+    /// collector costs no allocation of its own.
+    private struct Collectors: Sendable {
+        var first: Int32
+        var rest: [Int32] = []
+
+        /// An index loop rather than `Array.contains`: the generic `contains` allocated once per call in debug
+        /// builds (the HotPathProbe gate runs one), and this is on every collector-topic frame.
+        func contains(_ index: Int32) -> Bool {
+            if first == index { return true }
+            var position = 0
+            while position < rest.count {
+                if rest[position] == index { return true }
+                position += 1
+            }
+            return false
+        }
+        var count: Int { 1 + rest.count }
+
+        mutating func insert(_ index: Int32) -> Bool {
+            guard !contains(index) else { return false }
+            rest.append(index)
+            return true
+        }
     }
 
     /// Digest slot → interned collector index.
     private var slots: [Int: Int32] = [:]
     /// The interned collector ids' bytes, by index.
     private var names: [[UInt8]] = []
-    private var pairs: Set<Pair> = []
+    /// By meter registry id; a meter assigned to no collector has no entry.
+    private var byMeter: [Int64: Collectors] = [:]
+    private var pairCount = 0
 
     /// No assignments: every collector topic frame is refused.
     public init() {}
@@ -27,18 +49,44 @@ public struct CollectorAssignments: Sendable {
     /// Builds the assignments.
     /// - Parameter assignments: (meter registry id, collector id) pairs; repeats are harmless.
     public init(_ assignments: [(meterID: Int64, collector: String)]) {
-        pairs.reserveCapacity(assignments.count)
-        for assignment in assignments {
-            let index = intern(Array(assignment.collector.utf8))
-            pairs.insert(Pair(meterID: assignment.meterID, collector: index))
-        }
+        for assignment in assignments { insert(meterID: assignment.meterID, collector: assignment.collector) }
     }
 
     /// The number of (meter, collector) pairs.
-    public var count: Int { pairs.count }
+    public var count: Int { pairCount }
 
     /// The number of distinct collectors.
     public var collectorCount: Int { names.count }
+
+    /// Assigns a meter to a collector (nothing changes when it is already).
+    /// - Parameters:
+    ///   - meterID: The meter's registry id.
+    ///   - collector: The collector id.
+    public mutating func insert(meterID: Int64, collector: String) {
+        let index = intern(Array(collector.utf8))
+        if var collectors = byMeter[meterID] {
+            guard collectors.insert(index) else { return }
+            byMeter[meterID] = collectors
+        } else {
+            byMeter[meterID] = Collectors(first: index)
+        }
+        pairCount += 1
+    }
+
+    /// Replaces every assignment of one meter (for a meter the registry re-read).
+    /// - Parameters:
+    ///   - meterID: The meter's registry id.
+    ///   - collectors: Its collectors now; empty for none.
+    public mutating func replace(meterID: Int64, with collectors: [String]) {
+        removeAll(meterID: meterID)
+        for collector in collectors { insert(meterID: meterID, collector: collector) }
+    }
+
+    /// Removes every assignment of one meter (a deleted meter). Interned collector ids stay: they are few.
+    /// - Parameter meterID: The meter's registry id.
+    public mutating func removeAll(meterID: Int64) {
+        if let removed = byMeter.removeValue(forKey: meterID) { pairCount -= removed.count }
+    }
 
     /// Whether meter `meterID` is assigned to the collector whose id is `collector` (a topic segment's bytes).
     /// Allocation-free.
@@ -47,7 +95,7 @@ public struct CollectorAssignments: Sendable {
     ///   - collector: The collector id as UTF-8 bytes.
     public func isAssigned(meterID: Int64, toCollector collector: UnsafeRawBufferPointer) -> Bool {
         guard let index = lookup(collector) else { return false }
-        return pairs.contains(Pair(meterID: meterID, collector: index))
+        return byMeter[meterID]?.contains(index) ?? false
     }
 
     private func lookup(_ bytes: UnsafeRawBufferPointer) -> Int32? {

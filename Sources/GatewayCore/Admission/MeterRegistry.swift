@@ -47,99 +47,156 @@ public struct MeterRegistry: Sendable {
         }
     }
 
-    /// A native meter: frames must carry a MAC made with its key.
-    public struct NativeEntry: Sendable {
-        public var meterID: Int64
-        public var key: AES128Key
-        /// Built once at load, so an ack never formats a topic.
-        public var downlinkTopic: String
-    }
+    /// A native meter: frames must carry a MAC made with its key; ``MeterTable/Meter/extra`` is its downlink topic,
+    /// built once at load so that an ack never formats one.
+    public typealias NativeEntry = MeterTable<String>.Meter
 
-    /// A CJ/T 188 or M-Bus meter. A frame whose protected content is below ``minimum`` is quarantined.
-    public struct Entry: Sendable {
-        public var meterID: Int64
-        public var key: AES128Key?
-        /// The least protection the meter's frames must carry.
-        public var minimum: ProtectionLevel
-    }
+    /// A CJ/T 188 or M-Bus meter. A frame whose protected content is below ``MeterTable/Meter/minimum`` is
+    /// quarantined.
+    public typealias Entry = MeterTable<Void>.Meter
 
     /// An empty registry.
     public init() {}
 
-    public private(set) var native: [UInt64: NativeEntry] = [:]
+    /// By the native meter id.
+    public private(set) var native = MeterTable<String>()
     /// By ``CJT188Address/rawValue``.
-    public private(set) var cjt188: [UInt64: Entry] = [:]
+    public private(set) var cjt188 = MeterTable<Void>()
     /// By ``MBusAddress/registryKey``.
-    public private(set) var wmbus: [UInt64: Entry] = [:]
+    public private(set) var wmbus = MeterTable<Void>()
     /// By ``MBusAddress/registryKey``.
-    public private(set) var mbus: [UInt64: Entry] = [:]
+    public private(set) var mbus = MeterTable<Void>()
     /// Which collectors may speak for which meters (by ``Meter/id``), whatever their protocol: a frame on a
     /// collector topic whose meter is not assigned to that collector is quarantined `collector_not_assigned`.
     public var collectors = CollectorAssignments()
     /// The M-Bus record layouts known per meter, for compact frames (``FormatLayoutBook``).
     public var formats = FormatLayoutBook()
 
+    /// The number of meters in every protocol's table.
+    public var count: Int { native.count + cjt188.count + wmbus.count + mbus.count }
+
     /// Replaces one protocol's table with `meters`.
     /// - Returns: The meters skipped because their address or key is unusable for that protocol (a native meter
     ///   needs a decimal id and a key; a CJ/T 188 meter 14 digits; an M-Bus meter `MFR-12345678-<ver>-<type>`).
     public mutating func replace(_ frameProtocol: FrameProtocol, with meters: [Meter], topics: TopicScheme) -> Int {
-        var skipped = 0
         switch frameProtocol {
-        case .native:
-            var fresh: [UInt64: NativeEntry] = [:]
-            fresh.reserveCapacity(meters.count)
-            for meter in meters {
-                guard let id = UInt64(meter.address), let keyBytes = meter.aesKey, let key = AES128Key(bytes: keyBytes)
-                else {
-                    skipped += 1
-                    continue
-                }
-                fresh[id] = NativeEntry(
-                    meterID: meter.id,
-                    key: key,
-                    downlinkTopic: topics.downlinkTopic(.native, address: meter.address)
-                )
-            }
-            native = fresh
-        case .cjt188:
-            cjt188 = Self.table(meters, .cjt188, skipped: &skipped) { CJT188Address(label: $0)?.rawValue }
-        case .wmbus:
-            wmbus = Self.table(meters, .wmbus, skipped: &skipped) { MBusAddress(registryAddress: $0)?.registryKey }
-        case .mbus:
-            mbus = Self.table(meters, .mbus, skipped: &skipped) { MBusAddress(registryAddress: $0)?.registryKey }
+        case .native: native = MeterTable()
+        case .cjt188: cjt188 = MeterTable()
+        case .wmbus: wmbus = MeterTable()
+        case .mbus: mbus = MeterTable()
         }
-        return skipped
+        reserveCapacity(meters.count, for: frameProtocol)
+        return meters.count(where: { !upsert(frameProtocol, $0, topics: topics) })
     }
 
-    private static func table(
-        _ meters: [Meter],
-        _ frameProtocol: FrameProtocol,
-        skipped: inout Int,
-        key address: (String) -> UInt64?
-    ) -> [UInt64: Entry] {
-        var fresh: [UInt64: Entry] = [:]
-        fresh.reserveCapacity(meters.count)
-        for meter in meters {
-            guard let packed = address(meter.address) else {
-                skipped += 1
-                continue
-            }
-            let key = meter.aesKey.flatMap { AES128Key(bytes: $0) }
-            if meter.aesKey != nil && key == nil {
-                skipped += 1
-                continue
-            }
-            let minimum =
-                meter.minProtection ?? ProtectionLevel.defaultMinimum(for: frameProtocol, hasKey: key != nil)
-            fresh[packed] = Entry(meterID: meter.id, key: key, minimum: minimum)
+    /// Reserves room for `count` meters of one protocol (before a full load).
+    /// - Parameters:
+    ///   - count: The number of meters expected.
+    ///   - frameProtocol: Their protocol.
+    public mutating func reserveCapacity(_ count: Int, for frameProtocol: FrameProtocol) {
+        switch frameProtocol {
+        case .native: native.reserveCapacity(count)
+        case .cjt188: cjt188.reserveCapacity(count)
+        case .wmbus: wmbus.reserveCapacity(count)
+        case .mbus: mbus.reserveCapacity(count)
         }
-        return fresh
+    }
+
+    /// Adds a meter, or replaces the one with the same address.
+    /// - Parameters:
+    ///   - frameProtocol: The meter's protocol.
+    ///   - meter: The meter.
+    ///   - topics: The topic scheme (for a native meter's downlink topic).
+    /// - Returns: `false` when the meter's address or key is unusable for its protocol (it is not in the table
+    ///   then; a meter already there under the same address is removed, since its row no longer describes it).
+    @discardableResult
+    public mutating func upsert(_ frameProtocol: FrameProtocol, _ meter: Meter, topics: TopicScheme) -> Bool {
+        guard let identity = Self.identity(of: meter.address, frameProtocol) else { return false }
+        var block: AES128.Block?
+        if let bytes = meter.aesKey {
+            guard let parsed = AES128.Block(bytes: bytes) else {
+                remove(frameProtocol, address: meter.address)
+                return false
+            }
+            block = parsed
+        }
+        let minimum = meter.minProtection ?? ProtectionLevel.defaultMinimum(for: frameProtocol, hasKey: block != nil)
+        switch frameProtocol {
+        case .native:
+            guard block != nil else {
+                native.remove(identity)
+                return false
+            }
+            let topic = topics.downlinkTopic(.native, address: meter.address)
+            native.insert(identity, .init(meterID: meter.id, keyBlock: block, minimum: minimum, extra: topic))
+        case .cjt188:
+            cjt188.insert(identity, .init(meterID: meter.id, keyBlock: block, minimum: minimum, extra: ()))
+        case .wmbus:
+            wmbus.insert(identity, .init(meterID: meter.id, keyBlock: block, minimum: minimum, extra: ()))
+        case .mbus:
+            mbus.insert(identity, .init(meterID: meter.id, keyBlock: block, minimum: minimum, extra: ()))
+        }
+        return true
+    }
+
+    /// Removes the meter registered under `address`, if it is the meter `meterID` (or any meter when `nil`).
+    /// - Parameters:
+    ///   - frameProtocol: The protocol.
+    ///   - address: The address as the protocol writes it.
+    ///   - meterID: The registry id of the removed meter (a deleted or re-addressed row), or `nil`.
+    /// - Returns: Whether a meter was removed.
+    @discardableResult
+    public mutating func remove(_ frameProtocol: FrameProtocol, address: String, meterID: Int64? = nil) -> Bool {
+        guard let identity = Self.identity(of: address, frameProtocol) else { return false }
+        switch frameProtocol {
+        case .native: return native.remove(identity, meterID: meterID)
+        case .cjt188: return cjt188.remove(identity, meterID: meterID)
+        case .wmbus: return wmbus.remove(identity, meterID: meterID)
+        case .mbus: return mbus.remove(identity, meterID: meterID)
+        }
+    }
+
+    /// Whether a meter is registered under `address` in this registry.
+    /// - Parameters:
+    ///   - frameProtocol: The protocol.
+    ///   - address: The address as the protocol writes it.
+    public func contains(_ frameProtocol: FrameProtocol, address: String) -> Bool {
+        guard let identity = Self.identity(of: address, frameProtocol) else { return false }
+        switch frameProtocol {
+        case .native: return native.contains(identity)
+        case .cjt188: return cjt188.contains(identity)
+        case .wmbus: return wmbus.contains(identity)
+        case .mbus: return mbus.contains(identity)
+        }
+    }
+
+    /// The identity a protocol's frames carry for a registry address, or `nil` when the address does not fit the
+    /// protocol.
+    /// - Parameters:
+    ///   - address: The address as the registry stores it.
+    ///   - frameProtocol: The protocol.
+    public static func identity(of address: String, _ frameProtocol: FrameProtocol) -> UInt64? {
+        switch frameProtocol {
+        case .native: UInt64(address)
+        case .cjt188: CJT188Address(label: address)?.rawValue
+        case .wmbus, .mbus: MBusAddress(registryAddress: address)?.registryKey
+        }
+    }
+
+    /// The bytes the protocol tables hold (array capacities; strings of native topics not included).
+    public var tableBytes: Int {
+        native.allocatedBytes + cjt188.allocatedBytes + wmbus.allocatedBytes + mbus.allocatedBytes
     }
 
     /// The M-Bus table of a protocol (``FrameProtocol/wmbus`` or ``FrameProtocol/mbus``).
-    public func mbusTable(_ frameProtocol: FrameProtocol) -> [UInt64: Entry] {
+    public func mbusTable(_ frameProtocol: FrameProtocol) -> MeterTable<Void> {
         frameProtocol == .mbus ? mbus : wmbus
     }
+}
+
+extension MeterTable<String>.Meter {
+    /// A native meter's downlink topic.
+    public var downlinkTopic: String { extra }
 }
 
 extension MBusAddress {

@@ -109,9 +109,9 @@ extension MBusDefaultKeys {
     ///   - address: The identity whose key is needed (``MBusDecoder``'s key lookup contract).
     ///   - table: The protocol's registry table (``MeterRegistry/mbusTable(_:)``).
     /// - Returns: The keyring; never allocates.
-    public func keyring(for address: MBusAddress, in table: [UInt64: MeterRegistry.Entry]) -> MBusKeyring {
+    public func keyring(for address: MBusAddress, in table: MeterTable<Void>) -> MBusKeyring {
         guard let entry = table[address.registryKey] else { return .empty }
-        if let key = entry.key { return MBusKeyring(meterKey: key) }
+        if let key = entry.keyBlock { return MBusKeyring(meterKey: AES128Key(key)) }
         return keyring(forManufacturer: address.manufacturerCode)
     }
 }

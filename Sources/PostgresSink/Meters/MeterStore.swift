@@ -9,7 +9,7 @@ public import GatewayCore
 /// are still read (a database from before v13 keeps working until ``sealKeys()`` runs). With a ``MeterKeyTable``
 /// (a key file) the keys of loaded meters come from the table alone.
 public struct MeterStore: Sendable {
-    private let database: any PostgresDatabase
+    let database: any PostgresDatabase
     private let sealer: MeterKeySealer?
     private let keyTable: MeterKeyTable?
 
@@ -110,7 +110,7 @@ public struct MeterStore: Sendable {
         }
     }
 
-    private func open(_ stored: [StoredMeter], what: String) throws -> [RegisteredMeter] {
+    func open(_ stored: [StoredMeter], what: String) throws -> [RegisteredMeter] {
         if let keyTable {
             return stored.map { row in
                 var meter = row.meter
