@@ -240,8 +240,10 @@ def capacity(figures):
         database = peak * database_us / 1e6 + meters * validation_us / 1e6 / VALIDATION_WINDOW_SECONDS
         database_cores = math.ceil(database / TARGET_UTILISATION)
         per_day = meters * per_meter_day
+        disk = (f"{per_day / 1e9:,.1f} GB | {per_day * RETENTION_DAYS / 1e12:,.1f} TB" if per_meter_day
+                else "not measured | not measured")
         print(f"| {meters:,} | {peak:,.0f} | {max(gateways, 1)} | {max(brokers, 1)} | {max(database_cores, 1)} | "
-              f"{per_day / 1e9:,.1f} GB | {per_day * RETENTION_DAYS / 1e12:,.1f} TB |")
+              f"{disk} |")
     print(f"\ninputs: gateway {gateway_us} us, broker {broker_us} us, PostgreSQL {database_us} us CPU per frame; "
           f"validation gateway {validation_gateway_us} us, PostgreSQL {validation_us} us per meter; {per_meter_day} bytes per meter-day; "
           f"window {DAILY_WINDOW_SECONDS} s, {FRAMES_PER_METER_DAY} frame per meter-day, utilisation "

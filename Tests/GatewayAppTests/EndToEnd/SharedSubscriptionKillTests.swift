@@ -228,7 +228,10 @@ struct SharedSubscriptionKillTests {
         // subscription's messages round-robin): none sat idle behind the others.
         let total = published + report.framesGenerated
         for member in [0, 2] {
-            #expect(shares[member].frames >= total / 10, "member \(member) processed \(shares[member].frames) of \(total)")
+            #expect(
+                shares[member].frames >= total / 10,
+                "member \(member) processed \(shares[member].frames) of \(total)"
+            )
         }
     }
 }
