@@ -1,18 +1,27 @@
 #!/usr/bin/env bash
-# End-to-end benchmark: a release gateway, broker, PostgreSQL and a simulated fleet on this machine.
-# Prints frames/s sustained and the CPU time per frame of each process (gateway, broker, database, fleet), read
-# from /proc, so the figures can be compared as ratios on a shared machine.
+# End-to-end benchmark: a release gateway, broker, PostgreSQL and a simulated fleet on this machine, in phases:
+#   1. reference  the fleet against `meter-gateway reference-consumer` (acks only: no decode, no database): the
+#                 rate broker + fleet allow here, the ceiling the gateway's rate is printed against;
+#   2. ingest     the same fleet against the gateway: frames/s, CPU per frame of gateway, broker, PostgreSQL, fleet;
+#   3. validation the validator works through every meter the fleet touched: meters/s, CPU per meter;
+#   4. storage    bytes on disk per meter-day;
+#   5. alarms     `meter-gateway bench-alarms` at half the sustained rate: publish -> NOTIFY and -> dispatch topic;
+#   and the gateway's peak RSS. CPU times are read from /proc, so the figures compare as ratios on a shared machine.
+# Every figure also goes to a JSON file (path printed at the end; BENCH_FIGURES overrides it). The arithmetic lives
+# in scripts/bench_figures.py, which also derives the README's scaling table from that file (`capacity`).
 # Usage: scripts/bench.sh [meters] [seconds]     (defaults: 2000 meters, 20 s of publishing as fast as acks allow)
 set -euo pipefail
 cd "$(dirname "$0")/.."
 meters=${1:-2000}
 seconds=${2:-20}
+figures=${BENCH_FIGURES:-$PWD/.local/bench-figures.json}
+report() { python3 scripts/bench_figures.py "$@"; }
 
 scripts/services.sh install
 state=".local/bench"
 # clean also deletes PostgreSQL's data where it had to live outside the clone (see services.sh).
 scripts/services.sh clean "$state" 2>/dev/null || true
-trap 'kill "${gateway:-0}" 2>/dev/null || true; scripts/services.sh clean "$state"' EXIT
+trap 'kill "${gateway:-0}" "${consumer:-0}" 2>/dev/null || true; scripts/services.sh clean "$state"' EXIT
 scripts/services.sh up "$state"
 # shellcheck disable=SC1091
 source "$state/env"
@@ -44,11 +53,10 @@ EOF
 
 fleet=(--config "$state/gateway.toml" --meters "$meters")
 $bin simulate --provision-only "${fleet[@]}" >/dev/null
-$bin run --config "$state/gateway.toml" 2>"$state/gateway.log" &
-gateway=$!
-sleep 2
+rm -f "$figures"
+mkdir -p "$(dirname "$figures")"
 
-# CPU ticks (user + system) of a process and its children, from /proc.
+# CPU ticks (user + system) of a process, from /proc.
 ticks() { awk '{ print $14 + $15 }' "/proc/$1/stat" 2>/dev/null || echo 0; }
 pg_ticks() {
     local total=0 pid
@@ -58,42 +66,43 @@ pg_ticks() {
     echo "$total"
 }
 mosquitto_pid=$(cat "$state/mqtt/pid")
+# Runs the simulator with its arguments, its JSON report to $state/NAME.json and its CPU time to $state/NAME.time.
+run_fleet() {
+    local name=$1
+    shift
+    python3 -c 'import resource, subprocess, sys
+subprocess.run(sys.argv[3:], stdout=open(sys.argv[1] + "/" + sys.argv[2] + ".json", "w"), check=True)
+usage = resource.getrusage(resource.RUSAGE_CHILDREN)
+open(sys.argv[1] + "/" + sys.argv[2] + ".time", "w").write(f"{usage.ru_utime} {usage.ru_stime}")' "$state" "$name" "$@"
+}
+publish=(--rate 0 --duration "$seconds" --retransmit-after 0 --drain 30 --no-scripted-alarms --alarm-probability 0.001)
+
+echo "== 1. reference: the same fleet against an ack-only consumer" >&2
+$bin reference-consumer --config "$state/gateway.toml" --meters "$meters" >"$state/consumer.out" 2>"$state/consumer.log" &
+consumer=$!
+sleep 2
+c0=$(ticks "$consumer"); mq0=$(ticks "$mosquitto_pid")
+run_fleet reference $bin simulate "${fleet[@]}" "${publish[@]}" --client-id fleet-reference
+c1=$(ticks "$consumer"); mq1=$(ticks "$mosquitto_pid")
+kill -TERM "$consumer"; wait "$consumer" || true
+report reference "$figures" "$state" hz="$(getconf CLK_TCK)" consumer0="$c0" consumer1="$c1" broker0="$mq0" broker1="$mq1"
+
+echo "== 2. ingest: the gateway" >&2
+$bin run --config "$state/gateway.toml" 2>"$state/gateway.log" &
+gateway=$!
+sleep 2
 gw0=$(ticks "$gateway"); mq0=$(ticks "$mosquitto_pid"); pg0=$(pg_ticks)
 start=$(date +%s.%N)
-
-python3 -c 'import resource, subprocess, sys
-subprocess.run(sys.argv[2:], stdout=open(sys.argv[1] + "/fleet.json", "w"), check=True)
-usage = resource.getrusage(resource.RUSAGE_CHILDREN)
-open(sys.argv[1] + "/fleet.time", "w").write(f"{usage.ru_utime} {usage.ru_stime}")' "$state" \
-    $bin simulate "${fleet[@]}" --rate 0 --duration "$seconds" --retransmit-after 0 --drain 30 \
-    --no-scripted-alarms --alarm-probability 0.001 --client-id fleet-bench
+run_fleet fleet $bin simulate "${fleet[@]}" "${publish[@]}" --client-id fleet-bench
 generated=$(python3 -c "import json,sys; print(json.load(open('$state/fleet.json'))['framesGenerated'])")
 while [ "$(psql -tA "$conninfo" -c 'SELECT count(*) FROM uplink_frames')" -lt "$generated" ]; do sleep 0.2; done
 end=$(date +%s.%N)
 gw1=$(ticks "$gateway"); mq1=$(ticks "$mosquitto_pid"); pg1=$(pg_ticks)
+report ingest "$figures" "$state" hz="$(getconf CLK_TCK)" conninfo="$conninfo" start="$start" end="$end" \
+    gateway0="$gw0" gateway1="$gw1" broker0="$mq0" broker1="$mq1" postgres0="$pg0" postgres1="$pg1"
 
-python3 - "$state" "$generated" "$start" "$end" "$gw0" "$gw1" "$mq0" "$mq1" "$pg0" "$pg1" "$(getconf CLK_TCK)" "$conninfo" <<'EOF'
-import json, subprocess, sys
-state, frames, start, end = sys.argv[1], int(sys.argv[2]), float(sys.argv[3]), float(sys.argv[4])
-gw, mq, pg = (int(sys.argv[6]) - int(sys.argv[5])), (int(sys.argv[8]) - int(sys.argv[7])), (int(sys.argv[10]) - int(sys.argv[9]))
-hz, conninfo = int(sys.argv[11]), sys.argv[12]
-report = json.load(open(f"{state}/fleet.json"))
-user, system = (float(x) for x in open(f"{state}/fleet.time").read().split())
-def q(sql): return subprocess.run(["psql", "-tA", conninfo, "-c", sql], capture_output=True, text=True).stdout.strip()
-rows = int(q("SELECT (SELECT count(*) FROM readings) + (SELECT count(*) FROM interval_readings) + (SELECT count(*) FROM uplink_frames) + (SELECT count(*) FROM alarms)"))
-wall = end - start
-us = lambda ticks: ticks / hz * 1e6 / frames
-fleet_us = (user + system) * 1e6 / frames
-print(f"frames            {frames} ({report['readings']} readings, {report['dailyReports']} daily reports x 48 points, {report['alarms']} alarms)")
-print(f"rows written      {rows}")
-print(f"wall time         {wall:.1f} s from first publish to last frame stored")
-print(f"throughput        {frames / wall:.0f} frames/s, {rows / wall:.0f} rows/s (all processes on {subprocess.run(['nproc'], capture_output=True, text=True).stdout.strip()} cores)")
-print(f"CPU per frame     gateway {us(gw):.1f} us | broker {us(mq):.1f} us | PostgreSQL {us(pg):.1f} us | fleet simulator {fleet_us:.1f} us")
-print(f"ratios            gateway/broker {us(gw) / max(us(mq), 1e-9):.2f} | gateway/PostgreSQL {us(gw) / max(us(pg), 1e-9):.2f}")
-print(f"gateway capacity  {1e6 / us(gw):.0f} frames/s per core of gateway CPU")
-print(f"acks              {report['acked']} acked, {report['unacked']} unacked")
-EOF
-# Phase 2: the validator works through every meter the fleet touched (queued during phase 1).
+echo "== 3. validation" >&2
+# The validator works through every meter the fleet touched (queued during phase 2).
 queued=$(psql -tA "$conninfo" -c 'SELECT count(*) FROM validation_queue')
 while [ "$(psql -tA "$conninfo" -c "SELECT count(*) FROM validation_queue WHERE queued_at <= now() - interval '$((seconds + 15)) seconds'")" -eq 0 ]; do
     sleep 0.2
@@ -101,16 +110,19 @@ done
 v0=$(date +%s.%N); vgw0=$(ticks "$gateway"); vpg0=$(pg_ticks)
 while [ "$(psql -tA "$conninfo" -c 'SELECT count(*) FROM validation_queue')" -gt 0 ]; do sleep 0.2; done
 v1=$(date +%s.%N); vgw1=$(ticks "$gateway"); vpg1=$(pg_ticks)
-python3 - "$queued" "$v0" "$v1" "$vgw0" "$vgw1" "$vpg0" "$vpg1" "$(getconf CLK_TCK)" "$conninfo" <<'EOF'
-import subprocess, sys
-meters, v0, v1 = int(sys.argv[1]), float(sys.argv[2]), float(sys.argv[3])
-gw, pg, hz, conninfo = int(sys.argv[5]) - int(sys.argv[4]), int(sys.argv[7]) - int(sys.argv[6]), int(sys.argv[8]), sys.argv[9]
-def q(sql): return subprocess.run(["psql", "-tA", conninfo, "-c", sql], capture_output=True, text=True).stdout.strip()
-reads = int(q("SELECT count(*) FROM readings WHERE quality IS NOT NULL"))
-days = int(q("SELECT count(*) FROM daily_reads"))
-wall = v1 - v0
-print(f"validation        {meters} meters ({reads} readings, {days} days) in {wall:.1f} s, {meters / wall:.0f} meters/s")
-print(f"CPU per meter     gateway {gw / hz * 1e6 / max(meters, 1):.0f} us | PostgreSQL {pg / hz * 1e6 / max(meters, 1):.0f} us")
-print("days by quality   " + q("SELECT string_agg(quality || ' ' || n, ', ') FROM (SELECT read_quality_name(quality) AS quality, count(*) n FROM daily_reads GROUP BY 1 ORDER BY 1) s"))
-EOF
+report validation "$figures" hz="$(getconf CLK_TCK)" conninfo="$conninfo" meters="$queued" start="$v0" end="$v1" \
+    gateway0="$vgw0" gateway1="$vgw1" postgres0="$vpg0" postgres1="$vpg1"
+
+echo "== 4. storage" >&2
+psql -q "$conninfo" -c 'VACUUM ANALYZE' >/dev/null
+report storage "$figures" conninfo="$conninfo"
+
+echo "== 5. alarm latency at half the sustained rate" >&2
+rate=$(python3 -c "import json; print(round(json.load(open('$figures'))['ingest']['frames_per_second_stored'] / 2))")
+$bin bench-alarms "${fleet[@]}" --rate "$rate" --duration "$seconds" --no-daily-reports --no-scripted-alarms \
+    --alarm-probability 0.01 --retransmit-after 5 --drain 15 --client-id fleet-alarms >"$state/alarms.json" || true
+report alarms "$figures" "$state" rate="$rate"
+
+report memory "$figures" vmhwm_kb="$(awk '/^VmHWM/ { print $2 }' "/proc/$gateway/status")"
 kill -TERM "$gateway"; wait "$gateway" || true
+echo "figures           $figures"

@@ -20,6 +20,7 @@ public final class FleetSimulator: Sendable {
     private struct Shared {
         var pending: [AckKey: Pending] = [:]
         var acked = 0
+        var lastAck: ContinuousClock.Instant?
     }
 
     /// What this fleet does.
@@ -202,9 +203,13 @@ public final class FleetSimulator: Sendable {
             resendOverdue(client: client, report: &report)
             try await Task.sleep(for: .milliseconds(100))
         }
-        let (acked, unacked) = shared.withLock { ($0.acked, $0.pending.count) }
+        let (acked, unacked, lastAck) = shared.withLock { ($0.acked, $0.pending.count, $0.lastAck) }
         report.acked = acked
         report.unacked = unacked
+        if let lastAck, lastAck > start {
+            let settled = lastAck - start
+            report.settledSeconds = Double(settled.components.seconds) + Double(settled.components.attoseconds) / 1e18
+        }
         report.seconds =
             Double(generationTime.components.seconds) + Double(generationTime.components.attoseconds) / 1e18
         report.framesPerSecond = report.seconds > 0 ? Double(report.framesGenerated) / report.seconds : 0
@@ -371,6 +376,16 @@ public final class FleetSimulator: Sendable {
         }
         if send(frame, key: meter.key, client: client) {
             report.published += 1
+            if case .alarm(let alarm) = body, let observer = options.onAlarmPublished {
+                observer(
+                    AlarmPublication(
+                        meterID: meter.id,
+                        frameCounter: frame.header.frameCounter,
+                        condition: alarm.condition.rawValue,
+                        publishedAt: .now
+                    )
+                )
+            }
         } else {
             report.publishFailures += 1
         }
@@ -424,6 +439,7 @@ public final class FleetSimulator: Sendable {
                 != nil
             {
                 shared.acked += 1
+                shared.lastAck = .now
             }
         }
     }

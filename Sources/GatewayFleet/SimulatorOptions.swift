@@ -34,6 +34,9 @@ public struct SimulatorOptions: Sendable {
     public var drain: Duration = .seconds(15)
     /// At most this many frames wait for an ack at once; generation pauses beyond it.
     public var maxInFlight = 20_000
+    /// Called on the publishing task right after each alarm frame was handed to the MQTT client (the first send
+    /// only, not resends): the benchmark of alarm latency starts its clock here (see ``AlarmLatencyRecorder``).
+    public var onAlarmPublished: (@Sendable (AlarmPublication) -> Void)?
 
     /// The defaults: 50 meters at 40 frames/s for 30 s, scripted alarms on, faults off.
     public init() {}

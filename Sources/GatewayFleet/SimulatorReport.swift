@@ -32,6 +32,9 @@ public struct SimulatorReport: Codable, Sendable {
     public var seconds = 0.0
     /// Frames generated per second of the run.
     public var framesPerSecond = 0.0
+    /// Seconds from the first publish until the last ack of the run arrived (0 when none arrived): with
+    /// ``acked`` it gives the rate the consumer sustained end to end, as the fleet saw it.
+    public var settledSeconds = 0.0
 
     /// An empty report.
     public init() {}

@@ -45,6 +45,13 @@ struct FleetArguments: ParsableArguments {
     @Option(name: .long, help: "Chance per frame of a random device alarm (battery low, magnetic attack).")
     var alarmProbability = 0.002
 
+    @Flag(
+        name: .long,
+        inversion: .prefixedNo,
+        help: "Start each meter with a daily report (48 half-hour points of yesterday)."
+    )
+    var dailyReports = true
+
     func validate() throws {
         guard (1...1_000_000).contains(meters) else { throw ValidationError("--meters must be 1…1000000") }
         guard rate >= 0 else { throw ValidationError("--rate must not be negative") }
@@ -67,6 +74,7 @@ struct FleetArguments: ParsableArguments {
         options.injectFaults = injectFaults
         options.scriptedAlarms = scriptedAlarms
         options.randomAlarmProbability = alarmProbability
+        options.dailyReports = dailyReports
         return options
     }
 }

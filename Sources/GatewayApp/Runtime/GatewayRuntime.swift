@@ -136,7 +136,8 @@ struct GatewayRuntime {
                     keyTable: configuration.meters.keyTable,
                     statistics: dispatchStatistics,
                     databaseReady: { statistics.databaseReady.load(ordering: .relaxed) },
-                    logger: logger
+                    logger: logger,
+                    listenConninfo: configuration.postgres.http
                 )
             )
         }

@@ -30,6 +30,10 @@ final class DispatchStatistics: Sendable {
 /// topic at least once, in order (a crash between the PUBACK and the mark republishes; consumers dedupe on
 /// `event_id`). The payload is the ``TicketEventMessage`` NOTIFY `ticket_events` also carries (the immediate
 /// in-database signal).
+///
+/// Latency: with `listenConninfo` the service keeps its own `LISTEN ticket_events` session and looks at the outbox
+/// as soon as an event is committed (``DispatchWakeUp``); the 250 ms poll stays as the fallback for notifications
+/// lost while that session reconnects. `meter-gateway bench-alarms` measures publish → dispatch topic.
 final class DispatchService: Service {
     private let session: PostgresSession
     private let store: DispatchStore
@@ -42,6 +46,9 @@ final class DispatchService: Service {
     private let logger: Logger
     /// The clock deadlines are judged by (ARCHITECTURE decision 7).
     private let now: @Sendable () -> Timestamp
+    /// Where the `LISTEN ticket_events` session connects; nil polls only.
+    private let listenConninfo: String?
+    private let wakeUp = DispatchWakeUp()
     let statistics: DispatchStatistics
 
     init(
@@ -55,6 +62,7 @@ final class DispatchService: Service {
         statistics: DispatchStatistics,
         databaseReady: @escaping @Sendable () -> Bool,
         logger: Logger,
+        listenConninfo: String? = nil,
         now: @escaping @Sendable () -> Timestamp = { .now }
     ) {
         self.session = session
@@ -67,6 +75,7 @@ final class DispatchService: Service {
         self.statistics = statistics
         self.databaseReady = databaseReady
         self.logger = logger
+        self.listenConninfo = listenConninfo
         self.now = now
     }
 
@@ -75,6 +84,29 @@ final class DispatchService: Service {
 
     func run() async throws {
         guard await waitUntilMigrated(databaseReady) else { return }
+        guard let listenConninfo else { return try await dispatchLoop() }
+        let listener = PostgresListener(conninfo: listenConninfo, channel: "ticket_events", logger: logger)
+        try await withThrowingTaskGroup(of: Void.self) { group in
+            group.addTask { [wakeUp, logger] in
+                do {
+                    try await listener.start()
+                } catch {
+                    // Polling alone still delivers every event, only later.
+                    logger.warning(
+                        "dispatch cannot LISTEN ticket_events; polling every 250 ms",
+                        metadata: ["error": "\(error)"]
+                    )
+                    return
+                }
+                for await _ in listener.notifications { wakeUp.signal() }
+            }
+            defer { listener.stop() }
+            try await dispatchLoop()
+            group.cancelAll()
+        }
+    }
+
+    private func dispatchLoop() async throws {
         var lastEscalation = ContinuousClock.now - .seconds(3600)
         while !(Task.isShuttingDownGracefully || Task.isCancelled) {
             do {
@@ -91,7 +123,7 @@ final class DispatchService: Service {
                 }
                 if valveCloseOnP0 { try await sendValveCloses() }
                 let published = try await publishPending()
-                if published == 0 { try? await Task.sleep(for: .milliseconds(250)) }
+                if published == 0 { await wakeUp.wait(atMost: .milliseconds(250)) }
             } catch {
                 statistics.failures.add(1, ordering: .relaxed)
                 logger.error("dispatch step failed; retrying", metadata: ["error": "\(error)"])

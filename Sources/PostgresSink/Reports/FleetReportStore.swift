@@ -6,7 +6,7 @@ import GatewayDomain
 ///
 /// Read-only. Thread rules: a value over a ``PostgresDatabase``; every statement runs on the database's own thread.
 public struct FleetReportStore: Sendable {
-    private let database: any PostgresDatabase
+    let database: any PostgresDatabase
 
     /// Creates a store over a session or pool.
     /// - Parameter database: Where the SQL runs.

@@ -11,9 +11,13 @@ import Testing
 #if canImport(Glibc)
 import Glibc
 #endif
+#if canImport(FoundationNetworking)
+import FoundationNetworking
+#endif
 
-/// Two real gateways on one MQTT 5 shared subscription; one is killed with SIGKILL mid-stream and restarted a few
-/// seconds later, as a supervisor would.
+/// Three real gateways on one MQTT 5 shared subscription; one is killed with SIGKILL mid-stream and restarted a few
+/// seconds later, as a supervisor would. Each member's share of the frames and its CPU time per frame are printed
+/// (the per-instance figures the README's "Scaling" section starts from).
 ///
 /// What must hold: every native frame (application acks; the fleet resends what was not acked) is stored exactly
 /// once; every wireless M-Bus frame (no acks) is stored once, or lost only inside the broker's window — the
@@ -27,6 +31,7 @@ import Glibc
 )
 struct SharedSubscriptionKillTests {
     static let receiveMaximum = 20
+    static let memberCount = 3
 
     /// A plain wireless M-Bus frame of meter ELS-<id>-51-03 (version 0x33) without a meter clock; `sequence` goes into the access
     /// number and the BCD volume, so every frame has its own bytes.
@@ -50,21 +55,47 @@ struct SharedSubscriptionKillTests {
         return result
     }
 
-    @Test func killingOneOfTwoSharedGatewaysStrandsNothingAndDuplicatesNothing() async throws {
+    /// The frames a member's pipeline processed (`/metrics`), or nil when it does not answer.
+    static func framesProcessed(httpPort: Int) async -> Int? {
+        guard let url = URL(string: "http://127.0.0.1:\(httpPort)/metrics"),
+            let (data, _) = try? await URLSession.shared.data(from: url)
+        else { return nil }
+        let line = String(decoding: data, as: UTF8.self).split(separator: "\n")
+            .first { $0.hasPrefix("meter_gateway_frames_processed ") }
+        return line.flatMap { Int($0.split(separator: " ").last ?? "") }
+    }
+
+    /// CPU time (user + system) of a process so far, in seconds, from `/proc`.
+    static func cpuSeconds(of pid: Int32) -> Double {
+        guard let text = try? String(contentsOfFile: "/proc/\(pid)/stat", encoding: .utf8),
+            let close = text.lastIndex(of: ")")
+        else { return 0 }
+        // Fields after the command name: state is field 3, utime 14 and stime 15.
+        let fields = text[text.index(after: close)...].split(separator: " ")
+        guard fields.count > 12, let user = Double(fields[11]), let system = Double(fields[12]) else { return 0 }
+        return (user + system) / Double(sysconf(Int32(_SC_CLK_TCK)))
+    }
+
+    @Test func killingOneOfThreeSharedGatewaysStrandsNothingAndDuplicatesNothing() async throws {
         let environment = try IntegrationEnvironment()
         let database = try environment.makeDatabase(prefix: "shared")
         defer { environment.dropDatabase(database) }
         var configs: [String] = []
-        for member in 0..<2 {
+        var httpPorts: [Int] = []
+        for member in 0..<Self.memberCount {
             let folder = try environment.makeFolder() + "/member-\(member)"
             try FileManager.default.createDirectory(atPath: folder, withIntermediateDirectories: true)
             let path = try environment.writeConfiguration(in: folder, database: database, clientID: "gw-shared-\(member)")
-            let text = try String(contentsOfFile: path, encoding: .utf8).replacingOccurrences(
-                of: "[mqtt]\n",
-                with: "[mqtt]\nshared_group = \"fleet\"\nreceive_maximum = \(Self.receiveMaximum)\n"
-            )
+            let port = try LoopbackPort.free()
+            let text = try String(contentsOfFile: path, encoding: .utf8)
+                .replacingOccurrences(
+                    of: "[mqtt]\n",
+                    with: "[mqtt]\nshared_group = \"fleet\"\nreceive_maximum = \(Self.receiveMaximum)\n"
+                )
+                .replacingOccurrences(of: "[http]\nenabled = false\n", with: "[http]\nenabled = true\nport = \(port)\n")
             try text.write(toFile: path, atomically: true, encoding: .utf8)
             configs.append(path)
+            httpPorts.append(port)
         }
         let folder = try environment.makeFolder()
         let fleetArguments = ["--meters", "300", "--first-meter-id", "600000001", "--config", configs[0]]
@@ -83,10 +114,9 @@ struct SharedSubscriptionKillTests {
         )
         await writer.close()
 
-        var members = [
-            try environment.start(["run", "--config", configs[0]], log: folder + "/member-0.log"),
-            try environment.start(["run", "--config", configs[1]], log: folder + "/member-1.log"),
-        ]
+        var members = try (0..<Self.memberCount).map {
+            try environment.start(["run", "--config", configs[$0]], log: folder + "/member-\($0).log")
+        }
         defer { for member in members where member.process.isRunning { kill(member.processIdentifier, SIGKILL) } }
         try await Task.sleep(for: .seconds(2))
         let simulator = try environment.start(
@@ -157,8 +187,26 @@ struct SharedSubscriptionKillTests {
             try await Task.sleep(for: .milliseconds(250))
         }
         try await Task.sleep(for: .seconds(2))
+        let runSeconds = Double((ContinuousClock.now - started).components.seconds)
+        var shares: [(frames: Int, cpu: Double)] = []
+        for member in 0..<Self.memberCount {
+            shares.append(
+                (
+                    await Self.framesProcessed(httpPort: httpPorts[member]) ?? -1,
+                    Self.cpuSeconds(of: members[member].processIdentifier)
+                )
+            )
+        }
         for member in members { kill(member.processIdentifier, SIGTERM) }
         for member in members { member.waitUntilExit() }
+        for (member, share) in shares.enumerated() {
+            print(
+                "shared-subscription member \(member)\(member == 1 ? " (restarted after the kill)" : ""): "
+                    + "\(share.frames) frames, \(String(format: "%.1f", Double(share.frames) / runSeconds)) frames/s "
+                    + "over \(Int(runSeconds)) s, CPU \(String(format: "%.0f", share.cpu * 1e6 / Double(max(share.frames, 1)))) "
+                    + "us per frame (debug build; includes start-up and idle polling)"
+            )
+        }
 
         let nativeStored = try count("SELECT count(*) FROM uplink_frames")
         let wmbusStored = try count("SELECT count(*) FROM readings WHERE source = 'wmbus'")
@@ -176,5 +224,14 @@ struct SharedSubscriptionKillTests {
         #expect(try count("SELECT count(*) FROM frame_identities WHERE source = 'wmbus'") == wmbusStored)
         #expect(try count("SELECT count(*) FROM quarantine") == 0)
         #expect(try count("SELECT count(*) FROM value_conflicts") == 0)
+        // The members that lived through the run each took a share of the fleet (mosquitto hands a shared
+        // subscription's messages round-robin): none sat idle behind the others.
+        let total = published + report.framesGenerated
+        for member in [0, 2] {
+            #expect(
+                shares[member].frames >= total / 10,
+                "member \(member) processed \(shares[member].frames) of \(total)"
+            )
+        }
     }
 }

@@ -1,0 +1,205 @@
+import Synchronization
+
+/// One alarm frame the fleet published: which meter and frame counter, and when it left the publishing task.
+public struct AlarmPublication: Sendable, Hashable {
+    /// The meter id.
+    public var meterID: UInt64
+    /// The frame counter of the alarm frame (the gateway stores it as `alarms.frame_counter`).
+    public var frameCounter: UInt32
+    /// The alarm's condition name (for the report only).
+    public var condition: String
+    /// When the frame was handed to the MQTT client.
+    public var publishedAt: ContinuousClock.Instant
+
+    /// A publication record.
+    /// - Parameters:
+    ///   - meterID: The meter id.
+    ///   - frameCounter: The alarm frame's counter.
+    ///   - condition: The condition name.
+    ///   - publishedAt: When it was published.
+    public init(meterID: UInt64, frameCounter: UInt32, condition: String, publishedAt: ContinuousClock.Instant) {
+        self.meterID = meterID
+        self.frameCounter = frameCounter
+        self.condition = condition
+        self.publishedAt = publishedAt
+    }
+}
+
+/// p50, p99 and the maximum of a set of latencies, by the nearest-rank method (the p99 of 100 values is the 99th
+/// smallest; of 10 values, the largest).
+public struct LatencySummary: Codable, Sendable, Equatable {
+    /// How many latencies the figures cover.
+    public var count: Int
+    /// The median in milliseconds (0 when `count` is 0).
+    public var p50Milliseconds: Double
+    /// The 99th percentile in milliseconds (0 when `count` is 0).
+    public var p99Milliseconds: Double
+    /// The largest in milliseconds (0 when `count` is 0).
+    public var maxMilliseconds: Double
+
+    /// Summarises latencies given in milliseconds (any order).
+    /// - Parameter milliseconds: The latencies.
+    public init(milliseconds: [Double]) {
+        let sorted = milliseconds.sorted()
+        count = sorted.count
+        func rank(_ percentile: Double) -> Double {
+            guard !sorted.isEmpty else { return 0 }
+            // Nearest rank: the smallest value with at least `percentile` % of the values at or below it.
+            let index = Int((percentile / 100 * Double(sorted.count)).rounded(.up)) - 1
+            return sorted[min(max(index, 0), sorted.count - 1)]
+        }
+        p50Milliseconds = rank(50)
+        p99Milliseconds = rank(99)
+        maxMilliseconds = sorted.last ?? 0
+    }
+}
+
+/// What the alarm-latency benchmark found for one way the gateway announces a ticket event.
+public struct AlarmChannelLatency: Codable, Sendable, Equatable {
+    /// Latency from an alarm frame's publish to the first ticket event naming its alarm.
+    public var latency: LatencySummary
+    /// Alarms published whose ticket event never arrived on this channel within the wait.
+    public var missing: Int
+}
+
+/// The alarm-latency benchmark's result (printed as JSON by `meter-gateway bench-alarms`).
+public struct AlarmLatencyReport: Codable, Sendable, Equatable {
+    /// Alarm frames the fleet published.
+    public var alarmsPublished: Int
+    /// Publish → `NOTIFY ticket_events` (a session that ran `LISTEN ticket_events`).
+    public var notify: AlarmChannelLatency
+    /// Publish → the event's message on the MQTT dispatch topic `<prefix>/dispatch/tickets/<priority>`.
+    public var dispatch: AlarmChannelLatency
+}
+
+/// Collects the times an alarm frame was published and the times its ticket event arrived on each channel, and
+/// turns them into an ``AlarmLatencyReport``.
+///
+/// The channels name the stored alarm by its database id (`alarm_id` of the ticket event message); the caller
+/// resolves those ids to the meter and frame counter the fleet published (``AlarmFrameKey``) before asking for the
+/// report. Only the first arrival per alarm and channel counts (a ticket event may be delivered more than once).
+///
+/// Thread rules: every method may be called from any thread (the MQTT network thread, the listener's consumer,
+/// the fleet's task); the state sits behind one mutex.
+public final class AlarmLatencyRecorder: Sendable {
+    /// The two ways a ticket event reaches a dispatcher.
+    public enum Channel: Sendable, Hashable {
+        /// `NOTIFY ticket_events`.
+        case notify
+        /// The MQTT dispatch topic.
+        case dispatch
+    }
+
+    /// The fleet-side name of a stored alarm: its meter and frame counter.
+    public struct AlarmFrameKey: Sendable, Hashable {
+        /// The meter id.
+        public var meterID: UInt64
+        /// The frame counter.
+        public var frameCounter: UInt32
+
+        /// A key.
+        /// - Parameters:
+        ///   - meterID: The meter id.
+        ///   - frameCounter: The frame counter.
+        public init(meterID: UInt64, frameCounter: UInt32) {
+            self.meterID = meterID
+            self.frameCounter = frameCounter
+        }
+    }
+
+    private struct State {
+        var published: [AlarmFrameKey: ContinuousClock.Instant] = [:]
+        var arrivals: [Channel: [Int64: ContinuousClock.Instant]] = [.notify: [:], .dispatch: [:]]
+    }
+
+    private let state = Mutex(State())
+
+    /// An empty recorder.
+    public init() {}
+
+    /// Records an alarm frame's publish (the fleet's ``SimulatorOptions/onAlarmPublished``).
+    /// - Parameter publication: The alarm frame.
+    public func recordPublication(_ publication: AlarmPublication) {
+        let key = AlarmFrameKey(meterID: publication.meterID, frameCounter: publication.frameCounter)
+        state.withLock { state in
+            if state.published[key] == nil { state.published[key] = publication.publishedAt }
+        }
+    }
+
+    /// Records that a ticket event naming a stored alarm arrived on a channel; later arrivals of the same alarm on
+    /// the same channel are ignored.
+    /// - Parameters:
+    ///   - channel: Where it arrived.
+    ///   - alarmID: The `alarm_id` of the event.
+    ///   - time: When it arrived.
+    public func recordArrival(on channel: Channel, alarmID: Int64, at time: ContinuousClock.Instant) {
+        state.withLock { state in
+            if state.arrivals[channel]?[alarmID] == nil { state.arrivals[channel, default: [:]][alarmID] = time }
+        }
+    }
+
+    /// Alarm frames published so far.
+    public var publishedCount: Int { state.withLock { $0.published.count } }
+
+    /// The alarm ids that arrived on any channel, for the caller to resolve.
+    public var arrivedAlarmIDs: [Int64] {
+        state.withLock { state in
+            Array(Set(state.arrivals.values.flatMap(\.keys))).sorted()
+        }
+    }
+
+    /// How many published alarms have an arrival on both channels, given the resolution of alarm ids.
+    /// - Parameter frames: The fleet-side key of each stored alarm id.
+    /// - Returns: The count.
+    public func completeCount(frames: [Int64: AlarmFrameKey]) -> Int {
+        state.withLock { state in
+            let byKey = Self.arrivalsByKey(state.arrivals, frames: frames)
+            return state.published.keys.filter { byKey[.notify]?[$0] != nil && byKey[.dispatch]?[$0] != nil }.count
+        }
+    }
+
+    /// The latencies of every published alarm, per channel.
+    /// - Parameter frames: The fleet-side key of each stored alarm id (alarm ids without one are not the fleet's
+    ///   alarms of this run and are left out).
+    /// - Returns: The report.
+    public func report(frames: [Int64: AlarmFrameKey]) -> AlarmLatencyReport {
+        state.withLock { state in
+            let byKey = Self.arrivalsByKey(state.arrivals, frames: frames)
+            func channel(_ channel: Channel) -> AlarmChannelLatency {
+                var milliseconds: [Double] = []
+                var missing = 0
+                for (key, published) in state.published {
+                    guard let arrived = byKey[channel]?[key] else {
+                        missing += 1
+                        continue
+                    }
+                    let elapsed = arrived - published
+                    milliseconds.append(
+                        Double(elapsed.components.seconds) * 1e3 + Double(elapsed.components.attoseconds) / 1e15
+                    )
+                }
+                return AlarmChannelLatency(latency: LatencySummary(milliseconds: milliseconds), missing: missing)
+            }
+            return AlarmLatencyReport(
+                alarmsPublished: state.published.count,
+                notify: channel(.notify),
+                dispatch: channel(.dispatch)
+            )
+        }
+    }
+
+    private static func arrivalsByKey(
+        _ arrivals: [Channel: [Int64: ContinuousClock.Instant]],
+        frames: [Int64: AlarmFrameKey]
+    ) -> [Channel: [AlarmFrameKey: ContinuousClock.Instant]] {
+        arrivals.mapValues { byID in
+            var byKey: [AlarmFrameKey: ContinuousClock.Instant] = [:]
+            for (id, time) in byID {
+                guard let key = frames[id] else { continue }
+                if let earlier = byKey[key], earlier <= time { continue }
+                byKey[key] = time
+            }
+            return byKey
+        }
+    }
+}

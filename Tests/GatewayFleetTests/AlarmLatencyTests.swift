@@ -1,0 +1,75 @@
+import GatewayFleet
+import Testing
+
+@Suite struct LatencySummaryTests {
+    @Test func nearestRankPercentiles() {
+        let summary = LatencySummary(milliseconds: (1...200).reversed().map(Double.init))
+        #expect(summary.count == 200)
+        #expect(summary.p50Milliseconds == 100)
+        #expect(summary.p99Milliseconds == 198)
+        #expect(summary.maxMilliseconds == 200)
+    }
+
+    @Test func fewValuesTakeTheLargestForP99() {
+        let summary = LatencySummary(milliseconds: [5, 1, 3])
+        #expect(summary.p50Milliseconds == 3)
+        #expect(summary.p99Milliseconds == 5)
+        #expect(summary.maxMilliseconds == 5)
+    }
+
+    @Test func noValuesGiveZeros() {
+        let summary = LatencySummary(milliseconds: [])
+        #expect(summary.count == 0)
+        #expect(summary.p50Milliseconds == 0 && summary.p99Milliseconds == 0 && summary.maxMilliseconds == 0)
+    }
+}
+
+@Suite struct AlarmLatencyRecorderTests {
+    let start = ContinuousClock.now
+
+    func publication(_ meter: UInt64, _ counter: UInt32, at milliseconds: Int) -> AlarmPublication {
+        AlarmPublication(
+            meterID: meter,
+            frameCounter: counter,
+            condition: "battery_low",
+            publishedAt: start + .milliseconds(milliseconds)
+        )
+    }
+
+    @Test func tiesArrivalsToPublicationsThroughTheAlarmIDs() {
+        let recorder = AlarmLatencyRecorder()
+        recorder.recordPublication(publication(1, 10, at: 0))
+        recorder.recordPublication(publication(2, 20, at: 100))
+        recorder.recordArrival(on: .notify, alarmID: 501, at: start + .milliseconds(12))
+        recorder.recordArrival(on: .notify, alarmID: 502, at: start + .milliseconds(130))
+        recorder.recordArrival(on: .dispatch, alarmID: 501, at: start + .milliseconds(40))
+        // A redelivery of the same event does not count again.
+        recorder.recordArrival(on: .dispatch, alarmID: 501, at: start + .milliseconds(900))
+        // An alarm of another run or meter is left out.
+        recorder.recordArrival(on: .notify, alarmID: 999, at: start + .milliseconds(5))
+        #expect(recorder.arrivedAlarmIDs == [501, 502, 999])
+        let frames: [Int64: AlarmLatencyRecorder.AlarmFrameKey] = [
+            501: .init(meterID: 1, frameCounter: 10),
+            502: .init(meterID: 2, frameCounter: 20),
+        ]
+        #expect(recorder.completeCount(frames: frames) == 1)
+        let report = recorder.report(frames: frames)
+        #expect(report.alarmsPublished == 2)
+        #expect(report.notify.missing == 0)
+        #expect(report.notify.latency.count == 2)
+        #expect(abs(report.notify.latency.p50Milliseconds - 12) < 0.001)
+        #expect(abs(report.notify.latency.maxMilliseconds - 30) < 0.001)
+        #expect(report.dispatch.missing == 1)
+        #expect(report.dispatch.latency.count == 1)
+        #expect(abs(report.dispatch.latency.maxMilliseconds - 40) < 0.001)
+    }
+
+    @Test func anUnresolvedAlarmIDCountsAsMissing() {
+        let recorder = AlarmLatencyRecorder()
+        recorder.recordPublication(publication(1, 10, at: 0))
+        recorder.recordArrival(on: .notify, alarmID: 7, at: start + .milliseconds(3))
+        let report = recorder.report(frames: [:])
+        #expect(report.notify.missing == 1)
+        #expect(report.notify.latency.count == 0)
+    }
+}
