@@ -154,38 +154,37 @@ def validation(figures, args):
 
 
 # The time-series tables whose size counts towards bytes per meter-day (with their indexes and TOAST).
-TIME_SERIES_TABLES = ["uplink_frames", "frame_identities", "readings", "interval_readings", "alarms", "daily_reads"]
+BYTES_PER_METER_DAY_SQL = os.path.join(os.path.dirname(os.path.abspath(__file__)), "sql", "bytes-per-meter-day.sql")
 
 
 def bytes_per_meter_day(conninfo):
-    """Bytes on disk per meter-day: the ONE place this is computed, to be swapped for the storage helper's measure.
+    """Bytes on disk per meter-day, measured by scripts/sql/bytes-per-meter-day.sql (the one definition): heap, TOAST
+    and indexes of the time-series tables (partitions included) over the meters stored. The bench sends each meter one
+    day's report and then readings, so bytes per meter is the figure per meter-day.
 
-    Size: pg_total_relation_size (heap, indexes, TOAST) of every table in TIME_SERIES_TABLES that is a table or a
-    partitioned table, summed over its partitions (pg_partition_tree). Meter-days: the interval data stored, in days
-    (the sum of interval_minutes / 1440; a daily report of 48 half hours carries one meter-day). The run's periodic readings, frames and
-    alarms count too, so this is an upper bound for a day that carries only its daily report.
+    Returns (bytes per meter-day, {table: bytes}).
     """
-    total, counted = 0, []
-    for table in TIME_SERIES_TABLES:
-        kind = psql(conninfo, f"SELECT relkind FROM pg_class WHERE oid = to_regclass('{table}')")
-        if kind not in ("r", "p"):
-            continue
-        total += int(psql(conninfo, f"SELECT coalesce(sum(pg_total_relation_size(relid)), 0) "
-                                    f"FROM pg_partition_tree('{table}')"))
-        counted.append(table)
-    meter_days = float(psql(conninfo, "SELECT coalesce(sum(interval_minutes), 0) / 1440.0 FROM interval_readings"))
-    return total, meter_days, counted
+    output = subprocess.run(["psql", "-X", "-q", "-A", "-F", "|", "-f", BYTES_PER_METER_DAY_SQL, conninfo],
+                            capture_output=True, text=True, check=True).stdout.splitlines()
+    tables, per_meter_day = {}, None
+    for line in output:
+        fields = line.split("|")
+        if line.startswith("bytes_per_meter_day "):
+            value = line.split()[1]
+            per_meter_day = int(value) if value.isdigit() else None
+        elif len(fields) == 4 and fields[1].isdigit() and not fields[0].startswith("total"):
+            tables[fields[0]] = int(fields[1])
+    return per_meter_day, tables
 
 
 def storage(figures, args):
-    total, meter_days, tables = bytes_per_meter_day(args["conninfo"])
-    part = {"bytes": total, "meter_days": meter_days, "tables": tables,
-            "bytes_per_meter_day": round(total / meter_days) if meter_days else None,
-            "method": "pg_total_relation_size of the time-series tables / meter-days of interval data stored"}
-    figures["storage"] = part
-    per = f"{total / meter_days:,.0f}" if meter_days else "n/a"
-    print(f"storage           {per} bytes per meter-day ({total / 1e6:.1f} MB over {meter_days} meter-days; "
-          f"{', '.join(tables)})")
+    per_meter_day, tables = bytes_per_meter_day(args["conninfo"])
+    total = sum(tables.values())
+    figures["storage"] = {"bytes": total, "tables": tables, "bytes_per_meter_day": per_meter_day,
+                          "method": "scripts/sql/bytes-per-meter-day.sql"}
+    per = f"{per_meter_day:,}" if per_meter_day else "n/a"
+    breakdown = ", ".join(f"{name} {size / 1e6:.1f} MB" for name, size in tables.items())
+    print(f"storage           {per} bytes per meter-day ({total / 1e6:.1f} MB: {breakdown})")
 
 
 def alarms(figures, state, args):
