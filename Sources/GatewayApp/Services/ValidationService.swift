@@ -42,10 +42,19 @@ final class ValidationStatistics: Sendable {
 
 /// Validates the meters the ingest queued, on its own database connection, until shutdown.
 ///
-/// Each meter is one transaction (``ValidationStore/validate(_:settings:signatures:now:)``); a failure leaves the meter queued
-/// and is retried after a pause. Several gateways may run validators against one database: a meter another one is
-/// validating is skipped and stays queued.
+/// Each page of the queue (up to ``batchSize`` meters) is one transaction
+/// (``ValidationStore/validate(batch:settings:signatures:now:)``). When a batch fails, nothing of it is written and its
+/// meters are validated one by one, so one bad meter does not hold back the others: a meter that fails alone stays
+/// queued, is counted in `validation_failures`, logged with its id and left out of the next batches for
+/// ``failedMeterPause``. A retryable error (a lost connection, a deadlock, a restarting server) stops the round
+/// instead, and the loop retries the page after a pause. Several gateways may run validators against one database: a
+/// meter another one is validating is skipped and stays queued.
 final class ValidationService: Service {
+    /// Meters validated per transaction.
+    static let batchSize = 200
+    /// How long a meter that failed alone is left out of batches.
+    static let failedMeterPause: Duration = .seconds(60)
+
     private let session: PostgresSession
     private let store: ValidationStore
     private let settings: ValidationSettings
@@ -78,6 +87,7 @@ final class ValidationService: Service {
     func run() async throws {
         guard await waitUntilMigrated(databaseReady) else { return }
         var lastBalance = ContinuousClock.now - .seconds(3600)
+        var heldBack: [Int64: ContinuousClock.Instant] = [:]
         while !(Task.isShuttingDownGracefully || Task.isCancelled) {
             do {
                 if signatures != nil, ContinuousClock.now - lastBalance >= .seconds(30) {
@@ -89,21 +99,17 @@ final class ValidationService: Service {
                     lastBalance = .now
                     statistics.districtAlarms.add(Int64(found), ordering: .relaxed)
                 }
-                let queue = try await store.dirtyMeters(limit: 200, settledSeconds: delaySeconds)
+                let started = ContinuousClock.now
+                heldBack = heldBack.filter { $0.value > started }
+                let queue = try await store.dirtyMeters(
+                    limit: Self.batchSize + heldBack.count,
+                    settledSeconds: delaySeconds
+                ).filter { heldBack[$0.meterID] == nil }.prefix(Self.batchSize)
                 if queue.isEmpty {
                     try? await Task.sleep(for: .milliseconds(500))
                     continue
                 }
-                for meter in queue {
-                    if Task.isShuttingDownGracefully || Task.isCancelled { break }
-                    let summary = try await store.validate(
-                        meter,
-                        settings: settings,
-                        signatures: signatures,
-                        now: .now
-                    )
-                    record(summary)
-                }
+                try await validate(Array(queue), heldBack: &heldBack)
             } catch {
                 statistics.failures.add(1, ordering: .relaxed)
                 logger.error("validation failed; retrying", metadata: ["error": "\(error)"])
@@ -113,13 +119,46 @@ final class ValidationService: Service {
         await session.close()
     }
 
-    private func record(_ summary: MeterValidationSummary) {
-        guard !summary.wasBusy else { return }
-        statistics.metersValidated.add(1, ordering: .relaxed)
-        statistics.readsChanged.add(Int64(summary.readsChanged), ordering: .relaxed)
-        statistics.daysChanged.add(Int64(summary.daysChanged), ordering: .relaxed)
-        statistics.daysPublished.add(Int64(summary.published), ordering: .relaxed)
-        statistics.corrections.add(Int64(summary.corrections), ordering: .relaxed)
-        statistics.signatureAlarms.add(Int64(summary.signatureAlarms), ordering: .relaxed)
+    /// Validates one page of the queue in one transaction; when that fails, each of its meters alone.
+    /// - Throws: ``PostgresError`` when it is retryable (the caller pauses and retries the page).
+    private func validate(_ batch: [DirtyMeter], heldBack: inout [Int64: ContinuousClock.Instant]) async throws {
+        do {
+            record(try await store.validate(batch: batch, settings: settings, signatures: signatures, now: .now))
+            return
+        } catch let error as PostgresError where error.isRetryable {
+            throw error
+        } catch where batch.count > 1 {
+            logger.warning(
+                "validation batch failed; validating its meters one by one",
+                metadata: ["validation.batch.meters": "\(batch.count)", "error": "\(error)"]
+            )
+        } catch {
+            // A batch of one failed: handled below like any meter that fails alone.
+        }
+        for meter in batch {
+            if Task.isShuttingDownGracefully || Task.isCancelled { return }
+            do {
+                record(try await store.validate(batch: [meter], settings: settings, signatures: signatures, now: .now))
+            } catch let error as PostgresError where error.isRetryable {
+                throw error
+            } catch {
+                statistics.failures.add(1, ordering: .relaxed)
+                heldBack[meter.meterID] = .now + Self.failedMeterPause
+                logger.error(
+                    "validation of a meter failed; it stays queued and is retried later",
+                    metadata: ["meter.id": "\(meter.meterID)", "error": "\(error)"]
+                )
+            }
+        }
+    }
+
+    private func record(_ summary: ValidationBatchSummary) {
+        let totals = summary.totals
+        statistics.metersValidated.add(Int64(summary.metersValidated), ordering: .relaxed)
+        statistics.readsChanged.add(Int64(totals.readsChanged), ordering: .relaxed)
+        statistics.daysChanged.add(Int64(totals.daysChanged), ordering: .relaxed)
+        statistics.daysPublished.add(Int64(totals.published), ordering: .relaxed)
+        statistics.corrections.add(Int64(totals.corrections), ordering: .relaxed)
+        statistics.signatureAlarms.add(Int64(totals.signatureAlarms), ordering: .relaxed)
     }
 }

@@ -36,15 +36,16 @@ public struct MeterValidationSummary: Sendable, Equatable {
     public init() {}
 }
 
-/// The validator's side of the database: the validation queue, each meter's validation transaction (reading
-/// verdicts, daily reads, billing-feed publications, leak-signature alarms) and the district balance.
+/// The validator's side of the database: the validation queue, the validation transaction of a batch of meters
+/// (reading verdicts, daily reads, billing-feed publications, leak-signature alarms; set-based, with a constant
+/// number of statements per batch) and the district balance.
 ///
 /// Thread rules: a value over a ``PostgresDatabase``; every statement runs on the database's own thread. The rules
 /// themselves are pure (``ValidationEngine``, ``LeakSignatures``, ``BillingDay``); this store reads their input and
 /// writes their verdicts.
 public struct ValidationStore: Sendable {
-    private let database: any PostgresDatabase
-    private let rules: TicketRules
+    let database: any PostgresDatabase
+    let rules: TicketRules
 
     /// Creates a store over a session or pool.
     /// - Parameters:
@@ -90,8 +91,8 @@ public struct ValidationStore: Sendable {
         }
     }
 
-    /// Validates one queued meter in one transaction: every billing channel (storage 0, tariff 0, per volume
-    /// basis) from the day before `dirtyFrom` on. Stores each reading's quality and reasons on its row, upserts
+    /// Validates one queued meter in one transaction (a batch of one, ``validate(batch:settings:signatures:now:)``):
+    /// every billing channel (storage 0, tariff 0, per volume basis) from the day before `dirtyFrom` on. Stores each reading's quality and reasons on its row, upserts
     /// the changed `daily_reads`, publishes new billable days and every change to a published day to
     /// `billing_feed`, and dequeues the meter if no newer data arrived meanwhile.
     /// - Parameters:
@@ -108,90 +109,12 @@ public struct ValidationStore: Sendable {
         signatures: SignatureSettings? = nil,
         now: Timestamp
     ) async throws -> MeterValidationSummary {
-        try await database.withTransaction { [rules] connection in
-            try Self.validate(
-                meter,
-                settings: settings,
-                signatures: signatures,
-                rules: rules,
-                now: now,
-                on: connection
-            )
-        }
-    }
-
-    private static func validate(
-        _ meter: DirtyMeter,
-        settings: ValidationSettings,
-        signatures: SignatureSettings?,
-        rules: TicketRules,
-        now: Timestamp,
-        on connection: PostgresConnection
-    ) throws -> MeterValidationSummary {
-        var summary = MeterValidationSummary()
-        let locked = try connection.rows(ValidationSQL.tryLockMeter, [meter.meterID])
-        guard try locked.first?.decode(0, as: Bool.self) == true else {
-            summary.wasBusy = true
-            return summary
-        }
-        guard let row = try connection.query(ValidationSQL.meterLimits, [meter.meterID], as: MeterRow.self).first
-        else {
-            // The meter was deleted: nothing to validate.
-            try connection.execute(ValidationSQL.dequeue, parameters: [String(meter.meterID), String(meter.version)])
-            return summary
-        }
-        let signatureMeter = SignatureMeter(
-            meterID: meter.meterID,
-            source: row.source ?? .native,
-            sizeMillicubicPerHour: row.size?.millicubicPerHour,
-            qmaxMillilitresPerHour: row.limits.qmaxMillilitresPerHour,
-            hasContinuousAppliance: row.hasContinuousAppliance
-        )
-        var signatureAlarms: [AlarmRecord] = []
-        let firstDay = BillingDay.windowStart(
-            dirtyFrom: meter.dirtyFrom,
-            utcOffsetSeconds: settings.dayUTCOffsetSeconds
-        )
-        let bases = try connection.rows(ValidationSQL.bases, [meter.meterID, firstDay]).map {
-            try $0.decode(0, as: Int16.self)
-        }
-        for basis in bases {
-            let found = try validateChannel(
-                meter: meter.meterID,
-                basis: basis,
-                limits: row.limits,
-                firstDay: firstDay,
-                settings: settings,
-                now: now,
-                on: connection,
-                into: &summary
-            )
-            // A district supply meter is balanced against its customers, not judged as a household.
-            if let signatures, row.role != MeterRole.districtSupply.rawValue {
-                signatureAlarms += try findSignatures(
-                    signatureMeter,
-                    basis: basis,
-                    found: found,
-                    firstDay: firstDay,
-                    settings: signatures,
-                    policy: rules.policy,
-                    now: now,
-                    on: connection
-                )
-            }
-        }
-        if !signatureAlarms.isEmpty {
-            let commit = try storeAlarms(signatureAlarms, rules: rules, now: now, on: connection)
-            summary.signatureAlarms = commit.alarmsInserted
-            summary.ticketEvents = commit.events
-        }
-        try connection.execute(ValidationSQL.dequeue, parameters: [String(meter.meterID), String(meter.version)])
-        return summary
+        try await validate(batch: [meter], settings: settings, signatures: signatures, now: now).totals
     }
 
     /// Stores alarms the validator raised and runs the ticket step for them, in the caller's transaction (the
     /// alarm stage tables are the session's, emptied at its commit).
-    private static func storeAlarms(
+    static func storeAlarms(
         _ alarms: [AlarmRecord],
         rules: TicketRules,
         now: Timestamp,
@@ -211,198 +134,7 @@ public struct ValidationStore: Sendable {
         return commit
     }
 
-    /// The window's reads with their verdicts and the days determined, for the leak signatures.
-    struct ChannelResult {
-        var reads: [(read: IndexRead, quality: ReadQuality)]
-        var days: [DailyDeterminant]
-    }
-
-    private static func validateChannel(
-        meter: Int64,
-        basis: Int16,
-        limits: MeterLimits,
-        firstDay: Timestamp,
-        settings: ValidationSettings,
-        now: Timestamp,
-        on connection: PostgresConnection,
-        into summary: inout MeterValidationSummary
-    ) throws -> ChannelResult {
-        let previous = try connection.query(
-            ValidationSQL.previousValidRead,
-            [meter, basis, firstDay],
-            as: WindowRead.self
-        ).first?.read
-        let window = try connection.query(ValidationSQL.windowReads, [meter, basis, firstDay], as: WindowRead.self)
-        let reads = window.map(\.read)
-        var intervals: [IntervalValue] = []
-        if basis == VolumeBasis.unspecified.rawValue {
-            intervals = try connection.rows(ValidationSQL.windowIntervals, [meter, firstDay]).map { row in
-                IntervalValue(
-                    start: try row.decode(0),
-                    minutes: try row.decode(1),
-                    volumeMillilitres: try row.decode(2),
-                    isEstimated: false,
-                    protection: try ProtectionLevel(storedCode: row.decode(3), column: 3)
-                )
-            }
-        }
-        let historyDays = max(settings.averageDailyUseDays, settings.zeroConsumptionDays)
-        let history = try connection.rows(ValidationSQL.history, [meter, basis, firstDay, historyDays]).map { row in
-            DayHistory(
-                dayStart: try row.decode(0),
-                volumeMillilitres: try row.decode(1),
-                quality: try row.decode(2),
-                valve: ValveState(rawValue: try row.decode(3)) ?? .unknown
-            )
-        }.reversed()
-
-        var dayReviews: [Timestamp: ReviewDecision] = [:]
-        for row in try connection.rows(ValidationSQL.dayReviews, [meter, basis, firstDay]) {
-            dayReviews[try row.decode(0)] = try row.decode(1, as: ReviewDecision.self)
-        }
-        let output = ValidationEngine.validate(
-            ValidationInput(
-                limits: limits,
-                settings: settings,
-                previous: previous,
-                reads: reads,
-                intervals: intervals,
-                history: Array(history),
-                dayReviews: dayReviews,
-                firstDay: firstDay,
-                now: now
-            )
-        )
-
-        // Readings whose verdict changed.
-        var times: [Int64] = []
-        var kinds: [Int16] = []
-        var qualities: [Int16] = []
-        var reasons: [String] = []
-        for (index, verdict) in output.verdicts.enumerated() {
-            summary.qualityCounts[verdict.quality, default: 0] += 1
-            let reasonNames = verdict.reasons.names
-            let was = window[index]
-            if was.quality == verdict.quality && was.reasons == reasonNames {
-                continue
-            }
-            times.append(reads[index].readAt.microsecondsSinceEpoch)
-            kinds.append(reads[index].kind.rawValue)
-            qualities.append(verdict.quality.rawValue)
-            reasons.append("\"" + reasonNames.joined(separator: ",") + "\"")
-        }
-        summary.readsValidated += output.verdicts.count
-        if !times.isEmpty {
-            summary.readsChanged += try connection.execute(
-                ValidationSQL.updateReadings,
-                parameters: [
-                    String(meter), String(basis), times.postgresText, kinds.postgresText, qualities.postgresText,
-                    "{" + reasons.joined(separator: ",") + "}",
-                ]
-            )
-        }
-        try storeDays(output.days, meter: meter, basis: basis, settings: settings, on: connection, into: &summary)
-        return ChannelResult(
-            reads: zip(reads, output.verdicts).map { ($0, $1.quality) },
-            days: output.days
-        )
-    }
-
-    /// The leak signatures of one channel's window, with the continuous-flow run and night minima before it.
-    private static func findSignatures(
-        _ meter: SignatureMeter,
-        basis: Int16,
-        found: ChannelResult,
-        firstDay: Timestamp,
-        settings: SignatureSettings,
-        policy: TicketPolicy,
-        now: Timestamp,
-        on connection: PostgresConnection
-    ) throws -> [AlarmRecord] {
-        var previousRun = 0
-        for row in try connection.rows(
-            ValidationSQL.previousContinuousDays,
-            [meter.meterID, basis, firstDay, settings.continuousTicketDays]
-        ) {
-            guard try row.decode(0, as: Bool?.self) == true else { break }
-            previousRun += 1
-        }
-        var nights: [Int64] = []
-        for row in try connection.rows(
-            ValidationSQL.previousIntervals,
-            [meter.meterID, basis, firstDay, settings.nightRisingNights]
-        ).reversed() {
-            let start = try row.decode(0, as: Timestamp.self)
-            guard let minutes = try row.decode(1, as: Int16?.self), minutes > 0 else { continue }
-            let volumes = try row.decode(2, as: [Int64].self)
-            let intervals = volumes.enumerated().map { slot, volume in
-                IntervalValue(
-                    start: start.adding(seconds: Int64(slot) * Int64(minutes) * 60),
-                    minutes: minutes,
-                    volumeMillilitres: volume,
-                    isEstimated: false
-                )
-            }
-            if let minimum = LeakSignatures.nightMinimum(intervals, settings: settings) { nights.append(minimum) }
-        }
-        return LeakSignatures.find(
-            meter: meter,
-            days: found.days,
-            previousRun: previousRun,
-            previousNightMinimums: nights,
-            reads: found.reads,
-            receivedAt: now,
-            settings: settings,
-            policy: policy
-        )
-    }
-
-    /// Upserts changed days and publishes them.
-    private static func storeDays(
-        _ days: [DailyDeterminant],
-        meter: Int64,
-        basis: Int16,
-        settings: ValidationSettings,
-        on connection: PostgresConnection,
-        into summary: inout MeterValidationSummary
-    ) throws {
-        guard let first = days.first else { return }
-        let id = String(meter)
-        let basisText = String(basis)
-        var existing: [Timestamp: StoredDay] = [:]
-        for day in try connection.query(ValidationSQL.existingDays, [meter, basis, first.dayStart], as: StoredDay.self)
-        {
-            existing[day.dayStart] = day
-        }
-        var feedLocked = false
-        for day in days {
-            let fields = dayFields(day, settings: settings)
-            let known = existing[day.dayStart]
-            if let known, known.fingerprint == fields.fingerprint { continue }
-            let version = (known?.version ?? 0) + 1
-            let wasPublished = (known?.published ?? 0) > 0
-            let publish = BillingDay.isPublished(day.quality, wasPublished: wasPublished)
-            summary.daysChanged += 1
-            var parameters: [String?] = [id, basisText] + fields.values + [String(version)]
-            parameters.append(publish ? String(version) : String(known?.published ?? 0))
-            parameters.append(day.protection.code)
-            try connection.execute(ValidationSQL.upsertDay, parameters: parameters)
-            guard publish else { continue }
-            if !feedLocked {
-                // Held until commit: feed rows commit in `seq` order, so paging by seq never skips one.
-                try connection.execute(ValidationSQL.lockFeed)
-                feedLocked = true
-            }
-            try connection.execute(
-                ValidationSQL.publishDay,
-                parameters: [id, basisText, fields.values[0], String(version), wasPublished ? "true" : "false"]
-            )
-            summary.published += 1
-            if wasPublished { summary.corrections += 1 }
-        }
-    }
-
-    /// The parameter values of a day row ($3…$13 of ``ValidationSQL/upsertDay``) and a fingerprint to compare with
+    /// The parameter values of a day row ($3…$13 of ``ValidationBatchSQL/upsertDays``) and a fingerprint to compare with
     /// the stored row.
     static func dayFields(
         _ day: DailyDeterminant,
@@ -517,8 +249,14 @@ struct WindowRead: PostgresRowDecodable {
     var reasons: [String]?
 
     /// Columns: read_at µs, received_at µs, kind, volume, modulus, flow, valve, protection, has conflict, review
-    /// decision, stored quality, stored reasons.
+    /// decision, stored quality, stored reasons (the last two only when the row has them).
     init(row: PostgresRow) throws {
+        try self.init(row: row, hasVerdict: row.count > 10)
+    }
+
+    /// Columns as ``init(row:)``; `hasVerdict` says whether columns 10 and 11 are the stored quality and reasons
+    /// (further columns are the caller's).
+    init(row: PostgresRow, hasVerdict: Bool) throws {
         guard let kind = ReadingKind(rawValue: try row.decode(2)) else {
             throw PostgresError(code: .unexpectedResult, message: "column 2 is not a reading kind")
         }
@@ -535,8 +273,8 @@ struct WindowRead: PostgresRowDecodable {
             protection: try ProtectionLevel(storedCode: row.decode(7), column: 7)
         )
         // The previous valid read has no stored verdict columns.
-        self.quality = row.count > 10 ? try row.decode(10, as: ReadQuality?.self) : nil
-        self.reasons = row.count > 11 ? try row.decode(11, as: [String]?.self) : nil
+        self.quality = hasVerdict ? try row.decode(10, as: ReadQuality?.self) : nil
+        self.reasons = hasVerdict ? try row.decode(11, as: [String]?.self) : nil
     }
 }
 

@@ -1,0 +1,193 @@
+/// The set-based statements of the validator (``ValidationStore/validate(batch:settings:signatures:now:)``): each
+/// reads or writes the rows of every meter of a batch at once, keyed by arrays of meter ids (and volume bases).
+///
+/// Meter statements take `$1` meter ids and `$2` window starts (µs), one per meter. Channel statements take `$1`
+/// meter ids, `$2` volume bases and `$3` window starts (µs), one per channel. Every read is a plain `SELECT` by
+/// table or view name, so `interval_readings` may be a view.
+enum ValidationBatchSQL {
+    private static func instant(_ micros: String) -> String { ValidationSQL.instant(micros) }
+    private static func micros(_ expression: String) -> String { ValidationSQL.micros(expression) }
+
+    /// The queued meters of a batch with their window start.
+    private static let meters = "unnest($1::bigint[], $2::bigint[]) AS w (meter_id, first_us)"
+
+    /// The channels (meter, basis) of a batch with their window start.
+    private static let channels = "unnest($1::bigint[], $2::smallint[], $3::bigint[]) AS c (meter_id, basis, first_us)"
+
+    /// $1 meter ids: each with whether this transaction now holds its validation lock (another validator holds it
+    /// otherwise). Try-locks never wait, so the order cannot deadlock.
+    static let tryLockMeters = """
+        SELECT w.meter_id, pg_try_advisory_xact_lock(hashtextextended('validate/' || w.meter_id::text, 7411))
+        FROM unnest($1::bigint[]) AS w (meter_id)
+        """
+
+    /// The rule parameters of the meters $1 (columns as ``ValidationSQL`` documents for one meter), then the id.
+    static let meterLimits = """
+        SELECT qmin_ml_per_h, qmax_ml_per_h, register_digits,
+            \(micros("(verification_expires_on::timestamp AT TIME ZONE 'UTC')")), protocol, size, continuous_appliance,
+            role, id
+        FROM meters WHERE id = ANY ($1::bigint[])
+        """
+
+    /// Every billing-channel read of each meter's window (all bases) with: a recorded conflict, the latest review
+    /// decision, the stored quality and reasons; then meter id and basis. In channel order, each channel in the
+    /// order the meter took its reads.
+    static let windowReads = """
+        SELECT \(ValidationSQL.readColumns),
+            EXISTS (
+                SELECT 1 FROM value_conflicts k
+                WHERE k.series = 'reading' AND k.meter_id = r.meter_id AND k.at = r.read_at AND k.kind = r.kind
+                    AND k.basis = r.basis AND k.storage = 0 AND k.tariff = 0),
+            (SELECT v.decision FROM reading_reviews v
+                WHERE v.meter_id = r.meter_id AND v.read_at = r.read_at AND v.kind = r.kind AND v.basis = r.basis
+                ORDER BY v.id DESC LIMIT 1),
+            r.quality, r.reasons, r.meter_id, r.basis
+        FROM \(meters)
+        JOIN readings r ON r.meter_id = w.meter_id AND r.read_at >= \(instant("w.first_us"))
+        WHERE r.storage = 0 AND r.tariff = 0 AND r.kind IN (0, 1, 2)
+        ORDER BY r.meter_id, r.basis, \(ValidationSQL.takenOrder)
+        """
+
+    /// The interval data of each meter's window: start µs, minutes, volume, protection, meter id.
+    static let windowIntervals = """
+        SELECT \(micros("i.interval_start")), i.interval_minutes, i.volume_ml, i.protection::text, i.meter_id
+        FROM \(meters)
+        JOIN interval_readings i ON i.meter_id = w.meter_id AND i.interval_start >= \(instant("w.first_us"))
+        ORDER BY i.meter_id, i.interval_start
+        """
+
+    /// Each channel's last read before its window that was valid (or never validated), as
+    /// ``ValidationSQL/readColumns``, no conflict, no review, then meter id and basis.
+    static let previousValidReads = """
+        SELECT \(ValidationSQL.readColumns), false, NULL, c.meter_id, c.basis
+        FROM \(channels)
+        CROSS JOIN LATERAL (
+            SELECT * FROM readings r
+            WHERE r.meter_id = c.meter_id AND r.basis = c.basis AND r.storage = 0 AND r.tariff = 0
+                AND r.kind IN (0, 1, 2) AND r.read_at < \(instant("c.first_us")) AND (r.quality IS NULL OR r.quality = 0)
+            ORDER BY \(ValidationSQL.takenOrderDescending)
+            LIMIT 1
+        ) r
+        """
+
+    /// Each channel's $4 days before its window, newest first: meter id, basis, day start µs, volume, quality,
+    /// valve.
+    static let history = """
+        SELECT c.meter_id, c.basis, \(micros("d.day_start")), d.volume_ml, d.quality, d.valve
+        FROM \(channels)
+        CROSS JOIN LATERAL (
+            SELECT day_start, volume_ml, quality, valve FROM daily_reads
+            WHERE meter_id = c.meter_id AND basis = c.basis AND day_start < \(instant("c.first_us"))
+            ORDER BY day_start DESC LIMIT $4::integer
+        ) d
+        ORDER BY c.meter_id, c.basis, d.day_start DESC
+        """
+
+    /// The latest decision per reviewed day of each channel's window: meter id, basis, day start µs, decision.
+    static let dayReviews = """
+        SELECT DISTINCT ON (c.meter_id, c.basis, v.day) c.meter_id, c.basis, \(micros("d.day_start")), v.decision
+        FROM \(channels)
+        JOIN day_reviews v ON v.meter_id = c.meter_id AND v.basis = c.basis
+        JOIN daily_reads d ON d.meter_id = v.meter_id AND d.basis = v.basis AND d.day = v.day
+        WHERE d.day_start >= \(instant("c.first_us"))
+        ORDER BY c.meter_id, c.basis, v.day, v.id DESC
+        """
+
+    /// The stored days of each channel's window with the fingerprint ``ValidationStore/dayFields(_:settings:)``
+    /// builds: day start µs, fingerprint, version, published version, meter id, basis.
+    static let existingDays = """
+        SELECT \(micros("d.day_start")),
+            concat_ws('|', d.start_index_ml, d.end_index_ml, d.volume_ml, d.quality, array_to_string(d.reasons, ','),
+                d.valve, coalesce(d.interval_minutes::text, ''), coalesce(d.intervals_ml::text, ''),
+                coalesce(d.intervals_estimated::text, ''), d.protection::text),
+            d.version, d.published_version, c.meter_id, c.basis
+        FROM \(channels)
+        JOIN daily_reads d ON d.meter_id = c.meter_id AND d.basis = c.basis AND d.day_start >= \(instant("c.first_us"))
+        """
+
+    /// For the continuous-flow signature: whether each of a channel's $4 days before its window (newest first) had
+    /// a full set of intervals none of which was zero. Columns: meter id, basis, flag.
+    static let previousContinuousDays = """
+        SELECT c.meter_id, c.basis, d.flag
+        FROM \(channels)
+        CROSS JOIN LATERAL (
+            SELECT day_start,
+                intervals_ml IS NOT NULL AND cardinality(intervals_ml) > 0 AND NOT (0 = ANY (intervals_ml)) AS flag
+            FROM daily_reads
+            WHERE meter_id = c.meter_id AND basis = c.basis AND day_start < \(instant("c.first_us"))
+            ORDER BY day_start DESC LIMIT $4::integer
+        ) d
+        ORDER BY c.meter_id, c.basis, d.day_start DESC
+        """
+
+    /// For the night-flow signature: the interval data of a channel's $4 days with intervals before its window
+    /// (newest first). Columns: meter id, basis, day start µs, minutes, volumes.
+    static let previousIntervals = """
+        SELECT c.meter_id, c.basis, \(micros("d.day_start")), d.interval_minutes, d.intervals_ml
+        FROM \(channels)
+        CROSS JOIN LATERAL (
+            SELECT day_start, interval_minutes, intervals_ml FROM daily_reads
+            WHERE meter_id = c.meter_id AND basis = c.basis AND day_start < \(instant("c.first_us"))
+                AND intervals_ml IS NOT NULL
+            ORDER BY day_start DESC LIMIT $4::integer
+        ) d
+        ORDER BY c.meter_id, c.basis, d.day_start DESC
+        """
+
+    /// Stores changed verdicts: $1 meter ids, $2 bases, $3 read times (µs), $4 kinds, $5 qualities, $6 reasons as
+    /// comma-joined names. Returns the meter of each updated row.
+    static let updateReadings = """
+        UPDATE readings r SET quality = u.quality, reasons = string_to_array(u.reasons, ','), validated_at = now()
+        FROM unnest($1::bigint[], $2::smallint[], $3::bigint[], $4::smallint[], $5::smallint[], $6::text[])
+            AS u (meter_id, basis, at_us, kind, quality, reasons)
+        WHERE r.meter_id = u.meter_id AND r.basis = u.basis AND r.storage = 0 AND r.tariff = 0
+            AND r.read_at = \(instant("u.at_us")) AND r.kind = u.kind
+        RETURNING r.meter_id
+        """
+
+    /// Upserts changed days, one array element per day: $1 meter, $2 basis, $3 date, $4 day start µs, $5 start
+    /// index, $6 end index, $7 volume, $8 quality, $9 reasons (array text), $10 valve, $11 interval minutes,
+    /// $12 interval volumes (array text), $13 interval estimate flags (array text), $14 version, $15 published
+    /// version, $16 protection.
+    static let upsertDays = """
+        INSERT INTO daily_reads (meter_id, basis, day, day_start, start_index_ml, end_index_ml, volume_ml, quality,
+            reasons, valve, interval_minutes, intervals_ml, intervals_estimated, version, published_version, protection)
+        SELECT u.meter_id, u.basis, u.day, \(instant("u.start_us")), u.start_index, u.end_index, u.volume, u.quality,
+            u.reasons::text[], u.valve, u.minutes, u.volumes::bigint[], u.estimated::boolean[],
+            u.version, u.published, u.protection::protection_level
+        FROM unnest($1::bigint[], $2::smallint[], $3::date[], $4::bigint[], $5::bigint[], $6::bigint[], $7::bigint[],
+            $8::smallint[], $9::text[], $10::smallint[], $11::smallint[], $12::text[], $13::text[], $14::integer[],
+            $15::integer[], $16::text[])
+            AS u (meter_id, basis, day, start_us, start_index, end_index, volume, quality, reasons, valve, minutes,
+                volumes, estimated, version, published, protection)
+        ON CONFLICT (meter_id, basis, day) DO UPDATE SET
+            day_start = excluded.day_start, start_index_ml = excluded.start_index_ml,
+            end_index_ml = excluded.end_index_ml, volume_ml = excluded.volume_ml, quality = excluded.quality,
+            reasons = excluded.reasons, valve = excluded.valve, interval_minutes = excluded.interval_minutes,
+            intervals_ml = excluded.intervals_ml, intervals_estimated = excluded.intervals_estimated,
+            version = excluded.version, published_version = excluded.published_version,
+            protection = excluded.protection, updated_at = now()
+        """
+
+    /// Appends stored days to the feed in the order given: $1 meter, $2 basis, $3 date, $4 version, $5 whether it
+    /// corrects an earlier publication.
+    static let publishDays = """
+        INSERT INTO billing_feed (meter_id, basis, day, day_start, version, is_correction, start_index_ml,
+            end_index_ml, volume_ml, quality, reasons, interval_minutes, intervals_ml, intervals_estimated, protection)
+        SELECT d.meter_id, d.basis, d.day, d.day_start, d.version, u.is_correction, d.start_index_ml, d.end_index_ml,
+            d.volume_ml, d.quality, d.reasons, d.interval_minutes, d.intervals_ml, d.intervals_estimated, d.protection
+        FROM unnest($1::bigint[], $2::smallint[], $3::date[], $4::integer[], $5::boolean[])
+            WITH ORDINALITY AS u (meter_id, basis, day, version, is_correction, position)
+        JOIN daily_reads d ON d.meter_id = u.meter_id AND d.basis = u.basis AND d.day = u.day
+            AND d.version = u.version
+        ORDER BY u.position
+        """
+
+    /// Dequeues the validated meters ($1) at the queue version the batch saw ($2): a meter queued again meanwhile
+    /// has a newer version and stays queued.
+    static let dequeue = """
+        DELETE FROM validation_queue q
+        USING unnest($1::bigint[], $2::bigint[]) AS u (meter_id, version)
+        WHERE q.meter_id = u.meter_id AND q.version = u.version
+        """
+}

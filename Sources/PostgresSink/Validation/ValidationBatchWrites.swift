@@ -1,0 +1,128 @@
+import GatewayCore
+import GatewayDomain
+
+/// The verdicts of a batch, gathered per table and written with one statement each (``ValidationBatchSQL``).
+///
+/// Thread rules: a value used inside one transaction on the database's thread.
+struct ValidationBatchWrites {
+    /// Changed reading verdicts, as the columns of ``ValidationBatchSQL/updateReadings``.
+    private var readings = TextArrayColumns(count: 6)
+    /// Changed days, as the columns of ``ValidationBatchSQL/upsertDays``.
+    private var days = TextArrayColumns(count: 16)
+    /// Days to publish, in order, as the columns of ``ValidationBatchSQL/publishDays``.
+    private var publications = TextArrayColumns(count: 5)
+    private var publicationCount = 0
+    /// Signature alarms in meter order.
+    var alarms: [AlarmRecord] = []
+
+    /// Queues a reading whose stored verdict changed.
+    mutating func addVerdict(_ channel: ChannelKey, read: IndexRead, quality: ReadQuality, reasons: [String]) {
+        readings.append([
+            String(channel.meter), String(channel.basis), String(read.readAt.microsecondsSinceEpoch),
+            String(read.kind.rawValue), quality.postgresText, reasons.joined(separator: ","),
+        ])
+    }
+
+    /// Queues the days whose determinants differ from the stored ones (a new version each), and their
+    /// publication where ``BillingDay/isPublished(_:wasPublished:)`` says so.
+    mutating func addDays(
+        _ determined: [DailyDeterminant],
+        channel: ChannelKey,
+        stored: [Timestamp: StoredDay],
+        settings: ValidationSettings
+    ) {
+        let meter = String(channel.meter)
+        let basis = String(channel.basis)
+        for day in determined {
+            let fields = ValidationStore.dayFields(day, settings: settings)
+            let known = stored[day.dayStart]
+            if let known, known.fingerprint == fields.fingerprint { continue }
+            let version = (known?.version ?? 0) + 1
+            let wasPublished = (known?.published ?? 0) > 0
+            let publish = BillingDay.isPublished(day.quality, wasPublished: wasPublished)
+            days.append(
+                [meter, basis] + fields.values
+                    + [String(version), publish ? String(version) : String(known?.published ?? 0), day.protection.code]
+            )
+            guard publish else { continue }
+            publications.append([meter, basis, fields.values[0], String(version), wasPublished ? "true" : "false"])
+            publicationCount += 1
+            if wasPublished { corrections += 1 }
+        }
+    }
+
+    /// Publications that correct an earlier one.
+    private var corrections = 0
+
+    /// Writes everything gathered, in the caller's transaction.
+    mutating func store(
+        settings: ValidationSettings,
+        rules: TicketRules,
+        now: Timestamp,
+        on connection: PostgresConnection,
+        into summary: inout MeterValidationSummary
+    ) throws {
+        if readings.rows > 0 {
+            summary.readsChanged += try connection.query(
+                ValidationBatchSQL.updateReadings,
+                parameters: readings.arrayLiterals
+            ).count
+        }
+        if days.rows > 0 {
+            try connection.execute(ValidationBatchSQL.upsertDays, parameters: days.arrayLiterals)
+            summary.daysChanged += days.rows
+        }
+        if publicationCount > 0 {
+            // Held until commit: feed rows commit in `seq` order, so paging by seq never skips one.
+            try connection.execute(ValidationSQL.lockFeed)
+            let inserted = try connection.execute(ValidationBatchSQL.publishDays, parameters: publications.arrayLiterals)
+            guard inserted == publicationCount else {
+                throw PostgresError(
+                    code: .unexpectedResult,
+                    message: "billing feed: \(inserted) of \(publicationCount) days published"
+                )
+            }
+            summary.published += publicationCount
+            summary.corrections += corrections
+        }
+        if !alarms.isEmpty {
+            let commit = try ValidationStore.storeAlarms(alarms, rules: rules, now: now, on: connection)
+            summary.signatureAlarms += commit.alarmsInserted
+            summary.ticketEvents += commit.events
+        }
+    }
+}
+
+/// Columns of text values, each sent as one PostgreSQL array literal (`{"a",NULL,"b"}`) for `unnest`: every
+/// element is quoted and escaped, so any text (including an array literal of its own) travels unchanged, and a
+/// nil is SQL NULL.
+struct TextArrayColumns {
+    private var columns: [String]
+    private(set) var rows = 0
+
+    init(count: Int) {
+        columns = Array(repeating: "", count: count)
+    }
+
+    /// Appends one row; `values` has one entry per column.
+    mutating func append(_ values: [String?]) {
+        precondition(values.count == columns.count, "a row has one value per column")
+        for (index, value) in values.enumerated() {
+            if rows > 0 { columns[index].append(",") }
+            guard let value else {
+                columns[index].append("NULL")
+                continue
+            }
+            columns[index].append("\"")
+            for character in value.unicodeScalars {
+                if character == "\"" || character == "\\" { columns[index].append("\\") }
+                columns[index].unicodeScalars.append(character)
+            }
+            columns[index].append("\"")
+        }
+        rows += 1
+    }
+
+    /// One array literal per column.
+    var arrayLiterals: [String?] { columns.map { "{" + $0 + "}" } }
+}
