@@ -22,7 +22,7 @@ import Testing
         let encoder = GatewayJSONEncoder()
         let layouts = testCase.layouts
         let key = testCase.key
-        return try testCase.bytes.withUnsafeBytes { raw throws -> String in
+        let document: any Encodable = testCase.bytes.withUnsafeBytes { raw -> any Encodable in
             do throws(FrameDecodingError) {
                 switch testCase.protocolName {
                 case .native:
@@ -32,32 +32,35 @@ import Testing
                         } else {
                             try NativeDecoder.decodeWithoutVerifyingMAC(raw)
                         }
-                    return try encoder.text(NativeFrameDocument(frame))
+                    return NativeFrameDocument(frame)
                 case .cjt188:
-                    return try encoder.text(CJT188FrameDocument(try CJT188Decoder.decode(raw)))
+                    return CJT188FrameDocument(try CJT188Decoder.decode(raw))
                 case .wmbus:
-                    let frame = try MBusDecoder.decodeWireless(
-                        raw,
-                        key: { _ in key },
-                        allowAlreadyDecrypted: true,
-                        layout: { _, signature in layouts.first { $0.signature == signature } },
-                        drivers: .all
+                    return MBusFrameDocument(
+                        try MBusDecoder.decodeWireless(
+                            raw,
+                            key: { _ in key },
+                            allowAlreadyDecrypted: true,
+                            layout: { _, signature in layouts.first { $0.signature == signature } },
+                            drivers: .all
+                        )
                     )
-                    return try encoder.text(MBusFrameDocument(frame))
                 case .mbus:
-                    let frame = try MBusDecoder.decodeWired(
-                        raw,
-                        key: { _ in key },
-                        allowAlreadyDecrypted: true,
-                        layout: { _, signature in layouts.first { $0.signature == signature } },
-                        drivers: .all
+                    return MBusFrameDocument(
+                        try MBusDecoder.decodeWired(
+                            raw,
+                            key: { _ in key },
+                            allowAlreadyDecrypted: true,
+                            layout: { _, signature in layouts.first { $0.signature == signature } },
+                            drivers: .all
+                        )
                     )
-                    return try encoder.text(MBusFrameDocument(frame))
                 }
             } catch {
-                return try encoder.text(DecodeErrorDocument(error))
+                return DecodeErrorDocument(error)
             }
         }
+        return try encoder.text(document)
     }
 
     static func writerText(_ testCase: Case) -> (String, Bool) {
