@@ -86,7 +86,7 @@ import Testing
         #expect(Self.object(lines[2])["meter"] != nil && Self.errorCode(lines[2]) == nil)
         #expect(lines[9] == lines[1])
         let errors = lines[3...8].map { (Self.errorCode($0), Self.object($0)["line"] as? Int) }
-        #expect(errors.map(\.0) == ["bad_hex", "bad_key", "bad_line", "missing_protocol", "bad_protocol", "bad_frame"])
+        #expect(errors.map(\.0) == ["bad_hex", "bad_key", "bad_line", "missing_protocol", "bad_protocol", "truncated"])
         #expect(errors.map(\.1) == [6, 7, 8, 9, 10, 11])
     }
 
