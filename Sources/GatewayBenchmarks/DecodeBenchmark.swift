@@ -110,7 +110,7 @@ public struct DecodeBenchmark {
         ]
     }
 
-    private static let benchmarkKey = AES128Key(
+    static let benchmarkKey = AES128Key(
         AES128.Block(word0: 0x2B7E_1516, word1: 0x28AE_D2A6, word2: 0xABF7_1588, word3: 0x09CF_4F3C)
     )
 
