@@ -425,8 +425,10 @@ start_pg() {
     fi
     local log_size
     log_size=$(stat -c %s "$pg_dir/server.log" 2>/dev/null || echo 0)
+    # max_connections: the test suite runs several whole gateways at once (each holds its ingest, validation,
+    # dispatch, LISTEN and HTTP connections); PostgreSQL's default of 100 ran out.
     if ! run_as "$owner" "$pg_dir" "$bin/pg_ctl" -D "$pg_dir/data" -l "$pg_dir/server.log" -w -t 60 \
-        -o "-p $port $socket_option -c listen_addresses=127.0.0.1 -c fsync=on -c ssl=on \
+        -o "-p $port $socket_option -c listen_addresses=127.0.0.1 -c fsync=on -c ssl=on -c max_connections=300 \
             -c ssl_cert_file=$(sh_quote "$pg_dir/tls/server.pem") -c ssl_key_file=$(sh_quote "$pg_dir/tls/server.key")" \
         start >"$pg_dir/pg_ctl.log" 2>&1; then
         fail "PostgreSQL did not start on 127.0.0.1:$port (data folder $pg_dir/data, run as user $owner)" \

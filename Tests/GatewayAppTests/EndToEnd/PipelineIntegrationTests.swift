@@ -281,10 +281,28 @@ extension PipelineIntegrationTests {
             while !runtime.statistics.databaseReady.load(ordering: .relaxed) {
                 try await Task.sleep(for: .milliseconds(50))
             }
-            // The gateway has cached both meters; now one disappears from the registry.
+            // The gateway admits both meters, but the database refuses the rural meter's reading rows (a CHECK-like
+            // refusal, as a constraint added by an operator would give). Deleting the meter instead would race the
+            // registry's incremental reload, which drops a deleted meter within one period (then: unknown_meter).
             let db = try PostgresConnection.connect(conninfo: configuration.postgres.conninfo)
             defer { db.close() }
-            _ = try db.execute("DELETE FROM meters WHERE address = '\(ruralMeter)'")
+            _ = try db.execute(
+                """
+                CREATE FUNCTION refuse_rural_reading() RETURNS trigger LANGUAGE plpgsql AS $$
+                BEGIN
+                    IF NEW.meter_id = (SELECT id FROM meters WHERE address = '\(ruralMeter)') THEN
+                        RAISE EXCEPTION 'reading refused by the test' USING ERRCODE = 'check_violation';
+                    END IF;
+                    RETURN NEW;
+                END $$
+                """
+            )
+            _ = try db.execute(
+                """
+                CREATE TRIGGER refuse_rural_reading BEFORE INSERT ON readings
+                    FOR EACH ROW EXECUTE FUNCTION refuse_rural_reading()
+                """
+            )
 
             let now = UInt32(Date().timeIntervalSince1970)
             func reading(_ meter: UInt64, counter: UInt32) throws -> [UInt8] {
