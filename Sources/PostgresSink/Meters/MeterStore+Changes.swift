@@ -80,7 +80,9 @@ extension MeterStore {
     }
 
     /// The changes since `cursor`, in one repeatable-read snapshot: changed meters with their collectors,
-    /// tombstones and M-Bus layouts.
+    /// tombstones and M-Bus layouts. At least once: the cursor is the snapshot's xmin, which any transaction still
+    /// open on the server holds back, so a change may come again in the next set (applying it twice is harmless);
+    /// none is missed.
     /// - Parameters:
     ///   - cursor: Where the last read ended.
     ///   - limit: The most changed meters worth reading one by one; more returns `nil` (load in full instead).

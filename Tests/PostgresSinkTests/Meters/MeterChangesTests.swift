@@ -17,9 +17,14 @@ struct MeterChangesTests {
                 MeterRegistration(protocol: .cjt188, address: "78330011223344"),
             ])
             var cursor = try await meters.currentCursor()
-            // Nothing changed since: an empty set, and the cursor does not go back.
+            // The cursor is the snapshot's xmin, which any transaction still open on the server holds back (other
+            // suites run beside this one), so a change set may carry again what an earlier one carried: at least
+            // once, never missed. Hence "contains" below, never "equals", for meters.
+            let registered: Set<String> = ["GWF-11111111-60-07", "78330011223344"]
+            // Nothing changed since: at most the registrations again, and the cursor does not go back.
             let idle = try #require(try await meters.changes(since: cursor, limit: 100))
-            #expect(idle.meters.isEmpty && idle.tombstones.isEmpty && idle.collectors.isEmpty)
+            #expect(idle.meters.allSatisfy { registered.contains($0.address) })
+            #expect(idle.tombstones.isEmpty && idle.collectors.isEmpty)
             #expect(idle.cursor.xid >= cursor.xid)
             cursor = idle.cursor
 
@@ -29,7 +34,7 @@ struct MeterChangesTests {
                 MeterRegistration(protocol: .wmbus, address: "GWF-11111111-60-07"),
             ])
             var changes = try #require(try await meters.changes(since: cursor, limit: 100))
-            #expect(Set(changes.meters.map(\.address)) == ["GWF-11111111-60-07", "GWF-22222222-60-07"])
+            #expect(Set(changes.meters.map(\.address)).isSuperset(of: ["GWF-11111111-60-07", "GWF-22222222-60-07"]))
             #expect(changes.meters.first { $0.address == "GWF-11111111-60-07" }?.aesKey == nil)
             cursor = changes.cursor
 
@@ -37,12 +42,12 @@ struct MeterChangesTests {
             let second = try #require(changes.meters.first { $0.address == "GWF-22222222-60-07" })
             _ = try await meters.assignCollectors(meterID: second.id, collectors: ["dtu-1", "dtu-2"])
             changes = try #require(try await meters.changes(since: cursor, limit: 100))
-            #expect(changes.meters.map(\.id) == [second.id])
+            #expect(changes.meters.map(\.id).contains(second.id))
             #expect(Set(changes.collectors.map(\.collector)) == ["dtu-1", "dtu-2"])
             cursor = changes.cursor
             _ = try await meters.unassignCollectors(meterID: second.id, collectors: ["dtu-1", "dtu-2"])
             changes = try #require(try await meters.changes(since: cursor, limit: 100))
-            #expect(changes.meters.map(\.id) == [second.id] && changes.collectors.isEmpty)
+            #expect(changes.meters.map(\.id).contains(second.id) && changes.collectors.isEmpty)
             cursor = changes.cursor
 
             // Plain SQL: a profile change, an address change (a tombstone for the old address) and a deletion.
@@ -52,7 +57,9 @@ struct MeterChangesTests {
             _ = try connection.execute("UPDATE meters SET address = '78330011229999' WHERE address = '78330011223344'")
             _ = try connection.execute("DELETE FROM meters WHERE address = 'GWF-11111111-60-07'")
             changes = try #require(try await meters.changes(since: cursor, limit: 100))
-            #expect(Set(changes.meters.map(\.address)) == ["GWF-22222222-60-07", "78330011229999"])
+            let last = Set(changes.meters.map(\.address))
+            #expect(last.isSuperset(of: ["GWF-22222222-60-07", "78330011229999"]))
+            #expect(!last.contains("GWF-11111111-60-07"), "a deleted meter is a tombstone, not a change")
             #expect(changes.meters.first { $0.id == second.id }?.minProtection == .authenticated)
             #expect(
                 Set(changes.tombstones.map { "\($0.protocol.rawValue)|\($0.address)" })
