@@ -124,5 +124,12 @@ $bin bench-alarms "${fleet[@]}" --rate "$rate" --duration "$seconds" --no-daily-
 report alarms "$figures" "$state" rate="$rate"
 
 report memory "$figures" vmhwm_kb="$(awk '/^VmHWM/ { print $2 }' "/proc/$gateway/status")"
-kill -TERM "$gateway"; wait "$gateway" || true
+kill -TERM "$gateway"
+status=0; wait "$gateway" || status=$?
+if [ "$status" -ne 0 ]; then
+    # The state folder is deleted on exit: show why the gateway did not stop cleanly before it goes.
+    echo "bench.sh: the gateway exited with status $status at SIGTERM; the end of its log:" >&2
+    tail -n 40 "$state/gateway.log" >&2
+    exit 1
+fi
 echo "figures           $figures"
