@@ -161,6 +161,7 @@ public struct IntegrationEnvironment: Sendable {
             process.standardOutput = logHandle
         }
         try process.run()
+        ChildReaper.shared.track(process)
         return Child(process: process, log: log, output: output)
     }
 
