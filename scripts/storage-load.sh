@@ -52,6 +52,8 @@ pg_ticks() {
 # One load: FIRST_METER_ID NAME. Provisions the fleet, runs the gateway until every frame is stored and validated.
 load() {
     local fleet=(--config "$state/gateway.toml" --meters "$meters" --first-meter-id "$1")
+    # Migrations and provisioning before the measured window (a gateway that migrates at start would count it).
+    $bin migrate --config "$state/gateway.toml" >/dev/null
     $bin simulate --provision-only "${fleet[@]}" >/dev/null
     $bin run --config "$state/gateway.toml" 2>"$state/gateway-$2.log" &
     gateway=$!
