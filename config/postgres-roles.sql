@@ -63,6 +63,8 @@ GRANT INSERT, UPDATE ON mbus_format_layouts TO meter_gateway_ingest;
 GRANT DELETE ON meter_tombstones TO meter_gateway_ingest;
 
 GRANT UPDATE (quality, reasons, validated_at) ON readings TO meter_gateway_validation;
+-- held_readings (v19) is kept by triggers on readings, which run as the role that sets a reading's quality.
+GRANT INSERT, DELETE ON held_readings TO meter_gateway_validation;
 GRANT INSERT, UPDATE ON
     daily_reads, billing_feed, alarms, repair_tickets, ticket_events, major_incidents
     TO meter_gateway_validation;

@@ -291,12 +291,17 @@ enum BillingSQL {
         LIMIT $2::integer
         """
 
+    /// Held readings in (read_at, meter_id) order, from `held_readings` (v19: kept equal to `quality = 2` by
+    /// triggers, so validation's updates stay HOT); the join re-checks the quality.
     static let heldReadings = """
         SELECT m.protocol, m.address, r.basis, \(WriterSQL.epochMicros("r.read_at")), r.kind, r.volume_ml, r.reasons,
             r.protection::text, r.key_source
-        FROM readings r JOIN meters m ON m.id = r.meter_id
+        FROM held_readings h
+        JOIN readings r ON r.meter_id = h.meter_id AND r.read_at = h.read_at AND r.kind = h.kind
+            AND r.basis = h.basis AND r.storage = h.storage AND r.tariff = h.tariff
+        JOIN meters m ON m.id = r.meter_id
         WHERE r.quality = 2
-        ORDER BY r.read_at, r.meter_id
+        ORDER BY h.read_at, h.meter_id
         LIMIT $1::integer
         """
 
