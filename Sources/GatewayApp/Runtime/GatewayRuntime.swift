@@ -370,7 +370,9 @@ struct DatabaseStartup: Service, CustomStringConvertible {
     /// print the owner's conninfo (and a password in it).
     var description: String { "DatabaseStartup" }
 
-    /// Opens every sealed key once; warns about plaintext keys left when a master key is configured.
+    /// Opens every sealed key once, page by page (a registry of millions of meters is never held whole here: the
+    /// registry refresher builds the pipeline's compact tables from its own pages); warns about plaintext keys left
+    /// when a master key is configured.
     /// - Throws: ``MeterKeyError`` when keys cannot be opened; ``PostgresError``.
     private func checkMeterKeys() async throws {
         if let keyTable {
@@ -379,7 +381,7 @@ struct DatabaseStartup: Service, CustomStringConvertible {
         }
         let meters = MeterStore(writer.database, sealer: keySealer)
         for frameProtocol in FrameProtocol.allCases {
-            _ = try await meters.loadMeters(protocol: frameProtocol)
+            try await meters.forEachMeterPage(protocol: frameProtocol, pageSize: RegistryRefresher.pageSize) { _ in }
         }
         let counts = try await meters.keyCounts()
         if keySealer != nil && counts.plaintext > 0 {

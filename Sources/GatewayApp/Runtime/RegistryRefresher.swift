@@ -60,20 +60,11 @@ struct RegistryRefresher {
         var fresh = MeterRegistry()
         var skippedCount = 0
         for frameProtocol in FrameProtocol.allCases {
-            var afterID: Int64 = 0
             var skipped = 0
-            while true {
-                let page = try await meters.loadMeterPage(
-                    protocol: frameProtocol,
-                    afterID: afterID,
-                    limit: Self.pageSize
-                )
-                guard let last = page.last else { break }
-                afterID = last.id
+            try await meters.forEachMeterPage(protocol: frameProtocol, pageSize: Self.pageSize) { page in
                 for meter in page where !fresh.upsert(frameProtocol, Self.entry(meter), topics: topics) {
                     skipped += 1
                 }
-                if page.count < Self.pageSize { break }
             }
             if skipped > 0 {
                 logger.warning(

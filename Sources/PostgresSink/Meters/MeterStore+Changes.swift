@@ -79,6 +79,28 @@ extension MeterStore {
         return try open(stored, what: "\(frameProtocol.rawValue) meters")
     }
 
+    /// Every meter of one protocol, read page by page by ascending id; each page is handed to `body` and dropped
+    /// before the next is read, so at most one page of rows is held at a time.
+    /// - Parameters:
+    ///   - protocol: The protocol.
+    ///   - pageSize: Meters per page.
+    ///   - body: Called once per non-empty page.
+    /// - Throws: ``PostgresError``; ``MeterKeyError`` as for ``loadMeters(protocol:)``; what `body` throws.
+    public func forEachMeterPage(
+        protocol frameProtocol: FrameProtocol,
+        pageSize: Int,
+        _ body: ([RegisteredMeter]) throws -> Void
+    ) async throws {
+        var afterID: Int64 = 0
+        while true {
+            let page = try await loadMeterPage(protocol: frameProtocol, afterID: afterID, limit: pageSize)
+            guard let last = page.last else { return }
+            try body(page)
+            if page.count < pageSize { return }
+            afterID = last.id
+        }
+    }
+
     /// The changes since `cursor`, in one repeatable-read snapshot: changed meters with their collectors,
     /// tombstones and M-Bus layouts. At least once: the cursor is the snapshot's xmin, which any transaction still
     /// open on the server holds back, so a change may come again in the next set (applying it twice is harmless);
