@@ -53,6 +53,10 @@ final class MosquittoClientCore: Sendable {
     let lifecycle = Mutex<Lifecycle>(.idle)
     /// Identity of the running network thread, to keep `stop()` from waiting on itself.
     let networkThreadID = Mutex<ObjectIdentifier?>(nil)
+    /// Wakes the network thread's `poll` for a packet queued by another thread or a stop request.
+    let wakeUpPipe = WakeUpPipe()
+    /// Whether the network thread is (about to be) waiting in `poll`; a publisher rings the pipe only then.
+    let isPolling = Atomic<Bool>(false)
 
     /// Takes ownership of `handle` and of one retain of `context` (the one passed to `mosquitto_new`).
     init(handle: MosquittoHandle, context: MosquittoCallbackContext, options: MQTTConnectionOptions, logger: Logger) {
@@ -67,6 +71,7 @@ final class MosquittoClientCore: Sendable {
         // callback can fire any more.
         mosquitto_destroy(self.handle.raw)
         Unmanaged.passUnretained(self.context).release()
+        self.wakeUpPipe.closeBoth()
     }
 
     /// Applies the options to the fresh handle. Runs in `MosquittoClient.init`, before any thread exists.
@@ -137,6 +142,7 @@ final class MosquittoClientCore: Sendable {
         }
         self.stopRequested.store(true, ordering: .releasing)
         self.wakeUp.signal()
+        self.wakeUpPipe.ring()
         // Wake `mosquitto_loop` at once: in threaded mode `mosquitto_disconnect` queues DISCONNECT and pokes
         // libmosquitto's internal socket pair. The network thread sends it otherwise on its next turn.
         if wasRunning, self.context.isConnected.load(ordering: .acquiring),
@@ -207,6 +213,9 @@ final class MosquittoClientCore: Sendable {
             )
         }
         try MQTTError.check(rc, "mosquitto_publish")
+        // Threaded mode only queues the packet; the network thread writes it. Ring it only when it waits in poll:
+        // otherwise it is busy and reaches its write phase anyway.
+        if self.isPolling.load(ordering: .sequentiallyConsistent) { self.wakeUpPipe.ring() }
         self.context.counters.messagesPublished.add(1, ordering: .relaxed)
         return mid
     }
