@@ -7,7 +7,8 @@ import Synchronization
 ///
 /// Invariant that makes `@unchecked Sendable` sound: the handle is put in threaded mode
 /// (`mosquitto_threaded_set(h, true)`) before it is shared. Then only the owning network thread calls the
-/// connection and loop functions (`mosquitto_connect_bind_v5`, `mosquitto_reconnect`, `mosquitto_loop`);
+/// connection and loop functions (`mosquitto_connect_bind_v5`, `mosquitto_reconnect`, `mosquitto_loop_read`,
+/// `mosquitto_loop_write`, `mosquitto_loop_misc`, and `mosquitto_loop` while shutting down);
 /// other threads call only `mosquitto_publish` and `mosquitto_disconnect`, which libmosquitto guards with
 /// its own mutexes in threaded mode; and `mosquitto_destroy` runs exactly once, in
 /// ``MosquittoClientCore``'s deinit, after the network thread has finished.
@@ -143,8 +144,8 @@ final class MosquittoClientCore: Sendable {
         self.stopRequested.store(true, ordering: .releasing)
         self.wakeUp.signal()
         self.wakeUpPipe.ring()
-        // Wake `mosquitto_loop` at once: in threaded mode `mosquitto_disconnect` queues DISCONNECT and pokes
-        // libmosquitto's internal socket pair. The network thread sends it otherwise on its next turn.
+        // In threaded mode `mosquitto_disconnect` only queues DISCONNECT; the network thread, woken through the pipe
+        // above, writes it while shutting down (or queues it itself if this thread loses the race).
         if wasRunning, self.context.isConnected.load(ordering: .acquiring),
             !self.disconnectSent.exchange(true, ordering: .acquiringAndReleasing)
         {
