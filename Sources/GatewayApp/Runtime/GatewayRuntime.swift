@@ -87,6 +87,7 @@ struct GatewayRuntime {
             downlink: configuration.pipeline.ackNative ? MQTTDownlink(client: mqtt) : nil,
             ladder: ladder,
             maxBatchFrames: configuration.pipeline.maxBatchFrames,
+            gatherMilliseconds: configuration.pipeline.gatherMilliseconds,
             retryMinMilliseconds: configuration.pipeline.retryMinMilliseconds,
             retryMaxMilliseconds: configuration.pipeline.retryMaxMilliseconds,
             dedupeHorizonSeconds: Int64(configuration.pipeline.dedupeHorizonDays) * 86_400,

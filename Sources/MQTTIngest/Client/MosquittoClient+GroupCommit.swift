@@ -101,20 +101,34 @@ extension MosquittoClientCore {
     }
 
     /// Reads packets until the socket holds no complete packet or enough messages wait for a commit.
+    ///
+    /// libmosquitto returns success both after it handled a whole packet and when the socket had nothing (more) to
+    /// give; only `errno` (EAGAIN from its last `read`) tells the second case. But `errno` is not reliable after a
+    /// handled packet: libmosquitto writes a wake-up byte to its internal socket pair for every packet it queues (each
+    /// PUBACK among them), that pair is drained only by `mosquitto_loop`, which this loop does not call, so once it is
+    /// full (after a few thousand packets) every such write leaves EAGAIN in `errno`. Trusting it then ends every
+    /// burst after one message: one commit, one `fdatasync` and one database transaction per frame. So a call counts
+    /// as "socket drained" only when it also delivered nothing (no message, no publish acknowledgement); a packet
+    /// handled without a callback (PINGRESP) leaves `errno` at 0 and the loop reads on.
     private func readBurst() -> Int32 {
         let raw = self.handle.raw
+        let counters = self.context.counters
+        // Messages delivered plus publish acknowledgements: what moves when a call handled a packet with a callback.
+        func deliveries() -> Int {
+            counters.messagesReceived.load(ordering: .relaxed) + counters.publishAcks.load(ordering: .relaxed)
+        }
         let first = self.context.uncommittedMessages.load(ordering: .relaxed)
-        while true {
+        for _ in 0..<(4 * Self.maximumMessagesPerCommit) {
+            let before = deliveries()
             errno = 0
             let rc = mosquitto_loop_read(raw, 1)
             if rc != MOSQ_ERR_SUCCESS.rawValue || mosquitto_socket(raw) < 0 { return rc }
-            // libmosquitto returns success both after a whole packet and when the socket had nothing (more) to
-            // give; only `errno` tells them apart (EAGAIN from its last `read`).
-            if errno == EAGAIN || errno == EWOULDBLOCK { return rc }
+            if deliveries() == before && (errno == EAGAIN || errno == EWOULDBLOCK) { return rc }
             if self.context.uncommittedMessages.load(ordering: .relaxed) - first >= Self.maximumMessagesPerCommit {
                 return rc
             }
         }
+        return MOSQ_ERR_SUCCESS.rawValue
     }
 
     /// Writes every queued packet. libmosquitto writes each packet (a 4-byte PUBACK, a downlink) with its own `write`;

@@ -27,6 +27,9 @@ final class BlockingSyncFileOperations: SpoolFileOperations {
     }
     /// How many `fdatasync` calls started blocking.
     var blockedSyncs: Int { entered.load(ordering: .sequentiallyConsistent) }
+    /// How many `fdatasync` calls returned.
+    var syncs: Int { completed.load(ordering: .sequentiallyConsistent) }
+    private let completed = Atomic<Int>(0)
 
     func open(_ path: String, flags: Int32, mode: mode_t) -> Int { real.open(path, flags: flags, mode: mode) }
     func write(_ fd: Int32, _ bytes: UnsafeRawBufferPointer) -> Int { real.write(fd, bytes) }
@@ -39,6 +42,7 @@ final class BlockingSyncFileOperations: SpoolFileOperations {
             release.wait()
             release.signal()  // let the next blocked call through too
         }
+        defer { completed.add(1, ordering: .sequentiallyConsistent) }
         return real.fdatasync(fd)
     }
     func ftruncate(_ fd: Int32, to length: Int64) -> Int { real.ftruncate(fd, to: length) }
@@ -50,6 +54,10 @@ final class BlockingSyncFileOperations: SpoolFileOperations {
 }
 
 /// The group-commit loop against the real broker: no PUBACK leaves before the commit covering its message returned.
+///
+/// The broker's acknowledgement to the publisher says nothing about the subscriber's, so the subscriber's PUBACK is
+/// observed through the broker's flow control instead: the subscriber connects with receive maximum 1, so the broker
+/// sends the second message only after the subscriber acknowledged the first.
 @Suite(
     .enabled(if: ProcessInfo.processInfo.environment["MQTT_TEST_PORT"] != nil),
     .serialized,
@@ -58,11 +66,15 @@ final class BlockingSyncFileOperations: SpoolFileOperations {
 struct MosquittoClientGroupCommitTests {
     let port = Int(ProcessInfo.processInfo.environment["MQTT_TEST_PORT"] ?? "") ?? 1883
 
-    /// A subscriber that stages every message in `spool` and commits the batch before acknowledging.
+    /// A subscriber (receive maximum 1) that stages every message in `spool` and commits before acknowledging.
     func makeSpoolingSubscriber(prefix: String, spool: FrameSpool) throws -> MosquittoClient {
         let writer = spool.writer
+        var options = MQTTTestSupport.options(port: self.port, clientID: "\(prefix)-gw")
+        options.cleanStart = true
+        options.sessionExpirySeconds = 0
+        options.receiveMaximum = 1
         return try MosquittoClient(
-            options: MQTTTestSupport.options(port: self.port, clientID: "\(prefix)-gw"),
+            options: options,
             subscriptions: [MQTTSubscription(filter: "\(prefix)/#", qos: .atLeastOnce)],
             logger: MQTTTestSupport.logger,
             onMessage: { message in
@@ -83,6 +95,12 @@ struct MosquittoClientGroupCommitTests {
         )
     }
 
+    func waitFor(seconds: Int = 10, _ condition: () -> Bool) async throws {
+        let clock = ContinuousClock()
+        let deadline = clock.now.advanced(by: .seconds(seconds))
+        while !condition(), clock.now < deadline { try await Task.sleep(for: .milliseconds(10)) }
+    }
+
     @Test func noPubackLeavesWhileTheBatchFdatasyncBlocks() async throws {
         let prefix = MQTTTestSupport.uniqueName("groupcommit")
         let directory = SpoolTestSupport.makeDirectory()
@@ -101,32 +119,28 @@ struct MosquittoClientGroupCommitTests {
         #expect(await subscriber.waitUntilConnected(timeout: .seconds(10)))
         #expect(await publisher.waitUntilConnected(timeout: .seconds(10)))
 
-        // Unblocked: the publisher gets its PUBACK.
+        // Unblocked: the first message is stored and acknowledged, so the broker sends the second.
         try await publisher.publishAndWait(topic: "\(prefix)/m/1", payload: [1], qos: .atLeastOnce)
-
-        operations.blockSyncs()
-        let blocked = #expect(throws: MQTTError.self) {
-            try await publisher.publishAndWait(
-                topic: "\(prefix)/m/2",
-                payload: [2],
-                qos: .atLeastOnce,
-                timeout: .seconds(2)
-            )
-        }
-        #expect(blocked?.code == .timedOut, "no PUBACK while the frame's fdatasync blocks")
-        #expect(operations.blockedSyncs >= 1, "the frame was delivered and its batch reached fdatasync")
+        try await publisher.publishAndWait(topic: "\(prefix)/m/2", payload: [2], qos: .atLeastOnce)
+        try await waitFor { subscriber.statistics.messagesReceived == 2 }
         #expect(subscriber.statistics.messagesReceived == 2)
-        #expect(publisher.statistics.publishAcks == 1)
 
+        // Blocked in fdatasync: the third message is staged, its PUBACK is held, so the fourth stays at the broker.
+        operations.blockSyncs()
+        try await publisher.publishAndWait(topic: "\(prefix)/m/3", payload: [3], qos: .atLeastOnce)
+        try await publisher.publishAndWait(topic: "\(prefix)/m/4", payload: [4], qos: .atLeastOnce)
+        try await waitFor { operations.blockedSyncs >= 1 }
+        #expect(operations.blockedSyncs >= 1, "the third message was delivered and its batch reached fdatasync")
+        try await Task.sleep(for: .milliseconds(500))
+        #expect(subscriber.statistics.messagesReceived == 3, "no PUBACK while the frame's fdatasync blocks")
+
+        // Released: the PUBACK follows the sync, and the broker sends the fourth.
         operations.releaseSyncs()
-        let clock = ContinuousClock()
-        let deadline = clock.now.advanced(by: .seconds(10))
-        while publisher.statistics.publishAcks < 2, clock.now < deadline {
-            try await Task.sleep(for: .milliseconds(20))
-        }
-        #expect(publisher.statistics.publishAcks == 2, "the PUBACK follows once the batch is durable")
+        try await waitFor { subscriber.statistics.messagesReceived == 4 }
+        #expect(subscriber.statistics.messagesReceived == 4, "the PUBACK follows once the batch is durable")
+        try await waitFor { spool.writer.stagedRecords == 0 && operations.syncs >= 4 }
         let records = try SpoolTestSupport.drain(spool.makeReader())
-        #expect(records.map(\.payload) == [[1], [2]])
+        #expect(records.map(\.payload) == [[1], [2], [3], [4]])
     }
 
     @Test func aFailingCommitHoldsTheAcknowledgementsUntilTheSpoolRecovers() async throws {
@@ -148,21 +162,17 @@ struct MosquittoClientGroupCommitTests {
 
         // Four failing writes: the first commit and three retries (500 ms apart) fail, then the disk "recovers".
         for _ in 0..<4 { operations.failNextWrite(errno: ENOSPC) }
-        let held = #expect(throws: MQTTError.self) {
-            try await publisher.publishAndWait(topic: "\(prefix)/m/1", payload: [1], qos: .atLeastOnce, timeout: .seconds(1))
-        }
-        #expect(held?.code == .timedOut, "no PUBACK while the spool refuses the frame")
+        try await publisher.publishAndWait(topic: "\(prefix)/m/1", payload: [1], qos: .atLeastOnce)
+        try await publisher.publishAndWait(topic: "\(prefix)/m/2", payload: [2], qos: .atLeastOnce)
+        try await waitFor { spool.writer.failure != nil }
         #expect(spool.writer.failure?.code == .writeFailed)
-        #expect(publisher.statistics.publishAcks == 0)
+        #expect(subscriber.statistics.messagesReceived == 1, "no PUBACK while the spool refuses the frame")
 
-        let clock = ContinuousClock()
-        let deadline = clock.now.advanced(by: .seconds(10))
-        while publisher.statistics.publishAcks < 1, clock.now < deadline {
-            try await Task.sleep(for: .milliseconds(20))
-        }
-        #expect(publisher.statistics.publishAcks == 1, "acknowledged once the retried commit succeeded")
+        try await waitFor { subscriber.statistics.messagesReceived == 2 }
+        #expect(subscriber.statistics.messagesReceived == 2, "acknowledged once the retried commit succeeded")
+        try await waitFor { spool.writer.stagedRecords == 0 && spool.writer.failure == nil }
         #expect(spool.writer.failure == nil)
         #expect(spool.writer.failedWrites >= 4)
-        #expect(try SpoolTestSupport.drain(spool.makeReader()).map(\.payload) == [[1]])
+        #expect(try SpoolTestSupport.drain(spool.makeReader()).map(\.payload) == [[1], [2]])
     }
 }
