@@ -73,7 +73,7 @@ struct MosquittoClientBurstTests {
         let payload: [UInt8] = Array(repeating: 0x5A, count: 40)
 
         // Far more PUBACKs than the wake-up pair holds (a few hundred one-byte writes on Linux).
-        let warmUp = 3000
+        let warmUp = 1000
         for index in 0..<warmUp {
             try payload.withUnsafeBytes { try publisher.publish(topic: "\(prefix)/m/\(index % 7)", payload: $0) }
             if index % 100 == 99 {
