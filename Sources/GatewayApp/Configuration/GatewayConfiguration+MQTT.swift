@@ -94,7 +94,12 @@ extension GatewayConfiguration.MQTT {
             section: "mqtt",
             key: "receive_maximum",
             kind: .integer(\.mqtt.receiveMaximum, range: 1...65535),
-            help: "MQTT v5 receive maximum: QoS 1 frames the broker may have in flight to the gateway."
+            help:
+                "MQTT v5 receive maximum: QoS 1 frames the broker may have in flight to the gateway (sent in CONNECT; "
+                + "it overrides the broker's max_inflight_messages, 20 by default in mosquitto, for this client). "
+                + "Frames are acknowledged once per burst, after that burst's fdatasync, so one connection takes at "
+                + "most this many frames per spool sync: 200 allows ~20,000 frames/s at a 10 ms sync. Larger values "
+                + "let bursts grow on slow disks, and widen the shared-group loss window (see mqtt.shared_group)."
         ),
         Setting(
             section: "mqtt",

@@ -4,6 +4,7 @@ extension GatewayConfiguration {
     /// Each property is one row of ``settings``, which holds its TOML key, range and help text.
     struct Pipeline: Sendable, Equatable {
         var maxBatchFrames = 2000
+        var gatherMilliseconds = 2
         var retryMinMilliseconds = 200
         var retryMaxMilliseconds = 10_000
         var ackNative = true
@@ -19,6 +20,15 @@ extension GatewayConfiguration.Pipeline {
             key: "max_batch_frames",
             kind: .integer(\.pipeline.maxBatchFrames, range: 1...100_000),
             help: "Most frames per database transaction."
+        ),
+        Setting(
+            section: "pipeline",
+            key: "gather_ms",
+            kind: .integer(\.pipeline.gatherMilliseconds, range: 0...50),
+            help:
+                "How long a batch that is not full waits for more received frames before its database transaction, "
+                + "so several spool commits share one transaction; 0 commits whatever the spool holds at once. Adds "
+                + "at most this to a frame's time to storage (an alarm's to its ticket); a full batch never waits."
         ),
         Setting(
             section: "pipeline",

@@ -31,7 +31,6 @@ struct GatewayRuntime {
             directory: configuration.spool.directory,
             options: SpoolOptions(
                 segmentBytes: Int64(configuration.spool.segmentMegabytes) << 20,
-                fsyncIntervalMilliseconds: Int64(configuration.spool.fsyncIntervalMilliseconds),
                 maxBacklogBytes: Int64(configuration.spool.maxBacklogMegabytes) << 20
             )
         )
@@ -75,12 +74,12 @@ struct GatewayRuntime {
                 )
             ],
             logger: logger,
-            onMessage: Self.makeSpoolingHandler(
+            onMessage: SpoolingReceiver.makeHandler(
                 spool: spool,
                 maxPayloadBytes: configuration.mqtt.maxPayloadBytes,
-                statistics: statistics,
-                logger: logger
-            )
+                statistics: statistics
+            ),
+            commitBeforeAcknowledging: SpoolingReceiver.makeCommit(spool: spool, logger: logger)
         )
         let pipeline = IngestPipeline(
             spool: spool,
@@ -88,6 +87,7 @@ struct GatewayRuntime {
             downlink: configuration.pipeline.ackNative ? MQTTDownlink(client: mqtt) : nil,
             ladder: ladder,
             maxBatchFrames: configuration.pipeline.maxBatchFrames,
+            gatherMilliseconds: configuration.pipeline.gatherMilliseconds,
             retryMinMilliseconds: configuration.pipeline.retryMinMilliseconds,
             retryMaxMilliseconds: configuration.pipeline.retryMaxMilliseconds,
             dedupeHorizonSeconds: Int64(configuration.pipeline.dedupeHorizonDays) * 86_400,
@@ -217,57 +217,6 @@ struct GatewayRuntime {
             ("spool_sync_failures_total", spool.writer.failedSyncs),
             ("spool_corrupt_records_total", spool.corruptRecords),
         ]
-    }
-
-    /// The MQTT receive callback: append to the spool before returning, which is what lets libmosquitto send the
-    /// PUBACK. If the spool cannot be written (disk full, I/O error) the callback holds the frame and retries:
-    /// returning would acknowledge a frame that is not stored. A payload over `mqtt.max_payload_bytes` is spooled
-    /// as its first ``GatewayCore/OversizedFrame/keptBytes`` under a marked topic (it becomes a `frame_too_large`
-    /// quarantine row), so a flood of large payloads cannot fill the disk.
-    static func makeSpoolingHandler(
-        spool: FrameSpool,
-        maxPayloadBytes: Int,
-        statistics: PipelineStatistics,
-        logger: Logger
-    ) -> @Sendable (borrowing MQTTInboundMessage) -> Void {
-        let writer = spool.writer
-        return { message in
-            let receivedAt = Timestamp.now
-            if message.isRetained { statistics.retainedFrames.add(1, ordering: .relaxed) }
-            var oversizedTopic: [UInt8]?
-            if message.payload.count > maxPayloadBytes {
-                statistics.oversizedFrames.add(1, ordering: .relaxed)
-                oversizedTopic = OversizedFrame.markedTopic(message.topicUTF8, size: message.payload.count)
-            }
-            var failures = 0
-            while true {
-                do {
-                    if let oversizedTopic {
-                        try oversizedTopic.withUnsafeBytes { topic in
-                            try writer.append(
-                                topic: topic,
-                                payload: UnsafeRawBufferPointer(
-                                    rebasing: message.payload.prefix(OversizedFrame.keptBytes)
-                                ),
-                                receivedAt: receivedAt
-                            )
-                        }
-                    } else {
-                        try writer.append(topic: message.topicUTF8, payload: message.payload, receivedAt: receivedAt)
-                    }
-                    return
-                } catch {
-                    if failures % 10 == 0 {
-                        logger.critical(
-                            "cannot write the spool; holding the frame unacknowledged",
-                            metadata: ["error": "\(error)"]
-                        )
-                    }
-                    failures += 1
-                    usleep(500_000)
-                }
-            }
-        }
     }
 
     /// Runs every service until SIGTERM/SIGINT, then shuts down in order: HTTP, MQTT (no more frames), then the

@@ -126,11 +126,13 @@ struct DatabaseRejection {
 /// batch is re-processed one frame per transaction and the frame the database refuses is quarantined as
 /// `database_rejected`.
 final class IngestPipeline: Service {
-    private let spool: FrameSpool
+    let spool: FrameSpool
     private let writer: TelemetryStore
     private let downlink: (any DownlinkPublisher)?
     let ladder: AdmissionLadder
     private let maxBatchFrames: Int
+    /// How long a batch that is not full waits for more frames before it is committed (0: never waits).
+    let gatherMilliseconds: Int
     private let retryMinMilliseconds: Int
     private let retryMaxMilliseconds: Int
     private let dedupeHorizonSeconds: Int64
@@ -145,6 +147,7 @@ final class IngestPipeline: Service {
         downlink: (any DownlinkPublisher)?,
         ladder: AdmissionLadder,
         maxBatchFrames: Int,
+        gatherMilliseconds: Int = 0,
         retryMinMilliseconds: Int,
         retryMaxMilliseconds: Int,
         dedupeHorizonSeconds: Int64,
@@ -158,6 +161,7 @@ final class IngestPipeline: Service {
         self.downlink = downlink
         self.ladder = ladder
         self.maxBatchFrames = maxBatchFrames
+        self.gatherMilliseconds = gatherMilliseconds
         self.retryMinMilliseconds = retryMinMilliseconds
         self.retryMaxMilliseconds = retryMaxMilliseconds
         self.dedupeHorizonSeconds = dedupeHorizonSeconds
@@ -220,7 +224,8 @@ final class IngestPipeline: Service {
             }
             batch.removeAll()
             admissions.removeAll(keepingCapacity: true)
-            let count = try reader.read(maxRecords: isolating > 0 ? 1 : maxBatchFrames) { record in
+            let limit = isolating > 0 ? 1 : maxBatchFrames
+            func take(_ record: SpoolRecord) {
                 if record.isCorrupt {
                     admissions.append(
                         ladder.quarantineCorruptSpoolRecord(record.payload, foundAt: record.receivedAt, into: &batch)
@@ -247,6 +252,10 @@ final class IngestPipeline: Service {
                         )
                     )
                 }
+            }
+            var count = try reader.read(maxRecords: limit, take)
+            if count > 0, count < limit, gatherMilliseconds > 0 {
+                count += try await gatherMore(from: reader, have: count, limit: limit, take)
             }
             if count == 0 {
                 spool.writer.syncIfDue()

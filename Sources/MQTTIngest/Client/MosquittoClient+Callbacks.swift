@@ -12,6 +12,10 @@ final class MosquittoCallbackContext: Sendable {
     let protocolVersion: MQTTProtocolVersion
     let subscriptions: [MQTTSubscription]
     let onMessage: @Sendable (borrowing MQTTInboundMessage) -> Void
+    /// Makes every message delivered since its last call durable; `false` holds their acknowledgements.
+    let commitBeforeAcknowledging: @Sendable () -> Bool
+    /// Messages delivered to `onMessage` since the last successful commit. Network thread only.
+    let uncommittedMessages = Atomic<Int>(0)
     let counters = MQTTStatisticsCounters()
     let acks = MQTTPublishAckRegistry()
 
@@ -28,12 +32,14 @@ final class MosquittoCallbackContext: Sendable {
         logger: Logger,
         protocolVersion: MQTTProtocolVersion,
         subscriptions: [MQTTSubscription],
-        onMessage: @escaping @Sendable (borrowing MQTTInboundMessage) -> Void
+        onMessage: @escaping @Sendable (borrowing MQTTInboundMessage) -> Void,
+        commitBeforeAcknowledging: @escaping @Sendable () -> Bool
     ) {
         self.logger = logger
         self.protocolVersion = protocolVersion
         self.subscriptions = subscriptions
         self.onMessage = onMessage
+        self.commitBeforeAcknowledging = commitBeforeAcknowledging
     }
 
     /// Connected, and the broker acknowledged every subscription of the current connection.
@@ -155,8 +161,9 @@ final class MosquittoCallbackContext: Sendable {
             messageID: fields.mid
         )
         // Synchronous, on the network thread. libmosquitto has only *queued* the QoS 1 PUBACK (threaded
-        // mode), so it reaches the socket after this returns; see MosquittoClient's documentation.
+        // mode); the network loop writes it after the commit that covers this message (group commit).
         self.onMessage(inbound)
+        self.uncommittedMessages.add(1, ordering: .relaxed)
         self.counters.messagesReceived.add(1, ordering: .relaxed)
     }
 

@@ -10,10 +10,6 @@ func currentThreadIdentifier() -> ObjectIdentifier {
 }
 
 extension MosquittoClientCore {
-    /// `mosquitto_loop` select timeout. Short enough that a stop request is noticed promptly even when
-    /// nothing wakes the loop; keep-alive handling does not depend on it.
-    static let loopTimeoutMilliseconds: Int32 = 500
-
     /// Starts the network thread. Idempotent; a stopped client cannot be started again.
     func start() {
         let shouldStart = self.lifecycle.withLock { lifecycle -> Bool in
@@ -49,6 +45,7 @@ extension MosquittoClientCore {
         var generator = SystemRandomNumberGenerator()
         var isConfigured = false
         var attempt = 0
+        var holdsUncommittedFrames = false
 
         while !self.stopRequested.load(ordering: .acquiring) {
             attempt += 1
@@ -77,8 +74,10 @@ extension MosquittoClientCore {
                     "MQTT connect failed",
                     metadata: ["mqtt.attempt": "\(attempt)", "mqtt.error": "\(error)"]
                 )
-            } else {
-                self.driveConnection(backoff: &backoff, attempt: &attempt)
+            } else if !self.driveConnection(backoff: &backoff, attempt: &attempt) {
+                // Stopped while received frames could not be committed: their queued acknowledgements must never
+                // reach the broker, so the socket is closed by `mosquitto_destroy` without a flush.
+                holdsUncommittedFrames = true
             }
             self.context.connectionEnded()
 
@@ -97,7 +96,9 @@ extension MosquittoClientCore {
             _ = self.wakeUp.wait(timeout: .now() + .nanoseconds(nanoseconds))
         }
 
-        self.shutdownConnection()
+        if !holdsUncommittedFrames {
+            self.shutdownConnection()
+        }
         self.context.connectionEnded()
         self.context.acks.failAll(
             MQTTError(.stopped, "the client stopped before the broker acknowledged the message")
@@ -129,28 +130,6 @@ extension MosquittoClientCore {
                 nil,
                 properties
             )
-        }
-    }
-
-    /// Runs `mosquitto_loop` until the connection ends or a stop is requested.
-    private func driveConnection(backoff: inout MQTTReconnectBackoff, attempt: inout Int) {
-        while true {
-            let rc = mosquitto_loop(self.handle.raw, Self.loopTimeoutMilliseconds, 1)
-            if self.context.connackReceived.exchange(false, ordering: .acquiringAndReleasing) {
-                backoff.reset()
-                attempt = 0
-            }
-            if self.stopRequested.load(ordering: .acquiring) {
-                return
-            }
-            // MOSQ_ERR_INVAL from mosquitto_loop can be environmental (socket number ≥ FD_SETSIZE, since
-            // libmosquitto 2.0.11 uses pselect), so it is a connection failure here, not a precondition.
-            if let error = MQTTError.mosquitto(rc, "mosquitto_loop", invalIsMisuse: false) {
-                if error.code != .notConnected {
-                    self.logger.warning("MQTT network loop ended", metadata: ["mqtt.error": "\(error)"])
-                }
-                return
-            }
         }
     }
 

@@ -14,9 +14,12 @@ import Synchronization
 /// `onMessage` runs synchronously inside libmosquitto's `on_message` callback. The libmosquitto handle runs
 /// in threaded mode (`mosquitto_threaded_set`), in which libmosquitto 2.0.x only *queues* the QoS 1 PUBACK
 /// (and QoS 2 PUBCOMP) while the callback runs; the network thread writes it after `onMessage` returns.
-/// So whatever `onMessage` made durable before returning is safe: if the process dies inside `onMessage`
-/// the broker has no ack and redelivers the message to the persistent session. This ordering was verified
-/// against the installed libmosquitto 2.0.11 (see `MosquittoClientIntegrationTests`).
+/// The network thread drives libmosquitto's read and write phases itself and calls `commitBeforeAcknowledging`
+/// between them, once per burst of messages (group commit): no acknowledgement is written before the commit that
+/// covers its message returned `true`. So whatever `onMessage` and the commit made durable is safe: if the process
+/// dies before that, the broker has no ack and redelivers the message to the persistent session. This ordering was
+/// verified against the installed libmosquitto 2.0.11 (see `MosquittoClientIntegrationTests` and
+/// `MosquittoClientGroupCommitTests`).
 ///
 /// This holds for QoS 1. Subscribe at QoS 1 for ingest: with QoS 2, libmosquitto 2.0.x sends PUBREC before
 /// the handler runs (see ``MQTTSubscription``).
@@ -51,13 +54,18 @@ public final class MosquittoClient: Sendable {
     ///   - onMessage: Called synchronously on the network thread for every message, before libmosquitto
     ///     acknowledges it. ``MQTTInboundMessage/payload`` and ``MQTTInboundMessage/topicUTF8`` are valid
     ///     only during the call. May block for backpressure (see the type documentation).
+    ///   - commitBeforeAcknowledging: Called on the network thread after each burst of messages read from the
+    ///     socket and before any of their acknowledgements is written: make everything `onMessage` received since
+    ///     the last call durable and return `true`. Returning `false` holds the acknowledgements (nothing is read
+    ///     or written meanwhile) and the call is repeated every 500 ms. The default commits nothing.
     /// - Throws: ``MQTTError`` with ``MQTTError/Code/invalidOptions`` for invalid options or subscriptions,
     ///   or a libmosquitto setup failure.
     public init(
         options: MQTTConnectionOptions,
         subscriptions: [MQTTSubscription],
         logger: Logger,
-        onMessage: @escaping @Sendable (borrowing MQTTInboundMessage) -> Void
+        onMessage: @escaping @Sendable (borrowing MQTTInboundMessage) -> Void,
+        commitBeforeAcknowledging: @escaping @Sendable () -> Bool = { true }
     ) throws(MQTTError) {
         try options.validate()
         for subscription in subscriptions {
@@ -84,7 +92,8 @@ public final class MosquittoClient: Sendable {
             logger: logger,
             protocolVersion: options.protocolVersion,
             subscriptions: subscriptions,
-            onMessage: onMessage
+            onMessage: onMessage,
+            commitBeforeAcknowledging: commitBeforeAcknowledging
         )
         // One retain owned by libmosquitto's `obj`; released by the core's deinit after mosquitto_destroy.
         let retained = Unmanaged.passRetained(context)

@@ -7,7 +7,8 @@ import Synchronization
 ///
 /// Invariant that makes `@unchecked Sendable` sound: the handle is put in threaded mode
 /// (`mosquitto_threaded_set(h, true)`) before it is shared. Then only the owning network thread calls the
-/// connection and loop functions (`mosquitto_connect_bind_v5`, `mosquitto_reconnect`, `mosquitto_loop`);
+/// connection and loop functions (`mosquitto_connect_bind_v5`, `mosquitto_reconnect`, `mosquitto_loop_read`,
+/// `mosquitto_loop_write`, `mosquitto_loop_misc`, and `mosquitto_loop` while shutting down);
 /// other threads call only `mosquitto_publish` and `mosquitto_disconnect`, which libmosquitto guards with
 /// its own mutexes in threaded mode; and `mosquitto_destroy` runs exactly once, in
 /// ``MosquittoClientCore``'s deinit, after the network thread has finished.
@@ -53,6 +54,10 @@ final class MosquittoClientCore: Sendable {
     let lifecycle = Mutex<Lifecycle>(.idle)
     /// Identity of the running network thread, to keep `stop()` from waiting on itself.
     let networkThreadID = Mutex<ObjectIdentifier?>(nil)
+    /// Wakes the network thread's `poll` for a packet queued by another thread or a stop request.
+    let wakeUpPipe = WakeUpPipe()
+    /// Whether the network thread is (about to be) waiting in `poll`; a publisher rings the pipe only then.
+    let isPolling = Atomic<Bool>(false)
 
     /// Takes ownership of `handle` and of one retain of `context` (the one passed to `mosquitto_new`).
     init(handle: MosquittoHandle, context: MosquittoCallbackContext, options: MQTTConnectionOptions, logger: Logger) {
@@ -67,6 +72,7 @@ final class MosquittoClientCore: Sendable {
         // callback can fire any more.
         mosquitto_destroy(self.handle.raw)
         Unmanaged.passUnretained(self.context).release()
+        self.wakeUpPipe.closeBoth()
     }
 
     /// Applies the options to the fresh handle. Runs in `MosquittoClient.init`, before any thread exists.
@@ -137,8 +143,9 @@ final class MosquittoClientCore: Sendable {
         }
         self.stopRequested.store(true, ordering: .releasing)
         self.wakeUp.signal()
-        // Wake `mosquitto_loop` at once: in threaded mode `mosquitto_disconnect` queues DISCONNECT and pokes
-        // libmosquitto's internal socket pair. The network thread sends it otherwise on its next turn.
+        self.wakeUpPipe.ring()
+        // In threaded mode `mosquitto_disconnect` only queues DISCONNECT; the network thread, woken through the pipe
+        // above, writes it while shutting down (or queues it itself if this thread loses the race).
         if wasRunning, self.context.isConnected.load(ordering: .acquiring),
             !self.disconnectSent.exchange(true, ordering: .acquiringAndReleasing)
         {
@@ -207,6 +214,9 @@ final class MosquittoClientCore: Sendable {
             )
         }
         try MQTTError.check(rc, "mosquitto_publish")
+        // Threaded mode only queues the packet; the network thread writes it. Ring it only when it waits in poll:
+        // otherwise it is busy and reaches its write phase anyway.
+        if self.isPolling.load(ordering: .sequentiallyConsistent) { self.wakeUpPipe.ring() }
         self.context.counters.messagesPublished.add(1, ordering: .relaxed)
         return mid
     }

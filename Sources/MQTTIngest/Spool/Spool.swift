@@ -35,17 +35,17 @@ public struct SpoolPosition: Sendable, Hashable, Comparable, CustomStringConvert
 public struct SpoolOptions: Sendable, Equatable {
     /// A segment is closed and a new one started once it holds this many bytes.
     public var segmentBytes: Int64
-    /// `fdatasync` the active segment when this many milliseconds have passed since the last sync.
-    /// `0` syncs after every frame. A process crash (kill -9) loses nothing either way; an operating-system
-    /// crash or power loss loses at most this interval of received frames.
+    /// For ``SpoolWriter/append(topic:payload:receivedAt:)`` only: `fdatasync` the active segment when this many
+    /// milliseconds have passed since the last sync (`0` syncs after every frame). The receive path's group commit
+    /// (``SpoolWriter/commitStaged()``) syncs every batch regardless.
     public var fsyncIntervalMilliseconds: Int64
-    /// The receive callback blocks (backpressure) while this many bytes are received but not yet committed.
+    /// Staging a frame blocks (backpressure) while this many bytes are received but not yet committed.
     public var maxBacklogBytes: Int64
 
     /// Creates spool settings.
     /// - Parameters:
     ///   - segmentBytes: The size at which a segment is closed and the next one started.
-    ///   - fsyncIntervalMilliseconds: The longest time appended frames wait for `fdatasync`.
+    ///   - fsyncIntervalMilliseconds: The longest time frames written by `append` wait for `fdatasync`.
     ///   - maxBacklogBytes: The uncommitted bytes at which the receive callback blocks.
     public init(
         segmentBytes: Int64 = 64 << 20,

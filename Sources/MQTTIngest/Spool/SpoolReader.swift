@@ -57,6 +57,10 @@ public final class SpoolReader {
     private var committed: SpoolPosition
     private var uncommittedBytes: Int64 = 0
     private var buffer: [UInt8]
+    /// `buffer[0..<windowCount]` holds the bytes of segment `windowSegment` from `windowOffset` (`-1`: nothing).
+    private var windowSegment: UInt64 = 0
+    private var windowOffset: Int64 = -1
+    private var windowCount = 0
     /// Holds the bytes of a damaged range while it is handed out; allocated at the first damage.
     private var damaged: [UInt8] = []
     /// Damage before this position was counted already (a rewind hands it out again without counting it twice).
@@ -117,19 +121,19 @@ public final class SpoolReader {
                 continue
             }
             let want = Int(min(Int64(buffer.count), limit - position.offset))
-            let available = try fill(count: want)
+            let (origin, available) = try fill(count: want)
             var consumed = 0
             var outcome = SpoolRecordScanner.Check.needMore(total: 0)
             let start = position
             try buffer.withUnsafeBytes { raw in
                 while delivered < maxRecords, consumed < available {
                     outcome = SpoolRecordScanner.check(
-                        UnsafeRawBufferPointer(rebasing: raw[consumed..<available]),
+                        UnsafeRawBufferPointer(rebasing: raw[(origin + consumed)..<(origin + available)]),
                         remaining: limit - start.offset - Int64(consumed)
                     )
                     guard case .valid(let total) = outcome else { break }
-                    let bodyStart = consumed + SpoolRecordLayout.headerBytes
-                    let bodyBytes = UnsafeRawBufferPointer(rebasing: raw[bodyStart..<(consumed + total)])
+                    let bodyStart = origin + consumed + SpoolRecordLayout.headerBytes
+                    let bodyBytes = UnsafeRawBufferPointer(rebasing: raw[bodyStart..<(origin + consumed + total)])
                     let receivedAt = Int64(
                         bitPattern: bodyBytes.loadUnaligned(fromByteOffset: 0, as: UInt64.self).littleEndian
                     )
@@ -161,6 +165,7 @@ public final class SpoolReader {
             case .needMore(let total) where total > buffer.count:
                 // A record larger than the buffer: grow once and read it again.
                 buffer = [UInt8](repeating: 0, count: total)
+                windowOffset = -1
                 continue
             case .needMore where consumed > 0:
                 continue
@@ -270,16 +275,28 @@ public final class SpoolReader {
         readPosition = position
     }
 
-    /// Reads `count` bytes from `position` into the start of the buffer.
-    private func fill(count: Int) throws(SpoolError) -> Int {
+    /// Makes the `count` bytes at `position` available in the buffer, reading them with one `pread` (more only for
+    /// a short read) unless an earlier read already holds them all: a call that stops after `maxRecords` leaves the
+    /// rest of its read for the next call instead of reading it again. Bytes below the writer's reported end never
+    /// change, so the window stays valid until the reader moves to another segment or the buffer is replaced.
+    /// - Returns: Where the bytes at `position` start in the buffer, and how many are there.
+    private func fill(count: Int) throws(SpoolError) -> (origin: Int, available: Int) {
         try openCurrentSegment()
-        return try SpoolRecordScanner.readFully(
+        if windowOffset >= 0, windowSegment == position.segment, position.offset >= windowOffset {
+            let origin = Int(position.offset - windowOffset)
+            if windowCount - origin >= count { return (origin, count) }
+        }
+        let got = try SpoolRecordScanner.readFully(
             fd,
             into: &buffer,
             count: count,
             at: position.offset,
             operations: operations
         )
+        windowSegment = position.segment
+        windowOffset = position.offset
+        windowCount = got
+        return (0, got)
     }
 
     private func openCurrentSegment() throws(SpoolError) {

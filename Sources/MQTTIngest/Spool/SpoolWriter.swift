@@ -49,7 +49,10 @@ public final class SpoolWriter: Sendable {
         var offset: Int64
         /// The offset up to which `fdatasync` succeeded.
         var syncedOffset: Int64
+        /// The staged records (complete, checksummed), written by the next commit.
         var buffer: [UInt8]
+        /// How many records `buffer` holds.
+        var stagedRecords: Int
         var lastSyncMilliseconds: Int64
         var lastRecoveryMilliseconds: Int64
         /// Why the writer is failed, or `nil`.
@@ -118,6 +121,7 @@ public final class SpoolWriter: Sendable {
             offset: 0,
             syncedOffset: 0,
             buffer: buffer,
+            stagedRecords: 0,
             lastSyncMilliseconds: now,
             lastRecoveryMilliseconds: now,
             failure: nil,
@@ -141,7 +145,9 @@ public final class SpoolWriter: Sendable {
         }
     }
 
-    /// Appends one received frame.
+    /// Appends one received frame and writes it at once; it is `fdatasync`ed when `fsyncIntervalMilliseconds` has
+    /// passed since the last sync. The receive path uses ``stage(topic:payload:receivedAt:)`` and
+    /// ``commitStaged()`` instead (one write and one sync per batch, every frame durable before it is acknowledged).
     /// - Parameters:
     ///   - topic: The MQTT topic as UTF-8 bytes (at most 65,535).
     ///   - payload: The frame bytes; copied before return.
@@ -153,15 +159,35 @@ public final class SpoolWriter: Sendable {
         payload: UnsafeRawBufferPointer,
         receivedAt: Timestamp
     ) throws(SpoolError) {
+        stage(topic: topic, payload: payload, receivedAt: receivedAt)
+        do {
+            try commit(alwaysSync: false)
+        } catch {
+            // The caller retries this frame itself; keeping it staged would store it twice.
+            state.withLock { state in
+                state.buffer.removeAll(keepingCapacity: true)
+                state.stagedRecords = 0
+            }
+            throw error
+        }
+    }
+
+    /// Encodes one received frame into the pending batch, in memory; nothing is written until ``commitStaged()``.
+    ///
+    /// Blocks while the uncommitted backlog is above the limit (backpressure towards the broker). The batch buffer is
+    /// reused; staging allocates nothing per frame once the buffer has grown to the batch size.
+    /// - Parameters:
+    ///   - topic: The MQTT topic as UTF-8 bytes (at most 65,535).
+    ///   - payload: The frame bytes; copied before return.
+    ///   - receivedAt: The receive time to store with the frame.
+    public func stage(topic: UnsafeRawBufferPointer, payload: UnsafeRawBufferPointer, receivedAt: Timestamp) {
         waitWhileBacklogIsFull()
         let topicLength = min(topic.count, Int(UInt16.max))
         let bodyLength = SpoolRecordLayout.minimumBodyBytes + topicLength + payload.count
         // MQTT caps a payload at 268,435,455 bytes, far below the u32 length field.
         precondition(bodyLength <= Int(UInt32.max), "frame larger than a spool record can hold")
-        let recordLength = SpoolRecordLayout.headerBytes + bodyLength
-        try state.withLock { (state: inout State) throws(SpoolError) in
-            try prepareSegment(&state)
-            state.buffer.removeAll(keepingCapacity: true)
+        state.withLock { state in
+            let start = state.buffer.count
             append(UInt32(bodyLength), to: &state.buffer)
             append(UInt32(0), to: &state.buffer)
             append(UInt64(bitPattern: receivedAt.microsecondsSinceEpoch), to: &state.buffer)
@@ -169,28 +195,53 @@ public final class SpoolWriter: Sendable {
             state.buffer.append(contentsOf: UnsafeRawBufferPointer(rebasing: topic.prefix(topicLength)))
             state.buffer.append(contentsOf: payload)
             let crc = state.buffer.withUnsafeBytes {
-                CRC32C.checksum(UnsafeRawBufferPointer(rebasing: $0[SpoolRecordLayout.headerBytes...]))
+                CRC32C.checksum(UnsafeRawBufferPointer(rebasing: $0[(start + SpoolRecordLayout.headerBytes)...]))
             }
             state.buffer.withUnsafeMutableBytes {
-                $0.storeBytes(of: crc.littleEndian, toByteOffset: 4, as: UInt32.self)
+                $0.storeBytes(of: crc.littleEndian, toByteOffset: start + 4, as: UInt32.self)
             }
+            state.stagedRecords += 1
+        }
+    }
 
-            let recordStart = state.offset
-            try writeBuffer(&state, count: recordLength)
-            state.offset += Int64(recordLength)
+    /// Writes every staged frame with one `write` (more only for a partial write) and makes them durable with one
+    /// `fdatasync` (group commit). When it returns, every staged frame is on disk and may be acknowledged.
+    /// - Throws: ``SpoolError`` when the batch cannot be written or synced. The batch stays staged, unacknowledged;
+    ///   call again later (the writer recovers by itself, re-storing the batch in full).
+    public func commitStaged() throws(SpoolError) {
+        try commit(alwaysSync: true)
+    }
+
+    /// The number of staged frames not yet committed.
+    public var stagedRecords: Int { state.withLock { $0.stagedRecords } }
+
+    private func commit(alwaysSync: Bool) throws(SpoolError) {
+        let committed = try state.withLock { (state: inout State) throws(SpoolError) -> (records: Int, bytes: Int) in
+            let count = state.buffer.count
+            guard count > 0 else { return (0, 0) }
+            try prepareSegment(&state)
+            // Everything before the batch was acknowledged; nothing in it is, until this returns.
+            let batchStart = state.offset
+            try writeBuffer(&state, count: count)
+            state.offset += Int64(count)
             let now = clock.monotonicMilliseconds()
-            if now - state.lastSyncMilliseconds >= options.fsyncIntervalMilliseconds {
-                try sync(&state, acknowledgedEnd: recordStart, now: now)
+            if alwaysSync || now - state.lastSyncMilliseconds >= options.fsyncIntervalMilliseconds {
+                try sync(&state, acknowledgedEnd: batchStart, now: now)
             }
             let end = SpoolPosition(segment: state.segment, offset: state.offset)
             if state.offset >= options.segmentBytes {
-                try seal(&state, acknowledgedEnd: recordStart, now: now)
+                try seal(&state, acknowledgedEnd: batchStart, now: now)
             }
             shared.writtenEnd.withLock { $0 = end }
             if state.failure != nil { clearFailure(&state) }
+            let records = state.stagedRecords
+            state.buffer.removeAll(keepingCapacity: true)
+            state.stagedRecords = 0
+            return (records, count)
         }
-        shared.pendingBytes.add(Int64(recordLength), ordering: .relaxed)
-        appendedCounter.add(1, ordering: .relaxed)
+        guard committed.records > 0 else { return }
+        shared.pendingBytes.add(Int64(committed.bytes), ordering: .relaxed)
+        appendedCounter.add(Int64(committed.records), ordering: .relaxed)
         shared.doorbell.ring()
     }
 

@@ -1,6 +1,4 @@
 public import Logging
-import NIOCore
-import NIOPosix
 
 /// What a store needs from the database: run a piece of work on a connection, alone or as one transaction.
 ///
@@ -45,8 +43,7 @@ public struct PostgresSessionSettings: Sendable {
 /// (``MeterStore``, ``BillingStore``, ``DispatchStore``, …) runs its SQL through a session or a pool, so the
 /// connection and transaction rules exist once.
 public actor PostgresSession: PostgresDatabase {
-    private let group: MultiThreadedEventLoopGroup
-    private let loop: any EventLoop
+    private let executor: DedicatedThreadExecutor
     private let session: SessionConnection
 
     /// Incremented on every new connection, so per-connection state kept by a caller (temporary tables, prepared
@@ -55,7 +52,7 @@ public actor PostgresSession: PostgresDatabase {
 
     /// Runs every job of this actor on the session's own thread.
     public nonisolated var unownedExecutor: UnownedSerialExecutor {
-        loop.executor.asUnownedSerialExecutor()
+        executor.asUnownedSerialExecutor()
     }
 
     /// Creates a session; it connects on the first call that needs the database.
@@ -63,8 +60,7 @@ public actor PostgresSession: PostgresDatabase {
     ///   - settings: Where to connect and how to set up each connection.
     ///   - logger: Receives connection events (metadata keys `pg.*`).
     public init(_ settings: PostgresSessionSettings, logger: Logger) {
-        self.group = MultiThreadedEventLoopGroup(numberOfThreads: 1)
-        self.loop = group.next()
+        self.executor = DedicatedThreadExecutor(name: "pg-session")
         self.session = SessionConnection(
             conninfo: settings.conninfo,
             setupStatements: settings.setupStatements,
@@ -83,13 +79,13 @@ public actor PostgresSession: PostgresDatabase {
     deinit {
         // The connection (if any) is finished by its own deinit; the thread is stopped asynchronously because
         // deinit may run on that very thread.
-        group.shutdownGracefully { _ in }
+        executor.shutdown()
     }
 
     /// Connects if not connected, or reconnects after a lost connection.
     /// - Throws: ``PostgresError`` with code `.connectionFailed` (retryable) when the server is unreachable.
     public func connect() throws {
-        loop.assertInEventLoop()
+        assert(executor.isOnExecutorThread)
         _ = try session.connected()
     }
 
@@ -118,7 +114,7 @@ public actor PostgresSession: PostgresDatabase {
 
     @discardableResult
     public func withTransaction<R: Sendable>(_ body: @Sendable (PostgresConnection) throws -> R) throws -> R {
-        loop.assertInEventLoop()
+        assert(executor.isOnExecutorThread)
         return try session.withTransaction(body)
     }
 
@@ -130,7 +126,7 @@ public actor PostgresSession: PostgresDatabase {
     /// - Throws: What connecting or `body` throws, after recovery.
     @discardableResult
     public func run<R>(_ body: (PostgresConnection) throws -> R) throws -> R {
-        loop.assertInEventLoop()
+        assert(executor.isOnExecutorThread)
         return try session.run(body)
     }
 }

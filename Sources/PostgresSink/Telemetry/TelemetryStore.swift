@@ -1,14 +1,12 @@
 public import GatewayCore
 public import GatewayDomain
 public import Logging
-import NIOCore
-import NIOPosix
 
 /// Writes ``GatewayCore/SinkBatch``es to PostgreSQL, one transaction per batch, idempotently: the ingest side of
 /// the sink (readings, intervals, frames, frame identities, quarantine, alarms and the tickets they open).
 ///
-/// Thread rules: the actor's executor is a dedicated NIO event-loop thread (one per store), so libpq's blocking
-/// calls run there and never on the Swift cooperative pool; a batch is one hop onto that thread. The store owns
+/// Thread rules: the actor's executor is a dedicated thread (one per store, `DedicatedThreadExecutor`), so libpq's
+/// blocking calls run there and never on the Swift cooperative pool; a batch is one hop onto that thread. The store owns
 /// one connection (through the same ``SessionConnection`` plumbing as ``PostgresSession``), a reused binary COPY
 /// buffer and the per-connection stage tables; nothing else touches them.
 ///
@@ -18,8 +16,7 @@ import NIOPosix
 /// during `COMMIT`) is also retryable: writing the same batch again changes nothing that was already committed,
 /// opens no ticket twice and emits no notification twice.
 public actor TelemetryStore {
-    private let group: MultiThreadedEventLoopGroup
-    private let loop: any EventLoop
+    private let executor: DedicatedThreadExecutor
     private let session: SessionConnection
     private let logger: Logger
     private let stageStrategy: StageTables.Strategy
@@ -35,7 +32,7 @@ public actor TelemetryStore {
 
     /// Runs every job of this actor on the store's own thread.
     public nonisolated var unownedExecutor: UnownedSerialExecutor {
-        loop.executor.asUnownedSerialExecutor()
+        executor.asUnownedSerialExecutor()
     }
 
     /// Creates a store; it connects on ``connect()`` or on the first call that needs the database.
@@ -62,8 +59,7 @@ public actor TelemetryStore {
     ) {
         self.rules = rules
         self.clock = clock
-        self.group = MultiThreadedEventLoopGroup(numberOfThreads: 1)
-        self.loop = group.next()
+        self.executor = DedicatedThreadExecutor(name: "pg-telemetry")
         self.session = SessionConnection(conninfo: conninfo, setupStatements: WriterSQL.sessionSettings, logger: logger)
         self.logger = logger
         self.stageStrategy = stageStrategy
@@ -72,7 +68,7 @@ public actor TelemetryStore {
     deinit {
         // The connection (if any) is finished by its own deinit; the thread is stopped asynchronously because
         // deinit may run on that very thread.
-        group.shutdownGracefully { _ in }
+        executor.shutdown()
     }
 
     // MARK: Connection
@@ -80,7 +76,7 @@ public actor TelemetryStore {
     /// Connects if not connected, or reconnects after a lost connection.
     /// - Throws: ``PostgresError`` with code `.connectionFailed` (retryable) when the server is unreachable.
     public func connect() throws {
-        loop.assertInEventLoop()
+        assert(executor.isOnExecutorThread)
         _ = try session.connected()
     }
 
@@ -97,13 +93,13 @@ public actor TelemetryStore {
 
     /// Runs `body` with the connection (connecting first), recovering on failure.
     func withConnection<R>(_ body: (PostgresConnection) throws -> R) throws -> R {
-        loop.assertInEventLoop()
+        assert(executor.isOnExecutorThread)
         return try session.run(body)
     }
 
     /// Runs `body` in one transaction (BEGIN … COMMIT), rolling back and recovering on failure.
     func withTransaction<R>(_ body: (PostgresConnection) throws -> R) throws -> R {
-        loop.assertInEventLoop()
+        assert(executor.isOnExecutorThread)
         return try session.withTransaction(body)
     }
 

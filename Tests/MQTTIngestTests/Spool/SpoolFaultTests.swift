@@ -61,6 +61,9 @@ final class FaultyFileOperations: SpoolFileOperations {
         }
     }
 
+    /// Drops every write fault not used yet (the disk "recovers").
+    func clearWriteFaults() { state.withLock { $0.writeFaults.removeAll() } }
+
     /// Fails the next `count` fdatasync calls on files whose path ends with `suffix`.
     func failNextSyncs(_ count: Int, errno: Int32, pathEndingWith suffix: String = ".spool") {
         state.withLock { $0.syncFaults.append(Fault(suffix: suffix, errorNumber: errno, count: count)) }
