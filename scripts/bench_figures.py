@@ -203,6 +203,19 @@ def alarms(figures, state, args):
     figures["alarm_latency"] = part
     print(f"alarm latency     {report['alarmsPublished']} alarms at {float(args['rate']):.0f} frames/s: "
           + " | ".join(line))
+    stages = report.get("stages")
+    if stages:
+        # Where the time went: publish -> gateway receive -> NOTIFY -> dispatch topic.
+        part["stages"] = {}
+        line = []
+        for name, label in (("publishToReceive", "publish>receive"), ("receiveToNotify", "receive>notify"),
+                            ("notifyToDispatch", "notify>dispatch")):
+            stage = stages[name]
+            part["stages"][name] = {"p50_ms": round(stage["p50Milliseconds"], 1),
+                                    "p99_ms": round(stage["p99Milliseconds"], 1),
+                                    "max_ms": round(stage["maxMilliseconds"], 1)}
+            line.append(f"{label} {stage['p50Milliseconds']:.1f}/{stage['p99Milliseconds']:.1f}")
+        print("  stages p50/p99  " + " | ".join(line) + " ms")
 
 
 def memory(figures, args):

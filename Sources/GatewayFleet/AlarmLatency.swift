@@ -1,3 +1,4 @@
+import Foundation
 import Synchronization
 
 /// One alarm frame the fleet published: which meter and frame counter, and when it left the publishing task.
@@ -70,6 +71,8 @@ public struct AlarmLatencyReport: Codable, Sendable, Equatable {
     public var notify: AlarmChannelLatency
     /// Publish → the event's message on the MQTT dispatch topic `<prefix>/dispatch/tickets/<priority>`.
     public var dispatch: AlarmChannelLatency
+    /// The same latencies split into stages (nil when the stored alarms' stamps were not given).
+    public var stages: AlarmStageLatency?
 }
 
 /// Collects the times an alarm frame was published and the times its ticket event arrived on each channel, and
@@ -113,9 +116,25 @@ public final class AlarmLatencyRecorder: Sendable {
     }
 
     private let state = Mutex(State())
+    /// A monotonic instant and the wall-clock time (µs since 1970) read together, to put publish and arrival
+    /// instants on the gateway's wall clock for the stage split.
+    private let anchor: ContinuousClock.Instant
+    private let anchorWallMicros: Int64
 
-    /// An empty recorder.
-    public init() {}
+    /// An empty recorder; the wall clock is read now, once.
+    public init() {
+        anchor = .now
+        anchorWallMicros = Int64((Date().timeIntervalSince1970 * 1_000_000).rounded())
+    }
+
+    /// An empty recorder whose monotonic `anchor` corresponds to `anchorWallMicros` on the wall clock (tests).
+    /// - Parameters:
+    ///   - anchor: A monotonic instant.
+    ///   - anchorWallMicros: The wall-clock time at that instant, in µs since 1970.
+    public init(anchor: ContinuousClock.Instant, anchorWallMicros: Int64) {
+        self.anchor = anchor
+        self.anchorWallMicros = anchorWallMicros
+    }
 
     /// Records an alarm frame's publish (the fleet's ``SimulatorOptions/onAlarmPublished``).
     /// - Parameter publication: The alarm frame.
@@ -158,11 +177,13 @@ public final class AlarmLatencyRecorder: Sendable {
         }
     }
 
-    /// The latencies of every published alarm, per channel.
-    /// - Parameter frames: The fleet-side key of each stored alarm id (alarm ids without one are not the fleet's
-    ///   alarms of this run and are left out).
+    /// The latencies of every published alarm, per channel, and split into stages when `stored` is given.
+    /// - Parameters:
+    ///   - frames: The fleet-side key of each stored alarm id (alarm ids without one are not the fleet's alarms of
+    ///     this run and are left out).
+    ///   - stored: The gateway's stamps of each stored alarm id (empty: no stage split).
     /// - Returns: The report.
-    public func report(frames: [Int64: AlarmFrameKey]) -> AlarmLatencyReport {
+    public func report(frames: [Int64: AlarmFrameKey], stored: [Int64: AlarmStoredTimes] = [:]) -> AlarmLatencyReport {
         state.withLock { state in
             let byKey = Self.arrivalsByKey(state.arrivals, frames: frames)
             func channel(_ channel: Channel) -> AlarmChannelLatency {
@@ -183,9 +204,43 @@ public final class AlarmLatencyRecorder: Sendable {
             return AlarmLatencyReport(
                 alarmsPublished: state.published.count,
                 notify: channel(.notify),
-                dispatch: channel(.dispatch)
+                dispatch: channel(.dispatch),
+                stages: stored.isEmpty ? nil : stages(state, byKey: byKey, frames: frames, stored: stored)
             )
         }
+    }
+
+    /// The stage split of the alarms whose stamps are known (each stage over the alarms that have both its ends).
+    private func stages(
+        _ state: State,
+        byKey: [Channel: [AlarmFrameKey: ContinuousClock.Instant]],
+        frames: [Int64: AlarmFrameKey],
+        stored: [Int64: AlarmStoredTimes]
+    ) -> AlarmStageLatency {
+        var toReceive: [Double] = []
+        var toNotify: [Double] = []
+        var toDispatch: [Double] = []
+        for (id, times) in stored {
+            guard let key = frames[id], let published = state.published[key] else { continue }
+            toReceive.append(Double(times.receivedMicros - wallMicros(published)) / 1e3)
+            guard let notified = byKey[.notify]?[key] else { continue }
+            toNotify.append(Double(wallMicros(notified) - times.receivedMicros) / 1e3)
+            if let dispatched = byKey[.dispatch]?[key] {
+                toDispatch.append(Double(wallMicros(dispatched) - wallMicros(notified)) / 1e3)
+            }
+        }
+        return AlarmStageLatency(
+            publishToReceive: LatencySummary(milliseconds: toReceive),
+            receiveToNotify: LatencySummary(milliseconds: toNotify),
+            notifyToDispatch: LatencySummary(milliseconds: toDispatch)
+        )
+    }
+
+    /// A monotonic instant on the wall clock, in µs since 1970.
+    private func wallMicros(_ instant: ContinuousClock.Instant) -> Int64 {
+        let elapsed = instant - anchor
+        return anchorWallMicros + elapsed.components.seconds * 1_000_000
+            + elapsed.components.attoseconds / 1_000_000_000_000
     }
 
     private static func arrivalsByKey(

@@ -73,3 +73,40 @@ import Testing
         #expect(report.notify.latency.count == 0)
     }
 }
+
+@Suite struct AlarmStageSplitTests {
+    @Test func splitsEachAlarmIntoStagesOnTheWallClock() throws {
+        let anchor = ContinuousClock.now
+        // The monotonic anchor is 1,000,000 µs on the wall clock.
+        let recorder = AlarmLatencyRecorder(anchor: anchor, anchorWallMicros: 1_000_000)
+        recorder.recordPublication(
+            AlarmPublication(meterID: 1, frameCounter: 10, condition: "leak", publishedAt: anchor + .milliseconds(10))
+        )
+        recorder.recordArrival(on: .notify, alarmID: 5, at: anchor + .milliseconds(40))
+        recorder.recordArrival(on: .dispatch, alarmID: 5, at: anchor + .milliseconds(47))
+        let frames: [Int64: AlarmLatencyRecorder.AlarmFrameKey] = [5: .init(meterID: 1, frameCounter: 10)]
+        // Received 2 ms after the publish (12 ms after the anchor), notified 28 ms after that.
+        let stored = [Int64(5): AlarmStoredTimes(receivedMicros: 1_012_000)]
+        let stages = try #require(recorder.report(frames: frames, stored: stored).stages)
+        #expect(abs(stages.publishToReceive.maxMilliseconds - 2) < 0.001)
+        #expect(abs(stages.receiveToNotify.maxMilliseconds - 28) < 0.001)
+        #expect(abs(stages.notifyToDispatch.maxMilliseconds - 7) < 0.001)
+        #expect(recorder.report(frames: frames).stages == nil)
+    }
+
+    @Test func anAlarmWithoutNotificationHasOnlyItsReceiveStage() throws {
+        let anchor = ContinuousClock.now
+        let recorder = AlarmLatencyRecorder(anchor: anchor, anchorWallMicros: 0)
+        recorder.recordPublication(
+            AlarmPublication(meterID: 2, frameCounter: 3, condition: "leak", publishedAt: anchor)
+        )
+        let frames: [Int64: AlarmLatencyRecorder.AlarmFrameKey] = [9: .init(meterID: 2, frameCounter: 3)]
+        let stages = try #require(
+            recorder.report(frames: frames, stored: [9: AlarmStoredTimes(receivedMicros: 4_000)]).stages
+        )
+        #expect(stages.publishToReceive.count == 1)
+        #expect(abs(stages.publishToReceive.p50Milliseconds - 4) < 0.001)
+        #expect(stages.receiveToNotify.count == 0)
+        #expect(stages.notifyToDispatch.count == 0)
+    }
+}

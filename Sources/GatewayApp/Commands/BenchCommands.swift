@@ -115,6 +115,7 @@ struct BenchAlarmsCommand: AsyncParsableCommand {
             let store = PostgresSession(.gateway(conninfo: conninfo), logger: logger)
             try await store.connect()
             var frames: [Int64: AlarmLatencyRecorder.AlarmFrameKey] = [:]
+            var stored: [Int64: AlarmStoredTimes] = [:]
             let deadline = ContinuousClock.now + settle
             repeat {
                 for frame in try await FleetReportStore(store).alarmFrames(ids: recorder.arrivedAlarmIDs)
@@ -123,6 +124,7 @@ struct BenchAlarmsCommand: AsyncParsableCommand {
                         let counter32 = UInt32(exactly: counter)
                     else { continue }
                     frames[frame.alarmID] = AlarmLatencyRecorder.AlarmFrameKey(meterID: meter, frameCounter: counter32)
+                    stored[frame.alarmID] = AlarmStoredTimes(receivedMicros: frame.receivedMicros)
                 }
                 if recorder.completeCount(frames: frames) >= recorder.publishedCount { break }
                 try await Task.sleep(for: .milliseconds(250))
@@ -131,7 +133,7 @@ struct BenchAlarmsCommand: AsyncParsableCommand {
             await dispatch.stop()
             listener.stop()
             tasks.cancelAll()
-            return Output(fleet: fleetReport, alarms: recorder.report(frames: frames))
+            return Output(fleet: fleetReport, alarms: recorder.report(frames: frames, stored: stored))
         }
     }
 

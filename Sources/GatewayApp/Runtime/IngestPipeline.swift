@@ -136,6 +136,8 @@ final class IngestPipeline: Service {
     private let retryMinMilliseconds: Int
     private let retryMaxMilliseconds: Int
     private let dedupeHorizonSeconds: Int64
+    /// The least time between two spool checkpoint writes (see ``SpoolReader/commit(checkpointAtMostEvery:)``).
+    private let checkpointIntervalMilliseconds: Int64
     private let keySealer: MeterKeySealer?
     private let keyTable: MeterKeyTable?
     private let logger: Logger
@@ -151,6 +153,7 @@ final class IngestPipeline: Service {
         retryMinMilliseconds: Int,
         retryMaxMilliseconds: Int,
         dedupeHorizonSeconds: Int64,
+        checkpointIntervalMilliseconds: Int64 = IngestPipeline.defaultCheckpointIntervalMilliseconds,
         keySealer: MeterKeySealer? = nil,
         keyTable: MeterKeyTable? = nil,
         statistics: PipelineStatistics,
@@ -165,6 +168,7 @@ final class IngestPipeline: Service {
         self.retryMinMilliseconds = retryMinMilliseconds
         self.retryMaxMilliseconds = retryMaxMilliseconds
         self.dedupeHorizonSeconds = dedupeHorizonSeconds
+        self.checkpointIntervalMilliseconds = checkpointIntervalMilliseconds
         self.keySealer = keySealer
         self.keyTable = keyTable
         self.statistics = statistics
@@ -261,6 +265,8 @@ final class IngestPipeline: Service {
                 spool.writer.syncIfDue()
                 // The MQTT service stops before this one, so once shutdown begins the drained spool stays drained.
                 if Task.isShuttingDownGracefully || Task.isCancelled { break }
+                // A quiet spool: the checkpoint catches up with the last commits once it is due.
+                writeCheckpoint(reader, atMostEvery: checkpointIntervalMilliseconds)
                 // Wait for the writer's doorbell, waking at least every 200 ms to sync and notice shutdown.
                 await spool.waitForAppend(timeout: .milliseconds(200))
                 continue
@@ -308,14 +314,9 @@ final class IngestPipeline: Service {
                 try await Task.sleep(for: .milliseconds(retryMaxMilliseconds))
                 continue
             }
-            do {
-                try reader.commit()
-            } catch {
-                // The batch is committed; a checkpoint that did not move only means it is replayed (and counted as
-                // duplicates) after a restart. The next commit writes a later checkpoint.
-                statistics.checkpointFailures.add(1, ordering: .relaxed)
-                logger.error("cannot write the spool checkpoint", metadata: ["error": "\(error)"])
-            }
+            // The checkpoint file follows at most every `checkpointIntervalMilliseconds`: its two disk syncs are not
+            // paid between every two batches, i.e. not on every frame's (and alarm's) way to the database.
+            writeCheckpoint(reader, atMostEvery: checkpointIntervalMilliseconds)
             rejected = nil
             isolating = max(0, isolating - count)
             // The layouts the committed full frames carried serve this gateway's next compact frames at once.
@@ -323,7 +324,26 @@ final class IngestPipeline: Service {
             record(summary, batch: batch, admissions: admissions)
             sendAcks(admissions, duplicates: Set(summary.duplicateGates))
         }
+        writeCheckpoint(reader, atMostEvery: 0)
         logger.info("pipeline drained and stopped", metadata: ["spool.backlog.bytes": "\(spool.backlogBytes)"])
+    }
+
+    /// How long a committed batch may wait for the spool checkpoint by default: a restart replays at most about this
+    /// much (as counted duplicates), and a busy pipeline writes the checkpoint about once per interval instead of
+    /// after every batch.
+    static let defaultCheckpointIntervalMilliseconds: Int64 = 1000
+
+    /// Tells the spool that everything read so far is committed and writes the checkpoint if `interval` passed
+    /// since the last one (`0`: now, if it lags).
+    private func writeCheckpoint(_ reader: SpoolReader, atMostEvery interval: Int64) {
+        do {
+            try reader.commit(checkpointAtMostEvery: interval)
+        } catch {
+            // The batch is committed; a checkpoint that did not move only means it is replayed (and counted as
+            // duplicates) after a restart. The next commit writes a later checkpoint.
+            statistics.checkpointFailures.add(1, ordering: .relaxed)
+            logger.error("cannot write the spool checkpoint", metadata: ["error": "\(error)"])
+        }
     }
 
     /// Quarantines the frames the writer judged `replayed` (``GatewayCore/ReplayRule``): it re-reads the batch's

@@ -133,31 +133,30 @@ final class DispatchService: Service {
         await session.close()
     }
 
-    /// Publishes one page of pending events; returns how many were published.
+    /// Publishes one page of pending events, all in flight together and in event order, and marks the
+    /// acknowledged ones; returns how many were published.
     private func publishPending() async throws -> Int {
         guard client.isConnected else { return 0 }
         let pending = try await outbox.undispatchedEvents(limit: 200)
-        var done: [Int64] = []
-        defer {
-            if !done.isEmpty {
-                statistics.eventsPublished.add(Int64(done.count), ordering: .relaxed)
-            }
-        }
+        var messages: [(topic: String, payload: [UInt8])] = []
+        var encodingError: (any Error)?
         for event in pending {
             do {
-                try await client.publishAndWait(
-                    topic: Self.topic(prefix: topicPrefix, priority: event.ticket.priority.rawValue),
-                    payload: Array(try event.jsonText().utf8),
-                    qos: .atLeastOnce,
-                    timeout: .seconds(10)
-                )
+                let topic = Self.topic(prefix: topicPrefix, priority: event.ticket.priority.rawValue)
+                messages.append((topic, Array(try event.jsonText().utf8)))
             } catch {
-                try await outbox.markDispatched(done)
-                throw error
+                // The events before it still go out (in order); this one is tried again at the next step.
+                encodingError = error
+                break
             }
-            done.append(event.eventID)
         }
+        let outcome = await client.publishAllAndWait(messages, qos: .atLeastOnce, timeout: .seconds(10))
+        // Only the acknowledged prefix is marked: a later event the broker took anyway is published again (at least
+        // once, in order).
+        let done = pending.prefix(outcome.acknowledged).map(\.eventID)
         try await outbox.markDispatched(done)
+        statistics.eventsPublished.add(Int64(done.count), ordering: .relaxed)
+        if let error = outcome.error ?? encodingError { throw error }
         return done.count
     }
 

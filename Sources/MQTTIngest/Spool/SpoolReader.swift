@@ -54,8 +54,17 @@ public final class SpoolReader {
     private var position: SpoolPosition
     /// The position after the last record handed out (what `commit` will record).
     public private(set) var readPosition: SpoolPosition
+    /// The durable checkpoint: the position the checkpoint file names.
     private var committed: SpoolPosition
+    /// Bytes handed out since the durable checkpoint.
     private var uncommittedBytes: Int64 = 0
+    /// The position after the last record the consumer reported committed (at or after `committed`: with
+    /// ``commit(checkpointAtMostEvery:)`` the checkpoint file may lag it). A rewind returns here.
+    private var consumed: SpoolPosition
+    /// The part of `uncommittedBytes` before `consumed`.
+    private var consumedBytes: Int64 = 0
+    /// When the checkpoint file was last written (monotonic milliseconds; nil: not yet by this reader).
+    private var lastCheckpointMilliseconds: Int64?
     private var buffer: [UInt8]
     /// `buffer[0..<windowCount]` holds the bytes of segment `windowSegment` from `windowOffset` (`-1`: nothing).
     private var windowSegment: UInt64 = 0
@@ -86,6 +95,7 @@ public final class SpoolReader {
         self.position = start
         self.readPosition = start
         self.committed = start
+        self.consumed = start
         self.countedThrough = start
         self.oldestSegment = start.segment
         self.buffer = [UInt8](repeating: 0, count: 1 << 20)
@@ -184,11 +194,44 @@ public final class SpoolReader {
     /// - Throws: ``SpoolError`` when the checkpoint cannot be written; the previous checkpoint stays in force, and
     ///   the next commit tries again (the frames would be replayed after a restart, which is harmless).
     public func commit() throws(SpoolError) {
-        guard readPosition != committed else { return }
-        try SpoolFiles.writeCheckpoint(readPosition, directory: directory, operations: operations)
-        shared.pendingBytes.subtract(uncommittedBytes, ordering: .relaxed)
-        uncommittedBytes = 0
-        committed = readPosition
+        try commit(checkpointAtMostEvery: 0)
+    }
+
+    /// Records that everything handed out so far is committed, but writes the checkpoint file (as ``commit()``)
+    /// only when `intervalMilliseconds` have passed since it was last written; ``checkpointCommitted()`` writes it
+    /// at once. A rewind returns to the committed records either way. Until the checkpoint is written the backlog is
+    /// not freed and a restart replays those records (harmless: every write downstream is idempotent), so the
+    /// interval bounds that replay; in exchange, a consumer that commits many small batches does not wait for two
+    /// disk syncs after each.
+    /// - Parameter intervalMilliseconds: The least time between two checkpoint writes (`0`: write now).
+    /// - Throws: ``SpoolError`` when a due checkpoint cannot be written; the previous one stays in force and the next
+    ///   call tries again.
+    public func commit(checkpointAtMostEvery intervalMilliseconds: Int64) throws(SpoolError) {
+        consumed = readPosition
+        consumedBytes = uncommittedBytes
+        guard consumed != committed else { return }
+        if intervalMilliseconds > 0, let last = lastCheckpointMilliseconds,
+            clock.monotonicMilliseconds() - last < intervalMilliseconds
+        {
+            return
+        }
+        try checkpointCommitted()
+    }
+
+    /// Whether records reported committed are not yet covered by the checkpoint file.
+    public var hasUncheckpointedCommits: Bool { consumed != committed }
+
+    /// Writes the checkpoint at the last records reported committed if the file lags them (see
+    /// ``commit(checkpointAtMostEvery:)``): durably, then frees their backlog and deletes wholly committed segments.
+    /// - Throws: ``SpoolError`` when the checkpoint cannot be written; the previous one stays in force.
+    public func checkpointCommitted() throws(SpoolError) {
+        guard consumed != committed else { return }
+        try SpoolFiles.writeCheckpoint(consumed, directory: directory, operations: operations)
+        lastCheckpointMilliseconds = clock.monotonicMilliseconds()
+        shared.pendingBytes.subtract(consumedBytes, ordering: .relaxed)
+        uncommittedBytes -= consumedBytes
+        consumedBytes = 0
+        committed = consumed
         let newCommitted = committed
         shared.committed.withLock { $0 = newCommitted }
         deleteCommittedSegments()
@@ -197,9 +240,9 @@ public final class SpoolReader {
     /// Forgets what was handed out since the last commit, so those records are read again.
     /// The pipeline uses it to re-process a rejected batch one frame at a time.
     public func rewind() {
-        position = committed
-        readPosition = committed
-        uncommittedBytes = 0
+        position = consumed
+        readPosition = consumed
+        uncommittedBytes = consumedBytes
     }
 
     /// Deletes the segments wholly before the committed position, then makes the deletions durable. A segment

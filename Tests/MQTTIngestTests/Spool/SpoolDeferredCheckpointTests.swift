@@ -1,0 +1,91 @@
+import Foundation
+import GatewayCore
+import Testing
+
+@testable import MQTTIngest
+
+@Suite struct SpoolDeferredCheckpointTests {
+    typealias Support = SpoolTestSupport
+
+    func checkpointFile(_ directory: String) throws -> String {
+        try String(contentsOfFile: directory + "/checkpoint", encoding: .utf8)
+    }
+
+    func text(_ position: SpoolPosition) -> String { "v1 \(position.segment) \(position.offset)\n" }
+
+    @Test func theCheckpointFileFollowsAtMostOncePerInterval() throws {
+        let directory = Support.makeDirectory()
+        defer { try? FileManager.default.removeItem(atPath: directory) }
+        let time = ManualSpoolClock()
+        let spool = try FrameSpool(
+            directory: directory,
+            options: SpoolOptions(),
+            operations: PosixSpoolFileOperations(),
+            clock: time.clock
+        )
+        for index in 0..<6 { try Support.append(spool.writer, payload: [UInt8(index)]) }
+        let reader = spool.makeReader()
+
+        // The first commit writes the checkpoint at once.
+        #expect(try reader.read(maxRecords: 2) { _ in } == 2)
+        try reader.commit(checkpointAtMostEvery: 1000)
+        let first = reader.readPosition
+        #expect(try checkpointFile(directory) == text(first))
+        #expect(!reader.hasUncheckpointedCommits)
+
+        // Within the interval: committed (a rewind does not hand those records out again), not yet checkpointed,
+        // and their backlog is not freed.
+        time.advance(milliseconds: 400)
+        #expect(try reader.read(maxRecords: 2) { _ in } == 2)
+        let backlog = spool.backlogBytes
+        try reader.commit(checkpointAtMostEvery: 1000)
+        let second = reader.readPosition
+        #expect(try checkpointFile(directory) == text(first))
+        #expect(reader.hasUncheckpointedCommits)
+        #expect(spool.backlogBytes == backlog)
+        #expect(try reader.read(maxRecords: 1) { _ in } == 1)
+        reader.rewind()
+        let again = try Support.drain(reader)
+        #expect(again.map { $0.payload[0] } == [4, 5], "a rewind returns to the last commit, not to the checkpoint")
+        reader.rewind()
+        #expect(reader.readPosition == second)
+
+        // Once the interval has passed the next commit writes it and frees the backlog of every committed record.
+        time.advance(milliseconds: 600)
+        #expect(try reader.read(maxRecords: 2) { _ in } == 2)
+        try reader.commit(checkpointAtMostEvery: 1000)
+        #expect(try checkpointFile(directory) == text(reader.readPosition))
+        #expect(spool.backlogBytes == 0)
+        #expect(!reader.hasUncheckpointedCommits)
+    }
+
+    @Test func checkpointCommittedWritesALaggingCheckpointAtOnce() throws {
+        let directory = Support.makeDirectory()
+        defer { try? FileManager.default.removeItem(atPath: directory) }
+        let time = ManualSpoolClock()
+        do {
+            let spool = try FrameSpool(
+                directory: directory,
+                options: SpoolOptions(),
+                operations: PosixSpoolFileOperations(),
+                clock: time.clock
+            )
+            for index in 0..<4 { try Support.append(spool.writer, payload: [UInt8(index)]) }
+            let reader = spool.makeReader()
+            #expect(try reader.read(maxRecords: 1) { _ in } == 1)
+            try reader.commit(checkpointAtMostEvery: 1000)
+            let first = reader.readPosition
+            #expect(try reader.read(maxRecords: 1) { _ in } == 1)
+            try reader.commit(checkpointAtMostEvery: 1000)
+            // A restart now (the process killed) would replay record 1, committed after the checkpoint: harmless.
+            #expect(try checkpointFile(directory) == text(first))
+            #expect(reader.hasUncheckpointedCommits)
+            try reader.checkpointCommitted()
+            #expect(try checkpointFile(directory) == text(reader.readPosition))
+            #expect(!reader.hasUncheckpointedCommits)
+            #expect(spool.backlogBytes > 0, "the records read after the last commit are still pending")
+        }
+        let reopened = try FrameSpool(directory: directory)
+        #expect(try Support.drain(reopened.makeReader()).map { $0.payload[0] } == [2, 3])
+    }
+}
