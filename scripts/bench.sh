@@ -21,7 +21,9 @@ scripts/services.sh install
 state=".local/bench"
 # clean also deletes PostgreSQL's data where it had to live outside the clone (see services.sh).
 scripts/services.sh clean "$state" 2>/dev/null || true
-trap 'kill "${gateway:-0}" "${consumer:-0}" 2>/dev/null || true; scripts/services.sh clean "$state"' EXIT
+# Only children that were started: `kill 0` would signal this script's whole process group.
+trap 'for child in ${gateway:-} ${consumer:-}; do kill "$child" 2>/dev/null || true; done
+      scripts/services.sh clean "$state"' EXIT
 scripts/services.sh up "$state"
 # shellcheck disable=SC1091
 source "$state/env"

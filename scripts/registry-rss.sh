@@ -12,7 +12,8 @@ bin=${BIN:-.build/debug/meter-gateway}
 state=".local/registry-rss"
 
 scripts/services.sh clean "$state" 2>/dev/null || true
-trap 'kill "${gateway:-0}" 2>/dev/null || true; scripts/services.sh clean "$state"' EXIT
+# Only a gateway that is running: `kill 0` would signal this script's whole process group.
+trap '[ -z "${gateway:-}" ] || kill "$gateway" 2>/dev/null || true; scripts/services.sh clean "$state"' EXIT
 scripts/services.sh up "$state" >/dev/null
 # shellcheck disable=SC1091
 source "$state/env"
@@ -78,7 +79,7 @@ sleep 2
 restarted=$(rss $gateway)
 peak=$(hwm $gateway)
 kill -TERM $gateway; wait $gateway || true
-gateway=0
+gateway=
 
 python3 - "$meters" "$protocol" "$empty" "$running" "$restarted" "$peak" "$started" "$copied" "$loaded" \
     "$state/gateway-2.log" <<'EOF'
