@@ -56,17 +56,13 @@ struct ValidationBatchInput {
             let key = ChannelKey(meter: try row.decode(12), basis: try row.decode(13))
             windows[key, default: []].append(try WindowRead(row: row, hasVerdict: true))
         }
-        for row in try connection.rows(ValidationBatchSQL.windowIntervals, meterParameters) {
-            let interval = IntervalValue(
-                start: try row.decode(0),
-                minutes: try row.decode(1),
-                volumeMillilitres: try row.decode(2),
-                isEstimated: false,
-                protection: try ProtectionLevel(storedCode: row.decode(3), column: 3)
-            )
-            let meter = try row.decode(4, as: Int64.self)
-            intervals[meter, default: []].append(interval)
+        for row in try connection.rows(ValidationBatchSQL.windowIntervalDays, meterParameters) {
+            let meter = try row.decode(0, as: Int64.self)
+            let day = try IntervalDayPoints(row: row)
+            let first = firstDays[meter]?.microsecondsSinceEpoch ?? Int64.min
+            day.appendPoints(startingAtOrAfter: first, to: &intervals[meter, default: []])
         }
+        intervals = intervals.filter { !$0.value.isEmpty }
         var basisSets: [Int64: Set<Int16>] = [:]
         for key in windows.keys { basisSets[key.meter, default: []].insert(key.basis) }
         for meter in intervals.keys { basisSets[meter, default: []].insert(VolumeBasis.unspecified.rawValue) }

@@ -3,7 +3,7 @@
 ///
 /// Meter statements take `$1` meter ids and `$2` window starts (µs), one per meter. Channel statements take `$1`
 /// meter ids, `$2` volume bases and `$3` window starts (µs), one per channel. Every read is a plain `SELECT` by
-/// table or view name, so `interval_readings` may be a view.
+/// table or view name, except the window intervals, which are read from `interval_days` (``windowIntervalDays``).
 enum ValidationBatchSQL {
     private static func instant(_ micros: String) -> String { ValidationSQL.instant(micros) }
     private static func micros(_ expression: String) -> String { ValidationSQL.micros(expression) }
@@ -13,6 +13,20 @@ enum ValidationBatchSQL {
 
     /// The channels (meter, basis) of a batch with their window start.
     private static let channels = "unnest($1::bigint[], $2::smallint[], $3::bigint[]) AS c (meter_id, basis, first_us)"
+
+    /// Keeps every statement of the batch on its keys until ``plansByAnyJoin`` (or the end of the transaction):
+    /// nested loops that probe the tables by meter id (the leading column of every key the validator reads or
+    /// writes) instead of hash or merge joins. Each batch touches a few rows per meter of tables that grow without
+    /// bound, but the planner costs one sequential scan of a whole table below a few thousand index probes: with
+    /// 112,934 readings stored, each 200-meter batch hashed all of them for its reading update and did the same
+    /// to `daily_reads` and `interval_days`, so a batch's cost grew with the table instead of with the batch.
+    /// A script (two statements).
+    static let plansByKey = "SET LOCAL enable_hashjoin = off; SET LOCAL enable_mergejoin = off"
+
+    /// Gives the planner back the join methods the session had (the server's settings) for the rest of the
+    /// transaction: the alarm and ticket step that validation shares with ingest joins stage tables that have no
+    /// keys. A script (two statements).
+    static let plansByAnyJoin = "SET LOCAL enable_hashjoin TO DEFAULT; SET LOCAL enable_mergejoin TO DEFAULT"
 
     /// $1 meter ids: each with whether this transaction now holds its validation lock (another validator holds it
     /// otherwise). Try-locks never wait, so the order cannot deadlock.
@@ -48,12 +62,17 @@ enum ValidationBatchSQL {
         ORDER BY r.meter_id, r.basis, \(ValidationSQL.takenOrder)
         """
 
-    /// The interval data of each meter's window: start µs, minutes, volume, protection, meter id.
-    static let windowIntervals = """
-        SELECT \(micros("i.interval_start")), i.interval_minutes, i.volume_ml, i.protection::text, i.meter_id
+    /// The stored interval days (`interval_days`, migration v17) that can hold intervals of each meter's window,
+    /// as stored: meter id, day (days since 1970-01-01), start offsets (s), sub-second parts (µs, or NULL), minutes,
+    /// volumes, flags. ``IntervalDayPoints`` turns them into the points the `interval_readings` view shows; reading
+    /// the arrays instead of the view's rows sends one row per day instead of one per interval and skips what the
+    /// view computes for other readers (end indexes, receipts, key sources).
+    static let windowIntervalDays = """
+        SELECT d.meter_id, d.day - date '1970-01-01', d.offsets_s, d.offsets_frac_us, d.minutes, d.volumes_ml, d.flags
         FROM \(meters)
-        JOIN interval_readings i ON i.meter_id = w.meter_id AND i.interval_start >= \(instant("w.first_us"))
-        ORDER BY i.meter_id, i.interval_start
+        JOIN interval_days d ON d.meter_id = w.meter_id
+            AND d.day >= (\(instant("w.first_us")) AT TIME ZONE 'UTC')::date
+        ORDER BY d.meter_id, d.day
         """
 
     /// Each channel's last read before its window that was valid (or never validated), as

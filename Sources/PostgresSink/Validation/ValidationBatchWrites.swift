@@ -54,11 +54,8 @@ struct ValidationBatchWrites {
     /// Publications that correct an earlier one.
     private var corrections = 0
 
-    /// Writes everything gathered, in the caller's transaction.
+    /// Writes the gathered reading verdicts, days and publications, in the caller's transaction.
     mutating func store(
-        settings: ValidationSettings,
-        rules: TicketRules,
-        now: Timestamp,
         on connection: PostgresConnection,
         into summary: inout MeterValidationSummary
     ) throws {
@@ -85,11 +82,19 @@ struct ValidationBatchWrites {
             summary.published += publicationCount
             summary.corrections += corrections
         }
-        if !alarms.isEmpty {
-            let commit = try ValidationStore.storeAlarms(alarms, rules: rules, now: now, on: connection)
-            summary.signatureAlarms += commit.alarmsInserted
-            summary.ticketEvents += commit.events
-        }
+    }
+
+    /// Writes the signature alarms gathered and runs the ticket step for them, in the caller's transaction.
+    func storeAlarms(
+        rules: TicketRules,
+        now: Timestamp,
+        on connection: PostgresConnection,
+        into summary: inout MeterValidationSummary
+    ) throws {
+        guard !alarms.isEmpty else { return }
+        let commit = try ValidationStore.storeAlarms(alarms, rules: rules, now: now, on: connection)
+        summary.signatureAlarms += commit.alarmsInserted
+        summary.ticketEvents += commit.events
     }
 }
 
@@ -114,9 +119,14 @@ struct TextArrayColumns {
                 continue
             }
             columns[index].append("\"")
-            for character in value.unicodeScalars {
-                if character == "\"" || character == "\\" { columns[index].append("\\") }
-                columns[index].unicodeScalars.append(character)
+            // Most values (numbers, names, array literals of numbers) have nothing to escape: appended whole.
+            if value.utf8.contains(where: { $0 == UInt8(ascii: "\"") || $0 == UInt8(ascii: "\\") }) {
+                for character in value.unicodeScalars {
+                    if character == "\"" || character == "\\" { columns[index].append("\\") }
+                    columns[index].unicodeScalars.append(character)
+                }
+            } else {
+                columns[index].append(value)
             }
             columns[index].append("\"")
         }

@@ -87,16 +87,19 @@ struct ValidationBatch {
         summary.totals.wasBusy = !summary.busyMeters.isEmpty
         guard !claimed.isEmpty else { return summary }
 
+        try connection.executeScript(ValidationBatchSQL.plansByKey)
         try input.read(claimed, settings: settings, signatures: signatures, on: connection)
         for meter in claimed {
             guard let row = input.meters[meter.meterID] else { continue }  // deleted: nothing to validate
             try validate(meter.meterID, row: row, into: &summary.totals)
         }
-        try writes.store(settings: settings, rules: rules, now: now, on: connection, into: &summary.totals)
+        try writes.store(on: connection, into: &summary.totals)
         try connection.execute(
             ValidationBatchSQL.dequeue,
             parameters: [claimed.map(\.meterID).postgresText, claimed.map(\.version).postgresText]
         )
+        try connection.executeScript(ValidationBatchSQL.plansByAnyJoin)
+        try writes.storeAlarms(rules: rules, now: now, on: connection, into: &summary.totals)
         summary.metersValidated = claimed.count
         return summary
     }
