@@ -51,7 +51,7 @@ final class ValidationStatistics: Sendable {
 /// meter another one is validating is skipped and stays queued.
 final class ValidationService: Service {
     /// Meters validated per transaction.
-    static let batchSize = 200
+    static let batchSize = 500
     /// How long a meter that failed alone is left out of batches.
     static let failedMeterPause: Duration = .seconds(60)
 
