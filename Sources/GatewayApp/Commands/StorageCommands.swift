@@ -45,7 +45,9 @@ struct StorageMaintainCommand: AsyncParsableCommand {
                 monthsAhead: storage.partitionMonthsAhead,
                 retentionMonths: retention
             )
-            let created = outcome.created.map { "\($0.name) (\($0.movedRows) rows from DEFAULT)" }
+            let created = outcome.created.map {
+                "\($0.name) (\($0.movedRows) row\($0.movedRows == 1 ? "" : "s") from DEFAULT)"
+            }
             print(
                 "\(table.name): created \(created.isEmpty ? "none" : created.joined(separator: ", ")); "
                     + "dropped \(outcome.dropped.isEmpty ? "none" : outcome.dropped.joined(separator: ", "))"

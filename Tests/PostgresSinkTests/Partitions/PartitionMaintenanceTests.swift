@@ -35,7 +35,9 @@ struct PartitionMaintenanceTests {
     }
 
     private static func partitionOf(_ database: TestDatabase, _ condition: String) throws -> String? {
-        try database.scalar("SELECT string_agg(DISTINCT tableoid::regclass::text, ',') FROM readings WHERE \(condition)")
+        try database.scalar(
+            "SELECT string_agg(DISTINCT tableoid::regclass::text, ',') FROM readings WHERE \(condition)"
+        )
     }
 
     /// A new reading or interval of a month without a partition is stored in DEFAULT, deduplicated there and after
@@ -44,8 +46,13 @@ struct PartitionMaintenanceTests {
         try await withMigratedWriter { writer, database, ids in
             let meter = try #require(ids["m1"])
             let march = batch(
-                readings: [makeReading(meter: meter, at: at(0), volume: 10), makeReading(meter: meter, at: at(3600), volume: 20)],
-                intervals: [makeInterval(meter: meter, start: at(0), volume: 5), makeInterval(meter: meter, start: at(1800), volume: 6)]
+                readings: [
+                    makeReading(meter: meter, at: at(0), volume: 10), makeReading(meter: meter, at: at(3600), volume: 20),
+                ],
+                intervals: [
+                    makeInterval(meter: meter, start: at(0), volume: 5),
+                    makeInterval(meter: meter, start: at(1800), volume: 6),
+                ]
             )
             // 2026-05-10, inside the retention below.
             let may = batch(readings: [makeReading(meter: meter, at: at(70 * 86_400), volume: 30)])
@@ -56,7 +63,8 @@ struct PartitionMaintenanceTests {
             #expect(try database.count("interval_readings") == 2)
             #expect(try database.count("value_conflicts") == 0)
             #expect(try Self.partitionOf(database, "true") == "readings_default")
-            #expect(try database.scalar("SELECT DISTINCT tableoid::regclass::text FROM interval_days") == "interval_days_default")
+            let dayPartition = try database.scalar("SELECT DISTINCT tableoid::regclass::text FROM interval_days")
+            #expect(dayPartition == "interval_days_default")
             _ = try database.scalar("UPDATE readings SET quality = 2 WHERE volume_ml IN (20, 30) RETURNING 1")
             #expect(try database.count("held_readings") == 2)
             let intervalsBefore = try database.scalar(Self.intervalSnapshot)
@@ -66,7 +74,10 @@ struct PartitionMaintenanceTests {
             let maintenance = PartitionMaintenance(connection: owner)
             let june = PartitionMonth(year: 2026, month: 6)
             let readings = try maintenance.maintain(.readings, current: june, monthsAhead: 1, retentionMonths: 0)
-            #expect(readings.created.map(\.name) == ["readings_2026_03", "readings_2026_05", "readings_2026_06", "readings_2026_07"])
+            #expect(
+                readings.created.map(\.name)
+                    == ["readings_2026_03", "readings_2026_05", "readings_2026_06", "readings_2026_07"]
+            )
             #expect(readings.created.map(\.movedRows) == [2, 1, 0, 0] && readings.dropped.isEmpty)
             let days = try maintenance.maintain(.intervalDays, current: june, monthsAhead: 1, retentionMonths: 0)
             #expect(days.created.map(\.movedRows) == [1, 0, 0] && days.dropped.isEmpty)
@@ -103,7 +114,8 @@ struct PartitionMaintenanceTests {
         let connection = try database.connect()
         defer { connection.close() }
         #expect(try connection.migrate(through: 20) == Array(1...20))
-        try connection.executeScript(try String(contentsOf: Repository.url("config/postgres-roles.sql"), encoding: .utf8))
+        let roles = try String(contentsOf: Repository.url("config/postgres-roles.sql"), encoding: .utf8)
+        try connection.executeScript(roles)
         try connection.executeScript(
             """
             INSERT INTO readings (meter_id, read_at, kind, received_at, volume_ml, register_modulus_ml, valve,
@@ -125,7 +137,8 @@ struct PartitionMaintenanceTests {
         #expect(try database.count("readings") == 61 && database.count("held_readings") == 16)
         #expect(try Self.partitionOf(database, "read_at < '2027-01-01'") == "readings_history")
         #expect(try Self.partitionOf(database, "meter_id = 7") == "readings_default")
-        #expect(try Self.layout(database, "readings").contains { $0.hasPrefix("readings_history FOR VALUES FROM (MINVALUE)") })
+        let history = "readings_history FOR VALUES FROM (MINVALUE)"
+        #expect(try Self.layout(database, "readings").contains { $0.hasPrefix(history) })
         #expect(try database.scalar(Self.intervalSnapshot) == intervalsBefore)
         #expect(try database.count("interval_readings") == 20)
         #expect(try database.scalar(Self.heldMatchesQuality) == "0")
@@ -147,7 +160,8 @@ struct PartitionMaintenanceTests {
                 (8, '2031-02-01 00:00Z', 0, now(), 0, 0, 0, 0, 'native', 'plain')
             ON CONFLICT DO NOTHING;
             INSERT INTO interval_days (meter_id, day, first_index_ml, offsets_s, minutes, volumes_ml, flags, receipts)
-            VALUES (1, '2026-03-01', 1, '{0}', '{30}', '{1}', '{0}', ARRAY[now()]) ON CONFLICT (meter_id, day) DO NOTHING;
+            VALUES (1, '2026-03-01', 1, '{0}', '{30}', '{1}', '{0}', ARRAY[now()])
+            ON CONFLICT (meter_id, day) DO NOTHING;
             RESET ROLE;
             SET ROLE meter_gateway_validation;
             UPDATE readings SET quality = 2 WHERE meter_id = 8;
@@ -165,8 +179,10 @@ struct PartitionMaintenanceTests {
         #expect(try Self.partitionOf(database, "read_at = '2050-06-01 00:00Z'") == "readings_default")
         #expect(try database.scalar(Self.heldMatchesQuality) == "0" && database.count("held_readings") == 12)
         let denied = #expect(throws: PostgresError.self) {
-            try connection.executeScript("SET ROLE meter_gateway_ingest; CREATE TABLE readings_2040_01 PARTITION OF readings "
-                + "FOR VALUES FROM ('2040-01-01') TO ('2040-02-01')")
+            try connection.executeScript(
+                "SET ROLE meter_gateway_ingest; CREATE TABLE readings_2040_01 PARTITION OF readings "
+                    + "FOR VALUES FROM ('2040-01-01') TO ('2040-02-01')"
+            )
         }
         #expect(denied?.sqlState == "42501")
         try connection.executeScript("RESET ROLE")
@@ -175,7 +191,9 @@ struct PartitionMaintenanceTests {
         let maintenance = PartitionMaintenance(connection: connection)
         let january = PartitionMonth(year: 2100, month: 1)
         let outcome = try maintenance.maintain(.readings, current: january, monthsAhead: 0, retentionMonths: 12)
-        #expect(outcome.created.map(\.name) == ["readings_2031_02", "readings_2050_06", "readings_2099_01", "readings_2100_01"])
+        #expect(
+            outcome.created.map(\.name) == ["readings_2031_02", "readings_2050_06", "readings_2099_01", "readings_2100_01"]
+        )
         #expect(outcome.dropped.contains("readings_history") && outcome.dropped.contains("readings_2031_02"))
         #expect(!outcome.dropped.contains("readings_2099_01"))
         #expect(try database.scalar("SELECT string_agg(meter_id::text, ',') FROM readings") == "7")
