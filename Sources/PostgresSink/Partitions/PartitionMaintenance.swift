@@ -3,7 +3,9 @@
 ///
 /// It runs on the schema owner's connection (`postgres.conninfo`, the one that migrates): the services' roles may not
 /// create, attach or drop tables. Each partition is created or dropped in a transaction of its own, so a failure
-/// leaves every earlier step done and nothing half done; a rerun continues (idempotent). Not thread-safe: one
+/// leaves every earlier step done and nothing half done; a rerun continues (idempotent). Two runs at once may both
+/// try to create one partition: the second fails on the existing name and rolls that step back. It sets the
+/// session's `TimeZone` to UTC and `DateStyle` to ISO (it reads partition bounds as text). Not thread-safe: one
 /// connection, used by one caller at a time.
 public struct PartitionMaintenance {
     /// One partitioned table and how it is partitioned.
