@@ -13,7 +13,7 @@ struct GatewayCommand: AsyncParsableCommand {
             RunCommand.self, MigrateCommand.self, DecodeCommand.self, SimulateCommand.self, DemoCommand.self,
             ConfigCommand.self, DecodeBenchmarkCommand.self, MetersCommand.self, BillingCommand.self,
             ReviewCommand.self, TicketsCommand.self, QuarantineCommand.self, CredentialsCommand.self,
-            FaultsCommand.self, BenchAlarmsCommand.self, ReferenceConsumerCommand.self,
+            FaultsCommand.self, BenchAlarmsCommand.self, ReferenceConsumerCommand.self, StorageCommand.self,
         ]
     )
 }

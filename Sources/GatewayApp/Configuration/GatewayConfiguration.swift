@@ -15,7 +15,7 @@ import TOMLKit
 ///
 /// Settings are grouped per component, one nested type and file per TOML section (``MQTT``, ``Postgres``,
 /// ``Spool``, ``Pipeline``, ``Meters``, ``Tickets``, ``HTTP``, ``Dispatch``, ``Signatures``, ``Validation``,
-/// ``Log``), each with its own rows of the settings registry.
+/// ``Storage``, ``Log``), each with its own rows of the settings registry.
 struct GatewayConfiguration: Sendable, Equatable {
     var mqtt = MQTT()
     var postgres = Postgres()
@@ -27,6 +27,7 @@ struct GatewayConfiguration: Sendable, Equatable {
     var dispatch = Dispatch()
     var signatures = Signatures()
     var validation = Validation()
+    var storage = Storage()
     var log = Log()
 }
 
@@ -34,7 +35,8 @@ extension GatewayConfiguration {
     /// Every setting, in the order of the example file.
     static let settings: [Setting] =
         MQTT.settings + Postgres.settings + Spool.settings + Pipeline.settings + Meters.settings + Tickets.settings
-        + HTTP.settings + Dispatch.settings + Signatures.settings + Validation.settings + Log.settings
+        + HTTP.settings + Dispatch.settings + Signatures.settings + Validation.settings + Storage.settings
+        + Log.settings
 
     /// Reads defaults, then the TOML text (if any), then the environment; checks every value.
     /// - Parameters:
