@@ -103,10 +103,13 @@ struct ValidationBatchReadTests {
             try connection.executeScript(ValidationBatchSQL.plansByAnyJoin)
             let restored = try plan()
             _ = try connection.execute("ROLLBACK")
-            // The premise: left alone, the planner hashes the whole table.
-            #expect(unguarded.contains("Seq Scan on readings"), "\(unguarded)")
-            #expect(!guarded.contains("Seq Scan on readings"), "\(guarded)")
-            #expect(guarded.contains("Index Scan using readings_pkey"), "\(guarded)")
+            // `readings` is partitioned by month (v23): on a fresh database the rows of March 2026 lie before the
+            // first monthly partition and are in the DEFAULT partition; the monthly ones are empty (a scan of an
+            // empty partition costs nothing either way). The premise: left alone, the planner hashes the whole
+            // partition that holds the rows.
+            #expect(unguarded.contains("Seq Scan on readings_default"), "\(unguarded)")
+            #expect(!guarded.contains("Seq Scan on readings_default"), "\(guarded)")
+            #expect(guarded.contains("Index Scan using readings_default_pkey"), "\(guarded)")
             #expect(restored == unguarded)
         }
     }
