@@ -3,8 +3,9 @@
 ///
 /// It runs on the schema owner's connection (`postgres.conninfo`, the one that migrates): the services' roles may not
 /// create, attach or drop tables. Each partition is created or dropped in a transaction of its own, so a failure
-/// leaves every earlier step done and nothing half done; a rerun continues (idempotent). Two runs at once may both
-/// try to create one partition: the second fails on the existing name and rolls that step back. It sets the
+/// leaves every earlier step done and nothing half done; a rerun continues (idempotent). A run holds a session
+/// advisory lock per table while it plans and acts, so a second run at once (two cron entries, two hosts) changes
+/// nothing and fails with ``PartitionMaintenanceError`` naming the other run, instead of racing it. It sets the
 /// session's `TimeZone` to UTC and `DateStyle` to ISO (it reads partition bounds as text). Not thread-safe: one
 /// connection, used by one caller at a time.
 public struct PartitionMaintenance {
@@ -18,7 +19,12 @@ public struct PartitionMaintenance {
         /// Whether rows of quality 2 are listed in `held_readings` (v19), kept by triggers that a move bypasses.
         public let hasHeldReadings: Bool
 
-        public static let readings = Table(name: "readings", column: "read_at", isTimestamp: true, hasHeldReadings: true)
+        public static let readings = Table(
+            name: "readings",
+            column: "read_at",
+            isTimestamp: true,
+            hasHeldReadings: true
+        )
         public static let intervalDays = Table(
             name: "interval_days",
             column: "day",
@@ -61,8 +67,9 @@ public struct PartitionMaintenance {
     ///   - monthsAhead: Months after the current one that must have a partition.
     ///   - retentionMonths: Whole months kept before the current one; 0 keeps everything.
     /// - Returns: What was created and dropped.
-    /// - Throws: `PartitionMaintenanceError` when the table is not partitioned as v23 made it; `PostgresError` when
-    ///   a statement fails (`55P03` lock timeout: rerun later); the steps done before stay done.
+    /// - Throws: `PartitionMaintenanceError` when the table is not partitioned as v23 made it or another run is
+    ///   maintaining it; `PostgresError` when a statement fails (`55P03` lock timeout: rerun later); the steps done
+    ///   before stay done.
     public func maintain(
         _ table: Table,
         current: PartitionMonth,
@@ -71,6 +78,17 @@ public struct PartitionMaintenance {
     ) throws -> Outcome {
         try connection.execute("SET TimeZone = 'UTC'")
         try connection.execute("SET DateStyle = 'ISO, YMD'")
+        let key = [table.name]
+        guard
+            try connection.query("SELECT pg_try_advisory_lock(\(Self.lockKey))::text", parameters: key).first?.first
+                == "true"
+        else {
+            throw PartitionMaintenanceError(
+                table: table.name,
+                problem: "is being maintained by another run (its advisory lock is held); nothing was done"
+            )
+        }
+        defer { _ = try? connection.query("SELECT pg_advisory_unlock(\(Self.lockKey))", parameters: key) }
         let plan = PartitionPlan(
             table: table.name,
             current: current,
@@ -160,10 +178,14 @@ public struct PartitionMaintenance {
             FROM \(table.name)_default
             """
         )
-        return Set(rows.compactMap { row in
-            guard let year = row[0].flatMap({ Int($0) }), let month = row[1].flatMap({ Int($0) }) else { return nil }
-            return PartitionMonth(year: year, month: month)
-        })
+        return Set(
+            rows.compactMap { row in
+                guard let year = row[0].flatMap({ Int($0) }), let month = row[1].flatMap({ Int($0) }) else {
+                    return nil
+                }
+                return PartitionMonth(year: year, month: month)
+            }
+        )
     }
 
     private func literal(_ month: PartitionMonth, _ table: Table) -> String {
@@ -220,6 +242,9 @@ public struct PartitionMaintenance {
             try connection.execute("DROP TABLE \(Self.quoted(name))")
         }
     }
+
+    /// The session advisory lock key of one table's maintenance; `$1` is the table's name.
+    static let lockKey = "hashtextextended('storage maintain/' || $1::text, 7411)"
 
     private static func quoted(_ identifier: String) -> String {
         "\"" + identifier.split(separator: "\"", omittingEmptySubsequences: false).joined(separator: "\"\"") + "\""

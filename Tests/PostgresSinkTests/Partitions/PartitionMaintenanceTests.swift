@@ -47,7 +47,8 @@ struct PartitionMaintenanceTests {
             let meter = try #require(ids["m1"])
             let march = batch(
                 readings: [
-                    makeReading(meter: meter, at: at(0), volume: 10), makeReading(meter: meter, at: at(3600), volume: 20),
+                    makeReading(meter: meter, at: at(0), volume: 10),
+                    makeReading(meter: meter, at: at(3600), volume: 20),
                 ],
                 intervals: [
                     makeInterval(meter: meter, start: at(0), volume: 5),
@@ -143,12 +144,14 @@ struct PartitionMaintenanceTests {
         #expect(try database.count("interval_readings") == 20)
         #expect(try database.scalar(Self.heldMatchesQuality) == "0")
         // Only the parent's triggers: each partition has clones (tgparentid set), none of its own.
-        #expect(try database.scalar(
-            """
-            SELECT count(*) FROM pg_trigger t JOIN pg_inherits i ON i.inhrelid = t.tgrelid
-            WHERE NOT t.tgisinternal AND t.tgparentid = 0
-            """
-        ) == "0")
+        #expect(
+            try database.scalar(
+                """
+                SELECT count(*) FROM pg_trigger t JOIN pg_inherits i ON i.inhrelid = t.tgrelid
+                WHERE NOT t.tgisinternal AND t.tgparentid = 0
+                """
+            ) == "0"
+        )
 
         // The roles write through the parents without rerunning postgres-roles.sql.
         try connection.executeScript(
@@ -174,8 +177,12 @@ struct PartitionMaintenanceTests {
         #expect(try database.count("held_readings") == 12)
         #expect(try database.scalar(Self.heldMatchesQuality) == "0")
         // A held reading moved to another partition (delete there, insert here) stays held, once.
-        #expect(try connection.execute("UPDATE readings SET read_at = '2050-06-01 00:00Z' "
-            + "WHERE meter_id = 1 AND read_at = '2026-03-05 00:00Z' AND quality = 2") == 1)
+        #expect(
+            try connection.execute(
+                "UPDATE readings SET read_at = '2050-06-01 00:00Z' "
+                    + "WHERE meter_id = 1 AND read_at = '2026-03-05 00:00Z' AND quality = 2"
+            ) == 1
+        )
         #expect(try Self.partitionOf(database, "read_at = '2050-06-01 00:00Z'") == "readings_default")
         #expect(try database.scalar(Self.heldMatchesQuality) == "0" && database.count("held_readings") == 12)
         let denied = #expect(throws: PostgresError.self) {
@@ -192,7 +199,9 @@ struct PartitionMaintenanceTests {
         let january = PartitionMonth(year: 2100, month: 1)
         let outcome = try maintenance.maintain(.readings, current: january, monthsAhead: 0, retentionMonths: 12)
         #expect(
-            outcome.created.map(\.name) == ["readings_2031_02", "readings_2050_06", "readings_2099_01", "readings_2100_01"]
+            outcome.created.map(\.name) == [
+                "readings_2031_02", "readings_2050_06", "readings_2099_01", "readings_2100_01",
+            ]
         )
         #expect(outcome.dropped.contains("readings_history") && outcome.dropped.contains("readings_2031_02"))
         #expect(!outcome.dropped.contains("readings_2099_01"))
@@ -200,6 +209,44 @@ struct PartitionMaintenanceTests {
         #expect(try database.count("held_readings") == 1 && database.scalar(Self.heldMatchesQuality) == "0")
         let days = try maintenance.maintain(.intervalDays, current: january, monthsAhead: 0, retentionMonths: 0)
         #expect(try days.dropped.isEmpty && database.count("interval_readings") == 20)
+    }
+
+    @Test func aSecondRunAtOnceChangesNothingAndSaysWhy() async throws {
+        let database = try TestDatabase.create()
+        defer { database.drop() }
+        let owner = try database.connect()
+        defer { owner.close() }
+        _ = try owner.migrate()
+        let before = try Self.layout(database, "readings")
+        let other = try database.connect()
+        defer { other.close() }
+        _ = try other.query("SELECT pg_advisory_lock(\(PartitionMaintenance.lockKey))", parameters: ["readings"])
+        let later = PartitionMonth(year: 2031, month: 6)
+        let error = #expect(throws: PartitionMaintenanceError.self) {
+            try PartitionMaintenance(connection: owner).maintain(
+                .readings,
+                current: later,
+                monthsAhead: 1,
+                retentionMonths: 0
+            )
+        }
+        #expect(error?.description.contains("being maintained by another run") == true)
+        #expect(try Self.layout(database, "readings") == before)
+
+        _ = try other.query("SELECT pg_advisory_unlock(\(PartitionMaintenance.lockKey))", parameters: ["readings"])
+        let outcome = try PartitionMaintenance(connection: owner).maintain(
+            .readings,
+            current: later,
+            monthsAhead: 1,
+            retentionMonths: 0
+        )
+        #expect(outcome.created.map(\.name) == ["readings_2031_06", "readings_2031_07"])
+        // The lock was released at the end of the run: another session takes it at once.
+        let retaken = try other.query(
+            "SELECT pg_try_advisory_lock(\(PartitionMaintenance.lockKey))::text",
+            parameters: ["readings"]
+        )
+        #expect(retaken.first?.first == "true")
     }
 
     @Test func refusesATableThatIsNotPartitioned() async throws {
@@ -210,7 +257,11 @@ struct PartitionMaintenanceTests {
         _ = try connection.migrate(through: 20)
         let error = #expect(throws: PartitionMaintenanceError.self) {
             try PartitionMaintenance(connection: connection).maintain(
-                .readings, current: PartitionMonth(year: 2026, month: 12), monthsAhead: 1, retentionMonths: 0)
+                .readings,
+                current: PartitionMonth(year: 2026, month: 12),
+                monthsAhead: 1,
+                retentionMonths: 0
+            )
         }
         #expect(error?.description == "table readings is not a partitioned table (run `migrate`)")
     }
