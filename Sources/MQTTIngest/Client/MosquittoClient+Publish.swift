@@ -64,18 +64,13 @@ extension MosquittoClient {
         retain: Bool = false,
         timeout: Duration = .seconds(10)
     ) async throws {
-        let registry = self.core.context.acks
-        let waiter = MQTTPublishAckWaiter()
-        registry.beginRegistration()
-        let mid: Int32
-        do {
-            mid = try self.publishReturningMessageID(topic: topic, bytes: payload, qos: qos, retain: retain)
-        } catch {
-            registry.abandonRegistration()
-            throw error
-        }
-        registry.attach(waiter, to: mid)
-        defer { registry.detach(waiter, from: mid) }
+        let (mid, waiter) = try self.publishAwaitingAcknowledgement(
+            topic: topic,
+            bytes: payload,
+            qos: qos,
+            retain: retain
+        )
+        defer { self.core.context.acks.detach(waiter, from: mid) }
 
         try await withThrowingTaskGroup(of: Void.self) { group in
             group.addTask {
@@ -91,6 +86,28 @@ extension MosquittoClient {
     }
 
     // MARK: - Internals
+
+    /// Publishes a message with a waiter for its acknowledgement, registered so that an acknowledgement arriving
+    /// before `attach` is not missed. The caller detaches the waiter from the message id when it is done waiting.
+    func publishAwaitingAcknowledgement(
+        topic: String,
+        bytes: some Collection<UInt8>,
+        qos: MQTTQoS,
+        retain: Bool
+    ) throws(MQTTError) -> (mid: Int32, waiter: MQTTPublishAckWaiter) {
+        let registry = self.core.context.acks
+        let waiter = MQTTPublishAckWaiter()
+        registry.beginRegistration()
+        let mid: Int32
+        do {
+            mid = try self.publishReturningMessageID(topic: topic, bytes: bytes, qos: qos, retain: retain)
+        } catch {
+            registry.abandonRegistration()
+            throw error
+        }
+        registry.attach(waiter, to: mid)
+        return (mid, waiter)
+    }
 
     private func publishReturningMessageID(
         topic: String,

@@ -31,16 +31,16 @@ extension MosquittoClient {
         var attached: [(mid: Int32, waiter: MQTTPublishAckWaiter)] = []
         var publishError: (any Error)?
         for message in messages {
-            let waiter = MQTTPublishAckWaiter()
-            registry.beginRegistration()
             do {
-                let mid = try message.payload.withUnsafeBytes { payload throws(MQTTError) -> Int32 in
-                    try self.core.publish(topic: message.topic, payload: payload, qos: qos, retain: false)
-                }
-                registry.attach(waiter, to: mid)
-                attached.append((mid, waiter))
+                attached.append(
+                    try self.publishAwaitingAcknowledgement(
+                        topic: message.topic,
+                        bytes: message.payload,
+                        qos: qos,
+                        retain: false
+                    )
+                )
             } catch {
-                registry.abandonRegistration()
                 publishError = error
                 break
             }
