@@ -4,7 +4,7 @@
 #                 rate broker + fleet allow here, the ceiling the gateway's rate is printed against;
 #   2. ingest     the same fleet against the gateway: frames/s, CPU per frame of gateway, broker, PostgreSQL, fleet;
 #   3. validation the validator works through every meter the fleet touched: meters/s, CPU per meter;
-#   4. storage    bytes on disk per meter-day;
+#   4. storage    bytes on disk per meter-day, and of the same rows in the v16 layout (a scratch schema) with the ratio;
 #   5. alarms     `meter-gateway bench-alarms` at half the sustained rate: publish -> NOTIFY and -> dispatch topic;
 #   and the gateway's peak RSS. CPU times are read from /proc, so the figures compare as ratios on a shared machine.
 # Every figure also goes to a JSON file (path printed at the end; BENCH_FIGURES overrides it). The arithmetic lives
@@ -117,7 +117,11 @@ report validation "$figures" hz="$(getconf CLK_TCK)" conninfo="$conninfo" meters
 
 echo "== 4. storage" >&2
 psql -q "$conninfo" -c 'VACUUM ANALYZE' >/dev/null
-report storage "$figures" conninfo="$conninfo"
+# The same rows in the v16 layout (before issue 13's storage work), in schema v16 of this database (its schema made by
+# the migrations themselves up to v16, the rows copied as v16 would have written them; scripts/v16-same-data.sh), then
+# measured by the same SQL. Bytes per meter depend on the load, so before and after are compared on one load.
+v16_conninfo=$(GATEWAY_BIN=$bin scripts/v16-same-data.sh "$state/gateway.toml")
+report storage "$figures" conninfo="$conninfo" v16_conninfo="$v16_conninfo"
 
 echo "== 5. alarm latency at half the sustained rate" >&2
 rate=$(python3 -c "import json; print(round(json.load(open('$figures'))['ingest']['frames_per_second_stored'] / 2))")

@@ -4,7 +4,8 @@
     bench_figures.py reference  FIGURES STATE  key=value...   the ack-only reference consumer's run (the ceiling)
     bench_figures.py ingest     FIGURES STATE  key=value...   the gateway's run of the same fleet
     bench_figures.py validation FIGURES        key=value...   the validator working through the touched meters
-    bench_figures.py storage    FIGURES        conninfo=...   bytes on disk per meter-day
+    bench_figures.py storage    FIGURES        conninfo=... [v16_conninfo=...]   bytes on disk per meter-day (and of the
+                                                 same rows in the v16 layout, with the ratio)
     bench_figures.py alarms     FIGURES STATE  key=value...   alarm latency at half the sustained rate
     bench_figures.py memory     FIGURES        vmhwm_kb=...   peak RSS of the gateway
     bench_figures.py capacity   FIGURES                       the README's scaling table, derived from FIGURES
@@ -185,6 +186,20 @@ def storage(figures, args):
     per = f"{per_meter_day:,}" if per_meter_day else "n/a"
     breakdown = ", ".join(f"{name} {size / 1e6:.1f} MB" for name, size in tables.items())
     print(f"storage           {per} bytes per meter-day ({total / 1e6:.1f} MB: {breakdown})")
+    if "v16_conninfo" in args:
+        # The same rows in the v16 layout (scripts/sql/copy-to-v16.sql), measured by the same SQL.
+        v16_per_meter_day, v16_tables = bytes_per_meter_day(args["v16_conninfo"])
+        v16_total = sum(v16_tables.values())
+        ratio = round(v16_per_meter_day / per_meter_day, 2) if per_meter_day and v16_per_meter_day else None
+        figures["storage"].update({"bytes_per_meter_day_v16_same_data": v16_per_meter_day, "v16_bytes": v16_total,
+                                   "v16_tables": v16_tables, "v16_over_now": ratio,
+                                   "v16_method": "scripts/sql/copy-to-v16.sql into a v16 schema"})
+        breakdown = ", ".join(f"{name} {size / 1e6:.1f} MB" for name, size in v16_tables.items())
+        print(f"storage v16       {v16_per_meter_day:,} bytes per meter-day, same rows in the v16 layout "
+              f"({v16_total / 1e6:.1f} MB: {breakdown})")
+        print(f"bytes_per_meter_day_v16_same_data {v16_per_meter_day}")
+        print(f"bytes_per_meter_day {per_meter_day}")
+        print(f"storage ratio     v16 / now = {ratio}")
 
 
 def alarms(figures, state, args):

@@ -6,6 +6,7 @@
 # every frame is stored and the validator has emptied its queue, runs VACUUM ANALYZE, then prints
 #   postgres_cpu_us_per_frame  PostgreSQL CPU time (all its processes, from /proc) during ingest / frames
 #   scripts/sql/storage-detail.sql and scripts/sql/bytes-per-meter-day.sql
+# and then bytes per meter-day of the same rows in the v16 layout (scripts/v16-same-data.sh; V16_SAME_DATA=0 skips it).
 # SECOND_LOAD=1 repeats the load for other meters after the first one's VACUUM (see the end).
 # The fleet publishes at a fixed RATE (frames/s over the fleet, default 1000), so two gateways that both keep up get
 # the same load (as fast as acks allow, a faster gateway would get more frames per meter, and bytes per meter
@@ -83,9 +84,21 @@ load() {
     psql -X -q -f scripts/sql/storage-detail.sql "$conninfo"
     psql -X -q -f scripts/sql/bytes-per-meter-day.sql "$conninfo"
 }
+# The same rows in the v16 layout (scripts/v16-same-data.sh), measured by the same SQL: before and after on one load.
+same_data_v16() {
+    local v16_conninfo
+    v16_conninfo=$(GATEWAY_BIN=$bin scripts/v16-same-data.sh "$state/gateway.toml")
+    echo "-- the same rows in the v16 layout (scripts/v16-same-data.sh)"
+    psql -X -q -f scripts/sql/bytes-per-meter-day.sql "$v16_conninfo" | sed 's/^bytes_per_meter_day /bytes_per_meter_day_v16_same_data /'
+    psql -q "$conninfo" -c 'SET client_min_messages = warning' -c 'DROP SCHEMA v16 CASCADE' >/dev/null
+}
 load 100000001 first
 # SECOND_LOAD=1: the same load again for as many other meters, after the first one's VACUUM: what a database
 # that keeps running looks like (space freed by VACUUM is used again by later rows).
 if [ "${SECOND_LOAD:-0}" = 1 ]; then
     load $((100000001 + meters)) second
+fi
+# V16_SAME_DATA=0 skips it (a gateway build whose schema is v16 or older has nothing to compare).
+if [ "${V16_SAME_DATA:-1}" = 1 ]; then
+    same_data_v16
 fi

@@ -37,6 +37,16 @@ struct MigrateCommand: AsyncParsableCommand {
 
     @OptionGroup var options: ConfigOptions
 
+    @Option(
+        name: .customLong("to-version"),
+        help: ArgumentHelp(
+            "Apply migrations only up to this version: a scratch database of an earlier schema (the bench's v16 "
+                + "storage comparison). `run` applies the rest at start.",
+            valueName: "version"
+        )
+    )
+    var toVersion: Int?
+
     func run() async throws {
         let configuration = try options.load()
         let logger = GatewayLogging.bootstrap(level: configuration.log.level)
@@ -46,7 +56,7 @@ struct MigrateCommand: AsyncParsableCommand {
             rules: configuration.ticketRules
         )
         try await writer.connect()
-        let applied = try await writer.migrate()
+        let applied = try await writer.migrate(through: toVersion ?? Int.max)
         await writer.close()
         let versions = applied.map(String.init).joined(separator: ", ")
         print(applied.isEmpty ? "database is up to date" : "applied migrations: \(versions)")

@@ -11,8 +11,12 @@ extension PostgresConnection {
         try migrate(through: Int.max)
     }
 
-    /// Applies the pending migrations up to and including `version` (tests of upgrade paths).
-    func migrate(through version: Int) throws -> [Int] {
+    /// Applies the pending migrations up to and including `version`: tests of upgrade paths, and scratch databases
+    /// of an earlier schema (`meter-gateway migrate --to-version`, the bench's same-data storage comparison).
+    /// - Parameter version: The highest version to apply.
+    /// - Returns: The versions applied by this call, in order.
+    /// - Throws: As ``migrate()``.
+    public func migrate(through version: Int) throws -> [Int] {
         if isInTransaction {
             throw PostgresError(code: .migrationFailed, message: "migrate() called inside an open transaction")
         }

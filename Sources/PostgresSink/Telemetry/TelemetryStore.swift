@@ -109,7 +109,16 @@ public actor TelemetryStore {
     /// - Returns: The versions applied now; empty when the schema was current.
     /// - Throws: ``PostgresError`` with code `.migrationFailed` or `.connectionLost`.
     public func migrate() throws -> [Int] {
-        let applied = try withConnection { try $0.migrate() }
+        try migrate(through: Int.max)
+    }
+
+    /// Applies pending schema migrations up to and including `version` (see
+    /// ``PostgresConnection/migrate(through:)``).
+    /// - Parameter version: The highest version to apply.
+    /// - Returns: The versions applied now; empty when none up to `version` was pending.
+    /// - Throws: ``PostgresError`` with code `.migrationFailed` or `.connectionLost`.
+    public func migrate(through version: Int) throws -> [Int] {
+        let applied = try withConnection { try $0.migrate(through: version) }
         if !applied.isEmpty {
             logger.info("postgres schema migrated", metadata: ["pg.migrations": "\(applied)"])
         }
@@ -328,7 +337,8 @@ public actor TelemetryStore {
     }
 
     /// The staged meters' marks that some counter of the batch is at or below.
-    private func reachedCounterMarks(on connection: PostgresConnection) throws -> [CounterMarkScratch.Key: CounterMark] {
+    private func reachedCounterMarks(on connection: PostgresConnection) throws -> [CounterMarkScratch.Key: CounterMark]
+    {
         var marks: [CounterMarkScratch.Key: CounterMark] = [:]
         for row in try connection.rows(CounterMarkSQL.marksReached) {
             guard let kind = ReplayCounterKind(rawValue: try row.decode(1, as: Int16.self)) else { continue }
