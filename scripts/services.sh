@@ -18,13 +18,14 @@
 # postgres, mode 0700) and DIR/pg is a symbolic link to it; `up DIR` finds it again there, `clean DIR` deletes it.
 #
 # The install: the packages' own services are kept from starting by a temporary /usr/sbin/policy-rc.d (the Debian
-# way; written only if there is none, removed right after). Where systemd runs, `postgresql` and `mosquitto` units that
+# way; written only if there is none, removed right after). Where systemd runs, the `postgresql`, `mosquitto` and
+# `prometheus` (its promtool checks /metrics in the tests; the server is never run) units that
 # the install newly enabled are disabled again. Every step is reported on stderr.
 set -Eeuo pipefail
 
 me="services.sh"
-packages=(mosquitto libmosquitto-dev libpq-dev postgresql pkg-config openssl)
-units=(postgresql mosquitto)
+packages=(mosquitto libmosquitto-dev libpq-dev postgresql pkg-config openssl prometheus)
+units=(postgresql mosquitto prometheus prometheus-node-exporter)
 policy=/usr/sbin/policy-rc.d
 policy_marker="written by meter-gateway scripts/services.sh"
 policy_created=""

@@ -4,6 +4,7 @@ import GatewayHTTP
 import Logging
 import MQTTIngest
 import PostgresSink
+import Prometheus
 import ServiceLifecycle
 import Synchronization
 import UnixSignals
@@ -19,6 +20,8 @@ struct GatewayRuntime {
     let statistics: PipelineStatistics
     let validationStatistics: ValidationStatistics
     let dispatchStatistics: DispatchStatistics
+    /// This gateway's `/metrics` families (one registry per instance; see ``GatewayMetrics``).
+    let metrics: GatewayMetrics
     let services: [any Service]
     let mqtt: MosquittoClient
     let spool: FrameSpool
@@ -56,7 +59,8 @@ struct GatewayRuntime {
             logger: logger,
             rules: configuration.ticketRules
         )
-        let statistics = PipelineStatistics()
+        let registry = PrometheusCollectorRegistry()
+        let statistics = PipelineStatistics(registry: registry)
         let ladder = AdmissionLadder(
             topics: topics,
             policy: configuration.tickets.policy,
@@ -124,6 +128,14 @@ struct GatewayRuntime {
             )
         }
         let dispatchStatistics = DispatchStatistics()
+        let metrics = GatewayMetrics(
+            registry: registry,
+            statistics: statistics,
+            validation: validationStatistics,
+            dispatch: dispatchStatistics,
+            spool: spool,
+            mqtt: mqtt
+        )
         if configuration.dispatch.isEnabled {
             services.append(
                 DispatchService(
@@ -168,10 +180,7 @@ struct GatewayRuntime {
                     tls: configuration.http.serverTLS,
                     logger: logger,
                     readiness: { Self.notReadyReasons(mqtt: mqtt, statistics: statistics, spool: spool) },
-                    metrics: {
-                        statistics.snapshot() + validationStatistics.snapshot() + dispatchStatistics.snapshot()
-                            + Self.spoolMetrics(spool) + mqtt.statistics.metricSamples
-                    },
+                    metrics: metrics.export,
                     billing: BillingAPI(
                         store: BillingStore(billingDatabase),
                         credentials: credentials
@@ -193,6 +202,7 @@ struct GatewayRuntime {
         self.statistics = statistics
         self.validationStatistics = validationStatistics
         self.dispatchStatistics = dispatchStatistics
+        self.metrics = metrics
         self.services = services
         self.mqtt = mqtt
         self.spool = spool
@@ -208,15 +218,6 @@ struct GatewayRuntime {
         if let hold = statistics.hold.withLock({ $0 }) { reasons.append(hold) }
         if let failure = spool.writer.failure { reasons.append("spool: \(failure)") }
         return reasons
-    }
-
-    static func spoolMetrics(_ spool: FrameSpool) -> [(String, Int64)] {
-        [
-            ("spool_backlog_bytes", spool.backlogBytes),
-            ("spool_write_failures_total", spool.writer.failedWrites),
-            ("spool_sync_failures_total", spool.writer.failedSyncs),
-            ("spool_corrupt_records_total", spool.corruptRecords),
-        ]
     }
 
     /// Runs every service until SIGTERM/SIGINT, then shuts down in order: HTTP, MQTT (no more frames), then the

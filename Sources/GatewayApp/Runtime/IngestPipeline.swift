@@ -2,6 +2,7 @@ import GatewayCore
 import Logging
 import MQTTIngest
 import PostgresSink
+import Prometheus
 import ServiceLifecycle
 import Synchronization
 
@@ -70,41 +71,60 @@ final class PipelineStatistics: Sendable {
         databaseErrors.withLock { $0[state, default: 0] += 1 }
     }
 
-    func snapshot() -> [(String, Int64)] {
-        let now = Timestamp.now.microsecondsSinceEpoch
-        let lastCommit = lastCommitMicros.load(ordering: .relaxed)
-        let since = lastCommit == 0 ? startedMicros.load(ordering: .relaxed) : lastCommit
-        var samples: [(String, Int64)] = [
-            ("frames_processed", framesProcessed.load(ordering: .relaxed)),
-            ("frames_stored", framesStored.load(ordering: .relaxed)),
-            ("frames_quarantined", framesQuarantined.load(ordering: .relaxed)),
-            ("readings_inserted", readingsInserted.load(ordering: .relaxed)),
-            ("intervals_inserted", intervalsInserted.load(ordering: .relaxed)),
-            ("alarms_inserted", alarmsInserted.load(ordering: .relaxed)),
-            ("duplicate_rows", duplicates.load(ordering: .relaxed)),
-            ("value_conflicts", conflicts.load(ordering: .relaxed)),
-            ("tickets_opened", ticketsOpened.load(ordering: .relaxed)),
-            ("commits", commits.load(ordering: .relaxed)),
-            ("commit_failures", commitFailures.load(ordering: .relaxed)),
-            ("acks_sent", acksSent.load(ordering: .relaxed)),
-            ("acks_failed", acksFailed.load(ordering: .relaxed)),
-            ("frame_identity_conflicts_total", identityConflicts.load(ordering: .relaxed)),
-            ("retained_frames_total", retainedFrames.load(ordering: .relaxed)),
-            ("oversized_frames_total", oversizedFrames.load(ordering: .relaxed)),
-            ("spool_checkpoint_failures_total", checkpointFailures.load(ordering: .relaxed)),
-            ("seconds_since_last_commit_seconds", max(0, now - since) / 1_000_000),
-            ("holding_frames", hold.withLock { $0 == nil ? 0 : 1 }),
-        ]
-        for source in FrameProtocol.allCases {
-            samples.append(("frames_duplicate_total{protocol=\"\(source.rawValue)\"}", duplicates(of: source)))
+    /// Tickets the ingest opened, by priority.
+    let ticketsOpenedByPriority = Mutex<[TicketPriority: Int64]>([:])
+    /// Wall-clock time of each successful commit's write (`meter_gateway_commit_duration_seconds`).
+    let commitDuration: DurationHistogram
+    /// Frames per committed batch (`meter_gateway_commit_batch_frames`).
+    let batchFrames: ValueHistogram
+    /// From an alarm's receipt to the commit of the ticket it opened, by priority
+    /// (`meter_gateway_alarm_to_ticket_seconds`).
+    private let alarmToTicket: [TicketPriority: DurationHistogram]
+
+    /// Creates the statistics; the histograms are registered in `registry` (``GatewayMetrics`` exports it).
+    /// - Parameter registry: The gateway's registry; a private one by default (tests that read the atomics only).
+    init(registry: PrometheusCollectorRegistry = PrometheusCollectorRegistry()) {
+        commitDuration = registry.makeDurationHistogram(
+            descriptor: GatewayMetrics.family(
+                "commit_duration",
+                unit: "seconds",
+                help: "Time of each successful database commit of a batch (COPY, ticket steps and the commit itself)."
+            ),
+            buckets: GatewayMetrics.latencyBuckets
+        )
+        batchFrames = registry.makeValueHistogram(
+            descriptor: GatewayMetrics.family(
+                "commit_batch_frames",
+                unit: "",
+                help: "Frames per committed batch (processed, stored or quarantined)."
+            ),
+            buckets: [1, 2, 5, 10, 25, 50, 100, 250, 500, 1000, 2500, 5000, 10000]
+        )
+        let alarmToTicket = GatewayMetrics.family(
+            "alarm_to_ticket",
+            unit: "seconds",
+            help:
+                "Time from receiving the alarm that opened a repair ticket until the ticket was committed, by priority."
+        )
+        var histograms: [TicketPriority: DurationHistogram] = [:]
+        for priority in TicketPriority.allCases {
+            histograms[priority] = registry.makeDurationHistogram(
+                descriptor: alarmToTicket,
+                labels: [("priority", priority.rawValue)],
+                buckets: GatewayMetrics.latencyBuckets
+            )
         }
-        for (state, count) in databaseErrors.withLock({ $0 }).sorted(by: { $0.key < $1.key }) {
-            samples.append(("db_errors_total{sqlstate=\"\(state)\"}", count))
-        }
-        for (reason, count) in quarantinedByReason.withLock({ $0 }).sorted(by: { $0.key < $1.key }) {
-            samples.append(("frames_quarantined_total{reason=\"\(reason)\"}", count))
-        }
-        return samples
+        self.alarmToTicket = histograms
+    }
+
+    /// Counts a ticket the ingest opened and records its alarm-to-ticket latency (per ticket; tickets are rare).
+    /// - Parameters:
+    ///   - ticket: The ticket, as the commit returned it.
+    ///   - committedAt: When its commit returned.
+    func recordTicketOpened(_ ticket: TicketSummary, committedAt: Timestamp) {
+        ticketsOpenedByPriority.withLock { $0[ticket.priority, default: 0] += 1 }
+        let micros = max(0, committedAt.microsecondsSinceEpoch - ticket.openedAt.microsecondsSinceEpoch)
+        alarmToTicket[ticket.priority]?.record(.microseconds(micros))
     }
 }
 
@@ -217,7 +237,10 @@ final class IngestPipeline: Service {
                 do {
                     try await refresher.refresh(&registry)
                 } catch {
-                    logger.warning("cannot reload the meter registry; keeping the last one", metadata: ["error": "\(error)"])
+                    logger.warning(
+                        "cannot reload the meter registry; keeping the last one",
+                        metadata: ["error": "\(error)"]
+                    )
                 }
                 lastRefresh = .now
             }
@@ -309,7 +332,9 @@ final class IngestPipeline: Service {
             } catch let error as PostgresError where error.isFrameDataError {
                 // Even the quarantine row was refused: hold everything rather than lose the frame.
                 logger.critical("database refuses a quarantine row; holding frames", metadata: ["error": "\(error)"])
-                statistics.hold.withLock { $0 = "database: refuses a quarantine row (\(error.sqlState ?? "no SQLSTATE"))" }
+                statistics.hold.withLock {
+                    $0 = "database: refuses a quarantine row (\(error.sqlState ?? "no SQLSTATE"))"
+                }
                 reader.rewind()
                 try await Task.sleep(for: .milliseconds(retryMaxMilliseconds))
                 continue
@@ -405,7 +430,9 @@ final class IngestPipeline: Service {
     private func pruneIdentities() async {
         do {
             let pruned = try await writer.pruneFrameIdentities(olderThanSeconds: dedupeHorizonSeconds)
-            if pruned > 0 { logger.info("frame identities past the horizon forgotten", metadata: ["count": "\(pruned)"]) }
+            if pruned > 0 {
+                logger.info("frame identities past the horizon forgotten", metadata: ["count": "\(pruned)"])
+            }
         } catch {
             statistics.recordDatabaseError(error)
             logger.warning("cannot prune frame identities; will try again", metadata: ["error": "\(error)"])
@@ -422,7 +449,9 @@ final class IngestPipeline: Service {
         var attempts = 0
         while true {
             do {
+                let start = ContinuousClock.now
                 let summary = try await writer.write(batch)
+                statistics.commitDuration.record(ContinuousClock.now - start)
                 if attempts > 0 {
                     logger.notice("database commits again; frames flow", metadata: ["retry.attempts": "\(attempts)"])
                 }
@@ -498,8 +527,11 @@ final class IngestPipeline: Service {
         statistics.conflicts.add(Int64(summary.conflicts), ordering: .relaxed)
         statistics.ticketsOpened.add(Int64(summary.ticketsOpened), ordering: .relaxed)
         statistics.commits.add(1, ordering: .relaxed)
-        statistics.lastCommitMicros.store(Timestamp.now.microsecondsSinceEpoch, ordering: .relaxed)
+        statistics.batchFrames.record(Double(admissions.count))
+        let committedAt = Timestamp.now
+        statistics.lastCommitMicros.store(committedAt.microsecondsSinceEpoch, ordering: .relaxed)
         for ticket in summary.openedTickets {
+            statistics.recordTicketOpened(ticket, committedAt: committedAt)
             logger.notice(
                 "repair ticket opened",
                 metadata: [

@@ -25,19 +25,6 @@ final class ValidationStatistics: Sendable {
     let failures = Atomic<Int64>(0)
     let signatureAlarms = Atomic<Int64>(0)
     let districtAlarms = Atomic<Int64>(0)
-
-    func snapshot() -> [(String, Int64)] {
-        [
-            ("signature_alarms", signatureAlarms.load(ordering: .relaxed)),
-            ("district_balance_alarms", districtAlarms.load(ordering: .relaxed)),
-            ("validation_meters", metersValidated.load(ordering: .relaxed)),
-            ("validation_reads_changed", readsChanged.load(ordering: .relaxed)),
-            ("validation_days_changed", daysChanged.load(ordering: .relaxed)),
-            ("billing_days_published", daysPublished.load(ordering: .relaxed)),
-            ("billing_corrections", corrections.load(ordering: .relaxed)),
-            ("validation_failures", failures.load(ordering: .relaxed)),
-        ]
-    }
 }
 
 /// Validates the meters the ingest queued, on its own database connection, until shutdown.
@@ -45,7 +32,7 @@ final class ValidationStatistics: Sendable {
 /// Each page of the queue (up to ``batchSize`` meters) is one transaction
 /// (``ValidationStore/validate(batch:settings:signatures:now:)``). When a batch fails, nothing of it is written and its
 /// meters are validated one by one, so one bad meter does not hold back the others: a meter that fails alone stays
-/// queued, is counted in `validation_failures`, logged with its id and left out of the next batches for
+/// queued, is counted in `meter_gateway_validation_failures_total`, logged with its id and left out of the next batches for
 /// ``failedMeterPause``. A retryable error (a lost connection, a deadlock, a restarting server) stops the round
 /// instead, and the loop retries the page after a pause. Several gateways may run validators against one database: a
 /// meter another one is validating is skipped and stays queued.
@@ -127,7 +114,7 @@ final class ValidationService: Service {
             return
         } catch let error as PostgresError where error.isRetryable {
             throw error
-        } catch where batch.count > 1 {
+        } catch  where batch.count > 1 {
             logger.warning(
                 "validation batch failed; validating its meters one by one",
                 metadata: ["validation.batch.meters": "\(batch.count)", "error": "\(error)"]

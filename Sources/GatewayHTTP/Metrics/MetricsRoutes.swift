@@ -1,11 +1,43 @@
 import Hummingbird
+public import Prometheus
 
-/// `GET /metrics`: the gateway's counters and gauges in the Prometheus text format (0.0.4), each named
-/// `meter_gateway_<name>` with one `# TYPE` line per family.
+/// What `GET /metrics` exports: one gateway's ``Prometheus/PrometheusCollectorRegistry``, and the step that brings
+/// its mirrored values (counters kept as atomics on the hot path, gauges read from their sources) up to date just
+/// before each scrape.
+///
+/// The registry is passed explicitly, one per gateway, rather than bootstrapped into swift-metrics' global
+/// `MetricsSystem`: the global bootstrap can happen once per process, and the tests run many gateways in one process,
+/// each of which must export only its own numbers. swift-metrics' factory API also carries no help text, and every
+/// family here has a `# HELP` line.
+public struct MetricsExport: Sendable {
+    /// The registry every family of this gateway is registered in.
+    public let registry: PrometheusCollectorRegistry
+    private let update: @Sendable () -> Void
+
+    /// Creates the export.
+    /// - Parameters:
+    ///   - registry: The gateway's registry.
+    ///   - update: Called before each scrape, on an event loop: brings the mirrored values up to date. Must be cheap
+    ///     (atomics and small locks; never the database).
+    public init(
+        registry: PrometheusCollectorRegistry = PrometheusCollectorRegistry(),
+        update: @escaping @Sendable () -> Void = {}
+    ) {
+        self.registry = registry
+        self.update = update
+    }
+
+    /// The Prometheus text (format 0.0.4) of every family, with `# HELP` and `# TYPE` lines.
+    /// - Returns: The UTF-8 bytes.
+    public func exposition() -> [UInt8] {
+        update()
+        return registry.emitToBuffer()
+    }
+}
+
+/// `GET /metrics`: the gateway's families in the Prometheus text format (0.0.4), each named `meter_gateway_…`.
 struct MetricsRoutes: Sendable {
-    /// Name and value pairs. A name may carry Prometheus labels (`frames_duplicate_total{protocol="native"}`);
-    /// names ending in `_bytes` or `_seconds` are gauges, all others counters. Called on an event loop: cheap.
-    let metrics: @Sendable () -> [(String, Int64)]
+    let metrics: MetricsExport
 
     /// Adds the route to a router.
     /// - Parameter router: The router.
@@ -15,25 +47,8 @@ struct MetricsRoutes: Sendable {
             Response(
                 status: .ok,
                 headers: [.contentType: "text/plain; version=0.0.4; charset=utf-8"],
-                body: ResponseBody(byteBuffer: ByteBuffer(string: Self.render(metrics())))
+                body: ResponseBody(byteBuffer: ByteBuffer(bytes: metrics.exposition()))
             )
         }
-    }
-
-    /// The Prometheus text of the samples.
-    /// - Parameter samples: Name and value pairs, in the order they are exported.
-    /// - Returns: The text, one `# TYPE` line before the first sample of each family.
-    static func render(_ samples: [(String, Int64)]) -> String {
-        var text = ""
-        var typed = Set<Substring>()
-        for (name, value) in samples {
-            let family = name.prefix { $0 != "{" }
-            if typed.insert(family).inserted {
-                let isGauge = family.hasSuffix("_bytes") || family.hasSuffix("_seconds")
-                text += "# TYPE meter_gateway_\(family) \(isGauge ? "gauge" : "counter")\n"
-            }
-            text += "meter_gateway_\(name) \(value)\n"
-        }
-        return text
     }
 }

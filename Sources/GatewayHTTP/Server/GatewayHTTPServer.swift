@@ -7,8 +7,9 @@ public import ServiceLifecycle
 /// dispatch APIs when given, on one Hummingbird server.
 ///
 /// * `GET /healthz`, `GET /readyz`: plain-text probes (see ``makeRouter(readiness:metrics:)``), open.
-/// * `GET /metrics`: the Prometheus text format, `meter_gateway_<name>`, open: counters and gauges of the gateway
-///   itself (frames, batches, queues, connections), never a meter address, a household's data or a secret.
+/// * `GET /metrics`: the Prometheus text format (``MetricsExport``), families named `meter_gateway_…` with `# HELP`
+///   and `# TYPE`, open: counters, gauges and histograms of the gateway itself (frames, batches, queues, connections,
+///   tickets by priority, HTTP request durations), never a meter address, a household's data or a secret.
 /// * ``BillingAPI``: `/billing/v1/…` and `/meters/v1/…` (role `billing`), `/review/v1/…` (role `review`).
 /// * ``DispatchAPI``: `/dispatch/v1/…` (role `dispatch`; planned outages `supervisor`).
 ///
@@ -30,8 +31,8 @@ public struct GatewayHTTPServer: Service {
     ///   - tls: The server's certificate, key and optional client CAs, or `nil` for plain HTTP.
     ///   - logger: Logger for the HTTP server.
     ///   - readiness: Why the gateway cannot accept and store frames now; empty when it can.
-    ///   - metrics: Name and value pairs, exported as `meter_gateway_<name>`. A name may carry Prometheus labels
-    ///     (`frames_duplicate_total{protocol="native"}`); names ending in `_bytes` or `_seconds` are gauges.
+    ///   - metrics: The gateway's registry and the step that updates it before a scrape; the server adds
+    ///     `meter_gateway_http_request_duration_seconds` to it.
     ///   - billing: The billing and review API, or `nil` for health and metrics only.
     ///   - dispatch: The dispatch API, or `nil`.
     /// - Throws: ``HTTPServerTLSError`` when a TLS file cannot be loaded.
@@ -41,7 +42,7 @@ public struct GatewayHTTPServer: Service {
         tls: HTTPServerTLS? = nil,
         logger: Logger,
         readiness: @escaping @Sendable () -> [String],
-        metrics: @escaping @Sendable () -> [(String, Int64)],
+        metrics: MetricsExport,
         billing: BillingAPI? = nil,
         dispatch: DispatchAPI? = nil
     ) throws(HTTPServerTLSError) {
@@ -61,14 +62,17 @@ public struct GatewayHTTPServer: Service {
     /// `register(on:)`.
     /// - Parameters:
     ///   - readiness: Why the gateway cannot accept and store frames now; empty when it can.
-    ///   - metrics: Name and value pairs (see ``init(host:port:tls:logger:readiness:metrics:billing:dispatch:)``).
+    ///   - metrics: The gateway's registry (see ``init(host:port:tls:logger:readiness:metrics:billing:dispatch:)``);
+    ///     a new, empty one by default.
     /// - Returns: A router serving `/healthz`, `/readyz` and `/metrics`.
     public static func makeRouter(
         readiness: @escaping @Sendable () -> [String],
-        metrics: @escaping @Sendable () -> [(String, Int64)]
+        metrics: MetricsExport = MetricsExport()
     ) -> Router<GatewayRequestContext> {
         let router = Router(context: GatewayRequestContext.self)
-        // First, so that it wraps every route added after it.
+        // Outermost, so it times the whole request and sees the status the error middleware answered with.
+        router.add(middleware: RequestDurationMiddleware(registry: metrics.registry))
+        // Next, so that it wraps every route added after it.
         router.add(middleware: APIErrorMiddleware())
         HealthRoutes(readiness: readiness).register(on: router)
         MetricsRoutes(metrics: metrics).register(on: router)

@@ -23,21 +23,6 @@ public struct MQTTClientStatistics: Sendable, Hashable {
     }
 }
 
-extension MQTTClientStatistics {
-    /// The counters as name and value pairs for `/metrics` (exported as `meter_gateway_<name>`, all counters):
-    /// `mqtt_messages_received_total`, `mqtt_messages_published_total`, `mqtt_publish_acks_total`,
-    /// `mqtt_connects_total` and `mqtt_disconnects_total`.
-    public var metricSamples: [(String, Int64)] {
-        [
-            ("mqtt_messages_received_total", Int64(messagesReceived)),
-            ("mqtt_messages_published_total", Int64(messagesPublished)),
-            ("mqtt_publish_acks_total", Int64(publishAcks)),
-            ("mqtt_connects_total", Int64(connects)),
-            ("mqtt_disconnects_total", Int64(disconnects)),
-        ]
-    }
-}
-
 /// The live counters behind ``MQTTClientStatistics``. Updated from the network thread and publishing
 /// threads with relaxed atomics; each counter is exact, a snapshot is not a consistent cut.
 final class MQTTStatisticsCounters: Sendable {

@@ -158,6 +158,16 @@ enum DispatchSQL {
         LIMIT $1::integer
         """
 
+    /// Active and overdue (next pending deadline before $1, µs) tickets per priority.
+    static let activeTicketCounts = """
+        SELECT t.priority, count(*)::bigint,
+            count(*) FILTER (WHERE \(nextDeadline) < \(ValidationSQL.instant("$1")))::bigint
+        FROM repair_tickets t
+        WHERE t.status IN \(active)
+        GROUP BY t.priority
+        ORDER BY t.priority
+        """
+
     /// $1 priority, $2 district, $3 due before (µs), $4 include closed, $5 limit.
     static let list = """
         SELECT \(ticketColumns)
@@ -323,7 +333,6 @@ extension DispatchSQL {
         """
 
     /// $1 name, $2 value.
-
 
     /// The messages of a ticket's events, in id order: $1 ticket.
     static let messagesOfTicket = """

@@ -253,6 +253,17 @@ public struct DispatchStore: Sendable {
         }
     }
 
+    /// How many tickets are active, and how many of those are overdue (the deadline of the step they have not reached
+    /// yet passed at `now`), per priority: the `/metrics` gauges. One grouped statement over the active tickets.
+    /// - Parameter now: The instant to judge the deadlines at.
+    /// - Returns: One count per priority that has an active ticket.
+    /// - Throws: ``PostgresError``.
+    public func activeTicketCounts(now: Timestamp) async throws -> [ActiveTicketCount] {
+        try await database.withConnection { connection in
+            try connection.query(DispatchSQL.activeTicketCounts, [now], as: ActiveTicketCount.self)
+        }
+    }
+
     /// Notifies the event just written and returns its message (inside the caller's transaction).
     private static func notifiedMessage(
         of event: DispatchEvent,
@@ -262,6 +273,25 @@ public struct DispatchStore: Sendable {
             throw PostgresError(code: .unexpectedResult, message: "event \(event.id) has no message")
         }
         return message
+    }
+}
+
+/// The active tickets of one priority (``DispatchStore/activeTicketCounts(now:)``).
+public struct ActiveTicketCount: Sendable, Equatable, PostgresRowDecodable {
+    /// The priority.
+    public var priority: TicketPriority
+    /// Active tickets of this priority.
+    public var active: Int64
+    /// Those whose next pending deadline has passed.
+    public var overdue: Int64
+
+    /// Decodes `priority, active, overdue`.
+    /// - Parameter row: The row.
+    /// - Throws: ``PostgresError`` when a column does not decode.
+    public init(row: PostgresRow) throws {
+        priority = try row.decode(0)
+        active = try row.decode(1)
+        overdue = try row.decode(2)
     }
 }
 

@@ -1,7 +1,7 @@
 import Foundation
-import GatewayTestSupport
 import GatewayCore
 import GatewayHTTP
+import GatewayTestSupport
 import Hummingbird
 import HummingbirdTesting
 import Logging
@@ -141,7 +141,7 @@ struct BillingEndToEndTests {
             key: key
         )
 
-        let router = GatewayHTTPServer.makeRouter(readiness: { [] }, metrics: { [] })
+        let router = GatewayHTTPServer.makeRouter(readiness: { [] })
         BillingAPI(
             store: BillingStore(PostgresSession(conninfo: configuration.postgres.conninfo, logger: logger)),
             credentials: try CredentialStore([
@@ -152,7 +152,7 @@ struct BillingEndToEndTests {
                 )
             ])
         )
-            .register(on: router)
+        .register(on: router)
         let application = Application(router: router)
 
         try await withThrowingTaskGroup(of: Void.self) { tasks in

@@ -1,7 +1,7 @@
 import Foundation
-import GatewayTestSupport
 import GatewayCore
 import GatewayHTTP
+import GatewayTestSupport
 import Hummingbird
 import HummingbirdTesting
 import Logging
@@ -75,7 +75,7 @@ struct DispatchEndToEndTests {
         )
         fleet.start()
 
-        let router = GatewayHTTPServer.makeRouter(readiness: { [] }, metrics: { [] })
+        let router = GatewayHTTPServer.makeRouter(readiness: { [] })
         let apiDatabase = PostgresSession(conninfo: configuration.postgres.conninfo, logger: logger)
         DispatchAPI(
             store: DispatchStore(apiDatabase),

@@ -169,7 +169,7 @@ struct ProtectionEndToEndTests {
         await fleet.stop()
 
         // The dispatch API marks the tickets the plain alarms opened and shows each alarm's level.
-        let router = GatewayHTTPServer.makeRouter(readiness: { [] }, metrics: { [] })
+        let router = GatewayHTTPServer.makeRouter(readiness: { [] })
         let apiDatabase = PostgresSession(conninfo: configuration.postgres.conninfo, logger: logger)
         DispatchAPI(
             store: DispatchStore(apiDatabase),

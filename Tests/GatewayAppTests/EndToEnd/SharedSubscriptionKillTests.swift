@@ -1,6 +1,6 @@
 import Foundation
-import GatewayTestSupport
 import GatewayCore
+import GatewayTestSupport
 import Logging
 import MQTTIngest
 import PostgresSink
@@ -40,7 +40,8 @@ struct SharedSubscriptionKillTests {
         let id = [meter & 0xFF, meter >> 8 & 0xFF, meter >> 16 & 0xFF, meter >> 24 & 0xFF].map { UInt8($0) }
         let volume = [bcd(sequence), bcd(sequence / 100), bcd(sequence / 10_000), 0x00]
         // L C M(ELS) A(id, version 0x33, gas) CI ACC STS CFG | 0C 14 volume (0.01 m³, 8 BCD digits)
-        let body: [UInt8] = [0x44, 0x93, 0x15] + id + [0x33, 0x03, 0x7A, UInt8(truncatingIfNeeded: sequence), 0x00, 0x00, 0x00]
+        let body: [UInt8] =
+            [0x44, 0x93, 0x15] + id + [0x33, 0x03, 0x7A, UInt8(truncatingIfNeeded: sequence), 0x00, 0x00, 0x00]
             + [0x0C, 0x14] + volume
         return [UInt8(body.count)] + body
     }
@@ -61,7 +62,7 @@ struct SharedSubscriptionKillTests {
             let (data, _) = try? await URLSession.shared.data(from: url)
         else { return nil }
         let line = String(decoding: data, as: UTF8.self).split(separator: "\n")
-            .first { $0.hasPrefix("meter_gateway_frames_processed ") }
+            .first { $0.hasPrefix("meter_gateway_frames_processed_total ") }
         return line.flatMap { Int($0.split(separator: " ").last ?? "") }
     }
 
@@ -85,7 +86,11 @@ struct SharedSubscriptionKillTests {
         for member in 0..<Self.memberCount {
             let folder = try environment.makeFolder() + "/member-\(member)"
             try FileManager.default.createDirectory(atPath: folder, withIntermediateDirectories: true)
-            let path = try environment.writeConfiguration(in: folder, database: database, clientID: "gw-shared-\(member)")
+            let path = try environment.writeConfiguration(
+                in: folder,
+                database: database,
+                clientID: "gw-shared-\(member)"
+            )
             let port = try LoopbackPort.free()
             let text = try String(contentsOfFile: path, encoding: .utf8)
                 .replacingOccurrences(
@@ -99,7 +104,10 @@ struct SharedSubscriptionKillTests {
         }
         let folder = try environment.makeFolder()
         let fleetArguments = ["--meters", "300", "--first-meter-id", "600000001", "--config", configs[0]]
-        try environment.runToCompletion(["simulate", "--provision-only"] + fleetArguments, log: folder + "/provision.log")
+        try environment.runToCompletion(
+            ["simulate", "--provision-only"] + fleetArguments,
+            log: folder + "/provision.log"
+        )
         let wmbusMeters = (0..<20).map { 30_000_000 + $0 }
         let configuration = try GatewayConfiguration.load(
             tomlText: try String(contentsOfFile: configs[0], encoding: .utf8),

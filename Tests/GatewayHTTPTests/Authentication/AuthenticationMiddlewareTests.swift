@@ -79,7 +79,7 @@ private let sampleToken = "correct-horse-battery-staple-0123456789"
                 tokenSHA256: try Credential.hexDigest(ofToken: "S" + Self.token)
             ),
         ])
-        let router = GatewayHTTPServer.makeRouter(readiness: { [] }, metrics: { [] })
+        let router = GatewayHTTPServer.makeRouter(readiness: { [] })
         router.group("desk")
             .add(middleware: AuthenticationMiddleware(store, requiring: .dispatch))
             .get("who") { _, context in try context.actor() + "\n" }

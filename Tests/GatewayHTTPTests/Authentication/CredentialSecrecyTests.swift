@@ -18,7 +18,7 @@ import Testing
             conninfo: "host=127.0.0.1 port=1 user=postgres dbname=postgres connect_timeout=2",
             logger: logger
         )
-        let router = GatewayHTTPServer.makeRouter(readiness: { [] }, metrics: { [] })
+        let router = GatewayHTTPServer.makeRouter(readiness: { [] })
         BillingAPI(store: BillingStore(database), credentials: TestCredentials.store).register(on: router)
         DispatchAPI(
             store: DispatchStore(database),

@@ -104,12 +104,12 @@ struct BillingAPITests {
         _ = try await writer.write(batch)
         try await validateAll(writer)
 
-        let router = GatewayHTTPServer.makeRouter(readiness: { [] }, metrics: { [] })
+        let router = GatewayHTTPServer.makeRouter(readiness: { [] })
         BillingAPI(
             store: BillingStore(PostgresSession(conninfo: database.conninfo, logger: logger)),
             credentials: TestCredentials.store
         )
-            .register(on: router)
+        .register(on: router)
         let application = Application(router: router)
         try await application.test(.router) { client in
             // Page 1 of 2, then page 2, then nothing new.

@@ -50,7 +50,7 @@ struct DispatchAPITests {
         profile.district = "harbour"
         _ = try await MeterStore(writer.database).importMeters([profile], columns: [.district])
 
-        let router = GatewayHTTPServer.makeRouter(readiness: { [] }, metrics: { [] })
+        let router = GatewayHTTPServer.makeRouter(readiness: { [] })
         let apiDatabase = PostgresSession(conninfo: database.conninfo, logger: logger)
         DispatchAPI(
             store: DispatchStore(apiDatabase),

@@ -14,7 +14,7 @@ import Testing
         // Nothing listens on port 1: every query fails to connect.
         let conninfo = "host=127.0.0.1 port=1 user=postgres dbname=postgres connect_timeout=2"
         let database = PostgresSession(conninfo: conninfo, logger: logger)
-        let router = GatewayHTTPServer.makeRouter(readiness: { [] }, metrics: { [] })
+        let router = GatewayHTTPServer.makeRouter(readiness: { [] })
         BillingAPI(store: BillingStore(database), credentials: TestCredentials.store)
             .register(on: router)
         DispatchAPI(
@@ -24,7 +24,7 @@ import Testing
             residentialMonths: 60,
             nonResidentialMonths: 12
         )
-            .register(on: router)
+        .register(on: router)
         return Application(router: router)
     }
 

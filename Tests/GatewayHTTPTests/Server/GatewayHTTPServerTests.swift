@@ -5,17 +5,10 @@ import Synchronization
 import Testing
 
 @Suite struct GatewayHTTPServerTests {
-    @Test func readinessFollowsTheGatewayAndMetricsUseThePrometheusTextFormat() async throws {
+    @Test func readinessFollowsTheGatewayAndMetricsAreServed() async throws {
         let ready = Atomic<Bool>(false)
         let router = GatewayHTTPServer.makeRouter(
-            readiness: { ready.load(ordering: .relaxed) ? [] : ["database: read-only (SQLSTATE 25006)"] },
-            metrics: {
-                [
-                    ("frames_stored", 42), ("spool_backlog_bytes", 7),
-                    ("frames_duplicate_total{protocol=\"native\"}", 3),
-                    ("frames_duplicate_total{protocol=\"wmbus\"}", 4),
-                ]
-            }
+            readiness: { ready.load(ordering: .relaxed) ? [] : ["database: read-only (SQLSTATE 25006)"] }
         )
         let application = Application(router: router)
         try await application.test(.router) { client in
@@ -32,20 +25,16 @@ import Testing
             }
             try await client.execute(uri: "/metrics", method: .get) { response in
                 #expect(response.status == .ok)
+                #expect(response.headers[.contentType] == "text/plain; version=0.0.4; charset=utf-8")
+                // The probes before it were timed, under their route templates.
                 let text = String(buffer: response.body)
-                #expect(text.contains("# TYPE meter_gateway_frames_stored counter\nmeter_gateway_frames_stored 42\n"))
+                #expect(text.contains("# TYPE meter_gateway_http_request_duration_seconds histogram\n"), "\(text)")
                 #expect(
                     text.contains(
-                        "# TYPE meter_gateway_spool_backlog_bytes gauge\nmeter_gateway_spool_backlog_bytes 7\n"
-                    )
-                )
-                // One TYPE line per family, each labelled sample on its own line.
-                #expect(
-                    text.contains(
-                        "# TYPE meter_gateway_frames_duplicate_total counter\n"
-                            + "meter_gateway_frames_duplicate_total{protocol=\"native\"} 3\n"
-                            + "meter_gateway_frames_duplicate_total{protocol=\"wmbus\"} 4\n"
-                    )
+                        "meter_gateway_http_request_duration_seconds_count"
+                            + "{method=\"GET\",route=\"/readyz\",status=\"503\"} 1\n"
+                    ),
+                    "\(text)"
                 )
             }
         }

@@ -66,7 +66,7 @@ struct HTTPServerTLSTests {
             tls: tls,
             logger: logger,
             readiness: { [] },
-            metrics: { [] }
+            metrics: MetricsExport()
         )
         try await withThrowingTaskGroup(of: Void.self) { tasks in
             tasks.addTask { try await server.run() }
@@ -138,7 +138,7 @@ struct HTTPServerTLSTests {
                     tls: tls,
                     logger: Logger(label: "http-tls-test"),
                     readiness: { [] },
-                    metrics: { [] }
+                    metrics: MetricsExport()
                 )
             }
             #expect(error?.file == file)

@@ -53,7 +53,7 @@ struct APIFixture {
         }
         let api = PostgresSession(conninfo: conninfo, logger: logger)
         let dispatch = DispatchStore(api, outages: PlannedOutagePolicy(maximumHours: maximumOutageHours))
-        let router = GatewayHTTPServer.makeRouter(readiness: { [] }, metrics: { [] })
+        let router = GatewayHTTPServer.makeRouter(readiness: { [] })
         BillingAPI(store: BillingStore(api), credentials: TestCredentials.store).register(on: router)
         DispatchAPI(
             store: dispatch,
