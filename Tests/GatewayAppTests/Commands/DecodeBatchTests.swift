@@ -39,10 +39,8 @@ import Testing
         batch.finish(into: &output)
         let text = String(decoding: output, as: UTF8.self)
         #expect(text.isEmpty || text.hasSuffix("\n"), "every output line ends with a newline")
-        return (
-            text.split(separator: "\n", omittingEmptySubsequences: false).dropLast().map(String.init),
-            batch.decodedCount, batch.failedCount
-        )
+        return (text.split(separator: "\n", omittingEmptySubsequences: false).dropLast().map(String.init),
+            batch.decodedCount, batch.failedCount)
     }
 
     static func object(_ line: String) -> [String: Any] {
@@ -82,9 +80,7 @@ import Testing
         try #require(lines.count == 10, "\(lines)")
         #expect(decoded == 4 && failed == 6)
         // Decoded lines print what the single-frame form prints.
-        #expect(
-            lines[0] == DecodeCommand.render(protocol: .native, keyHex: Self.native.key, frameHex: Self.native.hex).0
-        )
+        #expect(lines[0] == DecodeCommand.render(protocol: .native, keyHex: Self.native.key, frameHex: Self.native.hex).0)
         #expect(lines[1] == DecodeCommand.render(protocol: .cjt188, keyHex: nil, frameHex: Self.cjt188.hex).0)
         #expect(lines[2] == DecodeCommand.render(protocol: .wmbus, keyHex: Self.mode5.key, frameHex: Self.mode5.hex).0)
         #expect(Self.object(lines[2])["meter"] != nil && Self.errorCode(lines[2]) == nil)

@@ -65,9 +65,7 @@ import Testing
 
     static func writerText(_ testCase: Case) -> (String, Bool) {
         var renderer = FrameJSONRenderer(layouts: testCase.layouts)
-        let decoded = testCase.bytes.withUnsafeBytes {
-            renderer.render($0, protocol: testCase.protocolName, key: testCase.key)
-        }
+        let decoded = testCase.bytes.withUnsafeBytes { renderer.render($0, protocol: testCase.protocolName, key: testCase.key) }
         return (String(decoding: renderer.writer.bytes, as: UTF8.self), decoded)
     }
 
@@ -194,9 +192,7 @@ import Testing
     }
 
     @Test func decimalsAreWrittenAsFoundationsDecimal() throws {
-        let significands: [UInt64] = [
-            0, 1, 5, 10, 100, 1_234_500, 34_028_235, 999_999, UInt64.max, UInt64.max / 10 * 10,
-        ]
+        let significands: [UInt64] = [0, 1, 5, 10, 100, 1_234_500, 34_028_235, 999_999, UInt64.max, UInt64.max / 10 * 10]
         for significand in significands {
             // Decoded frames hold powers of ten far inside −100…100 (a real is at most 10^38).
             for exponent in -100...100 {
@@ -216,9 +212,7 @@ import Testing
         var writer = JSONWriter()
         writer.decimal(ExactDecimal(significand: 1, exponent: 128))
         #expect(writer.hasUnencodableValue)
-        #expect(throws: EncodingError.self) {
-            try GatewayJSONEncoder().text([ExactDecimal(significand: 1, exponent: -129)])
-        }
+        #expect(throws: EncodingError.self) { try GatewayJSONEncoder().text([ExactDecimal(significand: 1, exponent: -129)]) }
     }
 
     struct Numbers: Encodable {
@@ -259,10 +253,7 @@ import Testing
         writer.member("A", false)
         writer.member("a_", "y")
         writer.endObject()
-        #expect(
-            String(decoding: writer.bytes, as: UTF8.self)
-                == #"{"A":false,"a_":"y","b":{"z":1,"a":2},"type":"x","type_code":3}"#
-        )
+        #expect(String(decoding: writer.bytes, as: UTF8.self) == #"{"A":false,"a_":"y","b":{"z":1,"a":2},"type":"x","type_code":3}"#)
     }
 }
 
