@@ -33,6 +33,9 @@ extension VolumeBasis: ExpressibleByArgument {
     public var defaultValueDescription: String { name }
 
     public static var allValueStrings: [String] { allCases.map(\.name) }
+
+    /// None: the names say it all (the raw-value default would list them as descriptions of "0", "1", "2").
+    public static var allValueDescriptions: [String: String] { [:] }
 }
 
 extension ReadingKind: ExpressibleByArgument {
@@ -51,7 +54,8 @@ extension QuarantineReason: ExpressibleByArgument {
     public static var allValueStrings: [String] { allReasons.map(\.rawValue) }
 }
 
-/// How `billing export` prints a page.
+/// How `billing export` prints a page (CSV by default: the export is a feed for billing systems, not a list for
+/// people, so it takes no table).
 enum BillingExportFormat: String, CaseIterable, ExpressibleByArgument {
     case csv
     case json

@@ -57,7 +57,11 @@ struct BillingExportCommand: AsyncParsableCommand {
         abstract: "Print published days after a cursor as CSV (or JSON), then the next cursor on standard error.",
         discussion: """
             Every publication arrives once, in order; a correction is a later row (version > 1) for the same meter, \
-            basis and day. Keep the printed next cursor and pass it with --cursor next time.
+            basis and day. Keep the printed next cursor and pass it with --cursor next time. With --all the export \
+            follows the cursor page after page (--limit days each) to the end of the feed: CSV prints one header \
+            and every row, JSON one page object per line (JSON Lines, each as GET /billing/v1/daily-reads sends \
+            it); a progress line per page and the final cursor go to standard error. CSV is the default here, \
+            not a table: the export is a feed for billing systems.
             """
     )
 
@@ -66,35 +70,79 @@ struct BillingExportCommand: AsyncParsableCommand {
     @Option(help: "Continue after this cursor (from the previous export); omit to start at the beginning.")
     var cursor: String?
 
-    @Option(help: "At most this many days.")
+    @Option(help: "At most this many days (per page with --all).")
     var limit = 1000
 
-    @Option(help: "csv or json.")
+    @Option(help: "How to print the days.")
     var format: BillingExportFormat = .csv
 
-    func run() async throws {
+    @Flag(help: "Follow the cursor to the end of the feed instead of printing one page.")
+    var all = false
+
+    func validate() throws {
         guard (1...BillingAPI.maximumPageSize).contains(limit) else {
             throw ValidationError("--limit must be 1…\(BillingAPI.maximumPageSize)")
         }
-        var after: Int64 = 0
-        if let cursor {
-            guard let seq = BillingAPI.seq(fromCursor: cursor) else { throw ValidationError("not a billing cursor") }
-            after = seq
-        }
-        let reads = try await withDatabase(options) {
-            try await BillingStore($0.database).billingPage(after: after, limit: limit + 1)
-        }
-        let shown = Array(reads.prefix(limit))
-        print(
-            format == .csv ? BillingCSV.render(shown) : BillingAPI.renderPage(reads, limit: limit, after: after),
-            terminator: format == .csv ? "" : "\n"
-        )
-        FileHandle.standardError.write(
-            Data(
-                "next cursor: \(BillingAPI.cursor(shown.last?.seq ?? after))\(reads.count > limit ? " (more)" : "")\n"
-                    .utf8
+        if let cursor, BillingAPI.seq(fromCursor: cursor) == nil { throw ValidationError("not a billing cursor") }
+    }
+
+    func run() async throws {
+        let start = cursor.flatMap(BillingAPI.seq(fromCursor:)) ?? 0
+        let (end, more) = try await withDatabase(options) { writer in
+            try await BillingExport(store: BillingStore(writer.database), limit: limit, format: format).run(
+                after: start,
+                all: all,
+                write: { print($0, terminator: "") },
+                progress: { FileHandle.standardError.write(Data("\($0)\n".utf8)) }
             )
+        }
+        FileHandle.standardError.write(
+            Data("next cursor: \(BillingAPI.cursor(end))\(more ? " (more)" : "")\n".utf8)
         )
+    }
+}
+
+/// The pages of `billing export`: one, or every page to the end of the feed (`--all`).
+struct BillingExport {
+    let store: BillingStore
+    let limit: Int
+    let format: BillingExportFormat
+
+    /// Prints pages after `start`.
+    /// - Parameters:
+    ///   - start: The feed position to start after.
+    ///   - all: Follow the cursor until a page says no more follow.
+    ///   - write: Receives the output text, a page at a time.
+    ///   - progress: Receives a line per page with `all`.
+    /// - Returns: The position after the last day printed, and whether more days follow it.
+    func run(
+        after start: Int64,
+        all: Bool,
+        write: (String) -> Void,
+        progress: (String) -> Void
+    ) async throws -> (end: Int64, more: Bool) {
+        var after = start
+        var pages = 0
+        var days = 0
+        while true {
+            let reads = try await store.billingPage(after: after, limit: limit + 1)
+            let shown = Array(reads.prefix(limit))
+            let more = reads.count > limit
+            switch format {
+            case .csv:
+                let text = BillingCSV.render(shown)
+                // One header for the whole export.
+                write(pages == 0 ? text : String(text.drop { $0 != "\n" }.dropFirst()))
+            case .json:
+                write(BillingAPI.renderPage(reads, limit: limit, after: after) + "\n")
+            }
+            pages += 1
+            days += shown.count
+            after = shown.last?.seq ?? after
+            guard all else { return (after, more) }
+            progress("billing export: page \(pages), \(days) days so far, cursor \(BillingAPI.cursor(after))")
+            if !more { return (after, false) }
+        }
     }
 }
 
@@ -114,9 +162,11 @@ struct ReviewListCommand: AsyncParsableCommand {
     @Option(help: "At most this many readings and this many days.")
     var limit = 100
 
+    @OptionGroup var output: OutputOptions
+
     func run() async throws {
         let items = try await withDatabase(options) { try await BillingStore($0.database).heldForReview(limit: limit) }
-        print("protocol,meter,basis,target,kind,volume_ml,reasons")
+        var table = CommandTable(columns: ["protocol", "meter", "basis", "target", "kind", "volume_ml", "reasons"])
         for item in items {
             let target: String
             let kind: String
@@ -128,11 +178,12 @@ struct ReviewListCommand: AsyncParsableCommand {
                 target = day
                 kind = "day"
             }
-            print(
-                "\(item.protocol.rawValue),\(item.meter),\(item.basis.name),\(target),\(kind),\(item.volumeMillilitres),"
-                    + item.reasons.joined(separator: " ")
-            )
+            table.append([
+                .text(item.protocol.rawValue), .text(item.meter), .text(item.basis.name), .text(target), .text(kind),
+                TableCell(item.volumeMillilitres), .text(item.reasons.joined(separator: " ")),
+            ])
         }
+        print(table.render(output.format), terminator: "")
     }
 }
 
@@ -144,22 +195,22 @@ struct ReviewDecideCommand: AsyncParsableCommand {
 
     @OptionGroup var options: ConfigOptions
 
-    @Argument(help: "accept or reject.")
+    @Argument(help: "The decision.")
     var decision: ReviewDecision
 
-    @Option(help: "native, cjt188, wmbus or mbus.")
+    @Option(help: "The meter's protocol.")
     var `protocol`: FrameProtocol
 
     @Option(help: "The meter's address.")
     var meter: String
 
-    @Option(help: "unspecified, uncorrected or converted.")
+    @Option(help: "The volume basis as listed.")
     var basis: VolumeBasis = .unspecified
 
     @Option(help: "The reading's read time as listed (ISO 8601, UTC).")
     var readAt: String?
 
-    @Option(help: "The reading's kind as listed (0 periodic, 1 daily frozen, 2 alarm snapshot).")
+    @Option(help: "The reading's kind as listed (0 periodic, 1 daily frozen, 2 alarm snapshot, 3 historic).")
     var kind: ReadingKind = .periodic
 
     @Option(help: "The billing day, YYYY-MM-DD (instead of --read-at).")
@@ -209,13 +260,19 @@ struct MetersExpiredCommand: AsyncParsableCommand {
     @Option(help: "The date to judge on, YYYY-MM-DD (default: today, UTC).")
     var asOf: String?
 
+    @OptionGroup var output: OutputOptions
+
     func run() async throws {
         let date = try dateOption(asOf, name: "as-of")
         let meters = try await withDatabase(options) { try await BillingStore($0.database).expiredMeters(asOf: date) }
-        print("protocol,meter,district,verification_expires_on")
+        var table = CommandTable(columns: ["protocol", "meter", "district", "verification_expires_on"])
         for meter in meters {
-            print("\(meter.protocol.rawValue),\(meter.meter),\(meter.district ?? ""),\(meter.expiresOn)")
+            table.append([
+                .text(meter.protocol.rawValue), .text(meter.meter), TableCell(meter.district),
+                .text("\(meter.expiresOn)"),
+            ])
         }
+        print(table.render(output.format), terminator: "")
     }
 }
 
@@ -227,13 +284,13 @@ struct MetersTestCommand: AsyncParsableCommand {
 
     @OptionGroup var options: ConfigOptions
 
-    @Option(help: "native, cjt188, wmbus or mbus.")
+    @Option(help: "The meter's protocol.")
     var `protocol`: FrameProtocol
 
     @Option(help: "The meter's address.")
     var meter: String
 
-    @Option(help: "verification, field or dispute.")
+    @Option(help: "The kind of test.")
     var kind: AccuracyTestKind
 
     @Option(help: "The test flow in m³/h, e.g. 2.5.")

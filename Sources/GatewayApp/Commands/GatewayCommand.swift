@@ -9,6 +9,7 @@ struct GatewayCommand: AsyncParsableCommand {
         commandName: "meter-gateway",
         abstract:
             "Gas-meter telemetry gateway: MQTT frames → decoded, checked readings, alarms and repair tickets in PostgreSQL.",
+        version: GatewayVersion.current,
         subcommands: [
             RunCommand.self, MigrateCommand.self, DecodeCommand.self, SimulateCommand.self, DemoCommand.self,
             ConfigCommand.self, DecodeBenchmarkCommand.self, MetersCommand.self, BillingCommand.self,

@@ -101,7 +101,7 @@ struct MetersCollectorsUnassignCommand: AsyncParsableCommand {
 struct MetersCollectorsListCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "list",
-        abstract: "Print assignments as CSV: collector,protocol,address.",
+        abstract: "Print assignments: collector, protocol, address.",
         discussion: """
             With --collector, that collector's meters; with --protocol and --address, that meter's collectors; \
             with neither, every assignment. Exit status 2 when the meter named is not registered.
@@ -109,6 +109,7 @@ struct MetersCollectorsListCommand: AsyncParsableCommand {
     )
 
     @OptionGroup var options: ConfigOptions
+    @OptionGroup var output: OutputOptions
 
     @Option(name: .long, help: "Only this collector's meters.")
     var collector: String?
@@ -141,9 +142,10 @@ struct MetersCollectorsListCommand: AsyncParsableCommand {
             }
             return try await store.collectorAssignments(collector: collector, meterID: meterID)
         }
-        print("collector,protocol,address")
+        var table = CommandTable(columns: ["collector", "protocol", "address"])
         for assignment in assignments {
-            print("\(assignment.collector),\(assignment.protocol.rawValue),\(assignment.address)")
+            table.append([.text(assignment.collector), .text(assignment.protocol.rawValue), .text(assignment.address)])
         }
+        print(table.render(output.format), terminator: "")
     }
 }

@@ -3,6 +3,7 @@ import Foundation
 import GatewayCore
 import Logging
 import PostgresSink
+import Synchronization
 
 struct MetersCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
@@ -23,9 +24,14 @@ struct MetersImportCommand: AsyncParsableCommand {
             The first line names the columns: protocol and address (required), then any of \
             \(MeterCSV.Column.allCases.dropFirst(2).map(\.rawValue).joined(separator: ", ")). \
             A column left out leaves that field of existing meters unchanged; an empty cell clears it. \
-            Every bad row is reported by line and column and none of it is imported; the good rows are imported \
-            together in one transaction. With meters.master_key_file configured, keys are stored sealed. Exit status: 0 all rows imported, 1 some rows rejected, 2 nothing imported \
-            (bad header, unreadable file, or the database refused the import).
+            Every bad row is reported on standard error by line and column and none of it is imported (a meter \
+            named on an earlier line too is reported on its later line); the good rows are imported together in one \
+            transaction. The file is read in chunks and written in batches of \(MeterStore.importBatchRows) rows, so \
+            memory stays flat however long the file is; a progress line goes to standard error every \
+            \(MeterCSVFile.progressEvery) rows and one summary line to standard output at the end. With \
+            meters.master_key_file configured, keys are stored sealed. Exit status: 0 all rows imported, 1 some rows \
+            rejected, 2 nothing imported (bad header, unreadable file, a record over 1 MiB such as an unclosed \
+            quote, or the database refused the import).
             """
     )
 
@@ -38,48 +44,95 @@ struct MetersImportCommand: AsyncParsableCommand {
     var dryRun = false
 
     func run() async throws {
-        let text: String
+        let csv: MeterCSVFile
         do {
-            text = try String(contentsOfFile: file, encoding: .utf8)
+            csv = try MeterCSVFile(path: file, batchRows: MeterStore.importBatchRows, detectsDuplicates: dryRun)
         } catch {
             FileHandle.standardError.write(Data("cannot read \(file): \(error.localizedDescription)\n".utf8))
             throw ExitCode(2)
         }
-        let parsed = MeterCSV.parse(text)
-        for problem in parsed.problems {
-            FileHandle.standardError.write(Data("\(file): \(problem)\n".utf8))
-        }
-        let rejected = parsed.rowCount - parsed.rows.count
-        if parsed.rows.isEmpty {
-            print("read \(parsed.rowCount) rows: nothing imported, \(rejected) rejected")
-            throw ExitCode(parsed.problems.isEmpty ? 0 : 2)
-        }
         if dryRun {
-            print(
-                "read \(parsed.rowCount) rows: \(parsed.rows.count) would be imported, \(rejected) rejected (dry run)"
-            )
+            _ = try read(csv) { csv in
+                var count = 0
+                while let batch = try csv.nextBatch() { count += batch.count }
+                return count
+            }
+            let counts = csv.status.counts
+            let rejected = counts.rows - counts.passed
+            try requireHeader(csv)
+            print("read \(counts.rows) rows: \(counts.passed) would be imported, \(rejected) rejected (dry run)")
             if rejected > 0 { throw ExitCode(1) }
             return
         }
         let configuration = try options.load()
         let logger = GatewayLogging.bootstrap(level: configuration.log.level)
         let session = PostgresSession(.gateway(conninfo: configuration.postgres.conninfo), logger: logger)
-        let written: Int
+        var summary = MeterImportSummary(written: 0, repeated: 0)
         do {
             try await session.connect()
             _ = try await session.migrate()
-            written = try await MeterStore(session, sealer: configuration.meters.keySealer)
-                .importMeters(parsed.rows.map(\.profile), columns: parsed.columns)
+            // The header comes first: its columns decide which fields the import sets.
+            let first = try read(csv) { try $0.nextBatch() }
+            let header = csv.status
+            if header.isHeaderValid, let first {
+                let firstBatch = Mutex<[(line: Int, profile: MeterProfile)]?>(first)
+                let meters = MeterStore(session, sealer: configuration.meters.keySealer)
+                summary = try await meters.importMeters(
+                    columns: header.columns,
+                    next: { try firstBatch.withLock { $0.take() } ?? csv.nextBatch() },
+                    repeated: { line, firstLine, profile in
+                        csv.report(
+                            MeterCSV.Problem(
+                                line: line,
+                                column: MeterCSV.Column.address.rawValue,
+                                message: "meter \(profile.address) already appears on line \(firstLine)"
+                            )
+                        )
+                    }
+                )
+            }
             await session.close()
         } catch {
             await session.close()
+            if error is ExitCode { throw error }
+            if error is MeterCSVFile.Aborted || error is MeterCSVFile.ReadFailed {
+                try read(csv) { _ -> Void in throw error }
+            }
             FileHandle.standardError.write(
                 Data("the database refused the import, nothing was written: \(error)\n".utf8)
             )
             throw ExitCode(2)
         }
-        print("read \(parsed.rowCount) rows: imported \(written) meters, \(rejected) rejected")
+        try requireHeader(csv)
+        let counts = csv.status.counts
+        let rejected = counts.rows - counts.passed + summary.repeated
+        if counts.passed == 0 {
+            print("read \(counts.rows) rows: nothing imported, \(rejected) rejected")
+            throw ExitCode(counts.problems == 0 ? 0 : 2)
+        }
+        print("read \(counts.rows) rows: imported \(summary.written) meters, \(rejected) rejected")
         if rejected > 0 { throw ExitCode(1) }
+    }
+
+    /// Runs `body` over the file, turning a read failure or a record too long into exit status 2 (reported).
+    private func read<R>(_ csv: MeterCSVFile, _ body: (MeterCSVFile) throws -> R) throws -> R {
+        do {
+            return try body(csv)
+        } catch is MeterCSVFile.Aborted {
+            print("read \(csv.status.counts.rows) rows: nothing imported (the file was not read to its end)")
+            throw ExitCode(2)
+        } catch let error as MeterCSVFile.ReadFailed {
+            FileHandle.standardError.write(Data("cannot read \(file): \(error.reason); nothing imported\n".utf8))
+            throw ExitCode(2)
+        }
+    }
+
+    /// Exit status 2 (the problems are reported already) when the header was bad or missing.
+    private func requireHeader(_ csv: MeterCSVFile) throws {
+        let status = csv.status
+        guard !status.isHeaderValid else { return }
+        print("read \(status.counts.rows) rows: nothing imported, \(status.counts.rows) rejected")
+        throw ExitCode(2)
     }
 }
 

@@ -33,6 +33,8 @@ struct QuarantineListCommand: AsyncParsableCommand {
     @Option(help: "At most this many rows.")
     var limit = 100
 
+    @OptionGroup var output: OutputOptions
+
     func run() async throws {
         let rows = try await withDatabase(options) {
             try await QuarantineStore($0.database).quarantinedFrames(
@@ -42,13 +44,18 @@ struct QuarantineListCommand: AsyncParsableCommand {
                 limit: limit
             )
         }
-        print("id\tfirst_received\tlast_received\trepeats\treason\ttopic\treplay")
+        var table = CommandTable(columns: [
+            "id", "first_received", "last_received", "repeats", "reason", "topic", "replay", "replayed_at",
+        ])
         for row in rows {
-            print(
-                "\(row.id)\t\(row.receivedAt)\t\(row.lastReceivedAt)\t\(row.repeatCount)\t\(row.reason)\t\(row.topic)\t"
-                    + (row.replayOutcome.map { "\($0) at \(row.replayedAt.map { "\($0)" } ?? "?")" } ?? "-")
-            )
+            table.append([
+                TableCell(row.id), .text("\(row.receivedAt)"), .text("\(row.lastReceivedAt)"),
+                TableCell(row.repeatCount),
+                .text(row.reason), .text(row.topic), TableCell(row.replayOutcome),
+                TableCell(row.replayedAt.map { "\($0)" }),
+            ])
         }
+        print(table.render(output.format), terminator: "")
     }
 }
 
@@ -103,7 +110,8 @@ struct QuarantineReplay {
         var summary: String {
             "replayed \(replayed) quarantined frames"
                 + (outcomes.isEmpty
-                    ? "" : ": " + outcomes.sorted { $0.key < $1.key }.map { "\($0.key) \($0.value)" }.joined(separator: ", "))
+                    ? ""
+                    : ": " + outcomes.sorted { $0.key < $1.key }.map { "\($0.key) \($0.value)" }.joined(separator: ", "))
         }
     }
 

@@ -35,7 +35,7 @@ struct TicketsListCommand: AsyncParsableCommand {
 
     @OptionGroup var options: ConfigOptions
 
-    @Option(help: "P0, P1, P2 or P3.")
+    @Option(help: "Only this priority.")
     var priority: TicketPriority?
 
     @Option(help: "Only this district.")
@@ -44,21 +44,27 @@ struct TicketsListCommand: AsyncParsableCommand {
     @Flag(help: "Include resolved and closed tickets.")
     var all = false
 
+    @OptionGroup var output: OutputOptions
+
     func run() async throws {
         var filter = TicketFilter()
         filter.priority = priority
         filter.district = district
         filter.includeClosed = all
         let tickets = try await withDispatchStore(options) { try await $0.tickets(filter) }
-        print("id,priority,status,condition,meter,district,opened_at,next_deadline,escalation_level,incident_id")
+        var table = CommandTable(columns: [
+            "id", "priority", "status", "condition", "meter", "district", "opened_at", "next_deadline",
+            "escalation_level", "incident_id",
+        ])
         for ticket in tickets {
-            let next = ticket.nextDeadline
-            print(
-                "\(ticket.id),\(ticket.priority.rawValue),\(ticket.status),\(ticket.condition),\(ticket.meter),"
-                    + "\(ticket.district ?? ""),\(ticket.openedAt),\(next.map { "\($0)" } ?? ""),"
-                    + "\(ticket.escalationLevel),\(ticket.incidentID.map(String.init) ?? "")"
-            )
+            table.append([
+                TableCell(ticket.id), .text(ticket.priority.rawValue), .text("\(ticket.status)"),
+                .text("\(ticket.condition)"), .text(ticket.meter), TableCell(ticket.district),
+                .text("\(ticket.openedAt)"), TableCell(ticket.nextDeadline.map { "\($0)" }),
+                TableCell(ticket.escalationLevel), TableCell(ticket.incidentID),
+            ])
         }
+        print(table.render(output.format), terminator: "")
     }
 }
 
@@ -221,18 +227,25 @@ struct TicketsOutageListCommand: AsyncParsableCommand {
     @Option(help: "Only this district.")
     var district: String?
 
+    @OptionGroup var output: OutputOptions
+
     func run() async throws {
         let outages = try await withDispatchStore(options) {
             try await $0.currentOutages(district: district)
         }
-        print("id,district,starts_at,ends_at,reason,announced_by,announced_at,cancelled_at,cancelled_by,cancel_reason")
+        var table = CommandTable(columns: [
+            "id", "district", "starts_at", "ends_at", "reason", "announced_by", "announced_at", "cancelled_at",
+            "cancelled_by", "cancel_reason",
+        ])
         for outage in outages {
-            print(
-                "\(outage.id),\(outage.district),\(outage.startsAt),\(outage.endsAt),\(outage.reason),"
-                    + "\(outage.announcedBy),\(outage.announcedAt),\(outage.cancelledAt.map { "\($0)" } ?? ""),"
-                    + "\(outage.cancelledBy ?? ""),\(outage.cancelReason ?? "")"
-            )
+            table.append([
+                TableCell(outage.id), .text(outage.district), .text("\(outage.startsAt)"), .text("\(outage.endsAt)"),
+                .text(outage.reason), .text(outage.announcedBy), .text("\(outage.announcedAt)"),
+                TableCell(outage.cancelledAt.map { "\($0)" }), TableCell(outage.cancelledBy),
+                TableCell(outage.cancelReason),
+            ])
         }
+        print(table.render(output.format), terminator: "")
     }
 }
 
@@ -259,6 +272,8 @@ struct TicketsSLACommand: AsyncParsableCommand {
     @Option(help: "Tickets opened before (ISO 8601 UTC; default now).")
     var to: String?
 
+    @OptionGroup var output: OutputOptions
+
     func run() async throws {
         let end =
             try to.map { text -> Timestamp in
@@ -273,17 +288,23 @@ struct TicketsSLACommand: AsyncParsableCommand {
         let rows = try await withDispatchStore(options) {
             try await $0.slaReport(from: start, to: end)
         }
-        print(
-            "priority,district,tickets,acknowledge_met/decided,arrive_met/decided,make_safe_met/decided,repair_met/decided,arrival_p50_min,arrival_p90_min,arrival_max_min"
+        let deadlines = ["acknowledge", "arrive", "make_safe", "repair"]
+        var table = CommandTable(
+            columns: ["priority", "district", "tickets"] + deadlines.map { "\($0)_met/decided" }
+                + ["arrival_p50_min", "arrival_p90_min", "arrival_max_min"]
         )
         for row in rows {
-            let deadlines = ["acknowledge", "arrive", "make_safe", "repair"].map { name in
+            let met = deadlines.map { name -> TableCell in
                 let counts = row.deadlines[name] ?? SLARow.Compliance(met: 0, decided: 0)
-                return "\(counts.met)/\(counts.decided)"
+                return .text("\(counts.met)/\(counts.decided)")
             }
-            let arrival = row.arrivalMinutes.map { "\($0.p50),\($0.p90),\($0.max)" } ?? ",,"
-            print("\(row.priority),\(row.district),\(row.tickets),\(deadlines.joined(separator: ",")),\(arrival)")
+            let arrival = row.arrivalMinutes
+            table.append(
+                [.text("\(row.priority)"), .text("\(row.district)"), TableCell(row.tickets)] + met
+                    + [TableCell(arrival?.p50), TableCell(arrival?.p90), TableCell(arrival?.max)]
+            )
         }
+        print(table.render(output.format), terminator: "")
     }
 }
 
@@ -298,6 +319,8 @@ struct TicketsInspectionsDueCommand: AsyncParsableCommand {
     @Option(help: "The date to judge on, YYYY-MM-DD (default: today, UTC).")
     var asOf: String?
 
+    @OptionGroup var output: OutputOptions
+
     func run() async throws {
         let configuration = try options.load()
         let date = try dateOption(asOf, name: "as-of")
@@ -309,12 +332,15 @@ struct TicketsInspectionsDueCommand: AsyncParsableCommand {
                 limit: 100_000
             )
         }
-        print("protocol,meter,district,customer_class,last_inspection,due_on")
+        var table = CommandTable(columns: [
+            "protocol", "meter", "district", "customer_class", "last_inspection", "due_on",
+        ])
         for item in due {
-            print(
-                "\(item.protocol.rawValue),\(item.meter),\(item.district ?? ""),\(item.customerClass),"
-                    + "\(item.lastInspection ?? ""),\(item.dueOn)"
-            )
+            table.append([
+                .text(item.protocol.rawValue), .text(item.meter), TableCell(item.district),
+                .text("\(item.customerClass)"), TableCell(item.lastInspection.map { "\($0)" }), .text("\(item.dueOn)"),
+            ])
         }
+        print(table.render(output.format), terminator: "")
     }
 }

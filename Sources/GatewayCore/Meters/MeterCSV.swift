@@ -49,6 +49,12 @@ public enum MeterCSV {
         public var column: String
         public var message: String
 
+        public init(line: Int, column: String, message: String) {
+            self.line = line
+            self.column = column
+            self.message = message
+        }
+
         public var description: String {
             column.isEmpty ? "line \(line): \(message)" : "line \(line), column \(column): \(message)"
         }
@@ -70,98 +76,180 @@ public enum MeterCSV {
     /// - Parameter text: The file's text.
     /// - Returns: Rows that passed and problems found. A bad header gives problems on line 1 and no rows.
     public static func parse(_ text: String) -> Parsed {
-        var records = splitRecords(text)
-        guard !records.isEmpty else {
-            return Parsed(
-                columns: [],
-                rows: [],
-                problems: [
-                    Problem(line: 1, column: "", message: "the file is empty; the first line must name the columns")
-                ],
-                rowCount: 0
-            )
+        var reader = Reader(detectsDuplicates: true)
+        var output = Reader.Output()
+        reader.feed(Array(text.utf8), into: &output)
+        reader.finish(into: &output)
+        return Parsed(columns: reader.columns, rows: output.rows, problems: output.problems, rowCount: reader.rowCount)
+    }
+
+    /// Reads a file a chunk at a time (`meters import` streams through it), so that memory stays bounded by the
+    /// caller's chunk and batch rather than the file: feed it bytes as they are read, take the rows and problems it
+    /// hands out, and call ``finish(into:)`` at the end.
+    ///
+    /// A row is checked whole as in ``MeterCSV/parse(_:)``. A meter repeated in the file is reported on its later
+    /// line only with `detectsDuplicates` (which keeps every meter's identity in memory); a streaming importer that
+    /// leaves it off must find repeats itself (``MeterStore`` does it in the database).
+    public struct Reader: Sendable {
+        /// What one ``feed(_:into:)`` or ``finish(into:)`` produced; the caller empties it between calls.
+        public struct Output: Sendable {
+            /// Rows that passed every check, with their line numbers.
+            public var rows: [(line: Int, profile: MeterProfile)] = []
+            /// Problems found, in file order.
+            public var problems: [Problem] = []
+
+            public init() {}
         }
-        let header = records.removeFirst()
-        var columns: [Column?] = []
-        var problems: [Problem] = []
-        for name in header.fields {
-            let trimmed = name.trimmingSpaces
-            if let column = Column(rawValue: trimmed) {
-                if columns.contains(column) {
-                    problems.append(Problem(line: header.line, column: trimmed, message: "named twice"))
-                }
-                columns.append(column)
-            } else if trimmed == Self.retiredMACKeyColumn {
-                problems.append(
-                    Problem(
-                        line: header.line,
-                        column: trimmed,
-                        message: "no longer a column: no supported protocol uses a MAC key apart from aes_key (native "
-                            + "frames are MACed with aes_key; OMS mode 7 derives its MAC key from aes_key); remove the "
-                            + "column"
-                    )
+
+        /// The longest record read, in bytes: a longer one (an unclosed quote, most likely) stops the reading.
+        public static let maximumRecordBytes = 1 << 20
+
+        /// The columns the header names (empty until the header was read).
+        public private(set) var columns: Set<Column> = []
+        /// Whether the header was read and had no problem, so data rows are checked.
+        public private(set) var isHeaderValid = false
+        /// Whether a record was too long: nothing after it was read and the file must not be imported.
+        public private(set) var isAborted = false
+        /// The data rows read so far (passed + rejected).
+        public private(set) var rowCount = 0
+
+        private var header: [Column?]?
+        private var splitter = RecordSplitter()
+        private var seen: [String: Int]?
+
+        /// - Parameter detectsDuplicates: Report a meter repeated in the file (on its later line); keeps every
+        ///   meter's identity in memory.
+        public init(detectsDuplicates: Bool) {
+            seen = detectsDuplicates ? [:] : nil
+        }
+
+        /// Reads the next bytes of the file.
+        /// - Parameters:
+        ///   - bytes: The next chunk (any size; a record may span chunks).
+        ///   - output: Receives the rows and problems of the records completed by this chunk.
+        public mutating func feed(_ bytes: [UInt8], into output: inout Output) {
+            guard !isAborted else { return }
+            var records: [Record] = []
+            let overflow = splitter.feed(bytes, into: &records)
+            for record in records { take(record, into: &output) }
+            if let line = overflow { abort(line: line, into: &output) }
+        }
+
+        /// Ends the file: reads its last record (without a final line end), or reports an empty file.
+        /// - Parameter output: Receives the last record's row or problems.
+        public mutating func finish(into output: inout Output) {
+            guard !isAborted else { return }
+            if let record = splitter.finish() { take(record, into: &output) }
+            if header == nil {
+                output.problems.append(
+                    Problem(line: 1, column: "", message: "the file is empty; the first line must name the columns")
                 )
-                columns.append(nil)
-            } else {
-                problems.append(
-                    Problem(
-                        line: header.line,
-                        column: trimmed,
-                        message: "unknown column (known: \(Column.allCases.map(\.rawValue).joined(separator: ", ")))"
-                    )
-                )
-                columns.append(nil)
             }
         }
-        for required in [Column.protocol, .address] where !columns.contains(required) {
-            problems.append(Problem(line: header.line, column: required.rawValue, message: "required column missing"))
+
+        private mutating func abort(line: Int, into output: inout Output) {
+            isAborted = true
+            output.problems.append(
+                Problem(
+                    line: line,
+                    column: "",
+                    message: "the record is longer than \(Self.maximumRecordBytes) bytes (a quote not closed?); "
+                        + "nothing after it was read"
+                )
+            )
         }
-        let columnSet = Set(columns.compactMap { $0 })
-        guard problems.isEmpty else {
-            return Parsed(columns: columnSet, rows: [], problems: problems, rowCount: records.count)
-        }
-        var rows: [(line: Int, profile: MeterProfile)] = []
-        var seen: [String: Int] = [:]
-        for record in records {
-            var rowProblems: [Problem] = []
-            guard record.fields.count == columns.count else {
-                problems.append(
+
+        private mutating func take(_ record: Record, into output: inout Output) {
+            guard let header else {
+                readHeader(record, into: &output)
+                return
+            }
+            rowCount += 1
+            guard isHeaderValid else { return }
+            guard record.fields.count == header.count else {
+                output.problems.append(
                     Problem(
                         line: record.line,
                         column: "",
-                        message: "has \(record.fields.count) fields, the header names \(columns.count)"
+                        message: "has \(record.fields.count) fields, the header names \(header.count)"
                     )
                 )
-                continue
+                return
             }
             var cells: [Column: String] = [:]
-            for (index, column) in columns.enumerated() {
+            for (index, column) in header.enumerated() {
                 if let column { cells[column] = record.fields[index].trimmingSpaces }
             }
+            var rowProblems: [Problem] = []
             let profile = makeProfile(cells, line: record.line, problems: &rowProblems)
             if let profile, rowProblems.isEmpty {
-                let identity = "\(profile.protocol.rawValue)/\(profile.address)"
-                if let first = seen[identity] {
+                if seen != nil {
+                    let identity = "\(profile.protocol.rawValue)/\(profile.address)"
+                    if let first = seen?[identity] {
+                        output.problems.append(
+                            Problem(
+                                line: record.line,
+                                column: Column.address.rawValue,
+                                message: "meter \(profile.address) already appears on line \(first)"
+                            )
+                        )
+                        return
+                    }
+                    seen?[identity] = record.line
+                }
+                output.rows.append((record.line, profile))
+            } else {
+                // Report a row's problems in the file's column order.
+                let order = Dictionary(header.enumerated().compactMap { i, c in c.map { ($0.rawValue, i) } }) { a, _ in
+                    a
+                }
+                output.problems += rowProblems.sorted { (order[$0.column] ?? -1) < (order[$1.column] ?? -1) }
+            }
+        }
+
+        private mutating func readHeader(_ record: Record, into output: inout Output) {
+            var columns: [Column?] = []
+            var problems: [Problem] = []
+            for name in record.fields {
+                let trimmed = name.trimmingSpaces
+                if let column = Column(rawValue: trimmed) {
+                    if columns.contains(column) {
+                        problems.append(Problem(line: record.line, column: trimmed, message: "named twice"))
+                    }
+                    columns.append(column)
+                } else if trimmed == MeterCSV.retiredMACKeyColumn {
                     problems.append(
                         Problem(
                             line: record.line,
-                            column: Column.address.rawValue,
-                            message: "meter \(profile.address) already appears on line \(first)"
+                            column: trimmed,
+                            message: "no longer a column: no supported protocol uses a MAC key apart from aes_key "
+                                + "(native frames are MACed with aes_key; OMS mode 7 derives its MAC key from "
+                                + "aes_key); remove the column"
                         )
                     )
-                    continue
+                    columns.append(nil)
+                } else {
+                    problems.append(
+                        Problem(
+                            line: record.line,
+                            column: trimmed,
+                            message:
+                                "unknown column (known: \(Column.allCases.map(\.rawValue).joined(separator: ", ")))"
+                        )
+                    )
+                    columns.append(nil)
                 }
-                seen[identity] = record.line
-                rows.append((record.line, profile))
-            } else {
-                // Report a row's problems in the file's column order.
-                let order = Dictionary(columns.enumerated().compactMap { i, c in c.map { ($0.rawValue, i) } }) { a, _ in
-                    a
-                }
-                problems += rowProblems.sorted { (order[$0.column] ?? -1) < (order[$1.column] ?? -1) }
             }
+            for required in [Column.protocol, .address] where !columns.contains(required) {
+                problems.append(
+                    Problem(line: record.line, column: required.rawValue, message: "required column missing")
+                )
+            }
+            header = columns
+            self.columns = Set(columns.compactMap { $0 })
+            isHeaderValid = problems.isEmpty
+            output.problems += problems
         }
-        return Parsed(columns: columnSet, rows: rows, problems: problems, rowCount: records.count)
     }
 
     // MARK: Cells
@@ -368,65 +456,112 @@ public enum MeterCSV {
 
     // MARK: RFC 4180
 
-    private struct Record {
+    fileprivate struct Record {
         var line: Int
         var fields: [String]
     }
 
-    /// Splits the text into records of fields, honouring quotes (a quoted field may span lines).
-    private static func splitRecords(_ text: String) -> [Record] {
-        var records: [Record] = []
-        var fields: [String] = []
-        var field: [UInt8] = []
-        var inQuotes = false
-        var line = 1
-        var recordLine = 1
-        var bytes = Array(text.utf8)
-        if bytes.starts(with: [0xEF, 0xBB, 0xBF]) { bytes.removeFirst(3) }  // a UTF-8 byte-order mark
-        var index = 0
-        func endRecord() {
-            fields.append(String(decoding: field, as: UTF8.self))
-            field.removeAll()
-            if !(fields.count == 1 && fields[0].trimmingSpaces.isEmpty) {
-                records.append(Record(line: recordLine, fields: fields))
+    /// Splits bytes into records of fields as they arrive, honouring quotes (a quoted field may span lines and
+    /// chunks); CR is dropped, blank lines are skipped, a UTF-8 byte-order mark at the start is ignored.
+    fileprivate struct RecordSplitter: Sendable {
+        private var fields: [String] = []
+        private var field: [UInt8] = []
+        private var recordBytes = 0
+        private var inQuotes = false
+        /// A quote was read inside quotes: the next byte tells whether it was `""` or the closing quote.
+        private var pendingQuote = false
+        private var line = 1
+        private var recordLine = 1
+        private var bomBytesChecked = 0
+        private var isAtStart = true
+
+        /// Reads `bytes`, appending each record they complete.
+        /// - Returns: The line of a record longer than ``MeterCSV/Reader/maximumRecordBytes``, if one was met (the
+        ///   splitter must not be fed again).
+        mutating func feed(_ bytes: [UInt8], into records: inout [Record]) -> Int? {
+            var bytes = bytes[...]
+            if isAtStart {
+                // A UTF-8 byte-order mark, possibly split across chunks.
+                let mark: [UInt8] = [0xEF, 0xBB, 0xBF]
+                while bomBytesChecked < 3, let first = bytes.first {
+                    guard first == mark[bomBytesChecked] else {
+                        isAtStart = false
+                        // Bytes of an incomplete mark were content after all.
+                        for byte in mark.prefix(bomBytesChecked) { step(byte, into: &records) }
+                        break
+                    }
+                    bomBytesChecked += 1
+                    bytes = bytes.dropFirst()
+                }
+                if bomBytesChecked == 3 { isAtStart = false }
+                if isAtStart { return nil }
             }
-            fields.removeAll()
+            for byte in bytes {
+                step(byte, into: &records)
+                if recordBytes > Reader.maximumRecordBytes { return recordLine }
+            }
+            return nil
         }
-        while index < bytes.count {
-            let byte = bytes[index]
+
+        /// The last record, when the text does not end with a line end.
+        mutating func finish() -> Record? {
+            if isAtStart {
+                isAtStart = false
+                var records: [Record] = []
+                for byte in [UInt8]([0xEF, 0xBB, 0xBF]).prefix(bomBytesChecked) { step(byte, into: &records) }
+            }
+            pendingQuote = false
+            guard !field.isEmpty || !fields.isEmpty else { return nil }
+            var records: [Record] = []
+            endRecord(into: &records)
+            return records.first
+        }
+
+        private mutating func step(_ byte: UInt8, into records: inout [Record]) {
+            recordBytes += 1
+            if pendingQuote {
+                pendingQuote = false
+                if byte == UInt8(ascii: "\"") {
+                    field.append(byte)
+                    return
+                }
+                inQuotes = false
+            }
             if inQuotes {
                 if byte == UInt8(ascii: "\"") {
-                    if index + 1 < bytes.count, bytes[index + 1] == UInt8(ascii: "\"") {
-                        field.append(byte)
-                        index += 1
-                    } else {
-                        inQuotes = false
-                    }
+                    pendingQuote = true
                 } else {
                     if byte == UInt8(ascii: "\n") { line += 1 }
                     field.append(byte)
                 }
-            } else {
-                switch byte {
-                case UInt8(ascii: "\""):
-                    inQuotes = true
-                case UInt8(ascii: ","):
-                    fields.append(String(decoding: field, as: UTF8.self))
-                    field.removeAll()
-                case UInt8(ascii: "\r"):
-                    break
-                case UInt8(ascii: "\n"):
-                    endRecord()
-                    line += 1
-                    recordLine = line
-                default:
-                    field.append(byte)
-                }
+                return
             }
-            index += 1
+            switch byte {
+            case UInt8(ascii: "\""):
+                inQuotes = true
+            case UInt8(ascii: ","):
+                fields.append(String(decoding: field, as: UTF8.self))
+                field.removeAll(keepingCapacity: true)
+            case UInt8(ascii: "\r"):
+                break
+            case UInt8(ascii: "\n"):
+                endRecord(into: &records)
+                line += 1
+                recordLine = line
+            default:
+                field.append(byte)
+            }
         }
-        if !field.isEmpty || !fields.isEmpty { endRecord() }
-        return records
+
+        private mutating func endRecord(into records: inout [Record]) {
+            fields.append(String(decoding: field, as: UTF8.self))
+            field.removeAll(keepingCapacity: true)
+            recordBytes = 0
+            if !(fields.count == 1 && fields[0].trimmingSpaces.isEmpty) {
+                records.append(Record(line: recordLine, fields: fields))
+            }
+            fields.removeAll(keepingCapacity: true)
+        }
     }
 }
 

@@ -34,7 +34,9 @@ enum MeterSQL {
     static func upsertMeters(columns: Set<MeterCSV.Column>, sealed: Bool = false) -> String {
         var columns = columns
         if columns.contains(.aesKey) { columns.insert(.minProtection) }
-        func keyForm(_ list: [(column: MeterCSV.Column, target: String, value: String)]) -> [(
+        func keyForm(
+            _ list: [(column: MeterCSV.Column, target: String, value: String)]
+        ) -> [(
             column: MeterCSV.Column, target: String, value: String
         )] {
             var list = list
@@ -107,6 +109,31 @@ enum MeterSQL {
     static let stagedMeterIDs = """
         SELECT m.protocol, m.address, m.id
         FROM meters m JOIN (SELECT DISTINCT protocol, address FROM gw_stage_meters) s USING (protocol, address)
+        """
+
+    /// The meters a streaming import has read so far, with the line each first appeared on (dropped at commit).
+    static let createImportSeen = """
+        CREATE TEMPORARY TABLE gw_import_seen (
+            protocol text NOT NULL, address text NOT NULL, line integer NOT NULL, PRIMARY KEY (protocol, address)
+        ) ON COMMIT DROP
+        """
+
+    /// Records a batch's meters ($1 protocols, $2 addresses, $3 lines): the first line of each meter is kept.
+    static let insertImportSeen = """
+        INSERT INTO gw_import_seen
+        SELECT b.protocol, b.address, b.line
+        FROM unnest($1::text[], $2::text[], $3::integer[]) AS b(protocol, address, line)
+        ORDER BY b.line
+        ON CONFLICT (protocol, address) DO NOTHING
+        """
+
+    /// The lines of a batch ($1, $2, $3 as above) whose meter appeared on an earlier line, with that line.
+    static let importRepeats = """
+        SELECT b.line, s.line
+        FROM unnest($1::text[], $2::text[], $3::integer[]) AS b(protocol, address, line)
+        JOIN gw_import_seen s USING (protocol, address)
+        WHERE s.line <> b.line
+        ORDER BY b.line
         """
 
     /// Removes every assignment of the meters $1 (a bigint array); an import that names `collectors` replaces them.

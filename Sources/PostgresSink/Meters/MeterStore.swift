@@ -10,7 +10,7 @@ public import GatewayCore
 /// (a key file) the keys of loaded meters come from the table alone.
 public struct MeterStore: Sendable {
     let database: any PostgresDatabase
-    private let sealer: MeterKeySealer?
+    let sealer: MeterKeySealer?
     private let keyTable: MeterKeyTable?
 
     /// Creates a store over a session or pool.
@@ -191,6 +191,17 @@ public struct MeterStore: Sendable {
     ///   or one containing NUL (nothing is written); a database refusal (e.g. a CHECK constraint) writes nothing.
     public func importMeters(_ profiles: [MeterProfile], columns: Set<MeterCSV.Column>) async throws -> Int {
         guard !profiles.isEmpty else { return 0 }
+        let staged = try prepareForImport(profiles, columns: columns)
+        return try await database.withTransaction { connection in
+            try connection.execute(StageTables.meters.createSQL(.perTransaction))
+            return try Self.upsert(staged, columns: columns, sealed: sealer != nil, on: connection)
+        }
+    }
+
+    /// Checks profiles for ``importMeters(_:columns:)`` and seals their keys when a master key is configured.
+    /// - Throws: ``PostgresError`` `.invalidArgument` for a key that is not 16 bytes, an empty address or one
+    ///   containing NUL, or a collector id that is not a ``CollectorID``.
+    func prepareForImport(_ profiles: [MeterProfile], columns: Set<MeterCSV.Column>) throws -> [MeterProfile] {
         for profile in profiles {
             if let key = profile.aesKey, key.count != 16 {
                 throw PostgresError(
@@ -217,19 +228,27 @@ public struct MeterStore: Sendable {
                 )
             }
         }
-        let staged = sealed
-        return try await database.withTransaction { connection in
-            // Exists already (ON COMMIT DELETE ROWS) when the session strategy created it; otherwise dropped at commit.
-            try connection.execute(StageTables.meters.createSQL(.perTransaction))
-            try connection.execute("TRUNCATE \(StageTables.meters.name)")
-            var encoder = BinaryCopyEncoder(reservingCapacity: profiles.count * 160 + 64)
-            for profile in staged { encoder.append(profile) }
-            encoder.finish()
-            try connection.copyIn(sql: StageTables.meters.copySQL, data: encoder.bytes)
-            let written = try connection.execute(MeterSQL.upsertMeters(columns: columns, sealed: sealer != nil))
-            if columns.contains(.collectors) { try Self.replaceAssignments(of: profiles, on: connection) }
-            return written
-        }
+        return sealed
+    }
+
+    /// Stages `profiles` (checked and sealed) with one binary COPY and upserts them, inside the caller's transaction
+    /// whose stage table exists.
+    /// - Returns: The number of meters inserted or updated.
+    static func upsert(
+        _ profiles: [MeterProfile],
+        columns: Set<MeterCSV.Column>,
+        sealed: Bool,
+        on connection: PostgresConnection
+    ) throws -> Int {
+        // Exists already (ON COMMIT DELETE ROWS) when the session strategy created it; otherwise dropped at commit.
+        try connection.execute("TRUNCATE \(StageTables.meters.name)")
+        var encoder = BinaryCopyEncoder(reservingCapacity: profiles.count * 160 + 64)
+        for profile in profiles { encoder.append(profile) }
+        encoder.finish()
+        try connection.copyIn(sql: StageTables.meters.copySQL, data: encoder.bytes)
+        let written = try connection.execute(MeterSQL.upsertMeters(columns: columns, sealed: sealed))
+        if columns.contains(.collectors) { try replaceAssignments(of: profiles, on: connection) }
+        return written
     }
 
     /// Replaces the collector assignments of the staged meters with their profiles' (the last profile of a repeated

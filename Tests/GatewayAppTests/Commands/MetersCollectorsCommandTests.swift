@@ -135,13 +135,14 @@ struct MetersCollectorsCommandTests {
         let noCollector = try run(environment, database: database, ["meters", "collectors", "assign"] + cjt)
         #expect(noCollector.status != 0)
 
+        // The default is an aligned table; scripts ask for CSV.
         let all = try run(environment, database: database, ["meters", "collectors", "list"])
         #expect(
             all.stdout == """
-                collector,protocol,address
-                dtu-1,cjt188,78330011223344
-                dtu-2,cjt188,78330011223344
-                dtu-2,wmbus,ELS-12345678-51-03
+                collector  protocol  address
+                dtu-1      cjt188    78330011223344
+                dtu-2      cjt188    78330011223344
+                dtu-2      wmbus     ELS-12345678-51-03
 
                 """,
             "\(all)"
@@ -149,10 +150,14 @@ struct MetersCollectorsCommandTests {
         let ofCollector = try run(
             environment,
             database: database,
-            ["meters", "collectors", "list", "--collector", "dtu-1"]
+            ["meters", "collectors", "list", "--collector", "dtu-1", "--format", "csv"]
         )
         #expect(ofCollector.stdout == "collector,protocol,address\ndtu-1,cjt188,78330011223344\n", "\(ofCollector)")
-        let ofMeter = try run(environment, database: database, ["meters", "collectors", "list"] + wmbus)
+        let ofMeter = try run(
+            environment,
+            database: database,
+            ["meters", "collectors", "list", "--format", "csv"] + wmbus
+        )
         #expect(ofMeter.stdout == "collector,protocol,address\ndtu-2,wmbus,ELS-12345678-51-03\n", "\(ofMeter)")
 
         let removed = try run(
@@ -168,7 +173,11 @@ struct MetersCollectorsCommandTests {
         )
         #expect(notThere.status == 1)
         #expect(notThere.stderr.contains("not assigned to any collector named"), "\(notThere.stderr)")
-        let remaining = try run(environment, database: database, ["meters", "collectors", "list"] + cjt)
+        let remaining = try run(
+            environment,
+            database: database,
+            ["meters", "collectors", "list", "--format", "csv"] + cjt
+        )
         #expect(remaining.stdout == "collector,protocol,address\ndtu-2,cjt188,78330011223344\n", "\(remaining)")
     }
 }

@@ -1,7 +1,7 @@
 import Foundation
-import GatewayTestSupport
 import GatewayCore
 import GatewayDomain
+import GatewayTestSupport
 import Logging
 import PostgresSink
 import Testing
@@ -128,7 +128,11 @@ struct MetersImportCommandTests {
         )
         #expect(imported.status == 0, "\(imported.stderr)")
 
-        let expired = try command(environment, database: database, ["meters", "expired", "--as-of", "2026-01-01"])
+        let expired = try command(
+            environment,
+            database: database,
+            ["meters", "expired", "--as-of", "2026-01-01", "--format", "csv"]
+        )
         #expect(expired.status == 0)
         #expect(
             expired.stdout == "protocol,meter,district,verification_expires_on\ncjt188,78330011223344,east,2020-01-01\n"
@@ -178,8 +182,10 @@ struct MetersImportCommandTests {
         #expect(export.status == 0)
         #expect(export.stdout.hasPrefix("seq,protocol,meter,district,basis,day"))
         #expect(export.stderr.contains("next cursor: "))
-        let held = try command(environment, database: database, ["review", "list"])
+        let held = try command(environment, database: database, ["review", "list", "--format", "csv"])
         #expect(held.stdout == "protocol,meter,basis,target,kind,volume_ml,reasons\n")
+        let heldJSON = try command(environment, database: database, ["review", "list", "--format", "json"])
+        #expect(heldJSON.stdout == "[]\n")
     }
 
     @Test func reviewDecisionsFromTheCommandLineAreRecordedOnce() async throws {
@@ -221,7 +227,7 @@ struct MetersImportCommandTests {
         }
         await writer.close()
 
-        let listed = try command(environment, database: database, ["review", "list"])
+        let listed = try command(environment, database: database, ["review", "list", "--format", "csv"])
         #expect(listed.stdout.contains("native,900,unspecified,2026-01-01T00:00:00Z,0,5000000,clock_drift"))
         let decide = [
             "review", "decide", "reject", "--protocol", "native", "--meter", "900", "--read-at", "2026-01-01T00:00:00Z",
@@ -256,7 +262,11 @@ struct MetersImportCommandTests {
             ["tickets", "hotline", "--meter", "4242", "--reporter", "caller", "--actor", "desk-1", "--note", "smell"]
         )
         #expect(hotline.stdout == "opened ticket 1\n", "\(hotline.stderr)")
-        let listed = try command(environment, database: database, ["tickets", "list", "--priority", "P0"])
+        let listed = try command(
+            environment,
+            database: database,
+            ["tickets", "list", "--priority", "P0", "--format", "csv"]
+        )
         #expect(listed.stdout.contains("\n1,P0,open,gas_smell_reported,4242,north,"), "\(listed.stdout)")
         let stepped = try command(
             environment,
@@ -270,16 +280,20 @@ struct MetersImportCommandTests {
             ["tickets", "step", "1", "closed", "--actor", "desk-2"]
         )
         #expect(refused.status != 0)
-        let sla = try command(environment, database: database, ["tickets", "sla"])
+        let sla = try command(environment, database: database, ["tickets", "sla", "--format", "csv"])
         // Acknowledged within its 5 minutes: 1 of 1 met; the other deadlines are not decided yet.
         #expect(sla.stdout.contains("\nP0,north,1,1/1,0/0,0/0,0/0,,,\n"), "\(sla.stdout)")
-        let due = try command(environment, database: database, ["tickets", "inspections-due", "--as-of", "2099-01-01"])
+        let due = try command(
+            environment,
+            database: database,
+            ["tickets", "inspections-due", "--as-of", "2099-01-01", "--format", "csv"]
+        )
         #expect(due.stdout.contains("native,4242,north,commercial,,"), "\(due.stdout)")
         let notYet = try command(
             environment,
             database: database,
             ["tickets", "inspections-due", "--as-of", "2000-01-01"]
         )
-        #expect(notYet.stdout == "protocol,meter,district,customer_class,last_inspection,due_on\n")
+        #expect(notYet.stdout == "protocol  meter  district  customer_class  last_inspection  due_on\n")
     }
 }
