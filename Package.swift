@@ -76,6 +76,7 @@ let package = Package(
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
                 .product(name: "Prometheus", package: "swift-prometheus"),
             ],
+            exclude: ["CHANGELOG.md"],
             swiftSettings: swiftSettings
         ),
         // A fleet of simulated native meters that publish through the broker and answer acks (simulate, demo, tests).

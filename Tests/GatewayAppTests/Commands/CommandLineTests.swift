@@ -24,7 +24,7 @@ import Testing
     }
 
     @Test func versionIsTheNewestChangelogHeadingAndTheBinaryPrintsIt() throws {
-        let changelog = try String(contentsOf: Repository.url("CHANGELOG.md"), encoding: .utf8)
+        let changelog = try String(contentsOf: Repository.url("Sources/GatewayApp/CHANGELOG.md"), encoding: .utf8)
         let heading = try #require(changelog.split(separator: "\n").first { $0.hasPrefix("## ") })
         let version = heading.dropFirst(3).prefix { $0 != " " }
         #expect(GatewayVersion.current == String(version))
