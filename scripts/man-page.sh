@@ -5,7 +5,8 @@
 # swift-argument-parser's generate-manual plugin (from the package copy SwiftPM already has; no network) builds the
 # package, runs `meter-gateway --experimental-dump-help` (the command tree as JSON: every subcommand, option, value
 # set, default and discussion) and renders it as mdoc. Run it again after changing a command;
-# `man ./.local/man/meter-gateway.1` shows the result, and the .deb (issue 14 point 7) can install it as /usr/share/man/man1/meter-gateway.1.
+# `man ./.local/man/meter-gateway.1` shows the result, and the .deb (issue 14 point 7) can install it as
+# /usr/share/man/man1/meter-gateway.1.
 set -eu
 cd "$(dirname "$0")/.."
 target=${1:-.local/man/meter-gateway.1}
