@@ -249,8 +249,9 @@ public final class PostgresConnection {
 
     // MARK: Internals
 
-    /// Runs `sql` through `PQexecParams` with text parameters and checks the result status.
-    private func run(
+    /// Runs `sql` through `PQexecParams` with text parameters and checks the result status; the caller clears the
+    /// result.
+    func run(
         _ sql: String,
         parameters: [String?],
         accepting accepted: ExecStatusType...

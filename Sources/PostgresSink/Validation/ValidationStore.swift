@@ -212,6 +212,11 @@ extension ReadQuality: PostgresDecodable, PostgresEncodable {
         self.init(rawValue: raw)
     }
 
+    public init?(postgresBytes: UnsafeBufferPointer<UInt8>) {
+        guard let raw = Int16(postgresBytes: postgresBytes) else { return nil }
+        self.init(rawValue: raw)
+    }
+
     public var postgresText: String { String(rawValue) }
 }
 

@@ -54,8 +54,47 @@ struct PostgresSessionTests {
             }
         }
         try await session.withTransaction { try $0.execute("INSERT INTO t VALUES (2)") }
-        let values = try await session.withConnection { try $0.rows("SELECT v FROM t ORDER BY v").map { try $0.decode(0, as: Int64.self) } }
+        let values = try await session.withConnection {
+            try $0.rows("SELECT v FROM t ORDER BY v").map { try $0.decode(0, as: Int64.self) }
+        }
         #expect(values == [2])
+        await session.close()
+    }
+
+    @Test func rowsReadFromTheResultDecodeExactlyAsTheirText() async throws {
+        let database = try TestDatabase.create()
+        defer { database.drop() }
+        let session = PostgresSession(conninfo: database.conninfo, logger: testLogger)
+        let sql = """
+            SELECT '-9223372036854775808'::bigint, 9223372036854775807::bigint, '-32768'::smallint, 0::int, true, false,
+                NULL::bigint, '{1,-2,3}'::bigint[], '{}'::int[], '{a,"b c"}'::text[], 'native', '{7,NULL}'::int[],
+                99999::int, 'x'
+            """
+        let row = try #require(try await session.withConnection { try $0.rows(sql).first })
+        let text = PostgresRow(columns: row.columns)
+        #expect(row.count == 14 && text.count == 14)
+        for candidate in [row, text] {
+            #expect(try candidate.decode(0, as: Int64.self) == Int64.min)
+            #expect(try candidate.decode(1, as: Int64.self) == Int64.max)
+            #expect(try candidate.decode(1, as: Timestamp.self) == Timestamp(microsecondsSinceEpoch: Int64.max))
+            #expect(try candidate.decode(2, as: Int16.self) == Int16.min)
+            #expect(try candidate.decode(3, as: Int.self) == 0)
+            #expect(try candidate.decode(4, as: Bool.self) == true)
+            #expect(try candidate.decode(5, as: Bool.self) == false)
+            #expect(try candidate.decode(6, as: Int64?.self) == nil)
+            #expect(try candidate.decode(7, as: [Int64].self) == [1, -2, 3])
+            #expect(try candidate.decode(8, as: [Int32].self) == [])
+            #expect(try candidate.decode(10, as: FrameProtocol.self) == .native)
+            #expect(try candidate.decode(13, as: String.self) == "x")
+            // Not the asked type: errors, not other values.
+            #expect(throws: PostgresError.self) { try candidate.decode(6, as: Int64.self) }
+            #expect(throws: PostgresError.self) { try candidate.decode(9, as: [String].self) }
+            #expect(throws: PostgresError.self) { try candidate.decode(11, as: [Int32].self) }
+            #expect(throws: PostgresError.self) { try candidate.decode(12, as: Int16.self) }
+            #expect(throws: PostgresError.self) { try candidate.decode(0, as: Int32.self) }
+            #expect(throws: PostgresError.self) { try candidate.decode(13, as: Int64.self) }
+            #expect(throws: PostgresError.self) { try candidate.decode(14, as: Int64.self) }
+        }
         await session.close()
     }
 
@@ -95,7 +134,11 @@ struct PostgresSessionTests {
     @Test func aSlowPieceOfWorkDoesNotQueueTheNextOneInAPool() async throws {
         let database = try TestDatabase.create()
         defer { database.drop() }
-        let pool = PostgresSessionPool(size: 2, settings: PostgresSessionSettings(conninfo: database.conninfo), logger: testLogger)
+        let pool = PostgresSessionPool(
+            size: 2,
+            settings: PostgresSessionSettings(conninfo: database.conninfo),
+            logger: testLogger
+        )
         let slow = Task {
             try await pool.withConnection { try $0.execute("SELECT pg_sleep(4)") }
             return ContinuousClock.now
