@@ -205,7 +205,9 @@ def storage(figures, args):
 def alarms(figures, state, args):
     output = json.load(open(f"{state}/alarms.json"))
     report = output["alarms"]
-    part = {"rate_frames_per_second": float(args["rate"]), "alarms_published": report["alarmsPublished"]}
+    # Alarm frames that repeated an earlier frame's stored key (meter, second, code): one stored alarm, no event.
+    part = {"rate_frames_per_second": float(args["rate"]), "alarms_published": report["alarmsPublished"],
+            "alarms_merged": report.get("merged", 0)}
     line = []
     for channel in ("notify", "dispatch"):
         latency = report[channel]["latency"]
@@ -216,7 +218,8 @@ def alarms(figures, state, args):
         line.append(f"{channel} p50 {p['p50_ms']:.1f} / p99 {p['p99_ms']:.1f} / max {p['max_ms']:.1f} ms"
                     + (f" ({p['missing']} missing)" if p["missing"] else ""))
     figures["alarm_latency"] = part
-    print(f"alarm latency     {report['alarmsPublished']} alarms at {float(args['rate']):.0f} frames/s: "
+    merged = f" (+{part['alarms_merged']} merged into an earlier alarm)" if part["alarms_merged"] else ""
+    print(f"alarm latency     {report['alarmsPublished']} alarms{merged} at {float(args['rate']):.0f} frames/s: "
           + " | ".join(line))
     stages = report.get("stages")
     if stages:

@@ -11,6 +11,14 @@ public struct AlarmPublication: Sendable, Hashable {
     public var condition: String
     /// When the frame was handed to the MQTT client.
     public var publishedAt: ContinuousClock.Instant
+    /// What the gateway stores the alarm under besides the meter (`alarms` is unique on meter, `raised_at`,
+    /// `raw_code`, `is_cleared`): the frame's meter time in seconds (0: clock not set, the gateway then uses its
+    /// receive time, so no two frames share it), the alarm code and whether it reports the condition cleared.
+    public var meterTime: UInt32
+    /// The alarm code.
+    public var rawCode: UInt16
+    /// Whether the frame reports the condition cleared.
+    public var isCleared: Bool
 
     /// A publication record.
     /// - Parameters:
@@ -18,11 +26,25 @@ public struct AlarmPublication: Sendable, Hashable {
     ///   - frameCounter: The alarm frame's counter.
     ///   - condition: The condition name.
     ///   - publishedAt: When it was published.
-    public init(meterID: UInt64, frameCounter: UInt32, condition: String, publishedAt: ContinuousClock.Instant) {
+    ///   - meterTime: The frame's meter time in seconds (0: not set).
+    ///   - rawCode: The alarm code.
+    ///   - isCleared: Whether the frame reports the condition cleared.
+    public init(
+        meterID: UInt64,
+        frameCounter: UInt32,
+        condition: String,
+        publishedAt: ContinuousClock.Instant,
+        meterTime: UInt32 = 0,
+        rawCode: UInt16 = 0,
+        isCleared: Bool = false
+    ) {
         self.meterID = meterID
         self.frameCounter = frameCounter
         self.condition = condition
         self.publishedAt = publishedAt
+        self.meterTime = meterTime
+        self.rawCode = rawCode
+        self.isCleared = isCleared
     }
 }
 
@@ -65,8 +87,13 @@ public struct AlarmChannelLatency: Codable, Sendable, Equatable {
 
 /// The alarm-latency benchmark's result (printed as JSON by `meter-gateway bench-alarms`).
 public struct AlarmLatencyReport: Codable, Sendable, Equatable {
-    /// Alarm frames the fleet published.
+    /// Alarm frames the fleet published, each a stored alarm of its own (see ``merged``).
     public var alarmsPublished: Int
+    /// Alarm frames of a meter that repeated an earlier frame's meter time (second), code and cleared flag: the
+    /// gateway stores them as that earlier alarm (the key of `alarms`), so they have no ticket event of their own and
+    /// are not in ``alarmsPublished``. A fleet that falls behind its schedule on a starved machine and catches up can
+    /// send two frames of one meter within a second.
+    public var merged: Int
     /// Publish → `NOTIFY ticket_events` (a session that ran `LISTEN ticket_events`).
     public var notify: AlarmChannelLatency
     /// Publish → the event's message on the MQTT dispatch topic `<prefix>/dispatch/tickets/<priority>`.
@@ -110,8 +137,19 @@ public final class AlarmLatencyRecorder: Sendable {
         }
     }
 
+    /// What `alarms` is unique on, besides nothing else the fleet varies: meter, meter time, code, cleared.
+    private struct StoredKey: Hashable {
+        var meterID: UInt64
+        var meterTime: UInt32
+        var rawCode: UInt16
+        var isCleared: Bool
+    }
+
     private struct State {
         var published: [AlarmFrameKey: ContinuousClock.Instant] = [:]
+        /// The frame each stored key was first published in (frames with the clock set only).
+        var firstFrame: [StoredKey: AlarmFrameKey] = [:]
+        var merged = 0
         var arrivals: [Channel: [Int64: ContinuousClock.Instant]] = [.notify: [:], .dispatch: [:]]
     }
 
@@ -141,7 +179,22 @@ public final class AlarmLatencyRecorder: Sendable {
     public func recordPublication(_ publication: AlarmPublication) {
         let key = AlarmFrameKey(meterID: publication.meterID, frameCounter: publication.frameCounter)
         state.withLock { state in
-            if state.published[key] == nil { state.published[key] = publication.publishedAt }
+            // A retransmission (same frame) keeps its first publish time.
+            guard state.published[key] == nil else { return }
+            if publication.meterTime != 0 {
+                let stored = StoredKey(
+                    meterID: publication.meterID,
+                    meterTime: publication.meterTime,
+                    rawCode: publication.rawCode,
+                    isCleared: publication.isCleared
+                )
+                if let first = state.firstFrame[stored], first != key {
+                    state.merged += 1
+                    return
+                }
+                state.firstFrame[stored] = key
+            }
+            state.published[key] = publication.publishedAt
         }
     }
 
@@ -203,6 +256,7 @@ public final class AlarmLatencyRecorder: Sendable {
             }
             return AlarmLatencyReport(
                 alarmsPublished: state.published.count,
+                merged: state.merged,
                 notify: channel(.notify),
                 dispatch: channel(.dispatch),
                 stages: stored.isEmpty ? nil : stages(state, byKey: byKey, frames: frames, stored: stored)

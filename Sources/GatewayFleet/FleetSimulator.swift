@@ -382,7 +382,10 @@ public final class FleetSimulator: Sendable {
                         meterID: meter.id,
                         frameCounter: frame.header.frameCounter,
                         condition: alarm.condition.rawValue,
-                        publishedAt: .now
+                        publishedAt: .now,
+                        meterTime: frame.header.meterTime,
+                        rawCode: alarm.code,
+                        isCleared: !alarm.isRaised
                     )
                 )
             }

@@ -64,6 +64,47 @@ import Testing
         #expect(abs(report.dispatch.latency.maxMilliseconds - 40) < 0.001)
     }
 
+    @Test func aFrameRepeatingAnEarlierAlarmsKeyIsMergedNotMissing() {
+        func frame(_ counter: UInt32, second: UInt32, code: UInt16 = 9, cleared: Bool = false) -> AlarmPublication {
+            AlarmPublication(
+                meterID: 1,
+                frameCounter: counter,
+                condition: "magnetic_attack",
+                publishedAt: start,
+                meterTime: second,
+                rawCode: code,
+                isCleared: cleared
+            )
+        }
+        let recorder = AlarmLatencyRecorder()
+        recorder.recordPublication(frame(10, second: 1_000))
+        // Another frame of the meter in the same second with the same code: the gateway stores one alarm.
+        recorder.recordPublication(frame(11, second: 1_000))
+        // A retransmission of the first frame is that frame, not a merge.
+        recorder.recordPublication(frame(10, second: 1_000))
+        // A different second, code or cleared flag is an alarm of its own.
+        recorder.recordPublication(frame(12, second: 1_001))
+        recorder.recordPublication(frame(13, second: 1_000, code: 10))
+        recorder.recordPublication(frame(14, second: 1_000, cleared: true))
+        // Frames without a meter clock are stored at their receive time: never merged.
+        recorder.recordPublication(frame(15, second: 0))
+        recorder.recordPublication(frame(16, second: 0))
+        for id in Int64(1)...6 {
+            recorder.recordArrival(on: .notify, alarmID: id, at: start + .milliseconds(5))
+            recorder.recordArrival(on: .dispatch, alarmID: id, at: start + .milliseconds(9))
+        }
+        let frames = Dictionary(
+            uniqueKeysWithValues: [(1, 10), (2, 12), (3, 13), (4, 14), (5, 15), (6, 16)].map {
+                (Int64($0.0), AlarmLatencyRecorder.AlarmFrameKey(meterID: 1, frameCounter: UInt32($0.1)))
+            }
+        )
+        let report = recorder.report(frames: frames)
+        #expect(report.alarmsPublished == 6)
+        #expect(report.merged == 1)
+        #expect(report.notify.missing == 0 && report.dispatch.missing == 0)
+        #expect(recorder.completeCount(frames: frames) == recorder.publishedCount)
+    }
+
     @Test func anUnresolvedAlarmIDCountsAsMissing() {
         let recorder = AlarmLatencyRecorder()
         recorder.recordPublication(publication(1, 10, at: 0))

@@ -19,8 +19,8 @@ struct BenchAlarmsCommand: AsyncParsableCommand {
             fleet registered (simulate --provision-only with the same --meters). Prints one JSON object: the \
             fleet's report and, per channel, the latency summary in milliseconds and the alarms whose event never \
             arrived. Exit 1 when an alarm's event is missing on either channel. Keep each meter below one frame per \
-            second (--rate below --meters): two alarms of one meter with the same code in the same second are one \
-            stored alarm, so the second has no event of its own and counts as missing.
+            second (--rate below --meters): two alarm frames of one meter with the same code in the same second are \
+            one stored alarm, so the second has no event of its own; it is counted as `merged`, not as missing.
             """
     )
 

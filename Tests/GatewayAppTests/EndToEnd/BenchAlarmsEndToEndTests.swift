@@ -27,8 +27,8 @@ struct BenchAlarmsEndToEndTests {
         var fleet = SimulatorOptions()
         fleet.meters = 40
         fleet.firstMeterID = 730_000_001
-        // Each meter sends a frame every 2 s: two alarms of one meter with the same code in the same second would be
-        // one stored alarm (its key is meter, time, code), so one of them would have no event of its own.
+        // Each meter sends a frame every 2 s, so two alarms of one meter with the same code in the same second (one
+        // stored alarm: its key is meter, time, code) happen only when the fleet falls behind; they count as merged.
         fleet.ratePerSecond = 20
         fleet.duration = .seconds(5)
         fleet.dailyReports = false
@@ -75,7 +75,9 @@ struct BenchAlarmsEndToEndTests {
                 + "p99 \(alarms.notify.latency.p99Milliseconds) ms; dispatch p50 "
                 + "\(alarms.dispatch.latency.p50Milliseconds) p99 \(alarms.dispatch.latency.p99Milliseconds) ms"
         )
-        #expect(alarms.alarmsPublished == output.fleet.alarms)
+        // A fleet starved on a loaded machine catches up in bursts: two frames of a meter in one second with one code
+        // are one stored alarm (merged), every other alarm frame must have its events.
+        #expect(alarms.alarmsPublished + alarms.merged == output.fleet.alarms)
         #expect(alarms.alarmsPublished >= 1, "a 30 % alarm chance per frame (fewer frames on a loaded machine)")
         for channel in [alarms.notify, alarms.dispatch] {
             #expect(channel.missing == 0)
