@@ -76,7 +76,6 @@ let package = Package(
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
                 .product(name: "Prometheus", package: "swift-prometheus"),
             ],
-            exclude: ["CHANGELOG.md"],
             swiftSettings: swiftSettings
         ),
         // A fleet of simulated native meters that publish through the broker and answer acks (simulate, demo, tests).
@@ -102,6 +101,7 @@ let package = Package(
                 .product(name: "TOMLKit", package: "TOMLKit"),
                 .product(name: "Prometheus", package: "swift-prometheus"),
             ],
+            exclude: ["CHANGELOG.md"],
             swiftSettings: swiftSettings
         ),
         // libFuzzer entry point; see firmware-protocols/README.md for the build recipe.
