@@ -137,7 +137,7 @@ public final class AlarmLatencyRecorder: Sendable {
         }
     }
 
-    /// What `alarms` is unique on, besides nothing else the fleet varies: meter, meter time, code, cleared.
+    /// What `alarms` is unique on: meter, meter time (seconds), alarm code, cleared flag.
     private struct StoredKey: Hashable {
         var meterID: UInt64
         var meterTime: UInt32
