@@ -124,8 +124,9 @@ public struct IntegrationEnvironment: Sendable {
         public var processIdentifier: Int32 { process.processIdentifier }
         /// The child's exit status (after it exited).
         public var terminationStatus: Int32 { process.terminationStatus }
-        /// Blocks until the child has exited.
-        public func waitUntilExit() { process.waitUntilExit() }
+        /// Waits until the child has exited, without holding a thread of the cooperative pool
+        /// (``Foundation/Process/exited()``).
+        public func exited() async { await process.exited() }
         /// The log so far.
         public var logText: String { (try? String(contentsOfFile: log, encoding: .utf8)) ?? "" }
     }
@@ -171,9 +172,13 @@ public struct IntegrationEnvironment: Sendable {
     ///   - log: Where its output goes.
     ///   - environment: Variables to add to its environment.
     /// - Throws: When it cannot be started or exits with a failure (the log is in the message).
-    public func runToCompletion(_ arguments: [String], log: String, environment: [String: String] = [:]) throws {
+    public func runToCompletion(
+        _ arguments: [String],
+        log: String,
+        environment: [String: String] = [:]
+    ) async throws {
         let child = try start(arguments, log: log, environment: environment)
-        child.waitUntilExit()
+        await child.exited()
         try #require(
             child.terminationStatus == 0,
             "meter-gateway \(arguments.joined(separator: " ")) failed:\n\(child.logText)"

@@ -25,7 +25,7 @@ struct CrashRecoveryTests {
         // 500 meters at 250 frames/s: each meter reports every 2 s, so no two readings share a meter-clock second.
         // Migrate and register the fleet before the gateway starts, so no frame can race its meter's registration.
         let fleet = ["--meters", "500", "--first-meter-id", "500000001", "--config", config]
-        try environment.runToCompletion(["simulate", "--provision-only"] + fleet, log: folder + "/provision.log")
+        try await environment.runToCompletion(["simulate", "--provision-only"] + fleet, log: folder + "/provision.log")
 
         var gateway = try environment.start(["run", "--config", config], log: folder + "/gateway-0.log")
         // No retransmission: every frame must reach the database through the broker session and the spool alone.
@@ -46,7 +46,7 @@ struct CrashRecoveryTests {
             let target = startedAt + .milliseconds(Int((moment + Double.random(in: 0...1.0, using: &random)) * 1000))
             try await Task.sleep(until: max(target, ContinuousClock.now), clock: .continuous)
             kill(gateway.processIdentifier, SIGKILL)
-            gateway.waitUntilExit()
+            await gateway.exited()
             kills += 1
             try await Task.sleep(for: .milliseconds(Int.random(in: 50...400, using: &random)))
             lastStart = Date()
@@ -78,7 +78,7 @@ struct CrashRecoveryTests {
             try await Task.sleep(for: .milliseconds(100))
         }
         kill(gateway.processIdentifier, SIGTERM)
-        gateway.waitUntilExit()
+        await gateway.exited()
 
         let stored = try count("SELECT count(*) FROM uplink_frames")
         print(

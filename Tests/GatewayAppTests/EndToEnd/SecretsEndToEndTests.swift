@@ -260,7 +260,7 @@ struct SecretsEndToEndTests {
         let fleet = [
             "--config", config, "--meters", "6", "--first-meter-id", "700000001", "--alarm-probability", "0",
         ]
-        try environment.runToCompletion(
+        try await environment.runToCompletion(
             ["simulate", "--provision-only"] + fleet,
             log: folder + "/provision.log",
             environment: variables
@@ -352,7 +352,7 @@ struct SecretsEndToEndTests {
         #expect(gatewayLine.contains("run --config"))
 
         gateway.process.interrupt()
-        gateway.waitUntilExit()
+        await gateway.exited()
         #expect(gateway.terminationStatus == 0)
 
         // A connection refused for a wrong password, through the command line: the message names no password.
@@ -369,7 +369,7 @@ struct SecretsEndToEndTests {
             log: folder + "/migrate.log",
             environment: variables.merging(["METER_GATEWAY_POSTGRES_CONNINFO_FILE": "wrong-conninfo"]) { $1 }
         )
-        migrate.waitUntilExit()
+        await migrate.exited()
         #expect(migrate.terminationStatus != 0)
 
         var secrets = [mqttPassword, ownerPassword, masterKey, masterKey.uppercased(), wrongPassword, strangerToken]

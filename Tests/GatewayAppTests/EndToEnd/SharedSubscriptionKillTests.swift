@@ -104,7 +104,7 @@ struct SharedSubscriptionKillTests {
         }
         let folder = try environment.makeFolder()
         let fleetArguments = ["--meters", "300", "--first-meter-id", "600000001", "--config", configs[0]]
-        try environment.runToCompletion(
+        try await environment.runToCompletion(
             ["simulate", "--provision-only"] + fleetArguments,
             log: folder + "/provision.log"
         )
@@ -162,7 +162,7 @@ struct SharedSubscriptionKillTests {
             try await Task.sleep(for: .milliseconds(150))
             if killedAfter == nil, ContinuousClock.now - started > .seconds(3) {
                 kill(members[1].processIdentifier, SIGKILL)
-                members[1].waitUntilExit()
+                await members[1].exited()
                 killedAfter = sequence
             }
         }
@@ -206,7 +206,7 @@ struct SharedSubscriptionKillTests {
             )
         }
         for member in members { kill(member.processIdentifier, SIGTERM) }
-        for member in members { member.waitUntilExit() }
+        for member in members { await member.exited() }
         for (member, share) in shares.enumerated() {
             print(
                 "shared-subscription member \(member)\(member == 1 ? " (restarted after the kill)" : ""): "
