@@ -115,8 +115,29 @@ public final class SpoolReader {
     /// - Throws: ``SpoolError`` on a read error, or what `body` throws.
     @discardableResult
     public func read(maxRecords: Int, _ body: (SpoolRecord) throws -> Void) throws -> Int {
+        try read(
+            maxRecords: maxRecords,
+            until: { record in
+                try body(record)
+                return false
+            }
+        )
+    }
+
+    /// Hands out up to `maxRecords` records that are available now, in receive order, and stops early after the
+    /// record for which `body` returns `true`: that record is handed out (and counted), the ones after it stay
+    /// for the next call. A damaged byte range counts as one record (``SpoolRecord/isCorrupt``).
+    /// - Parameters:
+    ///   - maxRecords: The most records to hand out in this call.
+    ///   - body: Called once per record; returns whether this record ends the call. The record's buffers are valid
+    ///     only during the call.
+    /// - Returns: The number of records handed out (0 when the spool is drained).
+    /// - Throws: ``SpoolError`` on a read error, or what `body` throws.
+    @discardableResult
+    public func read(maxRecords: Int, until body: (SpoolRecord) throws -> Bool) throws -> Int {
         var delivered = 0
-        while delivered < maxRecords {
+        var stopped = false
+        while delivered < maxRecords, !stopped {
             guard let end = shared.writtenEnd.withLock({ $0 }), position < end else { break }
             let limit: Int64
             if position.segment == end.segment {
@@ -136,7 +157,7 @@ public final class SpoolReader {
             var outcome = SpoolRecordScanner.Check.needMore(total: 0)
             let start = position
             try buffer.withUnsafeBytes { raw in
-                while delivered < maxRecords, consumed < available {
+                while delivered < maxRecords, !stopped, consumed < available {
                     outcome = SpoolRecordScanner.check(
                         UnsafeRawBufferPointer(rebasing: raw[(origin + consumed)..<(origin + available)]),
                         remaining: limit - start.offset - Int64(consumed)
@@ -152,7 +173,7 @@ public final class SpoolReader {
                     let recordPosition = SpoolPosition(segment: start.segment, offset: start.offset + Int64(consumed))
                     consumed += total
                     delivered += 1
-                    try body(
+                    stopped = try body(
                         SpoolRecord(
                             topic: UnsafeRawBufferPointer(
                                 rebasing: bodyBytes[SpoolRecordLayout.minimumBodyBytes..<topicEnd]
@@ -182,7 +203,7 @@ public final class SpoolReader {
             case .needMore, .damaged:
                 // Damaged bytes (or a file shorter than the writer reported): hand them out as one corrupt record.
                 delivered += 1
-                try deliverDamage(limit: limit, body)
+                stopped = try deliverDamage(limit: limit, body)
             }
         }
         return delivered
@@ -276,7 +297,8 @@ public final class SpoolReader {
     }
 
     /// Finds the end of the damage at `position`, hands the damaged range out as one corrupt record and moves on.
-    private func deliverDamage(limit: Int64, _ body: (SpoolRecord) throws -> Void) throws {
+    /// - Returns: What `body` returned.
+    private func deliverDamage(limit: Int64, _ body: (SpoolRecord) throws -> Bool) throws -> Bool {
         let start = position
         let next = try SpoolRecordScanner.nextRecordStart(
             in: fd,
@@ -301,7 +323,7 @@ public final class SpoolReader {
             countedThrough = SpoolPosition(segment: start.segment, offset: end)
         }
         let foundAt = clock.wall()
-        try damaged.withUnsafeBytes { raw in
+        let stop = try damaged.withUnsafeBytes { raw in
             try body(
                 SpoolRecord(
                     topic: UnsafeRawBufferPointer(start: nil, count: 0),
@@ -316,6 +338,7 @@ public final class SpoolReader {
         position.offset = end
         uncommittedBytes += length
         readPosition = position
+        return stop
     }
 
     /// Makes the `count` bytes at `position` available in the buffer, reading them with one `pread` (more only for

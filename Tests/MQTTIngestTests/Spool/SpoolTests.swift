@@ -57,6 +57,39 @@ import Testing
         #expect(spool.backlogBytes == 0)
     }
 
+    @Test func aReadStopsAfterTheRecordItsBodyEndsWithAndTheNextReadGoesOn() throws {
+        let directory = makeDirectory()
+        defer { try? FileManager.default.removeItem(atPath: directory) }
+        let spool = try FrameSpool(directory: directory)
+        for index in 0..<10 {
+            try append(spool.writer, topic: "gm/v1/up/native/\(index)", payload: [UInt8(index)], at: Int64(index))
+        }
+        let reader = spool.makeReader()
+        var seen: [UInt8] = []
+        // Ends after the record with payload 3: four records handed out, the rest stays for the next read.
+        let first = try reader.read(
+            maxRecords: 100,
+            until: { record in
+                seen.append(record.payload[0])
+                return record.payload[0] == 3
+            }
+        )
+        #expect(first == 4)
+        #expect(seen == [0, 1, 2, 3])
+        let second = try reader.read(
+            maxRecords: 100,
+            until: { record in
+                seen.append(record.payload[0])
+                return false
+            }
+        )
+        #expect(second == 6)
+        #expect(seen == Array(0..<10))
+        // A rewind goes back to the last commit: everything is handed out again, in order.
+        reader.rewind()
+        #expect(try drain(reader).map { $0.1[0] } == Array(0..<10))
+    }
+
     @Test func replaysEverythingAfterTheCheckpointOnReopen() throws {
         let directory = makeDirectory()
         defer { try? FileManager.default.removeItem(atPath: directory) }
