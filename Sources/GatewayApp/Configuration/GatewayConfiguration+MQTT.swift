@@ -208,4 +208,19 @@ extension GatewayConfiguration.MQTT {
         }
         return options
     }
+
+    /// The options of the dispatch service's own, publish-only connection: the ingest connection's broker,
+    /// credentials and TLS, the client id with `-dispatch` appended, a clean session and no subscriptions.
+    ///
+    /// Ticket events do not share the ingest connection: its network thread makes each burst of uplink frames
+    /// durable (`fdatasync`) before it writes anything, so a dispatch message published there waited behind the
+    /// fleet's bursts (measured: NOTIFY → dispatch topic p99 32 ms on the shared connection, 3.1 ms on its own).
+    var dispatchConnectionOptions: MQTTConnectionOptions {
+        var options = connectionOptions
+        options.clientID = clientID + "-dispatch"
+        options.cleanStart = true
+        options.sessionExpirySeconds = 0
+        options.receiveMaximum = nil
+        return options
+    }
 }

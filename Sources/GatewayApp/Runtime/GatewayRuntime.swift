@@ -137,10 +137,17 @@ struct GatewayRuntime {
             mqtt: mqtt
         )
         if configuration.dispatch.isEnabled {
+            let dispatchMQTT = try MosquittoClient(
+                options: configuration.mqtt.dispatchConnectionOptions,
+                subscriptions: [],
+                logger: logger,
+                warnsAboutOptions: false,
+                onMessage: { _ in }
+            )
             services.append(
                 DispatchService(
                     session: PostgresSession(.gateway(conninfo: configuration.postgres.http), logger: logger),
-                    client: mqtt,
+                    client: dispatchMQTT,
                     topicPrefix: configuration.mqtt.topicPrefix,
                     escalationIntervalSeconds: configuration.dispatch.escalationIntervalSeconds,
                     valveCloseOnP0: configuration.dispatch.valveCloseOnP0,

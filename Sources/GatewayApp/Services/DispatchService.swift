@@ -25,6 +25,9 @@ final class DispatchStatistics: Sendable {
 /// `event_id`). The payload is the ``TicketEventMessage`` NOTIFY `ticket_events` also carries (the immediate
 /// in-database signal).
 ///
+/// Connection: the service owns `client`, a publish-only MQTT connection of its own (started with the service and
+/// stopped when it ends), so ticket events never wait behind the ingest connection's durable bursts.
+///
 /// Latency: with `listenConninfo` the service keeps its own `LISTEN ticket_events` session and looks at the outbox
 /// as soon as an event is committed (``DispatchWakeUp``); the 250 ms poll stays as the fallback for notifications
 /// lost while that session reconnects. `meter-gateway bench-alarms` measures publish → dispatch topic.
@@ -81,6 +84,17 @@ final class DispatchService: Service {
     static func topic(prefix: String, priority: String) -> String { "\(prefix)/dispatch/tickets/\(priority)" }
 
     func run() async throws {
+        client.start()
+        do {
+            try await serve()
+        } catch {
+            await client.stop()
+            throw error
+        }
+        await client.stop()
+    }
+
+    private func serve() async throws {
         guard await waitUntilMigrated(databaseReady) else { return }
         guard let listenConninfo else { return try await dispatchLoop() }
         let listener = PostgresListener(conninfo: listenConninfo, channel: "ticket_events", logger: logger)

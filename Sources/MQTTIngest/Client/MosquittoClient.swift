@@ -51,6 +51,9 @@ public final class MosquittoClient: Sendable {
     ///     reports a present session). May be empty for publish-only clients.
     ///   - logger: Logger for connection events, and for a warning when TLS host name verification is off. If its
     ///     level is `.debug` or lower, libmosquitto's own log lines are forwarded too (at `.debug`/`.trace`).
+    ///   - warnsAboutOptions: Whether creating the client logs the warnings its options call for (TLS host name
+    ///     verification off). A program that opens a second connection with the same options passes `false`
+    ///     there, so each start warns once.
     ///   - onMessage: Called synchronously on the network thread for every message, before libmosquitto
     ///     acknowledges it. ``MQTTInboundMessage/payload`` and ``MQTTInboundMessage/topicUTF8`` are valid
     ///     only during the call. May block for backpressure (see the type documentation).
@@ -64,6 +67,7 @@ public final class MosquittoClient: Sendable {
         options: MQTTConnectionOptions,
         subscriptions: [MQTTSubscription],
         logger: Logger,
+        warnsAboutOptions: Bool = true,
         onMessage: @escaping @Sendable (borrowing MQTTInboundMessage) -> Void,
         commitBeforeAcknowledging: @escaping @Sendable () -> Bool = { true }
     ) throws(MQTTError) {
@@ -81,7 +85,7 @@ public final class MosquittoClient: Sendable {
                 metadata: ["mqtt.topic.filter": "\(subscription.filter)"]
             )
         }
-        if let tls = options.tls, !tls.verifyHostname {
+        if warnsAboutOptions, let tls = options.tls, !tls.verifyHostname {
             // Logged by every client created, so every start of the gateway repeats it.
             logger.warning(
                 "MQTT TLS host name verification is off: any certificate signed by the CA is accepted for any host, so whoever holds one can impersonate the broker; turn verify_hostname back on",
