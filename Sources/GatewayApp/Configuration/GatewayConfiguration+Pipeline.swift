@@ -28,7 +28,8 @@ extension GatewayConfiguration.Pipeline {
             help:
                 "How long a batch that is not full waits for more received frames before its database transaction, "
                 + "so several spool commits share one transaction; 0 commits whatever the spool holds at once. Adds "
-                + "at most this to a frame's time to storage (an alarm's to its ticket); a full batch never waits."
+                + "at most this to a frame's time to storage; a full batch never waits, and a batch holding an alarm ends "
+                + "at the alarm without waiting (its ticket is committed at once)."
         ),
         Setting(
             section: "pipeline",

@@ -15,21 +15,26 @@ extension IngestPipeline {
     ///     rewind still covers every record of the batch).
     ///   - have: Records already in the batch.
     ///   - limit: The most records the batch may hold.
-    ///   - take: Admits one record into the batch.
+    ///   - take: Admits one record into the batch; returns whether that record ends the batch (an alarm): gathering
+    ///     stops right after it.
     /// - Returns: How many records were added.
     func gatherMore(
         from reader: SpoolReader,
         have: Int,
         limit: Int,
-        _ take: (SpoolRecord) throws -> Void
+        _ take: (SpoolRecord) throws -> Bool
     ) async throws -> Int {
         let deadline = ContinuousClock.now + .milliseconds(gatherMilliseconds)
         var added = 0
-        while have + added < limit {
+        var ended = false
+        while have + added < limit, !ended {
             let left = deadline - ContinuousClock.now
             guard left > .zero else { break }
             await spool.waitForAppend(timeout: left)
-            added += try reader.read(maxRecords: limit - have - added, take)
+            added += try reader.read(maxRecords: limit - have - added) { record in
+                ended = try take(record)
+                return ended
+            }
         }
         return added
     }

@@ -231,6 +231,8 @@ final class IngestPipeline: Service {
         var rejected: DatabaseRejection?
         // A batch re-admitted after a registry miss lookup is not looked up again.
         var lookedUp = false
+        // Whether the last batch read was cut short after an alarm.
+        var lastBatchEndedAtAlarm = false
 
         while true {
             if ContinuousClock.now - lastRefresh > .seconds(5) {
@@ -252,7 +254,14 @@ final class IngestPipeline: Service {
             batch.removeAll()
             admissions.removeAll(keepingCapacity: true)
             let limit = isolating > 0 ? 1 : maxBatchFrames
-            func take(_ record: SpoolRecord) {
+            // An alarm ends its batch: the records after it wait for the next batch and no more are gathered, so
+            // the alarm's ticket is committed (and NOTIFY sent) without waiting for a full batch or the gather window.
+            // Not two batches in a row, though: in a storm of alarm frames every other batch is full, so ingest keeps
+            // at least half its batching instead of falling to one transaction per frame.
+            let cutsAtAlarm = !lastBatchEndedAtAlarm
+            var holdsAlarm = false
+            func take(_ record: SpoolRecord) -> Bool {
+                let alarmsBefore = batch.alarms.count
                 if record.isCorrupt {
                     admissions.append(
                         ladder.quarantineCorruptSpoolRecord(record.payload, foundAt: record.receivedAt, into: &batch)
@@ -279,9 +288,12 @@ final class IngestPipeline: Service {
                         )
                     )
                 }
+                guard cutsAtAlarm, batch.alarms.count > alarmsBefore else { return false }
+                holdsAlarm = true
+                return true
             }
-            var count = try reader.read(maxRecords: limit, take)
-            if count > 0, count < limit, gatherMilliseconds > 0 {
+            var count = try reader.read(maxRecords: limit, until: take)
+            if count > 0, count < limit, !holdsAlarm, gatherMilliseconds > 0 {
                 count += try await gatherMore(from: reader, have: count, limit: limit, take)
             }
             if count == 0 {
@@ -348,6 +360,7 @@ final class IngestPipeline: Service {
             if !batch.formatLayouts.isEmpty { registry.formats.remember(batch.formatLayouts) }
             record(summary, batch: batch, admissions: admissions)
             sendAcks(admissions, duplicates: Set(summary.duplicateGates))
+            lastBatchEndedAtAlarm = holdsAlarm
         }
         writeCheckpoint(reader, atMostEvery: 0)
         logger.info("pipeline drained and stopped", metadata: ["spool.backlog.bytes": "\(spool.backlogBytes)"])
