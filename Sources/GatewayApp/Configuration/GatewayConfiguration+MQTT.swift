@@ -22,6 +22,10 @@ extension GatewayConfiguration {
         var maxPayloadBytes = AdmissionLadder.defaultMaxPayloadBytes
         var reconnectMinMilliseconds = 500
         var reconnectMaxMilliseconds = 30_000
+        /// Keep a retained `online`/`offline` status on `<prefix>/status/<client id>` (last will included).
+        var publishesStatus = true
+        /// Republish each stored frame as JSON on `<prefix>/decoded/<protocol>/<meter id>`.
+        var publishesDecoded = false
         var tls = TLS()
 
         /// `[mqtt.tls]`: TLS towards the broker, with an optional client certificate for mutual TLS.
@@ -107,6 +111,24 @@ extension GatewayConfiguration.MQTT {
             kind: .string(\.mqtt.topicPrefix, isSecret: false, allowed: nil),
             help:
                 "Topic prefix. Uplinks: <prefix>/up/<protocol>/<meter id>; downlinks: <prefix>/down/<protocol>/<meter id>."
+        ),
+        Setting(
+            section: "mqtt",
+            key: "status",
+            kind: .boolean(\.mqtt.publishesStatus),
+            help:
+                "Keep a retained status on <topic_prefix>/status/<client_id>: `online` after every connect, `offline` "
+                + "before a clean disconnect and as the connection's last will (the broker publishes it when the "
+                + "gateway dies or loses the network). The broker's ACL must let the gateway write there."
+        ),
+        Setting(
+            section: "mqtt",
+            key: "publish_decoded",
+            kind: .boolean(\.mqtt.publishesDecoded),
+            help:
+                "Republish every stored frame (not duplicates, not quarantined ones) as JSON on "
+                + "<topic_prefix>/decoded/<protocol>/<meter id> at QoS 1, after its commit, for Node-RED, Telegraf or "
+                + "Home Assistant. Costs about one MQTT message per frame; off by default."
         ),
         Setting(
             section: "mqtt",
@@ -206,6 +228,18 @@ extension GatewayConfiguration.MQTT {
                 verifyHostname: tls.verifyHostname
             )
         }
+        return options
+    }
+
+    /// Where the retained `online`/`offline` status of this gateway is kept (`mqtt.status`).
+    var statusTopic: String { "\(topicPrefix)/status/\(clientID)" }
+
+    /// The ingest connection's options: ``connectionOptions`` with the retained status and its last will
+    /// (`mqtt.status`). Only this connection speaks for the gateway's status; the dispatch connection, the
+    /// simulators and the reference consumer, whose options derive from ``connectionOptions``, do not.
+    var ingestConnectionOptions: MQTTConnectionOptions {
+        var options = connectionOptions
+        options.statusTopic = publishesStatus ? statusTopic : nil
         return options
     }
 

@@ -98,6 +98,13 @@ final class GatewayMetrics: Sendable {
         counter("acks_failed", "Application acks that could not be published (the meter retransmits).") {
             s.acksFailed.load(ordering: .relaxed)
         }
+        counter("decoded_published", "Stored frames republished as JSON on the decoded topics (mqtt.publish_decoded).")
+        {
+            s.decodedPublished.load(ordering: .relaxed)
+        }
+        counter("decoded_failed", "Stored frames whose decoded JSON could not be published (not retried).") {
+            s.decodedFailed.load(ordering: .relaxed)
+        }
         counter("frame_identity_conflicts", "Frames whose identity was already stored with other bytes.") {
             s.identityConflicts.load(ordering: .relaxed)
         }
@@ -135,7 +142,10 @@ final class GatewayMetrics: Sendable {
         counter("validation_failures", "Meters whose validation failed alone (left queued).") {
             v.failures.load(ordering: .relaxed)
         }
-        counter("billing_feed_rows_published", "Billing days (one row per meter and day) published to the billing feed.") {
+        counter(
+            "billing_feed_rows_published",
+            "Billing days (one row per meter and day) published to the billing feed."
+        ) {
             v.daysPublished.load(ordering: .relaxed)
         }
         counter("billing_corrections", "Corrections of published billing days.") {

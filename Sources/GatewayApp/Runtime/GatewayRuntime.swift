@@ -70,7 +70,7 @@ struct GatewayRuntime {
             mbusDrivers: configuration.meters.mbusDriverSet
         )
         let mqtt = try MosquittoClient(
-            options: configuration.mqtt.connectionOptions,
+            options: configuration.mqtt.ingestConnectionOptions,
             subscriptions: [
                 MQTTSubscription(
                     filter: topics.uplinkFilter(sharedGroup: configuration.mqtt.sharedGroup),
@@ -89,6 +89,8 @@ struct GatewayRuntime {
             spool: spool,
             writer: writer,
             downlink: configuration.pipeline.ackNative ? MQTTDownlink(client: mqtt) : nil,
+            decodedRepublish: configuration.mqtt.publishesDecoded
+                ? (MQTTDownlink(client: mqtt), configuration.mqtt.topicPrefix) : nil,
             ladder: ladder,
             maxBatchFrames: configuration.pipeline.maxBatchFrames,
             gatherMilliseconds: configuration.pipeline.gatherMilliseconds,

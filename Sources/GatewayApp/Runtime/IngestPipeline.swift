@@ -21,6 +21,8 @@ final class PipelineStatistics: Sendable {
     let commitFailures = Atomic<Int64>(0)
     let acksSent = Atomic<Int64>(0)
     let acksFailed = Atomic<Int64>(0)
+    let decodedPublished = Atomic<Int64>(0)
+    let decodedFailed = Atomic<Int64>(0)
     /// Frames already stored (same identity and bytes), by protocol.
     let nativeDuplicates = Atomic<Int64>(0)
     let cjt188Duplicates = Atomic<Int64>(0)
@@ -149,6 +151,8 @@ final class IngestPipeline: Service {
     let spool: FrameSpool
     private let writer: TelemetryStore
     private let downlink: (any DownlinkPublisher)?
+    /// Where stored frames are republished as JSON (`mqtt.publish_decoded`), with the topic prefix; nil when off.
+    private let decodedRepublish: (publisher: any DownlinkPublisher, topicPrefix: String)?
     let ladder: AdmissionLadder
     private let maxBatchFrames: Int
     /// How long a batch that is not full waits for more frames before it is committed (0: never waits).
@@ -167,6 +171,7 @@ final class IngestPipeline: Service {
         spool: FrameSpool,
         writer: TelemetryStore,
         downlink: (any DownlinkPublisher)?,
+        decodedRepublish: (publisher: any DownlinkPublisher, topicPrefix: String)? = nil,
         ladder: AdmissionLadder,
         maxBatchFrames: Int,
         gatherMilliseconds: Int = 0,
@@ -182,6 +187,7 @@ final class IngestPipeline: Service {
         self.spool = spool
         self.writer = writer
         self.downlink = downlink
+        self.decodedRepublish = decodedRepublish
         self.ladder = ladder
         self.maxBatchFrames = maxBatchFrames
         self.gatherMilliseconds = gatherMilliseconds
@@ -359,7 +365,9 @@ final class IngestPipeline: Service {
             // The layouts the committed full frames carried serve this gateway's next compact frames at once.
             if !batch.formatLayouts.isEmpty { registry.formats.remember(batch.formatLayouts) }
             record(summary, batch: batch, admissions: admissions)
-            sendAcks(admissions, duplicates: Set(summary.duplicateGates))
+            let duplicates = Set(summary.duplicateGates)
+            sendAcks(admissions, duplicates: duplicates)
+            publishDecoded(batch, duplicates: duplicates)
             lastBatchEndedAtAlarm = holdsAlarm
         }
         writeCheckpoint(reader, atMostEvery: 0)
@@ -553,6 +561,26 @@ final class IngestPipeline: Service {
                     "ticket.priority": "\(ticket.priority.rawValue)",
                 ]
             )
+        }
+    }
+
+    /// Republishes each stored frame of a committed batch as JSON (``DecodedFrameMessage``) when
+    /// `mqtt.publish_decoded` is on; duplicates were stored before and are not republished. A failed publish is
+    /// counted and not retried: the database holds the frame, the topic is a convenience copy.
+    private func publishDecoded(_ batch: SinkBatch, duplicates: Set<Int>) {
+        guard let (publisher, prefix) = decodedRepublish else { return }
+        // One buffer for the batch, reused from frame to frame.
+        var decodedText = JSONWriter(capacity: 4096)
+        for (index, gate) in batch.gates.enumerated() where !duplicates.contains(index) {
+            let next = index + 1 < batch.gates.count ? batch.gates[index + 1] : nil
+            DecodedFrameMessage.write(gate: gate, next: next, in: batch, to: &decodedText)
+            let topic = DecodedFrameMessage.topic(prefix: prefix, protocol: gate.source, meterID: gate.meterID)
+            let published = decodedText.bytes.withUnsafeBytes { publisher.publishDownlink(topic: topic, payload: $0) }
+            if published {
+                statistics.decodedPublished.add(1, ordering: .relaxed)
+            } else {
+                statistics.decodedFailed.add(1, ordering: .relaxed)
+            }
         }
     }
 

@@ -89,6 +89,16 @@ public struct MQTTConnectionOptions: Sendable, Hashable {
     public var reconnectMinimumDelay: Duration
     /// Largest delay before a reconnection attempt (default 30 s).
     public var reconnectMaximumDelay: Duration
+    /// A retained topic that tells subscribers whether this client is connected, or `nil` (default) for none: the
+    /// client publishes ``statusOnline`` there (retained, QoS 1) after every successful connect, registers
+    /// ``statusOffline`` as its last will (retained, QoS 1: the broker publishes it when the connection drops without
+    /// a DISCONNECT — a crash, a kill, a network loss past the keep-alive) and publishes ``statusOffline`` itself
+    /// before a clean disconnect, which suppresses the will.
+    public var statusTopic: String?
+    /// The payload of ``statusTopic`` while connected.
+    public static let statusOnline = "online"
+    /// The payload of ``statusTopic`` once disconnected.
+    public static let statusOffline = "offline"
 
     /// The default session expiry: 7 days.
     public static let defaultSessionExpirySeconds: UInt32 = 7 * 24 * 60 * 60
@@ -173,6 +183,12 @@ public struct MQTTConnectionOptions: Sendable, Hashable {
             throw Self.invalid(
                 "reconnectMaximumDelay (\(self.reconnectMaximumDelay)) must not be smaller than reconnectMinimumDelay (\(self.reconnectMinimumDelay))"
             )
+        }
+        if let statusTopic {
+            try Self.requireText(statusTopic, field: "statusTopic")
+            guard !statusTopic.contains(where: { $0 == "+" || $0 == "#" }) else {
+                throw Self.invalid("statusTopic must not contain the wildcards + or # (got \(statusTopic))")
+            }
         }
         if let tls {
             try Self.requireReadableFile(tls.caFile, field: "tls.caFile")

@@ -11,6 +11,8 @@ final class MosquittoCallbackContext: Sendable {
     let logger: Logger
     let protocolVersion: MQTTProtocolVersion
     let subscriptions: [MQTTSubscription]
+    /// ``MQTTConnectionOptions/statusTopic``: `online` is published there after every successful connect.
+    let statusTopic: String?
     let onMessage: @Sendable (borrowing MQTTInboundMessage) -> Void
     /// Makes every message delivered since its last call durable; `false` holds their acknowledgements.
     let commitBeforeAcknowledging: @Sendable () -> Bool
@@ -32,12 +34,14 @@ final class MosquittoCallbackContext: Sendable {
         logger: Logger,
         protocolVersion: MQTTProtocolVersion,
         subscriptions: [MQTTSubscription],
+        statusTopic: String? = nil,
         onMessage: @escaping @Sendable (borrowing MQTTInboundMessage) -> Void,
         commitBeforeAcknowledging: @escaping @Sendable () -> Bool
     ) {
         self.logger = logger
         self.protocolVersion = protocolVersion
         self.subscriptions = subscriptions
+        self.statusTopic = statusTopic
         self.onMessage = onMessage
         self.commitBeforeAcknowledging = commitBeforeAcknowledging
     }
@@ -88,6 +92,9 @@ final class MosquittoCallbackContext: Sendable {
                     pending[mid] = subscription
                 }
             }
+        }
+        if let statusTopic, let handle {
+            MosquittoClientCore.publishStatus(MQTTConnectionOptions.statusOnline, topic: statusTopic, on: handle)
         }
         self.counters.connects.add(1, ordering: .relaxed)
         self.connackReceived.store(true, ordering: .releasing)

@@ -96,6 +96,7 @@ public final class MosquittoClient: Sendable {
             logger: logger,
             protocolVersion: options.protocolVersion,
             subscriptions: subscriptions,
+            statusTopic: options.statusTopic,
             onMessage: onMessage,
             commitBeforeAcknowledging: commitBeforeAcknowledging
         )

@@ -102,6 +102,13 @@ final class MosquittoClientCore: Sendable {
         if let tls = self.options.tls {
             try self.configureTLS(tls)
         }
+        if let statusTopic = self.options.statusTopic {
+            let offline = Array(MQTTConnectionOptions.statusOffline.utf8)
+            let rc = offline.withUnsafeBytes { payload in
+                mosquitto_will_set(raw, statusTopic, Int32(payload.count), payload.baseAddress, 1, true)
+            }
+            try MQTTError.check(rc, "mosquitto_will_set")
+        }
         MosquittoCallbackContext.installCallbacks(on: raw, forwardLibraryLog: forwardLibraryLog)
     }
 
@@ -141,6 +148,11 @@ final class MosquittoClientCore: Sendable {
             if case .running = lifecycle { return true }
             return false
         }
+        // A clean DISCONNECT suppresses the will, so say `offline` first: queued before the stop is visible to the
+        // network thread, it is written before the DISCONNECT whichever thread queues that.
+        if wasRunning, let statusTopic = self.options.statusTopic, self.context.isConnected.load(ordering: .acquiring) {
+            Self.publishStatus(MQTTConnectionOptions.statusOffline, topic: statusTopic, on: self.handle.raw)
+        }
         self.stopRequested.store(true, ordering: .releasing)
         self.wakeUp.signal()
         self.wakeUpPipe.ring()
@@ -150,6 +162,15 @@ final class MosquittoClientCore: Sendable {
             !self.disconnectSent.exchange(true, ordering: .acquiringAndReleasing)
         {
             _ = mosquitto_disconnect(self.handle.raw)
+        }
+    }
+
+    /// Publishes a retained status payload at QoS 1 (``MQTTConnectionOptions/statusTopic``); a failure only means
+    /// the retained value is stale until the next connect or the will corrects it.
+    static func publishStatus(_ status: String, topic: String, on handle: OpaquePointer) {
+        let bytes = Array(status.utf8)
+        _ = bytes.withUnsafeBytes { payload in
+            mosquitto_publish(handle, nil, topic, Int32(payload.count), payload.baseAddress, 1, true)
         }
     }
 

@@ -30,6 +30,7 @@ import Testing
         #expect(options.reconnectMinimumDelay == .milliseconds(500))
         #expect(options.reconnectMaximumDelay == .seconds(30))
         #expect(options.tls == nil)
+        #expect(options.statusTopic == nil)
         try options.validate()
     }
 
@@ -46,6 +47,9 @@ import Testing
         ("receiveMaximum", Self.options { $0.receiveMaximum = 65_536 }),
         ("reconnectMinimumDelay", Self.options { $0.reconnectMinimumDelay = .zero }),
         ("reconnectMaximumDelay", Self.options { $0.reconnectMaximumDelay = .milliseconds(100) }),
+        ("statusTopic", Self.options { $0.statusTopic = "" }),
+        ("statusTopic", Self.options { $0.statusTopic = "gm/v1/status/#" }),
+        ("statusTopic", Self.options { $0.statusTopic = "gm/+/status/gw" }),
         ("tls.caFile", Self.options { $0.tls = MQTTTLSOptions(caFile: "/nonexistent/ca.pem") }),
         ("tls.keyFile", Self.options { $0.tls = MQTTTLSOptions(caFile: "/etc/hostname", certFile: "/etc/hostname") }),
         ("tls.certFile", Self.options { $0.tls = MQTTTLSOptions(caFile: "/etc/hostname", keyFile: "/etc/hostname") }),
