@@ -46,10 +46,12 @@ extension GatewayConfiguration {
     static func load(tomlText: String?, environment: [String: String]) throws -> GatewayConfiguration {
         var configuration = GatewayConfiguration()
         var secrets = SecretSources()
+        var fileTable: TOMLTable?
         if let tomlText {
             let table: TOMLTable
             do {
                 table = try TOMLTable(string: tomlText)
+                fileTable = table
             } catch let error as TOMLParseError {
                 throw ConfigurationError(
                     setting: "",
@@ -115,6 +117,7 @@ extension GatewayConfiguration {
                     + MBusDriverID.allCases.map(\.rawValue).joined(separator: ", ") + ")"
             )
         }
+        try configuration.resolveTimeZones(table: fileTable, environment: environment)
         try configuration.validateCombinations()
         try configuration.validateTransportSecurity(environment: environment)
         return configuration
