@@ -305,7 +305,10 @@ extension GatewayConfiguration {
                 lines.append("\(isSecret ? "# " : "")\(setting.key) = \"\(defaults[keyPath: path])\"")
             case .integer(let path, let range):
                 lines.append("# Range \(range.lowerBound)…\(range.upperBound).")
-                lines.append("\(setting.key) = \(defaults[keyPath: path])")
+                // An older zone setting's line is commented out, so that setting the zone by name in a copy of this
+                // file does not give both forms.
+                let isOlderForm = TimeZoneSetting.olderSettings.contains(setting.name)
+                lines.append("\(isOlderForm ? "# " : "")\(setting.key) = \(defaults[keyPath: path])")
             case .boolean(let path):
                 lines.append("\(setting.key) = \(defaults[keyPath: path])")
             }

@@ -9,6 +9,12 @@ import TOMLKit
 /// runtime); PostgreSQL reads the same names from the system's zone files (Debian's `tzdata`). Both follow the IANA
 /// database, and a test checks that they agree on the days they compute around 2026's changes.
 enum TimeZoneSetting {
+    /// The older minute settings each zone setting replaces (still accepted, never together with it).
+    static let olderSettings: Set<String> = [
+        "validation.billing_day_utc_offset_minutes", "meters.cjt188_clock_utc_offset_minutes",
+        "meters.mbus_clock_utc_offset_minutes",
+    ]
+
     /// The years a named zone's table covers; outside them the first or last offset holds.
     static let tableStart: Int64 = -2_208_988_800  // 1900-01-01T00:00Z
     static let tableEnd: Int64 = 7_258_118_400  // 2200-01-01T00:00Z

@@ -1,3 +1,4 @@
+import Foundation
 import GatewayCore
 import GatewayDomain
 import Testing
@@ -104,6 +105,18 @@ import Testing
                 environment: ["METER_GATEWAY_METERS_CJT188_CLOCK_TIME_ZONE": "Asia/Shanghai"]
             )
         }
+    }
+
+    @Test func aCopyOfTheExampleFileTakesAZoneNameWithNoOtherEdit() throws {
+        let example = GatewayConfiguration.exampleFile()
+        #expect(example.contains("\n# mbus_clock_utc_offset_minutes = 60\n"))
+        let edited = example.replacingOccurrences(
+            of: "\nmbus_clock_time_zone = \"\"\n",
+            with: "\nmbus_clock_time_zone = \"Europe/Berlin\"\n"
+        )
+        #expect(edited != example)
+        let configuration = try GatewayConfiguration.load(tomlText: edited, environment: [:])
+        #expect(configuration.meters.mbusZone.identifier == "Europe/Berlin")
     }
 
     @Test(arguments: ["Europe/Atlantis", "CET1", "GMT+8", "+8:00", "+15:00", "+08:60", "08:00", "europe berlin"])
