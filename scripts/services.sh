@@ -21,10 +21,12 @@
 # way; written only if there is none, removed right after). Where systemd runs, the `postgresql`, `mosquitto` and
 # `prometheus` (its promtool checks /metrics in the tests; the server is never run) units that
 # the install newly enabled are disabled again. Every step is reported on stderr.
+# `tzdata` gives /usr/share/zoneinfo, which PostgreSQL reads zone names (Europe/Berlin) from; the gateway resolves
+# the same names with the zone data bundled in Swift's Foundation (ICU), and a test checks that the two agree.
 set -Eeuo pipefail
 
 me="services.sh"
-packages=(mosquitto libmosquitto-dev libpq-dev postgresql pkg-config openssl prometheus)
+packages=(mosquitto libmosquitto-dev libpq-dev postgresql pkg-config openssl prometheus tzdata)
 units=(postgresql mosquitto prometheus prometheus-node-exporter)
 policy=/usr/sbin/policy-rc.d
 policy_marker="written by meter-gateway scripts/services.sh"

@@ -185,7 +185,7 @@ func run(count: Int, allProtocols: Bool) -> UInt64 {
     let ladder = AdmissionLadder(
         topics: topics,
         policy: .serviceCommitments,
-        clocks: MeterClocks(cjt188: MeterClock(utcOffsetMinutes: 480), mbus: MeterClock(utcOffsetMinutes: 60)),
+        clocks: MeterClocks(cjt188: MeterClock(utcOffsetMinutes: 480), mbus: MeterClock(zone: centralEuropeanZone())),
         defaultKeys: defaultKeys,
         mbusDrivers: .all
     )
@@ -231,3 +231,18 @@ let arguments = CommandLine.arguments
 let count = arguments.count > 1 ? Int(arguments[1]) ?? 0 : 100_000
 let checksum = run(count: count, allProtocols: arguments.count > 2 && arguments[2] == "all")
 print("HotPathProbe: \(count) frames, checksum \(checksum)")
+
+/// Central European time with EU summer time 2000…2037 (from the last Sundays of March to those of October, 01:00
+/// UTC): a named zone's transition table like the one `mbus_clock_time_zone = "Europe/Berlin"` builds, so that the
+/// probe measures an M-Bus clock looked up in a table, not a fixed offset.
+func centralEuropeanZone() -> TimeZoneRules {
+    var transitions: [(at: Int64, offsetSeconds: Int64)] = []
+    for year in 2000...2037 {
+        for (month, offset) in [(3, Int64(7200)), (10, Int64(3600))] {
+            let lastDay = CivilTime(year: year, month: month, day: 31, hour: 1).utcSeconds
+            let weekday = (lastDay / 86_400 + 4) % 7  // 0 = Sunday: 1970-01-01 was a Thursday
+            transitions.append((lastDay - weekday * 86_400, offset))
+        }
+    }
+    return TimeZoneRules(identifier: "Europe/Berlin", initialOffsetSeconds: 3600, transitions: transitions)
+}

@@ -206,6 +206,7 @@ struct DemoCommand: AsyncParsableCommand {
         )
         let validates = configuration.validation.isEnabled
         let conninfo = configuration.postgres.conninfo
+        let billingZone = configuration.validation.billingZone
         let report = try await withThrowingTaskGroup(of: SimulatorReport?.self) { tasks in
             tasks.addTask {
                 try await group.run()
@@ -225,6 +226,7 @@ struct DemoCommand: AsyncParsableCommand {
                     let balance = PostgresSession(.gateway(conninfo: conninfo), logger: logger)
                     _ = try await ValidationStore(balance).checkDistrictBalance(
                         since: Timestamp.now.adding(seconds: -7 * 86_400),
+                        zone: billingZone,
                         now: .now
                     )
                     await balance.close()

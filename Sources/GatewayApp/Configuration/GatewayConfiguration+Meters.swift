@@ -8,6 +8,11 @@ extension GatewayConfiguration {
     struct Meters: Sendable, Equatable {
         var cjt188ClockOffsetMinutes = 480
         var mbusClockOffsetMinutes = 60
+        var cjt188ClockTimeZone = ""
+        var mbusClockTimeZone = ""
+        /// The zones of meter clocks, resolved at load from the zone settings or the minutes.
+        var cjt188Zone = TimeZoneRules(fixedOffsetSeconds: 480 * 60)
+        var mbusZone = TimeZoneRules(fixedOffsetSeconds: 60 * 60)
         var masterKeyFile = ""
         var keyFile = ""
         var mbusDrivers = ""
@@ -32,17 +37,37 @@ extension GatewayConfiguration.Meters {
     static let settings: [Setting] = [
         Setting(
             section: "meters",
+            key: "cjt188_clock_time_zone",
+            kind: .string(\.meters.cjt188ClockTimeZone, isSecret: false, allowed: nil),
+            help:
+                "Zone of CJ/T 188 meter clocks (they carry no zone): an IANA name (Asia/Shanghai) or a fixed offset "
+                + "(+08:00). Empty: cjt188_clock_utc_offset_minutes."
+        ),
+        Setting(
+            section: "meters",
             key: "cjt188_clock_utc_offset_minutes",
             kind: .integer(\.meters.cjt188ClockOffsetMinutes, range: -720...840),
             help:
-                "Zone of CJ/T 188 meter clocks, in minutes east of UTC (they carry no zone). 480 = China Standard Time."
+                "Older form: zone of CJ/T 188 meter clocks, in minutes east of UTC. 480 = China Standard Time. Give "
+                + "this or cjt188_clock_time_zone, not both."
+        ),
+        Setting(
+            section: "meters",
+            key: "mbus_clock_time_zone",
+            kind: .string(\.meters.mbusClockTimeZone, isSecret: false, allowed: nil),
+            help:
+                "Zone of wireless and wired M-Bus meter clocks (they carry no zone): an IANA name (Europe/Berlin) "
+                + "for meters that follow summer time, or a fixed offset (+01:00). A meter time in the hour repeated "
+                + "when clocks go back is taken nearer the receive time and flagged; one in the skipped hour is not "
+                + "used (the receive time, flagged as an invalid clock). Empty: mbus_clock_utc_offset_minutes."
         ),
         Setting(
             section: "meters",
             key: "mbus_clock_utc_offset_minutes",
             kind: .integer(\.meters.mbusClockOffsetMinutes, range: -720...840),
             help:
-                "Zone of wireless and wired M-Bus meter clocks, in minutes east of UTC (they carry no zone). 60 = Central European Time; a fixed offset does not follow summer time."
+                "Older form: zone of M-Bus meter clocks, in minutes east of UTC. 60 = Central European Time; a fixed "
+                + "offset does not follow summer time. Give this or mbus_clock_time_zone, not both."
         ),
         Setting(
             section: "meters",
@@ -86,10 +111,16 @@ extension GatewayConfiguration.Meters {
         let text = try SecretSources.read(path: path, origin: "meters.key_file", environment: environment)
         let parsed = MeterCSV.parse(text)
         if let problem = parsed.problems.first {
-            throw ConfigurationError(setting: "meters.key_file", problem: "\(problem) (\(parsed.problems.count) problems)")
+            throw ConfigurationError(
+                setting: "meters.key_file",
+                problem: "\(problem) (\(parsed.problems.count) problems)"
+            )
         }
         guard parsed.columns == [.protocol, .address, .aesKey] else {
-            throw ConfigurationError(setting: "meters.key_file", problem: "the columns must be protocol,address,aes_key")
+            throw ConfigurationError(
+                setting: "meters.key_file",
+                problem: "the columns must be protocol,address,aes_key"
+            )
         }
         return MeterKeyTable(
             parsed.rows.compactMap { row in
@@ -120,8 +151,8 @@ extension GatewayConfiguration.Meters {
     /// The zones of meter clocks per protocol.
     var clocks: MeterClocks {
         MeterClocks(
-            cjt188: MeterClock(utcOffsetMinutes: cjt188ClockOffsetMinutes),
-            mbus: MeterClock(utcOffsetMinutes: mbusClockOffsetMinutes)
+            cjt188: MeterClock(zone: cjt188Zone),
+            mbus: MeterClock(zone: mbusZone)
         )
     }
 }

@@ -1,5 +1,5 @@
-import GatewayDomain
 import GatewayCore
+import GatewayDomain
 
 extension GatewayConfiguration {
     /// `[signatures]`: leak-signature detection over interval consumption.
@@ -120,7 +120,7 @@ extension GatewayConfiguration {
     /// The leak-signature thresholds these settings describe (`nil` when disabled).
     ///
     /// It lives on the whole configuration because signature days follow
-    /// `validation.billing_day_utc_offset_minutes`.
+    /// the billing zone (`validation.billing_day_time_zone`).
     var signatureSettings: SignatureSettings? {
         guard signatures.isEnabled else { return nil }
         var settings = SignatureSettings()
@@ -136,7 +136,7 @@ extension GatewayConfiguration {
         ].sorted { $0.0 < $1.0 }
         settings.nightRisingNights = signatures.nightRisingNights
         settings.nightFloorMillilitresPerHour = Int64(signatures.nightFloorLitresPerHour) * 1000
-        settings.utcOffsetSeconds = Int64(validation.dayUTCOffsetMinutes) * 60
+        settings.zone = validation.billingZone
         return settings
     }
 }

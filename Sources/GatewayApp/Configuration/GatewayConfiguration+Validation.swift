@@ -1,5 +1,5 @@
-import GatewayDomain
 import GatewayCore
+import GatewayDomain
 
 extension GatewayConfiguration {
     /// `[validation]`: validation before billing (VEE): plausibility rules, error tolerances and the billing day.
@@ -19,6 +19,9 @@ extension GatewayConfiguration {
         var minimumHistoryDays = 7
         var boundaryToleranceMinutes = 15
         var dayUTCOffsetMinutes = 0
+        var billingDayTimeZone = ""
+        /// The zone of billing days, resolved from ``billingDayTimeZone`` or ``dayUTCOffsetMinutes`` at load.
+        var billingZone = TimeZoneRules.utc
         var inServiceMPEPercent = 200
         var mpeClass15LowBasisPoints = 300
         var mpeClass15HighBasisPoints = 150
@@ -152,9 +155,20 @@ extension GatewayConfiguration.Validation {
         ),
         Setting(
             section: "validation",
+            key: "billing_day_time_zone",
+            kind: .string(\.validation.billingDayTimeZone, isSecret: false, allowed: nil),
+            help:
+                "Zone of billing days: an IANA name (Europe/Berlin, Asia/Shanghai), whose summer time they follow (a "
+                + "23-hour day in spring, a 25-hour one in autumn), or a fixed offset (+08:00). Empty: "
+                + "billing_day_utc_offset_minutes. Also the zone of leak-signature days and nights."
+        ),
+        Setting(
+            section: "validation",
             key: "billing_day_utc_offset_minutes",
             kind: .integer(\.validation.dayUTCOffsetMinutes, range: -720...840),
-            help: "Zone of billing days, minutes east of UTC (480 for China Standard Time)."
+            help:
+                "Older form: zone of billing days as a fixed offset, minutes east of UTC (480 for China Standard "
+                + "Time). Give this or billing_day_time_zone, not both."
         ),
     ]
 }
@@ -173,7 +187,7 @@ extension GatewayConfiguration.Validation {
         settings.averageDailyUseDays = averageDailyUseDays
         settings.minimumHistoryDays = minimumHistoryDays
         settings.boundaryToleranceSeconds = Int64(boundaryToleranceMinutes) * 60
-        settings.dayUTCOffsetSeconds = Int64(dayUTCOffsetMinutes) * 60
+        settings.billingZone = billingZone
         return settings
     }
 

@@ -46,10 +46,12 @@ extension GatewayConfiguration {
     static func load(tomlText: String?, environment: [String: String]) throws -> GatewayConfiguration {
         var configuration = GatewayConfiguration()
         var secrets = SecretSources()
+        var fileTable: TOMLTable?
         if let tomlText {
             let table: TOMLTable
             do {
                 table = try TOMLTable(string: tomlText)
+                fileTable = table
             } catch let error as TOMLParseError {
                 throw ConfigurationError(
                     setting: "",
@@ -115,6 +117,7 @@ extension GatewayConfiguration {
                     + MBusDriverID.allCases.map(\.rawValue).joined(separator: ", ") + ")"
             )
         }
+        try configuration.resolveTimeZones(table: fileTable, environment: environment)
         try configuration.validateCombinations()
         try configuration.validateTransportSecurity(environment: environment)
         return configuration
@@ -302,7 +305,10 @@ extension GatewayConfiguration {
                 lines.append("\(isSecret ? "# " : "")\(setting.key) = \"\(defaults[keyPath: path])\"")
             case .integer(let path, let range):
                 lines.append("# Range \(range.lowerBound)…\(range.upperBound).")
-                lines.append("\(setting.key) = \(defaults[keyPath: path])")
+                // An older zone setting's line is commented out, so that setting the zone by name in a copy of this
+                // file does not give both forms.
+                let isOlderForm = TimeZoneSetting.olderSettings.contains(setting.name)
+                lines.append("\(isOlderForm ? "# " : "")\(setting.key) = \(defaults[keyPath: path])")
             case .boolean(let path):
                 lines.append("\(setting.key) = \(defaults[keyPath: path])")
             }

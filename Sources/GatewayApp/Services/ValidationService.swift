@@ -81,6 +81,7 @@ final class ValidationService: Service {
                     // The last week's days: a late customer day completes a district's balance.
                     let found = try await store.checkDistrictBalance(
                         since: Timestamp.now.adding(seconds: -7 * 86_400),
+                        zone: settings.billingZone,
                         now: .now
                     )
                     lastBalance = .now

@@ -252,7 +252,8 @@ public struct AdmissionLadder: Sendable {
             var ack: AckRequest?
             // A frame whose MAC verified but whose body is bad is answered "rejected": the meter stops resending.
             if error.code == .unknownType || error.code == .badLength || error.code == .fieldOutOfRange, let entry,
-                let key, let header, header.flags.contains(.ackRequested), context.topicNames(nativeMeter: header.meterID)
+                let key, let header, header.flags.contains(.ackRequested),
+                context.topicNames(nativeMeter: header.meterID)
             {
                 ack = AckRequest(
                     meter: header.meterID,
@@ -358,7 +359,7 @@ public struct AdmissionLadder: Sendable {
         }
         let gate = makeGate(
             entry.meterID,
-            meterTime: frame.meterTime.map { clocks.cjt188.instant(of: $0) },
+            meterTime: frame.meterTime.flatMap { clocks.cjt188.instant(of: $0) },
             channel: frame.dataIdentifier?.rawValue ?? 0,
             context,
             before: batch
@@ -484,13 +485,15 @@ public struct AdmissionLadder: Sendable {
         // OMS mode 7: the AFL message counter is authenticated once the AFL MAC verified with the meter's key (not
         // with a published default key: anyone could forge a high counter and lock the meter's real frames out).
         var counter: ReplayCounter?
-        if frame.security.isMACVerified, frame.security.keySource == .meter, let messageCounter = frame.authentication?.messageCounter {
+        if frame.security.isMACVerified, frame.security.keySource == .meter,
+            let messageCounter = frame.authentication?.messageCounter
+        {
             counter = ReplayCounter(authenticated: .omsMessage, value: messageCounter)
         }
         let gate = makeGate(
             entry.meterID,
             counter: counter,
-            meterTime: frame.meterTime.map { clocks.mbus.instant(of: $0) },
+            meterTime: frame.meterTime.flatMap { clocks.mbus.instant(of: $0) },
             channel: UInt16(frame.transport.ci),
             context,
             before: batch

@@ -2,13 +2,17 @@ extension CJT188Frame {
     /// The `statusBits` flag the gateway sets on a reading whose frame had no valid meter clock (bit 16, above the
     /// 16-bit status word), so `read_at` is the receive time.
     public static let clockInvalidStatusBit: Int64 = 1 << 16
+    /// The `statusBits` flag on a reading whose meter time fell in the hour the clock zone repeats when it moves its
+    /// clocks back (bit 17): the occurrence nearer the receive time was taken (``MeterClock/frameInstant(of:receivedAt:)``).
+    public static let clockRepeatedStatusBit: Int64 = 1 << 17
 
     /// Appends the rows of an uplink (meter → master) frame: readings for the current volume (storage 0) and the
     /// settlement-day volume (``ReadingKind/historic``, storage 1…12), and one alarm per status bit the default
     /// profile maps to a condition (``CJT188Status/alarmBits``).
     ///
-    /// Times: the meter's clock on `clock`, or the receive time when the frame has no valid clock (then the readings
-    /// carry ``clockInvalidStatusBit``). Every row is ``ProtectionLevel/plain``: CJ/T 188 has no security, only a
+    /// Times: the meter's clock on `clock`, or the receive time when the frame has no valid clock or one the zone
+    /// skipped (then the readings carry ``clockInvalidStatusBit``); a time in a repeated hour carries
+    /// ``clockRepeatedStatusBit``. Every row is ``ProtectionLevel/plain``: CJ/T 188 has no security, only a
     /// checksum. Allocation-free.
     ///
     /// - Parameters:
@@ -28,9 +32,11 @@ extension CJT188Frame {
         policy: TicketPolicy
     ) -> Int {
         guard isFromMeter, !control.isAbnormal else { return 0 }
-        let time = meterTime
-        let readAt = clock.instant(of: time, orElse: receivedAt)
-        let clockBit: Int64 = time == nil ? Self.clockInvalidStatusBit : 0
+        let frameTime = clock.frameInstant(of: meterTime, receivedAt: receivedAt)
+        let readAt = frameTime.instant
+        let clockBit: Int64 =
+            (frameTime.isClockInvalid ? Self.clockInvalidStatusBit : 0)
+            | (frameTime.isRepeated ? Self.clockRepeatedStatusBit : 0)
         let statusBits = Int64(status?.rawValue ?? 0) | clockBit
         let valve = valve ?? .unknown
         var appended = 0

@@ -6,6 +6,9 @@ extension MBusFrame {
     /// its scale comes from public test data, not from the manufacturer, so the value must be checked against the
     /// meter's display before it is billed.
     public static let inferredScaleStatusBit: Int64 = 1 << 41
+    /// The `statusBits` flag on a reading whose meter time fell in the hour the clock zone repeats when it moves its
+    /// clocks back (bit 42): the occurrence nearer the receive time was taken (``MeterClock/frameInstant(of:receivedAt:)``).
+    public static let clockRepeatedStatusBit: Int64 = 1 << 42
 
     /// Appends the rows of a meter → gateway frame.
     ///
@@ -15,7 +18,10 @@ extension MBusFrame {
     ///   record of the same storage (else at the meter time). Vm and Vb stay apart in ``ReadingRecord/basis``.
     ///   The storage-0 rows of the main basis get the storage-0 flow (m³/h) and external or flow temperature.
     /// * Status bits: the STS byte, the storage-0 `FD 17` error flags (low 32 bits) shifted up 8,
-    ///   ``clockInvalidStatusBit``, and ``inferredScaleStatusBit`` when an inferred driver read the values.
+    ///   ``clockInvalidStatusBit`` (no valid meter time, or one the clock zone skipped), ``clockRepeatedStatusBit``
+    ///   (a meter time in a repeated hour), and ``inferredScaleStatusBit`` when an inferred driver read the values.
+    /// * Times: storage-0 rows at the meter time on `clock`, or the receive time when it is unusable; a storage date
+    ///   in a repeated hour is its earlier occurrence, one the zone skipped is not used (the meter time stands in).
     /// * Alarms: the TPL status (`application_error`, `alarm`, `power_low`, `permanent_error`, `temporary_error`),
     ///   non-zero storage-0 `FD 17` error flags, and alarm or application-error telegrams; see
     ///   `firmware-protocols/wmbus-oms.md` for the raw codes.
@@ -49,8 +55,11 @@ extension MBusFrame {
         minimum: ProtectionLevel
     ) -> Int {
         guard direction == .fromMeter else { return 0 }
-        let frameTime = clock.instant(of: meterTime, orElse: receivedAt)
-        var frameBits: Int64 = meterTime == nil ? Self.clockInvalidStatusBit : 0
+        let frameClock = clock.frameInstant(of: meterTime, receivedAt: receivedAt)
+        let frameTime = frameClock.instant
+        var frameBits: Int64 =
+            (frameClock.isClockInvalid ? Self.clockInvalidStatusBit : 0)
+            | (frameClock.isRepeated ? Self.clockRepeatedStatusBit : 0)
         if let driver, driver.certainty != .documented {
             frameBits |= Self.inferredScaleStatusBit
         }

@@ -21,8 +21,9 @@ public struct SignatureSettings: Sendable, Equatable {
     /// Nights in a row of a rising minimum night flow, the last one at least this flow (ml/h), for a signature.
     public var nightRisingNights = 3
     public var nightFloorMillilitresPerHour: Int64 = 10_000
-    /// Local time offset of the premises (seconds east of UTC), for the night window.
-    public var utcOffsetSeconds: Int64 = 0
+    /// The zone of the premises' days and nights (the billing zone): the night window is in its local time, and a
+    /// day ends at its next local midnight.
+    public var zone: TimeZoneRules = .utc
 
     public init() {}
 
@@ -36,7 +37,7 @@ public struct SignatureSettings: Sendable, Equatable {
             && lhs.nightStartHour == rhs.nightStartHour && lhs.nightEndHour == rhs.nightEndHour
             && lhs.nightRisingNights == rhs.nightRisingNights
             && lhs.nightFloorMillilitresPerHour == rhs.nightFloorMillilitresPerHour
-            && lhs.utcOffsetSeconds == rhs.utcOffsetSeconds
+            && lhs.zone == rhs.zone
     }
 }
 
@@ -131,7 +132,7 @@ public enum LeakSignatures {
         var run = previousRun
         var nights = previousNightMinimums
         for day in days where day.quality != .rejected {
-            let dayEnd = day.dayStart.adding(seconds: 86_400)
+            let dayEnd = BillingDay.end(of: day.dayStart, zone: settings.zone)
             let intervals = day.intervals
             // Only measured intervals are evidence: estimated ones (an even share of a gap) prove nothing, so a day
             // with a gap neither extends nor breaks a continuous-flow run.
@@ -247,7 +248,7 @@ public enum LeakSignatures {
     static func nightMinimum(_ intervals: [IntervalValue], flows: [Int64], settings: SignatureSettings) -> Int64? {
         var minimum: Int64?
         for (index, interval) in intervals.enumerated() where !interval.isEstimated {
-            let local = interval.start.secondsSinceEpoch + settings.utcOffsetSeconds
+            let local = settings.zone.localSeconds(of: interval.start)
             let hour = Int(((local % 86_400) + 86_400) % 86_400 / 3600)
             guard hour >= settings.nightStartHour && hour < settings.nightEndHour else { continue }
             minimum = min(minimum ?? flows[index], flows[index])

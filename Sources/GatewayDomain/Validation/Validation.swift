@@ -140,8 +140,9 @@ public struct ValidationSettings: Sendable, Equatable {
     public var lowUsageFloorMillilitres: Int64 = 100_000
     /// A read within this distance of a day boundary anchors it as actual; otherwise the boundary is interpolated.
     public var boundaryToleranceSeconds: Int64 = 900
-    /// The zone of billing days, seconds east of UTC.
-    public var dayUTCOffsetSeconds: Int64 = 0
+    /// The zone of billing days: a day runs from one local midnight to the next (23 or 25 hours across a
+    /// summer-time change).
+    public var billingZone: TimeZoneRules = .utc
 
     public init() {}
 }

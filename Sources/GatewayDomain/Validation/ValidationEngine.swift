@@ -159,8 +159,6 @@ public enum ValidationEngine {
 
     // MARK: Days
 
-    private static let day: Int64 = 86_400
-
     static func determineDays(
         _ input: ValidationInput,
         anchors: [IndexRead],
@@ -172,12 +170,16 @@ public enum ValidationEngine {
         var days: [DailyDeterminant] = []
         var dayStart = input.firstDay
         let reportsIntervals = !input.intervals.isEmpty
-        while dayStart.adding(seconds: day) <= input.now {
-            let dayEnd = dayStart.adding(seconds: day)
+        // A day runs from one local midnight of the billing zone to the next: 23 or 25 hours across a clock change.
+        var dayEnd = BillingDay.end(of: dayStart, zone: settings.billingZone)
+        while dayEnd <= input.now {
+            defer {
+                dayStart = dayEnd
+                dayEnd = BillingDay.end(of: dayStart, zone: settings.billingZone)
+            }
             // No valid read before the day's start yet: try the next day. No valid read after its end yet: the
             // day and every later one wait for more data.
             guard let start = boundary(at: dayStart, anchors: anchors, modulus: modulus, settings: settings) else {
-                dayStart = dayEnd
                 continue
             }
             guard let end = boundary(at: dayEnd, anchors: anchors, modulus: modulus, settings: settings) else { break }
@@ -198,14 +200,22 @@ public enum ValidationEngine {
                 if verdict.quality != .rejected, read.valve != .unknown { valve = read.valve }
             }
             if let expiry = input.limits.verificationExpiresAt, expiry < dayEnd { reasons.insert(.verificationExpired) }
+            // The day's whole hours: 24, or 23 and 25 across a clock change.
+            let hours = (dayEnd.secondsSinceEpoch - dayStart.secondsSinceEpoch) / 3600
             if let qmax = input.limits.qmaxMillilitresPerHour,
-                mul(volume, 100) > mul(mul(qmax, settings.overloadPercent), 24)
+                mul(volume, 100) > mul(mul(qmax, settings.overloadPercent), hours)
             {
                 reasons.insert(.spike)
             }
             var intervals: [IntervalValue] = []
             if reportsIntervals {
-                intervals = fillIntervals(input.intervals, from: dayStart, volume: volume, reasons: &reasons)
+                intervals = fillIntervals(
+                    input.intervals,
+                    from: dayStart,
+                    to: dayEnd,
+                    volume: volume,
+                    reasons: &reasons
+                )
             }
             checkUsage(volume: volume, valve: valve, history: history, settings: settings, reasons: &reasons)
             var protection = min(start.protection, end.protection)
@@ -239,7 +249,6 @@ public enum ValidationEngine {
             history.append(
                 DayHistory(dayStart: dayStart, volumeMillilitres: volume, quality: determinant.quality, valve: valve)
             )
-            dayStart = dayEnd
         }
         return days
     }
@@ -298,17 +307,19 @@ public enum ValidationEngine {
 
     /// The day's intervals: the actual ones, and for each missing slot an equal share of what the anchored day
     /// volume leaves (the last slot takes the remainder). Sets ``ValidationReasons/intervalGap`` when slots miss.
+    /// The day has as many slots as fit between its start and end: 48 half hours, 46 or 50 across a clock change.
     static func fillIntervals(
         _ all: [IntervalValue],
         from dayStart: Timestamp,
+        to dayEnd: Timestamp,
         volume: Int64,
         reasons: inout ValidationReasons
     ) -> [IntervalValue] {
-        let dayEnd = dayStart.adding(seconds: day)
         let actual = all.filter { $0.start >= dayStart && $0.start < dayEnd }
         let minutes = actual.first?.minutes ?? all.first?.minutes ?? 30
-        guard minutes > 0, 1440 % Int(minutes) == 0 else { return actual }
-        let slots = 1440 / Int(minutes)
+        let dayMinutes = (dayEnd.secondsSinceEpoch - dayStart.secondsSinceEpoch) / 60
+        guard minutes > 0, dayMinutes % Int64(minutes) == 0 else { return actual }
+        let slots = Int(dayMinutes / Int64(minutes))
         var bySlot: [Int: IntervalValue] = [:]
         for interval in actual {
             let offset = interval.start.secondsSinceEpoch - dayStart.secondsSinceEpoch

@@ -46,7 +46,7 @@ struct ValidationBatchInput {
         for meter in present {
             firstDays[meter.meterID] = BillingDay.windowStart(
                 dirtyFrom: meter.dirtyFrom,
-                utcOffsetSeconds: settings.dayUTCOffsetSeconds
+                zone: settings.billingZone
             )
         }
         let meterParameters: [(any PostgresEncodable)?] = [
@@ -131,8 +131,10 @@ struct ValidationBatchInput {
         let keys = parameters(channels)
         // Newest first: a channel's run ends at its first day that was not continuous.
         var runEnded = Set<ChannelKey>()
-        for row in try connection.rows(ValidationBatchSQL.previousContinuousDays, keys + [settings.continuousTicketDays])
-        {
+        for row in try connection.rows(
+            ValidationBatchSQL.previousContinuousDays,
+            keys + [settings.continuousTicketDays]
+        ) {
             let key = ChannelKey(meter: try row.decode(0), basis: try row.decode(1))
             guard !runEnded.contains(key) else { continue }
             if try row.decode(2, as: Bool?.self) == true {

@@ -54,7 +54,9 @@ enum ValidationSQL {
     }
 
     /// Supply meters whose billable day exceeds the sum of their district's customers beyond the combined
-    /// tolerance, once every customer has a billable day: (meter, protocol, day end µs, imbalance ml).
+    /// tolerance, once every customer has a billable day: (meter, protocol, day end µs, imbalance ml). The day ends
+    /// at the next local midnight in the billing zone `$2` (a name `AT TIME ZONE` reads, ``TimeZoneRules/postgresName``):
+    /// 23 or 25 hours after its start across a clock change.
     static let districtImbalance = """
         WITH day_volume AS (
             SELECT DISTINCT ON (d.meter_id, d.day) d.meter_id, d.day, d.day_start, d.volume_ml
@@ -77,7 +79,7 @@ enum ValidationSQL {
             LEFT JOIN day_volume v ON v.meter_id = c.id AND v.day = s.day
             GROUP BY s.id, s.day
         )
-        SELECT s.id, s.protocol, \(micros("s.day_start + interval '1 day'")), s.volume_ml - c.volume_ml
+        SELECT s.id, s.protocol, \(micros("((s.day + 1)::timestamp AT TIME ZONE $2::text)")), s.volume_ml - c.volume_ml
         FROM supply s JOIN customers c ON c.supply_id = s.id AND c.day = s.day
         WHERE c.meters > 0 AND c.reported = c.meters AND s.volume_ml - c.volume_ml > s.tolerance + c.tolerance
         ORDER BY s.id, s.day

@@ -140,7 +140,7 @@ public struct ValidationStore: Sendable {
         _ day: DailyDeterminant,
         settings: ValidationSettings
     ) -> (values: [String?], fingerprint: String) {
-        let date = CivilDate(day.dayStart, utcOffsetSeconds: settings.dayUTCOffsetSeconds).description
+        let date = settings.billingZone.date(of: day.dayStart).description
         let reasons = day.reasons.names.joined(separator: ",")
         let hasIntervals = !day.intervals.isEmpty
         let volumes = hasIntervals ? day.intervals.map(\.volumeMillilitres).postgresText : nil
@@ -168,12 +168,14 @@ public struct ValidationStore: Sendable {
     /// difference in ml), which opens a P1 ticket. Stored alarms are not repeated.
     /// - Parameters:
     ///   - since: The earliest day start to check.
+    ///   - zone: The zone of billing days (``ValidationSettings/billingZone``): a day ends at its next local midnight,
+    ///     which PostgreSQL computes with the zone's name (`AT TIME ZONE`).
     ///   - now: Recorded as the alarms' receive time.
     /// - Returns: The alarms newly stored.
     /// - Throws: ``PostgresError``.
-    public func checkDistrictBalance(since: Timestamp, now: Timestamp) async throws -> Int {
+    public func checkDistrictBalance(since: Timestamp, zone: TimeZoneRules, now: Timestamp) async throws -> Int {
         try await database.withTransaction { connection in
-            let alarms = try connection.rows(ValidationSQL.districtImbalance, [since]).map { row in
+            let alarms = try connection.rows(ValidationSQL.districtImbalance, [since, zone.postgresName]).map { row in
                 AlarmRecord(
                     meterID: try row.decode(0),
                     raisedAt: try row.decode(2),

@@ -1,5 +1,5 @@
-import GatewayDomain
 import GatewayCore
+import GatewayDomain
 import Testing
 
 @Suite struct BillingDayTests {
@@ -26,20 +26,20 @@ import Testing
     func dayStartIsTheLocalMidnightAtOrBeforeTheInstant(example: (Int64, Int64, Int64)) {
         let (seconds, utcOffset, expected) = example
         #expect(
-            BillingDay.start(of: newYear.adding(seconds: seconds), utcOffsetSeconds: utcOffset)
+            BillingDay.start(of: newYear.adding(seconds: seconds), zone: TimeZoneRules(fixedOffsetSeconds: utcOffset))
                 == newYear.adding(seconds: expected)
         )
     }
 
     @Test func dayStartWorksBeforeTheEpoch() {
         let instant = Timestamp(secondsSinceEpoch: -1)
-        #expect(BillingDay.start(of: instant, utcOffsetSeconds: 0) == Timestamp(secondsSinceEpoch: -86_400))
+        #expect(BillingDay.start(of: instant, zone: .utc) == Timestamp(secondsSinceEpoch: -86_400))
     }
 
     @Test func theValidationWindowStartsTheDayBeforeTheNewData() {
         let dirty = newYear.adding(seconds: 3 * 86_400 + 3_600)
         #expect(
-            BillingDay.windowStart(dirtyFrom: dirty, utcOffsetSeconds: 0) == newYear.adding(seconds: 2 * 86_400)
+            BillingDay.windowStart(dirtyFrom: dirty, zone: .utc) == newYear.adding(seconds: 2 * 86_400)
         )
     }
 

@@ -38,7 +38,10 @@ enum LegacyValidation {
         guard let row = try connection.query(LegacyValidationSQL.meterLimits, [meter.meterID], as: MeterRow.self).first
         else {
             // The meter was deleted: nothing to validate.
-            try connection.execute(LegacyValidationSQL.dequeue, parameters: [String(meter.meterID), String(meter.version)])
+            try connection.execute(
+                LegacyValidationSQL.dequeue,
+                parameters: [String(meter.meterID), String(meter.version)]
+            )
             return summary
         }
         let signatureMeter = SignatureMeter(
@@ -51,7 +54,7 @@ enum LegacyValidation {
         var signatureAlarms: [AlarmRecord] = []
         let firstDay = BillingDay.windowStart(
             dirtyFrom: meter.dirtyFrom,
-            utcOffsetSeconds: settings.dayUTCOffsetSeconds
+            zone: settings.billingZone
         )
         let bases = try connection.rows(LegacyValidationSQL.bases, [meter.meterID, firstDay]).map {
             try $0.decode(0, as: Int16.self)
@@ -111,7 +114,11 @@ enum LegacyValidation {
             [meter, basis, firstDay],
             as: WindowRead.self
         ).first?.read
-        let window = try connection.query(LegacyValidationSQL.windowReads, [meter, basis, firstDay], as: WindowRead.self)
+        let window = try connection.query(
+            LegacyValidationSQL.windowReads,
+            [meter, basis, firstDay],
+            as: WindowRead.self
+        )
         let reads = window.map(\.read)
         var intervals: [IntervalValue] = []
         if basis == VolumeBasis.unspecified.rawValue {
@@ -126,7 +133,8 @@ enum LegacyValidation {
             }
         }
         let historyDays = max(settings.averageDailyUseDays, settings.zeroConsumptionDays)
-        let history = try connection.rows(LegacyValidationSQL.history, [meter, basis, firstDay, historyDays]).map { row in
+        let history = try connection.rows(LegacyValidationSQL.history, [meter, basis, firstDay, historyDays]).map {
+            row in
             DayHistory(
                 dayStart: try row.decode(0),
                 volumeMillilitres: try row.decode(1),
@@ -249,8 +257,11 @@ enum LegacyValidation {
         let id = String(meter)
         let basisText = String(basis)
         var existing: [Timestamp: StoredDay] = [:]
-        for day in try connection.query(LegacyValidationSQL.existingDays, [meter, basis, first.dayStart], as: StoredDay.self)
-        {
+        for day in try connection.query(
+            LegacyValidationSQL.existingDays,
+            [meter, basis, first.dayStart],
+            as: StoredDay.self
+        ) {
             existing[day.dayStart] = day
         }
         var feedLocked = false

@@ -130,8 +130,20 @@ struct SignatureStoreTests {
             }
             _ = try await writer.write(batch)
             _ = try await validateAll(stores.validation)
-            #expect(try await stores.validation.checkDistrictBalance(since: t0, now: t0.adding(seconds: 10 * day)) == 1)
-            #expect(try await stores.validation.checkDistrictBalance(since: t0, now: t0.adding(seconds: 10 * day)) == 0)
+            #expect(
+                try await stores.validation.checkDistrictBalance(
+                    since: t0,
+                    zone: .utc,
+                    now: t0.adding(seconds: 10 * day)
+                ) == 1
+            )
+            #expect(
+                try await stores.validation.checkDistrictBalance(
+                    since: t0,
+                    zone: .utc,
+                    now: t0.adding(seconds: 10 * day)
+                ) == 0
+            )
             let rows = try database.connect().query(
                 """
                 SELECT m.address, a.condition, a.detail, to_char(a.raised_at AT TIME ZONE 'UTC', 'YYYY-MM-DD'), t.priority
