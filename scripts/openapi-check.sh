@@ -75,7 +75,8 @@ trap stop EXIT
 {
     echo "protocol,address,district,verification_expires_on"
     for i in $(seq 1 30); do
-        printf 'native,oa%02d,d%d,%s\n' "$i" $((i % 3)) "$([ $((i % 2)) -eq 0 ] && echo 2020-01-$((i % 28 + 1)) || echo 2099-01-01)"
+        printf 'native,%d,d%d,%s\n' $((700000 + i)) $((i % 3)) \
+            "$([ $((i % 2)) -eq 0 ] && printf '2020-01-%02d' $((i % 28 + 1)) || echo 2099-01-01)"
     done
 } >"$work/meters.csv"
 "$bin" meters import --config "$work/gateway.toml" "$work/meters.csv" >"$work/import.log" 2>&1
@@ -94,7 +95,7 @@ post() { # role path json
         --data "$3" "$base$2"
 }
 for i in $(seq 1 12); do
-    post dispatch /dispatch/v1/tickets "{\"protocol\":\"native\",\"meter\":\"oa$(printf %02d "$i")\",\"reporter\":\"caller $i\"}"
+    post dispatch /dispatch/v1/tickets "{\"protocol\":\"native\",\"meter\":\"$((700000 + i))\",\"reporter\":\"caller $i\"}"
 done
 starts=$(date -u -d '+1 hour' +%Y-%m-%dT%H:00:00Z)
 ends=$(date -u -d '+3 hour' +%Y-%m-%dT%H:00:00Z)

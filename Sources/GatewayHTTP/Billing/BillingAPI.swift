@@ -12,18 +12,22 @@ public import PostgresSink
 /// * `GET /billing/v1/daily-reads?cursor=C&limit=N`: published days after the opaque cursor `C` (omit it to start
 ///   at the beginning), as JSON `{"reads":[…],"next_cursor":"…","has_more":bool}`. Keep `next_cursor` and send it
 ///   next time: every publication arrives exactly once, corrections as later rows (`version` > 1,
-///   `is_correction` true) that replace the earlier row of the same meter, basis and day.
+///   `is_correction` true) that replace the earlier row of the same meter, basis and day. While `has_more`, a
+///   `Link: <…&cursor=next_cursor>; rel="next"` header points at the next page (see ``Page``).
 /// * `GET /billing/v1/daily-reads.csv?cursor=C&limit=N`: the same rows as CSV, one line per day, the next cursor in
 ///   the `Next-Cursor` response header.
-/// * `GET /meters/v1/verification-expired?as_of=YYYY-MM-DD`: meters past their verification expiry.
+/// * `GET /meters/v1/verification-expired?as_of=YYYY-MM-DD&limit=N&cursor=C`: meters past their verification
+///   expiry, paginated as every list is (``Page``).
 ///
 /// Review (role `review` or `admin`):
-/// * `GET /review/v1/held?limit=N`: readings and days held for review.
+/// * `GET /review/v1/held?limit=N&cursor=C`: readings and days held for review, paginated (``Page``).
 /// * `POST /review/v1/decisions` with JSON `{"protocol","meter","basis","read_at","kind"}` (a reading) or
 ///   `{"protocol","meter","basis","day"}` (a day) plus `"decision":"accept"|"reject"` and `"reason"`. The reviewer
 ///   recorded is the credential's name; a `reviewer` member is ignored.
 ///
-/// Failures are ``APIError``s: `400` (`bad_cursor_or_limit`, `bad_date`, `bad_limit`, `bad_review`), `404`
+/// A review decision answers `201`.
+///
+/// Failures are ``APIError``s: `400` (`bad_cursor_or_limit`, `bad_date`, `bad_review`, `bad_value`), `404`
 /// (`not_held`), and the database's `503`/`500`.
 public struct BillingAPI: Sendable {
     private let store: BillingStore
@@ -47,10 +51,11 @@ public struct BillingAPI: Sendable {
         let store = store
         let billing = router.group("billing/v1")
             .add(middleware: AuthenticationMiddleware(credentials, requiring: .billing))
-        billing.get("daily-reads") { request, _ -> BillingPageResponse in
+        billing.get("daily-reads") { request, _ -> Response in
             let page = try Self.pageRequest(request)
             let reads = try await store.billingPage(after: page.cursor, limit: page.limit + 1)
-            return BillingPageResponse(reads, limit: page.limit, after: page.cursor)
+            let body = BillingPageResponse(reads, limit: page.limit, after: page.cursor)
+            return try Page.response(body, nextCursor: body.hasMore ? body.nextCursor : nil, for: request)
         }
         billing.get("daily-reads.csv") { request, _ -> Response in
             let page = try Self.pageRequest(request)
@@ -61,6 +66,9 @@ public struct BillingAPI: Sendable {
                 headers[name] = Self.cursor(shown.last?.seq ?? page.cursor)
             }
             if let name = HTTPField.Name("Has-More") { headers[name] = reads.count > page.limit ? "true" : "false" }
+            if reads.count > page.limit, let name = HTTPField.Name("Link") {
+                headers[name] = Page.link(next: Self.cursor(shown.last?.seq ?? page.cursor), for: request)
+            }
             return Response(
                 status: .ok,
                 headers: headers,

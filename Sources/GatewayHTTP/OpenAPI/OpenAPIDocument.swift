@@ -744,7 +744,8 @@ enum OpenAPIDocument {
                     "schema": {
                       "type": "integer",
                       "format": "int64"
-                    }
+                    },
+                    "example": 1
                   }
                 ],
                 "responses": {
@@ -802,7 +803,8 @@ enum OpenAPIDocument {
                     "schema": {
                       "type": "integer",
                       "format": "int64"
-                    }
+                    },
+                    "example": 1
                   }
                 ],
                 "requestBody": {
@@ -876,7 +878,8 @@ enum OpenAPIDocument {
                     "schema": {
                       "type": "integer",
                       "format": "int64"
-                    }
+                    },
+                    "example": 1
                   }
                 ],
                 "requestBody": {
@@ -1292,7 +1295,8 @@ enum OpenAPIDocument {
                     "schema": {
                       "type": "integer",
                       "format": "int64"
-                    }
+                    },
+                    "example": 1
                   }
                 ],
                 "requestBody": {
@@ -1682,6 +1686,16 @@ enum OpenAPIDocument {
                   "decision",
                   "reason"
                 ],
+                "examples": [
+                  {
+                    "protocol": "native",
+                    "meter": "700002",
+                    "basis": "unspecified",
+                    "day": "2026-03-01",
+                    "decision": "accept",
+                    "reason": "holiday home"
+                  }
+                ],
                 "properties": {
                   "protocol": {
                     "type": "string",
@@ -1696,20 +1710,28 @@ enum OpenAPIDocument {
                     "type": "string"
                   },
                   "basis": {
-                    "type": "string",
-                    "description": "Volume channel name; unspecified when absent."
+                    "type": [
+                      "string",
+                      "null"
+                    ],
+                    "description": "Volume channel name; unspecified when absent or null."
                   },
                   "read_at": {
                     "type": "string",
-                    "description": "The held reading's read time (give read_at or day, not both)."
+                    "description": "The held reading's read time (give read_at or day, not both).",
+                    "format": "date-time"
                   },
                   "kind": {
-                    "type": "integer",
-                    "description": "Reading kind; 0 (periodic) when absent."
+                    "type": [
+                      "integer",
+                      "null"
+                    ],
+                    "description": "Reading kind; 0 (periodic) when absent or null."
                   },
                   "day": {
                     "type": "string",
-                    "description": "The held billing day (give read_at or day, not both)."
+                    "description": "The held billing day (give read_at or day, not both).",
+                    "format": "date"
                   },
                   "decision": {
                     "type": "string",
@@ -2113,6 +2135,12 @@ enum OpenAPIDocument {
                 "required": [
                   "step"
                 ],
+                "examples": [
+                  {
+                    "step": "acknowledged",
+                    "note": "on it"
+                  }
+                ],
                 "properties": {
                   "step": {
                     "type": "string",
@@ -2127,7 +2155,10 @@ enum OpenAPIDocument {
                     ]
                   },
                   "note": {
-                    "type": "string"
+                    "type": [
+                      "string",
+                      "null"
+                    ]
                   }
                 }
               },
@@ -2149,6 +2180,14 @@ enum OpenAPIDocument {
                   "meter",
                   "reporter"
                 ],
+                "examples": [
+                  {
+                    "protocol": "native",
+                    "meter": "700003",
+                    "reporter": "a neighbour",
+                    "note": "smell of gas in the stairwell"
+                  }
+                ],
                 "properties": {
                   "protocol": {
                     "type": "string",
@@ -2166,10 +2205,16 @@ enum OpenAPIDocument {
                     "type": "string"
                   },
                   "note": {
-                    "type": "string"
+                    "type": [
+                      "string",
+                      "null"
+                    ]
                   },
                   "condition": {
-                    "type": "string",
+                    "type": [
+                      "string",
+                      "null"
+                    ],
                     "description": "An alarm condition; gas_smell_reported when absent."
                   }
                 }
@@ -2199,6 +2244,15 @@ enum OpenAPIDocument {
                   "inspector",
                   "result"
                 ],
+                "examples": [
+                  {
+                    "protocol": "native",
+                    "meter": "700004",
+                    "date": "2026-11-20",
+                    "inspector": "crew 7",
+                    "result": "passed"
+                  }
+                ],
                 "properties": {
                   "protocol": {
                     "type": "string",
@@ -2214,7 +2268,8 @@ enum OpenAPIDocument {
                   },
                   "date": {
                     "type": "string",
-                    "description": "A civil date YYYY-MM-DD."
+                    "description": "A civil date YYYY-MM-DD.",
+                    "format": "date"
                   },
                   "inspector": {
                     "type": "string"
@@ -2223,7 +2278,10 @@ enum OpenAPIDocument {
                     "type": "string"
                   },
                   "note": {
-                    "type": "string"
+                    "type": [
+                      "string",
+                      "null"
+                    ]
                   }
                 }
               },
@@ -2531,17 +2589,27 @@ enum OpenAPIDocument {
                   "ends_at",
                   "reason"
                 ],
+                "examples": [
+                  {
+                    "district": "d1",
+                    "starts_at": "2099-01-01T08:00:00Z",
+                    "ends_at": "2099-01-01T10:00:00Z",
+                    "reason": "main renewal"
+                  }
+                ],
                 "properties": {
                   "district": {
                     "type": "string"
                   },
                   "starts_at": {
                     "type": "string",
-                    "description": "An instant, ISO 8601 in UTC, e.g. 2026-11-24T08:00:00Z."
+                    "description": "An instant, ISO 8601 in UTC, e.g. 2026-11-24T08:00:00Z.",
+                    "format": "date-time"
                   },
                   "ends_at": {
                     "type": "string",
-                    "description": "An instant, ISO 8601 in UTC, e.g. 2026-11-24T08:00:00Z."
+                    "description": "An instant, ISO 8601 in UTC, e.g. 2026-11-24T08:00:00Z.",
+                    "format": "date-time"
                   },
                   "reason": {
                     "type": "string"
