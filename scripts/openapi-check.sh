@@ -6,7 +6,7 @@
 # Usage: scripts/openapi-check.sh            with the servers of `scripts/services.sh up DIR` and DIR/env sourced
 #                                            (PG_PORT, MQTT_PORT, HTTP_PORT), and meter-gateway built (debug, or
 #                                            GATEWAY_TEST_BIN); scripts/test.sh runs it so.
-#   OPENAPI_CHECK_EXAMPLES=N  test cases per operation and phase (default 25; the whole check takes about 1-2 min on
+#   OPENAPI_CHECK_EXAMPLES=N  test cases per operation and phase (default 50; the whole check took 30-60 s on
 #                             2 cores).
 #
 # The gateway runs on a fresh database seeded with meters (some past their verification), hotline tickets and a
@@ -19,7 +19,7 @@ trap 'echo "openapi-check.sh: error: line $LINENO failed (exit status $?): $(sed
 
 : "${PG_PORT:?source the env of scripts/services.sh up DIR first}" "${MQTT_PORT:?}" "${HTTP_PORT:?}"
 bin="${GATEWAY_TEST_BIN:-$PWD/.build/debug/meter-gateway}"
-examples="${OPENAPI_CHECK_EXAMPLES:-25}"
+examples="${OPENAPI_CHECK_EXAMPLES:-50}"
 venv=".local/openapi-venv"
 work=".local/openapi-check"
 
@@ -108,6 +108,8 @@ echo "== openapi-spec-validator on $base/openapi.json"
 curl -fsS "$base/openapi.json" >"$work/openapi.json"
 "$venv/bin/openapi-spec-validator" "$work/openapi.json"
 
+# One worker: with two, hypothesis' lambda-description cache (not thread-safe) raised KeyError inside schemathesis'
+# coverage phase now and then (seen with schemathesis 4.32.5, hypothesis 6.170), an error of the tool, not the API.
 checks=not_a_server_error,status_code_conformance,content_type_conformance,response_headers_conformance
 checks+=,response_schema_conformance,ignored_auth
 failed=0
@@ -119,7 +121,7 @@ run_st() { # name regex [token]
     echo "== schemathesis: $name ($regex), $examples examples per operation"
     if ! "$venv/bin/st" run "$base/openapi.json" --url "$base" "${auth[@]}" --include-path-regex "$regex" \
         --checks "$checks" --max-examples "$examples" --phases examples,coverage,fuzzing --seed 14 \
-        --workers 2 --request-timeout 10 --no-color --report junit \
+        --workers 1 --request-timeout 10 --no-color --report junit \
         --report-junit-path "$PWD/$work/schemathesis-$name.xml" --suppress-health-check all \
         >"$work/schemathesis-$name.log" 2>&1; then
         failed=1
