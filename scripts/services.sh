@@ -26,7 +26,7 @@
 set -Eeuo pipefail
 
 me="services.sh"
-packages=(mosquitto libmosquitto-dev libpq-dev postgresql pkg-config openssl prometheus tzdata)
+packages=(mosquitto libmosquitto-dev libpq-dev postgresql pkg-config openssl prometheus tzdata python3-venv curl)
 units=(postgresql mosquitto prometheus prometheus-node-exporter)
 policy=/usr/sbin/policy-rc.d
 policy_marker="written by meter-gateway scripts/services.sh"

@@ -21,6 +21,9 @@ export GATEWAY_TEST_BIN="$PWD/.build/debug/meter-gateway"
 echo "== tests against PostgreSQL :$PG_PORT and mosquitto :$MQTT_PORT"
 swift test --skip-build --parallel --num-workers 2
 
+echo "== OpenAPI: openapi-spec-validator on /openapi.json and schemathesis against a live gateway (seeded database)"
+scripts/openapi-check.sh
+
 echo "== fault campaign (short): kills, database and broker faults, full spool disk, hostile burst; own servers"
 # scripts/faults.sh --long runs the same faults longer, with more meters (see README "Fault campaign").
 scripts/faults.sh --short

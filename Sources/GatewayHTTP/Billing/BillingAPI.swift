@@ -12,18 +12,22 @@ public import PostgresSink
 /// * `GET /billing/v1/daily-reads?cursor=C&limit=N`: published days after the opaque cursor `C` (omit it to start
 ///   at the beginning), as JSON `{"reads":[…],"next_cursor":"…","has_more":bool}`. Keep `next_cursor` and send it
 ///   next time: every publication arrives exactly once, corrections as later rows (`version` > 1,
-///   `is_correction` true) that replace the earlier row of the same meter, basis and day.
+///   `is_correction` true) that replace the earlier row of the same meter, basis and day. While `has_more`, a
+///   `Link: <…&cursor=next_cursor>; rel="next"` header points at the next page (see ``Page``).
 /// * `GET /billing/v1/daily-reads.csv?cursor=C&limit=N`: the same rows as CSV, one line per day, the next cursor in
 ///   the `Next-Cursor` response header.
-/// * `GET /meters/v1/verification-expired?as_of=YYYY-MM-DD`: meters past their verification expiry.
+/// * `GET /meters/v1/verification-expired?as_of=YYYY-MM-DD&limit=N&cursor=C`: meters past their verification
+///   expiry, paginated as every list is (``Page``).
 ///
 /// Review (role `review` or `admin`):
-/// * `GET /review/v1/held?limit=N`: readings and days held for review.
+/// * `GET /review/v1/held?limit=N&cursor=C`: readings and days held for review, paginated (``Page``).
 /// * `POST /review/v1/decisions` with JSON `{"protocol","meter","basis","read_at","kind"}` (a reading) or
 ///   `{"protocol","meter","basis","day"}` (a day) plus `"decision":"accept"|"reject"` and `"reason"`. The reviewer
 ///   recorded is the credential's name; a `reviewer` member is ignored.
 ///
-/// Failures are ``APIError``s: `400` (`bad_cursor_or_limit`, `bad_date`, `bad_limit`, `bad_review`), `404`
+/// A review decision answers `201`.
+///
+/// Failures are ``APIError``s: `400` (`bad_cursor_or_limit`, `bad_date`, `bad_review`, `bad_value`), `404`
 /// (`not_held`), and the database's `503`/`500`.
 public struct BillingAPI: Sendable {
     private let store: BillingStore
@@ -47,10 +51,11 @@ public struct BillingAPI: Sendable {
         let store = store
         let billing = router.group("billing/v1")
             .add(middleware: AuthenticationMiddleware(credentials, requiring: .billing))
-        billing.get("daily-reads") { request, _ -> BillingPageResponse in
+        billing.get("daily-reads") { request, _ -> Response in
             let page = try Self.pageRequest(request)
             let reads = try await store.billingPage(after: page.cursor, limit: page.limit + 1)
-            return BillingPageResponse(reads, limit: page.limit, after: page.cursor)
+            let body = BillingPageResponse(reads, limit: page.limit, after: page.cursor)
+            return try Page.response(body, nextCursor: body.hasMore ? body.nextCursor : nil, for: request)
         }
         billing.get("daily-reads.csv") { request, _ -> Response in
             let page = try Self.pageRequest(request)
@@ -61,6 +66,9 @@ public struct BillingAPI: Sendable {
                 headers[name] = Self.cursor(shown.last?.seq ?? page.cursor)
             }
             if let name = HTTPField.Name("Has-More") { headers[name] = reads.count > page.limit ? "true" : "false" }
+            if reads.count > page.limit, let name = HTTPField.Name("Link") {
+                headers[name] = Page.link(next: Self.cursor(shown.last?.seq ?? page.cursor), for: request)
+            }
             return Response(
                 status: .ok,
                 headers: headers,
@@ -69,23 +77,39 @@ public struct BillingAPI: Sendable {
         }
         let meters = router.group("meters/v1")
             .add(middleware: AuthenticationMiddleware(credentials, requiring: .billing))
-        meters.get("verification-expired") { request, _ -> ExpiredMetersResponse in
+        meters.get("verification-expired") { request, _ -> Response in
+            let page = try Page(request, list: "verification-expired", keyCount: 3...3)
             let text = request.uri.queryParameters["as_of"].map(String.init) ?? ""
             guard let date = text.isEmpty ? Self.today : CivilDate(iso: text) else {
                 throw APIError.badRequest("bad_date")
             }
-            let meters = try await store.expiredMeters(asOf: date)
-            return ExpiredMetersResponse(asOf: date, meters: meters)
+            var after: (expiresOn: CivilDate, protocol: FrameProtocol, address: String)?
+            if let key = page.after {
+                guard let expiresOn = CivilDate(iso: key[0]), let source = FrameProtocol(rawValue: key[1]) else {
+                    throw APIError.badRequest("bad_cursor_or_limit")
+                }
+                after = (expiresOn, source, key[2])
+            }
+            let rows = try await store.expiredMeters(asOf: date, after: after, limit: page.limit + 1)
+            let (meters, next) = page.slice(rows, list: "verification-expired") {
+                [$0.expiresOn, $0.protocol.rawValue, $0.meter]
+            }
+            return try Page.response(
+                ExpiredMetersResponse(asOf: date, meters: meters, nextCursor: next),
+                nextCursor: next,
+                for: request
+            )
         }
 
         let review = router.group("review/v1")
             .add(middleware: AuthenticationMiddleware(credentials, requiring: .review))
-        review.get("held") { request, _ -> HeldResponse in
-            let limit = request.uri.queryParameters["limit"].flatMap { Int(String($0)) } ?? 500
-            guard (1...Self.maximumPageSize).contains(limit) else { throw APIError.badRequest("bad_limit") }
-            return HeldResponse(try await store.heldForReview(limit: limit))
+        review.get("held") { request, _ -> Response in
+            let page = try Page(request, list: "held", keyCount: 4...7)
+            let rows = try await store.heldForReview(after: try Self.heldPosition(page.after), limit: page.limit + 1)
+            let (held, next) = page.slice(rows, list: "held") { Self.cursorKey($0.position) }
+            return try Page.response(HeldResponse(held, nextCursor: next), nextCursor: next, for: request)
         }
-        review.post("decisions") { request, context -> RecordedResponse in
+        review.post("decisions") { request, context -> Response in
             let decision = try await request.decodeJSON(
                 as: ReviewRequest.self,
                 context: context,
@@ -104,11 +128,54 @@ public struct BillingAPI: Sendable {
             } catch let error as PostgresError where error.code == .invalidArgument {
                 throw APIError.notFound("not_held", message: error.message)
             }
-            return RecordedResponse()
+            return try GatewayJSONEncoder().created(RecordedResponse())
         }
     }
 
     // MARK: Requests
+
+    /// The cursor key of a held item: `r`, read time (µs), meter id, kind, basis, storage, tariff; or `d`, day,
+    /// meter id, basis.
+    static func cursorKey(_ position: HeldPosition?) -> [String] {
+        switch position {
+        case .reading(let readAt, let meterID, let kind, let basis, let storage, let tariff):
+            ["r", "\(readAt.microsecondsSinceEpoch)", "\(meterID)", "\(kind)", "\(basis)", "\(storage)", "\(tariff)"]
+        case .day(let day, let meterID, let basis): ["d", day, "\(meterID)", "\(basis)"]
+        case nil: []
+        }
+    }
+
+    /// The held item a cursor key names (``cursorKey(_:)``), or `nil` for none.
+    /// - Throws: ``APIError`` `400` `bad_cursor_or_limit` for a key no held item can have.
+    static func heldPosition(_ key: [String]?) throws(APIError) -> HeldPosition? {
+        guard let key else { return nil }
+        let numbers = key.dropFirst(key.first == "d" ? 2 : 1).map { Int64($0) }
+        switch (key.first, numbers.count) {
+        case ("r", 6):
+            if let micros = numbers[0], let meterID = numbers[1], let kind = numbers[2].flatMap({ Int16(exactly: $0) }),
+                let basis = numbers[3].flatMap({ Int16(exactly: $0) }),
+                let storage = numbers[4].flatMap({ Int16(exactly: $0) }),
+                let tariff = numbers[5].flatMap({ Int16(exactly: $0) })
+            {
+                return .reading(
+                    readAt: Timestamp(microsecondsSinceEpoch: micros),
+                    meterID: meterID,
+                    kind: kind,
+                    basis: basis,
+                    storage: storage,
+                    tariff: tariff
+                )
+            }
+        case ("d", 2):
+            if CivilDate(iso: key[1]) != nil, let meterID = numbers[0],
+                let basis = numbers[1].flatMap({ Int16(exactly: $0) })
+            {
+                return .day(day: key[1], meterID: meterID, basis: basis)
+            }
+        default: break
+        }
+        throw .badRequest("bad_cursor_or_limit")
+    }
 
     struct PageRequest {
         var cursor: Int64

@@ -97,8 +97,8 @@ struct BillingPageResponse: ResponseEncodable, Sendable {
     }
 }
 
-/// `GET /meters/v1/verification-expired`: `{"as_of":"YYYY-MM-DD","meters":[…]}`.
-struct ExpiredMetersResponse: ResponseEncodable, Sendable {
+/// `GET /meters/v1/verification-expired`: `{"as_of":"YYYY-MM-DD","meters":[…],"next_cursor":…}` (see ``Page``).
+struct ExpiredMetersResponse: Encodable, Sendable {
     struct Meter: Encodable, Sendable {
         var `protocol`: String
         var meter: String
@@ -113,14 +113,17 @@ struct ExpiredMetersResponse: ResponseEncodable, Sendable {
 
     var asOf: String
     var meters: [Meter]
+    @ExplicitNull var nextCursor: String?
 
     enum CodingKeys: String, CodingKey {
         case meters
         case asOf = "as_of"
+        case nextCursor = "next_cursor"
     }
 
-    init(asOf date: CivilDate, meters: [ExpiredMeter]) {
+    init(asOf date: CivilDate, meters: [ExpiredMeter], nextCursor: String? = nil) {
         self.asOf = date.description
+        self.nextCursor = nextCursor
         self.meters = meters.map {
             Meter(
                 protocol: $0.protocol.rawValue,
@@ -132,8 +135,9 @@ struct ExpiredMetersResponse: ResponseEncodable, Sendable {
     }
 }
 
-/// `GET /review/v1/held`: `{"held":[…]}`, a reading with `read_at` and `kind`, a day with `day`.
-struct HeldResponse: ResponseEncodable, Sendable {
+/// `GET /review/v1/held`: `{"held":[…],"next_cursor":…}` (see ``Page``), a reading with `read_at` and `kind`, a day
+/// with `day`.
+struct HeldResponse: Encodable, Sendable {
     struct Item: Encodable, Sendable {
         var `protocol`: String
         var meter: String
@@ -174,8 +178,15 @@ struct HeldResponse: ResponseEncodable, Sendable {
     }
 
     var held: [Item]
+    @ExplicitNull var nextCursor: String?
 
-    init(_ items: [HeldItem]) {
+    enum CodingKeys: String, CodingKey {
+        case held
+        case nextCursor = "next_cursor"
+    }
+
+    init(_ items: [HeldItem], nextCursor: String? = nil) {
         self.held = items.map(Item.init)
+        self.nextCursor = nextCursor
     }
 }

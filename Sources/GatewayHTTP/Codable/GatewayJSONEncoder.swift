@@ -36,6 +36,18 @@ public struct GatewayJSONEncoder: ResponseEncoder, Sendable {
         )
     }
 
+    /// Encodes a value as the JSON body of a `201 Created` response: what a `POST` that created a record answers.
+    /// - Parameters:
+    ///   - value: The response value.
+    ///   - location: The path of what was created, sent as `Location`, or `nil` when it has no address of its own.
+    /// - Returns: The response.
+    /// - Throws: `EncodingError` when the value cannot be encoded (a non-finite number).
+    func created(_ value: some Encodable, location: String? = nil) throws -> Response {
+        var response = try self.response(value, status: .created)
+        if let location { response.headers[.location] = location }
+        return response
+    }
+
     /// The compact JSON text of a value, without the trailing newline (the `billing export` and `decode` commands
     /// print it). ``ExactDecimal``s are written as exact JSON numbers.
     /// - Parameter value: The value.

@@ -8,13 +8,27 @@ extension DispatchAPI {
     /// - Parameter group: The `dispatch/v1/outages` group of the router.
     func registerOutages(on group: RouterGroup<GatewayRequestContext>, store: DispatchStore) {
         group.add(middleware: AuthenticationMiddleware(credentials, requiring: .supervisor))
-        group.get { request, _ -> OutageListResponse in
+        group.get { request, _ -> Response in
+            let page = try Page(request, list: "outages", keyCount: 1...1)
             let district = request.uri.queryParameters["district"].map(String.init)
-            return OutageListResponse(
-                outages: try await store.currentOutages(district: district).map(OutageDetail.init)
+            var afterOutage: Int64?
+            if let key = page.after {
+                guard let id = Int64(key[0]) else { throw APIError.badRequest("bad_cursor_or_limit") }
+                afterOutage = id
+            }
+            let rows = try await store.currentOutages(
+                district: district,
+                afterOutage: afterOutage,
+                limit: page.limit + 1
+            )
+            let (outages, next) = page.slice(rows, list: "outages") { ["\($0.id)"] }
+            return try Page.response(
+                OutageListResponse(outages: outages.map(OutageDetail.init), nextCursor: next),
+                nextCursor: next,
+                for: request
             )
         }
-        group.post { request, context -> OutageResponse in
+        group.post { request, context -> Response in
             let body = try await request.decodeJSON(
                 as: OutageRequest.self,
                 context: context,
@@ -34,7 +48,7 @@ extension DispatchAPI {
                     reason: body.reason,
                     by: try context.actor()
                 )
-                return OutageResponse(outageID: id)
+                return try GatewayJSONEncoder().created(OutageResponse(outageID: id))
             } catch let refusal as PlannedOutagePolicy.Refusal {
                 let code = refusal.reason == .emptyWindow ? "bad_outage" : refusal.reason.rawValue
                 throw APIError.badRequest(code, message: refusal.message)
@@ -133,7 +147,13 @@ struct OutageDetail: ResponseEncodable, Sendable {
     }
 }
 
-/// `GET /dispatch/v1/outages`: `{"outages":[…]}`.
-struct OutageListResponse: ResponseEncodable, Sendable {
+/// `GET /dispatch/v1/outages`: `{"outages":[…],"next_cursor":…}` (see ``Page``).
+struct OutageListResponse: Encodable, Sendable {
     var outages: [OutageDetail]
+    @ExplicitNull var nextCursor: String?
+
+    enum CodingKeys: String, CodingKey {
+        case outages
+        case nextCursor = "next_cursor"
+    }
 }

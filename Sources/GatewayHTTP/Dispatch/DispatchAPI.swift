@@ -10,22 +10,27 @@ public import PostgresSink
 /// The actor of every event and the announcer or canceller of an outage is the credential's name. Request bodies
 /// carry no actor; an `actor` or `announced_by` member a client still sends is ignored.
 ///
-/// * `GET /dispatch/v1/tickets?priority=P0&district=D&due_before=ISO&include_closed=true` — most urgent first.
+/// * `GET /dispatch/v1/tickets?priority=P0&district=D&due_before=ISO&include_closed=true&limit=N&cursor=C` — most
+///   urgent first (priority, next pending deadline, id).
 /// * `GET /dispatch/v1/tickets/{id}` — the ticket, its events and the household file.
 /// * `POST /dispatch/v1/tickets/{id}/steps` `{"step":"acknowledged","note":"…"}` — one lifecycle step.
 /// * `POST /dispatch/v1/tickets/{id}/notes` `{"note":"…"}`.
 ///
-///   A step and a note answer with the event's `TicketEventMessage` (GatewayDomain), the JSON NOTIFY and the MQTT
-///   dispatch topic carry; the ticket's `events` are those messages too.
+///   A step and a note answer `201` with the event's `TicketEventMessage` (GatewayDomain), the JSON NOTIFY and the
+///   MQTT dispatch topic carry; the ticket's `events` are those messages too.
 /// * `POST /dispatch/v1/tickets` `{"protocol","meter","reporter","note","condition"}` — a hotline ticket
-///   (condition defaults to `gas_smell_reported`, P0).
-/// * `POST /dispatch/v1/inspections` `{"protocol","meter","date","inspector","result","note"}`.
+///   (condition defaults to `gas_smell_reported`, P0): `201` and `Location: /dispatch/v1/tickets/{id}` when it
+///   opened one, `200` (same body and `Location`) when the meter already had an active ticket of that condition.
+/// * `POST /dispatch/v1/inspections` `{"protocol","meter","date","inspector","result","note"}`: `201`.
+///
+/// Every list (tickets, outages, inspections due) is paginated the same way: `limit` and `cursor` in, `next_cursor`
+/// and a `Link: <…>; rel="next"` header out (see ``Page``).
 /// * `GET /dispatch/v1/reports/sla?from=ISO&to=ISO` and `GET /dispatch/v1/reports/inspections-due?as_of=DATE`.
 ///
 /// Supervisor:
 /// * `GET /dispatch/v1/outages?district=D` — outages not yet ended, cancelled ones included.
 /// * `POST /dispatch/v1/outages` `{"district","starts_at","ends_at","reason"}` — at most `dispatch.max_outage_hours`
-///   long, not ending in the past.
+///   long, not ending in the past: `201`.
 /// * `POST /dispatch/v1/outages/{id}/cancel` `{"reason":"…"}` — cancels it at once; it explains no further alarm.
 ///
 /// Failures are ``APIError``s: `400` (`bad_priority`, `bad_due_before`, `bad_id`, `bad_step`, `bad_note`,
@@ -70,7 +75,8 @@ public struct DispatchAPI: Sendable {
         let nonResidential = nonResidentialMonths
         let group = router.group("dispatch/v1")
             .add(middleware: AuthenticationMiddleware(credentials, requiring: .dispatch))
-        group.get("tickets") { request, _ -> TicketListResponse in
+        group.get("tickets") { request, _ -> Response in
+            let page = try Page(request, list: "tickets", keyCount: 1...1)
             let query = request.uri.queryParameters
             var filter = TicketFilter()
             if let text = query["priority"] {
@@ -84,8 +90,22 @@ public struct DispatchAPI: Sendable {
                 guard let at = Timestamp(iso: text) else { throw APIError.badRequest("bad_due_before") }
                 filter.dueBefore = at
             }
-            filter.includeClosed = query["include_closed"] == "true"
-            return TicketListResponse(tickets: try await store.tickets(filter).map(TicketResponse.init))
+            switch query["include_closed"] {
+            case nil, "false": filter.includeClosed = false
+            case "true": filter.includeClosed = true
+            default: throw APIError.badRequest("bad_include_closed", message: "include_closed must be true or false")
+            }
+            filter.limit = page.limit + 1
+            if let after = page.after {
+                guard let id = Int64(after[0]) else { throw APIError.badRequest("bad_cursor_or_limit") }
+                filter.afterTicket = id
+            }
+            let (tickets, next) = page.slice(try await store.tickets(filter), list: "tickets") { ["\($0.id)"] }
+            return try Page.response(
+                TicketListResponse(tickets: tickets.map(TicketResponse.init), nextCursor: next),
+                nextCursor: next,
+                for: request
+            )
         }
         group.get("tickets/{id}") { _, context -> TicketDetailResponse in
             let id = try Self.ticketID(context)
@@ -96,30 +116,34 @@ public struct DispatchAPI: Sendable {
                 household: HouseholdResponse(found.household)
             )
         }
-        group.post("tickets/{id}/steps") { request, context -> TicketEventRecordedResponse in
+        group.post("tickets/{id}/steps") { request, context -> Response in
             let id = try Self.ticketID(context)
             let body = try await request.decodeJSON(as: StepRequest.self, context: context, orRefuseWith: "bad_step")
             guard let step = TicketStep(rawValue: body.step) else { throw APIError.badRequest("bad_step") }
             do {
-                return TicketEventRecordedResponse(
-                    try await store.advanceTicket(id, to: step, actor: try context.actor(), note: body.note)
+                return try GatewayJSONEncoder().created(
+                    TicketEventRecordedResponse(
+                        try await store.advanceTicket(id, to: step, actor: try context.actor(), note: body.note)
+                    )
                 )
             } catch let error as PostgresError where error.code == .invalidArgument {
                 throw APIError(.conflict, "step_not_allowed", message: error.message)
             }
         }
-        group.post("tickets/{id}/notes") { request, context -> TicketEventRecordedResponse in
+        group.post("tickets/{id}/notes") { request, context -> Response in
             let id = try Self.ticketID(context)
             let body = try await request.decodeJSON(as: NoteRequest.self, context: context, orRefuseWith: "bad_note")
             do {
-                return TicketEventRecordedResponse(
-                    try await store.noteTicket(id, actor: try context.actor(), note: body.note)
+                return try GatewayJSONEncoder().created(
+                    TicketEventRecordedResponse(
+                        try await store.noteTicket(id, actor: try context.actor(), note: body.note)
+                    )
                 )
             } catch let error as PostgresError where error.code == .invalidArgument {
                 throw APIError.notFound("no_such_ticket", message: error.message)
             }
         }
-        group.post("tickets") { request, context -> ManualTicketResponse in
+        group.post("tickets") { request, context -> Response in
             let body = try await request.decodeJSON(
                 as: ManualTicketRequest.self,
                 context: context,
@@ -136,13 +160,16 @@ public struct DispatchAPI: Sendable {
                     actor: try context.actor(),
                     note: body.note
                 )
-                return ManualTicketResponse(ticketID: result.ticketID, opened: result.opened)
+                let body = ManualTicketResponse(ticketID: result.ticketID, opened: result.opened)
+                var response = try GatewayJSONEncoder().response(body, status: result.opened ? .created : .ok)
+                response.headers[.location] = "/dispatch/v1/tickets/\(result.ticketID)"
+                return response
             } catch let error as PostgresError where error.code == .invalidArgument {
                 throw APIError.notFound("no_such_meter", message: error.message)
             }
         }
         registerOutages(on: router.group("dispatch/v1/outages"), store: store)
-        group.post("inspections") { request, context -> RecordedResponse in
+        group.post("inspections") { request, context -> Response in
             let body = try await request.decodeJSON(
                 as: InspectionRequest.self,
                 context: context,
@@ -160,7 +187,7 @@ public struct DispatchAPI: Sendable {
                     note: body.note,
                     recordedBy: try context.actor()
                 )
-                return RecordedResponse()
+                return try GatewayJSONEncoder().created(RecordedResponse())
             } catch let error as PostgresError where error.code == .invalidArgument {
                 throw APIError.notFound("no_such_meter", message: error.message)
             }
@@ -172,18 +199,32 @@ public struct DispatchAPI: Sendable {
             else { throw APIError.badRequest("bad_period") }
             return SLAReportResponse(try await store.slaReport(from: from, to: to))
         }
-        group.get("reports/inspections-due") { request, _ -> InspectionsDueResponse in
+        group.get("reports/inspections-due") { request, _ -> Response in
+            let page = try Page(request, list: "inspections-due", keyCount: 3...3)
             let text = request.uri.queryParameters["as_of"].map(String.init) ?? ""
             guard let date = text.isEmpty ? BillingAPI.today : CivilDate(iso: text) else {
                 throw APIError.badRequest("bad_date")
             }
-            let due = try await inspections.inspectionsDue(
+            var after: (due: CivilDate, protocol: FrameProtocol, address: String)?
+            if let key = page.after {
+                guard let due = CivilDate(iso: key[0]), let source = FrameProtocol(rawValue: key[1]) else {
+                    throw APIError.badRequest("bad_cursor_or_limit")
+                }
+                after = (due, source, key[2])
+            }
+            let rows = try await inspections.inspectionsDue(
                 asOf: date,
                 residentialMonths: residential,
                 nonResidentialMonths: nonResidential,
-                limit: 5000
+                limit: page.limit + 1,
+                after: after
             )
-            return InspectionsDueResponse(asOf: date, due: due)
+            let (due, next) = page.slice(rows, list: "inspections-due") { [$0.dueOn, $0.protocol.rawValue, $0.meter] }
+            return try Page.response(
+                InspectionsDueResponse(asOf: date, due: due, nextCursor: next),
+                nextCursor: next,
+                for: request
+            )
         }
     }
 

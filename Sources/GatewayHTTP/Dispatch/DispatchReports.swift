@@ -66,7 +66,7 @@ struct SLAReportResponse: ResponseEncodable, Sendable {
 }
 
 /// `GET /dispatch/v1/reports/inspections-due`: `{"as_of":"YYYY-MM-DD","due":[…]}`.
-struct InspectionsDueResponse: ResponseEncodable, Sendable {
+struct InspectionsDueResponse: Encodable, Sendable {
     struct Item: Encodable, Sendable {
         var `protocol`: String
         var meter: String
@@ -85,14 +85,17 @@ struct InspectionsDueResponse: ResponseEncodable, Sendable {
 
     var asOf: String
     var due: [Item]
+    @ExplicitNull var nextCursor: String?
 
     enum CodingKeys: String, CodingKey {
         case due
         case asOf = "as_of"
+        case nextCursor = "next_cursor"
     }
 
-    init(asOf date: CivilDate, due: [InspectionDue]) {
+    init(asOf date: CivilDate, due: [InspectionDue], nextCursor: String? = nil) {
         self.asOf = date.description
+        self.nextCursor = nextCursor
         self.due = due.map {
             Item(
                 protocol: $0.protocol.rawValue,

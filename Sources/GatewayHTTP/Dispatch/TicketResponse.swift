@@ -111,9 +111,15 @@ struct TicketResponse: Encodable, Sendable {
     }
 }
 
-/// `GET /dispatch/v1/tickets`: `{"tickets":[…]}`, most urgent first.
-struct TicketListResponse: ResponseEncodable, Sendable {
+/// `GET /dispatch/v1/tickets`: `{"tickets":[…],"next_cursor":…}`, most urgent first (see ``Page``).
+struct TicketListResponse: Encodable, Sendable {
     var tickets: [TicketResponse]
+    @ExplicitNull var nextCursor: String?
+
+    enum CodingKeys: String, CodingKey {
+        case tickets
+        case nextCursor = "next_cursor"
+    }
 }
 
 /// `GET /dispatch/v1/tickets/{id}`: `{"ticket":{…},"events":[…],"household":{…}}`, each event the

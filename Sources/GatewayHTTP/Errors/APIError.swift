@@ -51,8 +51,10 @@ public struct APIError: HTTPResponseError, Sendable, Equatable {
     /// * ``APIError``: itself.
     /// * `PostgresError` (the store failed): `503 Service Unavailable`, code `database_unavailable`, retryable,
     ///   when retrying may succeed (connection lost or refused, serialization failure, statement timeout, server
-    ///   shutting down); else `500 Internal Server Error`, code `database_error`. The database's message is not
-    ///   sent; it is logged.
+    ///   shutting down); `400 Bad Request`, code `bad_value`, for a value that cannot be stored (a NUL character in
+    ///   a text, refused before it is sent; SQLSTATE class `22`, data exception, e.g. a number out of range), which
+    ///   only a request's own values cause; else `500 Internal Server Error`, code `database_error`. The database's
+    ///   message is not sent; it is logged.
     /// * Hummingbird's errors (no such route, body too large): their status, the code named after it
     ///   (`not_found`, `content_too_large`).
     /// * Anything else: `500 Internal Server Error`, code `internal_error`.
@@ -68,6 +70,8 @@ public struct APIError: HTTPResponseError, Sendable, Equatable {
                 message: "the database is unavailable; retry later",
                 isRetryable: true
             )
+        case let error as PostgresError where error.code == .invalidArgument || error.sqlState?.hasPrefix("22") == true:
+            self.init(.badRequest, "bad_value", message: "a value of the request cannot be stored")
         case is PostgresError:
             self.init(.internalServerError, "database_error", message: "the database refused the request")
         case let error as HTTPError:

@@ -7,19 +7,21 @@ public import ServiceLifecycle
 /// dispatch APIs when given, on one Hummingbird server.
 ///
 /// * `GET /healthz`, `GET /readyz`: plain-text probes (see ``makeRouter(readiness:metrics:)``), open.
+/// * `GET /openapi.json`: the OpenAPI 3.1 document of every route here (``OpenAPIDocument``), open.
 /// * `GET /metrics`: the Prometheus text format (``MetricsExport``), families named `meter_gateway_…` with `# HELP`
 ///   and `# TYPE`, open: counters, gauges and histograms of the gateway itself (frames, batches, queues, connections,
 ///   tickets by priority, HTTP request durations), never a meter address, a household's data or a secret.
 /// * ``BillingAPI``: `/billing/v1/…` and `/meters/v1/…` (role `billing`), `/review/v1/…` (role `review`).
 /// * ``DispatchAPI``: `/dispatch/v1/…` (role `dispatch`; planned outages `supervisor`).
 ///
-/// Every route but the three open ones is behind ``AuthenticationMiddleware``: a named ``Credential`` with the
+/// Every route but the four open ones is behind ``AuthenticationMiddleware``: a named ``Credential`` with the
 /// route's ``Role``.
 ///
 /// With ``HTTPServerTLS`` the server speaks HTTPS only (HTTP/1.1 in TLS 1.2 or later), optionally requiring client
 /// certificates.
 ///
-/// Every failure of a JSON route is answered with one body, `{"error":{"code":…,"message":…}}` (see ``APIError``).
+/// Every failure is answered with one JSON body, `{"error":{"code":…,"message":…}}` (see ``APIError``), an unknown
+/// route included; every list is paginated the same way (``Page``).
 /// The closures are called on Hummingbird's event loops; they must be cheap and thread-safe (atomics).
 public struct GatewayHTTPServer: Service {
     private let application: Application<RouterResponder<GatewayRequestContext>>
@@ -64,7 +66,7 @@ public struct GatewayHTTPServer: Service {
     ///   - readiness: Why the gateway cannot accept and store frames now; empty when it can.
     ///   - metrics: The gateway's registry (see ``init(host:port:tls:logger:readiness:metrics:billing:dispatch:)``);
     ///     a new, empty one by default.
-    /// - Returns: A router serving `/healthz`, `/readyz` and `/metrics`.
+    /// - Returns: A router serving `/healthz`, `/readyz`, `/metrics` and `/openapi.json`.
     public static func makeRouter(
         readiness: @escaping @Sendable () -> [String],
         metrics: MetricsExport = MetricsExport()
@@ -76,6 +78,7 @@ public struct GatewayHTTPServer: Service {
         router.add(middleware: APIErrorMiddleware())
         HealthRoutes(readiness: readiness).register(on: router)
         MetricsRoutes(metrics: metrics).register(on: router)
+        OpenAPIRoutes().register(on: router)
         return router
     }
 

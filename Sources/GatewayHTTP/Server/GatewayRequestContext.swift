@@ -7,7 +7,7 @@ public struct GatewayRequestContext: RequestContext {
     public var coreContext: CoreRequestContextStorage
 
     /// The authenticated credential; `nil` before ``AuthenticationMiddleware`` ran, and on the open routes
-    /// (`/healthz`, `/readyz`, `/metrics`).
+    /// (`/healthz`, `/readyz`, `/metrics`, `/openapi.json`).
     public var credential: Credential?
 
     /// Creates the context for one request.

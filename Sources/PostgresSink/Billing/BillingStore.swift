@@ -76,6 +76,17 @@ public struct HeldItem: Sendable, Equatable {
     /// Which key protected a held reading (`default`: a manufacturer's published default key); `nil` when none did,
     /// and for a held day.
     public var keySource: KeySource? = nil
+    /// Where the item stands in the held list, to continue after it; `nil` when made by hand.
+    public var position: HeldPosition? = nil
+}
+
+/// The key of a held item in the order of ``BillingStore/heldForReview(after:limit:)``: the readings by
+/// (read time, meter id, kind, basis, storage, tariff), then the days by (day, meter id, basis).
+public enum HeldPosition: Sendable, Equatable {
+    /// A held reading's key.
+    case reading(readAt: Timestamp, meterID: Int64, kind: Int16, basis: Int16, storage: Int16, tariff: Int16)
+    /// A held day's key; `day` is `YYYY-MM-DD`.
+    case day(day: String, meterID: Int64, basis: Int16)
 }
 
 /// A meter whose verification has expired.
@@ -117,29 +128,54 @@ public struct BillingStore: Sendable {
         }
     }
 
-    /// Readings and days held for review, oldest first.
-    /// - Parameter limit: At most this many of each.
+    /// Readings and days held for review: the readings oldest first, then the days oldest first, each with its
+    /// ``HeldPosition`` to continue after.
+    /// - Parameters:
+    ///   - after: Continue after this item (a page's keyset cursor), or `nil` from the start.
+    ///   - limit: At most this many items in all.
     /// - Returns: Held readings, then held days.
     /// - Throws: ``PostgresError``.
-    public func heldForReview(limit: Int) async throws -> [HeldItem] {
+    public func heldForReview(after: HeldPosition? = nil, limit: Int) async throws -> [HeldItem] {
         try await database.withConnection { connection in
-            let readings = try connection.rows(BillingSQL.heldReadings, [limit]).map { row in
-                let readAt = try row.decode(3, as: Timestamp.self)
-                guard let kind = ReadingKind(rawValue: try row.decode(4)) else {
-                    throw PostgresError(code: .unexpectedResult, message: "column 4 is not a reading kind")
-                }
-                return HeldItem(
-                    protocol: try row.decode(0),
-                    meter: try row.decode(1),
-                    basis: try Self.basis(row, 2),
-                    target: .reading(readAt: readAt, kind: kind),
-                    volumeMillilitres: try row.decode(5),
-                    reasons: try row.decode(6, as: [String]?.self) ?? [],
-                    protection: try ProtectionLevel(storedCode: row.decode(7), column: 7),
-                    keySource: try row.decode(8, as: String?.self).flatMap { KeySource(code: $0) }
-                )
+            var readings: [HeldItem] = []
+            var readingKey: [(any PostgresEncodable)?] = [nil, nil, nil, nil, nil, nil]
+            var isPastReadings = false
+            switch after {
+            case .reading(let readAt, let meterID, let kind, let basis, let storage, let tariff):
+                readingKey = [readAt, meterID, kind, basis, storage, tariff]
+            case .day: isPastReadings = true
+            case nil: break
             }
-            let days = try connection.rows(BillingSQL.heldDays, [limit]).map { row in
+            if !isPastReadings {
+                readings = try connection.rows(BillingSQL.heldReadings, [limit] + readingKey).map { row in
+                    let readAt = try row.decode(3, as: Timestamp.self)
+                    guard let kind = ReadingKind(rawValue: try row.decode(4)) else {
+                        throw PostgresError(code: .unexpectedResult, message: "column 4 is not a reading kind")
+                    }
+                    return HeldItem(
+                        protocol: try row.decode(0),
+                        meter: try row.decode(1),
+                        basis: try Self.basis(row, 2),
+                        target: .reading(readAt: readAt, kind: kind),
+                        volumeMillilitres: try row.decode(5),
+                        reasons: try row.decode(6, as: [String]?.self) ?? [],
+                        protection: try ProtectionLevel(storedCode: row.decode(7), column: 7),
+                        keySource: try row.decode(8, as: String?.self).flatMap { KeySource(code: $0) },
+                        position: .reading(
+                            readAt: try row.decode(9),
+                            meterID: try row.decode(10),
+                            kind: try row.decode(11),
+                            basis: try row.decode(12),
+                            storage: try row.decode(13),
+                            tariff: try row.decode(14)
+                        )
+                    )
+                }
+            }
+            guard readings.count < limit else { return readings }
+            var dayKey: [(any PostgresEncodable)?] = [nil, nil, nil]
+            if case .day(let day, let meterID, let basis) = after { dayKey = [day, meterID, basis] }
+            let days = try connection.rows(BillingSQL.heldDays, [limit - readings.count] + dayKey).map { row in
                 HeldItem(
                     protocol: try row.decode(0),
                     meter: try row.decode(1),
@@ -147,7 +183,8 @@ public struct BillingStore: Sendable {
                     target: .day(try row.decode(3)),
                     volumeMillilitres: try row.decode(4),
                     reasons: try row.decode(5, as: [String]?.self) ?? [],
-                    protection: try ProtectionLevel(storedCode: row.decode(6), column: 6)
+                    protection: try ProtectionLevel(storedCode: row.decode(6), column: 6),
+                    position: .day(day: try row.decode(7), meterID: try row.decode(8), basis: try row.decode(9))
                 )
             }
             return readings + days
@@ -210,12 +247,22 @@ public struct BillingStore: Sendable {
     }
 
     /// Meters whose verification expired on or before `date`.
-    /// - Parameter date: `YYYY-MM-DD`.
-    /// - Returns: The meters, soonest expired first.
+    /// - Parameters:
+    ///   - date: `YYYY-MM-DD`.
+    ///   - after: Continue after this meter in the order (expiry date, protocol, address): a page's keyset cursor;
+    ///     `nil` from the start.
+    ///   - limit: At most this many.
+    /// - Returns: The meters, soonest expired first, then by protocol and address.
     /// - Throws: ``PostgresError``.
-    public func expiredMeters(asOf date: CivilDate) async throws -> [ExpiredMeter] {
-        try await database.withConnection { connection in
-            try connection.rows(BillingSQL.expiredMeters, [date.description]).map { row in
+    public func expiredMeters(
+        asOf date: CivilDate,
+        after: (expiresOn: CivilDate, protocol: FrameProtocol, address: String)? = nil,
+        limit: Int = 1_000_000
+    ) async throws -> [ExpiredMeter] {
+        let key = after.map { ($0.expiresOn.description, $0.protocol.rawValue, $0.address) }
+        return try await database.withConnection { connection in
+            try connection.rows(BillingSQL.expiredMeters, [date.description, key?.0, key?.1, key?.2, limit]).map {
+                row in
                 ExpiredMeter(
                     protocol: try row.decode(0),
                     meter: try row.decode(1),
@@ -291,25 +338,33 @@ enum BillingSQL {
         LIMIT $2::integer
         """
 
-    /// Held readings in (read_at, meter_id) order, from `held_readings` (v19: kept equal to `quality = 2` by
-    /// triggers, so validation's updates stay HOT); the join re-checks the quality.
+    /// Held readings in (read_at, meter_id, kind, basis, storage, tariff) order, from `held_readings` (v19: kept
+    /// equal to `quality = 2` by triggers, so validation's updates stay HOT); the join re-checks the quality. $1
+    /// limit; $2 … $7 continue after this key (all NULL: from the start). Columns 9 … 14 are the row's key.
     static let heldReadings = """
         SELECT m.protocol, m.address, r.basis, \(WriterSQL.epochMicros("r.read_at")), r.kind, r.volume_ml, r.reasons,
-            r.protection::text, r.key_source
+            r.protection::text, r.key_source,
+            \(WriterSQL.epochMicros("h.read_at")), h.meter_id, h.kind, h.basis, h.storage, h.tariff
         FROM held_readings h
         JOIN readings r ON r.meter_id = h.meter_id AND r.read_at = h.read_at AND r.kind = h.kind
             AND r.basis = h.basis AND r.storage = h.storage AND r.tariff = h.tariff
         JOIN meters m ON m.id = r.meter_id
         WHERE r.quality = 2
-        ORDER BY h.read_at, h.meter_id
+            AND ($2::bigint IS NULL OR (h.read_at, h.meter_id, h.kind, h.basis, h.storage, h.tariff)
+                > (\(ValidationSQL.instant("$2")), $3::bigint, $4::smallint, $5::smallint, $6::smallint, $7::smallint))
+        ORDER BY h.read_at, h.meter_id, h.kind, h.basis, h.storage, h.tariff
         LIMIT $1::integer
         """
 
+    /// Held days in (day, meter_id, basis) order: $1 limit; $2 … $4 continue after this key (all NULL: from the
+    /// start). Columns 7 … 9 are the row's key.
     static let heldDays = """
-        SELECT m.protocol, m.address, d.basis, d.day::text, d.volume_ml, d.reasons, d.protection::text
+        SELECT m.protocol, m.address, d.basis, d.day::text, d.volume_ml, d.reasons, d.protection::text,
+            d.day::text, d.meter_id, d.basis
         FROM daily_reads d JOIN meters m ON m.id = d.meter_id
         WHERE d.quality = 2
-        ORDER BY d.day, d.meter_id
+            AND ($2::date IS NULL OR (d.day, d.meter_id, d.basis) > ($2::date, $3::bigint, $4::smallint))
+        ORDER BY d.day, d.meter_id, d.basis
         LIMIT $1::integer
         """
 
@@ -337,9 +392,13 @@ enum BillingSQL {
         SELECT \(WriterSQL.epochMicros("held.day_start")) FROM held, recorded
         """
 
+    /// $1 as of; $2, $3, $4: continue after this expiry date, protocol and address (all NULL: from the start); $5
+    /// limit.
     static let expiredMeters = """
         SELECT protocol, address, district, verification_expires_on::text FROM meters
         WHERE verification_expires_on <= $1::date
+            AND ($2::date IS NULL OR (verification_expires_on, protocol, address) > ($2::date, $3::text, $4::text))
         ORDER BY verification_expires_on, protocol, address
+        LIMIT $5::integer
         """
 }

@@ -116,7 +116,12 @@ public struct TicketFilter: Sendable, Equatable {
     public var dueBefore: Timestamp?
     /// Include resolved and closed tickets.
     public var includeClosed = false
+    /// At most this many tickets.
     public var limit = 500
+    /// Only tickets after this one in the list's order (priority, next pending deadline, id), as that ticket stands
+    /// now: the keyset cursor of a paginated list. A ticket whose priority or next deadline changes between two pages
+    /// moves in the order, as it would in a fresh list.
+    public var afterTicket: Int64?
 
     public init() {}
 }

@@ -168,15 +168,23 @@ enum DispatchSQL {
         ORDER BY t.priority
         """
 
-    /// $1 priority, $2 district, $3 due before (µs), $4 include closed, $5 limit.
+    /// $1 priority, $2 district, $3 due before (µs), $4 include closed, $5 limit, $6 the ticket to continue after
+    /// (NULL: from the start) in the list's order: priority, next pending deadline (none last), id.
     static let list = """
+        WITH after AS (
+            SELECT t.priority, coalesce(\(nextDeadline), 'infinity'::timestamptz) AS due, t.id
+            FROM repair_tickets t WHERE t.id = $6::bigint
+        )
         SELECT \(ticketColumns)
         FROM repair_tickets t JOIN meters m ON m.id = t.meter_id
         WHERE ($4::boolean OR t.status IN \(active))
             AND ($1::text IS NULL OR t.priority = $1)
             AND ($2::text IS NULL OR m.district = $2)
             AND ($3::bigint IS NULL OR \(nextDeadline) < \(ValidationSQL.instant("$3")))
-        ORDER BY t.priority, \(nextDeadline) NULLS LAST, t.id
+            AND ($6::bigint IS NULL
+                OR (t.priority, coalesce(\(nextDeadline), 'infinity'::timestamptz), t.id)
+                    > (SELECT priority, due, id FROM after))
+        ORDER BY t.priority, coalesce(\(nextDeadline), 'infinity'::timestamptz), t.id
         LIMIT $5::integer
         """
 
@@ -207,7 +215,8 @@ enum DispatchSQL {
         ORDER BY 1, 2
         """
 
-    /// $1 as of, $2 residential months, $3 non-residential months, $4 limit.
+    /// $1 as of, $2 residential months, $3 non-residential months, $4 limit; $5, $6, $7: continue after this due
+    /// date, protocol and address (all NULL: from the start).
     static let inspectionsDue = """
         SELECT * FROM (
             SELECT m.protocol, m.address, m.district, coalesce(m.customer_class, 'residential') AS customer,
@@ -220,6 +229,7 @@ enum DispatchSQL {
                 AS last ON true
         ) AS d
         WHERE due <= $1::date
+            AND ($5::date IS NULL OR (due, protocol, address) > ($5::date, $6::text, $7::text))
         ORDER BY due, protocol, address
         LIMIT $4::integer
         """
@@ -325,11 +335,15 @@ extension DispatchSQL {
         RETURNING \(outageColumns)
         """
 
-    /// Outages whose window ends after $1 (µs), cancelled ones included, by start: $2 district or NULL for all.
+    /// Outages whose window ends after $1 (µs), cancelled ones included, by start: $2 district or NULL for all; $3
+    /// continue after this outage in (start, id) order (NULL: from the start); $4 limit.
     static let outages = """
         SELECT \(outageColumns) FROM planned_outages
         WHERE ends_at > \(ValidationSQL.instant("$1")) AND ($2::text IS NULL OR district = $2)
+            AND ($3::bigint IS NULL
+                OR (starts_at, id) > (SELECT o.starts_at, o.id FROM planned_outages o WHERE o.id = $3::bigint))
         ORDER BY starts_at, id
+        LIMIT $4::integer
         """
 
     /// $1 name, $2 value.

@@ -100,14 +100,21 @@ extension DispatchStore {
         return cancelled
     }
 
-    /// The outages whose window has not ended, cancelled ones included, by start.
-    /// - Parameter district: Only this district, or `nil` for all.
+    /// The outages whose window has not ended, cancelled ones included, by start (then id).
+    /// - Parameters:
+    ///   - district: Only this district, or `nil` for all.
+    ///   - afterOutage: Continue after this outage in that order (a page's keyset cursor), or `nil` from the start.
+    ///   - limit: At most this many.
     /// - Returns: The outages.
     /// - Throws: ``PostgresError``.
-    public func currentOutages(district: String? = nil) async throws -> [PlannedOutage] {
+    public func currentOutages(
+        district: String? = nil,
+        afterOutage: Int64? = nil,
+        limit: Int = 10_000
+    ) async throws -> [PlannedOutage] {
         let now = clock()
         return try await database.withConnection { connection in
-            try connection.query(DispatchSQL.outages, [now, district], as: PlannedOutage.self)
+            try connection.query(DispatchSQL.outages, [now, district, afterOutage, limit], as: PlannedOutage.self)
         }
     }
 }

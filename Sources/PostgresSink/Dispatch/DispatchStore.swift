@@ -201,7 +201,10 @@ public struct DispatchStore: Sendable {
         try await database.withConnection { connection in
             try connection.query(
                 DispatchSQL.list,
-                [filter.priority, filter.district, filter.dueBefore, filter.includeClosed, filter.limit],
+                [
+                    filter.priority, filter.district, filter.dueBefore, filter.includeClosed, filter.limit,
+                    filter.afterTicket,
+                ],
                 as: DispatchTicket.self
             )
         }

@@ -20,18 +20,24 @@ public struct InspectionStore: Sendable {
     ///   - residentialMonths: Interval for residential customers.
     ///   - nonResidentialMonths: Interval for the others.
     ///   - limit: At most this many.
-    /// - Returns: The premises, earliest due first.
+    ///   - after: Continue after this premises in the order (due date, protocol, address): a page's keyset cursor;
+    ///     `nil` from the start.
+    /// - Returns: The premises, earliest due first, then by protocol and address.
     /// - Throws: ``PostgresError``.
     public func inspectionsDue(
         asOf date: CivilDate,
         residentialMonths: Int,
         nonResidentialMonths: Int,
-        limit: Int
+        limit: Int,
+        after: (due: CivilDate, protocol: FrameProtocol, address: String)? = nil
     ) async throws -> [InspectionDue] {
         try await database.withConnection { connection in
             try connection.query(
                 DispatchSQL.inspectionsDue,
-                [date.description, residentialMonths, nonResidentialMonths, limit],
+                [
+                    date.description, residentialMonths, nonResidentialMonths, limit, after?.due.description,
+                    after?.protocol.rawValue, after?.address,
+                ],
                 as: InspectionDue.self
             )
         }

@@ -189,7 +189,7 @@ struct DispatchEndToEndTests {
                         headers: auth,
                         body: ByteBuffer(string: #"{"step":"\#(step)","note":"crew 3 sent"}"#)
                     ) { response in
-                        #expect(response.status == .ok)
+                        #expect(response.status == .created)
                         return String(buffer: response.body)
                     }
                     stepAnswers.append(answer)

@@ -138,7 +138,7 @@ struct HTTPRolesEndToEndTests {
                 token: Self.token("sup-1"),
                 body: outage(hours: 1)
             )
-            #expect(announced.status == 200)
+            #expect(announced.status == 201)
             let db = try PostgresConnection.connect(conninfo: configuration.postgres.conninfo)
             defer { db.close() }
             #expect(try db.query("SELECT announced_by FROM planned_outages") == [["sup-1"]])

@@ -60,7 +60,8 @@ struct RoleAccessTests {
                     allowed: [.dispatch, .supervisor, .admin],
                     method: .post,
                     uri: { _ in "/dispatch/v1/tickets/\(hotline.ticketID)/steps" },
-                    body: { #"{"step":"\#(steps[$0])","actor":"not-me"}"# }
+                    body: { #"{"step":"\#(steps[$0])","actor":"not-me"}"# },
+                    passed: [.created]
                 ),
                 Call(
                     group: "hotline",
@@ -77,7 +78,8 @@ struct RoleAccessTests {
                     body: { _ in
                         #"{"district":"harbour","starts_at":"\#(now)","ends_at":"\#(now.adding(seconds: 600))","#
                             + #""reason":"valve swap"}"#
-                    }
+                    },
+                    passed: [.created]
                 ),
                 Call(
                     group: "outage cancel",

@@ -194,7 +194,7 @@ struct BillingAPITests {
                 headers: review,
                 body: ByteBuffer(string: decision)
             ) { response in
-                #expect(response.status == .ok)
+                #expect(response.status == .created)
             }
             // A second decision on the same read is refused: it is no longer held once revalidated.
             try await validateAll(writer)

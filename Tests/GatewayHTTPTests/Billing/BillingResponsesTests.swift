@@ -80,7 +80,7 @@ import Testing
                 + #""read_at":"2026-01-01T02:00:00Z","reasons":["clock_drift"],"volume_ml":16500000},"#
                 + #"{"basis":"converted","day":"2026-01-02","meter":"12","protection":"authenticated","#
                 + #""protocol":"mbus","reasons":[],"#
-                + #""volume_ml":5}]}"#
+                + #""volume_ml":5}],"next_cursor":null}"#
         )
     }
 
@@ -94,7 +94,7 @@ import Testing
             try GatewayJSONEncoder().text(ExpiredMetersResponse(asOf: date, meters: meters))
                 == #"{"as_of":"2026-03-01","meters":[{"district":null,"meter":"1","protocol":"native","#
                 + #""verification_expires_on":"2026-02-01"},{"district":"north","meter":"2","protocol":"mbus","#
-                + #""verification_expires_on":"2025-12-31"}]}"#
+                + #""verification_expires_on":"2025-12-31"}],"next_cursor":null}"#
         )
     }
 

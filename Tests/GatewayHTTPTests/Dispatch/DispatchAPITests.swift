@@ -83,7 +83,7 @@ struct DispatchAPITests {
                         + #""note":"smell"}"#  // "actor" is ignored: the credential took the call
                 )
             ) { response in
-                #expect(response.status == .ok)
+                #expect(response.status == .created)
                 let answer = try object(response.body)
                 #expect(answer["opened"] as? Bool == true)
                 ticketID = try #require(answer["ticket_id"] as? Int)
@@ -131,7 +131,7 @@ struct DispatchAPITests {
                 headers: auth,
                 body: ByteBuffer(string: #"{"step":"acknowledged","actor":"desk-9"}"#)
             ) { response in
-                #expect(response.status == .ok)
+                #expect(response.status == .created)
                 let answer = try object(response.body)
                 #expect(answer["event"] as? String == "acknowledged")
                 // The credential's name, not the body's "actor".
@@ -148,7 +148,7 @@ struct DispatchAPITests {
                 headers: auth,
                 body: ByteBuffer(string: #"{"note":"crew 3 on the way"}"#)
             ) { response in
-                #expect(response.status == .ok)
+                #expect(response.status == .created)
                 let answer = try object(response.body)
                 #expect(answer["event"] as? String == "note")
                 #expect(answer["actor"] as? String == "desk-3")
@@ -187,7 +187,7 @@ struct DispatchAPITests {
                         + #""result":"pass","recorded_by":"someone-else"}"#  // ignored: the credential records
                 )
             ) { response in
-                #expect(response.status == .ok)
+                #expect(response.status == .created)
                 #expect(String(buffer: response.body) == #"{"recorded":true}"# + "\n")
             }
             let audit = try PostgresConnection.connect(conninfo: database.conninfo)

@@ -44,8 +44,8 @@ import Testing
 
     @Test func ticketShowsEveryDeadlineAndOnlyTheStepsTaken() throws {
         #expect(
-            try GatewayJSONEncoder().text(TicketListResponse(tickets: [TicketResponse(ticket)]))
-                == #"{"tickets":["# + ticketJSON + "]}"
+            try GatewayJSONEncoder().text(TicketListResponse(tickets: [TicketResponse(ticket)], nextCursor: "Yw"))
+                == #"{"next_cursor":"Yw","tickets":["# + ticketJSON + "]}"
         )
         var reported = ticket
         reported.reporter = "hotline 4711"
@@ -192,7 +192,7 @@ import Testing
         #expect(
             try GatewayJSONEncoder().text(InspectionsDueResponse(asOf: date, due: due))
                 == #"{"as_of":"2026-03-01","due":[{"customer_class":"residential","district":null,"#
-                + #""due_on":"2026-01-01","last_inspection":null,"meter":"1","protocol":"native"}]}"#
+                + #""due_on":"2026-01-01","last_inspection":null,"meter":"1","protocol":"native"}],"next_cursor":null}"#
         )
     }
 

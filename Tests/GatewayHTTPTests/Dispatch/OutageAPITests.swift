@@ -71,7 +71,7 @@ struct OutageAPITests {
                     headers: supervisor,
                     body: announcement(from: start, to: start.adding(seconds: 12 * 3600))
                 ) { response in
-                    #expect(response.status == .ok)
+                    #expect(response.status == .created)
                 }
             }
             #expect(try await fixture.dispatch.currentOutages().count == 1)
@@ -91,7 +91,7 @@ struct OutageAPITests {
                         extra: #","announced_by":"planning""#
                     )
                 ) { response in
-                    #expect(response.status == .ok)
+                    #expect(response.status == .created)
                     return try #require(try jsonObject(response.body)["outage_id"] as? Int)
                 }
                 try await client.execute(
@@ -171,7 +171,7 @@ struct OutageAPITests {
                     headers: supervisor,
                     body: announcement(from: now.adding(seconds: -600), to: now.adding(seconds: 3 * 3600))
                 ) { response in
-                    #expect(response.status == .ok)
+                    #expect(response.status == .created)
                     return try #require(try jsonObject(response.body)["outage_id"] as? Int)
                 }
             }

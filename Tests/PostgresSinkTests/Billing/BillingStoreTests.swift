@@ -65,7 +65,17 @@ struct BillingStoreTests {
             )
             let held = try await stores.billing.heldForReview(limit: 10)
             #expect(
-                held == [
+                held.map(\.position) == [
+                    .reading(readAt: at(3600), meterID: meter, kind: 0, basis: 0, storage: 0, tariff: 0),
+                    .day(day: "2026-03-01", meterID: meter, basis: 0),
+                ]
+            )
+            #expect(
+                held.map { item in
+                    var item = item
+                    item.position = nil
+                    return item
+                } == [
                     HeldItem(
                         protocol: .native,
                         meter: "h1",
