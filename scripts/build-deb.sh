@@ -4,7 +4,8 @@
 #   scripts/build-deb.sh [--binary FILE] [--output DIR] [--layout-only] [--compression gzip|xz|none]
 #
 #   /usr/bin/meter-gateway                                the binary: FILE, or a release build made here with the
-#                                                         Swift runtime linked in (--static-swift-stdlib)
+#                                                         Swift runtime linked in (--static-swift-stdlib, in
+#                                                         .build-static/)
 #   /lib/systemd/system/meter-gateway.service             config/meter-gateway.service
 #   /etc/meter-gateway/meter-gateway.toml                 the documented example configuration (a conffile: an
 #                                                         upgrade keeps the administrator's edits)
@@ -40,8 +41,9 @@ while [ $# -gt 0 ]; do
 done
 
 if [ -z "$binary" ]; then
-    swift build -c release --product meter-gateway --static-swift-stdlib >&2
-    binary=$(swift build -c release --show-bin-path)/meter-gateway
+    # A scratch folder of its own: the dynamically linked release build in .build/ (scripts/bench.sh) stays as it is.
+    swift build -c release --product meter-gateway --static-swift-stdlib --scratch-path .build-static >&2
+    binary=$(swift build -c release --scratch-path .build-static --show-bin-path)/meter-gateway
 fi
 [ -x "$binary" ] || { echo "build-deb.sh: $binary is not an executable" >&2; exit 1; }
 
