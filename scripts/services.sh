@@ -20,13 +20,16 @@
 # The install: the packages' own services are kept from starting by a temporary /usr/sbin/policy-rc.d (the Debian
 # way; written only if there is none, removed right after). Where systemd runs, the `postgresql`, `mosquitto` and
 # `prometheus` (its promtool checks /metrics in the tests; the server is never run) units that
-# the install newly enabled are disabled again. Every step is reported on stderr.
+# the install newly enabled are disabled again. Every step is reported on stderr. `systemd` is for its
+# systemd-analyze (SystemdUnitTests verifies the unit offline; systemd need not run as init), `groff-base` for the man
+# page check, `python3-venv` and `curl` for the OpenAPI check (openapi-spec-validator and schemathesis from PyPI).
 # `tzdata` gives /usr/share/zoneinfo, which PostgreSQL reads zone names (Europe/Berlin) from; the gateway resolves
 # the same names with the zone data bundled in Swift's Foundation (ICU), and a test checks that the two agree.
 set -Eeuo pipefail
 
 me="services.sh"
-packages=(mosquitto libmosquitto-dev libpq-dev postgresql pkg-config openssl prometheus tzdata python3-venv curl)
+packages=(mosquitto libmosquitto-dev libpq-dev postgresql pkg-config openssl prometheus tzdata python3-venv curl systemd
+    groff-base)
 units=(postgresql mosquitto prometheus prometheus-node-exporter)
 policy=/usr/sbin/policy-rc.d
 policy_marker="written by meter-gateway scripts/services.sh"

@@ -39,7 +39,7 @@ struct BenchAlarmsCommand: AsyncParsableCommand {
 
     func run() async throws {
         let configuration = try options.load()
-        let logger = GatewayLogging.bootstrap(level: configuration.log.level)
+        let logger = GatewayLogging.bootstrap(configuration.log)
         let report = try await Self.measure(
             configuration: configuration,
             fleet: fleet.simulatorOptions,
@@ -178,7 +178,7 @@ struct ReferenceConsumerCommand: AsyncParsableCommand {
 
     func run() async throws {
         let configuration = try options.load()
-        let logger = GatewayLogging.bootstrap(level: configuration.log.level)
+        let logger = GatewayLogging.bootstrap(configuration.log)
         var fleet = SimulatorOptions()
         fleet.meters = meters
         fleet.firstMeterID = firstMeterID

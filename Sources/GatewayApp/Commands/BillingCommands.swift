@@ -25,7 +25,7 @@ func withDatabase<R>(
     configuration: GatewayConfiguration,
     _ body: (TelemetryStore) async throws -> R
 ) async throws -> R {
-    let logger = GatewayLogging.bootstrap(level: configuration.log.level)
+    let logger = GatewayLogging.bootstrap(configuration.log)
     let writer = TelemetryStore(
         conninfo: configuration.postgres.conninfo,
         logger: logger,

@@ -21,21 +21,44 @@ struct GatewayCommand: AsyncParsableCommand {
 
 /// Options shared by every command that reads the configuration.
 struct ConfigOptions: ParsableArguments {
-    @Option(name: .long, help: "Configuration file (TOML). Environment variables METER_GATEWAY_* override it.")
+    @Option(
+        name: .long,
+        help: ArgumentHelp(
+            "Configuration file (TOML). Without it: the file named by METER_GATEWAY_CONFIG, else "
+                + "\(ConfigurationFile.defaultPath) if it exists. Environment variables METER_GATEWAY_* override it.",
+            valueName: "file"
+        )
+    )
     var config: String?
 
+    /// The file ``load(requiringSettings:)`` reads (see ``ConfigurationFile``).
+    var file: ConfigurationFile {
+        ConfigurationFile.choose(option: config, environment: ProcessInfo.processInfo.environment) {
+            FileManager.default.fileExists(atPath: $0)
+        }
+    }
+
     /// Loads and checks the configuration, or exits with a message naming the bad setting.
-    func load() throws -> GatewayConfiguration {
+    /// - Parameter requiringSettings: Refuse when there is no file and no `METER_GATEWAY_*` setting (`run`).
+    func load(requiringSettings: Bool = false) throws -> GatewayConfiguration {
+        let environment = ProcessInfo.processInfo.environment
         var text: String?
-        if let config {
+        let file = self.file
+        if let path = file.path {
             do {
-                text = try String(contentsOfFile: config, encoding: .utf8)
+                text = try String(contentsOfFile: path, encoding: .utf8)
             } catch {
-                throw ValidationError("cannot read configuration file \(config): \(error.localizedDescription)")
+                throw ValidationError(
+                    "cannot read configuration file \(path) (\(file.origin)): \(error.localizedDescription)"
+                )
             }
+        } else if requiringSettings
+            && !environment.keys.contains(where: { $0.hasPrefix("METER_GATEWAY_") })
+        {
+            throw ValidationError(ConfigurationFile.missingMessage())
         }
         do {
-            return try GatewayConfiguration.load(tomlText: text, environment: ProcessInfo.processInfo.environment)
+            return try GatewayConfiguration.load(tomlText: text, environment: environment)
         } catch let error as ConfigurationError {
             throw ValidationError(error.description)
         }
@@ -44,9 +67,19 @@ struct ConfigOptions: ParsableArguments {
 
 /// Sets up logging once per process.
 enum GatewayLogging {
-    static func bootstrap(level: String) -> Logger {
-        let parsed = Logger.Level(rawValue: level) ?? .info
+    /// Bootstraps swift-log with the `[log]` settings: the level, and `text` (swift-log's stream handler) or `json`
+    /// (``JSONLogHandler``) on standard error.
+    /// - Parameter log: The `[log]` settings.
+    /// - Returns: The gateway's logger.
+    static func bootstrap(_ log: GatewayConfiguration.Log) -> Logger {
+        let parsed = Logger.Level(rawValue: log.level) ?? .info
+        let isJSON = log.format == "json"
         LoggingSystem.bootstrap { label in
+            if isJSON {
+                var handler = JSONLogHandler(label: label)
+                handler.logLevel = parsed
+                return handler
+            }
             var handler = StreamLogHandler.standardError(label: label)
             handler.logLevel = parsed
             return handler

@@ -65,7 +65,7 @@ struct MetersImportCommand: AsyncParsableCommand {
             return
         }
         let configuration = try options.load()
-        let logger = GatewayLogging.bootstrap(level: configuration.log.level)
+        let logger = GatewayLogging.bootstrap(configuration.log)
         let session = PostgresSession(.gateway(conninfo: configuration.postgres.conninfo), logger: logger)
         var summary = MeterImportSummary(written: 0, repeated: 0)
         do {
@@ -159,7 +159,7 @@ struct MetersResetCounterCommand: AsyncParsableCommand {
 
     func run() async throws {
         let configuration = try options.load()
-        let logger = GatewayLogging.bootstrap(level: configuration.log.level)
+        let logger = GatewayLogging.bootstrap(configuration.log)
         let session = PostgresSession(.gateway(conninfo: configuration.postgres.conninfo), logger: logger)
         let meters = MeterStore(session, sealer: configuration.meters.keySealer)
         let found: RegisteredMeter?
@@ -218,7 +218,7 @@ struct MetersSealKeysCommand: AsyncParsableCommand {
             )
             throw ExitCode(2)
         }
-        let logger = GatewayLogging.bootstrap(level: configuration.log.level)
+        let logger = GatewayLogging.bootstrap(configuration.log)
         let session = PostgresSession(.gateway(conninfo: configuration.postgres.conninfo), logger: logger)
         var previous: MeterKeySealer?
         if let previousMasterKeyFile {

@@ -14,8 +14,13 @@ struct RunCommand: AsyncParsableCommand {
     @OptionGroup var options: ConfigOptions
 
     func run() async throws {
-        let configuration = try options.load()
-        let logger = GatewayLogging.bootstrap(level: configuration.log.level)
+        let configuration = try options.load(requiringSettings: true)
+        let logger = GatewayLogging.bootstrap(configuration.log)
+        let file = options.file
+        logger.info(
+            "configuration read",
+            metadata: ["config.file": "\(file.path ?? "-")", "config.origin": "\(file.origin)"]
+        )
         let runtime = try GatewayRuntime(configuration: configuration, logger: logger)
         logger.info(
             "meter-gateway starting",
@@ -49,7 +54,7 @@ struct MigrateCommand: AsyncParsableCommand {
 
     func run() async throws {
         let configuration = try options.load()
-        let logger = GatewayLogging.bootstrap(level: configuration.log.level)
+        let logger = GatewayLogging.bootstrap(configuration.log)
         let writer = TelemetryStore(
             conninfo: configuration.postgres.conninfo,
             logger: logger,

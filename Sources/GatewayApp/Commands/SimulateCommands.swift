@@ -130,7 +130,7 @@ struct SimulateCommand: AsyncParsableCommand {
 
     func run() async throws {
         let configuration = try options.load()
-        let logger = GatewayLogging.bootstrap(level: configuration.log.level)
+        let logger = GatewayLogging.bootstrap(configuration.log)
         let simulator = FleetSimulator(
             options: fleet.simulatorOptions,
             mqtt: configuration.fleetMQTTOptions(clientID: clientID),
@@ -177,7 +177,7 @@ struct DemoCommand: AsyncParsableCommand {
     func run() async throws {
         var configuration = try options.load()
         if configuration.log.level == "info" { configuration.log.level = "notice" }
-        let logger = GatewayLogging.bootstrap(level: configuration.log.level)
+        let logger = GatewayLogging.bootstrap(configuration.log)
         var fleetOptions = SimulatorOptions()
         fleetOptions.meters = max(meters, 10)
         fleetOptions.ratePerSecond = rate

@@ -5,9 +5,11 @@ import TOMLKit
 
 /// Everything the gateway can be configured with. Defaults are safe for a single instance on one host.
 ///
-/// Sources, later ones winning: built-in defaults, the TOML file (`--config`), then environment variables named
-/// `METER_GATEWAY_<SECTION>_<KEY>` in upper case (for example `METER_GATEWAY_MQTT_PORT=8883`). A secret
-/// (`mqtt.password`, the `postgres` conninfos) comes from exactly one place: its value in the file, a file named by
+/// Sources, later ones winning: built-in defaults, the TOML file (`--config`, else the file
+/// `METER_GATEWAY_CONFIG` names, else `/etc/meter-gateway/meter-gateway.toml` if it exists: ``ConfigurationFile``),
+/// then environment variables named `METER_GATEWAY_<SECTION>_<KEY>` in upper case (for example
+/// `METER_GATEWAY_MQTT_PORT=8883`). A secret (`mqtt.password`, the `postgres` conninfos) comes from exactly one place:
+/// its value in the file, a file named by
 /// `<key>_file`, or `METER_GATEWAY_<SECTION>_<KEY>` / `…_FILE` (``SecretSources``). Every setting is listed in ``GatewayConfiguration/settings``, which also
 /// produces the documented example file `config/meter-gateway.example.toml`. The HTTP credentials are the one
 /// array of tables, `[[http.credentials]]`, read from the file only (``HTTP/credentials(from:)``). A removed setting
@@ -76,6 +78,7 @@ extension GatewayConfiguration {
         secrets.defaultKeys.add(environment: environment)
         for name in environment.keys where name.hasPrefix("METER_GATEWAY_") {
             if name.hasPrefix(DefaultKeySources.environmentPrefix) { continue }
+            if name == ConfigurationFile.environmentName { continue }
             if let (removed, instead) = HTTP.removedSettings.first(where: {
                 Setting.environmentName(of: $0.key) == name
             }) {

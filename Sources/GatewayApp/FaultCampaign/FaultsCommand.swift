@@ -139,7 +139,7 @@ struct FaultsPublishCommand: AsyncParsableCommand {
 
     func run() async throws {
         let configuration = try options.load()
-        let logger = GatewayLogging.bootstrap(level: configuration.log.level)
+        let logger = GatewayLogging.bootstrap(configuration.log)
         let now = Int64(Date().timeIntervalSince1970)
         var random = SplitMix64(seed: seed != 0 ? seed : UInt64(now) &* 31 &+ UInt64(fleetOptions.phase))
         let traffic = FaultTraffic(

@@ -27,8 +27,17 @@ struct GatewayRuntime {
     let spool: FrameSpool
 
     /// Builds every part. Nothing connects until the services run.
+    /// - Parameters:
+    ///   - configuration: The checked configuration.
+    ///   - logger: The gateway's logger.
+    ///   - environment: The process environment: `NOTIFY_SOCKET` and `WATCHDOG_USEC` (set by systemd) add
+    ///     ``ServiceNotifications``.
     /// - Throws: When the spool cannot be opened or the MQTT options are invalid.
-    init(configuration: GatewayConfiguration, logger: Logger) throws {
+    init(
+        configuration: GatewayConfiguration,
+        logger: Logger,
+        environment: [String: String] = ProcessInfo.processInfo.environment
+    ) throws {
         self.configuration = configuration
         let spool = try FrameSpool(
             directory: configuration.spool.directory,
@@ -162,6 +171,7 @@ struct GatewayRuntime {
                 )
             )
         }
+        let httpListening = ListeningFlag()
         if configuration.http.isEnabled {
             // The billing routes and the dispatch routes each read through a small pool of their own, separate
             // from ingest, validation and the dispatch service, so a slow billing page cannot stall a dispatcher's
@@ -204,7 +214,24 @@ struct GatewayRuntime {
                         credentials: credentials,
                         residentialMonths: configuration.dispatch.inspectionResidentialMonths,
                         nonResidentialMonths: configuration.dispatch.inspectionNonResidentialMonths
-                    )
+                    ),
+                    accessLog: configuration.log.httpAccess,
+                    onServerRunning: { httpListening.set() }
+                )
+            )
+        }
+        if let notifier = SystemdNotifier(environment: environment) {
+            // Last, so the group shuts it down first: STOPPING=1 goes out as soon as SIGTERM arrives.
+            let httpEnabled = configuration.http.isEnabled
+            services.append(
+                ServiceNotifications(
+                    notifier: notifier,
+                    watchdogInterval: SystemdNotifier.watchdogInterval(environment: environment),
+                    isReady: {
+                        mqtt.isReady && Self.notReadyReasons(mqtt: mqtt, statistics: statistics, spool: spool).isEmpty
+                            && (!httpEnabled || httpListening.isListening)
+                    },
+                    logger: logger
                 )
             )
         }

@@ -49,10 +49,12 @@ public struct AuthenticationMiddleware: RouterMiddleware {
                 throw Self.unauthenticated
             }
             context.credential = credential
+            context.access.record(actor: credential.name)
         }
         guard let credential = context.credential, credential.has(role) else {
             throw APIError(.forbidden, "forbidden", message: "this route needs the \(role.rawValue) role")
         }
+        context.access.record(role: role.rawValue)
         return try await next(request, context)
     }
 }

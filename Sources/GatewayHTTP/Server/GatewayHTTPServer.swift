@@ -37,6 +37,8 @@ public struct GatewayHTTPServer: Service {
     ///     `meter_gateway_http_request_duration_seconds` to it.
     ///   - billing: The billing and review API, or `nil` for health and metrics only.
     ///   - dispatch: The dispatch API, or `nil`.
+    ///   - accessLog: Log one `http access` line per request (``AccessLogMiddleware``).
+    ///   - onServerRunning: Called once the server listens (the systemd readiness notification waits for it).
     /// - Throws: ``HTTPServerTLSError`` when a TLS file cannot be loaded.
     public init(
         host: String,
@@ -46,15 +48,18 @@ public struct GatewayHTTPServer: Service {
         readiness: @escaping @Sendable () -> [String],
         metrics: MetricsExport,
         billing: BillingAPI? = nil,
-        dispatch: DispatchAPI? = nil
+        dispatch: DispatchAPI? = nil,
+        accessLog: Bool = false,
+        onServerRunning: @escaping @Sendable () async -> Void = {}
     ) throws(HTTPServerTLSError) {
-        let router = Self.makeRouter(readiness: readiness, metrics: metrics)
+        let router = Self.makeRouter(readiness: readiness, metrics: metrics, accessLog: accessLog)
         billing?.register(on: router)
         dispatch?.register(on: router)
         self.application = Application(
             router: router,
             server: try tls?.makeServerBuilder() ?? .http1(),
             configuration: ApplicationConfiguration(address: .hostname(host, port: port), serverName: "meter-gateway"),
+            onServerRunning: { _ in await onServerRunning() },
             logger: logger
         )
     }
@@ -64,14 +69,30 @@ public struct GatewayHTTPServer: Service {
     /// `register(on:)`.
     /// - Parameters:
     ///   - readiness: Why the gateway cannot accept and store frames now; empty when it can.
-    ///   - metrics: The gateway's registry (see ``init(host:port:tls:logger:readiness:metrics:billing:dispatch:)``);
+    ///   - metrics: The gateway's registry (see ``init(host:port:tls:logger:readiness:metrics:billing:dispatch:accessLog:onServerRunning:)``);
     ///     a new, empty one by default.
     /// - Returns: A router serving `/healthz`, `/readyz`, `/metrics` and `/openapi.json`.
     public static func makeRouter(
         readiness: @escaping @Sendable () -> [String],
         metrics: MetricsExport = MetricsExport()
     ) -> Router<GatewayRequestContext> {
+        makeRouter(readiness: readiness, metrics: metrics, accessLog: false)
+    }
+
+    /// ``makeRouter(readiness:metrics:)`` with the access log: one `http access` line per request
+    /// (``AccessLogMiddleware``), outermost so it logs the status the client got.
+    /// - Parameters:
+    ///   - readiness: Why the gateway cannot accept and store frames now; empty when it can.
+    ///   - metrics: The gateway's registry.
+    ///   - accessLog: Whether to add the access log.
+    /// - Returns: A router serving `/healthz`, `/readyz` and `/metrics`.
+    public static func makeRouter(
+        readiness: @escaping @Sendable () -> [String],
+        metrics: MetricsExport,
+        accessLog: Bool
+    ) -> Router<GatewayRequestContext> {
         let router = Router(context: GatewayRequestContext.self)
+        if accessLog { router.add(middleware: AccessLogMiddleware()) }
         // Outermost, so it times the whole request and sees the status the error middleware answered with.
         router.add(middleware: RequestDurationMiddleware(registry: metrics.registry))
         // Next, so that it wraps every route added after it.

@@ -1,8 +1,9 @@
 public import Hummingbird
+public import NIOCore
 
 /// The request context of every gateway route: JSON responses through ``GatewayJSONEncoder``, request bodies of at
 /// most 64 KiB, and the ``Credential`` the ``AuthenticationMiddleware`` found for the request.
-public struct GatewayRequestContext: RequestContext {
+public struct GatewayRequestContext: RequestContext, RemoteAddressRequestContext {
     /// Hummingbird's per-request storage.
     public var coreContext: CoreRequestContextStorage
 
@@ -10,10 +11,17 @@ public struct GatewayRequestContext: RequestContext {
     /// (`/healthz`, `/readyz`, `/metrics`, `/openapi.json`).
     public var credential: Credential?
 
+    /// The peer's address, when the channel has one.
+    public let remoteAddress: SocketAddress?
+
+    /// The credential and role ``AuthenticationMiddleware`` let the request through with, for the access log.
+    public let access = RequestAccessNote()
+
     /// Creates the context for one request.
     /// - Parameter source: The channel the request arrived on.
     public init(source: Source) {
         self.coreContext = .init(source: source)
+        self.remoteAddress = source.channel.remoteAddress
     }
 
     /// The largest request body a route decodes.
