@@ -74,6 +74,7 @@ final class ValidationService: Service {
     func run() async throws {
         guard await waitUntilMigrated(databaseReady) else { return }
         var lastBalance = ContinuousClock.now - .seconds(3600)
+        var lastStatisticsCheck = ContinuousClock.now - .seconds(3600)
         var heldBack: [Int64: ContinuousClock.Instant] = [:]
         while !(Task.isShuttingDownGracefully || Task.isCancelled) {
             do {
@@ -96,6 +97,18 @@ final class ValidationService: Service {
                 if queue.isEmpty {
                     try? await Task.sleep(for: .milliseconds(500))
                     continue
+                }
+                if ContinuousClock.now - lastStatisticsCheck >= .seconds(30) {
+                    // A partition filled since autovacuum's last round has no statistics yet, and the batch
+                    // statements then scan it whole per meter (see ValidationBatchSQL.partitionsWithoutStatistics).
+                    lastStatisticsCheck = .now
+                    let analysed = try await store.analyzePartitionsWithoutStatistics()
+                    if !analysed.isEmpty {
+                        logger.info(
+                            "analysed partitions without planner statistics before validating",
+                            metadata: ["pg.partitions": "\(analysed.joined(separator: ","))"]
+                        )
+                    }
                 }
                 try await validate(Array(queue), heldBack: &heldBack)
             } catch {

@@ -78,6 +78,23 @@ public struct ValidationStore: Sendable {
         )
     }
 
+    /// Analyses the partitions of `readings` and `interval_days` whose statistics are missing or far behind
+    /// (``ValidationBatchSQL/partitionsWithoutStatistics``), so that the validator's next statements are planned
+    /// on what the partitions hold. A role that does not own a partition cannot analyse it: PostgreSQL skips it with
+    /// a warning, and autovacuum remains the only remedy there.
+    /// - Returns: The partitions analysed (or skipped for want of ownership).
+    /// - Throws: ``PostgresError``.
+    @discardableResult
+    public func analyzePartitionsWithoutStatistics() async throws -> [String] {
+        try await database.withConnection { connection in
+            let names = try connection.query(ValidationBatchSQL.partitionsWithoutStatistics).compactMap {
+                $0.first ?? nil
+            }
+            for name in names { _ = try connection.execute("ANALYZE \(name)") }
+            return names
+        }
+    }
+
     /// The meters waiting for validation, longest-waiting first.
     /// - Parameters:
     ///   - limit: At most this many.

@@ -8,6 +8,62 @@ import Testing
 /// and statements that probe by key however small the tables are.
 @Suite(.enabled(if: TestServer.isAvailable), .serialized, .timeLimit(.minutes(1)))
 struct ValidationBatchReadTests {
+    @Test func partitionsFilledSinceTheirLastAnalyzeAreAnalysedBeforeValidating() async throws {
+        try await withMigratedStores { _, database, ids in
+            let meter = ids["m1"]!
+            let store = ValidationStore(PostgresSession(conninfo: database.conninfo, logger: testLogger))
+            // Nothing filled yet: nothing to analyse.
+            #expect(try await store.analyzePartitionsWithoutStatistics() == [])
+            let connection = try database.connect()
+            // 5,000 readings of this month in a partition never analysed (as after a burst of ingest, before
+            // autovacuum's next round).
+            _ = try connection.execute(
+                """
+                INSERT INTO readings (meter_id, read_at, kind, received_at, volume_ml, register_modulus_ml, valve,
+                    status_bits, source, protection)
+                SELECT $1, date_trunc('month', now()) + n * interval '1 second', 0, now(), n * 1000, 100000000000, 0,
+                    0, 'native', 'authenticated'
+                FROM generate_series(1, 5000) AS n
+                """,
+                parameters: [String(meter)]
+            )
+            _ = try connection.query("SELECT pg_stat_force_next_flush()")
+            connection.close()
+            // The server publishes the insert's counts asynchronously: wait until it shows them.
+            let observer = try database.connect()
+            let partition = try #require(
+                try observer.query(
+                    "SELECT format('%I.%I', 'public', tableoid::regclass::text) FROM readings LIMIT 1"
+                ).first?.first ?? nil
+            )
+            let deadline = ContinuousClock.now + .seconds(20)
+            func changedSinceAnalyze() throws -> Int {
+                let rows = try observer.query(
+                    "SELECT n_mod_since_analyze FROM pg_stat_all_tables WHERE relid = $1::regclass",
+                    parameters: [partition]
+                )
+                return Int((rows.first?.first ?? nil) ?? "") ?? 0
+            }
+            while try changedSinceAnalyze() < 5000 {
+                try #require(ContinuousClock.now < deadline, "the insert's statistics never showed")
+                try await Task.sleep(for: .milliseconds(100))
+            }
+            #expect(try await store.analyzePartitionsWithoutStatistics() == [partition])
+            let analysed = try observer.query(
+                "SELECT last_analyze IS NOT NULL FROM pg_stat_all_tables WHERE relid = $1::regclass",
+                parameters: [partition]
+            )
+            #expect(analysed.first?.first == "t")
+            let tuples = try observer.query(
+                "SELECT reltuples FROM pg_class WHERE oid = $1::regclass",
+                parameters: [partition]
+            )
+            #expect(tuples.first?.first == "5000")
+            // Analysed now: not again.
+            #expect(try await store.analyzePartitionsWithoutStatistics() == [])
+        }
+    }
+
     @Test func intervalDaysGiveThePointsTheViewShows() async throws {
         try await withMigratedStores { _, database, ids in
             let meter = ids["m1"]!
@@ -48,7 +104,9 @@ struct ValidationBatchReadTests {
                 #expect(point.volumeMillilitres == (try row.decode(2, as: Int64.self)))
                 #expect(point.protection.code == (try row.decode(3, as: String.self)))
             }
-            #expect(points.map(\.protection) == [.encrypted, .authenticated, .authenticated, .encrypted, .authenticated])
+            #expect(
+                points.map(\.protection) == [.encrypted, .authenticated, .authenticated, .encrypted, .authenticated]
+            )
         }
     }
 
@@ -63,7 +121,10 @@ struct ValidationBatchReadTests {
                 """,
                 parameters: [String(meter)]
             )
-            let rows = try connection.rows(ValidationBatchSQL.windowIntervalDays, [[meter], [at(0).microsecondsSinceEpoch]])
+            let rows = try connection.rows(
+                ValidationBatchSQL.windowIntervalDays,
+                [[meter], [at(0).microsecondsSinceEpoch]]
+            )
             #expect(rows.count == 1)
             #expect(throws: PostgresError.self) { _ = try IntervalDayPoints(row: rows[0]) }
         }
