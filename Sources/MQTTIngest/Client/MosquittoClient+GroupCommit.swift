@@ -26,6 +26,11 @@ import Darwin
 /// 5. `mosquitto_loop_misc`: keep-alive.
 ///
 /// So no PUBACK reaches the broker before the commit that covers its message returned `true`.
+///
+/// While a commit is held (a slow `fdatasync`, a disk that refuses writes) the thread sends nothing, PINGREQ
+/// included: after 1.5 × the keep-alive the broker drops the connection. Nothing is lost with the gateway's
+/// persistent session: the loop reconnects once the commit returns, and the broker sends the held message again (a
+/// duplicate that frame identity drops) and then what it queued meanwhile.
 extension MosquittoClientCore {
     /// The most messages delivered between two commits. Bounds the memory of one batch and the latency of the
     /// first message's acknowledgement.

@@ -11,15 +11,23 @@ import Testing
 import Glibc
 #endif
 
-/// Real POSIX spool operations whose `fdatasync` can be made to block until released.
+/// Real POSIX spool operations whose `fdatasync` can be made to block until released, or for a fixed time.
 final class BlockingSyncFileOperations: SpoolFileOperations {
     private let real = PosixSpoolFileOperations()
     private let isArmed = Atomic<Bool>(false)
+    /// The longest one `fdatasync` blocks, in milliseconds; 0: until ``releaseSyncs()``.
+    private let blockLimitMilliseconds = Atomic<Int>(0)
     private let entered = Atomic<Int>(0)
     private let release = DispatchSemaphore(value: 0)
 
     /// Makes every later `fdatasync` of a segment wait for ``releaseSyncs()``.
     func blockSyncs() { isArmed.store(true, ordering: .sequentiallyConsistent) }
+    /// Makes the next `fdatasync` of a segment block for `milliseconds` on the calling (network) thread, timed there:
+    /// how long it blocks does not depend on when the test's task gets to run.
+    func blockNextSync(milliseconds: Int) {
+        blockLimitMilliseconds.store(milliseconds, ordering: .sequentiallyConsistent)
+        isArmed.store(true, ordering: .sequentiallyConsistent)
+    }
     /// Lets every waiting and later `fdatasync` through.
     func releaseSyncs() {
         isArmed.store(false, ordering: .sequentiallyConsistent)
@@ -39,8 +47,14 @@ final class BlockingSyncFileOperations: SpoolFileOperations {
     func fdatasync(_ fd: Int32) -> Int {
         if isArmed.load(ordering: .sequentiallyConsistent) {
             entered.add(1, ordering: .sequentiallyConsistent)
-            release.wait()
-            release.signal()  // let the next blocked call through too
+            let limit = blockLimitMilliseconds.load(ordering: .sequentiallyConsistent)
+            if limit > 0 {
+                isArmed.store(false, ordering: .sequentiallyConsistent)
+                _ = release.wait(timeout: .now() + .milliseconds(limit))
+            } else {
+                release.wait()
+                release.signal()  // let the next blocked call through too
+            }
         }
         defer { completed.add(1, ordering: .sequentiallyConsistent) }
         return real.fdatasync(fd)
@@ -67,11 +81,22 @@ struct MosquittoClientGroupCommitTests {
     let port = Int(ProcessInfo.processInfo.environment["MQTT_TEST_PORT"] ?? "") ?? 1883
 
     /// A subscriber (receive maximum 1) that stages every message in `spool` and commits before acknowledging.
-    func makeSpoolingSubscriber(prefix: String, spool: FrameSpool) throws -> MosquittoClient {
+    ///
+    /// By default its keep-alive (60 s; the broker drops it after 90 s of silence) outlasts the suite's time limit, so
+    /// a test task the loaded cooperative pool runs late cannot make the broker drop the connection while a commit is
+    /// held (a clean session would then lose the queued message: that starvation, not the client, failed this test in
+    /// CI). `persistentSession` gives it the gateway's kind of session, which survives a dropped connection.
+    func makeSpoolingSubscriber(
+        prefix: String,
+        spool: FrameSpool,
+        keepAliveSeconds: Int = 60,
+        persistentSession: Bool = false
+    ) throws -> MosquittoClient {
         let writer = spool.writer
         var options = MQTTTestSupport.options(port: self.port, clientID: "\(prefix)-gw")
-        options.cleanStart = true
-        options.sessionExpirySeconds = 0
+        options.keepAliveSeconds = keepAliveSeconds
+        options.cleanStart = !persistentSession
+        options.sessionExpirySeconds = persistentSession ? 300 : 0
         options.receiveMaximum = 1
         return try MosquittoClient(
             options: options,
@@ -106,7 +131,12 @@ struct MosquittoClientGroupCommitTests {
         let directory = SpoolTestSupport.makeDirectory()
         defer { try? FileManager.default.removeItem(atPath: directory) }
         let operations = BlockingSyncFileOperations()
-        let spool = try FrameSpool(directory: directory, options: SpoolOptions(), operations: operations, clock: .system)
+        let spool = try FrameSpool(
+            directory: directory,
+            options: SpoolOptions(),
+            operations: operations,
+            clock: .system
+        )
         let subscriber = try makeSpoolingSubscriber(prefix: prefix, spool: spool)
         let publisher = try MQTTTestSupport.publisher(port: self.port, clientID: "\(prefix)-pub")
         subscriber.start()
@@ -141,6 +171,58 @@ struct MosquittoClientGroupCommitTests {
         try await waitFor { spool.writer.stagedRecords == 0 && operations.syncs >= 4 }
         let records = try SpoolTestSupport.drain(spool.makeReader())
         #expect(records.map(\.payload) == [[1], [2], [3], [4]])
+        #expect(subscriber.statistics.disconnects == 0, "the connection outlived the held commit")
+    }
+
+    /// A commit held longer than the broker waits for a keep-alive (1.5 × 5 s) loses the connection: the network thread
+    /// is in `fdatasync` and sends no PINGREQ. Nothing is lost with the gateway's persistent session: the held message
+    /// is committed, its PUBACK dies with the connection, and on reconnect the broker sends it again (a duplicate the
+    /// pipeline's frame identity drops) and then the one it queued meanwhile.
+    @Test func aCommitOutlastingTheKeepAliveLosesTheConnectionButNoMessage() async throws {
+        let prefix = MQTTTestSupport.uniqueName("slowcommit")
+        let directory = SpoolTestSupport.makeDirectory()
+        defer { try? FileManager.default.removeItem(atPath: directory) }
+        let operations = BlockingSyncFileOperations()
+        let spool = try FrameSpool(
+            directory: directory,
+            options: SpoolOptions(),
+            operations: operations,
+            clock: .system
+        )
+        let subscriber = try makeSpoolingSubscriber(
+            prefix: prefix,
+            spool: spool,
+            keepAliveSeconds: 5,
+            persistentSession: true
+        )
+        let publisher = try MQTTTestSupport.publisher(port: self.port, clientID: "\(prefix)-pub")
+        subscriber.start()
+        publisher.start()
+        defer {
+            operations.releaseSyncs()
+            subscriber.stop()
+            publisher.stop()
+        }
+        #expect(await subscriber.waitUntilConnected(timeout: .seconds(10)))
+        #expect(await publisher.waitUntilConnected(timeout: .seconds(10)))
+        try await publisher.publishAndWait(topic: "\(prefix)/m/1", payload: [1], qos: .atLeastOnce)
+        try await waitFor { spool.writer.stagedRecords == 0 && operations.syncs >= 1 }
+
+        // The next commit blocks for 12 s on the network thread: longer than the broker's 7.5 s.
+        operations.blockNextSync(milliseconds: 12_000)
+        try await publisher.publishAndWait(topic: "\(prefix)/m/2", payload: [2], qos: .atLeastOnce)
+        try await publisher.publishAndWait(topic: "\(prefix)/m/3", payload: [3], qos: .atLeastOnce)
+        try await waitFor(seconds: 45) { subscriber.statistics.connects >= 2 }
+        try await waitFor(seconds: 30) {
+            spool.writer.stagedRecords == 0
+                && (try? SpoolTestSupport.drain(spool.makeReader()).contains { $0.payload == [3] }) == true
+        }
+        #expect(subscriber.statistics.disconnects >= 1, "the broker dropped the silent connection")
+        #expect(subscriber.statistics.connects >= 2, "the client reconnected")
+        let payloads = try SpoolTestSupport.drain(spool.makeReader()).map(\.payload)
+        #expect(payloads.first == [1])
+        #expect(Set(payloads) == [[1], [2], [3]], "every message stored, the held one possibly twice")
+        #expect(payloads.filter { $0 == [3] }.count == 1, "the queued message came once")
     }
 
     @Test func aFailingCommitHoldsTheAcknowledgementsUntilTheSpoolRecovers() async throws {
@@ -148,7 +230,12 @@ struct MosquittoClientGroupCommitTests {
         let directory = SpoolTestSupport.makeDirectory()
         defer { try? FileManager.default.removeItem(atPath: directory) }
         let operations = FaultyFileOperations()
-        let spool = try FrameSpool(directory: directory, options: SpoolOptions(), operations: operations, clock: .system)
+        let spool = try FrameSpool(
+            directory: directory,
+            options: SpoolOptions(),
+            operations: operations,
+            clock: .system
+        )
         let subscriber = try makeSpoolingSubscriber(prefix: prefix, spool: spool)
         let publisher = try MQTTTestSupport.publisher(port: self.port, clientID: "\(prefix)-pub")
         subscriber.start()
