@@ -32,21 +32,8 @@ struct RequestDurationMiddleware: RouterMiddleware {
         next: (Request, Context) async throws -> Response
     ) async throws -> Response {
         let start = ContinuousClock.now
-        do {
-            var response = try await next(request, context)
-            let status = response.status.code
-            // Timed once the body is written (a streamed export is timed whole), as Hummingbird's own
-            // MetricsMiddleware does; its helper for this is not public, so the body is wrapped here.
-            let body = response.body
-            response.body = ResponseBody(contentLength: body.contentLength) { [registry] writer in
-                defer { Self.record(registry, request, context, status: status, elapsed: ContinuousClock.now - start) }
-                try await body.write(writer)
-            }
-            return response
-        } catch {
-            let status = (error as? any HTTPResponseError)?.status.code ?? 500
+        return try await respondObservingCompletion(request, context, next: next) { [registry] status, _ in
             Self.record(registry, request, context, status: status, elapsed: ContinuousClock.now - start)
-            throw error
         }
     }
 

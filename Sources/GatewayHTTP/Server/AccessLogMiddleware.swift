@@ -1,6 +1,5 @@
 import Hummingbird
 import Logging
-import NIOCore
 import Synchronization
 
 /// Logs one `http access` line at `info` per request, once its response body was written (`log.http_access`, on by
@@ -19,28 +18,8 @@ struct AccessLogMiddleware: RouterMiddleware {
         next: (Request, Context) async throws -> Response
     ) async throws -> Response {
         let start = ContinuousClock.now
-        do {
-            var response = try await next(request, context)
-            let status = response.status.code
-            let body = response.body
-            response.body = ResponseBody(contentLength: body.contentLength) { writer in
-                let counter = ByteCounter()
-                defer {
-                    Self.log(
-                        request,
-                        context,
-                        status: status,
-                        bytes: counter.total,
-                        elapsed: ContinuousClock.now - start
-                    )
-                }
-                try await body.write(CountingWriter(base: writer, counter: counter))
-            }
-            return response
-        } catch {
-            let status = (error as? any HTTPResponseError)?.status.code ?? 500
-            Self.log(request, context, status: status, bytes: 0, elapsed: ContinuousClock.now - start)
-            throw error
+        return try await respondObservingCompletion(request, context, next: next) { status, bytes in
+            Self.log(request, context, status: status, bytes: bytes, elapsed: ContinuousClock.now - start)
         }
     }
 
@@ -60,27 +39,6 @@ struct AccessLogMiddleware: RouterMiddleware {
         if let actor { metadata["http.actor"] = "\(actor)" }
         if let role { metadata["http.role"] = "\(role)" }
         context.logger.info("http access", metadata: metadata)
-    }
-}
-
-/// Counts the bytes of a response body on their way to the connection.
-private final class ByteCounter: Sendable {
-    private let bytes = Atomic<Int>(0)
-    var total: Int { bytes.load(ordering: .relaxed) }
-    func add(_ count: Int) { bytes.add(count, ordering: .relaxed) }
-}
-
-private struct CountingWriter: ResponseBodyWriter {
-    var base: any ResponseBodyWriter
-    let counter: ByteCounter
-
-    mutating func write(_ buffer: ByteBuffer) async throws {
-        counter.add(buffer.readableBytes)
-        try await base.write(buffer)
-    }
-
-    consuming func finish(_ trailingHeaders: HTTPFields?) async throws {
-        try await base.finish(trailingHeaders)
     }
 }
 

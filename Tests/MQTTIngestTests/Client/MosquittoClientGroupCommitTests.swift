@@ -11,23 +11,15 @@ import Testing
 import Glibc
 #endif
 
-/// Real POSIX spool operations whose `fdatasync` can be made to block until released, or for a fixed time.
+/// Real POSIX spool operations whose `fdatasync` can be made to block until released.
 final class BlockingSyncFileOperations: SpoolFileOperations {
     private let real = PosixSpoolFileOperations()
     private let isArmed = Atomic<Bool>(false)
-    /// The longest one `fdatasync` blocks, in milliseconds; 0: until ``releaseSyncs()``.
-    private let blockLimitMilliseconds = Atomic<Int>(0)
     private let entered = Atomic<Int>(0)
     private let release = DispatchSemaphore(value: 0)
 
     /// Makes every later `fdatasync` of a segment wait for ``releaseSyncs()``.
     func blockSyncs() { isArmed.store(true, ordering: .sequentiallyConsistent) }
-    /// Makes the next `fdatasync` of a segment block for `milliseconds` on the calling (network) thread, timed there:
-    /// how long it blocks does not depend on when the test's task gets to run.
-    func blockNextSync(milliseconds: Int) {
-        blockLimitMilliseconds.store(milliseconds, ordering: .sequentiallyConsistent)
-        isArmed.store(true, ordering: .sequentiallyConsistent)
-    }
     /// Lets every waiting and later `fdatasync` through.
     func releaseSyncs() {
         isArmed.store(false, ordering: .sequentiallyConsistent)
@@ -47,14 +39,8 @@ final class BlockingSyncFileOperations: SpoolFileOperations {
     func fdatasync(_ fd: Int32) -> Int {
         if isArmed.load(ordering: .sequentiallyConsistent) {
             entered.add(1, ordering: .sequentiallyConsistent)
-            let limit = blockLimitMilliseconds.load(ordering: .sequentiallyConsistent)
-            if limit > 0 {
-                isArmed.store(false, ordering: .sequentiallyConsistent)
-                _ = release.wait(timeout: .now() + .milliseconds(limit))
-            } else {
-                release.wait()
-                release.signal()  // let the next blocked call through too
-            }
+            release.wait()
+            release.signal()  // let the next blocked call through too
         }
         defer { completed.add(1, ordering: .sequentiallyConsistent) }
         return real.fdatasync(fd)
@@ -65,6 +51,25 @@ final class BlockingSyncFileOperations: SpoolFileOperations {
     func rename(_ from: String, to: String) -> Int { real.rename(from, to: to) }
     func unlink(_ path: String) -> Int { real.unlink(path) }
     func fsyncDirectory(_ path: String) -> Int { real.fsyncDirectory(path) }
+}
+
+/// Holds a subscriber's next commit for a fixed time on the network thread (timed there, so how long it holds does
+/// not depend on when the test's task runs) and counts its commits.
+final class CommitHold: Sendable {
+    private let nextHoldMilliseconds = Atomic<Int>(0)
+    private let finished = Atomic<Int>(0)
+
+    /// Makes the next commit wait `milliseconds` before it writes.
+    func holdNext(milliseconds: Int) { nextHoldMilliseconds.store(milliseconds, ordering: .sequentiallyConsistent) }
+    /// How many commits returned.
+    var commits: Int { finished.load(ordering: .sequentiallyConsistent) }
+
+    func commit(_ body: () -> Bool) -> Bool {
+        let hold = nextHoldMilliseconds.exchange(0, ordering: .sequentiallyConsistent)
+        if hold > 0 { usleep(UInt32(hold) * 1000) }
+        defer { finished.add(1, ordering: .sequentiallyConsistent) }
+        return body()
+    }
 }
 
 /// The group-commit loop against the real broker: no PUBACK leaves before the commit covering its message returned.
@@ -90,7 +95,8 @@ struct MosquittoClientGroupCommitTests {
         prefix: String,
         spool: FrameSpool,
         keepAliveSeconds: Int = 60,
-        persistentSession: Bool = false
+        persistentSession: Bool = false,
+        hold: CommitHold = CommitHold()
     ) throws -> MosquittoClient {
         let writer = spool.writer
         var options = MQTTTestSupport.options(port: self.port, clientID: "\(prefix)-gw")
@@ -110,11 +116,13 @@ struct MosquittoClientGroupCommitTests {
                 )
             },
             commitBeforeAcknowledging: {
-                do {
-                    try writer.commitStaged()
-                    return true
-                } catch {
-                    return false
+                hold.commit {
+                    do {
+                        try writer.commitStaged()
+                        return true
+                    } catch {
+                        return false
+                    }
                 }
             }
         )
@@ -182,34 +190,34 @@ struct MosquittoClientGroupCommitTests {
         let prefix = MQTTTestSupport.uniqueName("slowcommit")
         let directory = SpoolTestSupport.makeDirectory()
         defer { try? FileManager.default.removeItem(atPath: directory) }
-        let operations = BlockingSyncFileOperations()
         let spool = try FrameSpool(
             directory: directory,
             options: SpoolOptions(),
-            operations: operations,
+            operations: PosixSpoolFileOperations(),
             clock: .system
         )
+        let hold = CommitHold()
         let subscriber = try makeSpoolingSubscriber(
             prefix: prefix,
             spool: spool,
             keepAliveSeconds: 5,
-            persistentSession: true
+            persistentSession: true,
+            hold: hold
         )
         let publisher = try MQTTTestSupport.publisher(port: self.port, clientID: "\(prefix)-pub")
         subscriber.start()
         publisher.start()
         defer {
-            operations.releaseSyncs()
             subscriber.stop()
             publisher.stop()
         }
         #expect(await subscriber.waitUntilConnected(timeout: .seconds(10)))
         #expect(await publisher.waitUntilConnected(timeout: .seconds(10)))
         try await publisher.publishAndWait(topic: "\(prefix)/m/1", payload: [1], qos: .atLeastOnce)
-        try await waitFor { spool.writer.stagedRecords == 0 && operations.syncs >= 1 }
+        try await waitFor { hold.commits >= 1 }
 
-        // The next commit blocks for 12 s on the network thread: longer than the broker's 7.5 s.
-        operations.blockNextSync(milliseconds: 12_000)
+        // The next commit (the second message's) holds the network thread for 12 s: longer than the broker's 7.5 s.
+        hold.holdNext(milliseconds: 12_000)
         try await publisher.publishAndWait(topic: "\(prefix)/m/2", payload: [2], qos: .atLeastOnce)
         try await publisher.publishAndWait(topic: "\(prefix)/m/3", payload: [3], qos: .atLeastOnce)
         try await waitFor(seconds: 45) { subscriber.statistics.connects >= 2 }
