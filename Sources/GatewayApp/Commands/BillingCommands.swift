@@ -6,10 +6,11 @@ import GatewayHTTP
 import Logging
 import PostgresSink
 
-/// A date option: `YYYY-MM-DD`, or today (UTC) when it was not given.
+/// A date option: `YYYY-MM-DD`, or today in the billing day's zone (`validation.billing_day_time_zone`) when it was
+/// not given.
 /// - Throws: `ValidationError` naming the option when the text is not a date.
-func dateOption(_ text: String?, name: String) throws -> CivilDate {
-    guard let text else { return CivilDate(.now) }
+func dateOption(_ text: String?, name: String, _ configuration: GatewayConfiguration) throws -> CivilDate {
+    guard let text else { return configuration.validation.billingZone.date(of: .now) }
     guard let date = CivilDate(iso: text) else { throw ValidationError("--\(name) must be YYYY-MM-DD") }
     return date
 }
@@ -257,14 +258,17 @@ struct MetersExpiredCommand: AsyncParsableCommand {
 
     @OptionGroup var options: ConfigOptions
 
-    @Option(help: "The date to judge on, YYYY-MM-DD (default: today, UTC).")
+    @Option(help: "The date to judge on, YYYY-MM-DD (default: today in the billing day's time zone).")
     var asOf: String?
 
     @OptionGroup var output: OutputOptions
 
     func run() async throws {
-        let date = try dateOption(asOf, name: "as-of")
-        let meters = try await withDatabase(options) { try await BillingStore($0.database).expiredMeters(asOf: date) }
+        let configuration = try options.load()
+        let date = try dateOption(asOf, name: "as-of", configuration)
+        let meters = try await withDatabase(configuration: configuration) {
+            try await BillingStore($0.database).expiredMeters(asOf: date)
+        }
         var table = CommandTable(columns: ["protocol", "meter", "district", "verification_expires_on"])
         for meter in meters {
             table.append([
@@ -302,7 +306,7 @@ struct MetersTestCommand: AsyncParsableCommand {
     @Option(help: "Who tested.")
     var tester: String
 
-    @Option(help: "The test date, YYYY-MM-DD (default: today, UTC).")
+    @Option(help: "The test date, YYYY-MM-DD (default: today in the billing day's time zone).")
     var date: String?
 
     @Option(help: "A note.")
@@ -315,8 +319,8 @@ struct MetersTestCommand: AsyncParsableCommand {
         guard let errorBasisPoints = AccuracyJudge.basisPoints(fromPercent: error) else {
             throw ValidationError("--error must be a percentage with at most two decimals")
         }
-        let testedOn = try dateOption(date, name: "date")
         let configuration = try options.load()
+        let testedOn = try dateOption(date, name: "date", configuration)
         let judgement = try await withDatabase(configuration: configuration) { writer in
             try await BillingStore(writer.database).recordAccuracyTest(
                 meter: (self.protocol, meter),

@@ -316,14 +316,14 @@ struct TicketsInspectionsDueCommand: AsyncParsableCommand {
 
     @OptionGroup var options: ConfigOptions
 
-    @Option(help: "The date to judge on, YYYY-MM-DD (default: today, UTC).")
+    @Option(help: "The date to judge on, YYYY-MM-DD (default: today in the billing day's time zone).")
     var asOf: String?
 
     @OptionGroup var output: OutputOptions
 
     func run() async throws {
         let configuration = try options.load()
-        let date = try dateOption(asOf, name: "as-of")
+        let date = try dateOption(asOf, name: "as-of", configuration)
         let due = try await withDatabase(configuration: configuration) {
             try await InspectionStore($0.database).inspectionsDue(
                 asOf: date,

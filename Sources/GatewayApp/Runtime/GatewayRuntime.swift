@@ -202,7 +202,8 @@ struct GatewayRuntime {
                     metrics: metrics.export,
                     billing: BillingAPI(
                         store: BillingStore(billingDatabase),
-                        credentials: credentials
+                        credentials: credentials,
+                        zone: configuration.validation.billingZone
                     ),
                     dispatch: DispatchAPI(
                         store: DispatchStore(
@@ -213,7 +214,8 @@ struct GatewayRuntime {
                         inspections: InspectionStore(dispatchDatabase),
                         credentials: credentials,
                         residentialMonths: configuration.dispatch.inspectionResidentialMonths,
-                        nonResidentialMonths: configuration.dispatch.inspectionNonResidentialMonths
+                        nonResidentialMonths: configuration.dispatch.inspectionNonResidentialMonths,
+                        zone: configuration.validation.billingZone
                     ),
                     accessLog: configuration.log.httpAccess,
                     onServerRunning: { httpListening.set() }

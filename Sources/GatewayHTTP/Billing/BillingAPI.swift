@@ -1,5 +1,5 @@
 import Foundation
-import GatewayCore
+public import GatewayCore
 import HTTPTypes
 public import Hummingbird
 public import PostgresSink
@@ -32,14 +32,17 @@ public import PostgresSink
 public struct BillingAPI: Sendable {
     private let store: BillingStore
     private let credentials: CredentialStore
+    private let zone: TimeZoneRules
 
     /// Creates the API.
     /// - Parameters:
     ///   - store: A writer with its own connection, used for these queries only.
     ///   - credentials: The credentials the routes accept; none refuses every request.
-    public init(store: BillingStore, credentials: CredentialStore) {
+    ///   - zone: The billing day's zone (`validation.billing_day_time_zone`): a date left out means today there.
+    public init(store: BillingStore, credentials: CredentialStore, zone: TimeZoneRules = .utc) {
         self.store = store
         self.credentials = credentials
+        self.zone = zone
     }
 
     /// The most rows one page returns.
@@ -49,6 +52,7 @@ public struct BillingAPI: Sendable {
     /// - Parameter router: The router.
     public func register(on router: Router<GatewayRequestContext>) {
         let store = store
+        let zone = zone
         let billing = router.group("billing/v1")
             .add(middleware: AuthenticationMiddleware(credentials, requiring: .billing))
         billing.get("daily-reads") { request, _ -> Response in
@@ -80,7 +84,7 @@ public struct BillingAPI: Sendable {
         meters.get("verification-expired") { request, _ -> Response in
             let page = try Page(request, list: "verification-expired", keyCount: 3...3)
             let text = request.uri.queryParameters["as_of"].map(String.init) ?? ""
-            guard let date = text.isEmpty ? Self.today : CivilDate(iso: text) else {
+            guard let date = text.isEmpty ? zone.date(of: WallClock.now()) : CivilDate(iso: text) else {
                 throw APIError.badRequest("bad_date")
             }
             var after: (expiresOn: CivilDate, protocol: FrameProtocol, address: String)?
@@ -216,8 +220,6 @@ public struct BillingAPI: Sendable {
         else { return nil }
         return seq
     }
-
-    static var today: CivilDate { CivilDate(Timestamp(secondsSinceEpoch: Int64(Date().timeIntervalSince1970))) }
 
     // MARK: Responses
 

@@ -1,4 +1,4 @@
-import GatewayCore
+public import GatewayCore
 import GatewayDomain
 public import Hummingbird
 public import PostgresSink
@@ -44,6 +44,7 @@ public struct DispatchAPI: Sendable {
     let credentials: CredentialStore
     private let residentialMonths: Int
     private let nonResidentialMonths: Int
+    private let zone: TimeZoneRules
 
     /// Creates the API.
     /// - Parameters:
@@ -57,13 +58,15 @@ public struct DispatchAPI: Sendable {
         inspections: InspectionStore,
         credentials: CredentialStore,
         residentialMonths: Int,
-        nonResidentialMonths: Int
+        nonResidentialMonths: Int,
+        zone: TimeZoneRules = .utc
     ) {
         self.store = store
         self.inspections = inspections
         self.credentials = credentials
         self.residentialMonths = residentialMonths
         self.nonResidentialMonths = nonResidentialMonths
+        self.zone = zone
     }
 
     /// Adds the routes to a router made by ``GatewayHTTPServer/makeRouter(readiness:metrics:)``.
@@ -73,6 +76,7 @@ public struct DispatchAPI: Sendable {
         let inspections = inspections
         let residential = residentialMonths
         let nonResidential = nonResidentialMonths
+        let zone = zone
         let group = router.group("dispatch/v1")
             .add(middleware: AuthenticationMiddleware(credentials, requiring: .dispatch))
         group.get("tickets") { request, _ -> Response in
@@ -202,7 +206,7 @@ public struct DispatchAPI: Sendable {
         group.get("reports/inspections-due") { request, _ -> Response in
             let page = try Page(request, list: "inspections-due", keyCount: 3...3)
             let text = request.uri.queryParameters["as_of"].map(String.init) ?? ""
-            guard let date = text.isEmpty ? BillingAPI.today : CivilDate(iso: text) else {
+            guard let date = text.isEmpty ? zone.date(of: WallClock.now()) : CivilDate(iso: text) else {
                 throw APIError.badRequest("bad_date")
             }
             var after: (due: CivilDate, protocol: FrameProtocol, address: String)?

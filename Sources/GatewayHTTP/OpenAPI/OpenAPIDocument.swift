@@ -320,7 +320,7 @@ enum OpenAPIDocument {
                     "name": "as_of",
                     "in": "query",
                     "required": false,
-                    "description": "YYYY-MM-DD; today (UTC) when absent.",
+                    "description": "YYYY-MM-DD; today in the billing day's time zone (validation.billing_day_time_zone) when absent.",
                     "schema": {
                       "type": "string",
                       "format": "date"
@@ -1070,7 +1070,7 @@ enum OpenAPIDocument {
                     "name": "as_of",
                     "in": "query",
                     "required": false,
-                    "description": "YYYY-MM-DD; today (UTC) when absent.",
+                    "description": "YYYY-MM-DD; today in the billing day's time zone (validation.billing_day_time_zone) when absent.",
                     "schema": {
                       "type": "string",
                       "format": "date"

@@ -20,10 +20,12 @@ struct APIFixture {
     /// - Parameters:
     ///   - meters: Native meter addresses and their districts.
     ///   - maximumOutageHours: `dispatch.max_outage_hours`.
+    ///   - zone: The billing day's zone.
     ///   - body: The test.
     static func with(
         meters: [String: String] = [:],
         maximumOutageHours: Int = 12,
+        zone: TimeZoneRules = .utc,
         _ body: (APIFixture) async throws -> Void
     ) async throws {
         let name = "h_" + String(UInt64.random(in: 0...UInt64.max), radix: 36)
@@ -54,13 +56,14 @@ struct APIFixture {
         let api = PostgresSession(conninfo: conninfo, logger: logger)
         let dispatch = DispatchStore(api, outages: PlannedOutagePolicy(maximumHours: maximumOutageHours))
         let router = GatewayHTTPServer.makeRouter(readiness: { [] })
-        BillingAPI(store: BillingStore(api), credentials: TestCredentials.store).register(on: router)
+        BillingAPI(store: BillingStore(api), credentials: TestCredentials.store, zone: zone).register(on: router)
         DispatchAPI(
             store: dispatch,
             inspections: InspectionStore(api),
             credentials: TestCredentials.store,
             residentialMonths: 12,
-            nonResidentialMonths: 6
+            nonResidentialMonths: 6,
+            zone: zone
         ).register(on: router)
         let fixture = APIFixture(writer: writer, dispatch: dispatch, router: router, meters: ids, conninfo: conninfo)
         do {
