@@ -39,7 +39,7 @@ struct ValidationBatchInput {
         let ids = claimed.map(\.meterID)
         for row in try connection.rows(ValidationBatchSQL.meterLimits, [ids]) {
             let meter = try row.decode(8, as: Int64.self)
-            meters[meter] = try MeterRow(row: row)
+            meters[meter] = try MeterRow(row: row, zone: settings.billingZone)
         }
         let present = claimed.filter { meters[$0.meterID] != nil }
         guard !present.isEmpty else { return }

@@ -60,11 +60,12 @@ enum ValidationBatchSQL {
         FROM unnest($1::bigint[]) AS w (meter_id)
         """
 
-    /// The rule parameters of the meters $1 (columns as ``ValidationSQL`` documents for one meter), then the id.
+    /// The rule parameters of the meters $1: Qmin, Qmax (ml/h), register digits, the verification's expiry date (days
+    /// since 1970-01-01: it expires at that day's start in the billing zone), protocol, size, continuous appliance,
+    /// role, then the id.
     static let meterLimits = """
-        SELECT qmin_ml_per_h, qmax_ml_per_h, register_digits,
-            \(micros("(verification_expires_on::timestamp AT TIME ZONE 'UTC')")), protocol, size, continuous_appliance,
-            role, id
+        SELECT qmin_ml_per_h, qmax_ml_per_h, register_digits, verification_expires_on - date '1970-01-01', protocol,
+            size, continuous_appliance, role, id
         FROM meters WHERE id = ANY ($1::bigint[])
         """
 

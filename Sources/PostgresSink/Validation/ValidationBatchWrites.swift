@@ -72,7 +72,10 @@ struct ValidationBatchWrites {
         if publicationCount > 0 {
             // Held until commit: feed rows commit in `seq` order, so paging by seq never skips one.
             try connection.execute(ValidationSQL.lockFeed)
-            let inserted = try connection.execute(ValidationBatchSQL.publishDays, parameters: publications.arrayLiterals)
+            let inserted = try connection.execute(
+                ValidationBatchSQL.publishDays,
+                parameters: publications.arrayLiterals
+            )
             guard inserted == publicationCount else {
                 throw PostgresError(
                     code: .unexpectedResult,

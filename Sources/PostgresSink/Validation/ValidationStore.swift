@@ -241,22 +241,25 @@ extension ReadQuality: PostgresDecodable, PostgresEncodable {
 
 extension ReviewDecision: PostgresDecodable {}
 
-/// A meter's rule parameters and signature facts (``ValidationSQL/meterLimits``).
-struct MeterRow: PostgresRowDecodable {
+/// A meter's rule parameters and signature facts (``ValidationBatchSQL/meterLimits``).
+struct MeterRow {
     var limits: MeterLimits
     var source: FrameProtocol?
     var size: GasMeterSize?
     var hasContinuousAppliance: Bool
     var role: String?
 
-    init(row: PostgresRow) throws {
+    /// Reads the row; the verification expires at the start of its expiry date in `zone` (the billing day's).
+    init(row: PostgresRow, zone: TimeZoneRules) throws {
         var limits = MeterLimits()
         limits.qminMillilitresPerHour = try row.decode(0, as: Int64?.self)
         limits.qmaxMillilitresPerHour = try row.decode(1, as: Int64?.self)
         limits.registerModulusMillilitres = try row.decode(2, as: Int?.self).flatMap(
             MeterProfile.registerModulus(digits:)
         )
-        limits.verificationExpiresAt = try row.decode(3, as: Timestamp?.self)
+        limits.verificationExpiresAt = try row.decode(3, as: Int64?.self).map {
+            zone.startOfDay(CivilDate(Timestamp(secondsSinceEpoch: $0 * 86_400)))
+        }
         self.limits = limits
         self.source = try row.decode(4, as: FrameProtocol?.self)
         self.size = try row.decode(5, as: String?.self).flatMap { GasMeterSize(rawValue: $0) }

@@ -35,7 +35,10 @@ enum LegacyValidation {
             summary.wasBusy = true
             return summary
         }
-        guard let row = try connection.query(LegacyValidationSQL.meterLimits, [meter.meterID], as: MeterRow.self).first
+        guard
+            let row = try connection.rows(LegacyValidationSQL.meterLimits, [meter.meterID]).first.map({
+                try MeterRow(row: $0, zone: settings.billingZone)
+            })
         else {
             // The meter was deleted: nothing to validate.
             try connection.execute(
@@ -305,9 +308,8 @@ enum LegacyValidationSQL {
     /// Qmin, Qmax, register digits, verification expiry (start of that date, UTC) in µs; protocol, size and the
     /// continuous-appliance flag for the leak signatures.
     static let meterLimits = """
-        SELECT qmin_ml_per_h, qmax_ml_per_h, register_digits,
-            \(micros("(verification_expires_on::timestamp AT TIME ZONE 'UTC')")), protocol, size, continuous_appliance,
-            role
+        SELECT qmin_ml_per_h, qmax_ml_per_h, register_digits, verification_expires_on - date '1970-01-01', protocol,
+            size, continuous_appliance, role
         FROM meters WHERE id = $1::bigint
         """
 

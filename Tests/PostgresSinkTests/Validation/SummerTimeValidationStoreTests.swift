@@ -86,4 +86,42 @@ struct SummerTimeValidationStoreTests {
             ) == "0"
         )
     }
+
+    @Test func aVerificationExpiresAtItsDatesMidnightInTheBillingZone() async throws {
+        let database = try TestDatabase.create()
+        defer { database.drop() }
+        let stores = TestStores(conninfo: database.conninfo)
+        _ = try await stores.telemetry.migrate()
+        _ = try await stores.meters.importMeters([MeterProfile(protocol: .native, address: "42")], columns: [])
+        let meter = try #require(Int64(try database.scalar("SELECT id FROM meters") ?? ""))
+        _ = try database.scalar("UPDATE meters SET verification_expires_on = date '2026-06-10' RETURNING id")
+
+        // Read at 23:00 and 01:00 local time (UTC+8) around the expiry date's start: 15:00Z and 17:00Z of the 9th.
+        var batch = SinkBatch()
+        let shanghai = TimeZoneRules(fixedOffsetSeconds: 8 * 3600)
+        let localMidnight = shanghai.startOfDay(CivilDate(year: 2026, month: 6, day: 10))
+        for (hours, litres) in [(-1, 0), (1, 2)] as [(Int64, Int64)] {
+            batch.readings.append(
+                frozen(meter, at: localMidnight.adding(seconds: hours * 3600), ml: 5_000_000 + litres)
+            )
+        }
+        _ = try await stores.telemetry.write(batch)
+        var settings = ValidationSettings()
+        settings.billingZone = shanghai
+        while let queued = try await stores.validation.dirtyMeters(limit: 10).first {
+            _ = try await stores.validation.validate(
+                queued,
+                settings: settings,
+                now: Timestamp(secondsSinceEpoch: 1_800_000_000)
+            )
+        }
+        let flags = try database.connect().query(
+            """
+            SELECT to_char(read_at AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI'),
+                coalesce('verification_expired' = ANY (reasons), false)::text
+            FROM readings ORDER BY read_at
+            """
+        ).map { $0.map { $0 ?? "NULL" } }
+        #expect(flags == [["2026-06-09T15:00", "false"], ["2026-06-09T17:00", "true"]])
+    }
 }
