@@ -192,6 +192,18 @@ struct GatewayRuntime {
             }
             let billingDatabase = PostgresSessionPool(size: connections, settings: apiSettings, logger: logger)
             let dispatchDatabase = PostgresSessionPool(size: connections, settings: apiSettings, logger: logger)
+            var dispatchAPI = DispatchAPI(
+                store: DispatchStore(
+                    dispatchDatabase,
+                    policy: configuration.tickets.policy,
+                    outages: configuration.dispatch.outagePolicy
+                ),
+                inspections: InspectionStore(dispatchDatabase),
+                credentials: credentials,
+                residentialMonths: configuration.dispatch.inspectionResidentialMonths,
+                nonResidentialMonths: configuration.dispatch.inspectionNonResidentialMonths
+            )
+            dispatchAPI.signatureSettings = configuration.chartSignatureSettings
             services.append(
                 try GatewayHTTPServer(
                     host: configuration.http.host,
@@ -204,17 +216,7 @@ struct GatewayRuntime {
                         store: BillingStore(billingDatabase),
                         credentials: credentials
                     ),
-                    dispatch: DispatchAPI(
-                        store: DispatchStore(
-                            dispatchDatabase,
-                            policy: configuration.tickets.policy,
-                            outages: configuration.dispatch.outagePolicy
-                        ),
-                        inspections: InspectionStore(dispatchDatabase),
-                        credentials: credentials,
-                        residentialMonths: configuration.dispatch.inspectionResidentialMonths,
-                        nonResidentialMonths: configuration.dispatch.inspectionNonResidentialMonths
-                    ),
+                    dispatch: dispatchAPI,
                     accessLog: configuration.log.httpAccess,
                     onServerRunning: { httpListening.set() }
                 )

@@ -1,5 +1,5 @@
 import GatewayCore
-import GatewayDomain
+public import GatewayDomain
 public import Hummingbird
 public import PostgresSink
 
@@ -44,6 +44,9 @@ public struct DispatchAPI: Sendable {
     let credentials: CredentialStore
     private let residentialMonths: Int
     private let nonResidentialMonths: Int
+    /// The leak signatures' thresholds and zone the charts mark with (`DispatchAPI+Charts.swift`); the validator's
+    /// in the gateway, the defaults in UTC unless set.
+    public var signatureSettings = SignatureSettings()
 
     /// Creates the API.
     /// - Parameters:
@@ -169,6 +172,7 @@ public struct DispatchAPI: Sendable {
             }
         }
         registerOutages(on: router.group("dispatch/v1/outages"), store: store)
+        registerCharts(on: group, charts: ChartStore(sharing: store), settings: signatureSettings)
         group.post("inspections") { request, context -> Response in
             let body = try await request.decodeJSON(
                 as: InspectionRequest.self,
