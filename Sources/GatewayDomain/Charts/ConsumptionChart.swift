@@ -212,18 +212,26 @@ public struct ConsumptionChart: Sendable {
             ["x": "20", "y": "28", "font-size": "16", "font-weight": "bold", "fill": "#1a1a1a"],
             text: title
         )
-        var subtitle = ticket.map {
-            "Ticket #\($0.id) · \($0.condition) · \($0.priority) · opened "
-                + ChartFormat.localTime($0.openedAt, zone: period.zone)
+        // Two lines: the ticket and what raised it (the finding its condition stands for), or the first findings.
+        var lines = summary
+        if let ticket {
+            let explained = summary.first { Self.explains(ticket.condition, $0) }
+            lines = [
+                "Ticket #\(ticket.id) · \(ticket.condition) · \(ticket.priority) · opened "
+                    + ChartFormat.localTime(ticket.openedAt, zone: period.zone),
+                explained.map { "What raised it: " + $0 } ?? (summary.first ?? ""),
+            ]
         }
-        if let ticket, let line = summary.first(where: { Self.explains(ticket.condition, $0) }) {
-            subtitle = (subtitle ?? "") + " — " + line
+        for (index, line) in lines.prefix(2).enumerated() {
+            svg.element(
+                "text",
+                [
+                    "x": "20", "y": index == 0 ? "48" : "64", "font-size": "12",
+                    "fill": index == 1 && ticket != nil ? "#a04000" : "#444444", "class": "subtitle",
+                ],
+                text: line
+            )
         }
-        svg.element(
-            "text",
-            ["x": "20", "y": "50", "font-size": "12", "fill": "#444444", "class": "subtitle"],
-            text: subtitle ?? (summary.first ?? "")
-        )
         drawFlowPanel(&svg, findings, layout)
         drawMinimumPanel(&svg, findings, layout)
         drawTimeAxis(&svg, layout)
@@ -370,7 +378,8 @@ public struct ConsumptionChart: Sendable {
                     "text",
                     [
                         "x": SVGWriter.number(Geometry.plotRight - 4), "y": SVGWriter.number(level - 4),
-                        "text-anchor": "end", "fill": "#c0392b", "font-size": "11",
+                        "text-anchor": "end", "fill": "#c0392b", "font-size": "11", "stroke": "#ffffff",
+                        "stroke-width": "3", "paint-order": "stroke",
                     ],
                     text: "over-flow cut-off \(ChartFormat.cubicMetresPerHour(cutoff)) m³/h"
                 )
@@ -401,11 +410,15 @@ public struct ConsumptionChart: Sendable {
                 tooltip: "Valve closed, register advanced \(ChartFormat.cubicMetres(flow.volumeMillilitres)) m³ "
                     + "by \(ChartFormat.localTime(flow.readAt, zone: period.zone))"
             )
+            // Left of the line near the right edge, so the label stays inside the plot.
+            let isNearRight = x(flow.readAt) > Geometry.plotRight - 160
             svg.element(
                 "text",
                 [
-                    "x": SVGWriter.number(x(flow.readAt) + 4), "y": SVGWriter.number(Geometry.flowTop + 24),
-                    "fill": "#8e44ad", "font-size": "11",
+                    "x": SVGWriter.number(x(flow.readAt) + (isNearRight ? -4 : 4)),
+                    "y": SVGWriter.number(Geometry.flowTop + 24), "text-anchor": isNearRight ? "end" : "start",
+                    "fill": "#8e44ad", "font-size": "11", "stroke": "#ffffff", "stroke-width": "3",
+                    "paint-order": "stroke",
                 ],
                 text: "valve closed, +\(ChartFormat.cubicMetres(flow.volumeMillilitres)) m³"
             )
@@ -463,7 +476,7 @@ public struct ConsumptionChart: Sendable {
                 "text",
                 [
                     "x": SVGWriter.number(x(band.start) + 4), "y": SVGWriter.number(level - 5), "fill": "#a04000",
-                    "font-size": "11",
+                    "font-size": "11", "stroke": "#ffffff", "stroke-width": "3", "paint-order": "stroke",
                 ],
                 text: "never below \(ChartFormat.cubicMetresPerHour(band.floorMillilitresPerHour)) m³/h for "
                     + "\(band.days) day\(band.days == 1 ? "" : "s")"

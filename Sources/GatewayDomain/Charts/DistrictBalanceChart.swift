@@ -53,7 +53,7 @@ public struct DistrictBalanceChart: Sendable {
         public static let height = 480
         public static let plotLeft = 80.0
         public static let plotRight = 930.0
-        public static let plotTop = 80.0
+        public static let plotTop = 96.0
         public static let plotBottom = 372.0
     }
 
@@ -105,19 +105,24 @@ public struct DistrictBalanceChart: Sendable {
             "District \(district) balance, \(ChartFormat.localDate(period.start, zone: zone)) to "
             + "\(ChartFormat.localDate(last, zone: zone)) (\(period.dayStarts.count) days, \(ChartFormat.zoneName(zone)))"
         let imbalanced = days.filter(\.isImbalanced)
-        var summary: [String] = []
-        if days.isEmpty { summary.append("No balance data in this period.") }
-        if let supplyLabel { summary.append("Supply meter \(supplyLabel).") }
-        summary.append(
-            imbalanced.isEmpty
-                ? "No day above the tolerance."
-                : "\(imbalanced.count) day\(imbalanced.count == 1 ? "" : "s") above the tolerance "
-                    + "(network_leak_suspected), the last "
-                    + "\(ChartFormat.localDate(imbalanced[imbalanced.count - 1].dayStart, zone: zone)): supply "
-                    + "\(ChartFormat.cubicMetres(imbalanced[imbalanced.count - 1].supplyMillilitres)) m³ against "
-                    + "\(ChartFormat.cubicMetres(imbalanced[imbalanced.count - 1].customersMillilitres)) m³ ± "
-                    + "\(ChartFormat.cubicMetres(imbalanced[imbalanced.count - 1].toleranceMillilitres)) m³."
-        )
+        // Two lines: who and how many days, then the last day above the tolerance with its figures.
+        var headline: [String] = []
+        if days.isEmpty { headline.append("No balance data in this period.") }
+        if let supplyLabel { headline.append("Supply meter \(supplyLabel).") }
+        var detail = ""
+        if let worst = imbalanced.last {
+            headline.append(
+                "\(imbalanced.count) day\(imbalanced.count == 1 ? "" : "s") above the tolerance (network_leak_suspected)."
+            )
+            detail =
+                "Last \(ChartFormat.localDate(worst.dayStart, zone: zone)): supply "
+                + "\(ChartFormat.cubicMetres(worst.supplyMillilitres)) m³ against customers "
+                + "\(ChartFormat.cubicMetres(worst.customersMillilitres)) m³ ± "
+                + "\(ChartFormat.cubicMetres(worst.toleranceMillilitres)) m³."
+        } else {
+            headline.append("No day above the tolerance.")
+        }
+        let summary = headline + (detail.isEmpty ? [] : [detail])
         var svg = SVGWriter(
             width: Geometry.width,
             height: Geometry.height,
@@ -132,9 +137,12 @@ public struct DistrictBalanceChart: Sendable {
         )
         svg.element(
             "text",
-            ["x": "20", "y": "50", "fill": "#444444", "class": "subtitle"],
-            text: summary.joined(separator: " ")
+            ["x": "20", "y": "48", "fill": "#444444", "class": "subtitle"],
+            text: headline.joined(separator: " ")
         )
+        if !detail.isEmpty {
+            svg.element("text", ["x": "20", "y": "64", "fill": "#c0392b", "class": "subtitle"], text: detail)
+        }
         let scale = volumeScale
         let y = { (millilitres: Int64) in scale.pixel(Double(millilitres) / 1_000_000) }
         svg.element(
@@ -223,21 +231,29 @@ public struct DistrictBalanceChart: Sendable {
             )
         }
         svg.close("g")
+        // Lines join consecutive days; the customers' line skips a day not every customer reported (its sum is
+        // partial), which keeps only its hollow dot.
         var customers = ""
         var supply = ""
         var previousIndex: Int?
+        var previousComplete: Int?
         for day in days {
             let index = period.dayIndex(of: day.dayStart) ?? 0
-            let command = previousIndex.map { $0 + 1 == index } == true ? "L" : "M"
             let middle = SVGWriter.number(dayMiddle(day.dayStart))
-            customers += "\(command)\(middle) \(SVGWriter.number(y(day.customersMillilitres)))"
-            supply += "\(command)\(middle) \(SVGWriter.number(y(day.supplyMillilitres)))"
+            supply += "\(previousIndex == index - 1 ? "L" : "M")\(middle) \(SVGWriter.number(y(day.supplyMillilitres)))"
             previousIndex = index
+            guard day.isComplete else { continue }
+            customers +=
+                "\(previousComplete == index - 1 ? "L" : "M")\(middle) \(SVGWriter.number(y(day.customersMillilitres)))"
+            previousComplete = index
         }
         if !days.isEmpty {
             svg.element(
                 "path",
-                ["class": "customers", "d": customers, "fill": "none", "stroke": "#2e7d32", "stroke-width": "2"]
+                [
+                    "class": "customers", "d": customers.isEmpty ? "M0 0" : customers, "fill": "none",
+                    "stroke": "#2e7d32", "stroke-width": "2",
+                ]
             )
             svg.element(
                 "path",
@@ -277,11 +293,14 @@ public struct DistrictBalanceChart: Sendable {
                         "data-difference-m3": ChartFormat.cubicMetres(day.supplyMillilitres - day.customersMillilitres),
                     ]
                 )
+                // Every day's difference when the days are wide enough for it, else the last one's (tooltips hold all).
+                guard dayWidth >= 48 || day.dayStart == imbalanced.last?.dayStart else { continue }
                 svg.element(
                     "text",
                     [
                         "x": SVGWriter.number(middle), "y": SVGWriter.number(y(day.supplyMillilitres) - 11),
-                        "text-anchor": "middle", "fill": "#c0392b", "font-size": "11",
+                        "text-anchor": "middle", "fill": "#c0392b", "font-size": "11", "stroke": "#ffffff",
+                        "stroke-width": "3", "paint-order": "stroke",
                     ],
                     text: "+\(ChartFormat.cubicMetres(day.supplyMillilitres - day.customersMillilitres, places: 2)) m³"
                 )
