@@ -133,7 +133,7 @@ run_st() { # name regex [token]
 run_st open '^/(healthz|readyz|metrics|openapi\.json)$'
 run_st billing '^/(billing|meters)/' "${tokens[billing]}"
 run_st review '^/review/' "${tokens[review]}"
-run_st dispatch '^/dispatch/v1/(tickets|inspections|reports)' "${tokens[dispatch]}"
+run_st dispatch '^/dispatch/v1/(tickets|inspections|reports|meters|districts)' "${tokens[dispatch]}"
 run_st supervisor '^/dispatch/v1/outages' "${tokens[supervisor]}"
 if grep -Eq '"level":"(error|critical)"|\berror\b.*request failed' "$work/gateway.log"; then
     echo "openapi-check: the gateway logged request failures (server errors):" >&2

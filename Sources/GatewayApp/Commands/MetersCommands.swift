@@ -12,6 +12,7 @@ struct MetersCommand: AsyncParsableCommand {
         subcommands: [
             MetersImportCommand.self, MetersExpiredCommand.self, MetersTestCommand.self,
             MetersResetCounterCommand.self, MetersCollectorsCommand.self, MetersSealKeysCommand.self,
+            MetersPlotCommand.self,
         ]
     )
 }

@@ -122,7 +122,12 @@ extension GatewayConfiguration {
     /// It lives on the whole configuration because signature days follow
     /// the billing zone (`validation.billing_day_time_zone`).
     var signatureSettings: SignatureSettings? {
-        guard signatures.isEnabled else { return nil }
+        signatures.isEnabled ? chartSignatureSettings : nil
+    }
+
+    /// The thresholds and zone the charts mark with (`meters plot`, the dispatch API's SVG routes): the configured
+    /// ones, whether or not validation looks for signatures.
+    var chartSignatureSettings: SignatureSettings {
         var settings = SignatureSettings()
         settings.continuousWarnDays = signatures.continuousWarnDays
         settings.continuousEscalateDays = signatures.continuousEscalateDays

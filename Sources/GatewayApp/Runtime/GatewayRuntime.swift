@@ -192,6 +192,19 @@ struct GatewayRuntime {
             }
             let billingDatabase = PostgresSessionPool(size: connections, settings: apiSettings, logger: logger)
             let dispatchDatabase = PostgresSessionPool(size: connections, settings: apiSettings, logger: logger)
+            var dispatchAPI = DispatchAPI(
+                store: DispatchStore(
+                    dispatchDatabase,
+                    policy: configuration.tickets.policy,
+                    outages: configuration.dispatch.outagePolicy
+                ),
+                inspections: InspectionStore(dispatchDatabase),
+                credentials: credentials,
+                residentialMonths: configuration.dispatch.inspectionResidentialMonths,
+                nonResidentialMonths: configuration.dispatch.inspectionNonResidentialMonths,
+                zone: configuration.validation.billingZone
+            )
+            dispatchAPI.signatureSettings = configuration.chartSignatureSettings
             services.append(
                 try GatewayHTTPServer(
                     host: configuration.http.host,
@@ -205,18 +218,7 @@ struct GatewayRuntime {
                         credentials: credentials,
                         zone: configuration.validation.billingZone
                     ),
-                    dispatch: DispatchAPI(
-                        store: DispatchStore(
-                            dispatchDatabase,
-                            policy: configuration.tickets.policy,
-                            outages: configuration.dispatch.outagePolicy
-                        ),
-                        inspections: InspectionStore(dispatchDatabase),
-                        credentials: credentials,
-                        residentialMonths: configuration.dispatch.inspectionResidentialMonths,
-                        nonResidentialMonths: configuration.dispatch.inspectionNonResidentialMonths,
-                        zone: configuration.validation.billingZone
-                    ),
+                    dispatch: dispatchAPI,
                     accessLog: configuration.log.httpAccess,
                     onServerRunning: { httpListening.set() }
                 )

@@ -134,12 +134,9 @@ public enum LeakSignatures {
         for day in days where day.quality != .rejected {
             let dayEnd = BillingDay.end(of: day.dayStart, zone: settings.zone)
             let intervals = day.intervals
-            // Only measured intervals are evidence: estimated ones (an even share of a gap) prove nothing, so a day
-            // with a gap neither extends nor breaks a continuous-flow run.
-            let isComplete = !intervals.isEmpty && intervals.allSatisfy { !$0.isEstimated }
             // Continuous flow: a full day of measured intervals, none of them zero.
-            if isComplete, !meter.hasContinuousAppliance {
-                if intervals.allSatisfy({ $0.volumeMillilitres > 0 }) {
+            if let isZeroFree = isZeroFree(intervals), !meter.hasContinuousAppliance {
+                if isZeroFree {
                     run += 1
                     if run == settings.continuousWarnDays {
                         alarm(.continuousFlowWarning, Code.continuousWarning, at: dayEnd, detail: Int64(run))
@@ -158,11 +155,9 @@ public enum LeakSignatures {
             // Estimated intervals count as no flow for the flow checks below (never as evidence of one).
             let flows = intervals.map { $0.isEstimated ? 0 : flowPerHour($0) }
             // Total flow above the cut-off (≈ 1.8 × size) or Qmax: the first interval that exceeds it.
-            let cutoffs = [
-                meter.sizeMillicubicPerHour.map { $0 * 1000 * settings.totalFlowCutoffPercent / 100 },
-                meter.qmaxMillilitresPerHour,
-            ].compactMap { $0 }
-            if let cutoff = cutoffs.min(), let index = flows.firstIndex(where: { $0 > cutoff }) {
+            if let cutoff = totalFlowCutoff(meter: meter, settings: settings),
+                let index = flows.firstIndex(where: { $0 > cutoff })
+            {
                 alarm(.overFlow, Code.totalFlow, at: intervals[index].start, detail: flows[index], valve: day.valve)
             }
             // Sudden increase between consecutive intervals.
@@ -191,27 +186,66 @@ public enum LeakSignatures {
                 }
             }
         }
-        // Flow while the valve reports closed: the register advanced between two reads both saying closed.
+        for finding in flowsWithValveClosed(reads) {
+            alarm(
+                .flowWithValveClosed,
+                Code.flowWithValveClosed,
+                at: finding.read.readAt,
+                detail: finding.volumeMillilitres,
+                valve: .closed
+            )
+        }
+        return alarms
+    }
+
+    /// Whether a day's intervals are evidence of continuous flow: `true` for a full day of measured intervals none
+    /// of which is zero, `false` for a full day with a zero interval (it breaks a run), `nil` for a day without
+    /// intervals or with an estimated one (an even share of a gap proves nothing, so it neither extends nor breaks
+    /// a run).
+    /// - Parameter intervals: The day's intervals.
+    /// - Returns: The day's evidence.
+    public static func isZeroFree(_ intervals: [IntervalValue]) -> Bool? {
+        guard !intervals.isEmpty, intervals.allSatisfy({ !$0.isEstimated }) else { return nil }
+        return intervals.allSatisfy { $0.volumeMillilitres > 0 }
+    }
+
+    /// The total-flow cut-off of a meter in ml/h: the lower of ``SignatureSettings/totalFlowCutoffPercent`` of its
+    /// size number and its Qmax; an interval whose flow exceeds it raises `over_flow`.
+    /// - Parameters:
+    ///   - meter: The meter.
+    ///   - settings: Thresholds.
+    /// - Returns: The cut-off, `nil` when neither the size nor Qmax is known.
+    public static func totalFlowCutoff(meter: SignatureMeter, settings: SignatureSettings) -> Int64? {
+        [
+            meter.sizeMillicubicPerHour.map { $0 * 1000 * settings.totalFlowCutoffPercent / 100 },
+            meter.qmaxMillilitresPerHour,
+        ].compactMap { $0 }.min()
+    }
+
+    /// Flow while the valve reports closed: each read whose register advanced since the previous usable read
+    /// (quality valid or estimated), both saying closed.
+    /// - Parameter reads: Validated register reads in time order.
+    /// - Returns: The later read of each such pair and how far the register advanced (ml).
+    public static func flowsWithValveClosed(
+        _ reads: [(read: IndexRead, quality: ReadQuality)]
+    ) -> [(read: IndexRead, volumeMillilitres: Int64)] {
+        var findings: [(read: IndexRead, volumeMillilitres: Int64)] = []
         var previous: IndexRead?
         for (read, quality) in reads where quality <= .estimated {
             if let before = previous, before.valve == .closed, read.valve == .closed,
                 read.volumeMillilitres > before.volumeMillilitres
             {
-                alarm(
-                    .flowWithValveClosed,
-                    Code.flowWithValveClosed,
-                    at: read.readAt,
-                    detail: read.volumeMillilitres - before.volumeMillilitres,
-                    valve: .closed
-                )
+                findings.append((read, read.volumeMillilitres - before.volumeMillilitres))
             }
             previous = read
         }
-        return alarms
+        return findings
     }
 
-    /// An interval's average flow in ml/h.
-    static func flowPerHour(_ interval: IntervalValue) -> Int64 {
+    /// An interval's average flow in ml/h (0 for an interval of no minutes).
+    /// - Parameter interval: The interval.
+    /// - Returns: Its volume over its length, per hour.
+    public static func flowPerHour(_ interval: IntervalValue) -> Int64 {
         guard interval.minutes > 0 else { return 0 }
         return interval.volumeMillilitres * 60 / Int64(interval.minutes)
     }

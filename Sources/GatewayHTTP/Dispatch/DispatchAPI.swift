@@ -1,5 +1,5 @@
 public import GatewayCore
-import GatewayDomain
+public import GatewayDomain
 public import Hummingbird
 public import PostgresSink
 
@@ -45,6 +45,9 @@ public struct DispatchAPI: Sendable {
     private let residentialMonths: Int
     private let nonResidentialMonths: Int
     private let zone: TimeZoneRules
+    /// The leak signatures' thresholds and zone the charts mark with (`DispatchAPI+Charts.swift`); the validator's
+    /// in the gateway, the defaults in UTC unless set.
+    public var signatureSettings = SignatureSettings()
 
     /// Creates the API.
     /// - Parameters:
@@ -173,6 +176,7 @@ public struct DispatchAPI: Sendable {
             }
         }
         registerOutages(on: router.group("dispatch/v1/outages"), store: store)
+        registerCharts(on: group, charts: ChartStore(sharing: store), settings: signatureSettings)
         group.post("inspections") { request, context -> Response in
             let body = try await request.decodeJSON(
                 as: InspectionRequest.self,

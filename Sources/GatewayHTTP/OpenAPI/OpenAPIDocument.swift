@@ -1135,6 +1135,173 @@ enum OpenAPIDocument {
                 }
               }
             },
+            "/dispatch/v1/meters/{protocol}/{meter}/consumption.svg": {
+              "get": {
+                "operationId": "meterConsumptionChart",
+                "summary": "A meter's consumption chart (SVG) marking what the leak signatures found; with ticket, what raised that ticket.",
+                "tags": [
+                  "dispatch"
+                ],
+                "security": [
+                  {
+                    "bearerAuth": []
+                  }
+                ],
+                "x-required-role": "dispatch",
+                "description": "Needs the `dispatch` role (or one that grants it). Two panels over whole local days: the flow of every interval (m³/h) and per day the lowest interval flow with the night minima and their trend; marks the continuous-flow band, the over-flow cut-off and intervals above it, flow with the valve closed, alarms, and the ticket's opening. Errors: 400 bad_days, bad_protocol, bad_ticket; 404 no_such_meter, no_such_ticket (not a ticket of this meter).",
+                "parameters": [
+                  {
+                    "name": "protocol",
+                    "in": "path",
+                    "required": true,
+                    "description": "The meter's protocol (the ticket JSON's meter.protocol).",
+                    "schema": {
+                      "type": "string",
+                      "enum": [
+                        "native",
+                        "cjt188",
+                        "wmbus",
+                        "mbus"
+                      ]
+                    },
+                    "example": "native"
+                  },
+                  {
+                    "name": "meter",
+                    "in": "path",
+                    "required": true,
+                    "description": "The meter's address (the ticket JSON's meter.id).",
+                    "schema": {
+                      "type": "string"
+                    },
+                    "example": "00012345"
+                  },
+                  {
+                    "name": "days",
+                    "in": "query",
+                    "required": false,
+                    "description": "How many local days of the billing zone, ending today; 30 when absent.",
+                    "schema": {
+                      "type": "integer",
+                      "minimum": 1,
+                      "maximum": 366,
+                      "default": 30
+                    }
+                  },
+                  {
+                    "name": "ticket",
+                    "in": "query",
+                    "required": false,
+                    "description": "A ticket of this meter: the chart marks what raised it, and its days end with the day it opened.",
+                    "schema": {
+                      "type": "integer",
+                      "format": "int64",
+                      "minimum": 1
+                    }
+                  }
+                ],
+                "responses": {
+                  "200": {
+                    "description": "The chart: a standalone SVG document (no scripts, no external references), with an accessible <title> and <desc>.",
+                    "content": {
+                      "image/svg+xml": {
+                        "schema": {
+                          "type": "string"
+                        }
+                      }
+                    }
+                  },
+                  "400": {
+                    "$ref": "#/components/responses/BadRequest"
+                  },
+                  "401": {
+                    "$ref": "#/components/responses/Unauthorized"
+                  },
+                  "403": {
+                    "$ref": "#/components/responses/Forbidden"
+                  },
+                  "404": {
+                    "$ref": "#/components/responses/NotFound"
+                  },
+                  "500": {
+                    "$ref": "#/components/responses/InternalError"
+                  },
+                  "503": {
+                    "$ref": "#/components/responses/ServiceUnavailable"
+                  }
+                }
+              }
+            },
+            "/dispatch/v1/districts/{district}/balance.svg": {
+              "get": {
+                "operationId": "districtBalanceChart",
+                "summary": "A district's balance chart (SVG): supply against the sum of its customers per billing day, with the tolerance band; the days of network_leak_suspected marked.",
+                "tags": [
+                  "dispatch"
+                ],
+                "security": [
+                  {
+                    "bearerAuth": []
+                  }
+                ],
+                "x-required-role": "dispatch",
+                "description": "Needs the `dispatch` role (or one that grants it). The figures and the verdict are the balance check's. Errors: 400 bad_days; 404 no_such_district (no meter in it).",
+                "parameters": [
+                  {
+                    "name": "district",
+                    "in": "path",
+                    "required": true,
+                    "description": "The district.",
+                    "schema": {
+                      "type": "string"
+                    },
+                    "example": "north"
+                  },
+                  {
+                    "name": "days",
+                    "in": "query",
+                    "required": false,
+                    "description": "How many local days of the billing zone, ending today; 30 when absent.",
+                    "schema": {
+                      "type": "integer",
+                      "minimum": 1,
+                      "maximum": 366,
+                      "default": 30
+                    }
+                  }
+                ],
+                "responses": {
+                  "200": {
+                    "description": "The chart: a standalone SVG document (no scripts, no external references), with an accessible <title> and <desc>.",
+                    "content": {
+                      "image/svg+xml": {
+                        "schema": {
+                          "type": "string"
+                        }
+                      }
+                    }
+                  },
+                  "400": {
+                    "$ref": "#/components/responses/BadRequest"
+                  },
+                  "401": {
+                    "$ref": "#/components/responses/Unauthorized"
+                  },
+                  "403": {
+                    "$ref": "#/components/responses/Forbidden"
+                  },
+                  "404": {
+                    "$ref": "#/components/responses/NotFound"
+                  },
+                  "500": {
+                    "$ref": "#/components/responses/InternalError"
+                  },
+                  "503": {
+                    "$ref": "#/components/responses/ServiceUnavailable"
+                  }
+                }
+              }
+            },
             "/dispatch/v1/outages": {
               "get": {
                 "operationId": "listOutages",

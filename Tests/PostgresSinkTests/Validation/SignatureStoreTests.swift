@@ -153,4 +153,53 @@ struct SignatureStoreTests {
             #expect(rows == [["supply", "network_leak_suspected", "3000000", "2026-01-03", "P1"]])
         }
     }
+
+    @Test func theBalanceChartShowsTheDaysAndTheVerdictOfTheBalanceCheck() async throws {
+        try await withMigratedStores(meters: ["supply", "c1", "c2"]) { stores, _, ids in
+            var supply = MeterProfile(protocol: .native, address: "supply")
+            supply.role = .districtSupply
+            supply.district = "d1"
+            _ = try await stores.meters.importMeters([supply], columns: [.role, .district])
+            var batch = SinkBatch()
+            for (name, volumes) in [
+                ("c1", [Int64(10_000_000), 10_000_000]), ("c2", [10_000_000, 10_000_000]),
+                ("supply", [20_500_000, 23_000_000]),
+            ] {
+                let meter = ids[name]!
+                batch.readings += [
+                    frozen(meter, 0, ml: 0), frozen(meter, 1, ml: volumes[0]),
+                    frozen(meter, 2, ml: volumes[0] + volumes[1]),
+                ]
+            }
+            _ = try await stores.telemetry.write(batch)
+            _ = try await validateAll(stores.validation)
+            let chart = try await ChartStore(stores.session).districtBalanceChart(
+                district: "d1",
+                days: 3,
+                now: t0.adding(seconds: 2 * day),
+                zone: .utc
+            )
+            #expect(chart.supplyLabel == "native supply")
+            // Day 1: 20.5 m³ against 20 m³ ± 1.215 m³ (3 % of each volume); day 2: 23 m³, 3 m³ over, the alarm's day.
+            #expect(chart.days.map(\.supplyMillilitres) == [20_500_000, 23_000_000])
+            #expect(chart.days.map(\.customersMillilitres) == [20_000_000, 20_000_000])
+            #expect(chart.days.map(\.toleranceMillilitres) == [1_215_000, 1_290_000])
+            #expect(chart.days.map(\.isImbalanced) == [false, true])
+            #expect(chart.days.allSatisfy { $0.customerMeters == 2 && $0.customersReported == 2 })
+            let stored = try await stores.validation.checkDistrictBalance(
+                since: t0,
+                zone: .utc,
+                now: t0.adding(seconds: 10 * day)
+            )
+            #expect(stored == chart.days.filter(\.isImbalanced).count)
+            await #expect(throws: ChartStore.NotFound.self) {
+                try await ChartStore(stores.session).districtBalanceChart(
+                    district: "nowhere",
+                    days: 3,
+                    now: t0,
+                    zone: .utc
+                )
+            }
+        }
+    }
 }
