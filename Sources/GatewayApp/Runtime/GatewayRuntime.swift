@@ -215,6 +215,22 @@ struct GatewayRuntime {
                         residentialMonths: configuration.dispatch.inspectionResidentialMonths,
                         nonResidentialMonths: configuration.dispatch.inspectionNonResidentialMonths
                     ),
+                    complaints: ComplaintsAPI(
+                        store: ComplaintStore(
+                            dispatchDatabase,
+                            calendar: try configuration.complaints.calendar(),
+                            zone: configuration.validation.billingZone,
+                            answerWorkingDays: configuration.complaints.answerWorkingDays
+                        ),
+                        tickets: DispatchStore(dispatchDatabase, policy: configuration.tickets.policy),
+                        report: ServiceQualityStore(dispatchDatabase),
+                        settings: ComplaintsAPI.ReportSettings(
+                            zone: configuration.validation.billingZone,
+                            residentialMonths: configuration.dispatch.inspectionResidentialMonths,
+                            nonResidentialMonths: configuration.dispatch.inspectionNonResidentialMonths
+                        ),
+                        credentials: credentials
+                    ),
                     accessLog: configuration.log.httpAccess,
                     onServerRunning: { httpListening.set() }
                 )
