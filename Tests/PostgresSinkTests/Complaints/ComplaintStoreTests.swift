@@ -188,6 +188,49 @@ struct ComplaintStoreTests {
         }
     }
 
+    /// The transitions the database allows are exactly those of ``ComplaintStep/allowedFrom`` (the trigger's list is
+    /// spelt out in migration v24; this keeps the two the same). Each status is set with the triggers off, then
+    /// every change to another status is tried with them on.
+    @Test func theDatabaseAllowsExactlyTheTransitionsOfTheSwiftRule() async throws {
+        let clock = TestClock(beijing("2026-03-02T09:00:00"))
+        try await withComplaints(clock: clock) { store, _, database, _ in
+            let id = try await store.receive(
+                ComplaintIntake(
+                    channel: .web,
+                    category: .other,
+                    meter: nil,
+                    district: "d1",
+                    complainant: "c",
+                    summary: "s"
+                ),
+                actor: "desk"
+            ).id
+            let connection = try database.connect()
+            // A return call exists, so that only the transition rule decides.
+            _ = try connection.execute(
+                "INSERT INTO return_calls (complaint_id, outcome, attempts, actor, at) VALUES (\(id), 'satisfied', 1, 'd', now())"
+            )
+            for from in ComplaintStatus.allCases {
+                for to in ComplaintStatus.allCases where to != from {
+                    _ = try connection.execute("SET session_replication_role = replica")
+                    _ = try connection.execute("UPDATE complaints SET status = '\(from.rawValue)' WHERE id = \(id)")
+                    _ = try connection.execute("SET session_replication_role = origin")
+                    _ = try connection.execute("BEGIN")
+                    let allowed: Bool
+                    do {
+                        _ = try connection.execute("UPDATE complaints SET status = '\(to.rawValue)' WHERE id = \(id)")
+                        allowed = true
+                    } catch {
+                        allowed = false
+                    }
+                    _ = try connection.execute("ROLLBACK")
+                    let rule = ComplaintStep.allCases.contains { $0.status == to && $0.allowedFrom.contains(from) }
+                    #expect(allowed == rule, "\(from.rawValue) -> \(to.rawValue)")
+                }
+            }
+        }
+    }
+
     @Test func aLateAnswerEscalatesOnceAndAnAnsweredComplaintNever() async throws {
         let clock = TestClock(beijing("2026-02-13T16:30:00"))
         try await withComplaints(clock: clock) { store, _, _, _ in
