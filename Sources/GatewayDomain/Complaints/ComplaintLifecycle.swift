@@ -143,6 +143,20 @@ public enum ComplaintLifecycle {
         return step.status
     }
 
+    /// The note a `corrected` answer carries: the billing-feed corrections of the disputed days published since the
+    /// complaint was received. A bill is not "corrected" until a correction was published.
+    /// - Parameter correctionSeqs: The `billing_feed.seq` of those corrections.
+    /// - Returns: `corrections: billing feed seq 12, 13`.
+    /// - Throws: ``Refusal`` when there is none.
+    public static func correctionNote(_ correctionSeqs: [Int64]) throws(Refusal) -> String {
+        guard !correctionSeqs.isEmpty else {
+            throw Refusal(
+                message: "corrected needs a correction of the disputed days published since the complaint was received"
+            )
+        }
+        return "corrections: billing feed seq " + correctionSeqs.map(String.init).joined(separator: ", ")
+    }
+
     /// Whether a late answer escalates now: the complaint still awaits its answer, the deadline passed and it was
     /// not escalated before (a complaint escalates once).
     /// - Parameters:

@@ -120,6 +120,15 @@ enum DisputeSQL {
         ORDER BY d.day, d.basis
         """
 
+    /// The corrections among ``versions``: their `seq`.
+    static let correctionSeqs = """
+        SELECT f.seq
+        FROM complaints c JOIN billing_feed f ON f.meter_id = c.meter_id
+            AND f.day BETWEEN c.disputed_from AND c.disputed_to
+        WHERE c.id = $1::bigint AND f.is_correction AND f.published_at >= c.received_at
+        ORDER BY f.seq
+        """
+
     static let versions = """
         SELECT f.seq, f.day::text, f.basis, f.version, f.is_correction, f.volume_ml, read_quality_name(f.quality),
             \(WriterSQL.epochMicros("f.published_at"))

@@ -138,6 +138,16 @@ public struct ComplaintStore: Sendable {
             } catch {
                 throw PostgresError(code: .invalidArgument, message: error.message)
             }
+            var text = text
+            if step == .answered, outcome == .corrected {
+                // The answer names the corrections it rests on; there must be one.
+                let seqs = try connection.rows(DisputeSQL.correctionSeqs, [id]).map { try $0.decode(0, as: Int64.self) }
+                do throws(ComplaintLifecycle.Refusal) {
+                    text = (text ?? "") + " [" + (try ComplaintLifecycle.correctionNote(seqs)) + "]"
+                } catch {
+                    throw PostgresError(code: .invalidArgument, message: error.message)
+                }
+            }
             return try Self.write(id, step: step, text: text, outcome: outcome, actor: actor, at: now, on: connection)
         }
     }

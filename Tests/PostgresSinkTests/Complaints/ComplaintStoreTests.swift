@@ -424,6 +424,7 @@ struct ComplaintStoreTests {
                 actor: "desk-1"
             )
             let file = try #require(try await store.disputeFile(complaint.id))
+            let feedSeq = try #require(file.billingVersions.first?.seq)
             #expect(file.complaint.outcome == .corrected && file.complaint.status == .answered)
             #expect(file.accuracyTests.map(\.errorBasisPoints) == [412] && file.accuracyTests[0].verdict == "fail")
             #expect(file.days.map(\.day) == ["2026-02-10", "2026-02-11"])
@@ -432,7 +433,36 @@ struct ComplaintStoreTests {
             #expect(file.billingVersions.map(\.version) == [2] && file.billingVersions[0].isCorrection)
             #expect(file.billingVersions[0].volumeMillilitres == 600_000)
             let events = try #require(try await store.complaint(complaint.id)).events
-            #expect(events.last?.detail == "corrected: meter 4.12 % fast at 2.5 m3/h; 10 Feb corrected")
+            #expect(
+                events.last?.detail
+                    == "corrected: meter 4.12 % fast at 2.5 m3/h; 10 Feb corrected [corrections: billing feed seq \(feedSeq)]"
+            )
+            // A dispute of days without a correction published since cannot be answered "corrected".
+            let other = try await store.receive(
+                ComplaintIntake(
+                    channel: .app,
+                    category: .billingDispute,
+                    meter: (.native, "m1"),
+                    complainant: "Mr Zhao",
+                    summary: "January too",
+                    disputedDays: civil("2026-01-01")...civil("2026-01-31")
+                ),
+                actor: "app"
+            )
+            _ = try await store.advance(other.id, to: .accepted, text: nil, outcome: nil, actor: "desk-1")
+            _ = try await store.advance(other.id, to: .proposed, text: "check", outcome: nil, actor: "desk-1")
+            #expect(
+                await refusal {
+                    _ = try await store.advance(other.id, to: .answered, text: "x", outcome: .corrected, actor: "d")
+                } == "corrected needs a correction of the disputed days published since the complaint was received"
+            )
+            _ = try await store.advance(
+                other.id,
+                to: .answered,
+                text: "bill stands",
+                outcome: .billConfirmed,
+                actor: "desk-1"
+            )
         }
     }
 }
