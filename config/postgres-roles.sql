@@ -17,7 +17,8 @@
 --                             tickets and events of leak signatures and balance checks.
 --   meter_gateway_http        the HTTP APIs and the dispatch service (postgres.http_conninfo): billing and review
 --                             reads; review decisions (and the requeue they cause); tickets, steps, notes, hotline
---                             tickets, planned outages, inspections, valve commands, and their events.
+--                             tickets, planned outages, inspections, valve commands, and their events; complaints,
+--                             their events and return calls.
 --
 -- None of them owns a table or may create one in schema public, so none can run a migration (permission denied):
 -- migrations and the command-line tools keep the owner's postgres.conninfo. Give each service a login role of its
@@ -71,6 +72,16 @@ GRANT INSERT, UPDATE ON
 GRANT INSERT, UPDATE, DELETE ON validation_queue TO meter_gateway_validation;
 
 GRANT INSERT ON reading_reviews, day_reviews TO meter_gateway_http;
+-- Complaints and return calls (v24): the HTTP API writes them, the dispatch service escalates late complaints.
+-- Only once the schema has them (the file may run against an older schema before an upgrade).
+DO $$
+BEGIN
+    IF to_regclass('complaints') IS NOT NULL THEN
+        GRANT INSERT, UPDATE ON complaints TO meter_gateway_http;
+        GRANT INSERT ON complaint_events, return_calls TO meter_gateway_http;
+    END IF;
+END
+$$;
 GRANT INSERT, UPDATE ON
     validation_queue, repair_tickets, ticket_events, major_incidents, planned_outages, inspections, valve_commands,
     accuracy_tests

@@ -14,6 +14,7 @@
 #   /usr/share/zsh/vendor-completions/_meter-gateway        (--generate-completion-script bash|zsh|fish)
 #   /usr/share/fish/vendor_completions.d/meter-gateway.fish
 #   /usr/share/doc/meter-gateway/{README.md,copyright}
+#   /usr/share/meter-gateway/calendars/*.toml             config/calendars: the working calendars (complaints.calendar_dir)
 #   postinst: creates the system user and group meter-gateway, makes the configuration readable by that group only,
 #   reloads systemd. It does not start the service: the configuration must name the broker and database first.
 #
@@ -83,10 +84,12 @@ trap 'rm -rf "$stage"' EXIT
 root="$stage/meter-gateway_${debian_version}_${architecture}"
 install -d "$root/DEBIAN" "$root/usr/bin" "$root/lib/systemd/system" "$root/etc/meter-gateway" \
     "$root/usr/share/man/man1" "$root/usr/share/bash-completion/completions" "$root/usr/share/zsh/vendor-completions" \
-    "$root/usr/share/fish/vendor_completions.d" "$root/usr/share/doc/meter-gateway"
+    "$root/usr/share/fish/vendor_completions.d" "$root/usr/share/doc/meter-gateway" \
+    "$root/usr/share/meter-gateway/calendars"
 install -m 0755 "$binary" "$root/usr/bin/meter-gateway"
 install -m 0644 config/meter-gateway.service "$root/lib/systemd/system/meter-gateway.service"
 install -m 0640 config/meter-gateway.example.toml "$root/etc/meter-gateway/meter-gateway.toml"
+install -m 0644 config/calendars/*.toml "$root/usr/share/meter-gateway/calendars/"
 scripts/man-page.sh "$stage/meter-gateway.1" "$binary"
 gzip -9n <"$stage/meter-gateway.1" >"$root/usr/share/man/man1/meter-gateway.1.gz"
 "$binary" --generate-completion-script bash >"$root/usr/share/bash-completion/completions/meter-gateway"

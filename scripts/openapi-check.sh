@@ -9,8 +9,8 @@
 #   OPENAPI_CHECK_EXAMPLES=N  test cases per operation and phase (default 50; the whole check took 30-60 s on
 #                             2 cores).
 #
-# The gateway runs on a fresh database seeded with meters (some past their verification), hotline tickets and a
-# planned outage, so lists have several pages. Checks: not_a_server_error, status_code_conformance,
+# The gateway runs on a fresh database seeded with meters (some past their verification), hotline tickets,
+# complaints and a planned outage, so lists have several pages. Checks: not_a_server_error, status_code_conformance,
 # content_type_conformance, response_headers_conformance, response_schema_conformance and ignored_auth. Any failure
 # makes the script exit 1; the gateway's log and schemathesis' report are left in .local/openapi-check/.
 set -Eeuo pipefail
@@ -97,6 +97,10 @@ post() { # role path json
 for i in $(seq 1 12); do
     post dispatch /dispatch/v1/tickets "{\"protocol\":\"native\",\"meter\":\"$((700000 + i))\",\"reporter\":\"caller $i\"}"
 done
+# Complaints (some billing disputes), so the complaint list has several pages and ids 1… exist.
+for i in $(seq 1 12); do
+    post dispatch /dispatch/v1/complaints "{\"channel\":\"hotline\",\"category\":\"billing_dispute\",\"protocol\":\"native\",\"meter\":\"$((700000 + i))\",\"complainant\":\"c $i\",\"summary\":\"bill\",\"disputed_from\":\"2026-01-01\",\"disputed_to\":\"2026-01-31\"}"
+done
 starts=$(date -u -d '+1 hour' +%Y-%m-%dT%H:00:00Z)
 ends=$(date -u -d '+3 hour' +%Y-%m-%dT%H:00:00Z)
 for district in d0 d1 d2; do
@@ -133,7 +137,7 @@ run_st() { # name regex [token]
 run_st open '^/(healthz|readyz|metrics|openapi\.json)$'
 run_st billing '^/(billing|meters)/' "${tokens[billing]}"
 run_st review '^/review/' "${tokens[review]}"
-run_st dispatch '^/dispatch/v1/(tickets|inspections|reports|meters|districts)' "${tokens[dispatch]}"
+run_st dispatch '^/dispatch/v1/(tickets|inspections|reports|meters|districts|complaints)' "${tokens[dispatch]}"
 run_st supervisor '^/dispatch/v1/outages' "${tokens[supervisor]}"
 if grep -Eq '"level":"(error|critical)"|\berror\b.*request failed' "$work/gateway.log"; then
     echo "openapi-check: the gateway logged request failures (server errors):" >&2

@@ -13,7 +13,8 @@ struct GatewayCommand: AsyncParsableCommand {
         subcommands: [
             RunCommand.self, MigrateCommand.self, DecodeCommand.self, SimulateCommand.self, DemoCommand.self,
             ConfigCommand.self, DecodeBenchmarkCommand.self, MetersCommand.self, BillingCommand.self,
-            ReviewCommand.self, TicketsCommand.self, QuarantineCommand.self, CredentialsCommand.self,
+            ReviewCommand.self, TicketsCommand.self, ComplaintsCommand.self, QuarantineCommand.self,
+            CredentialsCommand.self,
             FaultsCommand.self, BenchAlarmsCommand.self, ReferenceConsumerCommand.self, StorageCommand.self,
         ]
     )

@@ -25,7 +25,7 @@ struct TicketsCommand: AsyncParsableCommand {
         abstract: "Dispatch from the command line: list and move tickets, hotline tickets, planned outages, reports.",
         subcommands: [
             TicketsListCommand.self, TicketsStepCommand.self, TicketsHotlineCommand.self, TicketsOutageCommand.self,
-            TicketsSLACommand.self, TicketsInspectionsDueCommand.self,
+            TicketsSLACommand.self, TicketsInspectionsDueCommand.self, TicketsReturnCallCommand.self,
         ]
     )
 }
@@ -72,7 +72,7 @@ struct TicketsStepCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "step",
         abstract:
-            "Record a lifecycle step: acknowledged, dispatched, on_site, made_safe, resolved, follow_up_done, closed."
+            "Record a lifecycle step: acknowledged, dispatched, on_site, made_safe, resolved, closed (follow_up_done: return-call)."
     )
 
     @OptionGroup var options: ConfigOptions

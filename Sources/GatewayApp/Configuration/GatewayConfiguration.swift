@@ -16,7 +16,7 @@ import TOMLKit
 /// (``HTTP/removedSettings``) is refused with what to write instead.
 ///
 /// Settings are grouped per component, one nested type and file per TOML section (``MQTT``, ``Postgres``,
-/// ``Spool``, ``Pipeline``, ``Meters``, ``Tickets``, ``HTTP``, ``Dispatch``, ``Signatures``, ``Validation``,
+/// ``Spool``, ``Pipeline``, ``Meters``, ``Tickets``, ``HTTP``, ``Dispatch``, ``Complaints``, ``Signatures``, ``Validation``,
 /// ``Storage``, ``Log``), each with its own rows of the settings registry.
 struct GatewayConfiguration: Sendable, Equatable {
     var mqtt = MQTT()
@@ -27,6 +27,7 @@ struct GatewayConfiguration: Sendable, Equatable {
     var tickets = Tickets()
     var http = HTTP()
     var dispatch = Dispatch()
+    var complaints = Complaints()
     var signatures = Signatures()
     var validation = Validation()
     var storage = Storage()
@@ -37,7 +38,8 @@ extension GatewayConfiguration {
     /// Every setting, in the order of the example file.
     static let settings: [Setting] =
         MQTT.settings + Postgres.settings + Spool.settings + Pipeline.settings + Meters.settings + Tickets.settings
-        + HTTP.settings + Dispatch.settings + Signatures.settings + Validation.settings + Storage.settings
+        + HTTP.settings + Dispatch.settings + Complaints.settings + Signatures.settings + Validation.settings
+        + Storage.settings
         + Log.settings
 
     /// Reads defaults, then the TOML text (if any), then the environment; checks every value.

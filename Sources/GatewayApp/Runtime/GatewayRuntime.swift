@@ -219,6 +219,22 @@ struct GatewayRuntime {
                         zone: configuration.validation.billingZone
                     ),
                     dispatch: dispatchAPI,
+                    complaints: ComplaintsAPI(
+                        store: ComplaintStore(
+                            dispatchDatabase,
+                            calendar: try configuration.complaints.calendar(),
+                            zone: configuration.validation.billingZone,
+                            answerWorkingDays: configuration.complaints.answerWorkingDays
+                        ),
+                        tickets: DispatchStore(dispatchDatabase, policy: configuration.tickets.policy),
+                        report: ServiceQualityStore(dispatchDatabase),
+                        settings: ComplaintsAPI.ReportSettings(
+                            zone: configuration.validation.billingZone,
+                            residentialMonths: configuration.dispatch.inspectionResidentialMonths,
+                            nonResidentialMonths: configuration.dispatch.inspectionNonResidentialMonths
+                        ),
+                        credentials: credentials
+                    ),
                     accessLog: configuration.log.httpAccess,
                     onServerRunning: { httpListening.set() }
                 )

@@ -17,7 +17,8 @@ final class DispatchStatistics: Sendable {
     let activeTickets = Mutex<[ActiveTicketCount]?>(nil)
 }
 
-/// Publishes every ticket event on the MQTT dispatch topic and escalates tickets whose deadline passed.
+/// Publishes every ticket event on the MQTT dispatch topic and escalates tickets whose deadline passed, and
+/// complaints whose answer deadline passed unanswered (``ComplaintStore/escalateOverdue(now:)``).
 ///
 /// Delivery: events are read from `ticket_events` in id order where `dispatched_at` is NULL, published at QoS 1 to
 /// `<prefix>/dispatch/tickets/<priority>` and marked only after the broker acknowledged them, so each reaches the
@@ -34,6 +35,7 @@ final class DispatchStatistics: Sendable {
 final class DispatchService: Service {
     private let session: PostgresSession
     private let store: DispatchStore
+    private let complaints: ComplaintStore
     private let outbox: DispatchOutbox
     private let client: MosquittoClient
     private let topicPrefix: String
@@ -64,6 +66,8 @@ final class DispatchService: Service {
     ) {
         self.session = session
         self.store = DispatchStore(session, clock: now)
+        // Escalation reads only the stored answer deadlines: no calendar needed here.
+        self.complaints = ComplaintStore(session, calendar: WorkingCalendar.weekendsOnly, zone: .utc, clock: now)
         self.outbox = DispatchOutbox(session, sealer: keySealer, keyTable: keyTable)
         self.client = client
         self.topicPrefix = topicPrefix
@@ -125,6 +129,7 @@ final class DispatchService: Service {
             do {
                 if ContinuousClock.now - lastEscalation >= .seconds(escalationIntervalSeconds) {
                     let escalated = try await store.escalateOverdue(now: now())
+                    await escalateLateComplaints()
                     lastEscalation = .now
                     statistics.escalations.add(Int64(escalated.count), ordering: .relaxed)
                     for event in escalated {
@@ -149,6 +154,23 @@ final class DispatchService: Service {
             }
         }
         await session.close()
+    }
+
+    /// Escalates the complaints whose answer deadline passed unanswered (once each), with a warning per complaint.
+    /// A failure here is logged and counted but never holds up the ticket events: it is tried again next round.
+    private func escalateLateComplaints() async {
+        do {
+            for event in try await complaints.escalateOverdue(now: now()) {
+                statistics.escalations.add(1, ordering: .relaxed)
+                logger.warning(
+                    "complaint answer overdue; escalated",
+                    metadata: ["complaint.id": "\(event.complaintID)"]
+                )
+            }
+        } catch {
+            statistics.failures.add(1, ordering: .relaxed)
+            logger.error("complaint escalation failed; retrying next round", metadata: ["error": "\(error)"])
+        }
     }
 
     /// Publishes one page of pending events, all in flight together and in event order, and marks the

@@ -8,8 +8,8 @@ import Hummingbird
 /// it with openapi-spec-validator and runs schemathesis against a live gateway. Edit it when a route, a parameter, a
 /// body or a status changes.
 enum OpenAPIDocument {
-    /// The document's JSON text.
-    static let json = #"""
+    /// The hand-written part of the document's JSON text; ``json`` (served) adds the fragments of other files.
+    static let handWritten = #"""
         {
           "openapi": "3.1.0",
           "info": {

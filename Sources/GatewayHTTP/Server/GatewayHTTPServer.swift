@@ -13,6 +13,7 @@ public import ServiceLifecycle
 ///   tickets by priority, HTTP request durations), never a meter address, a household's data or a secret.
 /// * ``BillingAPI``: `/billing/v1/…` and `/meters/v1/…` (role `billing`), `/review/v1/…` (role `review`).
 /// * ``DispatchAPI``: `/dispatch/v1/…` (role `dispatch`; planned outages `supervisor`).
+/// * ``ComplaintsAPI``: `/dispatch/v1/complaints…` and ticket return calls (role `dispatch`; waivers `supervisor`).
 ///
 /// Every route but the four open ones is behind ``AuthenticationMiddleware``: a named ``Credential`` with the
 /// route's ``Role``.
@@ -37,6 +38,7 @@ public struct GatewayHTTPServer: Service {
     ///     `meter_gateway_http_request_duration_seconds` to it.
     ///   - billing: The billing and review API, or `nil` for health and metrics only.
     ///   - dispatch: The dispatch API, or `nil`.
+    ///   - complaints: Complaints and return calls (``ComplaintsAPI``, beside the dispatch API), or `nil`.
     ///   - accessLog: Log one `http access` line per request (``AccessLogMiddleware``).
     ///   - onServerRunning: Called once the server listens (the systemd readiness notification waits for it).
     /// - Throws: ``HTTPServerTLSError`` when a TLS file cannot be loaded.
@@ -49,12 +51,14 @@ public struct GatewayHTTPServer: Service {
         metrics: MetricsExport,
         billing: BillingAPI? = nil,
         dispatch: DispatchAPI? = nil,
+        complaints: ComplaintsAPI? = nil,
         accessLog: Bool = false,
         onServerRunning: @escaping @Sendable () async -> Void = {}
     ) throws(HTTPServerTLSError) {
         let router = Self.makeRouter(readiness: readiness, metrics: metrics, accessLog: accessLog)
         billing?.register(on: router)
         dispatch?.register(on: router)
+        complaints?.register(on: router)
         self.application = Application(
             router: router,
             server: try tls?.makeServerBuilder() ?? .http1(),
@@ -69,7 +73,7 @@ public struct GatewayHTTPServer: Service {
     /// `register(on:)`.
     /// - Parameters:
     ///   - readiness: Why the gateway cannot accept and store frames now; empty when it can.
-    ///   - metrics: The gateway's registry (see ``init(host:port:tls:logger:readiness:metrics:billing:dispatch:accessLog:onServerRunning:)``);
+    ///   - metrics: The gateway's registry (see ``init(host:port:tls:logger:readiness:metrics:billing:dispatch:complaints:accessLog:onServerRunning:)``);
     ///     a new, empty one by default.
     /// - Returns: A router serving `/healthz`, `/readyz`, `/metrics` and `/openapi.json`.
     public static func makeRouter(

@@ -43,7 +43,8 @@ public struct DispatchStore: Sendable {
     ///   - note: Free text for the event's detail.
     /// - Returns: The event written, as the ``TicketEventMessage`` notified for it.
     /// - Throws: ``PostgresError`` with code `.invalidArgument` when the ticket does not exist or is not in a status
-    ///   this step follows (the message is ``TicketLifecycle/Refusal``'s; nothing is written).
+    ///   this step follows (the message is ``TicketLifecycle/Refusal``'s; nothing is written), and for
+    ///   `follow_up_done`, which only ``recordReturnCall(_:_:actor:)`` records.
     public func advanceTicket(
         _ ticketID: Int64,
         to step: TicketStep,
@@ -52,6 +53,13 @@ public struct DispatchStore: Sendable {
     ) async throws -> TicketEventMessage {
         guard !actor.isEmpty, !actor.utf8.contains(0), !(note?.utf8.contains(0) ?? false) else {
             throw PostgresError(code: .invalidArgument, message: "a ticket step needs an actor")
+        }
+        guard step != .followUpDone else {
+            // Only with its outcome (recordReturnCall); the database refuses it without one too.
+            throw PostgresError(
+                code: .invalidArgument,
+                message: "follow_up_done is recorded with the return call's outcome (return-call)"
+            )
         }
         return try await database.withTransaction { connection in
             _ = try connection.rows(DispatchSQL.lockTicket, [ticketID])

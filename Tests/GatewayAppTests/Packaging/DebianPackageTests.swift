@@ -33,6 +33,7 @@ import Testing
             "./usr/share/bash-completion/completions/meter-gateway",
             "./usr/share/zsh/vendor-completions/_meter-gateway",
             "./usr/share/fish/vendor_completions.d/meter-gateway.fish", "./usr/share/doc/meter-gateway/copyright",
+            "./usr/share/meter-gateway/calendars/cn-2026.toml",
         ] {
             #expect(contents.stdout.contains(" \(path)\n"), "the package lacks \(path)")
         }

@@ -1,5 +1,6 @@
 import Foundation
 import GatewayCore
+import GatewayDomain
 import Hummingbird
 import HummingbirdTesting
 import Logging
@@ -23,6 +24,13 @@ import Testing
             credentials: TestCredentials.store,
             residentialMonths: 12,
             nonResidentialMonths: 6
+        ).register(on: router)
+        ComplaintsAPI(
+            store: ComplaintStore(database, calendar: .weekendsOnly, zone: .utc),
+            tickets: DispatchStore(database),
+            report: ServiceQualityStore(database),
+            settings: .init(zone: .utc, residentialMonths: 12, nonResidentialMonths: 6),
+            credentials: TestCredentials.store
         ).register(on: router)
         return router
     }
@@ -75,6 +83,7 @@ import Testing
         let lists = [
             "/billing/v1/daily-reads", "/billing/v1/daily-reads.csv", "/meters/v1/verification-expired",
             "/review/v1/held", "/dispatch/v1/tickets", "/dispatch/v1/outages", "/dispatch/v1/reports/inspections-due",
+            "/dispatch/v1/complaints",
         ]
         for path in lists {
             let get = try #require(paths[path]?["get"], "\(path)")

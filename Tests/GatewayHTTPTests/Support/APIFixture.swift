@@ -65,6 +65,13 @@ struct APIFixture {
             nonResidentialMonths: 6,
             zone: zone
         ).register(on: router)
+        ComplaintsAPI(
+            store: ComplaintStore(api, calendar: .weekendsOnly, zone: .utc),
+            tickets: dispatch,
+            report: ServiceQualityStore(api),
+            settings: .init(zone: .utc, residentialMonths: 12, nonResidentialMonths: 6),
+            credentials: TestCredentials.store
+        ).register(on: router)
         let fixture = APIFixture(writer: writer, dispatch: dispatch, router: router, meters: ids, conninfo: conninfo)
         do {
             try await body(fixture)

@@ -27,12 +27,20 @@ struct DispatchStoreTests {
                 (.madeSafe, "crew-7"),
                 (.resolved, "crew-7"), (.followUpDone, "desk-2"), (.closed, "desk-2"),
             ] {
-                let event = try await dispatch.store.advanceTicket(
-                    ticket.id,
-                    to: step,
-                    actor: actor,
-                    note: "step \(step.rawValue)"
-                )
+                // follow_up_done is the return call's step (recordReturnCall), with what the customer said.
+                let event =
+                    step == .followUpDone
+                    ? try await dispatch.store.recordReturnCall(
+                        ticket.id,
+                        try ReturnCall(outcome: .satisfied, attempts: 1, remarks: nil, isSupervisor: false),
+                        actor: actor
+                    )
+                    : try await dispatch.store.advanceTicket(
+                        ticket.id,
+                        to: step,
+                        actor: actor,
+                        note: "step \(step.rawValue)"
+                    )
                 #expect(event.event == step.rawValue && event.actor == actor && event.ticket.id == ticket.id)
             }
             await #expect(throws: PostgresError.self) {
