@@ -192,6 +192,25 @@ struct GatewayRuntime {
             }
             let billingDatabase = PostgresSessionPool(size: connections, settings: apiSettings, logger: logger)
             let dispatchDatabase = PostgresSessionPool(size: connections, settings: apiSettings, logger: logger)
+            // The dispatch console signs its session cookies with this key; its pages read the dispatch API with them.
+            let consoleSessions = ConsoleSessions(
+                key: try configuration.http.consoleSessionKey(),
+                credentials: credentials,
+                lifetimeSeconds: configuration.http.consoleSessionMinutes * 60,
+                isSecure: configuration.http.tls.isEnabled
+            )
+            let dispatchAPI = DispatchAPI(
+                store: DispatchStore(
+                    dispatchDatabase,
+                    policy: configuration.tickets.policy,
+                    outages: configuration.dispatch.outagePolicy
+                ),
+                inspections: InspectionStore(dispatchDatabase),
+                credentials: credentials,
+                residentialMonths: configuration.dispatch.inspectionResidentialMonths,
+                nonResidentialMonths: configuration.dispatch.inspectionNonResidentialMonths,
+                consoleSessions: consoleSessions
+            )
             services.append(
                 try GatewayHTTPServer(
                     host: configuration.http.host,
@@ -204,16 +223,11 @@ struct GatewayRuntime {
                         store: BillingStore(billingDatabase),
                         credentials: credentials
                     ),
-                    dispatch: DispatchAPI(
-                        store: DispatchStore(
-                            dispatchDatabase,
-                            policy: configuration.tickets.policy,
-                            outages: configuration.dispatch.outagePolicy
-                        ),
-                        inspections: InspectionStore(dispatchDatabase),
-                        credentials: credentials,
-                        residentialMonths: configuration.dispatch.inspectionResidentialMonths,
-                        nonResidentialMonths: configuration.dispatch.inspectionNonResidentialMonths
+                    dispatch: dispatchAPI,
+                    console: DispatchConsole(
+                        api: dispatchAPI,
+                        sessions: consoleSessions,
+                        feed: TicketEventFeed(conninfo: configuration.postgres.http, logger: logger)
                     ),
                     accessLog: configuration.log.httpAccess,
                     onServerRunning: { httpListening.set() }
