@@ -14,9 +14,11 @@ ensure_venv() {
     local missing=()
     local requirement
     for requirement in "$@"; do
-        "$venv/bin/python" -c "import importlib.metadata as m, sys; from packaging.requirements import Requirement as R
-r = R(sys.argv[1]); sys.exit(0 if r.specifier.contains(m.version(r.name), prereleases=True) else 1)" \
-            "$requirement" 2>/dev/null || missing+=("$requirement")
+        # name==version must be installed at that version; other requirements only installed.
+        "$venv/bin/python" -c "import importlib.metadata as m, re, sys
+name, _, pinned = re.split(r'([=<>!~]=?)', sys.argv[1], maxsplit=1)[0], 0, sys.argv[1].partition('==')[2]
+version = m.version(name.strip())
+sys.exit(0 if not pinned or version == pinned else 1)" "$requirement" 2>/dev/null || missing+=("$requirement")
     done
     if [ "${#missing[@]}" -gt 0 ]; then
         echo "venv: installing ${missing[*]} from PyPI into $venv"

@@ -61,6 +61,7 @@ enum ConsoleAssets {
         .step-buttons { display: flex; gap: 8px; flex-wrap: wrap; }
         .step-buttons button { font-size: 17px; padding: 10px 16px; }
         .step-buttons button.done { background: #e2f5e2; color: #164d16; }
+        .step-buttons button.next { background: #1d4f91; color: #fff; font-weight: 700; border-color: #1d4f91; }
         .note-form { display: flex; gap: 8px; margin-top: 10px; }
         .note-form input { flex: 1; font: inherit; padding: 6px; }
         .chart img { display: block; max-width: 100%; height: auto; background: #fff; border: 1px solid var(--line); min-height: 120px; }
@@ -207,7 +208,7 @@ enum ConsoleAssets {
             cell(tr, t.meter.district || "—");
             cell(tr, words(t.status), "status");
             cell(tr, t.origin);
-            cell(tr, new Date(Date.parse(t.opened_at)).toLocaleTimeString());
+            cell(tr, new Date(Date.parse(t.opened_at)).toLocaleTimeString([], { hour12: false }));
             const actions = cell(tr, undefined, "actions");
             if (t.status === "open") {
               const b = document.createElement("button");

@@ -114,9 +114,13 @@ enum ConsolePages {
 
         body += "<section class=\"steps\"><h2>Steps</h2>\n<div class=\"step-buttons\">\n"
         let taken = Dictionary(ticket.steps.taken.map { ($0.step, $0.at) }, uniquingKeysWith: { first, _ in first })
-        for step in TicketStep.allCases {
+        // The step the lifecycle expects next: the first after the last one taken.
+        let lastTaken = TicketStep.allCases.lastIndex { taken[$0.rawValue] != nil } ?? -1
+        for (index, step) in TicketStep.allCases.enumerated() {
             let label = step.label
-            if let at = taken[step.rawValue] {
+            if index == lastTaken + 1 {
+                body += "<button class=\"step next\" data-step=\"\(step.rawValue)\">\(label)</button>\n"
+            } else if let at = taken[step.rawValue] {
                 body +=
                     "<button class=\"step done\" data-step=\"\(step.rawValue)\" title=\"\(e(ConsoleHTML.time(at)))\">"
                 body += "✓ \(label)</button>\n"

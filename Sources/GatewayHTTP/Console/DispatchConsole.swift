@@ -26,7 +26,7 @@ public import PostgresSink
 ///   `step_not_allowed` with the lifecycle's explanation), and record the signed-in credential's name as actor.
 ///
 /// Every page carries a Content-Security-Policy that allows scripts, styles, images and connections from the gateway
-/// only and no inline code, plus `X-Frame-Options: DENY`, `Referrer-Policy: no-referrer` and
+/// only and no inline code, plus `X-Frame-Options: DENY`, `Referrer-Policy: same-origin` and
 /// `Cache-Control: no-store`. Every text from the database is HTML-escaped (``ConsoleHTML/escape(_:)``); the script
 /// writes texts with `textContent` only. Tokens are never logged: the sign-in form's body is read by this route alone.
 public struct DispatchConsole: Sendable {
@@ -315,7 +315,7 @@ struct ConsoleHeadersMiddleware: RouterMiddleware {
         var response = try await next(request, context)
         response.headers[.contentSecurityPolicy] = Self.contentSecurityPolicy
         response.headers[.xContentTypeOptions] = "nosniff"
-        if let referrer = HTTPField.Name("Referrer-Policy") { response.headers[referrer] = "no-referrer" }
+        if let referrer = HTTPField.Name("Referrer-Policy") { response.headers[referrer] = "same-origin" }
         if let frameOptions = HTTPField.Name("X-Frame-Options") { response.headers[frameOptions] = "DENY" }
         if response.headers[.cacheControl] == nil { response.headers[.cacheControl] = "no-store" }
         return response
