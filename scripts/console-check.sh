@@ -80,6 +80,7 @@ done
 
 CONSOLE_BASE="$base" DISPATCH_TOKEN="$dispatch_token" BILLING_TOKEN="$billing_token" GATEWAY_BIN="$bin" \
     GATEWAY_CONFIG="$work/gateway.toml" ARTIFACTS="$artifacts" WORK="$work" SE_OFFLINE=true \
+    DATABASE="host=127.0.0.1 port=$PG_PORT user=postgres dbname=$database" \
     "$venv/bin/python" scripts/console_check.py
 if grep -q "$dispatch_token" "$work/gateway.log"; then
     echo "console-check: the gateway logged the dispatcher's token" >&2

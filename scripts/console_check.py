@@ -6,7 +6,7 @@ Asserts, in order:
   2. The live list is open and its event stream connected; the simulated fleet publishes a methane alarm frame over
      MQTT; the P0 ticket's row appears on the open page without a reload within 2 s of the ticket's opened_at
      (the instant written in the transaction that commits it): the figure is printed.
-  3. Acknowledge on that row; the dispatch API shows the ticket's `acknowledged` event with the signed-in
+  3. A deadline moved into the past (in the database) counts on in red. Acknowledge on the P0 row; the API shows the ticket's `acknowledged` event with the signed-in
      credential's name as actor.
   4. The ticket page shows the household file and the consumption chart element with the URL of the chart route;
      a step the lifecycle refuses (close an acknowledged ticket) shows its explanation in the banner.
@@ -120,13 +120,22 @@ def main():
         check(priorities == sorted(priorities), f"the list is sorted by priority: {priorities}")
         countdowns = driver.find_elements(By.CSS_SELECTOR, "#ticket-rows .countdown")
         check(countdowns and all(c.text for c in countdowns), "every row counts down to its next deadline")
+
+        # 3. Acknowledge from the page; the API records the signed-in actor. Before that, the battery ticket's
+        # acknowledge deadline is moved into the past in the database: the list re-read after the step shows it late.
+        subprocess.run(["psql", "-q", os.environ["DATABASE"], "-c",
+                        "UPDATE repair_tickets SET acknowledge_by = now() - interval '95 seconds' "
+                        "WHERE condition = 'battery_low'"], check=True, capture_output=True)
+        driver.find_element(By.CSS_SELECTOR, f'tr[data-ticket="{tid}"] button.ack').click()
+        wait.until(EC.text_to_be_present_in_element((By.ID, "banner"), "recorded"))
+        late = WebDriverWait(driver, 5).until(
+            EC.presence_of_element_located((By.CSS_SELECTOR, "#ticket-rows tr[data-priority='P3'] .countdown.late")))
+        colour = late.value_of_css_property("color")
+        check(colour in ("rgba(196, 0, 0, 1)", "rgb(196, 0, 0)") and "late" in late.text,
+              f"a passed deadline counts on in red: {late.text.splitlines()[0]!r} ({colour})")
         shot = os.path.join(ARTIFACTS, "console-live-list.png")
         driver.save_screenshot(shot)
         print(f"console-check: screenshot: {shot}")
-
-        # 3. Acknowledge from the page; the API records the signed-in actor.
-        driver.find_element(By.CSS_SELECTOR, f'tr[data-ticket="{tid}"] button.ack').click()
-        wait.until(EC.text_to_be_present_in_element((By.ID, "banner"), "recorded"))
         status, detail = api(f"/dispatch/v1/tickets/{tid}")
         acknowledged = [e for e in detail["events"] if e["event"] == "acknowledged"]
         check(len(acknowledged) == 1 and acknowledged[0]["actor"] == ACTOR,

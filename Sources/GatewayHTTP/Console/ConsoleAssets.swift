@@ -75,6 +75,7 @@ enum ConsoleAssets {
         .signin .error { color: var(--late); font-weight: 700; }
         .hint { color: var(--mute); font-size: 14px; }
         .period { display: flex; gap: 12px; align-items: center; }
+        .period input { font: inherit; width: 30ch; padding: 3px; }
         """#
 
     /// `GET /console/assets/console.js`.
