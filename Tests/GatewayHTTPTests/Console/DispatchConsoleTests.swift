@@ -238,6 +238,49 @@ import Testing
         }
     }
 
+    /// The middleware itself, every method: the cookie stands in for the bearer token on GET and HEAD only.
+    @Test func theMiddlewareTakesTheCookieForSafeMethodsOnly() async throws {
+        let sessions = ConsoleSessions(
+            key: ConsoleSessions.randomKey(),
+            credentials: TestCredentials.store,
+            isSecure: false
+        )
+        let router = GatewayHTTPServer.makeRouter(readiness: { [] })
+        let group = router.group("guarded")
+            .add(middleware: AuthenticationMiddleware(TestCredentials.store, requiring: .dispatch, sessions: sessions))
+        for method in [HTTPRequest.Method.get, .head, .post, .put, .delete, .patch] {
+            group.on("x", method: method) { _, context in try context.actor() }
+        }
+        let desk = try #require(TestCredentials.store.credential(named: TestCredentials.name(.dispatch)))
+        let cookie: HTTPFields = [.cookie: "\(ConsoleSessions.cookieName)=\(sessions.cookieValue(for: desk))"]
+        try await Application(router: router).test(.router) { client in
+            for method in [HTTPRequest.Method.get, .head] {
+                try await client.execute(uri: "/guarded/x", method: method, headers: cookie) { response in
+                    #expect(response.status == .ok, "\(method)")
+                }
+            }
+            try await client.execute(uri: "/guarded/x", method: .get, headers: cookie) { response in
+                #expect(String(buffer: response.body) == "desk-3")
+            }
+            for method in [HTTPRequest.Method.post, .put, .delete, .patch] {
+                try await client.execute(uri: "/guarded/x", method: method, headers: cookie) { response in
+                    #expect(response.status == .unauthorized, "\(method)")
+                }
+                try await client.execute(uri: "/guarded/x", method: method, headers: TestCredentials.bearer(.dispatch))
+                {
+                    response in
+                    #expect(response.status == .ok, "\(method) with the bearer token")
+                }
+            }
+            // A wrong bearer token is not rescued by a valid cookie.
+            var both = cookie
+            both[.authorization] = "Bearer wrong-token-wrong-token-wrong-token"
+            try await client.execute(uri: "/guarded/x", method: .get, headers: both) { response in
+                #expect(response.status == .unauthorized)
+            }
+        }
+    }
+
     @Test func theAssetsAreServedFromTheBinary() async throws {
         let (router, _) = Self.makeRouter()
         try await Application(router: router).test(.router) { client in
