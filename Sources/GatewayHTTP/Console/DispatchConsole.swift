@@ -198,7 +198,9 @@ public struct DispatchConsole: Sendable {
         }
         var request = request
         let form = Self.form(try await request.collectBody(upTo: context.maxUploadSize))
-        guard let token = form["token"], let credential = sessions.credential(forToken: token) else {
+        // A pasted token often brings a line feed or spaces along; a token never has white space.
+        let token = form["token"]?.trimmingCharacters(in: .whitespacesAndNewlines)
+        guard let token, let credential = sessions.credential(forToken: token) else {
             return Self.html(
                 ConsolePages.signIn(message: "That token belongs to no configured credential."),
                 status: .unauthorized

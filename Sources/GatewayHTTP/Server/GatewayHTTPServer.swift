@@ -16,8 +16,9 @@ public import ServiceLifecycle
 /// * ``DispatchConsole``: the dispatchers' web pages under `/console` (sign-in with a credential of role `dispatch`;
 ///   a session cookie then also reads the dispatch API with `GET`).
 ///
-/// Every route but the four open ones is behind ``AuthenticationMiddleware``: a named ``Credential`` with the
-/// route's ``Role``.
+/// Every API route but the four open ones is behind ``AuthenticationMiddleware``: a named ``Credential`` with the
+/// route's ``Role``. The console's pages check its session cookie themselves (the sign-in page and the assets are
+/// open; everything else redirects to sign-in or answers `401`).
 ///
 /// With ``HTTPServerTLS`` the server speaks HTTPS only (HTTP/1.1 in TLS 1.2 or later), optionally requiring client
 /// certificates.
