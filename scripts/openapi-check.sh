@@ -20,17 +20,12 @@ trap 'echo "openapi-check.sh: error: line $LINENO failed (exit status $?): $(sed
 : "${PG_PORT:?source the env of scripts/services.sh up DIR first}" "${MQTT_PORT:?}" "${HTTP_PORT:?}"
 bin="${GATEWAY_TEST_BIN:-$PWD/.build/debug/meter-gateway}"
 examples="${OPENAPI_CHECK_EXAMPLES:-50}"
-venv=".local/openapi-venv"
 work=".local/openapi-check"
 
-# The venv, once: pinned major versions (schemathesis' CLI changed between 3.x and 4.x).
-if [ ! -x "$venv/bin/st" ] || [ ! -x "$venv/bin/openapi-spec-validator" ]; then
-    echo "openapi-check: installing openapi-spec-validator and schemathesis from PyPI into $venv"
-    python=/usr/bin/python3
-    [ -x "$python" ] || python=python3
-    "$python" -m venv "$venv"
-    "$venv/bin/pip" install -q 'openapi-spec-validator>=0.7,<1' 'schemathesis>=4.3,<5'
-fi
+# The venv (scripts/venv.sh): pinned major versions (schemathesis' CLI changed between 3.x and 4.x).
+# shellcheck source=scripts/venv.sh
+source scripts/venv.sh
+ensure_venv 'openapi-spec-validator>=0.7,<1' 'schemathesis>=4.3,<5'
 
 rm -rf "$work" && mkdir -p "$work/spool"
 database="openapi_check_$$"

@@ -22,14 +22,15 @@
 # `prometheus` (its promtool checks /metrics in the tests; the server is never run) units that
 # the install newly enabled are disabled again. Every step is reported on stderr. `systemd` is for its
 # systemd-analyze (SystemdUnitTests verifies the unit offline; systemd need not run as init), `groff-base` for the man
-# page check, `python3-venv` and `curl` for the OpenAPI check (openapi-spec-validator and schemathesis from PyPI).
+# page check, `python3-venv` and `curl` for the OpenAPI check (openapi-spec-validator and schemathesis from PyPI),
+# `chromium`, `chromium-driver` and `fonts-dejavu-core` for the dispatch console's browser test (selenium from PyPI).
 # `tzdata` gives /usr/share/zoneinfo, which PostgreSQL reads zone names (Europe/Berlin) from; the gateway resolves
 # the same names with the zone data bundled in Swift's Foundation (ICU), and a test checks that the two agree.
 set -Eeuo pipefail
 
 me="services.sh"
 packages=(mosquitto libmosquitto-dev libpq-dev postgresql pkg-config openssl prometheus tzdata python3-venv curl systemd
-    groff-base)
+    groff-base chromium chromium-driver fonts-dejavu-core)
 units=(postgresql mosquitto prometheus prometheus-node-exporter)
 policy=/usr/sbin/policy-rc.d
 policy_marker="written by meter-gateway scripts/services.sh"

@@ -24,6 +24,9 @@ swift test --skip-build --parallel --num-workers 2
 echo "== OpenAPI: openapi-spec-validator on /openapi.json and schemathesis against a live gateway (seeded database)"
 scripts/openapi-check.sh
 
+echo "== dispatch console in headless Chromium: sign-in, live list (methane alarm -> P0 row within 2 s), steps, pages"
+scripts/console-check.sh
+
 echo "== fault campaign (short): kills, database and broker faults, full spool disk, hostile burst; own servers"
 # scripts/faults.sh --long runs the same faults longer, with more meters (see README "Fault campaign").
 scripts/faults.sh --short

@@ -1,3 +1,4 @@
+import Foundation
 import GatewayHTTP
 import TOMLKit
 
@@ -19,6 +20,10 @@ extension GatewayConfiguration {
         var credentials: [Credential] = []
         /// Serve plain HTTP on a non-loopback address although credentials are configured (tokens in clear).
         var allowPlaintext = false
+        /// How long a dispatch console session lasts after sign-in.
+        var consoleSessionMinutes = 720
+        /// A file with the console's session key (at least 32 bytes); empty: a random key per start.
+        var consoleSessionKeyFile = ""
         var tls = TLS()
 
         /// `[http.tls]`: HTTPS, with optional client certificates (mutual TLS).
@@ -71,6 +76,23 @@ extension GatewayConfiguration.HTTP {
                 + "so bearer tokens would cross the network in clear. Only behind a TLS-terminating proxy on a trusted link."
         ),
         Setting(
+            section: "http",
+            key: "console_session_minutes",
+            kind: .integer(\.http.consoleSessionMinutes, range: 5...1440),
+            help:
+                "How long a dispatch console sign-in lasts (/console): the session cookie expires then, and the "
+                + "dispatcher signs in again with the token. Default: one 12-hour shift."
+        ),
+        Setting(
+            section: "http",
+            key: "console_session_key_file",
+            kind: .string(\.http.consoleSessionKeyFile, isSecret: false, allowed: nil),
+            help:
+                "File holding the key (at least 32 bytes, e.g. openssl rand -hex 32) that signs dispatch console "
+                + "session cookies; the same file on every gateway behind one address lets each accept the others' "
+                + "sessions. Empty: a random key at each start (sessions end when the gateway restarts)."
+        ),
+        Setting(
             section: "http.tls",
             key: "enabled",
             kind: .boolean(\.http.tls.isEnabled),
@@ -106,6 +128,24 @@ extension GatewayConfiguration.HTTP {
             keyFile: tls.keyFile,
             clientCAFile: tls.clientCAFile.isEmpty ? nil : tls.clientCAFile
         )
+    }
+
+    /// The console's session key: the key file's bytes (a trailing line feed dropped), or 32 random bytes when no
+    /// file is set.
+    /// - Throws: ``ConfigurationError`` when the file cannot be read or holds fewer than 32 bytes.
+    func consoleSessionKey() throws -> [UInt8] {
+        guard !consoleSessionKeyFile.isEmpty else { return ConsoleSessions.randomKey() }
+        guard var bytes = FileManager.default.contents(atPath: consoleSessionKeyFile).map(Array.init) else {
+            throw ConfigurationError(setting: "http.console_session_key_file", problem: "cannot be read")
+        }
+        while bytes.last == UInt8(ascii: "\n") || bytes.last == UInt8(ascii: "\r") { bytes.removeLast() }
+        guard bytes.count >= 32 else {
+            throw ConfigurationError(
+                setting: "http.console_session_key_file",
+                problem: "must hold at least 32 bytes (openssl rand -hex 32)"
+            )
+        }
+        return bytes
     }
 
     /// The TOML name of the credentials' array of tables.

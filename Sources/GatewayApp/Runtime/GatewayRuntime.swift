@@ -192,6 +192,13 @@ struct GatewayRuntime {
             }
             let billingDatabase = PostgresSessionPool(size: connections, settings: apiSettings, logger: logger)
             let dispatchDatabase = PostgresSessionPool(size: connections, settings: apiSettings, logger: logger)
+            // The dispatch console signs its session cookies with this key; its pages read the dispatch API with them.
+            let consoleSessions = ConsoleSessions(
+                key: try configuration.http.consoleSessionKey(),
+                credentials: credentials,
+                lifetimeSeconds: configuration.http.consoleSessionMinutes * 60,
+                isSecure: configuration.http.tls.isEnabled
+            )
             var dispatchAPI = DispatchAPI(
                 store: DispatchStore(
                     dispatchDatabase,
@@ -202,7 +209,8 @@ struct GatewayRuntime {
                 credentials: credentials,
                 residentialMonths: configuration.dispatch.inspectionResidentialMonths,
                 nonResidentialMonths: configuration.dispatch.inspectionNonResidentialMonths,
-                zone: configuration.validation.billingZone
+                zone: configuration.validation.billingZone,
+                consoleSessions: consoleSessions
             )
             dispatchAPI.signatureSettings = configuration.chartSignatureSettings
             services.append(
@@ -234,6 +242,11 @@ struct GatewayRuntime {
                             nonResidentialMonths: configuration.dispatch.inspectionNonResidentialMonths
                         ),
                         credentials: credentials
+                    ),
+                    console: DispatchConsole(
+                        api: dispatchAPI,
+                        sessions: consoleSessions,
+                        feed: TicketEventFeed(conninfo: configuration.postgres.http, logger: logger)
                     ),
                     accessLog: configuration.log.httpAccess,
                     onServerRunning: { httpListening.set() }

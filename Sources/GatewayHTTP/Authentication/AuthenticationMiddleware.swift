@@ -9,19 +9,26 @@ public import Hummingbird
 ///
 /// Both in the one JSON error shape (``APIError``). Neither body nor log ever holds the token. A nested group may
 /// add a second middleware with a stronger role; the credential found by the first is reused.
+///
+/// With ``ConsoleSessions``, a `GET` or `HEAD` request without an `Authorization` header may instead carry the
+/// dispatch console's session cookie (so the console's pages can load the API's JSON and charts). Every other method
+/// needs the bearer token: a write with only the cookie is `401`, so the API has no cross-site request forgery path.
 public struct AuthenticationMiddleware: RouterMiddleware {
     public typealias Context = GatewayRequestContext
 
     private let credentials: CredentialStore
     private let role: Role
+    private let sessions: ConsoleSessions?
 
     /// Creates the middleware.
     /// - Parameters:
     ///   - credentials: The configured credentials.
     ///   - role: The role the routes behind it need.
-    public init(_ credentials: CredentialStore, requiring role: Role) {
+    ///   - sessions: The console's sessions, accepted for `GET` and `HEAD`; `nil` for bearer tokens only.
+    public init(_ credentials: CredentialStore, requiring role: Role, sessions: ConsoleSessions? = nil) {
         self.credentials = credentials
         self.role = role
+        self.sessions = sessions
     }
 
     /// The `401` answer.
@@ -45,9 +52,12 @@ public struct AuthenticationMiddleware: RouterMiddleware {
     ) async throws -> Response {
         var context = context
         if context.credential == nil {
-            guard let credential = credentials.authenticate(authorization: request.headers[.authorization]) else {
-                throw Self.unauthenticated
+            let authorization = request.headers[.authorization]
+            var found = credentials.authenticate(authorization: authorization)
+            if found == nil, authorization == nil, let sessions, request.method == .get || request.method == .head {
+                found = sessions.credential(cookieHeader: request.headers[.cookie])
             }
+            guard let credential = found else { throw Self.unauthenticated }
             context.credential = credential
             context.access.record(actor: credential.name)
         }

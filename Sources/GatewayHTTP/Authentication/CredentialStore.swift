@@ -42,4 +42,11 @@ public struct CredentialStore: Sendable {
         }
         return found
     }
+
+    /// The credential of that name (a console session names its credential).
+    /// - Parameter name: The credential's name.
+    /// - Returns: The credential, or `nil` when none has that name.
+    public func credential(named name: String) -> Credential? {
+        credentials.first { $0.name == name }
+    }
 }

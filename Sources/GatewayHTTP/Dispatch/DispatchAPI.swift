@@ -39,15 +39,19 @@ public import PostgresSink
 /// `no_such_outage`), `409` (`step_not_allowed`, `outage_already_cancelled`, `outage_already_over`), and the
 /// database's `503`/`500`.
 public struct DispatchAPI: Sendable {
-    private let store: DispatchStore
-    private let inspections: InspectionStore
+    let store: DispatchStore
+    let inspections: InspectionStore
     let credentials: CredentialStore
-    private let residentialMonths: Int
-    private let nonResidentialMonths: Int
-    private let zone: TimeZoneRules
+    /// The billing day's zone: a date left out of a request is today there.
+    let zone: TimeZoneRules
     /// The leak signatures' thresholds and zone the charts mark with (`DispatchAPI+Charts.swift`); the validator's
     /// in the gateway, the defaults in UTC unless set.
     public var signatureSettings = SignatureSettings()
+    let residentialMonths: Int
+    let nonResidentialMonths: Int
+    /// The dispatch console's sessions, accepted instead of a bearer token for `GET` and `HEAD` (the console's pages
+    /// read tickets and charts through this API); `nil` without a console.
+    let consoleSessions: ConsoleSessions?
 
     /// Creates the API.
     /// - Parameters:
@@ -56,14 +60,18 @@ public struct DispatchAPI: Sendable {
     ///   - credentials: The credentials the routes accept; none refuses every request.
     ///   - residentialMonths: Inspection interval of residential premises.
     ///   - nonResidentialMonths: Inspection interval of other premises.
+    ///   - consoleSessions: The dispatch console's sessions, accepted for `GET`/`HEAD` (``AuthenticationMiddleware``);
+    ///     `nil` for bearer tokens only.
     public init(
         store: DispatchStore,
         inspections: InspectionStore,
         credentials: CredentialStore,
         residentialMonths: Int,
         nonResidentialMonths: Int,
-        zone: TimeZoneRules = .utc
+        zone: TimeZoneRules = .utc,
+        consoleSessions: ConsoleSessions? = nil
     ) {
+        self.consoleSessions = consoleSessions
         self.store = store
         self.inspections = inspections
         self.credentials = credentials
@@ -81,7 +89,7 @@ public struct DispatchAPI: Sendable {
         let nonResidential = nonResidentialMonths
         let zone = zone
         let group = router.group("dispatch/v1")
-            .add(middleware: AuthenticationMiddleware(credentials, requiring: .dispatch))
+            .add(middleware: AuthenticationMiddleware(credentials, requiring: .dispatch, sessions: consoleSessions))
         group.get("tickets") { request, _ -> Response in
             let page = try Page(request, list: "tickets", keyCount: 1...1)
             let query = request.uri.queryParameters

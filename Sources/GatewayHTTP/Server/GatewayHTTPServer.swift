@@ -14,9 +14,12 @@ public import ServiceLifecycle
 /// * ``BillingAPI``: `/billing/v1/…` and `/meters/v1/…` (role `billing`), `/review/v1/…` (role `review`).
 /// * ``DispatchAPI``: `/dispatch/v1/…` (role `dispatch`; planned outages `supervisor`).
 /// * ``ComplaintsAPI``: `/dispatch/v1/complaints…` and ticket return calls (role `dispatch`; waivers `supervisor`).
+/// * ``DispatchConsole``: the dispatchers' web pages under `/console` (sign-in with a credential of role `dispatch`;
+///   a session cookie then also reads the dispatch API with `GET`).
 ///
-/// Every route but the four open ones is behind ``AuthenticationMiddleware``: a named ``Credential`` with the
-/// route's ``Role``.
+/// Every API route but the four open ones is behind ``AuthenticationMiddleware``: a named ``Credential`` with the
+/// route's ``Role``. The console's pages check its session cookie themselves (the sign-in page and the assets are
+/// open; everything else redirects to sign-in or answers `401`).
 ///
 /// With ``HTTPServerTLS`` the server speaks HTTPS only (HTTP/1.1 in TLS 1.2 or later), optionally requiring client
 /// certificates.
@@ -26,6 +29,7 @@ public import ServiceLifecycle
 /// The closures are called on Hummingbird's event loops; they must be cheap and thread-safe (atomics).
 public struct GatewayHTTPServer: Service {
     private let application: Application<RouterResponder<GatewayRequestContext>>
+    private let feed: TicketEventFeed?
 
     /// Creates the server; it listens once `run()` is called.
     /// - Parameters:
@@ -39,6 +43,7 @@ public struct GatewayHTTPServer: Service {
     ///   - billing: The billing and review API, or `nil` for health and metrics only.
     ///   - dispatch: The dispatch API, or `nil`.
     ///   - complaints: Complaints and return calls (``ComplaintsAPI``, beside the dispatch API), or `nil`.
+    ///   - console: The dispatch console, or `nil`; its ``TicketEventFeed`` runs with the server.
     ///   - accessLog: Log one `http access` line per request (``AccessLogMiddleware``).
     ///   - onServerRunning: Called once the server listens (the systemd readiness notification waits for it).
     /// - Throws: ``HTTPServerTLSError`` when a TLS file cannot be loaded.
@@ -52,6 +57,7 @@ public struct GatewayHTTPServer: Service {
         billing: BillingAPI? = nil,
         dispatch: DispatchAPI? = nil,
         complaints: ComplaintsAPI? = nil,
+        console: DispatchConsole? = nil,
         accessLog: Bool = false,
         onServerRunning: @escaping @Sendable () async -> Void = {}
     ) throws(HTTPServerTLSError) {
@@ -59,6 +65,8 @@ public struct GatewayHTTPServer: Service {
         billing?.register(on: router)
         dispatch?.register(on: router)
         complaints?.register(on: router)
+        console?.register(on: router)
+        self.feed = console?.feed
         self.application = Application(
             router: router,
             server: try tls?.makeServerBuilder() ?? .http1(),
@@ -107,9 +115,16 @@ public struct GatewayHTTPServer: Service {
         return router
     }
 
-    /// Serves until the service group shuts down.
+    /// Serves until the service group shuts down; the console's ``TicketEventFeed`` listens meanwhile and ends the
+    /// consoles' event streams at shutdown, so open pages do not hold the server up.
     /// - Throws: When the server cannot bind its address.
     public func run() async throws {
-        try await application.runService()
+        guard let feed else { return try await application.runService() }
+        try await withThrowingTaskGroup(of: Void.self) { group in
+            group.addTask { await feed.run() }
+            defer { feed.stop() }
+            try await application.runService()
+            group.cancelAll()
+        }
     }
 }

@@ -12,19 +12,28 @@ import Testing
 /// The OpenAPI document against the router: every route the gateway registers is documented, with its methods, and
 /// the document names no route the router lacks; it is served open at `/openapi.json`.
 @Suite struct OpenAPIDocumentTests {
-    /// A router with every API registered, over a database that is never reached (no route runs).
+    /// A router with every API and the dispatch console registered, over a database that is never reached (no
+    /// route runs).
     private func fullRouter() -> Router<GatewayRequestContext> {
         let logger = Logger(label: "openapi-test")
-        let database = PostgresSession(conninfo: "host=127.0.0.1 port=1 connect_timeout=1", logger: logger)
+        let conninfo = "host=127.0.0.1 port=1 connect_timeout=1"
+        let database = PostgresSession(conninfo: conninfo, logger: logger)
         let router = GatewayHTTPServer.makeRouter(readiness: { [] })
         BillingAPI(store: BillingStore(database), credentials: TestCredentials.store).register(on: router)
-        DispatchAPI(
+        let sessions = ConsoleSessions(
+            key: ConsoleSessions.randomKey(),
+            credentials: TestCredentials.store,
+            isSecure: false
+        )
+        let dispatch = DispatchAPI(
             store: DispatchStore(database),
             inspections: InspectionStore(database),
             credentials: TestCredentials.store,
             residentialMonths: 12,
-            nonResidentialMonths: 6
-        ).register(on: router)
+            nonResidentialMonths: 6,
+            consoleSessions: sessions
+        )
+        dispatch.register(on: router)
         ComplaintsAPI(
             store: ComplaintStore(database, calendar: .weekendsOnly, zone: .utc),
             tickets: DispatchStore(database),
@@ -32,6 +41,8 @@ import Testing
             settings: .init(zone: .utc, residentialMonths: 12, nonResidentialMonths: 6),
             credentials: TestCredentials.store
         ).register(on: router)
+        DispatchConsole(api: dispatch, sessions: sessions, feed: TicketEventFeed(conninfo: conninfo, logger: logger))
+            .register(on: router)
         return router
     }
 
@@ -53,8 +64,15 @@ import Testing
         return operations
     }
 
+    /// Every route is documented except the dispatch console's, which are listed by name in
+    /// ``DispatchConsole/routes`` (HTML pages, assets, the event stream and the pages' cookie-and-CSRF writes: not an
+    /// API for other programs); the console adds no route outside that list and the list names no route it lacks.
     @Test func everyRegisteredRouteIsDocumentedAndNoOtherIs() throws {
-        let registered = Set(fullRouter().routes.map { "\($0.method) \($0.path)" })
+        let all = Set(fullRouter().routes.map { "\($0.method) \($0.path)" })
+        let console = Set(DispatchConsole.routes)
+        #expect(console.subtracting(all).sorted() == [], "console routes listed but not registered")
+        #expect(all.filter { $0.contains(" /console") }.subtracting(console).sorted() == [], "unlisted console routes")
+        let registered = all.subtracting(console)
         let documented = try documentedOperations()
         #expect(registered.subtracting(documented).sorted() == [], "routes missing from the OpenAPI document")
         #expect(documented.subtracting(registered).sorted() == [], "documented operations the router lacks")
