@@ -11,8 +11,8 @@ Asserts, in order:
   4. The ticket page shows the household file and the consumption chart, loaded from the chart route with the
      session cookie and naming the ticket;
      a step the lifecycle refuses (close an acknowledged ticket) shows its explanation in the banner.
-  5. The SLA page shows its tables; sign-out ends the session; the dispatch API refuses a write with only the cookie.
-Screenshots: ARTIFACTS/console-live-list.png, console-ticket.png, console-sla.png.
+  5. The SLA page shows its tables; the service-quality page this month's report per district; sign-out ends the session; the dispatch API refuses a write with only the cookie.
+Screenshots: ARTIFACTS/console-live-list.png, console-ticket.png, console-sla.png, console-service-quality.png.
 """
 
 import datetime
@@ -91,7 +91,7 @@ def main():
         driver.execute_script("window.consoleCheckMarker = 42;")
         fleet = subprocess.Popen(
             [os.environ["GATEWAY_BIN"], "simulate", "--config", os.environ["GATEWAY_CONFIG"], "--meters", "10",
-             "--duration", "6", "--rate", "10", "--no-daily-reports", "--alarm-probability", "0"],
+             "--duration", "6", "--rate", "10", "--alarm-probability", "0"],
             stdout=open(os.path.join(WORK, "fleet.json"), "w"), stderr=open(os.path.join(WORK, "fleet.log"), "w"))
         ticket = None
         deadline = time.time() + 20
@@ -183,6 +183,20 @@ def main():
         check(driver.find_element(By.ID, "sla") is not None, "the SLA page shows the compliance table")
         check("Safety inspections due" in driver.page_source, "the SLA page shows the inspections due")
         shot = os.path.join(ARTIFACTS, "console-sla.png")
+        driver.save_screenshot(shot)
+        print(f"console-check: screenshot: {shot}")
+
+        # The monthly service-quality report (issue 15), this month by default: a column per district.
+        driver.find_element(By.LINK_TEXT, "Service quality").click()
+        wait.until(EC.presence_of_element_located((By.ID, "service-quality")))
+        report = driver.find_element(By.ID, "service-quality")
+        heads = [th.text for th in report.find_elements(By.CSS_SELECTOR, "thead th")]
+        figures = [tr.find_element(By.CSS_SELECTOR, "td").text for tr in report.find_elements(By.CSS_SELECTOR, "tbody tr")]
+        month = datetime.datetime.now(datetime.timezone.utc).strftime("%Y-%m")
+        check(heads[:1] == ["Figure"] and len(heads) >= 2 and "emergencies" in figures
+              and "complaints answered in time" in figures and month in driver.page_source,
+              f"the service-quality page shows {month} for {len(heads) - 1} district(s), {len(figures)} figures")
+        shot = os.path.join(ARTIFACTS, "console-service-quality.png")
         driver.save_screenshot(shot)
         print(f"console-check: screenshot: {shot}")
         value = driver.get_cookie("mg_console")["value"]

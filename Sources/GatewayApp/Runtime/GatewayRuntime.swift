@@ -213,6 +213,22 @@ struct GatewayRuntime {
                 consoleSessions: consoleSessions
             )
             dispatchAPI.signatureSettings = configuration.chartSignatureSettings
+            let complaintsAPI = ComplaintsAPI(
+                store: ComplaintStore(
+                    dispatchDatabase,
+                    calendar: try configuration.complaints.calendar(),
+                    zone: configuration.validation.billingZone,
+                    answerWorkingDays: configuration.complaints.answerWorkingDays
+                ),
+                tickets: DispatchStore(dispatchDatabase, policy: configuration.tickets.policy),
+                report: ServiceQualityStore(dispatchDatabase),
+                settings: ComplaintsAPI.ReportSettings(
+                    zone: configuration.validation.billingZone,
+                    residentialMonths: configuration.dispatch.inspectionResidentialMonths,
+                    nonResidentialMonths: configuration.dispatch.inspectionNonResidentialMonths
+                ),
+                credentials: credentials
+            )
             services.append(
                 try GatewayHTTPServer(
                     host: configuration.http.host,
@@ -227,26 +243,12 @@ struct GatewayRuntime {
                         zone: configuration.validation.billingZone
                     ),
                     dispatch: dispatchAPI,
-                    complaints: ComplaintsAPI(
-                        store: ComplaintStore(
-                            dispatchDatabase,
-                            calendar: try configuration.complaints.calendar(),
-                            zone: configuration.validation.billingZone,
-                            answerWorkingDays: configuration.complaints.answerWorkingDays
-                        ),
-                        tickets: DispatchStore(dispatchDatabase, policy: configuration.tickets.policy),
-                        report: ServiceQualityStore(dispatchDatabase),
-                        settings: ComplaintsAPI.ReportSettings(
-                            zone: configuration.validation.billingZone,
-                            residentialMonths: configuration.dispatch.inspectionResidentialMonths,
-                            nonResidentialMonths: configuration.dispatch.inspectionNonResidentialMonths
-                        ),
-                        credentials: credentials
-                    ),
+                    complaints: complaintsAPI,
                     console: DispatchConsole(
                         api: dispatchAPI,
                         sessions: consoleSessions,
-                        feed: TicketEventFeed(conninfo: configuration.postgres.http, logger: logger)
+                        feed: TicketEventFeed(conninfo: configuration.postgres.http, logger: logger),
+                        complaints: complaintsAPI
                     ),
                     accessLog: configuration.log.httpAccess,
                     onServerRunning: { httpListening.set() }

@@ -80,7 +80,7 @@ enum ConsoleHTML {
         html += "<a class=\"brand\" href=\"/console\">Dispatch</a>\n"
         if let actor, let csrf {
             html += """
-                <nav><a href="/console">Live tickets</a><a href="/console/sla">SLA &amp; inspections</a></nav>
+                <nav><a href="/console">Live tickets</a><a href="/console/sla">SLA &amp; inspections</a><a href="/console/service-quality">Service quality</a></nav>
                 <form class="signout" method="post" action="/console/sign-out">
                 <span class="who">Signed in as <strong id="actor">\(escape(actor))</strong></span>
                 <input type="hidden" name="csrf" value="\(escape(csrf))">

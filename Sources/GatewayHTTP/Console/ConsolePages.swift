@@ -256,6 +256,39 @@ enum ConsolePages {
         return ConsoleHTML.page(title: "SLA and inspections", page: "sla", actor: actor, csrf: csrf, body: body)
     }
 
+    /// The monthly service-quality report: one row per figure (``ServiceQualityColumns``, as the API and CSV name
+    /// them), one column per district; "—" where a rate has no base.
+    static func serviceQuality(
+        _ rows: [ServiceQuality],
+        month: String,
+        zone: String,
+        actor: String,
+        csrf: String
+    ) -> String {
+        var body = """
+            <h1>Service quality</h1>
+            <form class="period" method="get" action="/console/service-quality">
+            <label>Month <input name="month" value="\(e(month))"></label>
+            <button type="submit">Show</button>
+            </form>
+            <p class="hint">Months in \(e(zone)). The same figures: GET /dispatch/v1/reports/service-quality(.csv)?month=\(
+                e(month)).</p>
+
+            """
+        let values = rows.map(ServiceQualityColumns.values)
+        body += table(
+            "Per district, \(month)",
+            id: "service-quality",
+            header: ["Figure"] + rows.map(\.district),
+            rows: ServiceQualityColumns.names.dropFirst().enumerated().map { index, name in
+                [name.replacingOccurrences(of: "_", with: " ")]
+                    + values.map { $0[index].map(ServiceQualityColumns.text) ?? "—" }
+            }
+        )
+        if rows.isEmpty { body += "<p class=\"hint\">No district has households or cases in this month.</p>" }
+        return ConsoleHTML.page(title: "Service quality", page: "service-quality", actor: actor, csrf: csrf, body: body)
+    }
+
     /// A titled table; every cell is escaped here.
     static func table(_ title: String, id: String, header: [String], rows: [[String]]) -> String {
         var html = "<h3>\(e(title))</h3>\n"

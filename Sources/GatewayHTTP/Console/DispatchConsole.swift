@@ -20,6 +20,8 @@ public import PostgresSink
 ///   the meter's consumption chart (`GET /dispatch/v1/meters/{protocol}/{meter}/consumption.svg?days=30&ticket=ID`).
 /// * `GET /console/sla`: SLA compliance per priority and district (`from`, `to`; the last 7 days by default) and the
 ///   inspections due.
+/// * `GET /console/service-quality?month=YYYY-MM`: the monthly service-quality report per district (this month in
+///   the company's zone by default), the same figures as `GET /dispatch/v1/reports/service-quality`.
 /// * `POST /console/tickets/{id}/steps` `{"step":…,"note":…}` and `POST /console/tickets/{id}/notes` `{"note":…}`:
 ///   the console's writes, with the session cookie, the `X-CSRF-Token` header and (when the browser sends one) an
 ///   `Origin` of this server; they answer as the dispatch API's steps and notes do (`201` with the event, `409`
@@ -31,6 +33,8 @@ public import PostgresSink
 /// writes texts with `textContent` only. Tokens are never logged: the sign-in form's body is read by this route alone.
 public struct DispatchConsole: Sendable {
     let api: DispatchAPI
+    /// Complaints and the service-quality report; `nil`: the console has no report page.
+    let complaints: ComplaintsAPI?
     /// The sessions (the same object the dispatch API's middleware accepts for `GET`).
     public let sessions: ConsoleSessions
     /// The live ticket events.
@@ -43,14 +47,17 @@ public struct DispatchConsole: Sendable {
     ///     (`consoleSessions:`) so the pages can read it with the cookie.
     ///   - sessions: The sign-in sessions.
     ///   - feed: The ticket events of the live list.
-    ///   - now: The clock of the SLA page's default period.
+    ///   - complaints: The complaints API, whose service-quality report the console shows.
+    ///   - now: The clock of the SLA and report pages' default periods.
     public init(
         api: DispatchAPI,
         sessions: ConsoleSessions,
         feed: TicketEventFeed,
+        complaints: ComplaintsAPI? = nil,
         now: @escaping @Sendable () -> Timestamp = WallClock.now
     ) {
         self.api = api
+        self.complaints = complaints
         self.sessions = sessions
         self.feed = feed
         self.now = now
@@ -60,7 +67,8 @@ public struct DispatchConsole: Sendable {
     /// writes of the pages): left out of the OpenAPI document on purpose.
     public static let routes: [String] = [
         "GET /console", "GET /console/sign-in", "POST /console/sign-in", "POST /console/sign-out",
-        "GET /console/events", "GET /console/sla", "GET /console/tickets/{id}", "POST /console/tickets/{id}/steps",
+        "GET /console/events", "GET /console/sla", "GET /console/service-quality", "GET /console/tickets/{id}",
+        "POST /console/tickets/{id}/steps",
         "POST /console/tickets/{id}/notes", "GET /console/assets/console.js", "GET /console/assets/console.css",
     ]
 
@@ -159,6 +167,10 @@ public struct DispatchConsole: Sendable {
             guard let session = console.session(request) else { return Self.redirect(to: "/console/sign-in") }
             return Self.html(try await console.slaPage(request, session: session), status: .ok)
         }
+        group.get("service-quality") { request, _ in
+            guard let session = console.session(request) else { return Self.redirect(to: "/console/sign-in") }
+            return Self.html(try await console.serviceQualityPage(request, session: session), status: .ok)
+        }
         group.post("tickets/{id}/steps") { request, context -> Response in
             let session = try console.authorizeWrite(request, csrf: request.headers[Self.csrfHeader])
             let id = try DispatchAPI.ticketID(context)
@@ -216,6 +228,25 @@ public struct DispatchConsole: Sendable {
         var response = Self.redirect(to: "/console")
         response.headers[.setCookie] = sessions.setCookie(sessions.cookieValue(for: credential))
         return response
+    }
+
+    private func serviceQualityPage(_ request: Request, session: Session) async throws -> String {
+        guard let complaints else {
+            throw APIError.notFound("no_service_quality_report", message: "this gateway serves no complaints API")
+        }
+        let today = complaints.reportZone.date(of: now())
+        var (year, month) = (today.year, today.month)
+        if let text = request.uri.queryParameters["month"], !text.isEmpty {
+            (year, month, _) = try ComplaintsAPI.reportQuery(request)
+        }
+        let rows = try await complaints.serviceQuality(year: year, month: month)
+        return ConsolePages.serviceQuality(
+            rows,
+            month: ComplaintsAPI.monthText(year, month),
+            zone: complaints.reportZone.identifier,
+            actor: session.credential.name,
+            csrf: session.csrf
+        )
     }
 
     private func slaPage(_ request: Request, session: Session) async throws -> String {

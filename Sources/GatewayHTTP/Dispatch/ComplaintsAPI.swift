@@ -80,7 +80,6 @@ public struct ComplaintsAPI: Sendable {
     public func register(on router: Router<GatewayRequestContext>) {
         let store = store
         let tickets = tickets
-        let report = report
         let settings = settings
         let group = router.group("dispatch/v1")
             .add(middleware: AuthenticationMiddleware(credentials, requiring: .dispatch))
@@ -212,16 +211,10 @@ public struct ComplaintsAPI: Sendable {
             guard let file = try await store.disputeFile(id) else { throw APIError.notFound("no_such_complaint") }
             return DisputeFileResponse(file)
         }
+        let api = self
         group.get("reports/service-quality") { request, _ -> ServiceQualityReportResponse in
             let (year, month, district) = try Self.reportQuery(request)
-            let rows = try await report.report(
-                year: year,
-                month: month,
-                zone: settings.zone,
-                residentialMonths: settings.residentialMonths,
-                nonResidentialMonths: settings.nonResidentialMonths,
-                district: district
-            )
+            let rows = try await api.serviceQuality(year: year, month: month, district: district)
             return ServiceQualityReportResponse(
                 month: Self.monthText(year, month),
                 zone: settings.zone.identifier,
@@ -230,14 +223,7 @@ public struct ComplaintsAPI: Sendable {
         }
         group.get("reports/service-quality.csv") { request, _ -> Response in
             let (year, month, district) = try Self.reportQuery(request)
-            let rows = try await report.report(
-                year: year,
-                month: month,
-                zone: settings.zone,
-                residentialMonths: settings.residentialMonths,
-                nonResidentialMonths: settings.nonResidentialMonths,
-                district: district
-            )
+            let rows = try await api.serviceQuality(year: year, month: month, district: district)
             return Response(
                 status: .ok,
                 headers: [.contentType: "text/csv; charset=utf-8"],
@@ -270,6 +256,21 @@ public struct ComplaintsAPI: Sendable {
         }
         return (date.year, date.month, query["district"].map(String.init))
     }
+
+    /// The service-quality report of a month in the company's zone, per district (or of one district).
+    func serviceQuality(year: Int, month: Int, district: String? = nil) async throws -> [ServiceQuality] {
+        try await report.report(
+            year: year,
+            month: month,
+            zone: settings.zone,
+            residentialMonths: settings.residentialMonths,
+            nonResidentialMonths: settings.nonResidentialMonths,
+            district: district
+        )
+    }
+
+    /// The company's zone, in which report months start.
+    var reportZone: TimeZoneRules { settings.zone }
 
     /// `YYYY-MM`.
     static func monthText(_ year: Int, _ month: Int) -> String {
