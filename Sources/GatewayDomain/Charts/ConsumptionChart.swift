@@ -641,18 +641,19 @@ public struct ConsumptionChart: Sendable {
         if !alarms.isEmpty { entries.append(("triangle", "#d35400", "alarm")) }
         if ticket != nil { entries.append(("dash", "#222222", "ticket opened")) }
         svg.open("g", ["class": "legend", "font-size": "11", "fill": "#222222"])
-        var column = 0
-        var row = 0
+        // Entries flow left to right in slots of 235 px, a long label taking as many slots as its text needs
+        // (about 5.8 px a character at 11 px), so no label runs into the next entry.
+        var left = 20.0
+        var top = Geometry.minimumBottom + 52
         for entry in entries {
-            let left = 20.0 + Double(column) * 235
-            let top = Geometry.minimumBottom + 52 + Double(row) * 20
+            let slots = ((26 + 5.8 * Double(entry.label.count) + 6) / 235).rounded(.up)
+            if left > 20, left + slots * 235 > Double(Geometry.width) {
+                left = 20
+                top += 20
+            }
             legendSwatch(&svg, kind: entry.kind, color: entry.color, left: left, middle: top)
             svg.element("text", ["x": SVGWriter.number(left + 26), "y": SVGWriter.number(top + 4)], text: entry.label)
-            column += 1
-            if column == 4 {
-                column = 0
-                row += 1
-            }
+            left += slots * 235
         }
         svg.close("g")
     }
