@@ -100,16 +100,9 @@ public struct ComplaintsAPI: Sendable {
                 filter.category = category
             }
             filter.district = query["district"].map(String.init)
-            switch query["include_closed"] {
-            case nil, "false": filter.includeClosed = false
-            case "true": filter.includeClosed = true
-            default: throw APIError.badRequest("bad_include_closed", message: "include_closed must be true or false")
-            }
+            filter.includeClosed = try DispatchAPI.includeClosed(request)
             filter.limit = page.limit + 1
-            if let after = page.after {
-                guard let id = Int64(after[0]) else { throw APIError.badRequest("bad_cursor_or_limit") }
-                filter.afterComplaint = id
-            }
+            filter.afterComplaint = try page.afterID()
             let (rows, next) = page.slice(try await store.complaints(filter), list: "complaints") { ["\($0.id)"] }
             return try Page.response(
                 ComplaintListResponse(complaints: rows.map(ComplaintResponse.init), nextCursor: next),

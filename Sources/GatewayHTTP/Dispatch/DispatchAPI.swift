@@ -105,16 +105,9 @@ public struct DispatchAPI: Sendable {
                 guard let at = Timestamp(iso: text) else { throw APIError.badRequest("bad_due_before") }
                 filter.dueBefore = at
             }
-            switch query["include_closed"] {
-            case nil, "false": filter.includeClosed = false
-            case "true": filter.includeClosed = true
-            default: throw APIError.badRequest("bad_include_closed", message: "include_closed must be true or false")
-            }
+            filter.includeClosed = try Self.includeClosed(request)
             filter.limit = page.limit + 1
-            if let after = page.after {
-                guard let id = Int64(after[0]) else { throw APIError.badRequest("bad_cursor_or_limit") }
-                filter.afterTicket = id
-            }
+            filter.afterTicket = try page.afterID()
             let (tickets, next) = page.slice(try await store.tickets(filter), list: "tickets") { ["\($0.id)"] }
             return try Page.response(
                 TicketListResponse(tickets: tickets.map(TicketResponse.init), nextCursor: next),
@@ -241,6 +234,16 @@ public struct DispatchAPI: Sendable {
                 nextCursor: next,
                 for: request
             )
+        }
+    }
+
+    /// The `include_closed` query parameter of a list: `true` or `false` (the default).
+    /// - Throws: ``APIError`` `400` `bad_include_closed` for any other value.
+    static func includeClosed(_ request: Request) throws(APIError) -> Bool {
+        switch request.uri.queryParameters["include_closed"] {
+        case nil, "false": return false
+        case "true": return true
+        default: throw .badRequest("bad_include_closed", message: "include_closed must be true or false")
         }
     }
 

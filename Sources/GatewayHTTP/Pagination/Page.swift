@@ -62,6 +62,15 @@ struct Page {
         }
     }
 
+    /// The id after which the page starts, for a list whose cursors hold one integer id (tickets, complaints); `nil`
+    /// for the first page.
+    /// - Throws: ``APIError`` `400` `bad_cursor_or_limit` when the key is not an integer.
+    func afterID() throws(APIError) -> Int64? {
+        guard let after else { return nil }
+        guard let id = Int64(after[0]) else { throw .badRequest("bad_cursor_or_limit") }
+        return id
+    }
+
     /// The cursor that continues after `key` in the list `list`.
     /// - Parameters:
     ///   - list: The list's name.
