@@ -89,6 +89,10 @@ final class GatewayMetrics: Sendable {
             s.conflicts.load(ordering: .relaxed)
         }
         counter("commits", "Batches committed.") { s.commits.load(ordering: .relaxed) }
+        counter(
+            "alarm_first_commits",
+            "Batches cut at an alarm whose alarm frame was committed in a transaction of its own before the rest."
+        ) { s.alarmFirstCommits.load(ordering: .relaxed) }
         counter("commit_failures", "Batch commits that failed (held and retried, or isolated).") {
             s.commitFailures.load(ordering: .relaxed)
         }

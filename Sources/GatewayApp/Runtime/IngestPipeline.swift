@@ -34,6 +34,8 @@ final class PipelineStatistics: Sendable {
     let retainedFrames = Atomic<Int64>(0)
     /// Payloads over `mqtt.max_payload_bytes` (spooled as their first bytes only).
     let oversizedFrames = Atomic<Int64>(0)
+    /// Batches cut at an alarm whose alarm frame was committed ahead of the frames read before it.
+    let alarmFirstCommits = Atomic<Int64>(0)
     /// Spool checkpoints that could not be written after a commit (the frames are replayed, as duplicates, after a
     /// restart).
     let checkpointFailures = Atomic<Int64>(0)
@@ -138,8 +140,9 @@ struct DatabaseRejection {
 /// Reads the spool in order, runs each frame up the ``AdmissionLadder``, writes batches to PostgreSQL, then
 /// advances the checkpoint and acknowledges native meters. It is the only consumer of the spool.
 ///
-/// Ordering guarantees: frames are processed and committed in receive order; the checkpoint moves only after the
-/// transaction holding those frames committed; acks go out only after that commit. A crash anywhere replays from
+/// Ordering guarantees: frames are processed and committed in receive order — each meter's always; across meters
+/// an alarm may commit ahead of other meters' frames read before it (``commitAlarmFirst(_:holdsAlarm:admissions:)``);
+/// the checkpoint moves only after the transactions holding those frames committed; acks go out only after that. A crash anywhere replays from
 /// the checkpoint, and the writer's frame identities make the replay a set of counted duplicates.
 ///
 /// Faults hold, they do not quarantine: any database error that is not a data error of the batch's own rows
@@ -323,7 +326,7 @@ final class IngestPipeline: Service {
             lookedUp = false
             var summary: CommitSummary
             do {
-                summary = try await commitHolding(batch)
+                summary = try await commitAlarmFirst(batch, holdsAlarm: holdsAlarm && count > 1, admissions: admissions)
                 if !summary.replayedGates.isEmpty {
                     summary.quarantined += try await quarantineReplayed(
                         summary.replayedGates,
@@ -372,6 +375,44 @@ final class IngestPipeline: Service {
         }
         writeCheckpoint(reader, atMostEvery: 0)
         logger.info("pipeline drained and stopped", metadata: ["spool.backlog.bytes": "\(spool.backlogBytes)"])
+    }
+
+    /// Commits a batch; one cut at an alarm (its last frame) commits that frame first, in a transaction of its own,
+    /// so the alarm's ticket (and its `NOTIFY`) does not wait for the frames read before it — unless one of those is
+    /// from the alarm's meter (a meter's frames are stored in order). The rest follows in a second transaction; the
+    /// checkpoint moves only after both, so a crash between them replays the batch and the alarm's frame is a
+    /// duplicate then: the same outcome. The returned summary describes the whole batch as one commit would.
+    /// - Parameters:
+    ///   - batch: The batch, in spool order.
+    ///   - holdsAlarm: Whether the batch was cut at an alarm in its last frame, with frames before it.
+    /// - Returns: What the commits changed, with gate indices into `batch`.
+    private func commitAlarmFirst(
+        _ batch: SinkBatch,
+        holdsAlarm: Bool,
+        admissions: [AdmissionLadder.Admission]
+    ) async throws -> CommitSummary {
+        guard holdsAlarm, let split = batch.splittingOffLastGate(), let last = admissions.last,
+            last.gateIndex == split.rest.gates.count
+        else { return try await commitHolding(batch) }
+        var alarm = try await commitHolding(split.last)
+        statistics.alarmFirstCommits.add(1, ordering: .relaxed)
+        // The alarm-to-ticket latency ends at this commit, not the next.
+        recordOpened(alarm.openedTickets, committedAt: .now)
+        alarm.openedTickets = []
+        do {
+            let rest = try await commitHolding(split.rest)
+            return rest.merging(alarm, gateOffset: split.rest.gates.count)
+        } catch {
+            // The alarm's frame is stored and its ticket open; the rest is re-processed (or held) like any batch,
+            // where the alarm's frame is a duplicate. What its commit stored is counted and answered now.
+            var single = last
+            single.gateIndex = 0
+            record(alarm, batch: split.last, admissions: [single])
+            let duplicates = Set(alarm.duplicateGates)
+            sendAcks([single], duplicates: duplicates)
+            publishDecoded(split.last, duplicates: duplicates)
+            throw error
+        }
     }
 
     /// How long a committed batch may wait for the spool checkpoint by default: a restart replays at most about this
@@ -551,7 +592,12 @@ final class IngestPipeline: Service {
         statistics.batchFrames.record(Double(admissions.count))
         let committedAt = Timestamp.now
         statistics.lastCommitMicros.store(committedAt.microsecondsSinceEpoch, ordering: .relaxed)
-        for ticket in summary.openedTickets {
+        recordOpened(summary.openedTickets, committedAt: committedAt)
+    }
+
+    /// Records the latency of tickets a commit opened and logs each.
+    private func recordOpened(_ tickets: [TicketSummary], committedAt: Timestamp) {
+        for ticket in tickets {
             statistics.recordTicketOpened(ticket, committedAt: committedAt)
             logger.notice(
                 "repair ticket opened",

@@ -347,6 +347,32 @@ public struct SinkBatch: Sendable {
         formatLayouts.removeAll(keepingCapacity: true)
     }
 
+    /// The last gate's frame as a batch of its own, and the batch without it, when no earlier gate is from the same
+    /// meter (so storing the last frame first cannot reorder one meter's frames; ``ReplayRule``'s high-water mark
+    /// needs each meter's frames in order). Quarantine rows and format layouts stay in the rest; the rest keeps the
+    /// gate indices `0..<gates.count - 1` unchanged, and the last gate is index 0 of the first batch.
+    /// - Returns: `nil` if the batch has no gate, or an earlier gate is from the last gate's meter.
+    public func splittingOffLastGate() -> (last: SinkBatch, rest: SinkBatch)? {
+        guard let gate = gates.last else { return nil }
+        let earlier = gates.dropLast()
+        guard !earlier.contains(where: { $0.meterID == gate.meterID }) else { return nil }
+        var last = SinkBatch()
+        last.gates.append(FrameGate(rebasing: gate, onto: last))
+        last.readings.append(contentsOf: readings[gate.firstReading...])
+        last.intervals.append(contentsOf: intervals[gate.firstInterval...])
+        last.alarms.append(contentsOf: alarms[gate.firstAlarm...])
+        last.frames.append(contentsOf: frames[gate.firstFrame...])
+        last.commandResults.append(contentsOf: commandResults[gate.firstCommandResult...])
+        var rest = self
+        rest.gates.removeLast()
+        rest.readings.removeSubrange(gate.firstReading...)
+        rest.intervals.removeSubrange(gate.firstInterval...)
+        rest.alarms.removeSubrange(gate.firstAlarm...)
+        rest.frames.removeSubrange(gate.firstFrame...)
+        rest.commandResults.removeSubrange(gate.firstCommandResult...)
+        return (last, rest)
+    }
+
     /// The batch without the rows of the given gates (frames found to be duplicates). Quarantine rows and rows
     /// before the first gate are kept; the kept gates are re-based onto the filtered rows. A gate owns the rows
     /// from its start indices up to the next gate's.

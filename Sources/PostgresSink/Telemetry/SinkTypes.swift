@@ -47,6 +47,35 @@ public struct CommitSummary: Sendable, Equatable {
 
     /// Creates an empty summary.
     public init() {}
+
+    /// The summary of two commits that together wrote one batch: `self` for the batch's gates before `gateOffset`,
+    /// `other` for the gates from `gateOffset` on (its gate indices are shifted by that much). Counts add up; tickets
+    /// and events list `self`'s, then `other`'s.
+    /// - Parameters:
+    ///   - other: The summary of the commit that wrote the batch's gates from `gateOffset` on.
+    ///   - gateOffset: The batch index of `other`'s gate 0.
+    /// - Returns: One summary as if one commit had written the batch.
+    public func merging(_ other: CommitSummary, gateOffset: Int) -> CommitSummary {
+        var merged = self
+        merged.readingsInserted += other.readingsInserted
+        merged.readingsDuplicate += other.readingsDuplicate
+        merged.intervalsInserted += other.intervalsInserted
+        merged.intervalsDuplicate += other.intervalsDuplicate
+        merged.alarmsInserted += other.alarmsInserted
+        merged.alarmsDuplicate += other.alarmsDuplicate
+        merged.framesInserted += other.framesInserted
+        merged.framesDuplicate += other.framesDuplicate
+        merged.quarantined += other.quarantined
+        merged.duplicateGates += other.duplicateGates.map { $0 + gateOffset }
+        merged.replayedGates += other.replayedGates.map { $0 + gateOffset }
+        merged.identityConflicts += other.identityConflicts
+        merged.conflicts += other.conflicts
+        merged.ticketsOpened += other.ticketsOpened
+        merged.ticketEvents += other.ticketEvents
+        merged.openedTickets += other.openedTickets
+        merged.events += other.events
+        return merged
+    }
 }
 
 /// A repair ticket as it stands after a commit.

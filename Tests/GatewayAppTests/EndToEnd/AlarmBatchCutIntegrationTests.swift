@@ -140,4 +140,173 @@ struct AlarmBatchCutIntegrationTests {
             await group.triggerGracefulShutdown()
         }
     }
+
+    /// An alarm whose batch holds no earlier frame of its meter commits first, alone: its ticket does not wait for
+    /// the frames read before it. Spool: A1…A9, B100 (alarm) | A10…A34 (not cut: the batch before was) |
+    /// B101, A35, B102 (alarm, but B101 is before it: one transaction) | A36…A40. Every frame is stored once and
+    /// answered `stored` once; the split batch counts as one batch and no duplicate.
+    @Test func anAlarmCommitsAheadOfOtherMetersFramesReadBeforeIt() async throws {
+        let environment = try IntegrationEnvironment()
+        let database = try environment.makeDatabase(prefix: "alarmfirst")
+        defer { environment.dropDatabase(database) }
+        let folder = try environment.makeFolder()
+        let configPath = try environment.writeConfiguration(in: folder, database: database, clientID: "gw-alarmfirst")
+        var configuration = try GatewayConfiguration.load(
+            tomlText: try String(contentsOfFile: configPath, encoding: .utf8),
+            environment: [:]
+        )
+        configuration.pipeline.maxBatchFrames = 25
+        let logger = Logger(label: "alarm-first-test")
+        let (meterA, meterB): (UInt64, UInt64) = (710_000_011, 710_000_012)
+        let keyA = try #require(AES128Key(bytes: Array(0x30...0x3F)))
+        let keyB = try #require(AES128Key(bytes: keyBytes))
+        let topics = TopicScheme(prefix: configuration.mqtt.topicPrefix)
+
+        let writer = TelemetryStore(conninfo: configuration.postgres.conninfo, logger: logger)
+        try await writer.connect()
+        _ = try await writer.migrate()
+        _ = try await MeterStore(writer.database).registerMeters([
+            MeterRegistration(
+                protocol: .native,
+                address: String(meterA),
+                district: "north",
+                isRural: false,
+                aesKey: Array(0x30...0x3F)
+            ),
+            MeterRegistration(
+                protocol: .native,
+                address: String(meterB),
+                district: "north",
+                isRural: false,
+                aesKey: keyBytes
+            ),
+        ])
+        await writer.close()
+
+        let now = UInt32(Date().timeIntervalSince1970)
+        func frame(_ meter: UInt64, _ counter: UInt32, alarm: Bool) throws -> (topic: String, bytes: [UInt8]) {
+            let register = NativeFrame.Register(raw: UInt64(counter) * 1000, exponent: -3, digits: 5)
+            let body: NativeFrame.Body =
+                alarm
+                ? .alarm(
+                    NativeFrame.Alarm(
+                        code: 0x0001,
+                        isRaised: true,
+                        valve: .closed,
+                        register: register,
+                        flowMillilitresPerHour: 0,
+                        detail: Int32(counter)
+                    )
+                )
+                : .reading(
+                    NativeFrame.Reading(
+                        register: register,
+                        flowMillilitresPerHour: nil,
+                        valve: .open,
+                        batteryMillivolts: nil,
+                        temperatureCentiCelsius: nil,
+                        signalDBm: nil,
+                        status: []
+                    )
+                )
+            let native = NativeFrame(
+                meterID: meter,
+                frameCounter: counter,
+                meterTime: now - 200 + counter,
+                flags: .ackRequested,
+                body: body
+            )
+            return (
+                topics.uplinkTopic(.native, address: String(meter)),
+                try NativeEncoder.encode(native, key: meter == meterA ? keyA : keyB)
+            )
+        }
+        var spooled: [(topic: String, bytes: [UInt8])] = []
+        for counter in UInt32(1)...9 { spooled.append(try frame(meterA, counter, alarm: false)) }
+        spooled.append(try frame(meterB, 100, alarm: true))
+        for counter in UInt32(10)...34 { spooled.append(try frame(meterA, counter, alarm: false)) }
+        spooled.append(try frame(meterB, 101, alarm: false))
+        spooled.append(try frame(meterA, 35, alarm: false))
+        spooled.append(try frame(meterB, 102, alarm: true))
+        for counter in UInt32(36)...40 { spooled.append(try frame(meterA, counter, alarm: false)) }
+
+        let runtime = try GatewayRuntime(configuration: configuration, logger: logger)
+        let group = runtime.serviceGroup(logger: logger)
+        let acks = Mutex<[String]>([])
+        let fleet = try MosquittoClient(
+            options: configuration.fleetMQTTOptions(clientID: "fleet-alarmfirst-\(environment.runID)"),
+            subscriptions: [MQTTSubscription(filter: topics.downlinkFilter(.native), qos: .atLeastOnce)],
+            logger: logger,
+            onMessage: { message in
+                guard
+                    let frame = try? NativeDecoder.decode(
+                        message.payload,
+                        key: { $0 == meterA ? keyA : $0 == meterB ? keyB : nil }
+                    ),
+                    case .ack(let ack) = frame.body
+                else { return }
+                acks.withLock { $0.append("\(frame.header.meterID)/\(ack.ackedFrameCounter)/\(ack.result.name)") }
+            }
+        )
+        fleet.start()
+        defer { fleet.stop() }
+        try await withThrowingTaskGroup(of: Void.self) { tasks in
+            tasks.addTask { try await group.run() }
+            defer { tasks.cancelAll() }
+            #expect(await runtime.mqtt.waitUntilConnected(timeout: .seconds(20)))
+            #expect(await fleet.waitUntilConnected(timeout: .seconds(20)))
+            while !runtime.statistics.databaseReady.load(ordering: .relaxed) {
+                try await Task.sleep(for: .milliseconds(50))
+            }
+            // The whole backlog becomes readable at once (one spool commit), as after a burst.
+            for record in spooled {
+                Array(record.topic.utf8).withUnsafeBytes { topic in
+                    record.bytes.withUnsafeBytes { payload in
+                        runtime.spool.writer.stage(topic: topic, payload: payload, receivedAt: .now)
+                    }
+                }
+            }
+            try runtime.spool.writer.commitStaged()
+
+            let deadline = ContinuousClock.now + .seconds(30)
+            while runtime.statistics.framesProcessed.load(ordering: .relaxed) < 43 || acks.withLock({ $0.count }) < 43 {
+                try #require(ContinuousClock.now < deadline, "the gateway did not process and answer the backlog")
+                try await Task.sleep(for: .milliseconds(50))
+            }
+            let statistics = runtime.statistics
+            #expect(statistics.commits.load(ordering: .relaxed) == 4)
+            #expect(statistics.alarmFirstCommits.load(ordering: .relaxed) == 1)
+            #expect(statistics.framesStored.load(ordering: .relaxed) == 43)
+            #expect(statistics.duplicates(of: .native) == 0)
+            #expect(statistics.duplicates.load(ordering: .relaxed) == 0)
+            // One ack per frame, each `stored`.
+            let expected =
+                (1...40).map { "\(meterA)/\($0)/stored" } + (100...102).map { "\(meterB)/\($0)/stored" }
+            #expect(acks.withLock { $0 }.sorted() == expected.sorted())
+
+            let db = try PostgresConnection.connect(conninfo: configuration.postgres.conninfo)
+            defer { db.close() }
+            // The transaction that wrote each frame (xmin), in the order of the transactions.
+            let written = try db.query(
+                """
+                SELECT m.address, f.frame_counter FROM uplink_frames f JOIN meters m ON m.id = f.meter_id
+                ORDER BY f.xmin::text::bigint, f.frame_counter
+                """
+            ).map { "\($0[0] ?? "?")/\($0[1] ?? "?")" }
+            let transactions =
+                try db.query(
+                    "SELECT count(DISTINCT xmin::text) FROM uplink_frames"
+                ).first?.first ?? nil
+            #expect(transactions == "5")
+            let a = { (range: ClosedRange<Int>) in range.map { "\(meterA)/\($0)" } }
+            #expect(
+                written
+                    == ["\(meterB)/100"] + a(1...9) + a(10...34) + ["\(meterA)/35", "\(meterB)/101", "\(meterB)/102"]
+                    + a(36...40)
+            )
+            let tickets = try db.query("SELECT condition, alarm_count FROM repair_tickets").map { $0.map { $0 ?? "" } }
+            #expect(tickets == [["methane_detector", "2"]])
+            await group.triggerGracefulShutdown()
+        }
+    }
 }

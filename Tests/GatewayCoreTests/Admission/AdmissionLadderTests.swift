@@ -70,7 +70,11 @@ import Testing
         return registry
     }
 
-    static func nativeFrame(counter: UInt32 = 7, meterTime: UInt32 = SampleFrames.meterTime, meter: UInt64 = 1_000_001)
+    static func nativeFrame(
+        counter: UInt32 = 7,
+        meterTime: UInt32 = SampleFrames.meterTime,
+        meter: UInt64 = 1_000_001
+    )
         -> [UInt8]
     {
         var frame = SampleFrames.all[0]
@@ -220,7 +224,11 @@ import Testing
     @Test func sameFaultGetsSameReasonWhicheverProtocolCarriedIt() {
         let empty = MeterRegistry()
         for (source, payload, topic) in Self.validFrames {
-            func reason(_ payload: [UInt8], _ topic: String, _ registry: MeterRegistry = Self.registry())
+            func reason(
+                _ payload: [UInt8],
+                _ topic: String,
+                _ registry: MeterRegistry = Self.registry()
+            )
                 -> AdmissionLadder.Verdict
             {
                 Self.admit(payload, topic: topic, registry: registry).0.verdict
@@ -345,6 +353,37 @@ import Testing
         // The kept gates point at their own rows in the filtered batch.
         #expect(filtered.gates[1].firstReading == filtered.readings.firstIndex { $0.frameCounter == 2 })
         #expect(filtered.frames.map(\.frameCounter) == [1, 2])
+    }
+
+    @Test func theLastFrameSplitsOffWithItsRowsWhenNoEarlierFrameIsFromItsMeter() throws {
+        var batch = SinkBatch()
+        _ = Self.admit(Self.bytes(Self.cjtReading), topic: "gm/v1/up/cjt188/78330011223344", into: &batch)
+        _ = Self.admit(Self.bytes(Self.cjtValveReply), topic: "gm/v1/up/cjt188/78330011223344", into: &batch)
+        _ = Self.admit(Self.nativeFrame(counter: 9), topic: "gm/v1/up/native/1000001", into: &batch)
+        #expect(batch.gates.count == 2)
+        let nativeReadings = batch.readings.filter { $0.meterID == 1 }
+        let nativeAlarms = batch.alarms.filter { $0.meterID == 1 }
+        #expect(!nativeReadings.isEmpty)
+        let split = try #require(batch.splittingOffLastGate())
+        // The last frame alone, its gate at its own rows.
+        #expect(split.last.gates.map(\.identity) == [.counter(9)])
+        #expect(split.last.gates.first?.firstReading == 0)
+        #expect(split.last.readings == nativeReadings)
+        #expect(split.last.alarms == nativeAlarms)
+        #expect(split.last.frames.map(\.frameCounter) == [9])
+        #expect(split.last.quarantine.isEmpty)
+        // The rest: everything else, the same gate indices, the quarantined reply kept.
+        #expect(split.rest.gates == Array(batch.gates.dropLast()))
+        #expect(split.rest.readings.allSatisfy { $0.meterID != 1 })
+        #expect(split.rest.readings.count == batch.readings.count - nativeReadings.count)
+        #expect(split.rest.alarms.count == batch.alarms.count - nativeAlarms.count)
+        #expect(split.rest.frames.isEmpty)
+        #expect(split.rest.quarantine == batch.quarantine)
+
+        // A meter's frames stay in order: its second frame does not split off ahead of its first.
+        _ = Self.admit(Self.nativeFrame(counter: 10), topic: "gm/v1/up/native/1000001", into: &batch)
+        #expect(batch.splittingOffLastGate() == nil)
+        #expect(SinkBatch().splittingOffLastGate() == nil)
     }
 
     @Test func readmeListsEveryQuarantineReasonTheCodeCanStore() throws {
