@@ -28,8 +28,8 @@ extension GatewayConfiguration.Pipeline {
             help:
                 "How long a batch that is not full waits for more received frames before its database transaction, "
                 + "so several spool commits share one transaction; 0 commits whatever the spool holds at once. Adds "
-                + "at most this to a frame's time to storage; a full batch never waits, and a batch holding an alarm ends "
-                + "at the alarm without waiting (its ticket is committed at once)."
+                + "at most this to a frame's time to storage; a full batch never waits, and a batch holding an alarm "
+                + "stops gathering at the alarm (its alarm frames are committed first, in a transaction of their own)."
         ),
         Setting(
             section: "pipeline",

@@ -15,8 +15,8 @@ extension IngestPipeline {
     ///     rewind still covers every record of the batch).
     ///   - have: Records already in the batch.
     ///   - limit: The most records the batch may hold.
-    ///   - take: Admits one record into the batch; returns whether that record ends the batch (an alarm): gathering
-    ///     stops right after it.
+    ///   - take: Admits one record into the batch; returns whether the batch now holds an alarm: gathering stops
+    ///     right after it.
     /// - Returns: How many records were added.
     func gatherMore(
         from reader: SpoolReader,

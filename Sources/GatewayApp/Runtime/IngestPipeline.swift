@@ -141,7 +141,7 @@ struct DatabaseRejection {
 /// advances the checkpoint and acknowledges native meters. It is the only consumer of the spool.
 ///
 /// Ordering guarantees: frames are processed and committed in receive order — each meter's always; across meters
-/// an alarm may commit ahead of other meters' frames read before it (``commitAlarmFirst(_:holdsAlarm:admissions:)``);
+/// an alarm frame may commit ahead of other meters' frames read before it (``commitAlarmFirst(_:holdsAlarm:admissions:)``);
 /// the checkpoint moves only after the transactions holding those frames committed; acks go out only after that. A crash anywhere replays from
 /// the checkpoint, and the writer's frame identities make the replay a set of counted duplicates.
 ///
@@ -240,8 +240,6 @@ final class IngestPipeline: Service {
         var rejected: DatabaseRejection?
         // A batch re-admitted after a registry miss lookup is not looked up again.
         var lookedUp = false
-        // Whether the last batch read was cut short after an alarm.
-        var lastBatchEndedAtAlarm = false
 
         while true {
             if ContinuousClock.now - lastRefresh > .seconds(5) {
@@ -263,13 +261,10 @@ final class IngestPipeline: Service {
             batch.removeAll()
             admissions.removeAll(keepingCapacity: true)
             let limit = isolating > 0 ? 1 : maxBatchFrames
-            // An alarm ends its batch: the records after it wait for the next batch and no more are gathered, so
-            // the alarm's ticket is committed (and NOTIFY sent) without waiting for a full batch or the gather window.
-            // Not two batches in a row, though: in a storm of alarm frames every other batch is full, so ingest keeps
-            // at least half its batching instead of falling to one transaction per frame.
-            let cutsAtAlarm = !lastBatchEndedAtAlarm
+            // A batch that holds an alarm gathers no more (its alarm frames are committed first, see
+            // `commitAlarmFirst`), so an alarm's ticket waits neither for the gather window nor for the batch.
             var holdsAlarm = false
-            func take(_ record: SpoolRecord) -> Bool {
+            func take(_ record: SpoolRecord) {
                 let alarmsBefore = batch.alarms.count
                 if record.isCorrupt {
                     admissions.append(
@@ -297,13 +292,14 @@ final class IngestPipeline: Service {
                         )
                     )
                 }
-                guard cutsAtAlarm, batch.alarms.count > alarmsBefore else { return false }
-                holdsAlarm = true
-                return true
+                if batch.alarms.count > alarmsBefore { holdsAlarm = true }
             }
-            var count = try reader.read(maxRecords: limit, until: take)
+            var count = try reader.read(maxRecords: limit, take)
             if count > 0, count < limit, !holdsAlarm, gatherMilliseconds > 0 {
-                count += try await gatherMore(from: reader, have: count, limit: limit, take)
+                count += try await gatherMore(from: reader, have: count, limit: limit) { record in
+                    take(record)
+                    return holdsAlarm
+                }
             }
             if count == 0 {
                 spool.writer.syncIfDue()
@@ -371,46 +367,46 @@ final class IngestPipeline: Service {
             let duplicates = Set(summary.duplicateGates)
             sendAcks(admissions, duplicates: duplicates)
             publishDecoded(batch, duplicates: duplicates)
-            lastBatchEndedAtAlarm = holdsAlarm
         }
         writeCheckpoint(reader, atMostEvery: 0)
         logger.info("pipeline drained and stopped", metadata: ["spool.backlog.bytes": "\(spool.backlogBytes)"])
     }
 
-    /// Commits a batch; one cut at an alarm (its last frame) commits that frame first, in a transaction of its own,
-    /// so the alarm's ticket (and its `NOTIFY`) does not wait for the frames read before it — unless one of those is
-    /// from the alarm's meter (a meter's frames are stored in order). The rest follows in a second transaction; the
-    /// checkpoint moves only after both, so a crash between them replays the batch and the alarm's frame is a
-    /// duplicate then: the same outcome. The returned summary describes the whole batch as one commit would.
+    /// Commits a batch; one that holds alarms commits their frames first, in a transaction of their own, so an
+    /// alarm's ticket (and its `NOTIFY`) does not wait for the other frames of its batch. An alarm frame stays in
+    /// the batch's place when a frame of its meter is before it there (a meter's frames are stored in order; see
+    /// ``GatewayCore/SinkBatch/splittingOffAlarms()``). The rest follows in a second transaction; the checkpoint
+    /// moves only after both, so a crash between them replays the batch, where the alarm frames are duplicates: the
+    /// same outcome. The returned summary describes the whole batch as one commit would.
     /// - Parameters:
     ///   - batch: The batch, in spool order.
-    ///   - holdsAlarm: Whether the batch was cut at an alarm in its last frame, with frames before it.
+    ///   - holdsAlarm: Whether the batch holds an alarm and more than one frame.
+    ///   - admissions: The batch's admissions, in spool order.
     /// - Returns: What the commits changed, with gate indices into `batch`.
     private func commitAlarmFirst(
         _ batch: SinkBatch,
         holdsAlarm: Bool,
         admissions: [AdmissionLadder.Admission]
     ) async throws -> CommitSummary {
-        guard holdsAlarm, let split = batch.splittingOffLastGate(), let last = admissions.last,
-            last.gateIndex == split.rest.gates.count
-        else { return try await commitHolding(batch) }
-        var alarm = try await commitHolding(split.last)
+        guard holdsAlarm, let split = batch.splittingOffAlarms(), !split.rest.isEmpty else {
+            return try await commitHolding(batch)
+        }
+        var alarms = try await commitHolding(split.first).mappingGates(split.firstGates)
         statistics.alarmFirstCommits.add(1, ordering: .relaxed)
         // The alarm-to-ticket latency ends at this commit, not the next.
-        recordOpened(alarm.openedTickets, committedAt: .now)
-        alarm.openedTickets = []
+        recordOpened(alarms.openedTickets, committedAt: .now)
+        alarms.openedTickets = []
         do {
-            let rest = try await commitHolding(split.rest)
-            return rest.merging(alarm, gateOffset: split.rest.gates.count)
+            return try await commitHolding(split.rest).mappingGates(split.restGates).merging(alarms)
         } catch {
-            // The alarm's frame is stored and its ticket open; the rest is re-processed (or held) like any batch,
-            // where the alarm's frame is a duplicate. What its commit stored is counted and answered now.
-            var single = last
-            single.gateIndex = 0
-            record(alarm, batch: split.last, admissions: [single])
-            let duplicates = Set(alarm.duplicateGates)
-            sendAcks([single], duplicates: duplicates)
-            publishDecoded(split.last, duplicates: duplicates)
+            // The alarm frames are stored and their tickets open; the rest is re-processed (or held) like any
+            // batch, where the alarm frames are duplicates. What their commit stored is counted and answered now.
+            let moved = Set(split.firstGates)
+            let answered = admissions.filter { $0.gateIndex.map(moved.contains) ?? false }
+            record(alarms, batch: batch, admissions: answered)
+            let duplicates = Set(alarms.duplicateGates)
+            sendAcks(answered, duplicates: duplicates)
+            publishDecoded(batch, only: moved, duplicates: duplicates)
             throw error
         }
     }
@@ -613,11 +609,16 @@ final class IngestPipeline: Service {
     /// Republishes each stored frame of a committed batch as JSON (``DecodedFrameMessage``) when
     /// `mqtt.publish_decoded` is on; duplicates were stored before and are not republished. A failed publish is
     /// counted and not retried: the database holds the frame, the topic is a convenience copy.
-    private func publishDecoded(_ batch: SinkBatch, duplicates: Set<Int>) {
+    /// - Parameters:
+    ///   - batch: The committed batch.
+    ///   - only: The gates to republish; nil: all.
+    ///   - duplicates: Gates that were stored before.
+    private func publishDecoded(_ batch: SinkBatch, only: Set<Int>? = nil, duplicates: Set<Int>) {
         guard let (publisher, prefix) = decodedRepublish else { return }
         // One buffer for the batch, reused from frame to frame.
         var decodedText = JSONWriter(capacity: 4096)
-        for (index, gate) in batch.gates.enumerated() where !duplicates.contains(index) {
+        for (index, gate) in batch.gates.enumerated()
+        where !duplicates.contains(index) && only.map({ $0.contains(index) }) ?? true {
             let next = index + 1 < batch.gates.count ? batch.gates[index + 1] : nil
             DecodedFrameMessage.write(gate: gate, next: next, in: batch, to: &decodedText)
             let topic = DecodedFrameMessage.topic(prefix: prefix, protocol: gate.source, meterID: gate.meterID)

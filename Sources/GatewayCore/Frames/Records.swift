@@ -347,30 +347,50 @@ public struct SinkBatch: Sendable {
         formatLayouts.removeAll(keepingCapacity: true)
     }
 
-    /// The last gate's frame as a batch of its own, and the batch without it, when no earlier gate is from the same
-    /// meter (so storing the last frame first cannot reorder one meter's frames; ``ReplayRule``'s high-water mark
-    /// needs each meter's frames in order). Quarantine rows and format layouts stay in the rest; the rest keeps the
-    /// gate indices `0..<gates.count - 1` unchanged, and the last gate is index 0 of the first batch.
-    /// - Returns: `nil` if the batch has no gate, or an earlier gate is from the last gate's meter.
-    public func splittingOffLastGate() -> (last: SinkBatch, rest: SinkBatch)? {
-        guard let gate = gates.last else { return nil }
-        let earlier = gates.dropLast()
-        guard !earlier.contains(where: { $0.meterID == gate.meterID }) else { return nil }
-        var last = SinkBatch()
-        last.gates.append(FrameGate(rebasing: gate, onto: last))
-        last.readings.append(contentsOf: readings[gate.firstReading...])
-        last.intervals.append(contentsOf: intervals[gate.firstInterval...])
-        last.alarms.append(contentsOf: alarms[gate.firstAlarm...])
-        last.frames.append(contentsOf: frames[gate.firstFrame...])
-        last.commandResults.append(contentsOf: commandResults[gate.firstCommandResult...])
-        var rest = self
-        rest.gates.removeLast()
-        rest.readings.removeSubrange(gate.firstReading...)
-        rest.intervals.removeSubrange(gate.firstInterval...)
-        rest.alarms.removeSubrange(gate.firstAlarm...)
-        rest.frames.removeSubrange(gate.firstFrame...)
-        rest.commandResults.removeSubrange(gate.firstCommandResult...)
-        return (last, rest)
+    /// The batch's alarm frames as a batch of their own, to be stored ahead of the rest, and the rest. A frame with
+    /// an alarm row moves ahead only if no frame of its meter stays behind before it, so each meter's frames keep
+    /// their order (``ReplayRule``'s high-water mark needs them in order); several alarm frames of one meter move
+    /// together, in order. Quarantine rows, format layouts and rows before the first gate stay in the rest.
+    /// - Returns: `nil` if no frame moves; else both batches with, for each of their gates, its index in this batch.
+    public func splittingOffAlarms() -> SinkBatchSplit? {
+        var ahead: [Int] = []
+        var metersBehind = Set<Int64>()
+        for (index, gate) in gates.enumerated() {
+            let alarmsEnd = index + 1 < gates.count ? gates[index + 1].firstAlarm : alarms.count
+            if alarmsEnd > gate.firstAlarm, !metersBehind.contains(gate.meterID) {
+                ahead.append(index)
+            } else {
+                metersBehind.insert(gate.meterID)
+            }
+        }
+        guard !ahead.isEmpty else { return nil }
+        var first = SinkBatch()
+        for index in ahead { first.appendRows(ofGate: index, of: self) }
+        let moved = Set(ahead)
+        return SinkBatchSplit(
+            first: first,
+            firstGates: ahead,
+            rest: removingRows(ofGates: moved),
+            restGates: gates.indices.filter { !moved.contains($0) }
+        )
+    }
+
+    /// Appends gate `index` of `batch` with its rows, the gate rebased onto this batch.
+    private mutating func appendRows(ofGate index: Int, of batch: SinkBatch) {
+        let gate = batch.gates[index]
+        let next = index + 1 < batch.gates.count ? batch.gates[index + 1] : nil
+        gates.append(FrameGate(rebasing: gate, onto: self))
+        readings.append(contentsOf: batch.readings[gate.firstReading..<(next?.firstReading ?? batch.readings.count)])
+        intervals.append(
+            contentsOf: batch.intervals[gate.firstInterval..<(next?.firstInterval ?? batch.intervals.count)]
+        )
+        alarms.append(contentsOf: batch.alarms[gate.firstAlarm..<(next?.firstAlarm ?? batch.alarms.count)])
+        frames.append(contentsOf: batch.frames[gate.firstFrame..<(next?.firstFrame ?? batch.frames.count)])
+        commandResults.append(
+            contentsOf: batch.commandResults[
+                gate.firstCommandResult..<(next?.firstCommandResult ?? batch.commandResults.count)
+            ]
+        )
     }
 
     /// The batch without the rows of the given gates (frames found to be duplicates). Quarantine rows and rows
@@ -389,21 +409,20 @@ public struct SinkBatch: Sendable {
         result.frames.append(contentsOf: frames[..<first.firstFrame])
         result.commandResults.append(contentsOf: commandResults[..<first.firstCommandResult])
         for index in gates.indices where !removed.contains(index) {
-            let gate = gates[index]
-            let next = index + 1 < gates.count ? gates[index + 1] : nil
-            result.gates.append(FrameGate(rebasing: gate, onto: result))
-            result.readings.append(contentsOf: readings[gate.firstReading..<(next?.firstReading ?? readings.count)])
-            result.intervals.append(
-                contentsOf: intervals[gate.firstInterval..<(next?.firstInterval ?? intervals.count)]
-            )
-            result.alarms.append(contentsOf: alarms[gate.firstAlarm..<(next?.firstAlarm ?? alarms.count)])
-            result.frames.append(contentsOf: frames[gate.firstFrame..<(next?.firstFrame ?? frames.count)])
-            result.commandResults.append(
-                contentsOf: commandResults[
-                    gate.firstCommandResult..<(next?.firstCommandResult ?? commandResults.count)
-                ]
-            )
+            result.appendRows(ofGate: index, of: self)
         }
         return result
     }
+}
+
+/// A batch split in two by ``SinkBatch/splittingOffAlarms()``: `first` is stored ahead of `rest`.
+public struct SinkBatchSplit: Sendable {
+    /// The frames stored first (alarm frames).
+    public var first: SinkBatch
+    /// For each gate of ``first``, its index in the batch that was split.
+    public var firstGates: [Int]
+    /// Everything else: the other frames, quarantine rows and format layouts.
+    public var rest: SinkBatch
+    /// For each gate of ``rest``, its index in the batch that was split.
+    public var restGates: [Int]
 }

@@ -48,14 +48,22 @@ public struct CommitSummary: Sendable, Equatable {
     /// Creates an empty summary.
     public init() {}
 
-    /// The summary of two commits that together wrote one batch: `self` for the batch's gates before `gateOffset`,
-    /// `other` for the gates from `gateOffset` on (its gate indices are shifted by that much). Counts add up; tickets
-    /// and events list `self`'s, then `other`'s.
-    /// - Parameters:
-    ///   - other: The summary of the commit that wrote the batch's gates from `gateOffset` on.
-    ///   - gateOffset: The batch index of `other`'s gate 0.
+    /// The same summary with its gate indices translated: gate `i` of the batch it describes is gate `indices[i]`
+    /// of another batch (the one a ``GatewayCore/SinkBatchSplit`` came from).
+    /// - Parameter indices: For each gate of the committed batch, its index in the other batch.
+    /// - Returns: The summary in the other batch's gate indices.
+    public func mappingGates(_ indices: [Int]) -> CommitSummary {
+        var mapped = self
+        mapped.duplicateGates = duplicateGates.map { indices[$0] }
+        mapped.replayedGates = replayedGates.map { indices[$0] }
+        return mapped
+    }
+
+    /// The summary of two commits that together wrote one batch (their gate indices already in that batch's
+    /// terms, see ``mappingGates(_:)``): counts add up; gates, tickets and events list `self`'s, then `other`'s.
+    /// - Parameter other: The other commit's summary.
     /// - Returns: One summary as if one commit had written the batch.
-    public func merging(_ other: CommitSummary, gateOffset: Int) -> CommitSummary {
+    public func merging(_ other: CommitSummary) -> CommitSummary {
         var merged = self
         merged.readingsInserted += other.readingsInserted
         merged.readingsDuplicate += other.readingsDuplicate
@@ -66,8 +74,8 @@ public struct CommitSummary: Sendable, Equatable {
         merged.framesInserted += other.framesInserted
         merged.framesDuplicate += other.framesDuplicate
         merged.quarantined += other.quarantined
-        merged.duplicateGates += other.duplicateGates.map { $0 + gateOffset }
-        merged.replayedGates += other.replayedGates.map { $0 + gateOffset }
+        merged.duplicateGates += other.duplicateGates
+        merged.replayedGates += other.replayedGates
         merged.identityConflicts += other.identityConflicts
         merged.conflicts += other.conflicts
         merged.ticketsOpened += other.ticketsOpened

@@ -10,9 +10,10 @@ import Testing
 
 @testable import GatewayApp
 
-/// An alarm ends its batch (``IngestPipeline``): with a backlog in the spool, the frames up to and including the alarm
-/// commit in one transaction with the alarm's ticket, without gathering more; the batch after a cut is never cut
-/// (an alarm storm keeps half its batching). Nothing is lost or stored twice, in spool order, one ticket.
+/// Alarm frames commit ahead of their batch (``IngestPipeline``), in a transaction of their own, unless a frame of
+/// their meter is before them in the batch: a meter's frames are stored in order. Batches are not cut at alarms (they
+/// keep their size). Nothing is lost or stored twice, every frame is answered `stored` once, one ticket per
+/// meter and condition.
 @Suite(
     .enabled(if: IntegrationEnvironment.isAvailable, "needs GATEWAY_TEST_PG and MQTT_TEST_PORT"),
     .serialized,
@@ -22,7 +23,7 @@ struct AlarmBatchCutIntegrationTests {
     private let meter: UInt64 = 710_000_001
     private let keyBytes: [UInt8] = Array(0x20...0x2F)
 
-    @Test func aBacklogWithAlarmsCommitsUpToEachAlarmFirstInOrderWithOneTicket() async throws {
+    @Test func oneMetersAlarmsStayInOrderWithItsOtherFrames() async throws {
         let environment = try IntegrationEnvironment()
         let database = try environment.makeDatabase(prefix: "alarmcut")
         defer { environment.dropDatabase(database) }
@@ -51,10 +52,9 @@ struct AlarmBatchCutIntegrationTests {
         ])
         await writer.close()
 
-        // The backlog, in the spool before the gateway starts (as after a restart): readings 1…70 with methane alarms
-        // at counters 10, 12 and 55, batches of at most 25 frames. Batch 1 ends at the alarm at 10; batch 2 is not
-        // cut (the one before it was), so it is full: 11…35 with the alarm at 12; batch 3 ends at the alarm at 55:
-        // 36…55; batch 4 takes the rest, 56…70.
+        // The backlog, in the spool before the gateway starts (as after a restart): readings 1…70 of one meter with
+        // methane alarms at counters 10, 12 and 55, batches of at most 25 frames: 1…25, 26…50, 51…70, each in one
+        // transaction (every alarm has an earlier frame of its meter in its batch).
         let alarms: Set<UInt32> = [10, 12, 55]
         let now = UInt32(Date().timeIntervalSince1970)
         let register = NativeFrame.Register(raw: 12_345_678, exponent: -3, digits: 5)
@@ -111,7 +111,8 @@ struct AlarmBatchCutIntegrationTests {
                 try #require(ContinuousClock.now < deadline, "the gateway did not process the backlog in time")
                 try await Task.sleep(for: .milliseconds(50))
             }
-            #expect(runtime.statistics.commits.load(ordering: .relaxed) == 4)
+            #expect(runtime.statistics.commits.load(ordering: .relaxed) == 3)
+            #expect(runtime.statistics.alarmFirstCommits.load(ordering: .relaxed) == 0)
             #expect(runtime.statistics.framesStored.load(ordering: .relaxed) == 70)
 
             let db = try PostgresConnection.connect(conninfo: configuration.postgres.conninfo)
@@ -130,9 +131,9 @@ struct AlarmBatchCutIntegrationTests {
                     runs.append((transaction, 1))
                 }
             }
-            #expect(runs.map(\.frames) == [10, 25, 20, 15])
+            #expect(runs.map(\.frames) == [25, 25, 20])
             #expect(runs.map(\.transaction) == runs.map(\.transaction).sorted(), "committed in spool order")
-            #expect(Set(runs.map(\.transaction)).count == 4)
+            #expect(Set(runs.map(\.transaction)).count == 3)
             let alarmRows = try rows("SELECT frame_counter FROM alarms ORDER BY frame_counter")
             #expect(alarmRows == [["10"], ["12"], ["55"]])
             let tickets = try rows("SELECT condition, alarm_count FROM repair_tickets")
@@ -141,10 +142,11 @@ struct AlarmBatchCutIntegrationTests {
         }
     }
 
-    /// An alarm whose batch holds no earlier frame of its meter commits first, alone: its ticket does not wait for
-    /// the frames read before it. Spool: A1…A9, B100 (alarm) | A10…A34 (not cut: the batch before was) |
-    /// B101, A35, B102 (alarm, but B101 is before it: one transaction) | A36…A40. Every frame is stored once and
-    /// answered `stored` once; the split batch counts as one batch and no duplicate.
+    /// Alarm frames whose batch holds no earlier frame of their meter commit first, together: their tickets do not
+    /// wait for the frames read before them. Spool (batches of 25): A1…A9, B100 (alarm), C200 (alarm), A10…A12,
+    /// C201 (alarm), A13…A22 | A23…A34, B101, A35, B102 (alarm, but B101 is before it), A36…A40. Batch 1 commits
+    /// B100, C200, C201 first, then A1…A22; batch 2 in one transaction. Every frame is stored once and answered
+    /// `stored` once; the split batch counts as one batch and no duplicate.
     @Test func anAlarmCommitsAheadOfOtherMetersFramesReadBeforeIt() async throws {
         let environment = try IntegrationEnvironment()
         let database = try environment.makeDatabase(prefix: "alarmfirst")
@@ -157,9 +159,12 @@ struct AlarmBatchCutIntegrationTests {
         )
         configuration.pipeline.maxBatchFrames = 25
         let logger = Logger(label: "alarm-first-test")
-        let (meterA, meterB): (UInt64, UInt64) = (710_000_011, 710_000_012)
-        let keyA = try #require(AES128Key(bytes: Array(0x30...0x3F)))
-        let keyB = try #require(AES128Key(bytes: keyBytes))
+        let (meterA, meterB, meterC): (UInt64, UInt64, UInt64) = (710_000_011, 710_000_012, 710_000_013)
+        let keys = [
+            meterA: try #require(AES128Key(bytes: Array(0x30...0x3F))),
+            meterB: try #require(AES128Key(bytes: keyBytes)),
+            meterC: try #require(AES128Key(bytes: Array(0x40...0x4F))),
+        ]
         let topics = TopicScheme(prefix: configuration.mqtt.topicPrefix)
 
         let writer = TelemetryStore(conninfo: configuration.postgres.conninfo, logger: logger)
@@ -179,6 +184,13 @@ struct AlarmBatchCutIntegrationTests {
                 district: "north",
                 isRural: false,
                 aesKey: keyBytes
+            ),
+            MeterRegistration(
+                protocol: .native,
+                address: String(meterC),
+                district: "south",
+                isRural: false,
+                aesKey: Array(0x40...0x4F)
             ),
         ])
         await writer.close()
@@ -218,13 +230,16 @@ struct AlarmBatchCutIntegrationTests {
             )
             return (
                 topics.uplinkTopic(.native, address: String(meter)),
-                try NativeEncoder.encode(native, key: meter == meterA ? keyA : keyB)
+                try NativeEncoder.encode(native, key: try #require(keys[meter]))
             )
         }
         var spooled: [(topic: String, bytes: [UInt8])] = []
         for counter in UInt32(1)...9 { spooled.append(try frame(meterA, counter, alarm: false)) }
         spooled.append(try frame(meterB, 100, alarm: true))
-        for counter in UInt32(10)...34 { spooled.append(try frame(meterA, counter, alarm: false)) }
+        spooled.append(try frame(meterC, 200, alarm: true))
+        for counter in UInt32(10)...12 { spooled.append(try frame(meterA, counter, alarm: false)) }
+        spooled.append(try frame(meterC, 201, alarm: true))
+        for counter in UInt32(13)...34 { spooled.append(try frame(meterA, counter, alarm: false)) }
         spooled.append(try frame(meterB, 101, alarm: false))
         spooled.append(try frame(meterA, 35, alarm: false))
         spooled.append(try frame(meterB, 102, alarm: true))
@@ -241,7 +256,7 @@ struct AlarmBatchCutIntegrationTests {
                 guard
                     let frame = try? NativeDecoder.decode(
                         message.payload,
-                        key: { $0 == meterA ? keyA : $0 == meterB ? keyB : nil }
+                        key: { keys[$0] }
                     ),
                     case .ack(let ack) = frame.body
                 else { return }
@@ -269,19 +284,20 @@ struct AlarmBatchCutIntegrationTests {
             try runtime.spool.writer.commitStaged()
 
             let deadline = ContinuousClock.now + .seconds(30)
-            while runtime.statistics.framesProcessed.load(ordering: .relaxed) < 43 || acks.withLock({ $0.count }) < 43 {
+            while runtime.statistics.framesProcessed.load(ordering: .relaxed) < 45 || acks.withLock({ $0.count }) < 45 {
                 try #require(ContinuousClock.now < deadline, "the gateway did not process and answer the backlog")
                 try await Task.sleep(for: .milliseconds(50))
             }
             let statistics = runtime.statistics
-            #expect(statistics.commits.load(ordering: .relaxed) == 4)
+            #expect(statistics.commits.load(ordering: .relaxed) == 2)
             #expect(statistics.alarmFirstCommits.load(ordering: .relaxed) == 1)
-            #expect(statistics.framesStored.load(ordering: .relaxed) == 43)
+            #expect(statistics.framesStored.load(ordering: .relaxed) == 45)
             #expect(statistics.duplicates(of: .native) == 0)
             #expect(statistics.duplicates.load(ordering: .relaxed) == 0)
             // One ack per frame, each `stored`.
             let expected =
                 (1...40).map { "\(meterA)/\($0)/stored" } + (100...102).map { "\(meterB)/\($0)/stored" }
+                + (200...201).map { "\(meterC)/\($0)/stored" }
             #expect(acks.withLock { $0 }.sorted() == expected.sorted())
 
             let db = try PostgresConnection.connect(conninfo: configuration.postgres.conninfo)
@@ -297,15 +313,24 @@ struct AlarmBatchCutIntegrationTests {
                 try db.query(
                     "SELECT count(DISTINCT xmin::text) FROM uplink_frames"
                 ).first?.first ?? nil
-            #expect(transactions == "5")
+            #expect(transactions == "3")
             let a = { (range: ClosedRange<Int>) in range.map { "\(meterA)/\($0)" } }
             #expect(
                 written
-                    == ["\(meterB)/100"] + a(1...9) + a(10...34) + ["\(meterA)/35", "\(meterB)/101", "\(meterB)/102"]
-                    + a(36...40)
+                    == ["\(meterB)/100", "\(meterC)/200", "\(meterC)/201"] + a(1...22) + a(23...40)
+                    + ["\(meterB)/101", "\(meterB)/102"]
             )
-            let tickets = try db.query("SELECT condition, alarm_count FROM repair_tickets").map { $0.map { $0 ?? "" } }
-            #expect(tickets == [["methane_detector", "2"]])
+            let tickets = try db.query(
+                """
+                SELECT m.address, t.condition, t.alarm_count FROM repair_tickets t JOIN meters m ON m.id = t.meter_id
+                ORDER BY m.address
+                """
+            ).map { $0.map { $0 ?? "" } }
+            #expect(
+                tickets == [
+                    [String(meterB), "methane_detector", "2"], [String(meterC), "methane_detector", "2"],
+                ]
+            )
             await group.triggerGracefulShutdown()
         }
     }

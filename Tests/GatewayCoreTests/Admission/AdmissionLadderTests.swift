@@ -355,35 +355,68 @@ import Testing
         #expect(filtered.frames.map(\.frameCounter) == [1, 2])
     }
 
-    @Test func theLastFrameSplitsOffWithItsRowsWhenNoEarlierFrameIsFromItsMeter() throws {
-        var batch = SinkBatch()
-        _ = Self.admit(Self.bytes(Self.cjtReading), topic: "gm/v1/up/cjt188/78330011223344", into: &batch)
-        _ = Self.admit(Self.bytes(Self.cjtValveReply), topic: "gm/v1/up/cjt188/78330011223344", into: &batch)
-        _ = Self.admit(Self.nativeFrame(counter: 9), topic: "gm/v1/up/native/1000001", into: &batch)
-        #expect(batch.gates.count == 2)
-        let nativeReadings = batch.readings.filter { $0.meterID == 1 }
-        let nativeAlarms = batch.alarms.filter { $0.meterID == 1 }
-        #expect(!nativeReadings.isEmpty)
-        let split = try #require(batch.splittingOffLastGate())
-        // The last frame alone, its gate at its own rows.
-        #expect(split.last.gates.map(\.identity) == [.counter(9)])
-        #expect(split.last.gates.first?.firstReading == 0)
-        #expect(split.last.readings == nativeReadings)
-        #expect(split.last.alarms == nativeAlarms)
-        #expect(split.last.frames.map(\.frameCounter) == [9])
-        #expect(split.last.quarantine.isEmpty)
-        // The rest: everything else, the same gate indices, the quarantined reply kept.
-        #expect(split.rest.gates == Array(batch.gates.dropLast()))
-        #expect(split.rest.readings.allSatisfy { $0.meterID != 1 })
-        #expect(split.rest.readings.count == batch.readings.count - nativeReadings.count)
-        #expect(split.rest.alarms.count == batch.alarms.count - nativeAlarms.count)
-        #expect(split.rest.frames.isEmpty)
-        #expect(split.rest.quarantine == batch.quarantine)
+    /// A native frame of `SampleFrames.all[index]`'s body (3: an alarm) with the given meter and counter.
+    static func nativeFrame(_ index: Int, counter: UInt32, meter: UInt64) -> [UInt8] {
+        let sample = SampleFrames.all[index]
+        let frame = NativeFrame(
+            meterID: meter,
+            frameCounter: counter,
+            meterTime: SampleFrames.meterTime + counter,
+            flags: sample.header.flags,
+            body: sample.body
+        )
+        return (nativeAESKey.flatMap { try? NativeEncoder.encode(frame, key: $0) }) ?? []
+    }
 
-        // A meter's frames stay in order: its second frame does not split off ahead of its first.
-        _ = Self.admit(Self.nativeFrame(counter: 10), topic: "gm/v1/up/native/1000001", into: &batch)
-        #expect(batch.splittingOffLastGate() == nil)
-        #expect(SinkBatch().splittingOffLastGate() == nil)
+    @Test func alarmFramesSplitOffAheadUnlessAFrameOfTheirMeterIsBeforeThem() throws {
+        let registry = Self.registry(nativeMeters: [(1, "1000001"), (5, "1000005"), (6, "1000006")])
+        var batch = SinkBatch()
+        func admit(_ payload: [UInt8], _ topic: String) {
+            _ = Self.admit(payload, topic: "gm/v1/up/" + topic, registry: registry, into: &batch)
+        }
+        admit(Self.bytes(Self.cjtReading), "cjt188/78330011223344")  // gate 0: status alarms, moves
+        admit(Self.nativeFrame(3, counter: 1, meter: 1_000_005), "native/1000005")  // gate 1: alarm, moves
+        admit(Self.bytes(Self.cjtValveReply), "cjt188/78330011223344")  // quarantined
+        admit(Self.nativeFrame(0, counter: 2, meter: 1_000_001), "native/1000001")  // gate 2: reading
+        admit(Self.nativeFrame(3, counter: 3, meter: 1_000_001), "native/1000001")  // gate 3: alarm after its reading
+        admit(Self.nativeFrame(3, counter: 4, meter: 1_000_005), "native/1000005")  // gate 4: alarm, moves
+        admit(Self.nativeFrame(0, counter: 5, meter: 1_000_006), "native/1000006")  // gate 5: reading
+        #expect(batch.gates.count == 6)
+        #expect(batch.quarantine.count == 1)
+        let split = try #require(batch.splittingOffAlarms())
+        #expect(split.firstGates == [0, 1, 4])
+        #expect(split.restGates == [2, 3, 5])
+        // Each part holds exactly its gates' rows, each gate pointing at its own rows.
+        for (part, indices) in [(split.first, split.firstGates), (split.rest, split.restGates)] {
+            #expect(part.gates.map(\.identity) == indices.map { batch.gates[$0].identity })
+            for (position, gate) in part.gates.enumerated() where gate.source == .native {
+                let next = position + 1 < part.gates.count ? part.gates[position + 1].firstFrame : part.frames.count
+                #expect(part.frames[gate.firstFrame..<next].map(\.meterID) == [gate.meterID])
+            }
+        }
+        #expect(split.first.frames.map(\.frameCounter) == [1, 4])
+        #expect(split.rest.frames.map(\.frameCounter) == [2, 3, 5])
+        #expect(split.first.alarms.map(\.frameCounter) == [nil, nil, 1, 4])
+        #expect(split.first.alarms.prefix(2).allSatisfy { $0.meterID == 2 })
+        #expect(split.rest.alarms.map(\.frameCounter) == [3])
+        #expect(split.first.quarantine.isEmpty)
+        #expect(split.rest.quarantine == batch.quarantine)
+        #expect(split.first.readings.count + split.rest.readings.count == batch.readings.count)
+
+        // Nothing moves when no alarm can.
+        var quiet = SinkBatch()
+        _ = Self.admit(
+            Self.nativeFrame(0, counter: 1, meter: 1_000_001),
+            topic: "gm/v1/up/native/1000001",
+            into: &quiet
+        )
+        _ = Self.admit(
+            Self.nativeFrame(3, counter: 2, meter: 1_000_001),
+            topic: "gm/v1/up/native/1000001",
+            into: &quiet
+        )
+        #expect(quiet.splittingOffAlarms() == nil)
+        #expect(SinkBatch().splittingOffAlarms() == nil)
     }
 
     @Test func readmeListsEveryQuarantineReasonTheCodeCanStore() throws {
