@@ -13,9 +13,9 @@ extension Migrations {
     ///   place (one rewrite of every partition, indexes rebuilt), so v23's partitioned parent, its partitions, the
     ///   DEFAULT partition and the grants stay as they are; partitions made later inherit the new columns.
     /// * `frame_identities.source` becomes a `smallint` code (1 native, 2 cjt188, 3 wmbus, 4 mbus;
-    ///   `frame_source_name(smallint)` gives the word); a source outside these refuses the migration. The btree on
-    ///   `stored_at`, read only by the pruning of old identities, becomes a BRIN index (rows are appended in
-    ///   `stored_at` order).
+    ///   `frame_source_name(smallint)` gives the word) placed beside `kind`, so it takes no padding: the table is
+    ///   rebuilt in `stored_at` order with its grants, the primary key and, instead of the btree on `stored_at` (read
+    ///   only by the pruning of old identities), a BRIN index. A source outside these refuses the migration.
     static let v26 = Migration(
         version: 26,
         name: "compact interval_days arrays and frame_identities (source code, BRIN on stored_at)",
@@ -107,13 +107,51 @@ extension Migrations {
             CREATE FUNCTION frame_source_name(code smallint) RETURNS text LANGUAGE sql IMMUTABLE AS $$
                 SELECT CASE code WHEN 1 THEN 'native' WHEN 2 THEN 'cjt188' WHEN 3 THEN 'wmbus' WHEN 4 THEN 'mbus' END
             $$;
-            -- An unknown source becomes NULL, which the NOT NULL column refuses: the migration stops, nothing is lost.
-            ALTER TABLE frame_identities
-                ALTER COLUMN source TYPE smallint USING CASE source
-                    WHEN 'native' THEN 1 WHEN 'cjt188' THEN 2 WHEN 'wmbus' THEN 3 WHEN 'mbus' THEN 4 END,
-                ADD CONSTRAINT frame_identities_source_code CHECK (source BETWEEN 1 AND 4);
-            DROP INDEX frame_identities_stored_idx;
+            -- Rebuilt rather than altered: `source` as a smallint beside `kind` fills what was alignment padding (a
+            -- smallint where the text was would still take 8 bytes with its padding). An unknown source becomes NULL,
+            -- which the NOT NULL column refuses: the migration stops, nothing is lost.
+            ALTER TABLE frame_identities RENAME TO frame_identities_v25;
+            ALTER INDEX frame_identities_pkey RENAME TO frame_identities_v25_pkey;
+            CREATE TABLE frame_identities (
+                meter_id bigint NOT NULL,
+                kind smallint NOT NULL CHECK (kind IN (1, 2, 3)),
+                source smallint NOT NULL CONSTRAINT frame_identities_source_code CHECK (source BETWEEN 1 AND 4),
+                identity bigint NOT NULL,
+                fingerprint bigint NOT NULL,
+                first_received_at timestamptz NOT NULL,
+                stored_at timestamptz NOT NULL DEFAULT now()
+            );
+            INSERT INTO frame_identities (meter_id, kind, source, identity, fingerprint, first_received_at, stored_at)
+            SELECT meter_id, kind,
+                CASE source WHEN 'native' THEN 1 WHEN 'cjt188' THEN 2 WHEN 'wmbus' THEN 3 WHEN 'mbus' THEN 4 END,
+                identity, fingerprint, first_received_at, stored_at
+            FROM frame_identities_v25
+            ORDER BY stored_at;
+            ALTER TABLE frame_identities ADD CONSTRAINT frame_identities_pkey PRIMARY KEY (meter_id, kind, identity);
             CREATE INDEX frame_identities_stored_brin ON frame_identities USING brin (stored_at);
+            DO $$
+            DECLARE
+                grant_row record;
+            BEGIN
+                -- The old table's privileges, table and column (postgres-roles.sql grants the same).
+                FOR grant_row IN
+                    SELECT a.privilege_type, a.grantee, NULL::name AS column_name
+                    FROM aclexplode((SELECT relacl FROM pg_class WHERE oid = 'frame_identities_v25'::regclass)) AS a
+                    WHERE a.grantee <> (SELECT relowner FROM pg_class WHERE oid = 'frame_identities_v25'::regclass)
+                    UNION ALL
+                    SELECT a.privilege_type, a.grantee, c.attname
+                    FROM pg_attribute c
+                    CROSS JOIN LATERAL aclexplode(c.attacl) AS a
+                    WHERE c.attrelid = 'frame_identities_v25'::regclass AND c.attnum > 0 AND c.attacl IS NOT NULL
+                LOOP
+                    EXECUTE format('GRANT %s %s ON frame_identities TO %s', grant_row.privilege_type,
+                        CASE WHEN grant_row.column_name IS NOT NULL THEN format('(%I)', grant_row.column_name) ELSE '' END,
+                        CASE WHEN grant_row.grantee = 0 THEN 'PUBLIC' ELSE quote_ident(grant_row.grantee::regrole::text) END);
+                END LOOP;
+            END
+            $$;
+            DROP TABLE frame_identities_v25;
+            ANALYZE frame_identities;
             """
     )
 }

@@ -101,7 +101,16 @@ struct CompactLayoutMigrationTests {
                 == [["integer[]"]]
         )
 
-        // Identities: the protocol as a code, the word through frame_source_name; pruning reads the BRIN index.
+        // Identities: the protocol as a code beside the kind, the word through frame_source_name; pruning reads the
+        // BRIN index.
+        #expect(
+            try connection.query(
+                """
+                SELECT string_agg(attname, ',' ORDER BY attnum) FROM pg_attribute
+                WHERE attrelid = 'frame_identities'::regclass AND attnum > 0 AND NOT attisdropped
+                """
+            ) == [["meter_id,kind,source,identity,fingerprint,first_received_at,stored_at"]]
+        )
         #expect(
             try connection.query(
                 """
