@@ -36,7 +36,7 @@ SELECT meter_id, frame_counter, frame_type, meter_time, received_at
 FROM public.uplink_frames ORDER BY received_at, meter_id, frame_counter;
 
 INSERT INTO v16.frame_identities (meter_id, kind, identity, fingerprint, source, first_received_at, stored_at)
-SELECT meter_id, kind, identity, fingerprint, source, first_received_at, stored_at
+SELECT meter_id, kind, identity, fingerprint, public.frame_source_name(source), first_received_at, stored_at
 FROM public.frame_identities ORDER BY stored_at, first_received_at, meter_id;
 
 INSERT INTO v16.alarms (id, meter_id, raised_at, received_at, source, raw_code, condition, is_cleared, priority, valve,

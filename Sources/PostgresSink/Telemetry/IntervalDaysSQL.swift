@@ -34,37 +34,57 @@ enum IntervalDaysSQL {
         """
 
     /// Aggregates `source` (columns meter_id, day, offset_us, interval_minutes, volume_ml, end_index_ml,
-    /// received_at and `flag` with the receipt bits still zero) into one row per meter and day: points in start
-    /// order, receipts ascending and numbered from 0, end indexes kept only when they are not a chain (the first
-    /// one plus each later interval's volume), sub-second parts only when some start has one.
+    /// received_at and `flag` with the receipt bits still zero) into one row per meter and day in the v26 form:
+    /// points in start order, receipts ascending and numbered from 0, end indexes kept only when they are not a chain
+    /// (the first one plus each later interval's volume), sub-second parts only when some start has one, and each
+    /// array that a normal daily report makes regular stored as NULL plus a scalar: evenly spaced starts as
+    /// `first_offset_s` + `offset_step_s`, equal minutes as `interval_minutes`, equal flags as `flag`, one receive
+    /// time as `received_at`; volumes as `integer[]` unless one is outside the 32-bit range (`volumes_wide_ml`).
     private static func rowsPerDay(_ source: String) -> String {
         """
         SELECT meter_id, day,
             (array_agg(end_index_ml ORDER BY offset_us))[1] AS first_index_ml,
-            array_agg((offset_us / 1000000)::integer ORDER BY offset_us) AS offsets_s,
+            CASE WHEN min(gap) <> max(gap) THEN array_agg(offset_s ORDER BY offset_us) END AS offsets_s,
+            CASE WHEN min(gap) = max(gap) OR count(*) = 1 THEN min(offset_s) END AS first_offset_s,
+            CASE WHEN min(gap) = max(gap) OR count(*) = 1 THEN coalesce(min(gap), 0) END AS offset_step_s,
             CASE WHEN bool_or(offset_us % 1000000 <> 0)
                 THEN array_agg((offset_us % 1000000)::integer ORDER BY offset_us) END AS offsets_frac_us,
-            array_agg(interval_minutes ORDER BY offset_us) AS minutes,
-            array_agg(volume_ml ORDER BY offset_us) AS volumes_ml,
+            CASE WHEN min(interval_minutes) <> max(interval_minutes)
+                THEN array_agg(interval_minutes ORDER BY offset_us) END AS minutes,
+            CASE WHEN min(interval_minutes) = max(interval_minutes) THEN min(interval_minutes) END AS interval_minutes,
+            CASE WHEN min(volume_ml) >= -2147483648 AND max(volume_ml) <= 2147483647
+                THEN array_agg(volume_ml ORDER BY offset_us)::integer[] END AS volumes_ml,
+            CASE WHEN min(volume_ml) < -2147483648 OR max(volume_ml) > 2147483647
+                THEN array_agg(volume_ml ORDER BY offset_us) END AS volumes_wide_ml,
             CASE WHEN NOT bool_and(chained) THEN array_agg(end_index_ml ORDER BY offset_us) END AS end_index_ml,
-            array_agg((flag | (receipt << 4))::smallint ORDER BY offset_us) AS flags,
-            array_agg(received_at ORDER BY received_at) FILTER (WHERE first_of_receipt) AS receipts
+            CASE WHEN min(full_flag) <> max(full_flag) THEN array_agg(full_flag ORDER BY offset_us) END AS flags,
+            CASE WHEN min(full_flag) = max(full_flag) THEN min(full_flag) END AS flag,
+            CASE WHEN max(receipt) > 0
+                THEN array_agg(received_at ORDER BY received_at) FILTER (WHERE first_of_receipt) END AS receipts,
+            CASE WHEN max(receipt) = 0 THEN min(received_at) END AS received_at
         FROM (
-            SELECT points.*,
-                dense_rank() OVER (PARTITION BY meter_id, day ORDER BY received_at) - 1 AS receipt,
-                row_number() OVER (PARTITION BY meter_id, day, received_at ORDER BY offset_us) = 1
-                    AS first_of_receipt,
-                coalesce(end_index_ml::numeric = volume_ml
-                    + lag(end_index_ml::numeric) OVER (PARTITION BY meter_id, day ORDER BY offset_us), true)
-                    AS chained
-            FROM \(source) AS points
+            SELECT points.*, (offset_us / 1000000)::integer AS offset_s,
+                (flag | (receipt << 4))::smallint AS full_flag
+            FROM (
+                SELECT points.*,
+                    dense_rank() OVER (PARTITION BY meter_id, day ORDER BY received_at) - 1 AS receipt,
+                    row_number() OVER (PARTITION BY meter_id, day, received_at ORDER BY offset_us) = 1
+                        AS first_of_receipt,
+                    coalesce(end_index_ml::numeric = volume_ml
+                        + lag(end_index_ml::numeric) OVER (PARTITION BY meter_id, day ORDER BY offset_us), true)
+                        AS chained,
+                    (offset_us / 1000000 - lag(offset_us / 1000000) OVER (PARTITION BY meter_id, day
+                        ORDER BY offset_us))::integer AS gap
+                FROM \(source) AS points
+            ) AS points
         ) AS numbered
         GROUP BY meter_id, day
         """
     }
 
     private static let columns = """
-        meter_id, day, first_index_ml, offsets_s, offsets_frac_us, minutes, volumes_ml, end_index_ml, flags, receipts
+        meter_id, day, first_index_ml, offsets_s, first_offset_s, offset_step_s, offsets_frac_us, minutes,
+        interval_minutes, volumes_ml, volumes_wide_ml, end_index_ml, flags, flag, receipts, received_at
         """
 
     /// Inserts the days that are not stored yet. Returns one row: the batch's distinct days, the rows inserted and
@@ -83,7 +103,7 @@ enum IntervalDaysSQL {
             SELECT \(columns) FROM days
             ORDER BY meter_id, day
             ON CONFLICT DO NOTHING
-            RETURNING cardinality(offsets_s) AS points
+            RETURNING coalesce(cardinality(volumes_ml), cardinality(volumes_wide_ml)) AS points
         )
         SELECT (SELECT count(*) FROM days), (SELECT count(*) FROM inserted),
             (SELECT coalesce(sum(points), 0) FROM inserted)
@@ -139,9 +159,12 @@ enum IntervalDaysSQL {
             ORDER BY meter_id, day
             ON CONFLICT (meter_id, day) DO UPDATE SET
                 first_index_ml = excluded.first_index_ml, offsets_s = excluded.offsets_s,
+                first_offset_s = excluded.first_offset_s, offset_step_s = excluded.offset_step_s,
                 offsets_frac_us = excluded.offsets_frac_us, minutes = excluded.minutes,
-                volumes_ml = excluded.volumes_ml, end_index_ml = excluded.end_index_ml, flags = excluded.flags,
-                receipts = excluded.receipts
+                interval_minutes = excluded.interval_minutes, volumes_ml = excluded.volumes_ml,
+                volumes_wide_ml = excluded.volumes_wide_ml, end_index_ml = excluded.end_index_ml,
+                flags = excluded.flags, flag = excluded.flag, receipts = excluded.receipts,
+                received_at = excluded.received_at
             RETURNING 1
         )
         SELECT (SELECT count(*) FROM added), (SELECT count(*) FROM written)

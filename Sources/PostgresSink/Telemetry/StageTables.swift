@@ -100,7 +100,7 @@ enum StageTables {
         name: "gw_stage_gates",
         columns: [
             ("idx", "integer NOT NULL"), ("meter_id", "bigint NOT NULL"), ("kind", "smallint NOT NULL"),
-            ("identity", "bigint NOT NULL"), ("fingerprint", "bigint NOT NULL"), ("source", "text NOT NULL"),
+            ("identity", "bigint NOT NULL"), ("fingerprint", "bigint NOT NULL"), ("source", "smallint NOT NULL"),
             ("received_at", "timestamptz NOT NULL"),
         ],
         directTarget: nil,
@@ -255,7 +255,7 @@ extension BinaryCopyEncoder {
         writeInt16(gate.identity.kind)
         writeInt64(gate.identity.key)
         writeInt64(gate.fingerprint)
-        writeText(gate.source.rawValue)
+        writeInt16(gate.source.storageCode)
         writeTimestamp(gate.receivedAt)
     }
 
@@ -266,7 +266,7 @@ extension BinaryCopyEncoder {
         writeInt16(gate.identity.kind)
         writeInt64(gate.identity.key)
         writeInt64(gate.fingerprint)
-        writeText(gate.source.rawValue)
+        writeInt16(gate.source.storageCode)
         writeTimestamp(gate.receivedAt)
     }
 

@@ -88,13 +88,16 @@ enum ValidationBatchSQL {
         ORDER BY r.meter_id, r.basis, \(ValidationSQL.takenOrder)
         """
 
-    /// The stored interval days (`interval_days`, migration v17) that can hold intervals of each meter's window,
-    /// as stored: meter id, day (days since 1970-01-01), start offsets (s), sub-second parts (µs, or NULL), minutes,
-    /// volumes, flags. ``IntervalDayPoints`` turns them into the points the `interval_readings` view shows; reading
-    /// the arrays instead of the view's rows sends one row per day instead of one per interval and skips what the
-    /// view computes for other readers (end indexes, receipts, key sources).
+    /// The stored interval days (`interval_days`, migrations v17 and v26) that can hold intervals of each meter's
+    /// window, as stored: meter id, day (days since 1970-01-01), start offsets (s, or NULL when evenly spaced),
+    /// sub-second parts (µs, or NULL), minutes (or NULL), volumes (32-bit, or NULL), flags (or NULL), then the
+    /// scalars of the compact form: first offset, offset step, minutes, 64-bit volumes, flag. ``IntervalDayPoints``
+    /// turns them into the points the `interval_readings` view shows; reading the stored form instead of the view's
+    /// rows sends one row per day instead of one per interval and skips what the view computes for other readers
+    /// (end indexes, receipts, key sources).
     static let windowIntervalDays = """
-        SELECT d.meter_id, d.day - date '1970-01-01', d.offsets_s, d.offsets_frac_us, d.minutes, d.volumes_ml, d.flags
+        SELECT d.meter_id, d.day - date '1970-01-01', d.offsets_s, d.offsets_frac_us, d.minutes, d.volumes_ml, d.flags,
+            d.first_offset_s, d.offset_step_s, d.interval_minutes, d.volumes_wide_ml, d.flag
         FROM \(meters)
         JOIN interval_days d ON d.meter_id = w.meter_id
             AND d.day >= (\(instant("w.first_us")) AT TIME ZONE 'UTC')::date

@@ -76,6 +76,69 @@ struct IntervalDaysTests {
         }
     }
 
+    /// Migration v26: a normal daily report is stored as its 32-bit volumes and scalars; a day with irregular starts,
+    /// mixed minutes and flags, two receipts and a volume beyond 32 bits keeps every array, and the view shows both
+    /// exactly as written.
+    @Test func normalDayIsStoredCompactAndIrregularDayKeepsItsArrays() async throws {
+        try await withMigratedWriter(meters: ["m1", "m2"]) { writer, database, ids in
+            let m1 = try #require(ids["m1"])
+            let m2 = try #require(ids["m2"])
+            let normal = (0..<48).map { interval(m1, $0, protection: .authenticated, keySource: .meter) }
+            let starts: [Int64] = [0, 900, 2_700, 3_600, 7_201]
+            let irregular = starts.enumerated().map { index, start in
+                IntervalRecord(
+                    meterID: m2,
+                    intervalStart: at(start),
+                    intervalMinutes: index == 1 ? 15 : 30,
+                    volumeMillilitres: index == 2 ? 5_000_000_000 : Int64(index) - 1,
+                    endIndexMillilitres: 9_000_000_000 + Int64(index),
+                    receivedAt: at(index < 3 ? 86_400 : 86_401),
+                    protection: index == 4 ? .plain : .authenticated,
+                    keySource: index == 4 ? nil : .meter
+                )
+            }
+            let written = try await writer.write(batch(intervals: normal + irregular))
+            #expect(written.intervalsInserted == 53)
+            let form = """
+                SELECT offsets_s IS NULL, first_offset_s, offset_step_s, minutes IS NULL, interval_minutes,
+                    volumes_ml IS NULL, volumes_wide_ml IS NULL, flags IS NULL, flag, receipts IS NULL,
+                    received_at IS NULL, end_index_ml IS NULL
+                FROM interval_days WHERE meter_id = $1::bigint
+                """
+            #expect(
+                try database.connect().query(form, parameters: ["\(m1)"])
+                    == [["t", "0", "1800", "t", "30", "f", "t", "t", "6", "t", "f", "f"]]
+            )
+            #expect(
+                try database.connect().query(form, parameters: ["\(m2)"])
+                    == [["f", nil, nil, "f", nil, "t", "f", "f", nil, "f", "t", "f"]]
+            )
+            let points = """
+                SELECT extract(epoch FROM interval_start - '2026-03-01 00:00Z')::bigint, interval_minutes, volume_ml,
+                    end_index_ml, extract(epoch FROM received_at - '2026-03-01 00:00Z')::bigint, protection, key_source
+                FROM interval_readings WHERE meter_id = $1::bigint ORDER BY interval_start
+                """
+            let normalRows = try database.connect().query(points, parameters: ["\(m1)"])
+            #expect(
+                normalRows
+                    == (0..<48).map {
+                        ["\($0 * 1_800)", "30", "\(100 + $0)", "\(10_000 + $0)", "86400", "authenticated", "meter"]
+                    }
+            )
+            let irregularRows = try database.connect().query(points, parameters: ["\(m2)"])
+            #expect(
+                irregularRows
+                    == irregular.enumerated().map { index, record in
+                        [
+                            "\(starts[index])", "\(record.intervalMinutes)", "\(record.volumeMillilitres)",
+                            "\(record.endIndexMillilitres)", index < 3 ? "86400" : "86401",
+                            index == 4 ? "plain" : "authenticated", index == 4 ? nil : "meter",
+                        ]
+                    }
+            )
+        }
+    }
+
     @Test func concurrentWritersOfOneDayLoseNoInterval() async throws {
         try await withMigratedWriter { writer, database, ids in
             let m1 = try #require(ids["m1"])
