@@ -5,8 +5,8 @@ import Testing
 
 @testable import PostgresSink
 
-/// The validator against a real database: ingest queues the meter, validation keeps quality and reasons on each
-/// reading, determines days, publishes billable days to the feed once, and publishes a correction when late data
+/// The validator against a real database: ingest queues the meter, validation keeps quality and reasons for each
+/// reading (apart from it since v25), determines days, publishes billable days to the feed once, and publishes a correction when late data
 /// changes a published day.
 @Suite(.enabled(if: TestServer.isAvailable), .serialized, .timeLimit(.minutes(1)))
 struct ValidationStoreTests {
