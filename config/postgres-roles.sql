@@ -12,8 +12,8 @@
 --   meter_gateway_ingest      the ingest pipeline (postgres.ingest_conninfo): reads meters; writes frames, readings,
 --                             intervals, alarms, tickets and their events, major incidents, quarantine, frame
 --                             identities, counter marks, value conflicts, the validation queue.
---   meter_gateway_validation  the validation service (postgres.validation_conninfo): reads readings; sets their
---                             quality; writes daily reads, the billing feed, the validation queue, and the alarms,
+--   meter_gateway_validation  the validation service (postgres.validation_conninfo): reads readings; writes their
+--                             verdicts; writes daily reads, the billing feed, the validation queue, and the alarms,
 --                             tickets and events of leak signatures and balance checks.
 --   meter_gateway_http        the HTTP APIs and the dispatch service (postgres.http_conninfo): billing and review
 --                             reads; review decisions (and the requeue they cause); tickets, steps, notes, hotline
@@ -63,9 +63,18 @@ GRANT INSERT, UPDATE, DELETE ON frame_identities TO meter_gateway_ingest;
 GRANT INSERT, UPDATE ON mbus_format_layouts TO meter_gateway_ingest;
 GRANT DELETE ON meter_tombstones TO meter_gateway_ingest;
 
-GRANT UPDATE (quality, reasons, validated_at) ON readings TO meter_gateway_validation;
--- held_readings (v19) is kept by triggers on readings, which run as the role that sets a reading's quality.
-GRANT INSERT, DELETE ON held_readings TO meter_gateway_validation;
+-- A reading's verdict: from v25 in reading_verdicts and validated_reading_days (readings is insert-only); before
+-- v25 on the reading's row, with held_readings (v19) kept by triggers that run as the role setting the quality.
+DO $$
+BEGIN
+    IF to_regclass('reading_verdicts') IS NOT NULL THEN
+        GRANT INSERT, UPDATE, DELETE ON reading_verdicts, validated_reading_days TO meter_gateway_validation;
+    ELSE
+        GRANT UPDATE (quality, reasons, validated_at) ON readings TO meter_gateway_validation;
+        GRANT INSERT, DELETE ON held_readings TO meter_gateway_validation;
+    END IF;
+END
+$$;
 GRANT INSERT, UPDATE ON
     daily_reads, billing_feed, alarms, repair_tickets, ticket_events, major_incidents
     TO meter_gateway_validation;

@@ -133,7 +133,10 @@ def validation(figures, args):
     hz, conninfo, meters = int(args["hz"]), args["conninfo"], int(args["meters"])
     wall = float(args["end"]) - float(args["start"])
     gateway, database = cpu_us(args, "gateway", hz, meters), cpu_us(args, "postgres", hz, meters)
-    reads = int(psql(conninfo, "SELECT count(*) FROM readings WHERE quality IS NOT NULL"))
+    # Validated readings: from v25 their verdicts live apart (the view readings_validated), before on the row.
+    reads = int(psql(conninfo, "SELECT count(*) FROM readings_validated WHERE quality IS NOT NULL"
+                     if psql(conninfo, "SELECT to_regclass('readings_validated') IS NOT NULL") == "t"
+                     else "SELECT count(*) FROM readings WHERE quality IS NOT NULL"))
     days = int(psql(conninfo, "SELECT count(*) FROM daily_reads"))
     part = {
         "meters": meters,

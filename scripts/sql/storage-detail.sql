@@ -7,7 +7,8 @@ WITH tables AS (
     SELECT c.oid, c.relname, c.reltoastrelid
     FROM pg_class c
     WHERE c.relkind = 'r' AND c.relnamespace = 'public'::regnamespace
-        AND (c.relname IN ('readings', 'interval_days', 'uplink_frames', 'frame_identities', 'held_readings', 'alarms')
+        AND (c.relname IN ('readings', 'interval_days', 'uplink_frames', 'frame_identities', 'held_readings', 'alarms',
+                'reading_verdicts', 'validated_reading_days')
             OR c.oid IN (SELECT inhrelid FROM pg_inherits i JOIN pg_class p ON p.oid = i.inhparent
                 WHERE p.relname IN ('readings', 'interval_days', 'uplink_frames', 'frame_identities')))
 )

@@ -338,21 +338,22 @@ enum BillingSQL {
         LIMIT $2::integer
         """
 
-    /// Held readings in (read_at, meter_id, kind, basis, storage, tariff) order, from `held_readings` (v19: kept
-    /// equal to `quality = 2` by triggers, so validation's updates stay HOT); the join re-checks the quality. $1
-    /// limit; $2 … $7 continue after this key (all NULL: from the start). Columns 9 … 14 are the row's key.
+    /// Held readings in (read_at, meter_id, kind, basis, storage, tariff) order, from the quality-2 rows of
+    /// `reading_verdicts` (v25; its partial index `reading_verdicts_held_idx` keeps that order). Only billing-channel
+    /// readings (storage 0, tariff 0) are validated, so storage and tariff are 0. $1 limit; $2 … $7 continue after
+    /// this key (all NULL: from the start). Columns 9 … 14 are the row's key.
     static let heldReadings = """
-        SELECT m.protocol, m.address, r.basis, \(WriterSQL.epochMicros("r.read_at")), r.kind, r.volume_ml, r.reasons,
+        SELECT m.protocol, m.address, r.basis, \(WriterSQL.epochMicros("r.read_at")), r.kind, r.volume_ml, h.reasons,
             r.protection::text, r.key_source,
-            \(WriterSQL.epochMicros("h.read_at")), h.meter_id, h.kind, h.basis, h.storage, h.tariff
-        FROM held_readings h
+            \(WriterSQL.epochMicros("h.read_at")), h.meter_id, h.kind, h.basis, r.storage, r.tariff
+        FROM reading_verdicts h
         JOIN readings r ON r.meter_id = h.meter_id AND r.read_at = h.read_at AND r.kind = h.kind
-            AND r.basis = h.basis AND r.storage = h.storage AND r.tariff = h.tariff
+            AND r.basis = h.basis AND r.storage = 0 AND r.tariff = 0
         JOIN meters m ON m.id = r.meter_id
-        WHERE r.quality = 2
-            AND ($2::bigint IS NULL OR (h.read_at, h.meter_id, h.kind, h.basis, h.storage, h.tariff)
+        WHERE h.quality = 2
+            AND ($2::bigint IS NULL OR (h.read_at, h.meter_id, h.kind, h.basis, 0::smallint, 0::smallint)
                 > (\(ValidationSQL.instant("$2")), $3::bigint, $4::smallint, $5::smallint, $6::smallint, $7::smallint))
-        ORDER BY h.read_at, h.meter_id, h.kind, h.basis, h.storage, h.tariff
+        ORDER BY h.read_at, h.meter_id, h.kind, h.basis
         LIMIT $1::integer
         """
 
@@ -372,8 +373,8 @@ enum BillingSQL {
     static let reviewReading = """
         INSERT INTO reading_reviews (meter_id, read_at, kind, basis, decision, reviewer, reason)
         SELECT r.meter_id, r.read_at, r.kind, r.basis, $5, $6, $7
-        FROM readings r
-        WHERE r.meter_id = $1::bigint AND r.basis = $2::smallint AND r.storage = 0 AND r.tariff = 0
+        FROM reading_verdicts r
+        WHERE r.meter_id = $1::bigint AND r.basis = $2::smallint
             AND r.read_at = \(ValidationSQL.instant("$3")) AND r.kind = $4::smallint AND r.quality = 2
         RETURNING \(WriterSQL.epochMicros("read_at"))
         """

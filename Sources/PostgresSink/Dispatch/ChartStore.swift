@@ -200,7 +200,7 @@ enum ChartSQL {
     /// order the meter took them: read at, kind, volume, valve, quality.
     static let reads = """
         SELECT DISTINCT ON (r.read_at, r.kind) \(micros("r.read_at")), r.kind, r.volume_ml, r.valve, r.quality
-        FROM readings r
+        FROM readings_validated r
         WHERE r.meter_id = $1::bigint AND r.storage = 0 AND r.tariff = 0 AND r.quality IS NOT NULL
             AND r.read_at >= \(instant("$2")) AND r.read_at < \(instant("$3"))
         ORDER BY r.read_at, r.kind, r.basis

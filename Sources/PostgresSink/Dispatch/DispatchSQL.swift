@@ -365,7 +365,7 @@ extension DispatchSQL {
 
     /// Household file, the latest main-register readings: $1 meter id.
     static let householdReadings = """
-        SELECT \(WriterSQL.epochMicros("read_at")), volume_ml, valve, quality FROM readings
+        SELECT \(WriterSQL.epochMicros("read_at")), volume_ml, valve, quality FROM readings_validated
         WHERE meter_id = $1::bigint AND storage = 0 AND tariff = 0 ORDER BY read_at DESC LIMIT 10
         """
 

@@ -16,20 +16,21 @@ public struct PartitionMaintenance {
         public let column: String
         /// Whether the column is a `timestamptz` (else a `date`), which decides the bounds' literals.
         public let isTimestamp: Bool
-        /// Whether rows of quality 2 are listed in `held_readings` (v19), kept by triggers that a move bypasses.
-        public let hasHeldReadings: Bool
+        /// Whether the table's rows have verdicts kept apart (`reading_verdicts`, `validated_reading_days`, v25),
+        /// removed with a dropped partition's rows.
+        public let hasVerdicts: Bool
 
         public static let readings = Table(
             name: "readings",
             column: "read_at",
             isTimestamp: true,
-            hasHeldReadings: true
+            hasVerdicts: true
         )
         public static let intervalDays = Table(
             name: "interval_days",
             column: "day",
             isTimestamp: false,
-            hasHeldReadings: false
+            hasVerdicts: false
         )
     }
 
@@ -218,26 +219,22 @@ public struct PartitionMaintenance {
                 "ALTER TABLE \(table.name) ATTACH PARTITION \(name) FOR VALUES FROM (\(lower)) TO (\(upper))"
             )
             try connection.execute("ALTER TABLE \(name) DROP CONSTRAINT \(name)_range")
-            if table.hasHeldReadings && moved > 0 {
-                // The DELETE from DEFAULT fired the held_readings trigger; the standalone insert fired none.
-                try connection.execute(
-                    """
-                    INSERT INTO held_readings (meter_id, read_at, kind, basis, storage, tariff)
-                    SELECT meter_id, read_at, kind, basis, storage, tariff FROM \(name) WHERE quality = 2
-                    ON CONFLICT DO NOTHING
-                    """
-                )
-            }
             return moved
         }
     }
 
-    /// Drops `name` and, for `readings`, the `held_readings` rows of its range, in one transaction.
+    /// Drops `name` and, for `readings`, the verdicts of its range (v25), in one transaction.
     private func drop(_ name: String, lower: PartitionMonth?, upper: PartitionMonth, of table: Table) throws {
         try inTransaction {
-            if table.hasHeldReadings {
+            if table.hasVerdicts {
+                // Verdicts are keyed by read time (reading_verdicts) and by UTC day (validated_reading_days); a
+                // partition's bounds are UTC month starts, so both ranges are exactly the partition's.
                 let from = lower.map { "read_at >= \(literal($0, table)) AND " } ?? ""
-                try connection.execute("DELETE FROM held_readings WHERE \(from)read_at < \(literal(upper, table))")
+                try connection.execute("DELETE FROM reading_verdicts WHERE \(from)read_at < \(literal(upper, table))")
+                let fromDay = lower.map { "day >= '\($0.firstDay)'::date AND " } ?? ""
+                try connection.execute(
+                    "DELETE FROM validated_reading_days WHERE \(fromDay)day < '\(upper.firstDay)'::date"
+                )
             }
             try connection.execute("DROP TABLE \(Self.quoted(name))")
         }

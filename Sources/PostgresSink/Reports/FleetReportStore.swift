@@ -117,10 +117,10 @@ enum FleetReportSQL {
     static let readingsByQuality = """
         SELECT CASE quality WHEN 0 THEN 'valid' WHEN 1 THEN 'estimated' WHEN 2 THEN 'suspect'
             WHEN 3 THEN 'rejected' ELSE 'pending' END, count(*)
-        FROM readings GROUP BY 1 ORDER BY min(coalesce(quality, 9))
+        FROM readings_validated GROUP BY 1 ORDER BY min(coalesce(quality, 9))
         """
     static let heldReadingsByReasons = """
-        SELECT coalesce(array_to_string(reasons, '+'), '?'), count(*) FROM readings WHERE quality >= 2
+        SELECT coalesce(array_to_string(reasons, '+'), '?'), count(*) FROM reading_verdicts WHERE quality >= 2
         GROUP BY 1 ORDER BY 1
         """
     static let daysByQuality = """

@@ -18,7 +18,7 @@ enum ValidationBatchSQL {
     /// nested loops that probe the tables by meter id (the leading column of every key the validator reads or
     /// writes) instead of hash or merge joins. Each batch touches a few rows per meter of tables that grow without
     /// bound, but the planner costs one sequential scan of a whole table below a few thousand index probes: with
-    /// 112,934 readings stored, each 200-meter batch hashed all of them for its reading update and did the same
+    /// 112,934 readings stored, each 200-meter batch hashed all of them for its reading update (before v25) and did the same
     /// to `daily_reads` and `interval_days`, so a batch's cost grew with the table instead of with the batch.
     /// Sequential scans are costed out too: `readings` and `interval_days` are partitioned by month (v23), and a
     /// partition that autovacuum has not analysed yet (a new month's, or during a burst of ingest) left the nested
@@ -83,7 +83,7 @@ enum ValidationBatchSQL {
                 ORDER BY v.id DESC LIMIT 1),
             r.quality, r.reasons, r.meter_id, r.basis
         FROM \(meters)
-        JOIN readings r ON r.meter_id = w.meter_id AND r.read_at >= \(instant("w.first_us"))
+        JOIN readings_validated r ON r.meter_id = w.meter_id AND r.read_at >= \(instant("w.first_us"))
         WHERE r.storage = 0 AND r.tariff = 0 AND r.kind IN (0, 1, 2)
         ORDER BY r.meter_id, r.basis, \(ValidationSQL.takenOrder)
         """
@@ -105,14 +105,20 @@ enum ValidationBatchSQL {
         """
 
     /// Each channel's last read before its window that was valid (or never validated), as
-    /// ``ValidationSQL/readColumns``, no conflict, no review, then meter id and basis.
+    /// ``ValidationSQL/readColumns``, no conflict, no review, then meter id and basis. Valid or never validated is
+    /// exactly "no `reading_verdicts` row of another quality than valid" (v25), one probe of that small table per
+    /// read instead of the day list's too.
     static let previousValidReads = """
         SELECT \(ValidationSQL.readColumns), false, NULL, c.meter_id, c.basis
         FROM \(channels)
         CROSS JOIN LATERAL (
             SELECT * FROM readings r
             WHERE r.meter_id = c.meter_id AND r.basis = c.basis AND r.storage = 0 AND r.tariff = 0
-                AND r.kind IN (0, 1, 2) AND r.read_at < \(instant("c.first_us")) AND (r.quality IS NULL OR r.quality = 0)
+                AND r.kind IN (0, 1, 2) AND r.read_at < \(instant("c.first_us"))
+                AND NOT EXISTS (
+                    SELECT 1 FROM reading_verdicts v
+                    WHERE v.meter_id = r.meter_id AND v.read_at = r.read_at AND v.kind = r.kind AND v.basis = r.basis
+                        AND v.quality <> 0)
             ORDER BY \(ValidationSQL.takenOrderDescending)
             LIMIT 1
         ) r
@@ -182,16 +188,47 @@ enum ValidationBatchSQL {
         ORDER BY c.meter_id, c.basis, d.day_start DESC
         """
 
-    /// Stores changed verdicts: $1 meter ids, $2 bases, $3 read times (µs), $4 kinds, $5 qualities, $6 reasons as
-    /// comma-joined names. Returns the meter of each updated row.
-    static let updateReadings = """
-        UPDATE readings r SET quality = u.quality, reasons = string_to_array(u.reasons, ','), validated_at = now()
-        FROM unnest($1::bigint[], $2::smallint[], $3::bigint[], $4::smallint[], $5::smallint[], $6::text[])
-            AS u (meter_id, basis, at_us, kind, quality, reasons)
-        WHERE r.meter_id = u.meter_id AND r.basis = u.basis AND r.storage = 0 AND r.tariff = 0
-            AND r.read_at = \(instant("u.at_us")) AND r.kind = u.kind
-        RETURNING r.meter_id
+    /// Stores changed verdicts (migration v25: `readings` is insert-only): $1 meter ids, $2 bases, $3 read times
+    /// (µs), $4 kinds, $5 qualities, $6 reasons as comma-joined names. Each reading is added to its channel's
+    /// `validated_reading_days` row (the day's row is written only when it gains a reading); a verdict other than
+    /// valid without reasons is upserted into `reading_verdicts`, a valid one removes the reading's row there.
+    /// Returns the meter of each verdict stored.
+    static let recordVerdicts = """
+        WITH u AS (
+            SELECT u.meter_id, u.basis, \(instant("u.at_us")) AS read_at, u.kind, \(readCode("u.at_us", "u.kind")) AS code,
+                u.quality, string_to_array(u.reasons, ',') AS reasons
+            FROM unnest($1::bigint[], $2::smallint[], $3::bigint[], $4::smallint[], $5::smallint[], $6::text[])
+                AS u (meter_id, basis, at_us, kind, quality, reasons)
+        ),
+        listed AS (
+            INSERT INTO validated_reading_days AS d (meter_id, basis, day, reads, validated_at)
+            SELECT meter_id, basis, (read_at AT TIME ZONE 'UTC')::date, array_agg(code ORDER BY code), now()
+            FROM u GROUP BY 1, 2, 3 ORDER BY 1, 2, 3
+            ON CONFLICT (meter_id, basis, day) DO UPDATE
+                SET reads = ARRAY(SELECT DISTINCT c FROM unnest(d.reads || excluded.reads) AS c ORDER BY c),
+                    validated_at = excluded.validated_at
+                WHERE NOT d.reads @> excluded.reads
+        ),
+        cleared AS (
+            DELETE FROM reading_verdicts v USING u
+            WHERE v.meter_id = u.meter_id AND v.read_at = u.read_at AND v.kind = u.kind AND v.basis = u.basis
+                AND u.quality = 0 AND u.reasons = '{}'
+        ),
+        judged AS (
+            INSERT INTO reading_verdicts AS v (meter_id, read_at, kind, basis, quality, reasons, validated_at)
+            SELECT meter_id, read_at, kind, basis, quality, reasons, now() FROM u
+            WHERE u.quality <> 0 OR u.reasons <> '{}'
+            ORDER BY meter_id, read_at, kind, basis
+            ON CONFLICT (meter_id, read_at, kind, basis) DO UPDATE
+                SET quality = excluded.quality, reasons = excluded.reasons, validated_at = excluded.validated_at
+        )
+        SELECT u.meter_id FROM u
         """
+
+    /// The code a reading has in `validated_reading_days.reads` (v25): its read time in µs since 1970 × 4 + its
+    /// kind (0…3), from two `bigint`/`smallint` expressions. Exact and unique per (read time, kind) for any read
+    /// time before the year 70,000.
+    static func readCode(_ micros: String, _ kind: String) -> String { "(\(micros))::bigint * 4 + \(kind)" }
 
     /// Upserts changed days, one array element per day: $1 meter, $2 basis, $3 date, $4 day start µs, $5 start
     /// index, $6 end index, $7 volume, $8 quality, $9 reasons (array text), $10 valve, $11 interval minutes,

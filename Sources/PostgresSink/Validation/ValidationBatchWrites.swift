@@ -5,7 +5,7 @@ import GatewayDomain
 ///
 /// Thread rules: a value used inside one transaction on the database's thread.
 struct ValidationBatchWrites {
-    /// Changed reading verdicts, as the columns of ``ValidationBatchSQL/updateReadings``.
+    /// Changed reading verdicts, as the columns of ``ValidationBatchSQL/recordVerdicts``.
     private var readings = TextArrayColumns(count: 6)
     /// Changed days, as the columns of ``ValidationBatchSQL/upsertDays``.
     private var days = TextArrayColumns(count: 16)
@@ -61,7 +61,7 @@ struct ValidationBatchWrites {
     ) throws {
         if readings.rows > 0 {
             summary.readsChanged += try connection.query(
-                ValidationBatchSQL.updateReadings,
+                ValidationBatchSQL.recordVerdicts,
                 parameters: readings.arrayLiterals
             ).count
         }

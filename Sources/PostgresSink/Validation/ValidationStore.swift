@@ -109,8 +109,9 @@ public struct ValidationStore: Sendable {
     }
 
     /// Validates one queued meter in one transaction (a batch of one, ``validate(batch:settings:signatures:now:)``):
-    /// every billing channel (storage 0, tariff 0, per volume basis) from the day before `dirtyFrom` on. Stores each reading's quality and reasons on its row, upserts
-    /// the changed `daily_reads`, publishes new billable days and every change to a published day to
+    /// every billing channel (storage 0, tariff 0, per volume basis) from the day before `dirtyFrom` on. Stores the
+    /// changed reading verdicts apart from the insert-only readings (`validated_reading_days`, `reading_verdicts`,
+    /// migration v25), upserts the changed `daily_reads`, publishes new billable days and every change to a published day to
     /// `billing_feed`, and dequeues the meter if no newer data arrived meanwhile.
     /// - Parameters:
     ///   - meter: The queue row.

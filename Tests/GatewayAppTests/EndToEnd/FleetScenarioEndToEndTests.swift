@@ -63,7 +63,7 @@ struct FleetScenarioEndToEndTests {
             while try rows(
                 """
                 SELECT (SELECT count(*) FROM validation_queue)
-                    + (SELECT count(*) FROM readings WHERE quality IS NULL AND kind IN (0, 1, 2))
+                    + (SELECT count(*) FROM readings_validated WHERE quality IS NULL AND kind IN (0, 1, 2))
                 """
             ) != [["0"]] {
                 try #require(ContinuousClock.now < deadline, "the validator did not finish in time")
@@ -80,7 +80,7 @@ struct FleetScenarioEndToEndTests {
             """
             SELECT m.address, r.kind, read_quality_name(r.quality), array_to_string(r.reasons, '+'),
                 r.read_at::text, r.received_at::text, r.volume_ml::text
-            FROM readings r JOIN meters m ON m.id = r.meter_id
+            FROM readings_validated r JOIN meters m ON m.id = r.meter_id
             WHERE r.quality <> 0 ORDER BY m.address
             """
         )
@@ -103,7 +103,7 @@ struct FleetScenarioEndToEndTests {
                 m.address = '100000004' AND read_quality_name(d.quality) = 'suspect'
                 AND array_to_string(d.reasons, '+') = 'contains_suspect_read'
                 AND EXISTS (
-                    SELECT 1 FROM readings r
+                    SELECT 1 FROM readings_validated r
                     WHERE r.meter_id = d.meter_id AND read_quality_name(r.quality) = 'suspect'
                         AND ((r.read_at AT TIME ZONE 'UTC') + interval '8 hours')::date = d.day
                 )

@@ -176,9 +176,12 @@ struct SecretsEndToEndTests {
         #expect(refused?.description.contains("password authentication failed") == true)
         #expect(refused.map { !"\($0)\(String(reflecting: $0))".contains(wrongPassword) } == true)
 
-        // Confinement: the HTTP role cannot write readings; the ingest role cannot run a migration.
+        // Confinement: the HTTP role cannot write readings or their verdicts; the ingest role cannot run a migration.
         let http = try PostgresConnection.connect(conninfo: try #require(conninfos["http"]))
-        for statement in ["INSERT INTO readings DEFAULT VALUES", "UPDATE readings SET quality = 0"] {
+        for statement in [
+            "INSERT INTO readings DEFAULT VALUES", "UPDATE reading_verdicts SET quality = 0",
+            "INSERT INTO validated_reading_days DEFAULT VALUES",
+        ] {
             let denied = #expect(throws: PostgresError.self) { try http.execute(statement) }
             #expect(denied?.sqlState == "42501", "\(statement)")
         }
@@ -306,7 +309,7 @@ struct SecretsEndToEndTests {
 
         // Each service did its work through its own role: ingest stored, validation validated, HTTP read and wrote.
         func count(_ sql: String) throws -> Int { Int(try owner.query(sql).first?.first.flatMap { $0 } ?? "") ?? -1 }
-        while try count("SELECT count(*) FROM readings WHERE validated_at IS NOT NULL") == 0 {
+        while try count("SELECT count(*) FROM readings_validated WHERE validated_at IS NOT NULL") == 0 {
             try #require(ContinuousClock.now < deadline, "no reading was validated:\n\(gateway.logText)")
             try await Task.sleep(for: .milliseconds(200))
         }

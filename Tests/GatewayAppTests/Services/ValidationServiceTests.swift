@@ -100,8 +100,8 @@ struct ValidationServiceTests {
         #expect(statistics.failures.load(ordering: .relaxed) == 1)
         #expect(try database.count("daily_reads", where: "meter_id = \(poisoned)") == 0)
         #expect(try database.count("daily_reads", where: "meter_id <> \(poisoned)") == 2 * (ids.count - 1))
-        let judged = try database.count("readings", where: "quality IS NOT NULL AND meter_id <> \(poisoned)")
+        let judged = try database.count("readings_validated", where: "quality IS NOT NULL AND meter_id <> \(poisoned)")
         #expect(judged == 3 * (ids.count - 1))
-        #expect(try database.count("readings", where: "quality IS NOT NULL AND meter_id = \(poisoned)") == 0)
+        #expect(try database.count("readings_validated", where: "quality IS NOT NULL AND meter_id = \(poisoned)") == 0)
     }
 }

@@ -235,9 +235,10 @@ struct BillingAPITests {
                 ]
         )
         #expect(
-            try reviewer.query("SELECT quality, array_to_string(reasons, ',') FROM readings WHERE kind = 0").map {
-                $0.map { $0 ?? "" }
-            } == [["0", "clock_drift,no_flow_limits,review_accepted"]]
+            try reviewer.query("SELECT quality, array_to_string(reasons, ',') FROM readings_validated WHERE kind = 0")
+                .map {
+                    $0.map { $0 ?? "" }
+                } == [["0", "clock_drift,no_flow_limits,review_accepted"]]
         )
     }
 }

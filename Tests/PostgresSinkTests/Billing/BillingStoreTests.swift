@@ -56,7 +56,7 @@ struct BillingStoreTests {
             try admin.executeScript(
                 """
                 DELETE FROM validation_queue;
-                UPDATE readings SET quality = 2, reasons = '{spike,negative_flow}';
+                \(ReadingVerdictSQL.set(quality: 2, reasons: "'{spike,negative_flow}'", where: "true"))
                 INSERT INTO daily_reads (meter_id, basis, day, day_start, start_index_ml, end_index_ml, volume_ml,
                     quality, reasons, valve, version, protection)
                 VALUES (\(meter), 0, '2026-03-01', '2026-03-01 00:00Z', 0, 9, 9, 2, '{zero_consumption}', 0, 1,

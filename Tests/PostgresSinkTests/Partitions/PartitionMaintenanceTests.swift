@@ -17,6 +17,24 @@ struct PartitionMaintenanceTests {
         ) AS difference
         """
 
+    /// Verdicts (v25) whose reading is gone, and listed validated readings that are gone: 0 when the verdicts
+    /// follow the rows.
+    private static let verdictsWithoutReading = """
+        SELECT (SELECT count(*) FROM reading_verdicts v WHERE NOT EXISTS (
+                SELECT FROM readings r WHERE r.meter_id = v.meter_id AND r.read_at = v.read_at AND r.kind = v.kind
+                    AND r.basis = v.basis AND r.storage = 0 AND r.tariff = 0))
+            + (SELECT count(*) FROM validated_reading_days d, unnest(d.reads) AS c WHERE NOT EXISTS (
+                SELECT FROM readings r WHERE r.meter_id = d.meter_id AND r.basis = d.basis AND r.storage = 0
+                    AND r.tariff = 0 AND (extract(epoch FROM r.read_at) * 1000000)::bigint * 4 + r.kind = c))
+        """
+
+    /// Every reading's key, quality and reasons, in key order.
+    private static let verdictSnapshot = """
+        SELECT string_agg(format('%s %s %s %s %s %s %s %s', meter_id, read_at, kind, basis, storage, tariff, quality,
+            reasons), '|' ORDER BY meter_id, read_at, kind, basis, storage, tariff)
+        FROM readings_validated
+        """
+
     private static let intervalSnapshot = """
         SELECT string_agg(format('%s %s %s %s %s %s %s %s', meter_id, interval_start, interval_minutes, volume_ml,
             end_index_ml, received_at, protection, key_source), '|' ORDER BY meter_id, interval_start)
@@ -66,8 +84,9 @@ struct PartitionMaintenanceTests {
             #expect(try Self.partitionOf(database, "true") == "readings_default")
             let dayPartition = try database.scalar("SELECT DISTINCT tableoid::regclass::text FROM interval_days")
             #expect(dayPartition == "interval_days_default")
-            _ = try database.scalar("UPDATE readings SET quality = 2 WHERE volume_ml IN (20, 30) RETURNING 1")
-            #expect(try database.count("held_readings") == 2)
+            try database.connect().executeScript(ReadingVerdictSQL.set(quality: 2, where: "volume_ml IN (20, 30)"))
+            #expect(try database.count("readings_validated", where: "quality = 2") == 2)
+            let verdictsBefore = try database.scalar(Self.verdictSnapshot)
             let intervalsBefore = try database.scalar(Self.intervalSnapshot)
 
             let owner = try database.connect()
@@ -84,8 +103,8 @@ struct PartitionMaintenanceTests {
             #expect(days.created.map(\.movedRows) == [1, 0, 0] && days.dropped.isEmpty)
             #expect(try database.count("readings_default") == 0 && database.count("interval_days_default") == 0)
             #expect(try Self.partitionOf(database, "volume_ml < 30") == "readings_2026_03")
-            #expect(try database.scalar(Self.heldMatchesQuality) == "0")
-            #expect(try database.count("held_readings") == 2)
+            #expect(try database.scalar(Self.verdictSnapshot) == verdictsBefore)
+            #expect(try database.count("reading_verdicts", where: "quality = 2") == 2)
             #expect(try database.scalar(Self.intervalSnapshot) == intervalsBefore)
 
             // The writer's merge still deduplicates once the rows live in a partition; a changed value is a conflict.
@@ -99,8 +118,9 @@ struct PartitionMaintenanceTests {
             // Keep 2 whole months before June: April and May stay, March goes (with its held reading).
             let retained = try maintenance.maintain(.readings, current: june, monthsAhead: 1, retentionMonths: 2)
             #expect(retained.created.isEmpty && retained.dropped == ["readings_2026_03"])
-            #expect(try database.count("readings") == 1 && database.count("held_readings") == 1)
-            #expect(try database.scalar(Self.heldMatchesQuality) == "0")
+            #expect(try database.count("readings") == 1 && database.count("reading_verdicts") == 1)
+            #expect(try database.count("readings_validated", where: "quality = 2") == 1)
+            #expect(try database.scalar(Self.verdictsWithoutReading) == "0")
             let again = try maintenance.maintain(.readings, current: june, monthsAhead: 1, retentionMonths: 2)
             #expect(again.created.isEmpty && again.dropped.isEmpty, "a rerun has nothing to do")
             #expect(try Self.layout(database, "readings").contains("readings_default DEFAULT"))
@@ -108,7 +128,8 @@ struct PartitionMaintenanceTests {
     }
 
     /// An upgrade keeps every row where it can be read, moves v19's triggers to the parent (one firing per row),
-    /// and gives the parent the old table's grants, so the services' roles keep writing through it.
+    /// and gives the parent the old table's grants, so the services' roles keep writing through it; v25 then
+    /// rebuilds the same partitions without the verdict columns, keeping every verdict and grant.
     @Test func upgradeAttachesTheOldTablesAndKeepsTriggersAndGrants() async throws {
         let database = try TestDatabase.create()
         defer { database.drop() }
@@ -133,7 +154,7 @@ struct PartitionMaintenanceTests {
             """
         )
         let intervalsBefore = try database.scalar(Self.intervalSnapshot)
-        #expect(try connection.migrate() == Migrations.all.map(\.version).filter { $0 > 20 })
+        #expect(try connection.migrate(through: 24) == [23, 24])
 
         #expect(try database.count("readings") == 61 && database.count("held_readings") == 16)
         #expect(try Self.partitionOf(database, "read_at < '2027-01-01'") == "readings_history")
@@ -185,6 +206,33 @@ struct PartitionMaintenanceTests {
         )
         #expect(try Self.partitionOf(database, "read_at = '2050-06-01 00:00Z'") == "readings_default")
         #expect(try database.scalar(Self.heldMatchesQuality) == "0" && database.count("held_readings") == 12)
+
+        // v25 rebuilds readings without the verdict columns: same rows, verdicts, partitions (names and bounds).
+        let layoutBefore = try Self.layout(database, "readings")
+        let verdictsBefore = try database.scalar(
+            Self.verdictSnapshot.replacingOccurrences(of: "readings_validated", with: "readings")
+        )
+        #expect(try connection.migrate() == Migrations.all.map(\.version).filter { $0 > 24 })
+        #expect(try Self.layout(database, "readings") == layoutBefore)
+        #expect(try database.scalar(Self.verdictSnapshot) == verdictsBefore)
+        // Rows written before v4's reasons (quality 0, reasons NULL) keep exactly that verdict, as a verdict row.
+        #expect(try database.count("readings") == 63 && database.count("reading_verdicts", where: "quality = 2") == 12)
+        #expect(try database.scalar(Self.verdictsWithoutReading) == "0")
+        #expect(try database.scalar("SELECT to_regclass('held_readings') IS NULL") == "t")
+        // The roles keep writing: ingest a reading (into a partition that v25 made again), validation a verdict.
+        try connection.executeScript(
+            """
+            SET ROLE meter_gateway_ingest;
+            INSERT INTO readings (meter_id, read_at, kind, received_at, volume_ml, register_modulus_ml, valve,
+                status_bits, source, protection)
+            VALUES (1, '2026-03-02 12:00Z', 0, now(), 0, 0, 0, 0, 'native', 'plain');
+            RESET ROLE;
+            SET ROLE meter_gateway_validation;
+            \(ReadingVerdictSQL.set(quality: 2, where: "meter_id = 1 AND read_at = '2026-03-02 12:00Z'"))
+            RESET ROLE;
+            """
+        )
+        #expect(try database.count("readings_validated", where: "quality = 2") == 13)
         let denied = #expect(throws: PostgresError.self) {
             try connection.executeScript(
                 "SET ROLE meter_gateway_ingest; CREATE TABLE readings_2040_01 PARTITION OF readings "
@@ -206,7 +254,8 @@ struct PartitionMaintenanceTests {
         #expect(outcome.dropped.contains("readings_history") && outcome.dropped.contains("readings_2031_02"))
         #expect(!outcome.dropped.contains("readings_2099_01"))
         #expect(try database.scalar("SELECT string_agg(meter_id::text, ',') FROM readings") == "7")
-        #expect(try database.count("held_readings") == 1 && database.scalar(Self.heldMatchesQuality) == "0")
+        #expect(try database.count("reading_verdicts") == 1 && database.scalar(Self.verdictsWithoutReading) == "0")
+        #expect(try database.count("validated_reading_days") == 1)
         let days = try maintenance.maintain(.intervalDays, current: january, monthsAhead: 0, retentionMonths: 0)
         #expect(try days.dropped.isEmpty && database.count("interval_readings") == 20)
     }

@@ -40,10 +40,11 @@ struct QualityMigrationTests {
             try connection.query(
                 """
                 SELECT table_name, data_type FROM information_schema.columns
-                WHERE column_name = 'quality' AND table_name IN ('readings', 'daily_reads', 'billing_feed')
+                WHERE column_name = 'quality' AND table_name IN ('readings_validated', 'daily_reads', 'billing_feed')
                 ORDER BY table_name
                 """
-            ) == [["billing_feed", "smallint"], ["daily_reads", "smallint"], ["readings", "smallint"]]
+                // A reading's quality is the view's since v25 (the table is insert-only), with the same coding.
+            ) == [["billing_feed", "smallint"], ["daily_reads", "smallint"], ["readings_validated", "smallint"]]
         )
         // v11 adds the day's protection as the view's last column (a native meter's old days: authenticated).
         let after = try connection.query("SELECT * FROM billing_daily_reads ORDER BY seq")

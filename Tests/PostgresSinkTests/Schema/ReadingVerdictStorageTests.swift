@@ -1,12 +1,13 @@
 import Foundation
 import GatewayCore
+import GatewayDomain
 import Testing
 
 @testable import PostgresSink
 
-/// Migrations v19 and v20: `held_readings` is exactly the readings of quality 2 whatever writes them, a verdict
-/// update touches no index of `readings` (it can be HOT), and the inlinable `interval_point_flags` codes and refuses
-/// exactly as the PL/pgSQL function of v17 did.
+/// Migrations v19, v20 and v25: `held_readings` is exactly the readings of quality 2 whatever writes them (v19 to
+/// v24), validation never rewrites a reading once v25 keeps verdicts apart, and the inlinable `interval_point_flags`
+/// codes and refuses exactly as the PL/pgSQL function of v17 did.
 @Suite(.enabled(if: TestServer.isAvailable), .serialized, .timeLimit(.minutes(1)))
 struct ReadingVerdictStorageTests {
     private static let heldMatchesQuality = """
@@ -36,7 +37,7 @@ struct ReadingVerdictStorageTests {
             FROM generate_series(0, 39) AS i;
             """
         )
-        #expect(try connection.migrate() == Migrations.all.map(\.version).filter { $0 >= 19 })
+        #expect(try connection.migrate(through: 24) == Migrations.all.map(\.version).filter { (19...24).contains($0) })
         #expect(try database.count("held_readings") == 8)
         #expect(try database.scalar(Self.heldMatchesQuality) == "0")
         #expect(try database.scalar("SELECT count(*) FROM pg_indexes WHERE indexname = 'readings_suspect_idx'") == "0")
@@ -65,44 +66,65 @@ struct ReadingVerdictStorageTests {
         #expect(try database.scalar(Self.heldMatchesQuality) == "0")
     }
 
-    /// No index of `readings` covers a column a verdict writes, so PostgreSQL may update verdicts in place (HOT).
-    @Test func noIndexOfReadingsCoversAVerdictColumn() async throws {
+    /// v25: `readings` has no verdict column, and validating a meter writes its verdicts apart (a day list and the
+    /// rare suspect or rejected rows) without updating or deleting any reading.
+    @Test func validationNeverRewritesAReading() async throws {
         let database = try TestDatabase.create()
         defer { database.drop() }
-        let connection = try database.connect()
-        defer { connection.close() }
-        _ = try connection.migrate()
-        let covering = """
-            SELECT count(*) FROM pg_index i
-            JOIN pg_attribute a ON a.attrelid = i.indrelid AND a.attname IN ('quality', 'reasons', 'validated_at')
-            WHERE i.indrelid = 'readings'::regclass
-                AND (a.attnum = ANY (i.indkey::smallint[])
-                    OR pg_get_expr(i.indpred, i.indrelid) LIKE '%' || a.attname || '%'
-                    OR pg_get_expr(i.indexprs, i.indrelid) LIKE '%' || a.attname || '%')
-            """
-        #expect(try database.scalar(covering) == "0")
-        #expect(try database.scalar("SELECT amname FROM pg_class c JOIN pg_am a ON a.oid = c.relam "
-            + "WHERE c.relname = 'readings_received_at_brin'") == "brin")
-        // And an update of a verdict on a page with room is HOT (counted in the transaction's own statistics).
-        try connection.executeScript(
-            """
-            INSERT INTO readings (meter_id, read_at, kind, received_at, volume_ml, register_modulus_ml, valve,
-                status_bits, source, protection)
-            SELECT 1, '2026-03-01 00:00Z'::timestamptz + i * interval '1 hour', 0, now(), i, 0, 0, 0, 'native', 'plain'
-            FROM generate_series(1, 10) AS i;
-            """
+        let stores = TestStores(conninfo: database.conninfo)
+        _ = try await stores.telemetry.migrate()
+        #expect(
+            try database.scalar(
+                """
+                SELECT count(*) FROM pg_attribute WHERE attrelid = 'readings'::regclass
+                    AND attname IN ('quality', 'reasons', 'validated_at') AND NOT attisdropped
+                """
+            ) == "0"
         )
-        try connection.execute("BEGIN")
-        try connection.execute(
-            "UPDATE readings SET quality = 0, reasons = '{}', validated_at = now() WHERE read_at <= '2026-03-01 03:00Z'"
-        )
-        let counts = try connection.query(
-            // readings is partitioned (v23): the counts are its partitions'.
-            "SELECT sum(n_tup_upd), sum(n_tup_hot_upd) FROM pg_stat_xact_user_tables "
-                + "WHERE relid IN (SELECT relid FROM pg_partition_tree('readings'))"
-        )
-        try connection.execute("COMMIT")
-        #expect(counts == [["3", "3"]])
+        var profile = MeterProfile(protocol: .native, address: "7")
+        profile.qminMillilitresPerHour = 40_000
+        profile.qtMillilitresPerHour = 600_000
+        profile.qmaxMillilitresPerHour = 6_000_000
+        _ = try await stores.meters.importMeters([profile], columns: [.qminM3h, .qtM3h, .qmaxM3h])
+        let meter = try #require(Int64(try database.scalar("SELECT id FROM meters") ?? ""))
+        // 2026-03-01 00:00 UTC, a reading an hour for two days; one 500 m³ jump that validation rejects.
+        let t0 = Timestamp(secondsSinceEpoch: 1_772_323_200)
+        var batch = SinkBatch()
+        batch.readings = (0..<48).map { hour in
+            var reading = makeReading(
+                meter: meter,
+                at: t0.adding(seconds: Int64(hour) * 3600),
+                volume: Int64(hour) * 10_000
+            )
+            // A flow between Qmin and Qmax: no reason at all on a plain reading (below Qmin would be a valid
+            // verdict with the reason flow_below_min, kept as a verdict row).
+            reading.flowMillilitresPerHour = 100_000
+            if hour == 30 { reading.volumeMillilitres = 500_000_000 }
+            return reading
+        }
+        _ = try await stores.telemetry.write(batch)
+        // An UPDATE, even a HOT one, gives the row a new version (ctid, xmin); a DELETE removes it.
+        let versions = "SELECT string_agg(ctid::text || ' ' || xmin::text, ',' ORDER BY read_at) FROM readings"
+        let before = try database.scalar(versions)
+        let queue = try await stores.validation.dirtyMeters(limit: 10)
+        #expect(queue.count == 1)
+        var readsChanged = 0
+        for dirty in queue {
+            readsChanged += try await stores.validation.validate(
+                dirty,
+                settings: ValidationSettings(),
+                now: t0.adding(seconds: 10 * 86_400)
+            ).readsChanged
+        }
+        #expect(readsChanged == 48)
+        #expect(try database.scalar(versions) == before)
+        #expect(try database.count("readings_validated", where: "quality IS NULL") == 0)
+        // One list per validated day, and a verdict row only for what is not plainly valid (the jump and the
+        // decrease after it).
+        #expect(try database.count("validated_reading_days") == 2)
+        let notPlainlyValid = try database.count("readings_validated", where: "quality <> 0 OR reasons <> '{}'")
+        #expect(try database.count("reading_verdicts") == notPlainlyValid)
+        #expect((1..<10).contains(notPlainlyValid))
     }
 
     /// v20 returns every code v17's function returned and refuses the same inputs with the same SQLSTATEs.

@@ -183,13 +183,14 @@ enum LegacyValidation {
         }
         summary.readsValidated += output.verdicts.count
         if !times.isEmpty {
-            summary.readsChanged += try connection.execute(
-                LegacyValidationSQL.updateReadings,
+            // Since v25 the verdicts are stored apart from the insert-only readings, by the batch path's statement.
+            summary.readsChanged += try connection.query(
+                ValidationBatchSQL.recordVerdicts,
                 parameters: [
-                    String(meter), String(basis), times.postgresText, kinds.postgresText, qualities.postgresText,
-                    "{" + reasons.joined(separator: ",") + "}",
+                    times.map { _ in meter }.postgresText, times.map { _ in basis }.postgresText, times.postgresText,
+                    kinds.postgresText, qualities.postgresText, "{" + reasons.joined(separator: ",") + "}",
                 ]
-            )
+            ).count
         }
         try storeDays(output.days, meter: meter, basis: basis, settings: settings, on: connection, into: &summary)
         return ChannelResult(
@@ -342,7 +343,7 @@ enum LegacyValidationSQL {
     /// The last read before the window that was valid (or never validated).
     static let previousValidRead = """
         SELECT \(ValidationSQL.readColumns), false, NULL
-        FROM readings r
+        FROM readings_validated r
         WHERE r.meter_id = $1::bigint AND r.basis = $2::smallint AND r.storage = 0 AND r.tariff = 0
             AND r.kind IN (0, 1, 2) AND r.read_at < \(instant("$3")) AND (r.quality IS NULL OR r.quality = 0)
         ORDER BY \(ValidationSQL.takenOrderDescending)
@@ -360,7 +361,7 @@ enum LegacyValidationSQL {
                 WHERE v.meter_id = r.meter_id AND v.read_at = r.read_at AND v.kind = r.kind AND v.basis = r.basis
                 ORDER BY v.id DESC LIMIT 1),
             r.quality, r.reasons
-        FROM readings r
+        FROM readings_validated r
         WHERE r.meter_id = $1::bigint AND r.basis = $2::smallint AND r.storage = 0 AND r.tariff = 0
             AND r.kind IN (0, 1, 2) AND r.read_at >= \(instant("$3"))
         ORDER BY \(ValidationSQL.takenOrder)
@@ -385,14 +386,6 @@ enum LegacyValidationSQL {
         SELECT \(micros("day_start")), volume_ml, quality, valve FROM daily_reads
         WHERE meter_id = $1::bigint AND basis = $2::smallint AND day_start < \(instant("$3"))
         ORDER BY day_start DESC LIMIT $4::integer
-        """
-
-    /// $3 read times (µs), $4 kinds, $5 qualities, $6 reasons as comma-joined names.
-    static let updateReadings = """
-        UPDATE readings r SET quality = u.quality, reasons = string_to_array(u.reasons, ','), validated_at = now()
-        FROM unnest($3::bigint[], $4::smallint[], $5::smallint[], $6::text[]) AS u (at_us, kind, quality, reasons)
-        WHERE r.meter_id = $1::bigint AND r.basis = $2::smallint AND r.storage = 0 AND r.tariff = 0
-            AND r.read_at = \(instant("u.at_us")) AND r.kind = u.kind
         """
 
     /// The stored days from $3 on, with the fingerprint ``ValidationStore/dayFields(_:settings:)`` builds.

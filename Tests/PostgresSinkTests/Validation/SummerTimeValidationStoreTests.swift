@@ -119,7 +119,7 @@ struct SummerTimeValidationStoreTests {
             """
             SELECT to_char(read_at AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI'),
                 coalesce('verification_expired' = ANY (reasons), false)::text
-            FROM readings ORDER BY read_at
+            FROM readings_validated ORDER BY read_at
             """
         ).map { $0.map { $0 ?? "NULL" } }
         #expect(flags == [["2026-06-09T15:00", "false"], ["2026-06-09T17:00", "true"]])

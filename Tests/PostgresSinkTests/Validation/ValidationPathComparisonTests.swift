@@ -65,7 +65,9 @@ struct ValidationPathComparisonTests {
             let other = batched.tables[table] ?? []
             #expect(other.count == rows.count, "\(table): \(other.count) rows against \(rows.count)")
             if let index = rows.indices.first(where: { $0 < other.count && rows[$0] != other[$0] }) {
-                Issue.record("\(table) differs at row \(index):\n  per meter: \(rows[index])\n  batch:     \(other[index])")
+                Issue.record(
+                    "\(table) differs at row \(index):\n  per meter: \(rows[index])\n  batch:     \(other[index])"
+                )
             }
         }
     }
@@ -262,7 +264,7 @@ enum ValidationFleet {
             "readings",
             """
             SELECT meter_id, read_at, kind, basis, storage, tariff, volume_ml, quality, reasons, validated_at IS NULL
-            FROM readings ORDER BY meter_id, read_at, kind, basis, storage, tariff
+            FROM readings_validated ORDER BY meter_id, read_at, kind, basis, storage, tariff
             """
         ),
         (

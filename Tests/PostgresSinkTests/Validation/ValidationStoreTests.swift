@@ -5,8 +5,8 @@ import Testing
 
 @testable import PostgresSink
 
-/// The validator against a real database: ingest queues the meter, validation keeps quality and reasons on each
-/// reading, determines days, publishes billable days to the feed once, and publishes a correction when late data
+/// The validator against a real database: ingest queues the meter, validation keeps quality and reasons for each
+/// reading (apart from it since v25), determines days, publishes billable days to the feed once, and publishes a correction when late data
 /// changes a published day.
 @Suite(.enabled(if: TestServer.isAvailable), .serialized, .timeLimit(.minutes(1)))
 struct ValidationStoreTests {
@@ -79,16 +79,18 @@ struct ValidationStoreTests {
         ]
         _ = try await writer.write(batch)
         #expect(try database.count("validation_queue") == 1)
-        #expect(try database.count("readings", where: "quality IS NULL") == 6)
+        #expect(try database.count("readings_validated", where: "quality IS NULL") == 6)
 
         let now = t0.adding(seconds: 10 * day)
         let first = try await drain(stores.validation, now: now)
         #expect(try database.count("validation_queue") == 0)
         #expect(
-            try database.connect().query("SELECT quality, array_to_string(reasons, ',') FROM readings ORDER BY read_at")
-                .map { $0.map { $0 ?? "NULL" } } == [
-                    ["0", ""], ["0", ""], ["0", ""], ["0", ""], ["3", "spike"], ["0", ""],
-                ]
+            try database.connect().query(
+                "SELECT quality, array_to_string(reasons, ',') FROM readings_validated ORDER BY read_at"
+            )
+            .map { $0.map { $0 ?? "NULL" } } == [
+                ["0", ""], ["0", ""], ["0", ""], ["0", ""], ["3", "spike"], ["0", ""],
+            ]
         )
         // Day 2's end (day 3 00:00) lies between 1,003 m³ at 12:00 and 1,004.4 m³ at 02:00 next day: 1,004.2 m³.
         let days = try database.connect().query(
@@ -166,7 +168,7 @@ struct ValidationStoreTests {
         _ = try await drain(stores.validation, now: t0.adding(seconds: 2 * day))
         #expect(
             try database.connect().query(
-                "SELECT kind, quality, array_to_string(reasons, ',') FROM readings ORDER BY read_at, frame_counter"
+                "SELECT kind, quality, array_to_string(reasons, ',') FROM readings_validated ORDER BY read_at, frame_counter"
             ).map { $0.map { $0 ?? "NULL" } } == [
                 ["0", "0", ""], ["2", "0", ""], ["0", "0", ""], ["0", "0", ""], ["2", "3", "index_decrease"],
             ]
