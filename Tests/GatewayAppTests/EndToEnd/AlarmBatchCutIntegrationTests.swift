@@ -23,75 +23,104 @@ struct AlarmBatchCutIntegrationTests {
     private let meter: UInt64 = 710_000_001
     private let keyBytes: [UInt8] = Array(0x20...0x2F)
 
-    @Test func oneMetersAlarmsStayInOrderWithItsOtherFrames() async throws {
-        let environment = try IntegrationEnvironment()
-        let database = try environment.makeDatabase(prefix: "alarmcut")
-        defer { environment.dropDatabase(database) }
+    /// The configuration of a gateway on `database` (batches of at most 25 frames), whose meters are registered
+    /// (native, with their keys) and its schema migrated.
+    private func configuration(
+        _ environment: IntegrationEnvironment,
+        database: String,
+        meters: [(address: UInt64, key: [UInt8], district: String)]
+    ) async throws -> GatewayConfiguration {
         let folder = try environment.makeFolder()
-        let configPath = try environment.writeConfiguration(in: folder, database: database, clientID: "gw-alarmcut")
+        let configPath = try environment.writeConfiguration(in: folder, database: database, clientID: "gw-\(database)")
         var configuration = try GatewayConfiguration.load(
             tomlText: try String(contentsOfFile: configPath, encoding: .utf8),
             environment: [:]
         )
         configuration.pipeline.maxBatchFrames = 25
+        let writer = TelemetryStore(conninfo: configuration.postgres.conninfo, logger: Logger(label: "alarm-cut-setup"))
+        try await writer.connect()
+        _ = try await writer.migrate()
+        _ = try await MeterStore(writer.database).registerMeters(
+            meters.map {
+                MeterRegistration(
+                    protocol: .native,
+                    address: String($0.address),
+                    district: $0.district,
+                    isRural: false,
+                    aesKey: $0.key
+                )
+            }
+        )
+        await writer.close()
+        return configuration
+    }
+
+    /// A native reading, or a methane alarm, of `meter` with `counter`, sent at `meterTime`, sealed with `key`.
+    private static func nativeFrame(
+        meter: UInt64,
+        counter: UInt32,
+        alarm: Bool,
+        meterTime: UInt32,
+        flags: NativeFrame.Flags,
+        key: AES128Key
+    ) throws -> [UInt8] {
+        let register = NativeFrame.Register(raw: UInt64(counter) * 1000, exponent: -3, digits: 5)
+        let body: NativeFrame.Body =
+            alarm
+            ? .alarm(
+                NativeFrame.Alarm(
+                    code: 0x0001,
+                    isRaised: true,
+                    valve: .closed,
+                    register: register,
+                    flowMillilitresPerHour: 0,
+                    detail: Int32(counter)
+                )
+            )
+            : .reading(
+                NativeFrame.Reading(
+                    register: register,
+                    flowMillilitresPerHour: nil,
+                    valve: .open,
+                    batteryMillivolts: nil,
+                    temperatureCentiCelsius: nil,
+                    signalDBm: nil,
+                    status: []
+                )
+            )
+        let frame = NativeFrame(meterID: meter, frameCounter: counter, meterTime: meterTime, flags: flags, body: body)
+        return try NativeEncoder.encode(frame, key: key)
+    }
+
+    @Test func oneMetersAlarmsStayInOrderWithItsOtherFrames() async throws {
+        let environment = try IntegrationEnvironment()
+        let database = try environment.makeDatabase(prefix: "alarmcut")
+        defer { environment.dropDatabase(database) }
+        let configuration = try await configuration(
+            environment,
+            database: database,
+            meters: [(meter, keyBytes, "north")]
+        )
         let logger = Logger(label: "alarm-cut-test")
         let key = try #require(AES128Key(bytes: keyBytes))
         let topic = TopicScheme(prefix: configuration.mqtt.topicPrefix).uplinkTopic(.native, address: String(meter))
-
-        let writer = TelemetryStore(conninfo: configuration.postgres.conninfo, logger: logger)
-        try await writer.connect()
-        _ = try await writer.migrate()
-        _ = try await MeterStore(writer.database).registerMeters([
-            MeterRegistration(
-                protocol: .native,
-                address: String(meter),
-                district: "north",
-                isRural: false,
-                aesKey: keyBytes
-            )
-        ])
-        await writer.close()
 
         // The backlog, in the spool before the gateway starts (as after a restart): readings 1…70 of one meter with
         // methane alarms at counters 10, 12 and 55, batches of at most 25 frames: 1…25, 26…50, 51…70, each in one
         // transaction (every alarm has an earlier frame of its meter in its batch).
         let alarms: Set<UInt32> = [10, 12, 55]
         let now = UInt32(Date().timeIntervalSince1970)
-        let register = NativeFrame.Register(raw: 12_345_678, exponent: -3, digits: 5)
         do {
             let spool = try FrameSpool(directory: configuration.spool.directory)
             for counter in UInt32(1)...70 {
-                let body: NativeFrame.Body =
-                    alarms.contains(counter)
-                    ? .alarm(
-                        NativeFrame.Alarm(
-                            code: 0x0001,
-                            isRaised: true,
-                            valve: .closed,
-                            register: register,
-                            flowMillilitresPerHour: 0,
-                            detail: Int32(counter)
-                        )
-                    )
-                    : .reading(
-                        NativeFrame.Reading(
-                            register: NativeFrame.Register(raw: UInt64(counter) * 1000, exponent: -3, digits: 5),
-                            flowMillilitresPerHour: nil,
-                            valve: .open,
-                            batteryMillivolts: nil,
-                            temperatureCentiCelsius: nil,
-                            signalDBm: nil,
-                            status: []
-                        )
-                    )
-                let frame = NativeFrame(
-                    meterID: meter,
-                    frameCounter: counter,
+                let bytes = try Self.nativeFrame(
+                    meter: meter,
+                    counter: counter,
+                    alarm: alarms.contains(counter),
                     meterTime: now - 100 + counter,
                     flags: [],
-                    body: body
+                    key: key
                 )
-                let bytes = try NativeEncoder.encode(frame, key: key)
                 Array(topic.utf8).withUnsafeBytes { topicBytes in
                     bytes.withUnsafeBytes { payload in
                         spool.writer.stage(topic: topicBytes, payload: payload, receivedAt: .now)
@@ -151,87 +180,33 @@ struct AlarmBatchCutIntegrationTests {
         let environment = try IntegrationEnvironment()
         let database = try environment.makeDatabase(prefix: "alarmfirst")
         defer { environment.dropDatabase(database) }
-        let folder = try environment.makeFolder()
-        let configPath = try environment.writeConfiguration(in: folder, database: database, clientID: "gw-alarmfirst")
-        var configuration = try GatewayConfiguration.load(
-            tomlText: try String(contentsOfFile: configPath, encoding: .utf8),
-            environment: [:]
-        )
-        configuration.pipeline.maxBatchFrames = 25
-        let logger = Logger(label: "alarm-first-test")
         let (meterA, meterB, meterC): (UInt64, UInt64, UInt64) = (710_000_011, 710_000_012, 710_000_013)
+        let keyBytesA: [UInt8] = Array(0x30...0x3F)
+        let keyBytesC: [UInt8] = Array(0x40...0x4F)
+        let configuration = try await configuration(
+            environment,
+            database: database,
+            meters: [(meterA, keyBytesA, "north"), (meterB, keyBytes, "north"), (meterC, keyBytesC, "south")]
+        )
+        let logger = Logger(label: "alarm-first-test")
         let keys = [
-            meterA: try #require(AES128Key(bytes: Array(0x30...0x3F))),
+            meterA: try #require(AES128Key(bytes: keyBytesA)),
             meterB: try #require(AES128Key(bytes: keyBytes)),
-            meterC: try #require(AES128Key(bytes: Array(0x40...0x4F))),
+            meterC: try #require(AES128Key(bytes: keyBytesC)),
         ]
         let topics = TopicScheme(prefix: configuration.mqtt.topicPrefix)
 
-        let writer = TelemetryStore(conninfo: configuration.postgres.conninfo, logger: logger)
-        try await writer.connect()
-        _ = try await writer.migrate()
-        _ = try await MeterStore(writer.database).registerMeters([
-            MeterRegistration(
-                protocol: .native,
-                address: String(meterA),
-                district: "north",
-                isRural: false,
-                aesKey: Array(0x30...0x3F)
-            ),
-            MeterRegistration(
-                protocol: .native,
-                address: String(meterB),
-                district: "north",
-                isRural: false,
-                aesKey: keyBytes
-            ),
-            MeterRegistration(
-                protocol: .native,
-                address: String(meterC),
-                district: "south",
-                isRural: false,
-                aesKey: Array(0x40...0x4F)
-            ),
-        ])
-        await writer.close()
-
         let now = UInt32(Date().timeIntervalSince1970)
         func frame(_ meter: UInt64, _ counter: UInt32, alarm: Bool) throws -> (topic: String, bytes: [UInt8]) {
-            let register = NativeFrame.Register(raw: UInt64(counter) * 1000, exponent: -3, digits: 5)
-            let body: NativeFrame.Body =
-                alarm
-                ? .alarm(
-                    NativeFrame.Alarm(
-                        code: 0x0001,
-                        isRaised: true,
-                        valve: .closed,
-                        register: register,
-                        flowMillilitresPerHour: 0,
-                        detail: Int32(counter)
-                    )
-                )
-                : .reading(
-                    NativeFrame.Reading(
-                        register: register,
-                        flowMillilitresPerHour: nil,
-                        valve: .open,
-                        batteryMillivolts: nil,
-                        temperatureCentiCelsius: nil,
-                        signalDBm: nil,
-                        status: []
-                    )
-                )
-            let native = NativeFrame(
-                meterID: meter,
-                frameCounter: counter,
+            let bytes = try Self.nativeFrame(
+                meter: meter,
+                counter: counter,
+                alarm: alarm,
                 meterTime: now - 200 + counter,
                 flags: .ackRequested,
-                body: body
+                key: try #require(keys[meter])
             )
-            return (
-                topics.uplinkTopic(.native, address: String(meter)),
-                try NativeEncoder.encode(native, key: try #require(keys[meter]))
-            )
+            return (topics.uplinkTopic(.native, address: String(meter)), bytes)
         }
         var spooled: [(topic: String, bytes: [UInt8])] = []
         for counter in UInt32(1)...9 { spooled.append(try frame(meterA, counter, alarm: false)) }
