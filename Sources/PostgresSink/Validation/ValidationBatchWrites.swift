@@ -6,7 +6,7 @@ import GatewayDomain
 /// Thread rules: a value used inside one transaction on the database's thread.
 struct ValidationBatchWrites {
     /// Changed reading verdicts, as the columns of ``ValidationBatchSQL/recordVerdicts``.
-    private var readings = TextArrayColumns(count: 6)
+    private var readings = TextArrayColumns(count: 7)
     /// Changed days, as the columns of ``ValidationBatchSQL/upsertDays``.
     private var days = TextArrayColumns(count: 16)
     /// Days to publish, in order, as the columns of ``ValidationBatchSQL/publishDays``.
@@ -16,10 +16,21 @@ struct ValidationBatchWrites {
     var alarms: [AlarmRecord] = []
 
     /// Queues a reading whose stored verdict changed.
-    mutating func addVerdict(_ channel: ChannelKey, read: IndexRead, quality: ReadQuality, reasons: [String]) {
+    /// - Parameters:
+    ///   - was: The verdict stored before (nil: never validated): only a reading whose stored verdict was not
+    ///     plainly valid can have a `reading_verdicts` row to remove.
+    mutating func addVerdict(
+        _ channel: ChannelKey,
+        read: IndexRead,
+        quality: ReadQuality,
+        reasons: [String],
+        was: (quality: ReadQuality?, reasons: [String]?)
+    ) {
+        let mayHaveRow = was.quality != nil && (was.quality != .valid || was.reasons != [])
         readings.append([
             String(channel.meter), String(channel.basis), String(read.readAt.microsecondsSinceEpoch),
             String(read.kind.rawValue), quality.postgresText, reasons.joined(separator: ","),
+            mayHaveRow ? "t" : "f",
         ])
     }
 

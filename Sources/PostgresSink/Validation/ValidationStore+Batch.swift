@@ -136,7 +136,13 @@ struct ValidationBatch {
                 let names = verdict.reasons.names
                 let was = window[index]
                 guard was.quality != verdict.quality || was.reasons != names else { continue }
-                writes.addVerdict(key, read: reads[index], quality: verdict.quality, reasons: names)
+                writes.addVerdict(
+                    key,
+                    read: reads[index],
+                    quality: verdict.quality,
+                    reasons: names,
+                    was: (was.quality, was.reasons)
+                )
             }
             summary.readsValidated += output.verdicts.count
             writes.addDays(output.days, channel: key, stored: input.existingDays[key, default: [:]], settings: settings)

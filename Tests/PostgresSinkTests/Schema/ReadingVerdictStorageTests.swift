@@ -127,6 +127,55 @@ struct ReadingVerdictStorageTests {
         #expect((1..<10).contains(notPlainlyValid))
     }
 
+    /// A reading whose verdict row said "valid, but" loses that row when a later validation finds it plainly valid;
+    /// readings that never had a row are not touched (the verdict store probes only where a row can exist).
+    @Test func revalidationRemovesAVerdictRowOnceTheReadingIsPlainlyValid() async throws {
+        let database = try TestDatabase.create()
+        defer { database.drop() }
+        let stores = TestStores(conninfo: database.conninfo)
+        _ = try await stores.telemetry.migrate()
+        // No Qmax yet: every reading is valid with the reason no_flow_limits, i.e. has a verdict row.
+        _ = try await stores.meters.importMeters([MeterProfile(protocol: .native, address: "8")], columns: [])
+        let meter = try #require(Int64(try database.scalar("SELECT id FROM meters") ?? ""))
+        let t0 = Timestamp(secondsSinceEpoch: 1_772_323_200)
+        var batch = SinkBatch()
+        batch.readings = (0..<24).map { hour in
+            var reading = makeReading(
+                meter: meter,
+                at: t0.adding(seconds: Int64(hour) * 3600),
+                volume: Int64(hour) * 10_000
+            )
+            reading.flowMillilitresPerHour = 100_000
+            return reading
+        }
+        _ = try await stores.telemetry.write(batch)
+        func validateQueued() async throws -> Int {
+            var changed = 0
+            for dirty in try await stores.validation.dirtyMeters(limit: 10) {
+                changed += try await stores.validation.validate(
+                    dirty,
+                    settings: ValidationSettings(),
+                    now: t0.adding(seconds: 10 * 86_400)
+                ).readsChanged
+            }
+            return changed
+        }
+        #expect(try await validateQueued() == 24)
+        #expect(try database.count("reading_verdicts") == 24)
+        #expect(try database.count("readings_validated", where: "quality = 0 AND reasons = '{no_flow_limits}'") == 24)
+
+        // The meter gets its flow limits; revalidating it finds every reading plainly valid.
+        _ = try database.connect().execute(
+            "UPDATE meters SET qmin_ml_per_h = 40000, qmax_ml_per_h = 6000000 WHERE id = \(meter)"
+        )
+        _ = try database.connect().execute(
+            "INSERT INTO validation_queue (meter_id, dirty_from) VALUES (\(meter), timestamptz 'epoch')"
+        )
+        #expect(try await validateQueued() == 24)
+        #expect(try database.count("reading_verdicts") == 0)
+        #expect(try database.count("readings_validated", where: "quality = 0 AND reasons = '{}'") == 24)
+    }
+
     /// v20 returns every code v17's function returned and refuses the same inputs with the same SQLSTATEs.
     @Test func v20IntervalPointFlagsMatchV17() async throws {
         let database = try TestDatabase.create()

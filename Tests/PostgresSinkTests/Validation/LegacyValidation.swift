@@ -189,6 +189,8 @@ enum LegacyValidation {
                 parameters: [
                     times.map { _ in meter }.postgresText, times.map { _ in basis }.postgresText, times.postgresText,
                     kinds.postgresText, qualities.postgresText, "{" + reasons.joined(separator: ",") + "}",
+                    // Every reading may have a verdict row to remove: the per-meter path probes them all.
+                    times.map { _ in true }.postgresText,
                 ]
             ).count
         }
