@@ -579,7 +579,7 @@ final class IngestPipeline: Service {
         statistics.intervalsInserted.add(Int64(summary.intervalsInserted), ordering: .relaxed)
         statistics.alarmsInserted.add(Int64(summary.alarmsInserted), ordering: .relaxed)
         statistics.duplicates.add(
-            Int64(summary.readingsDuplicate + summary.intervalsDuplicate + summary.framesDuplicate),
+            Int64(summary.readingsDuplicate + summary.intervalsDuplicate),
             ordering: .relaxed
         )
         statistics.conflicts.add(Int64(summary.conflicts), ordering: .relaxed)

@@ -20,8 +20,6 @@ public struct CommitSummary: Sendable, Equatable {
     public var alarmsDuplicate = 0
     /// Uplink frames stored by this commit.
     public var framesInserted = 0
-    /// Uplink frames whose (meter, frame counter) was already stored.
-    public var framesDuplicate = 0
     /// Quarantine rows stored or counted as a repeat by this commit (replays of a committed batch count nothing).
     public var quarantined = 0
     /// Indices into the batch's ``GatewayCore/SinkBatch/gates`` of frames already stored (same identity, same
@@ -72,7 +70,6 @@ public struct CommitSummary: Sendable, Equatable {
         merged.alarmsInserted += other.alarmsInserted
         merged.alarmsDuplicate += other.alarmsDuplicate
         merged.framesInserted += other.framesInserted
-        merged.framesDuplicate += other.framesDuplicate
         merged.quarantined += other.quarantined
         merged.duplicateGates += other.duplicateGates
         merged.replayedGates += other.replayedGates

@@ -66,14 +66,6 @@ enum StageTables {
         ],
         directTarget: nil
     )
-    static let frames = Table(
-        name: "gw_stage_frames",
-        columns: [
-            ("meter_id", "bigint NOT NULL"), ("frame_counter", "bigint NOT NULL"), ("frame_type", "smallint NOT NULL"),
-            ("meter_time", "timestamptz NOT NULL"), ("received_at", "timestamptz NOT NULL"),
-        ],
-        directTarget: "uplink_frames"
-    )
     static let alarms = Table(
         name: "gw_stage_alarms",
         columns: [
@@ -141,7 +133,7 @@ enum StageTables {
         directTarget: nil
     )
 
-    static let all: [Table] = [readings, intervals, frames, alarms, quarantine, newAlarms, meters, gates, marks]
+    static let all: [Table] = [readings, intervals, alarms, quarantine, newAlarms, meters, gates, marks]
 
     /// Makes `tables` exist as session tables (`ON COMMIT DELETE ROWS`) from inside the caller's transaction, in
     /// one round trip, for stores that keep no per-connection state (``ValidationStore``).

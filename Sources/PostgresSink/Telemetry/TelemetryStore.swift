@@ -207,6 +207,13 @@ public actor TelemetryStore {
     ///   retry with the same batch; the writer reconnects by itself.
     public func write(_ batch: SinkBatch) throws -> CommitSummary {
         if batch.isEmpty { return CommitSummary() }
+        // The frame log has no key of its own (v27): its rows are written once because their gates are.
+        guard batch.frames.isEmpty || batch.gates.first?.firstFrame == 0 else {
+            throw PostgresError(
+                code: .invalidArgument,
+                message: "uplink frames need their frame gates (FrameGate before each frame's rows)"
+            )
+        }
         try withConnection { connection in try prepareSessionStageTables(on: connection) }
         let summary = try withTransaction { connection in
             var summary = CommitSummary()
@@ -384,7 +391,6 @@ public actor TelemetryStore {
         var needed: [StageTables.Table] = []
         if !batch.readings.isEmpty { needed.append(StageTables.readings) }
         if !batch.intervals.isEmpty { needed.append(StageTables.intervals) }
-        if !batch.frames.isEmpty { needed.append(StageTables.frames) }
         if !batch.quarantine.isEmpty { needed.append(StageTables.quarantine) }
         if !batch.alarms.isEmpty { needed.append(contentsOf: [StageTables.alarms, StageTables.newAlarms]) }
         try prepareTransactionStageTables(needed, on: connection)
@@ -429,14 +435,9 @@ public actor TelemetryStore {
             }
         }
         if !batch.frames.isEmpty {
+            // Straight into the log: it has no key (v27), and a frame's row is here only if its identity was new.
             encode(batch.frames) { $0.append($1) }
-            let (inserted, sent) = try insertEncoded(
-                StageTables.frames,
-                insertSQL: WriterSQL.insertFrames,
-                on: connection
-            )
-            summary.framesInserted = inserted
-            summary.framesDuplicate = sent - inserted
+            summary.framesInserted = try connection.copyIn(sql: WriterSQL.copyFrames, data: encoder.bytes)
         }
         if !batch.quarantine.isEmpty {
             encode(batch.quarantine) { $0.append($1) }

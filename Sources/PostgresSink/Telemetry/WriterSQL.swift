@@ -84,12 +84,10 @@ enum WriterSQL {
 
     // MARK: Frames and quarantine
 
-    static let insertFrames = """
-        INSERT INTO uplink_frames (meter_id, frame_counter, frame_type, meter_time, received_at)
-        SELECT meter_id, frame_counter, frame_type, meter_time, received_at
-        FROM gw_stage_frames
-        ORDER BY meter_id, frame_counter, seq
-        ON CONFLICT DO NOTHING
+    /// The batch's uplink frames, binary, straight into the log (no key since v27: the frames' gates keep each
+    /// frame's row single).
+    static let copyFrames = """
+        COPY uplink_frames (meter_id, frame_counter, frame_type, meter_time, received_at) FROM STDIN (FORMAT binary)
         """
 
     /// One row per reason and `payload_hash` (topic + bytes): a repeat adds to `repeat_count` (repeats inside the batch are folded

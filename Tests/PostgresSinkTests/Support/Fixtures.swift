@@ -1,9 +1,9 @@
-// The server fixtures (TestServer, TestDatabase, testLogger) live in GatewayTestSupport, shared with the other
-// suites; exported here so every file of this target sees them.
-@_exported import GatewayTestSupport
 import Foundation
 import GatewayCore
 import GatewayDomain
+// The server fixtures (TestServer, TestDatabase, testLogger) live in GatewayTestSupport, shared with the other
+// suites; exported here so every file of this target sees them.
+@_exported import GatewayTestSupport
 import Logging
 import Synchronization
 
@@ -137,8 +137,22 @@ func batch(
     batch.readings = readings
     batch.intervals = intervals
     batch.alarms = alarms
-    batch.frames = frames
     batch.quarantine = quarantine
+    // Each uplink frame with its gate, as the admission ladder makes them (the writer refuses ungated frames): its
+    // identity is its meter's frame counter.
+    for frame in frames {
+        batch.gates.append(
+            FrameGate(
+                meterID: frame.meterID,
+                identity: .counter(UInt32(truncatingIfNeeded: frame.frameCounter)),
+                fingerprint: frame.frameCounter &* 0x9E37_79B9 &+ Int64(frame.frameType),
+                source: .native,
+                receivedAt: frame.receivedAt,
+                rowsStartingAt: batch
+            )
+        )
+        batch.frames.append(frame)
+    }
     return batch
 }
 

@@ -174,6 +174,20 @@ struct ReplayProtectionTests {
             let accepted = try await restarted.write(restart)
             #expect(accepted.replayedGates.isEmpty && accepted.readingsInserted == 1)
             #expect(try Self.highWater(database) == "0")
+            // The new counter reaches 10 again: stored, and logged beside the frame 10 of before the reset (the
+            // frame log's old key dropped that row).
+            var afterReset = try await restarted.write(
+                Self.batch([Self.nativeReading(counter: 10, volume: 7_000_000)], registry: registry)
+            )
+            #expect(afterReset.replayedGates.isEmpty && afterReset.duplicateGates.isEmpty)
+            #expect(afterReset.framesInserted == 1)
+            #expect(try database.count("uplink_frames", where: "frame_counter = 10") == 2)
+            // Delivered again, it is a duplicate: still two rows.
+            afterReset = try await restarted.write(
+                Self.batch([Self.nativeReading(counter: 10, volume: 7_000_000)], registry: registry)
+            )
+            #expect(afterReset.duplicateGates == [0] && afterReset.framesInserted == 0)
+            #expect(try database.count("uplink_frames", where: "frame_counter = 10") == 2)
             await restarted.close()
         }
     }

@@ -136,7 +136,7 @@ struct TelemetryStoreTests {
             let replay = try await writer.write(input)
             #expect(replay.readingsInserted == 0 && replay.readingsDuplicate == 2)
             #expect(replay.intervalsInserted == 0 && replay.intervalsDuplicate == 3)
-            #expect(replay.framesInserted == 0 && replay.framesDuplicate == 2)
+            #expect(replay.framesInserted == 0 && replay.duplicateGates == [0, 1])
             #expect(replay.alarmsInserted == 0 && replay.alarmsDuplicate == 1)
             #expect(replay.quarantined == 0)
             #expect(replay.conflicts == 0)
