@@ -93,6 +93,10 @@ final class GatewayMetrics: Sendable {
             "alarm_first_commits",
             "Batches cut at an alarm whose alarm frame was committed in a transaction of its own before the rest."
         ) { s.alarmFirstCommits.load(ordering: .relaxed) }
+        counter(
+            "alarm_ahead_commits",
+            "Commits of alarm frames on the alarm connection while the batch before them was committing."
+        ) { s.alarmAheadCommits.load(ordering: .relaxed) }
         counter("commit_failures", "Batch commits that failed (held and retried, or isolated).") {
             s.commitFailures.load(ordering: .relaxed)
         }

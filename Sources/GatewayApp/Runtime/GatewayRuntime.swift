@@ -97,6 +97,12 @@ struct GatewayRuntime {
         let pipeline = IngestPipeline(
             spool: spool,
             writer: writer,
+            // Alarm frames read while a batch commits commit at once on a connection of their own.
+            alarmWriter: TelemetryStore(
+                conninfo: configuration.postgres.ingest,
+                logger: logger,
+                rules: configuration.ticketRules
+            ),
             downlink: configuration.pipeline.ackNative ? MQTTDownlink(client: mqtt) : nil,
             decodedRepublish: configuration.mqtt.publishesDecoded
                 ? (MQTTDownlink(client: mqtt), configuration.mqtt.topicPrefix) : nil,

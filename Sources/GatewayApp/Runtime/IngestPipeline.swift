@@ -36,6 +36,8 @@ final class PipelineStatistics: Sendable {
     let oversizedFrames = Atomic<Int64>(0)
     /// Batches cut at an alarm whose alarm frame was committed ahead of the frames read before it.
     let alarmFirstCommits = Atomic<Int64>(0)
+    /// Alarm frames' commits on the alarm connection while the batch before theirs was committing.
+    let alarmAheadCommits = Atomic<Int64>(0)
     /// Spool checkpoints that could not be written after a commit (the frames are replayed, as duplicates, after a
     /// restart).
     let checkpointFailures = Atomic<Int64>(0)
@@ -153,11 +155,14 @@ struct DatabaseRejection {
 final class IngestPipeline: Service {
     let spool: FrameSpool
     private let writer: TelemetryStore
+    /// A second connection on which a read-ahead batch's alarm frames commit while the batch before them commits on
+    /// ``writer`` (``commitReadingAhead(_:inFlight:reader:registry:into:)``); nil: no reading ahead.
+    let alarmWriter: TelemetryStore?
     private let downlink: (any DownlinkPublisher)?
     /// Where stored frames are republished as JSON (`mqtt.publish_decoded`), with the topic prefix; nil when off.
     private let decodedRepublish: (publisher: any DownlinkPublisher, topicPrefix: String)?
     let ladder: AdmissionLadder
-    private let maxBatchFrames: Int
+    let maxBatchFrames: Int
     /// How long a batch that is not full waits for more frames before it is committed (0: never waits).
     let gatherMilliseconds: Int
     private let retryMinMilliseconds: Int
@@ -167,12 +172,13 @@ final class IngestPipeline: Service {
     private let checkpointIntervalMilliseconds: Int64
     private let keySealer: MeterKeySealer?
     private let keyTable: MeterKeyTable?
-    private let logger: Logger
+    let logger: Logger
     let statistics: PipelineStatistics
 
     init(
         spool: FrameSpool,
         writer: TelemetryStore,
+        alarmWriter: TelemetryStore? = nil,
         downlink: (any DownlinkPublisher)?,
         decodedRepublish: (publisher: any DownlinkPublisher, topicPrefix: String)? = nil,
         ladder: AdmissionLadder,
@@ -189,6 +195,7 @@ final class IngestPipeline: Service {
     ) {
         self.spool = spool
         self.writer = writer
+        self.alarmWriter = alarmWriter
         self.downlink = downlink
         self.decodedRepublish = decodedRepublish
         self.ladder = ladder
@@ -240,6 +247,10 @@ final class IngestPipeline: Service {
         var rejected: DatabaseRejection?
         // A batch re-admitted after a registry miss lookup is not looked up again.
         var lookedUp = false
+        // The next batch, read while this one commits (only with an alarm writer).
+        var ahead = ReadAhead()
+        ahead.batch.reserveCapacity(frames: maxBatchFrames)
+        ahead.admissions.reserveCapacity(maxBatchFrames)
 
         while true {
             if ContinuousClock.now - lastRefresh > .seconds(5) {
@@ -258,43 +269,30 @@ final class IngestPipeline: Service {
                 await pruneIdentities()
                 await pruneTombstones(refresher)
             }
-            batch.removeAll()
-            admissions.removeAll(keepingCapacity: true)
             let limit = isolating > 0 ? 1 : maxBatchFrames
             // A batch that holds an alarm gathers no more (its alarm frames are committed first, see
             // `commitAlarmFirst`), so an alarm's ticket waits neither for the gather window nor for the batch.
             var holdsAlarm = false
-            func take(_ record: SpoolRecord) {
-                let alarmsBefore = batch.alarms.count
-                if record.isCorrupt {
-                    admissions.append(
-                        ladder.quarantineCorruptSpoolRecord(record.payload, foundAt: record.receivedAt, into: &batch)
-                    )
-                } else if let rejection = rejected {
-                    admissions.append(
-                        ladder.quarantine(
-                            .databaseRejected,
-                            detail: rejection.detail,
-                            topic: record.topic,
-                            payload: record.payload,
-                            receivedAt: record.receivedAt,
-                            into: &batch
-                        )
-                    )
-                } else {
-                    admissions.append(
-                        ladder.admit(
-                            topic: record.topic,
-                            payload: record.payload,
-                            receivedAt: record.receivedAt,
-                            registry: registry,
-                            into: &batch
-                        )
-                    )
-                }
-                if batch.alarms.count > alarmsBefore { holdsAlarm = true }
+            var count = 0
+            // Alarm frames of this batch that committed while the batch before it did.
+            var alarmsAhead: AheadAlarmCommit?
+            if ahead.count > 0 {
+                swap(&batch, &ahead.batch)
+                swap(&admissions, &ahead.admissions)
+                count = ahead.count
+                holdsAlarm = ahead.holdsAlarm
+                alarmsAhead = await ahead.alarms?.value
+                ahead.reset()
+            } else {
+                batch.removeAll()
+                admissions.removeAll(keepingCapacity: true)
             }
-            var count = try reader.read(maxRecords: limit, take)
+            func take(_ record: SpoolRecord) {
+                if admit(record, registry: registry, rejection: rejected, into: &batch, &admissions) {
+                    holdsAlarm = true
+                }
+            }
+            if !holdsAlarm, count < limit { count += try reader.read(maxRecords: limit - count, take) }
             if count > 0, count < limit, !holdsAlarm, gatherMilliseconds > 0 {
                 count += try await gatherMore(from: reader, have: count, limit: limit) { record in
                     take(record)
@@ -321,9 +319,34 @@ final class IngestPipeline: Service {
             }
             lookedUp = false
             var summary: CommitSummary
+            // Where this batch ends in the spool: the checkpoint moves there, not past records read ahead.
+            let end = reader.mark
             do {
-                summary = try await commitAlarmFirst(batch, holdsAlarm: holdsAlarm && count > 1, admissions: admissions)
+                let (committing, answering, alarmFirst, early) = (batch, admissions, holdsAlarm && count > 1, alarmsAhead)
+                let commit: @Sendable () async throws -> CommitSummary = {
+                    try await self.commitAlarmFirst(
+                        committing,
+                        holdsAlarm: alarmFirst,
+                        admissions: answering,
+                        committedAhead: early
+                    )
+                }
+                // Reading ahead admits the next frames against the registry as it is now: not when this batch
+                // carries format layouts that the next compact frames may need, nor while isolating a refused batch.
+                if alarmWriter != nil, isolating == 0, rejected == nil, batch.formatLayouts.isEmpty {
+                    summary = try await commitReadingAhead(
+                        commit,
+                        inFlight: Set(batch.gates.lazy.map(\.meterID)),
+                        reader: reader,
+                        registry: registry,
+                        into: &ahead
+                    )
+                } else {
+                    summary = try await commit()
+                }
                 if !summary.replayedGates.isEmpty {
+                    // Re-reading this batch's records from the spool ends what was read after them.
+                    await dropReadAhead(&ahead)
                     summary.quarantined += try await quarantineReplayed(
                         summary.replayedGates,
                         of: batch,
@@ -333,6 +356,7 @@ final class IngestPipeline: Service {
                     )
                 }
             } catch let error as PostgresError where error.isFrameDataError && rejected == nil {
+                await dropReadAhead(&ahead)
                 reader.rewind()
                 if count > 1 {
                     logger.error(
@@ -347,6 +371,7 @@ final class IngestPipeline: Service {
                 }
                 continue
             } catch let error as PostgresError where error.isFrameDataError {
+                await dropReadAhead(&ahead)
                 // Even the quarantine row was refused: hold everything rather than lose the frame.
                 logger.critical("database refuses a quarantine row; holding frames", metadata: ["error": "\(error)"])
                 statistics.hold.withLock {
@@ -358,7 +383,12 @@ final class IngestPipeline: Service {
             }
             // The checkpoint file follows at most every `checkpointIntervalMilliseconds`: its two disk syncs are not
             // paid between every two batches, i.e. not on every frame's (and alarm's) way to the database.
-            writeCheckpoint(reader, atMostEvery: checkpointIntervalMilliseconds)
+            writeCheckpoint(reader, through: end, atMostEvery: checkpointIntervalMilliseconds)
+            if ahead.isBroken {
+                // A spool read failed while reading ahead: read those records again, from here.
+                await dropReadAhead(&ahead)
+                reader.rewind()
+            }
             rejected = nil
             isolating = max(0, isolating - count)
             // The layouts the committed full frames carried serve this gateway's next compact frames at once.
@@ -386,16 +416,27 @@ final class IngestPipeline: Service {
     private func commitAlarmFirst(
         _ batch: SinkBatch,
         holdsAlarm: Bool,
-        admissions: [AdmissionLadder.Admission]
+        admissions: [AdmissionLadder.Admission],
+        committedAhead: AheadAlarmCommit? = nil
     ) async throws -> CommitSummary {
-        guard holdsAlarm, let split = batch.splittingOffAlarms(), !split.rest.isEmpty else {
-            return try await commitHolding(batch)
+        let split: SinkBatchSplit
+        var alarms: CommitSummary
+        if let committedAhead {
+            // Its alarm frames committed while the batch before it did (`commitReadingAhead`).
+            split = committedAhead.split
+            alarms = committedAhead.summary
+            guard !split.rest.isEmpty else { return alarms }
+        } else {
+            guard holdsAlarm, let first = batch.splittingOffAlarms(), !first.rest.isEmpty else {
+                return try await commitHolding(batch)
+            }
+            split = first
+            alarms = try await commitHolding(split.first).mappingGates(split.firstGates)
+            statistics.alarmFirstCommits.add(1, ordering: .relaxed)
+            // The alarm-to-ticket latency ends at this commit, not the next.
+            recordOpened(alarms.openedTickets, committedAt: .now)
+            alarms.openedTickets = []
         }
-        var alarms = try await commitHolding(split.first).mappingGates(split.firstGates)
-        statistics.alarmFirstCommits.add(1, ordering: .relaxed)
-        // The alarm-to-ticket latency ends at this commit, not the next.
-        recordOpened(alarms.openedTickets, committedAt: .now)
-        alarms.openedTickets = []
         do {
             return try await commitHolding(split.rest).mappingGates(split.restGates).merging(alarms)
         } catch {
@@ -416,11 +457,15 @@ final class IngestPipeline: Service {
     /// after every batch.
     static let defaultCheckpointIntervalMilliseconds: Int64 = 1000
 
-    /// Tells the spool that everything read so far is committed and writes the checkpoint if `interval` passed
-    /// since the last one (`0`: now, if it lags).
-    private func writeCheckpoint(_ reader: SpoolReader, atMostEvery interval: Int64) {
+    /// Tells the spool that everything read so far (or up to `end`, when records after it were read ahead) is
+    /// committed and writes the checkpoint if `interval` passed since the last one (`0`: now, if it lags).
+    private func writeCheckpoint(_ reader: SpoolReader, through end: ReadMark? = nil, atMostEvery interval: Int64) {
         do {
-            try reader.commit(checkpointAtMostEvery: interval)
+            if let end {
+                try reader.commit(through: end, checkpointAtMostEvery: interval)
+            } else {
+                try reader.commit(checkpointAtMostEvery: interval)
+            }
         } catch {
             // The batch is committed; a checkpoint that did not move only means it is replayed (and counted as
             // duplicates) after a restart. The next commit writes a later checkpoint.
@@ -537,6 +582,46 @@ final class IngestPipeline: Service {
         }
     }
 
+    /// Runs one spool record up the ladder into `batch`: a damaged range is quarantined as such, and while the database
+    /// refuses a frame being re-processed alone (`rejection`) that frame is quarantined with its refusal.
+    /// - Returns: Whether the record added an alarm to the batch.
+    func admit(
+        _ record: SpoolRecord,
+        registry: MeterRegistry,
+        rejection: DatabaseRejection?,
+        into batch: inout SinkBatch,
+        _ admissions: inout [AdmissionLadder.Admission]
+    ) -> Bool {
+        let alarmsBefore = batch.alarms.count
+        if record.isCorrupt {
+            admissions.append(
+                ladder.quarantineCorruptSpoolRecord(record.payload, foundAt: record.receivedAt, into: &batch)
+            )
+        } else if let rejection {
+            admissions.append(
+                ladder.quarantine(
+                    .databaseRejected,
+                    detail: rejection.detail,
+                    topic: record.topic,
+                    payload: record.payload,
+                    receivedAt: record.receivedAt,
+                    into: &batch
+                )
+            )
+        } else {
+            admissions.append(
+                ladder.admit(
+                    topic: record.topic,
+                    payload: record.payload,
+                    receivedAt: record.receivedAt,
+                    registry: registry,
+                    into: &batch
+                )
+            )
+        }
+        return batch.alarms.count > alarmsBefore
+    }
+
     /// A short, safe description of why commits fail (never the conninfo or row values).
     static func holdReason(_ error: any Error) -> String {
         guard let error = error as? PostgresError else { return "\(type(of: error))" }
@@ -592,7 +677,7 @@ final class IngestPipeline: Service {
     }
 
     /// Records the latency of tickets a commit opened and logs each.
-    private func recordOpened(_ tickets: [TicketSummary], committedAt: Timestamp) {
+    func recordOpened(_ tickets: [TicketSummary], committedAt: Timestamp) {
         for ticket in tickets {
             statistics.recordTicketOpened(ticket, committedAt: committedAt)
             logger.notice(

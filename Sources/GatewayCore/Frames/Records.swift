@@ -351,10 +351,12 @@ public struct SinkBatch: Sendable {
     /// an alarm row moves ahead only if no frame of its meter stays behind before it, so each meter's frames keep
     /// their order (``ReplayRule``'s high-water mark needs them in order); several alarm frames of one meter move
     /// together, in order. Quarantine rows, format layouts and rows before the first gate stay in the rest.
+    /// - Parameter behind: Meters with frames before this batch that are not stored yet (a batch being committed):
+    ///   their frames do not move.
     /// - Returns: `nil` if no frame moves; else both batches with, for each of their gates, its index in this batch.
-    public func splittingOffAlarms() -> SinkBatchSplit? {
+    public func splittingOffAlarms(behind: Set<Int64> = []) -> SinkBatchSplit? {
         var ahead: [Int] = []
-        var metersBehind = Set<Int64>()
+        var metersBehind = behind
         for (index, gate) in gates.enumerated() {
             let alarmsEnd = index + 1 < gates.count ? gates[index + 1].firstAlarm : alarms.count
             if alarmsEnd > gate.firstAlarm, !metersBehind.contains(gate.meterID) {

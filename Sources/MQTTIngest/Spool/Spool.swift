@@ -207,6 +207,12 @@ public final class FrameSpool: Sendable {
         await shared.doorbell.wait(timeout: timeout)
     }
 
+    /// Ends the reader's current ``waitForAppend(timeout:)`` now (or its next one, if it is not waiting): for a
+    /// reader that waits for records and for something else at once, such as a commit in progress.
+    public func wakeReader() {
+        shared.doorbell.ring()
+    }
+
     /// Bytes appended but not yet committed.
     public var backlogBytes: Int64 { shared.pendingBytes.load(ordering: .relaxed) }
 }

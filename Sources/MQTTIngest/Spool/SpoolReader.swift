@@ -29,6 +29,14 @@ public struct SpoolRecord {
     public var topicString: String { String(decoding: topic, as: UTF8.self) }
 }
 
+/// Where the records a ``SpoolReader`` handed out end (``SpoolReader/mark``).
+public struct ReadMark: Sendable, Equatable {
+    /// The position after the last record handed out.
+    public var position: SpoolPosition
+    /// Bytes handed out since the reader opened, up to `position`.
+    var handedOutBytes: Int64
+}
+
 /// Reads spooled frames in order and moves the checkpoint after they are committed. Owned by one task.
 ///
 /// Reads never go past the end of the last complete record the writer reported (nor past the end at which the
@@ -63,6 +71,8 @@ public final class SpoolReader {
     private var consumed: SpoolPosition
     /// The part of `uncommittedBytes` before `consumed`.
     private var consumedBytes: Int64 = 0
+    /// Bytes the checkpoint file has covered since this reader opened (what ``ReadMark`` counts from).
+    private var checkpointedBytes: Int64 = 0
     /// When the checkpoint file was last written (monotonic milliseconds; nil: not yet by this reader).
     private var lastCheckpointMilliseconds: Int64?
     private var buffer: [UInt8]
@@ -239,6 +249,31 @@ public final class SpoolReader {
         try checkpointCommitted()
     }
 
+    /// Where the records handed out so far end. A consumer that reads the next records before the ones handed out
+    /// are committed (reading ahead) passes it to ``commit(through:checkpointAtMostEvery:)`` once they are.
+    public var mark: ReadMark {
+        ReadMark(position: readPosition, handedOutBytes: checkpointedBytes + uncommittedBytes)
+    }
+
+    /// Records that the records handed out up to `mark` are committed (the ones read after it are not), and writes
+    /// the checkpoint as ``commit(checkpointAtMostEvery:)`` does. A rewind returns to `mark`.
+    /// - Parameters:
+    ///   - mark: A ``mark`` taken since the last rewind, at or after the last records reported committed.
+    ///   - intervalMilliseconds: The least time between two checkpoint writes (`0`: write now).
+    /// - Throws: ``SpoolError`` when a due checkpoint cannot be written; the previous one stays in force.
+    public func commit(through mark: ReadMark, checkpointAtMostEvery intervalMilliseconds: Int64) throws(SpoolError) {
+        guard mark.position >= consumed, mark.position <= readPosition else { return }
+        consumed = mark.position
+        consumedBytes = mark.handedOutBytes - checkpointedBytes
+        guard consumed != committed else { return }
+        if intervalMilliseconds > 0, let last = lastCheckpointMilliseconds,
+            clock.monotonicMilliseconds() - last < intervalMilliseconds
+        {
+            return
+        }
+        try checkpointCommitted()
+    }
+
     /// Whether records reported committed are not yet covered by the checkpoint file.
     public var hasUncheckpointedCommits: Bool { consumed != committed }
 
@@ -250,6 +285,7 @@ public final class SpoolReader {
         try SpoolFiles.writeCheckpoint(consumed, directory: directory, operations: operations)
         lastCheckpointMilliseconds = clock.monotonicMilliseconds()
         shared.pendingBytes.subtract(consumedBytes, ordering: .relaxed)
+        checkpointedBytes += consumedBytes
         uncommittedBytes -= consumedBytes
         consumedBytes = 0
         committed = consumed

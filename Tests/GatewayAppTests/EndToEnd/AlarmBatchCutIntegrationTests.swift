@@ -309,4 +309,130 @@ struct AlarmBatchCutIntegrationTests {
             await group.triggerGracefulShutdown()
         }
     }
+
+    /// An alarm read while the batch before it commits commits at once, on the alarm connection, without waiting for
+    /// that batch: meter A's batch is held on a row lock of A's counter mark (as a slow commit would be), B's alarm
+    /// read meanwhile opens its ticket, A's own alarm read with it waits behind A's frames. Once the lock goes,
+    /// everything is stored once and answered `stored` once.
+    @Test func anAlarmReadWhileABatchCommitsDoesNotWaitForIt() async throws {
+        let environment = try IntegrationEnvironment()
+        let database = try environment.makeDatabase(prefix: "alarmahead")
+        defer { environment.dropDatabase(database) }
+        let (meterA, meterB): (UInt64, UInt64) = (710_000_021, 710_000_022)
+        let keyBytesA: [UInt8] = Array(0x50...0x5F)
+        let configuration = try await configuration(
+            environment,
+            database: database,
+            meters: [(meterA, keyBytesA, "north"), (meterB, keyBytes, "north")]
+        )
+        let logger = Logger(label: "alarm-ahead-test")
+        let keys = [
+            meterA: try #require(AES128Key(bytes: keyBytesA)), meterB: try #require(AES128Key(bytes: keyBytes)),
+        ]
+        let topics = TopicScheme(prefix: configuration.mqtt.topicPrefix)
+        let now = UInt32(Date().timeIntervalSince1970)
+        let runtime = try GatewayRuntime(configuration: configuration, logger: logger)
+        func spool(_ meter: UInt64, _ counters: ClosedRange<UInt32>, alarm: Bool) throws {
+            for counter in counters {
+                let bytes = try Self.nativeFrame(
+                    meter: meter,
+                    counter: counter,
+                    alarm: alarm,
+                    meterTime: now - 200 + counter,
+                    flags: .ackRequested,
+                    key: try #require(keys[meter])
+                )
+                Array(topics.uplinkTopic(.native, address: String(meter)).utf8).withUnsafeBytes { topic in
+                    bytes.withUnsafeBytes { payload in
+                        runtime.spool.writer.stage(topic: topic, payload: payload, receivedAt: .now)
+                    }
+                }
+            }
+            try runtime.spool.writer.commitStaged()
+        }
+        let group = runtime.serviceGroup(logger: logger)
+        let acks = Mutex<[String]>([])
+        let fleet = try MosquittoClient(
+            options: configuration.fleetMQTTOptions(clientID: "fleet-alarmahead-\(environment.runID)"),
+            subscriptions: [MQTTSubscription(filter: topics.downlinkFilter(.native), qos: .atLeastOnce)],
+            logger: logger,
+            onMessage: { message in
+                guard let frame = try? NativeDecoder.decode(message.payload, key: { keys[$0] }),
+                    case .ack(let ack) = frame.body
+                else { return }
+                acks.withLock { $0.append("\(frame.header.meterID)/\(ack.ackedFrameCounter)/\(ack.result.name)") }
+            }
+        )
+        fleet.start()
+        defer { fleet.stop() }
+        try await withThrowingTaskGroup(of: Void.self) { tasks in
+            tasks.addTask { try await group.run() }
+            defer { tasks.cancelAll() }
+            #expect(await runtime.mqtt.waitUntilConnected(timeout: .seconds(20)))
+            #expect(await fleet.waitUntilConnected(timeout: .seconds(20)))
+            let statistics = runtime.statistics
+            func waitFor(_ what: String, _ condition: () throws -> Bool) async throws {
+                let deadline = ContinuousClock.now + .seconds(20)
+                while try !condition() {
+                    try #require(ContinuousClock.now < deadline, "timed out waiting for \(what)")
+                    try await Task.sleep(for: .milliseconds(20))
+                }
+            }
+            let db = try PostgresConnection.connect(conninfo: configuration.postgres.conninfo)
+            defer { db.close() }
+            func scalar(_ sql: String) throws -> String { try db.query(sql).first?.first.flatMap { $0 } ?? "" }
+            func tickets(of meter: UInt64) throws -> String {
+                try scalar(
+                    "SELECT count(*) FROM repair_tickets t JOIN meters m ON m.id = t.meter_id WHERE m.address = '\(meter)'"
+                )
+            }
+            func frames(of meter: UInt64) throws -> String {
+                try scalar(
+                    "SELECT count(*) FROM uplink_frames f JOIN meters m ON m.id = f.meter_id WHERE m.address = '\(meter)'"
+                )
+            }
+
+            // A1 gives A its counter mark; then a session holds that mark's row, so A's next batch waits at commit.
+            try spool(meterA, 1...1, alarm: false)
+            try await waitFor("A1") { statistics.framesProcessed.load(ordering: .relaxed) == 1 }
+            let lock = try PostgresConnection.connect(conninfo: configuration.postgres.conninfo)
+            defer { lock.close() }
+            _ = try lock.execute("BEGIN")
+            _ = try lock.query(
+                "SELECT 1 FROM counter_marks WHERE meter_id = (SELECT id FROM meters WHERE address = '\(meterA)') FOR UPDATE"
+            )
+            try spool(meterA, 2...10, alarm: false)
+            try await waitFor("A's batch to wait for the lock") {
+                try scalar(
+                    """
+                    SELECT count(*) FROM pg_stat_activity
+                    WHERE datname = current_database() AND wait_event_type = 'Lock'
+                    """
+                ) != "0"
+            }
+
+            // B's alarm and A's alarm arrive while A's batch waits: B's commits at once, A's stays behind A's frames.
+            try spool(meterB, 100...100, alarm: true)
+            try spool(meterA, 11...11, alarm: true)
+            try await waitFor("B's ticket") { try tickets(of: meterB) == "1" }
+            #expect(statistics.alarmAheadCommits.load(ordering: .relaxed) == 1)
+            #expect(try frames(of: meterB) == "1")
+            #expect(try frames(of: meterA) == "1", "A's batch is still waiting")
+            #expect(try tickets(of: meterA) == "0", "A's alarm does not overtake A's readings")
+
+            _ = try lock.execute("ROLLBACK")
+            try await waitFor("every frame processed and answered") {
+                statistics.framesProcessed.load(ordering: .relaxed) == 12 && acks.withLock({ $0.count }) == 12
+            }
+            #expect(statistics.framesStored.load(ordering: .relaxed) == 12)
+            #expect(statistics.duplicates(of: .native) == 0)
+            let expected = (1...11).map { "\(meterA)/\($0)/stored" } + ["\(meterB)/100/stored"]
+            #expect(acks.withLock { $0 }.sorted() == expected.sorted())
+            #expect(try frames(of: meterA) == "11")
+            #expect(try frames(of: meterB) == "1")
+            #expect(try tickets(of: meterA) == "1")
+            #expect(try tickets(of: meterB) == "1")
+            await group.triggerGracefulShutdown()
+        }
+    }
 }

@@ -59,6 +59,61 @@ import Testing
         #expect(!reader.hasUncheckpointedCommits)
     }
 
+    /// A consumer that reads ahead commits only what its mark covers: the checkpoint, the backlog and a rewind stop
+    /// at the mark, and the records read after it are handed out again (also after a checkpoint written meanwhile).
+    @Test func aCommitThroughAMarkLeavesTheRecordsReadAfterItUncommitted() throws {
+        let directory = Support.makeDirectory()
+        defer { try? FileManager.default.removeItem(atPath: directory) }
+        let time = ManualSpoolClock()
+        do {
+            let spool = try FrameSpool(
+                directory: directory,
+                options: SpoolOptions(),
+                operations: PosixSpoolFileOperations(),
+                clock: time.clock
+            )
+            for index in 0..<8 { try Support.append(spool.writer, payload: [UInt8(index), 0, 0, 0]) }
+            let reader = spool.makeReader()
+            let total = spool.backlogBytes
+
+            #expect(try reader.read(maxRecords: 3) { _ in } == 3)
+            let first = reader.mark
+            #expect(try reader.read(maxRecords: 2) { _ in } == 2)
+            try reader.commit(through: first, checkpointAtMostEvery: 0)
+            #expect(try checkpointFile(directory) == text(first.position))
+            #expect(spool.backlogBytes == total * 5 / 8, "three of eight equal records freed")
+            reader.rewind()
+            #expect(try Support.drain(reader).map { $0.payload[0] } == [3, 4, 5, 6, 7])
+            reader.rewind()
+
+            // A second mark, committed after a deferred commit moved the committed position without a checkpoint.
+            #expect(try reader.read(maxRecords: 2) { _ in } == 2)
+            let second = reader.mark
+            #expect(try reader.read(maxRecords: 1) { _ in } == 1)
+            try reader.commit(through: second, checkpointAtMostEvery: 1000)
+            #expect(try checkpointFile(directory) == text(first.position), "within the interval: not yet written")
+            reader.rewind()
+            #expect(try Support.drain(reader).map { $0.payload[0] } == [5, 6, 7])
+            reader.rewind()
+            time.advance(milliseconds: 1000)
+            #expect(try reader.read(maxRecords: 1) { _ in } == 1)
+            let third = reader.mark
+            #expect(try reader.read(maxRecords: 2) { _ in } == 2)
+            try reader.commit(through: third, checkpointAtMostEvery: 1000)
+            #expect(try checkpointFile(directory) == text(third.position))
+            #expect(spool.backlogBytes == total * 2 / 8)
+        }
+
+        // A restart replays from the mark: the records read ahead were never committed.
+        let reopened = try FrameSpool(
+            directory: directory,
+            options: SpoolOptions(),
+            operations: PosixSpoolFileOperations(),
+            clock: time.clock
+        )
+        #expect(try Support.drain(reopened.makeReader()).map { $0.payload[0] } == [6, 7])
+    }
+
     @Test func checkpointCommittedWritesALaggingCheckpointAtOnce() throws {
         let directory = Support.makeDirectory()
         defer { try? FileManager.default.removeItem(atPath: directory) }
