@@ -143,8 +143,10 @@ struct DatabaseRejection {
 /// advances the checkpoint and acknowledges native meters. It is the only consumer of the spool.
 ///
 /// Ordering guarantees: frames are processed and committed in receive order — each meter's always; across meters
-/// an alarm frame may commit ahead of other meters' frames read before it (``commitAlarmFirst(_:holdsAlarm:admissions:)``);
-/// the checkpoint moves only after the transactions holding those frames committed; acks go out only after that. A crash anywhere replays from
+/// an alarm frame may commit ahead of other meters' frames read before it, in its own batch
+/// (``commitAlarmFirst(_:holdsAlarm:admissions:committedAhead:)``) or, read while the batch before it commits, on
+/// the alarm connection (``commitReadingAhead(_:inFlight:reader:registry:into:)``); the checkpoint moves only
+/// through batches whose transactions all committed; acks go out only after that. A crash anywhere replays from
 /// the checkpoint, and the writer's frame identities make the replay a set of counted duplicates.
 ///
 /// Faults hold, they do not quarantine: any database error that is not a data error of the batch's own rows
