@@ -119,6 +119,12 @@ struct SlimReadingsMigrationTests {
             try database.scalar("SELECT pg_column_size(r.*) FROM readings r WHERE kind = 0 AND meter_id = 1") == "112"
         )
 
+        // The view's decoding is inlined: the plan holds CASE expressions, no call per row.
+        let plan = try connection.query("EXPLAIN VERBOSE SELECT protection, key_source, source FROM readings_validated")
+            .compactMap { $0.first ?? nil }.joined(separator: "\n")
+        #expect(plan.contains("protection_flags") && plan.contains("CASE"))
+        #expect(!["reading_protection(", "reading_key_source(", "frame_source_name("].contains { plan.contains($0) })
+
         // The held-readings list decodes the codes back: the default key of meter 3, the plain CJ/T 188 reading.
         let session = PostgresSession(.gateway(conninfo: database.conninfo), logger: testLogger)
         let held = try await BillingStore(session).heldForReview(limit: 10)
