@@ -8,7 +8,9 @@
 --   * readings inserted unvalidated, then given their verdict by one UPDATE, as one validation pass does: in v16
 --     `quality` was in the predicate of readings_suspect_idx, so that update could never be HOT and each reading
 --     had two versions and two entries in every index until VACUUM (v19's reason); held_readings did not exist.
---     The verdicts come from the view readings_validated (v25 keeps them apart from the insert-only readings).
+--     The verdicts come from the view readings_validated (v25 keeps them apart from the insert-only readings),
+--     and so do the rows: the view presents source, protection and key_source as the words v16 stored (v28 stores
+--     codes), whichever layout this database has.
 -- Meters come along (foreign keys of uplink_frames and alarms); outage ids of alarms are dropped (no outages in
 -- the copy; a NULL costs nothing there).
 INSERT INTO v16.meters (id, protocol, address)
@@ -20,7 +22,7 @@ INSERT INTO v16.readings (meter_id, read_at, kind, received_at, volume_ml, regis
 SELECT meter_id, read_at, kind, received_at, volume_ml, register_modulus_ml, flow_ml_per_h, valve, battery_mv,
     temperature_centi_c, signal_dbm, status_bits, frame_counter, source, basis, storage, tariff,
     protection::text::v16.protection_level, key_source
-FROM public.readings ORDER BY received_at, meter_id, read_at;
+FROM public.readings_validated ORDER BY received_at, meter_id, read_at;
 UPDATE v16.readings v SET quality = r.quality, reasons = r.reasons, validated_at = r.validated_at
 FROM public.readings_validated r
 WHERE r.validated_at IS NOT NULL AND (v.meter_id, v.read_at, v.kind, v.basis, v.storage, v.tariff)

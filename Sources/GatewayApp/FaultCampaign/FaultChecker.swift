@@ -549,24 +549,26 @@ final class FaultChecker {
         let checks: [(String, String)] = [
             (
                 "native readings or alarms not authenticated",
-                "SELECT (SELECT count(*) FROM readings WHERE source = 'native' AND protection <> 'authenticated') "
+                "SELECT (SELECT count(*) FROM readings WHERE frame_source_name(source) = 'native' "
+                    + "AND reading_protection(protection_flags) <> 'authenticated') "
                     + "+ (SELECT count(*) FROM alarms WHERE source = 'native' AND protection <> 'authenticated')"
             ),
             (
                 "CJ/T 188 readings or alarms not plain",
-                "SELECT (SELECT count(*) FROM readings WHERE source = 'cjt188' AND protection <> 'plain') "
+                "SELECT (SELECT count(*) FROM readings WHERE frame_source_name(source) = 'cjt188' "
+                    + "AND reading_protection(protection_flags) <> 'plain') "
                     + "+ (SELECT count(*) FROM alarms WHERE source = 'cjt188' AND protection <> 'plain')"
             ),
             (
                 "readings of a keyed wireless M-Bus meter stored below its minimum",
                 "SELECT count(*) FROM readings r JOIN meters m ON m.id = r.meter_id "
-                    + "WHERE m.protocol = 'wmbus' AND r.protection < m.min_protection"
+                    + "WHERE m.protocol = 'wmbus' AND reading_protection(r.protection_flags) < m.min_protection"
             ),
             (
                 "mode-5 status alarms (outside the encryption) not stored plain",
                 "SELECT count(*) FROM alarms a JOIN readings r ON r.meter_id = a.meter_id AND r.read_at = a.raised_at "
-                    + "WHERE a.source = 'wmbus' AND r.protection = 'encrypted' AND a.raw_code IN (2, 3, 4, 8, 16) "
-                    + "AND a.protection <> 'plain'"
+                    + "WHERE a.source = 'wmbus' AND reading_protection(r.protection_flags) = 'encrypted' "
+                    + "AND a.raw_code IN (2, 3, 4, 8, 16) AND a.protection <> 'plain'"
             ),
         ]
         for (what, sql) in checks {

@@ -62,7 +62,9 @@ public struct ReadingRecord: Sendable, Equatable {
     public var valve: ValveState
     public var batteryMillivolts: Int32?
     public var temperatureCentiCelsius: Int32?
-    public var signalDBm: Int32?
+    /// Received signal strength: an `Int16`, as the only protocol that reports it (native, −150…0 dBm) carries it,
+    /// and as `readings.signal_dbm` (a `smallint`, migration v28) stores it.
+    public var signalDBm: Int16?
     public var statusBits: Int64
     public var frameCounter: Int64?
     public var source: FrameProtocol
@@ -90,7 +92,7 @@ public struct ReadingRecord: Sendable, Equatable {
         valve: ValveState,
         batteryMillivolts: Int32?,
         temperatureCentiCelsius: Int32?,
-        signalDBm: Int32?,
+        signalDBm: Int16?,
         statusBits: Int64,
         frameCounter: Int64?,
         source: FrameProtocol,

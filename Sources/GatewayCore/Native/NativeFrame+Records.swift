@@ -50,7 +50,7 @@ extension NativeFrame {
                     valve: reading.valve,
                     batteryMillivolts: reading.batteryMillivolts.map { Int32($0) },
                     temperatureCentiCelsius: reading.temperatureCentiCelsius.map { Int32($0) },
-                    signalDBm: reading.signalDBm.map { Int32($0) },
+                    signalDBm: reading.signalDBm,
                     statusBits: Int64(reading.status.rawValue) | clockBit,
                     frameCounter: frameCounter,
                     source: .native,

@@ -344,7 +344,7 @@ enum BillingSQL {
     /// this key (all NULL: from the start). Columns 9 … 14 are the row's key.
     static let heldReadings = """
         SELECT m.protocol, m.address, r.basis, \(WriterSQL.epochMicros("r.read_at")), r.kind, r.volume_ml, h.reasons,
-            r.protection::text, r.key_source,
+            reading_protection(r.protection_flags)::text, reading_key_source(r.protection_flags),
             \(WriterSQL.epochMicros("h.read_at")), h.meter_id, h.kind, h.basis, r.storage, r.tariff
         FROM reading_verdicts h
         JOIN readings r ON r.meter_id = h.meter_id AND r.read_at = h.read_at AND r.kind = h.kind

@@ -76,6 +76,13 @@ struct BinaryCopyEncoder: Sendable {
         appendBigEndian(value)
     }
 
+    /// Writes an `int2`, or NULL when `value` is nil.
+    /// - Parameters:
+    ///   - value: The value or nil.
+    mutating func writeInt16(_ value: Int16?) {
+        if let value { writeInt16(value) } else { writeNull() }
+    }
+
     /// Writes an `int4` (integer).
     /// - Parameters:
     ///   - value: The value.

@@ -49,10 +49,10 @@ enum StageTables {
             ("meter_id", "bigint NOT NULL"), ("read_at", "timestamptz NOT NULL"), ("kind", "smallint NOT NULL"),
             ("received_at", "timestamptz NOT NULL"), ("volume_ml", "bigint NOT NULL"),
             ("register_modulus_ml", "bigint NOT NULL"), ("flow_ml_per_h", "bigint"), ("valve", "smallint NOT NULL"),
-            ("battery_mv", "integer"), ("temperature_centi_c", "integer"), ("signal_dbm", "integer"),
-            ("status_bits", "bigint NOT NULL"), ("frame_counter", "bigint"), ("source", "text NOT NULL"),
+            ("battery_mv", "integer"), ("temperature_centi_c", "integer"), ("signal_dbm", "smallint"),
+            ("status_bits", "bigint NOT NULL"), ("frame_counter", "bigint"), ("source", "smallint NOT NULL"),
             ("basis", "smallint NOT NULL"), ("storage", "smallint NOT NULL"), ("tariff", "smallint NOT NULL"),
-            ("protection", "protection_level NOT NULL"), ("key_source", "text"),
+            ("protection_flags", "smallint NOT NULL"),
         ],
         directTarget: "readings"
     )
@@ -153,14 +153,15 @@ enum StageTables {
 }
 
 extension BinaryCopyEncoder {
-    /// Appends a reading as one tuple of the `readings` COPY stream (19 fields, the table's column order; the
-    /// protection level travels as its enum label, the key source as `meter`, `default` or NULL).
+    /// Appends a reading as one tuple of the `readings` COPY stream (18 fields, in ``StageTables/readings`` order;
+    /// the source travels as its code and the protection level with the key source as one flags code, migration
+    /// v28: ``FrameProtocol/storageCode``, ``GatewayCore/ReadingRecord/protectionFlags``).
     ///
     /// Public so that the allocation probe measures the real encode path.
     /// - Parameters:
     ///   - reading: The reading.
     public mutating func append(_ reading: ReadingRecord) {
-        beginTuple(fieldCount: 19)
+        beginTuple(fieldCount: 18)
         writeInt64(reading.meterID)
         writeTimestamp(reading.readAt)
         writeInt16(reading.kind.rawValue)
@@ -171,15 +172,14 @@ extension BinaryCopyEncoder {
         writeInt16(reading.valve.rawValue)
         writeInt32(reading.batteryMillivolts)
         writeInt32(reading.temperatureCentiCelsius)
-        writeInt32(reading.signalDBm)
+        writeInt16(reading.signalDBm)
         writeInt64(reading.statusBits)
         writeInt64(reading.frameCounter)
-        writeText(reading.source.rawValue)
+        writeInt16(reading.source.storageCode)
         writeInt16(reading.basis.rawValue)
         writeInt16(reading.storage)
         writeInt16(reading.tariff)
-        writeText(reading.protection.code)
-        writeText(reading.keySource?.code)
+        writeInt16(reading.protectionFlags)
     }
 
     /// Appends an interval as one tuple of the `gw_stage_intervals` COPY stream (8 fields).

@@ -25,10 +25,10 @@ enum WriterSQL {
     static let insertReadings = """
         INSERT INTO readings (meter_id, read_at, kind, received_at, volume_ml, register_modulus_ml, flow_ml_per_h,
             valve, battery_mv, temperature_centi_c, signal_dbm, status_bits, frame_counter, source, basis, storage,
-            tariff, protection, key_source)
+            tariff, protection_flags)
         SELECT meter_id, read_at, kind, received_at, volume_ml, register_modulus_ml, flow_ml_per_h,
             valve, battery_mv, temperature_centi_c, signal_dbm, status_bits, frame_counter, source, basis, storage,
-            tariff, protection, key_source
+            tariff, protection_flags
         FROM gw_stage_readings
         ORDER BY meter_id, read_at, kind, basis, storage, tariff, seq
         ON CONFLICT DO NOTHING

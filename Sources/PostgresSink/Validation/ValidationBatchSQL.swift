@@ -105,11 +105,11 @@ enum ValidationBatchSQL {
         """
 
     /// Each channel's last read before its window that was valid (or never validated), as
-    /// ``ValidationSQL/readColumns``, no conflict, no review, then meter id and basis. Valid or never validated is
+    /// ``ValidationSQL/storedReadColumns``, no conflict, no review, then meter id and basis. Valid or never validated is
     /// exactly "no `reading_verdicts` row of another quality than valid" (v25), one probe of that small table per
     /// read instead of the day list's too.
     static let previousValidReads = """
-        SELECT \(ValidationSQL.readColumns), false, NULL, c.meter_id, c.basis
+        SELECT \(ValidationSQL.storedReadColumns), false, NULL, c.meter_id, c.basis
         FROM \(channels)
         CROSS JOIN LATERAL (
             SELECT * FROM readings r
@@ -119,7 +119,7 @@ enum ValidationBatchSQL {
                     SELECT 1 FROM reading_verdicts v
                     WHERE v.meter_id = r.meter_id AND v.read_at = r.read_at AND v.kind = r.kind AND v.basis = r.basis
                         AND v.quality <> 0)
-            ORDER BY \(ValidationSQL.takenOrderDescending)
+            ORDER BY \(ValidationSQL.storedTakenOrderDescending)
             LIMIT 1
         ) r
         """

@@ -32,9 +32,17 @@ enum ValidationSQL {
 
     static let lockFeed = "SELECT pg_advisory_xact_lock(\(feedLockKey))"
 
+    /// The columns of a read, `r` a row of the view `readings_validated`.
     static let readColumns = """
         \(micros("r.read_at")), \(micros("r.received_at")), r.kind, r.volume_ml, r.register_modulus_ml,
             r.flow_ml_per_h, r.valve, r.protection::text
+        """
+
+    /// ``readColumns`` of `r` a row of the table `readings`, which stores the protection level in
+    /// `protection_flags` (migration v28).
+    static let storedReadColumns = """
+        \(micros("r.read_at")), \(micros("r.received_at")), r.kind, r.volume_ml, r.register_modulus_ml,
+            r.flow_ml_per_h, r.valve, reading_protection(r.protection_flags)::text
         """
 
     /// Reads in the order the meter took them: by read time and, within one second (meter clocks tick in whole
@@ -47,6 +55,11 @@ enum ValidationSQL {
     /// ``takenOrder`` backwards.
     static let takenOrderDescending =
         "r.read_at DESC, CASE WHEN r.source = 'native' THEN r.frame_counter END DESC, r.kind DESC"
+
+    /// ``takenOrderDescending`` of `r` a row of the table `readings`, which stores the source as its code
+    /// (migration v28; 1 is native).
+    static let storedTakenOrderDescending =
+        "r.read_at DESC, CASE WHEN r.source = 1 THEN r.frame_counter END DESC, r.kind DESC"
 
     /// Class MPE below Qt in basis points (the tolerance of a daily volume), class 1.5 when unknown.
     private static func mpe(_ column: String) -> String {

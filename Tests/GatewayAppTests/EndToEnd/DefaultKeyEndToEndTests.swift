@@ -80,7 +80,8 @@ struct DefaultKeyEndToEndTests {
                 try await Task.sleep(for: .milliseconds(100))
             }
             result.readings = try rows(
-                "SELECT volume_ml::text, protection::text, coalesce(key_source, 'NULL') FROM readings ORDER BY read_at"
+                "SELECT volume_ml::text, protection::text, coalesce(key_source, 'NULL') FROM readings_validated "
+                    + "ORDER BY read_at"
             )
             result.reasons = try rows("SELECT reason FROM quarantine").map { $0[0] }
             await group.triggerGracefulShutdown()

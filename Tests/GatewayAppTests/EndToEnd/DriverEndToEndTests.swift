@@ -89,7 +89,7 @@ struct DriverEndToEndTests {
                 try rows(
                     """
                     SELECT m.address, r.source, r.kind, r.basis, r.storage, r.volume_ml, r.status_bits, r.protection
-                    FROM readings r JOIN meters m ON m.id = r.meter_id
+                    FROM readings_validated r JOIN meters m ON m.id = r.meter_id
                     """
                 ) == [["APT-004444DD-3-03", "wmbus", "0", "0", "0", "871571000", "3298534883328", "plain"]]
             )

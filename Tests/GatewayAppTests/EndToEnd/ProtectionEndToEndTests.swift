@@ -136,7 +136,7 @@ struct ProtectionEndToEndTests {
             #expect(
                 try rows(
                     """
-                    SELECT m.protocol || '/' || m.address, r.protection FROM readings r JOIN meters m ON m.id = r.meter_id
+                    SELECT m.protocol || '/' || m.address, r.protection FROM readings_validated r JOIN meters m ON m.id = r.meter_id
                     GROUP BY 1, 2 ORDER BY 1
                     """
                 ) == [

@@ -1,6 +1,6 @@
 import Foundation
-import GatewayTestSupport
 import GatewayCore
+import GatewayTestSupport
 import Logging
 import MQTTIngest
 import PostgresSink
@@ -144,7 +144,7 @@ struct ProtocolRoutingIntegrationTests {
                     """
                     SELECT m.protocol, r.source, r.kind, r.basis, r.storage, r.tariff, r.volume_ml,
                            to_char(r.read_at AT TIME ZONE 'UTC', 'YYYY-MM-DD HH24:MI:SS'), r.status_bits, r.valve
-                    FROM readings r JOIN meters m ON m.id = r.meter_id
+                    FROM readings_validated r JOIN meters m ON m.id = r.meter_id
                     ORDER BY m.protocol, r.kind, r.basis, r.storage
                     """
                 ) == [

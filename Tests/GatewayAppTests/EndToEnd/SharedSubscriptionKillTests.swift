@@ -175,13 +175,17 @@ struct SharedSubscriptionKillTests {
         // volume encodes the sequence: sequence × 10,000 ml.
         let afterKill = (40 - killSequence) * wmbusMeters.count
         let sharedDeadline = ContinuousClock.now + .seconds(15)
-        while try count("SELECT count(*) FROM readings WHERE source = 'wmbus' AND volume_ml > \(killSequence * 10_000)")
+        while try count(
+            "SELECT count(*) FROM readings_validated WHERE source = 'wmbus' AND volume_ml > \(killSequence * 10_000)"
+        )
             < afterKill, ContinuousClock.now < sharedDeadline
         {
             try await Task.sleep(for: .milliseconds(200))
         }
         #expect(
-            try count("SELECT count(*) FROM readings WHERE source = 'wmbus' AND volume_ml > \(killSequence * 10_000)")
+            try count(
+                "SELECT count(*) FROM readings_validated WHERE source = 'wmbus' AND volume_ml > \(killSequence * 10_000)"
+            )
                 == afterKill,
             "frames published after the kill reach the living member"
         )
@@ -217,7 +221,7 @@ struct SharedSubscriptionKillTests {
         }
 
         let nativeStored = try count("SELECT count(*) FROM uplink_frames")
-        let wmbusStored = try count("SELECT count(*) FROM readings WHERE source = 'wmbus'")
+        let wmbusStored = try count("SELECT count(*) FROM readings_validated WHERE source = 'wmbus'")
         let lost = published - wmbusStored
         print(
             "shared-subscription kill: native generated \(report.framesGenerated), acked \(report.acked), stored "
@@ -227,7 +231,9 @@ struct SharedSubscriptionKillTests {
         )
         #expect(nativeStored == report.framesGenerated, "every native frame stored exactly once")
         #expect(report.unacked == 0, "every native frame acknowledged in the end")
-        #expect(try count("SELECT count(*) FROM readings WHERE kind = 0 AND source = 'native'") == report.readings)
+        #expect(
+            try count("SELECT count(*) FROM readings_validated WHERE kind = 0 AND source = 'native'") == report.readings
+        )
         #expect(lost >= 0 && lost <= Self.receiveMaximum, "wM-Bus frames lost outside the broker's window")
         #expect(
             try count("SELECT count(*) FROM frame_identities WHERE frame_source_name(source) = 'wmbus'") == wmbusStored

@@ -102,17 +102,20 @@ import Testing
         encoder.append(reading)
         #expect(encoder.rowCount == 1)
         let body = Array(encoder.bytes.dropFirst(Self.header.count))
-        // 19 fields in the readings table's column order: meter, read_at, kind, received_at, volume, modulus,
-        // flow, valve, battery, temp, signal, status, frame counter, source, basis, storage, tariff, protection,
-        // key source (`meter`: a level above plain comes only from the meter's own key).
-        #expect(Array(body.prefix(2)) == [0, 19])
+        // 18 fields in the stage table's order: meter, read_at, kind, received_at, volume, modulus, flow, valve,
+        // battery, temp, signal, status, frame counter, source, basis, storage, tariff, protection flags (v28).
+        #expect(Array(body.prefix(2)) == [0, 18])
         #expect(Array(body[2..<14]) == [0, 0, 0, 8, 0, 0, 0, 0, 0, 0, 0, 7])
         #expect(Array(body[14..<26]) == [0, 0, 0, 8, 0, 0, 0, 0, 0, 0x0F, 0x42, 0x40])  // 1 s = 1,000,000 µs
         #expect(Array(body[26..<32]) == [0, 0, 0, 2, 0, 1])  // kind dailyFrozen as int2
+        // After received_at, volume, modulus (12 bytes each), NULL flow (4), valve (6), battery (8), NULL
+        // temperature (4): the signal as int2, −85 dBm.
+        #expect(Array(body[90..<96]) == [0, 0, 0, 2, 0xFF, 0xAB])
+        // Source code 2 (cjt188), basis 2 (converted), storage 1, tariff 2, then protection flags 5: encrypted (1)
+        // with the meter's key (1 << 2; a level above plain comes only from the meter's own key).
         #expect(
-            Array(body.suffix(50)) == [0, 0, 0, 6] + Array("cjt188".utf8) + [0, 0, 0, 2, 0, 2] + [0, 0, 0, 2, 0, 1] + [
-                0, 0, 0, 2, 0, 2,
-            ] + [0, 0, 0, 9] + Array("encrypted".utf8) + [0, 0, 0, 5] + Array("meter".utf8)
+            Array(body.suffix(30)) == [0, 0, 0, 2, 0, 2] + [0, 0, 0, 2, 0, 2] + [0, 0, 0, 2, 0, 1]
+                + [0, 0, 0, 2, 0, 2] + [0, 0, 0, 2, 0, 5]
         )
     }
 }

@@ -219,13 +219,14 @@ struct PartitionMaintenanceTests {
         #expect(try database.count("readings") == 63 && database.count("reading_verdicts", where: "quality = 2") == 12)
         #expect(try database.scalar(Self.verdictsWithoutReading) == "0")
         #expect(try database.scalar("SELECT to_regclass('held_readings') IS NULL") == "t")
-        // The roles keep writing: ingest a reading (into a partition that v25 made again), validation a verdict.
+        // The roles keep writing: ingest a reading (into a partition that v25 and v28 made again; v28 stores the
+        // source and protection as codes: 1 native, 0 plain), validation a verdict.
         try connection.executeScript(
             """
             SET ROLE meter_gateway_ingest;
             INSERT INTO readings (meter_id, read_at, kind, received_at, volume_ml, register_modulus_ml, valve,
-                status_bits, source, protection)
-            VALUES (1, '2026-03-02 12:00Z', 0, now(), 0, 0, 0, 0, 'native', 'plain');
+                status_bits, source, protection_flags)
+            VALUES (1, '2026-03-02 12:00Z', 0, now(), 0, 0, 0, 0, 1, 0);
             RESET ROLE;
             SET ROLE meter_gateway_validation;
             \(ReadingVerdictSQL.set(quality: 2, where: "meter_id = 1 AND read_at = '2026-03-02 12:00Z'"))

@@ -204,9 +204,10 @@ struct ReadingVerdictStorageTests {
         #expect(before.contains("error 23514") && before.contains("error 22003") && before.contains("0"))
         #expect(try connection.migrate() == Migrations.all.map(\.version).filter { $0 >= 20 })
         #expect(try outcomes() == before)
-        // Inlined: the plan holds the expression, not a call of interval_point_flags.
+        // Inlined: the plan holds the expression, not a call of interval_point_flags (the view presents a reading's
+        // protection and key source as the text columns did before v28).
         let plan = try connection.query(
-            "EXPLAIN VERBOSE SELECT interval_point_flags(protection, key_source, 0) FROM readings"
+            "EXPLAIN VERBOSE SELECT interval_point_flags(protection, key_source, 0) FROM readings_validated"
         ).compactMap { $0.first ?? nil }.joined(separator: "\n")
         #expect(!plan.contains("interval_point_flags(") && plan.contains("interval_point_flags_refused"))
     }

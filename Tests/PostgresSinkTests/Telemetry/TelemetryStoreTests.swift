@@ -71,7 +71,7 @@ struct TelemetryStoreTests {
                 SELECT meter_id, (extract(epoch FROM read_at) * 1000000)::bigint, kind,
                     (extract(epoch FROM received_at) * 1000000)::bigint, volume_ml, register_modulus_ml, flow_ml_per_h,
                     valve, battery_mv, temperature_centi_c, signal_dbm, status_bits, frame_counter, source
-                FROM readings ORDER BY read_at
+                FROM readings_validated ORDER BY read_at
                 """
             )
             #expect(

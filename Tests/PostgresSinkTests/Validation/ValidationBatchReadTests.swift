@@ -20,9 +20,9 @@ struct ValidationBatchReadTests {
             _ = try connection.execute(
                 """
                 INSERT INTO readings (meter_id, read_at, kind, received_at, volume_ml, register_modulus_ml, valve,
-                    status_bits, source, protection)
+                    status_bits, source, protection_flags)
                 SELECT $1, date_trunc('month', now()) + n * interval '1 second', 0, now(), n * 1000, 100000000000, 0,
-                    0, 'native', 'authenticated'
+                    0, 1, 2
                 FROM generate_series(1, 5000) AS n
                 """,
                 parameters: [String(meter)]
@@ -138,9 +138,8 @@ struct ValidationBatchReadTests {
             _ = try connection.execute(
                 """
                 INSERT INTO readings (meter_id, read_at, kind, received_at, volume_ml, register_modulus_ml, valve,
-                    status_bits, source, protection)
-                SELECT m, timestamptz '2026-03-01' + s * interval '1 minute', 0, now(), s, 100000000000, 0, 0, 'native',
-                    'plain'
+                    status_bits, source, protection_flags)
+                SELECT m, timestamptz '2026-03-01' + s * interval '1 minute', 0, now(), s, 100000000000, 0, 0, 1, 0
                 FROM unnest($1::bigint[]) AS m, generate_series(1, 3000) AS s
                 """,
                 parameters: [meters.postgresText]
