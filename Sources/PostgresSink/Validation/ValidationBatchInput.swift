@@ -56,6 +56,7 @@ struct ValidationBatchInput {
             let key = ChannelKey(meter: try row.decode(12), basis: try row.decode(13))
             windows[key, default: []].append(try WindowRead(row: row, hasVerdict: true))
         }
+        try attachStoredState(meterParameters, on: connection)
         for row in try connection.rows(ValidationBatchSQL.windowIntervalDays, meterParameters) {
             let meter = try row.decode(0, as: Int64.self)
             let day = try IntervalDayPoints(row: row)
@@ -77,6 +78,57 @@ struct ValidationBatchInput {
         if let signatures {
             let judged = channels.filter { meters[$0.meter]?.role != MeterRole.districtSupply.rawValue }
             if !judged.isEmpty { try readSignatureHistory(judged, settings: signatures, on: connection) }
+        }
+    }
+
+    /// Gives the window reads what is stored about them apart from `readings` — a recorded conflict, the latest
+    /// review decision, the verdict — exactly as the view `readings_validated` shows a reading's verdict: its
+    /// `reading_verdicts` row if it has one, else valid without reasons if its day lists it, else none.
+    private mutating func attachStoredState(
+        _ meterParameters: [(any PostgresEncodable)?],
+        on connection: PostgresConnection
+    ) throws {
+        guard !windows.isEmpty else { return }
+        var conflicts = Set<StoredReadKey>()
+        for row in try connection.rows(ValidationBatchSQL.windowConflicts, meterParameters) {
+            conflicts.insert(try StoredReadKey(row: row))
+        }
+        var reviews: [StoredReadKey: ReviewDecision] = [:]
+        for row in try connection.rows(ValidationBatchSQL.windowReviews, meterParameters) {
+            reviews[try StoredReadKey(row: row)] = try row.decode(4, as: ReviewDecision.self)
+        }
+        var verdicts: [StoredReadKey: (quality: ReadQuality, reasons: [String]?)] = [:]
+        for row in try connection.rows(ValidationBatchSQL.windowVerdicts, meterParameters) {
+            verdicts[try StoredReadKey(row: row)] = (try row.decode(4), try row.decode(5, as: [String]?.self))
+        }
+        var listed: [ChannelKey: Set<Int64>] = [:]
+        for row in try connection.rows(ValidationBatchSQL.windowValidatedDays, parameters(Array(windows.keys))) {
+            let key = ChannelKey(meter: try row.decode(0), basis: try row.decode(1))
+            listed[key, default: []].formUnion(try row.decode(2, as: [Int64].self))
+        }
+        guard !conflicts.isEmpty || !reviews.isEmpty || !verdicts.isEmpty || !listed.isEmpty else { return }
+        for (channel, reads) in windows {
+            let codes = listed[channel]
+            var attached = reads
+            for index in attached.indices {
+                let read = attached[index].read
+                let key = StoredReadKey(
+                    meter: channel.meter,
+                    basis: channel.basis,
+                    readAtMicros: read.readAt.microsecondsSinceEpoch,
+                    kind: read.kind.rawValue
+                )
+                attached[index].read.hasConflict = conflicts.contains(key)
+                attached[index].read.review = reviews[key]
+                if let verdict = verdicts[key] {
+                    attached[index].quality = verdict.quality
+                    attached[index].reasons = verdict.reasons
+                } else if let codes, codes.contains(key.readAtMicros * 4 + Int64(key.kind)) {
+                    attached[index].quality = .valid
+                    attached[index].reasons = []
+                }
+            }
+            windows[channel] = attached
         }
     }
 
@@ -162,5 +214,30 @@ struct ValidationBatchInput {
             }
         }
         for (key, minimums) in newestFirst { nightMinimums[key] = Array(minimums.reversed()) }
+    }
+}
+
+/// A billing-channel reading's key in the validator's side reads (``ValidationBatchSQL/windowConflicts`` and the
+/// like): columns meter id, basis, read time (µs), kind.
+private struct StoredReadKey: Hashable {
+    var meter: Int64
+    var basis: Int16
+    var readAtMicros: Int64
+    var kind: Int16
+
+    init(meter: Int64, basis: Int16, readAtMicros: Int64, kind: Int16) {
+        self.meter = meter
+        self.basis = basis
+        self.readAtMicros = readAtMicros
+        self.kind = kind
+    }
+
+    init(row: PostgresRow) throws {
+        self.init(
+            meter: try row.decode(0),
+            basis: try row.decode(1),
+            readAtMicros: try row.decode(2),
+            kind: try row.decode(3)
+        )
     }
 }

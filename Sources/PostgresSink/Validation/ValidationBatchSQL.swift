@@ -69,23 +69,55 @@ enum ValidationBatchSQL {
         FROM meters WHERE id = ANY ($1::bigint[])
         """
 
-    /// Every billing-channel read of each meter's window (all bases) with: a recorded conflict, the latest review
-    /// decision, the stored quality and reasons; then meter id and basis. In channel order, each channel in the
-    /// order the meter took its reads.
+    /// Every billing-channel read of each meter's window (all bases), from the table itself, as the columns of
+    /// ``WindowRead`` without what is stored apart from it (no conflict, no review, no verdict: ``windowConflicts``,
+    /// ``windowReviews``, ``windowVerdicts`` and ``windowValidatedDays`` read those, one index range per meter or
+    /// channel instead of four index probes per read, which the view `readings_validated` made; they were a third of
+    /// PostgreSQL's validation time), then meter id and basis. In channel order, each channel in the order the meter
+    /// took its reads.
     static let windowReads = """
-        SELECT \(ValidationSQL.readColumns),
-            EXISTS (
-                SELECT 1 FROM value_conflicts k
-                WHERE k.series = 'reading' AND k.meter_id = r.meter_id AND k.at = r.read_at AND k.kind = r.kind
-                    AND k.basis = r.basis AND k.storage = 0 AND k.tariff = 0),
-            (SELECT v.decision FROM reading_reviews v
-                WHERE v.meter_id = r.meter_id AND v.read_at = r.read_at AND v.kind = r.kind AND v.basis = r.basis
-                ORDER BY v.id DESC LIMIT 1),
-            r.quality, r.reasons, r.meter_id, r.basis
+        SELECT \(ValidationSQL.storedReadColumns), false, NULL, NULL::smallint, NULL::text[], r.meter_id, r.basis
         FROM \(meters)
-        JOIN readings_validated r ON r.meter_id = w.meter_id AND r.read_at >= \(instant("w.first_us"))
+        JOIN readings r ON r.meter_id = w.meter_id AND r.read_at >= \(instant("w.first_us"))
         WHERE r.storage = 0 AND r.tariff = 0 AND r.kind IN (0, 1, 2)
-        ORDER BY r.meter_id, r.basis, \(ValidationSQL.takenOrder)
+        ORDER BY r.meter_id, r.basis, \(ValidationSQL.storedTakenOrder)
+        """
+
+    /// The billing-channel keys of each meter's window with a recorded value conflict: meter id, basis, read time
+    /// (µs), kind.
+    static let windowConflicts = """
+        SELECT DISTINCT k.meter_id, k.basis, \(micros("k.at")), k.kind
+        FROM \(meters)
+        JOIN value_conflicts k ON k.series = 'reading' AND k.meter_id = w.meter_id
+            AND k.at >= \(instant("w.first_us"))
+        WHERE k.storage = 0 AND k.tariff = 0
+        """
+
+    /// The latest review decision on each reviewed read of each meter's window: meter id, basis, read time (µs),
+    /// kind, decision.
+    static let windowReviews = """
+        SELECT DISTINCT ON (v.meter_id, v.read_at, v.kind, v.basis)
+            v.meter_id, v.basis, \(micros("v.read_at")), v.kind, v.decision
+        FROM \(meters)
+        JOIN reading_reviews v ON v.meter_id = w.meter_id AND v.read_at >= \(instant("w.first_us"))
+        ORDER BY v.meter_id, v.read_at, v.kind, v.basis, v.id DESC
+        """
+
+    /// The stored verdicts of each meter's window reads that are not plainly valid (`reading_verdicts`, v25): meter
+    /// id, basis, read time (µs), kind, quality, reasons.
+    static let windowVerdicts = """
+        SELECT v.meter_id, v.basis, \(micros("v.read_at")), v.kind, v.quality, v.reasons
+        FROM \(meters)
+        JOIN reading_verdicts v ON v.meter_id = w.meter_id AND v.read_at >= \(instant("w.first_us"))
+        """
+
+    /// The validated reads of each channel's window days (`validated_reading_days`, v25; codes as ``readCode(_:_:)``):
+    /// meter id, basis, codes.
+    static let windowValidatedDays = """
+        SELECT d.meter_id, d.basis, d.reads
+        FROM \(channels)
+        JOIN validated_reading_days d ON d.meter_id = c.meter_id AND d.basis = c.basis
+            AND d.day >= (\(instant("c.first_us")) AT TIME ZONE 'UTC')::date
         """
 
     /// The stored interval days (`interval_days`, migrations v17 and v26) that can hold intervals of each meter's

@@ -52,6 +52,10 @@ enum ValidationSQL {
     /// kind order, and the snapshot was rejected as an index decrease.
     static let takenOrder = "r.read_at, CASE WHEN r.source = 'native' THEN r.frame_counter END, r.kind"
 
+    /// ``takenOrder`` of `r` a row of the table `readings`, which stores the source as its code (migration v28; 1 is
+    /// native).
+    static let storedTakenOrder = "r.read_at, CASE WHEN r.source = 1 THEN r.frame_counter END, r.kind"
+
     /// ``takenOrder`` backwards.
     static let takenOrderDescending =
         "r.read_at DESC, CASE WHEN r.source = 'native' THEN r.frame_counter END DESC, r.kind DESC"
