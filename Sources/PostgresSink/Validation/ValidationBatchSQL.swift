@@ -260,6 +260,23 @@ enum ValidationBatchSQL {
         SELECT u.meter_id FROM u
         """
 
+    /// Lists plainly valid readings that have no `reading_verdicts` row in their days' `validated_reading_days` rows,
+    /// one array element per channel and UTC day: $1 meter, $2 basis, $3 day (days since 1970-01-01), $4 and $5 the
+    /// first and last position of the day's codes (``readCode(_:_:)``, ascending) in $6. The same upsert as
+    /// ``recordVerdicts``' `listed`, without the per-reading verdict work that a first validation's valid readings
+    /// do not need.
+    static let listValidReads = """
+        INSERT INTO validated_reading_days AS d (meter_id, basis, day, reads, validated_at)
+        SELECT g.meter_id, g.basis, date '1970-01-01' + g.day::integer, ($6::bigint[])[g.first:g.last], now()
+        FROM unnest($1::bigint[], $2::smallint[], $3::bigint[], $4::integer[], $5::integer[])
+            AS g (meter_id, basis, day, first, last)
+        ORDER BY 1, 2, 3
+        ON CONFLICT (meter_id, basis, day) DO UPDATE
+            SET reads = ARRAY(SELECT DISTINCT c FROM unnest(d.reads || excluded.reads) AS c ORDER BY c),
+                validated_at = excluded.validated_at
+            WHERE NOT d.reads @> excluded.reads
+        """
+
     /// The code a reading has in `validated_reading_days.reads` (v25): its read time in µs since 1970 × 4 + its
     /// kind (0…3), from two `bigint`/`smallint` expressions. Exact and unique per (read time, kind) for any read
     /// time before the year 70,000.

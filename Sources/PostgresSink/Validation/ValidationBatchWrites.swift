@@ -7,6 +7,9 @@ import GatewayDomain
 struct ValidationBatchWrites {
     /// Changed reading verdicts, as the columns of ``ValidationBatchSQL/recordVerdicts``.
     private var readings = TextArrayColumns(count: 7)
+    /// Readings newly found plainly valid that have no verdict row to remove (most readings of a first validation):
+    /// only listed in their day's row (``ValidationBatchSQL/listValidReads``).
+    private var listing = ValidReadListing()
     /// Changed days, as the columns of ``ValidationBatchSQL/upsertDays``.
     private var days = TextArrayColumns(count: 16)
     /// Days to publish, in order, as the columns of ``ValidationBatchSQL/publishDays``.
@@ -27,6 +30,10 @@ struct ValidationBatchWrites {
         was: (quality: ReadQuality?, reasons: [String]?)
     ) {
         let mayHaveRow = was.quality != nil && (was.quality != .valid || was.reasons != [])
+        if quality == .valid, reasons.isEmpty, !mayHaveRow {
+            listing.add(channel, readAtMicros: read.readAt.microsecondsSinceEpoch, kind: read.kind.rawValue)
+            return
+        }
         readings.append([
             String(channel.meter), String(channel.basis), String(read.readAt.microsecondsSinceEpoch),
             String(read.kind.rawValue), quality.postgresText, reasons.joined(separator: ","),
@@ -70,6 +77,10 @@ struct ValidationBatchWrites {
         on connection: PostgresConnection,
         into summary: inout MeterValidationSummary
     ) throws {
+        if listing.count > 0 {
+            try connection.execute(ValidationBatchSQL.listValidReads, parameters: listing.parameters())
+            summary.readsChanged += listing.count
+        }
         if readings.rows > 0 {
             summary.readsChanged += try connection.query(
                 ValidationBatchSQL.recordVerdicts,
@@ -149,4 +160,47 @@ struct TextArrayColumns {
 
     /// One array literal per column.
     var arrayLiterals: [String?] { columns.map { "{" + $0 + "}" } }
+}
+
+/// Plainly valid readings grouped by channel and UTC day, in the arrays of ``ValidationBatchSQL/listValidReads``:
+/// one entry per group (meter, basis, day, and the group's first and last position in one flat array of read codes).
+/// Readings arrive channel by channel in read order, so a group is the run of readings of one day.
+struct ValidReadListing {
+    private var meters: [Int64] = []
+    private var bases: [Int16] = []
+    private var days: [Int64] = []
+    private var firsts: [Int] = []
+    private var lasts: [Int] = []
+    private var codes: [Int64] = []
+
+    /// The readings listed.
+    var count: Int { codes.count }
+
+    /// Adds a reading (its code as ``ValidationBatchSQL/readCode(_:_:)``).
+    mutating func add(_ channel: ChannelKey, readAtMicros: Int64, kind: Int16) {
+        let (quotient, remainder) = readAtMicros.quotientAndRemainder(dividingBy: 86_400_000_000)
+        let day = remainder < 0 ? quotient - 1 : quotient
+        codes.append(readAtMicros * 4 + Int64(kind))
+        if let last = meters.indices.last, meters[last] == channel.meter, bases[last] == channel.basis,
+            days[last] == day
+        {
+            lasts[last] = codes.count
+        } else {
+            meters.append(channel.meter)
+            bases.append(channel.basis)
+            days.append(day)
+            firsts.append(codes.count)
+            lasts.append(codes.count)
+        }
+    }
+
+    /// The statement's parameters, each group's codes in ascending order (arrays in SQL count from 1).
+    func parameters() -> [String?] {
+        var sorted = codes
+        for group in firsts.indices { sorted[(firsts[group] - 1)..<lasts[group]].sort() }
+        return [
+            meters.postgresText, bases.postgresText, days.postgresText, firsts.postgresText, lasts.postgresText,
+            sorted.postgresText,
+        ]
+    }
 }
