@@ -58,6 +58,14 @@ package final class PostgresListener: Sendable {
     package let notifications: AsyncStream<PostgresNotification>
     private let state: ListenerState
     private let pool: NIOThreadPool
+    /// Whether the pool was started or shut down: ``start()`` and ``stop()`` change the pool under this lock, so a
+    /// stop during a start (a SIGTERM while the gateway starts) never meets a pool half started, which
+    /// `NIOThreadPool` does not allow (it traps), and a stopped listener's pool is never started.
+    private let poolPhase = Mutex<PoolPhase>(.idle)
+
+    private enum PoolPhase {
+        case idle, running, stopped
+    }
 
     /// Creates a listener; nothing connects before ``start()``.
     /// - Parameters:
@@ -91,8 +99,17 @@ package final class PostgresListener: Sendable {
         guard state.markStarted() else {
             throw PostgresError(code: .invalidArgument, message: "listener already started")
         }
-        pool.start()
         let state = self.state
+        let started = poolPhase.withLock { phase -> Bool in
+            guard phase == .idle, !state.isStopRequested.load(ordering: .acquiring) else { return false }
+            pool.start()
+            phase = .running
+            return true
+        }
+        guard started else {
+            state.continuation.finish()
+            throw PostgresError(code: .connectionLost, message: "listener stopped")
+        }
         try await withCheckedThrowingContinuation { (ready: CheckedContinuation<Void, any Error>) in
             pool.submit { workState in
                 guard case .active = workState else {
@@ -109,7 +126,11 @@ package final class PostgresListener: Sendable {
     /// Stops listening: wakes the thread, closes the connection and finishes the stream. Idempotent.
     package func stop() {
         state.requestStop()
-        pool.shutdownGracefully { _ in }
+        poolPhase.withLock { phase in
+            guard phase != .stopped else { return }
+            pool.shutdownGracefully { _ in }
+            phase = .stopped
+        }
     }
 }
 

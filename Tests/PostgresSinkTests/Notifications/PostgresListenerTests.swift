@@ -96,6 +96,22 @@ struct PostgresListenerTests {
         #expect(count == 0)
     }
 
+    /// A stop racing a start (a SIGTERM while the gateway starts its dispatch listener) neither traps nor leaves a
+    /// listener running: the start succeeds or throws, and the stream finishes either way.
+    @Test func aStopDuringAStartNeitherTrapsNorLeavesTheListenerRunning() async throws {
+        let conninfo = try #require(TestServer.conninfo)
+        for round in 0..<150 {
+            let listener = PostgresListener(conninfo: conninfo, channel: "race", logger: testLogger)
+            async let started: Void = listener.start()
+            if round % 3 != 0 { try await Task.sleep(for: .microseconds(round * 20)) }
+            listener.stop()
+            _ = try? await started
+            var count = 0
+            for await _ in listener.notifications { count += 1 }
+            #expect(count == 0)
+        }
+    }
+
     @Test func stopBeforeStartFinishesTheStream() async {
         let listener = PostgresListener(conninfo: "host=127.0.0.1 port=1", channel: "x", logger: testLogger)
         listener.stop()
