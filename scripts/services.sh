@@ -451,7 +451,7 @@ start_mosquitto() {
     mkdir -p "$dir/mqtt"
     # The broker logs to its stderr, which goes to a file opened here: as root it drops to user mosquitto, which could
     # not open a file in a folder closed to it (the clone in root's home).
-    printf 'listener %s 127.0.0.1\nallow_anonymous true\npersistence false\nmax_queued_messages 100000\nlog_dest stderr\n' \
+    printf 'listener %s 127.0.0.1\nallow_anonymous true\npersistence false\nmax_queued_messages 100000\nset_tcp_nodelay true\nlog_dest stderr\n' \
         "$port" >"$dir/mqtt/mosquitto.conf"
     : >"$log"
     # Not -d: as root the broker drops privileges and could not write a pid file; keep it a child we track.

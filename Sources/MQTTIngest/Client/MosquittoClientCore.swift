@@ -84,6 +84,13 @@ final class MosquittoClientCore: Sendable {
             mosquitto_int_option(raw, MOSQ_OPT_PROTOCOL_VERSION, version),
             "mosquitto_int_option(MOSQ_OPT_PROTOCOL_VERSION)"
         )
+        // Every packet leaves at once (Nagle off): a small write (a PUBACK, an ack to a meter, a dispatch event) that
+        // follows one the peer has not acknowledged yet would otherwise wait for that acknowledgement, which the
+        // peer's delayed ACK holds back up to 40 ms.
+        try MQTTError.check(
+            mosquitto_int_option(raw, MOSQ_OPT_TCP_NODELAY, 1),
+            "mosquitto_int_option(MOSQ_OPT_TCP_NODELAY)"
+        )
         if self.options.protocolVersion == .v5, let receiveMaximum = self.options.receiveMaximum {
             try MQTTError.check(
                 mosquitto_int_option(raw, MOSQ_OPT_RECEIVE_MAXIMUM, Int32(receiveMaximum)),
