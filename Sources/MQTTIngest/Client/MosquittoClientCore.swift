@@ -3,6 +3,12 @@ import Dispatch
 import Logging
 import Synchronization
 
+#if canImport(Glibc)
+@preconcurrency import Glibc
+#elseif canImport(Darwin)
+import Darwin
+#endif
+
 /// A libmosquitto handle that may cross threads.
 ///
 /// Invariant that makes `@unchecked Sendable` sound: the handle is put in threaded mode
@@ -73,6 +79,16 @@ final class MosquittoClientCore: Sendable {
         mosquitto_destroy(self.handle.raw)
         Unmanaged.passUnretained(self.context).release()
         self.wakeUpPipe.closeBoth()
+    }
+
+    /// Whether the connection's socket sends without delay (`TCP_NODELAY`), or nil while there is no socket.
+    var sendsWithoutDelay: Bool? {
+        let socket = mosquitto_socket(self.handle.raw)
+        guard socket >= 0 else { return nil }
+        var value: Int32 = 0
+        var length = socklen_t(MemoryLayout<Int32>.size)
+        guard getsockopt(socket, Int32(IPPROTO_TCP), TCP_NODELAY, &value, &length) == 0 else { return nil }
+        return value != 0
     }
 
     /// Applies the options to the fresh handle. Runs in `MosquittoClient.init`, before any thread exists.

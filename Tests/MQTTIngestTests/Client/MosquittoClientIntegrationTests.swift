@@ -1,9 +1,10 @@
 import Dispatch
 import Foundation
 import Logging
-import MQTTIngest
 import Synchronization
 import Testing
+
+@testable import MQTTIngest
 
 /// Integration tests against the broker at 127.0.0.1:$MQTT_TEST_PORT.
 @Suite(
@@ -13,6 +14,16 @@ import Testing
 )
 struct MosquittoClientIntegrationTests {
     let port = Int(ProcessInfo.processInfo.environment["MQTT_TEST_PORT"] ?? "") ?? 1883
+
+    /// Every packet leaves at once: with Nagle's algorithm a small packet (a PUBACK, an ack, a dispatch event) that
+    /// follows an unacknowledged one waits for the broker's delayed ACK, up to 40 ms.
+    @Test func theConnectionSendsWithoutDelay() async throws {
+        let client = try MQTTTestSupport.publisher(port: self.port, clientID: MQTTTestSupport.uniqueName("nodelay"))
+        client.start()
+        defer { client.stop() }
+        #expect(await client.waitUntilConnected(timeout: .seconds(10)))
+        #expect(client.core.sendsWithoutDelay == true)
+    }
 
     @Test func connectsSubscribesPublishesAndReceivesExactBytes() async throws {
         let prefix = MQTTTestSupport.uniqueName("exact")
