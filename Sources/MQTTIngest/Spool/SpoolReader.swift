@@ -238,15 +238,7 @@ public final class SpoolReader {
     /// - Throws: ``SpoolError`` when a due checkpoint cannot be written; the previous one stays in force and the next
     ///   call tries again.
     public func commit(checkpointAtMostEvery intervalMilliseconds: Int64) throws(SpoolError) {
-        consumed = readPosition
-        consumedBytes = uncommittedBytes
-        guard consumed != committed else { return }
-        if intervalMilliseconds > 0, let last = lastCheckpointMilliseconds,
-            clock.monotonicMilliseconds() - last < intervalMilliseconds
-        {
-            return
-        }
-        try checkpointCommitted()
+        try commit(through: mark, checkpointAtMostEvery: intervalMilliseconds)
     }
 
     /// Where the records handed out so far end. A consumer that reads the next records before the ones handed out

@@ -222,21 +222,12 @@ struct AlarmBatchCutIntegrationTests {
 
         let runtime = try GatewayRuntime(configuration: configuration, logger: logger)
         let group = runtime.serviceGroup(logger: logger)
-        let acks = Mutex<[String]>([])
-        let fleet = try MosquittoClient(
-            options: configuration.fleetMQTTOptions(clientID: "fleet-alarmfirst-\(environment.runID)"),
-            subscriptions: [MQTTSubscription(filter: topics.downlinkFilter(.native), qos: .atLeastOnce)],
-            logger: logger,
-            onMessage: { message in
-                guard
-                    let frame = try? NativeDecoder.decode(
-                        message.payload,
-                        key: { keys[$0] }
-                    ),
-                    case .ack(let ack) = frame.body
-                else { return }
-                acks.withLock { $0.append("\(frame.header.meterID)/\(ack.ackedFrameCounter)/\(ack.result.name)") }
-            }
+        let acks = FleetAcks()
+        let fleet = try acks.subscriber(
+            configuration,
+            clientID: "fleet-alarmfirst-\(environment.runID)",
+            keys: keys,
+            logger: logger
         )
         fleet.start()
         defer { fleet.stop() }
@@ -259,7 +250,7 @@ struct AlarmBatchCutIntegrationTests {
             try runtime.spool.writer.commitStaged()
 
             let deadline = ContinuousClock.now + .seconds(30)
-            while runtime.statistics.framesProcessed.load(ordering: .relaxed) < 45 || acks.withLock({ $0.count }) < 45 {
+            while runtime.statistics.framesProcessed.load(ordering: .relaxed) < 45 || acks.count < 45 {
                 try #require(ContinuousClock.now < deadline, "the gateway did not process and answer the backlog")
                 try await Task.sleep(for: .milliseconds(50))
             }
@@ -273,7 +264,7 @@ struct AlarmBatchCutIntegrationTests {
             let expected =
                 (1...40).map { "\(meterA)/\($0)/stored" } + (100...102).map { "\(meterB)/\($0)/stored" }
                 + (200...201).map { "\(meterC)/\($0)/stored" }
-            #expect(acks.withLock { $0 }.sorted() == expected.sorted())
+            #expect(acks.all.sorted() == expected.sorted())
 
             let db = try PostgresConnection.connect(conninfo: configuration.postgres.conninfo)
             defer { db.close() }
@@ -351,17 +342,12 @@ struct AlarmBatchCutIntegrationTests {
             try runtime.spool.writer.commitStaged()
         }
         let group = runtime.serviceGroup(logger: logger)
-        let acks = Mutex<[String]>([])
-        let fleet = try MosquittoClient(
-            options: configuration.fleetMQTTOptions(clientID: "fleet-alarmahead-\(environment.runID)"),
-            subscriptions: [MQTTSubscription(filter: topics.downlinkFilter(.native), qos: .atLeastOnce)],
-            logger: logger,
-            onMessage: { message in
-                guard let frame = try? NativeDecoder.decode(message.payload, key: { keys[$0] }),
-                    case .ack(let ack) = frame.body
-                else { return }
-                acks.withLock { $0.append("\(frame.header.meterID)/\(ack.ackedFrameCounter)/\(ack.result.name)") }
-            }
+        let acks = FleetAcks()
+        let fleet = try acks.subscriber(
+            configuration,
+            clientID: "fleet-alarmahead-\(environment.runID)",
+            keys: keys,
+            logger: logger
         )
         fleet.start()
         defer { fleet.stop() }
@@ -424,17 +410,53 @@ struct AlarmBatchCutIntegrationTests {
 
             _ = try lock.execute("ROLLBACK")
             try await waitFor("every frame processed and answered") {
-                statistics.framesProcessed.load(ordering: .relaxed) == 12 && acks.withLock({ $0.count }) == 12
+                statistics.framesProcessed.load(ordering: .relaxed) == 12 && acks.count == 12
             }
             #expect(statistics.framesStored.load(ordering: .relaxed) == 12)
             #expect(statistics.duplicates(of: .native) == 0)
             let expected = (1...11).map { "\(meterA)/\($0)/stored" } + ["\(meterB)/100/stored"]
-            #expect(acks.withLock { $0 }.sorted() == expected.sorted())
+            #expect(acks.all.sorted() == expected.sorted())
             #expect(try frames(of: meterA) == "11")
             #expect(try frames(of: meterB) == "1")
             #expect(try tickets(of: meterA) == "1")
             #expect(try tickets(of: meterB) == "1")
             await group.triggerGracefulShutdown()
         }
+    }
+}
+
+/// The fleet's view of the gateway's acks: a subscriber to the native downlinks that records each ack it can open as
+/// "meter/counter/result".
+private final class FleetAcks: Sendable {
+    private let received = Mutex<[String]>([])
+
+    var all: [String] { received.withLock { $0 } }
+    var count: Int { received.withLock { $0.count } }
+
+    /// A client (not started) that records into this list the acks of the meters whose keys it has.
+    func subscriber(
+        _ configuration: GatewayConfiguration,
+        clientID: String,
+        keys: [UInt64: AES128Key],
+        logger: Logger
+    ) throws -> MosquittoClient {
+        try MosquittoClient(
+            options: configuration.fleetMQTTOptions(clientID: clientID),
+            subscriptions: [
+                MQTTSubscription(
+                    filter: TopicScheme(prefix: configuration.mqtt.topicPrefix).downlinkFilter(.native),
+                    qos: .atLeastOnce
+                )
+            ],
+            logger: logger,
+            onMessage: { message in
+                guard let frame = try? NativeDecoder.decode(message.payload, key: { keys[$0] }),
+                    case .ack(let ack) = frame.body
+                else { return }
+                self.received.withLock {
+                    $0.append("\(frame.header.meterID)/\(ack.ackedFrameCounter)/\(ack.result.name)")
+                }
+            }
+        )
     }
 }
