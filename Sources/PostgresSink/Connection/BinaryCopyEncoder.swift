@@ -10,8 +10,10 @@ import GatewayCore
 /// writer names its PostgreSQL type. The buffer's capacity is reserved once and kept by ``reset()``; writing
 /// a row allocates nothing once the buffer has grown to the batch size.
 ///
-/// A value type with no shared state: each owner (the telemetry store, or one store transaction) keeps its own.
-struct BinaryCopyEncoder: Sendable {
+/// A value type with no shared state: each owner (the telemetry store, or one store transaction) keeps its own. The
+/// rows it encodes are written through ``RowFieldWriter``, so the same functions fill ``ColumnArrays`` for a
+/// pipelined write.
+struct BinaryCopyEncoder: RowFieldWriter, Sendable {
     /// The stream so far. Pass it to ``PostgresConnection/copyIn(sql:data:)`` after ``finish()``.
     private(set) var bytes: [UInt8]
     /// Tuples begun since the last ``reset()``.
@@ -76,12 +78,6 @@ struct BinaryCopyEncoder: Sendable {
         appendBigEndian(value)
     }
 
-    /// Writes an `int2`, or NULL when `value` is nil.
-    /// - Parameters:
-    ///   - value: The value or nil.
-    mutating func writeInt16(_ value: Int16?) {
-        if let value { writeInt16(value) } else { writeNull() }
-    }
 
     /// Writes an `int4` (integer).
     /// - Parameters:
@@ -92,12 +88,6 @@ struct BinaryCopyEncoder: Sendable {
         appendBigEndian(value)
     }
 
-    /// Writes an `int4`, or NULL when `value` is nil.
-    /// - Parameters:
-    ///   - value: The value or nil.
-    mutating func writeInt32(_ value: Int32?) {
-        if let value { writeInt32(value) } else { writeNull() }
-    }
 
     /// Writes an `int8` (bigint).
     /// - Parameters:
@@ -108,12 +98,6 @@ struct BinaryCopyEncoder: Sendable {
         appendBigEndian(value)
     }
 
-    /// Writes an `int8`, or NULL when `value` is nil.
-    /// - Parameters:
-    ///   - value: The value or nil.
-    mutating func writeInt64(_ value: Int64?) {
-        if let value { writeInt64(value) } else { writeNull() }
-    }
 
     /// Writes a `bool` (one byte, 1 or 0).
     /// - Parameters:
@@ -154,12 +138,6 @@ struct BinaryCopyEncoder: Sendable {
         }
     }
 
-    /// Writes `text`, or NULL when `value` is nil.
-    /// - Parameters:
-    ///   - value: The string or nil.
-    mutating func writeText(_ value: String?) {
-        if let value { writeText(value) } else { writeNull() }
-    }
 
     /// Writes `bytea`: the raw bytes.
     /// - Parameters:
@@ -170,12 +148,6 @@ struct BinaryCopyEncoder: Sendable {
         bytes.append(contentsOf: value)
     }
 
-    /// Writes `bytea`, or NULL when `value` is nil.
-    /// - Parameters:
-    ///   - value: The bytes or nil.
-    mutating func writeBytea(_ value: [UInt8]?) {
-        if let value { writeBytea(value) } else { writeNull() }
-    }
 
     // MARK: Internals
 

@@ -263,7 +263,7 @@ public final class PostgresConnection {
         return try check(raw, accepting: accepted)
     }
 
-    private func requireHandle() throws -> OpaquePointer {
+    func requireHandle() throws -> OpaquePointer {
         guard let handle else {
             throw PostgresError(code: .connectionLost, message: "connection was closed")
         }
@@ -338,7 +338,7 @@ public final class PostgresConnection {
         return trimmed.isEmpty ? "unknown libpq error" : trimmed
     }
 
-    private static func affectedRows(_ result: OpaquePointer) -> Int {
+    static func affectedRows(_ result: OpaquePointer) -> Int {
         guard let text = PQcmdTuples(result) else { return 0 }
         return Int(String(cString: text)) ?? 0
     }

@@ -34,7 +34,7 @@ struct CounterMarkScratch {
     }
 }
 
-extension BinaryCopyEncoder {
+extension RowFieldWriter {
     /// Appends one (meter, kind, lowest, highest) tuple of the `gw_stage_marks` COPY stream.
     mutating func appendCounterRange(_ key: CounterMarkScratch.Key, low: UInt32, high: UInt32) {
         beginTuple(fieldCount: 4)

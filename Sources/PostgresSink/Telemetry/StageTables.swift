@@ -34,6 +34,29 @@ enum StageTables {
             directTarget.map { "COPY \($0) (\(columnList)) FROM STDIN (FORMAT binary)" }
         }
 
+        /// `INSERT` of rows sent as one array parameter per column (``ColumnArrays``) into `target`, a table with
+        /// these columns: `$n` is column n's array; timestamps arrive as microseconds since 2000-01-01 UTC.
+        func insertFromArraysSQL(into target: String) -> String {
+            var arrays: [String] = []
+            var values: [String] = []
+            for (index, column) in columns.enumerated() {
+                // The type without its constraint: "timestamptz NOT NULL" → "timestamptz".
+                let type = column.type.prefix { $0 != " " }
+                let isTimestamp = type == "timestamptz"
+                arrays.append("$\(index + 1)::\(isTimestamp ? "bigint" : type)[]")
+                values.append(
+                    isTimestamp
+                        ? "timestamptz '2000-01-01 00:00:00+00' + u.\(column.name) * interval '1 microsecond'"
+                        : "u.\(column.name)"
+                )
+            }
+            return """
+                INSERT INTO \(target) (\(columnList))
+                SELECT \(values.joined(separator: ", "))
+                FROM unnest(\(arrays.joined(separator: ", "))) AS u (\(columnList))
+                """
+        }
+
         func createSQL(_ strategy: Strategy) -> String {
             let onCommit = strategy == .perSession ? "DELETE ROWS" : "DROP"
             var definitions = columns.map { "\($0.name) \($0.type)" }
@@ -135,6 +158,29 @@ enum StageTables {
 
     static let all: [Table] = [readings, intervals, alarms, quarantine, newAlarms, meters, gates, marks]
 
+    /// The frame log's columns (not a stage table: its rows go straight into `uplink_frames`, v27).
+    static let frameLog = Table(
+        name: "uplink_frames",
+        columns: [
+            ("meter_id", "bigint NOT NULL"), ("frame_counter", "bigint NOT NULL"), ("frame_type", "smallint NOT NULL"),
+            ("meter_time", "timestamptz NOT NULL"), ("received_at", "timestamptz NOT NULL"),
+        ],
+        directTarget: "uplink_frames",
+        hasSequence: false
+    )
+    /// The columns of a new frame identity (not a stage table: the fast path writes them straight into
+    /// `frame_identities`; the slow path stages ``gates``).
+    static let identities = Table(
+        name: "frame_identities",
+        columns: [
+            ("meter_id", "bigint NOT NULL"), ("kind", "smallint NOT NULL"), ("identity", "bigint NOT NULL"),
+            ("fingerprint", "bigint NOT NULL"), ("source", "smallint NOT NULL"),
+            ("first_received_at", "timestamptz NOT NULL"),
+        ],
+        directTarget: "frame_identities",
+        hasSequence: false
+    )
+
     /// Makes `tables` exist as session tables (`ON COMMIT DELETE ROWS`) from inside the caller's transaction, in
     /// one round trip, for stores that keep no per-connection state (``ValidationStore``).
     ///
@@ -152,7 +198,7 @@ enum StageTables {
     }
 }
 
-extension BinaryCopyEncoder {
+extension RowFieldWriter {
     /// Appends a reading as one tuple of the `readings` COPY stream (18 fields, in ``StageTables/readings`` order;
     /// the source travels as its code and the protection level with the key source as one flags code, migration
     /// v28: ``FrameProtocol/storageCode``, ``GatewayCore/ReadingRecord/protectionFlags``).

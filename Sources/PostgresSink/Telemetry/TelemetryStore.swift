@@ -19,16 +19,22 @@ public actor TelemetryStore {
     private let executor: DedicatedThreadExecutor
     private let session: SessionConnection
     private let logger: Logger
-    private let stageStrategy: StageTables.Strategy
+    let stageStrategy: StageTables.Strategy
     /// The connection generation whose session stage tables exist, if any.
     private var stageTablesGeneration: Int?
     private var encoder = BinaryCopyEncoder(reservingCapacity: 1 << 20)
     /// The ticket policy and major-incident rule applied to the alarms the store writes.
     public nonisolated let rules: TicketRules
-    private let clock: @Sendable () -> Timestamp
-    private var directCopy = DirectCopyPolicy()
+    let clock: @Sendable () -> Timestamp
+    var directCopy = DirectCopyPolicy()
     /// The batch's authenticated counters, reused from batch to batch.
-    private var counterScratch = CounterMarkScratch()
+    var counterScratch = CounterMarkScratch()
+    /// Whether small alarm batches are written in pipelined round trips (``writePipelinedIfSmall(_:)``); tests turn
+    /// it off to compare with the standard path.
+    let pipelinesAlarmBatches: Bool
+    /// Batches committed by the pipelined path, and those it rolled back for the standard path (for tests).
+    var pipelinedCommits = 0
+    var pipelinedRollbacks = 0
 
     /// Runs every job of this actor on the store's own thread.
     public nonisolated var unownedExecutor: UnownedSerialExecutor {
@@ -55,8 +61,10 @@ public actor TelemetryStore {
         logger: Logger,
         stageStrategy: StageTables.Strategy,
         rules: TicketRules = TicketRules(),
-        clock: @escaping @Sendable () -> Timestamp = WallClock.now
+        clock: @escaping @Sendable () -> Timestamp = WallClock.now,
+        pipelinesAlarmBatches: Bool = true
     ) {
+        self.pipelinesAlarmBatches = pipelinesAlarmBatches
         self.rules = rules
         self.clock = clock
         self.executor = DedicatedThreadExecutor(name: "pg-telemetry")
@@ -190,6 +198,11 @@ public actor TelemetryStore {
 
     /// Writes one batch in one transaction and returns what changed.
     ///
+    /// A small batch that holds an alarm is first written in a few pipelined round trips
+    /// (``writePipelinedIfSmall(_:)``), so its ticket and `NOTIFY` do not wait for 25–30 statements one after another;
+    /// whatever that path cannot decide alone (a counter at its mark, a row already stored, a concurrent ticket) it
+    /// rolls back and leaves to the path below, with the same outcome.
+    ///
     /// Readings and frames are binary-COPYed straight into their tables when every row is new (the normal case); if
     /// any key is already stored, the same bytes go through a temporary stage table and
     /// `INSERT … ON CONFLICT DO NOTHING`, and a stored key that arrives with a different volume is recorded in
@@ -215,12 +228,15 @@ public actor TelemetryStore {
             )
         }
         try withConnection { connection in try prepareSessionStageTables(on: connection) }
-        let summary = try withTransaction { connection in
-            var summary = CommitSummary()
-            let fresh = try passGates(batch, into: &summary, on: connection)
-            try writeRows(fresh, into: &summary, on: connection)
-            return summary
-        }
+        let pipelined = try writePipelinedIfSmall(batch)
+        let summary =
+            try pipelined
+            ?? withTransaction { connection in
+                var summary = CommitSummary()
+                let fresh = try passGates(batch, into: &summary, on: connection)
+                try writeRows(fresh, into: &summary, on: connection)
+                return summary
+            }
         logger.debug(
             "postgres batch committed",
             metadata: [

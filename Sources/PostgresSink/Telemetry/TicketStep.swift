@@ -44,25 +44,43 @@ enum TicketStepWriter {
         try linkIncidents(keys, rule: rules.incidents, now: now, into: &summary, on: connection)
     }
 
-    /// Writes a plan: ids for its new tickets, stored tickets updated before new ones are inserted, then the events.
+    /// Writes a plan: ids for its new tickets, then its statements (``planWrites(_:newIDs:now:)``).
     private static func write(
         _ plan: TicketPlan,
         now: Timestamp,
         into summary: inout CommitSummary,
         on connection: PostgresConnection
     ) throws {
+        let newIDs = try allocateIDs(for: plan, on: connection)
+        let writes = try planWrites(plan, newIDs: newIDs, now: now)
+        for (index, statement) in writes.enumerated() {
+            let rows = try connection.rows(statement)
+            if index == writes.count - 1, !plan.tickets.isEmpty { try record(events: rows, into: &summary) }
+        }
+    }
+
+    /// Allocates the ids of the tickets `plan` opens (none when it opens none).
+    static func allocateIDs(for plan: TicketPlan, on connection: PostgresConnection) throws -> [Int64] {
+        guard !plan.tickets.isEmpty, plan.newTicketCount > 0 else { return [] }
+        let newIDs: [Int64] = try connection.rows(TicketSQL.allocateTicketIDs, [plan.newTicketCount]).map {
+            try $0.decode(0)
+        }
+        guard newIDs.count == plan.newTicketCount else {
+            throw PostgresError(code: .unexpectedResult, message: "ticket ids: \(newIDs.count) allocated")
+        }
+        return newIDs
+    }
+
+    /// The statements that write `plan` with the ids of its new tickets: outages explained, stored tickets updated
+    /// before new ones are inserted, then the events. When the plan has tickets, the last statement is the events'
+    /// insert, whose rows are the written events (``record(events:into:)``).
+    static func planWrites(_ plan: TicketPlan, newIDs: [Int64], now: Timestamp) throws -> [PipelinedStatement] {
+        var statements: [PipelinedStatement] = []
         if !plan.explained.isEmpty {
             let rows = plan.explained.map { OutageRow(alarmID: $0.alarmID, outageID: $0.outageID) }
-            try connection.execute(TicketSQL.recordOutages, parameters: [try PostgresJSON(rows).postgresText])
+            statements.append(PipelinedStatement(TicketSQL.recordOutages, [try PostgresJSON(rows)]))
         }
-        guard !plan.tickets.isEmpty else { return }
-        var newIDs: [Int64] = []
-        if plan.newTicketCount > 0 {
-            newIDs = try connection.rows(TicketSQL.allocateTicketIDs, [plan.newTicketCount]).map { try $0.decode(0) }
-            guard newIDs.count == plan.newTicketCount else {
-                throw PostgresError(code: .unexpectedResult, message: "ticket ids: \(newIDs.count) allocated")
-            }
-        }
+        guard !plan.tickets.isEmpty else { return statements }
         func id(_ reference: TicketPlan.Reference) -> Int64 {
             switch reference {
             case .stored(let id): id
@@ -73,10 +91,10 @@ enum TicketStepWriter {
         let stored = rows.indices.filter { !plan.tickets[$0].isNew }.map { rows[$0] }
         let opened = rows.indices.filter { plan.tickets[$0].isNew }.map { rows[$0] }
         if !stored.isEmpty {
-            _ = try connection.rows(TicketSQL.updateTickets, [try PostgresJSON(stored), now])
+            statements.append(PipelinedStatement(TicketSQL.updateTickets, [try PostgresJSON(stored), now]))
         }
         if !opened.isEmpty {
-            _ = try connection.rows(TicketSQL.insertTickets, [try PostgresJSON(opened), now])
+            statements.append(PipelinedStatement(TicketSQL.insertTickets, [try PostgresJSON(opened), now]))
         }
         let events = plan.events.enumerated().map { order, event in
             EventRow(
@@ -88,7 +106,8 @@ enum TicketStepWriter {
                 detail: event.detail
             )
         }
-        try collect(TicketSQL.insertEvents, [try PostgresJSON(events)], into: &summary, on: connection)
+        statements.append(PipelinedStatement(TicketSQL.insertEvents, [try PostgresJSON(events)]))
+        return statements
     }
 
     /// Closes stale incidents, counts the batch's district-condition keys and lets the rule open or extend
@@ -100,15 +119,36 @@ enum TicketStepWriter {
         into summary: inout CommitSummary,
         on connection: PostgresConnection
     ) throws {
-        _ = try connection.rows(TicketSQL.closeStaleIncidents, [now, MajorIncidentRule.staleBefore(now)])
+        let prelude = try incidentCounting(keys, rule: rule, now: now)
+        _ = try connection.rows(prelude.closeStale)
+        let counts = try connection.rows(prelude.count).map(MajorIncidentRule.Count.init(row:))
+        guard let link = try incidentLinking(counts, rule: rule, now: now) else { return }
+        try record(events: try connection.rows(link), into: &summary)
+    }
+
+    /// The statements before the incident rule decides: stale incidents closed, then the keys counted (rows of
+    /// ``MajorIncidentRule/Count``).
+    static func incidentCounting(
+        _ keys: [MajorIncidentRule.Key],
+        rule: MajorIncidentRule,
+        now: Timestamp
+    ) throws -> (closeStale: PipelinedStatement, count: PipelinedStatement) {
         let wanted = keys.map { IncidentRow(district: $0.district, condition: $0.condition.rawValue) }
-        let counts = try connection.query(
-            TicketSQL.incidentCounts,
-            [try PostgresJSON(wanted), rule.windowStart(at: now)],
-            as: MajorIncidentRule.Count.self
+        return (
+            PipelinedStatement(TicketSQL.closeStaleIncidents, [now, MajorIncidentRule.staleBefore(now)]),
+            PipelinedStatement(TicketSQL.incidentCounts, [try PostgresJSON(wanted), rule.windowStart(at: now)])
         )
+    }
+
+    /// The statement that opens or extends the incidents the rule finds among `counts` and links their districts'
+    /// active tickets (its rows are the written events), or nil when there is none.
+    static func incidentLinking(
+        _ counts: [MajorIncidentRule.Count],
+        rule: MajorIncidentRule,
+        now: Timestamp
+    ) throws -> PipelinedStatement? {
         let incidents = rule.incidents(among: counts)
-        guard !incidents.isEmpty else { return }
+        guard !incidents.isEmpty else { return nil }
         let rows = incidents.map {
             IncidentRow(
                 district: $0.key.district,
@@ -118,22 +158,18 @@ enum TicketStepWriter {
                 meters: $0.meters
             )
         }
-        try collect(TicketSQL.linkIncidents, [try PostgresJSON(rows), now], into: &summary, on: connection)
+        return PipelinedStatement(TicketSQL.linkIncidents, [try PostgresJSON(rows), now])
     }
 
     /// Adds the events a statement wrote (rows of ``WriterSQL/eventColumns``) to the summary.
-    private static func collect(
-        _ sql: String,
-        _ parameters: [(any PostgresEncodable)?],
-        into summary: inout CommitSummary,
-        on connection: PostgresConnection
-    ) throws {
-        for row in try connection.query(sql, parameters, as: WrittenTicketEvent.self) {
-            summary.events.append(row.event)
+    static func record(events rows: [PostgresRow], into summary: inout CommitSummary) throws {
+        for row in rows {
+            let written = try WrittenTicketEvent(row: row)
+            summary.events.append(written.event)
             summary.ticketEvents += 1
-            if row.event.kind == .opened {
+            if written.event.kind == .opened {
                 summary.ticketsOpened += 1
-                summary.openedTickets.append(row.ticket)
+                summary.openedTickets.append(written.ticket)
             }
         }
     }

@@ -86,9 +86,7 @@ enum WriterSQL {
 
     /// The batch's uplink frames, binary, straight into the log (no key since v27: the frames' gates keep each
     /// frame's row single).
-    static let copyFrames = """
-        COPY uplink_frames (meter_id, frame_counter, frame_type, meter_time, received_at) FROM STDIN (FORMAT binary)
-        """
+    static let copyFrames = StageTables.frameLog.copySQL
 
     /// One row per reason and `payload_hash` (topic + bytes): a repeat adds to `repeat_count` (repeats inside the batch are folded
     /// first). Only deliveries received after the row's `last_received_at` count, so a spool replay of a
@@ -110,10 +108,7 @@ enum WriterSQL {
     // MARK: Frame identities
 
     /// Every gate of a batch straight into the table: succeeds only when every identity is new.
-    static let copyIdentities = """
-        COPY frame_identities (meter_id, kind, identity, fingerprint, source, first_received_at)
-        FROM STDIN (FORMAT binary)
-        """
+    static let copyIdentities = StageTables.identities.copySQL
 
     /// The staged gates whose identity was stored before this statement: (gate index, stored fingerprint).
     static let storedIdentities = """

@@ -59,6 +59,13 @@ public struct ValidationStore: Sendable {
     /// Marks the meters a batch touched for validation, from the earliest read or interval of each. Runs inside
     /// the ingest transaction, so a committed reading is always either validated or queued.
     static func markForValidation(_ batch: SinkBatch, on connection: PostgresConnection) throws {
+        guard let statement = validationQueueing(batch) else { return }
+        _ = try connection.rows(statement)
+    }
+
+    /// The statement that queues the meters `batch` touched for validation (``markForValidation(_:on:)``), or nil
+    /// when it touched none that validation reads.
+    static func validationQueueing(_ batch: SinkBatch) -> PipelinedStatement? {
         var earliest: [Int64: Int64] = [:]
         for reading in batch.readings where reading.storage == 0 && reading.tariff == 0 && reading.kind != .historic {
             let at = reading.readAt.microsecondsSinceEpoch
@@ -70,12 +77,9 @@ public struct ValidationStore: Sendable {
             if let known = earliest[interval.meterID], known <= at { continue }
             earliest[interval.meterID] = at
         }
-        guard !earliest.isEmpty else { return }
+        guard !earliest.isEmpty else { return nil }
         let meters = earliest.keys.sorted()
-        try connection.execute(
-            ValidationSQL.enqueue,
-            parameters: [meters.postgresText, meters.map { earliest[$0] ?? 0 }.postgresText]
-        )
+        return PipelinedStatement(ValidationSQL.enqueue, [meters, meters.map { earliest[$0] ?? 0 }])
     }
 
     /// Analyses the partitions of `readings` and `interval_days` whose statistics are missing or far behind
