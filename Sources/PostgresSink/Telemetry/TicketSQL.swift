@@ -20,7 +20,9 @@ enum TicketSQL {
 
     /// The alarms this transaction stored (`gw_new_alarms`) as ``StoredAlarm`` columns: the meter's rural flag and
     /// district, and the first planned outage of that district covering the receive time that is not cancelled (a
-    /// cancelled outage explains nothing from its cancellation on, whatever the alarm's receive time).
+    /// cancelled outage explains nothing from its cancellation on, whatever the alarm's receive time). Each meter is
+    /// probed by its key (`LATERAL … OFFSET 0`): without statistics on the stage table the planner would hash the
+    /// whole registry for a few alarms (about 8 ms at 20,000 meters).
     static let newAlarms = """
         SELECT n.id, n.meter_id, n.condition, n.priority, \(micros("n.raised_at")), \(micros("n.received_at")),
             n.is_cleared, n.opens_ticket, coalesce(m.is_rural, false), m.district,
@@ -29,7 +31,7 @@ enum TicketSQL {
                     AND o.cancelled_at IS NULL
                 ORDER BY o.id LIMIT 1)
         FROM gw_new_alarms n
-        LEFT JOIN meters m ON m.id = n.meter_id
+        LEFT JOIN LATERAL (SELECT is_rural, district FROM meters WHERE id = n.meter_id OFFSET 0) AS m ON true
         ORDER BY n.id
         """
 
