@@ -9,7 +9,7 @@ Asserts, in order:
   3. A deadline moved into the past (in the database) counts on in red. Acknowledge on the P0 row; the API shows the ticket's `acknowledged` event with the signed-in
      credential's name as actor.
   4. The ticket page shows the household file and the consumption chart, loaded from the chart route with the
-     session cookie and naming the ticket;
+     session cookie and naming the ticket; it is live: another desk's step through the API rebuilds the open page;
      a step the lifecycle refuses (close an acknowledged ticket) shows its explanation in the banner.
   5. The SLA page shows its tables; the service-quality page this month's report per district; sign-out ends the session; the dispatch API refuses a write with only the cookie.
 Screenshots: ARTIFACTS/console-live-list.png, console-ticket.png, console-sla.png, console-service-quality.png.
@@ -167,6 +167,22 @@ def main():
         check(svg[0] == 200 and svg[1].startswith("image/svg+xml") and svg[2].lstrip().startswith("<")
               and "<svg" in svg[2] and f"Ticket #{tid}" in svg[2],
               f"the consumption chart loaded in the page ({width} px wide, image/svg+xml, names ticket #{tid})")
+        # The open ticket page follows its ticket: another desk's step (through the API) rebuilds it, no click.
+        wait.until(EC.text_to_be_present_in_element((By.ID, "live"), "live"))
+        driver.execute_script("window.consoleCheckMarker = 43;")
+        stepped = time.time()
+        status, _ = api(f"/dispatch/v1/tickets/{tid}/steps", "POST", b'{"step":"dispatched"}',
+                        {"Authorization": f"Bearer {TOKEN}", "Content-Type": "application/json"})
+        check(200 <= status < 300, f"another desk records `dispatched` through the API ({status})")
+        def rebuilt(d):
+            try:
+                return (d.execute_script("return window.consoleCheckMarker") is None
+                        and "dispatched" in d.find_element(By.ID, "status").text)
+            except Exception:  # noqa: BLE001 - the page is being replaced
+                return False
+        WebDriverWait(driver, 5, poll_frequency=0.05).until(rebuilt)
+        check(True, f"the open ticket page showed the other desk's step {time.time() - stepped:.2f} s after it, "
+                    "without a click")
         driver.find_element(By.CSS_SELECTOR, 'button.step[data-step="closed"]').click()
         wait.until(EC.text_to_be_present_in_element((By.ID, "banner"), "refused"))
         banner = driver.find_element(By.ID, "banner").text

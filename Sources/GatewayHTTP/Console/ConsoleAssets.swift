@@ -312,6 +312,32 @@ enum ConsoleAssets {
                 if (await step(id, b.dataset.step)) setTimeout(() => location.reload(), 600);
               });
             }
+            // The page follows its ticket: when an event of this ticket commits (another desk's step, a new alarm,
+            // an escalation) or the stream reconnects, the page is built again from the server, unless a note is
+            // being written: then the banner says what changed and the page waits for the dispatcher.
+            const note = document.getElementById("note");
+            const live = document.getElementById("live");
+            let connected = false;
+            function changed(what) {
+              if (note && note.value.trim() !== "") {
+                say("Ticket #" + id + ": " + what + " meanwhile; reload to see it (your note is not sent yet).", true);
+              } else {
+                location.reload();
+              }
+            }
+            const source = new EventSource("/console/events");
+            source.addEventListener("open", () => {
+              live.textContent = "live"; live.className = "live on";
+              if (connected) changed("the live feed reconnected");
+              connected = true;
+            });
+            source.addEventListener("ticket", (message) => {
+              let event = {};
+              try { event = JSON.parse(message.data); } catch (e) { return; }
+              if (String((event.ticket || {}).id) === String(id)) changed(words(event.event) + " recorded");
+            });
+            source.addEventListener("resync", () => changed("the live feed resynchronised"));
+            source.addEventListener("error", () => { live.textContent = "reconnecting…"; live.className = "live off"; });
             const form = document.getElementById("note-form");
             if (form) form.addEventListener("submit", async (event) => {
               event.preventDefault();

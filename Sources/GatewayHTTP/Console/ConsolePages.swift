@@ -97,6 +97,7 @@ enum ConsolePages {
             body +=
                 "<span class=\"countdown big\" data-deadline=\"\(e(next.at))\" data-label=\"\(e(next.name))\"></span>\n"
         }
+        body += "<span id=\"live\" class=\"live off\">connecting…</span>\n"
         body += "</div>\n"
         body +=
             "<p class=\"meta\">Meter <strong id=\"meter\">\(e(ticket.meter.protocol)) \(e(ticket.meter.id))</strong>"
