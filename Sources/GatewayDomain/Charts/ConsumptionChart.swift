@@ -1,8 +1,9 @@
 public import GatewayCore
 
 /// A meter's consumption over whole local days as an SVG chart that marks the leak signatures' evidence: the
-/// continuous-flow band, the night minima and their trend, the intervals above the over-flow cut-off, the reads
-/// with flow while the valve was closed, and (when a ticket is given) when the ticket opened.
+/// continuous-flow band, the night minima and their trend, the intervals above the over-flow cut-off, sudden
+/// increases, runs that outlasted their flow band's time limit, the reads with flow while the valve was closed, and
+/// (when a ticket is given) when the ticket opened.
 ///
 /// Pure and deterministic: the caller passes every datum (no I/O, no clock); the same input gives the same bytes.
 /// The marks come from ``ConsumptionFindings``, which applies ``LeakSignatures``' own rules and thresholds.
@@ -11,7 +12,7 @@ public import GatewayCore
 /// per day the lowest interval flow (bars) with the night minima (dots) and their least-squares trend line. Every
 /// element a test or a stylesheet may look for has a `class` (`flow`, `mark-continuous-band`,
 /// `mark-continuous-floor`, `mark-night-minimum`, `mark-night-trend`, `mark-cutoff`, `mark-spike`,
-/// `mark-valve-closed`, `mark-ticket`, `alarm`, `no-data`).
+/// `mark-sudden-increase`, `mark-band-timeout`, `mark-valve-closed`, `mark-ticket`, `alarm`, `no-data`).
 public struct ConsumptionChart: Sendable {
     /// An alarm of the meter in the period (a tick at the top of the flow panel).
     public struct Alarm: Sendable, Equatable {
@@ -173,6 +174,25 @@ public struct ConsumptionChart: Sendable {
                     + "(\(ChartFormat.cubicMetresPerHour(first.flow)) m³/h)."
             )
         }
+        if let first = findings.increases.first {
+            let largest = findings.increases.max { $0.flow - $0.previousFlow < $1.flow - $1.previousFlow } ?? first
+            lines.append(
+                "Sudden increase: on \(findings.increases.count) day\(findings.increases.count == 1 ? "" : "s"), "
+                    + "the first at \(ChartFormat.localTime(first.interval.start, zone: zone)) "
+                    + "(\(ChartFormat.cubicMetresPerHour(first.previousFlow)) → "
+                    + "\(ChartFormat.cubicMetresPerHour(first.flow)) m³/h), the largest "
+                    + "+\(ChartFormat.cubicMetresPerHour(largest.flow - largest.previousFlow)) m³/h."
+            )
+        }
+        if let first = findings.bandTimeouts.first {
+            let longest = findings.bandTimeouts.max { $0.minutes < $1.minutes } ?? first
+            lines.append(
+                "Continuous use beyond its flow band's time limit: on \(findings.bandTimeouts.count) "
+                    + "day\(findings.bandTimeouts.count == 1 ? "" : "s"), the first until "
+                    + "\(ChartFormat.localTime(first.end, zone: zone)) (\(first.minutes) min, limit "
+                    + "\(first.limitMinutes) min), the longest \(longest.minutes) min."
+            )
+        }
         if let first = findings.valveClosedFlows.first {
             let total = findings.valveClosedFlows.reduce(Int64(0)) { $0 + $1.volumeMillilitres }
             lines.append(
@@ -242,9 +262,10 @@ public struct ConsumptionChart: Sendable {
     /// Whether a summary line is the finding a ticket's condition stands for.
     static func explains(_ condition: String, _ line: String) -> Bool {
         switch AlarmCondition(rawValue: condition) {
-        case .continuousFlowWarning?, .continuousFlowEscalated?, .continuousFlowLeak?, .tinyFlowLeak?,
-            .continuousFlowTimeout?:
+        case .continuousFlowWarning?, .continuousFlowEscalated?, .continuousFlowLeak?, .tinyFlowLeak?:
             line.hasPrefix("Continuous flow")
+        case .continuousFlowTimeout?: line.hasPrefix("Continuous use beyond")
+        case .suddenIncrease?: line.hasPrefix("Sudden increase")
         case .nightFlowRising?: line.hasPrefix("Night minimum")
         case .overFlow?, .uncontrolledFlowAfterReopen?: line.hasPrefix("Over-flow")
         case .flowWithValveClosed?: line.hasPrefix("Flow with the valve closed")
@@ -396,6 +417,41 @@ public struct ConsumptionChart: Sendable {
                 ],
                 tooltip: "Over-flow at \(ChartFormat.localTime(spike.interval.start, zone: period.zone)): "
                     + "\(ChartFormat.cubicMetresPerHour(spike.flow)) m³/h"
+            )
+        }
+        for timeout in findings.bandTimeouts {
+            // A bar along the top of the panel over the run that outlasted its band's limit.
+            let level = SVGWriter.number(Geometry.flowTop + 12)
+            svg.element(
+                "line",
+                [
+                    "class": "mark-band-timeout", "x1": SVGWriter.number(x(timeout.start)),
+                    "x2": SVGWriter.number(max(x(timeout.end), x(timeout.start) + 2)), "y1": level, "y2": level,
+                    "stroke": "#16a085", "stroke-width": "4", "data-start": timeout.start.description,
+                    "data-end": timeout.end.description, "data-minutes": String(timeout.minutes),
+                ],
+                tooltip: "Continuous use for \(timeout.minutes) min in one flow band (limit \(timeout.limitMinutes) "
+                    + "min) until \(ChartFormat.localTime(timeout.end, zone: period.zone))"
+            )
+        }
+        for increase in findings.increases {
+            // An upward triangle on the interval that rose.
+            let cx = x(increase.interval.start)
+            let cy = y(increase.flow)
+            svg.element(
+                "path",
+                [
+                    "class": "mark-sudden-increase",
+                    "d": "M\(SVGWriter.number(cx - 5)) \(SVGWriter.number(cy + 4))H\(SVGWriter.number(cx + 5))"
+                        + "L\(SVGWriter.number(cx)) \(SVGWriter.number(cy - 5))Z",
+                    "fill": "#e67e22", "stroke": "#ffffff", "stroke-width": "1",
+                    "data-start": increase.interval.start.description,
+                    "data-flow-m3h": ChartFormat.cubicMetresPerHour(increase.flow),
+                    "data-previous-flow-m3h": ChartFormat.cubicMetresPerHour(increase.previousFlow),
+                ],
+                tooltip: "Sudden increase at \(ChartFormat.localTime(increase.interval.start, zone: period.zone)): "
+                    + "\(ChartFormat.cubicMetresPerHour(increase.previousFlow)) → "
+                    + "\(ChartFormat.cubicMetresPerHour(increase.flow)) m³/h"
             )
         }
         for flow in findings.valveClosedFlows {
@@ -637,6 +693,8 @@ public struct ConsumptionChart: Sendable {
             )
         }
         if !findings.spikes.isEmpty { entries.append(("ring", "#c0392b", "over-flow interval")) }
+        if !findings.increases.isEmpty { entries.append(("rise", "#e67e22", "sudden increase")) }
+        if !findings.bandTimeouts.isEmpty { entries.append(("bar-line", "#16a085", "flow band time limit passed")) }
         if !findings.valveClosedFlows.isEmpty { entries.append(("line", "#8e44ad", "flow with the valve closed")) }
         if !alarms.isEmpty { entries.append(("triangle", "#d35400", "alarm")) }
         if ticket != nil { entries.append(("dash", "#222222", "ticket opened")) }
@@ -681,6 +739,22 @@ func legendSwatch(_ svg: inout SVGWriter, kind: String, color: String, left: Dou
             [
                 "cx": SVGWriter.number(left + 10), "cy": SVGWriter.number(middle), "r": "5", "fill": "none",
                 "stroke": color, "stroke-width": "2",
+            ]
+        )
+    case "rise":
+        svg.element(
+            "path",
+            [
+                "d": "M\(SVGWriter.number(left + 5)) \(SVGWriter.number(middle + 4))H\(SVGWriter.number(left + 15))"
+                    + "L\(SVGWriter.number(left + 10)) \(SVGWriter.number(middle - 5))Z", "fill": color,
+            ]
+        )
+    case "bar-line":
+        svg.element(
+            "line",
+            [
+                "x1": SVGWriter.number(left), "x2": SVGWriter.number(left + 20), "y1": SVGWriter.number(middle),
+                "y2": SVGWriter.number(middle), "stroke": color, "stroke-width": "4",
             ]
         )
     case "triangle":

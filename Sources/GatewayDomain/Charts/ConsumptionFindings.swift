@@ -53,8 +53,32 @@ public struct ConsumptionFindings: Sendable {
         public var volumeMillilitres: Int64
     }
 
+    /// An interval whose flow rose above the one before it by more than the sudden-increase limit: per day the
+    /// first, where ``LeakSignatures`` raises `sudden_increase`.
+    public struct Increase: Sendable, Equatable {
+        public var interval: IntervalValue
+        /// Its flow and the flow of the interval before it (ml/h).
+        public var flow: Int64
+        public var previousFlow: Int64
+    }
+
+    /// Continuous use within one flow band for longer than the band allows: per day the first run, ending where
+    /// ``LeakSignatures`` raises `continuous_flow_timeout`.
+    public struct BandTimeout: Sendable, Equatable {
+        /// The run's first interval's start and the end of the interval that passed the limit.
+        public var start: Timestamp
+        public var end: Timestamp
+        /// The run's length and the band's limit.
+        public var minutes: Int
+        public var limitMinutes: Int
+    }
+
     public var days: [Day]
     public var continuousBand: ContinuousBand?
+    /// Sudden increases, at most one per day.
+    public var increases: [Increase]
+    /// Flow-band time limits passed, at most one per day (none for premises with a continuous appliance).
+    public var bandTimeouts: [BandTimeout]
     public var nights: [Night]
     public var nightTrend: Trend?
     /// ``LeakSignatures/totalFlowCutoff(meter:settings:)`` (ml/h).
@@ -105,6 +129,12 @@ public struct ConsumptionFindings: Sendable {
             )
         }
         self.days = days
+        (self.increases, self.bandTimeouts) = Self.intervalFindings(
+            byDay,
+            period: period,
+            meter: meter,
+            settings: settings
+        )
         self.continuousBand =
             meter.hasContinuousAppliance ? nil : Self.band(days, byDay: byDay, period: period, settings: settings)
         self.nights = Self.nights(days, settings: settings)
@@ -123,6 +153,55 @@ public struct ConsumptionFindings: Sendable {
         self.valveClosedFlows = LeakSignatures.flowsWithValveClosed(reads).map {
             ValveClosedFlow(readAt: $0.read.readAt, volumeMillilitres: $0.volumeMillilitres)
         }
+    }
+
+    /// Per day, the signatures' interval checks on the day as the validator hands it to them: in start order, each
+    /// gap filled by an estimated interval (which counts as no flow and breaks a run).
+    private static func intervalFindings(
+        _ byDay: [[IntervalValue]],
+        period: ChartPeriod,
+        meter: SignatureMeter,
+        settings: SignatureSettings
+    ) -> ([Increase], [BandTimeout]) {
+        var increases: [Increase] = []
+        var timeouts: [BandTimeout] = []
+        for intervals in byDay where !intervals.isEmpty {
+            var day: [IntervalValue] = []
+            for interval in intervals.sorted(by: { $0.start < $1.start }) {
+                if let last = day.last {
+                    let end = last.start.adding(seconds: Int64(last.minutes) * 60)
+                    if end < interval.start {
+                        let gap = (interval.start.secondsSinceEpoch - end.secondsSinceEpoch) / 60
+                        day.append(
+                            IntervalValue(
+                                start: end,
+                                minutes: Int16(clamping: gap),
+                                volumeMillilitres: 0,
+                                isEstimated: true
+                            )
+                        )
+                    }
+                }
+                day.append(interval)
+            }
+            let flows = day.map { $0.isEstimated ? 0 : LeakSignatures.flowPerHour($0) }
+            if let index = LeakSignatures.suddenIncrease(day, flows: flows, meter: meter, settings: settings) {
+                increases.append(Increase(interval: day[index], flow: flows[index], previousFlow: flows[index - 1]))
+            }
+            if !meter.hasContinuousAppliance,
+                let found = LeakSignatures.bandTimeout(day, flows: flows, bands: settings.flowBands)
+            {
+                timeouts.append(
+                    BandTimeout(
+                        start: found.at.adding(seconds: -Int64(found.minutes) * 60),
+                        end: found.at,
+                        minutes: found.minutes,
+                        limitMinutes: found.limitMinutes
+                    )
+                )
+            }
+        }
+        return (increases, timeouts)
     }
 
     /// The last run of zero-free days at least the warning length, counted as ``LeakSignatures/find`` counts it.

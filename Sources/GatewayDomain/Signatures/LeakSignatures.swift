@@ -161,13 +161,8 @@ public enum LeakSignatures {
                 alarm(.overFlow, Code.totalFlow, at: intervals[index].start, detail: flows[index], valve: day.valve)
             }
             // Sudden increase between consecutive intervals.
-            if let size = meter.sizeMillicubicPerHour, flows.count > 1 {
-                let limit = size * 1000 * settings.increaseCutoffPercent / 100
-                if let index = (1..<flows.count).first(where: {
-                    !intervals[$0].isEstimated && !intervals[$0 - 1].isEstimated && flows[$0] - flows[$0 - 1] > limit
-                }) {
-                    alarm(.suddenIncrease, Code.suddenIncrease, at: intervals[index].start, detail: flows[index])
-                }
+            if let index = suddenIncrease(intervals, flows: flows, meter: meter, settings: settings) {
+                alarm(.suddenIncrease, Code.suddenIncrease, at: intervals[index].start, detail: flows[index])
             }
             // Continuous use beyond its flow band's time limit.
             if !meter.hasContinuousAppliance,
@@ -250,12 +245,35 @@ public enum LeakSignatures {
         return interval.volumeMillilitres * 60 / Int64(interval.minutes)
     }
 
-    /// The first run of consecutive intervals whose flow stays within one band longer than the band allows.
+    /// The first interval of a day whose flow rose above the interval before it by more than
+    /// ``SignatureSettings/increaseCutoffPercent`` of the meter's size, neither of the two estimated (the
+    /// `sudden_increase` signature); nil for a meter of unknown size.
+    /// - Parameters:
+    ///   - intervals: The day's intervals in start order (estimated ones fill its gaps).
+    ///   - flows: Their flows (ml/h), 0 for an estimated one.
+    ///   - meter: The meter (its size).
+    ///   - settings: The threshold.
+    /// - Returns: The index of the interval that rose.
+    static func suddenIncrease(
+        _ intervals: [IntervalValue],
+        flows: [Int64],
+        meter: SignatureMeter,
+        settings: SignatureSettings
+    ) -> Int? {
+        guard let size = meter.sizeMillicubicPerHour, flows.count > 1 else { return nil }
+        let limit = size * 1000 * settings.increaseCutoffPercent / 100
+        return (1..<flows.count).first {
+            !intervals[$0].isEstimated && !intervals[$0 - 1].isEstimated && flows[$0] - flows[$0 - 1] > limit
+        }
+    }
+
+    /// The first run of consecutive intervals whose flow stays within one band longer than the band allows: where
+    /// it passed the limit, its length and the band's limit.
     static func bandTimeout(
         _ intervals: [IntervalValue],
         flows: [Int64],
         bands: [(fromMillilitresPerHour: Int64, limitMinutes: Int)]
-    ) -> (at: Timestamp, minutes: Int)? {
+    ) -> (at: Timestamp, minutes: Int, limitMinutes: Int)? {
         func band(_ flow: Int64) -> Int? { bands.lastIndex { flow >= $0.fromMillilitresPerHour } }
         var runBand: Int?
         var runMinutes = 0
@@ -268,7 +286,10 @@ public enum LeakSignatures {
                 runMinutes = current == nil ? 0 : Int(interval.minutes)
             }
             if let runBand, runMinutes > bands[runBand].limitMinutes {
-                return (interval.start.adding(seconds: Int64(interval.minutes) * 60), runMinutes)
+                return (
+                    interval.start.adding(seconds: Int64(interval.minutes) * 60), runMinutes,
+                    bands[runBand].limitMinutes
+                )
             }
         }
         return nil

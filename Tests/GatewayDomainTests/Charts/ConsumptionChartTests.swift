@@ -66,6 +66,104 @@ import Testing
         #expect(abs((parsed.number(cutoff, "y1") ?? 0) - (322 - 0.72 * 230)) < 0.051)
     }
 
+    /// What ``LeakSignatures/find`` raises on the same intervals, grouped into UTC days as the validator hands
+    /// them over: (condition, raised at).
+    private func signatureAlarms(_ intervals: [IntervalValue], days: Int) -> [(String, Timestamp)] {
+        let determinants = (0..<days).map { index in
+            let start = chartEpoch.adding(seconds: Int64(index) * day)
+            let own = intervals.filter { $0.start >= start && $0.start < start.adding(seconds: day) }
+            let total = own.reduce(0) { $0 + $1.volumeMillilitres }
+            return DailyDeterminant(
+                dayStart: start,
+                startIndexMillilitres: 0,
+                endIndexMillilitres: total,
+                volumeMillilitres: total,
+                quality: .valid,
+                reasons: [],
+                intervals: own,
+                valve: .open
+            )
+        }
+        return LeakSignatures.find(
+            meter: meter(),
+            days: determinants,
+            previousRun: 0,
+            previousNightMinimums: [],
+            reads: [],
+            receivedAt: chartEpoch,
+            settings: SignatureSettings(),
+            policy: .serviceCommitments
+        ).map { ($0.condition.rawValue, $0.raisedAt) }
+    }
+
+    /// A ticket of `condition` on this chart names `line` as what raised it.
+    private func expectExplained(_ condition: String, by line: String, days: Int, intervals: [IntervalValue]) throws {
+        let ticket = ConsumptionChart.Ticket(id: 7, condition: condition, priority: "P2", openedAt: chartEpoch)
+        let parsed = try #require(ParsedSVG.parse(chart(days: days, intervals: intervals, ticket: ticket).svg()))
+        let subtitles = parsed.withClass("subtitle").map(\.text)
+        #expect(subtitles.contains("What raised it: " + line), "\(subtitles)")
+    }
+
+    @Test func aSuddenIncreaseIsMarkedWhereTheSignatureRaisesIt() throws {
+        // G4: a rise of more than 140 % of 4 m³/h (5.6 m³/h) between two intervals. Day 1 jumps 0.5 → 6.5 m³/h at
+        // hour 30 (and back: falling is no finding); day 2 rises 0.5 → 5.5 m³/h, below the limit.
+        let intervals = hourlyIntervals(from: chartEpoch, hours: 72) { (hour: Int) -> Int64 in
+            switch hour {
+            case 30: 6_500_000
+            case 54: 5_500_000
+            default: 500_000
+            }
+        }
+        let built = chart(days: 3, intervals: intervals)
+        let parsed = try #require(ParsedSVG.parse(built.svg()))
+        let marks = parsed.withClass("mark-sudden-increase")
+        try #require(marks.count == 1)
+        let at = chartEpoch.adding(seconds: 30 * 3600)
+        #expect(marks[0].attributes["data-start"] == at.description)
+        #expect(marks[0].attributes["data-flow-m3h"] == "6.500")
+        #expect(marks[0].attributes["data-previous-flow-m3h"] == "0.500")
+        let raised = signatureAlarms(intervals, days: 3).filter { $0.0 == "sudden_increase" }
+        #expect(raised.map(\.1) == [at])
+        let line = try #require(built.summary(built.findings()).first { $0.hasPrefix("Sudden increase") })
+        #expect(line.contains("on 1 day") && line.contains("0.500 → 6.500 m³/h"))
+        try expectExplained("sudden_increase", by: line, days: 3, intervals: intervals)
+        #expect(parsed.elements.contains { $0.name == "text" && $0.text == "sudden increase" })
+    }
+
+    @Test func aRunBeyondItsFlowBandsLimitIsMarkedWhereTheSignatureRaisesIt() throws {
+        // 1.5 m³/h is in the band from 1 m³/h, limit 240 min: hours 10–14 of day 0 (five hours) pass it at the end
+        // of hour 14 (300 min); day 1 holds the same flow for four hours only.
+        let intervals = hourlyIntervals(from: chartEpoch, hours: 48) { (hour: Int) -> Int64 in
+            (10...14).contains(hour) || (34...37).contains(hour) ? 1_500_000 : 0
+        }
+        let built = chart(days: 2, intervals: intervals)
+        let parsed = try #require(ParsedSVG.parse(built.svg()))
+        let marks = parsed.withClass("mark-band-timeout")
+        try #require(marks.count == 1)
+        let end = chartEpoch.adding(seconds: 15 * 3600)
+        #expect(marks[0].attributes["data-start"] == chartEpoch.adding(seconds: 10 * 3600).description)
+        #expect(marks[0].attributes["data-end"] == end.description)
+        #expect(marks[0].attributes["data-minutes"] == "300")
+        let raised = signatureAlarms(intervals, days: 2).filter { $0.0 == "continuous_flow_timeout" }
+        #expect(raised.map(\.1) == [end])
+        let line = try #require(built.summary(built.findings()).first { $0.hasPrefix("Continuous use beyond") })
+        #expect(line.contains("300 min, limit 240 min"))
+        try expectExplained("continuous_flow_timeout", by: line, days: 2, intervals: intervals)
+        // A gap inside the run breaks it, as the validator's estimated fill breaks the signature's run.
+        let gapped = intervals.filter { $0.start != chartEpoch.adding(seconds: 12 * 3600) }
+        let regapped = try #require(ParsedSVG.parse(chart(days: 2, intervals: gapped).svg()))
+        #expect(regapped.withClass("mark-band-timeout").isEmpty)
+        // Premises with a continuous appliance: no such finding.
+        let appliance = ConsumptionFindings(
+            intervals: intervals,
+            reads: [],
+            meter: meter(continuous: true),
+            period: ChartPeriod(days: 2, endingWithDayOf: chartEpoch.adding(seconds: day), zone: .utc),
+            settings: SignatureSettings()
+        )
+        #expect(appliance.bandTimeouts.isEmpty)
+    }
+
     @Test func noSpikeWithoutAnIntervalAboveTheCutoff() throws {
         let intervals = hourlyIntervals(from: chartEpoch, hours: 72) { _ in 7_200_000 }
         let parsed = try #require(ParsedSVG.parse(chart(days: 3, intervals: intervals).svg()))
