@@ -89,6 +89,10 @@ BEGIN
         GRANT INSERT, UPDATE ON complaints TO meter_gateway_http;
         GRANT INSERT ON complaint_events, return_calls TO meter_gateway_http;
     END IF;
+    -- v29: writing a complaint event fills the outbox (a trigger, as the writer); the dispatch service empties it.
+    IF to_regclass('complaint_event_outbox') IS NOT NULL THEN
+        GRANT INSERT, DELETE ON complaint_event_outbox TO meter_gateway_http;
+    END IF;
 END
 $$;
 GRANT INSERT, UPDATE ON

@@ -113,6 +113,10 @@ def ingest(figures, state, args):
         "gateway_broker_cpu_ratio": round(gateway / max(broker, 1e-9), 3),
         "gateway_frames_per_cpu_second": round(1e6 / max(gateway, 1e-9)),
     }
+    # The gateway against the ack-only consumer of the same run: the MQTT client's own cost per frame is in both.
+    consumer = figures.get("reference", {}).get("cpu_us_per_frame", {}).get("reference_consumer")
+    if consumer:
+        part["gateway_reference_consumer_cpu_ratio"] = round(gateway / max(consumer, 1e-9), 3)
     figures["ingest"] = part
     cpu = part["cpu_us_per_frame"]
     print(f"frames            {frames} ({report['readings']} readings, {report['dailyReports']} daily reports x 48 "
@@ -123,8 +127,10 @@ def ingest(figures, state, args):
         print(f"vs reference      {rate / ceiling:.2f} of the ack-only consumer's {ceiling:.0f} frames/s")
     print(f"CPU per frame     gateway {gateway:.1f} us | broker {broker:.1f} us | PostgreSQL {database:.1f} us | "
           f"fleet {cpu['fleet']:.1f} us")
+    consumer_ratio = part.get("gateway_reference_consumer_cpu_ratio")
     print(f"ratios            gateway/broker {part['gateway_broker_cpu_ratio']:.2f} | gateway/PostgreSQL "
-          f"{gateway / max(database, 1e-9):.2f}")
+          f"{gateway / max(database, 1e-9):.2f}"
+          + (f" | gateway/ack-only consumer {consumer_ratio:.2f}" if consumer_ratio else ""))
     print(f"gateway capacity  {part['gateway_frames_per_cpu_second']} frames/s per core of gateway CPU")
     print(f"acks              {report['acked']} acked, {report['unacked']} unacked")
 

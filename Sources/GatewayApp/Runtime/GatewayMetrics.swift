@@ -169,6 +169,9 @@ final class GatewayMetrics: Sendable {
         counter("dispatch_events_published", "Ticket events published on the MQTT dispatch topics.") {
             d.eventsPublished.load(ordering: .relaxed)
         }
+        counter("dispatch_complaint_events_published", "Complaint events published on the MQTT dispatch topics.") {
+            d.complaintEventsPublished.load(ordering: .relaxed)
+        }
         counter("dispatch_escalations", "Escalations written for missed ticket deadlines.") {
             d.escalations.load(ordering: .relaxed)
         }

@@ -9,6 +9,7 @@ import Synchronization
 /// Counters of the dispatch side, and the active tickets per priority it last counted. Read by `/metrics`.
 final class DispatchStatistics: Sendable {
     let eventsPublished = Atomic<Int64>(0)
+    let complaintEventsPublished = Atomic<Int64>(0)
     let escalations = Atomic<Int64>(0)
     let valveCommands = Atomic<Int64>(0)
     let failures = Atomic<Int64>(0)
@@ -87,6 +88,11 @@ final class DispatchService: Service {
     /// The topic of a ticket event of this priority.
     static func topic(prefix: String, priority: String) -> String { "\(prefix)/dispatch/tickets/\(priority)" }
 
+    /// The topic of a complaint event of this category.
+    static func complaintTopic(prefix: String, category: String) -> String {
+        "\(prefix)/dispatch/complaints/\(category)"
+    }
+
     func run() async throws {
         client.start()
         do {
@@ -146,7 +152,8 @@ final class DispatchService: Service {
                 }
                 if valveCloseOnP0 { try await sendValveCloses() }
                 let published = try await publishPending()
-                if published == 0 { await wakeUp.wait(atMost: .milliseconds(250)) }
+                let complaintsPublished = await publishPendingComplaintEvents()
+                if published == 0, complaintsPublished == 0 { await wakeUp.wait(atMost: .milliseconds(250)) }
             } catch {
                 statistics.failures.add(1, ordering: .relaxed)
                 logger.error("dispatch step failed; retrying", metadata: ["error": "\(error)"])
@@ -198,6 +205,32 @@ final class DispatchService: Service {
         statistics.eventsPublished.add(Int64(done.count), ordering: .relaxed)
         if let error = outcome.error ?? encodingError { throw error }
         return done.count
+    }
+
+    /// Publishes one page of pending complaint events (`<prefix>/dispatch/complaints/<category>`, QoS 1, in event
+    /// order) and marks the acknowledged ones, as ``publishPending()`` does for ticket events. They wait for the
+    /// 250 ms poll or a ticket's wake-up (complaints are answered in working days, not seconds). A failure is
+    /// logged and counted and never holds up the ticket events: the page is tried again next round.
+    /// - Returns: How many were published.
+    private func publishPendingComplaintEvents() async -> Int {
+        guard client.isConnected else { return 0 }
+        do {
+            let pending = try await outbox.undispatchedComplaintEvents(limit: 200)
+            guard !pending.isEmpty else { return 0 }
+            let messages = pending.map {
+                (topic: Self.complaintTopic(prefix: topicPrefix, category: $0.category), payload: Array($0.json.utf8))
+            }
+            let outcome = await client.publishAllAndWait(messages, qos: .atLeastOnce, timeout: .seconds(10))
+            let done = pending.prefix(outcome.acknowledged).map(\.eventID)
+            try await outbox.markComplaintEventsDispatched(done)
+            statistics.complaintEventsPublished.add(Int64(done.count), ordering: .relaxed)
+            if let error = outcome.error { throw error }
+            return done.count
+        } catch {
+            statistics.failures.add(1, ordering: .relaxed)
+            logger.error("publishing complaint events failed; retrying next round", metadata: ["error": "\(error)"])
+            return 0
+        }
     }
 
     /// The optional P0 policy: a valve-close downlink to each native meter with an active P0 ticket, once per ticket,

@@ -50,6 +50,32 @@ public struct DispatchOutbox: Sendable {
         }
     }
 
+    /// Complaint events not yet published on the dispatch topic, oldest first, each with its complaint's category
+    /// (the topic's last level) and its message: the JSON `NOTIFY complaint_events` carried, byte for byte, as it was
+    /// when the event was written (migration v29's `complaint_event_message`, without the complainant's name, contact
+    /// or texts).
+    /// - Parameter limit: At most this many.
+    /// - Returns: The events, in event-id order.
+    /// - Throws: ``PostgresError``.
+    public func undispatchedComplaintEvents(limit: Int) async throws -> [ComplaintEventMessage] {
+        try await database.withConnection { connection in
+            try connection.rows(DispatchSQL.undispatchedComplaintEvents, [limit]).map { row in
+                ComplaintEventMessage(eventID: try row.decode(0), category: try row.decode(1), json: try row.decode(2))
+            }
+        }
+    }
+
+    /// Marks complaint events as published (removes them from the outbox), committing as ``markDispatched(_:)`` does.
+    /// - Parameter ids: The events the broker acknowledged.
+    /// - Throws: ``PostgresError``.
+    public func markComplaintEventsDispatched(_ ids: [Int64]) async throws {
+        guard !ids.isEmpty else { return }
+        try await database.withTransaction { connection in
+            try connection.execute("SET LOCAL synchronous_commit = off")
+            _ = try connection.rows(DispatchSQL.markComplaintEventsDispatched, [ids])
+        }
+    }
+
     /// Active P0 tickets of native meters with a key whose valve-close command was not sent yet.
     /// - Parameter limit: At most this many.
     /// - Returns: The tickets, oldest first.
@@ -187,4 +213,14 @@ struct StoredValveClose: PostgresRowDecodable {
             condition: try row.decode(4)
         )
     }
+}
+
+/// A complaint event waiting for the dispatch topic.
+public struct ComplaintEventMessage: Sendable, Equatable {
+    /// The `complaint_events` id (consumers dedupe on it: delivery is at least once).
+    public var eventID: Int64
+    /// The complaint's category: `<prefix>/dispatch/complaints/<category>`.
+    public var category: String
+    /// The message, JSON version 1 (see ``DispatchOutbox/undispatchedComplaintEvents(limit:)``).
+    public var json: String
 }

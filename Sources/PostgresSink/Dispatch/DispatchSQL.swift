@@ -392,6 +392,20 @@ extension DispatchSQL {
         UPDATE ticket_events SET dispatched_at = now() WHERE id = ANY($1::bigint[]) AND dispatched_at IS NULL
         """
 
+    /// Complaint events not yet published (v29's outbox), oldest first: id, the complaint's category, the message as
+    /// written with the event.
+    static let undispatchedComplaintEvents = """
+        SELECT event_id, category, message
+        FROM complaint_event_outbox
+        ORDER BY event_id
+        LIMIT $1::integer
+        """
+
+    /// $1 complaint event ids the broker acknowledged.
+    static let markComplaintEventsDispatched = """
+        DELETE FROM complaint_event_outbox WHERE event_id = ANY($1::bigint[])
+        """
+
     /// $1 ticket.
     static let markValveCommandSent = """
         UPDATE valve_commands SET sent_at = now() WHERE ticket_id = $1::bigint AND sent_at IS NULL

@@ -3,20 +3,23 @@ import GatewayCore
 import GatewayDomain
 import GatewayTestSupport
 import Logging
+import MQTTIngest
 import PostgresSink
 import ServiceLifecycle
+import Synchronization
 import Testing
 
 @testable import GatewayApp
 
 /// The running gateway's dispatch service escalates a complaint whose answer deadline passed unanswered, once,
-/// and leaves an answered one alone.
+/// and leaves an answered one alone; every complaint event reaches the MQTT dispatch topic of its category, without
+/// the complainant's name or words.
 @Suite(
     .enabled(if: IntegrationEnvironment.isAvailable, "needs GATEWAY_TEST_PG and MQTT_TEST_PORT"),
     .timeLimit(.minutes(2))
 )
 struct ComplaintEscalationEndToEndTests {
-    @Test func theDispatchServiceEscalatesALateComplaintOnce() async throws {
+    @Test func theDispatchServiceEscalatesALateComplaintOnceAndPublishesEveryEvent() async throws {
         let environment = try IntegrationEnvironment()
         let database = try environment.makeDatabase(prefix: "complaint_e2e")
         defer { environment.dropDatabase(database) }
@@ -42,8 +45,9 @@ struct ComplaintEscalationEndToEndTests {
                     category: .other,
                     meter: nil,
                     district: "harbour",
-                    complainant: "c",
-                    summary: "s"
+                    complainant: "Erika Stone",
+                    contact: "erika@example.org",
+                    summary: "smell near the meter box"
                 ),
                 actor: "desk"
             ).id
@@ -51,6 +55,21 @@ struct ComplaintEscalationEndToEndTests {
         let late = try await receive()
         let answered = try await receive()
         _ = try await store.advance(answered, to: .notAccepted, text: "not ours", outcome: nil, actor: "desk")
+
+        let published = Mutex<[(topic: String, text: String)]>([])
+        let subscriber = try MosquittoClient(
+            options: configuration.fleetMQTTOptions(clientID: "complaint-topic-\(environment.runID)"),
+            subscriptions: [
+                MQTTSubscription(filter: "\(configuration.mqtt.topicPrefix)/dispatch/complaints/#", qos: .atLeastOnce)
+            ],
+            logger: logger,
+            onMessage: { message in
+                let topic = message.topicUTF8.withUnsafeBytes { String(decoding: $0, as: UTF8.self) }
+                published.withLock { $0.append((topic, String(decoding: message.payload, as: UTF8.self))) }
+            }
+        )
+        subscriber.start()
+        #expect(await subscriber.waitUntilConnected(timeout: .seconds(20)))
 
         let runtime = try GatewayRuntime(configuration: configuration, logger: logger)
         let group = runtime.serviceGroup(logger: logger)
@@ -71,8 +90,31 @@ struct ComplaintEscalationEndToEndTests {
             let (complaint, events, _) = try #require(try await store.complaint(late))
             #expect(events.filter { $0.kind == "escalated" }.count == 1 && complaint.escalationLevel == 1)
             #expect(try await store.complaint(answered)?.events.contains { $0.kind == "escalated" } == false)
+
+            // On the topic: both receipts and the refusal (written before the gateway started, from the outbox),
+            // then the escalation, each once, in event order, on the topic of the complaint's category.
+            let expected = [
+                (late, "received"), (answered, "received"), (answered, "not_accepted"), (late, "escalated"),
+            ]
+            let topicDeadline = ContinuousClock.now + .seconds(10)
+            while published.withLock({ $0.count }) < expected.count, ContinuousClock.now < topicDeadline {
+                try await Task.sleep(for: .milliseconds(50))
+            }
+            let messages = published.withLock { $0 }
+            #expect(messages.allSatisfy { $0.topic == "\(configuration.mqtt.topicPrefix)/dispatch/complaints/other" })
+            let parsed = messages.compactMap {
+                (try? JSONSerialization.jsonObject(with: Data($0.text.utf8))) as? [String: Any]
+            }
+            let seen = parsed.map { message -> (Int64, String) in
+                let complaint = message["complaint"] as? [String: Any]
+                return ((complaint?["id"] as? NSNumber)?.int64Value ?? 0, message["event"] as? String ?? "")
+            }
+            #expect(seen.map(\.0) == expected.map(\.0) && seen.map(\.1) == expected.map(\.1), "\(seen)")
+            #expect(messages.allSatisfy { !$0.text.contains("Erika") && !$0.text.contains("smell") })
+            #expect(runtime.dispatchStatistics.complaintEventsPublished.load(ordering: .relaxed) == 4)
             await group.triggerGracefulShutdown()
         }
+        await subscriber.stop()
         await session.close()
     }
 }
