@@ -181,20 +181,18 @@ public final class FleetSimulator: Sendable {
             }
             if !faultsDone && elapsed >= 0.5 {
                 faultsDone = true
-                report.faultsInjected = publishFaults(meters: meters, client: client)
-                report.implausibleReadings = publishImplausible(
-                    &meters,
-                    now: Int64(Date().timeIntervalSince1970),
-                    runStart: started,
-                    client: client
-                )
-                try publishLeakScenarios(&meters, client: client, report: &report)
+                try injectFaults(&meters, runStart: started, client: client, report: &report)
             }
             if clock.now - lastResendScan > .milliseconds(250) {
                 lastResendScan = clock.now
                 resendOverdue(client: client, report: &report)
             }
             try await Task.sleep(for: .milliseconds(5))
+        }
+        if !faultsDone {
+            // The loop slept past the run's middle and end in one go (a starved machine): the faults still go out,
+            // once, so a run never reports fewer than it was asked for.
+            try injectFaults(&meters, runStart: started, client: client, report: &report)
         }
         let generationTime = clock.now - start
 
@@ -448,6 +446,23 @@ public final class FleetSimulator: Sendable {
     }
 
     /// Publishes one frame of each failure kind; none of them may be stored as a reading.
+    /// The run's faults, once: malformed frames, the implausible readings and the leak scenarios.
+    private func injectFaults(
+        _ meters: inout [SimulatedMeter],
+        runStart: Int64,
+        client: MosquittoClient,
+        report: inout SimulatorReport
+    ) throws {
+        report.faultsInjected = publishFaults(meters: meters, client: client)
+        report.implausibleReadings = publishImplausible(
+            &meters,
+            now: Int64(Date().timeIntervalSince1970),
+            runStart: runStart,
+            client: client
+        )
+        try publishLeakScenarios(&meters, client: client, report: &report)
+    }
+
     private func publishFaults(meters: [SimulatedMeter], client: MosquittoClient) -> Int {
         guard meters.count >= 2 else { return 0 }
         let meter = meters[0]

@@ -111,6 +111,14 @@ struct ComplaintEscalationEndToEndTests {
             }
             #expect(seen.map(\.0) == expected.map(\.0) && seen.map(\.1) == expected.map(\.1), "\(seen)")
             #expect(messages.allSatisfy { !$0.text.contains("Erika") && !$0.text.contains("smell") })
+            // The counter follows the outbox mark, which commits after the broker's acknowledgement (so after the
+            // subscriber may already have the messages).
+            let counted = ContinuousClock.now + .seconds(10)
+            while runtime.dispatchStatistics.complaintEventsPublished.load(ordering: .relaxed) < 4,
+                ContinuousClock.now < counted
+            {
+                try await Task.sleep(for: .milliseconds(50))
+            }
             #expect(runtime.dispatchStatistics.complaintEventsPublished.load(ordering: .relaxed) == 4)
             await group.triggerGracefulShutdown()
         }
