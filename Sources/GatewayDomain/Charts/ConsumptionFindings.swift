@@ -155,8 +155,9 @@ public struct ConsumptionFindings: Sendable {
         }
     }
 
-    /// Per day, the signatures' interval checks on the day as the validator hands it to them: in start order, each
-    /// gap filled by an estimated interval (which counts as no flow and breaks a run).
+    /// Per day, the signatures' interval checks on the day as the validator hands it to them: in start order (as
+    /// ``init(intervals:reads:meter:period:settings:)`` receives them), each gap filled by an estimated interval
+    /// (which counts as no flow and breaks a run).
     private static func intervalFindings(
         _ byDay: [[IntervalValue]],
         period: ChartPeriod,
@@ -167,7 +168,7 @@ public struct ConsumptionFindings: Sendable {
         var timeouts: [BandTimeout] = []
         for intervals in byDay where !intervals.isEmpty {
             var day: [IntervalValue] = []
-            for interval in intervals.sorted(by: { $0.start < $1.start }) {
+            for interval in intervals {
                 if let last = day.last {
                     let end = last.start.adding(seconds: Int64(last.minutes) * 60)
                     if end < interval.start {

@@ -78,3 +78,19 @@ func hourlyIntervals(from start: Timestamp, hours: Int, volume: (Int) -> Int64) 
         )
     }
 }
+
+/// A valid day of these intervals as the validator hands it to ``LeakSignatures/find``: the register starts at 0 and
+/// advances by the intervals' volume.
+func validDay(start: Timestamp, intervals: [IntervalValue], valve: ValveState = .open) -> DailyDeterminant {
+    let total = intervals.reduce(0) { $0 + $1.volumeMillilitres }
+    return DailyDeterminant(
+        dayStart: start,
+        startIndexMillilitres: 0,
+        endIndexMillilitres: total,
+        volumeMillilitres: total,
+        quality: .valid,
+        reasons: [],
+        intervals: intervals,
+        valve: valve
+    )
+}

@@ -71,17 +71,9 @@ import Testing
     private func signatureAlarms(_ intervals: [IntervalValue], days: Int) -> [(String, Timestamp)] {
         let determinants = (0..<days).map { index in
             let start = chartEpoch.adding(seconds: Int64(index) * day)
-            let own = intervals.filter { $0.start >= start && $0.start < start.adding(seconds: day) }
-            let total = own.reduce(0) { $0 + $1.volumeMillilitres }
-            return DailyDeterminant(
-                dayStart: start,
-                startIndexMillilitres: 0,
-                endIndexMillilitres: total,
-                volumeMillilitres: total,
-                quality: .valid,
-                reasons: [],
-                intervals: own,
-                valve: .open
+            return validDay(
+                start: start,
+                intervals: intervals.filter { $0.start >= start && $0.start < start.adding(seconds: day) }
             )
         }
         return LeakSignatures.find(

@@ -25,17 +25,7 @@ import Testing
                 isEstimated: false
             )
         }
-        let total = intervals.reduce(0) { $0 + $1.volumeMillilitres }
-        return DailyDeterminant(
-            dayStart: start,
-            startIndexMillilitres: 0,
-            endIndexMillilitres: total,
-            volumeMillilitres: total,
-            quality: .valid,
-            reasons: [],
-            intervals: intervals,
-            valve: valve
-        )
+        return validDay(start: start, intervals: intervals, valve: valve)
     }
 
     private func find(
