@@ -26,6 +26,7 @@ import urllib.request
 
 from selenium import webdriver
 from selenium.webdriver.chrome.service import Service
+from selenium.common.exceptions import StaleElementReferenceException
 from selenium.webdriver.common.by import By
 from selenium.webdriver.support import expected_conditions as EC
 from selenium.webdriver.support.ui import WebDriverWait
@@ -53,6 +54,17 @@ def api(path, method="GET", body=None, headers=None):
             return response.status, json.loads(response.read() or b"null")
     except urllib.error.HTTPError as error:
         return error.code, None
+
+
+def settled(driver, timeout=5):
+    """A wait that looks again when the live page replaced an element it had found (a re-rendered row, a rebuilt
+    ticket page)."""
+    return WebDriverWait(driver, timeout, poll_frequency=0.05, ignored_exceptions=(StaleElementReferenceException,))
+
+
+def click(driver, selector):
+    """Clicks the element now matching `selector`, finding it again if the page replaced it meanwhile."""
+    settled(driver).until(lambda d: d.find_element(By.CSS_SELECTOR, selector).click() or True)
 
 
 def instant(text):
@@ -103,37 +115,44 @@ def main():
                 time.sleep(0.05)
         check(ticket is not None, "the methane alarm opened a P0 ticket")
         tid = ticket["id"]
-        row = WebDriverWait(driver, 5, poll_frequency=0.05).until(
-            EC.presence_of_element_located((By.CSS_SELECTOR, f'tr[data-ticket="{tid}"]')))
+
+        def shown_row(d):
+            found = d.find_elements(By.CSS_SELECTOR, f'tr[data-ticket="{tid}"]')
+            if not found:
+                return False
+            return found[0].get_attribute("data-first-seen"), found[0].get_attribute("data-priority"), found[0].text
+        first_seen, priority, row_text = settled(driver).until(shown_row)
         check(driver.execute_script("return window.consoleCheckMarker") == 42, "the page was not reloaded")
-        shown_ms = int(row.get_attribute("data-first-seen"))
+        shown_ms = int(first_seen)
         latency = shown_ms / 1000 - instant(ticket["opened_at"])
         print(f"console-check: figure: ticket #{tid} (P0 methane) shown on the open live list "
               f"{latency * 1000:.0f} ms after its opened_at (commit)")
         check(latency <= 2.0, f"the P0 row appeared within 2 s of the ticket's commit ({latency:.3f} s)")
-        check(row.get_attribute("data-priority") == "P0", "the row is P0")
-        check("methane" in row.text, "the row names the methane condition")
+        check(priority == "P0", "the row is P0")
+        check("methane" in row_text, "the row names the methane condition")
         fleet.wait(timeout=40)
         fleet = None
         time.sleep(1.5)
-        rows = driver.find_elements(By.CSS_SELECTOR, "#ticket-rows tr[data-ticket]")
-        priorities = [r.get_attribute("data-priority") for r in rows]
+        priorities, countdowns = settled(driver).until(lambda d: (
+            [r.get_attribute("data-priority") for r in d.find_elements(By.CSS_SELECTOR, "#ticket-rows tr[data-ticket]")],
+            [c.text for c in d.find_elements(By.CSS_SELECTOR, "#ticket-rows .countdown")]))
         check(priorities == sorted(priorities), f"the list is sorted by priority: {priorities}")
-        countdowns = driver.find_elements(By.CSS_SELECTOR, "#ticket-rows .countdown")
-        check(countdowns and all(c.text for c in countdowns), "every row counts down to its next deadline")
+        check(countdowns and all(countdowns), "every row counts down to its next deadline")
 
         # 3. Acknowledge from the page; the API records the signed-in actor. Before that, the battery ticket's
         # acknowledge deadline is moved into the past in the database: the list re-read after the step shows it late.
         subprocess.run(["psql", "-q", os.environ["DATABASE"], "-c",
                         "UPDATE repair_tickets SET acknowledge_by = now() - interval '95 seconds' "
                         "WHERE condition = 'battery_low'"], check=True, capture_output=True)
-        driver.find_element(By.CSS_SELECTOR, f'tr[data-ticket="{tid}"] button.ack').click()
+        click(driver, f'tr[data-ticket="{tid}"] button.ack')
         wait.until(EC.text_to_be_present_in_element((By.ID, "banner"), "recorded"))
-        late = WebDriverWait(driver, 5).until(
-            EC.presence_of_element_located((By.CSS_SELECTOR, "#ticket-rows tr[data-priority='P3'] .countdown.late")))
-        colour = late.value_of_css_property("color")
-        check(colour in ("rgba(196, 0, 0, 1)", "rgb(196, 0, 0)") and "late" in late.text,
-              f"a passed deadline counts on in red: {late.text.splitlines()[0]!r} ({colour})")
+
+        def late_countdown(d):
+            found = d.find_elements(By.CSS_SELECTOR, "#ticket-rows tr[data-priority='P3'] .countdown.late")
+            return (found[0].value_of_css_property("color"), found[0].text) if found else False
+        colour, text = settled(driver).until(late_countdown)
+        check(colour in ("rgba(196, 0, 0, 1)", "rgb(196, 0, 0)") and "late" in text,
+              f"a passed deadline counts on in red: {text.splitlines()[0]!r} ({colour})")
         shot = os.path.join(ARTIFACTS, "console-live-list.png")
         driver.save_screenshot(shot)
         print(f"console-check: screenshot: {shot}")
@@ -141,12 +160,12 @@ def main():
         acknowledged = [e for e in detail["events"] if e["event"] == "acknowledged"]
         check(len(acknowledged) == 1 and acknowledged[0]["actor"] == ACTOR,
               f"the acknowledged event's actor is the signed-in credential ({acknowledged[0]['actor'] if acknowledged else None})")
-        WebDriverWait(driver, 5).until(lambda d: "acknowledged" in d.find_element(
+        settled(driver).until(lambda d: "acknowledged" in d.find_element(
             By.CSS_SELECTOR, f'tr[data-ticket="{tid}"] td.status').text)
         check(True, "the row's status turned to acknowledged without a reload")
 
         # 4. The ticket page: household file, chart element, a refused step explained.
-        driver.find_element(By.CSS_SELECTOR, f'tr[data-ticket="{tid}"] td.ticket a').click()
+        click(driver, f'tr[data-ticket="{tid}"] td.ticket a')
         wait.until(EC.presence_of_element_located((By.ID, "household")))
         household = driver.find_element(By.ID, "household").text
         check("Methane detector linked" in household and "Alarms" in household, "the ticket page shows the household file")
@@ -180,10 +199,10 @@ def main():
                         and "dispatched" in d.find_element(By.ID, "status").text)
             except Exception:  # noqa: BLE001 - the page is being replaced
                 return False
-        WebDriverWait(driver, 5, poll_frequency=0.05).until(rebuilt)
+        settled(driver).until(rebuilt)
         check(True, f"the open ticket page showed the other desk's step {time.time() - stepped:.2f} s after it, "
                     "without a click")
-        driver.find_element(By.CSS_SELECTOR, 'button.step[data-step="closed"]').click()
+        click(driver, 'button.step[data-step="closed"]')
         wait.until(EC.text_to_be_present_in_element((By.ID, "banner"), "refused"))
         banner = driver.find_element(By.ID, "banner").text
         check("refused:" in banner and len(banner.split("refused:", 1)[1].strip()) > 5,
