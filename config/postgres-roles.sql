@@ -63,11 +63,14 @@ GRANT INSERT, UPDATE, DELETE ON frame_identities TO meter_gateway_ingest;
 GRANT INSERT, UPDATE ON mbus_format_layouts TO meter_gateway_ingest;
 GRANT DELETE ON meter_tombstones TO meter_gateway_ingest;
 
--- A reading's verdict: from v25 in reading_verdicts and validated_reading_days (readings is insert-only); before
--- v25 on the reading's row, with held_readings (v19) kept by triggers that run as the role setting the quality.
+-- A reading's verdict: from v25 in reading_verdicts and validated_reading_days (readings is insert-only), from v30
+-- the lists per month in validated_reading_months; before v25 on the reading's row, with held_readings (v19) kept by
+-- triggers that run as the role setting the quality.
 DO $$
 BEGIN
-    IF to_regclass('reading_verdicts') IS NOT NULL THEN
+    IF to_regclass('validated_reading_months') IS NOT NULL THEN
+        GRANT INSERT, UPDATE, DELETE ON reading_verdicts, validated_reading_months TO meter_gateway_validation;
+    ELSIF to_regclass('reading_verdicts') IS NOT NULL THEN
         GRANT INSERT, UPDATE, DELETE ON reading_verdicts, validated_reading_days TO meter_gateway_validation;
     ELSE
         GRANT UPDATE (quality, reasons, validated_at) ON readings TO meter_gateway_validation;

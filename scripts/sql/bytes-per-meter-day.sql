@@ -9,15 +9,16 @@
 -- holds for such loads (one day per meter). For a database with many days per meter, use bytes per meter_utc_day.
 -- Tables that do not exist in the schema version at hand are skipped (interval_readings is a table up to
 -- migration v16, a view over interval_days from v17; held_readings exists from v19 to v24; reading_verdicts and
--- validated_reading_days, the verdicts kept apart from the insert-only readings, from v25).
+-- validated_reading_days, the verdicts kept apart from the insert-only readings, from v25; validated_reading_months
+-- instead of validated_reading_days from v30).
 \pset footer off
 CREATE TEMP TABLE gw_size_tables ON COMMIT PRESERVE ROWS AS
 SELECT t.name, (
     SELECT coalesce(sum(pg_total_relation_size(c.oid)), 0) FROM pg_class c
     WHERE c.oid = to_regclass(t.name) OR c.oid IN (SELECT relid FROM pg_partition_tree(to_regclass(t.name)))
 ) AS bytes
-FROM unnest(ARRAY['readings', 'held_readings', 'reading_verdicts', 'validated_reading_days', 'interval_readings',
-    'interval_days', 'uplink_frames', 'frame_identities', 'alarms'])
+FROM unnest(ARRAY['readings', 'held_readings', 'reading_verdicts', 'validated_reading_days', 'validated_reading_months',
+    'interval_readings', 'interval_days', 'uplink_frames', 'frame_identities', 'alarms'])
     AS t (name)
 WHERE (SELECT relkind FROM pg_class WHERE oid = to_regclass(t.name)) IN ('r', 'p');
 CREATE TEMP TABLE gw_size_days ON COMMIT PRESERVE ROWS AS

@@ -8,7 +8,7 @@ WITH tables AS (
     FROM pg_class c
     WHERE c.relkind = 'r' AND c.relnamespace = 'public'::regnamespace
         AND (c.relname IN ('readings', 'interval_days', 'uplink_frames', 'frame_identities', 'held_readings', 'alarms',
-                'reading_verdicts', 'validated_reading_days')
+                'reading_verdicts', 'validated_reading_days', 'validated_reading_months')
             OR c.oid IN (SELECT inhrelid FROM pg_inherits i JOIN pg_class p ON p.oid = i.inhparent
                 WHERE p.relname IN ('readings', 'interval_days', 'uplink_frames', 'frame_identities')))
 )

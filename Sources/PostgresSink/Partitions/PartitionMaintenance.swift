@@ -16,7 +16,7 @@ public struct PartitionMaintenance {
         public let column: String
         /// Whether the column is a `timestamptz` (else a `date`), which decides the bounds' literals.
         public let isTimestamp: Bool
-        /// Whether the table's rows have verdicts kept apart (`reading_verdicts`, `validated_reading_days`, v25),
+        /// Whether the table's rows have verdicts kept apart (`reading_verdicts` v25, `validated_reading_months` v30),
         /// removed with a dropped partition's rows.
         public let hasVerdicts: Bool
 
@@ -227,13 +227,13 @@ public struct PartitionMaintenance {
     private func drop(_ name: String, lower: PartitionMonth?, upper: PartitionMonth, of table: Table) throws {
         try inTransaction {
             if table.hasVerdicts {
-                // Verdicts are keyed by read time (reading_verdicts) and by UTC day (validated_reading_days); a
-                // partition's bounds are UTC month starts, so both ranges are exactly the partition's.
+                // Verdicts are keyed by read time (reading_verdicts) and by UTC month (validated_reading_months,
+                // v30); a partition's bounds are UTC month starts, so both ranges are exactly the partition's.
                 let from = lower.map { "read_at >= \(literal($0, table)) AND " } ?? ""
                 try connection.execute("DELETE FROM reading_verdicts WHERE \(from)read_at < \(literal(upper, table))")
-                let fromDay = lower.map { "day >= '\($0.firstDay)'::date AND " } ?? ""
+                let fromMonth = lower.map { "month >= '\($0.firstDay)'::date AND " } ?? ""
                 try connection.execute(
-                    "DELETE FROM validated_reading_days WHERE \(fromDay)day < '\(upper.firstDay)'::date"
+                    "DELETE FROM validated_reading_months WHERE \(fromMonth)month < '\(upper.firstDay)'::date"
                 )
             }
             try connection.execute("DROP TABLE \(Self.quoted(name))")

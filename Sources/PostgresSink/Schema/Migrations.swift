@@ -13,7 +13,7 @@ struct Migration: Sendable {
 enum Migrations {
     static let all: [Migration] = [
         v1, v2, v3, v4, v5, v6, v7, v8, v9, v10, v11, v12, v13, v14, v15, v16, v17, v18, v19, v20, v23, v24, v25,
-        v26, v27, v28, v29,
+        v26, v27, v28, v29, v30,
     ]
 
     /// Key of the transaction-scoped advisory lock that serialises concurrent `migrate()` calls

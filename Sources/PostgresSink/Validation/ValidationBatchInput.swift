@@ -83,7 +83,7 @@ struct ValidationBatchInput {
 
     /// Gives the window reads what is stored about them apart from `readings` — a recorded conflict, the latest
     /// review decision, the verdict — exactly as the view `readings_validated` shows a reading's verdict: its
-    /// `reading_verdicts` row if it has one, else valid without reasons if its day lists it, else none.
+    /// `reading_verdicts` row if it has one, else valid without reasons if its month lists it, else none.
     private mutating func attachStoredState(
         _ meterParameters: [(any PostgresEncodable)?],
         on connection: PostgresConnection
@@ -102,7 +102,7 @@ struct ValidationBatchInput {
             verdicts[try StoredReadKey(row: row)] = (try row.decode(4), try row.decode(5, as: [String]?.self))
         }
         var listed: [ChannelKey: Set<Int64>] = [:]
-        for row in try connection.rows(ValidationBatchSQL.windowValidatedDays, parameters(Array(windows.keys))) {
+        for row in try connection.rows(ValidationBatchSQL.windowValidatedMonths, parameters(Array(windows.keys))) {
             let key = ChannelKey(meter: try row.decode(0), basis: try row.decode(1))
             listed[key, default: []].formUnion(try row.decode(2, as: [Int64].self))
         }

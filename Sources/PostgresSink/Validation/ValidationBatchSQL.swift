@@ -71,7 +71,7 @@ enum ValidationBatchSQL {
 
     /// Every billing-channel read of each meter's window (all bases), from the table itself, as the columns of
     /// ``WindowRead`` without what is stored apart from it (no conflict, no review, no verdict: ``windowConflicts``,
-    /// ``windowReviews``, ``windowVerdicts`` and ``windowValidatedDays`` read those, one index range per meter or
+    /// ``windowReviews``, ``windowVerdicts`` and ``windowValidatedMonths`` read those, one index range per meter or
     /// channel instead of four index probes per read, which the view `readings_validated` made; they were a third of
     /// PostgreSQL's validation time), then meter id and basis. In channel order, each channel in the order the meter
     /// took its reads.
@@ -111,14 +111,20 @@ enum ValidationBatchSQL {
         JOIN reading_verdicts v ON v.meter_id = w.meter_id AND v.read_at >= \(instant("w.first_us"))
         """
 
-    /// The validated reads of each channel's window days (`validated_reading_days`, v25; codes as ``readCode(_:_:)``):
-    /// meter id, basis, codes.
-    static let windowValidatedDays = """
+    /// The validated reads of the UTC months of each channel's window (`validated_reading_months`, v30; codes as
+    /// ``readCode(_:_:)``): meter id, basis, codes. A month's list can hold reads before the window's start, which no
+    /// window read matches.
+    static let windowValidatedMonths = """
         SELECT d.meter_id, d.basis, d.reads
         FROM \(channels)
-        JOIN validated_reading_days d ON d.meter_id = c.meter_id AND d.basis = c.basis
-            AND d.day >= (\(instant("c.first_us")) AT TIME ZONE 'UTC')::date
+        JOIN validated_reading_months d ON d.meter_id = c.meter_id AND d.basis = c.basis
+            AND d.month >= \(month(instant("c.first_us")))
         """
+
+    /// The first day of the UTC month of a `timestamptz` expression, as `validated_reading_months.month` keys it.
+    static func month(_ instant: String) -> String {
+        "date_trunc('month', \(instant) AT TIME ZONE 'UTC')::date"
+    }
 
     /// The stored interval days (`interval_days`, migrations v17 and v26) that can hold intervals of each meter's
     /// window, as stored: meter id, day (days since 1970-01-01), start offsets (s, or NULL when evenly spaced),
@@ -223,7 +229,7 @@ enum ValidationBatchSQL {
     /// Stores changed verdicts (migration v25: `readings` is insert-only): $1 meter ids, $2 bases, $3 read times
     /// (µs), $4 kinds, $5 qualities, $6 reasons as comma-joined names, $7 whether the reading's stored verdict was
     /// one that `reading_verdicts` keeps (validated, and not plainly valid). Each reading is added to its channel's
-    /// `validated_reading_days` row (the day's row is written only when it gains a reading); a verdict other than
+    /// `validated_reading_months` row (the month's row is written only when it gains a reading); a verdict other than
     /// valid without reasons is upserted into `reading_verdicts`, a plainly valid one removes the reading's row
     /// there — probed only for the readings flagged by $7: on a first validation no reading has a row, and probing
     /// the table for each of them cost about a quarter of the statement.
@@ -236,10 +242,10 @@ enum ValidationBatchSQL {
                 $7::boolean[]) AS u (meter_id, basis, at_us, kind, quality, reasons, had_verdict)
         ),
         listed AS (
-            INSERT INTO validated_reading_days AS d (meter_id, basis, day, reads, validated_at)
-            SELECT meter_id, basis, (read_at AT TIME ZONE 'UTC')::date, array_agg(code ORDER BY code), now()
+            INSERT INTO validated_reading_months AS d (meter_id, basis, month, reads, validated_at)
+            SELECT meter_id, basis, \(month("read_at")), array_agg(code ORDER BY code), now()
             FROM u GROUP BY 1, 2, 3 ORDER BY 1, 2, 3
-            ON CONFLICT (meter_id, basis, day) DO UPDATE
+            ON CONFLICT (meter_id, basis, month) DO UPDATE
                 SET reads = ARRAY(SELECT DISTINCT c FROM unnest(d.reads || excluded.reads) AS c ORDER BY c),
                     validated_at = excluded.validated_at
                 WHERE NOT d.reads @> excluded.reads
@@ -260,24 +266,24 @@ enum ValidationBatchSQL {
         SELECT u.meter_id FROM u
         """
 
-    /// Lists plainly valid readings that have no `reading_verdicts` row in their days' `validated_reading_days` rows,
-    /// one array element per channel and UTC day: $1 meter, $2 basis, $3 day (days since 1970-01-01), $4 and $5 the
-    /// first and last position of the day's codes (``readCode(_:_:)``, ascending) in $6. The same upsert as
-    /// ``recordVerdicts``' `listed`, without the per-reading verdict work that a first validation's valid readings
-    /// do not need.
+    /// Lists plainly valid readings that have no `reading_verdicts` row in their months' `validated_reading_months`
+    /// rows, one array element per channel and UTC month: $1 meter, $2 basis, $3 the month's first day (days since
+    /// 1970-01-01), $4 and $5 the first and last position of the month's codes (``readCode(_:_:)``, ascending) in $6.
+    /// The same upsert as ``recordVerdicts``' `listed`, without the per-reading verdict work that a first
+    /// validation's valid readings do not need. A channel and month appear once (an upsert cannot touch a row twice).
     static let listValidReads = """
-        INSERT INTO validated_reading_days AS d (meter_id, basis, day, reads, validated_at)
-        SELECT g.meter_id, g.basis, date '1970-01-01' + g.day::integer, ($6::bigint[])[g.first:g.last], now()
+        INSERT INTO validated_reading_months AS d (meter_id, basis, month, reads, validated_at)
+        SELECT g.meter_id, g.basis, date '1970-01-01' + g.month::integer, ($6::bigint[])[g.first:g.last], now()
         FROM unnest($1::bigint[], $2::smallint[], $3::bigint[], $4::integer[], $5::integer[])
-            AS g (meter_id, basis, day, first, last)
+            AS g (meter_id, basis, month, first, last)
         ORDER BY 1, 2, 3
-        ON CONFLICT (meter_id, basis, day) DO UPDATE
+        ON CONFLICT (meter_id, basis, month) DO UPDATE
             SET reads = ARRAY(SELECT DISTINCT c FROM unnest(d.reads || excluded.reads) AS c ORDER BY c),
                 validated_at = excluded.validated_at
             WHERE NOT d.reads @> excluded.reads
         """
 
-    /// The code a reading has in `validated_reading_days.reads` (v25): its read time in µs since 1970 × 4 + its
+    /// The code a reading has in `validated_reading_months.reads` (v25 in `validated_reading_days`): its read time in µs since 1970 × 4 + its
     /// kind (0…3), from two `bigint`/`smallint` expressions. Exact and unique per (read time, kind) for any read
     /// time before the year 70,000.
     static func readCode(_ micros: String, _ kind: String) -> String { "(\(micros))::bigint * 4 + \(kind)" }

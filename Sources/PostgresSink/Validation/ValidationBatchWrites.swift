@@ -162,13 +162,18 @@ struct TextArrayColumns {
     var arrayLiterals: [String?] { columns.map { "{" + $0 + "}" } }
 }
 
-/// Plainly valid readings grouped by channel and UTC day, in the arrays of ``ValidationBatchSQL/listValidReads``:
-/// one entry per group (meter, basis, day, and the group's first and last position in one flat array of read codes).
-/// Readings arrive channel by channel in read order, so a group is the run of readings of one day.
+/// Plainly valid readings grouped by channel and UTC month, in the arrays of ``ValidationBatchSQL/listValidReads``:
+/// one entry per group (meter, basis, the month's first day, and the group's first and last position in one flat
+/// array of read codes). Readings arrive channel by channel in read order, so a group is the run of readings of one
+/// month.
 struct ValidReadListing {
     private var meters: [Int64] = []
     private var bases: [Int16] = []
-    private var days: [Int64] = []
+    /// The first day of each group's UTC month, in days since 1970-01-01.
+    private var months: [Int64] = []
+    /// The month of the last reading added: (its day, the first day of its month), so a run of readings of one day
+    /// converts the day once.
+    private var lastMonth: (day: Int64, month: Int64)?
     private var firsts: [Int] = []
     private var lasts: [Int] = []
     private var codes: [Int64] = []
@@ -180,15 +185,22 @@ struct ValidReadListing {
     mutating func add(_ channel: ChannelKey, readAtMicros: Int64, kind: Int16) {
         let (quotient, remainder) = readAtMicros.quotientAndRemainder(dividingBy: 86_400_000_000)
         let day = remainder < 0 ? quotient - 1 : quotient
+        let month: Int64
+        if let lastMonth, lastMonth.day == day {
+            month = lastMonth.month
+        } else {
+            month = Self.monthStart(ofDay: day)
+            lastMonth = (day, month)
+        }
         codes.append(readAtMicros * 4 + Int64(kind))
         if let last = meters.indices.last, meters[last] == channel.meter, bases[last] == channel.basis,
-            days[last] == day
+            months[last] == month
         {
             lasts[last] = codes.count
         } else {
             meters.append(channel.meter)
             bases.append(channel.basis)
-            days.append(day)
+            months.append(month)
             firsts.append(codes.count)
             lasts.append(codes.count)
         }
@@ -199,8 +211,14 @@ struct ValidReadListing {
         var sorted = codes
         for group in firsts.indices { sorted[(firsts[group] - 1)..<lasts[group]].sort() }
         return [
-            meters.postgresText, bases.postgresText, days.postgresText, firsts.postgresText, lasts.postgresText,
+            meters.postgresText, bases.postgresText, months.postgresText, firsts.postgresText, lasts.postgresText,
             sorted.postgresText,
         ]
+    }
+
+    /// The first day of the UTC month of a day, both in days since 1970-01-01.
+    static func monthStart(ofDay day: Int64) -> Int64 {
+        let civil = CivilTime(utcSeconds: day * 86_400)
+        return CivilTime(year: civil.year, month: civil.month, day: 1).utcSeconds / 86_400
     }
 }

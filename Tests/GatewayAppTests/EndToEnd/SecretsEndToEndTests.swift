@@ -180,7 +180,7 @@ struct SecretsEndToEndTests {
         let http = try PostgresConnection.connect(conninfo: try #require(conninfos["http"]))
         for statement in [
             "INSERT INTO readings DEFAULT VALUES", "UPDATE reading_verdicts SET quality = 0",
-            "INSERT INTO validated_reading_days DEFAULT VALUES",
+            "INSERT INTO validated_reading_months DEFAULT VALUES",
         ] {
             let denied = #expect(throws: PostgresError.self) { try http.execute(statement) }
             #expect(denied?.sqlState == "42501", "\(statement)")

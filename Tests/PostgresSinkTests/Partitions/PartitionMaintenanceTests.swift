@@ -23,7 +23,7 @@ struct PartitionMaintenanceTests {
         SELECT (SELECT count(*) FROM reading_verdicts v WHERE NOT EXISTS (
                 SELECT FROM readings r WHERE r.meter_id = v.meter_id AND r.read_at = v.read_at AND r.kind = v.kind
                     AND r.basis = v.basis AND r.storage = 0 AND r.tariff = 0))
-            + (SELECT count(*) FROM validated_reading_days d, unnest(d.reads) AS c WHERE NOT EXISTS (
+            + (SELECT count(*) FROM validated_reading_months d, unnest(d.reads) AS c WHERE NOT EXISTS (
                 SELECT FROM readings r WHERE r.meter_id = d.meter_id AND r.basis = d.basis AND r.storage = 0
                     AND r.tariff = 0 AND (extract(epoch FROM r.read_at) * 1000000)::bigint * 4 + r.kind = c))
         """
@@ -256,7 +256,7 @@ struct PartitionMaintenanceTests {
         #expect(!outcome.dropped.contains("readings_2099_01"))
         #expect(try database.scalar("SELECT string_agg(meter_id::text, ',') FROM readings") == "7")
         #expect(try database.count("reading_verdicts") == 1 && database.scalar(Self.verdictsWithoutReading) == "0")
-        #expect(try database.count("validated_reading_days") == 1)
+        #expect(try database.count("validated_reading_months") == 1)
         let days = try maintenance.maintain(.intervalDays, current: january, monthsAhead: 0, retentionMonths: 0)
         #expect(try days.dropped.isEmpty && database.count("interval_readings") == 20)
     }

@@ -87,8 +87,9 @@ struct ReadingVerdictStorageTests {
         profile.qmaxMillilitresPerHour = 6_000_000
         _ = try await stores.meters.importMeters([profile], columns: [.qminM3h, .qtM3h, .qmaxM3h])
         let meter = try #require(Int64(try database.scalar("SELECT id FROM meters") ?? ""))
-        // 2026-03-01 00:00 UTC, a reading an hour for two days; one 500 m³ jump that validation rejects.
-        let t0 = Timestamp(secondsSinceEpoch: 1_772_323_200)
+        // 2026-02-28 00:00 UTC, a reading an hour for two days (two UTC months); one 500 m³ jump that validation
+        // rejects.
+        let t0 = Timestamp(secondsSinceEpoch: 1_772_236_800)
         var batch = SinkBatch()
         batch.readings = (0..<48).map { hour in
             var reading = makeReading(
@@ -119,9 +120,13 @@ struct ReadingVerdictStorageTests {
         #expect(readsChanged == 48)
         #expect(try database.scalar(versions) == before)
         #expect(try database.count("readings_validated", where: "quality IS NULL") == 0)
-        // One list per validated day, and a verdict row only for what is not plainly valid (the jump and the
-        // decrease after it).
-        #expect(try database.count("validated_reading_days") == 2)
+        // One list per validated channel and UTC month (v30), each with every validated reading of its month, and a
+        // verdict row only for what is not plainly valid (the jump and the decrease after it).
+        #expect(
+            try database.scalar(
+                "SELECT string_agg(month || ' ' || cardinality(reads), ', ' ORDER BY month) FROM validated_reading_months"
+            ) == "2026-02-01 24, 2026-03-01 24"
+        )
         let notPlainlyValid = try database.count("readings_validated", where: "quality <> 0 OR reasons <> '{}'")
         #expect(try database.count("reading_verdicts") == notPlainlyValid)
         #expect((1..<10).contains(notPlainlyValid))
