@@ -6,7 +6,9 @@
 #   3. validation the validator works through every meter the fleet touched: meters/s, CPU per meter;
 #   4. storage    bytes on disk per meter-day, and of the same rows in the v16 layout (a scratch schema) with the ratio;
 #   5. alarms     `meter-gateway bench-alarms` at half the sustained rate: publish -> NOTIFY and -> dispatch topic;
-#   and the gateway's peak RSS. CPU times are read from /proc, so the figures compare as ratios on a shared machine.
+#   and the gateway's peak RSS;
+#   6. a gas meter's day: bytes per meter-day (and v16's on the same rows) of a load where each meter sends its daily
+#                 report once, as a battery-powered gas meter does (scripts/storage-load.sh in a fresh database). CPU times are read from /proc, so the figures compare as ratios on a shared machine.
 # Every figure also goes to a JSON file (path printed at the end; BENCH_FIGURES overrides it). The arithmetic lives
 # in scripts/bench_figures.py, which also derives the README's scaling table from that file (`capacity`).
 # Usage: scripts/bench.sh [meters] [seconds]     (defaults: 2000 meters, 20 s of publishing as fast as acks allow)
@@ -138,4 +140,11 @@ if [ "$status" -ne 0 ]; then
     tail -n 40 "$state/gateway.log" >&2
     exit 1
 fi
+
+echo "== 6. storage of a gas meter's day: each meter sends its daily report once (a fresh database)" >&2
+# Phase 4 measured the bench's own load: one daily report per meter, then a reading every few seconds, as fast as acks
+# allow (~12 frames per meter in 20 s), which no battery-powered gas meter sends. Here RATE = meters / 10 over 10 s.
+RATE=$(((meters + 9) / 10)) GATEWAY_BIN=$bin FIGURES=$figures scripts/storage-load.sh "$state" "$meters" 10 \
+    >"$state/storage-daily-report.out"
+grep -E '^daily.report' "$state/storage-daily-report.out"
 echo "figures           $figures"

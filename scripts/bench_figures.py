@@ -6,6 +6,8 @@
     bench_figures.py validation FIGURES        key=value...   the validator working through the touched meters
     bench_figures.py storage    FIGURES        conninfo=... [v16_conninfo=...]   bytes on disk per meter-day (and of the
                                                  same rows in the v16 layout, with the ratio)
+    bench_figures.py storage-daily-report FIGURES conninfo=... [v16_conninfo=...]   the same for a load of one daily
+                                                 report per meter (scripts/storage-load.sh with FIGURES set)
     bench_figures.py alarms     FIGURES STATE  key=value...   alarm latency at half the sustained rate
     bench_figures.py memory     FIGURES        vmhwm_kb=...   peak RSS of the gateway
     bench_figures.py capacity   FIGURES                       the README's scaling table, derived from FIGURES
@@ -187,28 +189,38 @@ def bytes_per_meter_day(conninfo):
     return per_meter_day, tables
 
 
-def storage(figures, args):
+# The two storage loads: the bench's own (phase 4: a daily report per meter, then readings as fast as acks allow) and
+# a gas meter's day (phase 6, scripts/storage-load.sh: each meter sends its daily report once): JSON key, printed
+# label (padded to the figures' column), prefix of the machine-readable lines.
+STORAGE_LOADS = {
+    "storage": ("storage", "storage", ""),
+    "storage-daily-report": ("storage_daily_report", "daily-report day", "daily_report_"),
+}
+
+
+def storage(figures, args, load="storage"):
+    key, label, prefix = STORAGE_LOADS[load]
     per_meter_day, tables = bytes_per_meter_day(args["conninfo"])
     total = sum(tables.values())
-    figures["storage"] = {"bytes": total, "tables": tables, "bytes_per_meter_day": per_meter_day,
-                          "method": "scripts/sql/bytes-per-meter-day.sql"}
+    figures[key] = {"bytes": total, "tables": tables, "bytes_per_meter_day": per_meter_day,
+                    "method": "scripts/sql/bytes-per-meter-day.sql"}
     per = f"{per_meter_day:,}" if per_meter_day else "n/a"
     breakdown = ", ".join(f"{name} {size / 1e6:.1f} MB" for name, size in tables.items())
-    print(f"storage           {per} bytes per meter-day ({total / 1e6:.1f} MB: {breakdown})")
+    print(f"{label:<17} {per} bytes per meter-day ({total / 1e6:.1f} MB: {breakdown})")
     if "v16_conninfo" in args:
         # The same rows in the v16 layout (scripts/sql/copy-to-v16.sql), measured by the same SQL.
         v16_per_meter_day, v16_tables = bytes_per_meter_day(args["v16_conninfo"])
         v16_total = sum(v16_tables.values())
         ratio = round(v16_per_meter_day / per_meter_day, 2) if per_meter_day and v16_per_meter_day else None
-        figures["storage"].update({"bytes_per_meter_day_v16_same_data": v16_per_meter_day, "v16_bytes": v16_total,
-                                   "v16_tables": v16_tables, "v16_over_now": ratio,
-                                   "v16_method": "scripts/sql/copy-to-v16.sql into a v16 schema"})
+        figures[key].update({"bytes_per_meter_day_v16_same_data": v16_per_meter_day, "v16_bytes": v16_total,
+                             "v16_tables": v16_tables, "v16_over_now": ratio,
+                             "v16_method": "scripts/sql/copy-to-v16.sql into a v16 schema"})
         breakdown = ", ".join(f"{name} {size / 1e6:.1f} MB" for name, size in v16_tables.items())
-        print(f"storage v16       {v16_per_meter_day:,} bytes per meter-day, same rows in the v16 layout "
+        print(f"{label + ' v16':<17} {v16_per_meter_day:,} bytes per meter-day, same rows in the v16 layout "
               f"({v16_total / 1e6:.1f} MB: {breakdown})")
-        print(f"bytes_per_meter_day_v16_same_data {v16_per_meter_day}")
-        print(f"bytes_per_meter_day {per_meter_day}")
-        print(f"storage ratio     v16 / now = {ratio}")
+        print(f"{prefix}bytes_per_meter_day_v16_same_data {v16_per_meter_day}")
+        print(f"{prefix}bytes_per_meter_day {per_meter_day}")
+        print(f"{label + ' ratio':<17} v16 / now = {ratio}")
 
 
 def alarms(figures, state, args):
@@ -297,8 +309,10 @@ def main(argv):
     if command in ("reference", "ingest", "alarms"):
         state, args = argv[3], arguments(argv[4:])
         {"reference": reference, "ingest": ingest, "alarms": alarms}[command](figures, state, args)
-    elif command in ("validation", "storage", "memory"):
-        {"validation": validation, "storage": storage, "memory": memory}[command](figures, arguments(argv[3:]))
+    elif command in ("validation", "memory"):
+        {"validation": validation, "memory": memory}[command](figures, arguments(argv[3:]))
+    elif command in STORAGE_LOADS:
+        storage(figures, arguments(argv[3:]), command)
     elif command == "capacity":
         capacity(figures)
         return

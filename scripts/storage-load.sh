@@ -7,6 +7,8 @@
 #   postgres_cpu_us_per_frame  PostgreSQL CPU time (all its processes, from /proc) during ingest / frames
 #   scripts/sql/storage-detail.sql and scripts/sql/bytes-per-meter-day.sql
 # and then bytes per meter-day of the same rows in the v16 layout (scripts/v16-same-data.sh; V16_SAME_DATA=0 skips it).
+# FIGURES=path also records both in that JSON file as `storage_daily_report` (scripts/bench_figures.py; bench.sh's
+# phase 6 runs this script so, with RATE = meters / 10 over 10 s: each meter sends its daily report once).
 # SECOND_LOAD=1 repeats the load for other meters after the first one's VACUUM (see the end).
 # The fleet publishes at a fixed RATE (frames/s over the fleet, default 1000), so two gateways that both keep up get
 # the same load (as fast as acks allow, a faster gateway would get more frames per meter, and bytes per meter
@@ -23,7 +25,8 @@ bin=${GATEWAY_BIN:-.build/release/meter-gateway}
 source "$folder/env"
 admin="host=127.0.0.1 port=$PG_PORT user=postgres dbname=postgres"
 conninfo="host=127.0.0.1 port=$PG_PORT user=postgres dbname=storage_load"
-psql -q "$admin" -c "DROP DATABASE IF EXISTS storage_load" -c "CREATE DATABASE storage_load" >/dev/null
+PGOPTIONS='-c client_min_messages=warning' psql -q "$admin" -c "DROP DATABASE IF EXISTS storage_load" \
+    -c "CREATE DATABASE storage_load" >/dev/null
 state="$folder/storage-load"
 rm -rf "$state" && mkdir -p "$state"
 cat >"$state/gateway.toml" <<TOML
@@ -90,6 +93,9 @@ same_data_v16() {
     v16_conninfo=$(GATEWAY_BIN=$bin scripts/v16-same-data.sh "$state/gateway.toml")
     echo "-- the same rows in the v16 layout (scripts/v16-same-data.sh)"
     psql -X -q -f scripts/sql/bytes-per-meter-day.sql "$v16_conninfo" | sed 's/^bytes_per_meter_day /bytes_per_meter_day_v16_same_data /'
+    if [ -n "${FIGURES:-}" ]; then
+        python3 scripts/bench_figures.py storage-daily-report "$FIGURES" conninfo="$conninfo" v16_conninfo="$v16_conninfo"
+    fi
     psql -q "$conninfo" -c 'SET client_min_messages = warning' -c 'DROP SCHEMA v16 CASCADE' >/dev/null
 }
 load 100000001 first
