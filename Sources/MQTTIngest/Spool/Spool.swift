@@ -219,13 +219,44 @@ public final class FrameSpool: Sendable {
 
 /// Wakes the single reader when the writer appended. Safe against lost wake-ups: a ring with nobody waiting is
 /// remembered and ends the next wait at once.
+///
+/// A wait's timeout is kept by one Dispatch timer for the doorbell's life, armed only when a wait ends earlier than
+/// the timer is already set to: while appends keep ringing, most waits end by a ring before any deadline and arm
+/// nothing. (A Dispatch timer per wait woke libdispatch's timer thread for every wait, and each expired one rang a
+/// reader that had long been woken: a quarter of the gateway's context switches at 8,000 frames/s.) When the timer
+/// fires it ends the wait whose deadline passed, or sets itself to the deadline of the wait in progress; it never
+/// rings, so it causes no spurious wake-up.
 final class SpoolDoorbell: Sendable {
     private struct State {
         var waiter: CheckedContinuation<Void, Never>?
+        /// When the wait in progress times out.
+        var deadline = DispatchTime.distantFuture
         var rung = false
+        /// The timeout timer, only used under the lock.
+        let timer: any DispatchSourceTimer
+        /// When the timer fires next (`distantFuture`: not armed).
+        var armed = DispatchTime.distantFuture
+
+        /// Sets the timer to `deadline`.
+        mutating func arm(_ deadline: DispatchTime) {
+            armed = deadline
+            timer.schedule(deadline: deadline, leeway: .microseconds(500))
+        }
     }
 
-    private let state = Mutex(State())
+    private let state: Mutex<State>
+
+    init() {
+        state = Mutex(State(timer: DispatchSource.makeTimerSource(queue: DispatchQueue(label: "spool.doorbell"))))
+        state.withLock { state in
+            state.timer.setEventHandler { [weak self] in self?.timerFired() }
+            state.timer.activate()
+        }
+    }
+
+    deinit {
+        state.withLock { $0.timer.cancel() }
+    }
 
     func ring() {
         let waiter = state.withLock { state -> CheckedContinuation<Void, Never>? in
@@ -234,21 +265,17 @@ final class SpoolDoorbell: Sendable {
                 return nil
             }
             state.waiter = nil
+            state.deadline = .distantFuture
             return waiter
         }
         waiter?.resume()
     }
 
-    /// Waits for a ring, or until `timeout` passes. A Dispatch timer rings after the timeout, so the wait always
-    /// ends without relying on task cancellation; a late timer only causes one harmless spurious wake-up.
+    /// Waits for a ring, or until `timeout` passes; the wait always ends without relying on task cancellation.
     func wait(timeout: Duration) async {
         let (seconds, attoseconds) = timeout.components
         let nanoseconds = Int(seconds) * 1_000_000_000 + Int(attoseconds / 1_000_000_000)
-        DispatchQueue.global().asyncAfter(deadline: .now() + .nanoseconds(nanoseconds)) { [weak self] in self?.ring() }
-        await waitForRing()
-    }
-
-    private func waitForRing() async {
+        let deadline = DispatchTime.now() + .nanoseconds(max(0, nanoseconds))
         await withCheckedContinuation { (continuation: CheckedContinuation<Void, Never>) in
             let alreadyRung = state.withLock { state -> Bool in
                 if state.rung {
@@ -256,10 +283,30 @@ final class SpoolDoorbell: Sendable {
                     return true
                 }
                 state.waiter = continuation
+                state.deadline = deadline
+                // Under the lock, so a firing timer's re-arm cannot overtake this one.
+                if deadline < state.armed { state.arm(deadline) }
                 return false
             }
             if alreadyRung { continuation.resume() }
         }
+    }
+
+    /// Ends the wait whose deadline passed, or sets the timer to the deadline of the wait in progress.
+    private func timerFired() {
+        let now = DispatchTime.now()
+        let expired = state.withLock { state -> CheckedContinuation<Void, Never>? in
+            state.armed = .distantFuture
+            guard let waiter = state.waiter else { return nil }
+            if state.deadline <= now {
+                state.waiter = nil
+                state.deadline = .distantFuture
+                return waiter
+            }
+            state.arm(state.deadline)
+            return nil
+        }
+        expired?.resume()
     }
 }
 

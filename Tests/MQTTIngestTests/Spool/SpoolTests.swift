@@ -205,6 +205,36 @@ import Testing
         #expect(try drain(spool.makeReader()).count == 1, "the append the wait ended on is there")
     }
 
+    /// The doorbell's one timer: a wait ended by a ring leaves the timer set to its deadline, which must neither end
+    /// a later, longer wait early (no spurious wake-up) nor keep a later, shorter wait past its own timeout.
+    @Test func aWaitEndsByItsOwnTimeoutWhateverTheWaitsBeforeItSetTheTimerTo() async throws {
+        let directory = makeDirectory()
+        defer { try? FileManager.default.removeItem(atPath: directory) }
+        let spool = try FrameSpool(directory: directory)
+        let clock = ContinuousClock()
+        /// Waits with `timeout` while another thread rings after `ringAfter` seconds (nil: nobody rings).
+        func wait(_ timeout: Duration, ringAfter: Double? = nil) async -> Duration {
+            if let ringAfter {
+                Thread {
+                    Thread.sleep(forTimeInterval: ringAfter)
+                    spool.wakeReader()
+                }.start()
+            }
+            return await clock.measure { await spool.waitForAppend(timeout: timeout) }
+        }
+        // A 50 ms wait ended by a ring at once; its deadline passes during the next, 400 ms wait, which goes on.
+        #expect(await wait(.milliseconds(50), ringAfter: 0.005) < .seconds(30))
+        #expect(await wait(.milliseconds(400)) >= .milliseconds(390))
+        // A 60 s wait ended by a ring leaves the timer a minute out; a 100 ms wait after it still ends on time.
+        #expect(await wait(.seconds(60), ringAfter: 0.02) < .seconds(30))
+        let short = await wait(.milliseconds(100))
+        #expect(short >= .milliseconds(90) && short < .seconds(30))
+        // Many waits ended by rings, then a quiet one: it ends by its timeout.
+        for _ in 0..<20 { _ = await wait(.seconds(60), ringAfter: 0.001) }
+        let quiet = await wait(.milliseconds(150))
+        #expect(quiet >= .milliseconds(140) && quiet < .seconds(30))
+    }
+
     @Test func appendBlocksWhileTheBacklogIsFullAndResumesAfterACommit() async throws {
         let directory = makeDirectory()
         defer { try? FileManager.default.removeItem(atPath: directory) }
