@@ -283,7 +283,7 @@ final class IngestPipeline: Service {
                 swap(&admissions, &ahead.admissions)
                 count = ahead.count
                 holdsAlarm = ahead.holdsAlarm
-                alarmsAhead = await ahead.alarms?.value
+                alarmsAhead = await ahead.alarms?.task.value.committed
                 ahead.reset()
             } else {
                 batch.removeAll()
@@ -324,7 +324,9 @@ final class IngestPipeline: Service {
             // Where this batch ends in the spool: the checkpoint moves there, not past records read ahead.
             let end = reader.mark
             do {
-                let (committing, answering, alarmFirst, early) = (batch, admissions, holdsAlarm && count > 1, alarmsAhead)
+                let (committing, answering, alarmFirst, early) = (
+                    batch, admissions, holdsAlarm && count > 1, alarmsAhead
+                )
                 let commit: @Sendable () async throws -> CommitSummary = {
                     try await self.commitAlarmFirst(
                         committing,
@@ -414,6 +416,8 @@ final class IngestPipeline: Service {
     ///   - batch: The batch, in spool order.
     ///   - holdsAlarm: Whether the batch holds an alarm and more than one frame.
     ///   - admissions: The batch's admissions, in spool order.
+    ///   - committedAhead: Alarm frames of the batch that committed while the batch before it did
+    ///     (``commitReadingAhead(_:inFlight:reader:registry:into:)``); its other alarm frames still go first.
     /// - Returns: What the commits changed, with gate indices into `batch`.
     private func commitAlarmFirst(
         _ batch: SinkBatch,
@@ -421,35 +425,36 @@ final class IngestPipeline: Service {
         admissions: [AdmissionLadder.Admission],
         committedAhead: AheadAlarmCommit? = nil
     ) async throws -> CommitSummary {
-        let split: SinkBatchSplit
-        var alarms: CommitSummary
-        if let committedAhead {
-            // Its alarm frames committed while the batch before it did (`commitReadingAhead`).
-            split = committedAhead.split
-            alarms = committedAhead.summary
-            guard !split.rest.isEmpty else { return alarms }
-        } else {
-            guard holdsAlarm, let first = batch.splittingOffAlarms(), !first.rest.isEmpty else {
-                return try await commitHolding(batch)
-            }
-            split = first
-            alarms = try await commitHolding(split.first).mappingGates(split.firstGates)
-            statistics.alarmFirstCommits.add(1, ordering: .relaxed)
-            // The alarm-to-ticket latency ends at this commit, not the next.
-            recordOpened(alarms.openedTickets, committedAt: .now)
-            alarms.openedTickets = []
-        }
+        // The gates stored so far (ascending) and what storing them changed.
+        var stored = committedAhead?.gates ?? []
+        var alarms = committedAhead?.summary
+        var remaining = batch.splitting(gates: stored)
         do {
-            return try await commitHolding(split.rest).mappingGates(split.restGates).merging(alarms)
+            if holdsAlarm, let first = remaining.rest.splittingOffAlarms(), !first.rest.isEmpty {
+                let gates = first.firstGates.map { remaining.restGates[$0] }
+                var committed = try await commitHolding(first.first).mappingGates(gates)
+                statistics.alarmFirstCommits.add(1, ordering: .relaxed)
+                // The alarm-to-ticket latency ends at this commit, not the next.
+                recordOpened(committed.openedTickets, committedAt: .now)
+                committed.openedTickets = []
+                alarms = alarms.map { $0.merging(committed) } ?? committed
+                stored = (stored + gates).sorted()
+                remaining = batch.splitting(gates: stored)
+            }
+            guard let alarms else { return try await commitHolding(batch) }
+            guard !remaining.rest.isEmpty else { return alarms }
+            return try await commitHolding(remaining.rest).mappingGates(remaining.restGates).merging(alarms)
         } catch {
-            // The alarm frames are stored and their tickets open; the rest is re-processed (or held) like any
-            // batch, where the alarm frames are duplicates. What their commit stored is counted and answered now.
-            let moved = Set(split.firstGates)
-            let answered = admissions.filter { $0.gateIndex.map(moved.contains) ?? false }
-            record(alarms, batch: batch, admissions: answered)
-            let duplicates = Set(alarms.duplicateGates)
-            sendAcks(answered, duplicates: duplicates)
-            publishDecoded(batch, only: moved, duplicates: duplicates)
+            // What is stored stays stored, with its tickets open; the rest is re-processed (or held) like any batch,
+            // where the stored frames are duplicates. What their commits stored is counted and answered now.
+            if let alarms {
+                let moved = Set(stored)
+                let answered = admissions.filter { $0.gateIndex.map(moved.contains) ?? false }
+                record(alarms, batch: batch, admissions: answered)
+                let duplicates = Set(alarms.duplicateGates)
+                sendAcks(answered, duplicates: duplicates)
+                publishDecoded(batch, only: moved, duplicates: duplicates)
+            }
             throw error
         }
     }

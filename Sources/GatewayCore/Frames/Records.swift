@@ -368,14 +368,21 @@ public struct SinkBatch: Sendable {
             }
         }
         guard !ahead.isEmpty else { return nil }
+        return splitting(gates: ahead)
+    }
+
+    /// The batch split into the frames of the given gates (``SinkBatchSplit/first``) and everything else.
+    /// - Parameter moved: Indices into ``gates``, ascending.
+    /// - Returns: The split.
+    public func splitting(gates moved: [Int]) -> SinkBatchSplit {
         var first = SinkBatch()
-        for index in ahead { first.appendRows(ofGate: index, of: self) }
-        let moved = Set(ahead)
+        for index in moved { first.appendRows(ofGate: index, of: self) }
+        let movedSet = Set(moved)
         return SinkBatchSplit(
             first: first,
-            firstGates: ahead,
-            rest: removingRows(ofGates: moved),
-            restGates: gates.indices.filter { !moved.contains($0) }
+            firstGates: moved,
+            rest: removingRows(ofGates: movedSet),
+            restGates: gates.indices.filter { !movedSet.contains($0) }
         )
     }
 

@@ -305,22 +305,25 @@ struct AlarmBatchCutIntegrationTests {
 
     /// An alarm read while the batch before it commits commits at once, on the alarm connection, without waiting for
     /// that batch: meter A's batch is held on a row lock of A's counter mark (as a slow commit would be), B's alarm
-    /// read meanwhile opens its ticket, A's own alarm read with it waits behind A's frames. Once the lock goes,
-    /// everything is stored once and answered `stored` once.
+    /// read meanwhile opens its ticket, A's own alarm read with it waits behind A's frames. C's alarm, read after
+    /// B's commit ahead, commits ahead too (a second commit on the alarm connection) while A's batch still waits.
+    /// Once the lock goes, everything is stored once and answered `stored` once.
     @Test func anAlarmReadWhileABatchCommitsDoesNotWaitForIt() async throws {
         let environment = try IntegrationEnvironment()
         let database = try environment.makeDatabase(prefix: "alarmahead")
         defer { environment.dropDatabase(database) }
-        let (meterA, meterB): (UInt64, UInt64) = (710_000_021, 710_000_022)
+        let (meterA, meterB, meterC): (UInt64, UInt64, UInt64) = (710_000_021, 710_000_022, 710_000_023)
         let keyBytesA: [UInt8] = Array(0x50...0x5F)
+        let keyBytesC: [UInt8] = Array(0x60...0x6F)
         let configuration = try await configuration(
             environment,
             database: database,
-            meters: [(meterA, keyBytesA, "north"), (meterB, keyBytes, "north")]
+            meters: [(meterA, keyBytesA, "north"), (meterB, keyBytes, "north"), (meterC, keyBytesC, "south")]
         )
         let logger = Logger(label: "alarm-ahead-test")
         let keys = [
             meterA: try #require(AES128Key(bytes: keyBytesA)), meterB: try #require(AES128Key(bytes: keyBytes)),
+            meterC: try #require(AES128Key(bytes: keyBytesC)),
         ]
         let topics = TopicScheme(prefix: configuration.mqtt.topicPrefix)
         let now = UInt32(Date().timeIntervalSince1970)
@@ -410,18 +413,28 @@ struct AlarmBatchCutIntegrationTests {
             #expect(try frames(of: meterA) == "1", "A's batch is still waiting")
             #expect(try tickets(of: meterA) == "0", "A's alarm does not overtake A's readings")
 
+            // C's alarm, read after B's commit ahead ended, does not wait for A's batch either.
+            try spool(meterC, 200...200, alarm: true)
+            try await waitFor("C's ticket, committed ahead as well") {
+                try tickets(of: meterC) == "1" && statistics.alarmAheadCommits.load(ordering: .relaxed) == 2
+            }
+            #expect(try frames(of: meterA) == "1", "A's batch is still waiting")
+
             _ = try lock.execute("ROLLBACK")
             try await waitFor("every frame processed and answered") {
-                statistics.framesProcessed.load(ordering: .relaxed) == 12 && acks.count == 12
+                statistics.framesProcessed.load(ordering: .relaxed) == 13 && acks.count == 13
             }
-            #expect(statistics.framesStored.load(ordering: .relaxed) == 12)
+            #expect(statistics.framesStored.load(ordering: .relaxed) == 13)
             #expect(statistics.duplicates(of: .native) == 0)
-            let expected = (1...11).map { "\(meterA)/\($0)/stored" } + ["\(meterB)/100/stored"]
+            let expected =
+                (1...11).map { "\(meterA)/\($0)/stored" } + ["\(meterB)/100/stored", "\(meterC)/200/stored"]
             #expect(acks.all.sorted() == expected.sorted())
             #expect(try frames(of: meterA) == "11")
             #expect(try frames(of: meterB) == "1")
+            #expect(try frames(of: meterC) == "1")
             #expect(try tickets(of: meterA) == "1")
             #expect(try tickets(of: meterB) == "1")
+            #expect(try tickets(of: meterC) == "1")
             await group.triggerGracefulShutdown()
         }
     }
