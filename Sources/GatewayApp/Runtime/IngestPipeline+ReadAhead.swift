@@ -46,9 +46,6 @@ struct ReadAhead {
 struct AheadAlarmCommit: Sendable {
     var gates: [Int]
     var summary: CommitSummary
-
-    /// The read-ahead batch split into these committed gates and the rest, which commits as its batch.
-    func split(of batch: SinkBatch) -> SinkBatchSplit { batch.splitting(gates: gates) }
 }
 
 /// The chain of alarm commits ahead of one read-ahead batch: the latest commit's task, whose result is every
@@ -169,14 +166,10 @@ extension IngestPipeline {
             ahead.aheadEnded = true
             return
         }
-        // The frames no commit ahead took, with their indices in the read-ahead batch.
-        let remaining = before?.committed?.split(of: ahead.batch)
-        guard let split = (remaining?.rest ?? ahead.batch).splittingOffAlarms(behind: meters) else { return }
-        let indices =
-            remaining.map { remaining in split.firstGates.map { remaining.restGates[$0] } }
-            ?? split.firstGates
+        let stored = before?.committed?.gates ?? []
+        guard let split = ahead.batch.splittingOffAlarms(behind: meters, stored: stored) else { return }
         ahead.alarms = AheadAlarmCommits(after: previous, spool: spool) {
-            await self.commitAlarmsAhead(split.first, gates: indices, on: alarmWriter)
+            await self.commitAlarmsAhead(split.first, gates: split.firstGates, on: alarmWriter)
         }
     }
 

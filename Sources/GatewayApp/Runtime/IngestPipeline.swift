@@ -428,20 +428,19 @@ final class IngestPipeline: Service {
         // The gates stored so far (ascending) and what storing them changed.
         var stored = committedAhead?.gates ?? []
         var alarms = committedAhead?.summary
-        var remaining = batch.splitting(gates: stored)
+        guard holdsAlarm || alarms != nil else { return try await commitHolding(batch) }
         do {
-            if holdsAlarm, let first = remaining.rest.splittingOffAlarms(), !first.rest.isEmpty {
-                let gates = first.firstGates.map { remaining.restGates[$0] }
-                var committed = try await commitHolding(first.first).mappingGates(gates)
+            if holdsAlarm, let first = batch.splittingOffAlarms(stored: stored), !first.rest.isEmpty {
+                var committed = try await commitHolding(first.first).mappingGates(first.firstGates)
                 statistics.alarmFirstCommits.add(1, ordering: .relaxed)
                 // The alarm-to-ticket latency ends at this commit, not the next.
                 recordOpened(committed.openedTickets, committedAt: .now)
                 committed.openedTickets = []
                 alarms = alarms.map { $0.merging(committed) } ?? committed
-                stored = (stored + gates).sorted()
-                remaining = batch.splitting(gates: stored)
+                stored = (stored + first.firstGates).sorted()
             }
             guard let alarms else { return try await commitHolding(batch) }
+            let remaining = batch.splitting(gates: stored)
             guard !remaining.rest.isEmpty else { return alarms }
             return try await commitHolding(remaining.rest).mappingGates(remaining.restGates).merging(alarms)
         } catch {

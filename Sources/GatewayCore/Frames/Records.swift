@@ -353,13 +353,17 @@ public struct SinkBatch: Sendable {
     /// an alarm row moves ahead only if no frame of its meter stays behind before it, so each meter's frames keep
     /// their order (``ReplayRule``'s high-water mark needs them in order); several alarm frames of one meter move
     /// together, in order. Quarantine rows, format layouts and rows before the first gate stay in the rest.
-    /// - Parameter behind: Meters with frames before this batch that are not stored yet (a batch being committed):
-    ///   their frames do not move.
+    /// - Parameters:
+    ///   - behind: Meters with frames before this batch that are not stored yet (a batch being committed): their
+    ///     frames do not move.
+    ///   - stored: Gates of this batch already stored (alarm frames committed ahead of it): they neither move nor
+    ///     hold their meter's later frames back, and are in neither batch.
     /// - Returns: `nil` if no frame moves; else both batches with, for each of their gates, its index in this batch.
-    public func splittingOffAlarms(behind: Set<Int64> = []) -> SinkBatchSplit? {
+    public func splittingOffAlarms(behind: Set<Int64> = [], stored: [Int] = []) -> SinkBatchSplit? {
+        let storedSet = Set(stored)
         var ahead: [Int] = []
         var metersBehind = behind
-        for (index, gate) in gates.enumerated() {
+        for (index, gate) in gates.enumerated() where !storedSet.contains(index) {
             let alarmsEnd = index + 1 < gates.count ? gates[index + 1].firstAlarm : alarms.count
             if alarmsEnd > gate.firstAlarm, !metersBehind.contains(gate.meterID) {
                 ahead.append(index)
@@ -368,21 +372,24 @@ public struct SinkBatch: Sendable {
             }
         }
         guard !ahead.isEmpty else { return nil }
-        return splitting(gates: ahead)
+        return splitting(gates: ahead, dropping: storedSet)
     }
 
-    /// The batch split into the frames of the given gates (``SinkBatchSplit/first``) and everything else.
-    /// - Parameter moved: Indices into ``gates``, ascending.
+    /// The batch split into the frames of the given gates (``SinkBatchSplit/first``) and everything else but the
+    /// gates `dropped`.
+    /// - Parameters:
+    ///   - moved: Indices into ``gates``, ascending.
+    ///   - dropped: Indices into ``gates`` left out of both batches.
     /// - Returns: The split.
-    public func splitting(gates moved: [Int]) -> SinkBatchSplit {
+    public func splitting(gates moved: [Int], dropping dropped: Set<Int> = []) -> SinkBatchSplit {
         var first = SinkBatch()
         for index in moved { first.appendRows(ofGate: index, of: self) }
-        let movedSet = Set(moved)
+        let gone = dropped.union(moved)
         return SinkBatchSplit(
             first: first,
             firstGates: moved,
-            rest: removingRows(ofGates: movedSet),
-            restGates: gates.indices.filter { !movedSet.contains($0) }
+            rest: removingRows(ofGates: gone),
+            restGates: gates.indices.filter { !gone.contains($0) }
         )
     }
 
