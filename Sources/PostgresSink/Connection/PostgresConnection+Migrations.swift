@@ -40,6 +40,7 @@ extension PostgresConnection {
                 appliedNow.append(migration.version)
             }
             try execute("COMMIT")
+            if !appliedNow.isEmpty { try forgetPreparedStatements() }
             return appliedNow
         } catch var error as PostgresError {
             if isConnected, isInTransaction { _ = try? execute("ROLLBACK") }

@@ -34,6 +34,10 @@ extension PostgresConnection {
     /// Sends `statements` in libpq's pipeline mode, followed by one sync, and reads every result: the whole list
     /// costs one network round trip instead of one per statement.
     ///
+    /// Each statement runs as a prepared statement of the session (``preparedName(for:)``): prepared on its first
+    /// use, before the pipeline (one more round trip each, once per session), then only bound and executed. A
+    /// statement that does not parse is thrown from there, with nothing sent.
+    ///
     /// The statements run in order in the server's current transaction (or each in its own, outside one). If one
     /// fails, the server skips the rest up to the sync; that first error is thrown once every result was read and the
     /// connection has left pipeline mode, so the caller can run `ROLLBACK` (inside `BEGIN … COMMIT` the transaction is
@@ -46,23 +50,17 @@ extension PostgresConnection {
         for statement in statements where statement.parameters.contains(where: { $0?.utf8.contains(0) ?? false }) {
             throw PostgresError(code: .invalidArgument, message: "a parameter contains a NUL byte")
         }
+        let names = try statements.map { try preparedName(for: $0.sql) }
         guard PQenterPipelineMode(handle) == 1 else {
             throw makeError(nil, code: .unexpectedResult, file: #fileID, line: #line)
         }
         var sent = true
-        for statement in statements where sent {
+        for (statement, name) in zip(statements, names) where sent {
             sent =
                 (try? withCStringArray(statement.parameters) { pointers in
-                    PQsendQueryParams(
-                        handle,
-                        statement.sql,
-                        Int32(statement.parameters.count),
-                        nil,
-                        pointers,
-                        nil,
-                        nil,
-                        0
-                    ) == 1
+                    let count = Int32(statement.parameters.count)
+                    if let name { return PQsendQueryPrepared(handle, name, count, pointers, nil, nil, 0) == 1 }
+                    return PQsendQueryParams(handle, statement.sql, count, nil, pointers, nil, nil, 0) == 1
                 }) ?? false
         }
         sent = sent && PQpipelineSync(handle) == 1

@@ -15,6 +15,12 @@ public final class PostgresConnection {
     /// Size of each `PQputCopyData` call.
     static let copyChunkSize = 64 * 1024
 
+    /// The session's server-side prepared statements (pipelined statements), by SQL text: see
+    /// ``preparedName(for:)``.
+    private var preparedStatements: [String: String] = [:]
+    /// The most statements a session prepares; any beyond it run unnamed (parsed and planned on every run).
+    var preparedStatementLimit = 256
+
     private init(handle: OpaquePointer) {
         self.handle = handle
     }
@@ -142,6 +148,7 @@ public final class PostgresConnection {
             throw PostgresError(code: .connectionFailed, message: "connection was closed")
         }
         PQreset(handle)
+        preparedStatements.removeAll()  // a new server session holds none
         guard PQstatus(handle) == CONNECTION_OK else {
             throw PostgresError(code: .connectionFailed, message: libpqMessage())
         }
@@ -152,6 +159,7 @@ public final class PostgresConnection {
     public func close() {
         if let handle { PQfinish(handle) }
         handle = nil
+        preparedStatements.removeAll()
     }
 
     // MARK: Statements
@@ -261,6 +269,32 @@ public final class PostgresConnection {
             PQexecParams(handle, sql, Int32(parameters.count), nil, pointers, nil, nil, 0)
         }
         return try check(raw, accepting: accepted)
+    }
+
+    /// The name of `sql`'s prepared statement in this session, preparing it (`PQprepare`, one round trip) on its
+    /// first use; nil once the session holds ``preparedStatementLimit`` statements.
+    ///
+    /// A prepared statement is parsed once and its plan is cached by the server, where an unnamed one is parsed and
+    /// planned on every run: for the small repeated transactions of alarm frames that was about half of the
+    /// server's time. The server re-plans a prepared statement by itself when a table it uses changes (a stage
+    /// table dropped and created again, a migration); ``migrate(through:)`` also forgets them all, since a
+    /// statement whose result columns changed would fail. Prepared statements outlive a rolled-back transaction.
+    /// - Throws: ``PostgresError``: the statement's parse error (as running it would throw), `.connectionLost`.
+    func preparedName(for sql: String) throws -> String? {
+        if let name = preparedStatements[sql] { return name }
+        guard preparedStatements.count < preparedStatementLimit else { return nil }
+        let handle = try requireHandle()
+        let name = "gw_\(preparedStatements.count + 1)"
+        PQclear(try check(PQprepare(handle, name, sql, 0, nil), accepting: [PGRES_COMMAND_OK]))
+        preparedStatements[sql] = name
+        return name
+    }
+
+    /// Drops the session's prepared statements (`DEALLOCATE ALL`).
+    func forgetPreparedStatements() throws {
+        guard !preparedStatements.isEmpty else { return }
+        try execute("DEALLOCATE ALL")
+        preparedStatements.removeAll()
     }
 
     func requireHandle() throws -> OpaquePointer {

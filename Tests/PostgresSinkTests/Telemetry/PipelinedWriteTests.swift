@@ -144,6 +144,61 @@ struct PipelinedWriteTests {
         #expect(results[0].affected == 1 && results[1].rows.first?.columns == ["3"])
     }
 
+    /// The session's prepared statements, by statement text.
+    private static func prepared(on connection: PostgresConnection) throws -> [String] {
+        try connection.query("SELECT statement FROM pg_prepared_statements ORDER BY statement").compactMap { $0[0] }
+    }
+
+    @Test func pipelinedStatementsArePreparedOncePerSessionAndFollowTheSchema() throws {
+        let database = try TestDatabase.create()
+        defer { database.drop() }
+        let connection = try database.connect()
+        try connection.execute("CREATE TABLE t (k integer PRIMARY KEY)")
+        let insert = "INSERT INTO t VALUES ($1::integer)"
+        let count = "SELECT count(*) FROM t"
+        for key in 1...3 {
+            let results = try connection.pipeline([PipelinedStatement(insert, [key]), PipelinedStatement(count)])
+            #expect(try results[1].rows.first?.decode(0, as: Int.self) == key)
+        }
+        #expect(try Self.prepared(on: connection) == [insert, count])
+
+        // The table dropped and made again (as a per-transaction stage table is): the server re-plans them.
+        try connection.execute("DROP TABLE t")
+        try connection.execute("CREATE TABLE t (k integer PRIMARY KEY, note text)")
+        let again = try connection.pipeline([PipelinedStatement(insert, [7]), PipelinedStatement(count)])
+        #expect(try again[1].rows.first?.decode(0, as: Int.self) == 1)
+        #expect(try Self.prepared(on: connection) == [insert, count])
+
+        // A statement that does not parse is thrown before anything is sent, and is not kept.
+        let error = #expect(throws: PostgresError.self) {
+            try connection.pipeline([PipelinedStatement(insert, [8]), PipelinedStatement("SELEC 1")])
+        }
+        #expect(error?.sqlState == "42601")
+        #expect(try connection.query(count) == [["1"]])
+        #expect(try Self.prepared(on: connection) == [insert, count])
+
+        // A new server session holds none; they are prepared again. Past the limit statements run unnamed.
+        try connection.reset()
+        #expect(try Self.prepared(on: connection).isEmpty)
+        connection.preparedStatementLimit = 1
+        let unnamed = try connection.pipeline([PipelinedStatement(insert, [9]), PipelinedStatement(count)])
+        #expect(try unnamed[1].rows.first?.decode(0, as: Int.self) == 2)
+        #expect(try Self.prepared(on: connection) == [insert])
+    }
+
+    @Test func migratingForgetsThePreparedStatements() throws {
+        let database = try TestDatabase.create()
+        defer { database.drop() }
+        let connection = try database.connect()
+        _ = try connection.migrate(through: 29)
+        let list = "SELECT * FROM validated_reading_days"
+        _ = try connection.pipeline([PipelinedStatement(list)])
+        #expect(try Self.prepared(on: connection) == [list])
+        #expect(try connection.migrate() == [30])
+        #expect(try Self.prepared(on: connection).isEmpty)
+        #expect(try connection.migrate().isEmpty)
+    }
+
     /// An authenticated alarm frame as the ladder makes it: its gate, its frame-log row, its reading and its alarm.
     private static func alarmFrame(
         meter: Int64,
