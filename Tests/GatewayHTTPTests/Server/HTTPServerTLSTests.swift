@@ -12,10 +12,14 @@ import Testing
 ///
 /// Every refusal is checked against a server that has just answered a good client, so it cannot pass merely because
 /// the server is not up.
+///
+/// Its time limit is a hang guard: alone the suite takes well under a second, but each TLS handshake is a chain of
+/// tasks on the cooperative pool, which the suites that block a pool thread on database calls (two threads on two
+/// cores) can starve for a minute in a full parallel run (once: 95 s).
 @Suite(
     .enabled(if: TestCertificates.isAvailable, "needs GATEWAY_TEST_TLS_DIR (scripts/services.sh up)"),
     .serialized,
-    .timeLimit(.minutes(1))
+    .timeLimit(.minutes(3))
 )
 struct HTTPServerTLSTests {
     /// A client configuration that trusts `authority` (and checks the host name `localhost`), presenting the client
