@@ -11,7 +11,8 @@
 --
 --   meter_gateway_ingest      the ingest pipeline (postgres.ingest_conninfo): reads meters; writes frames, readings,
 --                             intervals, alarms, tickets and their events, major incidents, quarantine, frame
---                             identities, counter marks, value conflicts, the validation queue.
+--                             identities, counter marks, value conflicts, the validation queue, M-Bus format
+--                             layouts, and a meter's answer on its valve command.
 --   meter_gateway_validation  the validation service (postgres.validation_conninfo): reads readings; writes their
 --                             verdicts; writes daily reads, the billing feed, the validation queue, and the alarms,
 --                             tickets and events of leak signatures and balance checks.
@@ -62,6 +63,8 @@ GRANT INSERT, UPDATE ON
 GRANT INSERT, UPDATE, DELETE ON frame_identities TO meter_gateway_ingest;
 GRANT INSERT, UPDATE ON mbus_format_layouts TO meter_gateway_ingest;
 GRANT DELETE ON meter_tombstones TO meter_gateway_ingest;
+-- A native meter's answer to a valve command is recorded on the command in the batch that stores its frame.
+GRANT UPDATE (answered_at, outcome, valve) ON valve_commands TO meter_gateway_ingest;
 
 -- A reading's verdict: from v25 in reading_verdicts and validated_reading_days (readings is insert-only), from v30
 -- the lists per month in validated_reading_months; before v25 on the reading's row, with held_readings (v19) kept by
