@@ -91,7 +91,7 @@ public struct DispatchAPI: Sendable {
         let group = router.group("dispatch/v1")
             .add(middleware: AuthenticationMiddleware(credentials, requiring: .dispatch, sessions: consoleSessions))
         group.get("tickets") { request, _ -> Response in
-            let page = try Page(request, list: "tickets", keyCount: 1...1)
+            let page = try Page(request, list: "tickets", keyCount: 1...3)
             let query = request.uri.queryParameters
             var filter = TicketFilter()
             if let text = query["priority"] {
@@ -107,8 +107,15 @@ public struct DispatchAPI: Sendable {
             }
             filter.includeClosed = try Self.includeClosed(request)
             filter.limit = page.limit + 1
-            filter.afterTicket = try page.afterID()
-            let (tickets, next) = page.slice(try await store.tickets(filter), list: "tickets") { ["\($0.id)"] }
+            switch page.after?.count {
+            case 3?: filter.after = try Self.ticketPosition(page.after ?? [])
+            case 1?: filter.afterTicket = try page.afterID()  // a cursor of an earlier version
+            case nil: break
+            default: throw APIError.badRequest("bad_cursor_or_limit")
+            }
+            let (tickets, next) = page.slice(try await store.tickets(filter), list: "tickets") {
+                Self.cursorKey(TicketListPosition(of: $0))
+            }
             return try Page.response(
                 TicketListResponse(tickets: tickets.map(TicketResponse.init), nextCursor: next),
                 nextCursor: next,
@@ -235,6 +242,27 @@ public struct DispatchAPI: Sendable {
                 for: request
             )
         }
+    }
+
+    /// The cursor key of a ticket's place in the list: priority, next deadline (µs, empty for none), id. The place
+    /// is kept, not only the id, so that a ticket that moves before the next page is read (acknowledged, resolved,
+    /// re-prioritised) does not move the page's start past the tickets between its old and new place.
+    static func cursorKey(_ position: TicketListPosition) -> [String] {
+        [
+            position.priority.rawValue, position.nextDeadline.map { "\($0.microsecondsSinceEpoch)" } ?? "",
+            "\(position.id)",
+        ]
+    }
+
+    /// The place a ticket cursor key names (``cursorKey(_:)``).
+    /// - Throws: ``APIError`` `400` `bad_cursor_or_limit` for a key no ticket can have.
+    static func ticketPosition(_ key: [String]) throws(APIError) -> TicketListPosition {
+        guard key.count == 3, let priority = TicketPriority(rawValue: key[0]), let id = Int64(key[2]) else {
+            throw .badRequest("bad_cursor_or_limit")
+        }
+        if key[1].isEmpty { return TicketListPosition(priority: priority, nextDeadline: nil, id: id) }
+        guard let micros = Int64(key[1]) else { throw .badRequest("bad_cursor_or_limit") }
+        return TicketListPosition(priority: priority, nextDeadline: Timestamp(microsecondsSinceEpoch: micros), id: id)
     }
 
     /// The `include_closed` query parameter of a list: `true` or `false` (the default).

@@ -118,12 +118,37 @@ public struct TicketFilter: Sendable, Equatable {
     public var includeClosed = false
     /// At most this many tickets.
     public var limit = 500
-    /// Only tickets after this one in the list's order (priority, next pending deadline, id), as that ticket stands
-    /// now: the keyset cursor of a paginated list. A ticket whose priority or next deadline changes between two pages
-    /// moves in the order, as it would in a fresh list.
+    /// Only tickets after this place in the list's order (priority, next pending deadline, id): the keyset cursor
+    /// of a paginated list, the place of the previous page's last ticket as it was when that page was read. A
+    /// ticket acknowledged, resolved or re-prioritised between two pages moves in the order, and the tickets between
+    /// its old and new place are still listed.
+    public var after: TicketListPosition?
+    /// Only tickets after this one in the list's order as that ticket stands now (``after`` wins when both are set).
+    /// The cursors of earlier versions held only the id: if that ticket moved meanwhile, the tickets between its old
+    /// and new place are skipped or repeated.
     public var afterTicket: Int64?
 
     public init() {}
+}
+
+/// A ticket's place in the ticket list's order: priority, then the deadline of its next pending step (tickets with
+/// none last), then id.
+public struct TicketListPosition: Sendable, Equatable {
+    public var priority: TicketPriority
+    /// ``DispatchTicket/nextDeadline``; `nil` sorts after every deadline.
+    public var nextDeadline: Timestamp?
+    public var id: Int64
+
+    public init(priority: TicketPriority, nextDeadline: Timestamp?, id: Int64) {
+        self.priority = priority
+        self.nextDeadline = nextDeadline
+        self.id = id
+    }
+
+    /// The place of `ticket` as it was read.
+    public init(of ticket: DispatchTicket) {
+        self.init(priority: ticket.priority, nextDeadline: ticket.nextDeadline, id: ticket.id)
+    }
 }
 
 /// The household file of a meter (一户一档): what a crew wants to know before arriving.

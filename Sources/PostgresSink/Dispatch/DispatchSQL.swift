@@ -168,12 +168,16 @@ enum DispatchSQL {
         ORDER BY t.priority
         """
 
-    /// $1 priority, $2 district, $3 due before (µs), $4 include closed, $5 limit, $6 the ticket to continue after
-    /// (NULL: from the start) in the list's order: priority, next pending deadline (none last), id.
+    /// $1 priority, $2 district, $3 due before (µs), $4 include closed, $5 limit; then where the page starts in the
+    /// list's order (priority, next pending deadline with none last, id): after $6 ticket id, $7 priority and
+    /// $8 next deadline (µs, NULL for none) as they were on the previous page; with $7 NULL after ticket $6 as it
+    /// stands now (a cursor from before the position was kept); with $6 NULL from the start.
     static let list = """
         WITH after AS (
             SELECT t.priority, coalesce(\(nextDeadline), 'infinity'::timestamptz) AS due, t.id
-            FROM repair_tickets t WHERE t.id = $6::bigint
+            FROM repair_tickets t WHERE t.id = $6::bigint AND $7::text IS NULL
+            UNION ALL
+            SELECT $7::text, coalesce(\(instant("$8")), 'infinity'::timestamptz), $6::bigint WHERE $7::text IS NOT NULL
         )
         SELECT \(ticketColumns)
         FROM repair_tickets t JOIN meters m ON m.id = t.meter_id

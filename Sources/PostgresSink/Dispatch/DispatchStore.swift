@@ -211,7 +211,8 @@ public struct DispatchStore: Sendable {
                 DispatchSQL.list,
                 [
                     filter.priority, filter.district, filter.dueBefore, filter.includeClosed, filter.limit,
-                    filter.afterTicket,
+                    filter.after?.id ?? filter.afterTicket, filter.after?.priority.rawValue,
+                    filter.after?.nextDeadline,
                 ],
                 as: DispatchTicket.self
             )

@@ -134,6 +134,71 @@ struct PaginationTests {
         }
     }
 
+    /// A ticket moves in the list when its next deadline or priority changes. The last ticket of a page is
+    /// acknowledged (its next deadline becomes the later `arrive_by`) and another resolved (no deadline pending: it
+    /// sorts last) before the next page is read: every ticket that was after the page is still listed after it.
+    /// With the ticket's id alone in the cursor, the next page started after the ticket's new place and skipped them.
+    @Test func aTicketThatMovesBetweenPagesSkipsNoOther() async throws {
+        try await APIFixture.with(meters: Self.meters) { fixture in
+            try await Application(router: fixture.router).test(.router) { client in
+                for meter in Self.meters.keys.sorted() {
+                    try await client.execute(
+                        uri: "/dispatch/v1/tickets",
+                        method: .post,
+                        headers: TestCredentials.bearer(.dispatch),
+                        body: ByteBuffer(string: #"{"protocol":"native","meter":"\#(meter)","reporter":"caller"}"#)
+                    ) { response in
+                        #expect(response.status == .created)
+                    }
+                }
+                func page(_ uri: String) async throws -> (ids: [Int], next: String?) {
+                    try await client.execute(uri: uri, method: .get, headers: TestCredentials.bearer(.dispatch)) {
+                        response in
+                        #expect(response.status == .ok)
+                        let body = try jsonObject(response.body)
+                        let ids = try #require(body["tickets"] as? [[String: Any]]).compactMap { $0["id"] as? Int }
+                        return (ids, body["next_cursor"] as? String)
+                    }
+                }
+                func step(_ ticket: Int, _ body: String) async throws {
+                    try await client.execute(
+                        uri: "/dispatch/v1/tickets/\(ticket)/steps",
+                        method: .post,
+                        headers: TestCredentials.bearer(.dispatch),
+                        body: ByteBuffer(string: body)
+                    ) { response in
+                        #expect(response.status == .created)
+                    }
+                }
+                let all = try await page("/dispatch/v1/tickets").ids
+                #expect(all.count == 7)
+                let first = try await page("/dispatch/v1/tickets?limit=3")
+                #expect(first.ids == Array(all.prefix(3)))
+                let cursor = try #require(first.next)
+                try await step(all[2], #"{"step":"acknowledged"}"#)
+                let second = try await page("/dispatch/v1/tickets?limit=3&cursor=\(cursor)")
+                #expect(
+                    Array(second.ids.prefix(3)) == Array(all[3..<6]),
+                    "the tickets after the page, not those after the acknowledged ticket's new place"
+                )
+                let cursor2 = try #require(second.next)
+                for next in ["acknowledged", "dispatched", "on_site", "resolved"] {
+                    try await step(all[5], #"{"step":"\#(next)"}"#)
+                }
+                var rest: [Int] = []
+                var next: String? = cursor2
+                while let cursor = next {
+                    let later = try await page("/dispatch/v1/tickets?limit=3&cursor=\(cursor)")
+                    rest += later.ids
+                    next = later.next
+                }
+                #expect(rest.contains(all[6]), "the ticket after a resolved one (which left the list) is still listed")
+                #expect(!rest.contains(all[5]))
+                #expect(rest.contains(all[2]), "the acknowledged ticket is listed again at its new place")
+            }
+        }
+    }
+
     @Test func heldItemsWalkAcrossPages() async throws {
         try await APIFixture.with(meters: Self.meters) { fixture in
             let admin = try PostgresConnection.connect(conninfo: fixture.conninfo)
