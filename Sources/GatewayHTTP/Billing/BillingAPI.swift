@@ -195,8 +195,17 @@ public struct BillingAPI: Sendable {
             guard let seq = Self.seq(fromCursor: String(text)) else { throw .badRequest("bad_cursor_or_limit") }
             cursor = seq
         }
-        let limit = query["limit"].flatMap { Int(String($0)) } ?? 1000
-        guard (1...maximumPageSize).contains(limit) else { throw .badRequest("bad_cursor_or_limit") }
+        var limit = 1000
+        if let text = query["limit"] {
+            // `limit=abc` is refused, not read as the default: a client that sent it did not get the page it asked for.
+            guard let value = Int(String(text)), (1...maximumPageSize).contains(value) else {
+                throw .badRequest(
+                    "bad_cursor_or_limit",
+                    message: "limit must be an integer from 1 to \(maximumPageSize)"
+                )
+            }
+            limit = value
+        }
         return PageRequest(cursor: cursor, limit: limit)
     }
 

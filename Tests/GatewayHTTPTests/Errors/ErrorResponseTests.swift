@@ -43,9 +43,19 @@ import Testing
         let dispatch = TestCredentials.bearer(.dispatch)
         let billing = TestCredentials.bearer(.billing)
         try await application().test(.router) { client in
-            try await client.execute(uri: "/billing/v1/daily-reads?limit=0", method: .get, headers: billing) {
-                response in
-                expectError(response, .badRequest, #"{"error":{"code":"bad_cursor_or_limit"}}"#)
+            // A limit that is not a number is refused like one out of range, not read as the default.
+            for limit in ["0", "5001", "abc", ""] {
+                try await client.execute(
+                    uri: "/billing/v1/daily-reads?limit=\(limit)",
+                    method: .get,
+                    headers: billing
+                ) { response in
+                    expectError(
+                        response,
+                        .badRequest,
+                        #"{"error":{"code":"bad_cursor_or_limit","message":"limit must be an integer from 1 to 5000"}}"#
+                    )
+                }
             }
             try await client.execute(
                 uri: "/meters/v1/verification-expired?as_of=March",
