@@ -313,7 +313,7 @@ final class IngestPipeline: Service {
             }
             // Frames of meters the registry does not hold: ask the database (bounded) before quarantining them.
             if !lookedUp, rejected == nil, !batch.quarantine.isEmpty,
-                await refresher.lookUpMisses(in: batch, registry: &registry)
+                try await lookUpMissesHolding(batch, refresher: &refresher, registry: &registry)
             {
                 reader.rewind()
                 lookedUp = true
@@ -545,6 +545,47 @@ final class IngestPipeline: Service {
         } catch {
             statistics.recordDatabaseError(error)
             logger.warning("cannot prune frame identities; will try again", metadata: ["error": "\(error)"])
+        }
+    }
+
+    /// Looks up the meters of the batch's `unknown_meter` frames (``RegistryRefresher/lookUpMisses(in:registry:)``).
+    /// A failed lookup holds the batch as a failed commit does (`/readyz` says why; retried with backoff, capped at
+    /// `pipeline.retry_max_ms`): quarantining the frames instead would make a passing fault, such as the first
+    /// statement after a database restart, turn a meter registered a moment ago into `unknown_meter`.
+    /// - Returns: Whether any meter was found (the batch is admitted again).
+    /// - Throws: Cancellation.
+    private func lookUpMissesHolding(
+        _ batch: SinkBatch,
+        refresher: inout RegistryRefresher,
+        registry: inout MeterRegistry
+    ) async throws -> Bool {
+        var delay = retryMinMilliseconds
+        var attempts = 0
+        while true {
+            do {
+                let found = try await refresher.lookUpMisses(in: batch, registry: &registry)
+                if attempts > 0 {
+                    logger.notice(
+                        "unknown meters looked up again; frames flow",
+                        metadata: ["retry.attempts": "\(attempts)"]
+                    )
+                    statistics.hold.withLock { $0 = nil }
+                }
+                return found
+            } catch {
+                if Task.isCancelled { throw CancellationError() }
+                statistics.recordDatabaseError(error)
+                statistics.hold.withLock { $0 = "database: cannot look up unknown meters (\(Self.holdReason(error)))" }
+                if attempts % 10 == 0 {
+                    logger.error(
+                        "cannot look up unknown meters; holding frames and retrying",
+                        metadata: ["error": "\(error)", "retry.ms": "\(delay)", "retry.attempts": "\(attempts)"]
+                    )
+                }
+                attempts += 1
+                try await Task.sleep(for: .milliseconds(Int.random(in: delay / 2...delay)))
+                delay = min(delay * 2, retryMaxMilliseconds)
+            }
         }
     }
 

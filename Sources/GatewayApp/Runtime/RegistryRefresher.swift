@@ -124,7 +124,9 @@ struct RegistryRefresher {
     /// Looks up, in the database, the meters of a batch's `unknown_meter` quarantines that the miss policy allows,
     /// and adds those found to `registry`.
     /// - Returns: Whether any meter was found (the caller admits the batch again).
-    mutating func lookUpMisses(in batch: SinkBatch, registry: inout MeterRegistry) async -> Bool {
+    /// - Throws: The database's error when the lookup fails: the caller holds the batch and asks again, because
+    ///   quarantining those frames would turn a passing fault into `unknown_meter` for meters that exist.
+    mutating func lookUpMisses(in batch: SinkBatch, registry: inout MeterRegistry) async throws -> Bool {
         let now = Timestamp.now
         var wanted: [(protocol: FrameProtocol, address: String)] = []
         for record in batch.quarantine where record.reason == QuarantineReason.unknownMeter.rawValue {
@@ -135,13 +137,7 @@ struct RegistryRefresher {
             wanted.append((source, address))
         }
         guard !wanted.isEmpty else { return false }
-        let found: (meters: [RegisteredMeter], collectors: [(meterID: Int64, collector: String)])
-        do {
-            found = try await meters.lookupMeters(wanted)
-        } catch {
-            logger.warning("cannot look up unknown meters; their frames are quarantined", metadata: ["error": "\(error)"])
-            return false
-        }
+        let found = try await meters.lookupMeters(wanted)
         var added = 0
         for meter in found.meters where registry.upsert(meter.protocol, Self.entry(meter), topics: topics) {
             registry.collectors.replace(
@@ -168,6 +164,11 @@ struct RegistryRefresher {
     }
 
     private static func entry(_ meter: RegisteredMeter) -> MeterRegistry.Meter {
-        MeterRegistry.Meter(id: meter.id, address: meter.address, aesKey: meter.aesKey, minProtection: meter.minProtection)
+        MeterRegistry.Meter(
+            id: meter.id,
+            address: meter.address,
+            aesKey: meter.aesKey,
+            minProtection: meter.minProtection
+        )
     }
 }

@@ -65,7 +65,7 @@ struct RegistryRefresherIntegrationTests {
             Issue.record("expected unknown_meter before the lookup")
             return
         }
-        #expect(await refresher.lookUpMisses(in: batch, registry: &registry))
+        #expect(try await refresher.lookUpMisses(in: batch, registry: &registry))
         batch = SinkBatch()
         guard case .admitted = admit(registry, into: &batch) else {
             Issue.record("expected the frame admitted after the lookup")
@@ -85,7 +85,7 @@ struct RegistryRefresherIntegrationTests {
                 meterAddress: "78330099999999"
             )
         )
-        #expect(!(await refresher.lookUpMisses(in: unknown, registry: &registry)))
+        #expect(!(try await refresher.lookUpMisses(in: unknown, registry: &registry)))
 
         // Deleted and re-addressed in SQL: the next refresh reads only the changes and applies the tombstones.
         let db = try PostgresConnection.connect(conninfo: configuration.postgres.conninfo)
@@ -144,6 +144,67 @@ struct RegistryRefresherIntegrationTests {
             #expect(runtime.statistics.framesQuarantined.load(ordering: .relaxed) == 0)
             // A measurement, not a gate: on a loaded machine the broker round trip alone can exceed the 5 s period.
             // aMissIsLookedUpAndChangesAreReadIncrementally proves the lookup itself without timing.
+            await group.triggerGracefulShutdown()
+        }
+        await fleet.stop()
+        await writer.close()
+    }
+
+    /// A lookup that fails is a passing fault, not an unknown meter: the frame of a meter registered while the
+    /// lookup cannot be answered (here the table is renamed away, so every lookup and registry read fails at once)
+    /// is held, `/readyz` says why, and it is stored when the lookup works again. It was quarantined
+    /// `unknown_meter` before, e.g. when the first statement after a database restart was that lookup.
+    @Test func aFrameWhoseMeterCannotBeLookedUpIsHeldNotQuarantined() async throws {
+        let environment = try IntegrationEnvironment()
+        let database = try environment.makeDatabase(prefix: "registry_hold")
+        defer { environment.dropDatabase(database) }
+        let configuration = try environment.configuration(database: database, clientID: "gw-registry-hold")
+        let logger = Logger(label: "registry-hold")
+        let prefix = configuration.mqtt.topicPrefix
+        let writer = TelemetryStore(conninfo: configuration.postgres.conninfo, logger: logger)
+        _ = try await writer.migrate()
+        let owner = try PostgresConnection.connect(conninfo: configuration.postgres.conninfo)
+        defer { owner.close() }
+
+        let runtime = try GatewayRuntime(configuration: configuration, logger: logger)
+        let group = runtime.serviceGroup(logger: logger)
+        let fleet = try MosquittoClient(
+            options: configuration.fleetMQTTOptions(clientID: "fleet-registry-hold-\(environment.runID)"),
+            subscriptions: [],
+            logger: logger,
+            onMessage: { _ in }
+        )
+        fleet.start()
+        let frame = try #require(Hex.decode(Self.cjtReading))
+        try await withThrowingTaskGroup(of: Void.self) { tasks in
+            tasks.addTask { try await group.run() }
+            defer { tasks.cancelAll() }
+            #expect(await runtime.mqtt.waitUntilConnected(timeout: .seconds(20)))
+            #expect(await fleet.waitUntilConnected(timeout: .seconds(20)))
+            while !runtime.statistics.databaseReady.load(ordering: .relaxed) {
+                try await Task.sleep(for: .milliseconds(50))
+            }
+            // The meter is registered while no lookup (and no registry read) can succeed.
+            _ = try owner.execute("ALTER TABLE meters RENAME TO meters_away")
+            _ = try owner.execute("INSERT INTO meters_away (protocol, address) VALUES ('cjt188', '78330011223344')")
+            try await fleet.publishAndWait(topic: "\(prefix)/up/cjt188/78330011223344", payload: frame)
+            var deadline = ContinuousClock.now + .seconds(20)
+            while runtime.statistics.hold.withLock({ $0 })?.contains("cannot look up unknown meters") != true {
+                try #require(ContinuousClock.now < deadline, "the gateway did not hold the frame")
+                try await Task.sleep(for: .milliseconds(20))
+            }
+            #expect(runtime.statistics.framesProcessed.load(ordering: .relaxed) == 0)
+            #expect(runtime.statistics.framesQuarantined.load(ordering: .relaxed) == 0)
+
+            _ = try owner.execute("ALTER TABLE meters_away RENAME TO meters")
+            deadline = ContinuousClock.now + .seconds(30)
+            while runtime.statistics.framesProcessed.load(ordering: .relaxed) < 1 {
+                try #require(ContinuousClock.now < deadline, "the gateway did not store the frame after the fault")
+                try await Task.sleep(for: .milliseconds(20))
+            }
+            #expect(runtime.statistics.framesStored.load(ordering: .relaxed) == 1)
+            #expect(runtime.statistics.framesQuarantined.load(ordering: .relaxed) == 0)
+            #expect(runtime.statistics.hold.withLock { $0 } == nil)
             await group.triggerGracefulShutdown()
         }
         await fleet.stop()
