@@ -88,9 +88,10 @@ extension GatewayConfiguration.HTTP {
             key: "console_session_key_file",
             kind: .string(\.http.consoleSessionKeyFile, isSecret: false, allowed: nil),
             help:
-                "File holding the key (at least 32 bytes, e.g. openssl rand -hex 32) that signs dispatch console "
-                + "session cookies; the same file on every gateway behind one address lets each accept the others' "
-                + "sessions. Empty: a random key at each start (sessions end when the gateway restarts)."
+                "Secret file holding the key (text of at least 32 bytes, e.g. openssl rand -hex 32; not readable by "
+                + "others; a relative path is inside $CREDENTIALS_DIRECTORY) that signs dispatch console session "
+                + "cookies; the same file on every gateway behind one address lets each accept the others' sessions. "
+                + "Empty: a random key at each start (sessions end when the gateway restarts)."
         ),
         Setting(
             section: "http.tls",
@@ -130,15 +131,21 @@ extension GatewayConfiguration.HTTP {
         )
     }
 
-    /// The console's session key: the key file's bytes (a trailing line feed dropped), or 32 random bytes when no
-    /// file is set.
-    /// - Throws: ``ConfigurationError`` when the file cannot be read or holds fewer than 32 bytes.
-    func consoleSessionKey() throws -> [UInt8] {
+    /// The console's session key: the key file's text as bytes, or 32 random bytes when no file is set.
+    ///
+    /// The file is a secret file like the others (``SecretSources/read(path:origin:environment:)``): a relative
+    /// path is inside `$CREDENTIALS_DIRECTORY`, and a file that others may read or its group may write is refused.
+    /// Whoever reads it and a credential's token digest can sign console sessions (and their CSRF tokens).
+    /// - Parameter environment: The process environment (for `CREDENTIALS_DIRECTORY`).
+    /// - Throws: ``ConfigurationError`` when the file cannot be used or holds fewer than 32 bytes.
+    func consoleSessionKey(environment: [String: String] = ProcessInfo.processInfo.environment) throws -> [UInt8] {
         guard !consoleSessionKeyFile.isEmpty else { return ConsoleSessions.randomKey() }
-        guard var bytes = FileManager.default.contents(atPath: consoleSessionKeyFile).map(Array.init) else {
-            throw ConfigurationError(setting: "http.console_session_key_file", problem: "cannot be read")
-        }
-        while bytes.last == UInt8(ascii: "\n") || bytes.last == UInt8(ascii: "\r") { bytes.removeLast() }
+        let text = try SecretSources.read(
+            path: consoleSessionKeyFile,
+            origin: "http.console_session_key_file",
+            environment: environment
+        )
+        let bytes = Array(text.utf8)
         guard bytes.count >= 32 else {
             throw ConfigurationError(
                 setting: "http.console_session_key_file",

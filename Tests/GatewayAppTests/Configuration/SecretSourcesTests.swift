@@ -229,4 +229,34 @@ import Testing
             }
         }
     }
+
+    /// The console's session key file is a secret file: with it and a token's digest anyone can sign a console
+    /// session. It follows the same rules: others may not read it, a relative path is inside
+    /// `$CREDENTIALS_DIRECTORY`, the trailing newline is trimmed, and fewer than 32 bytes are refused.
+    @Test func theConsoleSessionKeyFileIsReadAsASecretFile() throws {
+        let key = String(repeating: "5a", count: 32)
+        let file = try Self.secretFile(key + "\n", name: "console-key")
+        defer { try? FileManager.default.removeItem(atPath: file.folder) }
+        var http = GatewayConfiguration.HTTP()
+        http.consoleSessionKeyFile = file.path
+        #expect(try http.consoleSessionKey(environment: [:]) == Array(key.utf8))
+
+        http.consoleSessionKeyFile = "console-key"
+        #expect(try http.consoleSessionKey(environment: ["CREDENTIALS_DIRECTORY": file.folder]) == Array(key.utf8))
+        #expect(throws: ConfigurationError.self, "a relative path without $CREDENTIALS_DIRECTORY") {
+            try http.consoleSessionKey(environment: [:])
+        }
+
+        http.consoleSessionKeyFile = file.path
+        try FileManager.default.setAttributes([.posixPermissions: 0o644], ofItemAtPath: file.path)
+        let readable = #expect(throws: ConfigurationError.self) { try http.consoleSessionKey(environment: [:]) }
+        #expect(readable?.setting == "http.console_session_key_file")
+        #expect(readable?.problem.contains("mode 644") == true)
+        #expect(readable.map { !"\($0)".contains(key) } == true, "the message never shows the key")
+
+        let short = try Self.secretFile("too-short\n", name: "short-key")
+        defer { try? FileManager.default.removeItem(atPath: short.folder) }
+        http.consoleSessionKeyFile = short.path
+        #expect(throws: ConfigurationError.self) { try http.consoleSessionKey(environment: [:]) }
+    }
 }
