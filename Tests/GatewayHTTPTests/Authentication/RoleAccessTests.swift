@@ -88,6 +88,63 @@ struct RoleAccessTests {
                     uri: { "/dispatch/v1/outages/\(outages[$0])/cancel" },
                     body: { _ in #"{"reason":"called off"}"# }
                 ),
+                // The read routes of each group, so that a route moved to another group is noticed.
+                Call(
+                    group: "verification expired",
+                    allowed: [.billing, .admin],
+                    method: .get,
+                    uri: { _ in "/meters/v1/verification-expired?as_of=2030-01-01" },
+                    body: { _ in nil }
+                ),
+                Call(
+                    group: "held for review",
+                    allowed: [.review, .admin],
+                    method: .get,
+                    uri: { _ in "/review/v1/held" },
+                    body: { _ in nil }
+                ),
+                Call(
+                    group: "ticket list",
+                    allowed: [.dispatch, .supervisor, .admin],
+                    method: .get,
+                    uri: { _ in "/dispatch/v1/tickets" },
+                    body: { _ in nil }
+                ),
+                Call(
+                    group: "outage list",
+                    allowed: [.supervisor, .admin],
+                    method: .get,
+                    uri: { _ in "/dispatch/v1/outages" },
+                    body: { _ in nil }
+                ),
+                Call(
+                    group: "SLA report",
+                    allowed: [.dispatch, .supervisor, .admin],
+                    method: .get,
+                    uri: { _ in "/dispatch/v1/reports/sla?from=\(now.adding(seconds: -86_400))&to=\(now)" },
+                    body: { _ in nil }
+                ),
+                Call(
+                    group: "inspections due",
+                    allowed: [.dispatch, .supervisor, .admin],
+                    method: .get,
+                    uri: { _ in "/dispatch/v1/reports/inspections-due" },
+                    body: { _ in nil }
+                ),
+                Call(
+                    group: "complaint list",
+                    allowed: [.dispatch, .supervisor, .admin],
+                    method: .get,
+                    uri: { _ in "/dispatch/v1/complaints" },
+                    body: { _ in nil }
+                ),
+                Call(
+                    group: "household chart",
+                    allowed: [.dispatch, .supervisor, .admin],
+                    method: .get,
+                    uri: { _ in "/dispatch/v1/meters/native/601/consumption.svg" },
+                    body: { _ in nil }
+                ),
                 // Nothing is held in this database: an allowed decision reaches the store, which says not_held.
                 Call(
                     group: "review decision",

@@ -45,6 +45,37 @@ import Testing
         #expect(PostgresError(code: .serverError, sqlState: sqlState, message: "m").isRetryable == retryable)
     }
 
+    /// Only an error of the batch's own rows may quarantine a frame; every other error holds the batch (README "A
+    /// passing fault never quarantines a good frame"). A state put on the wrong side would quarantine good frames,
+    /// alarms included, during a passing fault, or hold every batch forever behind one bad row.
+    @Test(arguments: [
+        // The batch's own data: isolate the frame the database refuses.
+        (PostgresError.Code.serverError, "22003" as String?, true),  // numeric value out of range
+        (.serverError, "22P02", true),  // invalid text representation
+        (.serverError, "22021", true),  // character not in repertoire
+        (.serverError, "23502", true),  // not-null violation
+        (.serverError, "23503", true),  // foreign-key violation
+        (.serverError, "23514", true),  // check violation
+        (.copyFailed, "22P04", true),  // bad COPY file format
+        (.invalidArgument, nil, true),  // a NUL byte in a parameter: cannot be sent
+        // The database's state: hold and retry.
+        (.serverError, "23505", false),  // unique violation: a race, which idempotent inserts absorb
+        (.serverError, "25006", false),  // read-only transaction: a failover in progress
+        (.serverError, "57014", false),  // statement timeout
+        (.serverError, "42501", false),  // insufficient privilege
+        (.serverError, "42P01", false),  // undefined table (another version migrated)
+        (.serverError, "42703", false),  // undefined column
+        (.serverError, "53100", false),  // disk full
+        (.serverError, "57P01", false),  // admin shutdown
+        (.serverError, "40001", false),  // serialization failure
+        (.connectionFailed, nil, false),
+        (.connectionLost, nil, false),
+        (.unexpectedResult, nil, false),
+    ])
+    func onlyTheBatchsOwnDataIsAFrameDataError(code: PostgresError.Code, sqlState: String?, isData: Bool) {
+        #expect(PostgresError(code: code, sqlState: sqlState, message: "m").isFrameDataError == isData)
+    }
+
     @Test func lostConnectionIsRetryableWhateverTheState() {
         #expect(PostgresError(code: .connectionLost, sqlState: "23505", message: "m").isRetryable)
         #expect(!PostgresError(code: .migrationFailed, message: "m").isRetryable)
