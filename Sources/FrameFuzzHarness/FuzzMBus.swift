@@ -17,6 +17,8 @@ import GatewayCore
 // - with the test key as the second of two manufacturer default keys: a success that decrypted something records
 //   key source `default` and stores nothing above `plain` (a published key protects nothing), and a frame with
 //   nothing encrypted decodes as it does with the meter's key.
+// - an ELL opened with the key of another identity than the frame's meter (DLL or ELL address other than the long
+//   header's) protects nothing: without TPL decryption the frame is `plain` with no key source.
 // - trailing bytes (a recognised final-block CRC) are the last two plaintext bytes, after every record, never with
 //   a verified MAC or a decrypted ELL, and the frame without them decodes to the same records.
 // Every wireless frame without CRCs is also checked with its final format-A block CRC appended (L + 2), so the
@@ -208,8 +210,16 @@ private func checkMBusOnce(_ bytes: UnsafeRawBufferPointer, isWired: Bool) {
     switch decodeMBus(bytes, isWired: isWired, mode: .defaultKeys) {
     case .success(let frame):
         let document = exercise(frame, medium: isWired ? .wired : .wireless)
-        if frame.security.tpl == .decrypted || frame.security.ell == .decrypted {
+        if frame.security.tpl == .decrypted || frame.security.isELLCountedForMeter {
             precondition(frame.security.keySource == .manufacturerDefault, "a default key recorded as the meter's")
+            precondition(
+                frame.security.contentProtection == .plain && frame.security.headerProtection == .plain,
+                "a frame opened with a default key claims protection"
+            )
+        } else if frame.security.ell == .decrypted {
+            // Only an ELL under another identity's default keys: it counts for nothing.
+            precondition(frame.security.isELLKeyForeign, "an ELL decrypted but neither counted nor foreign")
+            precondition(frame.security.keySource == nil, "a foreign ELL's key recorded for the meter")
             precondition(
                 frame.security.contentProtection == .plain && frame.security.headerProtection == .plain,
                 "a frame opened with a default key claims protection"
@@ -262,7 +272,19 @@ private func exercise(_ frame: MBusFrame, medium: MBusMedium) -> MBusFrameDocume
     } else {
         precondition(!frame.transport.isManufacturerSpecific, "manufacturer-specific content decoded without driver")
     }
-    let anyProtected = frame.security.tpl == .decrypted || frame.security.ell == .decrypted
+    let anyProtected = frame.security.tpl == .decrypted || frame.security.isELLCountedForMeter
+    if frame.security.isELLKeyForeign {
+        precondition(frame.security.ell == .decrypted, "a foreign ELL key without ELL decryption")
+        let ellIdentity = frame.extendedLink?.address ?? frame.link.address
+        precondition(ellIdentity != frame.meter, "an ELL of the meter's own address marked foreign")
+        if frame.security.tpl != .decrypted {
+            precondition(
+                frame.security.contentProtection == .plain && frame.security.headerProtection == .plain
+                    && frame.security.keySource == nil,
+                "a foreign ELL key credited to the meter"
+            )
+        }
+    }
     for record in frame.recordArray {
         precondition(record.headerRange.lowerBound >= 0, "record header before the plaintext")
         precondition(record.headerRange.upperBound <= record.dataRange.lowerBound, "data before its header end")

@@ -537,10 +537,13 @@ def constructed_vectors(frame5, frame7, framew):
     body = (bytes([0x8F, 0x30, 0x76]) + address_bytes(*ell_address) + struct.pack("<I", sn)
             + ell_ctr(KEY, address_bytes(*ell_address), 0x30, sn, inner))
     frame = wireless(0x44, *els, body)
+    # The ELL's key is that of its own address, not the meter's (the DLL address: no long header), so it protects
+    # nothing of the meter's: the records are not protected and there is no key source.
     valid("ell-8f-ctr-hop", "ELL 8F with CC 30 (hop counter set; the IV uses CC AND EF) and its own address in "
-          "the IV; TPL short header inside", frame,
-          expected(ELS_METER, link_w(frame, "no_crc", *els), tpl_obj(0x7A, 0x77, 0, 0), oms_records(), True, 0x77,
-                   sec=security(0, ell="decrypted"), meter_time="2008-05-31T23:50:00",
+          "the IV; TPL short header inside; the ELL address is not the meter's, so the ELL protects nothing of the "
+          "meter's", frame,
+          expected(ELS_METER, link_w(frame, "no_crc", *els), tpl_obj(0x7A, 0x77, 0, 0), oms_records(), False, 0x77,
+                   sec=dict(security(0, ell="decrypted"), ell_key_foreign=True), meter_time="2008-05-31T23:50:00",
                    ell={"ci": 0x8F, "cc": 0x30, "access_number": 0x76, "session_number": sn,
                         "address": registry(*ell_address)}), key=KEY)
 

@@ -30,7 +30,10 @@
 /// assignment.
 ///
 /// Step 8's level is that of the frame's protected content (``MBusSecurity/contentProtection``; native frames are
-/// always `authenticated`, CJ/T 188 frames always `plain`). Below the meter's minimum the frame is quarantined
+/// always `authenticated`, CJ/T 188 frames always `plain`). Only the frame's meter's own keys count: an M-Bus ELL
+/// opened with the key of its DLL or ELL address, when that is not the meter the long header names (a radio
+/// adapter's, or another meter's under a forged long header), adds nothing (``MBusSecurity/isELLKeyForeign``).
+/// Below the meter's minimum the frame is quarantined
 /// `insufficient_security` (`unencrypted_frame` for a plain frame whose meter requires `encrypted`), so a downgrade
 /// (mode 5 or mode 0 from a meter that sends mode 7) is never stored. An admitted frame's rows carry their own
 /// level: the alarms of a mode-5 status byte, outside the encryption, are stored `plain` and still open their ticket,
@@ -469,7 +472,8 @@ public struct AdmissionLadder: Sendable {
             if reached == .plain && entry.minimum == .encrypted {
                 return quarantine(
                     .unencryptedFrame,
-                    "the meter requires encryption but the frame was not encrypted or authenticated with its key",
+                    "the meter requires encryption but the frame was not encrypted or authenticated with its key"
+                        + Self.foreignELLNote(frame),
                     context,
                     into: &batch
                 )
@@ -477,7 +481,7 @@ public struct AdmissionLadder: Sendable {
             return quarantine(
                 .insufficientSecurity,
                 "the frame is \(reached.code) (security mode \(frame.security.mode)); the meter requires at least "
-                    + entry.minimum.code,
+                    + entry.minimum.code + Self.foreignELLNote(frame),
                 context,
                 into: &batch
             )
@@ -520,6 +524,14 @@ public struct AdmissionLadder: Sendable {
     }
 
     // MARK: Helpers
+
+    /// For a quarantine detail: whose key opened an ELL that does not count for the frame's meter, else nothing.
+    private static func foreignELLNote(_ frame: MBusFrame) -> String {
+        guard frame.security.isELLKeyForeign else { return "" }
+        let identity = frame.extendedLink?.address ?? frame.link.address
+        return "; its ELL was decrypted with the key of \(identity?.registryAddress ?? "another address"), "
+            + "which protects nothing of this meter's"
+    }
 
     /// What the ladder knows about the frame so far.
     private struct Context {

@@ -225,14 +225,26 @@ extension MBusDecoder {
         position += size
     }
 
+    /// The identity whose keyring opened an ELL, and which kind of key it was.
+    struct ExtendedLinkOpening {
+        /// The ELL address (`8F`) or the DLL address (`8D`).
+        var identity: MBusAddress
+        var source: KeySource?
+    }
+
     /// Removes ELL AES-128-CTR encryption (ENC = 1) in place and checks the PayloadCRC.
+    ///
+    /// The key is that of the ELL's identity, which need not be the frame's meter (a TPL long header inside may name
+    /// another), so the key is not credited here (``MBusSecurity/keySource``): the caller does that once the meter
+    /// is known, and only when the identity is the meter.
+    /// - Returns: Whose keyring opened the ELL; `nil` when it was taken as already decrypted.
     static func decryptExtendedLink(
         _ frame: inout MBusFrame,
         at position: inout Int,
         keys: inout KeyCache,
         keyring: (MBusAddress) -> MBusKeyring,
         allowAlreadyDecrypted: Bool
-    ) throws(FrameDecodingError) {
+    ) throws(FrameDecodingError) -> ExtendedLinkOpening? {
         guard let ell = frame.extendedLink, let session = ell.sessionNumber,
             let identity = ell.address ?? frame.link.address
         else {
@@ -249,7 +261,7 @@ extension MBusDecoder {
             }
             frame.security.ell = .alreadyDecrypted
             position += 2
-            return
+            return nil
         }
         // IV = M(2) A(6) (CC & EF) SN(4) FN(2) = 0 BC(1) = 0, all as on the wire.
         var start = AES128.Block.zero
@@ -286,9 +298,9 @@ extension MBusDecoder {
             }
             throw FrameDecodingError(.wrongKey, "ELL: the PayloadCRC does not match after AES-CTR decryption")
         }
-        frame.security.noteKey(candidates.source)
         frame.security.ell = .decrypted
         position += 2
+        return ExtendedLinkOpening(identity: identity, source: candidates.source)
     }
 }
 

@@ -8,6 +8,9 @@
 ///
 /// Key lookup uses the meter identity at the point a key is needed: the ELL address (`8F`) or DLL address (`8D`)
 /// for ELL AES-CTR; the TPL long-header address (CI `72`) when present, else the DLL address, for TPL modes 5 and 7.
+/// An ELL counts as the frame's protection only when its identity is the frame's meter (``MBusFrame/meter``);
+/// otherwise (a radio adapter's, or a forgery under another meter's key) it protects nothing of the meter's
+/// (``MBusSecurity/isELLKeyForeign``).
 /// The `key` closure is called at most once per distinct identity. The `keyring` variants
 /// (``decodeWireless(_:keyring:allowAlreadyDecrypted:frameFormat:layout:drivers:)``) take several candidate keys per identity,
 /// such as a manufacturer's default keys, and record which kind opened the frame (``MBusSecurity/keySource``).
@@ -159,6 +162,7 @@ public enum MBusDecoder {
         var keys = KeyCache()
         var position = 0
         var protectedEnd = 0
+        var ellOpening: ExtendedLinkOpening? = nil
         if position < frame.byteCount, (0x8C...0x8F).contains(frame.bytes[position]) {
             try readExtendedLink(&frame, at: &position)
             if let ell = frame.extendedLink, ell.sessionNumber != nil {
@@ -166,14 +170,13 @@ public enum MBusDecoder {
                 case 0:
                     break
                 case 1:
-                    try decryptExtendedLink(
+                    ellOpening = try decryptExtendedLink(
                         &frame,
                         at: &position,
                         keys: &keys,
                         keyring: keyring,
                         allowAlreadyDecrypted: allowAlreadyDecrypted
                     )
-                    if frame.security.ell == .decrypted { protectedEnd = frame.byteCount }
                 default:
                     throw FrameDecodingError(.unsupportedSecurityMode, "ELL: session number ENC is not 0 or 1")
                 }
@@ -193,6 +196,17 @@ public enum MBusDecoder {
             throw FrameDecodingError(.unsupportedFrame, "wired frame without a long TPL header (no meter identity)")
         }
         frame.meter = meter
+        // The ELL protects the meter's content only when the key that opened it is the meter's. A radio adapter's
+        // ELL (DLL or ELL address other than the long header's) is the adapter's protection; crediting it to the
+        // meter would let anyone holding one registered meter's key wrap a long header naming another meter.
+        if let ellOpening {
+            if ellOpening.identity == meter {
+                frame.security.noteKey(ellOpening.source)
+                protectedEnd = frame.byteCount
+            } else {
+                frame.security.isELLKeyForeign = true
+            }
+        }
         let securedEnd = try removeTransportSecurity(
             &frame,
             at: position,

@@ -161,8 +161,9 @@ extension MBusFrame {
             appended += 1
         }
         let header = security.headerProtection
-        // The TPL header is covered by a key only under a verified mode-7 MAC or inside a decrypted ELL.
-        let headerKeySource = security.isMACVerified || security.ell == .decrypted ? security.keySource : nil
+        // The TPL header is covered by a key only under a verified mode-7 MAC or inside an ELL decrypted with a key
+        // of the frame's meter.
+        let headerKeySource = security.isMACVerified || security.isELLCountedForMeter ? security.keySource : nil
         func headerAlarm(_ condition: AlarmCondition, rawCode: Int32, detail: Int64) {
             alarm(condition, rawCode: rawCode, detail: detail, protection: header, keySource: headerKeySource)
         }

@@ -294,8 +294,15 @@ public struct MBusSecurity: Sendable, Hashable {
     /// as already decoded, the content after the TPL header).
     public var encryptedByteCount: Int
     /// Which kind of key opened the frame: the meter's own or a manufacturer default (the weaker if the ELL and TPL
-    /// differ); `nil` when nothing was decrypted or MAC-checked.
+    /// differ); `nil` when nothing was decrypted or MAC-checked with a key of the frame's meter. An ELL opened with
+    /// another identity's key (``isELLKeyForeign``) does not count.
     public var keySource: KeySource?
+    /// Whether the ELL was decrypted with the key of another identity than the frame's meter (``MBusFrame/meter``):
+    /// its DLL address (`8D`) or ELL address (`8F`) is not the TPL long header's. A radio adapter in front of a meter
+    /// may send such frames (EN 13757-4, OMS), but its ELL is then the adapter's protection, not the meter's, so it
+    /// adds nothing to ``contentProtection``, ``headerProtection`` or ``keySource``: otherwise anyone holding one
+    /// registered meter's key could wrap a long header naming another meter in an ELL under that key.
+    public var isELLKeyForeign: Bool
 
     /// Creates a security summary.
     public init(mode: UInt8, tpl: MBusDecryption, ell: MBusDecryption, isMACVerified: Bool, encryptedByteCount: Int) {
@@ -305,30 +312,36 @@ public struct MBusSecurity: Sendable, Hashable {
         self.isMACVerified = isMACVerified
         self.encryptedByteCount = encryptedByteCount
         self.keySource = nil
+        self.isELLKeyForeign = false
     }
 
     /// Whether any part was taken as already decrypted.
     public var isAlreadyDecrypted: Bool { tpl == .alreadyDecrypted || ell == .alreadyDecrypted }
+
+    /// Whether the ELL was decrypted with a key of the frame's own meter, so that it protects the meter's content.
+    public var isELLCountedForMeter: Bool { ell == .decrypted && !isELLKeyForeign }
 
     /// The protection of the records inside the part the meter's key protected (``MBusRecord/isProtected``):
     /// `authenticated` when the mode-7 AFL MAC verified (it covers everything from the TPL CI to the end),
     /// `encrypted` when TPL mode 5 (AES-CBC) or the ELL (AES-CTR) was decrypted with the key (confidentiality only:
     /// a changed ciphertext decrypts to other values), else `plain`. Records outside that part are `plain`.
     /// Content opened with a manufacturer's published default key (``keySource``) is `plain`: anyone who read the
-    /// same document can read and forge it.
+    /// same document can read and forge it. An ELL opened with another identity's key (``isELLKeyForeign``)
+    /// protects nothing of the meter's.
     public var contentProtection: ProtectionLevel {
         if keySource == .manufacturerDefault { return .plain }
         if isMACVerified { return .authenticated }
-        return tpl == .decrypted || ell == .decrypted ? .encrypted : .plain
+        return tpl == .decrypted || isELLCountedForMeter ? .encrypted : .plain
     }
 
     /// The protection of the TPL CI and header (access number, status byte, configuration): `authenticated` under
-    /// a verified mode-7 MAC, `encrypted` inside a decrypted ELL, else `plain`. Mode 5 encrypts only what follows
-    /// the header, so its status byte is `plain`. `plain` under a default key, as ``contentProtection``.
+    /// a verified mode-7 MAC, `encrypted` inside an ELL decrypted with the meter's key, else `plain`. Mode 5
+    /// encrypts only what follows the header, so its status byte is `plain`. `plain` under a default key, as
+    /// ``contentProtection``.
     public var headerProtection: ProtectionLevel {
         if keySource == .manufacturerDefault { return .plain }
         if isMACVerified { return .authenticated }
-        return ell == .decrypted ? .encrypted : .plain
+        return isELLCountedForMeter ? .encrypted : .plain
     }
 }
 

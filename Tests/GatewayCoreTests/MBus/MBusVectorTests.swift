@@ -109,8 +109,10 @@ import Testing
             frame.compact.map { String($0.fullFrameCRC, radix: 16, uppercase: true).leftPadded(4) }
                 == vector.compact?.fullFrameCrc
         )
-        // The key source: as the vector states, else `meter` when the vector's own key decrypted something.
-        let decrypted = frame.security.tpl == .decrypted || frame.security.ell == .decrypted
+        // The key source: as the vector states, else `meter` when the vector's own key decrypted something of the
+        // meter's (an ELL opened with another identity's key protects nothing of it).
+        #expect(frame.security.isELLKeyForeign == (want.security.ellKeyForeign ?? false))
+        let decrypted = want.security.isDecryptedForMeter
         #expect(frame.security.keySource?.code == want.security.keySource ?? (decrypted ? "meter" : nil))
         if frame.security.keySource == .manufacturerDefault {
             #expect(frame.security.contentProtection == .plain && frame.security.headerProtection == .plain)
@@ -244,7 +246,7 @@ import Testing
         let security = try #require(object["security"] as? [String: Any])
         #expect((security["mode"] as? NSNumber)?.intValue == Int(want.security.mode))
         #expect(security["state"] as? String == want.security.state)
-        let decrypted = want.security.tpl == "decrypted" || want.security.ell == "decrypted"
+        let decrypted = want.security.isDecryptedForMeter
         #expect(security["key_source"] as? String == want.security.keySource ?? (decrypted ? "meter" : nil))
         let alarms = try #require(object["alarms"] as? [[String: Any]])
         #expect(alarms.compactMap { $0["condition"] as? String } == want.alarms)

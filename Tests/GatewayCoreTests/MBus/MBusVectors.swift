@@ -141,6 +141,14 @@ struct MBusValidVector: Decodable, Sendable, CustomTestStringConvertible {
         var state: String
         /// `default` for the default-key vectors; absent otherwise (`meter` when a key decrypted something).
         var keySource: String?
+        /// `true` when the ELL was opened with the key of another identity than the meter (it then protects nothing
+        /// of the meter's); absent otherwise.
+        var ellKeyForeign: Bool?
+
+        /// Whether a key of the meter decrypted something: the TPL, or an ELL of the meter's own identity.
+        var isDecryptedForMeter: Bool {
+            tpl == "decrypted" || (ell == "decrypted" && ellKeyForeign != true)
+        }
     }
 
     struct Reading: Decodable, Sendable {
