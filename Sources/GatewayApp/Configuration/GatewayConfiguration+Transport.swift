@@ -95,14 +95,16 @@ extension GatewayConfiguration {
 
 /// Whether a host name or address stays on this machine.
 enum LoopbackAddress {
-    /// `localhost` (and `*.localhost`), `127.0.0.0/8`, `::1` and `::ffff:127.x.y.z`; every other name or address is
-    /// taken as off the machine, `0.0.0.0` and `::` (every interface) included.
+    /// `localhost`, `127.0.0.0/8`, `::1` and `::ffff:127.x.y.z`; every other name or address is taken as off the
+    /// machine, `0.0.0.0` and `::` (every interface) included. Names under `.localhost` are not: RFC 6761 asks
+    /// resolvers to keep them on loopback, but Debian's default `hosts: files dns` sends them to DNS, which may
+    /// answer with any address, and a password or token would then cross the network in clear.
     /// - Parameter host: A host name or a numeric IPv4 or IPv6 address (IPv6 optionally in brackets).
     /// - Returns: Whether the host is the loopback interface.
     static func contains(_ host: String) -> Bool {
         var host = host.lowercased()
         if host.hasSuffix(".") { host.removeLast() }
-        if host == "localhost" || host.hasSuffix(".localhost") { return true }
+        if host == "localhost" { return true }
         if host.hasPrefix("[") && host.hasSuffix("]") { host = String(host.dropFirst().dropLast()) }
         var ipv4 = in_addr()
         if inet_pton(AF_INET, host, &ipv4) == 1 {

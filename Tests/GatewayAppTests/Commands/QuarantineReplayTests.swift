@@ -1,6 +1,6 @@
 import Foundation
-import GatewayTestSupport
 import GatewayCore
+import GatewayTestSupport
 import Logging
 import PostgresSink
 import Testing
@@ -8,7 +8,7 @@ import Testing
 @testable import GatewayApp
 
 /// `meter-gateway quarantine replay`: quarantined frames climb the same ladder again after a fix.
-@Suite(.enabled(if: IntegrationEnvironment.isAvailable, "needs GATEWAY_TEST_PG"), .timeLimit(.minutes(1)))
+@Suite(.enabled(if: IntegrationEnvironment.isAvailable, "needs GATEWAY_TEST_PG"), .timeLimit(.minutes(3)))
 struct QuarantineReplayTests {
     @Test func replayAdmitsFramesAfterTheFixMarksEachOutcomeAndIsIdempotent() async throws {
         let environment = try IntegrationEnvironment()
@@ -54,7 +54,9 @@ struct QuarantineReplayTests {
         }
         _ = try await writer.write(batch)
         let quarantine = QuarantineStore(writer.database)
-        #expect(try await quarantine.quarantinedFrames(reason: nil, since: nil, pendingOnly: true, limit: 10).count == 3)
+        #expect(
+            try await quarantine.quarantinedFrames(reason: nil, since: nil, pendingOnly: true, limit: 10).count == 3
+        )
 
         // The fix: the meter is registered. Replay.
         _ = try await MeterStore(writer.database).registerMeters([
@@ -72,7 +74,9 @@ struct QuarantineReplayTests {
         let db = try PostgresConnection.connect(conninfo: configuration.postgres.conninfo)
         defer { db.close() }
         // Stored once, at its original receive time (the frame has no meter clock).
-        #expect(try db.query("SELECT count(*), min(extract(epoch FROM read_at))::int FROM readings").first == ["1", "1000"])
+        #expect(
+            try db.query("SELECT count(*), min(extract(epoch FROM read_at))::int FROM readings").first == ["1", "1000"]
+        )
 
         // Again: the stored frame is not replayed; the others are tried again and stay where they are.
         let second = try await replay.run(reason: nil, since: nil)

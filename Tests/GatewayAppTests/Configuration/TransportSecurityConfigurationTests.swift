@@ -32,7 +32,7 @@ import Testing
     }
 
     @Test(arguments: [
-        "localhost", "LOCALHOST.", "gw.localhost", "127.0.0.1", "127.8.9.10", "::1", "[::1]", "::ffff:127.0.0.1",
+        "localhost", "LOCALHOST.", "127.0.0.1", "127.8.9.10", "::1", "[::1]", "::ffff:127.0.0.1",
     ])
     func loopbackAddresses(host: String) {
         #expect(LoopbackAddress.contains(host))
@@ -40,6 +40,8 @@ import Testing
 
     @Test(arguments: [
         "0.0.0.0", "::", "10.0.0.1", "192.168.1.20", "broker.example", "localhost.example", "128.0.0.1", "::2",
+        // Resolved by DNS on a default Debian host, so not necessarily loopback.
+        "gw.localhost",
         "::ffff:10.0.0.1", "",
     ])
     func nonLoopbackAddresses(host: String) {

@@ -18,7 +18,7 @@ import Testing
         if: IntegrationEnvironment.isAvailable && TestCertificates.isAvailable,
         "needs GATEWAY_TEST_PG, MQTT_TEST_PORT and GATEWAY_TEST_TLS_DIR"
     ),
-    .timeLimit(.minutes(2))
+    .timeLimit(.minutes(3))
 )
 struct HTTPSEndToEndTests {
     private static let token = "feed-" + String(repeating: "6b", count: 20)
@@ -42,7 +42,7 @@ struct HTTPSEndToEndTests {
         try await TestClient.withClient(
             host: "localhost",
             port: port,
-            configuration: TestClient.Configuration(tlsConfiguration: tls, timeout: .seconds(5))
+            configuration: TestClient.Configuration(tlsConfiguration: tls, timeout: .seconds(30))
         ) { client in
             var headers = HTTPFields()
             if let token { headers[.authorization] = "Bearer \(token)" }
@@ -85,7 +85,8 @@ struct HTTPSEndToEndTests {
         try await withThrowingTaskGroup(of: Void.self) { tasks in
             tasks.addTask { try await group.run() }
             defer { tasks.cancelAll() }
-            let deadline = ContinuousClock.now + .seconds(30)
+            // Generous: a full parallel run can hold the cooperative pool, which serves the server, for tens of seconds.
+            let deadline = ContinuousClock.now + .seconds(90)
             while (try? await Self.get("/healthz", port: port, tls: withCertificate)) != 200 {
                 try #require(ContinuousClock.now < deadline, "the HTTPS server did not answer")
                 try await Task.sleep(for: .milliseconds(100))
