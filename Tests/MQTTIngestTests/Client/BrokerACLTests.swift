@@ -32,7 +32,9 @@ struct BrokerACLTests {
     static let prefix = "gm/v1"
 
     /// Users of the password file: the gateway, two collectors and a meter that publishes itself.
-    static let users = ["meter-gateway": "gw-secret-1", "c1": "c1-secret-1", "c2": "c2-secret-1"]
+    static let users = [
+        "meter-gateway": "gw-secret-1", "c1": "c1-secret-1", "c2": "c2-secret-1", "100000001": "meter-secret-1",
+    ]
 
     /// Starts a broker on a free loopback port with the example ACL and a fresh password file.
     private func makeBroker() throws -> MQTTPrivateBroker {
@@ -151,6 +153,53 @@ struct BrokerACLTests {
             )
         }
         #expect(broker.log.contains("Denied PUBLISH from c1"), "the broker log names the refusal")
+    }
+
+    /// A native meter that publishes itself (user name = its address) writes only its own uplink topic and reads
+    /// only its own downlinks: it can neither speak for another meter or a collector nor read another meter's acks.
+    @Test func aMeterWritesOnlyItsOwnTopicAndReadsOnlyItsOwnDownlinks() async throws {
+        let broker = try makeBroker()
+        defer { broker.terminate() }
+        let gatewayRecorder = MQTTMessageRecorder()
+        let meterRecorder = MQTTMessageRecorder()
+        let gateway = try client(
+            broker,
+            user: "meter-gateway",
+            clientID: "meter-gateway-1",
+            subscriptions: [MQTTSubscription(filter: "\(Self.prefix)/up/#", qos: .atLeastOnce)],
+            recorder: gatewayRecorder
+        )
+        // Subscribed to every meter's downlinks: the broker delivers only what the ACL lets this user read.
+        let meter = try client(
+            broker,
+            user: "100000001",
+            clientID: "100000001",
+            subscriptions: [MQTTSubscription(filter: "\(Self.prefix)/down/native/#", qos: .atLeastOnce)],
+            recorder: meterRecorder
+        )
+        let clients = [gateway, meter]
+        for client in clients { client.start() }
+        defer { for client in clients { client.stop() } }
+        for client in clients { #expect(await client.waitUntilConnected(timeout: .seconds(10))) }
+        try await Task.sleep(for: .milliseconds(300))
+
+        let own = "\(Self.prefix)/up/native/100000001"
+        #expect(try await publish(meter, "\(Self.prefix)/up/native/100000002", "as another meter") == false)
+        #expect(try await publish(meter, "\(Self.prefix)/up/cjt188/100000002", "as another protocol's meter") == false)
+        #expect(try await publish(meter, "\(Self.prefix)/up/collector/c1", "as a collector") == false)
+        #expect(try await publish(meter, "\(Self.prefix)/down/native/100000002", "as the gateway") == false)
+        #expect(try await publish(meter, "\(Self.prefix)/dispatch/tickets/P0", "as dispatch") == false)
+        #expect(try await publish(meter, own, "itself") == true)
+        #expect(await gatewayRecorder.waitForCount(1, timeout: .seconds(10)))
+
+        // The gateway acks two meters; the meter hears only its own ack.
+        #expect(try await publish(gateway, "\(Self.prefix)/down/native/100000002", "ack for another meter") == true)
+        #expect(try await publish(gateway, "\(Self.prefix)/down/native/100000001", "ack for this meter") == true)
+        #expect(await meterRecorder.waitForCount(1, timeout: .seconds(10)))
+        try await Task.sleep(for: .milliseconds(500))
+        #expect(gatewayRecorder.messages.map(\.topic) == [own])
+        #expect(meterRecorder.messages.map(\.topic) == ["\(Self.prefix)/down/native/100000001"])
+        #expect(meterRecorder.messages.map { String(decoding: $0.payload, as: UTF8.self) } == ["ack for this meter"])
     }
 
     @Test func anonymousClientsAndWrongPasswordsAreRefused() async throws {
