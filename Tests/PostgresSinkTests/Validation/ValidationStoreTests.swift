@@ -1,6 +1,7 @@
 import Foundation
 import GatewayCore
 import GatewayDomain
+import Synchronization
 import Testing
 
 @testable import PostgresSink
@@ -194,5 +195,92 @@ struct ValidationStoreTests {
         let left = try #require(try await stores.validation.dirtyMeters(limit: 5).first)
         #expect(left.version == seen.version + 1)
         #expect(left.dirtyFrom == t0.adding(seconds: -day))
+    }
+
+    /// Billing pages the feed by `seq` and never goes back, so a row must not commit after a row with a higher `seq`
+    /// (the reader would already be past it). Two validators publish at once; the first one's transaction is slowed
+    /// down after its feed row took its `seq` (a trigger sleeps), while a reader pages the feed the way billing does.
+    /// The feed lock makes the second wait for the first's commit, so the reader sees every row once.
+    @Test func twoValidatorsPublishingAtOnceSkipNoRowForAReaderPagingBySeq() async throws {
+        let database = try TestDatabase.create()
+        defer { database.drop() }
+        let stores = TestStores(conninfo: database.conninfo)
+        let writer = stores.telemetry
+        _ = try await writer.migrate()
+        _ = try await stores.meters.importMeters(
+            [MeterProfile(protocol: .native, address: "51"), MeterProfile(protocol: .native, address: "52")],
+            columns: []
+        )
+        let ids = try database.connect().query("SELECT id FROM meters ORDER BY address").compactMap {
+            $0.first.flatMap { $0 }.flatMap { Int64($0) }
+        }
+        let (slow, fast) = (try #require(ids.first), try #require(ids.last))
+        var batch = SinkBatch()
+        for meter in [slow, fast] {
+            batch.readings += [
+                reading(meter, 0, ml: 1_000_000_000, kind: .dailyFrozen),
+                reading(meter, day, ml: 1_001_000_000, kind: .dailyFrozen),
+            ]
+        }
+        _ = try await writer.write(batch)
+        try database.connect().executeScript(
+            """
+            CREATE FUNCTION t_slow_feed() RETURNS trigger LANGUAGE plpgsql AS $$
+            BEGIN
+                IF NEW.meter_id = \(slow) THEN PERFORM pg_sleep(2); END IF;
+                RETURN NEW;
+            END $$;
+            CREATE TRIGGER t_slow_feed AFTER INSERT ON billing_feed FOR EACH ROW EXECUTE FUNCTION t_slow_feed();
+            """
+        )
+        let queue = try await stores.validation.dirtyMeters(limit: 5)
+        let (slowMeter, fastMeter) = (
+            try #require(queue.first { $0.meterID == slow }), try #require(queue.first { $0.meterID == fast })
+        )
+        let second = PostgresSession(.gateway(conninfo: database.conninfo), logger: testLogger)
+        let now = t0.adding(seconds: 10 * day)
+
+        let reader = try database.connect()
+        defer { reader.close() }
+        var seen: [String] = []
+        var cursor = "0"
+        func page() throws {
+            let rows = try reader.query(
+                "SELECT seq FROM billing_feed WHERE seq > $1::bigint ORDER BY seq",
+                parameters: [cursor]
+            )
+            let seqs = rows.compactMap { $0.first.flatMap { $0 } }
+            seen += seqs
+            cursor = seqs.last ?? cursor
+        }
+        let done = Done()
+        let slowRun = Task {
+            defer { done.count.withLock { $0 += 1 } }
+            return try await stores.validation.validate(slowMeter, settings: ValidationSettings(), now: now)
+        }
+        try await Task.sleep(for: .milliseconds(500))  // the slow validator is inside its sleep, its seq taken
+        let fastRun = Task {
+            defer { done.count.withLock { $0 += 1 } }
+            return try await ValidationStore(second).validate(fastMeter, settings: ValidationSettings(), now: now)
+        }
+        while done.count.withLock({ $0 }) < 2 {
+            try page()
+            try await Task.sleep(for: .milliseconds(20))
+        }
+        #expect(try await slowRun.value.published == 1)
+        #expect(try await fastRun.value.published == 1)
+        try page()
+        let all = try database.connect().query("SELECT seq FROM billing_feed ORDER BY seq").compactMap {
+            $0.first.flatMap { $0 }
+        }
+        #expect(all.count == 2)
+        #expect(seen == all, "every feed row reached the reader, once")
+        await second.close()
+        await stores.close()
+    }
+
+    /// How many of a test's tasks have finished.
+    private final class Done: Sendable {
+        let count = Mutex(0)
     }
 }
