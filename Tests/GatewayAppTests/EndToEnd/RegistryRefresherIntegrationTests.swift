@@ -97,6 +97,17 @@ struct RegistryRefresherIntegrationTests {
         #expect(!registry.contains(.cjt188, address: "78330011220001"))
         #expect(registry.contains(.cjt188, address: "78330011220002"))
         #expect(registry.count == 1)
+
+        // A compact-frame layout that another gateway stored (its full frame reached that gateway) is read with the
+        // next changes, so this gateway decodes the meter's compact frames without a restart.
+        let meterID = try #require(Int64(try db.query("SELECT id FROM meters").first?.first.flatMap { $0 } ?? ""))
+        let layout = try #require(Hex.decode("0C943A0DFD1102FD17046D").flatMap { MBusRecordLayout(bytes: $0) })
+        #expect(registry.formats.layout(meterID: meterID, signature: layout.signature) == nil)
+        var layouts = SinkBatch()
+        layouts.formatLayouts = [FormatLayoutRecord(meterID: meterID, layout: layout, seenAt: .now)]
+        _ = try await writer.write(layouts)
+        try await refresher.refresh(&registry)
+        #expect(registry.formats.layout(meterID: meterID, signature: layout.signature) == layout)
         await writer.close()
     }
 

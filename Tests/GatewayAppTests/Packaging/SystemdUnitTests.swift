@@ -35,7 +35,14 @@ import Testing
         #expect(value("Restart") == "on-failure")
         #expect(value("User") == "meter-gateway")
         #expect(value("StateDirectory") == "meter-gateway")
-        #expect(value("WatchdogSec") != nil)
+        // The times the README states: the graceful stop, the watchdog, the start timeout and the restart pace.
+        #expect(value("TimeoutStopSec") == "60s")
+        #expect(value("WatchdogSec") == "30s")
+        #expect(value("TimeoutStartSec") == "300s")
+        #expect(value("RestartSec") == "2s")
+        let unitSection = settings(try unit).filter { $0.section == "Unit" }
+        #expect(unitSection.last { $0.key == "StartLimitBurst" }?.value == "10")
+        #expect(unitSection.last { $0.key == "StartLimitIntervalSec" }?.value == "300")
         for (key, expected) in [
             ("ProtectSystem", "strict"), ("ProtectHome", "true"), ("PrivateTmp", "true"), ("NoNewPrivileges", "true"),
             ("CapabilityBoundingSet", ""), ("MemoryDenyWriteExecute", "true"),

@@ -87,6 +87,20 @@ struct DispatchAPITests {
                 let answer = try object(response.body)
                 #expect(answer["opened"] as? Bool == true)
                 ticketID = try #require(answer["ticket_id"] as? Int)
+                #expect(response.headers[.location] == "/dispatch/v1/tickets/\(ticketID)")
+            }
+            // A second call about the same meter joins the active ticket: 200, not a second ticket.
+            try await client.execute(
+                uri: "/dispatch/v1/tickets",
+                method: .post,
+                headers: auth,
+                body: ByteBuffer(string: #"{"protocol":"native","meter":"777","reporter":"neighbour"}"#)
+            ) { response in
+                #expect(response.status == .ok)
+                let answer = try object(response.body)
+                #expect(answer["opened"] as? Bool == false)
+                #expect(answer["ticket_id"] as? Int == ticketID)
+                #expect(response.headers[.location] == "/dispatch/v1/tickets/\(ticketID)")
             }
             try await client.execute(uri: "/dispatch/v1/tickets/\(ticketID)", method: .get, headers: auth) {
                 response in

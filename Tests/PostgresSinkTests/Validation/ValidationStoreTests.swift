@@ -279,6 +279,26 @@ struct ValidationStoreTests {
         await stores.close()
     }
 
+    /// `validation.delay_seconds`: a meter is validated only once its queue entry has settled that long, so a
+    /// daily report still arriving frame by frame is judged whole.
+    @Test func aMeterIsValidatedOnlyOnceItsQueueEntryHasSettled() async throws {
+        let database = try TestDatabase.create()
+        defer { database.drop() }
+        let stores = TestStores(conninfo: database.conninfo)
+        _ = try await stores.telemetry.migrate()
+        _ = try await stores.meters.importMeters([MeterProfile(protocol: .native, address: "61")], columns: [])
+        let meter = try #require(Int64(try database.scalar("SELECT id FROM meters") ?? ""))
+        var batch = SinkBatch()
+        batch.readings = [reading(meter, 0, ml: 5_000_000)]
+        _ = try await stores.telemetry.write(batch)
+        #expect(try await stores.validation.dirtyMeters(limit: 5, settledSeconds: 60).isEmpty, "queued just now")
+        #expect(try await stores.validation.dirtyMeters(limit: 5).map(\.meterID) == [meter])
+        _ = try database.scalar("UPDATE validation_queue SET queued_at = now() - interval '61 seconds' RETURNING 1")
+        #expect(try await stores.validation.dirtyMeters(limit: 5, settledSeconds: 60).map(\.meterID) == [meter])
+        #expect(try await stores.validation.dirtyMeters(limit: 5, settledSeconds: 120).isEmpty)
+        await stores.close()
+    }
+
     /// How many of a test's tasks have finished.
     private final class Done: Sendable {
         let count = Mutex(0)
