@@ -110,6 +110,67 @@ struct MetersImportCommandTests {
         #expect(try rows("SELECT count(*) FROM meters") == [["3"]])
     }
 
+    /// `meters import --dry-run` checks a file without touching the database (not even migrating it), and exits 1
+    /// when rows would be rejected; `meters reset-counter` forgets a registered meter's counter marks (a re-keyed
+    /// meter is silenced without it) and exits 2 for a meter that is not registered.
+    @Test func aDryRunWritesNothingAndResetCounterForgetsARegisteredMetersMarks() throws {
+        let environment = try IntegrationEnvironment()
+        let database = try environment.makeDatabase(prefix: "meters_dry_run")
+        defer { environment.dropDatabase(database) }
+        let folder = try environment.makeFolder()
+        let db = try PostgresConnection.connect(conninfo: environment.conninfo(database))
+        defer { db.close() }
+        let header = "protocol,address,district\n"
+
+        // On a database nothing has migrated yet: the dry run must leave it that way.
+        let dry = try command(
+            environment,
+            database: database,
+            [
+                "meters", "import", "--dry-run",
+                try Self.write(header + "native,100000002,north\nbogus,1,x\n", in: folder),
+            ]
+        )
+        #expect(dry.status == 1)
+        #expect(dry.stdout == "read 2 rows: 1 would be imported, 1 rejected (dry run)\n")
+        #expect(try db.query("SELECT to_regclass('meters') IS NULL") == [["t"]], "nothing created, nothing written")
+
+        let real = try importFile(
+            environment,
+            database: database,
+            folder: folder,
+            csv: header + "native,100000001,north\n"
+        )
+        #expect(real.status == 0, "\(real.stderr)")
+
+        let unknown = try command(
+            environment,
+            database: database,
+            ["meters", "reset-counter", "--protocol", "native", "--address", "999"]
+        )
+        #expect(unknown.status == 2)
+        #expect(unknown.stderr.contains("no native meter 999 is registered"))
+
+        let meter = try #require(try db.query("SELECT id FROM meters WHERE address = '100000001'").first?.first ?? nil)
+        _ = try db.execute("INSERT INTO counter_marks (meter_id, kind, high_water) VALUES (\(meter), 1, 41)")
+        let reset = try command(
+            environment,
+            database: database,
+            ["meters", "reset-counter", "--protocol", "native", "--address", "100000001"]
+        )
+        #expect(reset.status == 0, "\(reset.stderr)")
+        #expect(reset.stdout.hasPrefix("native meter 100000001: forgot 1 counter marks"))
+        #expect(
+            try db.query("SELECT count(*) FROM counter_marks WHERE meter_id = \(meter) AND high_water >= 0") == [["0"]]
+        )
+    }
+
+    private static func write(_ csv: String, in folder: String) throws -> String {
+        let path = folder + "/meters-\(UInt32.random(in: 0...UInt32.max)).csv"
+        try csv.write(toFile: path, atomically: true, encoding: .utf8)
+        return path
+    }
+
     @Test func accuracyTestsAreJudgedAndExpiredMetersListed() throws {
         let environment = try IntegrationEnvironment()
         let database = try environment.makeDatabase(prefix: "meters_accuracy")
