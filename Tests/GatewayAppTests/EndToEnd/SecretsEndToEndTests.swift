@@ -291,7 +291,12 @@ struct SecretsEndToEndTests {
         )
         defer { if gateway.process.isRunning { gateway.process.terminate() } }
         let deadline = ContinuousClock.now + .seconds(60)
-        while (try? await request(httpPort, "/readyz"))?.status != 200 {
+        // What /readyz says while the gateway is not ready names the failing part; it must not quote a secret.
+        var readyz: [String] = []
+        while true {
+            let answer = try? await request(httpPort, "/readyz")
+            if let answer { readyz.append(answer.body) }
+            if answer?.status == 200 { break }
             try #require(gateway.process.isRunning, "the gateway stopped:\n\(gateway.logText)")
             try #require(ContinuousClock.now < deadline, "the gateway did not get ready:\n\(gateway.logText)")
             try await Task.sleep(for: .milliseconds(100))
@@ -386,6 +391,7 @@ struct SecretsEndToEndTests {
             ("gateway log", gateway.logText), ("simulator log", simulator.logText),
             ("provision log", (try? String(contentsOfFile: folder + "/provision.log", encoding: .utf8)) ?? ""),
             ("migrate log", migrate.logText), ("/metrics", metrics.body), ("API errors", responses.joined()),
+            ("/readyz", readyz.joined(separator: "\n")),
             ("gateway command line", gatewayLine), ("simulator command line", simulatorLine),
         ]
         #expect(gateway.logText.contains("password authentication failed") == false)
