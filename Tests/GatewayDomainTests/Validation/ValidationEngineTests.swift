@@ -318,6 +318,16 @@ import Testing
         #expect(dayOf(5_000_000, history: history)?.reasons.isEmpty == true)  // exactly 5 × is not above
         // Too little history (fewer than 7 days): no judgement.
         #expect(dayOf(11_000_000, history: Array(history.prefix(6)))?.reasons.isEmpty == true)
+        // Low use is judged only for a meter averaging at least 100 L a day: a holiday flat's 90 L average makes
+        // a 10 L day (a ninth of it) no finding, while at exactly 100 L a day a 10 L day is low.
+        let quiet = history.map {
+            DayHistory(dayStart: $0.dayStart, volumeMillilitres: 90_000, quality: .valid, valve: .open)
+        }
+        #expect(dayOf(10_000, history: quiet)?.reasons.isEmpty == true)
+        let floor = history.map {
+            DayHistory(dayStart: $0.dayStart, volumeMillilitres: 100_000, quality: .valid, valve: .open)
+        }
+        #expect(dayOf(10_000, history: floor)?.reasons.names == ["low_usage"])
     }
 
     @Test func aReviewerDecisionOnAHeldDayStands() {
