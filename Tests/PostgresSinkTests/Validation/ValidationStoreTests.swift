@@ -299,6 +299,39 @@ struct ValidationStoreTests {
         await stores.close()
     }
 
+    /// Two deliveries of one reading (same meter, time and kind) with different volumes: the first is kept, the
+    /// conflict recorded, and the validator holds the stored reading as suspect `conflicting_duplicate`, so billing
+    /// never takes a value that the meter also reported otherwise without a person looking at it.
+    @Test func aConflictingDuplicateHoldsTheStoredReadingForReview() async throws {
+        let database = try TestDatabase.create()
+        defer { database.drop() }
+        let stores = TestStores(conninfo: database.conninfo)
+        _ = try await stores.telemetry.migrate()
+        _ = try await stores.meters.importMeters([MeterProfile(protocol: .native, address: "71")], columns: [])
+        let meter = try #require(Int64(try database.scalar("SELECT id FROM meters") ?? ""))
+        var batch = SinkBatch()
+        batch.readings = [
+            reading(meter, 0, ml: 1_000_000_000, kind: .dailyFrozen),
+            reading(meter, 12 * hour, ml: 1_000_500_000),
+            reading(meter, day, ml: 1_001_000_000, kind: .dailyFrozen),
+        ]
+        _ = try await stores.telemetry.write(batch)
+        batch.readings = [reading(meter, 12 * hour, ml: 1_000_700_000)]
+        _ = try await stores.telemetry.write(batch)
+        #expect(try database.count("readings") == 3, "the first value is kept")
+        #expect(try database.count("value_conflicts") == 1)
+
+        _ = try await drain(stores.validation, now: t0.adding(seconds: 10 * day))
+        let verdicts = try database.connect().query(
+            """
+            SELECT read_quality_name(quality), ('conflicting_duplicate' = ANY (reasons))::text, volume_ml::text
+            FROM readings_validated WHERE read_at = '2026-01-01 12:00:00Z'
+            """
+        )
+        #expect(verdicts == [["suspect", "true", "1000500000"]])
+        await stores.close()
+    }
+
     /// How many of a test's tasks have finished.
     private final class Done: Sendable {
         let count = Mutex(0)
