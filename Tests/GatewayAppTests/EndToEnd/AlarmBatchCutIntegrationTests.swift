@@ -92,6 +92,87 @@ struct AlarmBatchCutIntegrationTests {
         return try NativeEncoder.encode(frame, key: key)
     }
 
+    /// A native meter's ack says its frame is stored: while the database refuses writes (a failover in progress,
+    /// SQLSTATE 25006) the gateway holds the batch and sends no ack, though the frames are safe in its spool; once
+    /// the fault passes the frames commit and each is acked `stored`, once. The meters resend unacked frames, so an
+    /// early ack would be the one way to lose a reading or an alarm.
+    @Test func noAckLeavesBeforeItsFrameIsCommitted() async throws {
+        let environment = try IntegrationEnvironment()
+        let database = try environment.makeDatabase(prefix: "ackcommit")
+        defer { environment.dropDatabase(database) }
+        let configuration = try await configuration(
+            environment,
+            database: database,
+            meters: [(meter, keyBytes, "north")]
+        )
+        let logger = Logger(label: "ack-commit-test")
+        let key = try #require(AES128Key(bytes: keyBytes))
+        let topic = TopicScheme(prefix: configuration.mqtt.topicPrefix).uplinkTopic(.native, address: String(meter))
+        let admin = try PostgresConnection.connect(conninfo: environment.baseConninfo)
+        defer { admin.close() }
+        func reconnectGateway() throws {
+            _ = try admin.execute(
+                "SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE datname = $1 AND pid <> pg_backend_pid()",
+                parameters: [database]
+            )
+        }
+
+        let runtime = try GatewayRuntime(configuration: configuration, logger: logger)
+        let group = runtime.serviceGroup(logger: logger)
+        let acks = FleetAcks()
+        let fleet = try acks.subscriber(
+            configuration,
+            clientID: "fleet-ackcommit-\(environment.runID)",
+            keys: [meter: key],
+            logger: logger
+        )
+        fleet.start()
+        defer { fleet.stop() }
+        try await withThrowingTaskGroup(of: Void.self) { tasks in
+            tasks.addTask { try await group.run() }
+            defer { tasks.cancelAll() }
+            #expect(await runtime.mqtt.waitUntilConnected(timeout: .seconds(20)))
+            #expect(await fleet.waitUntilConnected(timeout: .seconds(20)))
+            while !runtime.statistics.databaseReady.load(ordering: .relaxed) {
+                try await Task.sleep(for: .milliseconds(50))
+            }
+            _ = try admin.execute("ALTER DATABASE \(database) SET default_transaction_read_only = on")
+            try reconnectGateway()
+            let now = UInt32(Date().timeIntervalSince1970)
+            for counter in UInt32(1)...5 {
+                let bytes = try Self.nativeFrame(
+                    meter: meter,
+                    counter: counter,
+                    alarm: counter == 3,
+                    meterTime: now - 10 + counter,
+                    flags: .ackRequested,
+                    key: key
+                )
+                try await fleet.publishAndWait(topic: topic, payload: bytes)
+            }
+            var deadline = ContinuousClock.now + .seconds(60)
+            while runtime.statistics.hold.withLock({ $0 })?.contains("25006") != true {
+                try #require(ContinuousClock.now < deadline, "the gateway did not hold the batch")
+                try await Task.sleep(for: .milliseconds(50))
+            }
+            try await Task.sleep(for: .seconds(2))
+            #expect(acks.count == 0, "acked before commit: \(acks.all)")
+            #expect(runtime.statistics.framesStored.load(ordering: .relaxed) == 0)
+
+            _ = try admin.execute("ALTER DATABASE \(database) RESET default_transaction_read_only")
+            try reconnectGateway()
+            deadline = ContinuousClock.now + .seconds(60)
+            while acks.count < 5 {
+                try #require(ContinuousClock.now < deadline, "the gateway did not ack after the fault")
+                try await Task.sleep(for: .milliseconds(50))
+            }
+            try await Task.sleep(for: .milliseconds(500))
+            #expect(acks.all.sorted() == (1...5).map { "\(meter)/\($0)/stored" }.sorted())
+            #expect(runtime.statistics.framesStored.load(ordering: .relaxed) == 5)
+            await group.triggerGracefulShutdown()
+        }
+    }
+
     @Test func oneMetersAlarmsStayInOrderWithItsOtherFrames() async throws {
         let environment = try IntegrationEnvironment()
         let database = try environment.makeDatabase(prefix: "alarmcut")
