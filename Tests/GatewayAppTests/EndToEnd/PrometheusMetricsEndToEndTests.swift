@@ -181,6 +181,38 @@ struct PrometheusMetricsEndToEndTests {
                 #expect(after.type(of: family) != nil, "the dashboard asks for \(name), which /metrics does not export")
             }
 
+            // Docs.docc/Metrics.md lists every family, and lists none that is not exported (the two above get theirs
+            // with their first series; the ticket gauges only while the dispatch service runs).
+            let guide = try String(
+                contentsOf: Repository.url("Sources/GatewayHTTP/Docs.docc/Metrics.md"),
+                encoding: .utf8
+            )
+            let families = guide.split(separator: "\n").filter { $0.hasPrefix("| `") }.flatMap { row in
+                row.split(separator: "|").first.map { cell in
+                    cell.matches(of: /`([a-z_]+)`/).map { "meter_gateway_" + String($0.output.1) }
+                } ?? []
+            }
+            let documented = Set(families)
+            let exported = Set(
+                after.text.split(separator: "\n").compactMap { line -> String? in
+                    let parts = line.split(separator: " ")
+                    return parts.count == 4 && parts[0] == "#" && parts[1] == "TYPE" ? String(parts[2]) : nil
+                }
+            )
+            #expect(documented.count > 40, "the guide's tables were read")
+            #expect(
+                exported.subtracting(documented).isEmpty,
+                "exported, not in Metrics.md: \(exported.subtracting(documented).sorted())"
+            )
+            let conditional: Set = [
+                "meter_gateway_frames_quarantined_total", "meter_gateway_db_errors_total",
+                "meter_gateway_tickets_active", "meter_gateway_tickets_overdue",
+            ]
+            #expect(
+                documented.subtracting(exported).subtracting(conditional).isEmpty,
+                "in Metrics.md, not exported: \(documented.subtracting(exported).subtracting(conditional).sorted())"
+            )
+
             // promtool's own parser and linter on the live text.
             let check = try Self.run(promtool, ["check", "metrics"], input: after.text)
             #expect(check.status == 0, "promtool check metrics:\n\(check.output)\n\(after.text)")
