@@ -5,7 +5,7 @@ import Testing
 
 @testable import PostgresSink
 
-@Suite(.enabled(if: TestServer.isAvailable), .serialized, .timeLimit(.minutes(1)))
+@Suite(.enabled(if: TestServer.isAvailable), .serialized, .timeLimit(.minutes(3)))
 struct PostgresListenerTests {
     @Test func notificationsArriveOnlyAfterCommitOnePerEvent() async throws {
         try await withMigratedWriter { writer, database, ids in

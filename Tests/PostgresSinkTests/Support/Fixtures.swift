@@ -176,8 +176,10 @@ final class NotificationCollector: Sendable {
 
     var all: [PostgresNotification] { items.storage.withLock { $0 } }
 
-    /// Waits until at least `count` notifications arrived (or `timeout` passed) and returns all so far.
-    func wait(forCount count: Int, timeout: Duration = .seconds(5)) async -> [PostgresNotification] {
+    /// Waits until at least `count` notifications arrived (or `timeout` passed) and returns all so far. The timeout
+    /// is long because it bounds a failure, not a speed: the consumer task runs on the cooperative pool, which a full
+    /// parallel test run can hold for tens of seconds (a 5 s wait ran out in a fresh-clone CI run).
+    func wait(forCount count: Int, timeout: Duration = .seconds(45)) async -> [PostgresNotification] {
         let deadline = ContinuousClock.now.advanced(by: timeout)
         while ContinuousClock.now < deadline {
             let snapshot = all
