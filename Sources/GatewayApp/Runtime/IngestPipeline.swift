@@ -559,33 +559,12 @@ final class IngestPipeline: Service {
         refresher: inout RegistryRefresher,
         registry: inout MeterRegistry
     ) async throws -> Bool {
-        var delay = retryMinMilliseconds
-        var attempts = 0
-        while true {
-            do {
-                let found = try await refresher.lookUpMisses(in: batch, registry: &registry)
-                if attempts > 0 {
-                    logger.notice(
-                        "unknown meters looked up again; frames flow",
-                        metadata: ["retry.attempts": "\(attempts)"]
-                    )
-                    statistics.hold.withLock { $0 = nil }
-                }
-                return found
-            } catch {
-                if Task.isCancelled { throw CancellationError() }
-                statistics.recordDatabaseError(error)
-                statistics.hold.withLock { $0 = "database: cannot look up unknown meters (\(Self.holdReason(error)))" }
-                if attempts % 10 == 0 {
-                    logger.error(
-                        "cannot look up unknown meters; holding frames and retrying",
-                        metadata: ["error": "\(error)", "retry.ms": "\(delay)", "retry.attempts": "\(attempts)"]
-                    )
-                }
-                attempts += 1
-                try await Task.sleep(for: .milliseconds(Int.random(in: delay / 2...delay)))
-                delay = min(delay * 2, retryMaxMilliseconds)
-            }
+        try await retryingWhileHolding(
+            failing: "cannot look up unknown meters; holding frames and retrying",
+            recovered: "unknown meters looked up again; frames flow",
+            hold: { "database: cannot look up unknown meters (\(Self.holdReason($0)))" }
+        ) {
+            try await refresher.lookUpMisses(in: batch, registry: &registry)
         }
     }
 
@@ -595,30 +574,64 @@ final class IngestPipeline: Service {
     /// - Throws: A ``PostgresError`` whose ``PostgresSink/PostgresError/isFrameDataError`` is true, or
     ///   cancellation.
     private func commitHolding(_ batch: SinkBatch) async throws -> CommitSummary {
+        let summary = try await retryingWhileHolding(
+            failing: "database commit failed; holding frames and retrying",
+            recovered: "database commits again; frames flow",
+            hold: { "database: \(Self.holdReason($0))" },
+            passesThrough: { ($0 as? PostgresError)?.isFrameDataError == true },
+            onFailure: { statistics.commitFailures.add(1, ordering: .relaxed) }
+        ) {
+            let start = ContinuousClock.now
+            let summary = try await writer.write(batch)
+            statistics.commitDuration.record(ContinuousClock.now - start)
+            return summary
+        }
+        statistics.hold.withLock { $0 = nil }
+        return summary
+    }
+
+    /// Runs `attempt` until it succeeds, holding the pipeline meanwhile: each failure is counted by SQLSTATE, `hold`
+    /// says why on `/readyz`, every tenth is logged, and the next attempt follows after exponential backoff with
+    /// jitter, capped at `pipeline.retry_max_ms`. The hold ends with the first success after a failure.
+    /// - Parameters:
+    ///   - failing: The error logged while it fails.
+    ///   - recovered: The notice logged when it succeeds after failing.
+    ///   - hold: The hold reason for an error.
+    ///   - passesThrough: Errors thrown at once instead of retried (counted, not held).
+    ///   - onFailure: Called for every failure but a cancellation.
+    ///   - attempt: The work.
+    /// - Throws: An error `passesThrough` accepts, or cancellation.
+    private func retryingWhileHolding<Result>(
+        failing: Logger.Message,
+        recovered: Logger.Message,
+        hold: (any Error) -> String,
+        passesThrough: (any Error) -> Bool = { _ in false },
+        onFailure: () -> Void = {},
+        _ attempt: () async throws -> Result
+    ) async throws -> Result {
         var delay = retryMinMilliseconds
         var attempts = 0
         while true {
             do {
-                let start = ContinuousClock.now
-                let summary = try await writer.write(batch)
-                statistics.commitDuration.record(ContinuousClock.now - start)
+                let result = try await attempt()
                 if attempts > 0 {
-                    logger.notice("database commits again; frames flow", metadata: ["retry.attempts": "\(attempts)"])
+                    logger.notice(recovered, metadata: ["retry.attempts": "\(attempts)"])
+                    statistics.hold.withLock { $0 = nil }
                 }
-                statistics.hold.withLock { $0 = nil }
-                return summary
-            } catch let error as PostgresError where error.isFrameDataError {
-                statistics.commitFailures.add(1, ordering: .relaxed)
-                statistics.recordDatabaseError(error)
-                throw error
+                return result
             } catch {
+                if passesThrough(error) {
+                    onFailure()
+                    statistics.recordDatabaseError(error)
+                    throw error
+                }
                 if Task.isCancelled { throw CancellationError() }
-                statistics.commitFailures.add(1, ordering: .relaxed)
+                onFailure()
                 statistics.recordDatabaseError(error)
-                statistics.hold.withLock { $0 = "database: \(Self.holdReason(error))" }
+                statistics.hold.withLock { $0 = hold(error) }
                 if attempts % 10 == 0 {
                     logger.error(
-                        "database commit failed; holding frames and retrying",
+                        failing,
                         metadata: ["error": "\(error)", "retry.ms": "\(delay)", "retry.attempts": "\(attempts)"]
                     )
                 }
